@@ -1,0 +1,92 @@
+import type { Payload, RawMessage, Rec } from '../types.js';
+import { defineKind } from './spec.js';
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function payloadToString(p: Payload): string | null {
+  if (p === null) return null;
+  return typeof p === 'string' ? p : decoder.decode(p);
+}
+
+function decodeValue(format: unknown, value: Payload): unknown {
+  if (format === 'bytes') {
+    return typeof value === 'string' ? new TextEncoder().encode(value) : value;
+  }
+  const text = payloadToString(value);
+  if (format === 'string') return text;
+  if (text === null) throw new Error('the message has no value (a tombstone), so it is not JSON');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`the value is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+export const kafkaSource = defineKind({
+  kind: 'kafka-source',
+  category: 'source',
+  title: 'Kafka topic',
+  summary: 'Read events from a Kafka topic as one consumer group.',
+  docs:
+    'Subscribes the service\'s consumer group to `topic`. The replicas of the service share its partitions, ' +
+    'so the default replica count equals `partitions`. Values are decoded as JSON, UTF-8 strings or raw bytes; ' +
+    'a value that does not decode goes to the error port with its topic, partition and offset.',
+  params: [
+    { name: 'topic', type: 'topic', title: 'Topic', description: 'The topic to read.', required: true, placeholder: 'orders' },
+    {
+      name: 'format',
+      type: 'enum',
+      title: 'Format',
+      description: 'How message values are decoded.',
+      enum: ['json', 'string', 'bytes'],
+      default: 'json',
+    },
+    {
+      name: 'start',
+      type: 'enum',
+      title: 'Start from',
+      description: 'Where a new consumer group starts reading: the earliest retained offset or only new events.',
+      enum: ['earliest', 'latest'],
+      default: 'earliest',
+    },
+    {
+      name: 'partitions',
+      type: 'integer',
+      title: 'Partitions',
+      description: 'Partitions of the topic when Pipewright creates it; also the default replica count of the service.',
+      default: 6,
+      min: 1,
+      max: 1000,
+    },
+  ],
+  inputs: [],
+  outputs: ['out'],
+  outputType: { from: 'source' },
+  topicParam: 'topic',
+  example: { params: { topic: 'orders', format: 'json' } },
+  create({ params }) {
+    const format = params.format ?? 'json';
+    return {
+      decode(messages: RawMessage[], out) {
+        for (const m of messages) {
+          const base: Rec = {
+            key: null,
+            value: null,
+            timestamp: m.timestamp,
+            headers: m.headers,
+            origin: m.origin,
+            raw: m.value,
+          };
+          try {
+            base.key = payloadToString(m.key);
+            base.value = decodeValue(format, m.value);
+          } catch (error) {
+            out.fail(base, error);
+            continue;
+          }
+          out.emit('out', base);
+        }
+      },
+    };
+  },
+});

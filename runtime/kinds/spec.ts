@@ -1,0 +1,109 @@
+/**
+ * How a node kind is declared. Each kind declares itself once: parameters with
+ * defaults and docs, ports, how its output type follows from its input, and
+ * its behaviour. The registry lists every kind; validation, codegen, the
+ * designer's palette and inspector, the docs and the simulator all read it.
+ */
+import type { OutMessage, Rec, RawMessage } from '../types.js';
+
+export type Category = 'source' | 'transform' | 'model' | 'sink';
+
+export type ParamType = 'string' | 'integer' | 'boolean' | 'enum' | 'expression' | 'topic';
+
+export interface ParamSpec {
+  name: string;
+  type: ParamType;
+  title: string;
+  description: string;
+  /** Omitted for required parameters. */
+  default?: string | number | boolean;
+  required?: boolean;
+  enum?: readonly string[];
+  min?: number;
+  max?: number;
+  /** For expressions: what the expression must evaluate to, as a TypeScript type, and what it is shown as. */
+  returns?: 'boolean' | 'any' | 'key';
+  placeholder?: string;
+}
+
+/** The TypeScript type of a node's output, relative to its input. */
+export type OutputType =
+  | { from: 'input' }
+  | { from: 'expression'; param: string }
+  | { from: 'source' }
+  | { from: 'none' };
+
+export interface KindExample {
+  params: Record<string, unknown>;
+  /** Sample input value and what this node makes of it, used by the catalog test and the docs. */
+  input?: unknown;
+  output?: unknown;
+}
+
+/** What a node receives when the graph is built. */
+export interface CreateContext {
+  nodeId: string;
+  pipeline: string;
+  params: Record<string, unknown>;
+  /** Compiled expression parameters, by parameter name. */
+  fns: Record<string, (...args: never[]) => unknown>;
+}
+
+/** The calls an operator makes while it processes a batch. */
+export interface Emitter {
+  /** Pass a record on through an output port. */
+  emit(port: string, rec: Rec): void;
+  /** Route a record that failed to the node's error port (or the pipeline's error policy). */
+  fail(rec: Rec, error: unknown): void;
+  /** Ask the transport to produce a message; the batch's offsets commit only after it is acknowledged. */
+  produce(message: OutMessage): void;
+}
+
+export interface Operator {
+  /** Source nodes: turn raw messages from their topic into records. */
+  decode?(messages: RawMessage[], out: Emitter): void;
+  /** Transforms and sinks: handle a batch that arrived on an input port. */
+  process?(batch: Rec[], port: string, out: Emitter): void | Promise<void>;
+  close?(): void | Promise<void>;
+}
+
+export interface KindSpec {
+  kind: string;
+  category: Category;
+  title: string;
+  summary: string;
+  /** A paragraph or two for the docs and the inspector. */
+  docs: string;
+  params: readonly ParamSpec[];
+  inputs: readonly string[];
+  /** Named output ports; every node also has an `error` port. */
+  outputs: readonly string[];
+  outputType: OutputType;
+  /** The topic a source reads or a sink writes, if any, named by a parameter. */
+  topicParam?: string;
+  example: KindExample;
+  create(ctx: CreateContext): Operator;
+}
+
+export const ERROR_PORT = 'error';
+
+export function defineKind<const K extends KindSpec>(spec: K): K {
+  return spec;
+}
+
+/** A parameter's value with its declared default filled in. */
+export function paramValue(spec: KindSpec, params: Record<string, unknown>, name: string): unknown {
+  if (params[name] !== undefined) return params[name];
+  return spec.params.find((p) => p.name === name)?.default;
+}
+
+/** Run `fn` on every record and send failures to the error port, so one bad record never stops a batch. */
+export function eachRecord(batch: Rec[], out: Emitter, fn: (rec: Rec) => void): void {
+  for (const rec of batch) {
+    try {
+      fn(rec);
+    } catch (error) {
+      out.fail(rec, error);
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The service shell of a generated Pipewright service: configuration from
+ * the environment, the consumer group, /healthz /readyz /metrics, and a
+ * graceful shutdown on SIGTERM that finishes the batch in flight, commits and
+ * exits well inside the pod's termination grace period.
+ */
+import { createServer, type Server } from 'node:http';
+import { Graph, type GraphFns, type GraphSpec } from '../engine/graph.js';
+import { createKafka, startKafkaLoop, type KafkaLoop, type Logger } from '../transports/kafka.js';
+import { ConfigError, configFromEnv, type ServiceConfig } from './config.js';
+import { Metrics } from './metrics.js';
+
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+
+export function jsonLogger(level: ServiceConfig['logLevel'], pipeline: string): Logger {
+  const write = (lvl: keyof typeof LEVELS) => (msg: string, fields: Record<string, unknown> = {}) => {
+    if (LEVELS[lvl] < LEVELS[level]) return;
+    process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: lvl, pipeline, msg, ...fields }) + '\n');
+  };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+export interface RunOptions {
+  spec: GraphSpec;
+  fns: GraphFns;
+  /** Whether a new consumer group starts at the earliest offset. */
+  fromBeginning: boolean;
+  env?: Record<string, string | undefined>;
+}
+
+export async function runService(opts: RunOptions): Promise<void> {
+  const env = opts.env ?? process.env;
+  let config: ServiceConfig;
+  try {
+    config = configFromEnv(env, { pipeline: opts.spec.pipeline });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`pipewright: configuration error: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const log = jsonLogger(config.logLevel, opts.spec.pipeline);
+  const metrics = new Metrics();
+  const graph = new Graph(opts.spec, opts.fns);
+  let loop: KafkaLoop | undefined;
+  let stopping = false;
+
+  const server = startHttp(config.httpPort, {
+    ready: () => !stopping && loop?.joined === true,
+    metrics: () => metrics.render(graph.stats, opts.spec.pipeline),
+  });
+
+  const shutdown = async (reason: string, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { reason });
+    const timer = setTimeout(() => {
+      log.error('shutdown took too long; exiting without waiting further', { timeoutMs: config.shutdownTimeoutMs });
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    try {
+      await loop?.stop();
+      await graph.close();
+    } catch (e) {
+      log.error('error during shutdown', { error: String(e) });
+      code = code || 1;
+    }
+    server.close();
+    log.info('stopped', { consumed: metrics.consumed, produced: metrics.produced, deadLetters: metrics.deadLetters });
+    process.exit(code);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+
+  const kafka = createKafka(config, log);
+  log.info('starting', { brokers: config.brokers, groupId: config.groupId, topics: graph.sourceTopics });
+  try {
+    loop = await startKafkaLoop({
+      kafka,
+      graph,
+      config,
+      metrics,
+      log,
+      fromBeginning: opts.fromBeginning,
+      onFatal: (error) => void shutdown(`consumer failed: ${String(error)}`, 1),
+    });
+  } catch (e) {
+    log.error('could not start the consumer group', { error: String(e), hint: 'check KAFKA_BROKERS, credentials, and that the topics exist (npm run topics)' });
+    await shutdown('start-up failed', 1);
+  }
+}
+
+function startHttp(port: number, probes: { ready: () => boolean; metrics: () => string }): Server {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (path === '/readyz') {
+      const ready = probes.ready();
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+    } else if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(probes.metrics());
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  });
+  server.listen(port);
+  return server;
+}

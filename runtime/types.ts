@@ -1,0 +1,76 @@
+/**
+ * The shapes that flow through a Pipewright pipeline. This file has no
+ * dependencies so that it runs unchanged in Node, in the browser and in the
+ * vendored copy inside every generated repository.
+ */
+
+/** Where a record was read from. Carried along so a dead letter can say it. */
+export interface Origin {
+  topic: string;
+  partition: number;
+  /** Kafka offsets are 64-bit; they travel as decimal strings, as kafkajs gives them. */
+  offset: string;
+}
+
+/** Raw bytes of a Kafka message value or key as a transport hands them over. */
+export type Payload = Uint8Array | string | null;
+
+/** A message read from a topic, before any source node has decoded it. */
+export interface RawMessage {
+  key: Payload;
+  value: Payload;
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  headers: Record<string, string>;
+  origin: Origin;
+}
+
+/** A decoded record inside the operator graph. */
+export interface Rec<V = unknown> {
+  key: string | null;
+  value: V;
+  timestamp: number;
+  headers: Record<string, string>;
+  origin: Origin;
+  /** The undecoded value, kept so that a dead letter carries exactly what arrived. */
+  raw?: Payload;
+}
+
+/** What an expression sees beside `value` and `key`. */
+export interface RecordInfo {
+  timestamp: number;
+  headers: Record<string, string>;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** A message that the pipeline asks a transport to produce. */
+export interface OutMessage {
+  topic: string;
+  key: string | null;
+  value: string | Uint8Array | null;
+  headers: Record<string, string>;
+  timestamp?: number;
+  /** Set only when the pipeline pins a partition; otherwise the partitioner decides. */
+  partition?: number;
+}
+
+/** Header names that Pipewright puts on a dead letter. */
+export const DEAD_LETTER_HEADERS = {
+  error: 'pipewright.error',
+  node: 'pipewright.node',
+  topic: 'pipewright.source.topic',
+  partition: 'pipewright.source.partition',
+  offset: 'pipewright.source.offset',
+} as const;
+
+export function recordInfo(rec: Rec): RecordInfo {
+  return {
+    timestamp: rec.timestamp,
+    headers: rec.headers,
+    topic: rec.origin.topic,
+    partition: rec.origin.partition,
+    offset: rec.origin.offset,
+  };
+}
