@@ -1,0 +1,112 @@
+/**
+ * Every problem Pipewright reports, in one table. Each entry says what is
+ * wrong and how to fix it; where (file, line, column, node id) is added by
+ * whoever finds it. The CLI, the designer's problems panel and the tests all
+ * read messages from here.
+ */
+
+export type Severity = 'error' | 'warning';
+
+export interface Problem {
+  code: keyof typeof PROBLEMS;
+  severity: Severity;
+  message: string;
+  hint: string;
+  /** Path inside the pipeline, e.g. ['nodes', 2, 'where']. */
+  path: (string | number)[];
+  nodeId?: string;
+  /** 1-based, when the pipeline came from a file. */
+  line?: number;
+  column?: number;
+}
+
+type Args = Record<string, string | number>;
+interface Entry {
+  severity: Severity;
+  message: (a: Args) => string;
+  hint: (a: Args) => string;
+}
+
+const e = (message: Entry['message'], hint: Entry['hint']): Entry => ({ severity: 'error', message, hint });
+const w = (message: Entry['message'], hint: Entry['hint']): Entry => ({ severity: 'warning', message, hint });
+
+export const PROBLEMS = {
+  PW001: e((a) => `The file is not valid YAML: ${a.detail}`, () => 'Fix the YAML syntax at the position shown (indentation, quotes, colons).'),
+  PW002: e(() => 'The pipeline must be a YAML mapping with "pipeline" and "nodes".', () => 'Start from an example in examples/ or run "pipewright init".'),
+  PW003: e((a) => `Unknown field "${a.field}" in ${a.where}.`, (a) => `Remove it, or use one of: ${a.known}.`),
+  PW004: e((a) => `"${a.field}" must be ${a.expected}, not ${a.actual}.`, (a) => `${a.fix}`),
+  PW005: e((a) => `"${a.field}" is required in ${a.where}.`, (a) => `Add ${a.field}: ${a.example}`),
+  PW010: e((a) => `Pipeline name "${a.name}" is not a valid Kubernetes name.`, () => 'Use lowercase letters, digits and "-", starting with a letter, at most 40 characters (RFC 1123), e.g. orders-enricher.'),
+  PW011: e((a) => `Node id "${a.id}" is not valid.`, () => 'Use lowercase letters, digits and single "-" between them, starting with a letter, at most 40 characters, e.g. big-orders.'),
+  PW012: e((a) => `Node id "${a.id}" is used more than once.`, () => 'Give every node its own id.'),
+  PW013: e((a) => `Unknown node kind "${a.kind}".`, (a) => (a.suggestion ? `Did you mean "${a.suggestion}"? Known kinds: ${a.known}.` : `Known kinds: ${a.known}.`)),
+  PW014: e((a) => `Unknown parameter "${a.param}" for a ${a.kind} node.`, (a) => (a.known ? `Parameters of ${a.kind}: ${a.known}.` : `${a.kind} takes no parameters.`)),
+  PW015: e((a) => `Parameter "${a.param}" of ${a.kind} must be ${a.expected}.`, (a) => `${a.fix}`),
+  PW016: e((a) => `Parameter "${a.param}" of ${a.kind} is required.`, (a) => `Add ${a.param}: ${a.example}`),
+  PW017: e((a) => `Topic name "${a.topic}" is not a valid Kafka topic name.`, () => 'Use letters, digits, ".", "_" and "-" only, at most 200 characters, and not "." or "..".'),
+  PW020: e((a) => `Node "${a.id}" reads from "${a.from}", which does not exist.`, (a) => (a.suggestion ? `Did you mean "${a.suggestion}"?` : 'Point "input" at the id of another node.')),
+  PW021: e((a) => `Node "${a.id}" reads port "${a.port}" of "${a.from}", which has no such output.`, (a) => `Outputs of "${a.from}": ${a.ports}.`),
+  PW022: e((a) => `Node "${a.id}" (${a.kind}) has no input.`, (a) => `Add input: <id of the node that feeds it>, e.g. input: ${a.example}`),
+  PW023: e((a) => `A ${a.kind} node is a source and takes no input.`, () => 'Remove "input" from this node.'),
+  PW024: e((a) => `Node "${a.id}" has no input port "${a.port}".`, (a) => `Input ports of ${a.kind}: ${a.ports}.`),
+  PW025: e((a) => `The pipeline has a cycle: ${a.cycle}.`, () => 'Events must flow one way. Remove one of the inputs in the cycle.'),
+  PW026: e((a) => `Node "${a.id}" reads from itself.`, () => 'Point "input" at another node.'),
+  PW027: e(() => 'The pipeline has no source.', () => 'Add a source node, e.g. kind: kafka-source with a topic.'),
+  PW028: w((a) => `The output of "${a.id}" goes nowhere.`, () => 'Connect it to a sink, or remove the node.'),
+  PW029: e((a) => `Topic "${a.topic}" is both read and written by this pipeline.`, () => 'Write to another topic; a service that consumes its own output loops forever.'),
+  PW030: e((a) => `The expression is not valid TypeScript: ${a.detail}`, () => 'Write exactly one TypeScript expression, e.g. value.amount > 100.'),
+  PW031: e(() => 'The expression is more than one expression or statement.', () => 'Write exactly one expression. Combine conditions with && or ||; for several steps use more nodes.'),
+  PW032: e(() => 'The expression is a block, not an object.', () => 'Wrap an object literal in parentheses: ({ id: value.id }).'),
+  PW033: e((a) => `The expression uses "${a.what}", which is not allowed here.`, () => 'Expressions are synchronous and return a value; move asynchronous work to a sink or model node.'),
+  PW034: e((a) => `The expression does not type-check: ${a.detail}`, (a) => `${a.fix}`),
+  PW035: e(() => 'The expression is empty.', (a) => `Write an expression, e.g. ${a.example}`),
+  PW040: e((a) => `Test "${a.test}" refers to "${a.id}", which is not a ${a.role} node.`, (a) => `Use the id of a ${a.role} node: ${a.known}.`),
+  PW041: e((a) => `A sample event must be a mapping with "value"${a.detail ? `: ${a.detail}` : ''}.`, () => 'Write it as - { key: "k1", value: { ... } }.'),
+  PW050: e((a) => `Generated code does not compile: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline.'),
+} satisfies Record<string, Entry>;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export function problem(
+  code: ProblemCode,
+  args: Args,
+  path: (string | number)[],
+  nodeId?: string,
+): Problem {
+  const entry: Entry = PROBLEMS[code];
+  return { code, severity: entry.severity, message: entry.message(args), hint: entry.hint(args), path, nodeId };
+}
+
+/** The closest candidate within a small edit distance, for "did you mean". */
+export function suggest(input: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(input.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(input.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}
+
+export function formatProblem(p: Problem, file?: string): string {
+  const where = [file, p.line, p.column].filter((x) => x !== undefined).join(':');
+  const node = p.nodeId ? ` [node ${p.nodeId}]` : '';
+  return `${where ? where + ': ' : ''}${p.severity} ${p.code}${node}: ${p.message}\n    hint: ${p.hint}`;
+}

@@ -1,0 +1,36 @@
+/**
+ * The patterns every name from a pipeline must match before it goes anywhere
+ * near code, a path or a manifest. Checked when the pipeline is read.
+ */
+
+/** Pipeline names become Kubernetes object names, labels, the consumer group and topic prefixes. */
+export const PIPELINE_NAME = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/;
+/** Node ids become TypeScript identifiers (with "-" as "_") and Mermaid ids. */
+export const NODE_ID = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+export const NODE_ID_MAX = 40;
+/** Kafka's own rule (legal characters, at most 249), kept shorter so derived names fit too. */
+export const TOPIC_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+
+export function isPipelineName(s: string): boolean {
+  return PIPELINE_NAME.test(s);
+}
+
+export function isNodeId(s: string): boolean {
+  return s.length <= NODE_ID_MAX && NODE_ID.test(s);
+}
+
+export function isTopicName(s: string): boolean {
+  return TOPIC_NAME.test(s) && s !== '.' && s !== '..';
+}
+
+/** A node id as a TypeScript identifier fragment: ids have no "_", so this is one-to-one. */
+export function identOf(id: string): string {
+  return id.replace(/-/g, '_');
+}
+
+export function pascalOf(id: string): string {
+  return id
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}

@@ -1,0 +1,206 @@
+/**
+ * What a pipeline means, checked on the model itself: the CLI runs it after
+ * parsing, the designer on every edit. Each problem carries the path of what
+ * it is about and the node id, so both can point at it.
+ */
+import { getKind, kindNames } from '../runtime/kinds/registry.js';
+import { ERROR_PORT, type KindSpec, type ParamSpec } from '../runtime/kinds/spec.js';
+import { problem, suggest, type Problem } from './errors.js';
+import { checkExpression } from './expression.js';
+import { deadLetterTopic, nodePath, type Pipeline, type PipelineNode } from './model.js';
+import { isNodeId, isPipelineName, isTopicName } from './names.js';
+
+/** The text of an expression parameter; YAML may have read `true` or `1` as a scalar. */
+export function expressionText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
+export function validatePipeline(p: Pipeline): Problem[] {
+  const problems: Problem[] = [];
+  if (p.name && !isPipelineName(p.name)) problems.push(problem('PW010', { name: p.name }, ['pipeline']));
+  if (p.errors.topic !== undefined && !isTopicName(p.errors.topic)) {
+    problems.push(problem('PW017', { topic: p.errors.topic }, ['errors', 'topic']));
+  }
+
+  const byId = new Map<string, PipelineNode>();
+  p.nodes.forEach((node, i) => {
+    const path = nodePath(node, i);
+    const nodeId = node.id || undefined;
+    if (node.id) {
+      if (!isNodeId(node.id)) problems.push(problem('PW011', { id: node.id }, [...path, 'id'], nodeId));
+      else if (byId.has(node.id)) problems.push(problem('PW012', { id: node.id }, [...path, 'id'], nodeId));
+      else byId.set(node.id, node);
+    }
+    if (!node.kind) return;
+    const kind = getKind(node.kind);
+    if (!kind) {
+      problems.push(problem('PW013', { kind: node.kind, suggestion: suggest(node.kind, kindNames()) ?? '', known: kindNames().join(', ') }, [...path, 'kind'], nodeId));
+      return;
+    }
+    problems.push(...checkParams(node, kind, path));
+  });
+
+  // Wiring.
+  let sources = 0;
+  const consumed = new Set<string>();
+  p.nodes.forEach((node, i) => {
+    const kind = getKind(node.kind);
+    if (!kind) return;
+    const path = [...nodePath(node, i), 'input'];
+    const nodeId = node.id || undefined;
+    if (kind.category === 'source') {
+      sources++;
+      if (node.inputs.length > 0) problems.push(problem('PW023', { kind: kind.kind }, path, nodeId));
+      return;
+    }
+    if (node.inputs.length === 0 && kind.inputs.length > 0) {
+      const example = p.nodes.find((n) => n !== node && getKind(n.kind)?.outputs.length)?.id ?? 'orders';
+      problems.push(problem('PW022', { id: node.id, kind: kind.kind, example }, nodePath(node, i), nodeId));
+    }
+    for (const input of node.inputs) {
+      const inPath = kind.inputs.length > 1 ? [...path, input.port] : path;
+      if (!kind.inputs.includes(input.port)) {
+        problems.push(problem('PW024', { id: node.id, port: input.port, kind: kind.kind, ports: kind.inputs.join(', ') || 'none' }, inPath, nodeId));
+      }
+      if (input.from === node.id) {
+        problems.push(problem('PW026', {}, inPath, nodeId));
+        continue;
+      }
+      const from = byId.get(input.from);
+      if (!from) {
+        problems.push(problem('PW020', { id: node.id, from: input.from, suggestion: suggest(input.from, [...byId.keys()]) ?? '' }, inPath, nodeId));
+        continue;
+      }
+      const fromKind = getKind(from.kind);
+      if (!fromKind) continue;
+      const ports = [...fromKind.outputs, ERROR_PORT];
+      if (!ports.includes(input.fromPort)) {
+        problems.push(problem('PW021', { id: node.id, from: input.from, port: input.fromPort, ports: ports.join(', ') }, inPath, nodeId));
+        continue;
+      }
+      consumed.add(`${input.from}.${input.fromPort}`);
+    }
+  });
+  if (p.nodes.length > 0 && sources === 0) problems.push(problem('PW027', {}, ['nodes']));
+
+  const cycle = findCycle(p.nodes);
+  if (cycle) {
+    const i = p.nodes.findIndex((n) => n.id === cycle[0]);
+    problems.push(problem('PW025', { cycle: [...cycle, cycle[0]].join(' → ') }, [...nodePath(p.nodes[i], i), 'input'], cycle[0]));
+  }
+
+  p.nodes.forEach((node, i) => {
+    const kind = getKind(node.kind);
+    if (!kind || kind.outputs.length === 0 || !byId.has(node.id)) return;
+    if (!kind.outputs.some((port) => consumed.has(`${node.id}.${port}`))) {
+      problems.push(problem('PW028', { id: node.id }, nodePath(node, i), node.id));
+    }
+  });
+
+  // A service that consumes its own output never ends.
+  const read = new Set<string>();
+  for (const node of p.nodes) {
+    const kind = getKind(node.kind);
+    if (kind?.category === 'source' && kind.topicParam) read.add(String(node.params[kind.topicParam]));
+  }
+  p.nodes.forEach((node, i) => {
+    const kind = getKind(node.kind);
+    if (kind?.category === 'sink' && kind.topicParam && read.has(String(node.params[kind.topicParam]))) {
+      problems.push(problem('PW029', { topic: String(node.params[kind.topicParam]) }, [...nodePath(node, i), kind.topicParam], node.id));
+    }
+  });
+  if (read.has(deadLetterTopic(p))) problems.push(problem('PW029', { topic: deadLetterTopic(p) }, ['errors', 'topic']));
+
+  problems.push(...checkTests(p, byId));
+  return problems;
+}
+
+function checkParams(node: PipelineNode, kind: KindSpec, path: (string | number)[]): Problem[] {
+  const problems: Problem[] = [];
+  const nodeId = node.id || undefined;
+  const names = kind.params.map((s) => s.name);
+  for (const name of Object.keys(node.params)) {
+    if (!names.includes(name)) {
+      const hint = suggest(name, names);
+      problems.push(
+        problem('PW014', { param: name, kind: kind.kind, known: (hint ? `${hint} (did you mean it?), ` : '') + names.filter((n) => n !== hint).join(', ') }, [...path, name], nodeId),
+      );
+    }
+  }
+  for (const spec of kind.params) {
+    const value = node.params[spec.name];
+    const at = [...path, spec.name];
+    if (value === undefined || value === null || (spec.type === 'expression' && value === '' && !spec.required)) {
+      if (spec.required) problems.push(problem('PW016', { param: spec.name, kind: kind.kind, example: spec.placeholder ?? '…' }, at, nodeId));
+      continue;
+    }
+    const bad = checkParamValue(spec, value);
+    if (bad) problems.push(problem('PW015', { param: spec.name, kind: kind.kind, expected: bad.expected, fix: bad.fix }, at, nodeId));
+    else if (spec.type === 'topic' && !isTopicName(String(value))) problems.push(problem('PW017', { topic: String(value) }, at, nodeId));
+    else if (spec.type === 'expression') {
+      const check = checkExpression(expressionText(value)!, spec.placeholder);
+      if (!check.ok && check.problem) problems.push({ ...check.problem, path: at, nodeId });
+    }
+  }
+  return problems;
+}
+
+function checkParamValue(spec: ParamSpec, v: unknown): { expected: string; fix: string } | undefined {
+  switch (spec.type) {
+    case 'string':
+    case 'topic':
+      return typeof v === 'string' ? undefined : { expected: 'text', fix: `Quote the value, e.g. ${spec.name}: "${String(v)}".` };
+    case 'boolean':
+      return typeof v === 'boolean' ? undefined : { expected: 'true or false', fix: `Write ${spec.name}: true or ${spec.name}: false.` };
+    case 'integer': {
+      const ok = Number.isInteger(v) && (spec.min === undefined || (v as number) >= spec.min) && (spec.max === undefined || (v as number) <= spec.max);
+      return ok ? undefined : { expected: `a whole number from ${spec.min ?? '-∞'} to ${spec.max ?? '∞'}`, fix: `Write e.g. ${spec.name}: ${spec.default ?? spec.min ?? 1}.` };
+    }
+    case 'enum':
+      return spec.enum?.includes(v as string) ? undefined : { expected: `one of ${spec.enum?.join(', ')}`, fix: `Write e.g. ${spec.name}: ${spec.default ?? spec.enum?.[0]}.` };
+    case 'expression':
+      return expressionText(v) !== undefined ? undefined : { expected: 'an expression (text)', fix: `Write e.g. ${spec.name}: ${spec.placeholder ?? 'value'}` };
+  }
+}
+
+/** A cycle as node ids, or undefined. Depth-first, following inputs. */
+function findCycle(nodes: readonly PipelineNode[]): string[] | undefined {
+  const inputs = new Map(nodes.map((n) => [n.id, n.inputs.map((i) => i.from).filter((f) => f !== n.id)]));
+  const state = new Map<string, 1 | 2>();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    if (state.get(id) === 2) return undefined;
+    if (state.get(id) === 1) return stack.slice(stack.indexOf(id)).reverse();
+    if (!inputs.has(id)) return undefined;
+    state.set(id, 1);
+    stack.push(id);
+    for (const from of inputs.get(id)!) {
+      const found = visit(from);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(id, 2);
+    return undefined;
+  };
+  for (const n of nodes) {
+    const found = visit(n.id);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function checkTests(p: Pipeline, byId: Map<string, PipelineNode>): Problem[] {
+  const problems: Problem[] = [];
+  const ids = (category: string) => [...byId.values()].filter((n) => getKind(n.kind)?.category === category).map((n) => n.id);
+  p.tests.forEach((t, i) => {
+    for (const [field, role] of [['input', 'source'], ['expect', 'sink']] as const) {
+      const known = ids(role);
+      for (const id of Object.keys(t[field])) {
+        if (!known.includes(id)) problems.push(problem('PW040', { test: t.name, id, role, known: known.join(', ') || 'none yet' }, ['tests', i, field, id]));
+      }
+    }
+  });
+  return problems;
+}
