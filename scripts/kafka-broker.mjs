@@ -1,0 +1,650 @@
+#!/usr/bin/env node
+// Single-node Apache Kafka broker (KRaft, combined broker + controller) for
+// local development and tests, run from Maven Central jars. No Docker.
+//
+//   node scripts/kafka-broker.mjs start [--port N]
+//       Uses port N and N+1 (controller). Without --port: 19092/19093, or the
+//       next free pair above them if another program holds them.
+//   node scripts/kafka-broker.mjs stop
+//   node scripts/kafka-broker.mjs status
+//
+// `start` prints `KAFKA_BROKERS=127.0.0.1:<port>` on stdout (progress goes to
+// stderr) and is idempotent: a healthy broker started earlier by this script
+// is reused. State lives in .cache/kafka/state.json, jars in
+// .cache/kafka/<version>/libs (downloaded once with Maven, see
+// scripts/kafka/pom.xml), the broker's log in .cache/kafka/broker.log.
+//
+// Programmatic use (see test/global-setup.ts):
+//   import { startBroker } from './scripts/kafka-broker.mjs'
+//   const { brokers, stop } = await startBroker({ port: 19092 })
+//
+// Kafka version: pinned by KAFKA_VERSION below, the only place it is set
+// (scripts/kafka/pom.xml receives it as -Dkafka.version).
+// Compatibility with the Node client kafkajs 2.2.4, tested here with a smoke
+// test (admin createTopics with 3 partitions, 30 keyed messages produced,
+// consumed in a consumer group with offset commit, per-key order checked):
+//   4.4.0 (newest release): OK. Chosen. Note: its kafka-tools-api artifact
+//          cannot be resolved from Maven Central; the broker does not need it
+//          (console tools only), so the pom excludes it.
+//   4.3.1: OK too.
+// Kafka 4 dropped old protocol versions (KIP-896: e.g. Produce v0-2,
+// JoinGroup v0-1), but kafkajs negotiates versions with ApiVersions and uses
+// newer ones for every API above, so no fallback to 3.9.x is needed.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const KAFKA_VERSION = '4.4.0';
+export const KAFKA_COMPAT_NOTE = 'tested with kafkajs 2.2.4: OK';
+export const DEFAULT_PORT = 19092;
+
+const HOST = '127.0.0.1';
+const READY_TIMEOUT_MS = 120_000;
+const STOP_TIMEOUT_MS = 30_000;
+
+const scriptDir = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(scriptDir, '..');
+const pomFile = path.join(scriptDir, 'kafka', 'pom.xml');
+const cacheDir = path.join(repoRoot, '.cache', 'kafka');
+const stateFile = path.join(cacheDir, 'state.json');
+const logFile = path.join(cacheDir, 'broker.log');
+
+/** An error whose message is meant for people; the CLI prints it without a stack. */
+export class BrokerError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'BrokerError';
+  }
+}
+
+const defaultLog = (msg) => process.stderr.write(`[kafka] ${msg}\n`);
+
+// ---------------------------------------------------------------------------
+// Prerequisites
+
+function checkJava() {
+  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new BrokerError(
+      'Java is required to run the Kafka broker but `java` was not found on PATH.\n' +
+        'Install a Java 17+ runtime, e.g. on Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless',
+    );
+  }
+  const out = `${r.stderr}${r.stdout}`;
+  const m = out.match(/version "(\d+)(?:\.(\d+))?/);
+  let major = m ? Number(m[1]) : NaN;
+  if (major === 1 && m[2]) major = Number(m[2]);
+  if (!(major >= 17)) {
+    throw new BrokerError(
+      `Apache Kafka ${KAFKA_VERSION} needs Java 17 or newer, found: ${out.split('\n')[0].trim()}\n` +
+        'Install a newer runtime, e.g. on Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless',
+    );
+  }
+}
+
+function checkMaven() {
+  const r = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new BrokerError(
+      `Maven is needed once to download the Apache Kafka ${KAFKA_VERSION} jars, but \`mvn\` was not found on PATH.\n` +
+        'Install it, e.g. on Debian/Ubuntu: apt-get install -y maven',
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Jars
+
+function libsDir(version = KAFKA_VERSION) {
+  return path.join(cacheDir, version, 'libs');
+}
+
+function libsComplete(dir) {
+  return fs.existsSync(path.join(dir, '.complete')) && fs.readdirSync(dir).some((f) => f.startsWith('kafka_2.13-'));
+}
+
+async function ensureJars(log) {
+  const dir = libsDir();
+  if (libsComplete(dir)) return dir;
+  checkMaven();
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  log(`Downloading Apache Kafka ${KAFKA_VERSION} jars from Maven Central (first run only)…`);
+  const started = Date.now();
+  const args = [
+    '-B',
+    '-q',
+    '-f',
+    pomFile,
+    'dependency:copy-dependencies',
+    `-Dkafka.version=${KAFKA_VERSION}`,
+    `-DoutputDirectory=${tmp}`,
+    '-DincludeScope=runtime',
+  ];
+  const output = [];
+  const code = await new Promise((resolve) => {
+    const child = spawn('mvn', args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d) => output.push(d));
+    child.stderr.on('data', (d) => output.push(d));
+    const tick = setInterval(() => {
+      const n = fs.existsSync(tmp) ? fs.readdirSync(tmp).length : 0;
+      log(`  … still downloading (${Math.round((Date.now() - started) / 1000)}s, ${n} jars so far)`);
+    }, 5000);
+    child.on('error', () => {
+      clearInterval(tick);
+      resolve(-1);
+    });
+    child.on('close', (c) => {
+      clearInterval(tick);
+      resolve(c);
+    });
+  });
+  if (code !== 0) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    const text = Buffer.concat(output).toString('utf8').trim().split('\n').slice(-15).join('\n');
+    throw new BrokerError(
+      `Could not download the Apache Kafka ${KAFKA_VERSION} jars with Maven (exit code ${code}).\n` +
+        `Command: mvn ${args.join(' ')}\n${text}`,
+    );
+  }
+  fs.writeFileSync(path.join(tmp, '.complete'), `${KAFKA_VERSION}\n`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    fs.renameSync(tmp, dir);
+  } catch (err) {
+    // Another process finished the same download first: use its copy.
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (!libsComplete(dir)) throw err;
+  }
+  const jars = fs.readdirSync(dir).filter((f) => f.endsWith('.jar')).length;
+  log(`Downloaded ${jars} jars in ${((Date.now() - started) / 1000).toFixed(1)}s to ${path.relative(repoRoot, dir)}`);
+  return dir;
+}
+
+// ---------------------------------------------------------------------------
+// State
+
+function readState() {
+  try {
+    return JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function writeState(state) {
+  fs.mkdirSync(cacheDir, { recursive: true });
+  fs.writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+function clearState() {
+  fs.rmSync(stateFile, { force: true });
+}
+
+function pidAlive(pid) {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+  // A zombie (exited, not yet reaped) still answers kill(0).
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (/\) Z /.test(stat)) return false;
+  } catch {
+    // no /proc: trust kill(0)
+  }
+  return true;
+}
+
+/** True when pid is alive and (where /proc exists) is the broker this state describes. */
+function isOurBroker(state) {
+  if (!state || !pidAlive(state.pid)) return false;
+  try {
+    const cmd = fs.readFileSync(`/proc/${state.pid}/cmdline`, 'utf8');
+    return cmd.includes('kafka.Kafka') && cmd.includes(state.dataDir);
+  } catch {
+    return true;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Health
+
+function portOpen(port, host = HOST, timeoutMs = 1000) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host });
+    const done = (ok) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+async function loadKafkajs() {
+  try {
+    const require = createRequire(path.join(repoRoot, 'package.json'));
+    const resolved = require.resolve('kafkajs');
+    const mod = await import(pathToFileURL(resolved).href);
+    return mod.Kafka ? mod : mod.default;
+  } catch {
+    return null;
+  }
+}
+
+/** Metadata and group-coordinator round trips with kafkajs, when it is installed. */
+async function metadataOk(kafkajs, port) {
+  const { Kafka, logLevel } = kafkajs;
+  const kafka = new Kafka({
+    clientId: 'pipewright-broker-check',
+    brokers: [`${HOST}:${port}`],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2000,
+    requestTimeout: 5000,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    if (!(cluster.brokers.length > 0 && cluster.controller !== null && cluster.controller !== undefined)) return false;
+    // Finding a group coordinator creates and loads __consumer_offsets; until
+    // that is done, the first consumer group of a test would be told the
+    // coordinator is unavailable or loading.
+    await admin.describeGroups(['pipewright-broker-check']);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+function logSaysStarted() {
+  try {
+    return /Kafka Server started/.test(fs.readFileSync(logFile, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function healthy(state, kafkajs) {
+  if (!isOurBroker(state)) return false;
+  if (!(await portOpen(state.port))) return false;
+  if (kafkajs) return metadataOk(kafkajs, state.port);
+  return true;
+}
+
+function logTail(lines = 30) {
+  try {
+    return fs.readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Config
+
+function randomClusterId() {
+  // Kafka's Uuid: 16 random bytes, URL-safe base64 without padding. Like
+  // Kafka's own generator, avoid ids starting with '-' (read as an option).
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+function serverProperties({ port, dataDir }) {
+  const controllerPort = port + 1;
+  return [
+    '# Written by scripts/kafka-broker.mjs: single-node KRaft broker for development and tests.',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@${HOST}:${controllerPort}`,
+    `listeners=PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${HOST}:${port}`,
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${path.join(dataDir, 'data')}`,
+    'num.partitions=1',
+    'default.replication.factor=1',
+    'auto.create.topics.enable=false',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'num.network.threads=2',
+    'num.io.threads=4',
+    '',
+  ].join('\n');
+}
+
+function log4jProperties() {
+  return [
+    '# Written by scripts/kafka-broker.mjs. Everything goes to stdout, which is the broker log file.',
+    'status = warn',
+    'appender.out.type = Console',
+    'appender.out.name = STDOUT',
+    'appender.out.layout.type = PatternLayout',
+    'appender.out.layout.pattern = [%d] %p %m (%c)%n',
+    'rootLogger.level = INFO',
+    'rootLogger.appenderRef.out.ref = STDOUT',
+    'logger.request.name = kafka.request.logger',
+    'logger.request.level = WARN',
+    'logger.clients.name = org.apache.kafka.clients',
+    'logger.clients.level = WARN',
+    'logger.config.name = org.apache.kafka.common.config.AbstractConfig',
+    'logger.config.level = WARN',
+    '',
+  ].join('\n');
+}
+
+function javaBaseArgs(libs, log4jFile) {
+  return [
+    '-Xms128m',
+    '-Xmx512m',
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${log4jFile}`,
+    '-cp',
+    `${libs}${path.sep}*`,
+  ];
+}
+
+// ---------------------------------------------------------------------------
+// Start / stop
+
+/**
+ * The broker needs `port` and `port + 1` (controller). An explicitly requested
+ * port must be free; otherwise, when the default is taken by another program,
+ * the next free pair above it is used.
+ */
+async function choosePort(port, explicit, log) {
+  const free = async (p) => !(await portOpen(p)) && !(await portOpen(p + 1));
+  if (await free(port)) return port;
+  if (explicit) {
+    throw new BrokerError(
+      `Port ${port} or ${port + 1} on ${HOST} is already in use by another program, so the Kafka broker ` +
+        `cannot start there. Stop that program or pass another --port N.`,
+    );
+  }
+  for (let p = port + 2; p < port + 40; p += 2) {
+    if (await free(p)) {
+      log(`Port ${port} or ${port + 1} is in use by another program; using ${p} and ${p + 1} instead.`);
+      return p;
+    }
+  }
+  throw new BrokerError(`No free port pair found on ${HOST} between ${port} and ${port + 39}; pass --port N.`);
+}
+
+function versionBanner() {
+  return `Apache Kafka ${KAFKA_VERSION} (KRaft, single node; ${KAFKA_COMPAT_NOTE})`;
+}
+
+async function waitUntilReady({ child, port, kafkajs, deadline }) {
+  let exited = null;
+  child.once('exit', (code, signal) => {
+    exited = { code, signal };
+  });
+  while (Date.now() < deadline) {
+    if (exited) {
+      throw new BrokerError(
+        `The Kafka broker exited during startup (code ${exited.code}, signal ${exited.signal}).\n` +
+          `Last lines of ${path.relative(repoRoot, logFile)}:\n${logTail()}`,
+      );
+    }
+    if (logSaysStarted() && (await portOpen(port))) {
+      if (!kafkajs || (await metadataOk(kafkajs, port))) return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new BrokerError(
+    `The Kafka broker did not become ready within ${READY_TIMEOUT_MS / 1000}s.\n` +
+      `Last lines of ${path.relative(repoRoot, logFile)}:\n${logTail()}`,
+  );
+}
+
+async function killAndWait(pid, timeoutMs) {
+  const signal = (sig) => {
+    // The broker is started detached, as the leader of its own process group.
+    try {
+      process.kill(-pid, sig);
+      return;
+    } catch {
+      // not a group leader: signal the process alone
+    }
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + timeoutMs;
+  while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  if (!pidAlive(pid)) return 'SIGTERM';
+  signal('SIGKILL');
+  const killDeadline = Date.now() + 10_000;
+  while (pidAlive(pid) && Date.now() < killDeadline) await new Promise((r) => setTimeout(r, 100));
+  return 'SIGKILL';
+}
+
+/**
+ * Stops the broker recorded in .cache/kafka/state.json, if any, and removes
+ * its data. Returns true when a broker was running.
+ */
+export async function stopBroker({ log = defaultLog } = {}) {
+  const state = readState();
+  if (!state) {
+    log('No Kafka broker started by this script is recorded; nothing to stop.');
+    return false;
+  }
+  let wasRunning = false;
+  if (isOurBroker(state)) {
+    wasRunning = true;
+    log(`Stopping Kafka broker (pid ${state.pid}, port ${state.port})…`);
+    const how = await killAndWait(state.pid, STOP_TIMEOUT_MS);
+    if (how === 'SIGKILL') log(`Broker did not stop within ${STOP_TIMEOUT_MS / 1000}s of SIGTERM; killed it.`);
+  } else {
+    log(`Kafka broker pid ${state.pid} is not running; cleaning up its state.`);
+  }
+  if (state.dataDir) fs.rmSync(state.dataDir, { recursive: true, force: true });
+  clearState();
+  if (wasRunning) log('Kafka broker stopped.');
+  return wasRunning;
+}
+
+/** Describes the recorded broker: { running, healthy, pid, port, brokers, version, dataDir }. */
+export async function brokerStatus() {
+  const state = readState();
+  if (!state) return { running: false, healthy: false };
+  const running = isOurBroker(state);
+  const kafkajs = running ? await loadKafkajs() : null;
+  const ok = running && (await healthy(state, kafkajs));
+  return { ...state, running, healthy: ok, brokers: `${HOST}:${state.port}` };
+}
+
+/**
+ * Starts the broker (or reuses a healthy one started earlier by this script).
+ * Resolves to { brokers, port, version, reused, stop() }; stop() only stops a
+ * broker that this call started, so a reused one keeps running.
+ */
+export async function startBroker({ port, log = defaultLog } = {}) {
+  const requestedPort = port === undefined || port === null ? undefined : Number(port);
+  if (requestedPort !== undefined && !(Number.isInteger(requestedPort) && requestedPort > 0 && requestedPort < 65535)) {
+    throw new BrokerError(`Invalid port: ${port}`);
+  }
+  const wantPort = requestedPort ?? DEFAULT_PORT;
+  const t0 = Date.now();
+  log(versionBanner());
+
+  const kafkajs = await loadKafkajs();
+  const previous = readState();
+  if (previous) {
+    if (await healthy(previous, kafkajs)) {
+      if (requestedPort !== undefined && previous.port !== requestedPort) {
+        throw new BrokerError(
+          `A Kafka broker from this script is already running on port ${previous.port} (pid ${previous.pid}); ` +
+            `run \`node scripts/kafka-broker.mjs stop\` before starting one on port ${requestedPort}.`,
+        );
+      }
+      if (previous.version !== KAFKA_VERSION) {
+        log(`Note: the running broker is Kafka ${previous.version}, not ${KAFKA_VERSION}; stop it to switch.`);
+      }
+      const brokers = `${HOST}:${previous.port}`;
+      log(`Reusing the running Kafka broker (pid ${previous.pid}) at ${brokers}.`);
+      return { brokers, port: previous.port, version: previous.version, reused: true, stop: async () => {} };
+    }
+    // Stale or unhealthy: clean it up before starting a new one.
+    await stopBroker({ log });
+  }
+
+  checkJava();
+  const brokerPort = await choosePort(wantPort, requestedPort !== undefined, log);
+  const libs = await ensureJars(log);
+
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipewright-kafka-'));
+  const propsFile = path.join(dataDir, 'server.properties');
+  const log4jFile = path.join(dataDir, 'log4j2.properties');
+  fs.writeFileSync(propsFile, serverProperties({ port: brokerPort, dataDir }));
+  fs.writeFileSync(log4jFile, log4jProperties());
+  fs.mkdirSync(cacheDir, { recursive: true });
+  fs.writeFileSync(logFile, '');
+
+  const clusterId = randomClusterId();
+  const fmt = spawnSync(
+    'java',
+    [...javaBaseArgs(libs, log4jFile), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile],
+    { encoding: 'utf8' },
+  );
+  fs.appendFileSync(logFile, `${fmt.stdout ?? ''}${fmt.stderr ?? ''}`);
+  if (fmt.error || fmt.status !== 0) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw new BrokerError(
+      `Formatting the KRaft storage failed (exit code ${fmt.status}).\n${`${fmt.stdout}${fmt.stderr}`.trim()}`,
+    );
+  }
+
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn('java', [...javaBaseArgs(libs, log4jFile), 'kafka.Kafka', propsFile], {
+    cwd: dataDir,
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  fs.closeSync(out);
+  const spawnError = await new Promise((resolve) => {
+    child.once('error', resolve);
+    child.once('spawn', () => resolve(null));
+  });
+  if (spawnError) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw new BrokerError(`Could not start java: ${spawnError.message}`);
+  }
+  const state = {
+    pid: child.pid,
+    port: brokerPort,
+    controllerPort: brokerPort + 1,
+    dataDir,
+    version: KAFKA_VERSION,
+    clusterId,
+    logFile: path.relative(repoRoot, logFile),
+    startedAt: new Date().toISOString(),
+  };
+  writeState(state);
+  log(`Started Kafka broker (pid ${child.pid}); waiting until it is ready…`);
+
+  try {
+    await waitUntilReady({ child, port: brokerPort, kafkajs, deadline: Date.now() + READY_TIMEOUT_MS });
+  } catch (err) {
+    await stopBroker({ log: () => {} });
+    throw err;
+  }
+  child.unref();
+  const brokers = `${HOST}:${brokerPort}`;
+  log(`Kafka broker ready at ${brokers} in ${((Date.now() - t0) / 1000).toFixed(1)}s (log: ${state.logFile}).`);
+  return {
+    brokers,
+    port: brokerPort,
+    version: KAFKA_VERSION,
+    reused: false,
+    stop: () => stopBroker({ log }),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// CLI
+
+function usage() {
+  return [
+    'Usage: node scripts/kafka-broker.mjs <command>',
+    '  start [--port N]   start a single-node Kafka broker (default port 19092), or reuse the running one',
+    '  stop               stop it and delete its data',
+    '  status             tell whether it is running',
+  ].join('\n');
+}
+
+async function main(argv) {
+  const [cmd, ...rest] = argv;
+  if (cmd === 'start') {
+    let port;
+    for (let i = 0; i < rest.length; i++) {
+      const a = rest[i];
+      if (a === '--port') port = rest[++i];
+      else if (a.startsWith('--port=')) port = a.slice('--port='.length);
+      else throw new BrokerError(`Unknown option: ${a}\n${usage()}`);
+    }
+    if (port !== undefined && !/^\d+$/.test(String(port))) throw new BrokerError(`Invalid port: ${port}`);
+    const { brokers } = await startBroker({ port });
+    process.stdout.write(`KAFKA_BROKERS=${brokers}\n`);
+    return 0;
+  }
+  if (cmd === 'stop') {
+    await stopBroker();
+    return 0;
+  }
+  if (cmd === 'status') {
+    const s = await brokerStatus();
+    defaultLog(versionBanner());
+    if (!s.running) {
+      process.stdout.write('Kafka broker: not running\n');
+      return 1;
+    }
+    process.stdout.write(
+      `Kafka broker: ${s.healthy ? 'running' : 'running but NOT answering'} ` +
+        `(Kafka ${s.version}, pid ${s.pid}, since ${s.startedAt})\nKAFKA_BROKERS=${s.brokers}\n`,
+    );
+    return s.healthy ? 0 : 1;
+  }
+  process.stderr.write(`${usage()}\n`);
+  return cmd === undefined || cmd === '--help' || cmd === '-h' ? 0 : 2;
+}
+
+const invokedDirectly = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      if (err instanceof BrokerError) process.stderr.write(`[kafka] Error: ${err.message}\n`);
+      else process.stderr.write(`[kafka] Unexpected error: ${err?.stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}
