@@ -1,0 +1,51 @@
+// Vitest global setup: makes a Kafka broker available to the tests.
+//
+// - KAFKA_BROKERS set (e.g. by .ci/run, or `export KAFKA_BROKERS=...` after
+//   `npm run kafka:start`): used as is, nothing is started or stopped here.
+// - KAFKA_BROKERS unset: a single-node broker is started with
+//   scripts/kafka-broker.mjs (or a healthy one it started earlier is reused)
+//   and stopped again in teardown if this setup started it.
+//
+// Tests read the address with `inject('kafkaBrokers')` from 'vitest' or from
+// process.env.KAFKA_BROKERS.
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kafkaBrokers: string;
+  }
+}
+
+type StartedBroker = { brokers: string; reused: boolean; stop: () => Promise<unknown> };
+type BrokerScript = { startBroker: (options: { port?: number }) => Promise<StartedBroker> };
+
+// The broker script is plain JavaScript without type declarations.
+const brokerScript = new URL('../scripts/kafka-broker.mjs', import.meta.url).href;
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const fromEnv = process.env.KAFKA_BROKERS?.trim();
+  if (fromEnv) {
+    project.provide('kafkaBrokers', fromEnv);
+    return async () => {};
+  }
+
+  let broker: StartedBroker;
+  try {
+    const { startBroker } = (await import(brokerScript)) as BrokerScript;
+    broker = await startBroker({});
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `The tests need a Kafka broker, and starting one failed.\n${reason}\n` +
+        'Either fix the problem above, or point the tests at a running broker with KAFKA_BROKERS=host:port.',
+    );
+  }
+  process.env.KAFKA_BROKERS = broker.brokers;
+  project.provide('kafkaBrokers', broker.brokers);
+
+  return async () => {
+    // stop() is a no-op for a broker that was already running before the tests.
+    if (!broker.reused) await broker.stop();
+    delete process.env.KAFKA_BROKERS;
+  };
+}
