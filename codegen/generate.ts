@@ -1,2 +1,171 @@
-// placeholder, being written
-export {};
+/**
+ * The generator: Pipeline in, { path → contents } out. Pure: no filesystem,
+ * no process, so the designer runs this very code in the browser. The
+ * runtime's sources and the templates arrive as data (the CLI reads them
+ * from disk, the designer imports them raw).
+ */
+import Handlebars from 'handlebars';
+import { zipSync, type Zippable } from 'fflate';
+import { problem, type Problem } from './errors.js';
+import { commentText, markdownText, mermaidLabel, shellWord, tsLiteral, tsString, yamlString } from './escape.js';
+import { deadLetterTopic, type Pipeline } from './model.js';
+import { fromBeginning, graphSpec, inputPartitions, pipelineTs, topicDefs, typesGenTs } from './pipeline-ts.js';
+import { serializePipeline } from './serialize.js';
+import { TEMPLATES, type TemplateView } from './templates.js';
+import { validatePipeline } from './validate.js';
+import { getKind } from '../runtime/kinds/registry.js';
+import { ERROR_PORT } from '../runtime/kinds/spec.js';
+import { isTopicName } from './names.js';
+
+export interface CodegenAssets {
+  /** Runtime sources by path relative to runtime/, tests excluded. */
+  runtime: Record<string, string>;
+  /** Template texts by path relative to templates/. */
+  templates: Record<string, string>;
+}
+
+export type FileMap = Record<string, string>;
+
+export interface GenerateResult {
+  files: FileMap | null;
+  problems: Problem[];
+}
+
+/** Versions the generated repository pins. */
+export const GENERATED_VERSIONS = {
+  node: '24.11.1',
+  kafkajs: '2.2.4',
+  typescript: '5.9.3',
+  typesNode: '20.19.43',
+} as const;
+
+const hb = Handlebars.create();
+// Every user value goes through one of these; `{{x}}` is only for values codegen prepared.
+hb.registerHelper('ts', (v: unknown) => tsString(String(v)));
+hb.registerHelper('json', (v: unknown) => tsLiteral(v));
+hb.registerHelper('yaml', (v: unknown) => yamlString(String(v)));
+hb.registerHelper('sh', (v: unknown) => shellWord(String(v)));
+hb.registerHelper('md', (v: unknown) => markdownText(String(v)));
+hb.registerHelper('comment', (v: unknown) => commentText(String(v)));
+
+const compiled = new Map<string, HandlebarsTemplateDelegate>();
+function render(templates: Record<string, string>, name: string, view: TemplateView): string {
+  const source = templates[name];
+  if (source === undefined) throw new Error(`template ${name} is missing`);
+  const key = `${name}\u0000${source}`;
+  let t = compiled.get(key);
+  if (!t) compiled.set(key, (t = hb.compile(source, { noEscape: true, strict: true })));
+  return t(view);
+}
+
+/** Kubernetes object names for Strimzi KafkaTopic resources: lowercase RFC 1123, unique per topic. */
+export function strimziName(topic: string): string {
+  const base = topic.toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'topic';
+  if (base === topic && base.length <= 200) return base;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < topic.length; i++) h = Math.imul(h ^ topic.charCodeAt(i), 0x01000193);
+  return `${base.slice(0, 200)}-${(h >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+function mermaid(p: Pipeline): string {
+  const lines = ['flowchart LR'];
+  for (const n of p.nodes) {
+    const kind = getKind(n.kind)!;
+    const topic = kind.topicParam ? ` ${String(n.params[kind.topicParam])}` : '';
+    const label = mermaidLabel(`${n.label ?? n.id} (${kind.kind}${topic})`);
+    const shape = kind.category === 'source' || kind.category === 'sink' ? `[(${label})]` : `[${label}]`;
+    lines.push(`  ${n.id}${shape}`);
+  }
+  for (const n of p.nodes) {
+    for (const i of n.inputs) {
+      const arrow = i.fromPort === ERROR_PORT ? '-. error .->' : i.fromPort === 'out' ? '-->' : `-- ${i.fromPort} -->`;
+      lines.push(`  ${i.from} ${arrow} ${n.id}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function testCases(p: Pipeline) {
+  const spec = graphSpec(p);
+  const topicOf = (id: string) => {
+    const node = p.nodes.find((n) => n.id === id)!;
+    const kind = getKind(node.kind)!;
+    return String(node.params[kind.topicParam!]);
+  };
+  const defs = new Map(topicDefs(p).map((t) => [t.name, t.partitions]));
+  const formatOf = (id: string) => String(spec.nodes.find((n) => n.id === id)?.params.format ?? 'json');
+  const cases = p.tests.map((t) => ({
+    name: t.name,
+    input: Object.entries(t.input).map(([id, events]) => ({ topic: topicOf(id), partitions: defs.get(topicOf(id)) ?? 1, format: formatOf(id), events })),
+    expect: Object.entries(t.expect).map(([id, events]) => ({ topic: topicOf(id), partitions: defs.get(topicOf(id)) ?? 1, events })),
+    ...(t.deadLetters === undefined ? {} : { deadLetters: t.deadLetters }),
+  }));
+  // Without written tests, the samples still run through the pipeline as a smoke test.
+  const samples = p.nodes
+    .filter((n) => getKind(n.kind)?.category === 'source' && n.samples?.length)
+    .map((n) => ({ topic: topicOf(n.id), partitions: defs.get(topicOf(n.id)) ?? 1, format: formatOf(n.id), events: n.samples! }));
+  return { cases, samples };
+}
+
+function view(p: Pipeline): TemplateView {
+  const partitions = inputPartitions(p);
+  const topics = topicDefs(p);
+  const { cases, samples } = testCases(p);
+  const sources = p.nodes.filter((n) => getKind(n.kind)?.category === 'source');
+  return {
+    name: p.name,
+    description: p.description ?? '',
+    image: p.deploy.image ?? `${p.name}:latest`,
+    versions: GENERATED_VERSIONS,
+    replicas: Math.min(p.deploy.replicas ?? partitions, partitions),
+    maxReplicas: partitions,
+    groupId: p.name,
+    deadLetterTopic: deadLetterTopic(p),
+    errorPolicy: p.errors.policy,
+    sasl: p.kafka.profile === 'sasl-ssl',
+    saslMechanism: p.kafka.mechanism,
+    kedaSasl: { plain: 'plaintext', 'scram-sha-256': 'scram_sha256', 'scram-sha-512': 'scram_sha512' }[p.kafka.mechanism],
+    topics: topics.map((t) => ({ ...t, strimziName: strimziName(t.name), configEntries: Object.entries(t.config).map(([key, value]) => ({ key, value })) })),
+    sourceTopics: sources.map((n) => String(n.params[getKind(n.kind)!.topicParam!])).filter((t, i, a) => a.indexOf(t) === i),
+    mermaid: mermaid(p),
+    nodes: p.nodes.map((n) => ({ id: n.id, kind: n.kind, summary: getKind(n.kind)!.summary })),
+    fromBeginning: fromBeginning(p),
+    testCasesLiteral: tsLiteral(cases, 2),
+    samplesLiteral: tsLiteral(samples, 2),
+    hasTests: cases.length > 0,
+  };
+}
+
+/** Generate the whole repository, or return the problems that stop it. Never throws on user input. */
+export function generate(p: Pipeline, assets: CodegenAssets): GenerateResult {
+  const problems = validatePipeline(p);
+  if (problems.some((x) => x.severity === 'error')) return { files: null, problems };
+  // Names are checked by validation; this guards the generator's own assumptions.
+  for (const t of topicDefs(p)) if (!isTopicName(t.name)) return { files: null, problems: [...problems, problem('PW017', { topic: t.name }, [])] };
+  const files: FileMap = {};
+  const v = view(p);
+  for (const [out, template] of Object.entries(TEMPLATES)) files[out] = render(assets.templates, template, v);
+  files['pipeline.yaml'] = serializePipeline(p);
+  files['src/pipeline.ts'] = pipelineTs(p).text;
+  files['src/types.gen.ts'] = typesGenTs(p);
+  for (const [path, source] of Object.entries(assets.runtime)) files[`src/runtime/${path}`] = source;
+  return { files: sortFiles(files), problems };
+}
+
+function sortFiles(files: FileMap): FileMap {
+  return Object.fromEntries(Object.keys(files).sort().map((k) => [k, files[k]]));
+}
+
+/** 1980-01-01, the earliest time a zip can hold: fixed so that the same files give the same bytes. */
+const ZIP_TIME = new Date(1980, 0, 1, 0, 0, 0);
+
+/** A deterministic zip: sorted entries, fixed times, Unix permissions (scripts executable). */
+export function zipFiles(files: FileMap): Uint8Array {
+  const enc = new TextEncoder();
+  const tree: Zippable = {};
+  for (const path of Object.keys(files).sort()) {
+    const mode = path.endsWith('.sh') ? 0o100755 : 0o100644;
+    tree[path] = [enc.encode(files[path]), { mtime: ZIP_TIME, os: 3, attrs: mode << 16, level: 6 }];
+  }
+  return zipSync(tree, { mtime: ZIP_TIME });
+}

@@ -5,3 +5,4 @@ export * from './kinds/spec.js';
 export * from './kinds/registry.js';
 export * from './engine/graph.js';
 export * from './transports/memory.js';
+export * from './testing.js';

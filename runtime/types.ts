@@ -74,3 +74,11 @@ export function recordInfo(rec: Rec): RecordInfo {
     offset: rec.origin.offset,
   };
 }
+
+/** A topic the pipeline reads or writes, as `npm run topics` creates it. */
+export interface TopicDef {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  config: Record<string, string>;
+}

@@ -4,16 +4,11 @@
  * replication factor is capped at the number of brokers, so the same
  * definitions work on a single local broker and on a production cluster.
  */
+import type { TopicDef } from '../types.js';
 import { createKafka } from '../transports/kafka.js';
 import { ConfigError, configFromEnv } from './config.js';
 import { jsonLogger } from './run.js';
 
-export interface TopicDef {
-  name: string;
-  partitions: number;
-  replicationFactor: number;
-  config: Record<string, string>;
-}
 
 export async function createTopics(pipeline: string, topics: readonly TopicDef[], env = process.env): Promise<void> {
   let config;

@@ -1,0 +1,184 @@
+/**
+ * pipewright validate | generate | kinds. Reads files, writes folders and
+ * zips, sets exit codes; everything else is the pure codegen. Exit codes:
+ * 0 fine, 1 the pipeline has errors, 2 the command line or a file is wrong.
+ * Never a stack trace for anything a user can cause.
+ */
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { KINDS } from '../runtime/kinds/registry.js';
+import { formatProblem, type Problem } from './errors.js';
+import { generate, zipFiles, type FileMap } from './generate.js';
+import { nodeAssets } from './node-assets.js';
+import { typecheckInNode } from './node-typecheck.js';
+import { parsePipeline } from './parse.js';
+import type { Pipeline } from './model.js';
+
+const USAGE = `Usage:
+  pipewright validate <pipeline.yaml> [--json]
+  pipewright generate <pipeline.yaml> (-o <folder> | --zip <file.zip>) [--json]
+  pipewright kinds
+Exit codes: 0 valid / written, 1 the pipeline has errors, 2 usage or file errors.`;
+
+/** The manifest of files a generation wrote, so the next one can remove what it no longer makes. */
+const MANIFEST = '.pipewright-files';
+
+interface Out {
+  log(s: string): void;
+  err(s: string): void;
+}
+const stdio: Out = { log: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
+
+export async function main(argv: string[], out: Out = stdio): Promise<number> {
+  try {
+    return await run(argv, out);
+  } catch (e) {
+    out.err(`pipewright: internal error: ${(e as Error).message ?? String(e)}\nThis is a bug in Pipewright; please report it with the pipeline that caused it.`);
+    return 70;
+  }
+}
+
+function load(file: string | undefined, out: Out): { pipeline: Pipeline | null; problems: Problem[]; file: string } | number {
+  if (!file) {
+    out.err(`pipewright: no pipeline file given.\n${USAGE}`);
+    return 2;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    out.err(`pipewright: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : String(code)}.`);
+    return 2;
+  }
+  const { pipeline, problems } = parsePipeline(text);
+  if (pipeline && !problems.some((p) => p.severity === 'error')) problems.push(...typecheckInNode(pipeline));
+  return { pipeline, problems, file };
+}
+
+function report(problems: Problem[], file: string, json: boolean, out: Out): boolean {
+  const errors = problems.filter((p) => p.severity === 'error').length;
+  if (json) {
+    out.log(JSON.stringify({ file, valid: errors === 0, problems: problems.map((p) => ({ file, ...p })) }, null, 2));
+  } else {
+    for (const p of problems) out.err(formatProblem(p, file));
+    const warnings = problems.length - errors;
+    if (errors) out.err(`${file}: ${errors} error(s)${warnings ? `, ${warnings} warning(s)` : ''}.`);
+  }
+  return errors === 0;
+}
+
+async function run(argv: string[], out: Out): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        out: { type: 'string', short: 'o' },
+        zip: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    out.err(`pipewright: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const [command, file, ...extra] = args.positionals;
+  if (args.values.help || !command) {
+    out.log(USAGE);
+    return command || args.values.help ? 0 : 2;
+  }
+  if (extra.length) {
+    out.err(`pipewright: unexpected argument "${extra[0]}".\n${USAGE}`);
+    return 2;
+  }
+  const json = args.values.json === true;
+  switch (command) {
+    case 'validate': {
+      const loaded = load(file, out);
+      if (typeof loaded === 'number') return loaded;
+      const ok = report(loaded.problems, loaded.file, json, out);
+      if (ok && !json) out.log(`${loaded.file}: valid (pipeline ${loaded.pipeline!.name}, ${loaded.pipeline!.nodes.length} nodes).`);
+      return ok ? 0 : 1;
+    }
+    case 'generate': {
+      if (!args.values.out && !args.values.zip) {
+        out.err(`pipewright: say where to write: -o <folder> or --zip <file.zip>.\n${USAGE}`);
+        return 2;
+      }
+      const loaded = load(file, out);
+      if (typeof loaded === 'number') return loaded;
+      if (!report(loaded.problems, loaded.file, json, out) || !loaded.pipeline) return 1;
+      const result = generate(loaded.pipeline, nodeAssets());
+      if (!result.files) {
+        report(result.problems, loaded.file, json, out);
+        return 1;
+      }
+      if (args.values.zip) {
+        const target = resolve(args.values.zip);
+        writeAtomically(target, zipFiles(result.files));
+        if (!json) out.log(`wrote ${args.values.zip} (${Object.keys(result.files).length} files).`);
+      }
+      if (args.values.out) {
+        const written = writeFolder(resolve(args.values.out), result.files);
+        if (typeof written === 'string') {
+          out.err(`pipewright: ${written}`);
+          return 2;
+        }
+        if (!json) out.log(`wrote ${Object.keys(result.files).length} files to ${args.values.out}${written.removed ? `, removed ${written.removed} stale` : ''}.`);
+      }
+      return 0;
+    }
+    case 'kinds': {
+      for (const k of KINDS) {
+        out.log(`${k.kind} (${k.category}): ${k.summary}`);
+        for (const p of k.params) out.log(`    ${p.name}${p.required ? ' (required)' : p.default !== undefined ? ` = ${String(p.default)}` : ''}: ${p.description}`);
+      }
+      return 0;
+    }
+    default:
+      out.err(`pipewright: unknown command "${command}".\n${USAGE}`);
+      return 2;
+  }
+}
+
+/** Write to a temporary file beside the target, then rename: a reader never sees half a file. */
+function writeAtomically(target: string, data: string | Uint8Array, mode?: number): void {
+  mkdirSync(dirname(target), { recursive: true });
+  const tmp = `${target}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, data);
+    if (mode !== undefined) chmodSync(tmp, mode);
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Writes the generated files into `folder`. Every file is written atomically,
+ * and files that an earlier generation wrote but this one no longer makes are
+ * removed; files the user added are never touched.
+ */
+function writeFolder(folder: string, files: FileMap): { removed: number } | string {
+  if (existsSync(folder) && !existsSync(join(folder, MANIFEST))) {
+    const entries = readdirSync(folder).filter((e) => e !== 'pipeline.yaml' && !e.startsWith('.'));
+    if (entries.length > 0) return `${folder} is not empty and was not written by Pipewright; choose an empty or new folder.`;
+  }
+  const previous = existsSync(join(folder, MANIFEST)) ? readFileSync(join(folder, MANIFEST), 'utf8').split('\n').filter(Boolean) : [];
+  for (const [path, contents] of Object.entries(files)) {
+    writeAtomically(join(folder, ...path.split('/')), contents, path.endsWith('.sh') ? 0o755 : undefined);
+  }
+  let removed = 0;
+  for (const path of previous) {
+    if (path in files || path.includes('..') || path.startsWith('/')) continue;
+    rmSync(join(folder, ...path.split('/')), { force: true });
+    removed++;
+  }
+  writeAtomically(join(folder, MANIFEST), Object.keys(files).join('\n') + '\n');
+  return { removed };
+}

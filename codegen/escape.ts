@@ -1,0 +1,44 @@
+/**
+ * One escaper per target language. Every user-supplied string that reaches a
+ * generated file goes through one of these; templates call them as helpers.
+ */
+
+/** A TypeScript/JavaScript string literal. */
+export function tsString(s: string): string {
+  return JSON.stringify(s).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/** Any JSON value as a TypeScript literal. */
+export function tsLiteral(v: unknown, indent?: number): string {
+  return (JSON.stringify(v, null, indent) ?? 'undefined').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/** A YAML double-quoted scalar. JSON strings are valid YAML double-quoted scalars. */
+export function yamlString(s: string): string {
+  return tsString(s);
+}
+
+/** A POSIX shell word: single-quoted, with embedded single quotes closed and reopened. */
+export function shellWord(s: string): string {
+  return `'${s.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** Text inside a Markdown paragraph or table cell: no markup, no HTML, one line. */
+export function markdownText(s: string): string {
+  return s
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`);
+}
+
+/** A Mermaid node label, as a quoted string with entity-encoded specials. */
+export function mermaidLabel(s: string): string {
+  const body = s
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[&"<>#;`]/g, (c) => `#${c.charCodeAt(0)};`);
+  return `"${body}"`;
+}
+
+/** A single-line comment body: nothing that could end the comment or start code. */
+export function commentText(s: string): string {
+  return s.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/\*\//g, '* /');
+}

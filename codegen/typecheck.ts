@@ -1,0 +1,114 @@
+/**
+ * Type-checks a pipeline's expressions the way the generated repository's
+ * compiler will: src/pipeline.ts and src/types.gen.ts against the vendored
+ * runtime, in memory. Errors inside an expression come back as problems on
+ * that node's parameter; anything else means the generator itself is wrong.
+ * Pure: the TypeScript lib files arrive through `readLib`, so it runs in the
+ * browser as well as in Node.
+ */
+import ts from 'typescript';
+import { problem, type Problem } from './errors.js';
+import type { CodegenAssets } from './generate.js';
+import { nodePath, type Pipeline } from './model.js';
+import { EXPRESSION_INDENT, pipelineTs, typesGenTs } from './pipeline-ts.js';
+
+/** Runtime files the type check needs: the portable part that pipeline.ts imports. */
+function portable(path: string): boolean {
+  return !path.startsWith('service/') && !path.startsWith('transports/kafka');
+}
+
+// The portable runtime uses these two web APIs, which Node and browsers both have.
+const WEB_SHIMS = `
+declare class TextEncoder { encode(input?: string): Uint8Array; }
+declare class TextDecoder { constructor(label?: string, options?: { fatal?: boolean }); decode(input?: Uint8Array): string; }
+`;
+
+const OPTIONS: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  lib: ['lib.es2022.d.ts'],
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  strict: true,
+  noEmit: true,
+  skipLibCheck: true,
+  types: [],
+  verbatimModuleSyntax: true,
+};
+
+const libCache = new Map<string, ts.SourceFile>();
+
+export function typecheckPipeline(p: Pipeline, assets: CodegenAssets, readLib: (fileName: string) => string | undefined): Problem[] {
+  const { text, sites } = pipelineTs(p);
+  const files = new Map<string, string>([
+    ['/app/src/pipeline.ts', text],
+    ['/app/src/types.gen.ts', typesGenTs(p)],
+    ['/app/src/shims.d.ts', WEB_SHIMS],
+    ['/app/package.json', '{"type":"module"}'],
+  ]);
+  for (const [path, source] of Object.entries(assets.runtime)) if (portable(path)) files.set(`/app/src/runtime/${path}`, source);
+  const host: ts.CompilerHost = {
+    getSourceFile(fileName, languageVersion) {
+      const own = files.get(fileName);
+      if (own !== undefined) return ts.createSourceFile(fileName, own, languageVersion, true);
+      const base = fileName.slice(fileName.lastIndexOf('/') + 1);
+      let sf = libCache.get(base);
+      if (!sf) {
+        const lib = readLib(base);
+        if (lib === undefined) return undefined;
+        sf = ts.createSourceFile(fileName, lib, languageVersion, true);
+        libCache.set(base, sf);
+      }
+      return sf;
+    },
+    getDefaultLibFileName: () => '/lib/lib.es2022.d.ts',
+    getDefaultLibLocation: () => '/lib',
+    writeFile: () => {},
+    getCurrentDirectory: () => '/app',
+    getCanonicalFileName: (f) => f,
+    useCaseSensitiveFileNames: () => true,
+    getNewLine: () => '\n',
+    fileExists: (f) => files.has(f) || (f.startsWith('/lib/') && readLib(f.slice(5)) !== undefined),
+    readFile: (f) => files.get(f) ?? (f.startsWith('/lib/') ? readLib(f.slice(5)) : undefined),
+    directoryExists: (d) => d === '/lib' || [...files.keys()].some((f) => f.startsWith(d.endsWith('/') ? d : d + '/')),
+    getDirectories: () => [],
+  };
+  const program = ts.createProgram({ rootNames: ['/app/src/shims.d.ts', '/app/src/pipeline.ts'], options: OPTIONS, host });
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  for (const d of ts.getPreEmitDiagnostics(program)) {
+    const message = ts.flattenDiagnosticMessageText(d.messageText, ' ');
+    if (d.file?.fileName === '/app/src/pipeline.ts' && d.start !== undefined) {
+      const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
+      const site = sites.find((s) => line >= s.line && line < s.line + s.lineCount);
+      if (site) {
+        const key = `${site.nodeId}\u0000${site.param}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const index = p.nodes.findIndex((n) => n.id === site.nodeId);
+        const column = line === site.line ? character - EXPRESSION_INDENT : character;
+        const where = site.lineCount > 1 ? ` (line ${line - site.line + 1}, column ${column + 1} of the expression)` : ` (column ${column + 1})`;
+        problems.push(problem('PW034', { detail: message + where, fix: fixFor(d.code) }, [...nodePath(p.nodes[index], index), site.param], site.nodeId));
+        continue;
+      }
+    }
+    problems.push(problem('PW050', { detail: `${d.file?.fileName ?? ''}: ${message}` }, []));
+  }
+  return problems;
+}
+
+function fixFor(code: number): string {
+  switch (code) {
+    case 2339:
+    case 2551:
+      return 'Check the field name against the sample events of the source (fields are case-sensitive); add samples with the field if it is new.';
+    case 2304:
+    case 2552:
+      return 'Expressions can use value, key and record (timestamp, headers, topic, partition, offset) and JavaScript built-ins.';
+    case 18047:
+    case 18048:
+    case 2532:
+      return 'The field can be missing or null in some events; use optional chaining (value.a?.b) or a default (value.a ?? 0).';
+    default:
+      return 'Fix the expression so that it type-checks against the event type inferred from the sample events.';
+  }
+}
