@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parsePipeline } from './parse.js';
+import { serializePipeline } from './serialize.js';
+
+const GOOD = `pipeline: orders
+nodes:
+  - id: in
+    kind: kafka-source
+    topic: orders
+  - id: big
+    kind: filter
+    input: in
+    where: value.amount > 100
+  - id: out
+    kind: kafka-sink
+    input: big
+    topic: big-orders
+`;
+
+/** Replace one line of GOOD and return the problems, to check each error points at its place. */
+function problemsWith(from: string, to: string) {
+  const text = GOOD.replace(from, to);
+  expect(text).not.toBe(GOOD);
+  return parsePipeline(text).problems;
+}
+
+describe('parsePipeline', () => {
+  it('accepts a valid pipeline with no problems', () => {
+    const { pipeline, problems } = parsePipeline(GOOD);
+    expect(problems).toEqual([]);
+    expect(pipeline?.nodes.map((n) => n.id)).toEqual(['in', 'big', 'out']);
+    expect(pipeline?.nodes[1].inputs).toEqual([{ port: 'in', from: 'in', fromPort: 'out' }]);
+  });
+
+  it('reports bad YAML with line and column', () => {
+    const [p] = parsePipeline('pipeline: x\nnodes:\n  - id: a\n    kind: [unclosed\n').problems;
+    expect(p).toMatchObject({ code: 'PW001', severity: 'error' });
+    expect(p.line).toBeGreaterThanOrEqual(4);
+  });
+
+  it.each([
+    ['unknown kind, with a suggestion', 'kind: filter', 'kind: filtre', 'PW013', 7, /Did you mean "filter"/],
+    ['unknown parameter', 'where: value.amount > 100', 'wher: value.amount > 100', 'PW014', 9, /where/],
+    ['wrong parameter type', '    topic: orders', '    topic: [orders]', 'PW015', 5, /Quote/],
+    ['missing required parameter', '    where: value.amount > 100\n', '', 'PW016', 6, /where/],
+    ['dangling input', 'input: in\n', 'input: inn\n', 'PW020', 8, /Did you mean "in"/],
+    ['bad topic name', 'topic: big-orders', 'topic: big orders!', 'PW017', 13, /letters, digits/],
+    ['bad node id', '- id: big', '- id: Big_Orders', 'PW011', 6, /lowercase/],
+    ['bad pipeline name', 'pipeline: orders', 'pipeline: Orders Service', 'PW010', 1, /RFC 1123/],
+    ['two expressions', 'where: value.amount > 100', 'where: value.a; process.exit(1)', 'PW031', 9, /exactly one expression/],
+    ['an expression that is not TypeScript', 'where: value.amount > 100', 'where: value.amount >', 'PW030', 9, /one TypeScript expression/],
+    ['a block instead of an object', 'where: value.amount > 100', 'where: "{ a: 1 }"', 'PW032', 9, /parentheses/],
+    ['await in an expression', 'where: value.amount > 100', 'where: await value', 'PW033', 9, /synchronous/],
+    ['a source with an input', '    topic: orders\n', '    topic: orders\n    input: big\n', 'PW023', 6, /Remove/],
+    ['a topic read and written', 'topic: big-orders', 'topic: orders', 'PW029', 13, /loops/],
+  ])('reports %s with code, line and hint', (_what, from, to, code, line, hint) => {
+    const problems = problemsWith(from, to);
+    const p = problems.find((x) => x.code === code);
+    expect(p, JSON.stringify(problems, null, 1)).toBeDefined();
+    expect(p!.line).toBe(line);
+    expect(p!.column).toBeGreaterThan(0);
+    expect(p!.hint).toMatch(hint);
+  });
+
+  it('reports duplicate ids and cycles with the node id', () => {
+    const dup = problemsWith('- id: out', '- id: big');
+    expect(dup.find((p) => p.code === 'PW012')).toMatchObject({ nodeId: 'big', line: 10 });
+    const cycle = parsePipeline(GOOD.replace('input: in\n', 'input: [in, out2]\n') + '  - id: out2\n    kind: map\n    input: big\n    to: value\n').problems;
+    expect(cycle.find((p) => p.code === 'PW025')?.message).toMatch(/big → out2 → big|out2 → big → out2/);
+  });
+
+  it('reports a node without input and a missing source', () => {
+    expect(problemsWith('    input: in\n', '').find((p) => p.code === 'PW022')).toMatchObject({ nodeId: 'big', line: 6 });
+    expect(parsePipeline('pipeline: x\nnodes:\n  - id: f\n    kind: filter\n    where: "true"\n').problems.map((p) => p.code)).toContain('PW027');
+  });
+
+  it('never throws on garbage', () => {
+    for (const text of ['', '42', '- a\n- b', '\u0000\u0001binary', 'pipeline: [', 'a: &a [*a]', 'nodes: {a: 1}']) {
+      const result = parsePipeline(text);
+      expect(result.problems.length, text).toBeGreaterThan(0);
+      for (const p of result.problems) expect(p.line).toBeGreaterThan(0);
+    }
+  });
+
+  it('round-trips every example through serialize, positions included', () => {
+    const text = readFileSync(new URL('../examples/large-orders/pipeline.yaml', import.meta.url), 'utf8');
+    const first = parsePipeline(text).pipeline!;
+    const again = parsePipeline(serializePipeline(first));
+    expect(again.problems).toEqual([]);
+    expect(again.pipeline).toEqual(first);
+    expect(first.nodes[0].position).toEqual({ x: 0, y: 80 });
+    expect(serializePipeline(again.pipeline!)).toBe(serializePipeline(first));
+  });
+});

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { typecheckInNode } from './node-typecheck.js';
+import { parsePipeline } from './parse.js';
+import type { Pipeline } from './model.js';
+
+const example = readFileSync(new URL('../examples/large-orders/pipeline.yaml', import.meta.url), 'utf8');
+
+function withExpression(param: 'where' | 'to', expression: string): Pipeline {
+  const p = parsePipeline(example).pipeline!;
+  const node = p.nodes.find((n) => n.params[param] !== undefined)!;
+  node.params[param] = expression;
+  return p;
+}
+
+describe('typecheckPipeline', () => {
+  it('accepts the example', () => {
+    expect(typecheckInNode(parsePipeline(example).pipeline!)).toEqual([]);
+  });
+
+  it('reports a misspelt field against the node and parameter, with a hint', () => {
+    const [p, ...rest] = typecheckInNode(withExpression('where', 'value.amout >= 100'));
+    expect(rest).toEqual([]);
+    expect(p).toMatchObject({ code: 'PW034', nodeId: 'large', path: ['nodes', 1, 'where'] });
+    expect(p.message).toMatch(/amout/);
+    expect(p.message).toMatch(/column 7/);
+    expect(p.hint).toMatch(/sample events/);
+  });
+
+  it('types a map result downstream: a field dropped by the map cannot be used after it', () => {
+    const p = parsePipeline(example).pipeline!;
+    p.nodes.find((n) => n.id === 'with-tax')!.params.to = '({ id: value.orderId })';
+    p.nodes.find((n) => n.id === 'large-orders')!.params.key = 'value.customer';
+    const problems = typecheckInNode(p);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ code: 'PW034', nodeId: 'large-orders' });
+  });
+
+  it('reports unknown names with the list of what expressions can use', () => {
+    const [p] = typecheckInNode(withExpression('where', 'amount > 1'));
+    expect(p.hint).toMatch(/value, key and record/);
+  });
+});
