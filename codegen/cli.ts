@@ -52,8 +52,8 @@ function load(file: string | undefined, out: Out): { pipeline: Pipeline | null; 
     out.err(`pipewright: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : String(code)}.`);
     return 2;
   }
-  const { pipeline, problems } = parsePipeline(text);
-  if (pipeline && !problems.some((p) => p.severity === 'error')) problems.push(...typecheckInNode(pipeline));
+  const { pipeline, problems, locate } = parsePipeline(text);
+  if (pipeline && !problems.some((p) => p.severity === 'error')) problems.push(...typecheckInNode(pipeline).map(locate));
   return { pipeline, problems, file };
 }
 

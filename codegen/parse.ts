@@ -22,7 +22,11 @@ export interface ParseResult {
   /** The pipeline as far as it could be read; null when the file is not a pipeline at all. */
   pipeline: Pipeline | null;
   problems: Problem[];
+  /** Places problems found later (type checks) in the file. */
+  locate(problem: Problem): Problem;
 }
+
+const nowhere = (p: Problem): Problem => ({ ...p, line: p.line ?? 1, column: p.column ?? 1 });
 
 const TOP_KEYS = ['version', 'pipeline', 'description', 'kafka', 'errors', 'deploy', 'nodes', 'tests'];
 const KAFKA_KEYS = ['profile', 'mechanism', 'replicationFactor'];
@@ -49,7 +53,7 @@ export function parsePipeline(text: string): ParseResult {
   try {
     doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   } catch (e) {
-    return { pipeline: null, problems: [{ ...problem('PW001', { detail: String(e) }, []), line: 1, column: 1 }] };
+    return { pipeline: null, problems: [{ ...problem('PW001', { detail: String(e) }, []), line: 1, column: 1 }], locate: nowhere };
   }
   if (doc.errors.length > 0) {
     return {
@@ -58,6 +62,7 @@ export function parsePipeline(text: string): ParseResult {
         const pos = lineCounter.linePos(err.pos[0]);
         return { ...problem('PW001', { detail: err.message.split('\n')[0] }, []), line: pos.line, column: pos.col };
       }),
+      locate: nowhere,
     };
   }
   const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
@@ -66,7 +71,7 @@ export function parsePipeline(text: string): ParseResult {
   if (pipeline) problems.push(...validatePipeline(pipeline));
   for (const p of problems) Object.assign(p, locate(doc, lineCounter, p.path));
   problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
-  return { pipeline, problems };
+  return { pipeline, problems, locate: (p) => ({ ...p, ...locate(doc, lineCounter, p.path) }) };
 }
 
 /** Line and column of the deepest YAML node along `path`. */

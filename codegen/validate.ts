@@ -83,7 +83,7 @@ export function validatePipeline(p: Pipeline): Problem[] {
       consumed.add(`${input.from}.${input.fromPort}`);
     }
   });
-  if (p.nodes.length > 0 && sources === 0) problems.push(problem('PW027', {}, ['nodes']));
+  if (sources === 0) problems.push(problem('PW027', {}, ['nodes']));
 
   const cycle = findCycle(p.nodes);
   if (cycle) {

@@ -1,0 +1,99 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { unzipSync } from 'fflate';
+import { main } from './cli.js';
+import { REPO_ROOT } from './node-assets.js';
+
+const EXAMPLE = join(REPO_ROOT, 'examples/large-orders/pipeline.yaml');
+const dir = mkdtempSync(join(tmpdir(), 'pipewright-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { log: (s) => out.push(s), err: (s) => err.push(s) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('pipewright CLI', () => {
+  it('validates a good pipeline with exit code 0', async () => {
+    const r = await cli('validate', EXAMPLE);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/valid \(pipeline large-orders, 4 nodes\)/);
+  });
+
+  it('lists every problem with file:line:column, node id and hint, exit code 1', async () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, readFileSync(EXAMPLE, 'utf8').replace('kind: filter', 'kind: filtre').replace('value.amount * 1.21', 'value.amont * 1.21'));
+    const r = await cli('validate', bad);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/bad\.yaml:\d+:\d+: error PW013 \[node large\]: Unknown node kind "filtre"/);
+    expect(r.err).toMatch(/hint: Did you mean "filter"\?/);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('reports type errors once the structure is valid', async () => {
+    const bad = join(dir, 'typo.yaml');
+    writeFileSync(bad, readFileSync(EXAMPLE, 'utf8').replace('value.amount >= 100', 'value.amout >= 100'));
+    const r = await cli('validate', bad, '--json');
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.out);
+    expect(report.valid).toBe(false);
+    expect(report.problems[0]).toMatchObject({ code: 'PW034', nodeId: 'large', line: 24, column: 12 });
+  });
+
+  it('says what is wrong with the command line or the file, exit code 2', async () => {
+    expect((await cli('validate', join(dir, 'missing.yaml'))).err).toMatch(/cannot read .*no such file/);
+    expect((await cli('frobnicate')).code).toBe(2);
+    expect((await cli('generate', EXAMPLE)).err).toMatch(/-o <folder> or --zip/);
+    expect((await cli('validate', EXAMPLE, '--bogus')).code).toBe(2);
+  });
+
+  it('generates a folder and a zip with the same files, scripts executable', async () => {
+    const folder = join(dir, 'out');
+    const zip = join(dir, 'out.zip');
+    const r = await cli('generate', EXAMPLE, '-o', folder, '--zip', zip);
+    expect(r.code).toBe(0);
+    const entries = unzipSync(readFileSync(zip));
+    for (const [path, bytes] of Object.entries(entries)) {
+      expect(Buffer.from(bytes).equals(readFileSync(join(folder, path))), path).toBe(true);
+    }
+    expect(statSync(join(folder, 'topics/create-topics.sh')).mode & 0o111).toBeTruthy();
+    expect(existsSync(join(folder, 'src/runtime/engine/graph.ts'))).toBe(true);
+  });
+
+  it('regenerates into its own folder, removing files it no longer makes and keeping the user\'s', async () => {
+    const folder = join(dir, 'regen');
+    expect((await cli('generate', EXAMPLE, '-o', folder)).code).toBe(0);
+    writeFileSync(join(folder, 'NOTES.md'), 'mine');
+    const manifest = join(folder, '.pipewright-files');
+    writeFileSync(manifest, readFileSync(manifest, 'utf8') + 'src/old-file.ts\n');
+    writeFileSync(join(folder, 'src/old-file.ts'), 'stale');
+    const r = await cli('generate', EXAMPLE, '-o', folder);
+    expect(r.code).toBe(0);
+    expect(existsSync(join(folder, 'src/old-file.ts'))).toBe(false);
+    expect(readFileSync(join(folder, 'NOTES.md'), 'utf8')).toBe('mine');
+  });
+
+  it('refuses to write into a folder it did not create', async () => {
+    const folder = mkdtempSync(join(dir, 'theirs-'));
+    writeFileSync(join(folder, 'important.txt'), 'keep');
+    const r = await cli('generate', EXAMPLE, '-o', folder);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/not empty and was not written by Pipewright/);
+    expect(existsSync(join(folder, 'package.json'))).toBe(false);
+  });
+
+  it('writes nothing when the pipeline has errors', async () => {
+    const bad = join(dir, 'bad2.yaml');
+    writeFileSync(bad, 'pipeline: x\nnodes: []\n');
+    const folder = join(dir, 'never');
+    const r = await cli('generate', bad, '-o', folder, '--zip', join(dir, 'never.zip'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/PW027.*no source/);
+    expect(existsSync(folder)).toBe(false);
+    expect(existsSync(join(dir, 'never.zip'))).toBe(false);
+  });
+});
