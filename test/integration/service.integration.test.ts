@@ -398,7 +398,7 @@ describe('generated large-orders service: three replicas against a real broker',
     // 7. /metrics is Prometheus text; every replica did work, and the counters add up.
     const sum = (rows: ReturnType<typeof parseMetrics>, name: string, labels: Record<string, string> = {}) =>
       rows.filter((r) => r.name === name && Object.entries(labels).every(([k, v]) => r.labels[k] === v)).reduce((s, r) => s + r.value, 0);
-    const scraped = [];
+    const scraped: ReturnType<typeof parseMetrics>[] = [];
     for (const r of replicas) {
       const m = await get(r.port, '/metrics');
       expect(m.status).toBe(200);
