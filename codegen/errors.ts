@@ -62,6 +62,7 @@ export const PROBLEMS = {
   PW035: e(() => 'The expression is empty.', (a) => `Write an expression, e.g. ${a.example}`),
   PW040: e((a) => `Test "${a.test}" refers to "${a.id}", which is not a ${a.role} node.`, (a) => `Use the id of a ${a.role} node: ${a.known}.`),
   PW041: e((a) => `A sample event must be a mapping with "value"${a.detail ? `: ${a.detail}` : ''}.`, () => 'Write it as - { key: "k1", value: { ... } }.'),
+  PW042: w((a) => `deploy.replicas is ${a.replicas}, but the input topics have only ${a.partitions} partition(s); the extra consumers would sit idle.`, (a) => `The generated Deployment runs ${a.partitions}. Raise the source's partitions to scale further.`),
   PW050: e((a) => `Generated code does not compile: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline.'),
 } satisfies Record<string, Entry>;
 

@@ -93,3 +93,12 @@ describe('parsePipeline', () => {
     expect(serializePipeline(again.pipeline!)).toBe(serializePipeline(first));
   });
 });
+
+describe('deploy.replicas', () => {
+  it('warns when there would be more replicas than input partitions', () => {
+    const text = `pipeline: p\ndeploy: { replicas: 8 }\nnodes:\n  - { id: a, kind: kafka-source, topic: t, partitions: 6 }\n  - { id: b, kind: kafka-sink, topic: u, input: a }\n`;
+    const [w] = parsePipeline(text).problems;
+    expect(w).toMatchObject({ code: 'PW042', severity: 'warning', line: 2 });
+    expect(w.message).toMatch(/only 6 partition/);
+  });
+});

@@ -139,25 +139,53 @@ export function pipelineTs(p: Pipeline): { text: string; sites: ExpressionSite[]
     if (fns.length) fnEntries.push(`  ${tsString(node.id)}: { ${fns.join(', ')} },`);
     const out = kind.outputType;
     if (out.from === 'source') continue;
-    if (out.from === 'input') lines.push(`export type ${typeName(node.id)} = ${inType};`);
+    if (out.from === 'input') lines.push(`export type ${typeName(node.id)} = ${inType}${addedFields(out.fields?.(paramsOf(node, kind)))};`);
     else if (out.from === 'expression') lines.push(`export type ${typeName(node.id)} = Exclude<ReturnType<typeof ${fnName(node.id, out.param)}>, undefined>;`);
   }
   lines.push(
     '',
     '/** The operator graph the runtime builds; expressions are passed in separately, as typed functions. */',
-    `export const graph: GraphSpec = ${tsLiteral(graphSpec(p), 2)};`,
+    ...graphLiteral(graphSpec(p)),
     '',
     'export const fns: GraphFns = {',
     ...fnEntries,
     '};',
     '',
     '/** Topics the pipeline reads and writes, for `npm run topics`. */',
-    `export const topics: TopicDef[] = ${tsLiteral(topicDefs(p), 2)};`,
+    'export const topics: TopicDef[] = [',
+    ...topicDefs(p).map((t) => `  ${tsLiteral(t)},`),
+    '];',
     '',
     '/** Whether a new consumer group starts at the earliest offset. */',
     `export const fromBeginning = ${fromBeginning(p)};`,
   );
   return { text: lines.filter((l, i) => !(l === '' && lines[i - 1] === '')).join('\n') + '\n', sites: fixSites(lines, sites) };
+}
+
+/** One line per node, so the graph reads top to bottom like the drawing. */
+function graphLiteral(g: GraphSpec): string[] {
+  return [
+    'export const graph: GraphSpec = {',
+    `  pipeline: ${tsString(g.pipeline)},`,
+    `  errors: ${tsLiteral(g.errors)},`,
+    '  nodes: [',
+    ...g.nodes.map((n) => `    { id: ${tsString(n.id)}, kind: ${tsString(n.kind)}, params: ${tsLiteral(n.params)}, inputs: ${tsLiteral(n.inputs)} },`),
+    '  ],',
+    '};',
+  ];
+}
+
+/** Parameters as written, with defaults filled in. */
+function paramsOf(node: PipelineNode, kind: KindSpec): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const spec of kind.params) params[spec.name] = node.params[spec.name] ?? spec.default;
+  return params;
+}
+
+/** ` & { "score": number }` for the fields a node adds to its input; types come from the kind, names are escaped. */
+function addedFields(fields: Record<string, string> | undefined): string {
+  const entries = Object.entries(fields ?? {});
+  return entries.length ? ` & { ${entries.map(([name, type]) => `${tsString(name)}: ${type}`).join('; ')} }` : '';
 }
 
 /** Blank-line folding above shifts lines; recompute each site's line afterwards. */

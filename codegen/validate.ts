@@ -113,6 +113,19 @@ export function validatePipeline(p: Pipeline): Problem[] {
   });
   if (read.has(deadLetterTopic(p))) problems.push(problem('PW029', { topic: deadLetterTopic(p) }, ['errors', 'topic']));
 
+  if (p.deploy.replicas !== undefined) {
+    let partitions = 0;
+    for (const node of p.nodes) {
+      const kind = getKind(node.kind);
+      if (kind?.category !== 'source') continue;
+      const n = node.params.partitions ?? kind.params.find((s) => s.name === 'partitions')?.default;
+      if (typeof n === 'number') partitions = Math.max(partitions, n);
+    }
+    if (partitions > 0 && p.deploy.replicas > partitions) {
+      problems.push(problem('PW042', { replicas: p.deploy.replicas, partitions }, ['deploy', 'replicas']));
+    }
+  }
+
   problems.push(...checkTests(p, byId));
   return problems;
 }
