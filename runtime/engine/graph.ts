@@ -26,6 +26,11 @@ export interface NodeSpec {
   inputs: InputRef[];
 }
 
+export interface GraphOptions {
+  /** Reads the pipeline's files (models) by their path in the pipeline; see CreateContext.readFile. */
+  readFile?: (path: string) => Promise<Uint8Array>;
+}
+
 export interface GraphSpec {
   pipeline: string;
   nodes: NodeSpec[];
@@ -85,6 +90,7 @@ export class Graph {
   constructor(
     readonly spec: GraphSpec,
     fns: GraphFns = {},
+    options: GraphOptions = {},
   ) {
     const built = new Map<string, Built>();
     for (const node of spec.nodes) {
@@ -92,7 +98,7 @@ export class Graph {
       if (!kind) throw new Error(`unknown node kind "${node.kind}" for node "${node.id}"`);
       const params: Record<string, unknown> = {};
       for (const p of kind.params) if (p.type !== 'expression') params[p.name] = node.params[p.name] ?? p.default;
-      const op = kind.create({ nodeId: node.id, pipeline: spec.pipeline, params, fns: fns[node.id] ?? {} });
+      const op = kind.create({ nodeId: node.id, pipeline: spec.pipeline, params, fns: fns[node.id] ?? {}, readFile: options.readFile });
       built.set(node.id, { spec: node, kind, op });
       this.stats.set(node.id, { in: 0, out: 0, errors: 0 });
       if (kind.category === 'source' && kind.topicParam) {
@@ -130,6 +136,21 @@ export class Graph {
       }
     }
     return result;
+  }
+
+  /**
+   * Loads what the nodes need (models) before the first batch, so that a
+   * model that cannot load stops the start-up with a clear message instead
+   * of failing mid-stream. Nodes that were not started load on first use.
+   */
+  async start(): Promise<void> {
+    for (const node of this.nodes) {
+      try {
+        await node.op.start?.();
+      } catch (e) {
+        throw new Error(`node "${node.spec.id}" (${node.kind.kind}) cannot start: ${errorText(e)}`);
+      }
+    }
   }
 
   async close(): Promise<void> {

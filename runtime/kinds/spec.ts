@@ -28,7 +28,8 @@ export interface ParamSpec {
 
 /** The TypeScript type of a node's output, relative to its input. */
 export type OutputType =
-  | { from: 'input' }
+  /** The input type, plus `fields` (name → TypeScript type) that the node adds, if any. */
+  | { from: 'input'; fields?: (params: Record<string, unknown>) => Record<string, string> }
   | { from: 'expression'; param: string }
   | { from: 'source' }
   | { from: 'none' };
@@ -47,6 +48,12 @@ export interface CreateContext {
   params: Record<string, unknown>;
   /** Compiled expression parameters, by parameter name. */
   fns: Record<string, (...args: never[]) => unknown>;
+  /**
+   * Reads a file of the pipeline (a model, say) by its path relative to the
+   * pipeline's folder. Given by the host; without one, Node reads from the
+   * working directory and a browser has no files.
+   */
+  readFile?: (path: string) => Promise<Uint8Array>;
 }
 
 /** The calls an operator makes while it processes a batch. */
@@ -64,6 +71,8 @@ export interface Operator {
   decode?(messages: RawMessage[], out: Emitter): void;
   /** Transforms and sinks: handle a batch that arrived on an input port. */
   process?(batch: Rec[], port: string, out: Emitter): void | Promise<void>;
+  /** Load what the node needs (a model, say) before the first batch; throwing stops the start-up with that message. */
+  start?(): Promise<void>;
   close?(): void | Promise<void>;
 }
 
@@ -82,7 +91,23 @@ export interface KindSpec {
   /** The topic a source reads or a sink writes, if any, named by a parameter. */
   topicParam?: string;
   example: KindExample;
+  /** Checks beyond each parameter's type, e.g. that a model file exists and fits. `files` are the pipeline's files, when the caller has them. */
+  validate?(params: Record<string, unknown>, ctx: { files?: PipelineFiles }): KindProblem[];
+  /** Parameters that name a file of the pipeline, which the generated repository must carry. */
+  files?(params: Record<string, unknown>): string[];
+  /** npm packages (name → exact version) the generated service needs for this node. */
+  dependencies?(params: Record<string, unknown>): Record<string, string>;
   create(ctx: CreateContext): Operator;
+}
+
+/** Files that belong to a pipeline (models), by path relative to the pipeline's folder. */
+export type PipelineFiles = Record<string, Uint8Array>;
+
+/** A problem a kind finds in its own parameters. */
+export interface KindProblem {
+  param: string;
+  message: string;
+  hint: string;
 }
 
 export const ERROR_PORT = 'error';

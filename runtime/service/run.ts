@@ -74,6 +74,15 @@ export async function runService(opts: RunOptions): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
 
+  // Models load before the group is joined: one that cannot load stops here, not mid-stream.
+  try {
+    await graph.start();
+  } catch (e) {
+    log.error('the pipeline cannot start', { error: String(e instanceof Error ? e.message : e), hint: 'fix the model file or endpoint named above and start again' });
+    await shutdown('start-up failed', 1);
+    return;
+  }
+
   const kafka = createKafka(config, log);
   log.info('starting', { brokers: config.brokers, groupId: config.groupId, topics: graph.sourceTopics });
   try {
