@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KINDS } from '../runtime/kinds/registry.js';
+import { kindsMarkdown } from './docs.js';
 import { formatProblem, type Problem } from './errors.js';
 import { generate, zipFiles, type FileMap } from './generate.js';
 import { nodeAssets } from './node-assets.js';
@@ -19,6 +20,7 @@ const USAGE = `Usage:
   pipewright validate <pipeline.yaml> [--json]
   pipewright generate <pipeline.yaml> (-o <folder> | --zip <file.zip>) [--json]
   pipewright kinds
+  pipewright docs            (the node-kind reference as Markdown)
 Exit codes: 0 valid / written, 1 the pipeline has errors, 2 usage or file errors.`;
 
 /** The manifest of files a generation wrote, so the next one can remove what it no longer makes. */
@@ -139,6 +141,9 @@ async function run(argv: string[], out: Out): Promise<number> {
       }
       return 0;
     }
+    case 'docs':
+      out.log(kindsMarkdown(KINDS).trimEnd());
+      return 0;
     default:
       out.err(`pipewright: unknown command "${command}".\n${USAGE}`);
       return 2;
