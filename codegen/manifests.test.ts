@@ -1,0 +1,547 @@
+/**
+ * The generated deployment files, checked offline: every Kubernetes object
+ * against the API's own schema (kubernetes-models, @kubernetes-models/keda,
+ * and a JSON schema of Strimzi's KafkaTopic), the pod against the
+ * "restricted" Pod Security Standard, credentials only from Secrets, the
+ * replica counts against the partitions, and the Dockerfile, Compose file,
+ * topic files and README for what a first `docker build` / `kubectl apply -k`
+ * / `./topics/create-topics.sh` needs.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Ajv from 'ajv';
+import { DockerfileParser } from 'dockerfile-ast';
+import { validate as validateDockerfile } from 'dockerfile-utils';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ConfigMap, Secret, Service, ServiceAccount, type IContainer, type IPodSpec } from 'kubernetes-models/v1';
+import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { generate, GENERATED_VERSIONS, type FileMap } from './generate.js';
+import type { Pipeline } from './model.js';
+import { nodeAssets, REPO_ROOT } from './node-assets.js';
+import { parsePipeline } from './parse.js';
+
+const EXAMPLE = readFileSync(join(REPO_ROOT, 'examples/large-orders/pipeline.yaml'), 'utf8');
+
+type Obj = Record<string, unknown>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+
+interface Variant {
+  name: string;
+  yaml: string;
+  /** What the generated files must say. */
+  sasl: boolean;
+  replicas: number;
+  partitions: number;
+  topics: { name: string; partitions: number; replicationFactor: number }[];
+}
+
+const EXAMPLE_TOPICS = [
+  { name: 'orders', partitions: 6, replicationFactor: 3 },
+  { name: 'large-orders', partitions: 6, replicationFactor: 3 },
+  { name: 'large-orders.dead-letter', partitions: 1, replicationFactor: 3 },
+];
+
+function edit(text: string, from: string, to: string): string {
+  if (!text.includes(from)) throw new Error(`the example no longer contains ${JSON.stringify(from)}; update this test`);
+  return text.replace(from, to);
+}
+
+const VARIANTS: Variant[] = [
+  { name: 'large-orders', yaml: EXAMPLE, sasl: false, replicas: 6, partitions: 6, topics: EXAMPLE_TOPICS },
+  {
+    name: 'large-orders, sasl-ssl',
+    yaml: edit(EXAMPLE, 'profile: plaintext', 'profile: sasl-ssl'),
+    sasl: true,
+    replicas: 6,
+    partitions: 6,
+    topics: EXAMPLE_TOPICS,
+  },
+  {
+    name: 'large-orders, sasl-ssl plain, 3 input partitions',
+    yaml: edit(edit(edit(EXAMPLE, 'profile: plaintext', 'profile: sasl-ssl'), 'mechanism: scram-sha-512', 'mechanism: plain'), 'format: json\n    partitions: 6', 'format: json\n    partitions: 3'),
+    sasl: true,
+    replicas: 3,
+    partitions: 3,
+    topics: [{ name: 'orders', partitions: 3, replicationFactor: 3 }, ...EXAMPLE_TOPICS.slice(1)],
+  },
+  {
+    name: 'large-orders, deploy.replicas 2, replication factor 1',
+    yaml: edit(edit(EXAMPLE, 'errors:', 'deploy:\n  replicas: 2\nerrors:'), 'replicationFactor: 3', 'replicationFactor: 1'),
+    sasl: false,
+    replicas: 2,
+    partitions: 6,
+    topics: EXAMPLE_TOPICS.map((t) => ({ ...t, replicationFactor: 1 })),
+  },
+];
+
+function generateVariant(v: Variant): { pipeline: Pipeline; files: FileMap } {
+  const { pipeline, problems } = parsePipeline(v.yaml);
+  expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
+  const result = generate(pipeline!, nodeAssets());
+  expect(result.problems.filter((p) => p.severity === 'error')).toEqual([]);
+  return { pipeline: pipeline!, files: result.files! };
+}
+
+/** All YAML documents of a generated file, failing on any YAML error or warning. */
+function yamlDocs(files: FileMap, path: string): Obj[] {
+  const text = files[path];
+  expect(text, `${path} is generated`).toBeDefined();
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs)) throw new Error(`${path}: not a YAML stream`);
+  for (const d of docs) {
+    expect(d.errors.map((e) => e.message), `${path}: YAML errors`).toEqual([]);
+    expect(d.warnings.map((e) => e.message), `${path}: YAML warnings`).toEqual([]);
+  }
+  return docs.map((d) => d.toJS() as Obj).filter((o) => o !== null);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes objects
+// ---------------------------------------------------------------------------------------------
+
+interface Validatable {
+  validate(): void;
+}
+const MODELS: Record<string, new (data: Any) => Validatable> = {
+  'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
+  'v1/ServiceAccount': ServiceAccount,
+  'v1/Service': Service,
+  'apps/v1/Deployment': Deployment,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'keda.sh/v1alpha1/ScaledObject': ScaledObject,
+  'keda.sh/v1alpha1/TriggerAuthentication': TriggerAuthentication,
+};
+
+/** RFC 1123 subdomain: what most object names must be. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** RFC 1035 label: Service names (they become DNS labels). */
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+function k8sObjects(files: FileMap): { path: string; obj: Obj }[] {
+  return Object.keys(files)
+    .filter((p) => p.startsWith('k8s/') && p !== 'k8s/kustomization.yaml')
+    .flatMap((path) => yamlDocs(files, path).map((obj) => ({ path, obj })));
+}
+
+function byKind(files: FileMap, kind: string): Obj[] {
+  return k8sObjects(files)
+    .map((o) => o.obj)
+    .filter((o) => o.kind === kind);
+}
+
+function one(files: FileMap, kind: string): Any {
+  const found = byKind(files, kind);
+  expect(found, `exactly one ${kind}`).toHaveLength(1);
+  return found[0];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The "restricted" Pod Security Standard, as a checker: https://kubernetes.io/docs/concepts/security/pod-security-standards/
+// Baseline rules first (restricted includes them), then restricted, then our own.
+// ---------------------------------------------------------------------------------------------
+
+const SAFE_SYSCTLS = new Set([
+  'kernel.shm_rmid_forced',
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.ip_unprivileged_port_start',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.ping_group_range',
+  'net.ipv4.ip_local_reserved_ports',
+  'net.ipv4.tcp_keepalive_time',
+  'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes',
+]);
+const RESTRICTED_VOLUME_TYPES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
+const SELINUX_TYPES = new Set(['', 'container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t']);
+
+/**
+ * Violations of the restricted Pod Security Standard (and of our own rules,
+ * prefixed "pipewright:") by a pod spec and its pod annotations. Empty when it complies.
+ */
+function podViolations(spec: IPodSpec, annotations: Record<string, string> = {}): string[] {
+  const v: string[] = [];
+  const psc = spec.securityContext ?? {};
+  const containers: (IContainer & { kind: string })[] = [
+    ...(spec.initContainers ?? []).map((c) => ({ ...c, kind: 'initContainer' })),
+    ...(spec.containers ?? []).map((c) => ({ ...c, kind: 'container' })),
+    ...((spec.ephemeralContainers ?? []) as IContainer[]).map((c) => ({ ...c, kind: 'ephemeralContainer' })),
+  ];
+  // Baseline.
+  if (psc.windowsOptions?.hostProcess) v.push('hostProcess: pod');
+  if (spec.hostNetwork) v.push('hostNetwork');
+  if (spec.hostPID) v.push('hostPID');
+  if (spec.hostIPC) v.push('hostIPC');
+  for (const vol of spec.volumes ?? []) {
+    if ('hostPath' in vol) v.push(`hostPath volume ${vol.name}`);
+    const types = Object.keys(vol).filter((k) => k !== 'name');
+    for (const t of types) if (!RESTRICTED_VOLUME_TYPES.has(t)) v.push(`volume type ${t} (${vol.name})`);
+  }
+  for (const s of psc.sysctls ?? []) if (!SAFE_SYSCTLS.has(s.name)) v.push(`sysctl ${s.name}`);
+  const checkAppArmor = (type: string | undefined, where: string) => {
+    if (type !== undefined && type !== 'RuntimeDefault' && type !== 'Localhost') v.push(`appArmorProfile ${type}: ${where}`);
+  };
+  checkAppArmor(psc.appArmorProfile?.type, 'pod');
+  for (const [k, value] of Object.entries(annotations)) {
+    if (k.startsWith('container.apparmor.security.beta.kubernetes.io/') && value !== 'runtime/default' && !value.startsWith('localhost/')) {
+      v.push(`AppArmor annotation ${k}=${value}`);
+    }
+  }
+  const checkSELinux = (o: { type?: string; user?: string; role?: string } | undefined, where: string) => {
+    if (!o) return;
+    if (o.type !== undefined && !SELINUX_TYPES.has(o.type)) v.push(`seLinuxOptions.type ${o.type}: ${where}`);
+    if (o.user) v.push(`seLinuxOptions.user: ${where}`);
+    if (o.role) v.push(`seLinuxOptions.role: ${where}`);
+  };
+  checkSELinux(psc.seLinuxOptions, 'pod');
+  // Restricted, pod level.
+  if (psc.runAsUser === 0) v.push('runAsUser 0: pod');
+  const podSeccomp = psc.seccompProfile?.type;
+  if (podSeccomp !== undefined && podSeccomp !== 'RuntimeDefault' && podSeccomp !== 'Localhost') v.push(`seccompProfile ${podSeccomp}: pod`);
+
+  for (const c of containers) {
+    const where = `${c.kind} ${c.name}`;
+    const sc = c.securityContext ?? {};
+    if (sc.windowsOptions?.hostProcess) v.push(`hostProcess: ${where}`);
+    if (sc.privileged) v.push(`privileged: ${where}`);
+    for (const p of c.ports ?? []) if (p.hostPort !== undefined && p.hostPort !== 0) v.push(`hostPort ${p.hostPort}: ${where}`);
+    checkAppArmor(sc.appArmorProfile?.type, where);
+    checkSELinux(sc.seLinuxOptions, where);
+    if (sc.procMount !== undefined && sc.procMount !== 'Default') v.push(`procMount ${sc.procMount}: ${where}`);
+    // Restricted.
+    if (sc.allowPrivilegeEscalation !== false) v.push(`allowPrivilegeEscalation not false: ${where}`);
+    if ((sc.runAsNonRoot ?? psc.runAsNonRoot) !== true) v.push(`runAsNonRoot not true: ${where}`);
+    if (sc.runAsUser === 0) v.push(`runAsUser 0: ${where}`);
+    const seccomp = sc.seccompProfile?.type ?? podSeccomp;
+    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') v.push(`seccompProfile ${seccomp ?? 'unset'}: ${where}`);
+    if (!(sc.capabilities?.drop ?? []).includes('ALL')) v.push(`capabilities do not drop ALL: ${where}`);
+    for (const cap of sc.capabilities?.add ?? []) if (cap !== 'NET_BIND_SERVICE') v.push(`capability ${cap} added: ${where}`);
+    // Ours, for the long-running containers.
+    if (c.kind !== 'container') continue;
+    if (sc.readOnlyRootFilesystem !== true) v.push(`pipewright: readOnlyRootFilesystem not true: ${where}`);
+    for (const r of ['requests', 'limits'] as const) {
+      for (const res of ['cpu', 'memory']) if (c.resources?.[r]?.[res] === undefined) v.push(`pipewright: no ${r}.${res}: ${where}`);
+    }
+    if (!c.livenessProbe) v.push(`pipewright: no livenessProbe: ${where}`);
+    if (!c.readinessProbe) v.push(`pipewright: no readinessProbe: ${where}`);
+  }
+  if (spec.automountServiceAccountToken !== false) v.push('pipewright: automountServiceAccountToken not false');
+  return v;
+}
+
+describe('the Pod Security Standard checker', () => {
+  const { files } = generateVariant(VARIANTS[0]);
+  const deployment = one(files, 'Deployment');
+  const pod = () => structuredClone(deployment.spec.template.spec) as IPodSpec & { containers: IContainer[] };
+
+  it('passes the generated pod', () => {
+    expect(podViolations(pod(), deployment.spec.template.metadata.annotations)).toEqual([]);
+  });
+
+  // Each mutation must be caught; otherwise the check above proves nothing.
+  const MUTATIONS: [string, (p: IPodSpec & { containers: IContainer[] }) => void, RegExp, Record<string, string>?][] = [
+    ['privileged', (p) => (p.containers[0].securityContext!.privileged = true), /^privileged/],
+    ['privilege escalation', (p) => delete p.containers[0].securityContext!.allowPrivilegeEscalation, /allowPrivilegeEscalation/],
+    ['root user', (p) => (p.securityContext!.runAsUser = 0), /runAsUser 0: pod/],
+    ['root user in the container', (p) => (p.containers[0].securityContext!.runAsUser = 0), /runAsUser 0: container/],
+    ['runAsNonRoot false', (p) => {
+      p.securityContext!.runAsNonRoot = false;
+      p.containers[0].securityContext!.runAsNonRoot = false;
+    }, /runAsNonRoot/],
+    ['no runAsNonRoot anywhere', (p) => {
+      delete p.securityContext!.runAsNonRoot;
+      delete p.containers[0].securityContext!.runAsNonRoot;
+    }, /runAsNonRoot/],
+    ['capabilities not dropped', (p) => (p.containers[0].securityContext!.capabilities = { drop: ['NET_RAW'] }), /drop ALL/],
+    ['NET_ADMIN added', (p) => (p.containers[0].securityContext!.capabilities!.add = ['NET_ADMIN']), /capability NET_ADMIN/],
+    ['seccomp Unconfined', (p) => {
+      p.securityContext!.seccompProfile = { type: 'Unconfined' };
+      delete p.containers[0].securityContext!.seccompProfile;
+    }, /seccompProfile Unconfined/],
+    ['no seccomp profile', (p) => {
+      delete p.securityContext!.seccompProfile;
+      delete p.containers[0].securityContext!.seccompProfile;
+    }, /seccompProfile unset/],
+    ['hostNetwork', (p) => (p.hostNetwork = true), /hostNetwork/],
+    ['hostPID', (p) => (p.hostPID = true), /hostPID/],
+    ['hostIPC', (p) => (p.hostIPC = true), /hostIPC/],
+    ['hostPath volume', (p) => (p.volumes = [{ name: 'root', hostPath: { path: '/' } }]), /hostPath volume root/],
+    ['nfs volume', (p) => (p.volumes = [{ name: 'share', nfs: { server: 'nfs', path: '/x' } }]), /volume type nfs/],
+    ['hostPort', (p) => (p.containers[0].ports![0].hostPort = 8080), /hostPort 8080/],
+    ['unsafe sysctl', (p) => (p.securityContext!.sysctls = [{ name: 'kernel.msgmax', value: '1' }]), /sysctl kernel.msgmax/],
+    ['AppArmor unconfined', (p) => (p.containers[0].securityContext!.appArmorProfile = { type: 'Unconfined' }), /appArmorProfile Unconfined/],
+    ['AppArmor annotation', () => {}, /AppArmor annotation/, { 'container.apparmor.security.beta.kubernetes.io/service': 'unconfined' }],
+    ['SELinux type', (p) => (p.securityContext!.seLinuxOptions = { type: 'spc_t' }), /seLinuxOptions.type spc_t/],
+    ['SELinux user', (p) => (p.containers[0].securityContext!.seLinuxOptions = { user: 'root' }), /seLinuxOptions.user/],
+    ['procMount Unmasked', (p) => (p.containers[0].securityContext!.procMount = 'Unmasked'), /procMount Unmasked/],
+    ['hostProcess', (p) => (p.securityContext!.windowsOptions = { hostProcess: true }), /hostProcess: pod/],
+    ['privileged init container', (p) => (p.initContainers = [{ name: 'init', image: 'x', securityContext: { privileged: true } }]), /privileged: initContainer init/],
+    ['writable root filesystem', (p) => (p.containers[0].securityContext!.readOnlyRootFilesystem = false), /pipewright: readOnlyRootFilesystem/],
+    ['no memory limit', (p) => delete p.containers[0].resources!.limits!.memory, /pipewright: no limits.memory/],
+    ['no cpu request', (p) => delete p.containers[0].resources!.requests!.cpu, /pipewright: no requests.cpu/],
+    ['no liveness probe', (p) => delete p.containers[0].livenessProbe, /pipewright: no livenessProbe/],
+    ['no readiness probe', (p) => delete p.containers[0].readinessProbe, /pipewright: no readinessProbe/],
+    ['service account token mounted', (p) => delete p.automountServiceAccountToken, /pipewright: automountServiceAccountToken/],
+  ];
+  it.each(MUTATIONS)('catches %s', (_name, mutate, expected, annotations) => {
+    const p = pod();
+    mutate(p);
+    const found = podViolations(p, annotations);
+    expect(found.some((x) => expected.test(x)), `expected ${expected} among ${JSON.stringify(found)}`).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Per variant
+// ---------------------------------------------------------------------------------------------
+
+const tmp = mkdtempSync(join(tmpdir(), 'pipewright-manifests-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const strimziSchema = JSON.parse(readFileSync(join(REPO_ROOT, 'test/schemas/strimzi-kafkatopic-v1beta2.schema.json'), 'utf8')) as object;
+const validateKafkaTopic = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(strimziSchema);
+
+const CREDENTIAL = /PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL|USERNAME|JAAS|CERT|PRIVATE/i;
+
+describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
+  const { pipeline, files } = generateVariant(variant);
+  const name = pipeline.name;
+
+  it('every Kubernetes object validates against its API schema', () => {
+    const objects = k8sObjects(files);
+    expect(objects.length).toBeGreaterThanOrEqual(8);
+    for (const { path, obj } of objects) {
+      const key = `${String(obj.apiVersion)}/${String(obj.kind)}`;
+      const Model = MODELS[key];
+      expect(Model, `${path}: ${key} has a model in this test`).toBeDefined();
+      expect(() => new Model(obj).validate(), `${path}: ${key}`).not.toThrow();
+      const meta = obj.metadata as { name: string; labels?: Record<string, string> };
+      expect(meta.name, `${path}: metadata.name`).toMatch(DNS_SUBDOMAIN);
+      expect(meta.name.length).toBeLessThanOrEqual(253);
+      if (obj.kind === 'Service') expect(meta.name).toMatch(DNS_1035_LABEL);
+      if (obj.kind === 'Service') expect(meta.name.length).toBeLessThanOrEqual(63);
+      for (const value of Object.values(meta.labels ?? {})) expect(value.length <= 63 && LABEL_VALUE.test(value), `${path}: label value ${value}`).toBe(true);
+    }
+    const kinds = objects.map((o) => o.obj.kind).sort();
+    const expected = ['ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'ScaledObject', 'Secret', 'Service', 'ServiceAccount'];
+    expect(kinds).toEqual((variant.sasl ? [...expected, 'TriggerAuthentication'] : expected).sort());
+  });
+
+  it('the model check itself rejects a broken object', () => {
+    const deployment = structuredClone(one(files, 'Deployment'));
+    deployment.spec.replicas = 'six';
+    expect(() => new Deployment(deployment).validate()).toThrow(/replicas/);
+  });
+
+  it('the pod meets the restricted Pod Security Standard and our own rules', () => {
+    const deployment = one(files, 'Deployment');
+    expect(podViolations(deployment.spec.template.spec, deployment.spec.template.metadata.annotations)).toEqual([]);
+  });
+
+  it('selectors, names and references between the objects agree', () => {
+    const deployment = one(files, 'Deployment');
+    const podLabels = deployment.spec.template.metadata.labels as Record<string, string>;
+    const matches = (selector: Record<string, string>) => Object.entries(selector).every(([k, val]) => podLabels[k] === val);
+    expect(matches(deployment.spec.selector.matchLabels)).toBe(true);
+    expect(matches(one(files, 'Service').spec.selector)).toBe(true);
+    expect(matches(one(files, 'PodDisruptionBudget').spec.selector.matchLabels)).toBe(true);
+    expect(matches(one(files, 'NetworkPolicy').spec.podSelector.matchLabels)).toBe(true);
+    expect(deployment.spec.template.spec.serviceAccountName).toBe(one(files, 'ServiceAccount').metadata.name);
+    const container = deployment.spec.template.spec.containers[0];
+    const configMapRefs = container.envFrom.filter((e: Obj) => e.configMapRef).map((e: Any) => e.configMapRef.name);
+    expect(configMapRefs).toEqual([one(files, 'ConfigMap').metadata.name]);
+    // Probes and the Service name a port the container declares.
+    const ports = new Set(container.ports.map((p: Any) => p.name));
+    for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) if (container[probe]) expect(ports.has(container[probe].httpGet.port)).toBe(true);
+    expect(ports.has(one(files, 'Service').spec.ports[0].targetPort)).toBe(true);
+    // The rollout never runs more consumers than partitions.
+    expect(deployment.spec.strategy.rollingUpdate.maxSurge).toBe(0);
+    const scaled = one(files, 'ScaledObject');
+    expect(scaled.spec.scaleTargetRef.name).toBe(deployment.metadata.name);
+    const groupId = one(files, 'ConfigMap').data.KAFKA_GROUP_ID;
+    expect(groupId).toBe(name);
+    const sources = pipeline.nodes.filter((n) => n.kind === 'kafka-source').map((n) => n.params.topic);
+    expect(scaled.spec.triggers.map((t: Any) => t.metadata.topic)).toEqual(sources);
+    for (const t of scaled.spec.triggers) {
+      expect(t.type).toBe('kafka');
+      expect(t.metadata.consumerGroup).toBe(groupId);
+      expect(t.metadata.allowIdleConsumers).toBe('false');
+      if (variant.sasl) {
+        expect(t.authenticationRef.name).toBe(one(files, 'TriggerAuthentication').metadata.name);
+        expect(t.metadata.tls).toBe('enable');
+        expect(t.metadata.sasl).toBe({ plain: 'plaintext', 'scram-sha-256': 'scram_sha256', 'scram-sha-512': 'scram_sha512' }[pipeline.kafka.mechanism]);
+      } else {
+        expect(t.authenticationRef).toBeUndefined();
+      }
+    }
+  });
+
+  it('credentials come only from the Secret', () => {
+    const configMap = one(files, 'ConfigMap');
+    for (const [k, val] of Object.entries(configMap.data as Record<string, string>)) {
+      expect(k, 'a credential-like key in the ConfigMap').not.toMatch(CREDENTIAL);
+      expect(val).not.toMatch(/change-me|password/i);
+    }
+    expect(configMap.data.KAFKA_SSL === 'true').toBe(variant.sasl);
+    if (variant.sasl) expect(configMap.data.KAFKA_SASL_MECHANISM).toBe(pipeline.kafka.mechanism);
+    const secret = one(files, 'Secret');
+    const secretKeys = Object.keys(secret.stringData ?? secret.data);
+    expect(secretKeys.sort()).toEqual(['KAFKA_SASL_PASSWORD', 'KAFKA_SASL_USERNAME']);
+    const container = one(files, 'Deployment').spec.template.spec.containers[0];
+    // The Secret is read whole (secretRef), or key by key (secretKeyRef); never a literal value.
+    const secretRefs = container.envFrom.filter((e: Obj) => e.secretRef).map((e: Any) => e.secretRef.name);
+    expect(secretRefs).toEqual([secret.metadata.name]);
+    for (const env of container.env ?? []) {
+      if (CREDENTIAL.test(env.name)) expect(env.valueFrom?.secretKeyRef?.name, `${env.name} from the Secret`).toBe(secret.metadata.name);
+      expect(env.value === undefined || !CREDENTIAL.test(env.name)).toBe(true);
+    }
+    if (variant.sasl) {
+      const auth = one(files, 'TriggerAuthentication');
+      for (const ref of auth.spec.secretTargetRef) {
+        expect(ref.name).toBe(secret.metadata.name);
+        expect(secretKeys).toContain(ref.key);
+      }
+    }
+    // The example Secret is never applied: it holds placeholders only.
+    expect(parseYaml(files['k8s/kustomization.yaml']).resources).not.toContain('secret.example.yaml');
+    // Nor do credentials end up in the image or the local Compose file.
+    for (const line of files.Dockerfile.split('\n').filter((l) => /^\s*(ENV|ARG)\b/i.test(l))) expect(line).not.toMatch(CREDENTIAL);
+    const compose = parseYaml(files['docker-compose.yml']) as Any;
+    for (const svc of Object.values(compose.services) as Any[]) for (const k of Object.keys(svc.environment ?? {})) expect(k).not.toMatch(CREDENTIAL);
+  });
+
+  it('runs one replica per input partition, and KEDA never scales above the partitions', () => {
+    const deployment = one(files, 'Deployment');
+    expect(deployment.spec.replicas).toBe(variant.replicas);
+    const scaled = one(files, 'ScaledObject');
+    expect(scaled.spec.maxReplicaCount).toBe(variant.partitions);
+    expect(scaled.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+    expect(scaled.spec.minReplicaCount).toBeLessThanOrEqual(scaled.spec.maxReplicaCount);
+    const inputTopic = variant.topics.find((t) => t.name === 'orders')!;
+    expect(scaled.spec.maxReplicaCount).toBe(inputTopic.partitions);
+    expect(deployment.spec.replicas).toBeLessThanOrEqual(inputTopic.partitions);
+  });
+
+  it('kustomization lists exactly the manifests in k8s/, and the image it sets is the one the Deployment runs', () => {
+    const kustomization = yamlDocs(files, 'k8s/kustomization.yaml')[0] as Any;
+    expect(kustomization.apiVersion).toBe('kustomize.config.k8s.io/v1beta1');
+    expect(kustomization.kind).toBe('Kustomization');
+    const listed = [...(kustomization.resources as string[])].sort();
+    expect(new Set(listed).size).toBe(listed.length);
+    const present = Object.keys(files)
+      .filter((p) => /^k8s\/[^/]+\.ya?ml$/.test(p))
+      .map((p) => p.slice('k8s/'.length))
+      .filter((f) => f !== 'kustomization.yaml' && f !== 'secret.example.yaml')
+      .sort();
+    expect(listed).toEqual(present);
+    const container = one(files, 'Deployment').spec.template.spec.containers[0];
+    expect(kustomization.images.map((i: Any) => i.name)).toEqual([container.image]);
+    expect(kustomization.images[0].newName).toBe(pipeline.deploy.image ?? `${name}:latest`);
+  });
+
+  it('the Dockerfile parses without problems: multi-stage, pinned base image, numeric non-root user', () => {
+    const text = files.Dockerfile;
+    expect(validateDockerfile(text)).toEqual([]);
+    const dockerfile = DockerfileParser.parse(text);
+    const froms = dockerfile.getFROMs();
+    expect(froms.length, 'multi-stage').toBeGreaterThanOrEqual(2);
+    const stages = froms.map((f) => f.getBuildStage()).filter((s): s is string => s !== null);
+    for (const from of froms) {
+      const image = from.getImageName();
+      const tag = from.getImageTag();
+      if (stages.includes(image ?? '')) continue; // FROM an earlier stage
+      expect(tag, `${image} has a tag`).toBeTruthy();
+      expect(tag).not.toMatch(/latest/);
+      expect(tag, 'an exact version x.y.z').toMatch(/^\d+\.\d+\.\d+(-[a-z0-9.-]+)?$/);
+      if (image === 'node') expect(tag!.startsWith(`${GENERATED_VERSIONS.node}-`)).toBe(true);
+    }
+    // Instructions of the final stage: those after the last FROM.
+    const lastFrom = froms[froms.length - 1].getRange()!.start.line;
+    const final = dockerfile.getInstructions().filter((i) => i.getRange().start.line > lastFrom);
+    const users = final.filter((i) => i.getKeyword() === 'USER');
+    expect(users.length, 'the final stage sets USER').toBeGreaterThanOrEqual(1);
+    const user = users[users.length - 1].getArgumentsContent()!;
+    const [uid, gid] = user.split(':');
+    expect(uid, 'numeric uid').toMatch(/^\d+$/);
+    expect(Number(uid)).toBeGreaterThan(0);
+    if (gid !== undefined) expect(gid).toMatch(/^[1-9]\d*$/);
+    // The uid matches what the pod runs as, so runAsNonRoot can be checked against the image.
+    const psc = one(files, 'Deployment').spec.template.spec.securityContext;
+    expect(Number(uid)).toBe(psc.runAsUser);
+    // Every COPY --from names an earlier stage.
+    for (const i of final.filter((x) => x.getKeyword() === 'COPY')) {
+      const from = /--from=(\S+)/.exec(i.getArgumentsContent() ?? '')?.[1];
+      if (from) expect(stages).toContain(from);
+    }
+  });
+
+  it('docker-compose.yml has kafka, topics and the service, wired in order', () => {
+    const compose = yamlDocs(files, 'docker-compose.yml')[0] as Any;
+    expect(Object.keys(compose.services).sort()).toEqual(['kafka', 'service', 'topics']);
+    expect(compose.services.kafka.image).toMatch(/^[\w./-]+:\d+\.\d+\.\d+$/);
+    for (const svc of Object.values(compose.services) as Any[]) for (const dep of Object.keys(svc.depends_on ?? {})) expect(compose.services).toHaveProperty(dep);
+    expect(compose.services.service.environment.KAFKA_GROUP_ID).toBe(name);
+    expect(compose.services.service.depends_on.topics.condition).toBe('service_completed_successfully');
+  });
+
+  it('topics.yaml, strimzi-topics.yaml and create-topics.sh describe the pipeline topics', () => {
+    expect((yamlDocs(files, 'topics/topics.yaml')[0] as Any).topics).toEqual(variant.topics);
+
+    const kafkaTopics = yamlDocs(files, 'topics/strimzi-topics.yaml');
+    for (const t of kafkaTopics) expect(validateKafkaTopic(t), JSON.stringify(validateKafkaTopic.errors)).toBe(true);
+    const names = kafkaTopics.map((t: Any) => t.metadata.name as string);
+    expect(new Set(names).size).toBe(names.length);
+    expect(kafkaTopics.map((t: Any) => ({ name: t.spec.topicName ?? t.metadata.name, partitions: t.spec.partitions, replicationFactor: t.spec.replicas }))).toEqual(variant.topics);
+
+    const script = files['topics/create-topics.sh'];
+    const file = join(tmp, `create-topics-${variant.name.replace(/\W+/g, '-')}.sh`);
+    writeFileSync(file, script);
+    execFileSync('sh', ['-n', file]);
+    for (const t of variant.topics) expect(script).toContain(`--topic '${t.name}'`);
+    // Run it against a stand-in for Kafka's CLI that prints its arguments.
+    const bin = mkdtempSync(join(tmp, 'bin-'));
+    writeFileSync(join(bin, 'kafka-topics.sh'), '#!/bin/sh\nfor a in "$@"; do printf "%s|" "$a"; done; echo\n');
+    chmodSync(join(bin, 'kafka-topics.sh'), 0o755);
+    const out = execFileSync('sh', [file, '--command-config', 'client.properties'], {
+      env: { PATH: `${bin}:${process.env.PATH}`, KAFKA_BROKERS: 'broker:9092' },
+    }).toString();
+    const calls = out.trim().split('\n').map((l) => l.split('|').slice(0, -1));
+    expect(calls.map((c) => ({ name: c[c.indexOf('--topic') + 1], partitions: Number(c[c.indexOf('--partitions') + 1]), replicationFactor: Number(c[c.indexOf('--replication-factor') + 1]) }))).toEqual(variant.topics);
+    for (const c of calls) expect(c.slice(0, 4)).toEqual(['--bootstrap-server', 'broker:9092', '--command-config', 'client.properties']);
+  });
+
+  it('the Strimzi schema check itself rejects a broken KafkaTopic', () => {
+    const t = structuredClone(yamlDocs(files, 'topics/strimzi-topics.yaml')[0]) as Any;
+    for (const broken of [
+      { ...t, spec: { ...t.spec, partitions: 0 } },
+      { ...t, spec: { ...t.spec, replicas: '3' } },
+      { ...t, spec: { ...t.spec, partition: 3 } },
+      { ...t, metadata: { ...t.metadata, name: 'Orders_In' } },
+      { ...t, metadata: { ...t.metadata, name: 'a..b' } },
+      { ...t, metadata: { ...t.metadata, labels: {} } },
+    ]) {
+      expect(validateKafkaTopic(broken), JSON.stringify(broken)).toBe(false);
+    }
+  });
+
+  it('the README draws every node in its Mermaid block', () => {
+    const block = /```mermaid\n([\s\S]*?)\n```/.exec(files['README.md'])?.[1];
+    expect(block).toBeDefined();
+    const lines = block!.split('\n');
+    expect(lines[0]).toBe('flowchart LR');
+    for (const n of pipeline.nodes) {
+      expect(lines.some((l) => l.trimStart().startsWith(`${n.id}[`)), `node ${n.id} is drawn`).toBe(true);
+      for (const i of n.inputs) expect(lines.some((l) => new RegExp(`^\\s*${i.from} .*-> ${n.id}$`).test(l)), `edge ${i.from} → ${n.id}`).toBe(true);
+    }
+  });
+});
