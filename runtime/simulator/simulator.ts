@@ -1,0 +1,334 @@
+/**
+ * The simulator: the pipeline's own runtime on the in-memory partitioned log,
+ * driven tick by tick, with a consumer group whose replicas can be added,
+ * removed or killed. It is not a second implementation: every replica runs
+ * the same Graph the generated service runs.
+ *
+ * One tick is: sources produce their events; each replica commits what it
+ * processed in the previous tick, then fetches and processes one batch per
+ * assigned partition and produces the outputs. Committing one tick late is
+ * what a real consumer does (commits trail processing), and it is what makes
+ * at-least-once visible: kill a replica and the batch it had processed but
+ * not committed is processed again by the partition's next owner.
+ */
+import { Graph, type GraphFns, type GraphSpec } from '../engine/graph.js';
+import { MemoryLog } from '../transports/memory.js';
+import type { OutMessage, TopicDef } from '../types.js';
+import { ConsumerGroup, tpKey, type Member, type TopicPartition } from './group.js';
+import { seededRandom } from './random.js';
+
+export interface SimEvent {
+  key: string | null;
+  value: unknown;
+}
+
+/** Where a source's events come from: a list replayed in a loop, or a generator. */
+export interface SimFeed {
+  topic: string;
+  /** Encoding the source expects: JSON text unless it reads strings. */
+  format: 'json' | 'string' | 'bytes';
+  next(random: () => number, index: number): SimEvent;
+}
+
+export function loopFeed(topic: string, format: SimFeed['format'], events: readonly SimEvent[]): SimFeed {
+  if (events.length === 0) throw new Error(`the source of topic "${topic}" has no sample events to replay; add samples`);
+  return { topic, format, next: (_r, i) => events[i % events.length] };
+}
+
+export interface SimOptions {
+  spec: GraphSpec;
+  fns: GraphFns;
+  topics: readonly TopicDef[];
+  feeds: readonly SimFeed[];
+  seed?: number;
+  replicas?: number;
+  /** Events each source produces per tick. */
+  rate?: number;
+  /** Most records a replica takes from one partition per tick: its processing capacity. */
+  batchSize?: number;
+  /** Simulated milliseconds per tick. */
+  tickMs?: number;
+}
+
+export type NoteKind = 'rebalance' | 'idle' | 'replay' | 'dead-letter' | 'lag-growing' | 'lag-draining' | 'produced';
+
+export interface Note {
+  tick: number;
+  kind: NoteKind;
+  text: string;
+}
+
+interface Replica {
+  member: Member;
+  graph: Graph;
+  /** Next offset to fetch per partition, from the committed offset at assignment. */
+  position: Map<string, number>;
+  /** Offsets processed in the last tick, committed at the start of the next. */
+  pending: Map<string, number>;
+  processed: number;
+}
+
+export interface PartitionState {
+  topic: string;
+  partition: number;
+  endOffset: number;
+  committed: number;
+  lag: number;
+  owner: string | null;
+}
+
+export interface SimSnapshot {
+  tick: number;
+  time: number;
+  members: { id: string; assigned: string[]; idle: boolean; processed: number }[];
+  partitions: PartitionState[];
+  nodes: Record<string, { in: number; out: number; errors: number }>;
+  deadLetters: number;
+  replayed: number;
+  produced: number;
+  generation: number;
+}
+
+const TEXT = new TextEncoder();
+
+export class Simulator {
+  readonly log = new MemoryLog();
+  readonly group: ConsumerGroup;
+  readonly notes: Note[] = [];
+  tick = 0;
+  replayed = 0;
+  produced = 0;
+  private readonly replicas = new Map<string, Replica>();
+  private readonly random: () => number;
+  private readonly maxProcessed = new Map<string, number>();
+  private readonly feedIndex = new Map<SimFeed, number>();
+  private readonly lagHistory: number[] = [];
+  private retired = new Map<string, { in: number; out: number; errors: number }>();
+  rate: number;
+  readonly batchSize: number;
+  readonly tickMs: number;
+  private readonly start: number;
+
+  constructor(private readonly options: SimOptions) {
+    this.random = seededRandom(options.seed ?? 1);
+    this.rate = options.rate ?? 5;
+    this.batchSize = options.batchSize ?? 10;
+    this.tickMs = options.tickMs ?? 100;
+    this.start = Date.UTC(2024, 0, 1);
+    for (const t of options.topics) this.log.createTopic(t.name, t.partitions);
+    this.log.createTopic(options.spec.errors.topic, 1);
+    const sources = new Set(new Graph(options.spec, options.fns).sourceTopics);
+    this.group = new ConsumerGroup(options.spec.pipeline, () =>
+      [...sources].flatMap((topic) => Array.from({ length: this.log.partitionCount(topic) }, (_, partition) => ({ topic, partition }))),
+    );
+    for (let i = 0; i < (options.replicas ?? 1); i++) this.addReplica();
+  }
+
+  get now(): number {
+    return this.start + this.tick * this.tickMs;
+  }
+
+  addReplica(): string {
+    const member = this.group.join();
+    this.replicas.set(member.id, { member, graph: new Graph(this.options.spec, this.options.fns), position: new Map(), pending: new Map(), processed: 0 });
+    this.afterRebalance(`${member.id} joined the group`);
+    return member.id;
+  }
+
+  /** A clean shutdown: the replica commits what it processed, then leaves. */
+  removeReplica(id?: string): string | undefined {
+    const r = id ? this.replicas.get(id) : [...this.replicas.values()].at(-1);
+    if (!r) return undefined;
+    this.commit(r);
+    this.drop(r);
+    this.afterRebalance(`${r.member.id} left the group after committing its offsets`);
+    return r.member.id;
+  }
+
+  /** A crash: what the replica processed but had not committed will be processed again. */
+  killReplica(id?: string): string | undefined {
+    const r = id ? this.replicas.get(id) : [...this.replicas.values()][0];
+    if (!r) return undefined;
+    const uncommitted = [...r.pending].reduce((n, [k, next]) => n + next - this.committedOf(k), 0);
+    this.drop(r);
+    this.afterRebalance(
+      `${r.member.id} crashed with ${uncommitted} processed but uncommitted event(s); their partitions' new owners start from the last committed offset and process them again (at-least-once)`,
+    );
+    return r.member.id;
+  }
+
+  /** One tick: produce, commit the previous batch, process the next. */
+  async step(): Promise<void> {
+    this.tick++;
+    this.log.now = this.now;
+    this.produceFromFeeds(this.rate);
+    await this.consume(this.batchSize);
+    this.watchLag();
+  }
+
+  /** One event through the graph: produce one event and let its partition's owner process exactly it. */
+  async stepOne(): Promise<void> {
+    this.tick++;
+    this.log.now = this.now;
+    const placed = this.produceFromFeeds(1);
+    for (const r of this.replicas.values()) this.commit(r);
+    for (const p of placed) {
+      const owner = this.group.owner(p);
+      if (owner) await this.processPartition(this.replicas.get(owner.id)!, p, p.offset + 1 - this.positionOf(this.replicas.get(owner.id)!, p));
+    }
+  }
+
+  snapshot(): SimSnapshot {
+    const nodes: SimSnapshot['nodes'] = {};
+    const add = (id: string, s: { in: number; out: number; errors: number }) => {
+      const n = (nodes[id] ??= { in: 0, out: 0, errors: 0 });
+      n.in += s.in;
+      n.out += s.out;
+      n.errors += s.errors;
+    };
+    for (const [id, s] of this.retired) add(id, s);
+    for (const r of this.replicas.values()) for (const [id, s] of r.graph.stats) add(id, s);
+    return {
+      tick: this.tick,
+      time: this.now,
+      members: this.group.members.map((m) => ({
+        id: m.id,
+        assigned: m.assigned.map(tpKey),
+        idle: m.assigned.length === 0,
+        processed: this.replicas.get(m.id)!.processed,
+      })),
+      partitions: this.partitionStates(),
+      nodes,
+      deadLetters: this.log.messages(this.options.spec.errors.topic).length,
+      replayed: this.replayed,
+      produced: this.produced,
+      generation: this.group.generation,
+    };
+  }
+
+  /** Total lag of the group over all source partitions. */
+  totalLag(): number {
+    return this.partitionStates().reduce((n, p) => n + p.lag, 0);
+  }
+
+  private partitionStates(): PartitionState[] {
+    const group = this.options.spec.pipeline;
+    return this.group.topicPartitions().map((tp) => {
+      const endOffset = this.log.endOffset(tp.topic, tp.partition);
+      const committed = this.log.committedOffset(group, tp.topic, tp.partition);
+      return { ...tp, endOffset, committed, lag: endOffset - committed, owner: this.group.owner(tp)?.id ?? null };
+    });
+  }
+
+  private drop(r: Replica): void {
+    for (const [id, s] of r.graph.stats) {
+      const prev = this.retired.get(id) ?? { in: 0, out: 0, errors: 0 };
+      this.retired.set(id, { in: prev.in + s.in, out: prev.out + s.out, errors: prev.errors + s.errors });
+    }
+    this.replicas.delete(r.member.id);
+    this.group.remove(r.member.id);
+  }
+
+  private afterRebalance(what: string): void {
+    const parts = this.group.members.map((m) => `${m.id}: ${m.assigned.length ? m.assigned.map(tpKey).join(', ') : 'idle'}`);
+    this.note('rebalance', `${what}. Rebalance (generation ${this.group.generation}): ${parts.join('; ') || 'no members left, nothing is consumed'}.`);
+    // Live members commit what they processed before giving partitions up, as kafkajs does on a
+    // rebalance; then every member resumes from the committed offsets of what it now owns.
+    for (const r of this.replicas.values()) {
+      this.commit(r);
+      r.position.clear();
+    }
+    const idle = this.group.members.filter((m) => m.assigned.length === 0);
+    if (idle.length) {
+      this.note('idle', `${idle.map((m) => m.id).join(', ')} ${idle.length === 1 ? 'is' : 'are'} idle: a partition is consumed by one member of a group at a time, and there are more members than partitions.`);
+    }
+  }
+
+  private produceFromFeeds(count: number): (TopicPartition & { offset: number })[] {
+    const messages: OutMessage[] = [];
+    for (const feed of this.options.feeds) {
+      for (let i = 0; i < count; i++) {
+        const index = this.feedIndex.get(feed) ?? 0;
+        this.feedIndex.set(feed, index + 1);
+        const e = feed.next(this.random, index);
+        const value = feed.format === 'string' && typeof e.value === 'string' ? e.value : JSON.stringify(e.value);
+        messages.push({ topic: feed.topic, key: e.key, value: feed.format === 'bytes' ? TEXT.encode(value) : value, headers: {}, timestamp: this.now });
+      }
+    }
+    this.produced += messages.length;
+    return this.log.produce(messages);
+  }
+
+  private committedOf(key: string): number {
+    const [topic, partition] = key.split('\u0000');
+    return this.log.committedOffset(this.options.spec.pipeline, topic, Number(partition));
+  }
+
+  private positionOf(r: Replica, tp: TopicPartition): number {
+    const k = `${tp.topic}\u0000${tp.partition}`;
+    let pos = r.position.get(k);
+    if (pos === undefined) r.position.set(k, (pos = this.log.committedOffset(this.options.spec.pipeline, tp.topic, tp.partition)));
+    return pos;
+  }
+
+  private commit(r: Replica): void {
+    for (const [k, next] of r.pending) {
+      const [topic, partition] = k.split('\u0000');
+      this.log.commit(this.options.spec.pipeline, topic, Number(partition), next);
+    }
+    r.pending.clear();
+  }
+
+  private async consume(batchSize: number): Promise<void> {
+    for (const r of this.replicas.values()) this.commit(r);
+    for (const r of this.replicas.values()) {
+      for (const tp of r.member.assigned) await this.processPartition(r, tp, batchSize);
+    }
+  }
+
+  private async processPartition(r: Replica, tp: TopicPartition, max: number): Promise<void> {
+    const from = this.positionOf(r, tp);
+    const batch = this.log.read(tp.topic, tp.partition, from, max);
+    if (batch.length === 0) return;
+    const k = `${tp.topic}\u0000${tp.partition}`;
+    const seen = this.maxProcessed.get(k) ?? -1;
+    const replays = batch.filter((m) => Number(m.origin.offset) <= seen).length;
+    if (replays > 0) {
+      this.replayed += replays;
+      this.note('replay', `${r.member.id} processed ${replays} event(s) of ${tpKey(tp)} a second time: they were processed before a crash but never committed.`);
+    }
+    this.maxProcessed.set(k, Math.max(seen, from + batch.length - 1));
+    const result = await r.graph.process(tp.topic, batch);
+    this.log.produce(result.messages);
+    if (result.deadLetters > 0) {
+      const first = result.messages.find((m) => m.topic === this.options.spec.errors.topic);
+      this.note('dead-letter', `${result.deadLetters} event(s) from ${tpKey(tp)} went to the dead-letter topic ${this.options.spec.errors.topic} (${first?.headers['pipewright.node'] ?? '?'}: ${first?.headers['pipewright.error'] ?? '?'}); the partition keeps flowing.`);
+    }
+    r.position.set(k, from + batch.length);
+    r.pending.set(k, from + batch.length);
+    r.processed += batch.length;
+  }
+
+  private watchLag(): void {
+    const lag = this.totalLag();
+    this.lagHistory.push(lag);
+    if (this.lagHistory.length > 10) this.lagHistory.shift();
+    if (this.lagHistory.length < 10) return;
+    const [first] = this.lagHistory;
+    const last = this.lagHistory[this.lagHistory.length - 1];
+    const lastNote = [...this.notes].reverse().find((n) => n.kind === 'lag-growing' || n.kind === 'lag-draining');
+    const kind: NoteKind | undefined = last > first + 5 ? 'lag-growing' : last < first - 5 ? 'lag-draining' : undefined;
+    if (!kind || lastNote?.kind === kind) return;
+    this.note(
+      kind,
+      kind === 'lag-growing'
+        ? `Lag grew from ${first} to ${last} events in 10 ticks: events arrive faster than the replicas process them. Add a replica (up to the partition count) or lower the rate.`
+        : `Lag is draining (${first} → ${last}): the replicas are catching up.`,
+    );
+  }
+
+  private note(kind: NoteKind, text: string): void {
+    this.notes.push({ tick: this.tick, kind, text });
+    if (this.notes.length > 500) this.notes.shift();
+  }
+}
