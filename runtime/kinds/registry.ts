@@ -6,9 +6,10 @@ import { filter } from './filter.js';
 import { kafkaSink } from './kafka-sink.js';
 import { kafkaSource } from './kafka-source.js';
 import { map } from './map.js';
+import { model } from './model.js';
 import type { KindSpec } from './spec.js';
 
-export const KINDS: readonly KindSpec[] = [kafkaSource, filter, map, kafkaSink];
+export const KINDS: readonly KindSpec[] = [kafkaSource, filter, map, model, kafkaSink];
 
 const byName = new Map(KINDS.map((k) => [k.kind, k]));
 
