@@ -1,0 +1,159 @@
+/**
+ * What the toolbar, the keyboard and the dialogs do. Each reads the store
+ * with getState() when it runs, so no component re-renders to offer them.
+ */
+import type { Pipeline } from '../codegen/model.js';
+import { serializePipeline } from '../codegen/serialize.js';
+import { getKind } from '../runtime/kinds/registry.js';
+import { generateRepository, zipRepository } from './codegen-run.js';
+import { type Example } from './examples.js';
+import { getFlow, NODE_SIZE } from './flow-api.js';
+import { layoutPipeline } from './layout.js';
+import { isBlank } from './model/ops.js';
+import { readYaml, shareUrl } from './persistence.js';
+import { useDesigner } from './store/index.js';
+
+const state = () => useDesigner.getState();
+
+export function download(name: string, data: Uint8Array | string, type: string): void {
+  const blob = new Blob([data as BlobPart], { type });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** A file name from the pipeline name, which validation keeps to [a-z0-9-]; anything else falls back. */
+function baseName(p: Pipeline): string {
+  return /^[a-z0-9-]{1,40}$/.test(p.name) ? p.name : 'pipeline';
+}
+
+export function exportYaml(): void {
+  const p = state().pipeline;
+  download(`${baseName(p)}.yaml`, serializePipeline(p), 'application/yaml');
+}
+
+export function exportZip(): boolean {
+  const s = state();
+  const out = generateRepository(s.pipeline);
+  if (!out.files) {
+    const first = out.problems.find((p) => p.severity === 'error');
+    s.toast(out.crash ? `Generation failed: ${out.crash}` : `Fix the problems first${first ? `: ${first.message}` : '.'}`, 'error');
+    s.setBottomTab('problems');
+    return false;
+  }
+  download(`${baseName(s.pipeline)}.zip`, zipRepository(out.files), 'application/zip');
+  s.toast(`Exported ${Object.keys(out.files).length} files.`);
+  return true;
+}
+
+/** Open YAML text; on failure the canvas is left as it was and a dialog lists what is wrong. */
+export function openYamlText(text: string, fileName: string): boolean {
+  const s = state();
+  const opened = readYaml(text);
+  if (!opened.pipeline) {
+    s.setDialog({ type: 'open-failed', file: fileName, problems: opened.problems });
+    return false;
+  }
+  loadPipeline(opened.pipeline);
+  const errors = opened.problems.filter((p) => p.severity === 'error').length;
+  s.toast(errors ? `Opened ${fileName} with ${errors} problem${errors > 1 ? 's' : ''}; see Problems.` : `Opened ${fileName}.`);
+  return true;
+}
+
+export async function openYamlFile(file: File): Promise<boolean> {
+  return openYamlText(await file.text(), file.name);
+}
+
+/** Replace the canvas with a pipeline; the previous one stays one undo away. */
+export function loadPipeline(p: Pipeline, { history = true } = {}): void {
+  state().load(p, { history });
+  if (p.nodes.some((n) => !n.position)) void autoLayout({ history: false });
+  else requestAnimationFrame(() => fitView());
+}
+
+export function openExample(example: Example): void {
+  const s = state();
+  if (!openYamlText(example.text, `examples/${example.slug}/pipeline.yaml`)) return;
+  s.setDialog(null);
+  if (!isBlank(s.pipeline)) s.toast('The previous pipeline is one undo away (Ctrl+Z).');
+}
+
+export async function autoLayout({ history = true } = {}): Promise<void> {
+  const s = state();
+  const before = s.pipeline;
+  const positions = await layoutPipeline(before, s.measured);
+  // Only apply if nothing else changed the pipeline meanwhile.
+  if (state().pipeline !== before) return;
+  state().applyPositions(positions, { history });
+  requestAnimationFrame(() => fitView());
+}
+
+export function fitView(): void {
+  void getFlow()?.fitView({ padding: 0.15, duration: 0, maxZoom: 1.2 });
+}
+
+/**
+ * Click-to-add: the new node goes to the right of the last node added, so a
+ * pipeline typed in from the keyboard reads left to right; the first goes in
+ * the middle of the view. The view follows a node that lands out of sight.
+ */
+export function addNodeFromPalette(kind: string): string | undefined {
+  if (!getKind(kind)) return undefined;
+  const s = state();
+  const flow = getFlow();
+  const pane = document.querySelector('.pw-canvas')?.getBoundingClientRect();
+  const last = s.pipeline.nodes[s.pipeline.nodes.length - 1];
+  let at: { x: number; y: number };
+  if (last?.position) {
+    const size = s.measured[last.id] ?? NODE_SIZE;
+    at = { x: last.position.x + size.width + 60, y: last.position.y };
+  } else {
+    const c = flow && pane ? flow.screenToFlowPosition({ x: pane.left + pane.width / 2, y: pane.top + pane.height / 2 }) : { x: 0, y: 0 };
+    at = { x: c.x - NODE_SIZE.width / 2, y: c.y - NODE_SIZE.height / 2 };
+  }
+  const id = s.addNode(kind, at);
+  if (flow && pane) {
+    const tl = flow.flowToScreenPosition(at);
+    const br = flow.flowToScreenPosition({ x: at.x + NODE_SIZE.width, y: at.y + NODE_SIZE.height });
+    if (tl.x < pane.left || tl.y < pane.top || br.x > pane.right || br.y > pane.bottom) {
+      void flow.setCenter(at.x + NODE_SIZE.width / 2, at.y + NODE_SIZE.height / 2, { zoom: flow.getZoom(), duration: 150 });
+    }
+  }
+  return id;
+}
+
+/** Add a node centred on a canvas point. */
+export function addNodeAt(kind: string, at: { x: number; y: number }): string {
+  return state().addNode(kind, { x: at.x - NODE_SIZE.width / 2, y: at.y - NODE_SIZE.height / 2 });
+}
+
+export async function copyShareLink(): Promise<void> {
+  const s = state();
+  const url = shareUrl(s.pipeline, window.location.href);
+  try {
+    await navigator.clipboard.writeText(url);
+    s.toast('Share link copied. It carries the whole pipeline.');
+  } catch {
+    window.prompt('Copy this link:', url);
+  }
+}
+
+export function focusNode(id: string): void {
+  const s = state();
+  s.select([id], []);
+  const n = s.pipeline.nodes.find((x) => x.id === id);
+  const flow = getFlow();
+  if (n?.position && flow) {
+    const size = s.measured[id] ?? NODE_SIZE;
+    void flow.setCenter(n.position.x + size.width / 2, n.position.y + size.height / 2, { zoom: Math.max(flow.getZoom(), 0.8), duration: 200 });
+  }
+}
+
+export function openExampleDialog(): void {
+  state().setDialog({ type: 'examples' });
+}

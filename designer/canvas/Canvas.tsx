@@ -1,0 +1,195 @@
+/**
+ * The canvas: a view of the pipeline. React Flow gets nodes and edges
+ * derived from the model; every change it reports goes back into the model
+ * (positions included), never into a second copy of the graph.
+ */
+import {
+  Background,
+  BackgroundVariant,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  type Connection,
+  type EdgeChange,
+  type NodeChange,
+  type OnConnectEnd,
+  type OnDelete,
+} from '@xyflow/react';
+import { useCallback, type DragEvent } from 'react';
+import { addNodeAt, openExampleDialog } from '../actions.js';
+import { getFlow, KIND_MIME, setFlow } from '../flow-api.js';
+import { checkWire, type Wire, type XY } from '../model/ops.js';
+import { useDesigner } from '../store/index.js';
+import { wireOfEdgeId } from '../store/pipeline-slice.js';
+import { selectFlowEdges, selectFlowNodes, type FlowEdge, type FlowNode } from '../store/selectors.js';
+import { PipelineNodeView } from './PipelineNodeView.js';
+import { useResolvedTheme } from '../theme.js';
+import { getKind } from '../../runtime/kinds/registry.js';
+
+// Built once: a new object per render would make React Flow remount every node.
+const nodeTypes = { pipeline: PipelineNodeView };
+
+const state = () => useDesigner.getState();
+
+function onNodesChange(changes: NodeChange<FlowNode>[]): void {
+  const s = state();
+  let moves: Map<string, XY> | undefined;
+  let sizes: Record<string, { width: number; height: number }> | undefined;
+  let selection: Set<string> | undefined;
+  for (const c of changes) {
+    if (c.type === 'position' && c.position) (moves ??= new Map()).set(c.id, c.position);
+    else if (c.type === 'dimensions' && c.dimensions) {
+      const old = s.measured[c.id];
+      if (!old || old.width !== c.dimensions.width || old.height !== c.dimensions.height) (sizes ??= {})[c.id] = c.dimensions;
+    } else if (c.type === 'select') {
+      selection ??= new Set(s.selectedNodes);
+      if (c.selected) selection.add(c.id);
+      else selection.delete(c.id);
+    }
+    // 'remove' arrives through onDelete, as one undo step with its edges.
+  }
+  if (sizes) s.setMeasured(sizes);
+  if (moves) s.moveNodes(moves);
+  if (selection) s.select([...selection], s.selectedEdges);
+}
+
+function onEdgesChange(changes: EdgeChange<FlowEdge>[]): void {
+  const s = state();
+  let selection: Set<string> | undefined;
+  for (const c of changes) {
+    if (c.type === 'select') {
+      selection ??= new Set(s.selectedEdges);
+      if (c.selected) selection.add(c.id);
+      else selection.delete(c.id);
+    }
+  }
+  if (selection) s.select(s.selectedNodes, [...selection]);
+}
+
+function onConnect(c: Connection): void {
+  const verdict = state().connect(c);
+  if (!verdict.ok) state().toast(verdict.reason, 'error');
+}
+
+function isValidConnection(c: Connection | FlowEdge): boolean {
+  return checkWire(state().pipeline, c as Wire).ok;
+}
+
+/**
+ * A refused connection says why. React Flow reports the handle it ended on
+ * even when the connection was invalid; a drop on a node body that has no
+ * matching handle (a source's input, a sink's output) is explained too.
+ */
+const onConnectEnd: OnConnectEnd = (event, cs) => {
+  if (!cs.fromHandle || cs.isValid) return;
+  const s = state();
+  const from = cs.fromHandle;
+  if (cs.toHandle) {
+    if (cs.toHandle.type === from.type) {
+      s.toast(from.type === 'source' ? 'Connect an output (right side) to an input (left side).' : 'Connect an input (left side) to an output (right side).', 'error');
+      return;
+    }
+    const wire: Wire =
+      from.type === 'source'
+        ? { source: from.nodeId, sourceHandle: from.id, target: cs.toHandle.nodeId, targetHandle: cs.toHandle.id }
+        : { source: cs.toHandle.nodeId, sourceHandle: cs.toHandle.id, target: from.nodeId, targetHandle: from.id };
+    const verdict = checkWire(s.pipeline, wire);
+    if (!verdict.ok) s.toast(verdict.reason, 'error');
+    return;
+  }
+  const target = event.target instanceof Element ? event.target.closest('.react-flow__node') : null;
+  const nodeId = target?.getAttribute('data-id');
+  const node = nodeId ? s.pipeline.nodes.find((n) => n.id === nodeId) : undefined;
+  const kind = node && getKind(node.kind);
+  if (!kind || node.id === from.nodeId) return;
+  if (from.type === 'source' && kind.category === 'source') s.toast(`${kind.title} is a source and takes no input.`, 'error');
+  else if (from.type === 'target' && kind.category === 'sink') s.toast('A sink has no output; only its error port can be wired.', 'error');
+};
+
+const onDelete: OnDelete<FlowNode, FlowEdge> = ({ nodes, edges }) => {
+  const wires = edges.map((e) => wireOfEdgeId(e.id)).filter((w): w is Wire => !!w);
+  state().removeElements(
+    nodes.map((n) => n.id),
+    wires,
+  );
+};
+
+const onNodeDragStart = () => state().beginGesture();
+const onNodeDragStop = () => state().endGesture();
+
+function onDragOver(e: DragEvent) {
+  if (e.dataTransfer.types.includes(KIND_MIME)) {
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+  }
+}
+
+const DELETE_KEYS = ['Delete', 'Backspace'];
+const FIT_OPTIONS = { padding: 0.15, maxZoom: 1.2 };
+const PRO_OPTIONS = { hideAttribution: true };
+const MINIMAP_STYLE = { width: 160, height: 110 };
+
+export function Canvas() {
+  const nodes = useDesigner(selectFlowNodes);
+  const edges = useDesigner(selectFlowEdges);
+  const theme = useResolvedTheme();
+  const onDrop = useCallback((e: DragEvent) => {
+    const kind = e.dataTransfer.getData(KIND_MIME);
+    if (!kind) return;
+    e.preventDefault();
+    const flow = getFlow();
+    if (flow) addNodeAt(kind, flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+  }, []);
+  return (
+    <div className="pw-canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+      <ReactFlow<FlowNode, FlowEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        isValidConnection={isValidConnection}
+        onConnectEnd={onConnectEnd}
+        onDelete={onDelete}
+        onNodeDragStart={onNodeDragStart}
+        onNodeDragStop={onNodeDragStop}
+        onInit={setFlow}
+        deleteKeyCode={DELETE_KEYS}
+        colorMode={theme}
+        minZoom={0.05}
+        maxZoom={2}
+        fitViewOptions={FIT_OPTIONS}
+        onlyRenderVisibleElements
+        proOptions={PRO_OPTIONS}
+        aria-label="Pipeline canvas"
+      >
+        <Background variant={BackgroundVariant.Dots} gap={20} size={1} />
+        <Controls showInteractive={false} />
+        <MiniMap pannable zoomable className="pw-minimap" nodeClassName={minimapClass} style={MINIMAP_STYLE} />
+      </ReactFlow>
+      {nodes.length === 0 && <EmptyState />}
+    </div>
+  );
+}
+
+function minimapClass(n: FlowNode): string {
+  return `pw-mini-${getKind(n.data.node.kind)?.category ?? 'unknown'}`;
+}
+
+function EmptyState() {
+  return (
+    <div className="pw-empty" data-testid="empty-state">
+      <div className="pw-empty-card">
+        <h2>Drag a source here or open an example</h2>
+        <p>
+          Start with a <strong>Kafka topic</strong> source from the palette on the left, add transforms, and end in a
+          sink. Connect an output port (right) to an input port (left).
+        </p>
+        <button type="button" className="pw-button is-primary" onClick={openExampleDialog}>
+          Open an example
+        </button>
+      </div>
+    </div>
+  );
+}

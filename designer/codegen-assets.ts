@@ -1,0 +1,35 @@
+/**
+ * The files the generator copies or renders, bundled into the designer so
+ * that preview and export run the very `generate` the CLI runs, on the same
+ * inputs: the runtime's sources (vendored into every generated repository)
+ * and the templates. Vite inlines them at build time as text.
+ */
+
+/** Strip the folder prefix Vite gives glob keys ("../runtime/kinds/map.ts" → "kinds/map.ts"). */
+export function relativeTo(prefix: string, files: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(files).sort()) out[key.slice(prefix.length)] = files[key];
+  return out;
+}
+
+// The same selection the CLI reads from disk (codegen/node-assets.ts): runtime
+// sources without tests, and the .hbs templates. `exhaustive` includes dot
+// folders, as the CLI's directory walk does.
+const runtimeFiles = import.meta.glob(['../runtime/**/*.ts', '!../runtime/**/*.test.ts'], {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+  exhaustive: true,
+}) as Record<string, string>;
+
+const templateFiles = import.meta.glob(['../templates/**/*.hbs'], {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+  exhaustive: true,
+}) as Record<string, string>;
+
+export const codegenAssets = {
+  runtime: relativeTo('../runtime/', runtimeFiles),
+  templates: relativeTo('../templates/', templateFiles),
+};

@@ -1,0 +1,33 @@
+/**
+ * Auto-layout with ELK's layered algorithm, left to right, as data flows.
+ * Sizes come from what the canvas measured, so wide nodes get room.
+ */
+import ELK from 'elkjs/lib/elk.bundled.js';
+import type { Pipeline } from '../codegen/model.js';
+import type { XY } from './model/ops.js';
+
+const DEFAULT_SIZE = { width: 200, height: 72 };
+
+let elk: InstanceType<typeof ELK> | undefined;
+
+export async function layoutPipeline(p: Pipeline, sizes: Record<string, { width: number; height: number }>): Promise<Map<string, XY>> {
+  elk ??= new ELK();
+  const ids = new Set(p.nodes.map((n) => n.id));
+  const graph = {
+    id: 'root',
+    layoutOptions: {
+      'elk.algorithm': 'layered',
+      'elk.direction': 'RIGHT',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '80',
+      'elk.spacing.nodeNode': '40',
+      'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+      'elk.separateConnectedComponents': 'true',
+    },
+    children: p.nodes.map((n) => ({ id: n.id, ...(sizes[n.id] ?? DEFAULT_SIZE) })),
+    edges: p.nodes.flatMap((n) =>
+      n.inputs.filter((i) => ids.has(i.from) && i.from !== n.id).map((i, k) => ({ id: `${n.id}#${k}`, sources: [i.from], targets: [n.id] })),
+    ),
+  };
+  const out = await elk.layout(graph);
+  return new Map((out.children ?? []).map((c) => [c.id, { x: Math.round(c.x ?? 0), y: Math.round(c.y ?? 0) }]));
+}

@@ -1,0 +1,54 @@
+/**
+ * Entry point: restore the pipeline (shared link, then autosave), start the
+ * live validation, preview and autosave, and render.
+ */
+import '@xyflow/react/dist/style.css';
+import './styles.css';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { serializePipeline } from '../codegen/serialize.js';
+import { autoLayout, fitView, loadPipeline, openYamlText } from './actions.js';
+import { startAnalysis, validateNow } from './analysis.js';
+import { App } from './App.js';
+import { initialPipeline, startAutosave } from './persistence.js';
+import { useDesigner } from './store/index.js';
+import { savedTheme } from './theme.js';
+
+const store = useDesigner;
+store.getState().setTheme(savedTheme(localStorage));
+
+const start = initialPipeline(window.location.hash, localStorage);
+if (start.origin === 'link') {
+  // The link has done its job; later edits autosave, and a reload shows them, not the link again.
+  history.replaceState(null, '', window.location.pathname + window.location.search);
+}
+if (start.pipeline) {
+  loadPipeline(start.pipeline, { history: false });
+  if (start.origin === 'autosave') store.getState().toast('Restored your last session.');
+} else if (start.origin === 'link') {
+  store.getState().toast('The shared link could not be read; starting empty.', 'error');
+}
+
+startAnalysis(store);
+startAutosave(store, localStorage);
+
+/** A handle for tests and benchmarks: load big pipelines and read state without clicking. */
+declare global {
+  interface Window {
+    __pipewright?: unknown;
+  }
+}
+window.__pipewright = {
+  store,
+  openYaml: (text: string) => openYamlText(text, 'pipeline.yaml'),
+  yaml: () => serializePipeline(store.getState().pipeline),
+  validateNow: () => validateNow(store),
+  fitView,
+  autoLayout,
+};
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,92 @@
+/**
+ * What an expression can see, for completion: the fields of `value` as the
+ * sample events of the upstream sources show them, and the fields of
+ * `record` as the runtime builds it.
+ */
+import type { Pipeline } from '../../codegen/model.js';
+import { getKind } from '../../runtime/kinds/registry.js';
+import { recordInfo } from '../../runtime/types.js';
+
+/** A merged picture of sample values: field name → what was seen under it, with the JS type names seen. */
+export interface Shape {
+  types: Set<string>;
+  fields: Map<string, Shape>;
+}
+
+const newShape = (): Shape => ({ types: new Set(), fields: new Map() });
+
+function typeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+export function mergeShape(shape: Shape, v: unknown, depth = 0): Shape {
+  shape.types.add(typeOf(v));
+  if (depth < 6 && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    for (const [k, child] of Object.entries(v)) {
+      let s = shape.fields.get(k);
+      if (!s) shape.fields.set(k, (s = newShape()));
+      mergeShape(s, child, depth + 1);
+    }
+  }
+  return shape;
+}
+
+/** Ids of the source nodes upstream of `nodeId` (itself, if it is one). */
+export function upstreamSources(p: Pipeline, nodeId: string): string[] {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const seen = new Set<string>();
+  const out: string[] = [];
+  const stack = [nodeId];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const n = byId.get(id);
+    if (!n) continue;
+    if (getKind(n.kind)?.category === 'source') out.push(id);
+    for (const i of n.inputs) stack.push(i.from);
+  }
+  return out;
+}
+
+/** The shape of `value` at `nodeId`, from the samples of the sources upstream. */
+export function valueShape(p: Pipeline, nodeId: string): Shape {
+  const shape = newShape();
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  for (const id of upstreamSources(p, nodeId)) for (const s of byId.get(id)?.samples ?? []) mergeShape(shape, s.value);
+  return shape;
+}
+
+/** Field names of `record`, as the runtime hands them to expressions. */
+export const RECORD_FIELDS: readonly string[] = Object.keys(
+  recordInfo({ key: null, value: null, timestamp: 0, headers: {}, origin: { topic: '', partition: 0, offset: '0' } }),
+);
+
+export interface Completion {
+  label: string;
+  detail: string;
+}
+
+/**
+ * Completions for a member access at the end of `before` (the text left of
+ * the cursor): `value.` lists the sample fields, `value.customer.` their
+ * fields, `record.` the record's. Returns where the typed word starts, or
+ * null when the cursor is not after such an access.
+ */
+export function completeMember(before: string, shape: Shape): { from: number; options: Completion[] } | null {
+  const m = /\b(value|record)((?:\.[A-Za-z_$][\w$]*)*)\.([A-Za-z_$][\w$]*)?$/.exec(before);
+  if (!m) return null;
+  const word = m[3] ?? '';
+  const from = before.length - word.length;
+  const path = m[2] ? m[2].slice(1).split('.') : [];
+  if (m[1] === 'record') {
+    if (path.length > 0) return null;
+    return { from, options: RECORD_FIELDS.map((f) => ({ label: f, detail: 'record' })) };
+  }
+  let at: Shape | undefined = shape;
+  for (const seg of path) at = at?.fields.get(seg);
+  if (!at || at.fields.size === 0) return null;
+  return { from, options: [...at.fields].map(([label, s]) => ({ label, detail: [...s.types].join(' | ') })) };
+}

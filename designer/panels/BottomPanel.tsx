@@ -1,0 +1,34 @@
+/** Problems and the code preview share the strip under the canvas. */
+import { memo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { useDesigner } from '../store/index.js';
+import { selectBottom, selectCounts } from '../store/selectors.js';
+import { CodePreview } from './CodePreview.js';
+import { ProblemsPanel } from './ProblemsPanel.js';
+
+const state = () => useDesigner.getState();
+
+export const BottomPanel = memo(function BottomPanel() {
+  const { tab, open } = useDesigner(useShallow(selectBottom));
+  const { errors, warnings } = useDesigner(useShallow(selectCounts));
+  return (
+    <section className={`pw-bottom${open ? ' is-open' : ''}`} aria-label="Problems and code">
+      <div className="pw-tabs" role="tablist">
+        <button type="button" role="tab" aria-selected={tab === 'problems'} className="pw-tab" onClick={() => state().setBottomTab('problems')} data-testid="tab-problems">
+          Problems
+          {errors > 0 && <span className="pw-badge pw-error">{errors}</span>}
+          {warnings > 0 && <span className="pw-badge pw-warning">{warnings}</span>}
+          {errors + warnings === 0 && <span className="pw-badge pw-ok">0</span>}
+        </button>
+        <button type="button" role="tab" aria-selected={tab === 'code'} className="pw-tab" onClick={() => state().setBottomTab('code')} data-testid="tab-code">
+          Code
+        </button>
+        <div className="pw-toolbar-spacer" />
+        <button type="button" className="pw-button is-quiet" onClick={() => state().toggleBottom()} aria-expanded={open}>
+          {open ? 'Hide' : 'Show'}
+        </button>
+      </div>
+      {open && <div className="pw-bottom-body">{tab === 'problems' ? <ProblemsPanel /> : <CodePreview />}</div>}
+    </section>
+  );
+});

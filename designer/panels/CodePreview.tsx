@@ -1,0 +1,113 @@
+/**
+ * The generated repository, live: a file tree and a viewer. The files come
+ * from the same `generate` the CLI runs, redone a moment after each change
+ * while this tab is open.
+ */
+import { memo, useMemo } from 'react';
+import { useDesigner } from '../store/index.js';
+import { selectPreview, selectPreviewFile } from '../store/selectors.js';
+
+interface TreeRow {
+  depth: number;
+  name: string;
+  path: string | null;
+}
+
+/** Files as a tree: folders first, each folder's entries by name. */
+export function fileTree(paths: readonly string[]): TreeRow[] {
+  interface Dir {
+    dirs: Map<string, Dir>;
+    files: string[];
+  }
+  const root: Dir = { dirs: new Map(), files: [] };
+  for (const path of paths) {
+    const parts = path.split('/');
+    let d = root;
+    for (const part of parts.slice(0, -1)) d = d.dirs.get(part) ?? d.dirs.set(part, { dirs: new Map(), files: [] }).get(part)!;
+    d.files.push(path);
+  }
+  const rows: TreeRow[] = [];
+  const walk = (d: Dir, depth: number) => {
+    for (const [name, sub] of [...d.dirs].sort(([a], [b]) => a.localeCompare(b))) {
+      rows.push({ depth, name: `${name}/`, path: null });
+      walk(sub, depth + 1);
+    }
+    for (const f of [...d.files].sort()) rows.push({ depth, name: f.slice(f.lastIndexOf('/') + 1), path: f });
+  };
+  walk(root, 0);
+  return rows;
+}
+
+function onPick(e: { currentTarget: HTMLButtonElement }) {
+  useDesigner.getState().setPreviewFile(e.currentTarget.dataset.path!);
+}
+
+export const CodePreview = memo(function CodePreview() {
+  const preview = useDesigner(selectPreview);
+  const file = useDesigner(selectPreviewFile);
+  const files = preview?.files;
+  const rows = useMemo(() => (files ? fileTree(Object.keys(files)) : []), [files]);
+  if (!preview) return <div className="pw-muted pw-pad">Generating…</div>;
+  if (!files) {
+    return (
+      <div className="pw-pad" data-testid="preview-blocked">
+        {preview.crash ? (
+          <p className="pw-msg pw-error">The generator failed: {preview.crash}</p>
+        ) : (
+          <>
+            <p className="pw-muted">The code appears once the pipeline has no errors:</p>
+            <ul className="pw-plain-list">
+              {preview.problems
+                .filter((p) => p.severity === 'error')
+                .slice(0, 8)
+                .map((p, i) => (
+                  <li key={i} className="pw-msg pw-error">
+                    {p.nodeId && <code>{p.nodeId}</code>} {p.message}
+                  </li>
+                ))}
+            </ul>
+          </>
+        )}
+      </div>
+    );
+  }
+  const shown = file && file in files ? file : Object.keys(files).sort()[0];
+  const text = files[shown] ?? '';
+  return (
+    <div className="pw-preview">
+      <div className="pw-tree" role="tree" aria-label="Generated files">
+        {rows.map((r, i) =>
+          r.path ? (
+            <button
+              key={r.path}
+              type="button"
+              role="treeitem"
+              aria-selected={r.path === shown}
+              className={`pw-tree-file${r.path === shown ? ' is-current' : ''}`}
+              style={{ paddingLeft: 8 + r.depth * 12 }}
+              data-path={r.path}
+              onClick={onPick}
+            >
+              {r.name}
+            </button>
+          ) : (
+            <div key={`d${i}`} className="pw-tree-dir" style={{ paddingLeft: 8 + r.depth * 12 }}>
+              {r.name}
+            </div>
+          ),
+        )}
+      </div>
+      <div className="pw-viewer">
+        <div className="pw-viewer-head">
+          <code data-testid="preview-path">{shown}</code>
+          <span className="pw-muted">
+            {text.split('\n').length} lines · {Object.keys(files).length} files · generated in {Math.round(preview.millis)} ms
+          </span>
+        </div>
+        <pre className="pw-code" data-testid="preview-code">
+          <code>{text}</code>
+        </pre>
+      </div>
+    </div>
+  );
+});

@@ -1,0 +1,91 @@
+/** The examples gallery, and the report of a file that could not be opened. */
+import { memo, useEffect, useMemo, useRef } from 'react';
+import { formatProblem } from '../../codegen/errors.js';
+import { parsePipeline } from '../../codegen/parse.js';
+import { openExample } from '../actions.js';
+import { EXAMPLES } from '../examples.js';
+import { useDesigner } from '../store/index.js';
+import { selectDialog } from '../store/selectors.js';
+
+const close = () => useDesigner.getState().setDialog(null);
+
+function Modal({ title, children, testId }: { title: string; children: React.ReactNode; testId: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    box.current?.querySelector<HTMLElement>('button, [href], input')?.focus();
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && close();
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+  return (
+    <div className="pw-modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
+      <div className="pw-modal" role="dialog" aria-modal="true" aria-label={title} ref={box} data-testid={testId}>
+        <div className="pw-modal-head">
+          <h2>{title}</h2>
+          <button type="button" className="pw-button is-quiet" onClick={close} aria-label="Close">
+            ✕
+          </button>
+        </div>
+        {children}
+      </div>
+    </div>
+  );
+}
+
+function Gallery() {
+  const items = useMemo(
+    () =>
+      EXAMPLES.map((ex) => {
+        const { pipeline } = parsePipeline(ex.text);
+        return { ex, name: pipeline?.name ?? ex.slug, description: pipeline?.description ?? '', nodes: pipeline?.nodes.length ?? 0, kinds: [...new Set(pipeline?.nodes.map((n) => n.kind))] };
+      }),
+    [],
+  );
+  return (
+    <Modal title="Examples" testId="examples-dialog">
+      {items.length === 0 && <p className="pw-muted">No examples yet.</p>}
+      <div className="pw-gallery">
+        {items.map(({ ex, name, description, nodes, kinds }) => (
+          <button key={ex.slug} type="button" className="pw-gallery-item" onClick={() => openExample(ex)} data-testid={`example-${ex.slug}`}>
+            <span className="pw-gallery-name">{name}</span>
+            <span className="pw-gallery-desc">{description || `examples/${ex.slug}`}</span>
+            <span className="pw-gallery-meta">
+              {nodes} nodes · {kinds.join(', ')}
+            </span>
+          </button>
+        ))}
+      </div>
+      <p className="pw-muted pw-small">Opening an example replaces the canvas; the current pipeline stays one undo away.</p>
+    </Modal>
+  );
+}
+
+function OpenFailed({ file, problems }: { file: string; problems: Parameters<typeof formatProblem>[0][] }) {
+  return (
+    <Modal title={`Could not open ${file}`} testId="open-failed">
+      <p>Nothing on the canvas has changed. Fix the file and open it again:</p>
+      <ul className="pw-plain-list pw-open-problems">
+        {problems.map((p, i) => (
+          <li key={i} className={`pw-msg pw-${p.severity}`}>
+            <code>
+              {file}:{p.line ?? 1}:{p.column ?? 1}
+            </code>{' '}
+            {p.code}: {p.message} <span className="pw-hint">{p.hint}</span>
+          </li>
+        ))}
+      </ul>
+      <div className="pw-modal-foot">
+        <button type="button" className="pw-button is-primary" onClick={close}>
+          OK
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+export const Dialogs = memo(function Dialogs() {
+  const dialog = useDesigner(selectDialog);
+  if (!dialog) return null;
+  if (dialog.type === 'examples') return <Gallery />;
+  return <OpenFailed file={dialog.file} problems={dialog.problems} />;
+});

@@ -1,0 +1,40 @@
+/**
+ * Every problem of the pipeline, live, as validatePipeline reports them (the
+ * CLI prints the same). Clicking one selects and shows its node.
+ */
+import { memo } from 'react';
+import { focusNode } from '../actions.js';
+import { useDesigner } from '../store/index.js';
+import { selectProblems } from '../store/selectors.js';
+
+function onPick(e: { currentTarget: HTMLButtonElement }) {
+  const id = e.currentTarget.dataset.node;
+  if (id) focusNode(id);
+}
+
+export const ProblemsPanel = memo(function ProblemsPanel() {
+  const problems = useDesigner(selectProblems);
+  if (problems.length === 0) {
+    return (
+      <div className="pw-problems-empty" data-testid="problems-empty">
+        <span className="pw-ok-dot" aria-hidden /> No problems. The pipeline is ready to export.
+      </div>
+    );
+  }
+  const sorted = [...problems].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
+  return (
+    <ul className="pw-problems" data-testid="problems-list">
+      {sorted.map((p, i) => (
+        <li key={i}>
+          <button type="button" className={`pw-problem pw-${p.severity}`} data-node={p.nodeId} onClick={onPick} disabled={!p.nodeId}>
+            <span className="pw-problem-sev">{p.severity === 'error' ? 'Error' : 'Warning'}</span>
+            <code className="pw-problem-code">{p.code}</code>
+            {p.nodeId && <code className="pw-problem-node">{p.nodeId}</code>}
+            <span className="pw-problem-msg">{p.message}</span>
+            <span className="pw-problem-hint">{p.hint}</span>
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+});

@@ -1,0 +1,87 @@
+/** The top bar: file actions, history, layout and theme. */
+import { memo, useRef } from 'react';
+import { autoLayout, copyShareLink, exportYaml, exportZip, fitView, openExampleDialog, openYamlFile } from '../actions.js';
+import { useDesigner } from '../store/index.js';
+import { selectCanRedo, selectCanUndo, selectTheme } from '../store/selectors.js';
+import { nextTheme, THEME_KEY } from '../theme.js';
+
+const state = () => useDesigner.getState();
+const undo = () => state().undo();
+const redo = () => state().redo();
+const layout = () => void autoLayout();
+const cycleTheme = () => {
+  const t = nextTheme(state().theme);
+  state().setTheme(t);
+  try {
+    localStorage.setItem(THEME_KEY, t);
+  } catch {
+    // Private mode: the choice lasts this visit.
+  }
+};
+const THEME_LABEL = { system: 'Theme: system', light: 'Theme: light', dark: 'Theme: dark' } as const;
+
+export const Toolbar = memo(function Toolbar() {
+  const canUndo = useDesigner(selectCanUndo);
+  const canRedo = useDesigner(selectCanRedo);
+  const theme = useDesigner(selectTheme);
+  const fileInput = useRef<HTMLInputElement>(null);
+  return (
+    <header className="pw-toolbar">
+      <div className="pw-brand">
+        <span className="pw-logo" aria-hidden>
+          ⟿
+        </span>
+        Pipewright
+      </div>
+      <div className="pw-toolbar-group" role="group" aria-label="History">
+        <button type="button" className="pw-button" onClick={undo} disabled={!canUndo} title="Undo (Ctrl+Z)">
+          Undo
+        </button>
+        <button type="button" className="pw-button" onClick={redo} disabled={!canRedo} title="Redo (Ctrl+Shift+Z)">
+          Redo
+        </button>
+      </div>
+      <div className="pw-toolbar-group" role="group" aria-label="View">
+        <button type="button" className="pw-button" onClick={layout} title="Lay out left to right">
+          Auto-layout
+        </button>
+        <button type="button" className="pw-button" onClick={fitView} title="Fit the pipeline in view">
+          Fit view
+        </button>
+      </div>
+      <div className="pw-toolbar-spacer" />
+      <div className="pw-toolbar-group" role="group" aria-label="File">
+        <button type="button" className="pw-button" onClick={openExampleDialog}>
+          Examples
+        </button>
+        <button type="button" className="pw-button" onClick={() => fileInput.current?.click()}>
+          Open YAML
+        </button>
+        <input
+          ref={fileInput}
+          type="file"
+          accept=".yaml,.yml,application/yaml,text/yaml"
+          hidden
+          data-testid="open-yaml-input"
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            e.target.value = '';
+            if (f) void openYamlFile(f);
+          }}
+        />
+        <button type="button" className="pw-button" onClick={exportYaml}>
+          Export YAML
+        </button>
+        <button type="button" className="pw-button" onClick={() => void copyShareLink()} title="Copy a link that carries this pipeline">
+          Share link
+        </button>
+        <button type="button" className="pw-button is-primary" onClick={exportZip} title="Download the generated repository">
+          Export zip
+        </button>
+      </div>
+      <button type="button" className="pw-button is-quiet" onClick={cycleTheme} aria-label={`${THEME_LABEL[theme]}; change theme`}>
+        {theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'} <span className="pw-theme-label">{theme}</span>
+      </button>
+    </header>
+  );
+});

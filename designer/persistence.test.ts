@@ -1,0 +1,51 @@
+import { expect, test } from 'vitest';
+import { emptyPipeline, type Pipeline } from '../codegen/model.js';
+import { serializePipeline } from '../codegen/serialize.js';
+import { AUTOSAVE_KEY, decodeShare, encodeShare, fromBase64Url, initialPipeline, readYaml, shareUrl, toBase64Url } from './persistence.js';
+
+const p: Pipeline = {
+  ...emptyPipeline('demo'),
+  nodes: [
+    { id: 'orders', kind: 'kafka-source', params: { topic: 'orders' }, inputs: [], position: { x: 10, y: 20 } },
+    { id: 'out', kind: 'kafka-sink', params: { topic: 'big' }, inputs: [{ port: 'in', from: 'orders', fromPort: 'out' }], position: { x: 300, y: 20 } },
+  ],
+};
+
+test('base64url round-trips every byte', () => {
+  const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+  const text = toBase64Url(bytes);
+  expect(text).toMatch(/^[A-Za-z0-9_-]+$/);
+  expect(fromBase64Url(text)).toEqual(bytes);
+});
+
+test('a share link carries the pipeline, positions included', () => {
+  const url = shareUrl(p, 'http://localhost:5173/#old');
+  expect(url.startsWith('http://localhost:5173/#p=')).toBe(true);
+  const yaml = decodeShare(url.split('#p=')[1]);
+  expect(yaml).toBe(serializePipeline(p));
+  const start = initialPipeline(`#p=${encodeShare(yaml)}`, undefined);
+  expect(start.origin).toBe('link');
+  expect(start.pipeline?.nodes.map((n) => n.position)).toEqual([{ x: 10, y: 20 }, { x: 300, y: 20 }]);
+});
+
+test('the autosave is used when there is no link; a broken one is ignored', () => {
+  const storage = { getItem: (k: string) => (k === AUTOSAVE_KEY ? serializePipeline(p) : null) };
+  expect(initialPipeline('', storage)).toMatchObject({ origin: 'autosave', pipeline: { name: 'demo' } });
+  expect(initialPipeline('', { getItem: () => 'nodes: [' })).toMatchObject({ origin: 'empty', pipeline: null });
+  expect(initialPipeline('#p=!!!', undefined)).toMatchObject({ origin: 'link', pipeline: null });
+});
+
+test('a file that is not a pipeline is refused with line and column', () => {
+  const r = readYaml('pipeline: x\nnodes: [\n');
+  expect(r.pipeline).toBeNull();
+  expect(r.problems[0]).toMatchObject({ code: 'PW001', line: expect.any(Number), column: expect.any(Number) });
+  const shape = readYaml('version: 1\npipeline: demo\nnodes:\n  - id: a\n    kind: kafka-source\n    topic: t\n    position: left\n');
+  expect(shape.pipeline).toBeNull();
+  expect(shape.problems.some((x) => x.code === 'PW004' && x.line === 7)).toBe(true);
+});
+
+test('a pipeline with only validation problems opens, problems and all', () => {
+  const r = readYaml('version: 1\npipeline: demo\nnodes:\n  - id: f\n    kind: filter\n');
+  expect(r.pipeline?.nodes).toHaveLength(1);
+  expect(r.problems.length).toBeGreaterThan(0);
+});

@@ -1,0 +1,108 @@
+/**
+ * Where a pipeline lives between visits: autosaved to localStorage as YAML,
+ * and shareable as a link that carries the YAML itself, deflated and
+ * base64url-encoded in the fragment (`#p=…`), so no server is involved.
+ */
+import { deflateSync, inflateSync, strFromU8, strToU8 } from 'fflate';
+import type { Problem } from '../codegen/errors.js';
+import type { Pipeline } from '../codegen/model.js';
+import { parsePipeline } from '../codegen/parse.js';
+import { serializePipeline } from '../codegen/serialize.js';
+import { useDesigner } from './store/index.js';
+
+export const AUTOSAVE_KEY = 'pipewright.autosave';
+export const AUTOSAVE_DELAY_MS = 400;
+export const SHARE_PREFIX = '#p=';
+
+export function toBase64Url(bytes: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function fromBase64Url(text: string): Uint8Array {
+  const b64 = text.replace(/-/g, '+').replace(/_/g, '/');
+  const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+export function encodeShare(yaml: string): string {
+  return toBase64Url(deflateSync(strToU8(yaml), { level: 9 }));
+}
+
+export function decodeShare(encoded: string): string {
+  return strFromU8(inflateSync(fromBase64Url(encoded)));
+}
+
+export function shareUrl(pipeline: Pipeline, base: string): string {
+  return `${base.replace(/#.*$/, '')}${SHARE_PREFIX}${encodeShare(serializePipeline(pipeline))}`;
+}
+
+/** Problems that mean the file was not read whole: opening it would lose what the model could not hold. */
+export function isUnreadable(problems: Problem[]): boolean {
+  return problems.some((p) => p.severity === 'error' && ['PW001', 'PW002', 'PW003', 'PW004', 'PW005', 'PW041'].includes(p.code));
+}
+
+export interface Opened {
+  pipeline: Pipeline | null;
+  problems: Problem[];
+}
+
+/** Read pipeline YAML for the canvas: null pipeline when it must be refused, with the reasons. */
+export function readYaml(text: string): Opened {
+  const { pipeline, problems } = parsePipeline(text);
+  if (!pipeline || isUnreadable(problems)) return { pipeline: null, problems };
+  return { pipeline, problems };
+}
+
+export type Origin = 'link' | 'autosave' | 'empty';
+
+/** What the designer opens with: a shared link first, then the autosave, then an empty canvas. */
+export function initialPipeline(hash: string, storage: Pick<Storage, 'getItem'> | undefined): { pipeline: Pipeline | null; origin: Origin; problems: Problem[] } {
+  if (hash.startsWith(SHARE_PREFIX)) {
+    try {
+      const opened = readYaml(decodeShare(hash.slice(SHARE_PREFIX.length)));
+      if (opened.pipeline) return { pipeline: opened.pipeline, origin: 'link', problems: [] };
+      return { pipeline: null, origin: 'link', problems: opened.problems };
+    } catch (e) {
+      return { pipeline: null, origin: 'link', problems: [] };
+    }
+  }
+  const saved = storage?.getItem(AUTOSAVE_KEY);
+  if (saved) {
+    const opened = readYaml(saved);
+    if (opened.pipeline) return { pipeline: opened.pipeline, origin: 'autosave', problems: [] };
+  }
+  return { pipeline: null, origin: 'empty', problems: [] };
+}
+
+/** Save the pipeline a moment after each edit, and once more when the page goes away. */
+export function startAutosave(store: typeof useDesigner, storage: Storage): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let savedRevision = store.getState().revision;
+  const save = () => {
+    clearTimeout(timer);
+    const s = store.getState();
+    if (s.revision === savedRevision) return;
+    savedRevision = s.revision;
+    try {
+      storage.setItem(AUTOSAVE_KEY, serializePipeline(s.pipeline));
+    } catch {
+      // Storage full or disabled: the canvas still works; the user can export.
+    }
+  };
+  const unsubscribe = store.subscribe((s, prev) => {
+    if (s.revision !== prev.revision) {
+      clearTimeout(timer);
+      timer = setTimeout(save, AUTOSAVE_DELAY_MS);
+    }
+  });
+  window.addEventListener('pagehide', save);
+  return () => {
+    unsubscribe();
+    clearTimeout(timer);
+    window.removeEventListener('pagehide', save);
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * The store's initial data, in one place, so that `reset()` and tests start
+ * from exactly what a first-time user sees.
+ */
+import { emptyPipeline } from '../../codegen/model.js';
+import type { DesignerState } from './types.js';
+
+type Data<T> = { [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: T[K] };
+
+export type DesignerData = Data<DesignerState>;
+
+export function initialState(): DesignerData {
+  return {
+    pipeline: emptyPipeline(),
+    structure: 0,
+    revision: 0,
+    selectedNodes: [],
+    selectedEdges: [],
+    past: [],
+    future: [],
+    lastKey: null,
+    lastAt: 0,
+    theme: 'system',
+    toasts: [],
+    bottomTab: 'problems',
+    bottomOpen: true,
+    problems: [],
+    problemsFor: -1,
+    preview: null,
+    previewFor: -1,
+    previewFile: 'src/pipeline.ts',
+    measured: {},
+    clipboard: [],
+    dialog: null,
+    paletteQuery: '',
+  };
+}
+
+/** How many undo steps are kept. Pipelines share structure, so a step costs little. */
+export const HISTORY_LIMIT = 200;
+/** Edits with the same key closer than this are one undo step. */
+export const COALESCE_MS = 1200;

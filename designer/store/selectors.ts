@@ -1,0 +1,173 @@
+/**
+ * Selectors, defined once at module level so components subscribe narrowly
+ * and React sees stable functions. Selectors that build objects memoize on
+ * the identity of their inputs: the pipeline shares every node an edit did
+ * not touch, so one moved node means one new canvas node.
+ */
+import type { Edge, Node } from '@xyflow/react';
+import type { Problem } from '../../codegen/errors.js';
+import type { PipelineNode } from '../../codegen/model.js';
+import { ERROR_PORT } from '../../runtime/kinds/spec.js';
+import { edgeId } from './pipeline-slice.js';
+import type { DesignerState } from './types.js';
+
+export type Issue = 'error' | 'warning';
+export interface PipelineNodeData extends Record<string, unknown> {
+  node: PipelineNode;
+  issue: Issue | undefined;
+}
+export type FlowNode = Node<PipelineNodeData, 'pipeline'>;
+export type FlowEdge = Edge;
+
+export const selectPipeline = (s: DesignerState) => s.pipeline;
+export const selectSelectedCount = (s: DesignerState) => s.selectedNodes.length;
+export const selectNodeCount = (s: DesignerState) => s.pipeline.nodes.length;
+export const selectPipelineName = (s: DesignerState) => s.pipeline.name;
+export const selectProblems = (s: DesignerState) => s.problems;
+export const selectCanUndo = (s: DesignerState) => s.past.length > 0;
+export const selectCanRedo = (s: DesignerState) => s.future.length > 0;
+export const selectTheme = (s: DesignerState) => s.theme;
+export const selectToasts = (s: DesignerState) => s.toasts;
+export const selectDialog = (s: DesignerState) => s.dialog;
+export const selectPaletteQuery = (s: DesignerState) => s.paletteQuery;
+export const selectPreview = (s: DesignerState) => s.preview;
+export const selectPreviewFile = (s: DesignerState) => s.previewFile;
+export const selectBottom = (s: DesignerState) => ({ tab: s.bottomTab, open: s.bottomOpen });
+/** Whether the panels show results for the pipeline as it is now, or for an earlier state. */
+export const selectStale = (s: DesignerState) => ({ problems: s.problemsFor !== s.structure, preview: s.previewFor !== s.revision });
+
+/** The node the inspector shows: the one selected node, if exactly one is. */
+export const selectInspected = (s: DesignerState): PipelineNode | undefined =>
+  s.selectedNodes.length === 1 ? s.pipeline.nodes.find((n) => n.id === s.selectedNodes[0]) : undefined;
+
+export const selectCounts = (s: DesignerState) => {
+  let errors = 0;
+  let warnings = 0;
+  for (const p of s.problems) p.severity === 'error' ? errors++ : warnings++;
+  return { errors, warnings };
+};
+
+/** Problems about one node, memoized per problems array. */
+let issuesFor: Problem[] | null = null;
+let issues = new Map<string, Issue>();
+export function nodeIssues(problems: Problem[]): Map<string, Issue> {
+  if (problems === issuesFor) return issues;
+  issuesFor = problems;
+  issues = new Map();
+  for (const p of problems) {
+    if (!p.nodeId) continue;
+    if (p.severity === 'error' || !issues.has(p.nodeId)) issues.set(p.nodeId, p.severity);
+  }
+  return issues;
+}
+
+/** Where a node without a position is drawn until layout gives it one. */
+export function fallbackPosition(index: number): { x: number; y: number } {
+  return { x: (index % 6) * 240, y: Math.floor(index / 6) * 140 };
+}
+
+interface NodeEntry {
+  node: PipelineNode;
+  selected: boolean;
+  issue: Issue | undefined;
+  size: { width: number; height: number } | undefined;
+  index: number;
+  flow: FlowNode;
+}
+let nodeCache = new Map<string, NodeEntry>();
+let lastNodesIn: unknown[] = [];
+let lastNodes: FlowNode[] = [];
+
+/** React Flow nodes, derived from the pipeline; unchanged pipeline nodes keep their canvas node. */
+export function selectFlowNodes(s: DesignerState): FlowNode[] {
+  const inputs = [s.pipeline.nodes, s.selectedNodes, s.problems, s.measured];
+  if (inputs.every((x, i) => x === lastNodesIn[i])) return lastNodes;
+  lastNodesIn = inputs;
+  const selected = new Set(s.selectedNodes);
+  const iss = nodeIssues(s.problems);
+  const next = new Map<string, NodeEntry>();
+  let changed = s.pipeline.nodes.length !== lastNodes.length;
+  const out = s.pipeline.nodes.map((node, index) => {
+    const e = nodeCache.get(node.id);
+    const sel = selected.has(node.id);
+    const issue = iss.get(node.id);
+    const size = s.measured[node.id];
+    let entry: NodeEntry;
+    if (e && e.node === node && e.selected === sel && e.issue === issue && e.size === size && (node.position || e.index === index)) {
+      entry = e;
+    } else {
+      const flow: FlowNode = {
+        id: node.id,
+        type: 'pipeline',
+        position: node.position ?? fallbackPosition(index),
+        data: { node, issue },
+        selected: sel,
+        ...(size ? { measured: size } : {}),
+      };
+      entry = { node, selected: sel, issue, size, index, flow };
+    }
+    next.set(node.id, entry);
+    if (lastNodes[index] !== entry.flow) changed = true;
+    return entry.flow;
+  });
+  nodeCache = next;
+  if (changed) lastNodes = out;
+  return lastNodes;
+}
+
+interface EdgeEntry {
+  inputs: PipelineNode['inputs'];
+  selectedKey: string;
+  edges: FlowEdge[];
+}
+let edgeCache = new Map<string, EdgeEntry>();
+let lastEdgesIn: unknown[] = [];
+let lastEdges: FlowEdge[] = [];
+
+/** React Flow edges, one per node input; memoized per node's inputs array. */
+export function selectFlowEdges(s: DesignerState): FlowEdge[] {
+  const inputs = [s.pipeline.nodes, s.selectedEdges];
+  if (inputs.every((x, i) => x === lastEdgesIn[i])) return lastEdges;
+  const sameSelection = s.selectedEdges === lastEdgesIn[1];
+  lastEdgesIn = inputs;
+  const selected = new Set(s.selectedEdges);
+  const next = new Map<string, EdgeEntry>();
+  let changed = false;
+  const out: FlowEdge[] = [];
+  let count = 0;
+  for (const node of s.pipeline.nodes) {
+    if (node.inputs.length === 0) continue;
+    const e = edgeCache.get(node.id);
+    let entry: EdgeEntry;
+    // The common case while dragging: same inputs, same selection, nothing to rebuild.
+    const ids = e && e.inputs === node.inputs && sameSelection ? null : node.inputs.map((i) => edgeId({ source: i.from, sourceHandle: i.fromPort, target: node.id, targetHandle: i.port }));
+    const selectedKey = ids ? ids.map((id) => (selected.has(id) ? '1' : '0')).join('') : e!.selectedKey;
+    if (e && e.inputs === node.inputs && e.selectedKey === selectedKey) entry = e;
+    else {
+      changed = true;
+      entry = {
+        inputs: node.inputs,
+        selectedKey,
+        edges: node.inputs.map((i, k) => ({
+          id: ids![k],
+          source: i.from,
+          sourceHandle: i.fromPort,
+          target: node.id,
+          targetHandle: i.port,
+          selected: selectedKey[k] === '1',
+          ...(i.fromPort === ERROR_PORT ? { className: 'pw-edge-error', animated: false } : {}),
+        })),
+      };
+    }
+    next.set(node.id, entry);
+    for (const edge of entry.edges) {
+      if (lastEdges[count] !== edge) changed = true;
+      out.push(edge);
+      count++;
+    }
+  }
+  if (count !== lastEdges.length) changed = true;
+  edgeCache = next;
+  if (changed) lastEdges = out;
+  return lastEdges;
+}

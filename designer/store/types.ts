@@ -1,0 +1,124 @@
+/**
+ * The designer's one store, built from typed slices. Each slice owns its
+ * state and the actions that change it; actions may read the whole store
+ * (`get()`), since an edit of the pipeline also touches history and
+ * selection.
+ */
+import type { Problem } from '../../codegen/errors.js';
+import type { Pipeline, PipelineNode } from '../../codegen/model.js';
+import type { Verdict, Wire, XY } from '../model/ops.js';
+
+export interface EditOptions {
+  /**
+   * Edits with the same key in quick succession are one undo step (typing in
+   * a field, nudging a value). Without a key every edit is its own step.
+   */
+  key?: string;
+  /** False when the edit only moves nodes: validation does not depend on positions. Default true. */
+  structural?: boolean;
+  /** False for edits that must not be undone on their own (e.g. the frames of a drag). Default true. */
+  history?: boolean;
+}
+
+export interface PipelineSlice {
+  pipeline: Pipeline;
+  /** Bumped by every edit that can change what validation says (everything but moves). */
+  structure: number;
+  /** Bumped by every edit, moves included. */
+  revision: number;
+  /** The one way the pipeline changes; history and counters follow. */
+  commit(next: Pipeline, options?: EditOptions): void;
+  /** Replace the whole pipeline (open, example, restore); undoable unless told otherwise. */
+  load(next: Pipeline, options?: { history?: boolean }): void;
+  addNode(kind: string, position: XY): string;
+  connect(wire: Wire): Verdict;
+  moveNodes(moves: ReadonlyMap<string, XY>): void;
+  removeElements(nodeIds: readonly string[], wires?: readonly Wire[]): void;
+  deleteSelection(): void;
+  setParam(nodeId: string, name: string, value: unknown): void;
+  setLabel(nodeId: string, label: string): void;
+  /** Returns why the id was refused, or undefined. */
+  renameNode(from: string, to: string): string | undefined;
+  setSamples(nodeId: string, samples: PipelineNode['samples']): void;
+  setPipelineName(name: string): void;
+  copySelection(): number;
+  paste(): string[];
+  applyPositions(positions: ReadonlyMap<string, XY>, options?: { history?: boolean }): void;
+}
+
+export interface SelectionSlice {
+  selectedNodes: string[];
+  selectedEdges: string[];
+  select(nodes: string[], edges?: string[]): void;
+}
+
+export interface HistorySlice {
+  past: Pipeline[];
+  future: Pipeline[];
+  /** Key and time of the last edit, for folding edits into one undo step. */
+  lastKey: string | null;
+  lastAt: number;
+  /** Call when a drag starts: the whole drag becomes one undo step. */
+  beginGesture(): void;
+  /** Call when a drag ends: a drag that moved nothing leaves no undo step. */
+  endGesture(): void;
+  undo(): void;
+  redo(): void;
+}
+
+export type Theme = 'system' | 'light' | 'dark';
+
+export interface Toast {
+  id: number;
+  tone: 'info' | 'error';
+  text: string;
+}
+
+export interface Preview {
+  files: Record<string, string> | null;
+  problems: Problem[];
+  /** When generate itself threw: a bug, shown as such. */
+  crash?: string;
+  millis: number;
+}
+
+export type Dialog = null | { type: 'examples' } | { type: 'open-failed'; file: string; problems: Problem[] };
+
+export interface UiSlice {
+  theme: Theme;
+  toasts: Toast[];
+  bottomTab: 'problems' | 'code';
+  bottomOpen: boolean;
+  /** Problems of the pipeline as validated for `problemsFor` (a `structure` value). */
+  problems: Problem[];
+  problemsFor: number;
+  preview: Preview | null;
+  previewFor: number;
+  previewFile: string | null;
+  /** Rendered sizes of nodes as the canvas measured them; view state, not model. */
+  measured: Record<string, { width: number; height: number }>;
+  clipboard: PipelineNode[];
+  dialog: Dialog;
+  paletteQuery: string;
+  setTheme(theme: Theme): void;
+  toast(text: string, tone?: Toast['tone']): void;
+  dismissToast(id: number): void;
+  setBottomTab(tab: UiSlice['bottomTab']): void;
+  toggleBottom(): void;
+  setProblems(problems: Problem[], forStructure: number): void;
+  setPreview(preview: Preview, forRevision: number): void;
+  setPreviewFile(path: string | null): void;
+  setMeasured(sizes: Record<string, { width: number; height: number }>): void;
+  setDialog(dialog: Dialog): void;
+  setPaletteQuery(q: string): void;
+}
+
+export interface StoreApi {
+  /** Back to the initial state, functions kept. */
+  reset(): void;
+}
+
+/** The functions of a slice; its data starts in initial.ts. */
+export type Actions<T> = { [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] };
+
+export type DesignerState = PipelineSlice & SelectionSlice & HistorySlice & UiSlice & StoreApi;

@@ -1,0 +1,40 @@
+/**
+ * Light and dark themes. "system" follows prefers-color-scheme and keeps
+ * following it; the choice is remembered across visits.
+ */
+import { useSyncExternalStore } from 'react';
+import { useDesigner } from './store/index.js';
+import { selectTheme } from './store/selectors.js';
+import type { Theme } from './store/types.js';
+
+export const THEME_KEY = 'pipewright.theme';
+const query = () => window.matchMedia('(prefers-color-scheme: dark)');
+
+function subscribeScheme(cb: () => void): () => void {
+  const mq = query();
+  mq.addEventListener('change', cb);
+  return () => mq.removeEventListener('change', cb);
+}
+const systemDark = () => query().matches;
+
+export function resolveTheme(theme: Theme, dark: boolean): 'light' | 'dark' {
+  return theme === 'system' ? (dark ? 'dark' : 'light') : theme;
+}
+
+export function useResolvedTheme(): 'light' | 'dark' {
+  const theme = useDesigner(selectTheme);
+  const dark = useSyncExternalStore(subscribeScheme, systemDark, () => false);
+  return resolveTheme(theme, dark);
+}
+
+export function savedTheme(storage: Pick<Storage, 'getItem'>): Theme {
+  const t = storage.getItem(THEME_KEY);
+  return t === 'light' || t === 'dark' ? t : 'system';
+}
+
+const ORDER: Theme[] = ['system', 'light', 'dark'];
+
+/** The toolbar button cycles system → light → dark → system. */
+export function nextTheme(theme: Theme): Theme {
+  return ORDER[(ORDER.indexOf(theme) + 1) % ORDER.length];
+}
