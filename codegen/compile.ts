@@ -17,15 +17,26 @@ export function compileExpressions(p: Pipeline): GraphFns {
     const kind = getKind(node.kind);
     if (!kind) continue;
     for (const spec of kind.params) {
-      if (spec.type !== 'expression') continue;
-      const raw = expressionText(node.params[spec.name]);
-      if (raw === undefined || raw.trim() === '') continue;
-      const check = checkExpression(raw);
-      if (!check.ok) throw new Error(`node ${node.id}: ${check.problem?.message ?? 'invalid expression'}`);
-      const js = ts.transpileModule(`(${'\n'}${check.text}${'\n'})`, { compilerOptions: { target: ts.ScriptTarget.ES2022 } }).outputText;
-      // The checked text is exactly one expression, so it cannot escape this function body.
-      (fns[node.id] ??= {})[spec.name] = new Function('value', 'key', 'record', `"use strict";\nreturn ${js.trim().replace(/;$/, '')};`) as AnyFn;
+      if (spec.type === 'expression') {
+        const fn = compileOne(node.id, expressionText(node.params[spec.name]));
+        if (fn) (fns[node.id] ??= {})[spec.name] = fn;
+      } else if (spec.type === 'expressions') {
+        // One function per entry, named "param.entry" (branch routes: "routes.accepted").
+        for (const [name, text] of Object.entries((node.params[spec.name] ?? {}) as Record<string, unknown>)) {
+          const fn = compileOne(node.id, expressionText(text));
+          if (fn) (fns[node.id] ??= {})[`${spec.name}.${name}`] = fn;
+        }
+      }
     }
   }
   return fns;
+}
+
+function compileOne(nodeId: string, raw: string | undefined): AnyFn | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const check = checkExpression(raw);
+  if (!check.ok) throw new Error(`node ${nodeId}: ${check.problem?.message ?? 'invalid expression'}`);
+  const js = ts.transpileModule(`(${'\n'}${check.text}${'\n'})`, { compilerOptions: { target: ts.ScriptTarget.ES2022 } }).outputText;
+  // The checked text is exactly one expression, so it cannot escape this function body.
+  return new Function('value', 'key', 'record', `"use strict";\nreturn ${js.trim().replace(/;$/, '')};`) as AnyFn;
 }

@@ -19,6 +19,11 @@ export function isNodeId(s: string): boolean {
   return s.length <= NODE_ID_MAX && NODE_ID.test(s);
 }
 
+/** Names of ports a node derives from its parameters (branch routes): like node ids; `error` is every node's own. */
+export function isPortName(s: string): boolean {
+  return isNodeId(s) && s !== 'error';
+}
+
 export function isTopicName(s: string): boolean {
   return TOPIC_NAME.test(s) && s !== '.' && s !== '..';
 }

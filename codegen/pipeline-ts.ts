@@ -5,7 +5,7 @@
  * reported against the pipeline rather than the generated file.
  */
 import { getKind } from '../runtime/kinds/registry.js';
-import { ERROR_PORT, type KindSpec } from '../runtime/kinds/spec.js';
+import { ERROR_PORT, type KindSpec, type ParamSpec } from '../runtime/kinds/spec.js';
 import type { GraphSpec } from '../runtime/engine/graph.js';
 import type { TopicDef } from '../runtime/types.js';
 import { checkExpression } from './expression.js';
@@ -30,12 +30,17 @@ export const fnName = (id: string, param: string) => `${identOf(id)}__${param}`;
 
 const RETURNS: Record<string, string> = { key: ': string | number | null' };
 
+/** Emitted once when an expression must return an array (flat-map). */
+const ELEMENTS = ['/** Checks that an expression returns an array; its elements become the events downstream. */', 'const elements = <T>(items: readonly T[]): readonly T[] => items;'];
+
 export function sourceValueType(node: PipelineNode, kind: KindSpec): string {
   const format = node.params.format ?? kind.params.find((p) => p.name === 'format')?.default;
   if (format === 'string') return 'string';
   if (format === 'bytes') return 'Uint8Array';
-  if (!node.samples || node.samples.length === 0) return 'UnknownEvent';
-  return inferType(node.samples.map((s) => s.value));
+  if (node.samples && node.samples.length > 0) return inferType(node.samples.map((s) => s.value));
+  // A source that makes its own events (generator) gives examples of them.
+  const own = kind.samples?.(paramsOf(node, kind)) ?? [];
+  return own.length > 0 ? inferType(own) : 'UnknownEvent';
 }
 
 export function typesGenTs(p: Pipeline): string {
@@ -64,7 +69,9 @@ export function graphSpec(p: Pipeline): GraphSpec {
       const params: Record<string, unknown> = {};
       for (const spec of kind.params) {
         if (spec.type === 'expression') continue;
-        params[spec.name] = n.params[spec.name] ?? spec.default;
+        // Expressions travel as functions; of a mapping of them only the names (their order) stay.
+        if (spec.type === 'expressions') params[spec.name] = Object.keys((n.params[spec.name] ?? {}) as object);
+        else params[spec.name] = n.params[spec.name] ?? spec.default;
       }
       return { id: n.id, kind: n.kind, params, inputs: n.inputs.map((i) => ({ ...i })) };
     }),
@@ -112,6 +119,8 @@ export function pipelineTs(p: Pipeline): { text: string; sites: ExpressionSite[]
   const sources = p.nodes.filter((n) => getKind(n.kind)?.category === 'source');
   if (sources.length) lines.push(`import type { ${sources.map((n) => typeName(n.id)).join(', ')} } from './types.gen.js';`);
   lines.push('', `export type { ${sources.map((n) => typeName(n.id)).join(', ')} };`.replace('export type {  };', ''));
+  const needsElements = p.nodes.some((n) => getKind(n.kind)?.params.some((s) => s.returns === 'array' && n.params[s.name] !== undefined));
+  if (needsElements) lines.push('', ...ELEMENTS);
   const sites: ExpressionSite[] = [];
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const order = topo(p.nodes);
@@ -123,24 +132,32 @@ export function pipelineTs(p: Pipeline): { text: string; sites: ExpressionSite[]
     const inputTypes = [...new Set(node.inputs.map((i) => (i.fromPort === ERROR_PORT ? 'unknown' : typeName(i.from))))];
     const inType = inputTypes.length ? inputTypes.join(' | ') : 'never';
     const fns: string[] = [];
-    for (const spec of kind.params) {
-      if (spec.type !== 'expression') continue;
-      const raw = expressionText(node.params[spec.name]);
-      if (raw === undefined || raw.trim() === '') continue;
+    const expressionFn = (raw: string | undefined, name: string, param: string, key: string, returns: ParamSpec['returns']) => {
+      if (raw === undefined || raw.trim() === '') return;
       const { text } = checkExpression(raw);
-      const name = fnName(node.id, spec.name);
-      lines.push(`export function ${name}(value: ${inType}, key: string | null, record: RecordInfo)${RETURNS[spec.returns ?? ''] ?? ''} {`, '  return (');
+      // An array is checked by passing it through `elements`, so a wrong type is reported on the expression itself.
+      const open = returns === 'array' ? 'elements(' : '(';
+      lines.push(`export function ${name}(value: ${inType}, key: string | null, record: RecordInfo)${RETURNS[returns ?? ''] ?? ''} {`, `  return ${open}`);
       const exprLines = text.split(/\r\n|\r|\n/);
-      sites.push({ nodeId: node.id, param: spec.name, line: lines.length, lineCount: exprLines.length });
+      sites.push({ nodeId: node.id, param, line: lines.length, lineCount: exprLines.length });
       exprLines[0] = ' '.repeat(EXPRESSION_INDENT) + exprLines[0];
       lines.push(...exprLines, '  );', '}');
-      fns.push(`${spec.name}: ${name}`);
+      fns.push(`${key}: ${name}`);
+    };
+    for (const spec of kind.params) {
+      if (spec.type === 'expression') {
+        expressionFn(expressionText(node.params[spec.name]), fnName(node.id, spec.name), spec.name, spec.name, spec.returns);
+      } else if (spec.type === 'expressions') {
+        for (const [entry, raw] of Object.entries((node.params[spec.name] ?? {}) as Record<string, unknown>)) {
+          expressionFn(expressionText(raw), `${fnName(node.id, spec.name)}__${identOf(entry)}`, `${spec.name}.${entry}`, tsString(`${spec.name}.${entry}`), spec.returns);
+        }
+      }
     }
     if (fns.length) fnEntries.push(`  ${tsString(node.id)}: { ${fns.join(', ')} },`);
     const out = kind.outputType;
     if (out.from === 'source') continue;
     if (out.from === 'input') lines.push(`export type ${typeName(node.id)} = ${inType}${addedFields(out.fields?.(paramsOf(node, kind)))};`);
-    else if (out.from === 'expression') lines.push(`export type ${typeName(node.id)} = Exclude<ReturnType<typeof ${fnName(node.id, out.param)}>, undefined>;`);
+    else if (out.from === 'expression') lines.push(`export type ${typeName(node.id)} = Exclude<ReturnType<typeof ${fnName(node.id, out.param)}>, undefined>${out.element ? '[number]' : ''};`);
   }
   lines.push(
     '',

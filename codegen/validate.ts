@@ -4,11 +4,11 @@
  * it is about and the node id, so both can point at it.
  */
 import { getKind, kindNames } from '../runtime/kinds/registry.js';
-import { ERROR_PORT, type KindSpec, type ParamSpec } from '../runtime/kinds/spec.js';
+import { ERROR_PORT, outputPorts, type KindSpec, type ParamSpec } from '../runtime/kinds/spec.js';
 import { problem, suggest, type Problem } from './errors.js';
 import { checkExpression } from './expression.js';
 import { deadLetterTopic, nodePath, type Pipeline, type PipelineNode } from './model.js';
-import { isNodeId, isPipelineName, isTopicName } from './names.js';
+import { isNodeId, isPipelineName, isPortName, isTopicName } from './names.js';
 
 /** The text of an expression parameter; YAML may have read `true` or `1` as a scalar. */
 export function expressionText(v: unknown): string | undefined {
@@ -75,7 +75,7 @@ export function validatePipeline(p: Pipeline): Problem[] {
       }
       const fromKind = getKind(from.kind);
       if (!fromKind) continue;
-      const ports = [...fromKind.outputs, ERROR_PORT];
+      const ports = [...outputPorts(fromKind, from.params), ERROR_PORT];
       if (!ports.includes(input.fromPort)) {
         problems.push(problem('PW021', { id: node.id, from: input.from, port: input.fromPort, ports: ports.join(', ') }, inPath, nodeId));
         continue;
@@ -93,8 +93,9 @@ export function validatePipeline(p: Pipeline): Problem[] {
 
   p.nodes.forEach((node, i) => {
     const kind = getKind(node.kind);
-    if (!kind || kind.outputs.length === 0 || !byId.has(node.id)) return;
-    if (!kind.outputs.some((port) => consumed.has(`${node.id}.${port}`))) {
+    const ports = kind ? outputPorts(kind, node.params) : [];
+    if (ports.length === 0 || !byId.has(node.id)) return;
+    if (!ports.some((port) => consumed.has(`${node.id}.${port}`))) {
       problems.push(problem('PW028', { id: node.id }, nodePath(node, i), node.id));
     }
   });
@@ -155,7 +156,20 @@ function checkParams(node: PipelineNode, kind: KindSpec, path: (string | number)
     else if (spec.type === 'expression') {
       const check = checkExpression(expressionText(value)!, spec.placeholder);
       if (!check.ok && check.problem) problems.push({ ...check.problem, path: at, nodeId });
+    } else if (spec.type === 'expressions') {
+      for (const [name, text] of Object.entries(value as Record<string, unknown>)) {
+        if (!isPortName(name)) problems.push(problem('PW019', { name, param: spec.name }, [...at, name], nodeId));
+        const check = checkExpression(expressionText(text)!, spec.placeholder);
+        if (!check.ok && check.problem) problems.push({ ...check.problem, path: [...at, name], nodeId });
+      }
     }
+  }
+  const hasErrors = problems.length > 0;
+  // The kind's own checks see parameters that passed the checks above, with defaults filled in.
+  if (kind.validate && !hasErrors) {
+    const params: Record<string, unknown> = {};
+    for (const spec of kind.params) params[spec.name] = node.params[spec.name] ?? spec.default;
+    for (const kp of kind.validate(params, {})) problems.push(problem('PW018', { message: kp.message, hint: kp.hint }, [...path, kp.param], nodeId));
   }
   return problems;
 }
@@ -175,8 +189,20 @@ function checkParamValue(spec: ParamSpec, v: unknown): { expected: string; fix: 
       return spec.enum?.includes(v as string) ? undefined : { expected: `one of ${spec.enum?.join(', ')}`, fix: `Write e.g. ${spec.name}: ${spec.default ?? spec.enum?.[0]}.` };
     case 'expression':
       return expressionText(v) !== undefined ? undefined : { expected: 'an expression (text)', fix: `Write e.g. ${spec.name}: ${spec.placeholder ?? 'value'}` };
+    case 'expressions': {
+      const ok = isMapping(v) && Object.values(v).every((x) => expressionText(x) !== undefined);
+      return ok ? undefined : { expected: 'a mapping from names to expressions', fix: `Write e.g. ${spec.name}: { ${spec.placeholder ?? 'big: value.amount > 100'} }` };
+    }
+    case 'list': {
+      const ok = Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string');
+      return ok ? undefined : { expected: 'a list of names', fix: `Write e.g. ${spec.name}: [${spec.placeholder ?? 'id'}]` };
+    }
+    case 'json':
+      return isMapping(v) ? undefined : { expected: 'a mapping', fix: `Write e.g. ${spec.name}: { ${spec.placeholder ?? '…'} }` };
   }
 }
+
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A cycle as node ids, or undefined. Depth-first, following inputs. */
 function findCycle(nodes: readonly PipelineNode[]): string[] | undefined {

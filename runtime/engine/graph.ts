@@ -6,7 +6,7 @@
  * acknowledged (at-least-once).
  */
 import { getKind } from '../kinds/registry.js';
-import { ERROR_PORT, type Emitter, type KindSpec, type Operator } from '../kinds/spec.js';
+import { ERROR_PORT, type Emitter, type KindSpec, type Operator, type SinkOutput } from '../kinds/spec.js';
 import { DEAD_LETTER_HEADERS, type OutMessage, type RawMessage, type Rec } from '../types.js';
 
 export type ErrorPolicy = 'dead-letter' | 'skip' | 'fail';
@@ -29,6 +29,11 @@ export interface NodeSpec {
 export interface GraphOptions {
   /** Reads the pipeline's files (models) by their path in the pipeline; see CreateContext.readFile. */
   readFile?: (path: string) => Promise<Uint8Array>;
+  /**
+   * The service sets this: sinks outside Kafka (postgres, http, log) do their
+   * I/O. Otherwise (simulator, tests) they write into `Graph.captured`.
+   */
+  live?: boolean;
 }
 
 export interface GraphSpec {
@@ -86,6 +91,10 @@ export class Graph {
   private readonly nodes: Built[];
   private readonly sourcesByTopic = new Map<string, Built[]>();
   private readonly consumers = new Map<string, { node: string; port: string }[]>();
+  /** Nodes whose outputs some node reads. */
+  private readonly feeding = new Set<string>();
+  /** What sinks outside Kafka would have written, by node id, when the graph is not live. */
+  readonly captured = new Map<string, SinkOutput[]>();
 
   constructor(
     readonly spec: GraphSpec,
@@ -98,7 +107,14 @@ export class Graph {
       if (!kind) throw new Error(`unknown node kind "${node.kind}" for node "${node.id}"`);
       const params: Record<string, unknown> = {};
       for (const p of kind.params) if (p.type !== 'expression') params[p.name] = node.params[p.name] ?? p.default;
-      const op = kind.create({ nodeId: node.id, pipeline: spec.pipeline, params, fns: fns[node.id] ?? {}, readFile: options.readFile });
+      const capture = options.live
+        ? undefined
+        : (o: SinkOutput) => {
+            let list = this.captured.get(node.id);
+            if (!list) this.captured.set(node.id, (list = []));
+            list.push(o);
+          };
+      const op = kind.create({ nodeId: node.id, pipeline: spec.pipeline, params, fns: fns[node.id] ?? {}, readFile: options.readFile, capture });
       built.set(node.id, { spec: node, kind, op });
       this.stats.set(node.id, { in: 0, out: 0, errors: 0 });
       if (kind.category === 'source' && kind.topicParam) {
@@ -106,6 +122,7 @@ export class Graph {
         this.sourcesByTopic.set(topic, [...(this.sourcesByTopic.get(topic) ?? []), built.get(node.id)!]);
       }
       for (const input of node.inputs) {
+        this.feeding.add(input.from);
         const k = edgeKey(input.from, input.fromPort);
         this.consumers.set(k, [...(this.consumers.get(k) ?? []), { node: node.id, port: input.port }]);
       }
@@ -113,9 +130,13 @@ export class Graph {
     this.nodes = topoOrder(spec.nodes).map((id) => built.get(id)!);
   }
 
-  /** Topics the sources read, in the order the nodes are declared. */
+  /**
+   * Topics the sources read, in the order the nodes are declared. A source
+   * that feeds no node is not consumed: an http-ingest node alone is a front
+   * that only produces.
+   */
   get sourceTopics(): string[] {
-    return [...this.sourcesByTopic.keys()];
+    return [...this.sourcesByTopic].filter(([, nodes]) => nodes.some((n) => this.feeding.has(n.spec.id))).map(([topic]) => topic);
   }
 
   async process(topic: string, messages: RawMessage[]): Promise<BatchResult> {

@@ -8,7 +8,19 @@ import type { OutMessage, Rec, RawMessage } from '../types.js';
 
 export type Category = 'source' | 'transform' | 'model' | 'sink';
 
-export type ParamType = 'string' | 'integer' | 'boolean' | 'enum' | 'expression' | 'topic';
+export type ParamType =
+  | 'string'
+  | 'integer'
+  | 'boolean'
+  | 'enum'
+  | 'expression'
+  | 'topic'
+  /** A mapping from a name to an expression (branch routes); each entry is checked, typed and compiled like an expression. */
+  | 'expressions'
+  /** A list of names, e.g. table columns. */
+  | 'list'
+  /** A JSON value (a JSON Schema, an event template); the kind checks its shape in `validate`. */
+  | 'json';
 
 export interface ParamSpec {
   name: string;
@@ -22,7 +34,7 @@ export interface ParamSpec {
   min?: number;
   max?: number;
   /** For expressions: what the expression must evaluate to, as a TypeScript type, and what it is shown as. */
-  returns?: 'boolean' | 'any' | 'key';
+  returns?: 'boolean' | 'any' | 'key' | 'array';
   placeholder?: string;
 }
 
@@ -30,7 +42,8 @@ export interface ParamSpec {
 export type OutputType =
   /** The input type, plus `fields` (name → TypeScript type) that the node adds, if any. */
   | { from: 'input'; fields?: (params: Record<string, unknown>) => Record<string, string> }
-  | { from: 'expression'; param: string }
+  /** What the expression returns; with `element`, the element type of the array it returns (flat-map). */
+  | { from: 'expression'; param: string; element?: boolean }
   | { from: 'source' }
   | { from: 'none' };
 
@@ -54,6 +67,18 @@ export interface CreateContext {
    * working directory and a browser has no files.
    */
   readFile?: (path: string) => Promise<Uint8Array>;
+  /**
+   * Given by hosts that run without the outside world (the simulator, tests):
+   * sinks that write outside Kafka (a database, a webhook, a log) hand it what
+   * they would write instead. The service gives none, and they do the I/O.
+   */
+  capture?: (output: SinkOutput) => void;
+}
+
+/** What a sink outside Kafka would have written: a row, a request body, a log line. */
+export interface SinkOutput {
+  key: string | null;
+  value: unknown;
 }
 
 /** The calls an operator makes while it processes a batch. */
@@ -87,6 +112,10 @@ export interface KindSpec {
   inputs: readonly string[];
   /** Named output ports; every node also has an `error` port. */
   outputs: readonly string[];
+  /** Output ports that follow from the parameters (branch: one per route, plus `default`). Read them through `outputPorts`. */
+  outputsOf?(params: Record<string, unknown>): string[];
+  /** Sources that make their own events (generator): example values for event types and smoke tests. */
+  samples?(params: Record<string, unknown>): unknown[];
   outputType: OutputType;
   /** The topic a source reads or a sink writes, if any, named by a parameter. */
   topicParam?: string;
@@ -114,6 +143,11 @@ export const ERROR_PORT = 'error';
 
 export function defineKind<const K extends KindSpec>(spec: K): K {
   return spec;
+}
+
+/** A node's output ports (without `error`): derived from its parameters when the kind says so. */
+export function outputPorts(kind: KindSpec, params: Record<string, unknown>): readonly string[] {
+  return kind.outputsOf ? kind.outputsOf(params) : kind.outputs;
 }
 
 /** A parameter's value with its declared default filled in. */

@@ -42,7 +42,7 @@ export async function runService(opts: RunOptions): Promise<void> {
   }
   const log = jsonLogger(config.logLevel, opts.spec.pipeline);
   const metrics = new Metrics();
-  const graph = new Graph(opts.spec, opts.fns);
+  const graph = new Graph(opts.spec, opts.fns, { live: true });
   let loop: KafkaLoop | undefined;
   let stopping = false;
 
