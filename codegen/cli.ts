@@ -13,7 +13,10 @@ import { formatProblem, type Problem } from './errors.js';
 import { generate, zipFiles, type FileMap } from './generate.js';
 import { nodeAssets } from './node-assets.js';
 import { typecheckInNode } from './node-typecheck.js';
+import { readPipelineFiles } from './node-files.js';
 import { parsePipeline } from './parse.js';
+import { validatePipeline } from './validate.js';
+import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import type { Pipeline } from './model.js';
 
 const USAGE = `Usage:
@@ -41,7 +44,7 @@ export async function main(argv: string[], out: Out = stdio): Promise<number> {
   }
 }
 
-function load(file: string | undefined, out: Out): { pipeline: Pipeline | null; problems: Problem[]; file: string } | number {
+function load(file: string | undefined, out: Out): { pipeline: Pipeline | null; problems: Problem[]; file: string; files: PipelineFiles } | number {
   if (!file) {
     out.err(`pipewright: no pipeline file given.\n${USAGE}`);
     return 2;
@@ -55,8 +58,14 @@ function load(file: string | undefined, out: Out): { pipeline: Pipeline | null; 
     return 2;
   }
   const { pipeline, problems, locate } = parsePipeline(text);
+  // The pipeline's files (models) sit beside it; the checks that need them run now.
+  const files = pipeline ? readPipelineFiles(file, pipeline) : {};
+  if (pipeline) {
+    const seen = new Set(problems.map((p) => `${p.code}\u0000${p.path.join('/')}\u0000${p.message}`));
+    for (const p of validatePipeline(pipeline, files)) if (!seen.has(`${p.code}\u0000${p.path.join('/')}\u0000${p.message}`)) problems.push(locate(p));
+  }
   if (pipeline && !problems.some((p) => p.severity === 'error')) problems.push(...typecheckInNode(pipeline).map(locate));
-  return { pipeline, problems, file };
+  return { pipeline, problems, file, files };
 }
 
 function report(problems: Problem[], file: string, json: boolean, out: Out): boolean {
@@ -114,18 +123,18 @@ async function run(argv: string[], out: Out): Promise<number> {
       const loaded = load(file, out);
       if (typeof loaded === 'number') return loaded;
       if (!report(loaded.problems, loaded.file, json, out) || !loaded.pipeline) return 1;
-      const result = generate(loaded.pipeline, nodeAssets());
+      const result = generate(loaded.pipeline, nodeAssets(), loaded.files);
       if (!result.files) {
         report(result.problems, loaded.file, json, out);
         return 1;
       }
       if (args.values.zip) {
         const target = resolve(args.values.zip);
-        writeAtomically(target, zipFiles(result.files));
+        writeAtomically(target, zipFiles(result.files, result.binary));
         if (!json) out.log(`wrote ${args.values.zip} (${Object.keys(result.files).length} files).`);
       }
       if (args.values.out) {
-        const written = writeFolder(resolve(args.values.out), result.files);
+        const written = writeFolder(resolve(args.values.out), result.files, result.binary);
         if (typeof written === 'string') {
           out.err(`pipewright: ${written}`);
           return 2;
@@ -169,21 +178,21 @@ function writeAtomically(target: string, data: string | Uint8Array, mode?: numbe
  * and files that an earlier generation wrote but this one no longer makes are
  * removed; files the user added are never touched.
  */
-function writeFolder(folder: string, files: FileMap): { removed: number } | string {
+function writeFolder(folder: string, files: FileMap, binary: Record<string, Uint8Array> = {}): { removed: number } | string {
   if (existsSync(folder) && !existsSync(join(folder, MANIFEST))) {
     const entries = readdirSync(folder).filter((e) => e !== 'pipeline.yaml' && !e.startsWith('.'));
     if (entries.length > 0) return `${folder} is not empty and was not written by Pipewright; choose an empty or new folder.`;
   }
   const previous = existsSync(join(folder, MANIFEST)) ? readFileSync(join(folder, MANIFEST), 'utf8').split('\n').filter(Boolean) : [];
-  for (const [path, contents] of Object.entries(files)) {
+  for (const [path, contents] of [...Object.entries(files), ...Object.entries(binary)]) {
     writeAtomically(join(folder, ...path.split('/')), contents, path.endsWith('.sh') ? 0o755 : undefined);
   }
   let removed = 0;
   for (const path of previous) {
-    if (path in files || path.includes('..') || path.startsWith('/')) continue;
+    if (path in files || path in binary || path.includes('..') || path.startsWith('/')) continue;
     rmSync(join(folder, ...path.split('/')), { force: true });
     removed++;
   }
-  writeAtomically(join(folder, MANIFEST), Object.keys(files).join('\n') + '\n');
+  writeAtomically(join(folder, MANIFEST), [...Object.keys(files), ...Object.keys(binary)].join('\n') + '\n');
   return { removed };
 }

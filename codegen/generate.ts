@@ -14,7 +14,7 @@ import { serializePipeline } from './serialize.js';
 import { TEMPLATES, type TemplateView } from './templates.js';
 import { validatePipeline } from './validate.js';
 import { getKind } from '../runtime/kinds/registry.js';
-import { ERROR_PORT } from '../runtime/kinds/spec.js';
+import { ERROR_PORT, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { isTopicName } from './names.js';
 
 export interface CodegenAssets {
@@ -28,6 +28,8 @@ export type FileMap = Record<string, string>;
 
 export interface GenerateResult {
   files: FileMap | null;
+  /** Binary files of the repository (models), by path; write and zip them with `files`. */
+  binary?: Record<string, Uint8Array>;
   problems: Problem[];
 }
 
@@ -130,26 +132,79 @@ function view(p: Pipeline): TemplateView {
     mermaid: mermaid(p),
     nodes: p.nodes.map((n) => ({ id: n.id, kind: n.kind, summary: getKind(n.kind)!.summary })),
     fromBeginning: fromBeginning(p),
+    dependencies: kindDependencies(p),
+    hasModels: p.nodes.some((n) => (getKind(n.kind)?.files?.(n.params) ?? []).length > 0),
+    hasOnnx: kindDependencies(p).some((d) => d.name === 'onnxruntime-node'),
     testCasesLiteral: tsLiteral(cases, 2),
     samplesLiteral: tsLiteral(samples, 2),
     hasTests: cases.length > 0,
   };
 }
 
-/** Generate the whole repository, or return the problems that stop it. Never throws on user input. */
-export function generate(p: Pipeline, assets: CodegenAssets): GenerateResult {
-  const problems = validatePipeline(p);
+/** npm packages the pipeline's kinds need beyond kafkajs, sorted, one version per package. */
+function kindDependencies(p: Pipeline): { name: string; version: string }[] {
+  const deps = new Map<string, string>();
+  for (const n of p.nodes) for (const [name, version] of Object.entries(getKind(n.kind)?.dependencies?.(n.params) ?? {})) deps.set(name, version);
+  return [...deps.keys()].sort().map((name) => ({ name, version: deps.get(name)! }));
+}
+
+/** Where a pipeline file (a model) lands in the generated repository: a fixed folder and a sanitized name, never the user's path. */
+export function repositoryFilePath(path: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1).toLowerCase().replace(/[^a-z0-9._-]/g, '-').replace(/^[.-]+/, '') || 'model';
+  return `models/${base.slice(-100)}`;
+}
+
+/**
+ * The pipeline with every file it names moved to its place in the generated
+ * repository, and those files' bytes by their new path. Two different files
+ * that would land on one path are a problem.
+ */
+function placeFiles(p: Pipeline, files: PipelineFiles): { pipeline: Pipeline; binary: Record<string, Uint8Array>; problems: Problem[] } {
+  const binary: Record<string, Uint8Array> = {};
+  const from = new Map<string, string>();
+  const problems: Problem[] = [];
+  const nodes = p.nodes.map((n, i) => {
+    const kind = getKind(n.kind);
+    const params = { ...n.params };
+    for (const [name, value] of Object.entries(n.params)) {
+      if (typeof value !== 'string' || !(kind?.files?.(n.params) ?? []).includes(value)) continue;
+      const target = repositoryFilePath(value);
+      if (from.has(target) && from.get(target) !== value) {
+        problems.push(problem('PW018', { message: `The files "${from.get(target)}" and "${value}" would both become ${target} in the generated repository.`, hint: 'Give the files different names.' }, ['nodes', i, name], n.id));
+        continue;
+      }
+      const bytes = files[value];
+      if (!bytes) continue; // validation has reported it
+      from.set(target, value);
+      binary[target] = bytes;
+      params[name] = target;
+    }
+    return { ...n, params };
+  });
+  return { pipeline: { ...p, nodes }, binary, problems };
+}
+
+/**
+ * Generate the whole repository, or return the problems that stop it. Never
+ * throws on user input. `files` are the pipeline's own files (models) by path
+ * relative to its folder; they are checked and copied into the repository.
+ */
+export function generate(source: Pipeline, assets: CodegenAssets, files: PipelineFiles = {}): GenerateResult {
+  const problems = validatePipeline(source, files);
   if (problems.some((x) => x.severity === 'error')) return { files: null, problems };
+  const placed = placeFiles(source, files);
+  if (placed.problems.length) return { files: null, problems: [...problems, ...placed.problems] };
+  const p = placed.pipeline;
   // Names are checked by validation; this guards the generator's own assumptions.
   for (const t of topicDefs(p)) if (!isTopicName(t.name)) return { files: null, problems: [...problems, problem('PW017', { topic: t.name }, [])] };
-  const files: FileMap = {};
+  const out: FileMap = {};
   const v = view(p);
-  for (const [out, template] of Object.entries(TEMPLATES)) files[out] = render(assets.templates, template, v);
-  files['pipeline.yaml'] = serializePipeline(p);
-  files['src/pipeline.ts'] = pipelineTs(p).text;
-  files['src/types.gen.ts'] = typesGenTs(p);
-  for (const [path, source] of Object.entries(assets.runtime)) files[`src/runtime/${path}`] = source;
-  return { files: sortFiles(files), problems };
+  for (const [path, template] of Object.entries(TEMPLATES)) out[path] = render(assets.templates, template, v);
+  out['pipeline.yaml'] = serializePipeline(p);
+  out['src/pipeline.ts'] = pipelineTs(p).text;
+  out['src/types.gen.ts'] = typesGenTs(p);
+  for (const [path, text] of Object.entries(assets.runtime)) out[`src/runtime/${path}`] = text;
+  return { files: sortFiles(out), ...(Object.keys(placed.binary).length ? { binary: placed.binary } : {}), problems };
 }
 
 function sortFiles(files: FileMap): FileMap {
@@ -159,13 +214,14 @@ function sortFiles(files: FileMap): FileMap {
 /** 1980-01-01, the earliest time a zip can hold: fixed so that the same files give the same bytes. */
 const ZIP_TIME = new Date(1980, 0, 1, 0, 0, 0);
 
-/** A deterministic zip: sorted entries, fixed times, Unix permissions (scripts executable). */
-export function zipFiles(files: FileMap): Uint8Array {
+/** A deterministic zip: sorted entries, fixed times, Unix permissions (scripts executable); `binary` files (models) go in as they are. */
+export function zipFiles(files: FileMap, binary: Record<string, Uint8Array> = {}): Uint8Array {
   const enc = new TextEncoder();
   const tree: Zippable = {};
-  for (const path of Object.keys(files).sort()) {
+  for (const path of [...Object.keys(files), ...Object.keys(binary)].sort()) {
     const mode = path.endsWith('.sh') ? 0o100755 : 0o100644;
-    tree[path] = [enc.encode(files[path]), { mtime: ZIP_TIME, os: 3, attrs: mode << 16, level: 6 }];
+    const data = path in files ? enc.encode(files[path]) : binary[path];
+    tree[path] = [data, { mtime: ZIP_TIME, os: 3, attrs: mode << 16, level: 6 }];
   }
   return zipSync(tree, { mtime: ZIP_TIME });
 }

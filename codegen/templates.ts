@@ -57,4 +57,10 @@ export interface TemplateView {
   testCasesLiteral: string;
   samplesLiteral: string;
   hasTests: boolean;
+  /** npm packages the pipeline's kinds need beyond kafkajs (onnxruntime-node for ONNX models), sorted. */
+  dependencies: { name: string; version: string }[];
+  /** Whether the repository carries model files in models/. */
+  hasModels: boolean;
+  /** Whether the service uses onnxruntime-node. */
+  hasOnnx: boolean;
 }

@@ -4,7 +4,7 @@
  * it is about and the node id, so both can point at it.
  */
 import { getKind, kindNames } from '../runtime/kinds/registry.js';
-import { ERROR_PORT, outputPorts, type KindSpec, type ParamSpec } from '../runtime/kinds/spec.js';
+import { ERROR_PORT, outputPorts, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { problem, suggest, type Problem } from './errors.js';
 import { checkExpression } from './expression.js';
 import { deadLetterTopic, nodePath, type Pipeline, type PipelineNode } from './model.js';
@@ -17,7 +17,11 @@ export function expressionText(v: unknown): string | undefined {
   return undefined;
 }
 
-export function validatePipeline(p: Pipeline): Problem[] {
+/**
+ * `files` are the pipeline's files (models) by path relative to its folder;
+ * when given, kinds check that the files they name exist and load.
+ */
+export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] {
   const problems: Problem[] = [];
   if (p.name && !isPipelineName(p.name)) problems.push(problem('PW010', { name: p.name }, ['pipeline']));
   if (p.errors.topic !== undefined && !isTopicName(p.errors.topic)) {
@@ -39,7 +43,7 @@ export function validatePipeline(p: Pipeline): Problem[] {
       problems.push(problem('PW013', { kind: node.kind, suggestion: suggest(node.kind, kindNames()) ?? '', known: kindNames().join(', ') }, [...path, 'kind'], nodeId));
       return;
     }
-    problems.push(...checkParams(node, kind, path));
+    problems.push(...checkParams(node, kind, path, files));
   });
 
   // Wiring.
@@ -131,7 +135,7 @@ export function validatePipeline(p: Pipeline): Problem[] {
   return problems;
 }
 
-function checkParams(node: PipelineNode, kind: KindSpec, path: (string | number)[]): Problem[] {
+function checkParams(node: PipelineNode, kind: KindSpec, path: (string | number)[], files?: PipelineFiles): Problem[] {
   const problems: Problem[] = [];
   const nodeId = node.id || undefined;
   const names = kind.params.map((s) => s.name);
@@ -169,7 +173,7 @@ function checkParams(node: PipelineNode, kind: KindSpec, path: (string | number)
   if (kind.validate && !hasErrors) {
     const params: Record<string, unknown> = {};
     for (const spec of kind.params) params[spec.name] = node.params[spec.name] ?? spec.default;
-    for (const kp of kind.validate(params, {})) problems.push(problem('PW018', { message: kp.message, hint: kp.hint }, [...path, kp.param], nodeId));
+    for (const kp of kind.validate(params, { files })) problems.push(problem('PW018', { message: kp.message, hint: kp.hint }, [...path, kp.param], nodeId));
   }
   return problems;
 }
