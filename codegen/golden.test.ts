@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generate, zipFiles } from './generate.js';
 import { nodeAssets, REPO_ROOT } from './node-assets.js';
+import { readPipelineFiles } from './node-files.js';
 import { parsePipeline } from './parse.js';
 
 const examples = readdirSync(join(REPO_ROOT, 'examples'), { withFileTypes: true })
@@ -31,7 +32,9 @@ afterAll(() => {
 describe.each(examples)('example %s', (name) => {
   const text = readFileSync(join(REPO_ROOT, 'examples', name, 'pipeline.yaml'), 'utf8');
   const parsed = parsePipeline(text);
-  const result = parsed.pipeline ? generate(parsed.pipeline, nodeAssets()) : { files: null, problems: parsed.problems };
+  // The example's own files (models) sit beside its pipeline.yaml.
+  const files = parsed.pipeline ? readPipelineFiles(join(REPO_ROOT, 'examples', name, 'pipeline.yaml'), parsed.pipeline) : {};
+  const result = parsed.pipeline ? generate(parsed.pipeline, nodeAssets(), files) : { files: null, problems: parsed.problems };
 
   it('is valid and generates', () => {
     expect(parsed.problems.filter((p) => p.severity === 'error')).toEqual([]);
@@ -55,15 +58,15 @@ describe.each(examples)('example %s', (name) => {
   });
 
   it('is deterministic, down to the zip bytes', () => {
-    const again = generate(parsePipeline(text).pipeline!, nodeAssets());
+    const again = generate(parsePipeline(text).pipeline!, nodeAssets(), files);
     expect(again.files).toEqual(result.files);
-    expect(Buffer.from(zipFiles(again.files!)).equals(Buffer.from(zipFiles(result.files!)))).toBe(true);
+    expect(Buffer.from(zipFiles(again.files!, again.binary)).equals(Buffer.from(zipFiles(result.files!, result.binary)))).toBe(true);
   });
 
   it('builds, and its own tests pass', () => {
     const dir = mkdtempSync(join(tmpdir(), `pipewright-golden-${name}-`));
     temps.push(dir);
-    for (const [path, contents] of Object.entries(result.files!)) {
+    for (const [path, contents] of [...Object.entries(result.files!), ...Object.entries(result.binary ?? {})]) {
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), contents);
     }
