@@ -65,7 +65,17 @@ export function parsePipeline(text: string): ParseResult {
       locate: nowhere,
     };
   }
-  const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // Aliases are resolved here, not while parsing: an undefined alias, or so many that expanding
+    // them would exhaust memory (the "billion laughs"), only shows up now.
+    const detail = /alias count/i.test(String(e))
+      ? 'it uses too many YAML aliases (*name); write the values out instead.'
+      : (e as Error).message?.split('\n')[0] ?? String(e);
+    return { pipeline: null, problems: [{ ...problem('PW001', { detail }, []), line: 1, column: 1 }] };
+  }
   const problems: Problem[] = [];
   const pipeline = readPipeline(raw, problems);
   if (pipeline) problems.push(...validatePipeline(pipeline));
