@@ -209,7 +209,8 @@ function readNode(raw: unknown, i: number, problems: Problem[]): PipelineNode | 
   if (raw.id === undefined) problems.push(problem('PW005', { field: 'id', where: `node ${i + 1}`, example: 'my-node' }, path));
   else if (id === '') problems.push(wrongType('id', 'a name', raw.id, 'e.g. id: big-orders', [...path, 'id']));
   const kind = typeof raw.kind === 'string' ? raw.kind : '';
-  if (raw.kind === undefined) problems.push(problem('PW005', { field: 'kind', where: `node "${id}"`, example: 'filter' }, path, id || undefined));
+  // A missing or empty kind is reported by validation, which the designer runs too.
+  if (raw.kind !== undefined && typeof raw.kind !== 'string') problems.push(wrongType('kind', 'a kind name', raw.kind, 'e.g. kind: filter', [...path, 'kind']));
   const node: PipelineNode = { id, kind, params: {}, inputs: [] };
   setSourceIndex(node, i);
   for (const [k, v] of Object.entries(raw)) {

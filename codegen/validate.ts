@@ -37,7 +37,11 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
       else if (byId.has(node.id)) problems.push(problem('PW012', { id: node.id }, [...path, 'id'], nodeId));
       else byId.set(node.id, node);
     }
-    if (!node.kind) return;
+    if (!node.kind) {
+      // Without a kind nothing else about the node can be checked, and nothing can be generated.
+      problems.push(problem('PW005', { field: 'kind', where: `node "${node.id}"`, example: 'filter' }, path, nodeId));
+      return;
+    }
     const kind = getKind(node.kind);
     if (!kind) {
       problems.push(problem('PW013', { kind: node.kind, suggestion: suggest(node.kind, kindNames()) ?? '', known: kindNames().join(', ') }, [...path, 'kind'], nodeId));
