@@ -10,7 +10,13 @@ export function tsString(s: string): string {
 
 /** Any JSON value as a TypeScript literal. */
 export function tsLiteral(v: unknown, indent?: number): string {
-  return (JSON.stringify(v, null, indent) ?? 'undefined').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return (JSON.stringify(v, null, indent) ?? 'undefined')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029')
+    // In an object literal, "__proto__": x sets the prototype instead of making a field, so a
+    // sample event with that field would lose it. A computed key makes a field. Scanning string
+    // tokens from the left keeps the match on whole keys, never inside a string.
+    .replace(/"(?:[^"\\]|\\.)*"(?=:)/g, (token) => (token === '"__proto__"' ? '["__proto__"]' : token));
 }
 
 /** A YAML double-quoted scalar. JSON strings are valid YAML double-quoted scalars. */
