@@ -199,6 +199,11 @@ function readPipeline(raw: unknown, problems: Problem[]): Pipeline | null {
   return p;
 }
 
+/** o[k] = v, except that a key "__proto__" becomes a field (and so an unknown one) instead of the prototype. */
+function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
 function readNode(raw: unknown, i: number, problems: Problem[]): PipelineNode | null {
   const path = ['nodes', i];
   if (!isObj(raw)) {
@@ -214,7 +219,7 @@ function readNode(raw: unknown, i: number, problems: Problem[]): PipelineNode | 
   const node: PipelineNode = { id, kind, params: {}, inputs: [] };
   setSourceIndex(node, i);
   for (const [k, v] of Object.entries(raw)) {
-    if (!NODE_KEYS.includes(k)) node.params[k] = v;
+    if (!NODE_KEYS.includes(k)) setOwn(node.params, k, v);
   }
   if (typeof raw.label === 'string') node.label = raw.label;
   else if (raw.label !== undefined) problems.push(wrongType('label', 'text', raw.label, 'Quote it.', [...path, 'label']));
@@ -300,7 +305,7 @@ function readTest(raw: unknown, i: number, problems: Problem[]): PipelineTest | 
       problems.push(wrongType(field, 'a mapping from node id to events', v, `Write ${field}: { node-id: [ { value: ... } ] }`, [...path, field]));
       continue;
     }
-    for (const [id, events] of Object.entries(v)) test[field][id] = readSamples(events, [...path, field, id], problems);
+    for (const [id, events] of Object.entries(v)) setOwn(test[field], id, readSamples(events, [...path, field, id], problems));
   }
   if (raw.deadLetters !== undefined) {
     if (Number.isInteger(raw.deadLetters) && (raw.deadLetters as number) >= 0) test.deadLetters = raw.deadLetters as number;
