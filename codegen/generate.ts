@@ -62,11 +62,19 @@ function render(templates: Record<string, string>, name: string, view: TemplateV
 
 /** Kubernetes object names for Strimzi KafkaTopic resources: lowercase RFC 1123, unique per topic. */
 export function strimziName(topic: string): string {
-  const base = topic.toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'topic';
+  // RFC 1123 subdomain: dot-separated labels that each start and end with a letter or digit.
+  const base =
+    topic
+      .toLowerCase()
+      .replace(/[^a-z0-9.-]/g, '-')
+      .split('.')
+      .map((label) => label.replace(/^-+|-+$/g, ''))
+      .filter(Boolean)
+      .join('.') || 'topic';
   if (base === topic && base.length <= 200) return base;
   let h = 0x811c9dc5;
   for (let i = 0; i < topic.length; i++) h = Math.imul(h ^ topic.charCodeAt(i), 0x01000193);
-  return `${base.slice(0, 200)}-${(h >>> 0).toString(16).padStart(8, '0')}`;
+  return `${base.slice(0, 200).replace(/[.-]+$/, '')}-${(h >>> 0).toString(16).padStart(8, '0')}`;
 }
 
 function mermaid(p: Pipeline): string {
