@@ -36,6 +36,7 @@ export const PROBLEMS = {
   PW003: e((a) => `Unknown field "${a.field}" in ${a.where}.`, (a) => `Remove it, or use one of: ${a.known}.`),
   PW004: e((a) => `"${a.field}" must be ${a.expected}, not ${a.actual}.`, (a) => `${a.fix}`),
   PW005: e((a) => `"${a.field}" is required in ${a.where}.`, (a) => `Add ${a.field}: ${a.example}`),
+  PW009: e((a) => `Node id "${a.id}" gives the TypeScript type name ${a.type}, which is already ${a.other}.`, () => 'Rename the node: ids that differ only by a "-" before a digit (a-1, a1), or the id "unknown", clash in the generated code.'),
   PW010: e((a) => `Pipeline name "${a.name}" is not a valid Kubernetes name.`, () => 'Use lowercase letters, digits and "-", starting with a letter, at most 40 characters (RFC 1123), e.g. orders-enricher.'),
   PW011: e((a) => `Node id "${a.id}" is not valid.`, () => 'Use lowercase letters, digits and single "-" between them, starting with a letter, at most 40 characters, e.g. big-orders.'),
   PW012: e((a) => `Node id "${a.id}" is used more than once.`, () => 'Give every node its own id.'),

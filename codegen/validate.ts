@@ -9,6 +9,10 @@ import { problem, suggest, type Problem } from './errors.js';
 import { checkExpression } from './expression.js';
 import { deadLetterTopic, nodePath, type Pipeline, type PipelineNode } from './model.js';
 import { isNodeId, isPipelineName, isPortName, isTopicName } from './names.js';
+import { typeName } from './pipeline-ts.js';
+
+/** The type types.gen.ts declares for events of sources without samples (see typesGenTs). */
+const UNKNOWN_EVENT = 'UnknownEvent';
 
 /** The text of an expression parameter; YAML may have read `true` or `1` as a scalar. */
 export function expressionText(v: unknown): string | undefined {
@@ -48,6 +52,16 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
       return;
     }
     problems.push(...checkParams(node, kind, path, files));
+  });
+
+  // Each node's events get a TypeScript type named after its id; two ids must not give one name.
+  const typeOwners = new Map<string, string>([[UNKNOWN_EVENT, 'the type of events from sources without samples']]);
+  p.nodes.forEach((node, i) => {
+    if (byId.get(node.id) !== node) return;
+    const type = typeName(node.id);
+    const owner = typeOwners.get(type);
+    if (owner === undefined) typeOwners.set(type, `the type name of node "${node.id}"`);
+    else problems.push(problem('PW009', { id: node.id, type, other: owner }, [...nodePath(node, i), 'id'], node.id));
   });
 
   // Wiring.
