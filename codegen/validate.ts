@@ -87,7 +87,7 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
         problems.push(problem('PW024', { id: node.id, port: input.port, kind: kind.kind, ports: kind.inputs.join(', ') || 'none' }, inPath, nodeId));
       }
       if (input.from === node.id) {
-        problems.push(problem('PW026', {}, inPath, nodeId));
+        problems.push(problem('PW026', { id: node.id }, inPath, nodeId));
         continue;
       }
       const from = byId.get(input.from);
