@@ -79,14 +79,17 @@ export function typecheckPipeline(p: Pipeline, assets: CodegenAssets, readLib: (
     const message = ts.flattenDiagnosticMessageText(d.messageText, ' ');
     if (d.file?.fileName === '/app/src/pipeline.ts' && d.start !== undefined) {
       const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
-      const site = sites.find((s) => line >= s.line && line < s.line + s.lineCount);
+      // The expression's lines, and the `return (` and `);` around them: a result of the wrong type
+      // (a key that is an object) is reported on the return statement, not inside the expression.
+      const site = sites.find((s) => line >= s.line - 1 && line <= s.line + s.lineCount);
       if (site) {
         const key = `${site.nodeId}\u0000${site.param}`;
         if (seen.has(key)) continue;
         seen.add(key);
         const index = p.nodes.findIndex((n) => n.id === site.nodeId);
         const column = line === site.line ? character - EXPRESSION_INDENT : character;
-        const where = site.lineCount > 1 ? ` (line ${line - site.line + 1}, column ${column + 1} of the expression)` : ` (column ${column + 1})`;
+        const inside = line >= site.line && line < site.line + site.lineCount;
+        const where = !inside ? '' : site.lineCount > 1 ? ` (line ${line - site.line + 1}, column ${column + 1} of the expression)` : ` (column ${column + 1})`;
         problems.push(problem('PW034', { detail: message + where, fix: fixFor(d.code) }, [...nodePath(p.nodes[index], index), site.param], site.nodeId));
         continue;
       }
