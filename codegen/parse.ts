@@ -125,9 +125,9 @@ function readPipeline(raw: unknown, problems: Problem[]): Pipeline | null {
   if (raw.version !== undefined && raw.version !== 1) {
     problems.push(wrongType('version', '1', raw.version, 'This Pipewright reads format version 1; remove the field or set version: 1.', ['version']));
   }
+  // A missing or empty name is reported by validation, which the designer runs too.
   if (typeof raw.pipeline === 'string') p.name = raw.pipeline;
-  else if (raw.pipeline === undefined) problems.push(problem('PW005', { field: 'pipeline', where: 'the pipeline', example: 'orders-enricher' }, []));
-  else problems.push(wrongType('pipeline', 'a name', raw.pipeline, 'Write the pipeline name, e.g. pipeline: orders-enricher', ['pipeline']));
+  else if (raw.pipeline !== undefined) problems.push(wrongType('pipeline', 'a name', raw.pipeline, 'Write the pipeline name, e.g. pipeline: orders-enricher', ['pipeline']));
   if (typeof raw.description === 'string') p.description = raw.description;
   else if (raw.description !== undefined) problems.push(wrongType('description', 'text', raw.description, 'Quote it.', ['description']));
 

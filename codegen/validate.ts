@@ -27,7 +27,8 @@ export function expressionText(v: unknown): string | undefined {
  */
 export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] {
   const problems: Problem[] = [];
-  if (p.name && !isPipelineName(p.name)) problems.push(problem('PW010', { name: p.name }, ['pipeline']));
+  if (p.name === '') problems.push(problem('PW005', { field: 'pipeline', where: 'the pipeline', example: 'orders-enricher' }, ['pipeline']));
+  else if (!isPipelineName(p.name)) problems.push(problem('PW010', { name: p.name }, ['pipeline']));
   if (p.errors.topic !== undefined && !isTopicName(p.errors.topic)) {
     problems.push(problem('PW017', { topic: p.errors.topic }, ['errors', 'topic']));
   }
