@@ -33,6 +33,8 @@ export function checkExpression(source: string, example = 'value.amount > 100'):
       problem('PW030', { detail: `${ts.flattenDiagnosticMessageText(d.messageText, ' ')} (at ${line + 1}:${character + 1} of the expression)` }, []),
     );
   }
+  // Only comments: there is no expression at all, rather than more than one.
+  if (sf.statements.length === 0) return fail(problem('PW035', { example }, []));
   if (sf.statements.length !== 1) return fail(problem('PW031', {}, []));
   const statement = sf.statements[0];
   if (ts.isBlock(statement)) return fail(problem('PW032', {}, []));
