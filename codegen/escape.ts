@@ -19,6 +19,15 @@ export function tsLiteral(v: unknown, indent?: number): string {
     .replace(/"(?:[^"\\]|\\.)*"(?=:)/g, (token) => (token === '"__proto__"' ? '["__proto__"]' : token));
 }
 
+/**
+ * A validated name (pipeline, Kubernetes object) as a YAML scalar: plain as it is, unless YAML
+ * would read it as something else. null, true and false are not strings in YAML 1.2, nor are
+ * yes, no, on, off, y and n in the YAML 1.1 that Kubernetes tools still read.
+ */
+export function yamlName(s: string): string {
+  return /^[a-z][a-z0-9.-]*$/.test(s) && !/^(null|true|false|yes|no|on|off|y|n)$/.test(s) ? s : yamlString(s);
+}
+
 /** A YAML double-quoted scalar. JSON strings are valid YAML double-quoted scalars. */
 export function yamlString(s: string): string {
   return tsString(s);

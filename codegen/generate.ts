@@ -7,7 +7,7 @@
 import Handlebars from 'handlebars';
 import { zipSync, type Zippable } from 'fflate';
 import { problem, type Problem } from './errors.js';
-import { commentText, markdownText, mermaidLabel, shellWord, tsLiteral, tsString, yamlString } from './escape.js';
+import { commentText, markdownText, mermaidLabel, shellWord, tsLiteral, tsString, yamlName, yamlString } from './escape.js';
 import { deadLetterTopic, type Pipeline } from './model.js';
 import { fromBeginning, graphSpec, inputPartitions, pipelineTs, topicDefs, typesGenTs } from './pipeline-ts.js';
 import { serializePipeline } from './serialize.js';
@@ -46,6 +46,7 @@ const hb = Handlebars.create();
 hb.registerHelper('ts', (v: unknown) => tsString(String(v)));
 hb.registerHelper('json', (v: unknown) => tsLiteral(v));
 hb.registerHelper('yaml', (v: unknown) => yamlString(String(v)));
+hb.registerHelper('yamlName', (v: unknown) => yamlName(String(v)));
 hb.registerHelper('sh', (v: unknown) => shellWord(String(v)));
 hb.registerHelper('md', (v: unknown) => markdownText(String(v)));
 hb.registerHelper('comment', (v: unknown) => commentText(String(v)));
