@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Graph, type GraphFns, type GraphSpec } from '../engine/graph.js';
 import { DEAD_LETTER_HEADERS, type RawMessage } from '../types.js';
 import { literalKeys, model, modelPathProblem } from './model.js';
+import type { ParamSpec } from './spec.js';
 
 const EXAMPLE = new URL('../../examples/flight-delays/', import.meta.url);
 const readExample = async (path: string) => new Uint8Array(readFileSync(new URL(path, EXAMPLE)));
@@ -151,7 +152,7 @@ describe('the HTTP backend in the engine', () => {
 describe('validation of the model step', () => {
   const check = (params: Record<string, unknown>, files: Record<string, Uint8Array> | 'none' = FILES) => {
     const full: Record<string, unknown> = {};
-    for (const p of model.params) full[p.name] = params[p.name] ?? p.default;
+    for (const p of model.params as readonly ParamSpec[]) full[p.name] = params[p.name] ?? p.default;
     return model.validate!(full, { files: files === 'none' ? undefined : files });
   };
 

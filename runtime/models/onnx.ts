@@ -60,10 +60,10 @@ async function loadOrt(): Promise<OrtModule> {
 
 const TENSOR_TYPES: Record<number, string> = { 1: 'float32', 11: 'float64', 6: 'int32', 7: 'int64' };
 
-function tensorData(elemType: number, values: number[]): Float32Array | Float64Array | Int32Array | BigInt64Array {
+function tensorData(elemType: number, values: Float64Array): Float32Array | Float64Array | Int32Array | BigInt64Array {
   switch (elemType) {
     case 11:
-      return Float64Array.from(values);
+      return values.slice();
     case 6:
       return Int32Array.from(values, (v) => (Number.isFinite(v) ? Math.trunc(v) : 0));
     case 7:
@@ -97,16 +97,19 @@ export async function onnxScorer(bytes: Uint8Array, options: OnnxScorerOptions):
 
   const runChunk = async (rows: readonly Row[]): Promise<(Prediction | Error)[]> => {
     const results: (Prediction | Error)[] = new Array(rows.length);
-    // Convert every row first; a row that cannot be converted fails alone.
+    // Every row's inputs go straight into one matrix; a row that cannot be converted fails alone.
+    const width = features?.length ?? Object.keys(rows[0] ?? {}).length;
+    if (layout.mode === 'columns' && layout.width !== undefined && width !== layout.width) {
+      throw new Error(`the model takes ${layout.width} inputs, the inputs expression gives ${width}`);
+    }
+    const matrix = new Float64Array(rows.length * width);
     const good: number[] = [];
-    const matrix: number[][] = [];
     rows.forEach((row, i) => {
       try {
         const names = features ?? Object.keys(row);
-        if (layout.mode === 'columns' && layout.width !== undefined && names.length !== layout.width) {
-          throw new Error(`the model takes ${layout.width} inputs, the inputs expression gave ${names.length}`);
-        }
-        matrix.push(names.map((f) => featureNumber(f, row[f])));
+        if (names.length !== width) throw new Error(`the inputs expression gave ${names.length} inputs, other events of the batch ${width}`);
+        const at = good.length * width;
+        for (let j = 0; j < width; j++) matrix[at + j] = featureNumber(names[j], row[names[j]]);
         good.push(i);
       } catch (e) {
         results[i] = e instanceof Error ? e : new Error(String(e));
@@ -116,13 +119,12 @@ export async function onnxScorer(bytes: Uint8Array, options: OnnxScorerOptions):
     const n = good.length;
     const feeds: Record<string, OrtTensor> = {};
     if (layout.mode === 'columns') {
-      const width = matrix[0].length;
-      if (matrix.some((r) => r.length !== width)) throw new Error('rows of one batch give different numbers of inputs');
-      feeds[layout.input.name] = new ort.Tensor(TENSOR_TYPES[layout.input.elemType], tensorData(layout.input.elemType, matrix.flat()), [n, width]);
+      feeds[layout.input.name] = new ort.Tensor(TENSOR_TYPES[layout.input.elemType], tensorData(layout.input.elemType, matrix.subarray(0, n * width)), [n, width]);
     } else {
       layout.inputs.forEach((input, j) => {
-        const dims = input.dims.length === 2 ? [n, 1] : [n];
-        feeds[input.name] = new ort.Tensor(TENSOR_TYPES[input.elemType], tensorData(input.elemType, matrix.map((r) => r[j])), dims);
+        const column = new Float64Array(n);
+        for (let k = 0; k < n; k++) column[k] = matrix[k * width + j];
+        feeds[input.name] = new ort.Tensor(TENSOR_TYPES[input.elemType], tensorData(input.elemType, column), input.dims.length === 2 ? [n, 1] : [n]);
       });
     }
     const out = await session.run(feeds);
