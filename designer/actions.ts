@@ -6,7 +6,8 @@ import type { Pipeline } from '../codegen/model.js';
 import { serializePipeline } from '../codegen/serialize.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { generateRepository, zipRepository } from './codegen-run.js';
-import { type Example } from './examples.js';
+import { exampleFiles, type Example } from './examples.js';
+import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import { getFlow, NODE_SIZE } from './flow-api.js';
 import { layoutPipeline } from './layout.js';
 import { isBlank } from './model/ops.js';
@@ -39,27 +40,27 @@ export function exportYaml(): void {
 
 export function exportZip(): boolean {
   const s = state();
-  const out = generateRepository(s.pipeline);
+  const out = generateRepository(s.pipeline, s.files);
   if (!out.files) {
     const first = out.problems.find((p) => p.severity === 'error');
     s.toast(out.crash ? `Generation failed: ${out.crash}` : `Fix the problems first${first ? `: ${first.message}` : '.'}`, 'error');
     s.setBottomTab('problems');
     return false;
   }
-  download(`${baseName(s.pipeline)}.zip`, zipRepository(out.files), 'application/zip');
-  s.toast(`Exported ${Object.keys(out.files).length} files.`);
+  download(`${baseName(s.pipeline)}.zip`, zipRepository(out), 'application/zip');
+  s.toast(`Exported ${Object.keys(out.files).length + Object.keys(out.binary).length} files.`);
   return true;
 }
 
 /** Open YAML text; on failure the canvas is left as it was and a dialog lists what is wrong. */
-export function openYamlText(text: string, fileName: string): boolean {
+export function openYamlText(text: string, fileName: string, files: PipelineFiles = {}): boolean {
   const s = state();
   const opened = readYaml(text);
   if (!opened.pipeline) {
     s.setDialog({ type: 'open-failed', file: fileName, problems: opened.problems });
     return false;
   }
-  loadPipeline(opened.pipeline);
+  loadPipeline(opened.pipeline, { files });
   const errors = opened.problems.filter((p) => p.severity === 'error').length;
   s.toast(errors ? `Opened ${fileName} with ${errors} problem${errors > 1 ? 's' : ''}; see Problems.` : `Opened ${fileName}.`);
   return true;
@@ -70,17 +71,20 @@ export async function openYamlFile(file: File): Promise<boolean> {
 }
 
 /** Replace the canvas with a pipeline; the previous one stays one undo away. */
-export function loadPipeline(p: Pipeline, { history = true } = {}): void {
-  state().load(p, { history });
+export function loadPipeline(p: Pipeline, { history = true, files }: { history?: boolean; files?: PipelineFiles } = {}): void {
+  state().load(p, { history, files });
   if (p.nodes.some((n) => !n.position)) void autoLayout({ history: false });
   else requestAnimationFrame(() => fitView());
 }
 
-export function openExample(example: Example): void {
+export async function openExample(example: Example): Promise<void> {
   const s = state();
-  if (!openYamlText(example.text, `examples/${example.slug}/pipeline.yaml`)) return;
+  const hadContent = !isBlank(s.pipeline);
+  const { pipeline } = readYaml(example.text);
+  const files = pipeline ? await exampleFiles(example, pipeline) : {};
+  if (!openYamlText(example.text, `examples/${example.slug}/pipeline.yaml`, files)) return;
   s.setDialog(null);
-  if (!isBlank(s.pipeline)) s.toast('The previous pipeline is one undo away (Ctrl+Z).');
+  if (hadContent) s.toast(`Opened ${example.slug}. The previous pipeline is one undo away (Ctrl+Z).`);
 }
 
 export async function autoLayout({ history = true } = {}): Promise<void> {

@@ -15,12 +15,13 @@ type Store = typeof useDesigner;
 
 export function validateNow(store: Store = useDesigner): void {
   const s = store.getState();
-  s.setProblems(validatePipeline(s.pipeline), s.structure);
+  // An empty canvas is a start, not a problem: the empty state says what to do.
+  s.setProblems(s.pipeline.nodes.length === 0 ? [] : validatePipeline(s.pipeline, s.files), s.structure);
 }
 
 export function previewNow(store: Store = useDesigner): void {
   const s = store.getState();
-  const out = generateRepository(s.pipeline);
+  const out = generateRepository(s.pipeline, s.files);
   s.setPreview(out, s.revision);
 }
 

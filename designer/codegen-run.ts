@@ -5,26 +5,28 @@
 import type { Problem } from '../codegen/errors.js';
 import { generate, zipFiles } from '../codegen/generate.js';
 import type { Pipeline } from '../codegen/model.js';
+import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import { codegenAssets } from './codegen-assets.js';
 
 export interface GenerateOutcome {
   files: Record<string, string> | null;
+  binary: Record<string, Uint8Array>;
   problems: Problem[];
   crash?: string;
   millis: number;
 }
 
-export function generateRepository(pipeline: Pipeline): GenerateOutcome {
+export function generateRepository(pipeline: Pipeline, pipelineFiles: PipelineFiles = {}): GenerateOutcome {
   const t0 = performance.now();
   try {
-    const { files, problems } = generate(pipeline, codegenAssets);
-    return { files, problems, millis: performance.now() - t0 };
+    const { files, binary = {}, problems } = generate(pipeline, codegenAssets, pipelineFiles);
+    return { files, binary, problems, millis: performance.now() - t0 };
   } catch (e) {
     // generate is documented not to throw; if it does, say so instead of showing nothing.
-    return { files: null, problems: [], crash: e instanceof Error ? e.message : String(e), millis: performance.now() - t0 };
+    return { files: null, binary: {}, problems: [], crash: e instanceof Error ? e.message : String(e), millis: performance.now() - t0 };
   }
 }
 
-export function zipRepository(files: Record<string, string>): Uint8Array {
-  return zipFiles(files);
+export function zipRepository(out: Pick<GenerateOutcome, 'files' | 'binary'>): Uint8Array {
+  return zipFiles(out.files ?? {}, out.binary);
 }

@@ -2,6 +2,10 @@
  * The examples gallery reads every examples/<name>/pipeline.yaml, bundled
  * as text, so the designer lists exactly what the repository ships.
  */
+import type { Pipeline } from '../codegen/model.js';
+import { getKind } from '../runtime/kinds/registry.js';
+import type { PipelineFiles } from '../runtime/kinds/spec.js';
+
 const files = import.meta.glob(['../examples/*/pipeline.yaml'], { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 
 export interface Example {
@@ -12,3 +16,20 @@ export interface Example {
 export const EXAMPLES: readonly Example[] = Object.keys(files)
   .sort()
   .map((path) => ({ slug: path.split('/')[2], text: files[path] }));
+
+// Files the examples' pipelines name (models), as URLs of assets the build emits; fetched when an example opens.
+const fileUrls = import.meta.glob(['../examples/*/models/**/*'], { query: '?url', import: 'default', eager: true }) as Record<string, string>;
+
+/** The files of an example that its nodes name (kind.files), read from the bundled assets. */
+export async function exampleFiles(example: Example, pipeline: Pipeline): Promise<PipelineFiles> {
+  const out: PipelineFiles = {};
+  for (const n of pipeline.nodes) {
+    for (const path of getKind(n.kind)?.files?.(n.params) ?? []) {
+      const url = fileUrls[`../examples/${example.slug}/${path}`];
+      if (!url || path in out) continue;
+      const res = await fetch(url);
+      if (res.ok) out[path] = new Uint8Array(await res.arrayBuffer());
+    }
+  }
+  return out;
+}

@@ -10,7 +10,8 @@ import { serializePipeline } from '../codegen/serialize.js';
 import { autoLayout, fitView, loadPipeline, openYamlText } from './actions.js';
 import { startAnalysis, validateNow } from './analysis.js';
 import { App } from './App.js';
-import { initialPipeline, startAutosave } from './persistence.js';
+import { getFlow } from './flow-api.js';
+import { initialPipeline, shareUrl, startAutosave } from './persistence.js';
 import { useDesigner } from './store/index.js';
 import { savedTheme } from './theme.js';
 
@@ -45,6 +46,8 @@ window.__pipewright = {
   validateNow: () => validateNow(store),
   fitView,
   autoLayout,
+  setViewport: (x: number, y: number, zoom: number) => getFlow()?.setViewport({ x, y, zoom }),
+  shareLink: () => shareUrl(store.getState().pipeline, window.location.href),
 };
 
 createRoot(document.getElementById('root')!).render(

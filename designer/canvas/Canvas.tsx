@@ -9,6 +9,7 @@ import {
   Controls,
   MiniMap,
   ReactFlow,
+  useStore,
   type Connection,
   type EdgeChange,
   type NodeChange,
@@ -129,7 +130,16 @@ const FIT_OPTIONS = { padding: 0.15, maxZoom: 1.2 };
 const PRO_OPTIONS = { hideAttribution: true };
 const MINIMAP_STYLE = { width: 160, height: 110 };
 
+/**
+ * Far out, node text is too small to read; hiding it (visibility keeps every
+ * size, so nothing is measured again) spares the browser painting and
+ * hit-testing thousands of elements on each frame of a drag.
+ */
+export const FAR_ZOOM = 0.4;
+const selectFar = (s: { transform: [number, number, number] }) => s.transform[2] < FAR_ZOOM;
+
 export function Canvas() {
+  const far = useStore(selectFar);
   const nodes = useDesigner(selectFlowNodes);
   const edges = useDesigner(selectFlowEdges);
   const theme = useResolvedTheme();
@@ -141,7 +151,7 @@ export function Canvas() {
     if (flow) addNodeAt(kind, flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
   }, []);
   return (
-    <div className="pw-canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+    <div className="pw-canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas" data-zoom={far ? 'far' : 'near'}>
       <ReactFlow<FlowNode, FlowEdge>
         nodes={nodes}
         edges={edges}
@@ -159,6 +169,7 @@ export function Canvas() {
         colorMode={theme}
         minZoom={0.05}
         maxZoom={2}
+        fitView
         fitViewOptions={FIT_OPTIONS}
         onlyRenderVisibleElements
         proOptions={PRO_OPTIONS}

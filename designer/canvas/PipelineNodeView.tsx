@@ -5,7 +5,7 @@
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { getKind } from '../../runtime/kinds/registry.js';
-import { ERROR_PORT, paramValue, type KindSpec } from '../../runtime/kinds/spec.js';
+import { ERROR_PORT, outputPorts, paramValue, type KindSpec } from '../../runtime/kinds/spec.js';
 import type { PipelineNode } from '../../codegen/model.js';
 import type { FlowNode } from '../store/selectors.js';
 
@@ -19,6 +19,11 @@ function gist(node: PipelineNode, kind: KindSpec): { text: string; code: boolean
   if (expr) {
     const v = paramValue(kind, node.params, expr.name);
     return { text: typeof v === 'string' && v.trim() ? v : `(no ${expr.title.toLowerCase()})`, code: true };
+  }
+  // Otherwise the first parameter set to some text (a table, a model file, a URL).
+  for (const spec of kind.params) {
+    const v = node.params[spec.name];
+    if (typeof v === 'string' && v) return { text: v, code: false };
   }
   return null;
 }
@@ -35,7 +40,7 @@ function PipelineNodeViewImpl({ data, selected }: NodeProps<FlowNode>) {
     );
   }
   const g = gist(node, kind);
-  const outputs = [...kind.outputs, ERROR_PORT];
+  const outputs = [...outputPorts(kind, node.params), ERROR_PORT];
   const rows = Math.max(kind.inputs.length, outputs.length);
   return (
     <div

@@ -55,7 +55,12 @@ export function upstreamSources(p: Pipeline, nodeId: string): string[] {
 export function valueShape(p: Pipeline, nodeId: string): Shape {
   const shape = newShape();
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  for (const id of upstreamSources(p, nodeId)) for (const s of byId.get(id)?.samples ?? []) mergeShape(shape, s.value);
+  for (const id of upstreamSources(p, nodeId)) {
+    const n = byId.get(id)!;
+    // Sources that make their own events (a generator) give examples of them.
+    const values = n.samples?.map((s) => s.value) ?? getKind(n.kind)?.samples?.(n.params) ?? [];
+    for (const v of values) mergeShape(shape, v);
+  }
   return shape;
 }
 

@@ -9,7 +9,7 @@
 import { emptyPipeline, type NodeInput, type Pipeline, type PipelineNode } from '../../codegen/model.js';
 import { isNodeId, NODE_ID_MAX } from '../../codegen/names.js';
 import { getKind } from '../../runtime/kinds/registry.js';
-import { ERROR_PORT, type KindSpec } from '../../runtime/kinds/spec.js';
+import { ERROR_PORT, outputPorts as kindOutputs, type KindSpec } from '../../runtime/kinds/spec.js';
 
 export interface XY {
   x: number;
@@ -26,9 +26,9 @@ export interface Wire {
 
 export type Verdict = { ok: true } | { ok: false; reason: string };
 
-/** Output ports of a kind, the error port last. */
-export function outputPorts(kind: KindSpec): string[] {
-  return [...kind.outputs, ERROR_PORT];
+/** Output ports of a node (some kinds derive them from parameters), the error port last. */
+export function outputPorts(kind: KindSpec, params: Record<string, unknown>): string[] {
+  return [...kindOutputs(kind, params), ERROR_PORT];
 }
 
 /** A fresh id for a node of `kind`: "filter-1", "filter-2", … never one in `taken`. */
@@ -135,11 +135,11 @@ export function checkWire(p: Pipeline, w: Wire): Verdict {
   const fromKind = getKind(from.kind);
   const toKind = getKind(to.kind);
   if (!fromKind || !toKind) return { ok: false, reason: 'Unknown node kind.' };
-  const fromPort = w.sourceHandle ?? fromKind.outputs[0] ?? ERROR_PORT;
+  const fromPort = w.sourceHandle ?? kindOutputs(fromKind, from.params)[0] ?? ERROR_PORT;
   const toPort = w.targetHandle ?? toKind.inputs[0];
   if (from.id === to.id) return { ok: false, reason: 'A node cannot read its own output.' };
   if (toKind.category === 'source') return { ok: false, reason: `${toKind.title} is a source and takes no input.` };
-  if (!outputPorts(fromKind).includes(fromPort)) {
+  if (!outputPorts(fromKind, from.params).includes(fromPort)) {
     return fromKind.category === 'sink'
       ? { ok: false, reason: `A sink has no output; only its ${ERROR_PORT} port can be wired.` }
       : { ok: false, reason: `"${from.id}" has no output port "${fromPort}".` };
@@ -160,11 +160,11 @@ export function checkWire(p: Pipeline, w: Wire): Verdict {
 export function connect(p: Pipeline, w: Wire): { pipeline: Pipeline; verdict: Verdict } {
   const verdict = checkWire(p, w);
   if (!verdict.ok) return { pipeline: p, verdict };
-  const fromKind = getKind(p.nodes.find((n) => n.id === w.source)!.kind)!;
+  const from = p.nodes.find((n) => n.id === w.source)!;
   const input: NodeInput = {
     port: w.targetHandle ?? getKind(p.nodes.find((n) => n.id === w.target)!.kind)!.inputs[0],
     from: w.source,
-    fromPort: w.sourceHandle ?? fromKind.outputs[0] ?? ERROR_PORT,
+    fromPort: w.sourceHandle ?? kindOutputs(getKind(from.kind)!, from.params)[0] ?? ERROR_PORT,
   };
   return { pipeline: updateNode(p, w.target, (n) => ({ ...n, inputs: [...n.inputs, input] })), verdict };
 }

@@ -46,7 +46,7 @@ function Gallery() {
       {items.length === 0 && <p className="pw-muted">No examples yet.</p>}
       <div className="pw-gallery">
         {items.map(({ ex, name, description, nodes, kinds }) => (
-          <button key={ex.slug} type="button" className="pw-gallery-item" onClick={() => openExample(ex)} data-testid={`example-${ex.slug}`}>
+          <button key={ex.slug} type="button" className="pw-gallery-item" onClick={() => void openExample(ex)} data-testid={`example-${ex.slug}`}>
             <span className="pw-gallery-name">{name}</span>
             <span className="pw-gallery-desc">{description || `examples/${ex.slug}`}</span>
             <span className="pw-gallery-meta">

@@ -10,8 +10,9 @@ import type { PipelineNode, SampleEvent } from '../../codegen/model.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import type { ParamSpec } from '../../runtime/kinds/spec.js';
 import { useDesigner } from '../store/index.js';
-import { selectInspected, selectPipelineName, selectProblems, selectSelectedCount } from '../store/selectors.js';
+import { selectFiles, selectInspected, selectPipelineName, selectProblems, selectSelectedCount } from '../store/selectors.js';
 import { ExpressionEditor } from './ExpressionEditor.js';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 const state = () => useDesigner.getState();
 
@@ -109,7 +110,7 @@ function NodeForm({ node }: { node: PipelineNode }) {
         <span className="pw-chip">{kind.category}</span>
         <code className="pw-chip">{kind.kind}</code>
       </div>
-      <p className="pw-docs">{kind.docs}</p>
+      <Docs text={kind.docs} />
       <Messages id="pw-node-msg" problems={general} />
       <IdField node={node} problems={byField.get('id')} />
       <div className="pw-field">
@@ -131,6 +132,18 @@ function NodeForm({ node }: { node: PipelineNode }) {
         Delete node
       </button>
     </div>
+  );
+}
+
+/** A kind's docs: the first sentence always, the rest on request, so the form stays in view. */
+function Docs({ text }: { text: string }) {
+  const cut = text.search(/\.\s/);
+  if (cut < 0 || cut > text.length - 40) return <p className="pw-docs">{text}</p>;
+  return (
+    <details className="pw-docs">
+      <summary>{text.slice(0, cut + 1)}</summary>
+      {text.slice(cut + 2)}
+    </details>
   );
 }
 
@@ -197,6 +210,15 @@ function ParamField({ node, spec, problems }: { node: PipelineNode; spec: ParamS
           onChange={(text) => set(text === '' ? undefined : text)}
         />
       );
+      break;
+    case 'expressions':
+      input = <ExpressionsField node={node} spec={spec} id={id} invalid={invalid} describedBy={describedBy} />;
+      break;
+    case 'list':
+      input = <ListField value={value} id={id} spec={spec} invalid={invalid} describedBy={describedBy} onChange={set} />;
+      break;
+    case 'json':
+      input = <JsonField key={node.id} value={value} id={id} spec={spec} invalid={invalid} describedBy={describedBy} onChange={set} />;
       break;
     case 'enum':
       input = (
@@ -272,7 +294,157 @@ function ParamField({ node, spec, problems }: { node: PipelineNode; spec: ParamS
         {hasDefault && <> Default: <code>{String(spec.default)}</code>.</>}
         {spec.type === 'expression' && spec.placeholder && <> e.g. <code>{spec.placeholder}</code></>}
       </p>
+      {spec.type !== 'expressions' && <FileAttachment node={node} value={value} />}
       <Messages id={`${id}-msg`} problems={problems} />
+    </div>
+  );
+}
+
+/** A mapping of names to expressions (branch routes): one row per entry, in order. */
+function ExpressionsField({ node, spec, id, invalid, describedBy }: { node: PipelineNode; spec: ParamSpec; id: string; invalid: boolean; describedBy: string }) {
+  const raw = node.params[spec.name];
+  const entries: [string, string][] = raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : String(v ?? '')]) : [];
+  const save = (next: [string, string][]) => state().setParam(node.id, spec.name, next.length ? Object.fromEntries(next) : undefined);
+  const rename = (i: number, name: string) => save(entries.map((e, k) => (k === i ? [name, e[1]] : e)));
+  const setExpr = (i: number, text: string) => save(entries.map((e, k) => (k === i ? [e[0], text] : e)));
+  const add = () => {
+    let n = entries.length + 1;
+    while (entries.some(([k]) => k === `route-${n}`)) n++;
+    save([...entries, [`route-${n}`, '']]);
+  };
+  return (
+    <div className={`pw-map-field${invalid ? ' is-invalid' : ''}`} id={id} aria-describedby={describedBy}>
+      {entries.map(([name, expr], i) => (
+        <div className="pw-map-row" key={i}>
+          <input
+            className="pw-input is-mono pw-map-name"
+            value={name}
+            aria-label={`${spec.title} ${i + 1}: name`}
+            spellCheck={false}
+            onChange={(e) => rename(i, e.target.value)}
+          />
+          <ExpressionEditor
+            nodeId={node.id}
+            id={`${id}-${i}`}
+            label={`${spec.title} ${i + 1}: expression`}
+            value={expr}
+            placeholder={spec.placeholder?.replace(/^[^:]*:\s*/, '')}
+            invalid={false}
+            onChange={(text) => setExpr(i, text)}
+          />
+          <button type="button" className="pw-button is-quiet" aria-label={`Remove ${name}`} onClick={() => save(entries.filter((_, k) => k !== i))}>
+            ✕
+          </button>
+        </div>
+      ))}
+      <button type="button" className="pw-button" onClick={add}>
+        Add {spec.title.toLowerCase().replace(/s$/, '')}
+      </button>
+    </div>
+  );
+}
+
+/** A list of names, typed comma-separated. */
+function ListField({ value, id, spec, invalid, describedBy, onChange }: { value: unknown; id: string; spec: ParamSpec; invalid: boolean; describedBy: string; onChange(v: unknown): void }) {
+  const shown = Array.isArray(value) ? value.join(', ') : value === undefined ? '' : String(value);
+  const [text, setText] = useState(shown);
+  useEffect(() => {
+    if (parseList(text).join(', ') !== shown) setText(shown);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [shown]);
+  return (
+    <input
+      id={id}
+      className={`pw-input is-mono${invalid ? ' is-invalid' : ''}`}
+      value={text}
+      placeholder={spec.placeholder ? `e.g. ${spec.placeholder}` : 'a, b, c'}
+      spellCheck={false}
+      aria-describedby={describedBy}
+      onChange={(e) => {
+        setText(e.target.value);
+        const list = parseList(e.target.value);
+        onChange(list.length ? list : undefined);
+      }}
+    />
+  );
+}
+
+export function parseList(text: string): string[] {
+  return text
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+/** A JSON value (a schema, an event template), written as YAML or JSON; a draft that does not parse stays a draft. */
+function JsonField({ value, id, spec, invalid, describedBy, onChange }: { value: unknown; id: string; spec: ParamSpec; invalid: boolean; describedBy: string; onChange(v: unknown): void }) {
+  const shown = value === undefined ? '' : stringifyYaml(value, { flowCollectionPadding: true }).trimEnd();
+  const [text, setText] = useState(shown);
+  const [error, setError] = useState<string | undefined>();
+  useEffect(() => {
+    const mine = readJsonText(text);
+    if (JSON.stringify(mine.value ?? null) !== JSON.stringify(value ?? null)) {
+      setText(shown);
+      setError(undefined);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [value]);
+  return (
+    <>
+      <textarea
+        id={id}
+        className={`pw-input is-mono pw-samples${invalid || error ? ' is-invalid' : ''}`}
+        value={text}
+        rows={5}
+        spellCheck={false}
+        placeholder={spec.placeholder}
+        aria-describedby={describedBy}
+        onChange={(e) => {
+          setText(e.target.value);
+          const r = readJsonText(e.target.value);
+          setError(r.error);
+          if (!r.error) onChange(r.value);
+        }}
+      />
+      {error && (
+        <p className="pw-msg pw-error" role="alert">
+          {error}
+        </p>
+      )}
+    </>
+  );
+}
+
+export function readJsonText(text: string): { value?: unknown; error?: string } {
+  if (text.trim() === '') return { value: undefined };
+  try {
+    return { value: parseYaml(text) as unknown };
+  } catch (e) {
+    return { error: `Not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}` };
+  }
+}
+
+/** Parameters that name a file of the pipeline (a model): attach the file so the export carries it. */
+function FileAttachment({ node, value }: { node: PipelineNode; value: unknown }) {
+  const kind = getKind(node.kind);
+  const files = useDesigner(selectFiles);
+  const bytes = typeof value === 'string' ? files[value] : undefined;
+  if (typeof value !== 'string' || !(kind?.files?.(node.params) ?? []).includes(value)) return null;
+  return (
+    <div className="pw-file">
+      <span className={bytes ? 'pw-ok-text' : 'pw-muted'}>{bytes ? `Attached: ${(bytes.length / 1024).toFixed(1)} kB` : 'No file attached; the export needs it.'}</span>
+      <label className="pw-button pw-file-button">
+        {bytes ? 'Replace…' : 'Attach file…'}
+        <input
+          type="file"
+          hidden
+          onChange={async (e) => {
+            const f = e.target.files?.[0];
+            e.target.value = '';
+            if (f) state().setFile(value, new Uint8Array(await f.arrayBuffer()));
+          }}
+        />
+      </label>
     </div>
   );
 }

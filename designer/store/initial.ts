@@ -12,6 +12,7 @@ export type DesignerData = Data<DesignerState>;
 export function initialState(): DesignerData {
   return {
     pipeline: emptyPipeline(),
+    files: {},
     structure: 0,
     revision: 0,
     selectedNodes: [],

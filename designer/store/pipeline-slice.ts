@@ -41,9 +41,18 @@ export const createPipelineSlice: Slice<Actions<PipelineSlice>> = (set, get) => 
     });
   },
 
-  load(next, { history = true } = {}) {
+  load(next, { history = true, files } = {}) {
+    if (files) set({ files });
     get().commit(next, { history });
     get().select([], []);
+  },
+
+  setFile(path, bytes) {
+    const files = { ...get().files };
+    if (bytes) files[path] = bytes;
+    else delete files[path];
+    // Files change what validation and generation say, as an edit does.
+    set({ files, structure: get().structure + 1, revision: get().revision + 1 });
   },
 
   addNode(kind, position) {

@@ -20,6 +20,7 @@ export type FlowNode = Node<PipelineNodeData, 'pipeline'>;
 export type FlowEdge = Edge;
 
 export const selectPipeline = (s: DesignerState) => s.pipeline;
+export const selectFiles = (s: DesignerState) => s.files;
 export const selectSelectedCount = (s: DesignerState) => s.selectedNodes.length;
 export const selectNodeCount = (s: DesignerState) => s.pipeline.nodes.length;
 export const selectPipelineName = (s: DesignerState) => s.pipeline.name;

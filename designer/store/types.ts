@@ -6,6 +6,7 @@
  */
 import type { Problem } from '../../codegen/errors.js';
 import type { Pipeline, PipelineNode } from '../../codegen/model.js';
+import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import type { Verdict, Wire, XY } from '../model/ops.js';
 
 export interface EditOptions {
@@ -22,6 +23,12 @@ export interface EditOptions {
 
 export interface PipelineSlice {
   pipeline: Pipeline;
+  /**
+   * The pipeline's own files (models) by the path its parameters name them
+   * with. Not part of the YAML: they come with an example or are attached in
+   * the inspector, and go into the generated repository.
+   */
+  files: PipelineFiles;
   /** Bumped by every edit that can change what validation says (everything but moves). */
   structure: number;
   /** Bumped by every edit, moves included. */
@@ -29,7 +36,8 @@ export interface PipelineSlice {
   /** The one way the pipeline changes; history and counters follow. */
   commit(next: Pipeline, options?: EditOptions): void;
   /** Replace the whole pipeline (open, example, restore); undoable unless told otherwise. */
-  load(next: Pipeline, options?: { history?: boolean }): void;
+  load(next: Pipeline, options?: { history?: boolean; files?: PipelineFiles }): void;
+  setFile(path: string, bytes: Uint8Array | undefined): void;
   addNode(kind: string, position: XY): string;
   connect(wire: Wire): Verdict;
   moveNodes(moves: ReadonlyMap<string, XY>): void;
@@ -76,6 +84,7 @@ export interface Toast {
 
 export interface Preview {
   files: Record<string, string> | null;
+  binary: Record<string, Uint8Array>;
   problems: Problem[];
   /** When generate itself threw: a bug, shown as such. */
   crash?: string;

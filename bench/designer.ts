@@ -1,0 +1,234 @@
+/**
+ * Designer benchmark: big generated pipelines (bench/designer-pipeline.ts) in
+ * Debian's Chromium against the built designer, and codegen + zip of the same
+ * pipelines in Node.
+ *
+ *   node bin/run-ts.mjs bench/designer.ts [--sizes 250,1000] [--no-build] [--steps 150]
+ *
+ * For each size it measures:
+ *   load (link)   a fresh page opens a share link (#p=…) carrying the pipeline:
+ *                 navigation start → the nodes are on the canvas and a frame has been drawn;
+ *   load (open)   the same YAML opened in a running designer (window.__pipewright.openYaml)
+ *                 → two frames later;
+ *   drag          a node is dragged in small steps by real mouse events (CDP); frame times are
+ *                 the deltas between requestAnimationFrame callbacks during the drag (p50, p95,
+ *                 max), and main-thread busy time per frame from the performance metrics. Two
+ *                 views: zoom 1 (what a user edits at) and the whole pipeline fitted in view
+ *                 (every node rendered, the worst case);
+ *   codegen+zip   generate() + zipFiles() in Node, median of several runs, and the ratio of the
+ *                 largest size to the smallest (linear growth gives the size ratio).
+ * Figures go to stdout and, as JSON, to bench/results/. Not a test: it asserts nothing.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CDPSession, Page } from 'playwright-core';
+import { generate, zipFiles } from '../codegen/generate.js';
+import { nodeAssets } from '../codegen/node-assets.js';
+import { serializePipeline } from '../codegen/serialize.js';
+import { buildDesigner, launchChromium, REPO, serveDesigner } from '../test/e2e/harness.js';
+import { bigPipeline } from './designer-pipeline.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : fallback;
+};
+const SIZES = flag('sizes', '250,1000').split(',').map(Number);
+const STEPS = Number(flag('steps', '150'));
+const BUILD = !argv.includes('--no-build');
+const DIST = 'dist-bench';
+
+const quantile = (xs: number[], q: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+const median = (xs: number[]) => quantile(xs, 0.5);
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+interface DragFigures {
+  frames: number;
+  p50: number;
+  p95: number;
+  max: number;
+  busyPerFrame: number;
+  scriptPerFrame: number;
+  layoutStylePerFrame: number;
+  moved: boolean;
+}
+
+type Metrics = Record<string, number>;
+const sessions = new WeakMap<Page, CDPSession>();
+
+/** The renderer's cumulative main-thread times (seconds), from the DevTools protocol. */
+async function metrics(page: Page): Promise<Metrics> {
+  let cdp = sessions.get(page);
+  if (!cdp) {
+    cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    sessions.set(page, cdp);
+  }
+  const { metrics: list } = await cdp.send('Performance.getMetrics');
+  return Object.fromEntries(list.map((m) => [m.name, m.value]));
+}
+
+async function drag(page: Page, nodeId: string): Promise<DragFigures> {
+  const header = page.locator(`[data-testid="node-${nodeId}"] .pw-node-head`);
+  const box = await header.boundingBox();
+  if (!box) throw new Error(`node ${nodeId} is not on screen`);
+  const before = await page.evaluate((id) => JSON.stringify((window as any).__pipewright.store.getState().pipeline.nodes.find((n: any) => n.id === id).position), nodeId);
+  const x0 = box.x + Math.min(20, box.width / 3);
+  const y0 = box.y + box.height / 2;
+  await page.mouse.move(x0, y0);
+  await page.mouse.down();
+  // Past React Flow's drag threshold before measuring.
+  await page.mouse.move(x0 + 4, y0 + 4);
+  // Page scripts as text: tsx would wrap named functions in a helper the page does not have.
+  await page.evaluate(`(() => {
+    window.__frames = [];
+    window.__recording = true;
+    function tick(t) {
+      window.__frames.push(t);
+      if (window.__recording) requestAnimationFrame(tick);
+    }
+    requestAnimationFrame(tick);
+  })()`);
+  const m0 = await metrics(page);
+  for (let i = 1; i <= STEPS; i++) {
+    const a = (i / STEPS) * Math.PI * 2;
+    await page.mouse.move(x0 + 4 + i * 1.5, y0 + 4 + Math.sin(a) * 40);
+  }
+  const m1 = await metrics(page);
+  const frames: number[] = await page.evaluate(() => {
+    const w = window as any;
+    w.__recording = false;
+    return w.__frames;
+  });
+  await page.mouse.up();
+  const after = await page.evaluate((id) => JSON.stringify((window as any).__pipewright.store.getState().pipeline.nodes.find((n: any) => n.id === id).position), nodeId);
+  const deltas = frames.slice(1).map((t, i) => t - frames[i]);
+  // Undo the drag so the next measurement starts from the same pipeline.
+  await page.evaluate(() => (window as any).__pipewright.store.getState().undo());
+  return {
+    frames: deltas.length,
+    p50: median(deltas),
+    p95: quantile(deltas, 0.95),
+    max: Math.max(...deltas),
+    busyPerFrame: ((m1.TaskDuration - m0.TaskDuration) * 1000) / Math.max(1, deltas.length),
+    scriptPerFrame: ((m1.ScriptDuration - m0.ScriptDuration) * 1000) / Math.max(1, deltas.length),
+    layoutStylePerFrame: ((m1.LayoutDuration - m0.LayoutDuration + m1.RecalcStyleDuration - m0.RecalcStyleDuration) * 1000) / Math.max(1, deltas.length),
+    moved: before !== after,
+  };
+}
+
+async function waitFrames(page: Page, n = 2): Promise<void> {
+  await page.evaluate(`new Promise((resolve) => {
+    function step(left) { if (left === 0) resolve(); else requestAnimationFrame(() => step(left - 1)); }
+    step(${n});
+  })`);
+}
+
+function codegenTime(nodes: number): { millis: number; files: number; zipBytes: number } {
+  const p = bigPipeline(nodes);
+  const assets = nodeAssets();
+  const runs: number[] = [];
+  let files = 0;
+  let zipBytes = 0;
+  for (let i = 0; i < 7; i++) {
+    const t0 = performance.now();
+    const r = generate(p, assets);
+    if (!r.files) throw new Error(`generate refused the ${nodes}-node pipeline: ${r.problems[0]?.message}`);
+    const zip = zipFiles(r.files);
+    runs.push(performance.now() - t0);
+    files = Object.keys(r.files).length;
+    zipBytes = zip.length;
+  }
+  // The first runs warm up the JIT and the template cache.
+  return { millis: median(runs.slice(2)), files, zipBytes };
+}
+
+async function main() {
+  if (BUILD) buildDesigner(DIST);
+  const served = await serveDesigner(DIST);
+  const browser = await launchChromium();
+  const results: Record<string, unknown>[] = [];
+  try {
+    for (const size of SIZES) {
+      const pipeline = bigPipeline(size);
+      const yaml = serializePipeline(pipeline);
+
+      // Warm: the YAML opened in a running designer (through its test hook; the bench imports nothing from designer/).
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const first = await ctx.newPage();
+      await first.goto(served.url);
+      await first.waitForFunction(() => (window as any).__pipewright);
+      const loadOpen = await first.evaluate(async (text) => {
+        const w = window as any;
+        const t0 = performance.now();
+        w.__pipewright.openYaml(text);
+        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+        return performance.now() - t0;
+      }, yaml);
+      const link: string = await first.evaluate(() => (window as any).__pipewright.shareLink());
+      await first.close();
+
+      // Cold: a fresh page opening the share link (#p=…) that carries the pipeline.
+      await ctx.clearCookies();
+      const page = await ctx.newPage();
+      await page.evaluate(() => localStorage.clear()).catch(() => undefined);
+      await page.goto(link);
+      await page.waitForFunction((n) => (window as any).__pipewright?.store.getState().pipeline.nodes.length === n && document.querySelector('.react-flow__node'), size, { timeout: 60_000 });
+      await waitFrames(page);
+      const loadLink = await page.evaluate(() => performance.now());
+      await page.waitForTimeout(500);
+      const rendered = await page.locator('.react-flow__node').count();
+
+      // Drag at zoom 1, near the middle of the pipeline.
+      const target = `n-${Math.floor(size / 25 / 2)}-1-3`;
+      const t = pipeline.nodes.find((n) => n.id === target)!.position!;
+      await page.evaluate(({ x, y }) => (window as any).__pipewright.setViewport(-x + 250, -y + 200, 1), t);
+      await waitFrames(page, 3);
+      await page.waitForTimeout(300);
+      const renderedZoom1 = await page.locator('.react-flow__node').count();
+      const dragZoom1 = await drag(page, target);
+
+      // Drag with every node in view.
+      await page.evaluate(() => (window as any).__pipewright.fitView());
+      await waitFrames(page, 3);
+      await page.waitForTimeout(500);
+      const renderedFit = await page.locator('.react-flow__node').count();
+      const dragFit = await drag(page, target);
+      await ctx.close();
+
+      const row = { size, loadLinkMs: loadLink, loadOpenMs: loadOpen, rendered, renderedZoom1, dragZoom1, renderedFit, dragFit };
+      results.push(row);
+      console.log(`\n${size} nodes`);
+      console.log(`  load: share link → drawn ${ms(loadLink)}; open YAML in a running designer → drawn ${ms(loadOpen)}`);
+      for (const [name, d, n] of [['zoom 1', dragZoom1, renderedZoom1], ['fit view', dragFit, renderedFit]] as const) {
+        console.log(
+          `  drag at ${name} (${n} nodes rendered): ${d.frames} frames, p50 ${ms(d.p50)}, p95 ${ms(d.p95)}, max ${ms(d.max)}, main thread per frame: busy ${ms(d.busyPerFrame)}, script ${ms(d.scriptPerFrame)}, style+layout ${ms(d.layoutStylePerFrame)}${d.moved ? '' : '  (NODE DID NOT MOVE)'}`,
+        );
+      }
+    }
+  } finally {
+    await browser.close();
+    await served.stop();
+  }
+
+  console.log('\ncodegen + zip in Node (median of 5 after 2 warm-up runs)');
+  const codegen = [100, ...SIZES].map((n) => ({ size: n, ...codegenTime(n) }));
+  for (const c of codegen) console.log(`  ${String(c.size).padStart(5)} nodes: ${ms(c.millis)} (${c.files} files, zip ${c.zipBytes} bytes)`);
+  const small = codegen.find((c) => c.size === Math.min(...SIZES))!;
+  const large = codegen.find((c) => c.size === Math.max(...SIZES))!;
+  const hundred = codegen[0];
+  console.log(`  ratio ${large.size} ÷ ${small.size}: ${(large.millis / small.millis).toFixed(2)} (nodes ×${large.size / small.size})`);
+  console.log(`  ratio ${large.size} ÷ 100: ${(large.millis / hundred.millis).toFixed(2)} (target ≤ 12)`);
+
+  const dir = join(REPO, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `designer-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ browser: results, codegen }, null, 2));
+  console.log(`\nwrote ${file}`);
+}
+
+await main();
