@@ -209,6 +209,8 @@ export function generate(source: Pipeline, assets: CodegenAssets, files: Pipelin
   const out: FileMap = {};
   const v = view(p);
   for (const [path, template] of Object.entries(TEMPLATES)) out[path] = render(assets.templates, template, v);
+  // Only for services with onnxruntime-node: its install script would fetch GPU binaries.
+  if (v.hasOnnx) out['.npmrc'] = render(assets.templates, 'npmrc.hbs', v);
   out['pipeline.yaml'] = serializePipeline(p);
   out['src/pipeline.ts'] = pipelineTs(p).text;
   out['src/types.gen.ts'] = typesGenTs(p);

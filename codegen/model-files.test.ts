@@ -39,6 +39,7 @@ describe('model files in generation', () => {
     expect(JSON.parse(r.files!['package.json']).dependencies).toEqual({ kafkajs: '2.2.4', 'onnxruntime-node': '1.30.0' });
     expect(r.files!.Dockerfile).toMatch(/COPY --chown=1000:1000 models \.\/models/);
     expect(r.files!.Dockerfile).toMatch(/ENV ONNXRUNTIME_NODE_INSTALL=skip/);
+    expect(r.files!['.npmrc']).toMatch(/^onnxruntime-node-install=skip$/m);
     const zip = unzipSync(zipFiles(r.files!, r.binary));
     expect(Buffer.from(zip['models/flight-delay.onnx']).equals(Buffer.from(ONNX))).toBe(true);
     expect(zip['package.json']).toBeDefined();
@@ -50,6 +51,7 @@ describe('model files in generation', () => {
     expect(r.problems.filter((p) => p.severity === 'error')).toEqual([]);
     expect(JSON.parse(r.files!['package.json']).dependencies).toEqual({ kafkajs: '2.2.4' });
     expect(r.files!.Dockerfile).not.toMatch(/ONNXRUNTIME/);
+    expect(r.files!['.npmrc']).toBeUndefined();
     // Placed at a fixed path, and the generated pipeline.yaml and graph point there.
     expect(Object.keys(r.binary!)).toEqual(['models/flight-delay.json']);
     expect(r.files!['pipeline.yaml']).toMatch(/model: models\/flight-delay\.json/);
