@@ -130,7 +130,8 @@ export function pipelineTs(p: Pipeline): { text: string; sites: ExpressionSite[]
     const kind = getKind(node.kind)!;
     lines.push('', `// ${commentText(node.id)} (${kind.kind})${node.label ? `: ${commentText(node.label)}` : ''}`);
     const inputTypes = [...new Set(node.inputs.map((i) => (i.fromPort === ERROR_PORT ? 'unknown' : typeName(i.from))))];
-    const inType = inputTypes.length ? inputTypes.join(' | ') : 'never';
+    // A source's own expressions (an http-ingest key) see the events it reads.
+    const inType = inputTypes.length ? inputTypes.join(' | ') : kind.category === 'source' ? typeName(node.id) : 'never';
     const fns: string[] = [];
     const expressionFn = (raw: string | undefined, name: string, param: string, key: string, returns: ParamSpec['returns']) => {
       if (raw === undefined || raw.trim() === '') return;

@@ -2,14 +2,36 @@
  * Every node kind Pipewright knows, in palette order. Adding a kind means
  * writing its file and listing it here; nothing else restates its spec.
  */
+import { branch } from './branch.js';
 import { filter } from './filter.js';
+import { flatMap } from './flat-map.js';
+import { generator } from './generator.js';
+import { httpIngest } from './http-ingest.js';
+import { httpSink } from './http-sink.js';
 import { kafkaSink } from './kafka-sink.js';
 import { kafkaSource } from './kafka-source.js';
+import { logSink } from './log-sink.js';
 import { map } from './map.js';
+import { postgresSink } from './postgres-sink.js';
 import { model } from './model.js';
 import type { KindSpec } from './spec.js';
+import { validate } from './validate.js';
 
-export const KINDS: readonly KindSpec[] = [kafkaSource, filter, map, model, kafkaSink];
+export const KINDS: readonly KindSpec[] = [
+  kafkaSource,
+  httpIngest,
+  generator,
+  filter,
+  map,
+  flatMap,
+  branch,
+  validate,
+  model,
+  kafkaSink,
+  postgresSink,
+  httpSink,
+  logSink,
+];
 
 const byName = new Map(KINDS.map((k) => [k.kind, k]));
 

@@ -1,0 +1,162 @@
+import type { Rec } from '../types.js';
+import { backoff, env, host, sleep } from './host.js';
+import { defineKind, type KindProblem } from './spec.js';
+
+/** http(s) URLs without credentials in them; those come from the environment. */
+const URL_PATTERN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$/;
+export const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,63}$/;
+
+/** Whether a failed attempt is worth another: network errors, timeouts, 408, 429 and 5xx. */
+export function retryable(status: number | undefined): boolean {
+  return status === undefined || status === 408 || status === 429 || status >= 500;
+}
+
+class HttpError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface PostOptions {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  retries: number;
+  backoffMs: number;
+}
+
+/** One request with a timeout; resolves on 2xx, rejects with the status (if any) otherwise. */
+async function attempt(o: PostOptions, body: string): Promise<void> {
+  const controller = new host.AbortController();
+  const timer = host.setTimeout(() => controller.abort(new Error(`no answer within ${o.timeoutMs} ms`)), o.timeoutMs);
+  try {
+    let res;
+    try {
+      res = await host.fetch(o.url, { method: o.method, headers: o.headers, body, signal: controller.signal });
+    } catch (e) {
+      const cause = (e as { cause?: unknown }).cause;
+      const why = e instanceof Error && e.name === 'AbortError' ? `no answer within ${o.timeoutMs} ms` : cause instanceof Error ? cause.message : String(e instanceof Error ? e.message : e);
+      throw new HttpError(why);
+    }
+    const text = await res.text().catch(() => '');
+    if (!res.ok) throw new HttpError(`${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`, res.status);
+  } finally {
+    host.clearTimeout(timer);
+  }
+}
+
+/** POST with bounded retries and exponential backoff; the error says how many attempts were made. */
+export async function postWithRetries(o: PostOptions, body: string): Promise<void> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(o, body);
+    } catch (e) {
+      const status = e instanceof HttpError ? e.status : undefined;
+      if (n > o.retries || !retryable(status)) {
+        throw new Error(`${o.method} ${o.url} failed after ${n} attempt${n === 1 ? '' : 's'}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      await sleep(backoff(o.backoffMs, n));
+    }
+  }
+}
+
+export const httpSink = defineKind({
+  kind: 'http',
+  category: 'sink',
+  title: 'HTTP webhook',
+  summary: 'POST every event as JSON to a webhook, with a timeout, retries and backoff.',
+  docs:
+    'Sends each event\'s value as a JSON body to `url`. Network errors, timeouts, 408, 429 and 5xx answers are ' +
+    'retried up to `retries` times with exponential backoff from `backoffMs`; other 4xx answers are not retried. ' +
+    'An event that still fails goes to the error port (or the dead-letter topic) with the last error. Events ' +
+    'with the same key are sent one after the other, in order; different keys go out `concurrency` at a time. ' +
+    'Each request carries an `Idempotency-Key` header (topic/partition/offset), so a receiver can drop the ' +
+    'repeats that at-least-once delivery allows after a crash. A token for the Authorization header comes from ' +
+    'the environment variable named by `authEnv` (set from a Secret), never from the pipeline. Keep ' +
+    '`timeoutMs × (retries + 1)` well inside the consumer session timeout. In the simulator and in tests nothing ' +
+    'is sent: the bodies are collected instead.',
+  params: [
+    { name: 'url', type: 'string', title: 'URL', description: 'The webhook URL, http:// or https://, without credentials.', required: true, placeholder: 'https://hooks.example.com/orders' },
+    { name: 'method', type: 'enum', title: 'Method', description: 'The HTTP method of each request.', enum: ['POST', 'PUT'], default: 'POST' },
+    {
+      name: 'authEnv',
+      type: 'string',
+      title: 'Authorization from env',
+      description: 'Name of an environment variable whose value is sent as the Authorization header, e.g. "Bearer …".',
+      placeholder: 'WEBHOOK_AUTHORIZATION',
+    },
+    { name: 'timeoutMs', type: 'integer', title: 'Timeout (ms)', description: 'How long one attempt may take.', default: 5000, min: 100, max: 60000 },
+    { name: 'retries', type: 'integer', title: 'Retries', description: 'Attempts after the first for retryable failures.', default: 3, min: 0, max: 10 },
+    { name: 'backoffMs', type: 'integer', title: 'Backoff (ms)', description: 'Wait before the first retry; doubles each time, with jitter.', default: 200, min: 10, max: 10000 },
+    { name: 'concurrency', type: 'integer', title: 'Concurrency', description: 'Requests in flight at once (for different keys).', default: 8, min: 1, max: 64 },
+  ],
+  inputs: ['in'],
+  outputs: [],
+  outputType: { from: 'none' },
+  example: { params: { url: 'https://hooks.example.com/orders' }, input: { orderId: 1, status: 'shipped' }, output: { orderId: 1, status: 'shipped' } },
+  validate(params) {
+    const problems: KindProblem[] = [];
+    const url = String(params.url);
+    if (!URL_PATTERN.test(url)) {
+      problems.push({
+        param: 'url',
+        message: `"${url}" is not an http:// or https:// URL Pipewright accepts.`,
+        hint: 'Write e.g. https://hooks.example.com/orders; no user:password@ (use authEnv), no spaces.',
+      });
+    }
+    if (params.authEnv !== undefined && !ENV_NAME.test(String(params.authEnv))) {
+      problems.push({ param: 'authEnv', message: `"${String(params.authEnv)}" is not an environment variable name.`, hint: 'Use capitals, digits and "_", e.g. WEBHOOK_AUTHORIZATION.' });
+    }
+    return problems;
+  },
+  create({ params, capture }) {
+    const options = (): PostOptions => {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      const auth = params.authEnv ? env(String(params.authEnv)) : undefined;
+      if (auth) headers.authorization = auth;
+      return {
+        url: String(params.url),
+        method: String(params.method ?? 'POST'),
+        headers,
+        timeoutMs: Number(params.timeoutMs ?? 5000),
+        retries: Number(params.retries ?? 3),
+        backoffMs: Number(params.backoffMs ?? 200),
+      };
+    };
+    const concurrency = Number(params.concurrency ?? 8);
+    return {
+      async process(batch, _port, out) {
+        if (capture) {
+          for (const rec of batch) capture({ key: rec.key, value: rec.value });
+          return;
+        }
+        const base = options();
+        // Order per key: each key's events in sequence; keys side by side.
+        const byKey = new Map<string | null, Rec[]>();
+        for (const rec of batch) {
+          let list = byKey.get(rec.key);
+          if (!list) byKey.set(rec.key, (list = []));
+          list.push(rec);
+        }
+        const queues = [...byKey.values()];
+        const worker = async () => {
+          for (let q = queues.shift(); q; q = queues.shift()) {
+            for (const rec of q) {
+              const o = { ...base, headers: { ...base.headers, 'idempotency-key': `${rec.origin.topic}/${rec.origin.partition}/${rec.origin.offset}` } };
+              try {
+                await postWithRetries(o, JSON.stringify(rec.value) ?? 'null');
+              } catch (e) {
+                out.fail(rec, e);
+              }
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(concurrency, queues.length) }, worker));
+      },
+    };
+  },
+});
