@@ -5,6 +5,8 @@
 import type { Problem } from '../codegen/errors.js';
 import { generate, zipFiles } from '../codegen/generate.js';
 import type { Pipeline } from '../codegen/model.js';
+import { parsePipeline } from '../codegen/parse.js';
+import { serializePipeline } from '../codegen/serialize.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import { codegenAssets } from './codegen-assets.js';
 
@@ -16,10 +18,20 @@ export interface GenerateOutcome {
   millis: number;
 }
 
+/**
+ * The pipeline as the CLI would read it back from the exported YAML. The
+ * canvas may hold the same pipeline in another form (a sample's fields in
+ * another order, say); generating from what the YAML says makes preview and
+ * export byte-identical to `pipewright generate` on that YAML.
+ */
+export function asExported(pipeline: Pipeline): Pipeline {
+  return parsePipeline(serializePipeline(pipeline)).pipeline ?? pipeline;
+}
+
 export function generateRepository(pipeline: Pipeline, pipelineFiles: PipelineFiles = {}): GenerateOutcome {
   const t0 = performance.now();
   try {
-    const { files, binary = {}, problems } = generate(pipeline, codegenAssets, pipelineFiles);
+    const { files, binary = {}, problems } = generate(asExported(pipeline), codegenAssets, pipelineFiles);
     return { files, binary, problems, millis: performance.now() - t0 };
   } catch (e) {
     // generate is documented not to throw; if it does, say so instead of showing nothing.

@@ -49,3 +49,11 @@ test('a pipeline with only validation problems opens, problems and all', () => {
   expect(r.pipeline?.nodes).toHaveLength(1);
   expect(r.problems.length).toBeGreaterThan(0);
 });
+
+test('export generates from what the YAML says, as the CLI does', async () => {
+  const { asExported } = await import('./codegen-run.js');
+  const odd: Pipeline = { ...p, nodes: [{ ...p.nodes[0], samples: [{ key: 'k', value: { a: 1 } } as never] }, p.nodes[1]] };
+  const back = asExported(odd);
+  expect(Object.keys(back.nodes[0].samples![0])).toEqual(['value', 'key']);
+  expect(serializePipeline(back)).toBe(serializePipeline(odd));
+});

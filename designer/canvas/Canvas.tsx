@@ -15,6 +15,7 @@ import {
   type NodeChange,
   type OnConnectEnd,
   type OnDelete,
+  type ReactFlowInstance,
 } from '@xyflow/react';
 import { useCallback, type DragEvent } from 'react';
 import { addNodeAt, openExampleDialog } from '../actions.js';
@@ -115,6 +116,14 @@ const onDelete: OnDelete<FlowNode, FlowEdge> = ({ nodes, edges }) => {
   );
 };
 
+const FIT_OPTIONS = { padding: 0.15, maxZoom: 1.2 };
+
+/** A pipeline restored at start-up (autosave, share link) is shown whole; an empty canvas keeps its zoom. */
+const onInit = (flow: ReactFlowInstance<FlowNode, FlowEdge>) => {
+  setFlow(flow);
+  if (state().pipeline.nodes.length > 0) void flow.fitView(FIT_OPTIONS);
+};
+
 const onNodeDragStart = () => state().beginGesture();
 const onNodeDragStop = () => state().endGesture();
 
@@ -126,7 +135,6 @@ function onDragOver(e: DragEvent) {
 }
 
 const DELETE_KEYS = ['Delete', 'Backspace'];
-const FIT_OPTIONS = { padding: 0.15, maxZoom: 1.2 };
 const PRO_OPTIONS = { hideAttribution: true };
 const MINIMAP_STYLE = { width: 160, height: 110 };
 
@@ -164,12 +172,11 @@ export function Canvas() {
         onDelete={onDelete}
         onNodeDragStart={onNodeDragStart}
         onNodeDragStop={onNodeDragStop}
-        onInit={setFlow}
+        onInit={onInit}
         deleteKeyCode={DELETE_KEYS}
         colorMode={theme}
         minZoom={0.05}
         maxZoom={2}
-        fitView
         fitViewOptions={FIT_OPTIONS}
         onlyRenderVisibleElements
         proOptions={PRO_OPTIONS}

@@ -466,7 +466,14 @@ export function parseSamples(text: string): { samples?: SampleEvent[]; error?: s
     const extra = Object.keys(ev).filter((k) => !['key', 'value', 'timestamp', 'headers'].includes(k));
     if (extra.length) return { error: `Event ${i + 1} has unknown field "${extra[0]}"; use key, value, timestamp, headers.` };
   }
-  return { samples: v as SampleEvent[] };
+  // Fields in the order the YAML reader gives them, so the canvas holds what a reopened file would.
+  return {
+    samples: (v as Record<string, unknown>[]).map((ev) => {
+      const s: Record<string, unknown> = { value: ev.value };
+      for (const k of ['key', 'timestamp', 'headers']) if (k in ev) s[k] = ev[k];
+      return s as unknown as SampleEvent;
+    }),
+  };
 }
 
 function SamplesField({ node, problems }: { node: PipelineNode; problems: Problem[] | undefined }) {

@@ -198,7 +198,7 @@ describe('designer', () => {
     expect(text).toContain('Could not open broken.yaml');
     expect(text).toMatch(/broken\.yaml:\d+:\d+/);
     await shot('09-invalid-refused');
-    await page.getByRole('button', { name: 'OK' }).click();
+    await dialog.getByRole('button', { name: 'OK' }).click();
     await expect.poll(() => dialog.count()).toBe(0);
     expect(await yamlNow()).toBe(before);
     expect(await nodeCount()).toBe(4);
