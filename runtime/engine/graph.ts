@@ -34,6 +34,12 @@ export interface GraphOptions {
    * I/O. Otherwise (simulator, tests) they write into `Graph.captured`.
    */
   live?: boolean;
+  /**
+   * Sees every record a node emits on an output port (the error port
+   * included), before the nodes downstream get it: the simulator counts and
+   * shows the events on each edge with it. Unset, it costs nothing.
+   */
+  onEmit?: (nodeId: string, port: string, rec: Rec) => void;
 }
 
 export interface GraphSpec {
@@ -96,11 +102,14 @@ export class Graph {
   /** What sinks outside Kafka would have written, by node id, when the graph is not live. */
   readonly captured = new Map<string, SinkOutput[]>();
 
+  private readonly onEmit: GraphOptions['onEmit'];
+
   constructor(
     readonly spec: GraphSpec,
     fns: GraphFns = {},
     options: GraphOptions = {},
   ) {
+    this.onEmit = options.onEmit;
     const built = new Map<string, Built>();
     for (const node of spec.nodes) {
       const kind = getKind(node.kind);
@@ -185,7 +194,9 @@ export class Graph {
   private emitter(node: Built, pending: Map<string, Map<string, Rec[]>>, result: BatchResult): Emitter {
     const id = node.spec.id;
     const stats = this.statsOf(node);
+    const tap = this.onEmit;
     const send = (port: string, rec: Rec) => {
+      if (tap) tap(id, port, rec);
       for (const c of this.consumers.get(edgeKey(id, port)) ?? []) {
         let ports = pending.get(c.node);
         if (!ports) pending.set(c.node, (ports = new Map()));
