@@ -1,19 +1,22 @@
 /**
  * A pipeline made ready for the simulator: the graph spec, its expressions
- * compiled, its topics, and a feed per source (its sample events, replayed
- * in a loop). The designer runs this in a Web Worker.
+ * transpiled, its topics, and a feed per source (its sample events, or the
+ * events of its tests, replayed in a loop). The designer posts the plan to a
+ * Web Worker, which builds the simulator with sim-plan.ts.
  */
+import type { GraphOptions } from '../runtime/engine/graph.js';
 import { getKind } from '../runtime/kinds/registry.js';
-import { loopFeed, Simulator, type SimFeed, type SimOptions } from '../runtime/simulator/simulator.js';
-import { compileExpressions } from './compile.js';
+import type { SimFeed, SimOptions, Simulator } from '../runtime/simulator/simulator.js';
+import { expressionSources } from './compile.js';
 import type { Pipeline } from './model.js';
 import { graphSpec, topicDefs } from './pipeline-ts.js';
+import { planOptions, simulatorFromPlan, type SimPlan, type SimulationSettings } from './sim-plan.js';
 
-export type SimulationSettings = Pick<SimOptions, 'seed' | 'replicas' | 'rate' | 'batchSize' | 'tickMs'>;
+export type { SimPlan, SimulationSettings } from './sim-plan.js';
 
-export function simulationOptions(p: Pipeline, settings: SimulationSettings = {}): SimOptions {
+export function simulationPlan(p: Pipeline): SimPlan {
   const spec = graphSpec(p);
-  const feeds: SimFeed[] = [];
+  const feeds: SimPlan['feeds'] = [];
   for (const node of p.nodes) {
     const kind = getKind(node.kind);
     if (kind?.category !== 'source' || !kind.topicParam) continue;
@@ -21,11 +24,16 @@ export function simulationOptions(p: Pipeline, settings: SimulationSettings = {}
     const samples = node.samples ?? [];
     const fromTests = p.tests.flatMap((t) => t.input[node.id] ?? []);
     const events = (samples.length ? samples : fromTests).map((s) => ({ key: s.key ?? null, value: s.value }));
-    feeds.push(loopFeed(String(node.params[kind.topicParam]), format, events));
+    feeds.push({ node: node.id, topic: String(node.params[kind.topicParam]), format, events });
   }
-  return { spec, fns: compileExpressions(p), topics: topicDefs(p), feeds, ...settings };
+  const edges = p.nodes.flatMap((n) => n.inputs.map((i) => ({ from: i.from, fromPort: i.fromPort, to: n.id, toPort: i.port })));
+  return { pipeline: p.name, spec, fns: expressionSources(p), topics: topicDefs(p), feeds, edges };
 }
 
-export function simulate(p: Pipeline, settings: SimulationSettings = {}): Simulator {
-  return new Simulator(simulationOptions(p, settings));
+export function simulationOptions(p: Pipeline, settings: SimulationSettings = {}, graph?: GraphOptions): SimOptions {
+  return planOptions(simulationPlan(p), settings, graph);
+}
+
+export function simulate(p: Pipeline, settings: SimulationSettings = {}, graph?: GraphOptions): Simulator {
+  return simulatorFromPlan(simulationPlan(p), settings, graph);
 }

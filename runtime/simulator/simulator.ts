@@ -11,7 +11,7 @@
  * at-least-once visible: kill a replica and the batch it had processed but
  * not committed is processed again by the partition's next owner.
  */
-import { Graph, type GraphFns, type GraphSpec } from '../engine/graph.js';
+import { Graph, type GraphFns, type GraphOptions, type GraphSpec } from '../engine/graph.js';
 import { MemoryLog } from '../transports/memory.js';
 import type { OutMessage, TopicDef } from '../types.js';
 import { ConsumerGroup, tpKey, type Member, type TopicPartition } from './group.js';
@@ -48,6 +48,8 @@ export interface SimOptions {
   batchSize?: number;
   /** Simulated milliseconds per tick. */
   tickMs?: number;
+  /** Passed to every replica's graph: model files to read, an observer of every emitted record. */
+  graph?: GraphOptions;
 }
 
 export type NoteKind = 'rebalance' | 'idle' | 'replay' | 'dead-letter' | 'lag-growing' | 'lag-draining' | 'produced';
@@ -117,7 +119,7 @@ export class Simulator {
     this.start = Date.UTC(2024, 0, 1);
     for (const t of options.topics) this.log.createTopic(t.name, t.partitions);
     this.log.createTopic(options.spec.errors.topic, 1);
-    const sources = new Set(new Graph(options.spec, options.fns).sourceTopics);
+    const sources = new Set(new Graph(options.spec, options.fns, options.graph).sourceTopics);
     this.group = new ConsumerGroup(options.spec.pipeline, () =>
       [...sources].flatMap((topic) => Array.from({ length: this.log.partitionCount(topic) }, (_, partition) => ({ topic, partition }))),
     );
@@ -130,7 +132,7 @@ export class Simulator {
 
   addReplica(): string {
     const member = this.group.join();
-    this.replicas.set(member.id, { member, graph: new Graph(this.options.spec, this.options.fns), position: new Map(), pending: new Map(), processed: 0 });
+    this.replicas.set(member.id, { member, graph: new Graph(this.options.spec, this.options.fns, this.options.graph), position: new Map(), pending: new Map(), processed: 0 });
     this.afterRebalance(`${member.id} joined the group`);
     return member.id;
   }
@@ -199,11 +201,19 @@ export class Simulator {
       })),
       partitions: this.partitionStates(),
       nodes,
-      deadLetters: this.log.messages(this.options.spec.errors.topic).length,
+      deadLetters: this.deadLetterCount(),
       replayed: this.replayed,
       produced: this.produced,
       generation: this.group.generation,
     };
+  }
+
+  /** Messages on the dead-letter topic, counted from its offsets (no copy of the topic). */
+  deadLetterCount(): number {
+    const topic = this.options.spec.errors.topic;
+    let n = 0;
+    for (let p = 0; p < this.log.partitionCount(topic); p++) n += this.log.endOffset(topic, p);
+    return n;
   }
 
   /** Total lag of the group over all source partitions. */

@@ -1,0 +1,41 @@
+/**
+ * A simulation plan: everything the simulator needs to run a pipeline, as
+ * plain data that can be posted to a Web Worker (structured clone): the
+ * graph spec, the expressions as JavaScript text, the topics and each
+ * source's events. The designer makes the plan on the main thread
+ * (codegen/simulate.ts, which needs the TypeScript compiler) and the worker
+ * builds the simulator from it with this file alone, which imports only the
+ * runtime. The tests build it the same way, so they test what the worker runs.
+ */
+import type { GraphOptions, GraphSpec } from '../runtime/engine/graph.js';
+import { loopFeed, Simulator, type SimEvent, type SimFeed, type SimOptions } from '../runtime/simulator/simulator.js';
+import type { TopicDef } from '../runtime/types.js';
+import { functionsFromSources, type FnSources } from './expression-fns.js';
+
+export interface SimPlan {
+  pipeline: string;
+  spec: GraphSpec;
+  fns: FnSources;
+  topics: TopicDef[];
+  /** One per source node that reads a topic: the events it replays in a loop. */
+  feeds: { node: string; topic: string; format: SimFeed['format']; events: SimEvent[] }[];
+  /** Edges as the canvas draws them: from node and port to node and port. */
+  edges: { from: string; fromPort: string; to: string; toPort: string }[];
+}
+
+export type SimulationSettings = Pick<SimOptions, 'seed' | 'replicas' | 'rate' | 'batchSize' | 'tickMs'>;
+
+export function planOptions(plan: SimPlan, settings: SimulationSettings = {}, graph?: GraphOptions): SimOptions {
+  return {
+    spec: plan.spec,
+    fns: functionsFromSources(plan.fns),
+    topics: plan.topics,
+    feeds: plan.feeds.map((f) => loopFeed(f.topic, f.format, f.events)),
+    ...settings,
+    ...(graph ? { graph } : {}),
+  };
+}
+
+export function simulatorFromPlan(plan: SimPlan, settings: SimulationSettings = {}, graph?: GraphOptions): Simulator {
+  return new Simulator(planOptions(plan, settings, graph));
+}
