@@ -9,6 +9,7 @@ import { Inspector } from './panels/Inspector.js';
 import { Palette } from './panels/Palette.js';
 import { Toasts } from './panels/Toasts.js';
 import { Toolbar } from './panels/Toolbar.js';
+import { SimulatorDock } from './simulator/SimulatorDock.js';
 import { useResolvedTheme } from './theme.js';
 
 export function App() {
@@ -28,6 +29,7 @@ export function App() {
           <Palette />
           <main className="pw-center">
             <Canvas />
+            <SimulatorDock />
             <BottomPanel />
           </main>
           <Inspector />

@@ -8,6 +8,7 @@ import { getKind } from '../../runtime/kinds/registry.js';
 import { ERROR_PORT, outputPorts, paramValue, type KindSpec } from '../../runtime/kinds/spec.js';
 import type { PipelineNode } from '../../codegen/model.js';
 import type { FlowNode } from '../store/selectors.js';
+import { NodeSimBadge } from '../simulator/NodeSimBadge.js';
 
 /** One line that says what the node does: its topic or its first expression. */
 function gist(node: PipelineNode, kind: KindSpec): { text: string; code: boolean } | null {
@@ -89,6 +90,7 @@ function PipelineNodeViewImpl({ data, selected }: NodeProps<FlowNode>) {
           </div>
         ))}
       </div>
+      <NodeSimBadge id={node.id} />
     </div>
   );
 }

@@ -3,6 +3,7 @@ import { memo, useRef } from 'react';
 import { autoLayout, copyShareLink, exportYaml, exportZip, fitView, openExampleDialog, openYamlFile } from '../actions.js';
 import { useDesigner } from '../store/index.js';
 import { selectCanRedo, selectCanUndo, selectTheme } from '../store/selectors.js';
+import { SimulateButton } from '../simulator/SimulateButton.js';
 import { nextTheme, THEME_KEY } from '../theme.js';
 
 const state = () => useDesigner.getState();
@@ -49,6 +50,7 @@ export const Toolbar = memo(function Toolbar() {
           Fit view
         </button>
       </div>
+      <SimulateButton />
       <div className="pw-toolbar-spacer" />
       <div className="pw-toolbar-group" role="group" aria-label="File">
         <button type="button" className="pw-button" onClick={openExampleDialog}>

@@ -8,6 +8,7 @@ import { createHistorySlice } from './history-slice.js';
 import { initialState } from './initial.js';
 import { createPipelineSlice } from './pipeline-slice.js';
 import { createSelectionSlice } from './selection-slice.js';
+import { createSimulatorSlice } from '../simulator/slice.js';
 import type { DesignerState } from './types.js';
 import { createUiSlice } from './ui-slice.js';
 
@@ -17,6 +18,7 @@ export const useDesigner = create<DesignerState>()((...a) => ({
   ...createSelectionSlice(...a),
   ...createHistorySlice(...a),
   ...createUiSlice(...a),
+  ...createSimulatorSlice(...a),
   reset: () => a[0](initialState()),
 }));
 

@@ -3,6 +3,7 @@
  * from exactly what a first-time user sees.
  */
 import { emptyPipeline } from '../../codegen/model.js';
+import { simulatorInitial } from '../simulator/slice.js';
 import type { DesignerState } from './types.js';
 
 type Data<T> = { [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: T[K] };
@@ -34,6 +35,7 @@ export function initialState(): DesignerData {
     clipboard: [],
     dialog: null,
     paletteQuery: '',
+    ...simulatorInitial(),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Problem } from '../../codegen/errors.js';
 import type { Pipeline, PipelineNode } from '../../codegen/model.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import type { Verdict, Wire, XY } from '../model/ops.js';
+import type { SimulatorSlice } from '../simulator/types.js';
 
 export interface EditOptions {
   /**
@@ -130,4 +131,4 @@ export interface StoreApi {
 /** The functions of a slice; its data starts in initial.ts. */
 export type Actions<T> = { [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] };
 
-export type DesignerState = PipelineSlice & SelectionSlice & HistorySlice & UiSlice & StoreApi;
+export type DesignerState = PipelineSlice & SelectionSlice & HistorySlice & UiSlice & SimulatorSlice & StoreApi;

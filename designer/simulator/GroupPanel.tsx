@@ -1,0 +1,146 @@
+/**
+ * The consumer group: the service's replicas as members, the partitions each
+ * owns, committed offsets and lag per partition, and lag over time.
+ */
+import { memo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { useDesigner } from '../store/index.js';
+import { selectSimLag, selectSimMembers, selectSimPartitions, selectSimSummary } from './selectors.js';
+
+const state = () => useDesigner.getState();
+
+/** Partition colours, cycled; the lag chart and the member chips use the same ones. */
+export const PARTITION_COLORS = ['#4f46e5', '#0e7490', '#b45309', '#15803d', '#be185d', '#7c3aed', '#0369a1', '#a16207', '#dc2626', '#4d7c0f'];
+export const partitionColor = (p: number) => PARTITION_COLORS[p % PARTITION_COLORS.length];
+const partitionOf = (tp: string) => Number(/\[(\d+)\]$/.exec(tp)?.[1] ?? 0);
+
+const Members = memo(function Members() {
+  const members = useDesigner(selectSimMembers);
+  const summary = useDesigner(useShallow(selectSimSummary));
+  if (!members || !summary) return <p className="pw-muted pw-pad">Starting…</p>;
+  return (
+    <div className="pw-sim-members">
+      <div className="pw-sim-row">
+        <b>{members.length}</b>&nbsp;{members.length === 1 ? 'replica' : 'replicas'} · generation <b data-testid="sim-generation">{summary.generation}</b> · replayed{' '}
+        <b data-testid="sim-replayed" className={summary.replayed ? 'pw-sim-bad' : undefined}>
+          {summary.replayed}
+        </b>
+        <div className="pw-toolbar-spacer" />
+        <button type="button" className="pw-button" onClick={() => state().simCommand({ type: 'remove-replica' })} disabled={members.length === 0} title="A replica leaves cleanly: it commits, then the group rebalances" data-testid="sim-remove-replica">
+          − replica
+        </button>
+        <button type="button" className="pw-button" onClick={() => state().simCommand({ type: 'add-replica' })} title="A replica joins the group, which rebalances" data-testid="sim-add-replica">
+          + replica
+        </button>
+      </div>
+      <ul className="pw-sim-member-list">
+        {members.map((m) => (
+          <li key={m.id} className={`pw-sim-member${m.idle ? ' is-idle' : ''}`} data-testid={`sim-member-${m.id}`} data-assigned={m.assigned.join(',')}>
+            <div className="pw-sim-member-head">
+              <b>{m.id}</b>
+              {m.idle ? <span className="pw-chip pw-sim-idle">idle</span> : <span className="pw-muted">{m.processed} processed</span>}
+              <div className="pw-toolbar-spacer" />
+              <button type="button" className="pw-button is-danger is-small" onClick={() => state().simCommand({ type: 'kill-replica', id: m.id })} title="Crash this replica: what it processed but did not commit is processed again" data-testid={`sim-kill-${m.id}`}>
+                Kill
+              </button>
+            </div>
+            <div className="pw-sim-chips">
+              {m.assigned.map((tp) => (
+                <span key={tp} className="pw-sim-tp" style={{ borderColor: partitionColor(partitionOf(tp)) }}>
+                  {tp}
+                </span>
+              ))}
+              {m.idle && <span className="pw-muted pw-small">no partition: more members than partitions</span>}
+            </div>
+          </li>
+        ))}
+        {members.length === 0 && <li className="pw-muted">No replicas: nothing is consumed, and lag grows.</li>}
+      </ul>
+    </div>
+  );
+});
+
+const Partitions = memo(function Partitions() {
+  const partitions = useDesigner(selectSimPartitions);
+  if (!partitions) return null;
+  const maxLag = Math.max(1, ...partitions.map((p) => p.lag));
+  return (
+    <table className="pw-sim-table" data-testid="sim-partitions">
+      <thead>
+        <tr>
+          <th>partition</th>
+          <th>owner</th>
+          <th title="The next offset the group will read">committed</th>
+          <th title="The offset the next message will get">log end</th>
+          <th>lag</th>
+        </tr>
+      </thead>
+      <tbody>
+        {partitions.map((p) => (
+          <tr key={`${p.topic}[${p.partition}]`}>
+            <td>
+              <span className="pw-sim-dot" style={{ background: partitionColor(p.partition) }} />
+              {p.topic}[{p.partition}]
+            </td>
+            <td>{p.owner ?? <span className="pw-muted">none</span>}</td>
+            <td>{p.committed}</td>
+            <td>{p.endOffset}</td>
+            <td className="pw-sim-lag-cell">
+              <span className="pw-sim-lag-bar" style={{ width: `${(p.lag / maxLag) * 60}px` }} />
+              {p.lag}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+});
+
+const W = 300;
+const H = 120;
+
+const LagChart = memo(function LagChart() {
+  const lag = useDesigner(selectSimLag);
+  if (!lag || lag.ticks.length < 2) return <div className="pw-sim-chart pw-muted">Lag over time appears after a few ticks.</div>;
+  const entries = Object.entries(lag.series);
+  const max = Math.max(1, ...entries.flatMap(([, s]) => s));
+  const n = lag.ticks.length;
+  const x = (i: number) => 28 + (i * (W - 32)) / (n - 1);
+  const y = (v: number) => H - 16 - (v / max) * (H - 24);
+  return (
+    <figure className="pw-sim-chart" data-testid="sim-lag-chart">
+      <svg width={W} height={H} role="img" aria-label="Lag per partition over the last ticks">
+        <line x1={28} y1={y(0)} x2={W - 4} y2={y(0)} className="pw-sim-axis" />
+        <line x1={28} y1={y(max)} x2={28} y2={y(0)} className="pw-sim-axis" />
+        <text x={24} y={y(max) + 4} textAnchor="end" className="pw-sim-axis-text">
+          {max}
+        </text>
+        <text x={24} y={y(0)} textAnchor="end" className="pw-sim-axis-text">
+          0
+        </text>
+        <text x={28} y={H - 2} className="pw-sim-axis-text">
+          tick {lag.ticks[0]}
+        </text>
+        <text x={W - 4} y={H - 2} textAnchor="end" className="pw-sim-axis-text">
+          tick {lag.ticks[n - 1]}
+        </text>
+        {entries.map(([tp, s]) => (
+          <polyline key={tp} fill="none" stroke={partitionColor(partitionOf(tp))} strokeWidth="1.5" points={s.map((v, i) => `${x(i + n - s.length).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}>
+            <title>{tp}</title>
+          </polyline>
+        ))}
+      </svg>
+      <figcaption className="pw-muted pw-small">lag per partition (events not yet committed)</figcaption>
+    </figure>
+  );
+});
+
+export const GroupPanel = memo(function GroupPanel() {
+  return (
+    <div className="pw-sim-group" data-testid="sim-group">
+      <Members />
+      <Partitions />
+      <LagChart />
+    </div>
+  );
+});

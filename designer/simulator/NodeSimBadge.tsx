@@ -1,0 +1,20 @@
+/** What the simulator says about one node, drawn inside the node while simulating. */
+import { memo } from 'react';
+import { useDesigner } from '../store/index.js';
+import { selectSimNode } from './selectors.js';
+import { Sparkline } from './Sparkline.js';
+
+export const NodeSimBadge = memo(function NodeSimBadge({ id }: { id: string }) {
+  const stats = useDesigner(selectSimNode(id));
+  if (!stats) return null;
+  return (
+    <div className="pw-sim-node" data-testid={`sim-node-${id}`} title="Events in, events out and errors in this simulation; the line shows events in per tick">
+      <span className="pw-sim-count" data-testid={`sim-node-${id}-in`}>
+        in {stats.in}
+      </span>
+      <span className="pw-sim-count">out {stats.out}</span>
+      {stats.errors > 0 && <span className="pw-sim-count is-error">err {stats.errors}</span>}
+      <Sparkline values={stats.spark} width={56} height={16} className="pw-sim-spark" />
+    </div>
+  );
+});

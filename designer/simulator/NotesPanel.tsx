@@ -1,0 +1,77 @@
+/** "What is happening": the simulator's latest notes in plain sentences; and the example's guided tour. */
+import { memo } from 'react';
+import { useDesigner } from '../store/index.js';
+import { selectPipelineName } from '../store/selectors.js';
+import { selectSimNotes, selectTourStep } from './selectors.js';
+import { tourFor } from './tours.js';
+
+const KIND_LABEL: Record<string, string> = {
+  rebalance: 'rebalance',
+  idle: 'idle member',
+  replay: 'replay',
+  'dead-letter': 'dead letter',
+  'lag-growing': 'lag growing',
+  'lag-draining': 'lag draining',
+  produced: 'produced',
+};
+
+export const NotesPanel = memo(function NotesPanel() {
+  const notes = useDesigner(selectSimNotes);
+  return (
+    <aside className="pw-sim-notes" aria-label="What is happening" data-testid="sim-notes">
+      <div className="pw-panel-title">What is happening</div>
+      <ol className="pw-sim-note-list">
+        {notes && notes.length > 0 ? (
+          [...notes]
+            .reverse()
+            .slice(0, 12)
+            .map((n, i) => (
+              <li key={`${n.tick}-${i}-${n.kind}`} className={`pw-sim-note pw-sim-note-${n.kind}`}>
+                <span className="pw-sim-note-head">
+                  tick {n.tick} · {KIND_LABEL[n.kind] ?? n.kind}
+                </span>
+                {n.text}
+              </li>
+            ))
+        ) : (
+          <li className="pw-muted">Events flow from the sources through the graph. Rebalances, replays, dead letters and lag trends are explained here as they happen.</li>
+        )}
+      </ol>
+    </aside>
+  );
+});
+
+export const TourPanel = memo(function TourPanel() {
+  const name = useDesigner(selectPipelineName);
+  const step = useDesigner(selectTourStep);
+  const tour = tourFor(name);
+  if (!tour || tour.steps.length === 0) {
+    return (
+      <p className="pw-muted pw-pad">
+        This pipeline has no guided tour. The examples carry one (examples/&lt;name&gt;/tour.md): open one from Examples.
+      </p>
+    );
+  }
+  const i = Math.min(step, tour.steps.length - 1);
+  const s = tour.steps[i];
+  const go = (n: number) => useDesigner.getState().setTourStep(Math.max(0, Math.min(tour.steps.length - 1, n)));
+  return (
+    <div className="pw-sim-tour" data-testid="sim-tour">
+      <div className="pw-muted pw-small">
+        {tour.title} · step {i + 1} of {tour.steps.length}
+      </div>
+      <h4>{s.title}</h4>
+      {s.text.split(/\n\s*\n/).map((para, k) => (
+        <p key={k}>{para}</p>
+      ))}
+      <div className="pw-sim-row">
+        <button type="button" className="pw-button" onClick={() => go(i - 1)} disabled={i === 0}>
+          Back
+        </button>
+        <button type="button" className="pw-button is-primary" onClick={() => go(i + 1)} disabled={i === tour.steps.length - 1} data-testid="sim-tour-next">
+          Next
+        </button>
+      </div>
+    </div>
+  );
+});

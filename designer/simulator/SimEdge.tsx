@@ -1,0 +1,33 @@
+/**
+ * The canvas's default edge, with the simulator's count and rate on it while
+ * simulating. It replaces React Flow's default edge type, so the edges the
+ * canvas derives from the pipeline need no change.
+ */
+import { BaseEdge, EdgeLabelRenderer, getBezierPath, type EdgeProps } from '@xyflow/react';
+import { memo } from 'react';
+import { useDesigner } from '../store/index.js';
+import { selectSimEdge } from './selectors.js';
+
+function SimEdgeImpl(props: EdgeProps) {
+  const [path, labelX, labelY] = getBezierPath(props);
+  const stat = useDesigner(selectSimEdge(props.source, props.sourceHandleId ?? 'out'));
+  return (
+    <>
+      <BaseEdge id={props.id} path={path} markerStart={props.markerStart} markerEnd={props.markerEnd} style={props.style} interactionWidth={props.interactionWidth} />
+      {stat && (
+        <EdgeLabelRenderer>
+          <div
+            className={`pw-sim-edge-label${props.selected ? ' is-selected' : ''}`}
+            style={{ transform: `translate(-50%, -100%) translate(${labelX}px, ${labelY - 6}px)` }}
+            data-testid={`sim-edge-${props.id}`}
+            title="Events on this edge so far, and per simulated second"
+          >
+            {stat.count} · {stat.rate}/s
+          </div>
+        </EdgeLabelRenderer>
+      )}
+    </>
+  );
+}
+
+export const SimEdge = memo(SimEdgeImpl);

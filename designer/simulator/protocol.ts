@@ -1,0 +1,37 @@
+/** Messages between the designer and the simulator's Web Worker. */
+import type { SimPlan } from '../../codegen/sim-plan.js';
+import type { PipelineFiles } from '../../runtime/kinds/spec.js';
+import type { SimSettings, SimView } from './session.js';
+
+/** Ticks per second when playing; 0 runs as fast as the worker can. */
+export type Speed = number;
+
+export type Command =
+  | { type: 'load'; plan: SimPlan; settings: SimSettings; files: PipelineFiles; speed: Speed }
+  | { type: 'play' }
+  | { type: 'pause' }
+  | { type: 'step' }
+  | { type: 'step-one' }
+  | { type: 'speed'; speed: Speed }
+  | { type: 'rate'; rate: number }
+  | { type: 'add-replica' }
+  | { type: 'remove-replica' }
+  | { type: 'kill-replica'; id?: string }
+  /** Start again from tick 0, with this seed (or the same one). */
+  | { type: 'reset'; seed?: number }
+  | { type: 'stop' };
+
+export interface Status {
+  running: boolean;
+  speed: Speed;
+  /** Ticks per wall-clock second and events produced per wall-clock second, measured in the worker. */
+  ticksPerSecond: number;
+  eventsPerSecond: number;
+}
+
+export type Report =
+  | { type: 'view'; view: SimView; status: Status }
+  | { type: 'error'; message: string };
+
+/** The worker posts at most this many views per second while playing. */
+export const VIEWS_PER_SECOND = 10;

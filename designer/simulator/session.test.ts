@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parsePipeline } from '../../codegen/parse.js';
+import { simulationPlan } from '../../codegen/simulate.js';
+import { edgeKey, SimSession } from './session.js';
+
+const pipeline = parsePipeline(readFileSync(new URL('../../examples/large-orders/pipeline.yaml', import.meta.url), 'utf8')).pipeline!;
+
+describe('SimSession', () => {
+  it('counts the events on every edge and keeps the last few with key, partition and offset', async () => {
+    const s = new SimSession(simulationPlan(pipeline), { seed: 1, replicas: 2, rate: 3, batchSize: 10 });
+    for (let i = 0; i < 4; i++) await s.step();
+    const v = s.view();
+    // Three samples a tick, two of them of 100 or more: the filter passes 2 of every 3.
+    expect(v.edges[edgeKey('orders', 'out')].count).toBe(12);
+    expect(v.edges[edgeKey('large', 'out')].count).toBe(8);
+    expect(v.edges[edgeKey('with-tax', 'out')].count).toBe(8);
+    expect(v.edges[edgeKey('large', 'out')].rate).toBeCloseTo(20, 5); // 2 per 100 ms tick
+    const last = v.edges[edgeKey('with-tax', 'out')].last;
+    expect(last).toHaveLength(5);
+    expect(last[0]).toMatchObject({ topic: 'orders', key: expect.stringMatching(/^c-/) });
+    expect(last[0].value).toContain('"total"');
+    expect(v.nodes.orders.spark.at(-1)).toBe(3);
+  });
+
+  it('shows which key went to which partition and the lanes of every topic', async () => {
+    const s = new SimSession(simulationPlan(pipeline), { seed: 1, replicas: 1, rate: 3, batchSize: 10 });
+    await s.step();
+    const orders = s.view().topics.find((t) => t.name === 'orders')!;
+    expect(orders.role).toBe('source');
+    expect(orders.partitions).toHaveLength(6);
+    expect(orders.partitions.reduce((n, p) => n + p.endOffset, 0)).toBe(3);
+    const byKey = Object.fromEntries(orders.keys.map((k) => [k.key, k.partition]));
+    for (const k of ['c-1', 'c-2']) expect(orders.partitions[byKey[k]].recentKeys).toContain(k);
+    expect(s.view().topics.map((t) => t.role)).toEqual(['source', 'sink', 'dead-letter']);
+  });
+
+  it('records lag per partition over time and the replay after a crash', async () => {
+    const s = new SimSession(simulationPlan(pipeline), { seed: 1, replicas: 2, rate: 30, batchSize: 1 });
+    for (let i = 0; i < 5; i++) await s.step();
+    const before = s.view();
+    expect(Object.keys(before.lag.series)).toHaveLength(6);
+    expect(before.lag.ticks).toEqual([0, 1, 2, 3, 4, 5]);
+    const total = (i: number) => Object.values(before.lag.series).reduce((n, xs) => n + xs[i], 0);
+    expect(total(5)).toBeGreaterThan(total(1));
+    s.killReplica();
+    await s.step();
+    const after = s.view();
+    expect(after.members).toHaveLength(1);
+    expect(after.members[0].assigned).toHaveLength(6);
+    expect(after.replayed).toBeGreaterThan(0);
+    expect(after.notes.some((n) => n.kind === 'replay')).toBe(true);
+  });
+});

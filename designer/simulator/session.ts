@@ -1,0 +1,262 @@
+/**
+ * A simulation session: the runtime's Simulator plus what the designer shows
+ * of it: per-edge counts, rates and the last events on each edge, node
+ * sparklines, lag over time per partition, topic lanes and which key went to
+ * which partition. No React and no worker API here, so the worker is a thin
+ * message loop around it and the tests drive it directly in Node.
+ */
+import { simulatorFromPlan, type SimPlan } from '../../codegen/sim-plan.js';
+import type { Rec } from '../../runtime/types.js';
+import type { Note, Simulator } from '../../runtime/simulator/simulator.js';
+
+export interface SimSettings {
+  seed: number;
+  replicas: number;
+  /** Events each source produces per tick. */
+  rate: number;
+  /** Most events a replica takes from one partition per tick. */
+  batchSize: number;
+}
+
+export const DEFAULT_SETTINGS: SimSettings = { seed: 1, replicas: 1, rate: 5, batchSize: 10 };
+
+/** How many samples the sparklines and the lag chart keep. */
+export const HISTORY = 60;
+/** Events kept per edge for the edge inspector. */
+export const LAST_EVENTS = 5;
+/** Distinct keys listed per topic in the key → partition table. */
+export const KEYS_SHOWN = 24;
+
+export interface EdgeEvent {
+  key: string | null;
+  topic: string;
+  partition: number;
+  offset: string;
+  value: string;
+}
+
+export interface EdgeView {
+  count: number;
+  /** Events per simulated second over the last samples. */
+  rate: number;
+  last: EdgeEvent[];
+}
+
+export interface TopicView {
+  name: string;
+  role: 'source' | 'sink' | 'dead-letter' | 'internal';
+  partitions: { partition: number; endOffset: number; recentKeys: (string | null)[] }[];
+  /** Distinct keys and the partition murmur2 put each in, in order of first appearance. */
+  keys: { key: string; partition: number }[];
+}
+
+export interface SimView {
+  tick: number;
+  time: number;
+  tickMs: number;
+  produced: number;
+  replayed: number;
+  deadLetters: number;
+  generation: number;
+  members: { id: string; assigned: string[]; idle: boolean; processed: number }[];
+  partitions: { topic: string; partition: number; endOffset: number; committed: number; lag: number; owner: string | null }[];
+  /** Lag per consumed partition ("topic[p]"), one value per sample, oldest first; `ticks` gives the sample ticks. */
+  lag: { ticks: number[]; series: Record<string, number[]> };
+  nodes: Record<string, { in: number; out: number; errors: number; spark: number[] }>;
+  /** By `${from}\u0000${port}`: every edge leaving that port carries the same events. */
+  edges: Record<string, EdgeView>;
+  topics: TopicView[];
+  notes: Note[];
+  settings: SimSettings;
+}
+
+export const edgeKey = (from: string, port: string) => `${from}\u0000${port}`;
+
+function preview(value: unknown): string {
+  let text: string;
+  if (typeof value === 'string') text = JSON.stringify(value);
+  else if (value instanceof Uint8Array) text = `<${value.length} bytes>`;
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  return text.length > 160 ? `${text.slice(0, 157)}…` : text;
+}
+
+function push<T>(list: T[], x: T, max: number): void {
+  list.push(x);
+  if (list.length > max) list.shift();
+}
+
+export class SimSession {
+  readonly sim: Simulator;
+  private readonly edgeCounts = new Map<string, number>();
+  private readonly edgeLast = new Map<string, Rec[]>();
+  private readonly edgeRate = new Map<string, { counts: number[]; ticks: number[] }>();
+  private readonly spark = new Map<string, { last: number; series: number[] }>();
+  private readonly lagTicks: number[] = [];
+  private readonly lagSeries = new Map<string, number[]>();
+  private readonly readPos = new Map<string, number>();
+  private readonly recent = new Map<string, (string | null)[]>();
+  private readonly keys = new Map<string, Map<string, number>>();
+
+  constructor(
+    readonly plan: SimPlan,
+    readonly settings: SimSettings = DEFAULT_SETTINGS,
+    graph: { readFile?: (path: string) => Promise<Uint8Array> } = {},
+  ) {
+    this.sim = simulatorFromPlan(plan, settings, {
+      ...graph,
+      onEmit: (node, port, rec) => {
+        const k = edgeKey(node, port);
+        this.edgeCounts.set(k, (this.edgeCounts.get(k) ?? 0) + 1);
+        let last = this.edgeLast.get(k);
+        if (!last) this.edgeLast.set(k, (last = []));
+        push(last, rec, LAST_EVENTS);
+      },
+    });
+    this.sample();
+  }
+
+  async step(): Promise<void> {
+    await this.sim.step();
+    this.sample();
+  }
+
+  async stepOne(): Promise<void> {
+    await this.sim.stepOne();
+    this.sample();
+  }
+
+  setRate(rate: number): void {
+    this.sim.rate = Math.max(0, rate);
+    this.settings.rate = this.sim.rate;
+  }
+
+  addReplica(): void {
+    this.sim.addReplica();
+    this.settings.replicas = this.sim.group.members.length;
+    this.sample();
+  }
+
+  removeReplica(): void {
+    this.sim.removeReplica();
+    this.settings.replicas = this.sim.group.members.length;
+    this.sample();
+  }
+
+  killReplica(id?: string): void {
+    this.sim.killReplica(id);
+    this.settings.replicas = this.sim.group.members.length;
+    this.sample();
+  }
+
+  /** Record one point of every time series: node throughput, edge counts for rates, lag per partition. */
+  sample(): void {
+    const snap = this.sim.snapshot();
+    for (const [id, s] of Object.entries(snap.nodes)) {
+      let sp = this.spark.get(id);
+      if (!sp) this.spark.set(id, (sp = { last: 0, series: [] }));
+      push(sp.series, s.in - sp.last, HISTORY);
+      sp.last = s.in;
+    }
+    if (this.lagTicks.at(-1) === snap.tick) {
+      // Several samples in one tick (a rebalance, then a step): the latest wins.
+      this.lagTicks.pop();
+      for (const s of this.lagSeries.values()) s.pop();
+    }
+    push(this.lagTicks, snap.tick, HISTORY);
+    for (const p of snap.partitions) {
+      const k = `${p.topic}[${p.partition}]`;
+      let s = this.lagSeries.get(k);
+      if (!s) this.lagSeries.set(k, (s = []));
+      while (s.length < this.lagTicks.length - 1) s.unshift(0);
+      push(s, p.lag, HISTORY);
+    }
+    for (const [k, count] of this.edgeCounts) {
+      let r = this.edgeRate.get(k);
+      if (!r) this.edgeRate.set(k, (r = { counts: [], ticks: [] }));
+      if (r.ticks.at(-1) === snap.tick) {
+        r.ticks.pop();
+        r.counts.pop();
+      }
+      push(r.counts, count, 11);
+      push(r.ticks, snap.tick, 11);
+    }
+  }
+
+  view(): SimView {
+    const snap = this.sim.snapshot();
+    const tickMs = this.sim.tickMs;
+    const edges: SimView['edges'] = {};
+    for (const [k, count] of this.edgeCounts) {
+      const r = this.edgeRate.get(k);
+      const dt = r && r.ticks.length > 1 ? (r.ticks.at(-1)! - r.ticks[0]) * tickMs : 0;
+      const rate = r && dt > 0 ? ((r.counts.at(-1)! - r.counts[0]) * 1000) / dt : 0;
+      edges[k] = {
+        count,
+        rate: Math.round(rate * 10) / 10,
+        last: (this.edgeLast.get(k) ?? []).map((rec) => ({
+          key: rec.key,
+          topic: rec.origin.topic,
+          partition: rec.origin.partition,
+          offset: rec.origin.offset,
+          value: preview(rec.value),
+        })),
+      };
+    }
+    const nodes: SimView['nodes'] = {};
+    for (const [id, s] of Object.entries(snap.nodes)) nodes[id] = { ...s, spark: [...(this.spark.get(id)?.series ?? [])] };
+    const series: Record<string, number[]> = {};
+    for (const [k, s] of this.lagSeries) series[k] = [...s];
+    return {
+      tick: snap.tick,
+      time: snap.time,
+      tickMs,
+      produced: snap.produced,
+      replayed: snap.replayed,
+      deadLetters: snap.deadLetters,
+      generation: snap.generation,
+      members: snap.members,
+      partitions: snap.partitions,
+      lag: { ticks: [...this.lagTicks], series },
+      nodes,
+      edges,
+      topics: this.topicViews(),
+      notes: this.sim.notes.slice(-30),
+      settings: { ...this.settings },
+    };
+  }
+
+  private topicViews(): TopicView[] {
+    const sources = new Set(this.plan.feeds.map((f) => f.topic));
+    const dead = this.plan.spec.errors.topic;
+    const log = this.sim.log;
+    const names = [...new Set([...this.plan.topics.map((t) => t.name), dead])].filter((t) => log.hasTopic(t));
+    return names.map((name) => {
+      const role: TopicView['role'] = sources.has(name) ? 'source' : name === dead ? 'dead-letter' : 'sink';
+      let keys = this.keys.get(name);
+      if (!keys) this.keys.set(name, (keys = new Map()));
+      const partitions = Array.from({ length: log.partitionCount(name) }, (_, partition) => {
+        const k = `${name}\u0000${partition}`;
+        const end = log.endOffset(name, partition);
+        const from = Math.max(this.readPos.get(k) ?? 0, end - 200);
+        let recent = this.recent.get(k);
+        if (!recent) this.recent.set(k, (recent = []));
+        if (from < end) {
+          for (const m of log.read(name, partition, from)) {
+            const key = m.key === null ? null : typeof m.key === 'string' ? m.key : new TextDecoder().decode(m.key);
+            push(recent, key, 8);
+            if (key !== null && !keys.has(key) && keys.size < KEYS_SHOWN) keys.set(key, partition);
+          }
+        }
+        this.readPos.set(k, end);
+        return { partition, endOffset: end, recentKeys: [...recent] };
+      });
+      return { name, role, partitions, keys: [...keys].map(([key, partition]) => ({ key, partition })) };
+    });
+  }
+}

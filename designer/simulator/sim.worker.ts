@@ -1,0 +1,14 @@
+/**
+ * The simulator's Web Worker: runs a SimSession off the main thread and
+ * posts a view at most VIEWS_PER_SECOND times a second while playing, and
+ * after every command, so the canvas stays responsive at any speed.
+ */
+import { provideOnnxRuntime } from '../../runtime/models/onnx.js';
+import { serveSimulator } from './worker-loop.js';
+
+provideOnnxRuntime(() => import('onnxruntime-web'));
+
+serveSimulator(
+  (report) => (self as unknown as Worker).postMessage(report),
+  (handler) => self.addEventListener('message', (e: MessageEvent) => handler(e.data)),
+);

@@ -1,0 +1,70 @@
+/**
+ * The simulator slice: whether the dock is open, the latest view the worker
+ * posted, and the commands. The worker itself lives in client.ts, outside
+ * the store; the store only holds what the panels render.
+ */
+import type { StateCreator } from 'zustand';
+import { simulationPlan } from '../../codegen/simulate.js';
+import { validatePipeline } from '../../codegen/validate.js';
+import type { Actions, DesignerState } from '../store/types.js';
+import { sendToWorker, stopWorker } from './client.js';
+import { DEFAULT_SETTINGS } from './session.js';
+import type { SimulatorData, SimulatorSlice } from './types.js';
+
+export function simulatorInitial(): SimulatorData {
+  return {
+    simOpen: false,
+    simView: null,
+    simStatus: null,
+    simError: null,
+    simSettings: { ...DEFAULT_SETTINGS, speed: 10 },
+    simStructure: -1,
+    simTab: 'group',
+    tourStep: 0,
+  };
+}
+
+export const createSimulatorSlice: StateCreator<DesignerState, [], [], Actions<SimulatorSlice>> = (set, get) => ({
+  simulate() {
+    const s = get();
+    const errors = validatePipeline(s.pipeline, s.files).filter((p) => p.severity === 'error');
+    if (errors.length) {
+      s.toast(`Fix the problems first: ${errors[0].message}`, 'error');
+      s.setBottomTab('problems');
+      return false;
+    }
+    let plan;
+    try {
+      plan = simulationPlan(s.pipeline);
+      if (plan.feeds.length === 0) throw new Error('the pipeline has no source that reads a topic, so there is nothing to simulate');
+      const empty = plan.feeds.find((f) => f.events.length === 0);
+      if (empty) throw new Error(`source "${empty.node}" has no sample events to replay; add some in the inspector`);
+    } catch (e) {
+      s.toast(`Cannot simulate: ${e instanceof Error ? e.message : String(e)}`, 'error');
+      return false;
+    }
+    const { speed, ...settings } = s.simSettings;
+    set({ simOpen: true, simError: null, simView: null, simStatus: null, simStructure: s.structure, tourStep: 0 });
+    sendToWorker({ type: 'load', plan, settings, files: s.files, speed }, (r) => get().setSimReport(r));
+    sendToWorker({ type: 'play' });
+    return true;
+  },
+  closeSimulator() {
+    stopWorker();
+    set({ simOpen: false, simView: null, simStatus: null, simError: null });
+  },
+  simCommand(command) {
+    if (command.type === 'speed') set({ simSettings: { ...get().simSettings, speed: command.speed } });
+    if (command.type === 'rate') set({ simSettings: { ...get().simSettings, rate: command.rate } });
+    if (command.type === 'reset' && command.seed !== undefined) set({ simSettings: { ...get().simSettings, seed: command.seed } });
+    sendToWorker(command);
+  },
+  setSimReport(report) {
+    if (!get().simOpen) return;
+    if (report.type === 'error') set({ simError: report.message, simStatus: get().simStatus && { ...get().simStatus!, running: false } });
+    else set({ simView: report.view, simStatus: report.status });
+  },
+  setSimSettings: (settings) => set({ simSettings: { ...get().simSettings, ...settings } }),
+  setSimTab: (simTab) => set({ simTab }),
+  setTourStep: (tourStep) => set({ tourStep }),
+});

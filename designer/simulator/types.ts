@@ -1,0 +1,31 @@
+/** The simulator's part of the designer store. */
+import type { Command, Report, Status } from './protocol.js';
+import type { SimSettings, SimView } from './session.js';
+
+export type SimTab = 'group' | 'topics' | 'edge' | 'tour';
+
+export interface SimulatorData {
+  /** The simulator dock is shown. */
+  simOpen: boolean;
+  simView: SimView | null;
+  simStatus: Status | null;
+  simError: string | null;
+  /** What the next load starts with; the view carries what runs now. */
+  simSettings: SimSettings & { speed: number };
+  /** The pipeline's `structure` the running simulation was built from. */
+  simStructure: number;
+  simTab: SimTab;
+  /** The step of the example's guided tour being shown. */
+  tourStep: number;
+}
+
+export interface SimulatorSlice extends SimulatorData {
+  /** Build the pipeline, start the worker and play. */
+  simulate(): boolean;
+  closeSimulator(): void;
+  simCommand(command: Command): void;
+  setSimReport(report: Report): void;
+  setSimSettings(settings: Partial<SimulatorData['simSettings']>): void;
+  setSimTab(tab: SimTab): void;
+  setTourStep(step: number): void;
+}

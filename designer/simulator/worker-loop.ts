@@ -1,0 +1,143 @@
+/**
+ * The worker's loop, apart from the worker globals so a test can drive it.
+ * Commands and ticks run one after another on one promise chain: a replica
+ * is never killed in the middle of a tick.
+ */
+import type { PipelineFiles } from '../../runtime/kinds/spec.js';
+import { type Command, type Report, type Speed, VIEWS_PER_SECOND } from './protocol.js';
+import { SimSession, type SimSettings } from './session.js';
+
+/** At full speed the loop runs ticks for this long before it lets messages in. */
+const SLICE_MS = 25;
+
+const now = () => performance.now();
+const yieldToEvents = () => new Promise<void>((r) => setTimeout(r, 0));
+
+export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: Command) => void) => void): void {
+  let session: SimSession | undefined;
+  let load: Extract<Command, { type: 'load' }> | undefined;
+  let running = false;
+  let speed: Speed = 10;
+  let chain: Promise<unknown> = Promise.resolve();
+  let lastPost = 0;
+  let loopId = 0;
+  // Throughput over the last second of wall time.
+  let meter = { at: now(), tick: 0, produced: 0 };
+  let measured = { ticksPerSecond: 0, eventsPerSecond: 0 };
+
+  const enqueue = (fn: () => unknown) => {
+    chain = chain.then(fn).catch((e: unknown) => {
+      running = false;
+      post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+    });
+    return chain;
+  };
+
+  const postView = () => {
+    if (!session) return;
+    lastPost = now();
+    const t = now();
+    const view = session.view();
+    if (t - meter.at >= 1000 || !running) {
+      if (t - meter.at >= 250) {
+        measured = {
+          ticksPerSecond: Math.round(((view.tick - meter.tick) * 1000) / (t - meter.at)),
+          eventsPerSecond: Math.round(((view.produced - meter.produced) * 1000) / (t - meter.at)),
+        };
+      }
+      meter = { at: t, tick: view.tick, produced: view.produced };
+    }
+    post({ type: 'view', view, status: { running, speed, ...measured } });
+  };
+
+  const start = (settings: SimSettings, files: PipelineFiles) => {
+    if (!load) return;
+    session = new SimSession(load.plan, settings, {
+      readFile: async (path) => {
+        const bytes = files[path];
+        if (!bytes) throw new Error(`the pipeline file ${path} is not attached`);
+        return bytes;
+      },
+    });
+    meter = { at: now(), tick: 0, produced: 0 };
+  };
+
+  const loop = async (id: number) => {
+    while (running && id === loopId && session) {
+      const s = session;
+      await enqueue(async () => {
+        if (!running || id !== loopId || s !== session) return;
+        const began = now();
+        if (speed === 0) {
+          do await s.step();
+          while (now() - began < SLICE_MS);
+        } else {
+          await s.step();
+        }
+        if (now() - lastPost >= 1000 / VIEWS_PER_SECOND) postView();
+      });
+      if (speed === 0) await yieldToEvents();
+      else await new Promise((r) => setTimeout(r, 1000 / speed));
+    }
+  };
+
+  const play = () => {
+    if (running || !session) return;
+    running = true;
+    meter = { at: now(), tick: session.sim.tick, produced: session.sim.produced };
+    void loop(++loopId);
+  };
+
+  listen((c) => {
+    switch (c.type) {
+      case 'load':
+        void enqueue(() => {
+          load = c;
+          running = false;
+          speed = c.speed;
+          start({ ...c.settings }, c.files);
+          postView();
+        });
+        return;
+      case 'play':
+        void enqueue(() => {
+          play();
+          postView();
+        });
+        return;
+      case 'pause':
+        running = false;
+        void enqueue(postView);
+        return;
+      case 'stop':
+        running = false;
+        session = undefined;
+        return;
+      case 'speed':
+        speed = Math.max(0, c.speed);
+        void enqueue(postView);
+        return;
+      default:
+        void enqueue(async () => {
+          if (!session) return;
+          if (c.type === 'step') {
+            running = false;
+            await session.step();
+          } else if (c.type === 'step-one') {
+            running = false;
+            await session.stepOne();
+          } else if (c.type === 'rate') session.setRate(c.rate);
+          else if (c.type === 'add-replica') session.addReplica();
+          else if (c.type === 'remove-replica') session.removeReplica();
+          else if (c.type === 'kill-replica') session.killReplica(c.id);
+          else if (c.type === 'reset' && load) {
+            const wasRunning = running;
+            running = false;
+            start({ ...session.settings, ...load.settings, rate: session.settings.rate, seed: c.seed ?? session.settings.seed }, load.files);
+            if (wasRunning) play();
+          }
+          postView();
+        });
+    }
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * The simulator end to end, in Debian's Chromium against the built app:
+ * open an example, simulate it in the worker, see counts rise on the canvas,
+ * add a replica and see the assignment change, kill one and see the
+ * rebalance and the replay count, pause and step one event at a time.
+ * Screenshots go to test-artifacts/simulator/.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildDesigner, launchChromium, REPO, serveDesigner, type Served } from './harness.js';
+
+const ARTIFACTS = join(REPO, 'test-artifacts', 'simulator');
+const DIST = 'dist-e2e-sim';
+
+let served: Served;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+// The machine may be busy with other builds: be patient, the assertions stay exact.
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 45_000, interval: 200 });
+const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+const num = async (testId: string) => Number((await page.textContent(`[data-testid=${testId}]`))?.trim());
+const nodeIn = async (id: string) => Number(/in (\d+)/.exec((await page.textContent(`[data-testid=sim-node-${id}-in]`)) ?? '')?.[1] ?? NaN);
+const assignments = () =>
+  page.$$eval('[data-testid^=sim-member-]', (els) => els.map((e) => `${e.getAttribute('data-testid')!.slice('sim-member-'.length)}=${e.getAttribute('data-assigned')}`));
+
+beforeAll(async () => {
+  rmSync(ARTIFACTS, { recursive: true, force: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  buildDesigner(DIST);
+  served = await serveDesigner(DIST);
+  browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(served.url);
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.stop();
+  rmSync(join(REPO, DIST), { recursive: true, force: true });
+});
+
+describe('simulator', () => {
+  test('simulates an example: counts rise, replicas rebalance, a crash replays, pause and step', async () => {
+    await page.click('button:has-text("Examples")');
+    await page.click('[data-testid=example-large-orders]');
+    await poll(() => page.locator('.react-flow__node').count()).toBe(4);
+
+    await page.click('[data-testid=simulate]');
+    await poll(() => page.locator('[data-testid=sim-dock]').isVisible()).toBe(true);
+    // The worker plays: counts rise on the nodes and on the edges.
+    await poll(() => num('sim-tick')).toBeGreaterThan(5);
+    await poll(() => nodeIn('orders')).toBeGreaterThan(10);
+    const edge = page.locator('[data-testid="sim-edge-large.out->with-tax.in"]');
+    await poll(() => edge.textContent()).toMatch(/^[1-9]\d* · [\d.]+\/s$/);
+    const first = await nodeIn('orders');
+    await page.waitForTimeout(600);
+    expect(await nodeIn('orders')).toBeGreaterThan(first);
+    await shot('01-running');
+
+    // One replica owns all six partitions; a second one takes half of them.
+    expect(await assignments()).toEqual(['replica-001=orders[0],orders[1],orders[2],orders[3],orders[4],orders[5]']);
+    const generation = await num('sim-generation');
+    await page.click('[data-testid=sim-add-replica]');
+    await poll(assignments).toEqual(['replica-001=orders[0],orders[2],orders[4]', 'replica-002=orders[1],orders[3],orders[5]']);
+    expect(await num('sim-generation')).toBe(generation + 1);
+    await poll(() => page.textContent('[data-testid=sim-notes]')).toContain('replica-002 joined the group');
+    await shot('02-two-replicas');
+
+    // Seven members for six partitions: one is idle.
+    for (let i = 0; i < 5; i++) await page.click('[data-testid=sim-add-replica]');
+    await poll(() => page.locator('.pw-sim-member.is-idle').count()).toBe(1);
+    await poll(() => page.textContent('[data-testid=sim-member-replica-007]')).toContain('idle');
+    await shot('03-idle-member');
+    for (let i = 0; i < 4; i++) await page.click('[data-testid=sim-remove-replica]');
+    await poll(() => page.locator('.pw-sim-member').count()).toBe(3);
+
+    // Slow the replicas' capacity relative to the rate so a batch is always in flight, then crash one.
+    await page.fill('[data-testid=sim-rate]', '40');
+    await page.waitForTimeout(800);
+    const before = await assignments();
+    // The samples' keys (c-1, c-2) hash to partitions 4 and 5; replica-002 owns partition 4 of three members.
+    expect(await assignments()).toContain('replica-002=orders[1],orders[4]');
+    await page.click('[data-testid=sim-kill-replica-002]');
+    await poll(() => page.locator('.pw-sim-member').count()).toBe(2);
+    await poll(assignments).not.toEqual(before);
+    expect((await assignments()).join(' ')).not.toContain('replica-002');
+    await poll(() => page.textContent('[data-testid=sim-notes]')).toContain('replica-002 crashed');
+    await poll(() => num('sim-replayed')).toBeGreaterThan(0);
+    await poll(() => page.textContent('[data-testid=sim-notes]')).toContain('a second time');
+    await shot('04-killed-replayed');
+
+    // Pause: the tick stops. Step one event: exactly one more event enters the graph.
+    await page.click('[data-testid=sim-pause]');
+    await poll(() => page.locator('[data-testid=sim-play]').isVisible()).toBe(true);
+    const pausedTick = await num('sim-tick');
+    await page.waitForTimeout(500);
+    expect(await num('sim-tick')).toBe(pausedTick);
+    const produced = await num('sim-produced');
+    await page.click('[data-testid=sim-step-one]');
+    await poll(() => num('sim-produced')).toBe(produced + 1);
+    expect(await num('sim-tick')).toBe(pausedTick + 1);
+    await page.click('[data-testid=sim-step]');
+    await poll(() => num('sim-tick')).toBe(pausedTick + 2);
+    expect(await num('sim-produced')).toBe(produced + 1 + 40);
+
+    // The selected edge's last events: key, partition, offset, value.
+    await page.click('[data-testid=sim-tab-edge]');
+    await page.locator('.react-flow__edge').nth(1).click({ force: true });
+    await poll(() => page.locator('[data-testid=sim-edge-events] tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.textContent('[data-testid=sim-edge-events]')).toMatch(/c-\d/);
+    await shot('05-edge-events');
+
+    // Topics: lanes with log-end offsets and the key → partition map.
+    await page.click('[data-testid=sim-tab-topics]');
+    await poll(() => page.locator('[data-testid^=sim-lane-orders-]').count()).toBe(6);
+    expect(await page.textContent('[data-testid=sim-keys-orders]')).toMatch(/c-1 → p\d/);
+    await shot('06-topics');
+
+    await page.click('[data-testid=sim-tab-tour]');
+    await poll(() => page.textContent('[data-testid=sim-tour]')).toContain('Keys pick partitions');
+    await page.click('[data-testid=sim-tab-group]');
+    await poll(() => page.locator('[data-testid=sim-lag-chart] polyline').count()).toBe(6);
+    await shot('07-group');
+
+    // Reset with the same seed starts again from tick 0.
+    await page.click('[data-testid=sim-reset]');
+    await poll(() => num('sim-tick')).toBe(0);
+    expect(pageErrors).toEqual([]);
+  }, 400_000);
+});
