@@ -25,14 +25,11 @@ import { useDesigner } from '../store/index.js';
 import { wireOfEdgeId } from '../store/pipeline-slice.js';
 import { selectFlowEdges, selectFlowNodes, type FlowEdge, type FlowNode } from '../store/selectors.js';
 import { PipelineNodeView } from './PipelineNodeView.js';
-import { SimEdge } from '../simulator/SimEdge.js';
 import { useResolvedTheme } from '../theme.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 
 // Built once: a new object per render would make React Flow remount every node.
 const nodeTypes = { pipeline: PipelineNodeView };
-// The default edge, with the simulator's counts on it while simulating.
-const edgeTypes = { default: SimEdge };
 
 const state = () => useDesigner.getState();
 
@@ -127,8 +124,21 @@ const onInit = (flow: ReactFlowInstance<FlowNode, FlowEdge>) => {
   if (state().pipeline.nodes.length > 0) void flow.fitView(FIT_OPTIONS);
 };
 
-const onNodeDragStart = () => state().beginGesture();
-const onNodeDragStop = () => state().endGesture();
+/**
+ * While a node is dragged nothing else on the canvas needs the pointer; a
+ * flag on the canvas (set on the element, no render) lets CSS take every
+ * other node and edge out of hit-testing, which the browser otherwise
+ * repeats over thousands of elements on every mouse move.
+ */
+const canvasElement = () => document.querySelector<HTMLElement>('.pw-canvas');
+const onNodeDragStart = () => {
+  state().beginGesture();
+  canvasElement()?.setAttribute('data-dragging', '');
+};
+const onNodeDragStop = () => {
+  canvasElement()?.removeAttribute('data-dragging');
+  state().endGesture();
+};
 
 function onDragOver(e: DragEvent) {
   if (e.dataTransfer.types.includes(KIND_MIME)) {
@@ -167,7 +177,6 @@ export function Canvas() {
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
-        edgeTypes={edgeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}
