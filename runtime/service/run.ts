@@ -4,11 +4,12 @@
  * graceful shutdown on SIGTERM that finishes the batch in flight, commits and
  * exits well inside the pod's termination grace period.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Graph, type GraphFns, type GraphSpec } from '../engine/graph.js';
 import { createKafka, startKafkaLoop, type KafkaLoop, type Logger } from '../transports/kafka.js';
 import { ConfigError, configFromEnv, type ServiceConfig } from './config.js';
 import { Metrics } from './metrics.js';
+import { startFronts, type Fronts } from './fronts.js';
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 
@@ -44,11 +45,15 @@ export async function runService(opts: RunOptions): Promise<void> {
   const metrics = new Metrics();
   const graph = new Graph(opts.spec, opts.fns, { live: true });
   let loop: KafkaLoop | undefined;
+  let fronts: Fronts | undefined;
   let stopping = false;
+  // A pipeline of an http-ingest node alone consumes nothing: it is ready once it can produce.
+  const consumes = graph.sourceTopics.length > 0;
 
   const server = startHttp(config.httpPort, {
-    ready: () => !stopping && loop?.joined === true,
-    metrics: () => metrics.render(graph.stats, opts.spec.pipeline),
+    ready: () => !stopping && (!consumes || loop?.joined === true) && (fronts?.ready() ?? true),
+    metrics: () => metrics.render(graph.stats, opts.spec.pipeline) + (fronts?.metrics(opts.spec.pipeline) ?? ''),
+    handle: (req, res) => fronts?.handle(req, res) ?? false,
   });
 
   const shutdown = async (reason: string, code: number) => {
@@ -61,6 +66,8 @@ export async function runService(opts: RunOptions): Promise<void> {
     }, config.shutdownTimeoutMs);
     timer.unref();
     try {
+      // Ingest first: stop taking requests and answer the ones in flight before the consumer goes.
+      await fronts?.stop();
       await loop?.stop();
       await graph.close();
     } catch (e) {
@@ -86,6 +93,14 @@ export async function runService(opts: RunOptions): Promise<void> {
   const kafka = createKafka(config, log);
   log.info('starting', { brokers: config.brokers, groupId: config.groupId, topics: graph.sourceTopics });
   try {
+    fronts = startFronts({ spec: opts.spec, fns: opts.fns, kafka, log });
+  } catch (e) {
+    log.error('the pipeline cannot start', { error: String(e instanceof Error ? e.message : e) });
+    await shutdown('start-up failed', 1);
+    return;
+  }
+  if (!consumes) return;
+  try {
     loop = await startKafkaLoop({
       kafka,
       graph,
@@ -101,9 +116,13 @@ export async function runService(opts: RunOptions): Promise<void> {
   }
 }
 
-function startHttp(port: number, probes: { ready: () => boolean; metrics: () => string }): Server {
+function startHttp(
+  port: number,
+  probes: { ready: () => boolean; metrics: () => string; handle: (req: IncomingMessage, res: ServerResponse) => boolean },
+): Server {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (probes.handle(req, res)) return;
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {

@@ -1,0 +1,97 @@
+// The postgres sink against the real PostgreSQL on 127.0.0.1:5432 (database test, trust auth).
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oneNode } from '../../test/harness/one-node.js';
+import { DEAD_LETTER_HEADERS } from '../types.js';
+import { postgresSink, upsertSql } from './postgres-sink.js';
+
+const URL = process.env.PW_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const table = `pw_sink_${randomUUID().slice(0, 8)}`;
+let admin: pg.Client;
+
+beforeAll(async () => {
+  admin = new pg.Client({ connectionString: URL });
+  await admin.connect();
+  await admin.query(`CREATE TABLE ${table} (order_id text PRIMARY KEY, customer text NOT NULL, amount numeric, meta jsonb)`);
+  await admin.query(`CREATE TABLE ${table}_nokey (order_id text, customer text)`);
+  process.env.PW_TEST_PG_URL = URL;
+});
+
+afterAll(async () => {
+  await admin.query(`DROP TABLE IF EXISTS ${table}, ${table}_nokey`);
+  await admin.end();
+  delete process.env.PW_TEST_PG_URL;
+});
+
+const params = (over: Record<string, unknown> = {}) => ({ table, columns: ['order_id', 'customer', 'amount', 'meta'], key: ['order_id'], urlEnv: 'PW_TEST_PG_URL', retries: 1, backoffMs: 10, ...over });
+const rows = async () => (await admin.query(`SELECT order_id, customer, amount::float8 AS amount, meta, xmin::text AS tx FROM ${table} ORDER BY order_id`)).rows;
+
+describe('postgres sink', () => {
+  it('upserts a batch in one statement, the last event per key winning, and updates on the next batch', async () => {
+    const node = oneNode('postgres', params(), {}, { live: true });
+    await node.graph.start();
+    const r = await node.run([
+      { order_id: 'o-1', customer: 'c-1', amount: 10, meta: { source: 'web' } },
+      { order_id: 'o-2', customer: 'c-2', amount: 20 },
+      { order_id: 'o-1', customer: 'c-1', amount: 11, ignored: true },
+    ]);
+    expect(r.dead).toEqual([]);
+    let got = await rows();
+    expect(got.map((x) => [x.order_id, x.customer, x.amount, x.meta])).toEqual([
+      ['o-1', 'c-1', 11, null],
+      ['o-2', 'c-2', 20, null],
+    ]);
+    // One statement, so one transaction wrote both rows.
+    expect(new Set(got.map((x) => x.tx)).size).toBe(1);
+    await node.run([{ order_id: 'o-2', customer: 'c-9', amount: 21, meta: { note: 'moved' } }]);
+    got = await rows();
+    expect(got[1]).toMatchObject({ order_id: 'o-2', customer: 'c-9', amount: 21, meta: { note: 'moved' } });
+    await node.graph.close();
+  });
+
+  it('sends only the rows the database rejects to the error port', async () => {
+    const node = oneNode('postgres', params(), {}, { live: true });
+    const r = await node.run([
+      { order_id: 'o-3', customer: 'c-3', amount: 30 },
+      { order_id: 'o-4', customer: 'c-4', amount: 'not a number' },
+      { order_id: 'o-5', amount: 50 },
+      { order_id: 'o-6', customer: 'c-6', amount: 60 },
+      'not an object',
+    ]);
+    expect(r.dead.map((d) => d.headers[DEAD_LETTER_HEADERS.error])).toEqual([
+      'the event is not an object, so it has no columns',
+      'PostgreSQL rejected the row: invalid input syntax for type numeric: "not a number"',
+      'PostgreSQL rejected the row: null value in column "customer" of relation "' + table + '" violates not-null constraint',
+    ]);
+    expect((await rows()).map((x) => x.order_id)).toEqual(['o-1', 'o-2', 'o-3', 'o-6']);
+    await node.graph.close();
+  });
+
+  it('stops at start-up with what to change when the table, a column or the unique key is missing', async () => {
+    const missing = oneNode('postgres', params({ table: `${table}_missing` }), {}, { live: true });
+    await expect(missing.graph.start()).rejects.toThrow(new RegExp(`table ${table}_missing does not exist.*CREATE TABLE`));
+    await missing.graph.close();
+    const column = oneNode('postgres', params({ columns: ['order_id', 'customer', 'total'] }), {}, { live: true });
+    await expect(column.graph.start()).rejects.toThrow(/has no column total; it has amount, customer, meta, order_id/);
+    await column.graph.close();
+    const key = oneNode('postgres', params({ table: `${table}_nokey`, columns: ['order_id', 'customer'] }), {}, { live: true });
+    await expect(key.graph.start()).rejects.toThrow(/no primary key or unique index on exactly \(order_id\).*ADD UNIQUE \(order_id\)/);
+    await key.graph.close();
+  });
+
+  it('captures rows without touching a database when the graph is not live', async () => {
+    const r = await oneNode('postgres', params({ table: 'nowhere' })).run([{ order_id: 'o-9', customer: 'c', amount: 1, extra: 1 }]);
+    expect(r.captured).toEqual([{ order_id: 'o-9', customer: 'c', amount: 1, meta: null }]);
+  });
+
+  it('quotes every identifier and validates them strictly', () => {
+    expect(upsertSql('sales.orders', ['id', 'n'], ['id'], 2)).toBe(
+      'INSERT INTO "sales"."orders" ("id", "n") VALUES ($1, $2), ($3, $4) ON CONFLICT ("id") DO UPDATE SET "n" = EXCLUDED."n"',
+    );
+    expect(upsertSql('t', ['id'], ['id'], 1)).toBe('INSERT INTO "t" ("id") VALUES ($1) ON CONFLICT ("id") DO NOTHING');
+    const bad = postgresSink.validate!({ table: 'orders; DROP TABLE x', columns: ['id', 'Name"'], key: ['other'], urlEnv: 'DATABASE_URL' }, {});
+    expect(bad.map((p) => p.param)).toEqual(['table', 'columns', 'key']);
+    expect(postgresSink.validate!({ table: 'sales.orders', columns: ['id', 'n'], key: ['id'], urlEnv: 'DATABASE_URL' }, {})).toEqual([]);
+  });
+});

@@ -1,0 +1,152 @@
+// http-ingest endpoints against real HTTP clients on 127.0.0.1, with a stand-in Kafka producer
+// (the real broker is exercised by test/integration/http-ingest.integration.test.ts).
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Kafka } from 'kafkajs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { GraphSpec } from '../engine/graph.js';
+import type { Logger } from '../transports/kafka.js';
+import { startFronts, type Fronts } from './fronts.js';
+
+const spec: GraphSpec = {
+  pipeline: 'ingest-unit',
+  errors: { policy: 'dead-letter', topic: 'dlq' },
+  nodes: [{ id: 'api', kind: 'http-ingest', params: { topic: 'requests', path: '/orders', maxBytes: 2048 }, inputs: [] }],
+};
+const quiet: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+interface Sent {
+  topic: string;
+  messages: { key: string | null; value: string }[];
+}
+
+function fakeKafka(opts: { connect?: Promise<void>; fail?: () => boolean; delayMs?: number } = {}) {
+  const batches: Sent[][] = [];
+  const kafka = {
+    producer: () => ({
+      connect: () => opts.connect ?? Promise.resolve(),
+      disconnect: async () => {},
+      sendBatch: async ({ topicMessages, acks }: { topicMessages: Sent[]; acks: number }) => {
+        expect(acks).toBe(-1);
+        await new Promise((r) => setTimeout(r, opts.delayMs ?? 5));
+        if (opts.fail?.()) throw new Error('broker unavailable');
+        batches.push(topicMessages);
+        return [];
+      },
+    }),
+  } as unknown as Kafka;
+  return { kafka, batches, events: () => batches.flat().flatMap((t) => t.messages.map((m) => ({ topic: t.topic, key: m.key, value: JSON.parse(m.value) }))) };
+}
+
+let server: Server | undefined;
+let fronts: Fronts | undefined;
+afterEach(async () => {
+  await fronts?.stop();
+  server?.closeAllConnections();
+  await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  server = fronts = undefined;
+});
+
+async function serve(kafka: Kafka, key?: (v: { customer?: string }) => unknown): Promise<string> {
+  fronts = startFronts({ spec, fns: key ? { api: { key } } : {}, kafka, log: quiet })!;
+  server = createServer((req, res) => {
+    if (!fronts!.handle(req, res)) res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}, method = 'POST'): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : {}, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const ready = async () => {
+  for (let i = 0; i < 100 && !fronts?.ready(); i++) await new Promise((r) => setTimeout(r, 10));
+};
+
+describe('http-ingest endpoint', () => {
+  it('answers 202 after Kafka acknowledged the event, keyed by the key expression', async () => {
+    const k = fakeKafka();
+    const url = await serve(k.kafka, (v) => v.customer);
+    await ready();
+    const r = await post(`${url}/orders`, JSON.stringify({ customer: 'c-1', amount: 5 }));
+    expect(r).toMatchObject({ status: 202, body: { accepted: 1 } });
+    expect(k.events()).toEqual([{ topic: 'requests', key: 'c-1', value: { customer: 'c-1', amount: 5 } }]);
+  });
+
+  it('takes JSON lines as many events, and produces concurrent requests in few batches', async () => {
+    const k = fakeKafka({ delayMs: 20 });
+    const url = await serve(k.kafka);
+    await ready();
+    const lines = await post(`${url}/orders`, '{"n":1}\n\n{"n":2}\n', { 'content-type': 'application/x-ndjson' });
+    expect(lines).toMatchObject({ status: 202, body: { accepted: 2 } });
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => post(`${url}/orders`, JSON.stringify({ i }))));
+    expect(answers.every((a) => a.status === 202)).toBe(true);
+    expect(k.events()).toHaveLength(52);
+    expect(k.batches.length).toBeLessThan(20);
+    expect(fronts!.metrics('p')).toMatch(/pipewright_ingest_events_total\{pipeline="p"\} 52/);
+  });
+
+  it('answers 400 with where the JSON is broken, and accepts nothing of that request', async () => {
+    const k = fakeKafka();
+    const url = await serve(k.kafka);
+    await ready();
+    const bad = await post(`${url}/orders`, '{"n": 1,');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/^the request body is not valid JSON: /);
+    const badLine = await post(`${url}/orders`, '{"n":1}\n{oops}\n', { 'content-type': 'application/x-ndjson' });
+    expect(badLine.status).toBe(400);
+    expect(badLine.body.error).toMatch(/^line 2 of the request body is not valid JSON: .*no event of this request was accepted$/);
+    expect((await post(`${url}/orders`, '')).status).toBe(400);
+    expect(k.events()).toEqual([]);
+  });
+
+  it('answers 413 for a body over maxBytes, declared or streamed', async () => {
+    const url = await serve(fakeKafka().kafka);
+    await ready();
+    const big = JSON.stringify({ pad: 'x'.repeat(4000) });
+    const declared = await post(`${url}/orders`, big);
+    expect(declared.status).toBe(413);
+    expect(declared.body.error).toMatch(/at most 2048 are accepted/);
+    const streamed = await post(`${url}/orders`, big, { 'transfer-encoding': 'chunked' });
+    expect(streamed.status).toBe(413);
+  });
+
+  it('answers 503 with Retry-After before the producer is connected and when Kafka fails, 405 for GET, and leaves other paths alone', async () => {
+    let connect!: () => void;
+    let failing = true;
+    const k = fakeKafka({ connect: new Promise((r) => (connect = r)), fail: () => failing });
+    const url = await serve(k.kafka);
+    const early = await post(`${url}/orders`, '{}');
+    expect(early.status).toBe(503);
+    expect(early.headers['retry-after']).toBe('1');
+    connect();
+    await ready();
+    const failed = await post(`${url}/orders`, '{}');
+    expect(failed.status).toBe(503);
+    expect(failed.body.error).toMatch(/Kafka did not acknowledge the events.*broker unavailable/);
+    failing = false;
+    expect((await post(`${url}/orders`, '{}')).status).toBe(202);
+    expect((await post(`${url}/orders`, '', {}, 'GET')).status).toBe(405);
+    expect((await post(`${url}/other`, '{}')).status).toBe(404);
+  });
+
+  it('stops taking requests when the service stops', async () => {
+    const url = await serve(fakeKafka().kafka);
+    await ready();
+    const stopping = fronts!.stop();
+    const r = await post(`${url}/orders`, '{}');
+    expect(r.status).toBe(503);
+    expect(r.body.error).toMatch(/stopping/);
+    await stopping;
+    fronts = undefined;
+  });
+});
