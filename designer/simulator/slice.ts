@@ -54,6 +54,7 @@ export const createSimulatorSlice: StateCreator<DesignerState, [], [], Actions<S
     set({ simOpen: false, simView: null, simStatus: null, simError: null });
   },
   simCommand(command) {
+    if (get().simError) set({ simError: null });
     if (command.type === 'speed') set({ simSettings: { ...get().simSettings, speed: command.speed } });
     if (command.type === 'rate') set({ simSettings: { ...get().simSettings, rate: command.rate } });
     if (command.type === 'reset' && command.seed !== undefined) set({ simSettings: { ...get().simSettings, seed: command.seed } });

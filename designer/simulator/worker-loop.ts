@@ -10,8 +10,23 @@ import { SimSession, type SimSettings } from './session.js';
 /** At full speed the loop runs ticks for this long before it lets messages in. */
 const SLICE_MS = 25;
 
+/**
+ * The in-memory log keeps every event, so a run stops itself here rather
+ * than let the tab run out of memory; Reset starts again.
+ */
+export const MAX_EVENTS = 3_000_000;
+
 const now = () => performance.now();
-const yieldToEvents = () => new Promise<void>((r) => setTimeout(r, 0));
+// A message to ourselves lets queued commands in without setTimeout's clamping of nested timers to 4 ms.
+const channel = typeof MessageChannel === 'undefined' ? undefined : new MessageChannel();
+const waiting: (() => void)[] = [];
+if (channel) channel.port1.onmessage = () => waiting.shift()?.();
+const yieldToEvents = () =>
+  new Promise<void>((r) => {
+    if (!channel) return void setTimeout(r, 0);
+    waiting.push(r);
+    channel.port2.postMessage(0);
+  });
 
 export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: Command) => void) => void): void {
   let session: SimSession | undefined;
@@ -73,6 +88,12 @@ export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: 
           while (now() - began < SLICE_MS);
         } else {
           await s.step();
+        }
+        if (s.sim.produced >= MAX_EVENTS) {
+          running = false;
+          postView();
+          post({ type: 'error', message: `paused after ${s.sim.produced.toLocaleString('en')} events: the in-memory log keeps them all. Reset to start again.` });
+          return;
         }
         if (now() - lastPost >= 1000 / VIEWS_PER_SECOND) postView();
       });
