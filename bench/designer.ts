@@ -36,7 +36,7 @@ const flag = (name: string, fallback: string) => {
 const SIZES = flag('sizes', '250,1000').split(',').map(Number);
 const STEPS = Number(flag('steps', '150'));
 const BUILD = !argv.includes('--no-build');
-const DIST = 'dist-bench';
+const DIST = 'test-artifacts/dist-bench';
 
 const quantile = (xs: number[], q: number) => {
   if (xs.length === 0) return NaN;

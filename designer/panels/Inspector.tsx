@@ -137,12 +137,13 @@ function NodeForm({ node }: { node: PipelineNode }) {
 
 /** A kind's docs: the first sentence always, the rest on request, so the form stays in view. */
 function Docs({ text }: { text: string }) {
-  const cut = text.search(/\.\s/);
-  if (cut < 0 || cut > text.length - 40) return <p className="pw-docs">{text}</p>;
+  // The first full stop that ends a sentence: not the one of "e.g." or "i.e.".
+  const m = /(?<!\b(?:e\.g|i\.e|etc))\.\s+(?=[A-Z`(])/.exec(text);
+  if (!m || m.index > text.length - 40) return <p className="pw-docs">{text}</p>;
   return (
     <details className="pw-docs">
-      <summary>{text.slice(0, cut + 1)}</summary>
-      {text.slice(cut + 2)}
+      <summary>{text.slice(0, m.index + 1)}</summary>
+      {text.slice(m.index + m[0].length)}
     </details>
   );
 }

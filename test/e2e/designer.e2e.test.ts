@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildDesigner, launchChromium, REPO, serveDesigner, type Served } from './harness.js';
 
 const ARTIFACTS = join(REPO, 'test-artifacts', 'designer');
-const DIST = 'dist-e2e';
+const DIST = 'test-artifacts/dist-e2e';
 
 let served: Served;
 let browser: Browser;
