@@ -8,6 +8,7 @@
  * runtime. The tests build it the same way, so they test what the worker runs.
  */
 import type { GraphOptions, GraphSpec } from '../runtime/engine/graph.js';
+import { EventGenerator } from '../runtime/kinds/generator.js';
 import { loopFeed, Simulator, type SimEvent, type SimFeed, type SimOptions } from '../runtime/simulator/simulator.js';
 import type { TopicDef } from '../runtime/types.js';
 import { functionsFromSources, type FnSources } from './expression-fns.js';
@@ -17,8 +18,12 @@ export interface SimPlan {
   spec: GraphSpec;
   fns: FnSources;
   topics: TopicDef[];
-  /** One per source node that reads a topic: the events it replays in a loop. */
-  feeds: { node: string; topic: string; format: SimFeed['format']; events: SimEvent[] }[];
+  /**
+   * One per source node that reads a topic: the events it replays in a loop,
+   * or, for a generator source, its parameters (the simulator pulls events
+   * from the same generator the service runs).
+   */
+  feeds: { node: string; topic: string; format: SimFeed['format']; events: SimEvent[]; generator?: Record<string, unknown> }[];
   /** Edges as the canvas draws them: from node and port to node and port. */
   edges: { from: string; fromPort: string; to: string; toPort: string }[];
 }
@@ -30,7 +35,7 @@ export function planOptions(plan: SimPlan, settings: SimulationSettings = {}, gr
     spec: plan.spec,
     fns: functionsFromSources(plan.fns),
     topics: plan.topics,
-    feeds: plan.feeds.map((f) => loopFeed(f.topic, f.format, f.events)),
+    feeds: plan.feeds.map((f) => (f.generator ? generatorFeed(f.topic, f.generator) : loopFeed(f.topic, f.format, f.events))),
     ...settings,
     ...(graph ? { graph } : {}),
   };
@@ -38,4 +43,18 @@ export function planOptions(plan: SimPlan, settings: SimulationSettings = {}, gr
 
 export function simulatorFromPlan(plan: SimPlan, settings: SimulationSettings = {}, graph?: GraphOptions): Simulator {
   return new Simulator(planOptions(plan, settings, graph));
+}
+
+/** Events from a generator source's own template and seed; a finite count runs out. */
+export function generatorFeed(topic: string, params: Record<string, unknown>): SimFeed {
+  const g = new EventGenerator(params);
+  return {
+    topic,
+    format: 'json',
+    next: (_random, _index, now) => {
+      if (g.done) return undefined;
+      const e = g.next(now);
+      return { key: e.key, value: e.value };
+    },
+  };
 }

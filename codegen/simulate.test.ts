@@ -8,6 +8,7 @@ import { drain, MemoryLog } from '../runtime/transports/memory.js';
 import type { OutMessage } from '../runtime/types.js';
 import { TEST_EPOCH } from '../runtime/testing.js';
 import { getKind } from '../runtime/kinds/registry.js';
+import { EventGenerator } from '../runtime/kinds/generator.js';
 import { compileExpressions } from './compile.js';
 import { parsePipeline } from './parse.js';
 import { graphSpec, topicDefs } from './pipeline-ts.js';
@@ -81,6 +82,37 @@ describe('simulate', () => {
     await sim.step();
     expect(sim.snapshot().produced).toBe(10);
     expect(sim.snapshot().nodes.orders.in).toBeGreaterThan(0);
+  });
+
+  it('pulls the events of a generator source from the same generator the service runs', async () => {
+    const { pipeline } = parsePipeline(`version: 1
+pipeline: gen
+nodes:
+  - id: clicks
+    kind: generator
+    topic: clicks
+    fields: { id: seq, user: "pick(ann,bob,cy)", score: "int(1,10)" }
+    key: user
+    count: 25
+    seed: 4
+    partitions: 3
+  - id: out
+    kind: kafka-sink
+    input: clicks
+    topic: clicks-out
+    partitions: 3
+`);
+    expect(pipeline).toBeTruthy();
+    const sim = simulate(pipeline!, { rate: 10, replicas: 2 });
+    for (let i = 0; i < 6; i++) await sim.step();
+    expect(sim.snapshot().produced).toBe(25);
+    const g = new EventGenerator({ fields: { id: 'seq', user: 'pick(ann,bob,cy)', score: 'int(1,10)' }, key: 'user', count: 25, seed: 4 });
+    const expected: Record<string, unknown[]> = {};
+    while (!g.done) {
+      const e = g.next(0);
+      (expected[e.key!] ??= []).push(e.value);
+    }
+    expect(byKey(sim.log, 'clicks-out')).toEqual(expected);
   });
 
   it('repeats a run exactly for the same seed', async () => {

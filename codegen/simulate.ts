@@ -20,7 +20,12 @@ export function simulationPlan(p: Pipeline): SimPlan {
   for (const node of p.nodes) {
     const kind = getKind(node.kind);
     if (kind?.category !== 'source' || !kind.topicParam) continue;
-    const format = (spec.nodes.find((n) => n.id === node.id)?.params.format ?? 'json') as SimFeed['format'];
+    const params = spec.nodes.find((n) => n.id === node.id)?.params ?? {};
+    if (node.kind === 'generator') {
+      feeds.push({ node: node.id, topic: String(node.params[kind.topicParam]), format: 'json', events: [], generator: params });
+      continue;
+    }
+    const format = (params.format ?? 'json') as SimFeed['format'];
     const samples = node.samples ?? [];
     const fromTests = p.tests.flatMap((t) => t.input[node.id] ?? []);
     const events = (samples.length ? samples : fromTests).map((s) => ({ key: s.key ?? null, value: s.value }));

@@ -37,7 +37,7 @@ export const createSimulatorSlice: StateCreator<DesignerState, [], [], Actions<S
     try {
       plan = simulationPlan(s.pipeline);
       if (plan.feeds.length === 0) throw new Error('the pipeline has no source that reads a topic, so there is nothing to simulate');
-      const empty = plan.feeds.find((f) => f.events.length === 0);
+      const empty = plan.feeds.find((f) => f.events.length === 0 && !f.generator);
       if (empty) throw new Error(`source "${empty.node}" has no sample events to replay; add some in the inspector`);
     } catch (e) {
       s.toast(`Cannot simulate: ${e instanceof Error ? e.message : String(e)}`, 'error');

@@ -27,7 +27,8 @@ export interface SimFeed {
   topic: string;
   /** Encoding the source expects: JSON text unless it reads strings. */
   format: 'json' | 'string' | 'bytes';
-  next(random: () => number, index: number): SimEvent;
+  /** The event number `index` of this feed, produced at simulated time `now`; undefined when the feed has run out. */
+  next(random: () => number, index: number, now: number): SimEvent | undefined;
 }
 
 export function loopFeed(topic: string, format: SimFeed['format'], events: readonly SimEvent[]): SimFeed {
@@ -260,7 +261,8 @@ export class Simulator {
       for (let i = 0; i < count; i++) {
         const index = this.feedIndex.get(feed) ?? 0;
         this.feedIndex.set(feed, index + 1);
-        const e = feed.next(this.random, index);
+        const e = feed.next(this.random, index, this.now);
+        if (!e) continue;
         const value = feed.format === 'string' && typeof e.value === 'string' ? e.value : JSON.stringify(e.value);
         messages.push({ topic: feed.topic, key: e.key, value: feed.format === 'bytes' ? TEXT.encode(value) : value, headers: {}, timestamp: this.now });
       }
