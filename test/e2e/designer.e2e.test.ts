@@ -173,6 +173,28 @@ describe('designer', () => {
     await expect.poll(yamlNow).toContain('topic: other-topic');
     await page.keyboard.press('Control+z');
     await expect.poll(yamlNow).toBe(before);
+
+    // Copy and paste gives new ids; undo takes the paste back.
+    await selectNode('filter-1');
+    await page.locator('[data-testid=node-filter-1]').focus();
+    await page.keyboard.press('Control+c');
+    await page.keyboard.press('Control+v');
+    await expect.poll(() => page.locator('[data-testid=node-filter-2]').count()).toBe(1);
+    await page.keyboard.press('Control+z');
+    await expect.poll(nodeCount).toBe(4);
+
+    // Auto-layout moves nodes (left to right along the wires) as one undo step.
+    await page.getByRole('button', { name: 'Auto-layout', exact: true }).click();
+    await expect.poll(yamlNow).not.toBe(before);
+    const xs = await page.evaluate(() =>
+      Object.fromEntries((window as unknown as { __pipewright: { store: { getState(): { pipeline: { nodes: { id: string; position: { x: number } }[] } } } } }).__pipewright.store.getState().pipeline.nodes.map((n) => [n.id, n.position.x])),
+    );
+    expect(xs['kafka-source-1']).toBeLessThan(xs['filter-1']);
+    expect(xs['filter-1']).toBeLessThan(xs['map-1']);
+    expect(xs['map-1']).toBeLessThan(xs['kafka-sink-1']);
+    await shot('07b-auto-layout');
+    await page.keyboard.press('Control+z');
+    await expect.poll(yamlNow).toBe(before);
   }, 60_000);
 
   test('a reload restores the autosaved pipeline', async () => {
@@ -214,6 +236,11 @@ describe('designer', () => {
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.count()).toBe(0);
     expect(await yamlNow()).toBe(before);
+
+    // The exported YAML opens again as the same pipeline, positions included.
+    await page.setInputFiles('[data-testid=open-yaml-input]', join(ARTIFACTS, 'exported.yaml'));
+    await expect.poll(() => page.locator('[data-testid=toast]').allTextContents()).toContainEqual(expect.stringContaining('Opened exported.yaml'));
+    expect(await yamlNow()).toBe(readFileSync(join(ARTIFACTS, 'exported.yaml'), 'utf8'));
   }, 60_000);
 
   test('a share link carries the pipeline to a fresh browser', async () => {
