@@ -39,7 +39,7 @@ const flag = (name: string, fallback: string) => {
 const SECONDS = Number(flag('seconds', '4'));
 const RATE = Number(flag('rate', '1000'));
 const BUILD = true;
-const DIST = 'dist-bench-sim';
+const DIST = 'test-artifacts/dist-bench-sim';
 const REPLICAS = 3;
 /** Per partition per tick: large enough that the replicas keep up with RATE and lag stays flat. */
 const BATCH = RATE;

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildDesigner, launchChromium, REPO, serveDesigner, type Served } from './harness.js';
 
 const ARTIFACTS = join(REPO, 'test-artifacts', 'simulator');
-const DIST = 'dist-e2e-sim';
+const DIST = 'test-artifacts/dist-e2e-sim';
 
 let served: Served;
 let browser: Browser;
