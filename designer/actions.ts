@@ -61,6 +61,10 @@ export function openYamlText(text: string, fileName: string, files: PipelineFile
     return false;
   }
   loadPipeline(opened.pipeline, { files });
+  // Reading the file validated it; reuse that rather than validate a big pipeline twice, unless files
+  // matter (reading checks no files; the canvas checks the attached ones) or the canvas is empty.
+  const p = opened.pipeline;
+  if (p.nodes.length > 0 && !p.nodes.some((n) => getKind(n.kind)?.files?.(n.params).length)) s.setProblems(opened.problems, state().structure);
   const errors = opened.problems.filter((p) => p.severity === 'error').length;
   s.toast(errors ? `Opened ${fileName} with ${errors} problem${errors > 1 ? 's' : ''}; see Problems.` : `Opened ${fileName}.`);
   return true;

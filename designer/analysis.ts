@@ -15,6 +15,8 @@ type Store = typeof useDesigner;
 
 export function validateNow(store: Store = useDesigner): void {
   const s = store.getState();
+  // Already known for this state (opening a file validates as it reads).
+  if (s.problemsFor === s.structure) return;
   // An empty canvas is a start, not a problem: the empty state says what to do.
   s.setProblems(s.pipeline.nodes.length === 0 ? [] : validatePipeline(s.pipeline, s.files), s.structure);
 }
