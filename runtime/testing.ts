@@ -17,12 +17,17 @@ export interface CaseEvent {
 export interface TestCase {
   name: string;
   input: { topic: string; partitions: number; format: string; events: CaseEvent[] }[];
-  expect: { topic: string; partitions: number; events: CaseEvent[] }[];
+  /**
+   * Expected outputs: on a topic (Kafka sinks), or of a sink node outside
+   * Kafka (postgres rows, http bodies, log lines), which the in-memory run
+   * captures instead of writing.
+   */
+  expect: ({ topic: string; partitions: number; events: CaseEvent[] } | { node: string; events: CaseEvent[] })[];
   deadLetters?: number;
 }
 
 export interface CaseResult {
-  /** topic → key → values in the order they were produced. */
+  /** topic (or `sink <node id>`) → key → values in the order they were produced. */
   actual: Record<string, Record<string, unknown[]>>;
   expected: Record<string, Record<string, unknown[]>>;
   deadLetters: number;
@@ -74,6 +79,12 @@ export async function runCase(spec: GraphSpec, fns: GraphFns, topics: readonly T
   const actual: CaseResult['actual'] = {};
   const expected: CaseResult['expected'] = {};
   for (const t of c.expect) {
+    if ('node' in t) {
+      // Topic names have no spaces, so this never meets one.
+      actual[`sink ${t.node}`] = group(graph.captured.get(t.node) ?? []);
+      expected[`sink ${t.node}`] = group(t.events);
+      continue;
+    }
     actual[t.topic] = group(log.messages(t.topic).map((m) => ({ key: m.key, value: decode(m.value) })));
     expected[t.topic] = group(t.events);
   }
