@@ -195,7 +195,8 @@ function ParamField({ node, spec, problems }: { node: PipelineNode; spec: ParamS
   const set = (v: unknown) => state().setParam(node.id, spec.name, v);
   const invalid = !!problems?.length;
   const describedBy = `${id}-help${invalid ? ` ${id}-msg` : ''}`;
-  const hasDefault = spec.default !== undefined;
+  // An empty default means "none": nothing to show as a default.
+  const hasDefault = spec.default !== undefined && spec.default !== '';
   let input: React.ReactNode;
   switch (spec.type) {
     case 'expression':
