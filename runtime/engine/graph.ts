@@ -8,6 +8,7 @@
 import { getKind } from '../kinds/registry.js';
 import { ERROR_PORT, type Emitter, type KindSpec, type Operator, type SinkOutput } from '../kinds/spec.js';
 import { DEAD_LETTER_HEADERS, type OutMessage, type RawMessage, type Rec } from '../types.js';
+import { appliedKey, changelogTopic, PartitionedStore, repartitionTopic } from './state.js';
 
 export type ErrorPolicy = 'dead-letter' | 'skip' | 'fail';
 
@@ -63,6 +64,12 @@ export interface NodeStats {
 export interface BatchResult {
   /** Everything to produce: sink outputs and dead letters, in the order they arose. */
   messages: OutMessage[];
+  /**
+   * State changes for the changelog topics. Produce them only after
+   * `messages` are acknowledged, and commit the offsets only after both
+   * (see engine/state.ts).
+   */
+  changelog: OutMessage[];
   deadLetters: number;
   skipped: number;
 }
@@ -88,6 +95,8 @@ interface Built {
   spec: NodeSpec;
   kind: KindSpec;
   op: Operator;
+  /** Parameters with defaults filled in (expressions excluded). */
+  params: Record<string, unknown>;
 }
 
 const edgeKey = (node: string, port: string) => `${node}\u0000${port}`;
@@ -99,6 +108,10 @@ export class Graph {
   private readonly consumers = new Map<string, { node: string; port: string }[]>();
   /** Nodes whose outputs some node reads. */
   private readonly feeding = new Set<string>();
+  /** Stateful nodes' stores, by node id. */
+  private readonly stores = new Map<string, PartitionedStore>();
+  private readonly built: Map<string, Built>;
+  private readonly globalTopicSet = new Set<string>();
   /** What sinks outside Kafka would have written, by node id, when the graph is not live. */
   readonly captured = new Map<string, SinkOutput[]>();
 
@@ -123,8 +136,22 @@ export class Graph {
             if (!list) this.captured.set(node.id, (list = []));
             list.push(o);
           };
-      const op = kind.create({ nodeId: node.id, pipeline: spec.pipeline, params, fns: fns[node.id] ?? {}, readFile: options.readFile, capture });
-      built.set(node.id, { spec: node, kind, op });
+      const store = kind.stateful?.(params) ? new PartitionedStore(changelogTopic(spec.pipeline, node.id)) : undefined;
+      if (store) this.stores.set(node.id, store);
+      const repartition = kind.repartitions ? repartitionTopic(spec.pipeline, node.id) : undefined;
+      const op = kind.create({
+        nodeId: node.id,
+        pipeline: spec.pipeline,
+        params,
+        fns: fns[node.id] ?? {},
+        readFile: options.readFile,
+        capture,
+        store,
+        repartitionTopic: repartition,
+      });
+      built.set(node.id, { spec: node, kind, op, params });
+      // A repartitioning node is also the source of its repartition topic: it reads back what it wrote [1].
+      if (repartition) this.sourcesByTopic.set(repartition, [built.get(node.id)!]);
       this.stats.set(node.id, { in: 0, out: 0, errors: 0 });
       if (kind.category === 'source' && kind.topicParam) {
         const topic = String(params[kind.topicParam]);
@@ -137,6 +164,97 @@ export class Graph {
       }
     }
     this.nodes = topoOrder(spec.nodes).map((id) => built.get(id)!);
+    this.built = built;
+    // A topic whose sources feed only global inputs (a table to join with) is read in full by every replica.
+    for (const [topic, sources] of this.sourcesByTopic) {
+      const edges = sources.flatMap((s) => s.kind.outputs.flatMap((port) => this.consumers.get(edgeKey(s.spec.id, port)) ?? []));
+      const global = (c: { node: string; port: string }) => {
+        const b = built.get(c.node)!;
+        return b.kind.globalInputs?.(b.params).includes(c.port) ?? false;
+      };
+      if (edges.length > 0 && edges.every(global)) this.globalTopicSet.add(topic);
+    }
+  }
+
+  /** Topics every replica reads in full, from the beginning, outside the consumer group (tables to join with). */
+  get globalTopics(): string[] {
+    return [...this.globalTopicSet];
+  }
+
+  /** The changelog topics of the stores that hold state for the partitions of `topic`. */
+  stateTopics(topic: string): string[] {
+    return this.statefulFor(topic).all.map((id) => this.stores.get(id)!.changelog);
+  }
+
+  /** Every changelog topic of the graph. */
+  get changelogTopics(): string[] {
+    return [...this.stores.values()].map((s) => s.changelog);
+  }
+
+  /**
+   * Replaces the state of partition `partition` of `topic` with what its
+   * changelog partitions hold; the transport calls it when the partition is
+   * assigned, before its first batch, and again after a batch failed.
+   */
+  async restorePartition(topic: string, partition: number, read: (changelog: string, partition: number) => Promise<RawMessage[]>): Promise<number> {
+    let restored = 0;
+    for (const id of this.statefulFor(topic).all) {
+      const store = this.stores.get(id)!;
+      store.drop(partition);
+      const messages = await read(store.changelog, partition);
+      store.restore(partition, messages);
+      restored += messages.length;
+      this.built.get(id)!.op.reset?.(partition);
+    }
+    return restored;
+  }
+
+  /** Forgets the state of a partition that this replica no longer owns, and unflushed changes. */
+  dropPartition(topic: string, partition: number): void {
+    for (const id of this.statefulFor(topic).all) {
+      const store = this.stores.get(id)!;
+      store.discard();
+      store.drop(partition);
+      this.built.get(id)!.op.reset?.(partition);
+    }
+  }
+
+  private readonly statefulCache = new Map<string, { all: string[]; marked: Set<string> }>();
+
+  /**
+   * Stateful nodes that keep state for partitions of `topic`: the nodes
+   * reachable from its sources without crossing a repartition (`marked`: the
+   * engine records the last offset applied in their stores), plus the topic's
+   * own source when that is stateful (a repartitioning node).
+   */
+  private statefulFor(topic: string): { all: string[]; marked: Set<string> } {
+    let found = this.statefulCache.get(topic);
+    if (found) return found;
+    const marked = new Set<string>();
+    const all: string[] = [];
+    const seen = new Set<string>();
+    const queue = (this.sourcesByTopic.get(topic) ?? []).map((b) => b.spec.id);
+    for (const id of queue) if (this.stores.has(id)) all.push(id);
+    while (queue.length) {
+      const id = queue.shift()!;
+      const b = this.built.get(id)!;
+      for (const port of [...b.kind.outputs, ERROR_PORT]) {
+        for (const c of this.consumers.get(edgeKey(id, port)) ?? []) {
+          if (seen.has(c.node)) continue;
+          seen.add(c.node);
+          const next = this.built.get(c.node)!;
+          if (next.kind.globalInputs?.(next.params).includes(c.port) && this.globalTopicSet.has(topic)) continue;
+          if (this.stores.has(c.node) && !next.kind.repartitions) {
+            marked.add(c.node);
+            all.push(c.node);
+          }
+          if (!next.kind.repartitions) queue.push(c.node);
+        }
+      }
+    }
+    found = { all, marked };
+    this.statefulCache.set(topic, found);
+    return found;
   }
 
   /**
@@ -145,11 +263,14 @@ export class Graph {
    * that only produces.
    */
   get sourceTopics(): string[] {
-    return [...this.sourcesByTopic].filter(([, nodes]) => nodes.some((n) => this.feeding.has(n.spec.id))).map(([topic]) => topic);
+    return [...this.sourcesByTopic]
+      .filter(([topic, nodes]) => !this.globalTopicSet.has(topic) && nodes.some((n) => this.feeding.has(n.spec.id)))
+      .map(([topic]) => topic);
   }
 
   async process(topic: string, messages: RawMessage[]): Promise<BatchResult> {
-    const result: BatchResult = { messages: [], deadLetters: 0, skipped: 0 };
+    const result: BatchResult = { messages: [], changelog: [], deadLetters: 0, skipped: 0 };
+    const stateful = this.globalTopicSet.has(topic) ? undefined : this.statefulFor(topic);
     const pending = new Map<string, Map<string, Rec[]>>();
     const sources = this.sourcesByTopic.get(topic) ?? [];
     for (const source of sources) {
@@ -160,11 +281,18 @@ export class Graph {
       const inputs = pending.get(node.spec.id);
       if (!inputs || !node.op.process) continue;
       pending.delete(node.spec.id);
-      for (const [port, batch] of inputs) {
+      for (const [port, input] of inputs) {
+        const batch = stateful?.marked.has(node.spec.id) ? this.unapplied(node.spec.id, input) : input;
         this.statsOf(node).in += batch.length;
-        await node.op.process(batch, port, this.emitter(node, pending, result));
+        if (batch.length) await node.op.process(batch, port, this.emitter(node, pending, result));
       }
     }
+    if (stateful && messages.length > 0) {
+      // Recorded with the state it belongs to: a replay after a crash skips what the changelog already holds.
+      const last = messages[messages.length - 1].origin;
+      for (const id of stateful.marked) this.stores.get(id)!.partition(last.partition).put(appliedKey(topic), Number(last.offset));
+    }
+    for (const store of this.stores.values()) result.changelog.push(...store.flush());
     return result;
   }
 
@@ -185,6 +313,15 @@ export class Graph {
 
   async close(): Promise<void> {
     for (const node of this.nodes) await node.op.close?.();
+  }
+
+  /** Records past the last offset that the node's state already reflects. */
+  private unapplied(nodeId: string, batch: Rec[]): Rec[] {
+    const store = this.stores.get(nodeId)!;
+    return batch.filter((rec) => {
+      const applied = store.partition(rec.origin.partition).get(appliedKey(rec.origin.topic));
+      return applied === undefined || Number(rec.origin.offset) > (applied as number);
+    });
   }
 
   private statsOf(node: Built): NodeStats {
@@ -279,3 +416,10 @@ export function topoOrder(nodes: readonly NodeSpec[]): string[] {
   if (order.length !== nodes.length) throw new Error('the pipeline graph has a cycle');
   return order;
 }
+
+// [1] Repartitioning, as Kafka Streams does it: select-key produces each
+//     record, under its new key, to `<pipeline>.<node>.repartition`; the
+//     consumer group reads that topic like any input, and the node's decode
+//     feeds what it reads to the nodes after it. So everything downstream of
+//     a re-key runs in the partition that owns the new key, on whichever
+//     replica owns that partition, and its state lives there too.

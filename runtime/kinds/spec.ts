@@ -4,6 +4,7 @@
  * its behaviour. The registry lists every kind; validation, codegen, the
  * designer's palette and inspector, the docs and the simulator all read it.
  */
+import type { PartitionedStore } from '../engine/state.js';
 import type { OutMessage, Rec, RawMessage } from '../types.js';
 
 export type Category = 'source' | 'transform' | 'model' | 'sink';
@@ -35,6 +36,8 @@ export interface ParamSpec {
   max?: number;
   /** For expressions: what the expression must evaluate to, as a TypeScript type, and what it is shown as. */
   returns?: 'boolean' | 'any' | 'key' | 'array';
+  /** For expressions of a node with several inputs: the input port whose events the expression sees. */
+  port?: string;
   placeholder?: string;
 }
 
@@ -45,13 +48,22 @@ export type OutputType =
   /** What the expression returns; with `element`, the element type of the array it returns (flat-map). */
   | { from: 'expression'; param: string; element?: boolean }
   | { from: 'source' }
-  | { from: 'none' };
+  | { from: 'none' }
+  /** A type of its own: TypeScript text built from the parameters and the type of each input port. */
+  | { from: 'type'; type: (params: Record<string, unknown>, inputs: Record<string, string>) => string };
 
 export interface KindExample {
   params: Record<string, unknown>;
   /** Sample input value and what this node makes of it, used by the catalog test and the docs. */
   input?: unknown;
   output?: unknown;
+  /**
+   * For kinds that need several events to show an output (windows, joins,
+   * dedupe): events fed in order, each on an input port (the first by
+   * default), and every output they give, in order.
+   */
+  events?: { port?: string; key?: string; value: unknown; timestamp?: number }[];
+  outputs?: { key?: string | null; value: unknown }[];
 }
 
 /** What a node receives when the graph is built. */
@@ -67,6 +79,10 @@ export interface CreateContext {
    * working directory and a browser has no files.
    */
   readFile?: (path: string) => Promise<Uint8Array>;
+  /** Stateful kinds: the node's store, one key-value map per partition, backed by its changelog topic. */
+  store?: PartitionedStore;
+  /** Repartitioning kinds: the internal topic the node writes and then reads back. */
+  repartitionTopic?: string;
   /**
    * Given by hosts that run without the outside world (the simulator, tests):
    * sinks that write outside Kafka (a database, a webhook, a log) hand it what
@@ -98,6 +114,8 @@ export interface Operator {
   process?(batch: Rec[], port: string, out: Emitter): void | Promise<void>;
   /** Load what the node needs (a model, say) before the first batch; throwing stops the start-up with that message. */
   start?(): Promise<void>;
+  /** Stateful kinds: the store of `partition` was restored from the changelog or dropped; rebuild anything derived from it. */
+  reset?(partition: number): void;
   close?(): void | Promise<void>;
 }
 
@@ -126,6 +144,21 @@ export interface KindSpec {
   files?(params: Record<string, unknown>): string[];
   /** npm packages (name → exact version) the generated service needs for this node. */
   dependencies?(params: Record<string, unknown>): Record<string, string>;
+  /**
+   * Keeps state per partition (windows, joins, dedupe): the engine gives the
+   * node a store backed by the compacted topic `<pipeline>.<node>.changelog`,
+   * writes its changes after the batch's outputs are acknowledged and before
+   * offsets commit, and restores it when a partition is assigned.
+   */
+  stateful?(params: Record<string, unknown>): boolean;
+  /**
+   * Re-keys through `<pipeline>.<node>.repartition`: the node produces there,
+   * and the engine reads that topic back as the source of the node's `out`
+   * port, so downstream nodes see each key in the partition that owns it.
+   */
+  repartitions?: boolean;
+  /** Input ports whose source topics every replica reads in full (a table to join with), outside the consumer group. */
+  globalInputs?(params: Record<string, unknown>): string[];
   create(ctx: CreateContext): Operator;
 }
 

@@ -131,6 +131,10 @@ export async function startKafkaLoop(opts: {
         if (result.messages.length > 0) {
           await producer.sendBatch({ topicMessages: groupByTopic(result.messages), acks: -1 });
         }
+        // State changes only after the outputs are acknowledged (see engine/state.ts).
+        if (result.changelog.length > 0) {
+          await producer.sendBatch({ topicMessages: groupByTopic(result.changelog), acks: -1 });
+        }
         // Only now are this slice's outputs acknowledged: its offsets may be committed.
         resolveOffset(slice[slice.length - 1].offset);
         metrics.batches++;

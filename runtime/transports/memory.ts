@@ -93,22 +93,60 @@ export class MemoryLog {
   }
 }
 
+/** Partitions whose state a graph has restored, and how far it has read each global topic. */
+const restoredBy = new WeakMap<Graph, Set<string>>();
+const globalReadBy = new WeakMap<Graph, Map<string, number>>();
+
+/**
+ * Restores the state that `graph` keeps for `topic`'s partition from the
+ * changelog partitions in `log`, read from the beginning to the end, as a
+ * replica does when it is assigned the partition. Returns the entries read.
+ */
+export async function restoreFromLog(graph: Graph, log: MemoryLog, topic: string, partition: number): Promise<number> {
+  let restored = restoredBy.get(graph);
+  if (!restored) restoredBy.set(graph, (restored = new Set()));
+  restored.add(`${topic}\u0000${partition}`);
+  return graph.restorePartition(topic, partition, async (changelog, p) => (log.hasTopic(changelog) ? log.read(changelog, p, 0) : []));
+}
+
 /**
  * Consume every source partition of `graph` from the group's committed offset
  * to the end, in batches, producing results into the same log and committing
  * after each batch, until nothing is left (outputs may feed other sources).
+ * Before a partition's first batch the graph's state for it is restored from
+ * the changelog; global topics (join tables) are read in full, outside the
+ * group. Outputs are produced before state changes, and offsets committed
+ * last, as the kafkajs transport does.
  */
 export async function drain(graph: Graph, log: MemoryLog, group: string, batchSize = 500): Promise<number> {
   let processed = 0;
+  let restored = restoredBy.get(graph);
+  if (!restored) restoredBy.set(graph, (restored = new Set()));
+  let globalRead = globalReadBy.get(graph);
+  if (!globalRead) globalReadBy.set(graph, (globalRead = new Map()));
   for (let progress = true; progress; ) {
     progress = false;
+    for (const topic of graph.globalTopics) {
+      for (let p = 0; p < log.partitionCount(topic); p++) {
+        const at = `${topic}\u0000${p}`;
+        const from = globalRead.get(at) ?? 0;
+        const batch = log.read(topic, p, from);
+        if (batch.length === 0) continue;
+        const result = await graph.process(topic, batch);
+        log.produce(result.messages);
+        globalRead.set(at, from + batch.length);
+        progress = true;
+      }
+    }
     for (const topic of graph.sourceTopics) {
       for (let p = 0; p < log.partitionCount(topic); p++) {
         const from = log.committedOffset(group, topic, p);
         const batch = log.read(topic, p, from, batchSize);
         if (batch.length === 0) continue;
+        if (!restored.has(`${topic}\u0000${p}`)) await restoreFromLog(graph, log, topic, p);
         const result = await graph.process(topic, batch);
         log.produce(result.messages);
+        log.produce(result.changelog);
         log.commit(group, topic, p, from + batch.length);
         processed += batch.length;
         progress = true;
