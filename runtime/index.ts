@@ -6,3 +6,4 @@ export * from './kinds/registry.js';
 export * from './engine/graph.js';
 export * from './transports/memory.js';
 export * from './testing.js';
+export { provideOnnxRuntime } from './models/onnx.js';
