@@ -116,8 +116,10 @@ export function startFronts(opts: { spec: GraphSpec; fns: GraphFns; kafka: Kafka
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > route.maxBytes) {
       count(413);
+      // Answer at once and close the connection after the answer; the rest of the body is read and dropped, so
+      // the client sees the 413 instead of a reset.
       answer(res, 413, { error: `the request body has ${declared} bytes; at most ${route.maxBytes} are accepted` }, { connection: 'close' });
-      req.destroy();
+      req.resume();
       return;
     }
     const chunks: Buffer[] = [];
@@ -127,7 +129,7 @@ export function startFronts(opts: { spec: GraphSpec; fns: GraphFns; kafka: Kafka
       if (size > route.maxBytes) {
         count(413);
         answer(res, 413, { error: `the request body is larger than ${route.maxBytes} bytes` }, { connection: 'close' });
-        req.destroy();
+        req.resume();
         return;
       }
       chunks.push(chunk);
