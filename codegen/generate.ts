@@ -78,6 +78,10 @@ export function strimziName(topic: string): string {
   return `${base.slice(0, 200).replace(/[.-]+$/, '')}-${(h >>> 0).toString(16).padStart(8, '0')}`;
 }
 
+/** Words Mermaid's flowchart grammar reserves; an id that is one of them would break the diagram. */
+const MERMAID_KEYWORDS = new Set(['end', 'graph', 'flowchart', 'subgraph', 'click', 'call', 'href', 'style', 'class', 'classdef', 'linkstyle', 'direction', 'default', 'interpolate']);
+const mermaidId = (id: string) => (MERMAID_KEYWORDS.has(id) ? `node-${id}` : id);
+
 function mermaid(p: Pipeline): string {
   const lines = ['flowchart LR'];
   for (const n of p.nodes) {
@@ -85,12 +89,12 @@ function mermaid(p: Pipeline): string {
     const topic = kind.topicParam ? ` ${String(n.params[kind.topicParam])}` : '';
     const label = mermaidLabel(`${n.label ?? n.id} (${kind.kind}${topic})`);
     const shape = kind.category === 'source' || kind.category === 'sink' ? `[(${label})]` : `[${label}]`;
-    lines.push(`  ${n.id}${shape}`);
+    lines.push(`  ${mermaidId(n.id)}${shape}`);
   }
   for (const n of p.nodes) {
     for (const i of n.inputs) {
       const arrow = i.fromPort === ERROR_PORT ? '-. error .->' : i.fromPort === 'out' ? '-->' : `-- ${i.fromPort} -->`;
-      lines.push(`  ${i.from} ${arrow} ${n.id}`);
+      lines.push(`  ${mermaidId(i.from)} ${arrow} ${mermaidId(n.id)}`);
     }
   }
   return lines.join('\n');
