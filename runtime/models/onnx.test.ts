@@ -76,3 +76,96 @@ describe('the ONNX reader', () => {
     await expect(onnxScorer(broken, { batchSize: 8, ort: await ort('onnxruntime-node') })).rejects.toThrow(/onnxruntime cannot load the model/);
   });
 });
+
+describe('ONNX models of other shapes', () => {
+  // Small models written with the example's ONNX writer.
+  const writer = import('../../examples/flight-delays/onnx-writer.js');
+
+  it('a classifier with a label and a probabilities output (no ZipMap)', async () => {
+    const { encodeModel } = await writer;
+    // One stump on x <= 0.5 over three classes: left leaf P = [0.5, 0.25, 0.25], right leaf P = [0.125, 0.125, 0.75].
+    const model = encodeModel({
+      producer: 'test',
+      opsets: [
+        { domain: '', version: 17 },
+        { domain: 'ai.onnx.ml', version: 3 },
+      ],
+      inputs: [{ name: 'X', elemType: 1, dims: ['N', 1] }],
+      outputs: [
+        { name: 'label', elemType: 7, dims: ['N'] },
+        { name: 'probabilities', elemType: 1, dims: ['N', 3] },
+      ],
+      nodes: [
+        {
+          opType: 'TreeEnsembleClassifier',
+          domain: 'ai.onnx.ml',
+          name: 'stump',
+          inputs: ['X'],
+          outputs: ['label', 'probabilities'],
+          attributes: {
+            nodes_treeids: { ints: [0, 0, 0] },
+            nodes_nodeids: { ints: [0, 1, 2] },
+            nodes_featureids: { ints: [0, 0, 0] },
+            nodes_modes: { strings: ['BRANCH_LEQ', 'LEAF', 'LEAF'] },
+            nodes_values: { floats: [0.5, 0, 0] },
+            nodes_truenodeids: { ints: [1, 0, 0] },
+            nodes_falsenodeids: { ints: [2, 0, 0] },
+            class_treeids: { ints: [0, 0, 0, 0, 0, 0] },
+            class_nodeids: { ints: [1, 1, 1, 2, 2, 2] },
+            class_ids: { ints: [0, 1, 2, 0, 1, 2] },
+            class_weights: { floats: [0.5, 0.25, 0.25, 0.125, 0.125, 0.75] },
+            classlabels_int64s: { ints: [7, 8, 9] },
+            post_transform: { s: 'NONE' },
+          },
+        },
+      ],
+      metadata: { feature_names: '["x"]' },
+    });
+    const scorer = await onnxScorer(model, { batchSize: 16, ort: await ort('onnxruntime-node') });
+    expect(scorer.features).toEqual(['x']);
+    const out = (await scorer.score([{ x: 0 }, { x: 1 }])) as Prediction[];
+    expect(out).toEqual([
+      { score: 0.5, label: 7, probabilities: [0.5, 0.25, 0.25] },
+      { score: 0.75, label: 9, probabilities: [0.125, 0.125, 0.75] },
+    ]);
+  });
+
+  it('one input per feature, named like it', async () => {
+    const { encodeModel } = await writer;
+    const model = encodeModel({
+      producer: 'test',
+      opsets: [{ domain: '', version: 17 }],
+      inputs: [
+        { name: 'a', elemType: 1, dims: ['N', 1] },
+        { name: 'b', elemType: 1, dims: ['N', 1] },
+      ],
+      outputs: [{ name: 'sum', elemType: 1, dims: ['N', 1] }],
+      nodes: [{ opType: 'Add', domain: '', name: 'add', inputs: ['a', 'b'], outputs: ['sum'], attributes: {} }],
+      metadata: {},
+    });
+    const info = readOnnxInfo(model);
+    expect(onnxLayout(info)).toMatchObject({ mode: 'named' });
+    for (const name of ['onnxruntime-node', 'onnxruntime-web'] as const) {
+      const scorer = await onnxScorer(model, { batchSize: 2, ort: await ort(name) });
+      expect(scorer.features).toEqual(['a', 'b']);
+      const out = await scorer.score([{ a: 1, b: 2 }, { a: 0.5, b: 0.25 }, { a: -1, b: 1 }]);
+      expect(out).toEqual([{ score: 3 }, { score: 0.75 }, { score: 0 }]);
+    }
+  });
+
+  it('refuses outputs that are not tensors, with the fix', async () => {
+    const { encodeModel } = await writer;
+    const model = encodeModel({
+      producer: 'test',
+      opsets: [{ domain: '', version: 17 }],
+      inputs: [{ name: 'X', elemType: 1, dims: ['N', 2] }],
+      outputs: [{ name: 'Y', elemType: 1, dims: ['N', 2] }],
+      nodes: [{ opType: 'Identity', domain: '', name: 'id', inputs: ['X'], outputs: ['Y'], attributes: {} }],
+      metadata: {},
+    });
+    // As the reader reports a ZipMap output (a sequence of maps, TypeProto field 4):
+    const info = readOnnxInfo(model);
+    info.outputs[0].kind = 'sequence';
+    expect(() => onnxLayout(info)).toThrow(/not a tensor; export classifiers without ZipMap/);
+  });
+});
