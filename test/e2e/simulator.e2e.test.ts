@@ -95,6 +95,12 @@ describe('simulator', () => {
     await poll(() => page.textContent('[data-testid=sim-notes]')).toContain('a second time');
     await shot('04-killed-replayed');
 
+    // Full speed in the worker; the page still answers, and Pause stops it.
+    await page.selectOption('[data-testid=sim-speed]', '0');
+    const slow = await num('sim-tick');
+    await poll(() => num('sim-tick')).toBeGreaterThan(slow + 100);
+    await shot('04b-full-speed');
+
     // Pause: the tick stops. Step one event: exactly one more event enters the graph.
     await page.click('[data-testid=sim-pause]');
     await poll(() => page.locator('[data-testid=sim-play]').isVisible()).toBe(true);
