@@ -4,6 +4,7 @@
  * its own. Also tells where each expression landed, so type errors can be
  * reported against the pipeline rather than the generated file.
  */
+import { changelogTopic, repartitionTopic } from '../runtime/engine/state.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, type KindSpec, type ParamSpec } from '../runtime/kinds/spec.js';
 import type { GraphSpec } from '../runtime/engine/graph.js';
@@ -28,7 +29,7 @@ export const EXPRESSION_INDENT = 4;
 export const typeName = (id: string) => `${pascalOf(id)}Event`;
 export const fnName = (id: string, param: string) => `${identOf(id)}__${param}`;
 
-const RETURNS: Record<string, string> = { key: ': string | number | null' };
+const RETURNS: Record<string, string> = { key: ': string | number | null', number: ': number', time: ': number | string | Date' };
 
 /** Emitted once when an expression must return an array (flat-map). */
 const ELEMENTS = ['/** Checks that an expression returns an array; its elements become the events downstream. */', 'const elements = <T>(items: readonly T[]): readonly T[] => items;'];
@@ -80,18 +81,65 @@ export function graphSpec(p: Pipeline): GraphSpec {
 
 export function topicDefs(p: Pipeline): TopicDef[] {
   const topics = new Map<string, TopicDef>();
-  const add = (name: string, partitions: number) => {
+  const add = (name: string, partitions: number, config: Record<string, string> = {}) => {
     const prev = topics.get(name);
-    topics.set(name, { name, partitions: Math.max(prev?.partitions ?? 0, partitions), replicationFactor: p.kafka.replicationFactor, config: {} });
+    topics.set(name, { name, partitions: Math.max(prev?.partitions ?? 0, partitions), replicationFactor: p.kafka.replicationFactor, config: { ...prev?.config, ...config } });
   };
+  const tables = tableSources(p);
   for (const n of p.nodes) {
     const kind = getKind(n.kind);
     if (!kind?.topicParam) continue;
     const partitions = (n.params.partitions ?? kind.params.find((s) => s.name === 'partitions')?.default ?? 1) as number;
-    add(String(n.params[kind.topicParam]), partitions);
+    // A table to join with keeps the latest row per key.
+    add(String(n.params[kind.topicParam]), partitions, tables.has(n.id) ? { 'cleanup.policy': 'compact' } : {});
+  }
+  // Internal topics: as many partitions as the stream the node works on, so partition n's state is in partition n.
+  const parts = nodePartitions(p);
+  for (const n of p.nodes) {
+    const kind = getKind(n.kind);
+    if (!kind) continue;
+    if (kind.repartitions) add(repartitionTopic(p.name, n.id), parts.get(n.id) ?? 1);
+    if (kind.stateful?.(paramsOf(n, kind))) add(changelogTopic(p.name, n.id), parts.get(n.id) ?? 1, { 'cleanup.policy': 'compact' });
   }
   add(deadLetterTopic(p), 1);
   return [...topics.values()];
+}
+
+/** Source nodes that feed only tables (join inputs every replica reads in full). */
+function tableSources(p: Pipeline): Set<string> {
+  const uses = new Map<string, boolean[]>();
+  for (const n of p.nodes) {
+    const kind = getKind(n.kind);
+    if (!kind) continue;
+    const global = kind.globalInputs?.(paramsOf(n, kind)) ?? [];
+    for (const i of n.inputs) uses.set(i.from, [...(uses.get(i.from) ?? []), global.includes(i.port)]);
+  }
+  return new Set([...uses].filter(([id, u]) => u.every(Boolean) && getKind(p.nodes.find((n) => n.id === id)?.kind ?? '')?.category === 'source').map(([id]) => id));
+}
+
+/**
+ * Partitions of the stream each node works on: its source topic's, the
+ * repartition topic's after a select-key (its `partitions`, or its input's),
+ * and otherwise the most of its inputs, tables left out.
+ */
+export function nodePartitions(p: Pipeline): Map<string, number> {
+  const parts = new Map<string, number>();
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  for (const id of topo(p.nodes)) {
+    const n = byId.get(id)!;
+    const kind = getKind(n.kind);
+    if (!kind) continue;
+    const params = paramsOf(n, kind);
+    if (kind.category === 'source') {
+      parts.set(id, (params.partitions as number | undefined) ?? 1);
+      continue;
+    }
+    const global = kind.globalInputs?.(params) ?? [];
+    let max = 0;
+    for (const i of n.inputs) if (!global.includes(i.port)) max = Math.max(max, parts.get(i.from) ?? 1);
+    parts.set(id, kind.repartitions && typeof params.partitions === 'number' ? params.partitions : max || 1);
+  }
+  return parts;
 }
 
 /** Partitions of the topics the service consumes: the default replica count. */
@@ -132,9 +180,17 @@ export function pipelineTs(p: Pipeline): { text: string; sites: ExpressionSite[]
     const inputTypes = [...new Set(node.inputs.map((i) => (i.fromPort === ERROR_PORT ? 'unknown' : typeName(i.from))))];
     // A source's own expressions (an http-ingest key) see the events it reads.
     const inType = inputTypes.length ? inputTypes.join(' | ') : kind.category === 'source' ? typeName(node.id) : 'never';
+    const inputTypeAll = inType;
+    // Nodes with several inputs (join): the type arriving on each port.
+    const portTypes: Record<string, string> = {};
+    for (const port of kind.inputs) {
+      const types = [...new Set(node.inputs.filter((i) => i.port === port).map((i) => (i.fromPort === ERROR_PORT ? 'unknown' : typeName(i.from))))];
+      portTypes[port] = types.length ? types.join(' | ') : 'never';
+    }
     const fns: string[] = [];
-    const expressionFn = (raw: string | undefined, name: string, param: string, key: string, returns: ParamSpec['returns']) => {
+    const expressionFn = (raw: string | undefined, name: string, param: string, key: string, returns: ParamSpec['returns'], port?: string) => {
       if (raw === undefined || raw.trim() === '') return;
+      const inType = port ? portTypes[port] : inputTypeAll;
       const { text } = checkExpression(raw);
       // An array is checked by passing it through `elements`, so a wrong type is reported on the expression itself.
       const open = returns === 'array' ? 'elements(' : '(';
@@ -147,7 +203,7 @@ export function pipelineTs(p: Pipeline): { text: string; sites: ExpressionSite[]
     };
     for (const spec of kind.params) {
       if (spec.type === 'expression') {
-        expressionFn(expressionText(node.params[spec.name]), fnName(node.id, spec.name), spec.name, spec.name, spec.returns);
+        expressionFn(expressionText(node.params[spec.name]), fnName(node.id, spec.name), spec.name, spec.name, spec.returns, spec.port);
       } else if (spec.type === 'expressions') {
         for (const [entry, raw] of Object.entries((node.params[spec.name] ?? {}) as Record<string, unknown>)) {
           expressionFn(expressionText(raw), `${fnName(node.id, spec.name)}__${identOf(entry)}`, `${spec.name}.${entry}`, tsString(`${spec.name}.${entry}`), spec.returns);
@@ -158,6 +214,7 @@ export function pipelineTs(p: Pipeline): { text: string; sites: ExpressionSite[]
     const out = kind.outputType;
     if (out.from === 'source') continue;
     if (out.from === 'input') lines.push(`export type ${typeName(node.id)} = ${inType}${addedFields(out.fields?.(paramsOf(node, kind)))};`);
+    else if (out.from === 'type') lines.push(`export type ${typeName(node.id)} = ${out.type(paramsOf(node, kind), portTypes)};`);
     else if (out.from === 'expression') lines.push(`export type ${typeName(node.id)} = Exclude<ReturnType<typeof ${fnName(node.id, out.param)}>, undefined>${out.element ? '[number]' : ''};`);
   }
   lines.push(

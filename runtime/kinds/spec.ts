@@ -35,7 +35,7 @@ export interface ParamSpec {
   min?: number;
   max?: number;
   /** For expressions: what the expression must evaluate to, as a TypeScript type, and what it is shown as. */
-  returns?: 'boolean' | 'any' | 'key' | 'array';
+  returns?: 'boolean' | 'any' | 'key' | 'array' | 'number' | 'time';
   /** For expressions of a node with several inputs: the input port whose events the expression sees. */
   port?: string;
   placeholder?: string;

@@ -1,0 +1,170 @@
+import { recordInfo, type Rec } from '../types.js';
+import type { KeyValueStore } from '../engine/state.js';
+import { defineKind, type KindProblem } from './spec.js';
+import { durationProblems, iso, parseDuration } from './time.js';
+
+type KeyFn = (value: unknown, key: string | null, record: ReturnType<typeof recordInfo>) => unknown;
+
+/** A buffered event of one side of a stream–stream join. */
+interface Buffered {
+  t: number;
+  v: unknown;
+}
+
+const WATERMARK = 'wm';
+const FIELD = /^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+
+export const join = defineKind({
+  kind: 'join',
+  category: 'transform',
+  title: 'Join',
+  summary: 'Enrich events with the latest row of a table topic, or join two streams within a time window.',
+  docs:
+    'Adds a field `as` to each event on `in` (an object) with what it matches on `other`.\n\n' +
+    '**mode: table** (enrichment, like a Kafka Streams GlobalKTable): the topic feeding `other` is a table, a ' +
+    'compacted topic whose key is the row key and whose latest value per key is the row. Every replica reads that ' +
+    'topic in full, from the beginning, outside the consumer group, and keeps following it; so the stream needs no ' +
+    'co-partitioning or re-keying, and `on` can look up any field. The topic is its own changelog: nothing else is ' +
+    'stored. An event whose lookup key (`on`, or its own key) has no row gets `null` (`how: left`) or is dropped ' +
+    '(`how: inner`). A null value on the table deletes its row.\n\n' +
+    '**mode: stream** (windowed stream–stream join): both inputs must be keyed alike and have the same number of ' +
+    'partitions (re-key with select-key first if not). Events whose keys are equal and whose record timestamps are at ' +
+    'most `within` apart are joined (inner join), one output per pair. Both sides are buffered per partition in a store ' +
+    'backed by the compacted topic `<pipeline>.<node>.changelog`, and forgotten when the watermark (the largest ' +
+    'timestamp seen in the partition) has passed them by twice `within` plus `grace`; events older than the watermark ' +
+    'minus `within` and `grace` are late and go to the error port.',
+  params: [
+    { name: 'mode', type: 'enum', title: 'Mode', description: 'Enrich from a table topic, or join two streams within a window.', enum: ['table', 'stream'], default: 'table' },
+    { name: 'as', type: 'string', title: 'As', description: 'Name of the field that receives the match.', default: 'joined', placeholder: 'customer' },
+    {
+      name: 'on',
+      type: 'expression',
+      title: 'On',
+      description: 'Table mode: the table key to look up for an event on `in`; left out, the event key.',
+      returns: 'key',
+      port: 'in',
+      placeholder: 'value.customerId',
+    },
+    { name: 'how', type: 'enum', title: 'How', description: 'Table mode: keep events without a match (left, with null) or drop them (inner).', enum: ['left', 'inner'], default: 'left' },
+    { name: 'within', type: 'string', title: 'Within', description: 'Stream mode: how far apart in time two events may be to join, e.g. 5m.', default: '5m', placeholder: '5m' },
+    { name: 'grace', type: 'string', title: 'Grace', description: 'Stream mode: how long out-of-order events are still accepted.', default: '0s', placeholder: '1m' },
+  ],
+  inputs: ['in', 'other'],
+  outputs: ['out'],
+  outputType: {
+    from: 'type',
+    type: (params, inputs) => {
+      const other = inputs.other ?? 'unknown';
+      const orNull = params.mode !== 'stream' && params.how !== 'inner' ? ' | null' : '';
+      return `${inputs.in ?? 'unknown'} & { ${JSON.stringify(String(params.as ?? 'joined'))}: ${other}${orNull} }`;
+    },
+  },
+  stateful: (params) => params.mode === 'stream',
+  globalInputs: (params) => (params.mode === 'stream' ? [] : ['other']),
+  validate(params) {
+    const problems: KindProblem[] = durationProblems(params, ['within', 'grace'], ['within']);
+    if (params.as !== undefined && !FIELD.test(String(params.as))) {
+      problems.push({ param: 'as', message: `"${String(params.as)}" is not a field name`, hint: 'Use letters, digits, _ or $, not starting with a digit, e.g. as: customer.' });
+    }
+    if (params.mode === 'stream' && params.on !== undefined) {
+      problems.push({ param: 'on', message: 'a stream–stream join matches on the record keys', hint: 'Remove on and re-key both inputs with select-key.' });
+    }
+    return problems;
+  },
+  example: {
+    params: { as: 'customer', on: 'value.customerId' },
+    events: [
+      { port: 'other', key: 'c-1', value: { name: 'Ada', tier: 'gold' } },
+      { port: 'in', key: 'o-1', value: { orderId: 1, customerId: 'c-1' } },
+      { port: 'in', key: 'o-2', value: { orderId: 2, customerId: 'c-9' } },
+    ],
+    outputs: [
+      { key: 'o-1', value: { orderId: 1, customerId: 'c-1', customer: { name: 'Ada', tier: 'gold' } } },
+      { key: 'o-2', value: { orderId: 2, customerId: 'c-9', customer: null } },
+    ],
+  },
+  create({ params, fns, store }) {
+    const as = String(params.as ?? 'joined');
+    const on = fns.on as KeyFn | undefined;
+    const inner = params.how === 'inner';
+    const joined = (rec: Rec, match: unknown): Rec => {
+      if (!isObject(rec.value)) throw new Error(`the event on "in" is ${Array.isArray(rec.value) ? 'an array' : typeof rec.value}, not an object, so "${as}" cannot be added`);
+      return { ...rec, value: { ...rec.value, [as]: match } };
+    };
+
+    if (params.mode !== 'stream') {
+      const table = new Map<string, unknown>();
+      return {
+        process(batch, port, out) {
+          for (const rec of batch) {
+            try {
+              if (port === 'other') {
+                if (rec.key === null) throw new Error('a table row needs a key');
+                if (rec.value === null) table.delete(rec.key);
+                else table.set(rec.key, rec.value);
+                continue;
+              }
+              const k = on ? on(rec.value, rec.key, recordInfo(rec)) : rec.key;
+              const match = k === null || k === undefined ? undefined : table.get(String(k));
+              if (match === undefined && inner) continue;
+              out.emit('out', joined(rec, match ?? null));
+            } catch (error) {
+              out.fail(rec, error);
+            }
+          }
+        },
+      };
+    }
+
+    if (!store) throw new Error('a stream–stream join runs only inside the engine, which gives it its store');
+    const within = parseDuration(params.within ?? '5m') ?? 300_000;
+    const grace = parseDuration(params.grace ?? '0s') ?? 0;
+    const keep = 2 * within + grace;
+    /** Per partition: when each buffered key was last touched, for expiry sweeps. */
+    const lastSweep = new Map<number, number>();
+    const sweep = (st: KeyValueStore, p: number, wm: number) => {
+      const last = lastSweep.get(p);
+      if (last !== undefined && wm - last < within) return;
+      lastSweep.set(p, wm);
+      for (const [k, v] of [...st.entries()]) {
+        if (k === WATERMARK) continue;
+        const kept = (v as Buffered[]).filter((b) => b.t >= wm - keep);
+        if (kept.length === 0) st.delete(k);
+        else if (kept.length < (v as Buffered[]).length) st.put(k, kept);
+      }
+    };
+    return {
+      reset(partition) {
+        lastSweep.delete(partition);
+      },
+      process(batch, port, out) {
+        const mine = port === 'other' ? 'r' : 'l';
+        const theirs = port === 'other' ? 'l' : 'r';
+        for (const rec of batch) {
+          try {
+            if (rec.key === null) throw new Error('a stream–stream join matches on keys, and the event has none; re-key it with select-key');
+            const p = rec.origin.partition;
+            const st = store.partition(p);
+            const t = rec.timestamp;
+            const before = st.get(WATERMARK) as number | undefined;
+            const wm = before === undefined ? t : Math.max(before, t);
+            if (t < wm - within - grace) throw new Error(`late event: timestamp ${iso(t)} is more than within + grace before the watermark ${iso(wm)}`);
+            if (wm !== before) st.put(WATERMARK, wm);
+            for (const b of (st.get(`${theirs}\u0000${rec.key}`) as Buffered[] | undefined) ?? []) {
+              if (Math.abs(b.t - t) > within) continue;
+              if (mine === 'l') out.emit('out', joined(rec, b.v));
+              else out.emit('out', joined({ ...rec, value: b.v, timestamp: Math.max(t, b.t) }, rec.value));
+            }
+            const k = `${mine}\u0000${rec.key}`;
+            st.put(k, [...((st.get(k) as Buffered[] | undefined) ?? []), { t, v: rec.value }]);
+            sweep(st, p, wm);
+          } catch (error) {
+            out.fail(rec, error);
+          }
+        }
+      },
+    };
+  },
+});

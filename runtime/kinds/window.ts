@@ -1,0 +1,274 @@
+import { recordInfo, type Rec } from '../types.js';
+import type { KeyValueStore } from '../engine/state.js';
+import { defineKind, type KindProblem } from './spec.js';
+import { DueIndex, durationProblems, eventTime, iso, parseDuration, type TimeFn } from './time.js';
+
+type ValueFn = (value: unknown, key: string | null, record: ReturnType<typeof recordInfo>) => unknown;
+
+const AGGREGATES = ['sum', 'avg', 'min', 'max', 'collect'] as const;
+type Aggregate = (typeof AGGREGATES)[number];
+
+/** One window of one key, as the store and the changelog hold it. */
+interface Agg {
+  /** The record key. */
+  k: string;
+  /** Window start and end, ms; for sessions the first and last event time. */
+  s: number;
+  e: number;
+  n: number;
+  sum?: number;
+  /** Sum of the `avg` expression. */
+  a?: number;
+  min?: number;
+  max?: number;
+  c?: unknown[];
+}
+
+const WATERMARK = 'wm';
+
+function numberOf(name: string, v: unknown): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (v === null || v === undefined || v === '' || !Number.isFinite(n)) throw new Error(`the ${name} expression gave ${JSON.stringify(v) ?? String(v)}, not a number`);
+  return n;
+}
+
+export const windowKind = defineKind({
+  kind: 'window',
+  category: 'transform',
+  title: 'Window',
+  summary: 'Count and aggregate events per key in tumbling, hopping or session windows of event time.',
+  docs:
+    'Groups events by their key into windows of event time and emits one result per window and key when the window ' +
+    'closes. Event time comes from `time` (milliseconds, an ISO date or a Date) or else the record timestamp. ' +
+    '**Tumbling** windows of `size` follow each other; **hopping** windows of `size` start every `advance` and overlap; ' +
+    '**session** windows of a key grow while events come less than `gap` apart, and merge when an event bridges two. ' +
+    'Every result has `count`, plus `sum`, `avg`, `min` and `max` of their expressions and `collect` (a list of its ' +
+    'values), for those that are set.\n\n' +
+    'The watermark of a partition is the largest event time seen in it. A window closes when the watermark reaches its ' +
+    'end plus `grace`; until then, events that arrive out of order still count. An event whose windows have all closed ' +
+    'is late: it goes to the error port, or is dropped when `late` is `drop`. A result is keyed `<key>@<window start>` ' +
+    'and carries `key`, `windowStart` and `windowEnd` (ISO dates), so a replay after a crash overwrites a result ' +
+    'instead of adding one. The open windows are kept per partition in a store backed by the compacted topic ' +
+    '`<pipeline>.<node>.changelog`, which a new owner of the partition reads back, so killing a replica loses no window. ' +
+    'Events are grouped by their record key: re-key with select-key first to group by a field.',
+  params: [
+    { name: 'type', type: 'enum', title: 'Type', description: 'Tumbling, hopping or session windows.', enum: ['tumbling', 'hopping', 'session'], default: 'tumbling' },
+    { name: 'size', type: 'string', title: 'Size', description: 'Length of a tumbling or hopping window, e.g. 1h, 15m, 30s.', default: '1h', placeholder: '1h' },
+    { name: 'advance', type: 'string', title: 'Advance', description: 'Hopping windows: how far apart windows start, e.g. 5m; at most the size.', placeholder: '5m' },
+    { name: 'gap', type: 'string', title: 'Gap', description: 'Session windows: the inactivity that ends a session, e.g. 30m.', default: '30m', placeholder: '30m' },
+    { name: 'grace', type: 'string', title: 'Grace', description: 'How long after its end a window still accepts out-of-order events.', default: '0s', placeholder: '5m' },
+    {
+      name: 'time',
+      type: 'expression',
+      title: 'Event time',
+      description: 'Event time of an event (milliseconds, ISO date or Date); left out, the record timestamp.',
+      returns: 'time',
+      placeholder: 'value.orderedAt',
+    },
+    { name: 'sum', type: 'expression', title: 'Sum', description: 'A number to add up per window, as `sum`.', returns: 'number', placeholder: 'value.units' },
+    { name: 'avg', type: 'expression', title: 'Average', description: 'A number to average per window, as `avg`.', returns: 'number', placeholder: 'value.price' },
+    { name: 'min', type: 'expression', title: 'Minimum', description: 'A number whose smallest value per window is `min`.', returns: 'number', placeholder: 'value.price' },
+    { name: 'max', type: 'expression', title: 'Maximum', description: 'A number whose largest value per window is `max`.', returns: 'number', placeholder: 'value.price' },
+    { name: 'collect', type: 'expression', title: 'Collect', description: 'A value to collect into the list `collect`, in arrival order.', returns: 'any', placeholder: 'value.orderId' },
+    { name: 'late', type: 'enum', title: 'Late events', description: 'What happens to an event whose windows have closed.', enum: ['error', 'drop'], default: 'error' },
+  ],
+  inputs: ['in'],
+  outputs: ['out'],
+  outputType: {
+    from: 'type',
+    type: (params) => {
+      const fields = ['key: string', 'windowStart: string', 'windowEnd: string', 'count: number'];
+      for (const a of AGGREGATES) {
+        if (typeof params[a] !== 'string' || params[a] === '') continue;
+        fields.push(a === 'collect' ? 'collect: unknown[]' : `${a}: number`);
+      }
+      return `{ ${fields.join('; ')} }`;
+    },
+  },
+  stateful: () => true,
+  validate(params) {
+    const problems: KindProblem[] = durationProblems(params, ['size', 'advance', 'gap', 'grace'], ['size', 'advance', 'gap']);
+    if (problems.length) return problems;
+    if (params.type === 'hopping') {
+      const size = parseDuration(params.size ?? '1h')!;
+      const advance = parseDuration(params.advance);
+      if (advance === undefined) problems.push({ param: 'advance', message: 'hopping windows need an advance', hint: 'Write e.g. advance: 5m (at most the size).' });
+      else if (advance > size) problems.push({ param: 'advance', message: 'the advance is longer than the window size', hint: 'Make advance at most size, or use tumbling windows.' });
+    }
+    return problems;
+  },
+  example: {
+    params: { size: '1h', sum: 'value.units' },
+    events: [
+      { key: 'product-10', value: { units: 2 }, timestamp: Date.UTC(2024, 0, 1, 8, 5) },
+      { key: 'product-10', value: { units: 3 }, timestamp: Date.UTC(2024, 0, 1, 8, 40) },
+      { key: 'product-10', value: { units: 1 }, timestamp: Date.UTC(2024, 0, 1, 9, 10) },
+    ],
+    outputs: [
+      {
+        key: 'product-10@2024-01-01T08:00:00.000Z',
+        value: { key: 'product-10', windowStart: '2024-01-01T08:00:00.000Z', windowEnd: '2024-01-01T09:00:00.000Z', count: 2, sum: 5 },
+      },
+    ],
+  },
+  create({ params, fns, store }) {
+    if (!store) throw new Error('window runs only inside the engine, which gives it its store');
+    const type = String(params.type ?? 'tumbling');
+    const size = parseDuration(params.size ?? '1h') ?? 3_600_000;
+    const advance = type === 'hopping' ? (parseDuration(params.advance) ?? size) : size;
+    const gap = parseDuration(params.gap ?? '30m') ?? 1_800_000;
+    const grace = parseDuration(params.grace ?? '0s') ?? 0;
+    const late = params.late ?? 'error';
+    const timeFn = fns.time as TimeFn | undefined;
+    const aggs = AGGREGATES.filter((a) => fns[a]).map((a) => [a, fns[a] as ValueFn] as const);
+    const session = type === 'session';
+
+    /** Per partition: what closes when, and (sessions) the open sessions of each key. */
+    interface Index {
+      due: DueIndex;
+      sessions: Map<string, Set<string>>;
+    }
+    const indexes = new Map<number, Index>();
+    const closeTime = (a: Agg) => (session ? a.e + gap : a.e) + grace;
+    const storeKey = (a: Agg) => `w\u0000${a.k}\u0000${a.s}`;
+
+    function index(p: number, st: KeyValueStore): Index {
+      let ix = indexes.get(p);
+      if (ix) return ix;
+      ix = { due: new DueIndex(), sessions: new Map() };
+      for (const [k, v] of st.entries()) {
+        if (!k.startsWith('w\u0000')) continue;
+        const a = v as Agg;
+        ix.due.add(closeTime(a), k);
+        if (session) addSession(ix, a.k, k);
+      }
+      indexes.set(p, ix);
+      return ix;
+    }
+    function addSession(ix: Index, key: string, sk: string) {
+      let set = ix.sessions.get(key);
+      if (!set) ix.sessions.set(key, (set = new Set()));
+      set.add(sk);
+    }
+
+    function add(a: Agg, inputs: (readonly [Aggregate, number | unknown])[]) {
+      a.n++;
+      for (const [name, v] of inputs) {
+        if (name === 'collect') (a.c ??= []).push(v);
+        else {
+          const n = v as number;
+          if (name === 'sum') a.sum = (a.sum ?? 0) + n;
+          else if (name === 'avg') a.a = (a.a ?? 0) + n;
+          else if (name === 'min') a.min = a.min === undefined ? n : Math.min(a.min, n);
+          else if (name === 'max') a.max = a.max === undefined ? n : Math.max(a.max, n);
+        }
+      }
+    }
+    function merge(into: Agg, b: Agg) {
+      into.s = Math.min(into.s, b.s);
+      into.e = Math.max(into.e, b.e);
+      into.n += b.n;
+      if (b.sum !== undefined) into.sum = (into.sum ?? 0) + b.sum;
+      if (b.a !== undefined) into.a = (into.a ?? 0) + b.a;
+      if (b.min !== undefined) into.min = into.min === undefined ? b.min : Math.min(into.min, b.min);
+      if (b.max !== undefined) into.max = into.max === undefined ? b.max : Math.max(into.max, b.max);
+      if (b.c) into.c = [...(into.c ?? []), ...b.c];
+    }
+
+    function result(a: Agg, trigger: Rec): Rec {
+      const value: Record<string, unknown> = { key: a.k, windowStart: iso(a.s), windowEnd: iso(a.e), count: a.n };
+      for (const [name] of aggs) {
+        if (name === 'sum') value.sum = a.sum ?? 0;
+        else if (name === 'avg') value.avg = a.n ? (a.a ?? 0) / a.n : null;
+        else if (name === 'min') value.min = a.min ?? null;
+        else if (name === 'max') value.max = a.max ?? null;
+        else value.collect = a.c ?? [];
+      }
+      return { key: `${a.k}@${iso(a.s)}`, value, timestamp: session ? a.e : a.e - 1, headers: {}, origin: trigger.origin };
+    }
+
+    return {
+      reset(partition) {
+        indexes.delete(partition);
+      },
+      process(batch, _port, out) {
+        for (const rec of batch) {
+          const p = rec.origin.partition;
+          const st = store.partition(p);
+          const ix = index(p, st);
+          let t: number;
+          let inputs: (readonly [Aggregate, unknown])[];
+          try {
+            if (rec.key === null) throw new Error('the event has no key; windows group by key, so give it one with select-key');
+            t = eventTime(rec, timeFn);
+            const info = recordInfo(rec);
+            inputs = aggs.map(([name, fn]) => {
+              const v = fn(rec.value, rec.key, info);
+              return [name, name === 'collect' ? (v === undefined ? null : v) : numberOf(name, v)] as const;
+            });
+          } catch (error) {
+            out.fail(rec, error);
+            continue;
+          }
+          const key = rec.key!;
+          const before = st.get(WATERMARK) as number | undefined;
+          const wm = before === undefined ? t : Math.max(before, t);
+          if (wm !== before) st.put(WATERMARK, wm);
+
+          let accepted = false;
+          if (session) {
+            const open = ix.sessions.get(key);
+            const touching: string[] = [];
+            for (const sk of open ?? []) {
+              const a = st.get(sk) as Agg;
+              if (t >= a.s - gap && t <= a.e + gap) touching.push(sk);
+            }
+            if (touching.length > 0 || t + gap + grace > wm) {
+              const a: Agg = { k: key, s: t, e: t, n: 0 };
+              add(a, inputs);
+              for (const sk of touching) {
+                const old = st.get(sk) as Agg;
+                merge(a, old);
+                st.delete(sk);
+                ix.due.remove(closeTime(old), sk);
+                open!.delete(sk);
+              }
+              const sk = storeKey(a);
+              st.put(sk, a);
+              ix.due.add(closeTime(a), sk);
+              addSession(ix, key, sk);
+              accepted = true;
+            }
+          } else {
+            // Windows [start, start + size) holding t, starting at multiples of the advance.
+            const last = Math.floor(t / advance) * advance;
+            for (let start = last; start > t - size; start -= advance) {
+              const end = start + size;
+              if (end + grace <= wm) continue; // closed already
+              const sk = `w\u0000${key}\u0000${start}`;
+              let a = st.get(sk) as Agg | undefined;
+              if (!a) {
+                a = { k: key, s: start, e: end, n: 0 };
+                ix.due.add(closeTime(a), sk);
+              }
+              add(a, inputs); // in place: the store flushes it to the changelog at the end of the batch
+              st.put(sk, a);
+              accepted = true;
+            }
+          }
+          if (!accepted && late === 'error') {
+            out.fail(rec, new Error(`late event: its event time ${iso(t)} is in windows that closed (watermark ${iso(wm)}, grace ${grace} ms)`));
+          }
+          // Close what the watermark has passed, earliest first.
+          for (const sk of ix.due.due(wm)) {
+            const a = st.get(sk) as Agg | undefined;
+            if (!a || closeTime(a) > wm) continue;
+            st.delete(sk);
+            if (session) ix.sessions.get(a.k)?.delete(sk);
+            out.emit('out', result(a, rec));
+          }
+        }
+      },
+    };
+  },
+});
