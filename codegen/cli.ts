@@ -13,7 +13,7 @@ import { formatProblem, type Problem } from './errors.js';
 import { generate, zipFiles, type FileMap } from './generate.js';
 import { nodeAssets } from './node-assets.js';
 import { typecheckInNode } from './node-typecheck.js';
-import { readPipelineFiles } from './node-files.js';
+import { probePipeline, readPipelineFiles } from './node-files.js';
 import { parsePipeline } from './parse.js';
 import { validatePipeline } from './validate.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
@@ -44,7 +44,7 @@ export async function main(argv: string[], out: Out = stdio): Promise<number> {
   }
 }
 
-function load(file: string | undefined, out: Out): { pipeline: Pipeline | null; problems: Problem[]; file: string; files: PipelineFiles } | number {
+async function load(file: string | undefined, out: Out): Promise<{ pipeline: Pipeline | null; problems: Problem[]; file: string; files: PipelineFiles } | number> {
   if (!file) {
     out.err(`pipewright: no pipeline file given.\n${USAGE}`);
     return 2;
@@ -65,6 +65,7 @@ function load(file: string | undefined, out: Out): { pipeline: Pipeline | null; 
     for (const p of validatePipeline(pipeline, files)) if (!seen.has(`${p.code}\u0000${p.path.join('/')}\u0000${p.message}`)) problems.push(locate(p));
   }
   if (pipeline && !problems.some((p) => p.severity === 'error')) problems.push(...typecheckInNode(pipeline).map(locate));
+  if (pipeline && !problems.some((p) => p.severity === 'error')) problems.push(...(await probePipeline(pipeline, files)).map(locate));
   return { pipeline, problems, file, files };
 }
 
@@ -109,7 +110,7 @@ async function run(argv: string[], out: Out): Promise<number> {
   const json = args.values.json === true;
   switch (command) {
     case 'validate': {
-      const loaded = load(file, out);
+      const loaded = await load(file, out);
       if (typeof loaded === 'number') return loaded;
       const ok = report(loaded.problems, loaded.file, json, out);
       if (ok && !json) out.log(`${loaded.file}: valid (pipeline ${loaded.pipeline!.name}, ${loaded.pipeline!.nodes.length} nodes).`);
@@ -120,7 +121,7 @@ async function run(argv: string[], out: Out): Promise<number> {
         out.err(`pipewright: say where to write: -o <folder> or --zip <file.zip>.\n${USAGE}`);
         return 2;
       }
-      const loaded = load(file, out);
+      const loaded = await load(file, out);
       if (typeof loaded === 'number') return loaded;
       if (!report(loaded.problems, loaded.file, json, out) || !loaded.pipeline) return 1;
       const result = generate(loaded.pipeline, nodeAssets(), loaded.files);

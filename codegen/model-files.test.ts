@@ -111,6 +111,18 @@ describe('model files through the CLI', () => {
     expect(existsSync(join(out, 'models/flight-delay.onnx'))).toBe(true);
   });
 
+  it('loads ONNX models in onnxruntime at validation, and reports what it cannot run', async () => {
+    const broken = Buffer.from(ONNX);
+    broken.write('Sigmaid', broken.indexOf('Sigmoid'));
+    const folder2 = join(dir, 'broken');
+    mkdirSync(join(folder2, 'models'), { recursive: true });
+    writeFileSync(join(folder2, 'models/flight-delay.onnx'), broken);
+    writeFileSync(join(folder2, 'pipeline.yaml'), TEXT);
+    const r = await cli('validate', join(folder2, 'pipeline.yaml'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/pipeline\.yaml:\d+:\d+: error PW018 \[node delay-model\]: The model "models\/flight-delay\.onnx" cannot be loaded: onnxruntime cannot load the model: .*Sigmaid/);
+  });
+
   it('does not read files outside the pipeline\'s folder, through a symbolic link either', async () => {
     const outside = join(dir, 'secret.onnx');
     copyFileSync(join(EXAMPLE_DIR, 'models/flight-delay.onnx'), outside);

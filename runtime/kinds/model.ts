@@ -148,6 +148,24 @@ function validateModel(params: Record<string, unknown>, ctx: { files?: PipelineF
   return problems;
 }
 
+/**
+ * Loads a model file in its runtime (onnxruntime for ONNX), which catches what reading the file cannot:
+ * operators the runtime lacks, inconsistent graphs. Endpoints are not called at validation.
+ */
+async function probeModel(params: Record<string, unknown>, { files }: { files: PipelineFiles }): Promise<KindProblem[]> {
+  const backend = String(params.backend ?? 'json');
+  const path = String(params.model ?? '');
+  if (backend === 'http' || !files[path]) return [];
+  try {
+    const scorer = await createScorer({ ...params, backend, batchSize: 1 }, async () => files[path]);
+    await scorer.close?.();
+    return [];
+  } catch (e) {
+    const hint = backend === 'onnx' ? 'Export the model again with operators that onnxruntime supports.' : "See the model kind's docs for the JSON formats it reads.";
+    return [{ param: 'model', message: `${errorMessage(e).replace(/^the model/, 'The model')}.`, hint }];
+  }
+}
+
 async function createScorer(params: Record<string, unknown>, readFile: (path: string) => Promise<Uint8Array>): Promise<Scorer> {
   const backend = String(params.backend);
   const batchSize = Number(params.batchSize);
@@ -215,6 +233,7 @@ export const model = defineKind({
   outputType: { from: 'input', fields: fieldsAdded },
   example: { params: { backend: 'http', url: 'http://localhost:8080/v1/models/delay:predict', inputs: '({ distance: value.distance, dep_hour: value.depHour ?? 12 })', score: 'delayProbability' } },
   validate: validateModel,
+  probe: probeModel,
   files: (params) => (params.backend === 'json' || params.backend === 'onnx' || params.backend === undefined) && typeof params.model === 'string' && params.model !== '' ? [params.model] : [],
   dependencies: (params): Record<string, string> => (params.backend === 'onnx' ? { 'onnxruntime-node': ONNXRUNTIME_VERSION } : {}),
   create({ params, fns, readFile, nodeId }) {

@@ -140,6 +140,11 @@ export interface KindSpec {
   example: KindExample;
   /** Checks beyond each parameter's type, e.g. that a model file exists and fits. `files` are the pipeline's files, when the caller has them. */
   validate?(params: Record<string, unknown>, ctx: { files?: PipelineFiles }): KindProblem[];
+  /**
+   * Checks that need to load something, e.g. a model in its inference runtime; asynchronous, so the
+   * CLI runs them after validation passes (the designer may too). `files` as for validate.
+   */
+  probe?(params: Record<string, unknown>, ctx: { files: PipelineFiles }): Promise<KindProblem[]>;
   /** Parameters that name a file of the pipeline, which the generated repository must carry. */
   files?(params: Record<string, unknown>): string[];
   /** npm packages (name → exact version) the generated service needs for this node. */
