@@ -96,6 +96,16 @@ describe('designer', () => {
     await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(3);
     await shot('03-wired-cycle-refused');
 
+    // So is a wire into a source: it has no input.
+    const out = (await handle('filter-1', 'out', 'source').boundingBox())!;
+    const src = (await page.locator('[data-testid=node-kafka-source-1] .pw-node-title').boundingBox())!;
+    await page.mouse.move(out.x + out.width / 2, out.y + out.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(src.x + src.width / 2, src.y + src.height / 2, { steps: 12 });
+    await page.mouse.up();
+    await expect.poll(() => page.locator('[data-testid=toast]').allTextContents()).toContainEqual(expect.stringContaining('is a source and takes no input'));
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(3);
+
     // Inspector: topics, sample events, expressions.
     await selectNode('kafka-source-1');
     await page.fill('#pw-param-topic', 'orders');
@@ -135,7 +145,12 @@ describe('designer', () => {
     expect(yaml).toMatch(/position:\n\s+x: -?\d+\n\s+y: -?\d+/);
 
     const cliZip = join(ARTIFACTS, 'cli.zip');
-    execFileSync(process.execPath, [join(REPO, 'bin', 'pipewright.mjs'), 'generate', yamlPath, '--zip', cliZip], { cwd: REPO, stdio: 'pipe' });
+    try {
+      execFileSync(process.execPath, [join(REPO, 'bin', 'pipewright.mjs'), 'generate', yamlPath, '--zip', cliZip], { cwd: REPO, stdio: 'pipe' });
+    } catch (e) {
+      const { stdout, stderr } = e as { stdout?: Buffer; stderr?: Buffer };
+      throw new Error(`pipewright generate failed:\n${stdout ?? ''}${stderr ?? ''}`);
+    }
     const fromDesigner = readFileSync(zipPath);
     const fromCli = readFileSync(cliZip);
     expect(fromDesigner.length).toBeGreaterThan(1000);
