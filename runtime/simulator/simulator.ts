@@ -13,6 +13,7 @@
  */
 import { Graph, type GraphFns, type GraphOptions, type GraphSpec } from '../engine/graph.js';
 import { MemoryLog } from '../transports/memory.js';
+import type { SinkOutput } from '../kinds/spec.js';
 import type { OutMessage, TopicDef } from '../types.js';
 import { ConsumerGroup, tpKey, type Member, type TopicPartition } from './group.js';
 import { seededRandom } from './random.js';
@@ -69,6 +70,10 @@ interface Replica {
   /** Offsets processed in the last tick, committed at the start of the next. */
   pending: Map<string, number>;
   processed: number;
+  /** Partitions whose state this replica has restored from the changelog since it was assigned them. */
+  restored: Set<string>;
+  /** How far this replica has read each partition of the global topics (tables), which it reads in full. */
+  globalRead: Map<string, number>;
 }
 
 export interface PartitionState {
@@ -107,6 +112,7 @@ export class Simulator {
   private readonly feedIndex = new Map<SimFeed, number>();
   private readonly lagHistory: number[] = [];
   private retired = new Map<string, { in: number; out: number; errors: number }>();
+  private readonly retiredCaptured = new Map<string, SinkOutput[]>();
   rate: number;
   readonly batchSize: number;
   readonly tickMs: number;
@@ -133,7 +139,7 @@ export class Simulator {
 
   addReplica(): string {
     const member = this.group.join();
-    this.replicas.set(member.id, { member, graph: new Graph(this.options.spec, this.options.fns, this.options.graph), position: new Map(), pending: new Map(), processed: 0 });
+    this.replicas.set(member.id, { member, graph: new Graph(this.options.spec, this.options.fns, this.options.graph), position: new Map(), pending: new Map(), processed: 0, restored: new Set(), globalRead: new Map() });
     this.afterRebalance(`${member.id} joined the group`);
     return member.id;
   }
@@ -175,9 +181,25 @@ export class Simulator {
     this.log.now = this.now;
     const placed = this.produceFromFeeds(1);
     for (const r of this.replicas.values()) this.commit(r);
+    for (const r of this.replicas.values()) await this.readGlobals(r);
+    const fed = new Set(this.options.feeds.map((f) => f.topic));
     for (const p of placed) {
       const owner = this.group.owner(p);
       if (owner) await this.processPartition(this.replicas.get(owner.id)!, p, p.offset + 1 - this.positionOf(this.replicas.get(owner.id)!, p));
+    }
+    // Follow the event through repartition topics (select-key) to the end of the graph.
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const tp of this.group.topicPartitions()) {
+        const owner = this.group.owner(tp);
+        if (fed.has(tp.topic) || !owner) continue;
+        const r = this.replicas.get(owner.id)!;
+        const waiting = this.log.endOffset(tp.topic, tp.partition) - this.positionOf(r, tp);
+        if (waiting > 0) {
+          await this.processPartition(r, tp, waiting);
+          progress = true;
+        }
+      }
     }
   }
 
@@ -217,6 +239,14 @@ export class Simulator {
     return n;
   }
 
+  /** What the sinks outside Kafka (postgres, http, log) would have written, by node id, over every replica that ran. */
+  captured(): Map<string, SinkOutput[]> {
+    const out = new Map<string, SinkOutput[]>();
+    for (const [id, list] of this.retiredCaptured) out.set(id, [...list]);
+    for (const r of this.replicas.values()) for (const [id, list] of r.graph.captured) out.set(id, [...(out.get(id) ?? []), ...list]);
+    return out;
+  }
+
   /** Total lag of the group over all source partitions. */
   totalLag(): number {
     return this.partitionStates().reduce((n, p) => n + p.lag, 0);
@@ -232,6 +262,7 @@ export class Simulator {
   }
 
   private drop(r: Replica): void {
+    for (const [id, list] of r.graph.captured) this.retiredCaptured.set(id, [...(this.retiredCaptured.get(id) ?? []), ...list]);
     for (const [id, s] of r.graph.stats) {
       const prev = this.retired.get(id) ?? { in: 0, out: 0, errors: 0 };
       this.retired.set(id, { in: prev.in + s.in, out: prev.out + s.out, errors: prev.errors + s.errors });
@@ -248,6 +279,12 @@ export class Simulator {
     for (const r of this.replicas.values()) {
       this.commit(r);
       r.position.clear();
+      // State follows the partitions: what a replica keeps it restores again from the changelog, as a new owner does.
+      for (const k of r.restored) {
+        const [topic, partition] = k.split('\u0000');
+        r.graph.dropPartition(topic, Number(partition));
+      }
+      r.restored.clear();
     }
     const idle = this.group.members.filter((m) => m.assigned.length === 0);
     if (idle.length) {
@@ -294,7 +331,23 @@ export class Simulator {
   private async consume(batchSize: number): Promise<void> {
     for (const r of this.replicas.values()) this.commit(r);
     for (const r of this.replicas.values()) {
+      await this.readGlobals(r);
       for (const tp of r.member.assigned) await this.processPartition(r, tp, batchSize);
+    }
+  }
+
+  /** Tables to join with: every replica reads their topics in full, outside the group. */
+  private async readGlobals(r: Replica): Promise<void> {
+    for (const topic of r.graph.globalTopics) {
+      for (let p = 0; p < this.log.partitionCount(topic); p++) {
+        const k = `${topic}\u0000${p}`;
+        const from = r.globalRead.get(k) ?? 0;
+        const batch = this.log.read(topic, p, from);
+        if (batch.length === 0) continue;
+        const result = await r.graph.process(topic, batch);
+        this.log.produce(result.messages);
+        r.globalRead.set(k, from + batch.length);
+      }
     }
   }
 
@@ -310,8 +363,15 @@ export class Simulator {
       this.note('replay', `${r.member.id} processed ${replays} event(s) of ${tpKey(tp)} a second time: they were processed before a crash but never committed.`);
     }
     this.maxProcessed.set(k, Math.max(seen, from + batch.length - 1));
+    if (!r.restored.has(k)) {
+      // A partition's first batch on this replica: its state comes back from the changelog first.
+      await r.graph.restorePartition(tp.topic, tp.partition, async (changelog, p) => (this.log.hasTopic(changelog) ? this.log.read(changelog, p, 0) : []));
+      r.restored.add(k);
+    }
     const result = await r.graph.process(tp.topic, batch);
+    // Outputs first, then the state they came from, then (next tick) the offsets: as the service does.
     this.log.produce(result.messages);
+    this.log.produce(result.changelog);
     if (result.deadLetters > 0) {
       const first = result.messages.find((m) => m.topic === this.options.spec.errors.topic);
       this.note('dead-letter', `${result.deadLetters} event(s) from ${tpKey(tp)} went to the dead-letter topic ${this.options.spec.errors.topic} (${first?.headers['pipewright.node'] ?? '?'}: ${first?.headers['pipewright.error'] ?? '?'}); the partition keeps flowing.`);
