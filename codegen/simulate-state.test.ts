@@ -10,6 +10,7 @@ import { Graph } from '../runtime/engine/graph.js';
 import { drain, MemoryLog } from '../runtime/transports/memory.js';
 import type { OutMessage } from '../runtime/types.js';
 import { TEST_EPOCH } from '../runtime/testing.js';
+import { loopEvent } from '../runtime/simulator/simulator.js';
 import { compileExpressions } from './compile.js';
 import { parsePipeline } from './parse.js';
 import { graphSpec, topicDefs } from './pipeline-ts.js';
@@ -75,7 +76,7 @@ describe('simulated windows', () => {
     let i = 0;
     for (let t = 1; t <= ticks; t++) {
       for (let n = 0; n < 3; n++, i++) {
-        const e = f.events[i % f.events.length];
+        const e = loopEvent(f.events, i);
         messages.push({ topic: f.topic, key: e.key, value: JSON.stringify(e.value), headers: {}, timestamp: TEST_EPOCH + t * 100 });
       }
     }

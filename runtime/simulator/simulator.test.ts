@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphSpec } from '../engine/graph.js';
 import { roundRobin } from './group.js';
-import { loopFeed, Simulator, type SimOptions } from './simulator.js';
+import { loopEvent, loopFeed, loopStep, Simulator, type SimOptions } from './simulator.js';
 
 const spec: GraphSpec = {
   pipeline: 'sim',
@@ -102,5 +102,22 @@ describe('Simulator', () => {
     await s.stepOne();
     expect(s.snapshot().nodes.in.in).toBe(2);
     expect(s.snapshot().produced).toBe(2);
+  });
+});
+
+describe('samples replayed in a loop', () => {
+  it('move the event times inside them on by the span of the samples each loop, so windows keep closing', () => {
+    const samples = [
+      { key: 'a', value: { at: '2024-01-01T08:05:00Z', ms: Date.UTC(2024, 0, 1, 8, 5), n: 1 } },
+      { key: 'b', value: { at: '2024-01-01T08:45:00Z', ms: Date.UTC(2024, 0, 1, 8, 45), n: 2 } },
+    ];
+    // Span 40 min, average gap 40 min: each loop is 80 minutes later.
+    expect(loopStep(samples)).toBe(80 * 60_000);
+    expect(loopEvent(samples, 1)).toBe(samples[1]);
+    expect(loopEvent(samples, 2)).toEqual({ key: 'a', value: { at: '2024-01-01T09:25:00.000Z', ms: Date.UTC(2024, 0, 1, 9, 25), n: 1 } });
+    expect(loopEvent(samples, 5).value).toMatchObject({ at: '2024-01-01T11:25:00.000Z' });
+    // No times, or a single one: replayed as they are.
+    expect(loopStep([{ key: null, value: { n: 1 } }, { key: null, value: { n: 2 } }])).toBe(0);
+    expect(loopEvent([{ key: null, value: { n: 1 } }], 3)).toEqual({ key: null, value: { n: 1 } });
   });
 });

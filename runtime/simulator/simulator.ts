@@ -34,7 +34,51 @@ export interface SimFeed {
 
 export function loopFeed(topic: string, format: SimFeed['format'], events: readonly SimEvent[]): SimFeed {
   if (events.length === 0) throw new Error(`the source of topic "${topic}" has no sample events to replay; add samples`);
-  return { topic, format, next: (_r, i) => events[i % events.length] };
+  const step = loopStep(events);
+  return { topic, format, next: (_r, i) => loopEvent(events, i, step) };
+}
+
+/** Event times inside values: ISO 8601 texts and epoch milliseconds between 2000 and 2100. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+const MS_FROM = Date.UTC(2000, 0, 1);
+const MS_TO = Date.UTC(2100, 0, 1);
+const isMs = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= MS_FROM && v < MS_TO;
+
+function collectTimes(v: unknown, out: number[]): void {
+  if (typeof v === 'string' && ISO_TIME.test(v)) out.push(Date.parse(v));
+  else if (isMs(v)) out.push(v);
+  else if (Array.isArray(v)) for (const x of v) collectTimes(x, out);
+  else if (v && typeof v === 'object') for (const x of Object.values(v)) collectTimes(x, out);
+}
+
+function shiftTimes(v: unknown, by: number): unknown {
+  if (typeof v === 'string' && ISO_TIME.test(v)) return new Date(Date.parse(v) + by).toISOString();
+  if (isMs(v)) return v + by;
+  if (Array.isArray(v)) return v.map((x) => shiftTimes(x, by));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shiftTimes(x, by)]));
+  return v;
+}
+
+/**
+ * How far event times inside the samples move forward on each loop: the
+ * span of the samples' times plus their average gap. Replayed unchanged,
+ * samples with times in them would be late from the second loop on, and
+ * windows would never close; moved on, time flows as it would in a stream.
+ * 0 when the samples hold fewer than two distinct times.
+ */
+export function loopStep(events: readonly SimEvent[]): number {
+  const times: number[] = [];
+  for (const e of events) collectTimes(e.value, times);
+  if (times.length < 2) return 0;
+  const span = Math.max(...times) - Math.min(...times);
+  return span === 0 ? 0 : span + span / (events.length - 1 || 1);
+}
+
+/** Event `i` of samples replayed in a loop: loop n has its event times moved on by n × step. */
+export function loopEvent(events: readonly SimEvent[], i: number, step = loopStep(events)): SimEvent {
+  const e = events[i % events.length];
+  const round = Math.floor(i / events.length);
+  return round === 0 || step === 0 ? e : { key: e.key, value: shiftTimes(e.value, round * step) };
 }
 
 export interface SimOptions {

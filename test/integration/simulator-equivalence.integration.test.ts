@@ -20,6 +20,7 @@ import { parsePipeline } from '../../codegen/parse.js';
 import { simulate, simulationPlan } from '../../codegen/simulate.js';
 import type { Pipeline } from '../../codegen/model.js';
 import { TEST_EPOCH } from '../../runtime/testing.js';
+import { loopEvent } from '../../runtime/simulator/simulator.js';
 import type { MemoryLog } from '../../runtime/transports/memory.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -150,7 +151,7 @@ describe.each(['large-orders', 'flight-delays'])('%s: the simulator and the gene
     for (const f of plan.feeds) {
       const messages = [];
       for (let t = 1; t <= ticks; t++) {
-        const e = f.events[(t - 1) % f.events.length];
+        const e = loopEvent(f.events, t - 1);
         messages.push({ key: e.key, value: JSON.stringify(e.value), timestamp: String(TEST_EPOCH + t * TICK_MS) });
       }
       await producer.send({ topic: f.topic, acks: -1, messages });
