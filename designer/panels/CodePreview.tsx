@@ -5,7 +5,7 @@
  */
 import { memo, useMemo } from 'react';
 import { useDesigner } from '../store/index.js';
-import { selectPreview, selectPreviewFile } from '../store/selectors.js';
+import { selectPreview, selectPreviewFile, selectPreviewStale } from '../store/selectors.js';
 
 interface TreeRow {
   depth: number;
@@ -45,8 +45,10 @@ function onPick(e: { currentTarget: HTMLButtonElement }) {
 export const CodePreview = memo(function CodePreview() {
   const preview = useDesigner(selectPreview);
   const file = useDesigner(selectPreviewFile);
+  const stale = useDesigner(selectPreviewStale);
   const files = preview?.files;
-  const rows = useMemo(() => (files ? fileTree(Object.keys(files)) : []), [files]);
+  const binary = preview?.binary;
+  const rows = useMemo(() => (files ? fileTree([...Object.keys(files), ...Object.keys(binary ?? {})]) : []), [files, binary]);
   if (!preview) return <div className="pw-muted pw-pad">Generating…</div>;
   if (!files) {
     return (
@@ -71,8 +73,9 @@ export const CodePreview = memo(function CodePreview() {
       </div>
     );
   }
-  const shown = file && file in files ? file : Object.keys(files).sort()[0];
-  const text = files[shown] ?? '';
+  const shown = file && (file in files || file in preview.binary) ? file : Object.keys(files).sort()[0];
+  const bytes = preview.binary[shown];
+  const text = bytes ? `Binary file, ${bytes.length} bytes: the pipeline's file, copied into the repository as it is.` : (files[shown] ?? '');
   return (
     <div className="pw-preview">
       <div className="pw-tree" role="tree" aria-label="Generated files">
@@ -101,7 +104,8 @@ export const CodePreview = memo(function CodePreview() {
         <div className="pw-viewer-head">
           <code data-testid="preview-path">{shown}</code>
           <span className="pw-muted">
-            {text.split('\n').length} lines · {Object.keys(files).length} files · generated in {Math.round(preview.millis)} ms
+            {stale ? 'updating… · ' : ''}
+            {text.split('\n').length} lines · {Object.keys(files).length + Object.keys(preview.binary).length} files · generated in {Math.round(preview.millis)} ms
           </span>
         </div>
         <pre className="pw-code" data-testid="preview-code">

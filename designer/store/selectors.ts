@@ -19,10 +19,8 @@ export interface PipelineNodeData extends Record<string, unknown> {
 export type FlowNode = Node<PipelineNodeData, 'pipeline'>;
 export type FlowEdge = Edge;
 
-export const selectPipeline = (s: DesignerState) => s.pipeline;
 export const selectFiles = (s: DesignerState) => s.files;
 export const selectSelectedCount = (s: DesignerState) => s.selectedNodes.length;
-export const selectNodeCount = (s: DesignerState) => s.pipeline.nodes.length;
 export const selectPipelineName = (s: DesignerState) => s.pipeline.name;
 export const selectProblems = (s: DesignerState) => s.problems;
 export const selectCanUndo = (s: DesignerState) => s.past.length > 0;
@@ -35,7 +33,7 @@ export const selectPreview = (s: DesignerState) => s.preview;
 export const selectPreviewFile = (s: DesignerState) => s.previewFile;
 export const selectBottom = (s: DesignerState) => ({ tab: s.bottomTab, open: s.bottomOpen });
 /** Whether the panels show results for the pipeline as it is now, or for an earlier state. */
-export const selectStale = (s: DesignerState) => ({ problems: s.problemsFor !== s.structure, preview: s.previewFor !== s.revision });
+export const selectPreviewStale = (s: DesignerState) => s.previewFor !== s.revision;
 
 /** The node the inspector shows: the one selected node, if exactly one is. */
 export const selectInspected = (s: DesignerState): PipelineNode | undefined =>
