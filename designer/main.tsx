@@ -25,7 +25,7 @@ if (start.origin === 'link') {
 }
 if (start.pipeline) {
   loadPipeline(start.pipeline, { history: false });
-  if (start.origin === 'autosave') store.getState().toast('Restored your last session.');
+  if (start.origin === 'autosave' && start.pipeline.nodes.length > 0) store.getState().toast('Restored your last session.');
 } else if (start.origin === 'link') {
   store.getState().toast('The shared link could not be read; starting empty.', 'error');
 }
