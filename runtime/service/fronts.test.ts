@@ -150,3 +150,25 @@ describe('http-ingest endpoint', () => {
     fronts = undefined;
   });
 });
+
+describe('generator source in the service', () => {
+  it('produces count events at about the rate, acknowledged, the same events as the in-memory generator', async () => {
+    const k = fakeKafka({ delayMs: 1 });
+    const params = { topic: 'orders', fields: { id: 'seq', user: 'pick(alice,bob)', amount: 'uniform(1,10)' }, key: 'user', rate: 40, count: 20, seed: 7 };
+    const began = Date.now();
+    fronts = startFronts({ spec: { pipeline: 'gen-unit', errors: { policy: 'dead-letter', topic: 'dlq' }, nodes: [{ id: 'gen', kind: 'generator', params, inputs: [] }] }, fns: {}, kafka: k.kafka, log: quiet })!;
+    for (let i = 0; i < 100 && k.events().length < 20; i++) await new Promise((r) => setTimeout(r, 20));
+    const elapsed = Date.now() - began;
+    const events = k.events();
+    expect(events).toHaveLength(20);
+    // 20 events at 40/s take about half a second, not less.
+    expect(elapsed).toBeGreaterThanOrEqual(400);
+    const { EventGenerator } = await import('../kinds/generator.js');
+    const same = new EventGenerator(params);
+    expect(events.map((e) => e.value)).toEqual(Array.from({ length: 20 }, () => same.next(0).value));
+    expect(events.every((e) => e.topic === 'orders' && e.key === (e.value as { user: string }).user)).toBe(true);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(k.events()).toHaveLength(20);
+    expect(fronts.metrics('p')).toMatch(/pipewright_generated_total\{pipeline="p"\} 20/);
+  });
+});
