@@ -13,6 +13,8 @@ const KIND_LABEL: Record<string, string> = {
   'lag-growing': 'lag growing',
   'lag-draining': 'lag draining',
   produced: 'produced',
+  'window-closed': 'window closed',
+  late: 'late event',
 };
 
 export const NotesPanel = memo(function NotesPanel() {

@@ -9,7 +9,8 @@ import { useDesigner } from '../store/index.js';
 import { EdgePanel } from './EdgePanel.js';
 import { GroupPanel } from './GroupPanel.js';
 import { NotesPanel, TourPanel } from './NotesPanel.js';
-import { selectSimControls, selectSimError, selectSimOpen, selectSimSummary, selectSimTab } from './selectors.js';
+import { selectHasWindows, selectSimControls, selectSimError, selectSimOpen, selectSimSummary, selectSimTab } from './selectors.js';
+import { TimePanel } from './TimePanel.js';
 import './simulator.css';
 import { TopicsPanel } from './TopicsPanel.js';
 import type { SimTab } from './types.js';
@@ -29,6 +30,7 @@ const SPEEDS: { value: number; label: string }[] = [
 const TABS: { tab: SimTab; label: string }[] = [
   { tab: 'group', label: 'Consumer group' },
   { tab: 'topics', label: 'Topics' },
+  { tab: 'time', label: 'Time' },
   { tab: 'edge', label: 'Edge events' },
   { tab: 'tour', label: 'Tour' },
 ];
@@ -113,6 +115,7 @@ export const SimulatorDock = memo(function SimulatorDock() {
   const open = useDesigner(selectSimOpen);
   const tab = useDesigner(selectSimTab);
   const error = useDesigner(selectSimError);
+  const hasWindows = useDesigner(selectHasWindows);
   if (!open) return null;
   return (
     <section className="pw-sim-dock" aria-label="Simulator" data-testid="sim-dock">
@@ -125,7 +128,7 @@ export const SimulatorDock = memo(function SimulatorDock() {
       <div className="pw-sim-body">
         <div className="pw-sim-main">
           <div className="pw-tabs" role="tablist">
-            {TABS.map((t) => (
+            {TABS.filter((t) => t.tab !== 'time' || hasWindows).map((t) => (
               <button key={t.tab} type="button" role="tab" aria-selected={tab === t.tab} className="pw-tab" onClick={() => state().setSimTab(t.tab)} data-testid={`sim-tab-${t.tab}`}>
                 {t.label}
               </button>
@@ -134,6 +137,7 @@ export const SimulatorDock = memo(function SimulatorDock() {
           <div className="pw-sim-tab-body">
             {tab === 'group' && <GroupPanel />}
             {tab === 'topics' && <TopicsPanel />}
+            {tab === 'time' && <TimePanel />}
             {tab === 'edge' && <EdgePanel />}
             {tab === 'tour' && <TourPanel />}
           </div>

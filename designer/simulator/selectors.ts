@@ -62,3 +62,5 @@ export function selectSimEdge(from: string, port: string) {
   return sel;
 }
 const ZERO = { count: 0, rate: 0, last: [] };
+export const selectSimWindows = (s: DesignerState) => s.simView?.windows;
+export const selectHasWindows = (s: DesignerState) => (s.simView?.windows.length ?? 0) > 0;

@@ -52,3 +52,29 @@ describe('SimSession', () => {
     expect(after.notes.some((n) => n.kind === 'replay')).toBe(true);
   });
 });
+
+describe('SimSession windows', () => {
+  it('shows watermarks, open windows, windows closing and their results from the changelog', async () => {
+    const hourly = parsePipeline(readFileSync(new URL('../../examples/hourly-orders/pipeline.yaml', import.meta.url), 'utf8')).pipeline!;
+    const s = new SimSession(simulationPlan(hourly), { seed: 1, replicas: 2, rate: 1, batchSize: 10 });
+    // Three ticks for the first loop of samples, one more for the hop through the repartition topic.
+    for (let i = 0; i < 4; i++) await s.step();
+    let w = s.view().windows[0];
+    expect(w.node).toBe('hourly');
+    expect(w.describe).toBe('tumbling 1h, grace 10m');
+    // The first loop of samples (08:05, 08:40, 08:45): the 08:00 windows of products 10 and 11 are open.
+    expect(w.open.map((o) => [o.key, new Date(o.start).toISOString(), o.count])).toEqual([
+      ['10', '2024-01-01T08:00:00.000Z', 2],
+      ['11', '2024-01-01T08:00:00.000Z', 1],
+    ]);
+    expect(w.watermarks.some((p) => p.watermark === Date.UTC(2024, 0, 1, 8, 40) || p.watermark === Date.UTC(2024, 0, 1, 8, 45))).toBe(true);
+    expect(w.closed).toBe(0);
+    expect(s.view().topics.find((t) => t.name.endsWith('.hourly.changelog'))?.role).toBe('internal');
+    // The second loop moves the times on by an hour: 09:25, 10:00, ... and the 08:00 windows close.
+    for (let i = 0; i < 6; i++) await s.step();
+    w = s.view().windows[0];
+    expect(w.closed).toBeGreaterThan(0);
+    expect(w.lastClosed.map((e) => e.value).join(' ')).toContain('"windowStart":"2024-01-01T08:00:00.000Z"');
+    expect(s.view().notes.some((n) => n.kind === 'window-closed')).toBe(true);
+  });
+});

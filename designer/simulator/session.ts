@@ -6,6 +6,7 @@
  * message loop around it and the tests drive it directly in Node.
  */
 import { simulatorFromPlan, type SimPlan } from '../../codegen/sim-plan.js';
+import { changelogTopic, repartitionTopic } from '../../runtime/engine/state.js';
 import type { Rec } from '../../runtime/types.js';
 import type { Note, Simulator } from '../../runtime/simulator/simulator.js';
 
@@ -50,6 +51,25 @@ export interface TopicView {
   keys: { key: string; partition: number }[];
 }
 
+/** A window node's state as its changelog shows it: what a teacher points at when windows close. */
+export interface WindowView {
+  node: string;
+  /** "tumbling 1h, grace 10m" and the like. */
+  describe: string;
+  /** Per partition of the stream the node works on: the largest event time seen, or null before any. */
+  watermarks: { partition: number; watermark: number | null }[];
+  /** Open windows, earliest first (at most WINDOWS_SHOWN), and how many there are in all. */
+  open: { key: string; start: number; end: number; count: number; partition: number }[];
+  openCount: number;
+  /** Results emitted so far (windows closed), and the last few. */
+  closed: number;
+  lastClosed: EdgeEvent[];
+  /** Events that failed in the node: late ones, mostly. */
+  late: number;
+}
+
+export const WINDOWS_SHOWN = 40;
+
 export interface SimView {
   tick: number;
   time: number;
@@ -67,6 +87,7 @@ export interface SimView {
   edges: Record<string, EdgeView>;
   topics: TopicView[];
   notes: Note[];
+  windows: WindowView[];
   settings: SimSettings;
 }
 
@@ -102,6 +123,9 @@ export class SimSession {
   private readonly readPos = new Map<string, number>();
   private readonly recent = new Map<string, (string | null)[]>();
   private readonly keys = new Map<string, Map<string, number>>();
+  /** Window nodes: their changelog's latest value per partition and store key, read as it grows. */
+  private readonly windowState = new Map<string, { changelog: string; partitions: Map<number, Map<string, unknown>>; closed: number; late: number }>();
+  private readonly extraNotes: Note[] = [];
 
   constructor(
     readonly plan: SimPlan,
@@ -118,6 +142,9 @@ export class SimSession {
         push(last, rec, LAST_EVENTS);
       },
     });
+    for (const n of plan.spec.nodes) {
+      if (n.kind === 'window') this.windowState.set(n.id, { changelog: changelogTopic(plan.spec.pipeline, n.id), partitions: new Map(), closed: 0, late: 0 });
+    }
     this.sample();
   }
 
@@ -157,6 +184,7 @@ export class SimSession {
   /** Record one point of every time series: node throughput, edge counts for rates, lag per partition. */
   sample(): void {
     const snap = this.sim.snapshot();
+    this.watchWindows(snap.tick, snap.nodes);
     for (const [id, s] of Object.entries(snap.nodes)) {
       let sp = this.spark.get(id);
       if (!sp) this.spark.set(id, (sp = { last: 0, series: [] }));
@@ -226,18 +254,90 @@ export class SimSession {
       nodes,
       edges,
       topics: this.topicViews(),
-      notes: this.sim.notes.slice(-30),
+      notes: this.notes(),
+      windows: this.windowViews(snap.nodes),
       settings: { ...this.settings },
     };
+  }
+
+  /** The simulator's notes and the session's own (windows), in tick order, the latest 30. */
+  private notes(): Note[] {
+    const all = [...this.sim.notes.slice(-30), ...this.extraNotes.slice(-30)];
+    all.sort((a, b) => a.tick - b.tick);
+    return all.slice(-30);
+  }
+
+  /** Notes when windows close or events come late, once per tick and node. */
+  private watchWindows(tick: number, nodes: Record<string, { errors: number }>): void {
+    for (const [id, w] of this.windowState) {
+      const closed = this.edgeCounts.get(edgeKey(id, 'out')) ?? 0;
+      if (closed > w.closed) {
+        const last = this.edgeLast.get(edgeKey(id, 'out'))?.at(-1);
+        const n = closed - w.closed;
+        this.note(
+          tick,
+          'window-closed',
+          `${n} window${n === 1 ? '' : 's'} of ${id} closed: the watermark passed ${n === 1 ? 'its' : 'their'} end plus the grace, so ${n === 1 ? 'its result was' : 'their results were'} emitted${last ? ` (last: ${preview(last.value)})` : ''}. A closed window takes no more events.`,
+        );
+        w.closed = closed;
+      }
+      const late = nodes[id]?.errors ?? 0;
+      if (late > w.late) {
+        const n = late - w.late;
+        this.note(tick, 'late', `${n} event${n === 1 ? '' : 's'} reached ${id} after ${n === 1 ? 'its windows' : 'their windows'} had closed (or could not be windowed) and went to the error port or the dead-letter topic.`);
+        w.late = late;
+      }
+    }
+  }
+
+  private note(tick: number, kind: Note['kind'], text: string): void {
+    push(this.extraNotes, { tick, kind, text }, 100);
+  }
+
+  private windowViews(nodes: Record<string, { errors: number }>): WindowView[] {
+    const log = this.sim.log;
+    return [...this.windowState].map(([id, w]) => {
+      const spec = this.plan.spec.nodes.find((n) => n.id === id)!;
+      const p = spec.params;
+      const type = String(p.type ?? 'tumbling');
+      const describe = `${type} ${type === 'session' ? `gap ${String(p.gap ?? '30m')}` : String(p.size ?? '1h')}${type === 'hopping' ? ` every ${String(p.advance)}` : ''}, grace ${String(p.grace ?? '0s')}`;
+      const partitions = log.hasTopic(w.changelog) ? log.partitionCount(w.changelog) : 0;
+      const watermarks: WindowView['watermarks'] = [];
+      const open: WindowView['open'] = [];
+      for (let partition = 0; partition < partitions; partition++) {
+        let state = w.partitions.get(partition);
+        if (!state) w.partitions.set(partition, (state = new Map()));
+        const k = `window\u0000${w.changelog}\u0000${partition}`;
+        const from = this.readPos.get(k) ?? 0;
+        for (const m of log.read(w.changelog, partition, from)) {
+          const key = typeof m.key === 'string' ? m.key : m.key === null ? '' : new TextDecoder().decode(m.key);
+          if (m.value === null) state.delete(key);
+          else state.set(key, JSON.parse(typeof m.value === 'string' ? m.value : new TextDecoder().decode(m.value)));
+        }
+        this.readPos.set(k, log.endOffset(w.changelog, partition));
+        const wm = state.get('wm');
+        watermarks.push({ partition, watermark: typeof wm === 'number' ? wm : null });
+        for (const [key, v] of state) {
+          // Reserved keys start with \u0000; windows are { k: key, s: start, e: end, n: count, ... }.
+          if (key.startsWith('\u0000') || !v || typeof v !== 'object') continue;
+          const a = v as { k?: unknown; s?: unknown; e?: unknown; n?: unknown };
+          if (typeof a.k === 'string' && typeof a.s === 'number' && typeof a.e === 'number' && typeof a.n === 'number') open.push({ key: a.k, start: a.s, end: a.e, count: a.n, partition });
+        }
+      }
+      open.sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : 1));
+      const lastClosed = (this.edgeLast.get(edgeKey(id, 'out')) ?? []).map((rec) => ({ key: rec.key, topic: rec.origin.topic, partition: rec.origin.partition, offset: rec.origin.offset, value: preview(rec.value) }));
+      return { node: id, describe, watermarks, open: open.slice(0, WINDOWS_SHOWN), openCount: open.length, closed: w.closed, lastClosed, late: nodes[id]?.errors ?? 0 };
+    });
   }
 
   private topicViews(): TopicView[] {
     const sources = new Set(this.plan.feeds.map((f) => f.topic));
     const dead = this.plan.spec.errors.topic;
+    const internal = new Set(this.plan.spec.nodes.flatMap((n) => [changelogTopic(this.plan.spec.pipeline, n.id), repartitionTopic(this.plan.spec.pipeline, n.id)]));
     const log = this.sim.log;
     const names = [...new Set([...this.plan.topics.map((t) => t.name), dead])].filter((t) => log.hasTopic(t));
     return names.map((name) => {
-      const role: TopicView['role'] = sources.has(name) ? 'source' : name === dead ? 'dead-letter' : 'sink';
+      const role: TopicView['role'] = sources.has(name) ? 'source' : name === dead ? 'dead-letter' : internal.has(name) ? 'internal' : 'sink';
       let keys = this.keys.get(name);
       if (!keys) this.keys.set(name, (keys = new Map()));
       const partitions = Array.from({ length: log.partitionCount(name) }, (_, partition) => {

@@ -98,7 +98,7 @@ export interface SimOptions {
   graph?: GraphOptions;
 }
 
-export type NoteKind = 'rebalance' | 'idle' | 'replay' | 'dead-letter' | 'lag-growing' | 'lag-draining' | 'produced';
+export type NoteKind = 'rebalance' | 'idle' | 'replay' | 'dead-letter' | 'lag-growing' | 'lag-draining' | 'produced' | 'window-closed' | 'late';
 
 export interface Note {
   tick: number;
