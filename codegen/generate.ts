@@ -151,10 +151,22 @@ function view(p: Pipeline): TemplateView {
     dependencies: kindDependencies(p),
     hasModels: p.nodes.some((n) => (getKind(n.kind)?.files?.(n.params) ?? []).length > 0),
     hasOnnx: kindDependencies(p).some((d) => d.name === 'onnxruntime-node'),
+    secrets: kindSecrets(p),
     testCasesLiteral: tsLiteral(cases, 2),
     samplesLiteral: tsLiteral(samples, 2),
     hasTests: cases.length > 0,
   };
+}
+
+/** Credentials the nodes read from the environment, one entry per variable. */
+function kindSecrets(p: Pipeline): TemplateView['secrets'] {
+  const out = new Map<string, TemplateView['secrets'][number]>();
+  for (const n of p.nodes) {
+    const kind = getKind(n.kind);
+    const params = Object.fromEntries((kind?.params ?? []).map((s) => [s.name, n.params[s.name] ?? s.default]));
+    for (const s of kind?.secrets?.(params) ?? []) if (!out.has(s.name)) out.set(s.name, s);
+  }
+  return [...out.values()];
 }
 
 /** npm packages the pipeline's kinds need beyond kafkajs, sorted, one version per package. */

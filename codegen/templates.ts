@@ -63,4 +63,6 @@ export interface TemplateView {
   hasModels: boolean;
   /** Whether the service uses onnxruntime-node. */
   hasOnnx: boolean;
+  /** Credentials the nodes read from the environment, for the Secret example: names checked by the kinds, values placeholders. */
+  secrets: { name: string; example: string; description: string }[];
 }

@@ -98,6 +98,8 @@ export const httpSink = defineKind({
   outputs: [],
   outputType: { from: 'none' },
   example: { params: { url: 'https://hooks.example.com/orders' }, input: { orderId: 1, status: 'shipped' }, output: { orderId: 1, status: 'shipped' } },
+  secrets: (params) =>
+    params.authEnv ? [{ name: String(params.authEnv), example: 'Bearer change-me', description: 'The Authorization header the http sink sends.' }] : [],
   validate(params) {
     const problems: KindProblem[] = [];
     const url = String(params.url);

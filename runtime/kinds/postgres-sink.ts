@@ -141,6 +141,9 @@ export const postgresSink = defineKind({
     output: { order_id: 'o-1', customer: 'c-1', amount: 12.5 },
   },
   dependencies: () => ({ pg: PG_VERSION }),
+  secrets: (params) => [
+    { name: String(params.urlEnv ?? 'DATABASE_URL'), example: 'postgres://user:change-me@postgres:5432/app', description: 'PostgreSQL connection string of the postgres sink (or set PGHOST, PGUSER, PGPASSWORD, PGDATABASE instead).' },
+  ],
   validate(params) {
     const problems: KindProblem[] = [];
     const table = String(params.table);

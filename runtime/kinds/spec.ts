@@ -147,6 +147,8 @@ export interface KindSpec {
   probe?(params: Record<string, unknown>, ctx: { files: PipelineFiles }): Promise<KindProblem[]>;
   /** Parameters that name a file of the pipeline, which the generated repository must carry. */
   files?(params: Record<string, unknown>): string[];
+  /** Environment variables with credentials this node reads (a database URL, a webhook token); the generated Secret example lists them. */
+  secrets?(params: Record<string, unknown>): { name: string; example: string; description: string }[];
   /** npm packages (name → exact version) the generated service needs for this node. */
   dependencies?(params: Record<string, unknown>): Record<string, string>;
   /**
