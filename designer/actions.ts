@@ -5,7 +5,6 @@
 import type { Pipeline } from '../codegen/model.js';
 import { serializePipeline } from '../codegen/serialize.js';
 import { getKind } from '../runtime/kinds/registry.js';
-import { generateRepository, zipRepository } from './codegen-run.js';
 import { exampleFiles, type Example } from './examples.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import { getFlow, NODE_SIZE } from './flow-api.js';
@@ -38,7 +37,11 @@ export function exportYaml(): void {
   download(`${baseName(p)}.yaml`, serializePipeline(p), 'application/yaml');
 }
 
-export function exportZip(): boolean {
+/** The generator and its bundled assets load with the first preview or export, not with the page. */
+export const loadCodegen = () => import('./codegen-run.js');
+
+export async function exportZip(): Promise<boolean> {
+  const { generateRepository, zipRepository } = await loadCodegen();
   const s = state();
   const out = generateRepository(s.pipeline, s.files);
   if (!out.files) {

@@ -5,7 +5,6 @@
  * open (export generates on demand).
  */
 import { validatePipeline } from '../codegen/validate.js';
-import { generateRepository } from './codegen-run.js';
 import { useDesigner } from './store/index.js';
 
 export const VALIDATE_DELAY_MS = 80;
@@ -21,7 +20,9 @@ export function validateNow(store: Store = useDesigner): void {
   s.setProblems(s.pipeline.nodes.length === 0 ? [] : validatePipeline(s.pipeline, s.files), s.structure);
 }
 
-export function previewNow(store: Store = useDesigner): void {
+/** The generator and its bundled assets load with the first preview, not with the page. */
+export async function previewNow(store: Store = useDesigner): Promise<void> {
+  const { generateRepository } = await import('./codegen-run.js');
   const s = store.getState();
   const out = generateRepository(s.pipeline, s.files);
   s.setPreview(out, s.revision);
@@ -36,7 +37,7 @@ export function startAnalysis(store: Store = useDesigner): () => void {
   };
   const schedulePreview = (delay: number) => {
     clearTimeout(previewTimer);
-    previewTimer = setTimeout(() => previewWanted() && previewNow(store), delay);
+    previewTimer = setTimeout(() => void (previewWanted() && previewNow(store)), delay);
   };
   validateNow(store);
   const unsubscribe = store.subscribe((s, prev) => {

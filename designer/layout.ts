@@ -2,16 +2,20 @@
  * Auto-layout with ELK's layered algorithm, left to right, as data flows.
  * Sizes come from what the canvas measured, so wide nodes get room.
  */
-import ELK from 'elkjs/lib/elk.bundled.js';
+import type ELKType from 'elkjs/lib/elk.bundled.js';
 import type { Pipeline } from '../codegen/model.js';
 import type { XY } from './model/ops.js';
 
 const DEFAULT_SIZE = { width: 200, height: 72 };
 
-let elk: InstanceType<typeof ELK> | undefined;
+let elk: InstanceType<typeof ELKType> | undefined;
 
 export async function layoutPipeline(p: Pipeline, sizes: Record<string, { width: number; height: number }>): Promise<Map<string, XY>> {
-  elk ??= new ELK();
+  // ELK is a large bundle; load it on the first layout, not with the page.
+  if (!elk) {
+    const { default: ELK } = await import('elkjs/lib/elk.bundled.js');
+    elk = new ELK();
+  }
   const ids = new Set(p.nodes.map((n) => n.id));
   const graph = {
     id: 'root',

@@ -77,7 +77,7 @@ export const Toolbar = memo(function Toolbar() {
         <button type="button" className="pw-button" onClick={() => void copyShareLink()} title="Copy a link that carries this pipeline">
           Share link
         </button>
-        <button type="button" className="pw-button is-primary" onClick={exportZip} title="Download the generated repository">
+        <button type="button" className="pw-button is-primary" onClick={() => void exportZip()} title="Download the generated repository">
           Export zip
         </button>
       </div>
