@@ -107,6 +107,8 @@ function preview(value: unknown): string {
   return text.length > 160 ? `${text.slice(0, 157)}…` : text;
 }
 
+const short = (text: string) => (text.length > 90 ? `${text.slice(0, 89)}…` : text);
+
 function push<T>(list: T[], x: T, max: number): void {
   list.push(x);
   if (list.length > max) list.shift();
@@ -277,7 +279,7 @@ export class SimSession {
         this.note(
           tick,
           'window-closed',
-          `${n} window${n === 1 ? '' : 's'} of ${id} closed: the watermark passed ${n === 1 ? 'its' : 'their'} end plus the grace, so ${n === 1 ? 'its result was' : 'their results were'} emitted${last ? ` (last: ${preview(last.value)})` : ''}. A closed window takes no more events.`,
+          `${n} window${n === 1 ? '' : 's'} of ${id} closed: the watermark passed ${n === 1 ? 'its' : 'their'} end plus the grace, so ${n === 1 ? 'its result was' : 'their results were'} emitted${last ? ` (last: ${short(preview(last.value))})` : ''}. A closed window takes no more events.`,
         );
         w.closed = closed;
       }

@@ -139,4 +139,28 @@ describe('simulator', () => {
     await poll(() => num('sim-tick')).toBe(0);
     expect(pageErrors).toEqual([]);
   }, 400_000);
+
+  test('shows windows: watermarks, open windows per key, windows closing with their results', async () => {
+    await page.click('[data-testid=sim-close]');
+    await poll(() => page.locator('[data-testid=sim-dock]').count()).toBe(0);
+    await page.click('button:has-text("Examples")');
+    await page.click('[data-testid=example-hourly-orders]');
+    await poll(() => page.locator('[data-testid=node-hourly]').count()).toBe(1);
+    await page.click('[data-testid=simulate]');
+    // One loop of the three samples a tick (the first test left the rate at 40), from tick 0.
+    await page.fill('[data-testid=sim-rate]', '3');
+    await page.click('[data-testid=sim-reset]');
+    await page.selectOption('[data-testid=sim-speed]', '30');
+    await page.click('[data-testid=sim-tab-time]');
+    await poll(() => num('sim-window-hourly-open')).toBeGreaterThan(0);
+    await poll(() => num('sim-window-hourly-closed')).toBeGreaterThan(0);
+    expect(await page.textContent('[data-testid=sim-window-hourly]')).toMatch(/watermark:.*p\d 2024-01-\d\d \d\d:\d\d/);
+    expect(await page.textContent('[data-testid=sim-window-hourly]')).toMatch(/"windowStart":"2024-01-\d\dT\d\d:00:00.000Z","windowEnd":"[^"]+","count":\d+,"sum":\d+/);
+    await poll(() => page.textContent('[data-testid=sim-notes]')).toContain('window');
+    await shot('08-windows');
+    await page.click('[data-testid=sim-tab-topics]');
+    await poll(() => page.locator('[data-testid=sim-topic-hourly-orders\\.by-product\\.repartition]').count()).toBe(1);
+    await shot('09-repartition-topics');
+    expect(pageErrors).toEqual([]);
+  }, 200_000);
 });
