@@ -66,7 +66,8 @@ export async function runCase(spec: GraphSpec, fns: GraphFns, topics: readonly T
     }
   }
   log.produce(messages);
-  await drain(graph, log, spec.pipeline);
+  // In time order across partitions, as events happen: windows after a repartition see them as written.
+  await drain(graph, log, spec.pipeline, 500, { timeOrder: true });
   await graph.close();
   const decode = (v: unknown) => {
     if (typeof v !== 'string') return v;

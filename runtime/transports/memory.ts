@@ -93,6 +93,44 @@ export class MemoryLog {
   }
 }
 
+export interface DrainOptions {
+  /**
+   * Interleave a topic's partitions by record timestamp, the next batch
+   * always coming from the partition whose next message is oldest, as if the
+   * events arrived in the order they happened. Tests use it so that windows
+   * after a repartition see events in the order the test wrote them.
+   */
+  timeOrder?: boolean;
+}
+
+function* inPartitionOrder(log: MemoryLog, group: string, topic: string, batchSize: number) {
+  for (let p = 0; p < log.partitionCount(topic); p++) {
+    const from = log.committedOffset(group, topic, p);
+    const batch = log.read(topic, p, from, batchSize);
+    if (batch.length > 0) yield { p, from, batch };
+  }
+}
+
+function* inTimeOrder(log: MemoryLog, group: string, topic: string, batchSize: number) {
+  for (;;) {
+    const heads = [];
+    for (let p = 0; p < log.partitionCount(topic); p++) {
+      const from = log.committedOffset(group, topic, p);
+      const [next] = log.read(topic, p, from, 1);
+      if (next) heads.push({ p, from, t: next.timestamp });
+    }
+    if (heads.length === 0) return;
+    heads.sort((a, b) => a.t - b.t || a.p - b.p);
+    const { p, from } = heads[0];
+    const until = heads[1]?.t ?? Infinity;
+    const batch = log.read(topic, p, from, batchSize);
+    let n = 1;
+    while (n < batch.length && batch[n].timestamp <= until) n++;
+    // The caller commits before asking for the next batch.
+    yield { p, from, batch: batch.slice(0, n) };
+  }
+}
+
 /** Partitions whose state a graph has restored, and how far it has read each global topic. */
 const restoredBy = new WeakMap<Graph, Set<string>>();
 const globalReadBy = new WeakMap<Graph, Map<string, number>>();
@@ -118,7 +156,7 @@ export async function restoreFromLog(graph: Graph, log: MemoryLog, topic: string
  * group. Outputs are produced before state changes, and offsets committed
  * last, as the kafkajs transport does.
  */
-export async function drain(graph: Graph, log: MemoryLog, group: string, batchSize = 500): Promise<number> {
+export async function drain(graph: Graph, log: MemoryLog, group: string, batchSize = 500, options: DrainOptions = {}): Promise<number> {
   let processed = 0;
   let restored = restoredBy.get(graph);
   if (!restored) restoredBy.set(graph, (restored = new Set()));
@@ -139,10 +177,7 @@ export async function drain(graph: Graph, log: MemoryLog, group: string, batchSi
       }
     }
     for (const topic of graph.sourceTopics) {
-      for (let p = 0; p < log.partitionCount(topic); p++) {
-        const from = log.committedOffset(group, topic, p);
-        const batch = log.read(topic, p, from, batchSize);
-        if (batch.length === 0) continue;
+      for (const { p, from, batch } of options.timeOrder ? inTimeOrder(log, group, topic, batchSize) : inPartitionOrder(log, group, topic, batchSize)) {
         if (!restored.has(`${topic}\u0000${p}`)) await restoreFromLog(graph, log, topic, p);
         const result = await graph.process(topic, batch);
         log.produce(result.messages);
