@@ -16,7 +16,7 @@
  * "batched" feeds the operator the events in batches of `--batch`, as a Kafka
  * batch arrives; "one-by-one" feeds it one event per call and awaits each, as
  * a per-event scoring loop would. Each figure is the best of `--rounds` timed
- * rounds after one warm-up round. Prints a table with the ratio batched ÷
+ * rounds after three warm-up passes. Prints a table with the ratio batched ÷
  * one-by-one per backend (target ≥ 5×) and writes the figures as JSON to
  * bench/results/. Not a test: it asserts nothing.
  */
@@ -102,7 +102,8 @@ async function pass(op: Operator, recs: Rec[], size: number): Promise<{ eventsPe
 }
 
 async function measure(op: Operator, recs: Rec[], size: number, rounds: number) {
-  await pass(op, recs.slice(0, Math.min(recs.length, 2000)), size); // warm-up
+  // Warm-up until the JIT has settled: three passes (of 2,000 events when one call per event).
+  for (let w = 0; w < 3; w++) await pass(op, size === 1 ? recs.slice(0, 2000) : recs, size);
   let best = 0;
   let scores: number[] = [];
   for (let r = 0; r < rounds; r++) {
