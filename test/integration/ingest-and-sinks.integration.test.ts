@@ -4,8 +4,9 @@
 //     has the job, which the test checks on the topic itself; the same service consumes the topic
 //     and hands valid jobs to a webhook (a real HTTP server here), invalid ones to the dead-letter
 //     topic; bad JSON gets 400, too large bodies 413; SIGTERM exits 0.
-//   - order-validation: orders on the input topic end up as rows of a PostgreSQL table (upserted
-//     on order_id), on orders.accepted or on orders.rejected, as the pipeline's rules say.
+//   - order-validation: orders on the input topic, enriched from a customers table topic, end up as
+//     rows of a PostgreSQL table (upserted on order_id), on orders.accepted or on orders.rejected, as
+//     the pipeline's rules say.
 // Each run works on a copy of the example whose topics, group, table and webhook are its own.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -259,6 +260,7 @@ describe('generated order-validation service: orders to PostgreSQL and to accept
   const input = `orders-it-${runId}`;
   const accepted = `orders-accepted-it-${runId}`;
   const rejected = `orders-rejected-it-${runId}`;
+  const customers = `customers-it-${runId}`;
   const table = `accepted_orders_it_${runId.replace(/-/g, '_')}`;
   const work = mkdtempSync(join(tmpdir(), 'pipewright-orders-it-'));
   let kafka: Kafka;
@@ -274,12 +276,12 @@ describe('generated order-validation service: orders to PostgreSQL and to accept
     await admin.connect();
     db = new pg.Client({ connectionString: PG_URL });
     await db.connect();
-    await db.query(`CREATE TABLE ${table} (order_id text PRIMARY KEY, customer_id text NOT NULL, total numeric NOT NULL, units integer NOT NULL, status text NOT NULL)`);
+    await db.query(`CREATE TABLE ${table} (order_id text PRIMARY KEY, customer_id text NOT NULL, customer_name text, total numeric NOT NULL, units integer NOT NULL, status text NOT NULL)`);
 
     const doc = parseDocument(readFileSync(join(repoRoot, 'examples/order-validation/pipeline.yaml'), 'utf8'));
     doc.set('pipeline', name);
     doc.set('kafka', doc.createNode({ profile: 'plaintext', mechanism: 'scram-sha-512', replicationFactor: 1 }));
-    const topics: Record<string, string> = { orders: input, accepted, rejected };
+    const topics: Record<string, string> = { orders: input, accepted, rejected, customers };
     (doc.get('nodes') as { items: unknown[] }).items.forEach((_, i) => {
       const id = String(doc.getIn(['nodes', i, 'id']));
       if (topics[id]) doc.setIn(['nodes', i, 'topic'], topics[id]);
@@ -296,13 +298,22 @@ describe('generated order-validation service: orders to PostgreSQL and to accept
     await db?.end();
     if (admin) {
       await admin.deleteGroups([name]).catch(() => {});
-      await admin.deleteTopics({ topics: [input, accepted, rejected, `${name}.dead-letter`] }).catch(() => {});
+      await admin.deleteTopics({ topics: [input, accepted, rejected, customers, `${name}.dead-letter`] }).catch(() => {});
       await admin.disconnect();
     }
     rmSync(work, { recursive: true, force: true });
   });
 
   it('writes the expected rows, accepted and rejected orders, and overwrites a row when its order comes again', async () => {
+    // The customers table: c-0 … c-15 with credit limits from 1,000 to 2,500; c-16 is unknown.
+    const limit = (c: number) => 1000 + 100 * c;
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    await producer.send({
+      topic: customers,
+      acks: -1,
+      messages: Array.from({ length: 16 }, (_, c) => ({ key: `c-${c}`, value: JSON.stringify({ customerId: `c-${c}`, name: `Customer ${c}`, creditLimit: limit(c) }) })),
+    });
     service = start(dir, await freePort(), env);
     const diagnostics = () => service!.output.slice(-30).join('');
     await waitFor('/readyz to answer 200', 60_000, async () => (await fetch(`http://127.0.0.1:${service!.port}/readyz`)).status === 200, diagnostics);
@@ -314,9 +325,8 @@ describe('generated order-validation service: orders to PostgreSQL and to accept
       const order = { orderId: `o-${i}`, customerId: `c-${i % 17}`, items: [{ sku: `p-${i % 5}`, units, price }], total: units * price };
       return i % 11 === 0 ? { ...order, customerId: 17 } : order;
     });
-    const isAccepted = (o: (typeof orders)[number]) => typeof o.customerId === 'string' && o.total <= 5000;
-    const producer = kafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
+    const customerOf = (o: (typeof orders)[number]) => (typeof o.customerId === 'string' ? Number(o.customerId.slice(2)) : -1);
+    const isAccepted = (o: (typeof orders)[number]) => customerOf(o) >= 0 && customerOf(o) < 16 && o.total <= limit(customerOf(o));
     await producer.send({ topic: input, acks: -1, messages: orders.map((o) => ({ key: o.orderId, value: JSON.stringify(o) })) });
     // o-1 again, changed: the upsert overwrites its row.
     const again = { ...orders[1], items: [{ sku: 'p-1', units: 5, price: 3 }], total: 15 };
@@ -332,13 +342,13 @@ describe('generated order-validation service: orders to PostgreSQL and to accept
     expect(schemaRejects).toHaveLength(orders.filter((_, i) => i % 11 === 0).length);
 
     const rows = await waitFor('every accepted order in PostgreSQL', 30_000, async () => {
-      const r = await db.query(`SELECT order_id, customer_id, total::float8 AS total, units, status FROM ${table}`);
+      const r = await db.query(`SELECT order_id, customer_id, customer_name, total::float8 AS total, units, status FROM ${table}`);
       const sorted = r.rows.sort((x, y) => (x.order_id < y.order_id ? -1 : 1));
       return sorted.length === want.length && sorted.find((x) => x.order_id === 'o-1')?.total === 15 ? sorted : false;
     }, diagnostics);
     const expected = want
       .map((o) => (o.orderId === 'o-1' ? again : o))
-      .map((o) => ({ order_id: o.orderId, customer_id: o.customerId, total: o.total, units: o.items.reduce((n, i) => n + i.units, 0), status: 'accepted' }))
+      .map((o) => ({ order_id: o.orderId, customer_id: o.customerId, customer_name: `Customer ${customerOf(o)}`, total: o.total, units: o.items.reduce((n, i) => n + i.units, 0), status: 'accepted' }))
       .sort((a, b) => (a.order_id < b.order_id ? -1 : 1));
     expect(rows).toEqual(expected);
 
