@@ -50,6 +50,8 @@ function encode(format: string, value: unknown): string {
 export async function runCase(spec: GraphSpec, fns: GraphFns, topics: readonly TopicDef[], c: TestCase): Promise<CaseResult> {
   const log = new MemoryLog();
   const graph = new Graph(spec, fns);
+  // Models load first, so a test with a model that cannot load says why instead of listing dead letters.
+  await graph.start();
   for (const t of topics) log.createTopic(t.name, t.partitions);
   log.createTopic(spec.errors.topic, 1);
   const messages: OutMessage[] = [];
