@@ -6,7 +6,8 @@
 //   - every scheduled flight is scored once, with the expected (rounded) probability;
 //   - the alerts topic holds exactly the flights at or above 0.5;
 //   - unreadable flights reach the dead-letter topic with the model step's error;
-//   - SIGTERM stops the service with exit code 0 after it committed everything.
+//   - SIGTERM stops the service with exit code 0 after it committed everything;
+//   - with a broken model file the service refuses to start, saying why.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -257,6 +258,22 @@ describe('generated flight-delays service (ONNX model step) against a real broke
     timings.sigtermMs = performance.now() - t;
     expect(code, diagnostics()).toBe(0);
   }, 300_000);
+
+  it('refuses to start, with a clear message, when its model file cannot be loaded', async () => {
+    const model = join(serviceDir, 'models/flight-delay.onnx');
+    const bytes = readFileSync(model);
+    writeFileSync(model, bytes.subarray(0, 100)); // truncated
+    try {
+      const r = await run(process.execPath, ['dist/src/main.js'], { cwd: serviceDir, env: { ...serviceEnv, PORT: String(await freePort()) }, timeoutMs: 30_000 });
+      expect(r.code).toBe(1);
+      const line = r.output.split('\n').find((l) => l.includes('the pipeline cannot start'));
+      expect(line, r.output).toBeDefined();
+      expect(JSON.parse(line!).error).toMatch(/node "delay-model" \(model\) cannot start: the model "models\/flight-delay\.onnx" cannot be loaded: not an ONNX model/);
+      expect(r.output).not.toMatch(/joined consumer group/);
+    } finally {
+      writeFileSync(model, bytes);
+    }
+  }, 60_000);
 });
 
 // [1] onnxruntime adds the trees up exactly (the example's leaves are multiples of 2^-12) but takes the
