@@ -13,7 +13,12 @@ export interface ServiceConfig {
   ssl: boolean;
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
   httpPort: number;
-  /** Largest slice of a fetched batch processed before offsets are resolved and a heartbeat is sent. */
+  /**
+   * Largest slice of a fetched batch processed before offsets are resolved and a heartbeat is sent.
+   * Each slice waits for one produce acknowledgement, so small slices cost round trips; but kafkajs
+   * groups a send's messages per partition by copying arrays (quadratic in messages per send), so
+   * very large ones cost CPU. 2,500 measured best in bench/service.ts (see bench/README.md).
+   */
   chunkSize: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   shutdownTimeoutMs: number;
@@ -75,7 +80,7 @@ export function configFromEnv(env: Env, defaults: { pipeline: string }): Service
     ssl: env.KAFKA_SSL === 'true' || (sasl !== undefined && env.KAFKA_SSL !== 'false'),
     sasl,
     httpPort: int(env, 'PORT', 8080, 1, 65535),
-    chunkSize: int(env, 'BATCH_CHUNK_SIZE', 1000, 1, 100000),
+    chunkSize: int(env, 'BATCH_CHUNK_SIZE', 2500, 1, 100000),
     logLevel: logLevel as ServiceConfig['logLevel'],
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 20000, 1000, 600000),
   };
