@@ -78,6 +78,46 @@ describe('XGBoost dump', () => {
   });
 });
 
+describe('XGBoost save_model() JSON', () => {
+  // The same two trees as the dump above, as XGBoost's own JSON model stores them.
+  const learner = (objective: string, extra: Record<string, unknown> = {}) => ({
+    version: [2, 1, 0],
+    learner: {
+      feature_names: ['x', 'y'],
+      objective: { name: objective },
+      learner_model_param: { base_score: '[2E-1]', num_class: '0', num_feature: '2' },
+      gradient_booster: {
+        name: 'gbtree',
+        model: {
+          tree_info: [0, 0],
+          trees: [
+            { left_children: [1, -1, 3, -1, -1], right_children: [2, -1, 4, -1, -1], split_indices: [0, 0, 1, 0, 0], split_conditions: [10, -0.5, 0.5, 0.25, 0.75], default_left: [0, 0, 1, 0, 0], split_type: [0, 0, 0, 0, 0] },
+            { left_children: [1, -1, -1], right_children: [2, -1, -1], split_indices: [1, 0, 0], split_conditions: [2, 0.125, -0.125], default_left: [1, 0, 0], split_type: [0, 0, 0] },
+          ],
+        },
+      },
+      ...extra,
+    },
+  });
+
+  it('scores as the dump of the same trees does', async () => {
+    const s = jsonScorer(parseJsonModel(JSON.stringify(learner('binary:logistic'))));
+    expect(s.features).toEqual(['x', 'y']);
+    const base = Math.log(0.2 / 0.8);
+    const out = (await s.score([{ x: 5, y: 0 }, { x: 10, y: 1 }, { x: 20, y: 3 }, { x: null, y: null }])) as { score: number }[];
+    const expected = [base - 0.5 + 0.125, base + 0.75 + 0.125, base + 0.75 - 0.125, base + 0.25 + 0.125].map(sig);
+    out.forEach((p, i) => expect(Math.abs(p.score - expected[i])).toBeLessThan(1e-12));
+  });
+
+  it('names features f0, f1… when the document has no names, and refuses what it cannot evaluate', () => {
+    expect(parseJsonModel(JSON.stringify(learner('reg:squarederror', { feature_names: [] }))).features).toEqual(['f0', 'f1']);
+    expect(() => parseJsonModel(JSON.stringify(learner('rank:pairwise')))).toThrow(/XGBoost model is not valid: objective "rank:pairwise" is not supported/);
+    const doc = learner('binary:logistic');
+    doc.learner.gradient_booster.model.trees[0].split_type = [1, 0, 0, 0, 0];
+    expect(() => parseJsonModel(JSON.stringify(doc))).toThrow(/categorical splits/);
+  });
+});
+
 describe('LightGBM dump', () => {
   it('scores the flight-delays test vectors as the example\'s own evaluator does (within 1e-6)', async () => {
     const s = jsonScorer(parseJsonModel(readFileSync(new URL('models/flight-delay.json', EXAMPLE), 'utf8')));

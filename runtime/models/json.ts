@@ -12,6 +12,8 @@
  * - XGBoost: `{ "type": "xgboost", "objective": "binary:logistic", "base_score": 0.5, "features": [...],
  *   "num_class"?: 3, "trees": [ ...booster.get_dump(dump_format="json") ] }`. The dump holds the trees only,
  *   so the objective, base_score (as XGBoost's config states it) and feature names go beside them. [2]
+ * - XGBoost's own JSON model, `booster.save_model("model.json")` (has `learner`): gbtree boosters with
+ *   numerical splits, the objectives above, base_score and feature names from the document.
  *
  * [1] Linear models have no notion of a missing value, unlike trees.
  * [2] Splits name features as `f<index>` or by name; both are accepted.
@@ -57,11 +59,12 @@ export function parseJsonModel(text: string): JsonModel {
     if (doc.type === 'linear' || doc.type === 'logistic') return linearModel(doc, doc.type);
     if (doc.type === 'xgboost') return xgboostModel(doc);
     if (Array.isArray(doc.tree_info)) return lightgbmModel(doc);
+    if (isObj(doc.learner)) return xgboostSavedModel(doc.learner);
   } catch (e) {
-    if (e instanceof ModelFormatError) throw new Error(`the ${String(doc.type ?? 'LightGBM')} model is not valid: ${e.message}`);
+    if (e instanceof ModelFormatError) throw new Error(`the ${String(doc.type ?? (isObj(doc.learner) ? 'XGBoost' : 'LightGBM'))} model is not valid: ${e.message}`);
     throw e;
   }
-  throw new Error('unknown JSON model: expected "type": "linear", "logistic" or "xgboost", or a LightGBM dump_model() document with "tree_info"');
+  throw new Error('unknown JSON model: expected "type": "linear", "logistic" or "xgboost", an XGBoost save_model() document with "learner", or a LightGBM dump_model() document with "tree_info"');
 }
 
 function linearModel(doc: Obj, type: 'linear' | 'logistic'): JsonModel {
@@ -256,8 +259,15 @@ function xgboostModel(doc: Obj): JsonModel {
     addXgboostNode(tree, node as Obj, features, ids, 0);
     return tree;
   });
-  const perIteration = objective.startsWith('multi:') ? (numClass as number) : 1;
-  if (trees.length % perIteration !== 0) fail(`${trees.length} trees do not divide into ${perIteration} classes`);
+  return xgboostEnsemble(objective, baseScore, numClass as number, features, trees);
+}
+
+/** XGBoost trees added up in margin space, turned into a prediction by the objective's link. */
+function xgboostEnsemble(objective: string, baseScore: number, numClass: number, features: readonly string[], trees: Tree[], treeClass?: number[]): JsonModel {
+  const perIteration = objective.startsWith('multi:') ? Math.max(numClass, 1) : 1;
+  if (!treeClass && trees.length % perIteration !== 0) fail(`${trees.length} trees do not divide into ${perIteration} classes`);
+  const classOf = treeClass ?? trees.map((_, i) => i % perIteration);
+  if (classOf.some((c) => !(c >= 0 && c < perIteration))) fail('a tree belongs to a class the model does not have');
   // base_score is stated in the objective's output space; the trees add up in margin space.
   let baseMargin: number;
   let link: (raw: number[]) => Prediction;
@@ -299,10 +309,65 @@ function xgboostModel(doc: Obj): JsonModel {
     classifier: objective === 'binary:logistic' || objective.startsWith('multi:'),
     predict(x) {
       const raw = new Array<number>(perIteration).fill(baseMargin);
-      for (let i = 0; i < trees.length; i++) raw[i % perIteration] += evalTree(trees[i], x);
+      for (let i = 0; i < trees.length; i++) raw[classOf[i]] += evalTree(trees[i], x);
       return link(raw);
     },
   };
+}
+
+/** A number XGBoost's JSON writes as text, possibly in brackets: "5E-1", "[5E-1]". */
+function xgbNumber(v: unknown, what: string): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v.replace(/^\[|\]$/g, '')) : NaN;
+  return Number.isFinite(n) ? n : fail(`${what} is not a number`);
+}
+
+/**
+ * XGBoost's own JSON model (`booster.save_model("model.json")`): trees as
+ * arrays (left_children, right_children, split_indices, split_conditions,
+ * default_left); a leaf has left child -1 and keeps its value in
+ * split_conditions. Feature names come from the document when it has them.
+ */
+function xgboostSavedModel(learner: Obj): JsonModel {
+  const objective = isObj(learner.objective) && typeof learner.objective.name === 'string' ? learner.objective.name : fail('"learner.objective.name" is missing');
+  const param = isObj(learner.learner_model_param) ? learner.learner_model_param : fail('"learner.learner_model_param" is missing');
+  const baseScore = xgbNumber(param.base_score ?? 0.5, 'base_score');
+  const numClass = Math.max(1, xgbNumber(param.num_class ?? 0, 'num_class'));
+  const numFeature = xgbNumber(param.num_feature ?? 0, 'num_feature');
+  const names = Array.isArray(learner.feature_names) && learner.feature_names.length ? nameList(learner.feature_names, '"feature_names"') : Array.from({ length: numFeature }, (_, i) => `f${i}`);
+  const booster = isObj(learner.gradient_booster) ? learner.gradient_booster : fail('"learner.gradient_booster" is missing');
+  if (booster.name !== 'gbtree') fail(`booster "${String(booster.name)}" is not supported (only gbtree)`);
+  const model = isObj(booster.model) ? booster.model : fail('"gradient_booster.model" is missing');
+  if (!Array.isArray(model.trees) || model.trees.length === 0) fail('the model has no trees');
+  const trees = (model.trees as unknown[]).map((t, k) => {
+    if (!isObj(t)) fail(`tree ${k} is not a tree`);
+    const tt = t as Obj;
+    const left = numberList(tt.left_children, `tree ${k} left_children`);
+    const right = numberList(tt.right_children, `tree ${k} right_children`);
+    const feature = numberList(tt.split_indices, `tree ${k} split_indices`);
+    const cond = numberList(tt.split_conditions, `tree ${k} split_conditions`);
+    const defaultLeft = numberList(tt.default_left, `tree ${k} default_left`);
+    const n = left.length;
+    if ([right, feature, cond, defaultLeft].some((a) => a.length !== n)) fail(`tree ${k} has arrays of different lengths`);
+    if (Array.isArray(tt.split_type) && (tt.split_type as unknown[]).some((x) => x !== 0)) fail(`tree ${k} has categorical splits, which are not supported`);
+    const tree = newTree(false);
+    for (let i = 0; i < n; i++) {
+      const leaf = left[i] === -1;
+      if (!leaf && (left[i] <= i || right[i] <= i || left[i] >= n || right[i] >= n)) fail(`tree ${k} node ${i} has children out of order`);
+      if (!leaf && (feature[i] < 0 || feature[i] >= names.length)) fail(`tree ${k} splits on feature ${feature[i]}, which the model does not have`);
+      tree.feature.push(leaf ? -1 : feature[i]);
+      tree.threshold.push(leaf ? 0 : cond[i]);
+      tree.categories.push(null);
+      tree.left.push(leaf ? -1 : left[i]);
+      tree.right.push(leaf ? -1 : right[i]);
+      tree.missing.push(leaf ? -1 : defaultLeft[i] ? left[i] : right[i]);
+      tree.missingType.push(2);
+      tree.value.push(leaf ? cond[i] : 0);
+    }
+    return tree;
+  });
+  const treeInfo = Array.isArray(model.tree_info) ? numberList(model.tree_info, '"tree_info"') : undefined;
+  if (treeInfo && treeInfo.length !== trees.length) fail('"tree_info" does not give a class for every tree');
+  return xgboostEnsemble(objective, baseScore, numClass, names, trees, objective.startsWith('multi:') ? treeInfo : undefined);
 }
 
 function addXgboostNode(tree: Tree, node: Obj, features: readonly string[], ids: Map<number, number>, depth: number): number {
