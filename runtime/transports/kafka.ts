@@ -5,7 +5,17 @@
  * acknowledged (acks=-1) before the slice's offsets are resolved; heartbeats
  * between slices; stop as soon as the consumer is stopping or the batch stale.
  */
-import { Kafka, logLevel as KafkaLogLevel, type Consumer, type KafkaMessage, type Producer, type TopicMessages } from 'kafkajs';
+import {
+  AssignerProtocol,
+  Kafka,
+  logLevel as KafkaLogLevel,
+  type Admin,
+  type Consumer,
+  type KafkaMessage,
+  type PartitionAssigner,
+  type Producer,
+  type TopicMessages,
+} from 'kafkajs';
 import type { Graph } from '../engine/graph.js';
 import type { ServiceConfig } from '../service/config.js';
 import type { Metrics } from '../service/metrics.js';
@@ -91,7 +101,15 @@ export async function startKafkaLoop(opts: {
 }): Promise<KafkaLoop> {
   const { kafka, graph, config, metrics, log } = opts;
   const producer = kafka.producer({ allowAutoTopicCreation: false });
-  const consumer = kafka.consumer({ groupId: config.groupId, allowAutoTopicCreation: false });
+  // Partition n of every input topic goes to the same member: a stream–stream join's two sides, and a
+  // stateful node's partitions, stay together [1].
+  const consumer = kafka.consumer({ groupId: config.groupId, allowAutoTopicCreation: false, partitionAssigners: [coPartitionedAssigner] });
+  const admin = kafka.admin();
+  const changelogs = graph.changelogTopics;
+  const restorer = changelogs.length > 0 ? new ChangelogReader(kafka, admin, config, changelogs, log) : undefined;
+  const tables = graph.globalTopics.length > 0 ? new TableReader(kafka, admin, config, graph, producer, log) : undefined;
+  /** Source partitions whose state is in memory, restored since the last rebalance. */
+  const restored = new Set<string>();
   const loop: KafkaLoop = {
     consumer,
     producer,
@@ -101,12 +119,21 @@ export async function startKafkaLoop(opts: {
       // consumer.disconnect() stops fetching, waits for the batch in flight
       // (which commits what it resolved), then leaves the group.
       await consumer.disconnect();
+      await tables?.stop();
+      await restorer?.stop();
       await producer.disconnect();
+      await admin.disconnect();
     },
   };
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     loop.joined = true;
     loop.assignment = payload.memberAssignment;
+    // Partitions may have moved: state is restored again, from the changelog, before each partition's next batch.
+    for (const at of restored) {
+      const [topic, partition] = at.split('\u0000');
+      graph.dropPartition(topic, Number(partition));
+    }
+    restored.clear();
     log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, assignment: payload.memberAssignment });
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -114,12 +141,39 @@ export async function startKafkaLoop(opts: {
     if (!payload.restart) opts.onFatal(payload.error);
   });
   await producer.connect();
+  await admin.connect();
+  await restorer?.start();
+  // Tables are read to their end before the first event is joined with them.
+  await tables?.start();
   await consumer.connect();
-  await consumer.subscribe({ topics: graph.sourceTopics, fromBeginning: opts.fromBeginning });
+  const internal = new Set(graph.sourceTopics.filter((t) => t.endsWith('.repartition') && t.startsWith(`${graph.spec.pipeline}.`)));
+  const external = graph.sourceTopics.filter((t) => !internal.has(t));
+  if (external.length) await consumer.subscribe({ topics: external, fromBeginning: opts.fromBeginning });
+  // A repartition topic is read from its beginning whatever `start` says: its records are ours, not yet processed.
+  if (internal.size) await consumer.subscribe({ topics: [...internal], fromBeginning: true });
   await consumer.run({
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
       const messages = batch.messages;
+      const at = `${batch.topic}\u0000${batch.partition}`;
+      if (restorer && !restored.has(at) && graph.stateTopics(batch.topic).length > 0) {
+        const began = performance.now();
+        const entries = await graph.restorePartition(batch.topic, batch.partition, (changelog, p) => restorer.read(changelog, p, heartbeat));
+        restored.add(at);
+        log.info('restored state', { topic: batch.topic, partition: batch.partition, entries, ms: Math.round(performance.now() - began) });
+      } else restored.add(at);
+      try {
+        await processBatch();
+      } catch (error) {
+        // What the failed slice did to the state is not in the changelog: restore before trying again.
+        graph.dropPartition(batch.topic, batch.partition);
+        restored.delete(at);
+        throw error;
+      }
+      metrics.lag.set(`${batch.topic}\u0000${batch.partition}`, Number(batch.offsetLag()));
+      await commitOffsetsIfNecessary();
+
+      async function processBatch() {
       for (let start = 0; start < messages.length; start += config.chunkSize) {
         if (!isRunning() || isStale()) break;
         const slice = messages.slice(start, start + config.chunkSize);
@@ -145,9 +199,169 @@ export async function startKafkaLoop(opts: {
         metrics.batchSeconds += (performance.now() - began) / 1000;
         await heartbeat();
       }
-      metrics.lag.set(`${batch.topic}\u0000${batch.partition}`, Number(batch.offsetLag()));
-      await commitOffsetsIfNecessary();
+      }
     },
   });
   return loop;
 }
+
+/** Assigns partition n of every subscribed topic to the same member, members taking partitions in turn. */
+export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
+  name: 'PipewrightCoPartitioned',
+  version: 1,
+  async assign({ members, topics }) {
+    const ids = members.map((m) => m.memberId).sort();
+    const plan = new Map<string, Record<string, number[]>>(ids.map((id) => [id, {}]));
+    for (const topic of topics) {
+      const partitions = cluster.findTopicPartitionMetadata(topic).map((m) => m.partitionId).sort((a, b) => a - b);
+      for (const p of partitions) {
+        const member = plan.get(ids[p % ids.length])!;
+        (member[topic] ??= []).push(p);
+      }
+    }
+    return ids.map((memberId) => ({
+      memberId,
+      memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: plan.get(memberId)!, userData: Buffer.alloc(0) }),
+    }));
+  },
+  protocol({ topics }) {
+    return { name: 'PipewrightCoPartitioned', metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) };
+  },
+});
+
+/** A consumer in a group of its own (never committing), for reading topics outside the service's group. */
+function privateConsumer(kafka: Kafka, config: ServiceConfig, purpose: string): Consumer {
+  const id = `${config.groupId}.${purpose}.${config.clientId}.${Math.random().toString(36).slice(2, 10)}`;
+  return kafka.consumer({ groupId: id, allowAutoTopicCreation: false, sessionTimeout: 30_000 });
+}
+
+/**
+ * Reads a changelog partition from its beginning to its end offset, as it is
+ * when the read starts. One consumer of its own subscribes to every changelog
+ * topic and is kept paused; a read seeks one partition to its start, resumes
+ * it until the end offset, and pauses it again.
+ */
+class ChangelogReader {
+  private readonly consumer: Consumer;
+  private readonly waiting = new Map<string, { end: bigint; messages: RawMessage[]; done: () => void }>();
+
+  constructor(
+    kafka: Kafka,
+    private readonly admin: Admin,
+    config: ServiceConfig,
+    private readonly topics: string[],
+    private readonly log: Logger,
+  ) {
+    this.consumer = privateConsumer(kafka, config, 'restore');
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const w = this.waiting.get(`${batch.topic}\u0000${batch.partition}`);
+        if (!w) return;
+        for (const m of batch.messages) {
+          if (BigInt(m.offset) >= w.end) break;
+          w.messages.push(toRaw(batch.topic, batch.partition, m));
+        }
+        const last = batch.messages.at(-1);
+        if ((last && BigInt(last.offset) + 1n >= w.end) || BigInt(batch.highWatermark) <= BigInt(batch.lastOffset()) + 1n) w.done();
+      },
+    });
+    this.consumer.pause(this.topics.map((topic) => ({ topic })));
+  }
+
+  async read(topic: string, partition: number, heartbeat: () => Promise<void>): Promise<RawMessage[]> {
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    const o = offsets.find((x) => x.partition === partition);
+    if (!o || BigInt(o.high) <= BigInt(o.low)) return [];
+    const key = `${topic}\u0000${partition}`;
+    const messages: RawMessage[] = [];
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    this.waiting.set(key, { end: BigInt(o.high), messages, done });
+    try {
+      this.consumer.seek({ topic, partition, offset: o.low });
+      this.consumer.resume([{ topic, partitions: [partition] }]);
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const tick = new Promise<'tick'>((resolve) => setTimeout(() => resolve('tick'), 1000));
+        if ((await Promise.race([finished, tick])) !== 'tick') break;
+        if (Date.now() > deadline) throw new Error(`restoring ${topic}[${partition}] took over two minutes`);
+        await heartbeat();
+      }
+    } finally {
+      this.consumer.pause([{ topic, partitions: [partition] }]);
+      this.waiting.delete(key);
+    }
+    this.log.debug('read changelog', { topic, partition, messages: messages.length });
+    return messages;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
+
+/**
+ * Reads the topics of tables to join with in full, from the beginning, on
+ * every replica, and keeps following them. start() returns once every
+ * partition has been read up to the end offset it had when the reader began.
+ */
+class TableReader {
+  private readonly consumer: Consumer;
+
+  constructor(
+    kafka: Kafka,
+    private readonly admin: Admin,
+    config: ServiceConfig,
+    private readonly graph: Graph,
+    private readonly producer: Producer,
+    private readonly log: Logger,
+  ) {
+    this.consumer = privateConsumer(kafka, config, 'tables');
+  }
+
+  async start(): Promise<void> {
+    const pending = new Map<string, bigint>();
+    for (const topic of this.graph.globalTopics) {
+      for (const o of await this.admin.fetchTopicOffsets(topic)) {
+        if (BigInt(o.high) > BigInt(o.low)) pending.set(`${topic}\u0000${o.partition}`, BigInt(o.high));
+      }
+    }
+    let caughtUp!: () => void;
+    const ready = new Promise<void>((resolve) => (caughtUp = resolve));
+    if (pending.size === 0) caughtUp();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.graph.globalTopics, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const result = await this.graph.process(batch.topic, batch.messages.map((m) => toRaw(batch.topic, batch.partition, m)));
+        // Tables produce only dead letters (rows that do not decode).
+        if (result.messages.length > 0) await this.producer.sendBatch({ topicMessages: groupByTopic(result.messages), acks: -1 });
+        const key = `${batch.topic}\u0000${batch.partition}`;
+        const end = pending.get(key);
+        if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) {
+          pending.delete(key);
+          if (pending.size === 0) caughtUp();
+        }
+      },
+    });
+    const began = performance.now();
+    await ready;
+    this.log.info('tables loaded', { topics: this.graph.globalTopics, ms: Math.round(performance.now() - began) });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
+
+// [1] With kafkajs's default round-robin assignor, partition n of two topics
+//     can land on different members, and a stream–stream join would then
+//     never see both sides of a key. Kafka's own RangeAssignor and Kafka
+//     Streams' assignor keep co-partitioned topics together in the same way.
