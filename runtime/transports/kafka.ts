@@ -174,31 +174,31 @@ export async function startKafkaLoop(opts: {
       await commitOffsetsIfNecessary();
 
       async function processBatch() {
-      for (let start = 0; start < messages.length; start += config.chunkSize) {
-        if (!isRunning() || isStale()) break;
-        const slice = messages.slice(start, start + config.chunkSize);
-        const began = performance.now();
-        const result = await graph.process(
-          batch.topic,
-          slice.map((m) => toRaw(batch.topic, batch.partition, m)),
-        );
-        if (result.messages.length > 0) {
-          await producer.sendBatch({ topicMessages: groupByTopic(result.messages), acks: -1 });
+        for (let start = 0; start < messages.length; start += config.chunkSize) {
+          if (!isRunning() || isStale()) break;
+          const slice = messages.slice(start, start + config.chunkSize);
+          const began = performance.now();
+          const result = await graph.process(
+            batch.topic,
+            slice.map((m) => toRaw(batch.topic, batch.partition, m)),
+          );
+          if (result.messages.length > 0) {
+            await producer.sendBatch({ topicMessages: groupByTopic(result.messages), acks: -1 });
+          }
+          // State changes only after the outputs are acknowledged (see engine/state.ts).
+          if (result.changelog.length > 0) {
+            await producer.sendBatch({ topicMessages: groupByTopic(result.changelog), acks: -1 });
+          }
+          // Only now are this slice's outputs acknowledged: its offsets may be committed.
+          resolveOffset(slice[slice.length - 1].offset);
+          metrics.batches++;
+          metrics.consumed += slice.length;
+          metrics.produced += result.messages.length;
+          metrics.deadLetters += result.deadLetters;
+          metrics.skipped += result.skipped;
+          metrics.batchSeconds += (performance.now() - began) / 1000;
+          await heartbeat();
         }
-        // State changes only after the outputs are acknowledged (see engine/state.ts).
-        if (result.changelog.length > 0) {
-          await producer.sendBatch({ topicMessages: groupByTopic(result.changelog), acks: -1 });
-        }
-        // Only now are this slice's outputs acknowledged: its offsets may be committed.
-        resolveOffset(slice[slice.length - 1].offset);
-        metrics.batches++;
-        metrics.consumed += slice.length;
-        metrics.produced += result.messages.length;
-        metrics.deadLetters += result.deadLetters;
-        metrics.skipped += result.skipped;
-        metrics.batchSeconds += (performance.now() - began) / 1000;
-        await heartbeat();
-      }
       }
     },
   });
