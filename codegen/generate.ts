@@ -152,6 +152,12 @@ function view(p: Pipeline): TemplateView {
     hasModels: p.nodes.some((n) => (getKind(n.kind)?.files?.(n.params) ?? []).length > 0),
     hasOnnx: kindDependencies(p).some((d) => d.name === 'onnxruntime-node'),
     secrets: kindSecrets(p),
+    ingest: p.nodes
+      .filter((n) => n.kind === 'http-ingest')
+      .map((n) => {
+        const path = String(n.params.path ?? getKind(n.kind)!.params.find((s) => s.name === 'path')?.default);
+        return { path, topic: String(n.params.topic), url: `http://localhost:8080${path}` };
+      }),
     testCasesLiteral: tsLiteral(cases, 2),
     samplesLiteral: tsLiteral(samples, 2),
     hasTests: cases.length > 0,

@@ -63,6 +63,8 @@ export interface TemplateView {
   hasModels: boolean;
   /** Whether the service uses onnxruntime-node. */
   hasOnnx: boolean;
+  /** http-ingest endpoints: validated paths and topics, and a ready-made URL for the README's curl example. */
+  ingest: { path: string; topic: string; url: string }[];
   /** Credentials the nodes read from the environment, for the Secret example: names checked by the kinds, values placeholders. */
   secrets: { name: string; example: string; description: string }[];
 }
