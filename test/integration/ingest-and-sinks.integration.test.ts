@@ -355,3 +355,58 @@ describe('generated order-validation service: orders to PostgreSQL and to accept
     expect(await sigterm(service)).toEqual({ code: 0, signal: null });
   }, 180_000);
 });
+
+describe('generated service with a generator source on the real broker', () => {
+  const runId = randomUUID().slice(0, 8);
+  const name = `generator-it-${runId}`;
+  const generated = `generated-it-${runId}`;
+  const large = `large-it-${runId}`;
+  const work = mkdtempSync(join(tmpdir(), 'pipewright-generator-it-'));
+  let kafka: Kafka;
+  let admin: Admin;
+  let service: Service | undefined;
+
+  afterAll(async () => {
+    if (service && service.child.exitCode === null) service.child.kill('SIGKILL');
+    if (admin) {
+      await admin.deleteGroups([name]).catch(() => {});
+      await admin.deleteTopics({ topics: [generated, large, `${name}.dead-letter`] }).catch(() => {});
+      await admin.disconnect();
+    }
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('produces the seeded events at the rate, consumes them, and writes what the filter keeps', async () => {
+    kafka = new Kafka({ clientId: `pw-gen-it-${runId}`, brokers: brokers().split(','), logLevel: logLevel.ERROR });
+    admin = kafka.admin();
+    await admin.connect();
+    const fields = { id: 'seq', user: 'pick(alice,bob,carol)', amount: 'uniform(1,500)' };
+    const doc = parseDocument(
+      [
+        `pipeline: ${name}`,
+        'kafka: { replicationFactor: 1 }',
+        'nodes:',
+        `  - { id: orders, kind: generator, topic: ${generated}, key: user, rate: 100, count: 120, seed: 42, fields: ${JSON.stringify(fields)} }`,
+        '  - { id: big, kind: filter, input: orders, where: "value.amount >= 250" }',
+        `  - { id: out, kind: kafka-sink, input: big, topic: ${large} }`,
+      ].join('\n'),
+    );
+    const env = { ...process.env, KAFKA_BROKERS: brokers(), KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+    const dir = await generateAndBuild(doc, work, env);
+    const began = Date.now();
+    service = start(dir, await freePort(), env);
+
+    // The same generator, in memory, says what must arrive.
+    const { EventGenerator } = await import('../../runtime/kinds/generator.js');
+    const gen = new EventGenerator({ fields, key: 'user', count: 120, seed: 42 });
+    const all = Array.from({ length: 120 }, () => gen.next(0));
+    const want = all.filter((e) => (e.value as { amount: number }).amount >= 250);
+    const got = await readTopics(kafka, [generated, large], (m) => m.get(generated)!.length >= 120 && m.get(large)!.length >= want.length, 60_000);
+    const elapsed = Date.now() - began;
+    expect(got.get(generated)!.map((m) => JSON.parse(m.value!.toString())).sort((a, b) => a.id - b.id)).toEqual(all.map((e) => e.value));
+    expect(got.get(large)!.map((m) => [m.key?.toString(), JSON.parse(m.value!.toString())]).sort((a, b) => a[1].id - b[1].id)).toEqual(want.map((e) => [e.key, e.value]));
+    // 120 events at 100 per second take over a second.
+    expect(elapsed).toBeGreaterThan(1000);
+    expect(await sigterm(service)).toEqual({ code: 0, signal: null });
+  }, 180_000);
+});
