@@ -150,6 +150,16 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
     }
   }
 
+  // One service, one HTTP port: two ingest endpoints cannot share a path.
+  const paths = new Map<string, string>();
+  p.nodes.forEach((node, i) => {
+    if (node.kind !== 'http-ingest') return;
+    const path = String(node.params.path ?? getKind(node.kind)!.params.find((s) => s.name === 'path')?.default);
+    const first = paths.get(path);
+    if (first === undefined) paths.set(path, node.id);
+    else problems.push(problem('PW018', { message: `Nodes "${first}" and "${node.id}" both take POST ${path}.`, hint: 'Give each http-ingest node its own path.' }, [...nodePath(node, i), 'path'], node.id));
+  });
+
   problems.push(...checkTests(p, byId));
   return problems;
 }
