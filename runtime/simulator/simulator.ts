@@ -219,30 +219,37 @@ export class Simulator {
     this.watchLag();
   }
 
-  /** One event through the graph: produce one event and let its partition's owner process exactly it. */
+  /**
+   * One event through the graph: produce one event, and let its partition's
+   * owner process one event of that partition: this one, or, when the
+   * partition has a backlog, the oldest waiting (order per partition is kept).
+   * What that produces to repartition topics is followed the same way, one
+   * event per event, to the end of the graph.
+   */
   async stepOne(): Promise<void> {
     this.tick++;
     this.log.now = this.now;
+    const fed = new Set(this.options.feeds.map((f) => f.topic));
+    const inner = () => this.group.topicPartitions().filter((tp) => !fed.has(tp.topic));
+    const ends = () => new Map(inner().map((tp) => [tpKey(tp), this.log.endOffset(tp.topic, tp.partition)]));
+    let before = ends();
     const placed = this.produceFromFeeds(1);
     for (const r of this.replicas.values()) this.commit(r);
     for (const r of this.replicas.values()) await this.readGlobals(r);
-    const fed = new Set(this.options.feeds.map((f) => f.topic));
     for (const p of placed) {
       const owner = this.group.owner(p);
-      if (owner) await this.processPartition(this.replicas.get(owner.id)!, p, p.offset + 1 - this.positionOf(this.replicas.get(owner.id)!, p));
+      if (owner) await this.processPartition(this.replicas.get(owner.id)!, p, 1);
     }
-    // Follow the event through repartition topics (select-key) to the end of the graph.
     for (let progress = true; progress; ) {
       progress = false;
-      for (const tp of this.group.topicPartitions()) {
+      const after = ends();
+      for (const tp of inner()) {
+        const added = after.get(tpKey(tp))! - before.get(tpKey(tp))!;
         const owner = this.group.owner(tp);
-        if (fed.has(tp.topic) || !owner) continue;
-        const r = this.replicas.get(owner.id)!;
-        const waiting = this.log.endOffset(tp.topic, tp.partition) - this.positionOf(r, tp);
-        if (waiting > 0) {
-          await this.processPartition(r, tp, waiting);
-          progress = true;
-        }
+        if (added <= 0 || !owner) continue;
+        before = new Map([...before, [tpKey(tp), after.get(tpKey(tp))!]]);
+        await this.processPartition(this.replicas.get(owner.id)!, tp, added);
+        progress = true;
       }
     }
   }
