@@ -31,11 +31,28 @@ export interface SimPlan {
 export type SimulationSettings = Pick<SimOptions, 'seed' | 'replicas' | 'rate' | 'batchSize' | 'tickMs'>;
 
 export function planOptions(plan: SimPlan, settings: SimulationSettings = {}, graph?: GraphOptions): SimOptions {
+  const fns = functionsFromSources(plan.fns);
+  const feed = (f: SimPlan['feeds'][number]): SimFeed => {
+    if (f.generator) return generatorFeed(f.topic, f.generator);
+    const loop = loopFeed(f.topic, f.format, f.events);
+    // An http-ingest front keys each request's events with its key expression, before Kafka sees them.
+    const keyFn = plan.spec.nodes.find((n) => n.id === f.node)?.kind === 'http-ingest' ? fns[f.node]?.key : undefined;
+    if (!keyFn) return loop;
+    return {
+      ...loop,
+      next(random, index, now) {
+        const e = loop.next(random, index, now);
+        if (!e) return e;
+        const key = keyFn(e.value, null, { timestamp: now, headers: {}, topic: f.topic, partition: -1, offset: '' });
+        return { key: key === null || key === undefined ? null : String(key), value: e.value };
+      },
+    };
+  };
   return {
     spec: plan.spec,
-    fns: functionsFromSources(plan.fns),
+    fns,
     topics: plan.topics,
-    feeds: plan.feeds.map((f) => (f.generator ? generatorFeed(f.topic, f.generator) : loopFeed(f.topic, f.format, f.events))),
+    feeds: plan.feeds.map(feed),
     ...settings,
     ...(graph ? { graph } : {}),
   };

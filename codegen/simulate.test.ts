@@ -136,3 +136,29 @@ nodes:
     expect(await run()).toEqual(await run());
   });
 });
+
+describe('simulated http-ingest', () => {
+  it('keys the events with the front\'s key expression, as the service does when a request arrives', async () => {
+    const { pipeline } = parsePipeline(`version: 1
+pipeline: front
+nodes:
+  - id: jobs
+    kind: http-ingest
+    topic: jobs
+    path: /jobs
+    key: value.customer
+    partitions: 3
+    samples:
+      - { value: { customer: c-7, n: 1 } }
+      - { value: { customer: c-8, n: 2 } }
+  - id: out
+    kind: kafka-sink
+    input: jobs
+    topic: jobs-out
+    partitions: 3
+`);
+    const sim = simulate(pipeline!, { rate: 2 });
+    await sim.step();
+    expect(sim.log.messages('jobs').map((m) => m.key).sort()).toEqual(['c-7', 'c-8']);
+  });
+});
