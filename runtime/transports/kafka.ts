@@ -1,7 +1,7 @@
 /**
  * The kafkajs adapter: the only file of the runtime that knows kafkajs. It
  * follows the kafkajs guide for a consume → produce loop: eachBatch without
- * auto-resolve; every output of a slice is produced in one sendBatch and
+ * auto-resolve; every output of a slice is produced in as few sendBatch calls as fit and
  * acknowledged (acks=-1) before the slice's offsets are resolved; heartbeats
  * between slices; stop as soon as the consumer is stopping or the batch stale.
  */
@@ -79,6 +79,32 @@ export function groupByTopic(messages: readonly OutMessage[]): TopicMessages[] {
     });
   }
   return [...byTopic.values()];
+}
+
+/** About half of a broker's default message.max.bytes: one request's record batch per partition stays below it. */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+const sizeOf = (v: string | Uint8Array | null) => (v === null ? 0 : typeof v === 'string' ? v.length * 3 : v.byteLength);
+
+/**
+ * Produces messages with acks=all, in order, in as few requests as fit:
+ * closing many windows at once can give more than a broker takes in one
+ * record batch, so requests are cut at MAX_REQUEST_BYTES.
+ */
+export async function sendAll(producer: Producer, messages: readonly OutMessage[]): Promise<void> {
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    const size = 64 + sizeOf(m.key) + sizeOf(m.value);
+    if (bytes + size > MAX_REQUEST_BYTES && i > start) {
+      await producer.sendBatch({ topicMessages: groupByTopic(messages.slice(start, i)), acks: -1 });
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (start < messages.length) await producer.sendBatch({ topicMessages: groupByTopic(messages.slice(start)), acks: -1 });
 }
 
 export interface KafkaLoop {
@@ -174,23 +200,36 @@ export async function startKafkaLoop(opts: {
       await commitOffsetsIfNecessary();
 
       async function processBatch() {
+        // State changes of consecutive slices are gathered (the last change of a key wins) and
+        // produced together: fewer, smaller changelog requests. The slices' offsets are resolved
+        // only once their state changes are acknowledged too.
+        const changes = new Map<string, OutMessage>();
+        let unresolved: string | undefined;
+        const flush = async () => {
+          await sendAll(producer, [...changes.values()]);
+          changes.clear();
+          if (unresolved !== undefined) resolveOffset(unresolved);
+          unresolved = undefined;
+        };
         for (let start = 0; start < messages.length; start += config.chunkSize) {
-          if (!isRunning() || isStale()) break;
+          if (!isRunning() || isStale()) {
+            // The partition may be gone: leave the unsaved state to be restored, and these offsets to be replayed.
+            if (changes.size > 0) graph.dropPartition(batch.topic, batch.partition);
+            restored.delete(at);
+            return;
+          }
           const slice = messages.slice(start, start + config.chunkSize);
           const began = performance.now();
           const result = await graph.process(
             batch.topic,
             slice.map((m) => toRaw(batch.topic, batch.partition, m)),
           );
-          if (result.messages.length > 0) {
-            await producer.sendBatch({ topicMessages: groupByTopic(result.messages), acks: -1 });
-          }
+          await sendAll(producer, result.messages);
           // State changes only after the outputs are acknowledged (see engine/state.ts).
-          if (result.changelog.length > 0) {
-            await producer.sendBatch({ topicMessages: groupByTopic(result.changelog), acks: -1 });
-          }
-          // Only now are this slice's outputs acknowledged: its offsets may be committed.
-          resolveOffset(slice[slice.length - 1].offset);
+          for (const m of result.changelog) changes.set(`${m.topic}\u0000${m.partition}\u0000${m.key}`, m);
+          unresolved = slice[slice.length - 1].offset;
+          // Only once outputs and state are acknowledged may this slice's offsets be committed.
+          if (changes.size === 0 || changes.size >= CHANGELOG_FLUSH) await flush();
           metrics.batches++;
           metrics.consumed += slice.length;
           metrics.produced += result.messages.length;
@@ -199,11 +238,15 @@ export async function startKafkaLoop(opts: {
           metrics.batchSeconds += (performance.now() - began) / 1000;
           await heartbeat();
         }
+        await flush();
       }
     },
   });
   return loop;
 }
+
+/** State changes gathered across slices before they are produced. */
+const CHANGELOG_FLUSH = 20_000;
 
 /** Assigns partition n of every subscribed topic to the same member, members taking partitions in turn. */
 export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
@@ -342,7 +385,7 @@ class TableReader {
       eachBatch: async ({ batch }) => {
         const result = await this.graph.process(batch.topic, batch.messages.map((m) => toRaw(batch.topic, batch.partition, m)));
         // Tables produce only dead letters (rows that do not decode).
-        if (result.messages.length > 0) await this.producer.sendBatch({ topicMessages: groupByTopic(result.messages), acks: -1 });
+        await sendAll(this.producer, result.messages);
         const key = `${batch.topic}\u0000${batch.partition}`;
         const end = pending.get(key);
         if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) {

@@ -102,6 +102,14 @@ interface Scenario {
   expected: Map<string, unknown>;
 }
 
+/** Sends in small slices, so that a phase is still arriving while it is processed. */
+async function sendSpread(producer: Producer, topic: string, messages: { key: string; value: string; timestamp?: string }[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 40) {
+    await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 40) });
+    await new Promise((r) => setTimeout(r, 15));
+  }
+}
+
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -133,7 +141,7 @@ function hourlyOrders(): Scenario {
           expected.set(key, w);
         }
       }
-      await producer.send({ topic, acks: -1, messages });
+      await sendSpread(producer, topic, messages);
     },
     async close(producer, topic) {
       const at = base + (this.phases + 2) * HOUR;
@@ -172,7 +180,7 @@ function wordCount(): Scenario {
           expected.set(key, w);
         }
       }
-      await producer.send({ topic, acks: -1, messages });
+      await sendSpread(producer, topic, messages);
     },
     async close(producer, topic) {
       const at = base + (this.phases + 5) * MINUTE;
@@ -263,15 +271,21 @@ describe.each([hourlyOrders, wordCount])('generated stateful service %#: two rep
       return true;
     };
     const kill = Math.floor(scenario.phases / 2);
+    let produced = 0;
     for (let phase = 0; phase < scenario.phases; phase++) {
-      await scenario.produce(producer, inputTopic, phase);
+      const sending = scenario.produce(producer, inputTopic, phase);
       if (phase === kill) {
-        // Mid-stream: the phase is being processed when replica a dies without a chance to commit.
-        await new Promise((r) => setTimeout(r, 150));
+        // Mid-stream: the phase is arriving and being processed when replica a dies without a chance to commit.
+        for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 10))) {
+          const [committed] = await admin.fetchOffsets({ groupId, topics: [inputTopic] });
+          if (committed.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) > produced) break;
+        }
         replicas[0].child.kill('SIGKILL');
         await replicas[0].exit;
         await start('a2');
       }
+      await sending;
+      produced = (await admin.fetchTopicOffsets(inputTopic)).reduce((n, o) => n + Number(o.high), 0);
       // Phases are separated so that no partition's watermark passes a window before all its events are in [2].
       await waitFor(`phase ${phase} to be processed`, 120_000, settled, diagnostics);
     }

@@ -1,0 +1,204 @@
+/**
+ * Windowed aggregation benchmark: the generated service running a tumbling one-hour window
+ * (count and sum of units per key, state in a changelog-backed store) against a hand-written
+ * kafkajs loop doing the same aggregation with the same durability (bench/window-baseline.mjs),
+ * on the same broker, in the same run.
+ *
+ *   node bin/run-ts.mjs bench/window.ts [--events 400000] [--keys 100000] [--repeat 1] [--keep]
+ *
+ * For each contender: fresh topics (6 partitions; a compacted changelog) and a fresh group;
+ * N events over K distinct keys are produced first, their record timestamps spread over two
+ * hours in order, so K windows are open at once and the first hour's K results are emitted
+ * half-way. Then the contender starts as its own process.
+ *   events/s   input events committed between the first commit seen and the last, over that
+ *              time (the group's committed offsets are polled every 50 ms), so start-up and the
+ *              group join are left out.
+ *   memory     VmHWM (peak RSS) of the process once it is done, and the same scaled to 100,000
+ *              open windows (keys), less the RSS of the process when idle after joining.
+ * Prints the ratios generated ÷ baseline (target ≥ 0.8) and writes JSON to bench/results/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
+import { parseDocument } from 'yaml';
+
+const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+const PARTITIONS = 6;
+const HOUR = 3_600_000;
+
+const { values: flags } = parseArgs({
+  options: {
+    events: { type: 'string', default: '400000' },
+    keys: { type: 'string', default: '100000' },
+    repeat: { type: 'string', default: '1' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const EVENTS = Number(flags.events);
+const KEYS = Number(flags.keys);
+const REPEAT = Number(flags.repeat);
+
+async function brokers(): Promise<string> {
+  if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS;
+  const { startBroker } = (await import(new URL('../scripts/kafka-broker.mjs', import.meta.url).href)) as {
+    startBroker: (o: object) => Promise<{ brokers: string }>;
+  };
+  return (await startBroker({})).brokers;
+}
+
+function procStatus(pid: number): { hwmKb: number; rssKb: number } {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(text)?.[1] ?? NaN);
+  return { hwmKb: kb('VmHWM'), rssKb: kb('VmRSS') };
+}
+
+interface Contender {
+  name: 'generated' | 'baseline';
+  start(topics: { input: string; output: string; changelog: string; group: string }): ChildProcess;
+}
+
+interface Measurement {
+  contender: string;
+  eventsPerSecond: number;
+  peakRssMb: number;
+  idleRssMb: number;
+  mbPer100kKeys: number;
+}
+
+const ms = () => performance.now();
+
+async function main() {
+  const broker = await brokers();
+  const kafka = new Kafka({ clientId: 'bench-window', brokers: broker.split(','), logLevel: logLevel.ERROR });
+  const admin = kafka.admin();
+  await admin.connect();
+  const work = mkdtempSync(join(tmpdir(), 'pipewright-bench-window-'));
+
+  // The generated service, built once; topics and group come from the environment of each run.
+  const serviceDir = join(work, 'service');
+  const gen = spawn(process.execPath, ['bin/pipewright.mjs', 'generate', 'bench/window.pipeline.yaml', '-o', serviceDir], { cwd: repoRoot, stdio: 'inherit' });
+  await new Promise((r) => gen.on('exit', r));
+  symlinkSync(join(repoRoot, 'node_modules'), join(serviceDir, 'node_modules'), 'dir');
+  const tsc = spawn(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: serviceDir, stdio: 'inherit' });
+  if ((await new Promise((r) => tsc.on('exit', r))) !== 0) throw new Error('the generated service did not build');
+
+  const contenders: Contender[] = [
+    {
+      name: 'generated',
+      // The pipeline's topics are fixed in its pipeline.ts; each run rewrites them in a copy of the built graph.
+      start: (t) => {
+        const built = readFileSync(join(serviceDir, 'dist/src/pipeline.js'), 'utf8')
+          .replaceAll('"bench-window-in"', JSON.stringify(t.input))
+          .replaceAll('"bench-window-out"', JSON.stringify(t.output))
+          .replaceAll('"bench-window.dead-letter"', JSON.stringify(`${t.group}.dead-letter`))
+          .replaceAll('"bench-window"', JSON.stringify(t.group));
+        writeFileSync(join(serviceDir, `dist/src/pipeline.js`), built);
+        return spawn(process.execPath, ['dist/src/main.js'], {
+          cwd: serviceDir,
+          env: { ...process.env, KAFKA_BROKERS: broker, KAFKA_GROUP_ID: t.group, PORT: String(20000 + Math.floor(Math.random() * 20000)), LOG_LEVEL: 'warn', KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+      },
+    },
+    {
+      name: 'baseline',
+      start: (t) =>
+        spawn(process.execPath, ['bench/window-baseline.mjs'], {
+          cwd: repoRoot,
+          env: { ...process.env, KAFKA_BROKERS: broker, GROUP_ID: t.group, INPUT_TOPIC: t.input, OUTPUT_TOPIC: t.output, CHANGELOG_TOPIC: t.changelog },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        }),
+    },
+  ];
+
+  const results: Measurement[] = [];
+  const pristine = readFileSync(join(serviceDir, 'dist/src/pipeline.js'), 'utf8');
+  for (let r = 0; r < REPEAT; r++) {
+    for (const c of r % 2 ? [...contenders].reverse() : contenders) {
+      writeFileSync(join(serviceDir, 'dist/src/pipeline.js'), pristine);
+      results.push(await measure(kafka, admin, c));
+      console.info(JSON.stringify(results.at(-1)));
+    }
+  }
+  await admin.disconnect();
+
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const of = (name: string, f: keyof Measurement) => median(results.filter((x) => x.contender === name).map((x) => x[f] as number));
+  const g = { eps: of('generated', 'eventsPerSecond'), mem: of('generated', 'mbPer100kKeys'), peak: of('generated', 'peakRssMb') };
+  const b = { eps: of('baseline', 'eventsPerSecond'), mem: of('baseline', 'mbPer100kKeys'), peak: of('baseline', 'peakRssMb') };
+  console.info(`\nwindowed aggregation, ${EVENTS} events, ${KEYS} keys, tumbling 1h, count + sum, 6 partitions, ${REPEAT} run(s)`);
+  console.info(`                    generated   baseline   ratio`);
+  console.info(`events/s            ${g.eps.toFixed(0).padStart(9)}  ${b.eps.toFixed(0).padStart(9)}   ${(g.eps / b.eps).toFixed(2)}  (target ≥ 0.8)`);
+  console.info(`peak RSS (MB)       ${g.peak.toFixed(0).padStart(9)}  ${b.peak.toFixed(0).padStart(9)}   ${(g.peak / b.peak).toFixed(2)}`);
+  console.info(`MB per 100k keys    ${g.mem.toFixed(1).padStart(9)}  ${b.mem.toFixed(1).padStart(9)}   ${(g.mem / b.mem).toFixed(2)}`);
+  mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
+  writeFileSync(join(repoRoot, 'bench/results', `window-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ events: EVENTS, keys: KEYS, results }, null, 2));
+  if (!flags.keep) rmSync(work, { recursive: true, force: true });
+}
+
+async function measure(kafka: Kafka, admin: Admin, c: Contender): Promise<Measurement> {
+  const id = randomUUID().slice(0, 8);
+  const group = `bench-window-${c.name}-${id}`;
+  const t = { input: `bw-in-${id}`, output: `bw-out-${id}`, changelog: c.name === 'generated' ? `${group}.hourly.changelog` : `bw-changelog-${id}`, group };
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: t.input, numPartitions: PARTITIONS },
+      { topic: t.output, numPartitions: PARTITIONS },
+      { topic: t.changelog, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      { topic: `${group}.dead-letter`, numPartitions: 1 },
+    ],
+  });
+  // N events over K keys, in time order over two hours: K windows open at once, closed half-way.
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await producer.connect();
+  const base = Math.floor(Date.now() / HOUR) * HOUR - 4 * HOUR;
+  for (let i = 0; i < EVENTS; ) {
+    const messages = [];
+    for (const end = Math.min(EVENTS, i + 10_000); i < end; i++) {
+      messages.push({ key: `p-${i % KEYS}`, value: JSON.stringify({ units: 1 + (i % 7) }), timestamp: String(base + Math.floor((i / EVENTS) * 2 * HOUR)) });
+    }
+    await producer.send({ topic: t.input, acks: -1, messages });
+  }
+  await producer.disconnect();
+
+  const child = c.start(t);
+  let idleRssKb = NaN;
+  child.stdout!.setEncoding('utf8').on('data', () => {});
+  let first: { at: number; done: number } | undefined;
+  let last = 0;
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [t.input] });
+    const done = committed.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+    // Idle: the last reading before the first commit, once it has started and joined.
+    if (done === 0) idleRssKb = procStatus(child.pid!).rssKb;
+    if (done > 0 && !first) first = { at: ms(), done };
+    if (done >= EVENTS) {
+      last = ms();
+      break;
+    }
+    if (Date.now() > deadline) throw new Error(`${c.name}: only ${done}/${EVENTS} events committed after ten minutes`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const { hwmKb } = procStatus(child.pid!);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
+  await admin.deleteTopics({ topics: [t.input, t.output, t.changelog, `${group}.dead-letter`] }).catch(() => {});
+  await admin.deleteGroups([group]).catch(() => {});
+  const eventsPerSecond = ((EVENTS - first!.done) / (last - first!.at)) * 1000;
+  return {
+    contender: c.name,
+    eventsPerSecond,
+    peakRssMb: hwmKb / 1024,
+    idleRssMb: idleRssKb / 1024,
+    mbPer100kKeys: (((hwmKb - idleRssKb) / 1024) * 100_000) / KEYS,
+  };
+}
+
+await main();

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import type { Producer } from 'kafkajs';
+import { sendAll } from './kafka.js';
+
+describe('sendAll', () => {
+  it('cuts large outputs (many windows closing at once) into requests a broker accepts, in order', async () => {
+    const requests: { topic: string; keys: string[] }[][] = [];
+    const producer = {
+      sendBatch: async ({ topicMessages }: { topicMessages: { topic: string; messages: { key: string }[] }[] }) => {
+        requests.push(topicMessages.map((t) => ({ topic: t.topic, keys: t.messages.map((m) => m.key) })));
+        return [];
+      },
+    } as unknown as Producer;
+    const messages = Array.from({ length: 20_000 }, (_, i) => ({ topic: i % 2 ? 'a' : 'b', key: `k${i}`, value: 'x'.repeat(40), headers: {} }));
+    await sendAll(producer, messages);
+    expect(requests.length).toBeGreaterThan(1);
+    const sent = requests.flatMap((r) => r.flatMap((t) => t.keys.map((k) => `${t.topic}:${k}`)));
+    expect(sent.sort()).toEqual(messages.map((m) => `${m.topic}:${m.key}`).sort());
+    // Per topic, the order is kept across requests.
+    const a = requests.flatMap((r) => r.filter((t) => t.topic === 'a').flatMap((t) => t.keys));
+    expect(a).toEqual(messages.filter((m) => m.topic === 'a').map((m) => m.key));
+    await sendAll(producer, []);
+    expect(requests.length).toBeGreaterThan(1);
+  });
+});
