@@ -1,8 +1,11 @@
 /**
  * A consumer group as the simulator shows it: members join, leave or crash,
  * and every change rebalances the topic-partitions across the live members
- * with the round-robin strategy, kafkajs's default. A member with nothing
- * assigned is idle, as an extra consumer is on a real broker.
+ * with the generated service's own assigner (co-partitioned: partition n of
+ * every topic goes to the same member, so state that joins two topics, or a
+ * topic and its repartition topic, stays on one replica). For one topic it
+ * is kafkajs's round robin. A member with nothing assigned is idle, as an
+ * extra consumer is on a real broker.
  */
 
 export interface TopicPartition {
@@ -26,6 +29,19 @@ export function roundRobin(memberIds: readonly string[], tps: readonly TopicPart
   const out = new Map(members.map((m) => [m, [] as TopicPartition[]]));
   if (members.length === 0) return out;
   sorted.forEach((tp, i) => out.get(members[i % members.length])!.push(tp));
+  return out;
+}
+
+/**
+ * Partition n of every topic to the n-th member (mod the member count), members sorted by id: what
+ * coPartitionedAssigner in runtime/transports/kafka.ts does on a real broker.
+ */
+export function coPartitioned(memberIds: readonly string[], tps: readonly TopicPartition[]): Map<string, TopicPartition[]> {
+  const members = [...memberIds].sort();
+  const sorted = [...tps].sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+  const out = new Map(members.map((m) => [m, [] as TopicPartition[]]));
+  if (members.length === 0) return out;
+  for (const tp of sorted) out.get(members[tp.partition % members.length])!.push(tp);
   return out;
 }
 
@@ -64,7 +80,7 @@ export class ConsumerGroup {
 
   rebalance(): void {
     this.generation++;
-    const plan = roundRobin(this.members.map((m) => m.id), this.topicPartitions());
+    const plan = coPartitioned(this.members.map((m) => m.id), this.topicPartitions());
     for (const m of this.members) m.assigned = plan.get(m.id) ?? [];
   }
 }

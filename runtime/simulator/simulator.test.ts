@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphSpec } from '../engine/graph.js';
-import { roundRobin } from './group.js';
+import { coPartitioned, roundRobin } from './group.js';
 import { loopEvent, loopFeed, loopStep, Simulator, type SimOptions } from './simulator.js';
 
 const spec: GraphSpec = {
@@ -36,6 +36,20 @@ describe('consumer group', () => {
     expect(three.get('c')!.map((t) => t.partition)).toEqual([2, 5]);
     const seven = roundRobin(['1', '2', '3', '4', '5', '6', '7'], tps);
     expect([...seven.values()].filter((a) => a.length === 0)).toHaveLength(1);
+  });
+
+  it("keeps partition n of every topic on one member, as the service's assigner does", () => {
+    const tps = ['a', 'b'].flatMap((topic) => Array.from({ length: 6 }, (_, partition) => ({ topic, partition })));
+    const plan = coPartitioned(['m2', 'm1', 'm3', 'm4'], tps);
+    for (const [, assigned] of plan) {
+      const parts = assigned.map((t) => t.partition);
+      expect(assigned.filter((t) => t.topic === 'a').map((t) => t.partition)).toEqual(assigned.filter((t) => t.topic === 'b').map((t) => t.partition));
+      expect(parts.length).toBeGreaterThan(0);
+    }
+    expect(plan.get('m1')!.map((t) => `${t.topic}${t.partition}`)).toEqual(['a0', 'a4', 'b0', 'b4']);
+    // One topic: the same as kafkajs's round robin.
+    const one = tps.filter((t) => t.topic === 'a');
+    expect(coPartitioned(['x', 'y', 'z', 'w'], one)).toEqual(roundRobin(['x', 'y', 'z', 'w'], one));
   });
 
   it('rebalances when a replica joins, leaves or crashes', async () => {
