@@ -28,7 +28,8 @@ export const join = defineKind({
     'topic in full, from the beginning, outside the consumer group, and keeps following it; so the stream needs no ' +
     'co-partitioning or re-keying, and `on` can look up any field. The topic is its own changelog: nothing else is ' +
     'stored. An event whose lookup key (`on`, or its own key) has no row gets `null` (`how: left`) or is dropped ' +
-    '(`how: inner`). A null value on the table deletes its row.\n\n' +
+    '(`how: inner`). A row whose value is null deletes it; a JSON table source, though, sends a tombstone to the ' +
+    'dead-letter topic before it reaches the join, so rows are only replaced, not deleted, yet.\n\n' +
     '**mode: stream** (windowed stream–stream join): both inputs must be keyed alike and have the same number of ' +
     'partitions (re-key with select-key first if not). Events whose keys are equal and whose record timestamps are at ' +
     'most `within` apart are joined (inner join), one output per pair. Both sides are buffered per partition in a store ' +
