@@ -268,24 +268,28 @@ function topicsFor(contender: string, phase: string, rep: number): Topics {
 }
 
 async function createTopics(t: Topics): Promise<void> {
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      { topic: t.input, numPartitions: PARTITIONS, replicationFactor: 1 },
-      { topic: t.output, numPartitions: PARTITIONS, replicationFactor: 1 },
-      { topic: t.deadLetter, numPartitions: 1, replicationFactor: 1 },
-    ],
-  });
-  created.push(t.input, t.output, t.deadLetter);
-  // A just-created topic can take a moment to show in the broker's metadata.
-  const deadline = Date.now() + 30_000;
+  const topics = [
+    { topic: t.input, numPartitions: PARTITIONS, replicationFactor: 1 },
+    { topic: t.output, numPartitions: PARTITIONS, replicationFactor: 1 },
+    { topic: t.deadLetter, numPartitions: 1, replicationFactor: 1 },
+  ];
+  created.push(...topics.map((x) => x.topic));
+  // On a busy broker, a fresh topic can take a moment to have leaders and show in the metadata;
+  // kafkajs's own wait for leaders then fails, so wait here instead, and retry what failed.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      for (const topic of [t.input, t.output, t.deadLetter]) await admin.fetchTopicOffsets(topic);
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((x) => !existing.has(x.topic));
+      if (missing.length) await admin.createTopics({ waitForLeaders: false, topics: missing });
+      for (const x of topics) {
+        const offsets = await admin.fetchTopicOffsets(x.topic);
+        if (offsets.length !== x.numPartitions) throw new Error(`${x.topic} has ${offsets.length} partitions so far`);
+      }
       return;
     } catch (e) {
       if (Date.now() > deadline) throw e;
-      await sleep(100);
+      await sleep(200);
     }
   }
 }
