@@ -80,7 +80,7 @@ async function runOnLog(kind: (typeof KINDS)[number], events: NonNullable<(typeo
     log.produce([{ topic, key: e.key ?? 'k', value: JSON.stringify(e.value), headers: {}, timestamp: e.timestamp ?? 0 }]);
   }
   await drain(graph, log, 'catalog-check');
-  const outputs = log.messages(spec.errors.topic).map((m) => ({ deadLetter: String(m.value) }));
+  const outputs: ({ deadLetter: string } | { key: string | null; value: unknown })[] = log.messages(spec.errors.topic).map((m) => ({ deadLetter: String(m.value) }));
   for (const port of outputPorts(kind, kind.example.params)) {
     outputs.push(...log.messages(`catalog-out-${port}`).map((m) => ({ key: m.key, value: JSON.parse(String(m.value)) })));
   }

@@ -74,7 +74,7 @@ export function parsePipeline(text: string): ParseResult {
     const detail = /alias count/i.test(String(e))
       ? 'it uses too many YAML aliases (*name); write the values out instead.'
       : (e as Error).message?.split('\n')[0] ?? String(e);
-    return { pipeline: null, problems: [{ ...problem('PW001', { detail }, []), line: 1, column: 1 }] };
+    return { pipeline: null, problems: [{ ...problem('PW001', { detail }, []), line: 1, column: 1 }], locate: nowhere };
   }
   const problems: Problem[] = [];
   const pipeline = readPipeline(raw, problems);

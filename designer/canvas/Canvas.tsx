@@ -25,11 +25,14 @@ import { useDesigner } from '../store/index.js';
 import { wireOfEdgeId } from '../store/pipeline-slice.js';
 import { selectFlowEdges, selectFlowNodes, type FlowEdge, type FlowNode } from '../store/selectors.js';
 import { PipelineNodeView } from './PipelineNodeView.js';
+import { SimEdge } from '../simulator/SimEdge.js';
 import { useResolvedTheme } from '../theme.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 
 // Built once: a new object per render would make React Flow remount every node.
 const nodeTypes = { pipeline: PipelineNodeView };
+// The default edge, with the simulator's counts on it while simulating.
+const edgeTypes = { default: SimEdge };
 
 const state = () => useDesigner.getState();
 
@@ -177,6 +180,7 @@ export function Canvas() {
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onConnect={onConnect}

@@ -3,10 +3,13 @@
  * posts a view at most VIEWS_PER_SECOND times a second while playing, and
  * after every command, so the canvas stays responsive at any speed.
  */
+import { providePackage } from '../../runtime/kinds/host.js';
 import { provideOnnxRuntime } from '../../runtime/models/onnx.js';
 import { serveSimulator } from './worker-loop.js';
 
 provideOnnxRuntime(() => import('onnxruntime-web'));
+// The validate kind loads ajv by a name held in a variable; the bundle hands it over instead.
+providePackage('ajv', () => import('ajv'));
 
 serveSimulator(
   (report) => (self as unknown as Worker).postMessage(report),
