@@ -9,7 +9,7 @@ import { zipSync, type Zippable } from 'fflate';
 import { problem, type Problem } from './errors.js';
 import { commentText, markdownText, mermaidLabel, shellWord, tsLiteral, tsString, yamlName, yamlString } from './escape.js';
 import { deadLetterTopic, type Pipeline } from './model.js';
-import { fromBeginning, graphSpec, inputPartitions, pipelineTs, topicDefs, typesGenTs } from './pipeline-ts.js';
+import { fromBeginning, graphSpec, groupTopics, inputPartitions, pipelineTs, topicDefs, typesGenTs } from './pipeline-ts.js';
 import { serializePipeline } from './serialize.js';
 import { TEMPLATES, type TemplateView } from './templates.js';
 import { validatePipeline } from './validate.js';
@@ -129,7 +129,6 @@ function view(p: Pipeline): TemplateView {
   const partitions = inputPartitions(p);
   const topics = topicDefs(p);
   const { cases, samples } = testCases(p);
-  const sources = p.nodes.filter((n) => getKind(n.kind)?.category === 'source');
   return {
     name: p.name,
     description: p.description ?? '',
@@ -144,7 +143,7 @@ function view(p: Pipeline): TemplateView {
     saslMechanism: p.kafka.mechanism,
     kedaSasl: { plain: 'plaintext', 'scram-sha-256': 'scram_sha256', 'scram-sha-512': 'scram_sha512' }[p.kafka.mechanism],
     topics: topics.map((t) => ({ ...t, strimziName: strimziName(t.name), configEntries: Object.entries(t.config).map(([key, value]) => ({ key, value })) })),
-    sourceTopics: sources.map((n) => String(n.params[getKind(n.kind)!.topicParam!])).filter((t, i, a) => a.indexOf(t) === i),
+    sourceTopics: groupTopics(p),
     mermaid: mermaid(p),
     nodes: p.nodes.map((n) => ({ id: n.id, kind: n.kind, summary: getKind(n.kind)!.summary })),
     fromBeginning: fromBeginning(p),

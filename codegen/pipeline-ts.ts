@@ -145,12 +145,7 @@ export function nodePartitions(p: Pipeline): Map<string, number> {
 /** Partitions of the topics the service consumes: the default replica count. */
 export function inputPartitions(p: Pipeline): number {
   const defs = new Map(topicDefs(p).map((t) => [t.name, t.partitions]));
-  let max = 1;
-  for (const n of p.nodes) {
-    const kind = getKind(n.kind);
-    if (kind?.category === 'source' && kind.topicParam) max = Math.max(max, defs.get(String(n.params[kind.topicParam])) ?? 1);
-  }
-  return max;
+  return Math.max(1, ...groupTopics(p).map((t) => defs.get(t) ?? 1));
 }
 
 export function fromBeginning(p: Pipeline): boolean {
@@ -286,4 +281,24 @@ function topo(nodes: PipelineNode[]): string[] {
   };
   for (const n of nodes) visit(n.id);
   return out;
+}
+
+/**
+ * Topics the service's consumer group reads: those of sources that feed a
+ * node, less tables that every replica reads in full outside the group (a
+ * join's table). The autoscaler watches the group's lag on exactly these.
+ */
+export function groupTopics(p: Pipeline): string[] {
+  const spec = graphSpec(p);
+  const params = new Map(spec.nodes.map((n) => [n.id, n.params]));
+  const topics: string[] = [];
+  for (const source of p.nodes) {
+    const kind = getKind(source.kind);
+    if (kind?.category !== 'source' || !kind.topicParam) continue;
+    const feeds = p.nodes.flatMap((n) => n.inputs.filter((i) => i.from === source.id && i.fromPort !== ERROR_PORT).map((i) => ({ node: n, port: i.port })));
+    const inGroup = feeds.some(({ node, port }) => !getKind(node.kind)?.globalInputs?.(params.get(node.id) ?? {}).includes(port));
+    const topic = String(source.params[kind.topicParam]);
+    if (inGroup && !topics.includes(topic)) topics.push(topic);
+  }
+  return topics;
 }
