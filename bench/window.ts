@@ -19,15 +19,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
 import { parseDocument } from 'yaml';
+import { brokers, buildGenerated, procStatus, repoRoot } from './common.js';
 
-const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const PARTITIONS = 6;
 const HOUR = 3_600_000;
 
@@ -42,20 +41,6 @@ const { values: flags } = parseArgs({
 const EVENTS = Number(flags.events);
 const KEYS = Number(flags.keys);
 const REPEAT = Number(flags.repeat);
-
-async function brokers(): Promise<string> {
-  if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS;
-  const { startBroker } = (await import(new URL('../scripts/kafka-broker.mjs', import.meta.url).href)) as {
-    startBroker: (o: object) => Promise<{ brokers: string }>;
-  };
-  return (await startBroker({})).brokers;
-}
-
-function procStatus(pid: number): { hwmKb: number; rssKb: number } {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(text)?.[1] ?? NaN);
-  return { hwmKb: kb('VmHWM'), rssKb: kb('VmRSS') };
-}
 
 interface Contender {
   name: 'generated' | 'baseline';
@@ -81,11 +66,7 @@ async function main() {
 
   // The generated service, built once; topics and group come from the environment of each run.
   const serviceDir = join(work, 'service');
-  const gen = spawn(process.execPath, ['bin/pipewright.mjs', 'generate', 'bench/window.pipeline.yaml', '-o', serviceDir], { cwd: repoRoot, stdio: 'inherit' });
-  await new Promise((r) => gen.on('exit', r));
-  symlinkSync(join(repoRoot, 'node_modules'), join(serviceDir, 'node_modules'), 'dir');
-  const tsc = spawn(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: serviceDir, stdio: 'inherit' });
-  if ((await new Promise((r) => tsc.on('exit', r))) !== 0) throw new Error('the generated service did not build');
+  await buildGenerated('bench/window.pipeline.yaml', serviceDir);
 
   const contenders: Contender[] = [
     {

@@ -1,0 +1,32 @@
+/** Helpers shared by the Kafka benchmarks (bench/window.ts, bench/join.ts). */
+import { spawn } from 'node:child_process';
+import { readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+
+/** `KAFKA_BROKERS`, or the local broker of scripts/kafka-broker.mjs, started or reused. */
+export async function brokers(): Promise<string> {
+  if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS;
+  const { startBroker } = (await import(new URL('../scripts/kafka-broker.mjs', import.meta.url).href)) as {
+    startBroker: (o: object) => Promise<{ brokers: string }>;
+  };
+  return (await startBroker({})).brokers;
+}
+
+/** VmHWM (peak RSS) and VmRSS of a process, in kB. */
+export function procStatus(pid: number): { hwmKb: number; rssKb: number } {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(text)?.[1] ?? NaN);
+  return { hwmKb: kb('VmHWM'), rssKb: kb('VmRSS') };
+}
+
+/** Generates a pipeline with the CLI into `serviceDir` and builds it, with the repository's node_modules symlinked. */
+export async function buildGenerated(pipelineYaml: string, serviceDir: string): Promise<void> {
+  const gen = spawn(process.execPath, ['bin/pipewright.mjs', 'generate', pipelineYaml, '-o', serviceDir], { cwd: repoRoot, stdio: 'inherit' });
+  if ((await new Promise((r) => gen.on('exit', r))) !== 0) throw new Error(`${pipelineYaml} did not generate`);
+  symlinkSync(join(repoRoot, 'node_modules'), join(serviceDir, 'node_modules'), 'dir');
+  const tsc = spawn(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: serviceDir, stdio: 'inherit' });
+  if ((await new Promise((r) => tsc.on('exit', r))) !== 0) throw new Error('the generated service did not build');
+}
