@@ -1,18 +1,9 @@
+import { mulberry32 } from '../random.js';
 import type { OutMessage } from '../types.js';
 import { kafkaSource } from './kafka-source.js';
 import { defineKind, type KindProblem } from './spec.js';
 
-/** A small, fast, seedable PRNG (mulberry32): the same seed gives the same events everywhere. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 interface Ctx {
   random: () => number;

@@ -5,7 +5,7 @@
  * an ingest request is answered 202 only after Kafka has its events.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { GraphFns, GraphSpec } from '../engine/graph.js';
 import { EventGenerator } from '../kinds/generator.js';
 import { IngestRejection, ingestMessages, parseIngestBody, type KeyFn } from '../kinds/http-ingest.js';
@@ -90,7 +90,8 @@ export function startFronts(opts: { spec: GraphSpec; fns: GraphFns; kafka: Kafka
   const generators = spec.nodes.filter((n) => n.kind === 'generator');
   if (routes.size === 0 && generators.length === 0) return undefined;
 
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  // Kafka's murmur2 partitioner, named so that the key → partition mapping is the simulator's too.
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   const batcher = new Batcher(producer);
   let connected = false;
   let stopping = false;

@@ -16,7 +16,7 @@ import { MemoryLog } from '../transports/memory.js';
 import type { SinkOutput } from '../kinds/spec.js';
 import type { OutMessage, TopicDef } from '../types.js';
 import { ConsumerGroup, tpKey, type Member, type TopicPartition } from './group.js';
-import { seededRandom } from './random.js';
+import { mulberry32 } from '../random.js';
 
 export interface SimEvent {
   key: string | null;
@@ -163,7 +163,7 @@ export class Simulator {
   private readonly start: number;
 
   constructor(private readonly options: SimOptions) {
-    this.random = seededRandom(options.seed ?? 1);
+    this.random = mulberry32(options.seed ?? 1);
     this.rate = options.rate ?? 5;
     this.batchSize = options.batchSize ?? 10;
     this.tickMs = options.tickMs ?? 100;

@@ -8,6 +8,7 @@
 import {
   AssignerProtocol,
   Kafka,
+  Partitioners,
   logLevel as KafkaLogLevel,
   type Admin,
   type Consumer,
@@ -126,7 +127,8 @@ export async function startKafkaLoop(opts: {
   onFatal: (error: unknown) => void;
 }): Promise<KafkaLoop> {
   const { kafka, graph, config, metrics, log } = opts;
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  // Kafka's murmur2 partitioner, named so that the key → partition mapping is the simulator's too.
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   // Partition n of every input topic goes to the same member: a stream–stream join's two sides, and a
   // stateful node's partitions, stay together [1].
   const consumer = kafka.consumer({ groupId: config.groupId, allowAutoTopicCreation: false, partitionAssigners: [coPartitionedAssigner] });

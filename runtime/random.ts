@@ -1,5 +1,5 @@
-/** A small seeded generator (mulberry32), so a simulation with the same seed repeats exactly. */
-export function seededRandom(seed: number): () => number {
+/** A small, fast, seedable PRNG (mulberry32): the same seed gives the same events and runs everywhere. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
