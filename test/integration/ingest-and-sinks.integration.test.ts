@@ -12,51 +12,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument, type Document } from 'yaml';
+import { brokers, freePort, mustRun, repoRoot } from './process.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const PG_URL = process.env.PW_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-function brokers(): string {
-  const value = inject('kafkaBrokers') ?? process.env.KAFKA_BROKERS;
-  if (!value) throw new Error('No Kafka broker: run with the global setup (test/global-setup.ts) or set KAFKA_BROKERS=host:port.');
-  return value;
-}
-
-function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => chunks.push(d));
-    child.stderr.on('data', (d: Buffer) => chunks.push(d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const output = Buffer.concat(chunks).toString('utf8');
-      if (code === 0) resolve(output);
-      else reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}:\n${output.slice(-4000)}`));
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>, diagnostics = () => ''): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -89,13 +54,13 @@ async function generateAndBuild(doc: Document, work: string, env: NodeJS.Process
   const file = join(work, 'pipeline.yaml');
   writeFileSync(file, doc.toString());
   const dir = join(work, 'service');
-  await run(process.execPath, ['bin/pipewright.mjs', 'generate', file, '-o', dir], { cwd: repoRoot, timeoutMs: 60_000 });
+  await mustRun(process.execPath, ['bin/pipewright.mjs', 'generate', file, '-o', dir], { cwd: repoRoot, timeoutMs: 60_000 });
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   const ours = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
   for (const [name, version] of Object.entries(pkg.dependencies)) expect(ours.dependencies[name] ?? ours.devDependencies[name], name).toBe(version);
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  await run(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: dir, timeoutMs: 120_000 });
-  await run(process.execPath, ['dist/src/topics.js'], { cwd: dir, env, timeoutMs: 60_000 });
+  await mustRun(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: dir, timeoutMs: 120_000 });
+  await mustRun(process.execPath, ['dist/src/topics.js'], { cwd: dir, env, timeoutMs: 60_000 });
   return dir;
 }
 

@@ -9,12 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { parsePipeline } from '../../codegen/parse.js';
 import { simulate, simulationPlan } from '../../codegen/simulate.js';
@@ -22,51 +20,10 @@ import type { Pipeline } from '../../codegen/model.js';
 import { TEST_EPOCH } from '../../runtime/testing.js';
 import { loopEvent } from '../../runtime/simulator/simulator.js';
 import type { MemoryLog } from '../../runtime/transports/memory.js';
+import { brokers, freePort, mustRun, repoRoot, run } from './process.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const ROUNDS = 50; // each source's samples, 50 times over
 const TICK_MS = 100;
-
-function brokers(): string {
-  const value = inject('kafkaBrokers') ?? process.env.KAFKA_BROKERS;
-  if (!value) throw new Error('No Kafka broker: run with the global setup (test/global-setup.ts) or set KAFKA_BROKERS=host:port.');
-  return value;
-}
-
-function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => chunks.push(d));
-    child.stderr.on('data', (d: Buffer) => chunks.push(d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output: Buffer.concat(chunks).toString('utf8') });
-    });
-  });
-}
-
-async function mustRun(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<string> {
-  const r = await run(cmd, args, opts);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.code}:\n${r.output.slice(-4000)}`);
-  return r.output;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const decode = (v: string | null) => {
   if (v === null) return null;

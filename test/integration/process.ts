@@ -1,0 +1,65 @@
+/**
+ * What the real-Kafka integration tests share: the broker's address, child
+ * processes with their output kept for failure messages, and free ports.
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The broker of the global setup, or KAFKA_BROKERS when it is set. */
+export function brokers(): string {
+  const value = inject('kafkaBrokers') ?? process.env.KAFKA_BROKERS;
+  if (!value) throw new Error('No Kafka broker: run with the global setup (test/global-setup.ts) or set KAFKA_BROKERS=host:port.');
+  return value;
+}
+
+export interface Ran {
+  code: number | null;
+  output: string;
+}
+
+export interface RunOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs: number;
+}
+
+/** Runs a command to its end (killed at the time limit) and gives its exit code and output. */
+export function run(cmd: string, args: string[], opts: RunOptions): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => chunks.push(d));
+    child.stderr.on('data', (d: Buffer) => chunks.push(d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output: Buffer.concat(chunks).toString('utf8') });
+    });
+  });
+}
+
+/** Like run, but a non-zero exit fails with the end of the command's output. */
+export async function mustRun(cmd: string, args: string[], opts: RunOptions): Promise<string> {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.code}:\n${r.output.slice(-4000)}`);
+  return r.output;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
