@@ -6,10 +6,9 @@
 import ts from 'typescript';
 import { getKind } from '../runtime/kinds/registry.js';
 import type { GraphFns } from '../runtime/engine/graph.js';
-import { checkExpression } from './expression.js';
+import { checkExpression, expressionText } from './expression.js';
 import { functionsFromSources, type FnSources } from './expression-fns.js';
 import type { Pipeline } from './model.js';
-import { expressionText } from './validate.js';
 
 /** Compiles every expression of a pipeline that validated; TypeScript types are stripped first. */
 export function compileExpressions(p: Pipeline): GraphFns {

@@ -13,6 +13,13 @@ export interface ExpressionCheck {
   problem?: Omit<Problem, 'path'>;
 }
 
+/** The text of an expression parameter; YAML may have read `true` or `1` as a scalar. */
+export function expressionText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
 const FORBIDDEN: [ts.SyntaxKind, string][] = [
   [ts.SyntaxKind.AwaitExpression, 'await'],
   [ts.SyntaxKind.YieldExpression, 'yield'],

@@ -9,12 +9,11 @@ import { getKind } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, type KindSpec, type ParamSpec } from '../runtime/kinds/spec.js';
 import type { GraphSpec } from '../runtime/engine/graph.js';
 import type { TopicDef } from '../runtime/types.js';
-import { checkExpression } from './expression.js';
+import { checkExpression, expressionText } from './expression.js';
 import { commentText, tsLiteral, tsString } from './escape.js';
 import { inferType } from './infer.js';
 import { deadLetterTopic, type Pipeline, type PipelineNode } from './model.js';
 import { identOf, pascalOf } from './names.js';
-import { expressionText } from './validate.js';
 
 export interface ExpressionSite {
   nodeId: string;

@@ -6,20 +6,13 @@
 import { getKind, kindNames } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, outputPorts, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { problem, suggest, type Problem } from './errors.js';
-import { checkExpression } from './expression.js';
+import { checkExpression, expressionText } from './expression.js';
 import { deadLetterTopic, nodePath, type Pipeline, type PipelineNode } from './model.js';
 import { isNodeId, isPipelineName, isPortName, isTopicName } from './names.js';
 import { typeName } from './pipeline-ts.js';
 
 /** The type types.gen.ts declares for events of sources without samples (see typesGenTs). */
 const UNKNOWN_EVENT = 'UnknownEvent';
-
-/** The text of an expression parameter; YAML may have read `true` or `1` as a scalar. */
-export function expressionText(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return undefined;
-}
 
 /**
  * `files` are the pipeline's files (models) by path relative to its folder;
