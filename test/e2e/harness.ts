@@ -5,10 +5,10 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { freePort } from '../integration/process.js';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const VITE = join(REPO, 'node_modules', 'vite', 'bin', 'vite.js');
@@ -29,17 +29,6 @@ export function buildDesigner(outDir = 'dist'): string {
   return join(REPO, outDir);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Served {
   url: string;

@@ -19,25 +19,12 @@ import { parseDocument } from 'yaml';
 import { build } from '../../examples/flight-delays/build-model.js';
 import { features, makeFlights, type Flight } from '../../examples/flight-delays/flights.js';
 import { probability } from '../../examples/flight-delays/gbm.js';
-import { brokers, freePort, mustRun, repoRoot, run } from './process.js';
+import { brokers, freePort, mustRun, repoRoot, run, waitFor } from './process.js';
 
 const exampleDir = join(repoRoot, 'examples/flight-delays');
 const FLIGHTS = 10_000;
 const SEED = 424242;
 const THRESHOLD = 0.5;
-
-async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean> | boolean, diagnostics = () => ''): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if (await probe()) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}\n${diagnostics()}`);
-}
 
 const header = (h: IHeaders | undefined, name: string) => {
   const v = h?.[name];

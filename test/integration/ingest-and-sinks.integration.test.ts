@@ -19,24 +19,9 @@ import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument, type Document } from 'yaml';
-import { brokers, freePort, mustRun, repoRoot } from './process.js';
+import { brokers, freePort, mustRun, repoRoot, waitFor } from './process.js';
 
 const PG_URL = process.env.PW_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>, diagnostics = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      lastError = e;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}\n${diagnostics()}`);
-}
 
 interface Service {
   child: ChildProcess;

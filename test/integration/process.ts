@@ -63,3 +63,28 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Polls `probe` until it gives a value (anything but undefined or false), or
+ * fails after `timeoutMs` with what it waited for, the probe's last error and
+ * the diagnostics (e.g. the services' output).
+ */
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  diagnostics = () => '',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      lastError = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}\n${diagnostics()}`);
+}

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin, type IHeaders } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { brokers, freePort, mustRun, repoRoot, run } from './process.js';
+import { brokers, freePort, mustRun, repoRoot, run, waitFor } from './process.js';
 
 const example = join(repoRoot, 'examples/large-orders/pipeline.yaml');
 
@@ -103,21 +103,6 @@ function startReplica(index: number, cwd: string, port: number, env: NodeJS.Proc
 async function get(port: number, path: string): Promise<{ status: number; type: string; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>, diagnostics = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      lastError = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}\n${diagnostics()}`);
 }
 
 /** Prometheus text exposition → rows of { name, labels, value }. */

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { brokers, freePort, mustRun, repoRoot, run } from './process.js';
+import { brokers, freePort, mustRun, repoRoot, run, waitFor } from './process.js';
 
 
 interface Replica {
@@ -32,21 +32,6 @@ function startReplica(name: string, cwd: string, env: NodeJS.ProcessEnv): Replic
   child.stderr!.setEncoding('utf8').on('data', (d: string) => r.output.push(`[stderr] ${d}`));
   r.exit = new Promise((resolve) => child.on('exit', (code, signal) => ((r.exited = true), resolve({ code, signal }))));
   return r;
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>, diagnostics = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      lastError = e;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}\n${diagnostics()}`);
 }
 
 interface Scenario {
