@@ -6,7 +6,7 @@
  * acknowledged (at-least-once).
  */
 import { getKind } from '../kinds/registry.js';
-import { ERROR_PORT, type Emitter, type KindSpec, type Operator, type SinkOutput } from '../kinds/spec.js';
+import { ERROR_PORT, outputPorts, type Emitter, type KindSpec, type Operator, type SinkOutput } from '../kinds/spec.js';
 import { DEAD_LETTER_HEADERS, type OutMessage, type RawMessage, type Rec } from '../types.js';
 import { appliedKey, changelogTopic, PartitionedStore, repartitionTopic } from './state.js';
 
@@ -97,6 +97,8 @@ interface Built {
   op: Operator;
   /** Parameters with defaults filled in (expressions excluded). */
   params: Record<string, unknown>;
+  /** Output ports, as the parameters make them (a branch: one per route and `default`), without `error`. */
+  ports: readonly string[];
 }
 
 const edgeKey = (node: string, port: string) => `${node}\u0000${port}`;
@@ -149,7 +151,7 @@ export class Graph {
         store,
         repartitionTopic: repartition,
       });
-      built.set(node.id, { spec: node, kind, op, params });
+      built.set(node.id, { spec: node, kind, op, params, ports: outputPorts(kind, params) });
       // A repartitioning node is also the source of its repartition topic: it reads back what it wrote [1].
       if (repartition) this.sourcesByTopic.set(repartition, [built.get(node.id)!]);
       this.stats.set(node.id, { in: 0, out: 0, errors: 0 });
@@ -167,7 +169,7 @@ export class Graph {
     this.built = built;
     // A topic whose sources feed only global inputs (a table to join with) is read in full by every replica.
     for (const [topic, sources] of this.sourcesByTopic) {
-      const edges = sources.flatMap((s) => s.kind.outputs.flatMap((port) => this.consumers.get(edgeKey(s.spec.id, port)) ?? []));
+      const edges = sources.flatMap((s) => s.ports.flatMap((port) => this.consumers.get(edgeKey(s.spec.id, port)) ?? []));
       const global = (c: { node: string; port: string }) => {
         const b = built.get(c.node)!;
         return b.kind.globalInputs?.(b.params).includes(c.port) ?? false;
@@ -238,7 +240,7 @@ export class Graph {
     while (queue.length) {
       const id = queue.shift()!;
       const b = this.built.get(id)!;
-      for (const port of [...b.kind.outputs, ERROR_PORT]) {
+      for (const port of [...b.ports, ERROR_PORT]) {
         for (const c of this.consumers.get(edgeKey(id, port)) ?? []) {
           if (seen.has(c.node)) continue;
           seen.add(c.node);

@@ -336,3 +336,38 @@ describe('dedupe', () => {
     expect(s.out().map((o) => (o.value as { n: string }).n)).toEqual(['first']);
   });
 });
+
+describe('state behind a branch route', () => {
+  const branchNode: NodeSpec = { id: 'br', kind: 'branch', params: { routes: ['big'] }, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] };
+  const fns = { br: { 'routes.big': (v: { units: number }) => v.units >= 5 } };
+  const behind = (port: string, node: Omit<NodeSpec, 'inputs'>): NodeSpec[] => [
+    source(),
+    branchNode,
+    { ...node, inputs: [{ port: 'in', from: 'br', fromPort: port }] },
+    sink(node.id),
+  ];
+
+  it('gives a stateful node on a named route the same state topics as one on the default route', () => {
+    const spec = (port: string) => ({ pipeline: 'p', errors: { policy: 'dead-letter' as const, topic: 'p.dead-letter' }, nodes: behind(port, { id: 'dd', kind: 'dedupe', params: {} }) });
+    expect(new Graph(spec('big'), fns).stateTopics('in')).toEqual(['p.dd.changelog']);
+    expect(new Graph(spec('default'), fns).stateTopics('in')).toEqual(['p.dd.changelog']);
+  });
+
+  it('restores a window on a named route on a new owner and does not count replays twice', async () => {
+    const s = setup(behind('big', { id: 'w', kind: 'window', params: { size: '1h', sum: '' } }), { ...fns, w: { sum: (v: { units: number }) => v.units } }, { in: 1, out: 1 });
+    s.send('in', [
+      { value: { units: 5 }, t: T },
+      { value: { units: 1 }, t: T + MIN }, // default route: not counted
+      { value: { units: 7 }, t: T + 2 * MIN },
+    ]);
+    await s.run(s.graph());
+    // The replica died after its changelog write and before its last commit: a new one restores, then replays from 1.
+    s.log.commit('p', 'in', 0, 1);
+    s.send('in', [
+      { value: { units: 6 }, t: T + 3 * MIN },
+      { value: { units: 9 }, t: T + 61 * MIN },
+    ]);
+    await s.run(s.graph());
+    expect(latest(s.out())).toEqual({ [`k@${iso(T)}`]: { key: 'k', windowStart: iso(T), windowEnd: iso(T + 60 * MIN), count: 3, sum: 18 } });
+  });
+});
