@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 import { brokers, freePort, mustRun, repoRoot, run, waitFor } from './process.js';
 
 
@@ -42,6 +42,8 @@ interface Scenario {
   /** Events after the last phase that close every window of the phases. */
   close(producer: Producer, topic: string): Promise<void>;
   expected: Map<string, unknown>;
+  /** Changes the example's pipeline before it is generated. */
+  edit?: (doc: Document) => void;
 }
 
 /** Sends in small slices, so that a phase is still arriving while it is processed. */
@@ -56,7 +58,11 @@ const HOUR = 3_600_000;
 const MINUTE = 60_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function hourlyOrders(): Scenario {
+/**
+ * hourly-orders; with `bigOnly`, a branch between the re-key and the window sends orders of 5 units
+ * or more to its named route `big`, and only that route is counted, in windows with 60 s of grace.
+ */
+function hourlyOrders(bigOnly = false): Scenario {
   const PRODUCTS = 20;
   const PER_PRODUCT_HOUR = 25;
   const base = Math.floor(Date.now() / HOUR) * HOUR - 12 * HOUR;
@@ -66,6 +72,15 @@ function hourlyOrders(): Scenario {
     example: 'hourly-orders',
     phases: 4,
     expected,
+    edit: bigOnly
+      ? (doc) => {
+          const nodes = doc.get('nodes') as { items: unknown[] };
+          const hourly = nodes.items.findIndex((_, i) => doc.getIn(['nodes', i, 'id']) === 'hourly');
+          nodes.items.splice(hourly, 0, doc.createNode({ id: 'route', kind: 'branch', input: 'by-product', routes: { big: 'value.units >= 5' } }));
+          doc.setIn(['nodes', hourly + 1, 'input'], 'route.big');
+          doc.setIn(['nodes', hourly + 1, 'grace'], '60s');
+        }
+      : undefined,
     async produce(producer, topic, hour) {
       const messages = [];
       for (let i = 0; i < PER_PRODUCT_HOUR; i++) {
@@ -75,6 +90,7 @@ function hourlyOrders(): Scenario {
           const at = base + hour * HOUR + Math.floor(((i + 0.5) / PER_PRODUCT_HOUR) * HOUR);
           const id = `o-${orderId++}`;
           messages.push({ key: id, value: JSON.stringify({ orderId: id, productId, units, orderedAt: iso(at) }) });
+          if (bigOnly && units < 5) continue;
           const start = base + hour * HOUR;
           const key = `${productId}@${iso(start)}`;
           const w = expected.get(key) ?? { key: String(productId), windowStart: iso(start), windowEnd: iso(start + HOUR), count: 0, sum: 0 };
@@ -89,7 +105,7 @@ function hourlyOrders(): Scenario {
       const at = base + (this.phases + 2) * HOUR;
       const messages = Array.from({ length: PRODUCTS }, (_, p) => ({
         key: `close-${p}`,
-        value: JSON.stringify({ orderId: `close-${p}`, productId: 100 + p, units: 1, orderedAt: iso(at) }),
+        value: JSON.stringify({ orderId: `close-${p}`, productId: 100 + p, units: bigOnly ? 5 : 1, orderedAt: iso(at) }),
       }));
       await producer.send({ topic, acks: -1, messages });
     },
@@ -133,7 +149,11 @@ function wordCount(): Scenario {
   };
 }
 
-describe.each([hourlyOrders, wordCount])('generated stateful service %#: two replicas, one killed mid-stream', (make) => {
+describe.each([
+  ['hourly-orders', () => hourlyOrders()],
+  ['word-count', wordCount],
+  ['hourly-orders behind a branch route', () => hourlyOrders(true)],
+] as const)('generated stateful service, %s: two replicas, one killed mid-stream', (_, make) => {
   const scenario = make();
   const runId = randomUUID().slice(0, 8);
   const pipelineName = `${scenario.example}-it-${runId}`;
@@ -162,6 +182,7 @@ describe.each([hourlyOrders, wordCount])('generated stateful service %#: two rep
       if (kind === 'kafka-sink') doc.setIn(['nodes', i, 'topic'], outputTopic);
     });
     doc.delete('tests');
+    scenario.edit?.(doc);
     const file = join(work, 'pipeline.yaml');
     writeFileSync(file, doc.toString());
     await mustRun(process.execPath, ['bin/pipewright.mjs', 'generate', file, '-o', serviceDir], { cwd: repoRoot, timeoutMs: 60_000 });
