@@ -3,16 +3,29 @@
 // local development and tests, run from Maven Central jars. No Docker.
 //
 //   node scripts/kafka-broker.mjs start [--port N]
-//       Uses port N and N+1 (controller). Without --port: 19092/19093, or the
-//       next free pair above them if another program holds them.
+//       Uses ports N to N+4. Without --port: 19092 to 19096, or the next free
+//       block above them if another program holds one of them.
 //   node scripts/kafka-broker.mjs stop
 //   node scripts/kafka-broker.mjs status
+//
+// Listeners, all on 127.0.0.1:
+//   N     PLAINTEXT                      (KAFKA_BROKERS; what most tests use)
+//   N+1   the KRaft controller
+//   N+2   SASL_SSL, SCRAM-SHA-512        (user and password in state.json)
+//   N+3   SSL with client certificates required (mTLS)
+//   N+4   SASL_SSL, OAUTHBEARER with Kafka's unsecured JWS validator: any
+//         unsigned JWT with `sub` and `exp` is accepted. For tests only.
+// The TLS listeners use a CA, a broker certificate (for 127.0.0.1 and
+// localhost) and a client certificate that `start` makes with openssl in the
+// broker's data folder; their paths are in state.json (`secure`).
 //
 // `start` prints `KAFKA_BROKERS=127.0.0.1:<port>` on stdout (progress goes to
 // stderr) and is idempotent: a healthy broker started earlier by this script
 // is reused. State lives in .cache/kafka/state.json, jars in
 // .cache/kafka/<version>/libs (downloaded once with Maven, see
 // scripts/kafka/pom.xml), the broker's log in .cache/kafka/broker.log.
+// PIPEWRIGHT_KAFKA_HOME=<folder> keeps state.json and broker.log there
+// instead, so a second broker can run next to the first (jars are shared).
 //
 // Programmatic use (see test/global-setup.ts):
 //   import { startBroker } from './scripts/kafka-broker.mjs'
@@ -52,8 +65,12 @@ const scriptDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(scriptDir, '..');
 const pomFile = path.join(scriptDir, 'kafka', 'pom.xml');
 const cacheDir = path.join(repoRoot, '.cache', 'kafka');
-const stateFile = path.join(cacheDir, 'state.json');
-const logFile = path.join(cacheDir, 'broker.log');
+const homeDir = process.env.PIPEWRIGHT_KAFKA_HOME ? path.resolve(process.env.PIPEWRIGHT_KAFKA_HOME) : cacheDir;
+const stateFile = path.join(homeDir, 'state.json');
+const logFile = path.join(homeDir, 'broker.log');
+/** Ports from the broker's own: controller, SCRAM, mTLS, OAUTHBEARER. */
+const PORT_SPAN = 5;
+const SCRAM_USER = 'pipewright';
 
 /** An error whose message is meant for people; the CLI prints it without a stack. */
 export class BrokerError extends Error {
@@ -180,7 +197,7 @@ function readState() {
 }
 
 function writeState(state) {
-  fs.mkdirSync(cacheDir, { recursive: true });
+  fs.mkdirSync(homeDir, { recursive: true });
   fs.writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
 }
 
@@ -306,18 +323,63 @@ function randomClusterId() {
   }
 }
 
-function serverProperties({ port, dataDir }) {
+/**
+ * A test CA, a broker certificate for 127.0.0.1 and localhost, and a client
+ * certificate for the mTLS listener, made with openssl in `dir`. Keys are
+ * unencrypted PKCS#8 PEM, which Kafka reads as a PEM keystore.
+ */
+function makeTls(dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  const f = (name) => path.join(dir, name);
+  const openssl = (args) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (r.error || r.status !== 0) {
+      throw new BrokerError(
+        `openssl is needed to make the test certificates of the TLS listeners, and \`openssl ${args[0]}\` failed: ` +
+          `${(r.error?.message ?? r.stderr ?? '').trim().split('\n')[0]}\nInstall it, e.g. on Debian/Ubuntu: apt-get install -y openssl`,
+      );
+    }
+  };
+  const days = '3650';
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', days, '-subj', '/CN=Pipewright test CA']);
+  const leaf = (name, cn, ext) => {
+    fs.writeFileSync(f(`${name}.ext`), `${ext}\n`);
+    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`]);
+    openssl(['x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(`${name}.crt`), '-days', days, '-extfile', f(`${name}.ext`)]);
+  };
+  leaf('broker', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth');
+  leaf('client', 'pipewright-client', 'extendedKeyUsage=clientAuth');
+  // Kafka's PEM keystore: the private key followed by the certificate chain.
+  fs.writeFileSync(f('broker.pem'), fs.readFileSync(f('broker.key'), 'utf8') + fs.readFileSync(f('broker.crt'), 'utf8'));
+  return { ca: f('ca.crt'), clientCert: f('client.crt'), clientKey: f('client.key'), brokerKeystore: f('broker.pem') };
+}
+
+function serverProperties({ port, dataDir, tls }) {
   const controllerPort = port + 1;
+  const scram = `${HOST}:${port + 2}`;
+  const mtls = `${HOST}:${port + 3}`;
+  const oauth = `${HOST}:${port + 4}`;
   return [
     '# Written by scripts/kafka-broker.mjs: single-node KRaft broker for development and tests.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@${HOST}:${controllerPort}`,
-    `listeners=PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${port}`,
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listeners=PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort},SCRAM://${scram},MTLS://${mtls},OAUTH://${oauth}`,
+    `advertised.listeners=PLAINTEXT://${HOST}:${port},SCRAM://${scram},MTLS://${mtls},OAUTH://${oauth}`,
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SCRAM:SASL_SSL,MTLS:SSL,OAUTH:SASL_SSL',
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
+    // TLS: the test CA signs the broker's certificate and is the only CA trusted for client certificates.
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.location=${tls.brokerKeystore}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${tls.ca}`,
+    'listener.name.mtls.ssl.client.auth=required',
+    'listener.name.scram.sasl.enabled.mechanisms=SCRAM-SHA-512',
+    'listener.name.scram.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.oauth.sasl.enabled.mechanisms=OAUTHBEARER',
+    'listener.name.oauth.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";',
+    'listener.name.oauth.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredValidatorCallbackHandler',
     `log.dirs=${path.join(dataDir, 'data')}`,
     'num.partitions=1',
     'default.replication.factor=1',
@@ -373,26 +435,42 @@ function javaBaseArgs(libs, log4jFile) {
 // Start / stop
 
 /**
- * The broker needs `port` and `port + 1` (controller). An explicitly requested
- * port must be free; otherwise, when the default is taken by another program,
- * the next free pair above it is used.
+ * The broker needs `port` to `port + 4` (see the listeners above). An
+ * explicitly requested port must be free with the four after it; otherwise,
+ * when one of the defaults is taken by another program, the next free block
+ * above them is used.
  */
 async function choosePort(port, explicit, log) {
-  const free = async (p) => !(await portOpen(p)) && !(await portOpen(p + 1));
+  const free = async (p) => {
+    for (let i = 0; i < PORT_SPAN; i++) if (await portOpen(p + i)) return false;
+    return true;
+  };
   if (await free(port)) return port;
   if (explicit) {
     throw new BrokerError(
-      `Port ${port} or ${port + 1} on ${HOST} is already in use by another program, so the Kafka broker ` +
+      `One of the ports ${port} to ${port + PORT_SPAN - 1} on ${HOST} is already in use by another program, so the Kafka broker ` +
         `cannot start there. Stop that program or pass another --port N.`,
     );
   }
-  for (let p = port + 2; p < port + 40; p += 2) {
+  for (let p = port + PORT_SPAN; p < port + 20 * PORT_SPAN; p += PORT_SPAN) {
     if (await free(p)) {
-      log(`Port ${port} or ${port + 1} is in use by another program; using ${p} and ${p + 1} instead.`);
+      log(`One of the ports ${port} to ${port + PORT_SPAN - 1} is in use by another program; using ${p} to ${p + PORT_SPAN - 1} instead.`);
       return p;
     }
   }
-  throw new BrokerError(`No free port pair found on ${HOST} between ${port} and ${port + 39}; pass --port N.`);
+  throw new BrokerError(`No ${PORT_SPAN} free ports in a row found on ${HOST} from ${port} on; pass --port N.`);
+}
+
+/** What a client needs to reach the secured listeners; recorded in state.json. */
+function secureListeners(port, tls, scramPassword) {
+  return {
+    scram: { brokers: `${HOST}:${port + 2}`, mechanism: 'scram-sha-512', username: SCRAM_USER, password: scramPassword },
+    mtls: { brokers: `${HOST}:${port + 3}` },
+    oauthbearer: { brokers: `${HOST}:${port + 4}` },
+    ca: tls.ca,
+    clientCert: tls.clientCert,
+    clientKey: tls.clientKey,
+  };
 }
 
 function versionBanner() {
@@ -484,8 +562,10 @@ export async function brokerStatus() {
 
 /**
  * Starts the broker (or reuses a healthy one started earlier by this script).
- * Resolves to { brokers, port, version, reused, stop() }; stop() only stops a
- * broker that this call started, so a reused one keeps running.
+ * Resolves to { brokers, port, version, secure, reused, stop() }; `secure`
+ * describes the secured listeners (undefined for a broker started by an older
+ * version of this script); stop() only stops a broker that this call started,
+ * so a reused one keeps running.
  */
 export async function startBroker({ port, log = defaultLog } = {}) {
   const requestedPort = port === undefined || port === null ? undefined : Number(port);
@@ -511,7 +591,7 @@ export async function startBroker({ port, log = defaultLog } = {}) {
       }
       const brokers = `${HOST}:${previous.port}`;
       log(`Reusing the running Kafka broker (pid ${previous.pid}) at ${brokers}.`);
-      return { brokers, port: previous.port, version: previous.version, reused: true, stop: async () => {} };
+      return { brokers, port: previous.port, version: previous.version, secure: previous.secure, reused: true, stop: async () => {} };
     }
     // Stale or unhealthy: clean it up before starting a new one.
     await stopBroker({ log });
@@ -524,15 +604,24 @@ export async function startBroker({ port, log = defaultLog } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipewright-kafka-'));
   const propsFile = path.join(dataDir, 'server.properties');
   const log4jFile = path.join(dataDir, 'log4j2.properties');
-  fs.writeFileSync(propsFile, serverProperties({ port: brokerPort, dataDir }));
+  let tls;
+  try {
+    tls = makeTls(path.join(dataDir, 'tls'));
+  } catch (err) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const scramPassword = randomBytes(12).toString('base64url');
+  fs.writeFileSync(propsFile, serverProperties({ port: brokerPort, dataDir, tls }));
   fs.writeFileSync(log4jFile, log4jProperties());
-  fs.mkdirSync(cacheDir, { recursive: true });
+  fs.mkdirSync(homeDir, { recursive: true });
   fs.writeFileSync(logFile, '');
 
   const clusterId = randomClusterId();
   const fmt = spawnSync(
     'java',
-    [...javaBaseArgs(libs, log4jFile), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile],
+    [...javaBaseArgs(libs, log4jFile), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile,
+      '--add-scram', `SCRAM-SHA-512=[name=${SCRAM_USER},password=${scramPassword}]`],
     { encoding: 'utf8' },
   );
   fs.appendFileSync(logFile, `${fmt.stdout ?? ''}${fmt.stderr ?? ''}`);
@@ -566,6 +655,7 @@ export async function startBroker({ port, log = defaultLog } = {}) {
     version: KAFKA_VERSION,
     clusterId,
     logFile: path.relative(repoRoot, logFile),
+    secure: secureListeners(brokerPort, tls, scramPassword),
     startedAt: new Date().toISOString(),
   };
   writeState(state);
@@ -584,6 +674,7 @@ export async function startBroker({ port, log = defaultLog } = {}) {
     brokers,
     port: brokerPort,
     version: KAFKA_VERSION,
+    secure: state.secure,
     reused: false,
     stop: () => stopBroker({ log }),
   };

@@ -8,16 +8,26 @@
 //
 // Tests read the address with `inject('kafkaBrokers')` from 'vitest' or from
 // process.env.KAFKA_BROKERS.
+//
+// A broker started by scripts/kafka-broker.mjs also has secured listeners
+// (SASL_SSL SCRAM-SHA-512, mTLS, OAUTHBEARER); they are given as
+// `inject('kafkaSecure')` when the broker in use has them. The connection
+// tests start a second broker for them otherwise (test/integration/process.ts).
 import type { TestProject } from 'vitest/node';
+import type { SecureListeners } from './integration/process.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string;
+    kafkaSecure: SecureListeners | null;
   }
 }
 
-type StartedBroker = { brokers: string; reused: boolean; stop: () => Promise<unknown> };
-type BrokerScript = { startBroker: (options: { port?: number }) => Promise<StartedBroker> };
+type StartedBroker = { brokers: string; reused: boolean; secure?: SecureListeners; stop: () => Promise<unknown> };
+type BrokerScript = {
+  startBroker: (options: { port?: number }) => Promise<StartedBroker>;
+  brokerStatus: () => Promise<{ healthy: boolean; brokers?: string; secure?: SecureListeners }>;
+};
 
 // The broker script is plain JavaScript without type declarations.
 const brokerScript = new URL('../scripts/kafka-broker.mjs', import.meta.url).href;
@@ -26,6 +36,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const fromEnv = process.env.KAFKA_BROKERS?.trim();
   if (fromEnv) {
     project.provide('kafkaBrokers', fromEnv);
+    // When KAFKA_BROKERS is the broker the script started, its secured listeners are known.
+    const { brokerStatus } = (await import(brokerScript)) as BrokerScript;
+    const status = await brokerStatus().catch(() => undefined);
+    project.provide('kafkaSecure', (status?.healthy && status.brokers === fromEnv && status.secure) || null);
     return async () => {};
   }
 
@@ -42,6 +56,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   process.env.KAFKA_BROKERS = broker.brokers;
   project.provide('kafkaBrokers', broker.brokers);
+  project.provide('kafkaSecure', broker.secure ?? null);
 
   return async () => {
     // stop() is a no-op for a broker that was already running before the tests.

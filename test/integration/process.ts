@@ -3,7 +3,9 @@
  * processes with their output kept for failure messages, and free ports.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 
@@ -87,4 +89,37 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}\n${diagnostics()}`);
+}
+
+/** The secured listeners of a test broker, as scripts/kafka-broker.mjs records them in its state.json. */
+export interface SecureListeners {
+  scram: { brokers: string; mechanism: 'scram-sha-512'; username: string; password: string };
+  mtls: { brokers: string };
+  oauthbearer: { brokers: string };
+  /** PEM files: the CA that signed the broker's certificate, and a client certificate and key it signed. */
+  ca: string;
+  clientCert: string;
+  clientKey: string;
+}
+
+/**
+ * The broker's secured listeners (SASL_SSL SCRAM-SHA-512, mTLS, OAUTHBEARER).
+ * When the broker in use has none (it was not started by scripts/kafka-broker.mjs,
+ * or by an older version of it), a second broker is started for them with its
+ * state in .cache/kafka-secure, or reused if one runs there; `stop` stops it
+ * again only if it was started here.
+ */
+export async function secureListeners(): Promise<{ secure: SecureListeners; stop: () => Promise<void> }> {
+  const provided = inject('kafkaSecure');
+  if (provided) return { secure: provided, stop: async () => {} };
+  const home = join(repoRoot, '.cache', 'kafka-secure');
+  const script = (command: string) =>
+    run(process.execPath, ['scripts/kafka-broker.mjs', command], { cwd: repoRoot, env: { ...process.env, PIPEWRIGHT_KAFKA_HOME: home }, timeoutMs: 300_000 });
+  const reused = (await script('status')).code === 0;
+  if (!reused) {
+    const started = await script('start');
+    if (started.code !== 0) throw new Error(`The connection tests need a broker with TLS and SASL listeners, and starting one failed:\n${started.output}`);
+  }
+  const state = JSON.parse(readFileSync(join(home, 'state.json'), 'utf8')) as { secure: SecureListeners };
+  return { secure: state.secure, stop: async () => void (reused ? undefined : await script('stop')) };
 }
