@@ -7,7 +7,7 @@
  */
 import { getKind } from '../kinds/registry.js';
 import { ERROR_PORT, outputPorts, type Emitter, type KindSpec, type Operator, type SinkOutput } from '../kinds/spec.js';
-import { DEAD_LETTER_HEADERS, type OutMessage, type RawMessage, type Rec } from '../types.js';
+import { DEAD_LETTER_HEADERS, type OutMessage, type Payload, type RawMessage, type Rec } from '../types.js';
 import { appliedKey, changelogTopic, PartitionedStore, repartitionTopic } from './state.js';
 
 export type ErrorPolicy = 'dead-letter' | 'skip' | 'fail';
@@ -61,6 +61,13 @@ export interface NodeStats {
   errors: number;
 }
 
+/** A changelog record as a transport reads it (a kafkajs message has this shape). */
+export interface ChangelogRecord {
+  key: Payload;
+  value: Payload;
+  offset: string | number;
+}
+
 export interface BatchResult {
   /** Everything to produce: sink outputs and dead letters, in the order they arose. */
   messages: OutMessage[];
@@ -112,6 +119,8 @@ export class Graph {
   private readonly feeding = new Set<string>();
   /** Stateful nodes' stores, by node id. */
   private readonly stores = new Map<string, PartitionedStore>();
+  /** The same stores, by their changelog topic. */
+  private readonly byChangelog = new Map<string, PartitionedStore>();
   private readonly built: Map<string, Built>;
   private readonly globalTopicSet = new Set<string>();
   /** What sinks outside Kafka would have written, by node id, when the graph is not live. */
@@ -139,7 +148,10 @@ export class Graph {
             list.push(o);
           };
       const store = kind.stateful?.(params) ? new PartitionedStore(changelogTopic(spec.pipeline, node.id)) : undefined;
-      if (store) this.stores.set(node.id, store);
+      if (store) {
+        this.stores.set(node.id, store);
+        this.byChangelog.set(store.changelog, store);
+      }
       const repartition = kind.repartitions ? repartitionTopic(spec.pipeline, node.id) : undefined;
       const op = kind.create({
         nodeId: node.id,
@@ -194,20 +206,67 @@ export class Graph {
   }
 
   /**
-   * Replaces the state of partition `partition` of `topic` with what its
-   * changelog partitions hold; the transport calls it when the partition is
-   * assigned, before its first batch, and again after a batch failed.
+   * Where the state of partition `partition` of `topic` stands: for each
+   * changelog partition that holds it, the offset to read on from. A
+   * partition without state here, or whose state is stale (another replica
+   * wrote to its changelog meanwhile), is read from the beginning.
    */
-  async restorePartition(topic: string, partition: number, read: (changelog: string, partition: number) => Promise<RawMessage[]>): Promise<number> {
-    let restored = 0;
-    for (const id of this.statefulFor(topic).all) {
+  restorePoints(topic: string, partition: number): { changelog: string; from: number }[] {
+    return this.statefulFor(topic).all.map((id) => {
       const store = this.stores.get(id)!;
-      store.drop(partition);
-      const messages = await read(store.changelog, partition);
-      store.restore(partition, messages);
-      restored += messages.length;
-      this.built.get(id)!.op.reset?.(partition);
+      if (store.holds(partition) && store.partition(partition).stale) {
+        store.drop(partition);
+        this.built.get(id)!.op.reset?.(partition);
+      }
+      return { changelog: store.changelog, from: store.holds(partition) ? store.partition(partition).position : 0 };
+    });
+  }
+
+  /**
+   * Applies changelog records of partition `partition` of `changelog`, in
+   * offset order, as they are read; records the state already reflects are
+   * passed over. Returns how many were applied.
+   */
+  applyChangelog(changelog: string, partition: number, records: Iterable<ChangelogRecord>): number {
+    const store = this.byChangelog.get(changelog);
+    if (!store) return 0;
+    let n = 0;
+    for (const r of records) if (store.applyRecord(partition, r.key, r.value, Number(r.offset))) n++;
+    return n;
+  }
+
+  /** The changelog partition was read up to `end`, its end offset when the read began. */
+  changelogReached(changelog: string, partition: number, end: number): void {
+    this.byChangelog.get(changelog)?.reached(partition, end);
+  }
+
+  /** This replica's own changelog writes of a partition were acknowledged at offsets `base` to `base + count - 1`. */
+  changelogWritten(changelog: string, partition: number, base: number, count: number): void {
+    this.byChangelog.get(changelog)?.written(partition, base, count);
+  }
+
+  /** The state of a partition has been brought up to date from its changelog: operators rebuild their indexes of it. */
+  stateRestored(topic: string, partition: number): void {
+    for (const id of this.statefulFor(topic).all) this.built.get(id)!.op.reset?.(partition);
+  }
+
+  /**
+   * Brings the state of partition `partition` of `topic` up to date with
+   * its changelog partitions, read from where the state stands (see
+   * restorePoints) to their end, and returns the records applied. The
+   * in-memory log and the simulator use it; the kafkajs transport reads the
+   * changelog as it arrives instead (transports/restore.ts).
+   */
+  async restorePartition(topic: string, partition: number, read: (changelog: string, partition: number, from: number) => Promise<RawMessage[]>): Promise<number> {
+    let restored = 0;
+    for (const { changelog, from } of this.restorePoints(topic, partition)) {
+      const messages = await read(changelog, partition, from);
+      restored += this.applyChangelog(changelog, partition, messages.map((m) => ({ key: m.key, value: m.value, offset: m.origin.offset })));
+      const last = messages.at(-1);
+      // A partition without records still gets its (empty) state, so that it counts as held.
+      this.byChangelog.get(changelog)!.reached(partition, last ? Number(last.origin.offset) + 1 : from);
     }
+    if (restored > 0) this.stateRestored(topic, partition);
     return restored;
   }
 

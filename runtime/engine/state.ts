@@ -2,9 +2,11 @@
  * State that survives a replica: each stateful node keeps one key-value map
  * per partition, and every change is also written to the node's compacted
  * changelog topic, into the partition of the same number. A replica that is
- * assigned a partition reads that changelog partition from the beginning and
- * has the state back. Values are JSON, so the changelog is readable with any
- * Kafka tool.
+ * assigned a partition reads that changelog partition and has the state back:
+ * from the beginning when it has no state for it, or from the offset its
+ * state has reached when it kept the state (across a rebalance, or as a
+ * standby copy). Values are JSON, so the changelog is readable with any Kafka
+ * tool.
  *
  * Writes are buffered per batch (the last write of a key wins) and handed to
  * the transport after the batch's outputs are acknowledged and before its
@@ -35,6 +37,13 @@ export class KeyValueStore<V = unknown> {
   private readonly data = new Map<string, V>();
   /** Changed keys since the last flush: the new value, or undefined for a deletion. */
   readonly dirty = new Map<string, V | undefined>();
+  /** The changelog offset after the last record this state reflects: where reading the changelog goes on from. */
+  position = 0;
+  /**
+   * The changelog holds records this state never saw (another replica wrote between two of its own
+   * writes): the state must be read again from the beginning before it is used.
+   */
+  stale = false;
 
   get(key: string): V | undefined {
     return this.data.get(key);
@@ -88,20 +97,56 @@ export class PartitionedStore<V = unknown> {
     return [...this.parts.keys()];
   }
 
+  /** Whether state for partition `p` is in memory. */
+  holds(p: number): boolean {
+    return this.parts.has(p);
+  }
+
   /** Forget a partition (it was revoked, or is about to be restored). */
   drop(p: number): void {
     this.parts.delete(p);
   }
 
-  /** Applies changelog messages of partition `p`, read in offset order. */
-  restore(p: number, messages: readonly RawMessage[]): void {
+  /**
+   * Applies one changelog record of partition `p`, read at `offset`: records
+   * before the state's position are already in it and are passed over.
+   * Returns whether it was applied.
+   */
+  applyRecord(p: number, key: Payload, value: Payload, offset: number): boolean {
     const store = this.partition(p);
-    for (const m of messages) {
-      const key = text(m.key);
-      if (key === null) continue;
-      const value = text(m.value);
-      store.apply(key, value === null ? undefined : (JSON.parse(value) as V));
-    }
+    if (offset < store.position) return false;
+    store.position = offset + 1;
+    const k = text(key);
+    if (k === null) return false;
+    const v = text(value);
+    store.apply(k, v === null ? undefined : (JSON.parse(v) as V));
+    return true;
+  }
+
+  /** Applies changelog messages of partition `p`, read in offset order. Returns how many were applied. */
+  restore(p: number, messages: readonly RawMessage[]): number {
+    let n = 0;
+    for (const m of messages) if (this.applyRecord(p, m.key, m.value, Number(m.origin.offset))) n++;
+    return n;
+  }
+
+  /** The changelog of partition `p` was read up to `end` (its end offset when the read began). */
+  reached(p: number, end: number): void {
+    const store = this.partition(p);
+    if (store.position < end) store.position = end;
+  }
+
+  /**
+   * This replica's own changes of partition `p` were acknowledged at offsets
+   * `base` to `base + count - 1`: the state reflects the changelog up to there.
+   * If they did not follow on from the state's position, someone else wrote
+   * in between, and the state is marked stale.
+   */
+  written(p: number, base: number, count: number): void {
+    const store = this.parts.get(p);
+    if (!store) return;
+    if (base !== store.position) store.stale = true;
+    store.position = base + count;
   }
 
   /** Every change since the last flush, as changelog messages pinned to the partition they belong to. */

@@ -22,6 +22,11 @@ export interface ServiceConfig {
   chunkSize: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   shutdownTimeoutMs: number;
+  /**
+   * How long a restore of state from a changelog may go without receiving a record before the
+   * service gives up on it (the batch fails and is retried). There is no limit on a restore's length.
+   */
+  restoreStallTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -83,5 +88,6 @@ export function configFromEnv(env: Env, defaults: { pipeline: string }): Service
     chunkSize: int(env, 'BATCH_CHUNK_SIZE', 2500, 1, 100000),
     logLevel: logLevel as ServiceConfig['logLevel'],
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 20000, 1000, 600000),
+    restoreStallTimeoutMs: int(env, 'RESTORE_STALL_TIMEOUT_MS', 60000, 1000, 3600000),
   };
 }

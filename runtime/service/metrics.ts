@@ -8,6 +8,13 @@ export class Metrics {
   produced = 0;
   deadLetters = 0;
   skipped = 0;
+  /** Changelog records applied to state while restoring partitions this replica owns. */
+  restoredRecords = 0;
+  restoreSeconds = 0;
+  /** Changelog partitions being restored now. */
+  restoring = 0;
+  /** Changelog records applied to standby copies of partitions other replicas own. */
+  standbyRecords = 0;
   readonly lag = new Map<string, number>();
 
   render(nodeStats: Map<string, NodeStats>, pipeline: string): string {
@@ -27,6 +34,10 @@ export class Metrics {
     metric('pipewright_node_out_total', 'counter', 'Records a node passed on or produced.', perNode((s) => s.out));
     metric('pipewright_node_errors_total', 'counter', 'Records that failed in a node.', perNode((s) => s.errors));
     metric('pipewright_batches_total', 'counter', 'Batches processed.', [[p, this.batches]]);
+    metric('pipewright_restored_records_total', 'counter', 'Changelog records applied to state while restoring owned partitions.', [[p, this.restoredRecords]]);
+    metric('pipewright_restore_seconds_total', 'counter', 'Time spent restoring state from changelogs.', [[p, this.restoreSeconds]]);
+    metric('pipewright_restoring_partitions', 'gauge', 'Changelog partitions being restored now.', [[p, this.restoring]]);
+    metric('pipewright_standby_records_total', 'counter', 'Changelog records applied to standby copies of partitions other replicas own.', [[p, this.standbyRecords]]);
     metric('pipewright_batch_seconds_total', 'counter', 'Time spent processing batches, produce acknowledgements included.', [[p, this.batchSeconds]]);
     metric(
       'pipewright_partition_lag',

@@ -12,7 +12,7 @@
  * not committed is processed again by the partition's next owner.
  */
 import { Graph, type GraphFns, type GraphOptions, type GraphSpec } from '../engine/graph.js';
-import { MemoryLog } from '../transports/memory.js';
+import { MemoryLog, produceChangelog, restoreFromLog } from '../transports/memory.js';
 import type { SinkOutput } from '../kinds/spec.js';
 import type { OutMessage, TopicDef } from '../types.js';
 import { ConsumerGroup, tpKey, type Member, type TopicPartition } from './group.js';
@@ -114,8 +114,10 @@ interface Replica {
   /** Offsets processed in the last tick, committed at the start of the next. */
   pending: Map<string, number>;
   processed: number;
-  /** Partitions whose state this replica has restored from the changelog since it was assigned them. */
+  /** Partitions whose state this replica has brought up to date from the changelog since the last rebalance. */
   restored: Set<string>;
+  /** Changelog records this replica has applied to its state while restoring. */
+  restoredRecords: number;
   /** How far this replica has read each partition of the global topics (tables), which it reads in full. */
   globalRead: Map<string, number>;
 }
@@ -183,7 +185,7 @@ export class Simulator {
 
   addReplica(): string {
     const member = this.group.join();
-    this.replicas.set(member.id, { member, graph: new Graph(this.options.spec, this.options.fns, this.options.graph), position: new Map(), pending: new Map(), processed: 0, restored: new Set(), globalRead: new Map() });
+    this.replicas.set(member.id, { member, graph: new Graph(this.options.spec, this.options.fns, this.options.graph), position: new Map(), pending: new Map(), processed: 0, restored: new Set(), restoredRecords: 0, globalRead: new Map() });
     this.afterRebalance(`${member.id} joined the group`);
     return member.id;
   }
@@ -330,10 +332,11 @@ export class Simulator {
     for (const r of this.replicas.values()) {
       this.commit(r);
       r.position.clear();
-      // State follows the partitions: what a replica keeps it restores again from the changelog, as a new owner does.
+      // State follows the partitions: a replica drops the state of partitions gone elsewhere; what it
+      // keeps it brings up to date from the changelog before the next batch (usually nothing to read).
       for (const k of r.restored) {
         const [topic, partition] = k.split('\u0000');
-        r.graph.dropPartition(topic, Number(partition));
+        if (!r.member.assigned.some((tp) => tp.topic === topic && tp.partition === Number(partition))) r.graph.dropPartition(topic, Number(partition));
       }
       r.restored.clear();
     }
@@ -415,14 +418,14 @@ export class Simulator {
     }
     this.maxProcessed.set(k, Math.max(seen, from + batch.length - 1));
     if (!r.restored.has(k)) {
-      // A partition's first batch on this replica: its state comes back from the changelog first.
-      await r.graph.restorePartition(tp.topic, tp.partition, async (changelog, p) => (this.log.hasTopic(changelog) ? this.log.read(changelog, p, 0) : []));
+      // A partition's first batch since a rebalance: its state is brought up to date from the changelog first.
+      r.restoredRecords += await restoreFromLog(r.graph, this.log, tp.topic, tp.partition);
       r.restored.add(k);
     }
     const result = await r.graph.process(tp.topic, batch);
     // Outputs first, then the state they came from, then (next tick) the offsets: as the service does.
     this.log.produce(result.messages);
-    this.log.produce(result.changelog);
+    produceChangelog(r.graph, this.log, result.changelog);
     if (result.deadLetters > 0) {
       const first = result.messages.find((m) => m.topic === this.options.spec.errors.topic);
       this.note('dead-letter', `${result.deadLetters} event(s) from ${tpKey(tp)} went to the dead-letter topic ${this.options.spec.errors.topic} (${first?.headers['pipewright.node'] ?? '?'}: ${first?.headers['pipewright.error'] ?? '?'}); the partition keeps flowing.`);

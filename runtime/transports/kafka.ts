@@ -21,6 +21,7 @@ import type { Graph } from '../engine/graph.js';
 import type { ServiceConfig } from '../service/config.js';
 import type { Metrics } from '../service/metrics.js';
 import type { OutMessage, RawMessage } from '../types.js';
+import { ChangelogRestorer } from './restore.js';
 
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -87,25 +88,51 @@ const MAX_REQUEST_BYTES = 512 * 1024;
 
 const sizeOf = (v: string | Uint8Array | null) => (v === null ? 0 : typeof v === 'string' ? v.length * 3 : v.byteLength);
 
+/** Where a send put the messages it was given with an explicit partition: `count` of them from offset `base`. */
+export interface Placed {
+  topic: string;
+  partition: number;
+  base: number;
+  count: number;
+}
+
 /**
  * Produces messages with acks=all, in order, in as few requests as fit:
  * closing many windows at once can give more than a broker takes in one
- * record batch, so requests are cut at MAX_REQUEST_BYTES.
+ * record batch, so requests are cut at MAX_REQUEST_BYTES. Returns where the
+ * messages pinned to a partition (state changes) landed.
  */
-export async function sendAll(producer: Producer, messages: readonly OutMessage[]): Promise<void> {
+export async function sendAll(producer: Producer, messages: readonly OutMessage[]): Promise<Placed[]> {
+  const placed: Placed[] = [];
+  const send = async (slice: readonly OutMessage[]) => {
+    const counts = new Map<string, Placed>();
+    for (const m of slice) {
+      if (m.partition === undefined) continue;
+      const k = `${m.topic}\u0000${m.partition}`;
+      const c = counts.get(k);
+      if (c) c.count++;
+      else counts.set(k, { topic: m.topic, partition: m.partition, base: -1, count: 1 });
+    }
+    const meta = await producer.sendBatch({ topicMessages: groupByTopic(slice), acks: -1 });
+    for (const r of meta ?? []) {
+      const c = counts.get(`${r.topicName}\u0000${r.partition}`);
+      if (c && r.baseOffset !== undefined) placed.push({ ...c, base: Number(r.baseOffset) });
+    }
+  };
   let start = 0;
   let bytes = 0;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
     const size = 64 + sizeOf(m.key) + sizeOf(m.value);
     if (bytes + size > MAX_REQUEST_BYTES && i > start) {
-      await producer.sendBatch({ topicMessages: groupByTopic(messages.slice(start, i)), acks: -1 });
+      await send(messages.slice(start, i));
       start = i;
       bytes = 0;
     }
     bytes += size;
   }
-  if (start < messages.length) await producer.sendBatch({ topicMessages: groupByTopic(messages.slice(start)), acks: -1 });
+  if (start < messages.length) await send(messages.slice(start));
+  return placed;
 }
 
 export interface KafkaLoop {
@@ -134,10 +161,12 @@ export async function startKafkaLoop(opts: {
   const consumer = kafka.consumer({ groupId: config.groupId, allowAutoTopicCreation: false, partitionAssigners: [coPartitionedAssigner] });
   const admin = kafka.admin();
   const changelogs = graph.changelogTopics;
-  const restorer = changelogs.length > 0 ? new ChangelogReader(kafka, admin, config, changelogs, log) : undefined;
+  const restorer = changelogs.length > 0 ? new ChangelogRestorer(kafka, admin, config, graph, metrics, log, changelogs) : undefined;
   const tables = graph.globalTopics.length > 0 ? new TableReader(kafka, admin, config, graph, producer, log) : undefined;
-  /** Source partitions whose state is in memory, restored since the last rebalance. */
+  /** Source partitions whose state has been brought up to date since the last rebalance. */
   const restored = new Set<string>();
+  /** Source partitions whose state this replica holds: its own, and warm copies of others' (standbys). */
+  const held = new Set<string>();
   const loop: KafkaLoop = {
     consumer,
     producer,
@@ -156,10 +185,14 @@ export async function startKafkaLoop(opts: {
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     loop.joined = true;
     loop.assignment = payload.memberAssignment;
-    // Partitions may have moved: state is restored again, from the changelog, before each partition's next batch.
-    for (const at of restored) {
+    // State this replica still owns is kept, and brought up to date from the changelog (usually
+    // nothing to read) before the partition's next batch; state of partitions gone elsewhere is dropped.
+    const owned = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}\u0000${p}`)));
+    for (const at of held) {
+      if (owned.has(at)) continue;
       const [topic, partition] = at.split('\u0000');
       graph.dropPartition(topic, Number(partition));
+      held.delete(at);
     }
     restored.clear();
     log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, assignment: payload.memberAssignment });
@@ -185,17 +218,17 @@ export async function startKafkaLoop(opts: {
       const messages = batch.messages;
       const at = `${batch.topic}\u0000${batch.partition}`;
       if (restorer && !restored.has(at) && graph.stateTopics(batch.topic).length > 0) {
-        const began = performance.now();
-        const entries = await graph.restorePartition(batch.topic, batch.partition, (changelog, p) => restorer.read(changelog, p, heartbeat));
-        restored.add(at);
-        log.info('restored state', { topic: batch.topic, partition: batch.partition, entries, ms: Math.round(performance.now() - began) });
-      } else restored.add(at);
+        held.add(at);
+        await restorer.restore(batch.topic, batch.partition, heartbeat);
+      }
+      restored.add(at);
       try {
         await processBatch();
       } catch (error) {
         // What the failed slice did to the state is not in the changelog: restore before trying again.
         graph.dropPartition(batch.topic, batch.partition);
         restored.delete(at);
+        held.delete(at);
         throw error;
       }
       metrics.lag.set(`${batch.topic}\u0000${batch.partition}`, Number(batch.offsetLag()));
@@ -208,7 +241,7 @@ export async function startKafkaLoop(opts: {
         const changes = new Map<string, OutMessage>();
         let unresolved: string | undefined;
         const flush = async () => {
-          await sendAll(producer, [...changes.values()]);
+          for (const p of await sendAll(producer, [...changes.values()])) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
           changes.clear();
           if (unresolved !== undefined) resolveOffset(unresolved);
           unresolved = undefined;
@@ -216,7 +249,10 @@ export async function startKafkaLoop(opts: {
         for (let start = 0; start < messages.length; start += config.chunkSize) {
           if (!isRunning() || isStale()) {
             // The partition may be gone: leave the unsaved state to be restored, and these offsets to be replayed.
-            if (changes.size > 0) graph.dropPartition(batch.topic, batch.partition);
+            if (changes.size > 0) {
+              graph.dropPartition(batch.topic, batch.partition);
+              held.delete(at);
+            }
             restored.delete(at);
             return;
           }
@@ -278,77 +314,6 @@ export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
 function privateConsumer(kafka: Kafka, config: ServiceConfig, purpose: string): Consumer {
   const id = `${config.groupId}.${purpose}.${config.clientId}.${Math.random().toString(36).slice(2, 10)}`;
   return kafka.consumer({ groupId: id, allowAutoTopicCreation: false, sessionTimeout: 30_000 });
-}
-
-/**
- * Reads a changelog partition from its beginning to its end offset, as it is
- * when the read starts. One consumer of its own subscribes to every changelog
- * topic and is kept paused; a read seeks one partition to its start, resumes
- * it until the end offset, and pauses it again.
- */
-class ChangelogReader {
-  private readonly consumer: Consumer;
-  private readonly waiting = new Map<string, { end: bigint; messages: RawMessage[]; done: () => void }>();
-
-  constructor(
-    kafka: Kafka,
-    private readonly admin: Admin,
-    config: ServiceConfig,
-    private readonly topics: string[],
-    private readonly log: Logger,
-  ) {
-    this.consumer = privateConsumer(kafka, config, 'restore');
-  }
-
-  async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const w = this.waiting.get(`${batch.topic}\u0000${batch.partition}`);
-        if (!w) return;
-        for (const m of batch.messages) {
-          if (BigInt(m.offset) >= w.end) break;
-          w.messages.push(toRaw(batch.topic, batch.partition, m));
-        }
-        const last = batch.messages.at(-1);
-        if ((last && BigInt(last.offset) + 1n >= w.end) || BigInt(batch.highWatermark) <= BigInt(batch.lastOffset()) + 1n) w.done();
-      },
-    });
-    this.consumer.pause(this.topics.map((topic) => ({ topic })));
-  }
-
-  async read(topic: string, partition: number, heartbeat: () => Promise<void>): Promise<RawMessage[]> {
-    const offsets = await this.admin.fetchTopicOffsets(topic);
-    const o = offsets.find((x) => x.partition === partition);
-    if (!o || BigInt(o.high) <= BigInt(o.low)) return [];
-    const key = `${topic}\u0000${partition}`;
-    const messages: RawMessage[] = [];
-    let done!: () => void;
-    const finished = new Promise<void>((resolve) => (done = resolve));
-    this.waiting.set(key, { end: BigInt(o.high), messages, done });
-    try {
-      this.consumer.seek({ topic, partition, offset: o.low });
-      this.consumer.resume([{ topic, partitions: [partition] }]);
-      const deadline = Date.now() + 120_000;
-      for (;;) {
-        const tick = new Promise<'tick'>((resolve) => setTimeout(() => resolve('tick'), 1000));
-        if ((await Promise.race([finished, tick])) !== 'tick') break;
-        if (Date.now() > deadline) throw new Error(`restoring ${topic}[${partition}] took over two minutes`);
-        await heartbeat();
-      }
-    } finally {
-      this.consumer.pause([{ topic, partitions: [partition] }]);
-      this.waiting.delete(key);
-    }
-    this.log.debug('read changelog', { topic, partition, messages: messages.length });
-    return messages;
-  }
-
-  async stop(): Promise<void> {
-    await this.consumer.disconnect();
-  }
 }
 
 /**

@@ -136,15 +136,32 @@ const restoredBy = new WeakMap<Graph, Set<string>>();
 const globalReadBy = new WeakMap<Graph, Map<string, number>>();
 
 /**
- * Restores the state that `graph` keeps for `topic`'s partition from the
- * changelog partitions in `log`, read from the beginning to the end, as a
- * replica does when it is assigned the partition. Returns the entries read.
+ * Brings the state that `graph` keeps for `topic`'s partition up to date
+ * from the changelog partitions in `log`, read from where the state stands
+ * (the beginning when it has none) to the end, as a replica does when it is
+ * assigned the partition. Returns the entries applied.
  */
 export async function restoreFromLog(graph: Graph, log: MemoryLog, topic: string, partition: number): Promise<number> {
   let restored = restoredBy.get(graph);
   if (!restored) restoredBy.set(graph, (restored = new Set()));
   restored.add(`${topic}\u0000${partition}`);
-  return graph.restorePartition(topic, partition, async (changelog, p) => (log.hasTopic(changelog) ? log.read(changelog, p, 0) : []));
+  return graph.restorePartition(topic, partition, async (changelog, p, from) => (log.hasTopic(changelog) ? log.read(changelog, p, from) : []));
+}
+
+/**
+ * Produces a batch's state changes and tells the graph where they landed,
+ * so that its state knows how far into each changelog partition it reaches.
+ */
+export function produceChangelog(graph: Graph, log: MemoryLog, messages: readonly OutMessage[]): void {
+  const placed = log.produce(messages);
+  const runs = new Map<string, { topic: string; partition: number; base: number; count: number }>();
+  for (const at of placed) {
+    const k = `${at.topic}\u0000${at.partition}`;
+    const run = runs.get(k);
+    if (run) run.count++;
+    else runs.set(k, { topic: at.topic, partition: at.partition, base: at.offset, count: 1 });
+  }
+  for (const r of runs.values()) graph.changelogWritten(r.topic, r.partition, r.base, r.count);
 }
 
 /**
@@ -181,7 +198,7 @@ export async function drain(graph: Graph, log: MemoryLog, group: string, batchSi
         if (!restored.has(`${topic}\u0000${p}`)) await restoreFromLog(graph, log, topic, p);
         const result = await graph.process(topic, batch);
         log.produce(result.messages);
-        log.produce(result.changelog);
+        produceChangelog(graph, log, result.changelog);
         log.commit(group, topic, p, from + batch.length);
         processed += batch.length;
         progress = true;

@@ -1,0 +1,177 @@
+/**
+ * Restoring state from its changelog topics, as the records arrive. One
+ * consumer of its own (outside the service's group, never committing)
+ * subscribes to every changelog topic and is kept paused. To bring a
+ * partition's state up to date, it is sought to where the state stands (the
+ * beginning when this replica holds none) and resumed until the end offset it
+ * had when the read began; each fetched batch is applied to the store at once,
+ * so memory holds the state and one fetch, never the whole partition. There is
+ * no deadline: a read gives up only when nothing has arrived for
+ * `stallTimeoutMs`. Standby partitions (warm copies of partitions another
+ * replica owns) stay resumed and are applied as they are written.
+ */
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Graph } from '../engine/graph.js';
+import type { ServiceConfig } from '../service/config.js';
+import type { Metrics } from '../service/metrics.js';
+import type { Logger } from './kafka.js';
+
+/** A read in progress: one changelog partition, until its end offset. */
+interface Reading {
+  end: number;
+  applied: number;
+  /** When the last record arrived (or the read began). */
+  lastProgress: number;
+  done: () => void;
+}
+
+const at = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/** How often a long read logs its progress. */
+const PROGRESS_EVERY_MS = 5_000;
+
+export class ChangelogRestorer {
+  private readonly consumer: Consumer;
+  private readonly reading = new Map<string, Reading>();
+  /** Changelog partitions kept warm for partitions another replica owns. */
+  private readonly standby = new Set<string>();
+
+  constructor(
+    kafka: Kafka,
+    private readonly admin: Admin,
+    private readonly config: ServiceConfig,
+    private readonly graph: Graph,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly topics: string[],
+  ) {
+    const id = `${config.groupId}.restore.${config.clientId}.${Math.random().toString(36).slice(2, 10)}`;
+    // Large fetches: a restore reads whole partitions as fast as the broker sends them.
+    this.consumer = kafka.consumer({
+      groupId: id,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      maxBytesPerPartition: 8 * 1024 * 1024,
+      maxBytes: 64 * 1024 * 1024,
+      maxWaitTimeInMs: 500,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await this.consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload) });
+    this.consumer.pause(this.topics.map((topic) => ({ topic })));
+  }
+
+  private async onBatch({ batch, isStale }: EachBatchPayload): Promise<void> {
+    // Fetched before a seek: not where the state stands.
+    if (isStale()) return;
+    const k = at(batch.topic, batch.partition);
+    const reading = this.reading.get(k);
+    if (!reading && !this.standby.has(k)) return;
+    const applied = this.graph.applyChangelog(batch.topic, batch.partition, batch.messages);
+    if (reading) {
+      reading.applied += applied;
+      if (batch.messages.length > 0) reading.lastProgress = Date.now();
+      this.metrics.restoredRecords += applied;
+      const next = Number(batch.lastOffset()) + 1;
+      if (next >= reading.end || Number(batch.highWatermark) <= next) reading.done();
+    } else this.metrics.standbyRecords += applied;
+  }
+
+  /**
+   * Brings the state of partition `partition` of the source `topic` up to
+   * date from its changelog partitions; returns the records applied.
+   * `heartbeat` keeps the service's group membership while it reads.
+   */
+  async restore(topic: string, partition: number, heartbeat: () => Promise<void>): Promise<number> {
+    const began = performance.now();
+    let applied = 0;
+    for (const { changelog, from } of this.graph.restorePoints(topic, partition)) {
+      applied += await this.read(changelog, partition, from, heartbeat);
+    }
+    this.graph.stateRestored(topic, partition);
+    const seconds = (performance.now() - began) / 1000;
+    this.metrics.restoreSeconds += seconds;
+    this.log.info('restored state', { topic, partition, records: applied, seconds: Number(seconds.toFixed(3)), recordsPerSecond: seconds > 0 ? Math.round(applied / seconds) : undefined });
+    return applied;
+  }
+
+  private async read(changelog: string, partition: number, from: number, heartbeat: () => Promise<void>): Promise<number> {
+    const k = at(changelog, partition);
+    const end = await this.endOffset(changelog, partition);
+    if (end <= from) {
+      this.graph.changelogReached(changelog, partition, from);
+      return 0;
+    }
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const reading: Reading = { end, applied: 0, lastProgress: Date.now(), done };
+    this.standby.delete(k);
+    this.reading.set(k, reading);
+    this.metrics.restoring++;
+    this.log.info('restoring state', { changelog, partition, from, end, records: end - from });
+    let lastLog = Date.now();
+    try {
+      this.consumer.seek({ topic: changelog, partition, offset: String(from) });
+      this.consumer.resume([{ topic: changelog, partitions: [partition] }]);
+      for (;;) {
+        const tick = new Promise<'tick'>((resolve) => setTimeout(() => resolve('tick'), 1000).unref());
+        if ((await Promise.race([finished, tick])) !== 'tick') break;
+        const now = Date.now();
+        if (now - reading.lastProgress > this.config.restoreStallTimeoutMs) {
+          throw new Error(
+            `restoring ${changelog}[${partition}] made no progress for ${Math.round(this.config.restoreStallTimeoutMs / 1000)} s ` +
+              `(${reading.applied} of about ${end - from} records applied); check that the broker is reachable, or raise RESTORE_STALL_TIMEOUT_MS`,
+          );
+        }
+        if (now - lastLog >= PROGRESS_EVERY_MS) {
+          lastLog = now;
+          this.log.info('restoring state', { changelog, partition, records: reading.applied, of: end - from });
+        }
+        await heartbeat();
+      }
+    } finally {
+      this.reading.delete(k);
+      this.metrics.restoring--;
+      this.consumer.pause([{ topic: changelog, partitions: [partition] }]);
+    }
+    this.graph.changelogReached(changelog, partition, end);
+    return reading.applied;
+  }
+
+  /**
+   * Keeps the state of these source partitions (not owned here) warm: their
+   * changelog partitions are read on from where the state stands and
+   * applied as they are written. Partitions no longer listed stop.
+   */
+  setStandby(partitions: { topic: string; partition: number }[]): void {
+    const wanted = new Map<string, { changelog: string; partition: number; from: number }>();
+    for (const { topic, partition } of partitions) {
+      for (const { changelog, from } of this.graph.restorePoints(topic, partition)) wanted.set(at(changelog, partition), { changelog, partition, from });
+    }
+    for (const k of this.standby) {
+      if (wanted.has(k)) continue;
+      this.standby.delete(k);
+      const [changelog, partition] = k.split('\u0000');
+      if (!this.reading.has(k)) this.consumer.pause([{ topic: changelog, partitions: [Number(partition)] }]);
+    }
+    for (const [k, w] of wanted) {
+      if (this.standby.has(k) || this.reading.has(k)) continue;
+      this.standby.add(k);
+      this.consumer.seek({ topic: w.changelog, partition: w.partition, offset: String(w.from) });
+      this.consumer.resume([{ topic: w.changelog, partitions: [w.partition] }]);
+    }
+  }
+
+  private async endOffset(topic: string, partition: number): Promise<number> {
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    const o = offsets.find((x) => x.partition === partition);
+    return o ? Number(o.high) : 0;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
