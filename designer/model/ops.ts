@@ -274,6 +274,139 @@ export function pasteNodes(p: Pipeline, copied: readonly PipelineNode[], offset:
   return { pipeline: next, ids: added.map((n) => n.id) };
 }
 
+/** A node's box on the canvas. */
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+/** Node sizes by id, as the canvas measured them; unmeasured nodes get `fallback`. */
+export type Sizes = Readonly<Record<string, { width: number; height: number }>>;
+/** Room kept between a node and its neighbours when Pipewright places it. */
+export const NODE_GAP = 40;
+const DEFAULT_SIZE = { width: 220, height: 84 };
+
+function rectOf(n: PipelineNode, sizes: Sizes, fallback = DEFAULT_SIZE): Rect | undefined {
+  return n.position ? { ...n.position, ...(sizes[n.id] ?? fallback) } : undefined;
+}
+
+const overlaps = (a: Rect, b: Rect, gap: number) =>
+  a.x < b.x + b.width + gap && b.x < a.x + a.width + gap && a.y < b.y + b.height + gap && b.y < a.y + a.height + gap;
+
+/**
+ * The nearest place to `at` where a box of `size` keeps NODE_GAP clear of every
+ * other node: tried straight below and above first, then to the right, so a
+ * new node lands next to where it was asked for, never on top of a node.
+ */
+export function clearSpot(p: Pipeline, sizes: Sizes, at: XY, size = DEFAULT_SIZE, ignore: ReadonlySet<string> = new Set()): XY {
+  const others = p.nodes.filter((n) => !ignore.has(n.id)).map((n) => rectOf(n, sizes)).filter((r): r is Rect => !!r);
+  const free = (xy: XY) => !others.some((r) => overlaps({ ...xy, ...size }, r, NODE_GAP));
+  const dy = size.height + NODE_GAP;
+  const dx = size.width + NODE_GAP;
+  for (let ring = 0; ring <= others.length + 1; ring++) {
+    for (let col = 0; col <= ring; col++) {
+      for (const row of col === ring ? Array.from({ length: 2 * ring + 1 }, (_, k) => (k % 2 ? 1 : -1) * Math.ceil(k / 2)) : [ring, -ring]) {
+        const xy = round({ x: at.x + col * dx, y: at.y + row * dy });
+        if (free(xy)) return xy;
+      }
+    }
+  }
+  return round(at);
+}
+
+/** The wires into one input port of a node. */
+export function wiresInto(p: Pipeline, target: string, port: string): NodeInput[] {
+  return p.nodes.find((n) => n.id === target)?.inputs.filter((i) => i.port === port) ?? [];
+}
+
+/**
+ * Wiring a port that already has a wire merges two streams into it, which is
+ * rarely what was meant (every event arrives twice when both carry the same
+ * events). Returns what to tell the user, or undefined when the port is free.
+ */
+export function secondInput(p: Pipeline, w: Wire): string | undefined {
+  const to = p.nodes.find((n) => n.id === w.target);
+  const kind = to && getKind(to.kind);
+  if (!to || !kind) return undefined;
+  const port = w.targetHandle ?? kind.inputs[0];
+  const existing = wiresInto(p, to.id, port);
+  if (existing.length === 0) return undefined;
+  const from = existing.map((i) => `"${i.from}"`).join(', ');
+  const what = kind.inputs.length === 1 ? `A ${kind.kind} takes one input` : `Its "${port}" port takes one input`;
+  return `"${to.id}" already reads from ${from}. ${what}: a second wire merges both streams into it.`;
+}
+
+/** Wire `w`, taking the place of every wire already into its input port (one undo step). */
+export function replaceWire(p: Pipeline, w: Wire): { pipeline: Pipeline; verdict: Verdict } {
+  const to = p.nodes.find((n) => n.id === w.target);
+  const kind = to && getKind(to.kind);
+  if (!to || !kind) return { pipeline: p, verdict: { ok: false, reason: 'Both ends must be nodes on the canvas.' } };
+  const port = w.targetHandle ?? kind.inputs[0];
+  const cleared = updateNode(p, to.id, (n) => ({ ...n, inputs: n.inputs.filter((i) => i.port !== port) }));
+  const out = connect(cleared, w);
+  return out.verdict.ok ? out : { pipeline: p, verdict: out.verdict };
+}
+
+/** Why a node cannot go into the middle of a wire, or undefined when it can. */
+export function checkSplit(p: Pipeline, nodeId: string): string | undefined {
+  const node = p.nodes.find((n) => n.id === nodeId);
+  const kind = node && getKind(node.kind);
+  if (!node || !kind) return 'Only a node on the canvas can go into a wire.';
+  if (kind.category === 'source') return `${kind.title} is a source: it takes no input, so it cannot go into a wire.`;
+  if (kind.category === 'sink') return `${kind.title} is a sink: it has no output, so it cannot go into a wire.`;
+  if (node.inputs.length > 0 || p.nodes.some((n) => n.inputs.some((i) => i.from === nodeId))) return `"${nodeId}" is already wired; only an unconnected node can go into a wire.`;
+  return undefined;
+}
+
+/**
+ * Insert the unconnected node `nodeId` into the wire `w` (source → target
+ * becomes source → node → target) and lay out the span: the node goes
+ * between the two ends, and when there is no room for it, the target and
+ * everything drawn to its right move right to make room, so no wire runs
+ * through a node.
+ */
+export function splitEdge(p: Pipeline, w: Wire, nodeId: string, sizes: Sizes = {}): { pipeline: Pipeline; verdict: Verdict } {
+  const why = checkSplit(p, nodeId);
+  if (why) return { pipeline: p, verdict: { ok: false, reason: why } };
+  const target = p.nodes.find((n) => n.id === w.target);
+  const sourceNode = p.nodes.find((n) => n.id === w.source);
+  const wired = target?.inputs.find((i) => i.from === w.source && i.fromPort === (w.sourceHandle ?? 'out') && i.port === (w.targetHandle ?? 'in'));
+  if (!target || !sourceNode || !wired) return { pipeline: p, verdict: { ok: false, reason: 'That wire is no longer on the canvas.' } };
+  const node = p.nodes.find((n) => n.id === nodeId)!;
+  const kind = getKind(node.kind)!;
+  const fromPort = kindOutputs(kind, node.params)[0] ?? ERROR_PORT;
+  let next = updateNode(p, target.id, (n) => ({ ...n, inputs: n.inputs.map((i) => (i === wired ? { ...i, from: nodeId, fromPort } : i)) }));
+  next = updateNode(next, nodeId, (n) => ({ ...n, inputs: [{ port: kind.inputs[0], from: wired.from, fromPort: wired.fromPort }] }));
+  return { pipeline: layoutSpan(next, sourceNode.id, nodeId, target.id, sizes), verdict: { ok: true } };
+}
+
+/** Place `mid` between `from` and `to`, moving `to` and what lies right of it when the gap is too narrow. */
+function layoutSpan(p: Pipeline, from: string, mid: string, to: string, sizes: Sizes): Pipeline {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const a = rectOf(byId.get(from)!, sizes);
+  const b = rectOf(byId.get(to)!, sizes);
+  const size = sizes[mid] ?? DEFAULT_SIZE;
+  if (!a || !b) return p;
+  const y = (a.y + a.height / 2 + b.y + b.height / 2) / 2 - size.height / 2;
+  if (b.x < a.x + a.width) {
+    // A wire drawn right to left: put the node halfway, clear of others.
+    const at = { x: (a.x + a.width / 2 + b.x + b.width / 2) / 2 - size.width / 2, y };
+    return moveNodes(p, new Map([[mid, clearSpot(p, sizes, at, size, new Set([mid]))]]));
+  }
+  const need = a.x + a.width + NODE_GAP * 2 + size.width;
+  const shift = Math.max(0, need - b.x);
+  const moves = new Map<string, XY>();
+  if (shift > 0) {
+    for (const n of p.nodes) if (n.id !== mid && n.position && n.position.x >= b.x) moves.set(n.id, { x: n.position.x + shift, y: n.position.y });
+  }
+  const gapLeft = a.x + a.width;
+  const gapRight = b.x + shift;
+  const at = { x: (gapLeft + gapRight) / 2 - size.width / 2, y };
+  const moved = moveNodes(p, moves);
+  return moveNodes(moved, new Map([[mid, clearSpot(moved, sizes, at, size, new Set([mid]))]]));
+}
+
 /** True when the pipeline has nothing a user would miss. */
 export function isBlank(p: Pipeline): boolean {
   return p.nodes.length === 0 && p.tests.length === 0;
