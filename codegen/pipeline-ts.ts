@@ -245,14 +245,14 @@ function graphLiteral(g: GraphSpec): string[] {
 }
 
 /** Parameters as written, with defaults filled in. */
-function paramsOf(node: PipelineNode, kind: KindSpec): Record<string, unknown> {
+export function paramsOf(node: PipelineNode, kind: KindSpec): Record<string, unknown> {
   const params: Record<string, unknown> = {};
   for (const spec of kind.params) params[spec.name] = node.params[spec.name] ?? spec.default;
   return params;
 }
 
 /** ` & { "score": number }` for the fields a node adds to its input; types come from the kind, names are escaped. */
-function addedFields(fields: Record<string, string> | undefined): string {
+export function addedFields(fields: Record<string, string> | undefined): string {
   const entries = Object.entries(fields ?? {});
   return entries.length ? ` & { ${entries.map(([name, type]) => `${tsString(name)}: ${type}`).join('; ')} }` : '';
 }

@@ -9,7 +9,7 @@ import { exampleFiles, type Example } from './examples.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import { getFlow, NODE_SIZE } from './flow-api.js';
 import { layoutPipeline } from './layout.js';
-import { isBlank } from './model/ops.js';
+import { clearSpot, isBlank } from './model/ops.js';
 import { readYaml, shareUrl } from './persistence.js';
 import { useDesigner } from './store/index.js';
 
@@ -127,6 +127,7 @@ export function addNodeFromPalette(kind: string): string | undefined {
     const c = flow && pane ? flow.screenToFlowPosition({ x: pane.left + pane.width / 2, y: pane.top + pane.height / 2 }) : { x: 0, y: 0 };
     at = { x: c.x - NODE_SIZE.width / 2, y: c.y - NODE_SIZE.height / 2 };
   }
+  at = clearSpot(s.pipeline, s.measured, at, NODE_SIZE);
   const id = s.addNode(kind, at);
   if (flow && pane) {
     const tl = flow.flowToScreenPosition(at);
@@ -138,9 +139,10 @@ export function addNodeFromPalette(kind: string): string | undefined {
   return id;
 }
 
-/** Add a node centred on a canvas point. */
+/** Add a node centred on a canvas point, or as near to it as keeps it clear of other nodes. */
 export function addNodeAt(kind: string, at: { x: number; y: number }): string {
-  return state().addNode(kind, { x: at.x - NODE_SIZE.width / 2, y: at.y - NODE_SIZE.height / 2 });
+  const s = state();
+  return s.addNode(kind, clearSpot(s.pipeline, s.measured, { x: at.x - NODE_SIZE.width / 2, y: at.y - NODE_SIZE.height / 2 }, NODE_SIZE));
 }
 
 export async function copyShareLink(): Promise<void> {

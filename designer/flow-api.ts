@@ -21,3 +21,11 @@ export const NODE_SIZE = { width: 220, height: 84 };
 
 /** The drag-and-drop type that carries a kind name from the palette to the canvas. */
 export const KIND_MIME = 'application/x-pipewright-kind';
+
+/**
+ * The kind being dragged from the palette. A drag's data can only be read on
+ * drop, but the canvas must know earlier whether the kind can go into a wire.
+ */
+let dragging: string | undefined;
+export const setDraggedKind = (kind: string | undefined) => void (dragging = kind);
+export const draggedKind = () => dragging;

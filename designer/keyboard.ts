@@ -3,7 +3,24 @@
  * editor the field's own undo and copy win; Delete is React Flow's, so it
  * only acts on the canvas.
  */
+import { fitView } from './actions.js';
 import { useDesigner } from './store/index.js';
+
+/** Ctrl on Linux and Windows, ⌘ on a Mac; both work everywhere. */
+export const MOD = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘' : 'Ctrl';
+
+/** Every shortcut, as the help (`?`) lists them. "Mod" is Ctrl or ⌘. */
+export const SHORTCUTS: readonly { keys: string; does: string }[] = [
+  { keys: 'Mod Z', does: 'Undo' },
+  { keys: 'Shift Mod Z', does: 'Redo (also Mod Y)' },
+  { keys: 'Delete', does: 'Delete the selected nodes and wires (also Backspace)' },
+  { keys: 'Mod C', does: 'Copy the selected nodes' },
+  { keys: 'Mod V', does: 'Paste them, clear of the nodes already there' },
+  { keys: 'Mod A', does: 'Select every node' },
+  { keys: 'F', does: 'Fit the pipeline in view' },
+  { keys: '?', does: 'Show these shortcuts' },
+  { keys: 'Esc', does: 'Close a dialog' },
+];
 
 export function isTyping(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
@@ -11,9 +28,17 @@ export function isTyping(target: EventTarget | null): boolean {
 }
 
 export function onKeyDown(e: KeyboardEvent): void {
-  if (isTyping(e.target) || !(e.ctrlKey || e.metaKey) || e.altKey) return;
+  if (isTyping(e.target) || e.altKey) return;
   const s = useDesigner.getState();
   const key = e.key.toLowerCase();
+  if (!(e.ctrlKey || e.metaKey)) {
+    if (s.dialog) return;
+    if (e.key === '?') s.setDialog({ type: 'shortcuts' });
+    else if (key === 'f' && !e.shiftKey) fitView();
+    else return;
+    e.preventDefault();
+    return;
+  }
   if (key === 'z' && !e.shiftKey) s.undo();
   else if ((key === 'z' && e.shiftKey) || key === 'y') s.redo();
   else if (key === 'c' && !e.shiftKey) {

@@ -15,12 +15,14 @@ import {
   type NodeChange,
   type OnConnectEnd,
   type OnDelete,
+  type OnNodeDrag,
   type ReactFlowInstance,
 } from '@xyflow/react';
 import { useCallback, type DragEvent } from 'react';
 import { addNodeAt, openExampleDialog } from '../actions.js';
-import { getFlow, KIND_MIME, setFlow } from '../flow-api.js';
-import { checkWire, type Wire, type XY } from '../model/ops.js';
+import { draggedKind, getFlow, KIND_MIME, NODE_SIZE, setFlow } from '../flow-api.js';
+import { checkSplit, checkWire, secondInput, type Wire, type XY } from '../model/ops.js';
+import { nearestEdge, readEdgeShapes, type EdgeShape } from './edge-hit.js';
 import { useDesigner } from '../store/index.js';
 import { wireOfEdgeId } from '../store/pipeline-slice.js';
 import { selectFlowEdges, selectFlowNodes, type FlowEdge, type FlowNode } from '../store/selectors.js';
@@ -71,10 +73,45 @@ function onEdgesChange(changes: EdgeChange<FlowEdge>[]): void {
   if (selection) s.select(s.selectedNodes, [...selection]);
 }
 
+/** A wire into a port that already has one asks first: replace it, or merge both streams. */
 function onConnect(c: Connection): void {
-  const verdict = state().connect(c);
-  if (!verdict.ok) state().toast(verdict.reason, 'error');
+  const s = state();
+  const verdict = checkWire(s.pipeline, c);
+  if (!verdict.ok) return s.toast(verdict.reason, 'error');
+  const taken = secondInput(s.pipeline, c);
+  if (taken) return s.setDialog({ type: 'second-input', wire: c, message: taken });
+  s.connect(c);
 }
+
+/**
+ * Dropping a node on a wire puts it into the wire, as in Node-RED and n8n:
+ * a new node from the palette, or a node on the canvas that is not wired
+ * yet. While dragging, the wire it would go into is highlighted.
+ */
+const DROP_REACH = 28;
+let dropShapes: EdgeShape[] | null = null;
+
+function splittable(kindName: string | undefined): boolean {
+  const kind = kindName ? getKind(kindName) : undefined;
+  return !!kind && kind.category !== 'source' && kind.category !== 'sink';
+}
+
+function dropTarget(at: XY): string | null {
+  const flow = getFlow();
+  if (!dropShapes || !flow) return null;
+  return nearestEdge(dropShapes, at, DROP_REACH / flow.getZoom());
+}
+
+function readShapes(): EdgeShape[] {
+  const root = canvasElement();
+  return root ? readEdgeShapes(root) : [];
+}
+
+const onNodeDrag: OnNodeDrag<FlowNode> = (_e, node) => {
+  if (!dropShapes) return;
+  const size = node.measured?.width ? node.measured : NODE_SIZE;
+  state().setDropEdge(dropTarget({ x: node.position.x + (size.width ?? NODE_SIZE.width) / 2, y: node.position.y + (size.height ?? NODE_SIZE.height) / 2 }));
+};
 
 function isValidConnection(c: Connection | FlowEdge): boolean {
   return checkWire(state().pipeline, c as Wire).ok;
@@ -134,20 +171,41 @@ const onInit = (flow: ReactFlowInstance<FlowNode, FlowEdge>) => {
  * repeats over thousands of elements on every mouse move.
  */
 const canvasElement = () => document.querySelector<HTMLElement>('.pw-canvas');
-const onNodeDragStart = () => {
-  state().beginGesture();
+const onNodeDragStart: OnNodeDrag<FlowNode> = (_e, node, nodes) => {
+  const s = state();
+  s.beginGesture();
+  // Only one unconnected node that has an input and an output can go into a wire.
+  dropShapes = nodes.length === 1 && splittable(node.data.node.kind) && !checkSplit(s.pipeline, node.id) ? readShapes() : null;
   canvasElement()?.setAttribute('data-dragging', '');
 };
-const onNodeDragStop = () => {
+const onNodeDragStop: OnNodeDrag<FlowNode> = (_e, node) => {
   canvasElement()?.removeAttribute('data-dragging');
+  const s = state();
+  const edge = s.dropEdge;
+  dropShapes = null;
+  if (edge) {
+    s.setDropEdge(null);
+    const verdict = s.insertIntoEdge(edge, { id: node.id }, { history: false });
+    if (!verdict.ok) s.toast(verdict.reason, 'error');
+  }
   state().endGesture();
 };
 
 function onDragOver(e: DragEvent) {
-  if (e.dataTransfer.types.includes(KIND_MIME)) {
-    e.preventDefault();
-    e.dataTransfer.dropEffect = 'copy';
-  }
+  if (!e.dataTransfer.types.includes(KIND_MIME)) return;
+  e.preventDefault();
+  e.dataTransfer.dropEffect = 'copy';
+  const flow = getFlow();
+  if (!flow) return;
+  if (!dropShapes) dropShapes = splittable(draggedKind()) ? readShapes() : [];
+  state().setDropEdge(dropTarget(flow.screenToFlowPosition({ x: e.clientX, y: e.clientY })));
+}
+
+function onDragLeave(e: DragEvent) {
+  // Leaving the canvas itself, not moving between its children.
+  if (e.currentTarget.contains(e.relatedTarget as Node | null)) return;
+  dropShapes = null;
+  state().setDropEdge(null);
 }
 
 const DELETE_KEYS = ['Delete', 'Backspace'];
@@ -169,13 +227,24 @@ export function Canvas() {
   const theme = useResolvedTheme();
   const onDrop = useCallback((e: DragEvent) => {
     const kind = e.dataTransfer.getData(KIND_MIME);
+    const s = state();
+    const edge = s.dropEdge;
+    dropShapes = null;
+    s.setDropEdge(null);
     if (!kind) return;
     e.preventDefault();
     const flow = getFlow();
-    if (flow) addNodeAt(kind, flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+    if (!flow) return;
+    const at = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+    if (edge) {
+      const verdict = s.insertIntoEdge(edge, { kind, at: { x: at.x - NODE_SIZE.width / 2, y: at.y - NODE_SIZE.height / 2 } });
+      if (verdict.ok) return;
+      s.toast(verdict.reason, 'error');
+    }
+    addNodeAt(kind, at);
   }, []);
   return (
-    <div className="pw-canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas" data-zoom={far ? 'far' : 'near'}>
+    <div className="pw-canvas" onDragOver={onDragOver} onDragLeave={onDragLeave} onDrop={onDrop} data-testid="canvas" data-zoom={far ? 'far' : 'near'}>
       <ReactFlow<FlowNode, FlowEdge>
         nodes={nodes}
         edges={edges}
@@ -188,6 +257,7 @@ export function Canvas() {
         onConnectEnd={onConnectEnd}
         onDelete={onDelete}
         onNodeDragStart={onNodeDragStart}
+        onNodeDrag={onNodeDrag}
         onNodeDragStop={onNodeDragStop}
         onInit={onInit}
         deleteKeyCode={DELETE_KEYS}
@@ -201,7 +271,7 @@ export function Canvas() {
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1} />
         <Controls showInteractive={false} />
-        <MiniMap pannable zoomable className="pw-minimap" nodeClassName={minimapClass} style={MINIMAP_STYLE} />
+        {nodes.length > 0 && <MiniMap pannable zoomable className="pw-minimap" nodeClassName={minimapClass} style={MINIMAP_STYLE} />}
       </ReactFlow>
       {nodes.length === 0 && <EmptyState />}
     </div>

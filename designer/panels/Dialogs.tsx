@@ -3,6 +3,8 @@ import { memo, useEffect, useMemo, useRef } from 'react';
 import { formatProblem } from '../../codegen/errors.js';
 import { parsePipeline } from '../../codegen/parse.js';
 import { openExample } from '../actions.js';
+import { MOD, SHORTCUTS } from '../keyboard.js';
+import type { Wire } from '../model/ops.js';
 import { EXAMPLES } from '../examples.js';
 import { useDesigner } from '../store/index.js';
 import { selectDialog } from '../store/selectors.js';
@@ -83,9 +85,58 @@ function OpenFailed({ file, problems }: { file: string; problems: Parameters<typ
   );
 }
 
+function SecondInput({ wire, message }: { wire: Wire; message: string }) {
+  const s = useDesigner.getState;
+  const finish = (verdict: { ok: boolean; reason?: string }) => {
+    if (!verdict.ok && verdict.reason) s().toast(verdict.reason, 'error');
+    close();
+  };
+  return (
+    <Modal title="This input is already wired" testId="second-input">
+      <p>{message}</p>
+      <p className="pw-muted">Merging suits two different streams of the same events; wiring the same events twice counts them twice.</p>
+      <div className="pw-modal-foot">
+        <button type="button" className="pw-button is-primary" onClick={() => finish(s().replaceWire(wire))} data-testid="replace-wire">
+          Replace the existing wire
+        </button>
+        <button type="button" className="pw-button" onClick={() => finish(s().connect(wire))} data-testid="merge-wire">
+          Keep both (merge)
+        </button>
+        <button type="button" className="pw-button is-quiet" onClick={close}>
+          Cancel
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+function Shortcuts() {
+  return (
+    <Modal title="Keyboard shortcuts" testId="shortcuts">
+      <table className="pw-shortcuts">
+        <tbody>
+          {SHORTCUTS.map((k) => (
+            <tr key={k.keys}>
+              <td>
+                {k.keys.split(' ').map((key, i) => (
+                  <kbd key={i}>{key === 'Mod' ? MOD : key}</kbd>
+                ))}
+              </td>
+              <td>{k.does}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="pw-muted pw-small">In a text field, the field's own undo, copy and paste apply.</p>
+    </Modal>
+  );
+}
+
 export const Dialogs = memo(function Dialogs() {
   const dialog = useDesigner(selectDialog);
   if (!dialog) return null;
   if (dialog.type === 'examples') return <Gallery />;
+  if (dialog.type === 'second-input') return <SecondInput wire={dialog.wire} message={dialog.message} />;
+  if (dialog.type === 'shortcuts') return <Shortcuts />;
   return <OpenFailed file={dialog.file} problems={dialog.problems} />;
 });

@@ -10,8 +10,14 @@ import type { PipelineNode, SampleEvent } from '../../codegen/model.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import type { ParamSpec } from '../../runtime/kinds/spec.js';
 import { useDesigner } from '../store/index.js';
-import { selectFiles, selectInspected, selectPipelineName, selectProblems, selectSelectedCount } from '../store/selectors.js';
+import { selectFiles, selectInspected, selectPipeline, selectPipelineName, selectProblems, selectSelectedCount } from '../store/selectors.js';
 import { ExpressionEditor } from './ExpressionEditor.js';
+import { focusNode } from '../actions.js';
+import { edgeEventType } from '../model/edge-type.js';
+import { EdgePanel } from '../simulator/EdgePanel.js';
+import { selectSimOpen } from '../simulator/selectors.js';
+import { wireOfEdgeId } from '../store/pipeline-slice.js';
+import type { DesignerState } from '../store/types.js';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 const state = () => useDesigner.getState();
@@ -42,15 +48,58 @@ function Messages({ id, problems }: { id: string; problems: Problem[] | undefine
   );
 }
 
+const selectLoneEdge = (s: DesignerState) => (s.selectedNodes.length === 0 && s.selectedEdges.length === 1 ? s.selectedEdges[0] : undefined);
+
 export const Inspector = memo(function Inspector() {
   const node = useDesigner(selectInspected);
   const count = useDesigner(selectSelectedCount);
+  const edge = useDesigner(selectLoneEdge);
   return (
     <aside className="pw-inspector" aria-label="Inspector">
-      {node ? <NodeForm key={node.id} node={node} /> : count > 1 ? <MultiSelection count={count} /> : <PipelineForm />}
+      {node ? <NodeForm key={node.id} node={node} /> : count > 1 ? <MultiSelection count={count} /> : edge ? <EdgeForm key={edge} edge={edge} /> : <PipelineForm />}
     </aside>
   );
 });
+
+/** A selected wire: its two ends, the type of the events on it, and while simulating its last events. */
+function EdgeForm({ edge }: { edge: string }) {
+  const pipeline = useDesigner(selectPipeline);
+  const simulating = useDesigner(selectSimOpen);
+  const wire = wireOfEdgeId(edge);
+  const type = useMemo(() => (wire ? edgeEventType(pipeline, wire.source, wire.sourceHandle ?? 'out') : undefined), [pipeline, wire?.source, wire?.sourceHandle]);
+  if (!wire || !type) return null;
+  const end = (id: string, port: string | null | undefined, dir: string) => (
+    <div className="pw-field">
+      <span className="pw-label">{dir}</span>
+      <button type="button" className="pw-button is-quiet pw-edge-end" onClick={() => focusNode(id)} data-testid={`edge-${dir.toLowerCase()}`} title={`Select ${id}`}>
+        <code>{id}</code> <span className="pw-muted">port</span> <code>{port}</code>
+      </button>
+    </div>
+  );
+  return (
+    <div className="pw-inspector-body" data-testid="edge-inspector">
+      <div className="pw-panel-title">Wire</div>
+      {end(wire.source, wire.sourceHandle, 'From')}
+      {end(wire.target, wire.targetHandle, 'To')}
+      <div className="pw-field">
+        <span className="pw-label">Event type</span>
+        <pre className="pw-type" data-testid="edge-type">{type.type}</pre>
+        <p className="pw-help">{type.note}</p>
+      </div>
+      {simulating ? (
+        <div className="pw-field">
+          <span className="pw-label">Last events (simulator)</span>
+          <EdgePanel />
+        </div>
+      ) : (
+        <p className="pw-muted">Simulate the pipeline to see the last events on this wire.</p>
+      )}
+      <button type="button" className="pw-button is-danger pw-delete" onClick={() => state().deleteSelection()}>
+        Delete wire
+      </button>
+    </div>
+  );
+}
 
 function MultiSelection({ count }: { count: number }) {
   return (

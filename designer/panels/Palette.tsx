@@ -7,7 +7,7 @@ import { memo, useMemo, type DragEvent } from 'react';
 import { KINDS } from '../../runtime/kinds/registry.js';
 import type { Category, KindSpec } from '../../runtime/kinds/spec.js';
 import { addNodeFromPalette } from '../actions.js';
-import { KIND_MIME } from '../flow-api.js';
+import { KIND_MIME, setDraggedKind } from '../flow-api.js';
 import { useDesigner } from '../store/index.js';
 import { selectPaletteQuery } from '../store/selectors.js';
 
@@ -29,8 +29,11 @@ export function matchKinds(query: string, kinds: readonly KindSpec[] = KINDS): K
 function onDragStart(e: DragEvent<HTMLButtonElement>) {
   const kind = e.currentTarget.dataset.kind!;
   e.dataTransfer.setData(KIND_MIME, kind);
+  setDraggedKind(kind);
   e.dataTransfer.effectAllowed = 'copy';
 }
+
+const onDragEnd = () => setDraggedKind(undefined);
 
 function onAdd(e: { currentTarget: HTMLButtonElement }) {
   addNodeFromPalette(e.currentTarget.dataset.kind!);
@@ -68,6 +71,7 @@ export const Palette = memo(function Palette() {
                   data-kind={k.kind}
                   data-testid={`palette-${k.kind}`}
                   onDragStart={onDragStart}
+                  onDragEnd={onDragEnd}
                   onClick={onAdd}
                   title={`${k.docs}\n\nDrag onto the canvas, or press Enter to add.`}
                 >

@@ -35,6 +35,7 @@ export function initialState(): DesignerData {
     clipboard: [],
     dialog: null,
     paletteQuery: '',
+    dropEdge: null,
     ...simulatorInitial(),
   };
 }

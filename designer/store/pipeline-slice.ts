@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand';
+import type { Pipeline, PipelineNode } from '../../codegen/model.js';
 import * as ops from '../model/ops.js';
 import { COALESCE_MS, HISTORY_LIMIT } from './initial.js';
 import type { Actions, DesignerState, PipelineSlice } from './types.js';
@@ -17,6 +18,15 @@ export function wireOfEdgeId(id: string): ops.Wire | undefined {
   const [from, to] = sides.map((side) => [side.slice(0, side.indexOf('.')), side.slice(side.indexOf('.') + 1)]);
   if (!from[0] || !to[0]) return undefined;
   return { source: from[0], sourceHandle: from[1], target: to[0], targetHandle: to[1] };
+}
+
+/** Whether copies shifted by `offset` would each sit clear of every node. */
+function clearOf(p: Pipeline, sizes: ops.Sizes, copied: readonly PipelineNode[], offset: ops.XY): boolean {
+  return copied.every((n) => {
+    const at = { x: (n.position?.x ?? 0) + offset.x, y: (n.position?.y ?? 0) + offset.y };
+    const spot = ops.clearSpot(p, sizes, at, sizes[n.id]);
+    return spot.x === Math.round(at.x) && spot.y === Math.round(at.y);
+  });
 }
 
 export const createPipelineSlice: Slice<Actions<PipelineSlice>> = (set, get) => ({
@@ -66,6 +76,30 @@ export const createPipelineSlice: Slice<Actions<PipelineSlice>> = (set, get) => 
     const { pipeline, verdict } = ops.connect(get().pipeline, wire);
     if (verdict.ok) get().commit(pipeline);
     return verdict;
+  },
+
+  replaceWire(wire) {
+    const { pipeline, verdict } = ops.replaceWire(get().pipeline, wire);
+    if (verdict.ok) get().commit(pipeline);
+    return verdict;
+  },
+
+  insertIntoEdge(edge, node, { history = true } = {}) {
+    const s = get();
+    const wire = wireOfEdgeId(edge);
+    if (!wire) return { ok: false, reason: 'That wire is no longer on the canvas.' };
+    let p = s.pipeline;
+    let id: string;
+    if ('kind' in node) {
+      const added = ops.addNode(p, node.kind, node.at);
+      p = added.pipeline;
+      id = added.id;
+    } else id = node.id;
+    const { pipeline, verdict } = ops.splitEdge(p, wire, id, s.measured);
+    if (!verdict.ok) return verdict;
+    s.commit(pipeline, { history });
+    s.select([id], []);
+    return { ok: true, id };
   },
 
   moveNodes(moves) {
@@ -128,10 +162,13 @@ export const createPipelineSlice: Slice<Actions<PipelineSlice>> = (set, get) => 
   paste() {
     const s = get();
     if (s.clipboard.length === 0) return [];
-    const { pipeline, ids } = ops.pasteNodes(s.pipeline, s.clipboard, { x: 40, y: 40 });
+    // The copies land 40px down and right of the originals, and further on until they cover no node.
+    let offset = { x: 40, y: 40 };
+    for (let i = 0; i < 50 && !clearOf(s.pipeline, s.measured, s.clipboard, offset); i++) offset = { x: offset.x + 40, y: offset.y + 40 };
+    const { pipeline, ids } = ops.pasteNodes(s.pipeline, s.clipboard, offset);
     s.commit(pipeline);
     // The next paste lands 40px further on, not on top of this one.
-    set({ clipboard: s.clipboard.map((n) => ({ ...n, position: { x: (n.position?.x ?? 0) + 40, y: (n.position?.y ?? 0) + 40 } })) });
+    set({ clipboard: s.clipboard.map((n) => ({ ...n, position: { x: (n.position?.x ?? 0) + offset.x, y: (n.position?.y ?? 0) + offset.y } })) });
     s.select(ids, []);
     return ids;
   },

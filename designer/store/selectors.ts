@@ -22,6 +22,7 @@ export type FlowEdge = Edge;
 export const selectFiles = (s: DesignerState) => s.files;
 export const selectSelectedCount = (s: DesignerState) => s.selectedNodes.length;
 export const selectPipelineName = (s: DesignerState) => s.pipeline.name;
+export const selectPipeline = (s: DesignerState) => s.pipeline;
 export const selectProblems = (s: DesignerState) => s.problems;
 export const selectCanUndo = (s: DesignerState) => s.past.length > 0;
 export const selectCanRedo = (s: DesignerState) => s.future.length > 0;
@@ -114,6 +115,11 @@ export function selectFlowNodes(s: DesignerState): FlowNode[] {
   return lastNodes;
 }
 
+function edgeClass(error: boolean, drop: boolean): { className?: string; animated?: boolean } {
+  const names = [error && 'pw-edge-error', drop && 'pw-edge-drop'].filter(Boolean).join(' ');
+  return { ...(names ? { className: names } : {}), ...(error ? { animated: false } : {}) };
+}
+
 interface EdgeEntry {
   inputs: PipelineNode['inputs'];
   selectedKey: string;
@@ -125,9 +131,9 @@ let lastEdges: FlowEdge[] = [];
 
 /** React Flow edges, one per node input; memoized per node's inputs array. */
 export function selectFlowEdges(s: DesignerState): FlowEdge[] {
-  const inputs = [s.pipeline.nodes, s.selectedEdges];
+  const inputs = [s.pipeline.nodes, s.selectedEdges, s.dropEdge];
   if (inputs.every((x, i) => x === lastEdgesIn[i])) return lastEdges;
-  const sameSelection = s.selectedEdges === lastEdgesIn[1];
+  const sameSelection = s.selectedEdges === lastEdgesIn[1] && s.dropEdge === lastEdgesIn[2];
   lastEdgesIn = inputs;
   const selected = new Set(s.selectedEdges);
   const next = new Map<string, EdgeEntry>();
@@ -140,7 +146,8 @@ export function selectFlowEdges(s: DesignerState): FlowEdge[] {
     let entry: EdgeEntry;
     // The common case while dragging: same inputs, same selection, nothing to rebuild.
     const ids = e && e.inputs === node.inputs && sameSelection ? null : node.inputs.map((i) => edgeId({ source: i.from, sourceHandle: i.fromPort, target: node.id, targetHandle: i.port }));
-    const selectedKey = ids ? ids.map((id) => (selected.has(id) ? '1' : '0')).join('') : e!.selectedKey;
+    // Per edge: 1 selected, 2 the drop target of a dragged node, 3 both.
+    const selectedKey = ids ? ids.map((id) => String((selected.has(id) ? 1 : 0) + (id === s.dropEdge ? 2 : 0))).join('') : e!.selectedKey;
     if (e && e.inputs === node.inputs && e.selectedKey === selectedKey) entry = e;
     else {
       changed = true;
@@ -153,8 +160,8 @@ export function selectFlowEdges(s: DesignerState): FlowEdge[] {
           sourceHandle: i.fromPort,
           target: node.id,
           targetHandle: i.port,
-          selected: selectedKey[k] === '1',
-          ...(i.fromPort === ERROR_PORT ? { className: 'pw-edge-error', animated: false } : {}),
+          selected: selectedKey[k] === '1' || selectedKey[k] === '3',
+          ...edgeClass(i.fromPort === ERROR_PORT, selectedKey[k] >= '2'),
         })),
       };
     }

@@ -41,6 +41,14 @@ export interface PipelineSlice {
   setFile(path: string, bytes: Uint8Array | undefined): void;
   addNode(kind: string, position: XY): string;
   connect(wire: Wire): Verdict;
+  /** Wire `wire` in place of the wires already into its input port. */
+  replaceWire(wire: Wire): Verdict;
+  /**
+   * Put a node into the wire with canvas id `edge`: a new node of `kind`, or
+   * the unconnected node `id`. With `history: false` it joins the undo step
+   * already open (the drag that brought the node).
+   */
+  insertIntoEdge(edge: string, node: { kind: string; at: XY } | { id: string }, options?: { history?: boolean }): Verdict & { id?: string };
   moveNodes(moves: ReadonlyMap<string, XY>): void;
   removeElements(nodeIds: readonly string[], wires?: readonly Wire[]): void;
   deleteSelection(): void;
@@ -92,7 +100,13 @@ export interface Preview {
   millis: number;
 }
 
-export type Dialog = null | { type: 'examples' } | { type: 'open-failed'; file: string; problems: Problem[] };
+export type Dialog =
+  | null
+  | { type: 'examples' }
+  | { type: 'open-failed'; file: string; problems: Problem[] }
+  /** A wire into an input port that already has one: replace, merge or cancel. */
+  | { type: 'second-input'; wire: Wire; message: string }
+  | { type: 'shortcuts' };
 
 export interface UiSlice {
   theme: Theme;
@@ -110,6 +124,8 @@ export interface UiSlice {
   clipboard: PipelineNode[];
   dialog: Dialog;
   paletteQuery: string;
+  /** The wire a dragged node would go into if dropped now (canvas edge id), shown highlighted. */
+  dropEdge: string | null;
   setTheme(theme: Theme): void;
   toast(text: string, tone?: Toast['tone']): void;
   dismissToast(id: number): void;
@@ -121,6 +137,7 @@ export interface UiSlice {
   setMeasured(sizes: Record<string, { width: number; height: number }>): void;
   setDialog(dialog: Dialog): void;
   setPaletteQuery(q: string): void;
+  setDropEdge(edge: string | null): void;
 }
 
 export interface StoreApi {

@@ -22,4 +22,7 @@ export const createUiSlice: StateCreator<DesignerState, [], [], Actions<UiSlice>
   setMeasured: (sizes) => set({ measured: { ...get().measured, ...sizes } }),
   setDialog: (dialog) => set({ dialog }),
   setPaletteQuery: (paletteQuery) => set({ paletteQuery }),
+  setDropEdge: (dropEdge) => {
+    if (get().dropEdge !== dropEdge) set({ dropEdge });
+  },
 });
