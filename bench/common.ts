@@ -1,5 +1,6 @@
 /** Helpers shared by the Kafka benchmarks (bench/window.ts, bench/join.ts). */
 import { spawn } from 'node:child_process';
+import type { Admin, ITopicConfig } from 'kafkajs';
 import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,4 +30,28 @@ export async function buildGenerated(pipelineYaml: string, serviceDir: string): 
   symlinkSync(join(repoRoot, 'node_modules'), join(serviceDir, 'node_modules'), 'dir');
   const tsc = spawn(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: serviceDir, stdio: 'inherit' });
   if ((await new Promise((r) => tsc.on('exit', r))) !== 0) throw new Error('the generated service did not build');
+}
+
+/**
+ * Creates the topics that do not exist yet and waits until each shows all its partitions. On a busy
+ * broker a fresh topic can take a moment to have leaders and show in the metadata; kafkajs's own
+ * wait for leaders then fails, so this waits instead, and retries what failed, for up to a minute.
+ */
+export async function createTopics(admin: Admin, topics: (ITopicConfig & { numPartitions: number })[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((x) => !existing.has(x.topic));
+      if (missing.length) await admin.createTopics({ waitForLeaders: false, topics: missing });
+      for (const x of topics) {
+        const offsets = await admin.fetchTopicOffsets(x.topic);
+        if (offsets.length !== x.numPartitions) throw new Error(`${x.topic} has ${offsets.length} partitions so far`);
+      }
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }

@@ -34,6 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkajs';
 import { parseDocument } from 'yaml';
+import { createTopics as createBenchTopics } from './common.js';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const PARTITIONS = 6;
@@ -274,24 +275,7 @@ async function createTopics(t: Topics): Promise<void> {
     { topic: t.deadLetter, numPartitions: 1, replicationFactor: 1 },
   ];
   created.push(...topics.map((x) => x.topic));
-  // On a busy broker, a fresh topic can take a moment to have leaders and show in the metadata;
-  // kafkajs's own wait for leaders then fails, so wait here instead, and retry what failed.
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const existing = new Set(await admin.listTopics());
-      const missing = topics.filter((x) => !existing.has(x.topic));
-      if (missing.length) await admin.createTopics({ waitForLeaders: false, topics: missing });
-      for (const x of topics) {
-        const offsets = await admin.fetchTopicOffsets(x.topic);
-        if (offsets.length !== x.numPartitions) throw new Error(`${x.topic} has ${offsets.length} partitions so far`);
-      }
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await sleep(200);
-    }
-  }
+  await createBenchTopics(admin, topics);
 }
 
 async function highWatermark(topic: string): Promise<number> {

@@ -158,7 +158,12 @@ export async function startKafkaLoop(opts: {
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   // Partition n of every input topic goes to the same member: a stream–stream join's two sides, and a
   // stateful node's partitions, stay together [1].
-  const consumer = kafka.consumer({ groupId: config.groupId, allowAutoTopicCreation: false, partitionAssigners: [coPartitionedAssigner] });
+  const consumer = kafka.consumer({
+    groupId: config.groupId,
+    allowAutoTopicCreation: false,
+    partitionAssigners: [coPartitionedAssigner],
+    maxWaitTimeInMs: config.fetchMaxWaitMs,
+  });
   const admin = kafka.admin();
   const changelogs = graph.changelogTopics;
   const restorer = changelogs.length > 0 ? new ChangelogRestorer(kafka, admin, config, graph, metrics, log, changelogs) : undefined;
@@ -173,13 +178,11 @@ export async function startKafkaLoop(opts: {
     assignment: {},
     joined: false,
     async stop() {
-      // consumer.disconnect() stops fetching, waits for the batch in flight
-      // (which commits what it resolved), then leaves the group.
-      await consumer.disconnect();
-      await tables?.stop();
-      await restorer?.stop();
-      await producer.disconnect();
-      await admin.disconnect();
+      // consumer.disconnect() stops fetching, waits for the fetch and the batch in flight
+      // (which commits what it resolved), then leaves the group. The readers outside the
+      // group stop alongside; the producer once nothing can produce any more.
+      await Promise.all([consumer.disconnect(), tables?.stop(), restorer?.stop()]);
+      await Promise.all([producer.disconnect(), admin.disconnect()]);
     },
   };
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -313,7 +316,7 @@ export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
 /** A consumer in a group of its own (never committing), for reading topics outside the service's group. */
 function privateConsumer(kafka: Kafka, config: ServiceConfig, purpose: string): Consumer {
   const id = `${config.groupId}.${purpose}.${config.clientId}.${Math.random().toString(36).slice(2, 10)}`;
-  return kafka.consumer({ groupId: id, allowAutoTopicCreation: false, sessionTimeout: 30_000 });
+  return kafka.consumer({ groupId: id, allowAutoTopicCreation: false, sessionTimeout: 30_000, maxWaitTimeInMs: config.fetchMaxWaitMs });
 }
 
 /**
