@@ -3,15 +3,31 @@
  * the plain settings, the Secret gives credentials. A bad setting stops the
  * service at start-up with a message that names the variable and the fix.
  */
+import { readFileSync } from 'node:fs';
+import { SASL_MECHANISM_NAMES, SASL_MECHANISMS, type PasswordMechanism, type SaslMechanism } from './connection.js';
 
-export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+export type { SaslMechanism } from './connection.js';
+
+export type SaslConfig =
+  | { mechanism: PasswordMechanism; username: string; password: string }
+  | { mechanism: 'oauthbearer'; tokenEndpoint: string; clientId: string; clientSecret: string; scope?: string }
+  | { mechanism: 'aws-msk-iam'; region: string };
+
+/** PEM texts read from the files KAFKA_SSL_CA, KAFKA_SSL_CERT and KAFKA_SSL_KEY name. */
+export interface TlsConfig {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
 
 export interface ServiceConfig {
   brokers: string[];
   clientId: string;
   groupId: string;
   ssl: boolean;
-  sasl?: { mechanism: SaslMechanism; username: string; password: string };
+  /** Custom CA and client certificate; without `ca`, the system's CAs are trusted. */
+  tls: TlsConfig;
+  sasl?: SaslConfig;
   httpPort: number;
   /**
    * Largest slice of a fetched batch processed before offsets are resolved and a heartbeat is sent.
@@ -67,19 +83,8 @@ export function configFromEnv(env: Env, defaults: { pipeline: string }): Service
       throw new ConfigError(`KAFKA_BROKERS entry "${b}" is not host:port. Use a comma-separated list such as broker-1:9092,broker-2:9092.`);
     }
   }
-  let sasl: ServiceConfig['sasl'];
-  const mechanism = (env.KAFKA_SASL_MECHANISM ?? '').toLowerCase();
-  if (mechanism) {
-    if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
-      throw new ConfigError(`KAFKA_SASL_MECHANISM="${mechanism}" is not supported; use plain, scram-sha-256 or scram-sha-512.`);
-    }
-    const username = env.KAFKA_SASL_USERNAME;
-    const password = env.KAFKA_SASL_PASSWORD;
-    if (!username || !password) {
-      throw new ConfigError('KAFKA_SASL_MECHANISM is set but KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD is missing; both come from the Kafka credentials Secret.');
-    }
-    sasl = { mechanism, username, password };
-  }
+  const sasl = saslFromEnv(env);
+  const tls = tlsFromEnv(env);
   const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL="${logLevel}" is not one of debug, info, warn, error.`);
@@ -88,7 +93,8 @@ export function configFromEnv(env: Env, defaults: { pipeline: string }): Service
     brokers,
     clientId: env.KAFKA_CLIENT_ID || env.HOSTNAME || defaults.pipeline,
     groupId: env.KAFKA_GROUP_ID || defaults.pipeline,
-    ssl: env.KAFKA_SSL === 'true' || (sasl !== undefined && env.KAFKA_SSL !== 'false'),
+    ssl: sslFromEnv(env, sasl !== undefined || Object.keys(tls).length > 0),
+    tls,
     sasl,
     httpPort: int(env, 'PORT', 8080, 1, 65535),
     chunkSize: int(env, 'BATCH_CHUNK_SIZE', 2500, 1, 100000),
@@ -97,4 +103,91 @@ export function configFromEnv(env: Env, defaults: { pipeline: string }): Service
     restoreStallTimeoutMs: int(env, 'RESTORE_STALL_TIMEOUT_MS', 60000, 1000, 3600000),
     fetchMaxWaitMs: int(env, 'KAFKA_FETCH_MAX_WAIT_MS', 500, 10, 30000),
   };
+}
+
+function required(env: Env, name: string, why: string): string {
+  const v = env[name]?.trim();
+  if (!v) throw new ConfigError(`${name} is not set; ${why}.`);
+  return v;
+}
+
+function saslFromEnv(env: Env): SaslConfig | undefined {
+  const raw = (env.KAFKA_SASL_MECHANISM ?? '').trim().toLowerCase();
+  if (!raw) return undefined;
+  if (!(raw in SASL_MECHANISMS)) {
+    throw new ConfigError(`KAFKA_SASL_MECHANISM="${raw}" is not supported; use one of ${SASL_MECHANISM_NAMES.join(', ')}, or unset it for no SASL.`);
+  }
+  const mechanism = raw as SaslMechanism;
+  if (mechanism === 'oauthbearer') {
+    const why = 'KAFKA_SASL_MECHANISM=oauthbearer fetches tokens from the OIDC provider with client credentials';
+    const tokenEndpoint = required(env, 'KAFKA_OAUTH_TOKEN_ENDPOINT', `${why}: set it to the provider's token URL (https://...)`);
+    let url: URL;
+    try {
+      url = new URL(tokenEndpoint);
+    } catch {
+      throw new ConfigError(`KAFKA_OAUTH_TOKEN_ENDPOINT="${tokenEndpoint}" is not a URL; set it to the provider's token URL, e.g. https://login.example.com/oauth2/token.`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new ConfigError(`KAFKA_OAUTH_TOKEN_ENDPOINT="${tokenEndpoint}" is not an http(s) URL; set it to the provider's token URL, e.g. https://login.example.com/oauth2/token.`);
+    }
+    return {
+      mechanism,
+      tokenEndpoint,
+      clientId: required(env, 'KAFKA_OAUTH_CLIENT_ID', `${why}: it comes from the Kafka credentials Secret`),
+      clientSecret: required(env, 'KAFKA_OAUTH_CLIENT_SECRET', `${why}: it comes from the Kafka credentials Secret`),
+      ...(env.KAFKA_OAUTH_SCOPE?.trim() ? { scope: env.KAFKA_OAUTH_SCOPE.trim() } : {}),
+    };
+  }
+  if (mechanism === 'aws-msk-iam') {
+    const region = (env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '').trim();
+    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+      throw new ConfigError(
+        `${region ? `AWS_REGION="${region}" is not an AWS region` : 'AWS_REGION is not set'}; KAFKA_SASL_MECHANISM=aws-msk-iam signs tokens for the MSK cluster's region, e.g. AWS_REGION=eu-west-1.`,
+      );
+    }
+    return { mechanism, region };
+  }
+  const username = env.KAFKA_SASL_USERNAME;
+  const password = env.KAFKA_SASL_PASSWORD;
+  if (!username || !password) {
+    throw new ConfigError(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, and ${!username ? 'KAFKA_SASL_USERNAME' : 'KAFKA_SASL_PASSWORD'} is missing; both come from the Kafka credentials Secret.`);
+  }
+  return { mechanism, username, password };
+}
+
+function pemFile(env: Env, name: string, what: string, marker: RegExp): string | undefined {
+  const file = env[name]?.trim();
+  if (!file) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : String((e as Error).message);
+    throw new ConfigError(`${name}=${file} cannot be read (${reason}); it must name the PEM file of ${what}, mounted from the Kafka TLS Secret.`);
+  }
+  if (!marker.test(text)) throw new ConfigError(`${name}=${file} is not a PEM file of ${what} (no "-----BEGIN" block of the right kind).`);
+  return text;
+}
+
+function tlsFromEnv(env: Env): TlsConfig {
+  const tls: TlsConfig = {};
+  const ca = pemFile(env, 'KAFKA_SSL_CA', "the CA that signed the brokers' certificates", /-----BEGIN CERTIFICATE-----/);
+  const cert = pemFile(env, 'KAFKA_SSL_CERT', 'the client certificate', /-----BEGIN CERTIFICATE-----/);
+  const key = pemFile(env, 'KAFKA_SSL_KEY', 'the client private key', /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/);
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(`${cert === undefined ? 'KAFKA_SSL_KEY is set without KAFKA_SSL_CERT' : 'KAFKA_SSL_CERT is set without KAFKA_SSL_KEY'}; a client certificate needs both files.`);
+  }
+  if (ca !== undefined) tls.ca = ca;
+  if (cert !== undefined) tls.cert = cert;
+  if (key !== undefined) tls.key = key;
+  return tls;
+}
+
+function sslFromEnv(env: Env, implied: boolean): boolean {
+  const raw = (env.KAFKA_SSL ?? '').trim().toLowerCase();
+  if (raw === '') return implied;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(`KAFKA_SSL="${env.KAFKA_SSL}" is not true or false.`);
 }

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Graph, type GraphFns, type GraphSpec } from '../engine/graph.js';
 import { createKafka, startKafkaLoop, type KafkaLoop, type Logger } from '../transports/kafka.js';
+import { checkConnection, ConnectionError } from '../transports/kafka-connection.js';
 import { ConfigError, configFromEnv, type ServiceConfig } from './config.js';
 import { Metrics } from './metrics.js';
 import { startFronts, type Fronts } from './fronts.js';
@@ -37,7 +38,7 @@ export async function runService(opts: RunOptions): Promise<void> {
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`pipewright: configuration error: ${e.message}\n`);
-      process.exit(2);
+      process.exit(1);
     }
     throw e;
   }
@@ -90,6 +91,14 @@ export async function runService(opts: RunOptions): Promise<void> {
     return;
   }
 
+  // A wrong password, an untrusted certificate or an unreachable broker stops here, in one line.
+  try {
+    await checkConnection(config);
+  } catch (e) {
+    process.stderr.write(`pipewright: cannot connect to Kafka: ${e instanceof ConnectionError ? e.message : String(e)}\n`);
+    await shutdown('start-up failed', 1);
+    return;
+  }
   const kafka = createKafka(config, log);
   log.info('starting', { brokers: config.brokers, groupId: config.groupId, topics: graph.sourceTopics });
   try {

@@ -6,6 +6,7 @@
  */
 import type { TopicDef } from '../types.js';
 import { createKafka } from '../transports/kafka.js';
+import { checkConnection, ConnectionError } from '../transports/kafka-connection.js';
 import { ConfigError, configFromEnv } from './config.js';
 import { jsonLogger } from './run.js';
 
@@ -17,9 +18,15 @@ export async function createTopics(pipeline: string, topics: readonly TopicDef[]
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`pipewright: configuration error: ${e.message}\n`);
-      process.exit(2);
+      process.exit(1);
     }
     throw e;
+  }
+  try {
+    await checkConnection(config);
+  } catch (e) {
+    process.stderr.write(`pipewright: cannot connect to Kafka: ${e instanceof ConnectionError ? e.message : String(e)}\n`);
+    process.exit(1);
   }
   const log = jsonLogger(config.logLevel, pipeline);
   const admin = createKafka(config, log).admin();

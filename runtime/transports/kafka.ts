@@ -19,6 +19,7 @@ import {
 } from 'kafkajs';
 import type { Graph } from '../engine/graph.js';
 import type { ServiceConfig } from '../service/config.js';
+import { connectionOptions } from './kafka-connection.js';
 import type { Metrics } from '../service/metrics.js';
 import type { OutMessage, RawMessage } from '../types.js';
 import { ChangelogRestorer } from './restore.js';
@@ -34,14 +35,7 @@ export function createKafka(config: ServiceConfig, log: Logger): Kafka {
   return new Kafka({
     clientId: config.clientId,
     brokers: config.brokers,
-    ssl: config.ssl,
-    sasl: config.sasl
-      ? config.sasl.mechanism === 'plain'
-        ? { mechanism: 'plain', username: config.sasl.username, password: config.sasl.password }
-        : config.sasl.mechanism === 'scram-sha-256'
-          ? { mechanism: 'scram-sha-256', username: config.sasl.username, password: config.sasl.password }
-          : { mechanism: 'scram-sha-512', username: config.sasl.username, password: config.sasl.password }
-      : undefined,
+    ...connectionOptions(config),
     logLevel: KafkaLogLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...rest } = entry.log;
