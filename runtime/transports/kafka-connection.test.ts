@@ -1,19 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServiceConfig } from '../service/config.js';
+import { configFromEnv, type ServiceConfig } from '../service/config.js';
 import { ConnectionError, connectionOptions, explainConnectionError, mskIamTokenProvider, oidcTokenProvider } from './kafka-connection.js';
 
 const config = (over: Partial<ServiceConfig> = {}): ServiceConfig => ({
-  brokers: ['broker-1:9093'],
-  clientId: 'c',
-  groupId: 'g',
+  ...configFromEnv({ KAFKA_BROKERS: 'broker-1:9093' }, { pipeline: 'p' }),
   ssl: true,
-  tls: {},
-  httpPort: 8080,
-  chunkSize: 100,
-  logLevel: 'info',
-  shutdownTimeoutMs: 1000,
   ...over,
 });
 
