@@ -16,6 +16,7 @@ import { validatePipeline } from './validate.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { isTopicName } from './names.js';
+import { testCases } from './test-cases.js';
 
 export interface CodegenAssets {
   /** Runtime sources by path relative to runtime/, tests excluded. */
@@ -98,31 +99,6 @@ function mermaid(p: Pipeline): string {
     }
   }
   return lines.join('\n');
-}
-
-function testCases(p: Pipeline) {
-  const spec = graphSpec(p);
-  const topicOf = (id: string) => {
-    const node = p.nodes.find((n) => n.id === id)!;
-    const kind = getKind(node.kind)!;
-    return String(node.params[kind.topicParam!]);
-  };
-  const defs = new Map(topicDefs(p).map((t) => [t.name, t.partitions]));
-  const formatOf = (id: string) => String(spec.nodes.find((n) => n.id === id)?.params.format ?? 'json');
-  const cases = p.tests.map((t) => ({
-    name: t.name,
-    input: Object.entries(t.input).map(([id, events]) => ({ topic: topicOf(id), partitions: defs.get(topicOf(id)) ?? 1, format: formatOf(id), events })),
-    // Sinks outside Kafka (postgres, http, log) are expected by node: the in-memory run captures what they write.
-    expect: Object.entries(t.expect).map(([id, events]) =>
-      getKind(p.nodes.find((n) => n.id === id)!.kind)!.topicParam ? { topic: topicOf(id), partitions: defs.get(topicOf(id)) ?? 1, events } : { node: id, events },
-    ),
-    ...(t.deadLetters === undefined ? {} : { deadLetters: t.deadLetters }),
-  }));
-  // Without written tests, the samples still run through the pipeline as a smoke test.
-  const samples = p.nodes
-    .filter((n) => getKind(n.kind)?.category === 'source' && n.samples?.length)
-    .map((n) => ({ topic: topicOf(n.id), partitions: defs.get(topicOf(n.id)) ?? 1, format: formatOf(n.id), events: n.samples! }));
-  return { cases, samples };
 }
 
 function view(p: Pipeline): TemplateView {

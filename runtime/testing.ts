@@ -3,7 +3,7 @@
  * outputs per topic out, grouped by key so that the comparison checks what
  * Kafka promises (order per key) and nothing more.
  */
-import { Graph, type GraphFns, type GraphSpec } from './engine/graph.js';
+import { Graph, type GraphFns, type GraphOptions, type GraphSpec } from './engine/graph.js';
 import { MemoryLog, drain } from './transports/memory.js';
 import type { OutMessage, TopicDef } from './types.js';
 
@@ -23,6 +23,7 @@ export interface TestCase {
    * captures instead of writing.
    */
   expect: ({ topic: string; partitions: number; events: CaseEvent[] } | { node: string; events: CaseEvent[] })[];
+  /** Expected number of dead letters; a case that leaves it out does not check them. */
   deadLetters?: number;
 }
 
@@ -36,8 +37,7 @@ export interface CaseResult {
 /** The clock tests start from when an event gives no timestamp: 2024-01-01T00:00:00Z. */
 export const TEST_EPOCH = 1704067200000;
 
-function group(events: { key?: string | null; value: unknown }[]): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
+function group(events: { key?: string | null; value: unknown }[], out: Record<string, unknown[]> = {}): Record<string, unknown[]> {
   for (const e of events) (out[e.key ?? '(no key)'] ??= []).push(e.value);
   return out;
 }
@@ -46,10 +46,13 @@ function encode(format: string, value: unknown): string {
   return format === 'string' && typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/** Runs one case on a fresh in-memory log holding the pipeline's topics. */
-export async function runCase(spec: GraphSpec, fns: GraphFns, topics: readonly TopicDef[], c: TestCase): Promise<CaseResult> {
+/**
+ * Runs one case on a fresh in-memory log holding the pipeline's topics.
+ * `options` reach the graph (the designer hands it the pipeline's files).
+ */
+export async function runCase(spec: GraphSpec, fns: GraphFns, topics: readonly TopicDef[], c: TestCase, options: Pick<GraphOptions, 'readFile'> = {}): Promise<CaseResult> {
   const log = new MemoryLog();
-  const graph = new Graph(spec, fns);
+  const graph = new Graph(spec, fns, options);
   // Models load first, so a test with a model that cannot load says why instead of listing dead letters.
   await graph.start();
   for (const t of topics) log.createTopic(t.name, t.partitions);
@@ -85,11 +88,60 @@ export async function runCase(spec: GraphSpec, fns: GraphFns, topics: readonly T
     if ('node' in t) {
       // Topic names have no spaces, so this never meets one.
       actual[`sink ${t.node}`] = group(graph.captured.get(t.node) ?? []);
-      expected[`sink ${t.node}`] = group(t.events);
+      expected[`sink ${t.node}`] = group(t.events, expected[`sink ${t.node}`]);
       continue;
     }
     actual[t.topic] = group(log.messages(t.topic).map((m) => ({ key: m.key, value: decode(m.value) })));
-    expected[t.topic] = group(t.events);
+    // Two sinks may write one topic: what the case expects of each adds up.
+    expected[t.topic] = group(t.events, expected[t.topic]);
   }
   return { actual, expected, deadLetters: log.messages(spec.errors.topic).length };
+}
+
+/**
+ * One way a case's run differs from what the case expects: on a topic (or
+ * `sink <node id>`) for one key, the values expected and the values produced
+ * in order; or, with `where: 'dead letters'`, the two counts.
+ */
+export interface CaseDifference {
+  where: string;
+  key?: string;
+  expected: unknown;
+  actual: unknown;
+}
+
+/** Deep equality of decoded event values: JSON data, key order aside. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => sameValue(x, bb[i]));
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && sameValue(ra[k], rb[k]));
+}
+
+/**
+ * Everything in which a case's run differs from the case, key by key: an
+ * empty list means the case passes. The generated repository's tests and the
+ * designer's Tests tab both judge a case with this function, so they agree.
+ */
+export function caseDifferences(c: Pick<TestCase, 'deadLetters'>, r: CaseResult): CaseDifference[] {
+  const out: CaseDifference[] = [];
+  for (const where of [...new Set([...Object.keys(r.expected), ...Object.keys(r.actual)])]) {
+    const expected = r.expected[where] ?? {};
+    const actual = r.actual[where] ?? {};
+    for (const key of [...new Set([...Object.keys(expected), ...Object.keys(actual)])]) {
+      const e = expected[key] ?? [];
+      const a = actual[key] ?? [];
+      if (!sameValue(e, a)) out.push({ where, key, expected: e, actual: a });
+    }
+  }
+  if (c.deadLetters !== undefined && c.deadLetters !== r.deadLetters) out.push({ where: 'dead letters', expected: c.deadLetters, actual: r.deadLetters });
+  return out;
 }

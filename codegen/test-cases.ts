@@ -1,0 +1,42 @@
+/**
+ * A pipeline's tests as runtime/testing.ts runs them. Kept apart from the
+ * generator so the designer's test worker can use it without the templates.
+ */
+import { getKind } from '../runtime/kinds/registry.js';
+import type { TestCase } from '../runtime/testing.js';
+import type { Pipeline } from './model.js';
+import { graphSpec, topicDefs } from './pipeline-ts.js';
+
+/**
+ * The pipeline's tests as the runtime runs them (runtime/testing.ts), in the
+ * generated repository's test/pipeline.test.ts and in the designer's Tests
+ * tab alike. A test checks every sink: one it does not list must receive
+ * nothing; and it checks the dead letters: none, unless it says how many.
+ * Call it on a valid pipeline only.
+ */
+export function testCases(p: Pipeline): { cases: TestCase[]; samples: TestCase['input'] } {
+  const spec = graphSpec(p);
+  const topicOf = (id: string) => {
+    const node = p.nodes.find((n) => n.id === id)!;
+    const kind = getKind(node.kind)!;
+    return String(node.params[kind.topicParam!]);
+  };
+  const defs = new Map(topicDefs(p).map((t) => [t.name, t.partitions]));
+  const formatOf = (id: string) => String(spec.nodes.find((n) => n.id === id)?.params.format ?? 'json');
+  const sinks = p.nodes.filter((n) => getKind(n.kind)?.category === 'sink');
+  const cases = p.tests.map((t) => ({
+    name: t.name,
+    input: Object.entries(t.input).map(([id, events]) => ({ topic: topicOf(id), partitions: defs.get(topicOf(id)) ?? 1, format: formatOf(id), events })),
+    // Sinks outside Kafka (postgres, http, log) are expected by node: the in-memory run captures what they write.
+    expect: sinks.map(({ id, kind }) => {
+      const events = t.expect[id] ?? [];
+      return getKind(kind)!.topicParam ? { topic: topicOf(id), partitions: defs.get(topicOf(id)) ?? 1, events } : { node: id, events };
+    }),
+    deadLetters: t.deadLetters ?? 0,
+  }));
+  // Without written tests, the samples still run through the pipeline as a smoke test.
+  const samples = p.nodes
+    .filter((n) => getKind(n.kind)?.category === 'source' && n.samples?.length)
+    .map((n) => ({ topic: topicOf(n.id), partitions: defs.get(topicOf(n.id)) ?? 1, format: formatOf(n.id), events: n.samples! }));
+  return { cases, samples };
+}
