@@ -66,6 +66,8 @@ export const PROBLEMS = {
   PW040: e((a) => `Test "${a.test}" refers to "${a.id}", which is not a ${a.role} node.`, (a) => `Use the id of a ${a.role} node: ${a.known}.`),
   PW041: e((a) => `A sample event must be a mapping with "value"${a.detail ? `: ${a.detail}` : ''}.`, () => 'Write it as - { key: "k1", value: { ... } }.'),
   PW042: w((a) => `deploy.replicas is ${a.replicas}, but the input topics have only ${a.partitions} partition(s); the extra consumers would sit idle.`, (a) => `The generated Deployment runs ${a.partitions}. Raise the source's partitions to scale further.`),
+  PW043: e((a) => `Test "${a.test}" fails: ${a.detail}.`, () => 'The Tests tab shows what the test expects and what the pipeline produced, key by key. Fix the pipeline, or the test if the new output is right.'),
+  PW044: e((a) => `Test "${a.test}" could not run: ${a.detail}`, () => 'Fix what the message names; the Tests tab runs the tests again after every edit.'),
   PW050: e((a) => `Generated code does not compile: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline.'),
 } satisfies Record<string, Entry>;
 

@@ -9,6 +9,7 @@ import { createRoot } from 'react-dom/client';
 import { serializePipeline } from '../codegen/serialize.js';
 import { autoLayout, fitView, loadPipeline, openYamlText } from './actions.js';
 import { startAnalysis, validateNow } from './analysis.js';
+import { startTestRuns } from './tests/auto.js';
 import { App } from './App.js';
 import { getFlow } from './flow-api.js';
 import { initialPipeline, shareUrl, startAutosave } from './persistence.js';
@@ -31,6 +32,7 @@ if (start.pipeline) {
 }
 
 startAnalysis(store);
+startTestRuns(store);
 startAutosave(store, localStorage);
 
 /** A handle for tests and benchmarks: load big pipelines and read state without clicking. */

@@ -1,16 +1,22 @@
-/** Problems and the code preview share the strip under the canvas. */
+/** Problems, the pipeline's tests and the code preview share the strip under the canvas. */
 import { memo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useDesigner } from '../store/index.js';
 import { selectBottom, selectCounts } from '../store/selectors.js';
 import { CodePreview } from './CodePreview.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
+import { TestsPanel } from './TestsPanel.js';
+import type { DesignerState } from '../store/types.js';
+
+/** Tests that failed in the last run of the pipeline as it is now. */
+const selectFailedTests = (s: DesignerState) => (s.testsFor === s.structure && s.testOutcomes ? s.testOutcomes.filter((o) => !o.passed).length : 0);
 
 const state = () => useDesigner.getState();
 
 export const BottomPanel = memo(function BottomPanel() {
   const { tab, open } = useDesigner(useShallow(selectBottom));
   const { errors, warnings } = useDesigner(useShallow(selectCounts));
+  const failedTests = useDesigner(selectFailedTests);
   return (
     <section className={`pw-bottom${open ? ' is-open' : ''}`} aria-label="Problems and code">
       <div className="pw-tabs" role="tablist">
@@ -20,6 +26,10 @@ export const BottomPanel = memo(function BottomPanel() {
           {warnings > 0 && <span className="pw-badge pw-warning">{warnings}</span>}
           {errors + warnings === 0 && <span className="pw-badge pw-ok">0</span>}
         </button>
+        <button type="button" role="tab" aria-selected={tab === 'tests'} className="pw-tab" onClick={() => state().setBottomTab('tests')} data-testid="tab-tests">
+          Tests
+          {failedTests > 0 && <span className="pw-badge pw-error">{failedTests}</span>}
+        </button>
         <button type="button" role="tab" aria-selected={tab === 'code'} className="pw-tab" onClick={() => state().setBottomTab('code')} data-testid="tab-code">
           Code
         </button>
@@ -28,7 +38,7 @@ export const BottomPanel = memo(function BottomPanel() {
           {open ? 'Hide' : 'Show'}
         </button>
       </div>
-      {open && <div className="pw-bottom-body">{tab === 'problems' ? <ProblemsPanel /> : <CodePreview />}</div>}
+      {open && <div className="pw-bottom-body">{tab === 'problems' ? <ProblemsPanel /> : tab === 'tests' ? <TestsPanel /> : <CodePreview />}</div>}
     </section>
   );
 });

@@ -8,6 +8,14 @@ import { useDesigner } from '../store/index.js';
 import { selectProblems } from '../store/selectors.js';
 
 function onPick(e: { currentTarget: HTMLButtonElement }) {
+  const test = e.currentTarget.dataset.test;
+  // A failing test: open it in the Tests tab, where its differences are.
+  if (test !== undefined) {
+    const s = useDesigner.getState();
+    s.setTestOpen(Number(test));
+    s.setBottomTab('tests');
+    return;
+  }
   const id = e.currentTarget.dataset.node;
   if (id) focusNode(id);
 }
@@ -26,7 +34,7 @@ export const ProblemsPanel = memo(function ProblemsPanel() {
     <ul className="pw-problems" data-testid="problems-list">
       {sorted.map((p, i) => (
         <li key={i}>
-          <button type="button" className={`pw-problem pw-${p.severity}`} data-node={p.nodeId} onClick={onPick} disabled={!p.nodeId}>
+          <button type="button" className={`pw-problem pw-${p.severity}`} data-node={p.nodeId} data-test={p.path[0] === 'tests' ? p.path[1] : undefined} onClick={onPick} disabled={!p.nodeId && p.path[0] !== 'tests'}>
             <span className="pw-problem-sev">{p.severity === 'error' ? 'Error' : 'Warning'}</span>
             <code className="pw-problem-code">{p.code}</code>
             {p.nodeId && <code className="pw-problem-node">{p.nodeId}</code>}

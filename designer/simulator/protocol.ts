@@ -19,7 +19,9 @@ export type Command =
   | { type: 'kill-replica'; id?: string }
   /** Start again from tick 0, with this seed (or the same one). */
   | { type: 'reset'; seed?: number }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  /** The events the sources have fed so far, for a test recorded from this run. */
+  | { type: 'record'; max: number };
 
 export interface Status {
   running: boolean;
@@ -31,7 +33,8 @@ export interface Status {
 
 export type Report =
   | { type: 'view'; view: SimView; status: Status }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | { type: 'recording'; inputs: Record<string, { key?: string; value: unknown; timestamp: number }[]>; total: number };
 
 /** The worker posts at most this many views per second while playing. */
 export const VIEWS_PER_SECOND = 10;

@@ -183,6 +183,34 @@ export class SimSession {
     this.sample();
   }
 
+  /**
+   * The events each source has fed so far, earliest first, at most `max` per
+   * source, with the times the simulator stamped them with: the input of a
+   * test recorded from this run. `total` counts them all.
+   */
+  recording(max: number): { inputs: Record<string, { key?: string; value: unknown; timestamp: number }[]>; total: number } {
+    const inputs: Record<string, { key?: string; value: unknown; timestamp: number }[]> = {};
+    let total = 0;
+    for (const f of this.plan.feeds) {
+      const all = this.sim.log.hasTopic(f.topic) ? this.sim.log.messages(f.topic) : [];
+      total += all.length;
+      // Stable: events of one tick keep their order within a partition, and so per key.
+      const first = all.sort((a, b) => a.timestamp - b.timestamp).slice(0, max);
+      inputs[f.node] = first.map((m) => {
+        let value: unknown = m.value;
+        if (typeof value === 'string' && f.format !== 'string') {
+          try {
+            value = JSON.parse(value);
+          } catch {
+            // kept as the text it is
+          }
+        }
+        return { ...(m.key === null ? {} : { key: m.key }), value, timestamp: m.timestamp };
+      });
+    }
+    return { inputs, total };
+  }
+
   /** Record one point of every time series: node throughput, edge counts for rates, lag per partition. */
   sample(): void {
     const snap = this.sim.snapshot();

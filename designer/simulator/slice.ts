@@ -62,6 +62,10 @@ export const createSimulatorSlice: StateCreator<DesignerState, [], [], Actions<S
   },
   setSimReport(report) {
     if (!get().simOpen) return;
+    if (report.type === 'recording') {
+      void get().finishRecording(report.inputs, report.total);
+      return;
+    }
     if (report.type === 'error') set({ simError: report.message, simStatus: get().simStatus && { ...get().simStatus!, running: false } });
     else set({ simView: report.view, simStatus: report.status });
   },

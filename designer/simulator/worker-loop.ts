@@ -126,6 +126,9 @@ export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: 
         running = false;
         void enqueue(postView);
         return;
+      case 'record':
+        void enqueue(() => session && post({ type: 'recording', ...session.recording(c.max) }));
+        return;
       case 'stop':
         running = false;
         session = undefined;

@@ -9,6 +9,7 @@ import { initialState } from './initial.js';
 import { createPipelineSlice } from './pipeline-slice.js';
 import { createSelectionSlice } from './selection-slice.js';
 import { createSimulatorSlice } from '../simulator/slice.js';
+import { createTestsSlice } from '../tests/slice.js';
 import type { DesignerState } from './types.js';
 import { createUiSlice } from './ui-slice.js';
 
@@ -19,6 +20,7 @@ export const useDesigner = create<DesignerState>()((...a) => ({
   ...createHistorySlice(...a),
   ...createUiSlice(...a),
   ...createSimulatorSlice(...a),
+  ...createTestsSlice(...a),
   reset: () => a[0](initialState()),
 }));
 

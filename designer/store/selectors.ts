@@ -23,7 +23,15 @@ export const selectFiles = (s: DesignerState) => s.files;
 export const selectSelectedCount = (s: DesignerState) => s.selectedNodes.length;
 export const selectPipelineName = (s: DesignerState) => s.pipeline.name;
 export const selectPipeline = (s: DesignerState) => s.pipeline;
-export const selectProblems = (s: DesignerState) => s.problems;
+/** Validation's problems and the failing tests', one list; the same array while neither changes. */
+let problemsIn: [Problem[], Problem[]] | null = null;
+let problemsOut: Problem[] = [];
+export const selectProblems = (s: DesignerState): Problem[] => {
+  if (problemsIn && problemsIn[0] === s.problems && problemsIn[1] === s.testProblems) return problemsOut;
+  problemsIn = [s.problems, s.testProblems];
+  problemsOut = s.testProblems.length ? [...s.problems, ...s.testProblems] : s.problems;
+  return problemsOut;
+};
 export const selectCanUndo = (s: DesignerState) => s.past.length > 0;
 export const selectCanRedo = (s: DesignerState) => s.future.length > 0;
 export const selectTheme = (s: DesignerState) => s.theme;
@@ -43,7 +51,7 @@ export const selectInspected = (s: DesignerState): PipelineNode | undefined =>
 export const selectCounts = (s: DesignerState) => {
   let errors = 0;
   let warnings = 0;
-  for (const p of s.problems) p.severity === 'error' ? errors++ : warnings++;
+  for (const p of selectProblems(s)) p.severity === 'error' ? errors++ : warnings++;
   return { errors, warnings };
 };
 
@@ -80,11 +88,11 @@ let lastNodes: FlowNode[] = [];
 
 /** React Flow nodes, derived from the pipeline; unchanged pipeline nodes keep their canvas node. */
 export function selectFlowNodes(s: DesignerState): FlowNode[] {
-  const inputs = [s.pipeline.nodes, s.selectedNodes, s.problems, s.measured];
+  const inputs = [s.pipeline.nodes, s.selectedNodes, selectProblems(s), s.measured];
   if (inputs.every((x, i) => x === lastNodesIn[i])) return lastNodes;
   lastNodesIn = inputs;
   const selected = new Set(s.selectedNodes);
-  const iss = nodeIssues(s.problems);
+  const iss = nodeIssues(selectProblems(s));
   const next = new Map<string, NodeEntry>();
   let changed = s.pipeline.nodes.length !== lastNodes.length;
   const out = s.pipeline.nodes.map((node, index) => {

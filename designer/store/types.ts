@@ -9,6 +9,7 @@ import type { Pipeline, PipelineNode } from '../../codegen/model.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import type { Verdict, Wire, XY } from '../model/ops.js';
 import type { SimulatorSlice } from '../simulator/types.js';
+import type { TestsSlice } from '../tests/slice.js';
 
 export interface EditOptions {
   /**
@@ -111,7 +112,7 @@ export type Dialog =
 export interface UiSlice {
   theme: Theme;
   toasts: Toast[];
-  bottomTab: 'problems' | 'code';
+  bottomTab: 'problems' | 'tests' | 'code';
   bottomOpen: boolean;
   /** Problems of the pipeline as validated for `problemsFor` (a `structure` value). */
   problems: Problem[];
@@ -148,4 +149,4 @@ export interface StoreApi {
 /** The functions of a slice; its data starts in initial.ts. */
 export type Actions<T> = { [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] };
 
-export type DesignerState = PipelineSlice & SelectionSlice & HistorySlice & UiSlice & SimulatorSlice & StoreApi;
+export type DesignerState = PipelineSlice & SelectionSlice & HistorySlice & UiSlice & SimulatorSlice & TestsSlice & StoreApi;

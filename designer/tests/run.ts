@@ -1,0 +1,144 @@
+/**
+ * The pipeline's own tests, run the way the generated repository's
+ * `npm test` runs them: the same cases (codegen/test-cases.ts), the same
+ * in-memory run and the same verdict (runtime/testing.ts). The designer's
+ * test worker calls this; the tests call it in Node.
+ */
+import { expressionSources } from '../../codegen/compile.js';
+import { problem, type Problem } from '../../codegen/errors.js';
+import { functionsFromSources } from '../../codegen/expression-fns.js';
+import type { Pipeline, PipelineTest, SampleEvent } from '../../codegen/model.js';
+import { parsePipeline } from '../../codegen/parse.js';
+import { graphSpec, topicDefs } from '../../codegen/pipeline-ts.js';
+import { serializePipeline } from '../../codegen/serialize.js';
+import { testCases } from '../../codegen/test-cases.js';
+import { getKind } from '../../runtime/kinds/registry.js';
+import type { PipelineFiles } from '../../runtime/kinds/spec.js';
+import { caseDifferences, runCase, type CaseResult, type TestCase } from '../../runtime/testing.js';
+
+/** One key of one sink where a test's run differs from what the test expects. */
+export interface SinkDifference {
+  /** The sink node's id, or null for the dead letters. */
+  sink: string | null;
+  /** The sink's topic, `sink <id>` for sinks outside Kafka, or `dead letters`. */
+  where: string;
+  key?: string;
+  expected: unknown;
+  actual: unknown;
+}
+
+export interface TestOutcome {
+  name: string;
+  /** The test's place in `pipeline.tests`. */
+  index: number;
+  passed: boolean;
+  differences: SinkDifference[];
+  /** Set when the test could not run at all (a model that does not load, say). */
+  error?: string;
+}
+
+const NO_KEY = '(no key)';
+
+/** What the generated repository's tests read: the pipeline as its exported YAML says. */
+function asExported(pipeline: Pipeline): Pipeline {
+  return parsePipeline(serializePipeline(pipeline)).pipeline ?? pipeline;
+}
+
+/** Sink node ids by the name a case result uses for them: their topic, or `sink <id>`. */
+function sinksByPlace(p: Pipeline): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const n of p.nodes) {
+    const kind = getKind(n.kind);
+    if (kind?.category !== 'sink') continue;
+    const place = kind.topicParam ? String(n.params[kind.topicParam]) : `sink ${n.id}`;
+    out.set(place, [...(out.get(place) ?? []), n.id]);
+  }
+  return out;
+}
+
+interface Prepared {
+  pipeline: Pipeline;
+  run(c: TestCase): Promise<CaseResult>;
+  cases: TestCase[];
+  places: Map<string, string[]>;
+}
+
+function prepare(pipeline: Pipeline, files: PipelineFiles): Prepared {
+  const p = asExported(pipeline);
+  const spec = graphSpec(p);
+  const fns = functionsFromSources(expressionSources(p));
+  const topics = topicDefs(p);
+  const readFile = async (path: string) => {
+    const bytes = files[path];
+    if (!bytes) throw new Error(`the pipeline file ${path} is not attached`);
+    return bytes;
+  };
+  return { pipeline: p, run: (c) => runCase(spec, fns, topics, c, { readFile }), cases: testCases(p).cases, places: sinksByPlace(p) };
+}
+
+/** Runs every test of a valid pipeline. */
+export async function runPipelineTests(pipeline: Pipeline, files: PipelineFiles = {}): Promise<TestOutcome[]> {
+  const { run, cases, places } = prepare(pipeline, files);
+  const outcomes: TestOutcome[] = [];
+  for (const [index, c] of cases.entries()) {
+    try {
+      const differences = caseDifferences(c, await run(c)).map((d) => ({ ...d, sink: d.where === 'dead letters' ? null : (places.get(d.where)?.[0] ?? null) }));
+      outcomes.push({ name: c.name, index, passed: differences.length === 0, differences });
+    } catch (e) {
+      outcomes.push({ name: c.name, index, passed: false, differences: [], error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return outcomes;
+}
+
+/**
+ * A test from input events: what the pipeline makes of them now becomes
+ * what the test expects, on every sink and in the dead letters.
+ */
+export async function recordTest(pipeline: Pipeline, files: PipelineFiles, name: string, input: Record<string, SampleEvent[]>): Promise<PipelineTest> {
+  const { run, places, pipeline: p } = prepare({ ...pipeline, tests: [{ name, input, expect: {} }] }, files);
+  const [c] = testCases(p).cases;
+  const result = await run(c);
+  const expect: Record<string, SampleEvent[]> = {};
+  for (const [place, byKey] of Object.entries(result.actual)) {
+    const sink = places.get(place)?.[0];
+    if (!sink) continue;
+    const events = Object.entries(byKey).flatMap(([key, values]) => values.map((value) => (key === NO_KEY ? { value } : { key, value })));
+    if (events.length) expect[sink] = events;
+  }
+  return { name, input, expect, ...(result.deadLetters ? { deadLetters: result.deadLetters } : {}) };
+}
+
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+function valuesOf(v: unknown): number {
+  return Array.isArray(v) ? v.length : 0;
+}
+
+/** One line about one difference, for the Problems panel. */
+export function describeDifference(d: SinkDifference): string {
+  if (d.sink === null) return `expected ${count(Number(d.expected), 'dead letter')}, got ${d.actual}`;
+  const e = valuesOf(d.expected);
+  const a = valuesOf(d.actual);
+  const key = d.key === NO_KEY ? 'events without a key' : `key "${d.key}"`;
+  const what = e === a ? `${count(a, 'value')} that differ from the expected` : `${count(a, 'event')} where the test expects ${e}`;
+  return `sink "${d.sink}" got, for ${key}, ${what}`;
+}
+
+/** Failing tests as problems: one per test and sink, on the sink's node. */
+export function testProblems(outcomes: readonly TestOutcome[]): Problem[] {
+  const out: Problem[] = [];
+  for (const o of outcomes) {
+    if (o.error) {
+      out.push(problem('PW044', { test: o.name, detail: o.error }, ['tests', o.index]));
+      continue;
+    }
+    const bySink = new Map<string | null, SinkDifference[]>();
+    for (const d of o.differences) bySink.set(d.sink, [...(bySink.get(d.sink) ?? []), d]);
+    for (const [sink, diffs] of bySink) {
+      const more = diffs.length > 1 ? ` (and ${count(diffs.length - 1, 'other key')})` : '';
+      out.push(problem('PW043', { test: o.name, detail: `${describeDifference(diffs[0])}${more}` }, ['tests', o.index], sink ?? undefined));
+    }
+  }
+  return out;
+}
