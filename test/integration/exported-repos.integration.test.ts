@@ -1,0 +1,96 @@
+// Every example, exported as the designer exports it, is the zip `pipewright generate --zip` makes,
+// byte for byte; unpacked, it builds with `npm run build` and passes its own `npm test`. Pipelines
+// edited the way a designer user edits them (a test recorded, a filter broken, a filter wired beside
+// an edge) give the same verdict per test in the designer's Tests tab as in the exported repo's
+// `npm test`. The generated package.json pins the same kafkajs, typescript and @types/node as this
+// repository, so its node_modules stands in for `npm install`.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { unzipSync } from 'fflate';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Pipeline } from '../../codegen/model.js';
+import { readPipelineFiles } from '../../codegen/node-files.js';
+import { parsePipeline } from '../../codegen/parse.js';
+import { serializePipeline } from '../../codegen/serialize.js';
+import type { PipelineFiles } from '../../runtime/kinds/spec.js';
+import { generateRepository, zipRepository } from '../../designer/codegen-run.js';
+import { recordTest, runPipelineTests } from '../../designer/tests/run.js';
+import { mustRun, repoRoot, run } from './process.js';
+
+const EXAMPLES = join(repoRoot, 'examples');
+const examples = readdirSync(EXAMPLES).filter((d) => existsSync(join(EXAMPLES, d, 'pipeline.yaml')));
+const work = mkdtempSync(join(tmpdir(), 'pipewright-exported-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The designer's export zip of a pipeline, checked against the CLI's zip of the YAML the designer exports. */
+async function exportBoth(name: string, p: Pipeline, files: PipelineFiles): Promise<string> {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  const out = generateRepository(p, files);
+  expect(out.problems.filter((x) => x.severity === 'error')).toEqual([]);
+  const zip = zipRepository(out);
+  // The exported YAML beside its model files, as a user saves them.
+  const yamlPath = join(dir, 'pipeline.yaml');
+  writeFileSync(yamlPath, serializePipeline(p));
+  for (const [path, bytes] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), bytes);
+  }
+  await mustRun(process.execPath, ['bin/pipewright.mjs', 'generate', yamlPath, '--zip', join(dir, 'cli.zip')], { cwd: repoRoot, timeoutMs: 60_000 });
+  expect(Buffer.compare(Buffer.from(zip), readFileSync(join(dir, 'cli.zip'))), `${name}: designer zip = CLI zip`).toBe(0);
+  const repo = join(dir, 'repo');
+  for (const [path, bytes] of Object.entries(unzipSync(zip))) {
+    mkdirSync(dirname(join(repo, path)), { recursive: true });
+    writeFileSync(join(repo, path), bytes);
+  }
+  symlinkSync(join(repoRoot, 'node_modules'), join(repo, 'node_modules'), 'dir');
+  return repo;
+}
+
+/** `npm run build`, then `npm test`: the test names that failed, from its TAP output. */
+async function buildAndTest(repo: string): Promise<{ code: number | null; failed: string[]; passed: string[]; output: string }> {
+  await mustRun('npm', ['run', 'build'], { cwd: repo, timeoutMs: 180_000 });
+  const r = await run('npm', ['test'], { cwd: repo, timeoutMs: 180_000 });
+  const names = (re: RegExp) => [...r.output.matchAll(re)].map((m) => m[1].replace(/\\#/g, '#').replace(/\\\\/g, '\\'));
+  return { code: r.code, failed: names(/^not ok \d+ - (.*)$/gm), passed: names(/^ok \d+ - (.*)$/gm), output: r.output };
+}
+
+const load = (name: string) => parsePipeline(readFileSync(join(EXAMPLES, name, 'pipeline.yaml'), 'utf8')).pipeline!;
+
+/** The verdicts of the designer and of the exported repository, test by test, must agree. */
+async function sameVerdicts(name: string, p: Pipeline, files: PipelineFiles, expectPass: boolean): Promise<void> {
+  const designer = await runPipelineTests(p, files);
+  const repo = await exportBoth(name, p, files);
+  const npm = await buildAndTest(repo);
+  const failing = designer.filter((o) => !o.passed).map((o) => o.name);
+  expect(npm.failed, npm.output.slice(-3000)).toEqual(failing);
+  for (const t of p.tests) expect(npm.passed.includes(t.name) || npm.failed.includes(t.name), t.name).toBe(true);
+  expect(npm.code === 0, npm.output.slice(-3000)).toBe(expectPass);
+  expect(failing.length === 0).toBe(expectPass);
+}
+
+describe('exported repositories', () => {
+  it.each(examples)('%s: the designer exports the CLI zip, which builds and passes its own npm test', async (name) => {
+    const p = load(name);
+    await sameVerdicts(name, p, readPipelineFiles(join(EXAMPLES, name, 'pipeline.yaml'), p), true);
+  }, 400_000);
+
+  it('a test recorded in the designer passes in the exported repo; after a filter change it fails there as it does in the designer', async () => {
+    const p = load('large-orders');
+    const recorded = await recordTest(p, {}, 'recorded at tick 4', { orders: p.nodes[0].samples!.map((e, i) => ({ ...e, timestamp: 1704067200000 + 100 * i })) });
+    const withTest = { ...p, tests: [...p.tests, recorded] };
+    await sameVerdicts('recorded', withTest, {}, true);
+    const broken = { ...withTest, nodes: withTest.nodes.map((n) => (n.id === 'large' ? { ...n, params: { where: 'value.amount >= 50' } } : n)) };
+    await sameVerdicts('recorded-broken', broken, {}, false);
+  }, 400_000);
+
+  it('a filter wired beside an edge instead of into it: the designer and npm test both fail the doubled counts', async () => {
+    const p = load('word-count');
+    const source = p.nodes.find((n) => n.kind === 'kafka-source')!;
+    const next = p.nodes.find((n) => n.inputs.some((i) => i.from === source.id))!;
+    const beside = { id: 'beside', kind: 'filter', params: { where: 'true' }, inputs: [{ port: 'in', from: source.id, fromPort: 'out' }] };
+    const nodes = [...p.nodes.map((n) => (n.id === next.id ? { ...n, inputs: [...n.inputs, { port: 'in', from: 'beside', fromPort: 'out' }] } : n)), beside];
+    await sameVerdicts('beside', { ...p, nodes }, {}, false);
+  }, 400_000);
+});
