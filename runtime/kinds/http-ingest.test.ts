@@ -53,4 +53,14 @@ describe('http-ingest', () => {
     const r = await worker.process('requests', [{ key: 'k', value: '{"n":1}', timestamp: 0, headers: {}, origin: { topic: 'requests', partition: 0, offset: '0' } }]);
     expect(r.messages.map((m) => [m.topic, m.value])).toEqual([['done', '{"n":1}']]);
   });
+
+  it('checks its token variable, API key header and schema, and lists the token for the Secret', () => {
+    expect(httpIngest.validate!({ path: '/o', auth: 'bearer', tokenEnv: 'ORDERS_TOKEN' })).toEqual([]);
+    expect(httpIngest.validate!({ path: '/o', auth: 'bearer', tokenEnv: 'orders token' })[0]).toMatchObject({ param: 'tokenEnv' });
+    expect(httpIngest.validate!({ path: '/o', auth: 'api-key', apiKeyHeader: 'Authorization' })[0]).toMatchObject({ param: 'apiKeyHeader' });
+    expect(httpIngest.validate!({ path: '/o', schema: { type: 'thing' } })[0]).toMatchObject({ param: 'schema' });
+    expect(httpIngest.secrets!({ auth: 'bearer', tokenEnv: 'ORDERS_TOKEN' }).map((s) => s.name)).toEqual(['ORDERS_TOKEN']);
+    expect(httpIngest.secrets!({ auth: 'none' })).toEqual([]);
+    expect(httpIngest.dependencies!({ schema: { type: 'object' } })).toHaveProperty('ajv');
+  });
 });

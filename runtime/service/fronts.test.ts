@@ -6,7 +6,7 @@ import type { Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GraphSpec } from '../engine/graph.js';
 import type { Logger } from '../transports/kafka.js';
-import { startFronts, type Fronts } from './fronts.js';
+import { RateLimiter, startFronts, type Fronts } from './fronts.js';
 
 const spec: GraphSpec = {
   pipeline: 'ingest-unit',
@@ -170,5 +170,83 @@ describe('generator source in the service', () => {
     await new Promise((r) => setTimeout(r, 250));
     expect(k.events()).toHaveLength(20);
     expect(fronts.metrics('p')).toMatch(/pipewright_generated_total\{pipeline="p"\} 20/);
+  });
+});
+
+describe('http-ingest authentication, rate limit and schema', () => {
+  const secure = (params: Record<string, unknown>): GraphSpec => ({ ...spec, nodes: [{ ...spec.nodes[0], params: { ...spec.nodes[0].params, ...params } }] });
+  async function serveWith(params: Record<string, unknown>, env: Record<string, string> = {}, now?: () => number): Promise<{ url: string; k: ReturnType<typeof fakeKafka> }> {
+    const k = fakeKafka();
+    fronts = startFronts({ spec: secure(params), fns: {}, kafka: k.kafka, log: quiet, env, now })!;
+    server = createServer((req, res) => {
+      if (!fronts!.handle(req, res)) res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    await ready();
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, k };
+  }
+
+  it('answers 401 without the bearer token from the environment, or with a wrong one, and 202 with it', async () => {
+    const { url, k } = await serveWith({ auth: 'bearer' }, { INGEST_TOKEN: 's3cret-token' });
+    const none = await post(`${url}/orders`, '{"n":1}');
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer');
+    expect(none.body.error).toMatch(/Authorization: Bearer/);
+    expect((await post(`${url}/orders`, '{"n":2}', { authorization: 'Bearer s3cret-tokem' })).status).toBe(401);
+    expect((await post(`${url}/orders`, '{"n":3}', { authorization: 's3cret-token' })).status).toBe(401);
+    expect((await post(`${url}/orders`, '{"n":4}', { authorization: 'Bearer s3cret-token' })).status).toBe(202);
+    expect(k.events().map((e) => e.value)).toEqual([{ n: 4 }]);
+    expect(fronts!.metrics('p')).toMatch(/pipewright_ingest_requests_total\{pipeline="p",status="401"\} 3/);
+  });
+
+  it('takes an API key in its header, from the variable tokenEnv names', async () => {
+    const { url, k } = await serveWith({ auth: 'api-key', tokenEnv: 'ORDERS_KEY', apiKeyHeader: 'X-Orders-Key' }, { ORDERS_KEY: 'k-123' });
+    expect((await post(`${url}/orders`, '{"n":1}', { 'x-api-key': 'k-123' })).status).toBe(401);
+    expect((await post(`${url}/orders`, '{"n":2}', { 'x-orders-key': 'k-124' })).status).toBe(401);
+    expect((await post(`${url}/orders`, '{"n":3}', { 'x-orders-key': 'k-123' })).status).toBe(202);
+    expect(k.events().map((e) => e.value)).toEqual([{ n: 3 }]);
+  });
+
+  it('refuses to start when the token is not in the environment, naming the variable', () => {
+    expect(() => startFronts({ spec: secure({ auth: 'bearer' }), fns: {}, kafka: fakeKafka().kafka, log: quiet, env: {} })).toThrow(
+      /http-ingest node "api" has auth: bearer but the environment variable INGEST_TOKEN is not set/,
+    );
+  });
+
+  it('answers 429 with Retry-After once a client sends more than rateLimit requests a second', async () => {
+    let t = 0;
+    const { url, k } = await serveWith({ rateLimit: 3 }, {}, () => t);
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await post(`${url}/orders`, JSON.stringify({ i })));
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 429, 429]);
+    expect(answers[3].headers['retry-after']).toBe('1');
+    expect(answers[3].body.error).toMatch(/more than 3 requests per second/);
+    t = 1000; // a second later, the client may send again
+    expect((await post(`${url}/orders`, '{"i":5}')).status).toBe(202);
+    expect(k.events()).toHaveLength(4);
+  });
+
+  it('answers 400 naming the event and what is wrong when an event does not match the schema, accepting none of the request', async () => {
+    const schema = { type: 'object', required: ['id', 'amount'], properties: { id: { type: 'string' }, amount: { type: 'number', minimum: 0 } } };
+    const { url, k } = await serveWith({ schema });
+    const bad = await post(`${url}/orders`, '{"id":"a","amount":1}\n{"id":"b","amount":-2}\n', { 'content-type': 'application/x-ndjson' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('event 2 of the request: the event does not match the schema: /amount must be >= 0; no event of this request was accepted');
+    expect((await post(`${url}/orders`, '{"amount":1}')).body.error).toMatch(/must have required property 'id'/);
+    expect((await post(`${url}/orders`, '{"id":"c","amount":3}')).status).toBe(202);
+    expect(k.events().map((e) => e.value)).toEqual([{ id: 'c', amount: 3 }]);
+  });
+});
+
+describe('RateLimiter', () => {
+  it('refills at the rate per client, with a burst of one second', () => {
+    let t = 0;
+    const limiter = new RateLimiter(2, () => t);
+    expect([limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([0, 0, 1]);
+    expect(limiter.take('b')).toBe(0);
+    t = 500;
+    expect([limiter.take('a'), limiter.take('a')]).toEqual([0, 1]);
+    t = 10_000;
+    expect([limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([0, 0, 1]);
   });
 });

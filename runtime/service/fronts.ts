@@ -4,11 +4,14 @@
  * Node only. Both produce with acks=all before they count anything as done:
  * an ingest request is answered 202 only after Kafka has its events.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { GraphFns, GraphSpec } from '../engine/graph.js';
 import { EventGenerator } from '../kinds/generator.js';
+import { loadPackage } from '../kinds/host.js';
 import { IngestRejection, ingestMessages, parseIngestBody, type KeyFn } from '../kinds/http-ingest.js';
+import { schemaErrorText } from '../kinds/validate.js';
 import { groupByTopic, type Logger } from '../transports/kafka.js';
 import type { OutMessage } from '../types.js';
 
@@ -27,6 +30,66 @@ interface Route {
   topic: string;
   maxBytes: number;
   key?: KeyFn;
+  /** With auth: the header that must carry the secret, and the SHA-256 of what it must hold. */
+  auth?: { kind: 'bearer' | 'api-key'; header: string; digest: Buffer };
+  limiter?: RateLimiter;
+  /** With a schema: the compiled check, once ajv has loaded it (undefined until then). */
+  check?: SchemaCheck;
+  schemaReady: boolean;
+}
+
+interface SchemaCheck {
+  (data: unknown): boolean;
+  errors?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] | null;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * Per client (by address), a token bucket: `rate` requests a second, a burst of one second's worth.
+ * Buckets that have filled up again are forgotten once there are many, so memory stays bounded.
+ */
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    readonly rate: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** 0 when the request may go ahead, else the seconds until it may. */
+  take(client: string): number {
+    const t = this.now();
+    let b = this.buckets.get(client);
+    if (!b) {
+      if (this.buckets.size >= 10_000) this.sweep(t);
+      this.buckets.set(client, (b = { tokens: this.rate, at: t }));
+    }
+    b.tokens = Math.min(this.rate, b.tokens + ((t - b.at) / 1000) * this.rate);
+    b.at = t;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / this.rate));
+  }
+
+  private sweep(t: number): void {
+    for (const [k, b] of this.buckets) if (b.tokens + ((t - b.at) / 1000) * this.rate >= this.rate) this.buckets.delete(k);
+  }
+}
+
+/** Whether a request carries the secret the route wants, compared in constant time. */
+function authorized(auth: NonNullable<Route['auth']>, req: IncomingMessage): boolean {
+  const raw = req.headers[auth.header];
+  let presented = Array.isArray(raw) ? raw[0] : raw;
+  if (presented === undefined) return false;
+  if (auth.kind === 'bearer') {
+    const m = /^Bearer +(.+)$/i.exec(presented.trim());
+    if (!m) return false;
+    presented = m[1];
+  }
+  return timingSafeEqual(sha256(presented), auth.digest);
 }
 
 /** Largest number of messages in one produce of the ingest batcher. */
@@ -78,14 +141,41 @@ function answer(res: ServerResponse, status: number, body: Record<string, unknow
 }
 
 /** Starts the ingest endpoints and generators of the pipeline, if it has any; undefined when it has none. */
-export function startFronts(opts: { spec: GraphSpec; fns: GraphFns; kafka: Kafka; log: Logger }): Fronts | undefined {
+export function startFronts(opts: { spec: GraphSpec; fns: GraphFns; kafka: Kafka; log: Logger; env?: Record<string, string | undefined>; now?: () => number }): Fronts | undefined {
   const { spec, fns, kafka, log } = opts;
+  const env = opts.env ?? process.env;
   const routes = new Map<string, Route>();
+  const compiling: Promise<void>[] = [];
   for (const n of spec.nodes) {
     if (n.kind !== 'http-ingest') continue;
     const path = String(n.params.path ?? '/events');
     if (routes.has(path)) throw new Error(`http-ingest nodes "${routes.get(path)!.nodeId}" and "${n.id}" both take ${path}; give each its own path`);
-    routes.set(path, { nodeId: n.id, topic: String(n.params.topic), maxBytes: Number(n.params.maxBytes ?? 1048576), key: fns[n.id]?.key as KeyFn | undefined });
+    const route: Route = { nodeId: n.id, topic: String(n.params.topic), maxBytes: Number(n.params.maxBytes ?? 1048576), key: fns[n.id]?.key as KeyFn | undefined, schemaReady: true };
+    const auth = n.params.auth ?? 'none';
+    if (auth === 'bearer' || auth === 'api-key') {
+      const tokenEnv = String(n.params.tokenEnv ?? 'INGEST_TOKEN');
+      const secret = env[tokenEnv];
+      if (!secret) {
+        throw new Error(
+          `http-ingest node "${n.id}" has auth: ${auth} but the environment variable ${tokenEnv} is not set; set it from the service's Secret (see k8s/secret.example.yaml), or use auth: none`,
+        );
+      }
+      route.auth = { kind: auth, header: auth === 'bearer' ? 'authorization' : String(n.params.apiKeyHeader ?? 'x-api-key').toLowerCase(), digest: sha256(secret) };
+    }
+    const rate = Number(n.params.rateLimit ?? 0);
+    if (rate > 0) route.limiter = new RateLimiter(rate, opts.now);
+    if (n.params.schema !== undefined) {
+      route.schemaReady = false;
+      compiling.push(
+        loadPackage<new (o: Record<string, unknown>) => { compile(schema: unknown): SchemaCheck }>('ajv', `http-ingest node "${n.id}"`)
+          .then((Ajv) => {
+            route.check = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(n.params.schema);
+            route.schemaReady = true;
+          })
+          .catch((e) => log.error('the schema of an http-ingest node cannot be used; its endpoint answers 503', { node: n.id, error: String(e instanceof Error ? e.message : e) })),
+      );
+    }
+    routes.set(path, route);
   }
   const generators = spec.nodes.filter((n) => n.kind === 'generator');
   if (routes.size === 0 && generators.length === 0) return undefined;
@@ -138,6 +228,11 @@ export function startFronts(opts: { spec: GraphSpec; fns: GraphFns; kafka: Kafka
     let messages: OutMessage[];
     try {
       const events = parseIngestBody(Buffer.concat(chunks).toString('utf8'), req.headers['content-type']);
+      if (route.check) {
+        events.forEach((event, i) => {
+          if (!route.check!(event)) throw new IngestRejection(400, `event ${i + 1} of the request: ${schemaErrorText(route.check!.errors ?? [])}; no event of this request was accepted`);
+        });
+      }
       messages = ingestMessages(events, route.topic, Date.now(), route.key);
     } catch (e) {
       const status = e instanceof IngestRejection ? e.status : 400;
@@ -198,9 +293,26 @@ export function startFronts(opts: { spec: GraphSpec; fns: GraphFns; kafka: Kafka
         answer(res, 405, { error: `${path} accepts POST only` }, { allow: 'POST' });
         return true;
       }
-      if (!connected || stopping) {
+      if (route.limiter) {
+        const wait = route.limiter.take(req.socket.remoteAddress ?? '');
+        if (wait > 0) {
+          count(429);
+          answer(res, 429, { error: `more than ${route.limiter.rate} requests per second from this client; retry after ${wait} s` }, { 'retry-after': String(wait) });
+          req.resume();
+          return true;
+        }
+      }
+      if (route.auth && !authorized(route.auth, req)) {
+        count(401);
+        const hint = route.auth.kind === 'bearer' ? 'send the header Authorization: Bearer <token>' : `send the API key in the header ${route.auth.header}`;
+        answer(res, 401, { error: `missing or wrong credentials: ${hint}` }, route.auth.kind === 'bearer' ? { 'www-authenticate': 'Bearer' } : {});
+        req.resume();
+        return true;
+      }
+      if (!connected || stopping || !route.schemaReady) {
         count(503);
-        answer(res, 503, { error: stopping ? 'the service is stopping; retry against another replica' : 'not ready: not connected to Kafka yet' }, { 'retry-after': '1' });
+        const why = stopping ? 'the service is stopping; retry against another replica' : connected ? 'not ready: the schema of this endpoint is not loaded' : 'not ready: not connected to Kafka yet';
+        answer(res, 503, { error: why }, { 'retry-after': '1' });
         req.resume();
         return true;
       }
@@ -213,10 +325,11 @@ export function startFronts(opts: { spec: GraphSpec; fns: GraphFns; kafka: Kafka
         .finally(() => inFlight--);
       return true;
     },
-    ready: () => connected && !stopping,
+    ready: () => connected && !stopping && [...routes.values()].every((r) => r.schemaReady),
     async stop() {
       stopping = true;
       await connecting;
+      await Promise.all(compiling);
       for (let waited = 0; inFlight > 0 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
       await Promise.all(loops);
       await producer.disconnect();
