@@ -27,9 +27,12 @@ const RESERVED = '\u0000';
 export const appliedKey = (topic: string) => `${RESERVED}applied\u0000${topic}`;
 
 const decoder = new TextDecoder();
+/** Node's Buffer, where there is one: it decodes short UTF-8 several times faster than TextDecoder (restores decode millions). */
+const NodeBuffer = (globalThis as { Buffer?: { isBuffer(v: unknown): boolean } }).Buffer;
 function text(p: Payload): string | null {
   if (p === null) return null;
-  return typeof p === 'string' ? p : decoder.decode(p);
+  if (typeof p === 'string') return p;
+  return NodeBuffer?.isBuffer(p) ? p.toString() : decoder.decode(p);
 }
 
 /** The state of one node in one partition. */

@@ -162,8 +162,24 @@ export async function startKafkaLoop(opts: {
   const changelogs = graph.changelogTopics;
   const restorer = changelogs.length > 0 ? new ChangelogRestorer(kafka, admin, config, graph, metrics, log, changelogs) : undefined;
   const tables = graph.globalTopics.length > 0 ? new TableReader(kafka, admin, config, graph, producer, log) : undefined;
-  /** Source partitions whose state has been brought up to date since the last rebalance. */
-  const restored = new Set<string>();
+  /**
+   * Restores of source partitions' state since the last rebalance, started for every assigned
+   * partition as soon as the group is joined (they read together), awaited before a partition's
+   * first batch.
+   */
+  const restoring = new Map<string, { work: Promise<number>; done: boolean }>();
+  const startRestore = (topic: string, partition: number) => {
+    const at = `${topic}\u0000${partition}`;
+    held.add(at);
+    const r = { work: restorer!.restore(topic, partition), done: false };
+    restoring.set(at, r);
+    // Failures surface in the partition's next batch, which tries again.
+    r.work.then(
+      () => (r.done = true),
+      () => restoring.get(at) === r && restoring.delete(at),
+    );
+    return r;
+  };
   /** Source partitions whose state this replica holds: its own, and warm copies of others' (standbys). */
   const held = new Set<string>();
   const loop: KafkaLoop = {
@@ -191,7 +207,13 @@ export async function startKafkaLoop(opts: {
       graph.dropPartition(topic, Number(partition));
       held.delete(at);
     }
-    restored.clear();
+    restoring.clear();
+    if (restorer) {
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        if (graph.stateTopics(topic).length === 0) continue;
+        for (const p of partitions) startRestore(topic, p);
+      }
+    }
     log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, assignment: payload.memberAssignment });
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -214,17 +236,16 @@ export async function startKafkaLoop(opts: {
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
       const messages = batch.messages;
       const at = `${batch.topic}\u0000${batch.partition}`;
-      if (restorer && !restored.has(at) && graph.stateTopics(batch.topic).length > 0) {
-        held.add(at);
-        await restorer.restore(batch.topic, batch.partition, heartbeat);
+      if (restorer && graph.stateTopics(batch.topic).length > 0) {
+        const r = restoring.get(at) ?? startRestore(batch.topic, batch.partition);
+        if (!r.done) await whileHeartbeating(r.work, heartbeat);
       }
-      restored.add(at);
       try {
         await processBatch();
       } catch (error) {
         // What the failed slice did to the state is not in the changelog: restore before trying again.
         graph.dropPartition(batch.topic, batch.partition);
-        restored.delete(at);
+        restoring.delete(at);
         held.delete(at);
         throw error;
       }
@@ -250,7 +271,7 @@ export async function startKafkaLoop(opts: {
               graph.dropPartition(batch.topic, batch.partition);
               held.delete(at);
             }
-            restored.delete(at);
+            restoring.delete(at);
             return;
           }
           const slice = messages.slice(start, start + config.chunkSize);
@@ -278,6 +299,16 @@ export async function startKafkaLoop(opts: {
     },
   });
   return loop;
+}
+
+/** Waits for `work`, sending the group a heartbeat every second meanwhile. */
+async function whileHeartbeating(work: Promise<unknown>, heartbeat: () => Promise<void>): Promise<void> {
+  const done = work.then(() => 'done' as const);
+  for (;;) {
+    const tick = new Promise<'tick'>((resolve) => setTimeout(() => resolve('tick'), 1000).unref());
+    if ((await Promise.race([done, tick])) === 'done') return;
+    await heartbeat();
+  }
 }
 
 /** State changes gathered across slices before they are produced. */

@@ -57,11 +57,16 @@ export class ChangelogRestorer {
     });
   }
 
+  /** Connects, and returns once the consumer has its partitions (a first restore then starts reading at once). */
   async start(): Promise<void> {
+    let off = () => {};
+    const joined = new Promise<void>((resolve) => (off = this.consumer.on(this.consumer.events.GROUP_JOIN, () => resolve())));
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await this.consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload) });
     this.consumer.pause(this.topics.map((topic) => ({ topic })));
+    await joined;
+    off();
   }
 
   private async onBatch({ batch, isStale }: EachBatchPayload): Promise<void> {
@@ -80,16 +85,31 @@ export class ChangelogRestorer {
     } else this.metrics.standbyRecords += applied;
   }
 
+  /** Restores in progress or queued, by source partition: one at a time per partition. */
+  private readonly queued = new Map<string, Promise<number>>();
+
   /**
    * Brings the state of partition `partition` of the source `topic` up to
    * date from its changelog partitions; returns the records applied.
-   * `heartbeat` keeps the service's group membership while it reads.
+   * Restores of different partitions run at once (one consumer fetches them
+   * together); a restore of a partition already being restored waits for it.
    */
-  async restore(topic: string, partition: number, heartbeat: () => Promise<void>): Promise<number> {
+  restore(topic: string, partition: number): Promise<number> {
+    const k = at(topic, partition);
+    const run = (this.queued.get(k) ?? Promise.resolve(0)).catch(() => 0).then(() => this.restoreNow(topic, partition));
+    this.queued.set(k, run);
+    const forget = () => {
+      if (this.queued.get(k) === run) this.queued.delete(k);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  private async restoreNow(topic: string, partition: number): Promise<number> {
     const began = performance.now();
     let applied = 0;
     for (const { changelog, from } of this.graph.restorePoints(topic, partition)) {
-      applied += await this.read(changelog, partition, from, heartbeat);
+      applied += await this.read(changelog, partition, from);
     }
     this.graph.stateRestored(topic, partition);
     const seconds = (performance.now() - began) / 1000;
@@ -98,7 +118,7 @@ export class ChangelogRestorer {
     return applied;
   }
 
-  private async read(changelog: string, partition: number, from: number, heartbeat: () => Promise<void>): Promise<number> {
+  private async read(changelog: string, partition: number, from: number): Promise<number> {
     const k = at(changelog, partition);
     const end = await this.endOffset(changelog, partition);
     if (end <= from) {
@@ -130,7 +150,6 @@ export class ChangelogRestorer {
           lastLog = now;
           this.log.info('restoring state', { changelog, partition, records: reading.applied, of: end - from });
         }
-        await heartbeat();
       }
     } finally {
       this.reading.delete(k);

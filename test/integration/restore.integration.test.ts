@@ -51,7 +51,7 @@ describe('restoring window state from a changelog on a real broker', () => {
     const restorer = new ChangelogRestorer(kafka, admin, config, graph, metrics, log, [changelog]);
     restorers.push(restorer);
     await restorer.start();
-    return { graph, metrics, restorer, restore: () => restorer.restore(`${pipeline}-in`, 0, async () => {}) };
+    return { graph, metrics, restorer, restore: () => restorer.restore(`${pipeline}-in`, 0) };
   }
 
   /** One event at 09:00 closes the 08:00 windows: their counts, by key. */

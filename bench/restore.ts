@@ -1,0 +1,128 @@
+/**
+ * Restore benchmark: window state of K keys (default 1,000,000) in a compacted changelog topic of
+ * 6 partitions, brought back into memory by the runtime's restorer (bench/restore-child.ts, what a
+ * replica of the generated service runs when it is assigned partitions) against a hand-written
+ * kafkajs loop reading the same topic into Maps (bench/restore-baseline.mjs), on the same broker,
+ * in the same run.
+ *
+ *   node bin/run-ts.mjs bench/restore.ts [--keys 1000000] [--repeat 1]
+ *
+ * The changelog holds one record per key, as the window's store writes it (an open one-hour window
+ * with count and sum). Each contender is its own process:
+ *   seconds     from the first restore call (baseline: its group join) to the last
+ *               partition reaching the end offset it had when the read began;
+ *   records/s   records applied over that time (target ≥ 100,000);
+ *   peak RSS    VmHWM of the process once done;
+ *   MB/100k     (peak RSS − RSS when connected and idle) scaled to 100,000 keys (target ≤ 120).
+ * Prints the ratios restorer ÷ baseline and writes JSON to bench/results/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { brokers, procStatus, repoRoot } from './common.js';
+
+const PARTITIONS = 6;
+const HOUR = 3_600_000;
+const { values: flags } = parseArgs({ options: { keys: { type: 'string', default: '1000000' }, repeat: { type: 'string', default: '1' } } });
+const KEYS = Number(flags.keys);
+const REPEAT = Number(flags.repeat);
+
+interface Measurement {
+  contender: string;
+  records: number;
+  seconds: number;
+  recordsPerSecond: number;
+  peakRssMb: number;
+  idleRssMb: number;
+  mbPer100kKeys: number;
+}
+
+async function main() {
+  const broker = await brokers();
+  const kafka = new Kafka({ clientId: 'bench-restore', brokers: broker.split(','), logLevel: logLevel.ERROR });
+  const admin = kafka.admin();
+  await admin.connect();
+  const pipeline = `bench-restore-${randomUUID().slice(0, 8)}`;
+  const topic = `${pipeline}.w.changelog`;
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const began = performance.now();
+  const start = Math.floor(Date.now() / HOUR) * HOUR;
+  for (let i = 0; i < KEYS; ) {
+    const topicMessages = [];
+    for (let p = 0; p < PARTITIONS; p++) topicMessages.push({ topic, messages: [] as { key: string; value: string; partition: number }[] });
+    for (const end = Math.min(KEYS, i + 30_000); i < end; i++) {
+      const k = `p-${i}`;
+      topicMessages[i % PARTITIONS].messages.push({ key: `w\u0000${k}\u0000${start}`, value: JSON.stringify({ k, s: start, e: start + HOUR, n: 1 + (i % 9), sum: 3 * (i % 9) }), partition: i % PARTITIONS });
+    }
+    await producer.sendBatch({ topicMessages, acks: -1 });
+  }
+  await producer.disconnect();
+  console.info(`wrote ${KEYS} window records to ${topic} in ${((performance.now() - began) / 1000).toFixed(1)} s`);
+
+  const contenders = {
+    restorer: () => spawn(process.execPath, ['bin/run-ts.mjs', 'bench/restore-child.ts'], { cwd: repoRoot, env: { ...process.env, KAFKA_BROKERS: broker, PIPELINE: pipeline, PARTITIONS: String(PARTITIONS) }, stdio: ['ignore', 'pipe', 'inherit'] }),
+    baseline: () => spawn(process.execPath, ['bench/restore-baseline.mjs'], { cwd: repoRoot, env: { ...process.env, KAFKA_BROKERS: broker, PIPELINE: pipeline, PARTITIONS: String(PARTITIONS) }, stdio: ['ignore', 'pipe', 'inherit'] }),
+  };
+  const results: Measurement[] = [];
+  for (let r = 0; r < REPEAT; r++) {
+    for (const name of (r % 2 ? ['baseline', 'restorer'] : ['restorer', 'baseline']) as (keyof typeof contenders)[]) {
+      results.push(await measure(name, contenders[name]()));
+      console.info(JSON.stringify(results.at(-1)));
+    }
+  }
+  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  const groups = (await admin.listGroups()).groups.filter((g) => g.groupId.startsWith(`${pipeline}.restore.`) || g.groupId.startsWith('bench-restore-baseline-'));
+  await admin.deleteGroups(groups.map((g) => g.groupId)).catch(() => {});
+  await admin.disconnect();
+
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const of = (name: string, f: keyof Measurement) => median(results.filter((x) => x.contender === name).map((x) => x[f] as number));
+  const row = (label: string, f: keyof Measurement, digits = 0, note = '') => {
+    const [a, b] = [of('restorer', f), of('baseline', f)];
+    console.info(`${label.padEnd(18)}${a.toFixed(digits).padStart(10)}  ${b.toFixed(digits).padStart(10)}   ${(a / b).toFixed(2)}${note}`);
+  };
+  console.info(`\nrestore of ${KEYS} window keys, ${PARTITIONS} partitions, ${REPEAT} run(s)`);
+  console.info(`                    restorer    baseline   ratio`);
+  row('seconds', 'seconds', 1);
+  row('records/s', 'recordsPerSecond', 0, '  (target ≥ 100,000 records/s)');
+  row('peak RSS (MB)', 'peakRssMb');
+  row('MB per 100k keys', 'mbPer100kKeys', 1, '  (target ≤ 120)');
+  mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
+  writeFileSync(join(repoRoot, 'bench/results', `restore-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ keys: KEYS, results }, null, 2));
+}
+
+async function measure(contender: string, child: ChildProcess): Promise<Measurement> {
+  let idleRssKb = NaN;
+  const done = await new Promise<{ records: number; seconds: number }>((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      buffered += d;
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const line = JSON.parse(buffered.slice(0, nl)) as { ready?: boolean; done?: boolean; records: number; seconds: number };
+        buffered = buffered.slice(nl + 1);
+        if (line.ready) idleRssKb = procStatus(child.pid!).rssKb;
+        if (line.done) resolve(line);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${contender} exited with ${code} before it was done`)));
+  });
+  const { hwmKb } = procStatus(child.pid!);
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  return {
+    contender,
+    records: done.records,
+    seconds: done.seconds,
+    recordsPerSecond: done.records / done.seconds,
+    peakRssMb: hwmKb / 1024,
+    idleRssMb: idleRssKb / 1024,
+    mbPer100kKeys: (((hwmKb - idleRssKb) / 1024) * 100_000) / KEYS,
+  };
+}
+
+await main();
