@@ -550,6 +550,39 @@ export async function stopBroker({ log = defaultLog } = {}) {
   return wasRunning;
 }
 
+/**
+ * Restarts the recorded broker on its own data: stops it (SIGTERM, a clean shutdown, or
+ * `signal: 'SIGKILL'`, a crash) and starts the same broker again, so its topics, committed
+ * offsets and groups survive, as a broker restart in a cluster would. Used by bench/chaos.ts
+ * on a broker of its own (PIPEWRIGHT_KAFKA_HOME); returns once the broker is ready again.
+ */
+export async function restartBroker({ signal = 'SIGTERM', log = defaultLog } = {}) {
+  const state = readState();
+  if (!state || !isOurBroker(state)) throw new BrokerError('No running Kafka broker started by this script is recorded; start one first.');
+  if (signal === 'SIGKILL') {
+    try {
+      process.kill(-state.pid, 'SIGKILL');
+    } catch {
+      process.kill(state.pid, 'SIGKILL');
+    }
+    for (let i = 0; i < 100 && pidAlive(state.pid); i++) await new Promise((r) => setTimeout(r, 100));
+  } else await killAndWait(state.pid, STOP_TIMEOUT_MS);
+  const libs = await ensureJars(log);
+  // A fresh log: readiness is read from it.
+  fs.writeFileSync(logFile, '');
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn('java', [...javaBaseArgs(libs, path.join(state.dataDir, 'log4j2.properties')), 'kafka.Kafka', path.join(state.dataDir, 'server.properties')], {
+    cwd: state.dataDir,
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  fs.closeSync(out);
+  writeState({ ...state, pid: child.pid, startedAt: new Date().toISOString() });
+  await waitUntilReady({ child, port: state.port, kafkajs: await loadKafkajs(), deadline: Date.now() + READY_TIMEOUT_MS });
+  child.unref();
+  return { pid: child.pid };
+}
+
 /** Describes the recorded broker: { running, healthy, pid, port, brokers, version, dataDir }. */
 export async function brokerStatus() {
   const state = readState();
