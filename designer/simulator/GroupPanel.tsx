@@ -39,6 +39,11 @@ const Members = memo(function Members() {
             <div className="pw-sim-member-head">
               <b>{m.id}</b>
               {m.idle ? <span className="pw-chip pw-sim-idle">idle</span> : <span className="pw-muted">{m.processed} processed</span>}
+              {m.restored > 0 && (
+                <span className="pw-muted" title="Changelog records this replica applied to bring the state of its partitions up to date; a partition it kept across a rebalance needs none" data-testid={`sim-restored-${m.id}`}>
+                  {m.restored} restored
+                </span>
+              )}
               <div className="pw-toolbar-spacer" />
               <button type="button" className="pw-button is-danger is-small" onClick={() => state().simCommand({ type: 'kill-replica', id: m.id })} title="Crash this replica: what it processed but did not commit is processed again" data-testid={`sim-kill-${m.id}`}>
                 Kill

@@ -78,7 +78,7 @@ export interface SimView {
   replayed: number;
   deadLetters: number;
   generation: number;
-  members: { id: string; assigned: string[]; idle: boolean; processed: number }[];
+  members: { id: string; assigned: string[]; idle: boolean; processed: number; restored: number }[];
   partitions: { topic: string; partition: number; endOffset: number; committed: number; lag: number; owner: string | null }[];
   /** Lag per consumed partition ("topic[p]"), one value per sample, oldest first; `ticks` gives the sample ticks. */
   lag: { ticks: number[]; series: Record<string, number[]> };

@@ -148,3 +148,54 @@ describe('stepOne', () => {
     expect(s.snapshot().produced).toBe(5 * 30 + 1);
   });
 });
+
+describe('state across a rebalance', () => {
+  const windowed: GraphSpec = {
+    pipeline: 'sim',
+    errors: { policy: 'dead-letter', topic: 'sim.dead-letter' },
+    nodes: [
+      { id: 'in', kind: 'kafka-source', params: { topic: 'in', format: 'json' }, inputs: [] },
+      { id: 'w', kind: 'window', params: { size: '1h' }, inputs: [{ port: 'in', from: 'in', fromPort: 'out' }] },
+      { id: 'out', kind: 'kafka-sink', params: { topic: 'out', format: 'json' }, inputs: [{ port: 'in', from: 'w', fromPort: 'out' }] },
+    ],
+  };
+  const make = () =>
+    sim({
+      spec: windowed,
+      fns: {},
+      topics: [
+        { name: 'in', partitions: 6, replicationFactor: 1, config: {} },
+        { name: 'out', partitions: 6, replicationFactor: 1, config: {} },
+        { name: 'sim.w.changelog', partitions: 6, replicationFactor: 1, config: {} },
+      ],
+      // Enough keys that every partition holds state.
+      feeds: [loopFeed('in', 'json', Array.from({ length: 60 }, (_, i) => ({ key: `k${i % 30}`, value: { n: i } })))],
+      replicas: 2,
+      rate: 12,
+    });
+
+  it('is kept by a replica that keeps its partitions, and read from the changelog by a new owner', async () => {
+    const s = make();
+    for (let i = 0; i < 5; i++) await s.step();
+    const [a, b] = s.snapshot().members;
+    expect(a.assigned.length + b.assigned.length).toBe(6);
+    // Both restored their (empty) partitions at the start: nothing to read.
+    expect([a.restored, b.restored]).toEqual([0, 0]);
+    // A third replica joins: every member keeps some of its partitions and takes over others.
+    const before = new Map([a, b].map((m) => [m.id, new Set(m.assigned)]));
+    s.addReplica();
+    const owned = Object.fromEntries(s.snapshot().members.map((m) => [m.id, m.assigned]));
+    // What a member must read: the whole changelog of each partition it takes over, nothing of those it kept.
+    const toRead = (id: string) =>
+      owned[id].filter((tp) => !before.get(id)?.has(tp)).reduce((n, tp) => n + s.log.endOffset('sim.w.changelog', Number(/\[(\d+)\]/.exec(tp)![1])), 0);
+    const expected = Object.fromEntries(Object.keys(owned).map((id) => [id, toRead(id)]));
+    for (let i = 0; i < 3; i++) await s.step();
+    const restored = Object.fromEntries(s.snapshot().members.map((m) => [m.id, m.restored]));
+    expect(restored).toEqual(expected);
+    // Each member took over a partition with state, and kept at least one.
+    for (const id of Object.keys(owned)) expect(expected[id]).toBeGreaterThan(0);
+    const kept = owned[a.id].filter((tp) => before.get(a.id)!.has(tp));
+    expect(kept.length).toBeGreaterThan(0);
+    for (const tp of kept) expect(s.log.endOffset('sim.w.changelog', Number(/\[(\d+)\]/.exec(tp)![1]))).toBeGreaterThan(0);
+  });
+});

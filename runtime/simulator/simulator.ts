@@ -134,7 +134,8 @@ export interface PartitionState {
 export interface SimSnapshot {
   tick: number;
   time: number;
-  members: { id: string; assigned: string[]; idle: boolean; processed: number }[];
+  /** restored: changelog records the member applied to its state while restoring partitions. */
+  members: { id: string; assigned: string[]; idle: boolean; processed: number; restored: number }[];
   partitions: PartitionState[];
   nodes: Record<string, { in: number; out: number; errors: number }>;
   deadLetters: number;
@@ -274,6 +275,7 @@ export class Simulator {
         assigned: m.assigned.map(tpKey),
         idle: m.assigned.length === 0,
         processed: this.replicas.get(m.id)!.processed,
+        restored: this.replicas.get(m.id)!.restoredRecords,
       })),
       partitions: this.partitionStates(),
       nodes,
