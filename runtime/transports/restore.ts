@@ -53,7 +53,7 @@ export class ChangelogRestorer {
       sessionTimeout: 30_000,
       maxBytesPerPartition: 8 * 1024 * 1024,
       maxBytes: 64 * 1024 * 1024,
-      maxWaitTimeInMs: 500,
+      maxWaitTimeInMs: config.fetchMaxWaitMs,
     });
   }
 
