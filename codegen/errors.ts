@@ -36,6 +36,8 @@ export const PROBLEMS = {
   PW003: e((a) => `Unknown field "${a.field}" in ${a.where}.`, (a) => `Remove it, or use one of: ${a.known}.`),
   PW004: e((a) => `"${a.field}" must be ${a.expected}, not ${a.actual}.`, (a) => `${a.fix}`),
   PW005: e((a) => `"${a.field}" is required in ${a.where}.`, (a) => `Add ${a.field}: ${a.example}`),
+  PW006: e((a) => `The file is pipeline format version ${a.version}, newer than this Pipewright reads (version ${a.current}).`, (a) => `Open it with the newer Pipewright that wrote it, or update this one (npm install pipewright@latest). If it uses nothing new, setting version: ${a.current} opens it here.`),
+  PW007: e((a) => `The file is pipeline format version ${a.version}, and this Pipewright has no upgrade from it to version ${a.current}.`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the file.'),
   PW009: e((a) => `Node id "${a.id}" gives the TypeScript type name ${a.type}, which is already ${a.other}.`, () => 'Rename the node: ids that differ only by a "-" before a digit (a-1, a1), or the id "unknown", clash in the generated code.'),
   PW010: e((a) => `Pipeline name "${a.name}" is not a valid Kubernetes name.`, () => 'Use lowercase letters, digits and "-", starting with a letter, at most 40 characters (RFC 1123), e.g. orders-enricher.'),
   PW011: e((a) => `Node id "${a.id}" is not valid.`, () => 'Use lowercase letters, digits and single "-" between them, starting with a letter, at most 40 characters, e.g. big-orders.'),
@@ -69,6 +71,7 @@ export const PROBLEMS = {
   PW043: e((a) => `Test "${a.test}" fails: ${a.detail}.`, () => 'The Tests tab shows what the test expects and what the pipeline produced, key by key. Fix the pipeline, or the test if the new output is right.'),
   PW044: e((a) => `Test "${a.test}" could not run: ${a.detail}`, () => 'Fix what the message names; the Tests tab runs the tests again after every edit.'),
   PW050: e((a) => `Generated code does not compile: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline.'),
+  PW051: e((a) => `The pipeline could not be checked: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline. Until then, run pipewright validate on the exported pipeline.yaml.'),
 } satisfies Record<string, Entry>;
 
 export type ProblemCode = keyof typeof PROBLEMS;

@@ -27,8 +27,10 @@ if (start.origin === 'link') {
 if (start.pipeline) {
   loadPipeline(start.pipeline, { history: false });
   if (start.origin === 'autosave' && start.pipeline.nodes.length > 0) store.getState().toast('Restored your last session.');
-} else if (start.origin === 'link') {
-  store.getState().toast('The shared link could not be read; starting empty.', 'error');
+} else if (start.origin === 'link' || start.origin === 'autosave') {
+  const why = start.problems.find((p) => p.severity === 'error');
+  const what = start.origin === 'link' ? 'The shared link' : 'Your last session';
+  store.getState().toast(`${what} could not be read${why ? `: ${why.message} ${why.hint}` : ''}; starting empty.`, 'error');
 }
 
 startAnalysis(store);

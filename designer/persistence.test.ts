@@ -1,7 +1,9 @@
 import { expect, test } from 'vitest';
 import { emptyPipeline, type Pipeline } from '../codegen/model.js';
 import { serializePipeline } from '../codegen/serialize.js';
-import { AUTOSAVE_KEY, decodeShare, encodeShare, fromBase64Url, initialPipeline, readYaml, shareUrl, toBase64Url } from './persistence.js';
+import { answer } from './check/serve.js';
+import { browserCheckEnv } from './check/env.js';
+import { AUTOSAVE_KEY, decodeShare, encodeShare, fromBase64Url, initialPipeline, readYaml, SHARE_PREFIX, shareUrl, toBase64Url } from './persistence.js';
 
 const p: Pipeline = {
   ...emptyPipeline('demo'),
@@ -44,10 +46,29 @@ test('a file that is not a pipeline is refused with line and column', () => {
   expect(shape.problems.some((x) => x.code === 'PW004' && x.line === 7)).toBe(true);
 });
 
-test('a pipeline with only validation problems opens, problems and all', () => {
-  const r = readYaml('version: 1\npipeline: demo\nnodes:\n  - id: f\n    kind: filter\n');
+test('a pipeline with only validation problems opens; the check worker lists them, placed in the file', async () => {
+  const text = 'version: 1\npipeline: demo\nnodes:\n  - id: f\n    kind: filter\n';
+  const r = readYaml(text);
   expect(r.pipeline?.nodes).toHaveLength(1);
-  expect(r.problems.length).toBeGreaterThan(0);
+  expect(r.problems).toEqual([]);
+  const reply = await answer({ type: 'check', revision: 0, source: { text } }, browserCheckEnv({}));
+  expect(reply.type === 'problems' && reply.problems.map((x) => [x.code, x.nodeId, x.line, x.column])).toEqual([
+    ['PW027', undefined, 4, 3],
+    ['PW016', 'f', 4, 5],
+    ['PW022', 'f', 4, 5],
+    ['PW028', 'f', 4, 5],
+  ]);
+});
+
+test('an autosave or share link from a newer Pipewright is refused with what to do, not read wrong', () => {
+  const newer = 'version: 2\npipeline: demo\nnodes: []\n';
+  const r = readYaml(newer);
+  expect(r.pipeline).toBeNull();
+  expect(r.problems).toMatchObject([{ code: 'PW006', line: 1, column: 10 }]);
+  expect(r.problems[0].message).toContain('version 2, newer than this Pipewright reads (version 1)');
+  const link = initialPipeline(SHARE_PREFIX + encodeShare(newer), undefined);
+  expect(link).toMatchObject({ pipeline: null, origin: 'link', problems: [{ code: 'PW006' }] });
+  expect(initialPipeline('', { getItem: () => newer })).toMatchObject({ pipeline: null, origin: 'autosave', problems: [{ code: 'PW006' }] });
 });
 
 test('export generates from what the YAML says, as the CLI does', async () => {

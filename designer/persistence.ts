@@ -6,7 +6,7 @@
 import { deflateSync, inflateSync, strFromU8, strToU8 } from 'fflate';
 import type { Problem } from '../codegen/errors.js';
 import type { Pipeline } from '../codegen/model.js';
-import { parsePipeline } from '../codegen/parse.js';
+import { readPipelineText } from '../codegen/read.js';
 import { serializePipeline } from '../codegen/serialize.js';
 import { useDesigner } from './store/index.js';
 
@@ -50,9 +50,13 @@ export interface Opened {
   problems: Problem[];
 }
 
-/** Read pipeline YAML for the canvas: null pipeline when it must be refused, with the reasons. */
+/**
+ * Read pipeline YAML for the canvas: null pipeline when it must be refused, with the reasons.
+ * Only the file's shape is checked here, on the page; older format versions are upgraded
+ * (codegen/migrate.ts). The whole check runs in the check worker once the canvas shows it.
+ */
 export function readYaml(text: string): Opened {
-  const { pipeline, problems } = parsePipeline(text);
+  const { pipeline, problems } = readPipelineText(text);
   if (!pipeline || isUnreadable(problems)) return { pipeline: null, problems };
   return { pipeline, problems };
 }
@@ -74,6 +78,8 @@ export function initialPipeline(hash: string, storage: Pick<Storage, 'getItem'> 
   if (saved) {
     const opened = readYaml(saved);
     if (opened.pipeline) return { pipeline: opened.pipeline, origin: 'autosave', problems: [] };
+    // Written by a newer Pipewright: say so rather than start empty without a word.
+    if (opened.problems.some((p) => p.code === 'PW006' || p.code === 'PW007')) return { pipeline: null, origin: 'autosave', problems: opened.problems };
   }
   return { pipeline: null, origin: 'empty', problems: [] };
 }

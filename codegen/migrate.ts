@@ -1,0 +1,44 @@
+/**
+ * Format versions of pipeline.yaml. A file says which format it is written
+ * in (`version:`; a file without one is version 1, the first format). Every
+ * reader of pipeline YAML — the CLI, and the designer opening a file, its
+ * autosave or a share link — runs it through migratePipeline before reading
+ * it, so a pipeline written by an older Pipewright opens in a newer one:
+ * MIGRATIONS[n] rewrites a version-n document into version n + 1, and they
+ * are applied in turn up to PIPELINE_FORMAT_VERSION. A file from a newer
+ * Pipewright is refused with a problem that says so, rather than read wrong.
+ *
+ * When the format changes: raise PIPELINE_FORMAT_VERSION (model.ts), add
+ * the migration from the previous version here, and write what the
+ * serializer writes in the new format. Problems in a migrated file are
+ * placed by their path in the migrated document.
+ */
+import { problem, type Problem } from './errors.js';
+import { PIPELINE_FORMAT_VERSION } from './model.js';
+
+export type PipelineDocument = Record<string, unknown>;
+/** Rewrites a document of one format version into the next; must not throw on odd input, and must not mutate its argument. */
+export type Migration = (doc: PipelineDocument) => PipelineDocument;
+
+/** MIGRATIONS[n]: version n → n + 1. Version 1 is the first and, so far, the only format. */
+export const MIGRATIONS: Readonly<Record<number, Migration>> = {};
+
+export type Migrated = { doc: PipelineDocument; from: number } | { problem: Problem };
+
+export function migratePipeline(doc: PipelineDocument, current: number = PIPELINE_FORMAT_VERSION, migrations: Readonly<Record<number, Migration>> = MIGRATIONS): Migrated {
+  const version = doc.version ?? 1;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    const actual = typeof version === 'string' ? `the text "${version.slice(0, 30)}"` : String(version);
+    return {
+      problem: problem('PW004', { field: 'version', expected: `a format version (1 to ${current})`, actual, fix: `Write version: ${current}, or remove the field.` }, ['version']),
+    };
+  }
+  if (version > current) return { problem: problem('PW006', { version, current }, ['version']) };
+  let out = doc;
+  for (let v = version; v < current; v++) {
+    const step = migrations[v];
+    if (!step) return { problem: problem('PW007', { version, current }, ['version']) };
+    out = step(out);
+  }
+  return { doc: version === current ? doc : { ...out, version: current }, from: version };
+}

@@ -1,0 +1,325 @@
+/**
+ * pipeline.yaml → Pipeline, with every problem placed at its file, line and
+ * column. Shape problems (wrong types, unknown fields) are found here, while
+ * the YAML is at hand; everything about meaning is in validate.ts (see
+ * parse.ts, which runs both). This file does not import the TypeScript
+ * compiler, so the designer's page can read YAML (files, autosave, share
+ * links) without loading it; the full check runs in its worker.
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { getKind } from '../runtime/kinds/registry.js';
+import { problem, type Problem } from './errors.js';
+import {
+  emptyPipeline,
+  setSourceIndex,
+  type NodeInput,
+  type Pipeline,
+  type PipelineNode,
+  type PipelineTest,
+  type SampleEvent,
+} from './model.js';
+import { migratePipeline } from './migrate.js';
+
+export interface ParseResult {
+  /** The pipeline as far as it could be read; null when the file is not a pipeline at all. */
+  pipeline: Pipeline | null;
+  problems: Problem[];
+  /** Places problems found later (type checks) in the file. */
+  locate(problem: Problem): Problem;
+}
+
+const nowhere = (p: Problem): Problem => ({ ...p, line: p.line ?? 1, column: p.column ?? 1 });
+
+const TOP_KEYS = ['version', 'pipeline', 'description', 'kafka', 'errors', 'deploy', 'nodes', 'tests'];
+const KAFKA_KEYS = ['profile', 'mechanism', 'replicationFactor'];
+const ERROR_KEYS = ['policy', 'topic'];
+const DEPLOY_KEYS = ['replicas', 'image'];
+export const NODE_KEYS = ['id', 'kind', 'input', 'label', 'position', 'samples'];
+const TEST_KEYS = ['name', 'input', 'expect', 'deadLetters'];
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function typeName(v: unknown): string {
+  if (v === null || v === undefined) return 'empty';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `the text "${v.length > 30 ? v.slice(0, 30) + '…' : v}"`;
+  return `${typeof v} ${String(v)}`;
+}
+
+/**
+ * Read a pipeline file; `validate`, when given, adds the problems of meaning
+ * (parse.ts passes validatePipeline), located in the file like the rest.
+ * Never throws.
+ */
+export function readPipelineText(text: string, validate?: (p: Pipeline) => Problem[]): ParseResult {
+  const lineCounter = new LineCounter();
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  } catch (e) {
+    return { pipeline: null, problems: [{ ...problem('PW001', { detail: String(e) }, []), line: 1, column: 1 }], locate: nowhere };
+  }
+  if (doc.errors.length > 0) {
+    return {
+      pipeline: null,
+      problems: doc.errors.map((err) => {
+        const pos = lineCounter.linePos(err.pos[0]);
+        return { ...problem('PW001', { detail: err.message.split('\n')[0] }, []), line: pos.line, column: pos.col };
+      }),
+      locate: nowhere,
+    };
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // Aliases are resolved here, not while parsing: an undefined alias, or so many that expanding
+    // them would exhaust memory (the "billion laughs"), only shows up now.
+    const detail = /alias count/i.test(String(e))
+      ? 'it uses too many YAML aliases (*name); write the values out instead.'
+      : (e as Error).message?.split('\n')[0] ?? String(e);
+    return { pipeline: null, problems: [{ ...problem('PW001', { detail }, []), line: 1, column: 1 }], locate: nowhere };
+  }
+  const problems: Problem[] = [];
+  const pipeline = readPipeline(raw, problems);
+  if (pipeline && validate) problems.push(...validate(pipeline));
+  for (const p of problems) Object.assign(p, locate(doc, lineCounter, p.path));
+  problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  return { pipeline, problems, locate: (p) => ({ ...p, ...locate(doc, lineCounter, p.path) }) };
+}
+
+/** Line and column of the deepest YAML node along `path`. */
+function locate(doc: Document, lc: LineCounter, path: (string | number)[]): { line: number; column: number } {
+  let node: unknown = doc.contents;
+  let offset = (doc.contents as YamlNode | null)?.range?.[0] ?? 0;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === String(seg));
+      if (!pair) break;
+      const target = (pair.value ?? pair.key) as YamlNode | null;
+      offset = target?.range?.[0] ?? (pair.key as YamlNode).range?.[0] ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number' && node.items[seg]) {
+      const item = node.items[seg] as YamlNode;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else break;
+  }
+  const pos = lc.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
+
+function checkKeys(o: Obj, known: string[], where: string, path: (string | number)[], problems: Problem[]) {
+  for (const k of Object.keys(o)) {
+    if (!known.includes(k)) problems.push(problem('PW003', { field: k, where, known: known.join(', ') }, [...path, k]));
+  }
+}
+
+function wrongType(field: string, expected: string, actual: unknown, fix: string, path: (string | number)[]): Problem {
+  return problem('PW004', { field, expected, actual: typeName(actual), fix }, path);
+}
+
+function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
+  if (!isObj(file)) {
+    problems.push(problem('PW002', {}, []));
+    return null;
+  }
+  // An older format is upgraded first; a newer one is refused, not read wrong.
+  const migrated = migratePipeline(file);
+  if ('problem' in migrated) {
+    problems.push(migrated.problem);
+    return null;
+  }
+  const raw: Obj = migrated.doc;
+  checkKeys(raw, TOP_KEYS, 'the pipeline', [], problems);
+  const p = emptyPipeline('');
+  // A missing or empty name is reported by validation, which the designer runs too.
+  if (typeof raw.pipeline === 'string') p.name = raw.pipeline;
+  else if (raw.pipeline !== undefined) problems.push(wrongType('pipeline', 'a name', raw.pipeline, 'Write the pipeline name, e.g. pipeline: orders-enricher', ['pipeline']));
+  if (typeof raw.description === 'string') p.description = raw.description;
+  else if (raw.description !== undefined) problems.push(wrongType('description', 'text', raw.description, 'Quote it.', ['description']));
+
+  if (raw.kafka !== undefined) {
+    if (!isObj(raw.kafka)) problems.push(wrongType('kafka', 'a mapping', raw.kafka, 'e.g. kafka: { profile: plaintext }', ['kafka']));
+    else {
+      checkKeys(raw.kafka, KAFKA_KEYS, 'kafka', ['kafka'], problems);
+      const { profile, mechanism, replicationFactor } = raw.kafka;
+      if (profile !== undefined) {
+        if (profile === 'plaintext' || profile === 'sasl-ssl') p.kafka.profile = profile;
+        else problems.push(wrongType('kafka.profile', 'plaintext or sasl-ssl', profile, 'Use plaintext for local brokers, sasl-ssl for Confluent Cloud, Event Hubs or MSK.', ['kafka', 'profile']));
+      }
+      if (mechanism !== undefined) {
+        if (mechanism === 'plain' || mechanism === 'scram-sha-256' || mechanism === 'scram-sha-512') p.kafka.mechanism = mechanism;
+        else problems.push(wrongType('kafka.mechanism', 'plain, scram-sha-256 or scram-sha-512', mechanism, 'Confluent Cloud and Event Hubs use plain; MSK uses scram-sha-512.', ['kafka', 'mechanism']));
+      }
+      if (replicationFactor !== undefined) {
+        if (Number.isInteger(replicationFactor) && (replicationFactor as number) >= 1 && (replicationFactor as number) <= 10) p.kafka.replicationFactor = replicationFactor as number;
+        else problems.push(wrongType('kafka.replicationFactor', 'a whole number from 1 to 10', replicationFactor, 'Production clusters usually use 3.', ['kafka', 'replicationFactor']));
+      }
+    }
+  }
+  if (raw.errors !== undefined) {
+    if (!isObj(raw.errors)) problems.push(wrongType('errors', 'a mapping', raw.errors, 'e.g. errors: { policy: dead-letter }', ['errors']));
+    else {
+      checkKeys(raw.errors, ERROR_KEYS, 'errors', ['errors'], problems);
+      const { policy, topic } = raw.errors;
+      if (policy !== undefined) {
+        if (policy === 'dead-letter' || policy === 'skip' || policy === 'fail') p.errors.policy = policy;
+        else problems.push(wrongType('errors.policy', 'dead-letter, skip or fail', policy, 'dead-letter keeps failed events on a topic; skip drops them; fail stops the service.', ['errors', 'policy']));
+      }
+      if (typeof topic === 'string') p.errors.topic = topic;
+      else if (topic !== undefined) problems.push(wrongType('errors.topic', 'a topic name', topic, 'e.g. topic: orders.dead-letter', ['errors', 'topic']));
+    }
+  }
+  if (raw.deploy !== undefined) {
+    if (!isObj(raw.deploy)) problems.push(wrongType('deploy', 'a mapping', raw.deploy, 'e.g. deploy: { replicas: 3 }', ['deploy']));
+    else {
+      checkKeys(raw.deploy, DEPLOY_KEYS, 'deploy', ['deploy'], problems);
+      const { replicas, image } = raw.deploy;
+      if (replicas !== undefined) {
+        if (Number.isInteger(replicas) && (replicas as number) >= 1 && (replicas as number) <= 1000) p.deploy.replicas = replicas as number;
+        else problems.push(wrongType('deploy.replicas', 'a whole number from 1 to 1000', replicas, 'Leave it out to run one replica per input partition.', ['deploy', 'replicas']));
+      }
+      if (image !== undefined) {
+        if (typeof image === 'string' && /^[a-z0-9][a-z0-9._\-/:@]{0,250}$/.test(image)) p.deploy.image = image;
+        else problems.push(wrongType('deploy.image', 'a container image reference', image, 'e.g. registry.example.com/team/orders:1.0.0 (lowercase, no spaces).', ['deploy', 'image']));
+      }
+    }
+  }
+  if (Array.isArray(raw.nodes)) {
+    raw.nodes.forEach((n, i) => {
+      const node = readNode(n, i, problems);
+      if (node) p.nodes.push(node);
+    });
+  } else if (raw.nodes === undefined) {
+    problems.push(problem('PW005', { field: 'nodes', where: 'the pipeline', example: '[ { id: orders, kind: kafka-source, topic: orders } ]' }, []));
+  } else {
+    problems.push(wrongType('nodes', 'a list of nodes', raw.nodes, 'Write each node as a list item starting with "- id: ...".', ['nodes']));
+  }
+  if (Array.isArray(raw.tests)) {
+    raw.tests.forEach((t, i) => {
+      const test = readTest(t, i, problems);
+      if (test) p.tests.push(test);
+    });
+  } else if (raw.tests !== undefined) {
+    problems.push(wrongType('tests', 'a list of tests', raw.tests, 'Write each test as a list item starting with "- name: ...".', ['tests']));
+  }
+  return p;
+}
+
+/** o[k] = v, except that a key "__proto__" becomes a field (and so an unknown one) instead of the prototype. */
+function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
+function readNode(raw: unknown, i: number, problems: Problem[]): PipelineNode | null {
+  const path = ['nodes', i];
+  if (!isObj(raw)) {
+    problems.push(wrongType(`nodes[${i}]`, 'a mapping with id and kind', raw, 'Write - id: my-node\n  kind: filter', path));
+    return null;
+  }
+  const id = typeof raw.id === 'string' ? raw.id : typeof raw.id === 'number' ? String(raw.id) : '';
+  if (raw.id === undefined) problems.push(problem('PW005', { field: 'id', where: `node ${i + 1}`, example: 'my-node' }, path));
+  else if (id === '') problems.push(wrongType('id', 'a name', raw.id, 'e.g. id: big-orders', [...path, 'id']));
+  const kind = typeof raw.kind === 'string' ? raw.kind : '';
+  // A missing or empty kind is reported by validation, which the designer runs too.
+  if (raw.kind !== undefined && typeof raw.kind !== 'string') problems.push(wrongType('kind', 'a kind name', raw.kind, 'e.g. kind: filter', [...path, 'kind']));
+  const node: PipelineNode = { id, kind, params: {}, inputs: [] };
+  setSourceIndex(node, i);
+  for (const [k, v] of Object.entries(raw)) {
+    if (!NODE_KEYS.includes(k)) setOwn(node.params, k, v);
+  }
+  if (typeof raw.label === 'string') node.label = raw.label;
+  else if (raw.label !== undefined) problems.push(wrongType('label', 'text', raw.label, 'Quote it.', [...path, 'label']));
+  if (raw.position !== undefined) {
+    const pos = raw.position;
+    if (isObj(pos) && typeof pos.x === 'number' && typeof pos.y === 'number' && Number.isFinite(pos.x) && Number.isFinite(pos.y)) {
+      node.position = { x: pos.x, y: pos.y };
+    } else problems.push(wrongType('position', 'a mapping { x: number, y: number }', pos, 'e.g. position: { x: 120, y: 40 }', [...path, 'position']));
+  }
+  if (raw.input !== undefined) node.inputs = readInputs(raw.input, id, [...path, 'input'], problems);
+  if (raw.samples !== undefined) node.samples = readSamples(raw.samples, [...path, 'samples'], problems);
+  // A kind with no source of its own still gets read so that later checks can point at it.
+  if (kind && !getKind(kind)) node.kind = kind;
+  return node;
+}
+
+function parseRef(ref: string): { from: string; fromPort: string } {
+  const dot = ref.indexOf('.');
+  return dot < 0 ? { from: ref, fromPort: 'out' } : { from: ref.slice(0, dot), fromPort: ref.slice(dot + 1) };
+}
+
+function readInputs(raw: unknown, id: string, path: (string | number)[], problems: Problem[]): NodeInput[] {
+  const fix = 'Write input: other-node, input: [a, b], input: node.port, or input: { port: node }.';
+  const refs = (v: unknown, port: string, p: (string | number)[]): NodeInput[] => {
+    if (typeof v === 'string') return [{ port, ...parseRef(v) }];
+    if (Array.isArray(v)) {
+      return v.flatMap((item, j) => {
+        if (typeof item === 'string') return [{ port, ...parseRef(item) }];
+        problems.push(wrongType('input', 'a node id', item, fix, [...p, j]));
+        return [];
+      });
+    }
+    problems.push(wrongType('input', 'a node id, a list or a mapping of ports', v, fix, p));
+    return [];
+  };
+  if (isObj(raw)) return Object.entries(raw).flatMap(([port, v]) => refs(v, port, [...path, port]));
+  void id;
+  return refs(raw, 'in', path);
+}
+
+function readSamples(raw: unknown, path: (string | number)[], problems: Problem[]): SampleEvent[] {
+  if (!Array.isArray(raw)) {
+    problems.push(wrongType('samples', 'a list of events', raw, 'Write - { key: k1, value: { ... } }', path));
+    return [];
+  }
+  const out: SampleEvent[] = [];
+  raw.forEach((ev, j) => {
+    if (!isObj(ev) || !('value' in ev)) {
+      problems.push(problem('PW041', { detail: '' }, [...path, j]));
+      return;
+    }
+    const unknown = Object.keys(ev).filter((k) => !['key', 'value', 'timestamp', 'headers'].includes(k));
+    if (unknown.length) {
+      problems.push(problem('PW041', { detail: `unknown field "${unknown[0]}"` }, [...path, j, unknown[0]]));
+      return;
+    }
+    const s: SampleEvent = { value: ev.value };
+    if (ev.key === null || typeof ev.key === 'string') s.key = ev.key;
+    else if (typeof ev.key === 'number') s.key = String(ev.key);
+    else if (ev.key !== undefined) problems.push(problem('PW041', { detail: 'key must be text' }, [...path, j, 'key']));
+    if (typeof ev.timestamp === 'number' && Number.isFinite(ev.timestamp)) s.timestamp = ev.timestamp;
+    else if (typeof ev.timestamp === 'string' && !Number.isNaN(Date.parse(ev.timestamp))) s.timestamp = Date.parse(ev.timestamp);
+    else if (ev.timestamp !== undefined) problems.push(problem('PW041', { detail: 'timestamp must be milliseconds or an ISO date' }, [...path, j, 'timestamp']));
+    if (isObj(ev.headers) && Object.values(ev.headers).every((h) => typeof h === 'string')) s.headers = ev.headers as Record<string, string>;
+    else if (ev.headers !== undefined) problems.push(problem('PW041', { detail: 'headers must map names to text' }, [...path, j, 'headers']));
+    out.push(s);
+  });
+  return out;
+}
+
+function readTest(raw: unknown, i: number, problems: Problem[]): PipelineTest | null {
+  const path = ['tests', i];
+  if (!isObj(raw)) {
+    problems.push(wrongType(`tests[${i}]`, 'a mapping with name, input and expect', raw, 'Write - name: ...\n  input: { source-id: [...] }\n  expect: { sink-id: [...] }', path));
+    return null;
+  }
+  checkKeys(raw, TEST_KEYS, `test ${i + 1}`, path, problems);
+  const test: PipelineTest = { name: typeof raw.name === 'string' ? raw.name : `test ${i + 1}`, input: {}, expect: {} };
+  for (const field of ['input', 'expect'] as const) {
+    const v = raw[field];
+    if (v === undefined) continue;
+    if (!isObj(v)) {
+      problems.push(wrongType(field, 'a mapping from node id to events', v, `Write ${field}: { node-id: [ { value: ... } ] }`, [...path, field]));
+      continue;
+    }
+    for (const [id, events] of Object.entries(v)) setOwn(test[field], id, readSamples(events, [...path, field, id], problems));
+  }
+  if (raw.deadLetters !== undefined) {
+    if (Number.isInteger(raw.deadLetters) && (raw.deadLetters as number) >= 0) test.deadLetters = raw.deadLetters as number;
+    else problems.push(wrongType('deadLetters', 'a whole number', raw.deadLetters, 'The number of events the test expects on the dead-letter topic.', [...path, 'deadLetters']));
+  }
+  return test;
+}
