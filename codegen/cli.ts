@@ -8,14 +8,13 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KINDS } from '../runtime/kinds/registry.js';
+import { checkPipelineText } from './check.js';
 import { kindsMarkdown } from './docs.js';
 import { formatProblem, type Problem } from './errors.js';
 import { generate, zipFiles, type FileMap } from './generate.js';
 import { nodeAssets } from './node-assets.js';
 import { typecheckInNode } from './node-typecheck.js';
-import { probePipeline, readPipelineFiles } from './node-files.js';
-import { parsePipeline } from './parse.js';
-import { validatePipeline } from './validate.js';
+import { readPipelineFiles } from './node-files.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import type { Pipeline } from './model.js';
 
@@ -57,15 +56,7 @@ async function load(file: string | undefined, out: Out): Promise<{ pipeline: Pip
     out.err(`pipewright: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : String(code)}.`);
     return 2;
   }
-  const { pipeline, problems, locate } = parsePipeline(text);
-  // The pipeline's files (models) sit beside it; the checks that need them run now.
-  const files = pipeline ? readPipelineFiles(file, pipeline) : {};
-  if (pipeline) {
-    const seen = new Set(problems.map((p) => `${p.code}\u0000${p.path.join('/')}\u0000${p.message}`));
-    for (const p of validatePipeline(pipeline, files)) if (!seen.has(`${p.code}\u0000${p.path.join('/')}\u0000${p.message}`)) problems.push(locate(p));
-  }
-  if (pipeline && !problems.some((p) => p.severity === 'error')) problems.push(...typecheckInNode(pipeline).map(locate));
-  if (pipeline && !problems.some((p) => p.severity === 'error')) problems.push(...(await probePipeline(pipeline, files)).map(locate));
+  const { pipeline, problems, files } = await checkPipelineText(text, { files: (p) => readPipelineFiles(file, p), typecheck: typecheckInNode });
   return { pipeline, problems, file, files };
 }
 

@@ -8,8 +8,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { getKind } from '../runtime/kinds/registry.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
-import { problem, type Problem } from './errors.js';
-import { nodePath, type Pipeline } from './model.js';
+import type { Pipeline } from './model.js';
 
 export function readPipelineFiles(pipelineFile: string, p: Pipeline): PipelineFiles {
   const files: PipelineFiles = {};
@@ -32,19 +31,4 @@ export function readPipelineFiles(pipelineFile: string, p: Pipeline): PipelineFi
     }
   }
   return files;
-}
-
-/** The kinds' asynchronous checks (models loaded in their runtime), as problems on their nodes. */
-export async function probePipeline(p: Pipeline, files: PipelineFiles): Promise<Problem[]> {
-  const problems: Problem[] = [];
-  for (const [i, node] of p.nodes.entries()) {
-    const kind = getKind(node.kind);
-    if (!kind?.probe) continue;
-    const params: Record<string, unknown> = {};
-    for (const spec of kind.params) params[spec.name] = node.params[spec.name] ?? spec.default;
-    for (const kp of await kind.probe(params, { files })) {
-      problems.push(problem('PW018', { message: kp.message, hint: kp.hint }, [...nodePath(node, i), kp.param], node.id));
-    }
-  }
-  return problems;
 }

@@ -36,6 +36,12 @@ const OPTIONS: ts.CompilerOptions = {
 };
 
 const libCache = new Map<string, ts.SourceFile>();
+/** Parsed files of the last check by name: an edit re-parses only the files it changed (pipeline.ts, types.gen.ts). */
+const fileCache = new Map<string, ts.SourceFile>();
+let lastProgram: ts.Program | undefined;
+
+/** The generated files whose diagnostics are the pipeline's; the vendored runtime is Pipewright's own, checked by its tests. */
+const CHECKED = ['/app/src/shims.d.ts', '/app/src/pipeline.ts', '/app/src/types.gen.ts'];
 
 export function typecheckPipeline(p: Pipeline, assets: CodegenAssets, readLib: (fileName: string) => string | undefined): Problem[] {
   const { text, sites } = pipelineTs(p);
@@ -49,7 +55,13 @@ export function typecheckPipeline(p: Pipeline, assets: CodegenAssets, readLib: (
   const host: ts.CompilerHost = {
     getSourceFile(fileName, languageVersion) {
       const own = files.get(fileName);
-      if (own !== undefined) return ts.createSourceFile(fileName, own, languageVersion, true);
+      if (own !== undefined) {
+        const cached = fileCache.get(fileName);
+        if (cached?.text === own) return cached;
+        const sf = ts.createSourceFile(fileName, own, languageVersion, true);
+        fileCache.set(fileName, sf);
+        return sf;
+      }
       const base = fileName.slice(fileName.lastIndexOf('/') + 1);
       let sf = libCache.get(base);
       if (!sf) {
@@ -72,10 +84,18 @@ export function typecheckPipeline(p: Pipeline, assets: CodegenAssets, readLib: (
     directoryExists: (d) => d === '/lib' || [...files.keys()].some((f) => f.startsWith(d.endsWith('/') ? d : d + '/')),
     getDirectories: () => [],
   };
-  const program = ts.createProgram({ rootNames: ['/app/src/shims.d.ts', '/app/src/pipeline.ts'], options: OPTIONS, host });
+  const program = ts.createProgram({ rootNames: ['/app/src/shims.d.ts', '/app/src/pipeline.ts'], options: OPTIONS, host, oldProgram: lastProgram });
+  lastProgram = program;
+  // Only the generated files are checked: the runtime's types are resolved as they use them,
+  // which is what keeps a check after an edit fast.
+  const diagnostics = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
+  for (const name of CHECKED) {
+    const sf = program.getSourceFile(name);
+    if (sf) diagnostics.push(...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf));
+  }
   const problems: Problem[] = [];
   const seen = new Set<string>();
-  for (const d of ts.getPreEmitDiagnostics(program)) {
+  for (const d of diagnostics) {
     const message = ts.flattenDiagnosticMessageText(d.messageText, ' ');
     if (d.file?.fileName === '/app/src/pipeline.ts' && d.start !== undefined) {
       const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
