@@ -10,6 +10,8 @@ import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import { getFlow, NODE_SIZE } from './flow-api.js';
 import { layoutPipeline } from './layout.js';
 import { clearSpot, isBlank } from './model/ops.js';
+import { currentProblems, rememberOpenedText } from './analysis.js';
+import { checkText } from './check/client.js';
 import { readYaml, shareUrl } from './persistence.js';
 import { useDesigner } from './store/index.js';
 
@@ -40,7 +42,26 @@ export function exportYaml(): void {
 /** The generator and its bundled assets load with the first preview or export, not with the page. */
 export const loadCodegen = () => import('./codegen-run.js');
 
-export async function exportZip(): Promise<boolean> {
+/**
+ * Export and Share on a pipeline with errors ask first (the exported repository would not build);
+ * true when they did, and the dialog now decides.
+ */
+async function askFirst(action: 'zip' | 'link'): Promise<boolean> {
+  const errors = (await currentProblems()).filter((p) => p.severity === 'error').length;
+  if (errors === 0) return false;
+  state().setDialog({ type: 'export-anyway', action, errors });
+  return true;
+}
+
+/** The export dialog's default: close it and show the problems. */
+export function showProblems(): void {
+  const s = state();
+  s.setDialog(null);
+  s.setBottomTab('problems');
+}
+
+export async function exportZip({ anyway = false } = {}): Promise<boolean> {
+  if (!anyway && (await askFirst('zip'))) return false;
   const { generateRepository, zipRepository } = await loadCodegen();
   const s = state();
   const out = generateRepository(s.pipeline, s.files);
@@ -61,15 +82,21 @@ export function openYamlText(text: string, fileName: string, files: PipelineFile
   const opened = readYaml(text);
   if (!opened.pipeline) {
     s.setDialog({ type: 'open-failed', file: fileName, problems: opened.problems });
+    // The page reads only the file's shape; the check worker lists everything `pipewright validate` would.
+    checkText(text, (problems) => {
+      const d = state().dialog;
+      if (d?.type === 'open-failed' && d.file === fileName && d.problems === opened.problems) s.setDialog({ ...d, problems });
+    });
     return false;
   }
   loadPipeline(opened.pipeline, { files });
-  // Reading the file validated it; reuse that rather than validate a big pipeline twice, unless files
-  // matter (reading checks no files; the canvas checks the attached ones) or the canvas is empty.
-  const p = opened.pipeline;
-  if (p.nodes.length > 0 && !p.nodes.some((n) => getKind(n.kind)?.files?.(n.params).length)) s.setProblems(opened.problems, state().structure);
-  const errors = opened.problems.filter((p) => p.severity === 'error').length;
-  s.toast(errors ? `Opened ${fileName} with ${errors} problem${errors > 1 ? 's' : ''}; see Problems.` : `Opened ${fileName}.`);
+  // Until the first edit, the problems are those of the file as written, with its lines and columns.
+  rememberOpenedText(useDesigner, text);
+  s.toast(`Opened ${fileName}.`);
+  void currentProblems().then((problems) => {
+    const errors = problems.filter((p) => p.severity === 'error').length;
+    if (errors && state().problems === problems) s.toast(`${fileName} has ${errors} problem${errors > 1 ? 's' : ''}; see Problems.`, 'error');
+  });
   return true;
 }
 
@@ -145,7 +172,8 @@ export function addNodeAt(kind: string, at: { x: number; y: number }): string {
   return s.addNode(kind, clearSpot(s.pipeline, s.measured, { x: at.x - NODE_SIZE.width / 2, y: at.y - NODE_SIZE.height / 2 }, NODE_SIZE));
 }
 
-export async function copyShareLink(): Promise<void> {
+export async function copyShareLink({ anyway = false } = {}): Promise<void> {
+  if (!anyway && (await askFirst('link'))) return;
   const s = state();
   const url = shareUrl(s.pipeline, window.location.href);
   try {

@@ -1,23 +1,83 @@
 /**
- * Validation and the code preview follow the drawing, debounced, off the
- * path of every keystroke and drag frame: validation runs when something
- * other than a position changed; generation only while the code tab is
- * open (export generates on demand).
+ * Problems and the code preview follow the drawing, debounced, off the path
+ * of every keystroke and drag frame. The problems are `pipewright validate`'s
+ * whole check (codegen/check.ts, the TypeScript type check of expressions and
+ * the model probes included), run in the check worker (designer/check) when
+ * something other than a position changed; each request carries the store's
+ * `structure` number and an answer for an older one is dropped. Generation
+ * runs only while the code tab is open (export generates on demand).
  */
-import { validatePipeline } from '../codegen/validate.js';
+import type { Problem } from '../codegen/errors.js';
+import { problem } from '../codegen/errors.js';
+import { requestCheck } from './check/client.js';
+import type { CheckReply, CheckRequest } from './check/protocol.js';
 import { useDesigner } from './store/index.js';
 
-export const VALIDATE_DELAY_MS = 80;
+/** Quiet time after an edit before the check starts: typing a word is one check, not one per key. */
+export const VALIDATE_DELAY_MS = 150;
 export const PREVIEW_DELAY_MS = 300;
 
 type Store = typeof useDesigner;
+export type Checker = (request: CheckRequest, reply: (reply: CheckReply) => void) => boolean;
 
-export function validateNow(store: Store = useDesigner): void {
+let checker: Checker = requestCheck;
+/** Run checks elsewhere than in the worker (tests and benchmarks in Node run the worker's code in process). */
+export function setChecker(next: Checker): void {
+  checker = next;
+}
+
+/** The text of the file the canvas was opened from, while the canvas is still that file: its problems keep the file's lines. */
+let opened: { structure: number; text: string } | undefined;
+export function rememberOpenedText(store: Store, text: string): void {
+  opened = { structure: store.getState().structure, text };
+}
+
+let sentFiles: unknown;
+
+/** Check the pipeline as it is now; resolves when its problems are in the store (or a newer check took over). */
+export function validateNow(store: Store = useDesigner): Promise<void> {
   const s = store.getState();
-  // Already known for this state (opening a file validates as it reads).
-  if (s.problemsFor === s.structure) return;
+  // Already known for this state.
+  if (s.problemsFor === s.structure) return Promise.resolve();
   // An empty canvas is a start, not a problem: the empty state says what to do.
-  s.setProblems(s.pipeline.nodes.length === 0 ? [] : validatePipeline(s.pipeline, s.files), s.structure);
+  if (s.pipeline.nodes.length === 0) {
+    s.setProblems([], s.structure);
+    return Promise.resolve();
+  }
+  const revision = s.structure;
+  const source = opened?.structure === revision ? { text: opened.text } : { pipeline: s.pipeline };
+  const files = s.files !== sentFiles ? s.files : undefined;
+  return new Promise((resolve) => {
+    const started = checker({ type: 'check', revision, source, files }, (reply) => {
+      const now = store.getState();
+      if (reply.revision === now.structure) now.setProblems(reply.type === 'problems' ? reply.problems : [checkFailed(reply.type === 'failed' ? reply.message : 'unexpected answer from the check worker')], reply.revision);
+      resolve();
+    });
+    if (started) sentFiles = s.files;
+    else resolve();
+    // A newer request makes this one's answer never come: resolve when the store moves on.
+    const unsubscribe = store.subscribe((next) => {
+      if (next.structure !== revision || next.problemsFor === revision) {
+        unsubscribe();
+        resolve();
+      }
+    });
+  });
+}
+
+function checkFailed(message: string): Problem {
+  return problem('PW051', { detail: message }, []);
+}
+
+/** The problems of the pipeline as it is now, waiting for the check if it is still running. */
+export async function currentProblems(store: Store = useDesigner): Promise<Problem[]> {
+  for (;;) {
+    const s = store.getState();
+    if (s.problemsFor === s.structure) return s.problems;
+    await validateNow(store);
+    const after = store.getState();
+    if (after.problemsFor !== after.structure && after.structure === s.structure) return after.problems;
+  }
 }
 
 /** The generator and its bundled assets load with the first preview, not with the page. */
@@ -39,11 +99,11 @@ export function startAnalysis(store: Store = useDesigner): () => void {
     clearTimeout(previewTimer);
     previewTimer = setTimeout(() => void (previewWanted() && previewNow(store)), delay);
   };
-  validateNow(store);
+  void validateNow(store);
   const unsubscribe = store.subscribe((s, prev) => {
     if (s.structure !== prev.structure) {
       clearTimeout(validateTimer);
-      validateTimer = setTimeout(() => validateNow(store), VALIDATE_DELAY_MS);
+      validateTimer = setTimeout(() => void validateNow(store), VALIDATE_DELAY_MS);
     }
     if (s.revision !== prev.revision) schedulePreview(PREVIEW_DELAY_MS);
     // Opening the code tab shows fresh code at once.

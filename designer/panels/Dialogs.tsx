@@ -1,8 +1,8 @@
 /** The examples gallery, and the report of a file that could not be opened. */
 import { memo, useEffect, useMemo, useRef } from 'react';
 import { formatProblem } from '../../codegen/errors.js';
-import { parsePipeline } from '../../codegen/parse.js';
-import { openExample } from '../actions.js';
+import { readPipelineText } from '../../codegen/read.js';
+import { copyShareLink, exportZip, openExample, showProblems } from '../actions.js';
 import { MOD, SHORTCUTS } from '../keyboard.js';
 import type { Wire } from '../model/ops.js';
 import { EXAMPLES } from '../examples.js';
@@ -38,7 +38,7 @@ function Gallery() {
   const items = useMemo(
     () =>
       EXAMPLES.map((ex) => {
-        const { pipeline } = parsePipeline(ex.text);
+        const { pipeline } = readPipelineText(ex.text);
         return { ex, name: pipeline?.name ?? ex.slug, description: pipeline?.description ?? '', nodes: pipeline?.nodes.length ?? 0, kinds: [...new Set(pipeline?.nodes.map((n) => n.kind))] };
       }),
     [],
@@ -132,10 +132,38 @@ function Shortcuts() {
   );
 }
 
+/** Export zip or Share link on a pipeline with errors: the focused, default action shows the problems. */
+function ExportAnyway({ action, errors }: { action: 'zip' | 'link'; errors: number }) {
+  const show = useRef<HTMLButtonElement>(null);
+  // After the modal's own focus: Enter shows the problems.
+  useEffect(() => show.current?.focus(), []);
+  const what = `${errors} problem${errors > 1 ? 's' : ''}`;
+  const anyway = () => {
+    close();
+    void (action === 'zip' ? exportZip({ anyway: true }) : copyShareLink({ anyway: true }));
+  };
+  return (
+    <Modal title={action === 'zip' ? 'Export with problems?' : 'Share with problems?'} testId="export-anyway">
+      <p data-testid="export-anyway-text">
+        {action === 'zip' ? `${what}: the exported repo will not build. Export anyway?` : `${what}: a repo generated from this link will not build. Share anyway?`}
+      </p>
+      <div className="pw-modal-foot">
+        <button type="button" className="pw-button" onClick={anyway} data-testid="export-anyway-confirm">
+          {action === 'zip' ? 'Export anyway' : 'Copy link anyway'}
+        </button>
+        <button type="button" className="pw-button is-primary" onClick={showProblems} ref={show} data-testid="export-anyway-show">
+          Show problems
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
 export const Dialogs = memo(function Dialogs() {
   const dialog = useDesigner(selectDialog);
   if (!dialog) return null;
   if (dialog.type === 'examples') return <Gallery />;
+  if (dialog.type === 'export-anyway') return <ExportAnyway action={dialog.action} errors={dialog.errors} />;
   if (dialog.type === 'second-input') return <SecondInput wire={dialog.wire} message={dialog.message} />;
   if (dialog.type === 'shortcuts') return <Shortcuts />;
   return <OpenFailed file={dialog.file} problems={dialog.problems} />;

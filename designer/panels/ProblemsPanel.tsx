@@ -1,11 +1,13 @@
 /**
- * Every problem of the pipeline, live, as validatePipeline reports them (the
- * CLI prints the same). Clicking one selects and shows its node.
+ * Every problem of the pipeline, live, as `pipewright validate` reports them
+ * (the check worker runs the CLI's check). Clicking one selects and shows its
+ * node. While the check of the latest edit runs, the panel says so rather
+ * than show an earlier state's verdict as if it were current.
  */
 import { memo } from 'react';
 import { focusNode } from '../actions.js';
 import { useDesigner } from '../store/index.js';
-import { selectProblems } from '../store/selectors.js';
+import { selectChecking, selectProblems } from '../store/selectors.js';
 
 function onPick(e: { currentTarget: HTMLButtonElement }) {
   const test = e.currentTarget.dataset.test;
@@ -22,6 +24,14 @@ function onPick(e: { currentTarget: HTMLButtonElement }) {
 
 export const ProblemsPanel = memo(function ProblemsPanel() {
   const problems = useDesigner(selectProblems);
+  const checking = useDesigner(selectChecking);
+  if (problems.length === 0 && checking) {
+    return (
+      <div className="pw-problems-empty" data-testid="problems-checking">
+        Checking…
+      </div>
+    );
+  }
   if (problems.length === 0) {
     return (
       <div className="pw-problems-empty" data-testid="problems-empty">
@@ -31,7 +41,7 @@ export const ProblemsPanel = memo(function ProblemsPanel() {
   }
   const sorted = [...problems].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
   return (
-    <ul className="pw-problems" data-testid="problems-list">
+    <ul className={`pw-problems${checking ? ' is-checking' : ''}`} data-testid="problems-list" aria-busy={checking}>
       {sorted.map((p, i) => (
         <li key={i}>
           <button type="button" className={`pw-problem pw-${p.severity}`} data-node={p.nodeId} data-test={p.path[0] === 'tests' ? p.path[1] : undefined} onClick={onPick} disabled={!p.nodeId && p.path[0] !== 'tests'}>

@@ -4,8 +4,7 @@
  * the store; the store only holds what the panels render.
  */
 import type { StateCreator } from 'zustand';
-import { simulationPlan } from '../../codegen/simulate.js';
-import { validatePipeline } from '../../codegen/validate.js';
+import { requestPlan } from '../check/client.js';
 import type { Actions, DesignerState } from '../store/types.js';
 import { sendToWorker, stopWorker } from './client.js';
 import { DEFAULT_SETTINGS } from './session.js';
@@ -27,26 +26,42 @@ export function simulatorInitial(): SimulatorData {
 export const createSimulatorSlice: StateCreator<DesignerState, [], [], Actions<SimulatorSlice>> = (set, get) => ({
   simulate() {
     const s = get();
-    const errors = validatePipeline(s.pipeline, s.files).filter((p) => p.severity === 'error');
-    if (errors.length) {
-      s.toast(`Fix the problems first: ${errors[0].message}`, 'error');
-      s.setBottomTab('problems');
-      return false;
-    }
-    let plan;
-    try {
-      plan = simulationPlan(s.pipeline);
-      if (plan.feeds.length === 0) throw new Error('the pipeline has no source that reads a topic, so there is nothing to simulate');
-      const empty = plan.feeds.find((f) => f.events.length === 0 && !f.generator);
-      if (empty) throw new Error(`source "${empty.node}" has no sample events to replay; add some in the inspector`);
-    } catch (e) {
-      s.toast(`Cannot simulate: ${e instanceof Error ? e.message : String(e)}`, 'error');
-      return false;
-    }
-    const { speed, ...settings } = s.simSettings;
-    set({ simOpen: true, simError: null, simView: null, simStatus: null, simStructure: s.structure, tourStep: 0 });
-    sendToWorker({ type: 'load', plan, settings, files: s.files, speed }, (r) => get().setSimReport(r));
-    sendToWorker({ type: 'play' });
+    // The problems are the whole check's (type check included): a typo in an expression would
+    // dead-letter every event, so it is refused here as export would be.
+    const refuse = (problems: { severity: string; message: string }[]) => {
+      const error = problems.find((p) => p.severity === 'error');
+      if (!error) return false;
+      get().toast(`Fix the problems first: ${error.message}`, 'error');
+      get().setBottomTab('problems');
+      return true;
+    };
+    if (s.problemsFor === s.structure && refuse(s.problems)) return false;
+    const structure = s.structure;
+    const pipeline = s.pipeline;
+    set({ simOpen: true, simError: null, simView: null, simStatus: null, simStructure: structure, tourStep: 0 });
+    const stillWanted = () => get().simOpen && get().simStructure === structure;
+    void (async () => {
+      // The check may still be running for the latest edit, and the plan is made in the check worker.
+      const { currentProblems } = await import('../analysis.js');
+      const problems = await currentProblems();
+      if (!stillWanted()) return;
+      if (get().structure === structure && refuse(problems)) return get().closeSimulator();
+      let plan;
+      try {
+        plan = await requestPlan(pipeline);
+        if (plan.feeds.length === 0) throw new Error('the pipeline has no source that reads a topic, so there is nothing to simulate');
+        const empty = plan.feeds.find((f) => f.events.length === 0 && !f.generator);
+        if (empty) throw new Error(`source "${empty.node}" has no sample events to replay; add some in the inspector`);
+      } catch (e) {
+        if (!stillWanted()) return;
+        get().toast(`Cannot simulate: ${e instanceof Error ? e.message : String(e)}`, 'error');
+        return get().closeSimulator();
+      }
+      if (!stillWanted()) return;
+      const { speed, ...settings } = get().simSettings;
+      sendToWorker({ type: 'load', plan, settings, files: get().files, speed }, (r) => get().setSimReport(r));
+      sendToWorker({ type: 'play' });
+    })();
     return true;
   },
   closeSimulator() {

@@ -20,7 +20,11 @@ export interface SimulatorData {
 }
 
 export interface SimulatorSlice extends SimulatorData {
-  /** Build the pipeline, start the worker and play. */
+  /**
+   * Open the dock and simulate the pipeline as it is now. False when it is refused at once (known
+   * errors); the dock also closes again, with a toast, when the check still running or the plan
+   * refuses it.
+   */
   simulate(): boolean;
   closeSimulator(): void;
   simCommand(command: Command): void;

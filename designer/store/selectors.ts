@@ -32,6 +32,8 @@ export const selectProblems = (s: DesignerState): Problem[] => {
   problemsOut = s.testProblems.length ? [...s.problems, ...s.testProblems] : s.problems;
   return problemsOut;
 };
+/** Whether the problems shown are for an earlier state while the check of the current one runs. */
+export const selectChecking = (s: DesignerState) => s.problemsFor !== s.structure;
 export const selectCanUndo = (s: DesignerState) => s.past.length > 0;
 export const selectCanRedo = (s: DesignerState) => s.future.length > 0;
 export const selectTheme = (s: DesignerState) => s.theme;

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import { serializePipeline } from '../../codegen/serialize.js';
-import { validateNow } from '../analysis.js';
+import { setChecker, validateNow } from '../analysis.js';
+import { inProcessChecker } from '../check/in-process.js';
 import { useDesigner } from './index.js';
 import { initialState } from './initial.js';
 import { edgeId, wireOfEdgeId } from './pipeline-slice.js';
@@ -106,14 +107,21 @@ describe('store', () => {
     expect(s().pipeline.nodes).toHaveLength(3);
   });
 
-  test('validation reports per node, like the CLI', () => {
+  test('validation reports per node, like the CLI, type check included', async () => {
+    setChecker(inProcessChecker());
     draw();
-    validateNow();
+    await validateNow();
     expect(s().problems.map((p) => [p.code, p.nodeId])).toEqual([['PW016', 'filter-1']]);
+    s().setSamples('kafka-source-1', [{ key: 'c-1', value: { amount: 5 } }]);
     s().setParam('filter-1', 'where', 'value.amount > 1');
-    validateNow();
-    expect(s().problems).toEqual([]);
-  });
+    await validateNow();
+    expect(s().problems.filter((p) => p.severity === 'error')).toEqual([]);
+    s().setParam('filter-1', 'where', 'value.amont > 1');
+    await validateNow();
+    expect(s().problems.map((p) => [p.code, p.nodeId, p.path])).toEqual([['PW034', 'filter-1', ['nodes', 1, 'where']]]);
+    expect(s().problems[0].message).toContain("Did you mean 'amount'?");
+    // A cold TypeScript compiler on a busy machine.
+  }, 120_000);
 });
 
 describe('derived canvas', () => {

@@ -107,7 +107,9 @@ export type Dialog =
   | { type: 'open-failed'; file: string; problems: Problem[] }
   /** A wire into an input port that already has one: replace, merge or cancel. */
   | { type: 'second-input'; wire: Wire; message: string }
-  | { type: 'shortcuts' };
+  | { type: 'shortcuts' }
+  /** Export zip or Share link asked on a pipeline with errors: export anyway, or (the default) show them. */
+  | { type: 'export-anyway'; action: 'zip' | 'link'; errors: number };
 
 export interface UiSlice {
   theme: Theme;

@@ -1,0 +1,55 @@
+/**
+ * The page's side of the check worker: one worker, created on first use.
+ * Answers go to the callback of their request; a canvas request (revision
+ * ≥ 0) makes the callbacks of older canvas requests lapse, so an answer
+ * for a state the canvas has left is dropped.
+ */
+import type { Problem } from '../../codegen/errors.js';
+import type { Pipeline } from '../../codegen/model.js';
+import type { SimPlan } from '../../codegen/sim-plan.js';
+import type { CheckReply, CheckRequest } from './protocol.js';
+
+let worker: Worker | undefined;
+const waiting = new Map<number, (reply: CheckReply) => void>();
+
+/** Ask for a check; `reply` is called with the answer, unless a newer canvas request was made meanwhile. False when there is no Worker. */
+export function requestCheck(request: CheckRequest, reply: (reply: CheckReply) => void): boolean {
+  if (!worker) {
+    if (typeof Worker === 'undefined') return false;
+    worker = new Worker(new URL('./check.worker.ts', import.meta.url), { type: 'module', name: 'pipewright-check' });
+    worker.onmessage = (e: MessageEvent<CheckReply>) => {
+      const callback = waiting.get(e.data.revision);
+      waiting.delete(e.data.revision);
+      callback?.(e.data);
+    };
+    worker.onerror = (e) => {
+      const message = e.message || 'the check worker failed to start';
+      for (const [revision, callback] of waiting) callback({ type: 'failed', revision, message });
+      waiting.clear();
+    };
+  }
+  if (request.revision >= 0) for (const r of waiting.keys()) if (r >= 0 && r < request.revision) waiting.delete(r);
+  waiting.set(request.revision, reply);
+  worker.postMessage(request);
+  return true;
+}
+
+let oneOff = 0;
+
+/** The simulator's plan of a pipeline, made in the worker (compiling expressions needs the TypeScript compiler). */
+export function requestPlan(pipeline: Pipeline): Promise<SimPlan> {
+  return new Promise((resolve, reject) => {
+    const started = requestCheck({ type: 'plan', revision: -1 - oneOff++, pipeline }, (r) => {
+      if (r.type === 'plan') resolve(r.plan);
+      else reject(new Error(r.type === 'failed' ? r.message : 'unexpected answer from the check worker'));
+    });
+    if (!started) reject(new Error('this browser cannot run Web Workers'));
+  });
+}
+
+/** Check YAML text that is not on the canvas (a file that could not be opened); answers only with problems. */
+export function checkText(text: string, reply: (problems: Problem[]) => void): void {
+  requestCheck({ type: 'check', revision: -1 - oneOff++, source: { text } }, (r) => {
+    if (r.type === 'problems') reply(r.problems);
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * The check worker's loop, apart from the Worker global so that tests run it
+ * in Node: take the newest request, run the CLI's check on it, answer.
+ * The canvas's requests (revision ≥ 0) that arrive while a check runs
+ * replace each other, so only its newest state is checked next; one-off
+ * requests (negative revisions: a file that could not be opened) are all
+ * answered.
+ */
+import { checkPipelineText, type CheckEnv } from '../../codegen/check.js';
+import { serializePipeline } from '../../codegen/serialize.js';
+import { simulationPlan } from '../../codegen/simulate.js';
+import type { PipelineFiles } from '../../runtime/kinds/spec.js';
+import type { CheckReply, CheckRequest } from './protocol.js';
+
+/** One request's answer: the problems `pipewright validate` reports for the same YAML. */
+export async function answer(request: CheckRequest, env: CheckEnv): Promise<CheckReply> {
+  const t0 = performance.now();
+  try {
+    if (request.type === 'plan') return { type: 'plan', revision: request.revision, plan: simulationPlan(request.pipeline) };
+    const text = 'text' in request.source ? request.source.text : serializePipeline(request.source.pipeline);
+    const { problems } = await checkPipelineText(text, env);
+    return { type: 'problems', revision: request.revision, problems, millis: performance.now() - t0 };
+  } catch (e) {
+    return { type: 'failed', revision: request.revision, message: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+export function serveChecks(post: (reply: CheckReply) => void, listen: (handler: (request: CheckRequest) => void) => void, envFor: (files: PipelineFiles) => CheckEnv): void {
+  let files: PipelineFiles = {};
+  let queue: CheckRequest[] = [];
+  let busy = false;
+  const drain = async () => {
+    busy = true;
+    for (let request = queue.shift(); request; request = queue.shift()) post(await answer(request, envFor(files)));
+    busy = false;
+  };
+  listen((request) => {
+    if (request.type === 'check' && request.files) files = request.files;
+    // The canvas's requests (revision ≥ 0) overtake each other: only its newest state is worth checking.
+    if (request.revision >= 0) queue = queue.filter((q) => q.revision < 0);
+    queue.push(request);
+    if (!busy) void drain();
+  });
+}
