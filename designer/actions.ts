@@ -11,7 +11,7 @@ import { getFlow, NODE_SIZE } from './flow-api.js';
 import { layoutPipeline } from './layout.js';
 import { clearSpot, isBlank } from './model/ops.js';
 import { currentProblems, rememberOpenedText } from './analysis.js';
-import { checkText } from './check/client.js';
+import { checkText, requestGenerate } from './check/client.js';
 import { readYaml, shareUrl } from './persistence.js';
 import { useDesigner } from './store/index.js';
 
@@ -39,9 +39,6 @@ export function exportYaml(): void {
   download(`${baseName(p)}.yaml`, serializePipeline(p), 'application/yaml');
 }
 
-/** The generator and its bundled assets load with the first preview or export, not with the page. */
-export const loadCodegen = () => import('./codegen-run.js');
-
 /**
  * Export and Share on a pipeline with errors ask first (the exported repository would not build);
  * true when they did, and the dialog now decides.
@@ -62,16 +59,22 @@ export function showProblems(): void {
 
 export async function exportZip({ anyway = false } = {}): Promise<boolean> {
   if (!anyway && (await askFirst('zip'))) return false;
-  const { generateRepository, zipRepository } = await loadCodegen();
   const s = state();
-  const out = generateRepository(s.pipeline, s.files);
-  if (!out.files) {
+  // The generator runs in the check worker, with the TypeScript compiler it needs.
+  let out, zip;
+  try {
+    ({ outcome: out, zip } = await requestGenerate(s.pipeline, s.files, true));
+  } catch (e) {
+    s.toast(`Generation failed: ${e instanceof Error ? e.message : String(e)}`, 'error');
+    return false;
+  }
+  if (!out.files || !zip) {
     const first = out.problems.find((p) => p.severity === 'error');
     s.toast(out.crash ? `Generation failed: ${out.crash}` : `Fix the problems first${first ? `: ${first.message}` : '.'}`, 'error');
     s.setBottomTab('problems');
     return false;
   }
-  download(`${baseName(s.pipeline)}.zip`, zipRepository(out), 'application/zip');
+  download(`${baseName(s.pipeline)}.zip`, zip, 'application/zip');
   s.toast(`Exported ${Object.keys(out.files).length + Object.keys(out.binary).length} files.`);
   return true;
 }

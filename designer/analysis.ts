@@ -9,7 +9,7 @@
  */
 import type { Problem } from '../codegen/errors.js';
 import { problem } from '../codegen/errors.js';
-import { requestCheck } from './check/client.js';
+import { requestCheck, requestGenerate } from './check/client.js';
 import type { CheckReply, CheckRequest } from './check/protocol.js';
 import { useDesigner } from './store/index.js';
 
@@ -80,12 +80,16 @@ export async function currentProblems(store: Store = useDesigner): Promise<Probl
   }
 }
 
-/** The generator and its bundled assets load with the first preview, not with the page. */
+/** The code preview, generated in the check worker (the generator and its assets never load on the page). */
 export async function previewNow(store: Store = useDesigner): Promise<void> {
-  const { generateRepository } = await import('./codegen-run.js');
   const s = store.getState();
-  const out = generateRepository(s.pipeline, s.files);
-  s.setPreview(out, s.revision);
+  try {
+    const { outcome } = await requestGenerate(s.pipeline, s.files, false);
+    // Shown for the revision it was made from; the panel says when that is behind.
+    if (store.getState().previewFor <= s.revision) store.getState().setPreview(outcome, s.revision);
+  } catch (e) {
+    store.getState().setPreview({ files: null, binary: {}, problems: [], crash: e instanceof Error ? e.message : String(e), millis: 0 }, s.revision);
+  }
 }
 
 export function startAnalysis(store: Store = useDesigner): () => void {

@@ -1,6 +1,8 @@
 /**
- * Preview and export, through the generator the CLI uses. Kept apart from
- * the components so the store tests and the benchmark can call it too.
+ * Preview and export, through the generator the CLI uses. The designer runs
+ * it in its check worker (designer/check), never on the page: the generator
+ * checks expressions with the TypeScript compiler. Kept apart from the
+ * components so tests and the benchmark can call it too.
  */
 import type { Problem } from '../codegen/errors.js';
 import { generate, zipFiles } from '../codegen/generate.js';

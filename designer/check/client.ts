@@ -7,6 +7,8 @@
 import type { Problem } from '../../codegen/errors.js';
 import type { Pipeline } from '../../codegen/model.js';
 import type { SimPlan } from '../../codegen/sim-plan.js';
+import type { PipelineFiles } from '../../runtime/kinds/spec.js';
+import type { GenerateOutcome } from '../codegen-run.js';
 import type { CheckReply, CheckRequest } from './protocol.js';
 
 let worker: Worker | undefined;
@@ -41,6 +43,17 @@ export function requestPlan(pipeline: Pipeline): Promise<SimPlan> {
   return new Promise((resolve, reject) => {
     const started = requestCheck({ type: 'plan', revision: -1 - oneOff++, pipeline }, (r) => {
       if (r.type === 'plan') resolve(r.plan);
+      else reject(new Error(r.type === 'failed' ? r.message : 'unexpected answer from the check worker'));
+    });
+    if (!started) reject(new Error('this browser cannot run Web Workers'));
+  });
+}
+
+/** Generate the repository in the worker (the generator checks expressions with the TypeScript compiler); with its zip when asked. */
+export function requestGenerate(pipeline: Pipeline, files: PipelineFiles, zip: boolean): Promise<{ outcome: GenerateOutcome; zip?: Uint8Array }> {
+  return new Promise((resolve, reject) => {
+    const started = requestCheck({ type: 'generate', revision: -1 - oneOff++, pipeline, files, zip }, (r) => {
+      if (r.type === 'generated') resolve({ outcome: r.outcome, zip: r.zip });
       else reject(new Error(r.type === 'failed' ? r.message : 'unexpected answer from the check worker'));
     });
     if (!started) reject(new Error('this browser cannot run Web Workers'));

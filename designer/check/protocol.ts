@@ -12,13 +12,16 @@
  */
 import type { Problem } from '../../codegen/errors.js';
 import type { SimPlan } from '../../codegen/sim-plan.js';
+import type { GenerateOutcome } from '../codegen-run.js';
 import type { Pipeline } from '../../codegen/model.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 
 export type CheckRequest =
   | CheckProblems
   /** The simulator's plan of a pipeline (its expressions compiled to JavaScript); a one-off request, negative revision. */
-  | { type: 'plan'; revision: number; pipeline: Pipeline };
+  | { type: 'plan'; revision: number; pipeline: Pipeline }
+  /** The generated repository (code preview, export), and its zip when asked; a one-off request, negative revision. */
+  | { type: 'generate'; revision: number; pipeline: Pipeline; files: PipelineFiles; zip: boolean };
 
 export type CheckProblems = {
   type: 'check';
@@ -36,4 +39,5 @@ export type CheckReply =
   | { type: 'problems'; revision: number; problems: Problem[]; /** Time the check took in the worker. */ millis: number }
   /** The check itself failed (a bug): the designer says so instead of showing "no problems". */
   | { type: 'failed'; revision: number; message: string }
-  | { type: 'plan'; revision: number; plan: SimPlan };
+  | { type: 'plan'; revision: number; plan: SimPlan }
+  | { type: 'generated'; revision: number; outcome: GenerateOutcome; zip?: Uint8Array };

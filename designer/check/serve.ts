@@ -10,6 +10,7 @@ import { checkPipelineText, type CheckEnv } from '../../codegen/check.js';
 import { serializePipeline } from '../../codegen/serialize.js';
 import { simulationPlan } from '../../codegen/simulate.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
+import { generateRepository, zipRepository } from '../codegen-run.js';
 import type { CheckReply, CheckRequest } from './protocol.js';
 
 /** One request's answer: the problems `pipewright validate` reports for the same YAML. */
@@ -17,6 +18,10 @@ export async function answer(request: CheckRequest, env: CheckEnv): Promise<Chec
   const t0 = performance.now();
   try {
     if (request.type === 'plan') return { type: 'plan', revision: request.revision, plan: simulationPlan(request.pipeline) };
+    if (request.type === 'generate') {
+      const outcome = generateRepository(request.pipeline, request.files);
+      return { type: 'generated', revision: request.revision, outcome, zip: request.zip && outcome.files ? zipRepository(outcome) : undefined };
+    }
     const text = 'text' in request.source ? request.source.text : serializePipeline(request.source.pipeline);
     const { problems } = await checkPipelineText(text, env);
     return { type: 'problems', revision: request.revision, problems, millis: performance.now() - t0 };

@@ -4,6 +4,7 @@
  * the store; the store only holds what the panels render.
  */
 import type { StateCreator } from 'zustand';
+import { currentProblems } from '../analysis.js';
 import { requestPlan } from '../check/client.js';
 import type { Actions, DesignerState } from '../store/types.js';
 import { sendToWorker, stopWorker } from './client.js';
@@ -42,7 +43,6 @@ export const createSimulatorSlice: StateCreator<DesignerState, [], [], Actions<S
     const stillWanted = () => get().simOpen && get().simStructure === structure;
     void (async () => {
       // The check may still be running for the latest edit, and the plan is made in the check worker.
-      const { currentProblems } = await import('../analysis.js');
       const problems = await currentProblems();
       if (!stillWanted()) return;
       if (get().structure === structure && refuse(problems)) return get().closeSimulator();

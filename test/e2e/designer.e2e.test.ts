@@ -261,9 +261,11 @@ describe('designer', () => {
   test('a share link carries the pipeline to a fresh browser', async () => {
     const yaml = await yamlNow();
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.evaluate(() => navigator.clipboard.writeText(''));
     await page.getByRole('button', { name: 'Share link', exact: true }).click();
+    // The link is copied once the check says the pipeline has no errors.
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText()), { timeout: 30_000 }).toMatch(/#p=[A-Za-z0-9_-]+$/);
     const url = await page.evaluate(() => navigator.clipboard.readText());
-    expect(url).toMatch(/#p=[A-Za-z0-9_-]+$/);
     const other = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
     const fresh = await other.newPage();
     await fresh.goto(url);
