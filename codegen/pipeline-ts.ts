@@ -11,9 +11,11 @@ import type { GraphSpec } from '../runtime/engine/graph.js';
 import type { TopicDef } from '../runtime/types.js';
 import { checkExpression, expressionText } from './expression.js';
 import { commentText, tsLiteral, tsString } from './escape.js';
-import { inferType } from './infer.js';
 import { deadLetterTopic, type Pipeline, type PipelineNode } from './model.js';
-import { identOf, pascalOf } from './names.js';
+import { identOf } from './names.js';
+import { addedFields, paramsOf, sourceValueType, typeName } from './event-types.js';
+
+export { addedFields, paramsOf, sourceValueType, typeName };
 
 export interface ExpressionSite {
   nodeId: string;
@@ -25,7 +27,6 @@ export interface ExpressionSite {
 
 export const EXPRESSION_INDENT = 4;
 
-export const typeName = (id: string) => `${pascalOf(id)}Event`;
 export const fnName = (id: string, param: string) => `${identOf(id)}__${param}`;
 
 const RETURNS: Record<string, string> = { key: ': string | number | null', number: ': number', time: ': number | string | Date' };
@@ -33,15 +34,6 @@ const RETURNS: Record<string, string> = { key: ': string | number | null', numbe
 /** Emitted once when an expression must return an array (flat-map). */
 const ELEMENTS = ['/** Checks that an expression returns an array; its elements become the events downstream. */', 'const elements = <T>(items: readonly T[]): readonly T[] => items;'];
 
-export function sourceValueType(node: PipelineNode, kind: KindSpec): string {
-  const format = node.params.format ?? kind.params.find((p) => p.name === 'format')?.default;
-  if (format === 'string') return 'string';
-  if (format === 'bytes') return 'Uint8Array';
-  if (node.samples && node.samples.length > 0) return inferType(node.samples.map((s) => s.value));
-  // A source that makes its own events (generator) gives examples of them.
-  const own = kind.samples?.(paramsOf(node, kind)) ?? [];
-  return own.length > 0 ? inferType(own) : 'UnknownEvent';
-}
 
 export function typesGenTs(p: Pipeline): string {
   const out = [
@@ -244,18 +236,7 @@ function graphLiteral(g: GraphSpec): string[] {
   ];
 }
 
-/** Parameters as written, with defaults filled in. */
-export function paramsOf(node: PipelineNode, kind: KindSpec): Record<string, unknown> {
-  const params: Record<string, unknown> = {};
-  for (const spec of kind.params) params[spec.name] = node.params[spec.name] ?? spec.default;
-  return params;
-}
 
-/** ` & { "score": number }` for the fields a node adds to its input; types come from the kind, names are escaped. */
-export function addedFields(fields: Record<string, string> | undefined): string {
-  const entries = Object.entries(fields ?? {});
-  return entries.length ? ` & { ${entries.map(([name, type]) => `${tsString(name)}: ${type}`).join('; ')} }` : '';
-}
 
 /** Blank-line folding above shifts lines; recompute each site's line afterwards. */
 function fixSites(lines: string[], sites: ExpressionSite[]): ExpressionSite[] {

@@ -4,7 +4,7 @@
  * samples, passed on, extended or replaced by each node on the way.
  */
 import type { Pipeline } from '../../codegen/model.js';
-import { addedFields, paramsOf, sourceValueType, typeName } from '../../codegen/pipeline-ts.js';
+import { addedFields, paramsOf, sourceValueType, typeName } from '../../codegen/event-types.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { ERROR_PORT } from '../../runtime/kinds/spec.js';
 

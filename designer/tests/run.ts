@@ -16,28 +16,9 @@ import { getKind } from '../../runtime/kinds/registry.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import { caseDifferences, runCase, type CaseResult, type TestCase } from '../../runtime/testing.js';
 
-/** One key of one sink where a test's run differs from what the test expects. */
-export interface SinkDifference {
-  /** The sink node's id, or null for the dead letters. */
-  sink: string | null;
-  /** The sink's topic, `sink <id>` for sinks outside Kafka, or `dead letters`. */
-  where: string;
-  key?: string;
-  expected: unknown;
-  actual: unknown;
-}
+import { NO_KEY, type SinkDifference, type TestOutcome } from './outcomes.js';
 
-export interface TestOutcome {
-  name: string;
-  /** The test's place in `pipeline.tests`. */
-  index: number;
-  passed: boolean;
-  differences: SinkDifference[];
-  /** Set when the test could not run at all (a model that does not load, say). */
-  error?: string;
-}
-
-const NO_KEY = '(no key)';
+export { describeDifference, testProblems, type SinkDifference, type TestOutcome } from './outcomes.js';
 
 /** What the generated repository's tests read: the pipeline as its exported YAML says. */
 function asExported(pipeline: Pipeline): Pipeline {
@@ -109,36 +90,3 @@ export async function recordTest(pipeline: Pipeline, files: PipelineFiles, name:
   return { name, input, expect, ...(result.deadLetters ? { deadLetters: result.deadLetters } : {}) };
 }
 
-const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
-
-function valuesOf(v: unknown): number {
-  return Array.isArray(v) ? v.length : 0;
-}
-
-/** One line about one difference, for the Problems panel. */
-export function describeDifference(d: SinkDifference): string {
-  if (d.sink === null) return `expected ${count(Number(d.expected), 'dead letter')}, got ${d.actual}`;
-  const e = valuesOf(d.expected);
-  const a = valuesOf(d.actual);
-  const key = d.key === NO_KEY ? 'events without a key' : `key "${d.key}"`;
-  const what = e === a ? `${count(a, 'value')} that differ from the expected` : `${count(a, 'event')} where the test expects ${e}`;
-  return `sink "${d.sink}" got, for ${key}, ${what}`;
-}
-
-/** Failing tests as problems: one per test and sink, on the sink's node. */
-export function testProblems(outcomes: readonly TestOutcome[]): Problem[] {
-  const out: Problem[] = [];
-  for (const o of outcomes) {
-    if (o.error) {
-      out.push(problem('PW044', { test: o.name, detail: o.error }, ['tests', o.index]));
-      continue;
-    }
-    const bySink = new Map<string | null, SinkDifference[]>();
-    for (const d of o.differences) bySink.set(d.sink, [...(bySink.get(d.sink) ?? []), d]);
-    for (const [sink, diffs] of bySink) {
-      const more = diffs.length > 1 ? ` (and ${count(diffs.length - 1, 'other key')})` : '';
-      out.push(problem('PW043', { test: o.name, detail: `${describeDifference(diffs[0])}${more}` }, ['tests', o.index], sink ?? undefined));
-    }
-  }
-  return out;
-}

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { parsePipeline } from '../../codegen/parse.js';
 import { serializePipeline } from '../../codegen/serialize.js';
-import { validateNow } from '../analysis.js';
+import { setChecker, validateNow } from '../analysis.js';
+import { inProcessChecker } from '../check/in-process.js';
 import { useDesigner } from '../store/index.js';
 import { selectCounts, selectProblems } from '../store/selectors.js';
 
@@ -10,10 +11,12 @@ const s = () => useDesigner.getState();
 const example = (name: string) => parsePipeline(readFileSync(new URL(`../../examples/${name}/pipeline.yaml`, import.meta.url), 'utf8')).pipeline!;
 
 async function validatedAndTested(): Promise<void> {
-  validateNow();
+  await validateNow();
   await s().runTests();
 }
 
+// The check worker's code, in this process.
+setChecker(inProcessChecker());
 beforeEach(() => s().reset());
 
 describe('tests in the store', () => {
@@ -68,7 +71,7 @@ describe('tests in the store', () => {
 
   test('outcomes of a run that an edit overtook are dropped', async () => {
     s().load(example('large-orders'), { history: false });
-    validateNow();
+    await validateNow();
     const run = s().runTests();
     s().setParam('large', 'where', 'value.amount >= 0');
     await run;

@@ -1,0 +1,36 @@
+/**
+ * The TypeScript types of events as the generated code declares them
+ * (src/types.gen.ts): a source's type inferred from its samples, and what
+ * nodes add. Apart from pipeline-ts.ts so that the designer's page can show
+ * the type on a wire without loading the TypeScript compiler.
+ */
+import type { KindSpec } from '../runtime/kinds/spec.js';
+import { tsString } from './escape.js';
+import { inferType } from './infer.js';
+import type { PipelineNode } from './model.js';
+import { pascalOf } from './names.js';
+
+export const typeName = (id: string) => `${pascalOf(id)}Event`;
+
+export function sourceValueType(node: PipelineNode, kind: KindSpec): string {
+  const format = node.params.format ?? kind.params.find((p) => p.name === 'format')?.default;
+  if (format === 'string') return 'string';
+  if (format === 'bytes') return 'Uint8Array';
+  if (node.samples && node.samples.length > 0) return inferType(node.samples.map((s) => s.value));
+  // A source that makes its own events (generator) gives examples of them.
+  const own = kind.samples?.(paramsOf(node, kind)) ?? [];
+  return own.length > 0 ? inferType(own) : 'UnknownEvent';
+}
+
+/** Parameters as written, with defaults filled in. */
+export function paramsOf(node: PipelineNode, kind: KindSpec): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const spec of kind.params) params[spec.name] = node.params[spec.name] ?? spec.default;
+  return params;
+}
+
+/** ` & { "score": number }` for the fields a node adds to its input; types come from the kind, names are escaped. */
+export function addedFields(fields: Record<string, string> | undefined): string {
+  const entries = Object.entries(fields ?? {});
+  return entries.length ? ` & { ${entries.map(([name, type]) => `${tsString(name)}: ${type}`).join('; ')} }` : '';
+}
