@@ -172,8 +172,10 @@ export const generator = defineKind({
     'kept as written. For example `fields: { id: seq, user: "pick(alice,bob,carol)", amount: "uniform(1,500)", at: now }`. ' +
     'The same `seed` gives the same events. The service produces them to `topic` at `rate` per second, `count` ' +
     'in all (0: without end), keyed by the field named by `key`, and consumes the topic like a Kafka source, so ' +
-    'the rest of the pipeline sees ordinary Kafka events. Every replica generates, so run one replica (the default ' +
-    'with one partition) or divide the rate. The simulator pulls events from the same generator; tests give ' +
+    'the rest of the pipeline sees ordinary Kafka events. One replica generates at a time: the one assigned ' +
+    'partition 0 of the topic in the group `<group>.generator.<node>`. It produces in Kafka transactions that also ' +
+    'record how far the sequence has got, so when it dies or is scaled in, the replica that takes over fences it ' +
+    'and continues the sequence exactly, with nothing repeated or skipped. The simulator pulls events from the same generator; tests give ' +
     'their input events as for any source. Event types come from the template, no samples needed.',
   params: [
     { name: 'topic', type: 'topic', title: 'Topic', description: 'The topic the events are produced to and read from.', required: true, placeholder: 'orders' },

@@ -20,22 +20,64 @@ interface Sent {
   messages: { key: string | null; value: string }[];
 }
 
-function fakeKafka(opts: { connect?: Promise<void>; fail?: () => boolean; delayMs?: number } = {}) {
+function fakeKafka(opts: { connect?: Promise<void>; fail?: () => boolean; delayMs?: number; ownsPartition0?: boolean; progress?: number } = {}) {
   const batches: Sent[][] = [];
+  const committed: { offsets: string[] } = { offsets: opts.progress === undefined ? [] : [String(opts.progress)] };
+  const sendBatch = async ({ topicMessages, acks }: { topicMessages: Sent[]; acks: number }) => {
+    expect(acks).toBe(-1);
+    await new Promise((r) => setTimeout(r, opts.delayMs ?? 5));
+    if (opts.fail?.()) throw new Error('broker unavailable');
+    return topicMessages;
+  };
   const kafka = {
     producer: () => ({
       connect: () => opts.connect ?? Promise.resolve(),
       disconnect: async () => {},
-      sendBatch: async ({ topicMessages, acks }: { topicMessages: Sent[]; acks: number }) => {
-        expect(acks).toBe(-1);
-        await new Promise((r) => setTimeout(r, opts.delayMs ?? 5));
-        if (opts.fail?.()) throw new Error('broker unavailable');
-        batches.push(topicMessages);
+      sendBatch: async (b: { topicMessages: Sent[]; acks: number }) => {
+        batches.push(await sendBatch(b));
         return [];
       },
+      // A transaction's messages and offsets count only once it is committed.
+      transaction: async () => {
+        const held: Sent[][] = [];
+        let offset: string | undefined;
+        let active = true;
+        return {
+          sendBatch: async (b: { topicMessages: Sent[]; acks: number }) => void held.push(await sendBatch(b)),
+          sendOffsets: async ({ topics }: { topics: { partitions: { offset: string }[] }[] }) => void (offset = topics[0].partitions[0].offset),
+          commit: async () => {
+            batches.push(...held);
+            if (offset !== undefined) committed.offsets.push(offset);
+            active = false;
+          },
+          abort: async () => void (active = false),
+          isActive: () => active,
+        };
+      },
+    }),
+    // The generator's group: this member is assigned partition 0 of the topic, or not.
+    consumer: () => {
+      const handlers = new Map<string, (e: { payload: unknown }) => void>();
+      return {
+        events: { REBALANCING: 'rebalancing', GROUP_JOIN: 'group_join' },
+        on: (event: string, fn: (e: { payload: unknown }) => void) => handlers.set(event, fn),
+        connect: async () => {},
+        subscribe: async ({ topics }: { topics: string[] }) => void handlers.set('topic', () => topics[0]),
+        run: async () => {
+          const topic = (handlers.get('topic') as unknown as () => string)();
+          handlers.get('group_join')?.({ payload: { memberAssignment: { [topic]: opts.ownsPartition0 === false ? [1] : [0, 1] } } });
+        },
+        pause: () => {},
+        disconnect: async () => {},
+      };
+    },
+    admin: () => ({
+      connect: async () => {},
+      disconnect: async () => {},
+      fetchOffsets: async () => [{ partitions: [{ partition: 0, offset: committed.offsets.at(-1) ?? '-1' }] }],
     }),
   } as unknown as Kafka;
-  return { kafka, batches, events: () => batches.flat().flatMap((t) => t.messages.map((m) => ({ topic: t.topic, key: m.key, value: JSON.parse(m.value) }))) };
+  return { kafka, batches, committed, events: () => batches.flat().flatMap((t) => t.messages.map((m) => ({ topic: t.topic, key: m.key, value: JSON.parse(m.value) }))) };
 }
 
 let server: Server | undefined;
@@ -248,5 +290,25 @@ describe('RateLimiter', () => {
     expect([limiter.take('a'), limiter.take('a')]).toEqual([0, 1]);
     t = 10_000;
     expect([limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([0, 0, 1]);
+  });
+});
+
+describe('generator source on several replicas', () => {
+  const params = { topic: 'orders', fields: { id: 'seq' }, rate: 200, count: 30, seed: 7 };
+  const genSpec: GraphSpec = { pipeline: 'gen-unit', errors: { policy: 'dead-letter', topic: 'dlq' }, nodes: [{ id: 'gen', kind: 'generator', params, inputs: [] }] };
+
+  it('does not generate on a replica that is not assigned partition 0 of its group', async () => {
+    const k = fakeKafka({ delayMs: 1, ownsPartition0: false });
+    fronts = startFronts({ spec: genSpec, fns: {}, kafka: k.kafka, log: quiet })!;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(k.events()).toEqual([]);
+  });
+
+  it('continues the sequence from the committed progress, and commits its progress with its events', async () => {
+    const k = fakeKafka({ delayMs: 1, progress: 12 });
+    fronts = startFronts({ spec: genSpec, fns: {}, kafka: k.kafka, log: quiet })!;
+    for (let i = 0; i < 200 && k.events().length < 18; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(k.events().map((e) => (e.value as { id: number }).id)).toEqual(Array.from({ length: 18 }, (_, i) => 12 + i));
+    expect(k.committed.offsets.at(-1)).toBe('30');
   });
 });

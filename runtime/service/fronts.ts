@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { NodeSpec } from '../engine/graph.js';
 import type { GraphFns, GraphSpec } from '../engine/graph.js';
 import { EventGenerator } from '../kinds/generator.js';
 import { loadPackage } from '../kinds/host.js';
@@ -141,8 +142,18 @@ function answer(res: ServerResponse, status: number, body: Record<string, unknow
 }
 
 /** Starts the ingest endpoints and generators of the pipeline, if it has any; undefined when it has none. */
-export function startFronts(opts: { spec: GraphSpec; fns: GraphFns; kafka: Kafka; log: Logger; env?: Record<string, string | undefined>; now?: () => number }): Fronts | undefined {
+export function startFronts(opts: {
+  spec: GraphSpec;
+  fns: GraphFns;
+  kafka: Kafka;
+  log: Logger;
+  /** The service's consumer group; generators coordinate in groups named after it. */
+  groupId?: string;
+  env?: Record<string, string | undefined>;
+  now?: () => number;
+}): Fronts | undefined {
   const { spec, fns, kafka, log } = opts;
+  const groupId = opts.groupId ?? spec.pipeline;
   const env = opts.env ?? process.env;
   const routes = new Map<string, Route>();
   const compiling: Promise<void>[] = [];
@@ -258,30 +269,7 @@ export function startFronts(opts: { spec: GraphSpec; fns: GraphFns; kafka: Kafka
     answer(res, 202, { accepted: messages.length });
   }
 
-  const loops = generators.map(async (n) => {
-    const gen = new EventGenerator(n.params);
-    const topic = String(n.params.topic);
-    const rate = Number(n.params.rate ?? 10);
-    await connecting;
-    const began = Date.now();
-    let pending: OutMessage[] = [];
-    while (!stopping && !(gen.done && pending.length === 0)) {
-      // Catch up to where the rate says we should be, a second's worth at most per round.
-      const due = Math.min(rate, Math.floor(((Date.now() - began) / 1000) * rate) - gen.seq);
-      if (due > 0) pending = pending.concat(gen.messages(topic, due, Date.now()));
-      if (pending.length) {
-        try {
-          await producer.sendBatch({ topicMessages: groupByTopic(pending), acks: -1 });
-          counts.generated += pending.length;
-          pending = [];
-        } catch (e) {
-          log.warn('generator produce failed; retrying', { node: n.id, error: String(e) });
-        }
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    if (gen.done) log.info('generator finished', { node: n.id, events: gen.seq });
-  });
+  const loops = generators.map((n) => runGenerator(n, { kafka, log, groupId, isStopping: () => stopping, connecting, onProduced: (k) => (counts.generated += k) }));
 
   return {
     handle(req, res) {
@@ -344,3 +332,106 @@ export function startFronts(opts: { spec: GraphSpec; fns: GraphFns; kafka: Kafka
     },
   };
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A generator source runs on one replica at a time [1]: the replicas join the group
+ * `<group>.generator.<node>` on the generator's topic, and the member that is assigned partition 0
+ * generates. It produces in transactions with the transactional id `<group>.generator.<node>`, and
+ * each transaction also commits how far the sequence has got, as the offset of partition 0 for the
+ * group `<group>.generator.<node>.progress`. A new owner's first transaction fences the old owner
+ * (whose open transaction is aborted), then it reads that offset and continues the sequence from
+ * there: nothing is generated twice or skipped across a handover.
+ */
+async function runGenerator(
+  n: NodeSpec,
+  ctx: { kafka: Kafka; log: Logger; groupId: string; isStopping: () => boolean; connecting: Promise<void>; onProduced: (count: number) => void },
+): Promise<void> {
+  const { kafka, log } = ctx;
+  const topic = String(n.params.topic);
+  const rate = Number(n.params.rate ?? 10);
+  const name = `${ctx.groupId}.generator.${n.id}`;
+  const progressGroup = `${name}.progress`;
+  let owner = false;
+  const member = kafka.consumer({ groupId: name, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
+  member.on(member.events.REBALANCING, () => (owner = false));
+  member.on(member.events.GROUP_JOIN, ({ payload }) => {
+    owner = (payload.memberAssignment[topic] ?? []).includes(0);
+    log.info(owner ? 'generating: this replica owns the generator' : 'not generating: another replica owns the generator', { node: n.id });
+  });
+  await ctx.connecting;
+  if (ctx.isStopping()) return;
+  const admin = kafka.admin();
+  try {
+    await member.connect();
+    await admin.connect();
+    await member.subscribe({ topics: [topic] });
+    await member.run({ autoCommit: false, eachBatch: async () => {} });
+    member.pause([{ topic }]);
+  } catch (e) {
+    log.error('the generator cannot join its group; it does not generate', { node: n.id, error: String(e) });
+    await member.disconnect().catch(() => {});
+    await admin.disconnect().catch(() => {});
+    return;
+  }
+  let producer: Producer | undefined;
+  let gen: EventGenerator | undefined;
+  let began = 0;
+  let pending: OutMessage[] = [];
+  const release = async () => {
+    gen = undefined;
+    pending = [];
+    await producer?.disconnect().catch(() => {});
+    producer = undefined;
+  };
+  while (!ctx.isStopping()) {
+    if (!owner || gen?.done) {
+      if (gen && !owner) await release();
+      await sleep(100);
+      continue;
+    }
+    let txn: Awaited<ReturnType<Producer['transaction']>> | undefined;
+    try {
+      if (!producer) {
+        producer = kafka.producer({ transactionalId: name, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+        await producer.connect();
+      }
+      // The first transaction of a producer fences any other with the same id, and ends its open transaction.
+      txn = await producer.transaction();
+      if (!gen) {
+        const [progress] = await admin.fetchOffsets({ groupId: progressGroup, topics: [topic] });
+        const next = Math.max(0, Number(progress.partitions.find((p) => p.partition === 0)?.offset ?? 0));
+        gen = new EventGenerator(n.params);
+        // Seeded: the events before `next` are made again, and dropped, so that the sequence continues exactly.
+        for (let skipped = 0; skipped < next; skipped += 10_000) gen.messages(topic, Math.min(10_000, next - skipped), 0);
+        began = Date.now() - (gen.seq / rate) * 1000;
+        log.info('generator continues its sequence', { node: n.id, seq: gen.seq });
+      }
+      // Catch up to where the rate says we should be, a second's worth at most per round.
+      const due = Math.min(rate, Math.floor(((Date.now() - began) / 1000) * rate) - gen.seq);
+      if (due > 0) pending = pending.concat(gen.messages(topic, due, Date.now()));
+      if (pending.length) {
+        await txn.sendBatch({ topicMessages: groupByTopic(pending), acks: -1 });
+        await txn.sendOffsets({ consumerGroupId: progressGroup, topics: [{ topic, partitions: [{ partition: 0, offset: String(gen.seq) }] }] });
+        await txn.commit();
+        ctx.onProduced(pending.length);
+        pending = [];
+      } else await txn.abort();
+    } catch (e) {
+      // Fenced by a new owner, or the broker failed: start again from what is committed.
+      log.warn('generator transaction failed; it starts again from the committed sequence', { node: n.id, error: String(e) });
+      if (txn?.isActive()) await txn.abort().catch(() => {});
+      await release();
+    }
+    if (gen?.done) log.info('generator finished', { node: n.id, events: gen.seq });
+    await sleep(100);
+  }
+  await release();
+  await Promise.all([member.disconnect().catch(() => {}), admin.disconnect().catch(() => {})]);
+}
+
+// [1] Every replica of the service runs the same code; without this, each would generate the
+//     whole sequence, and a handover (a replica killed, or scaled in) would repeat or skip part
+//     of it. kafkajs has no KIP-447, so the fencing is by transactional id, as Kafka Streams did
+//     before it.

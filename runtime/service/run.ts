@@ -102,7 +102,7 @@ export async function runService(opts: RunOptions): Promise<void> {
   const kafka = createKafka(config, log);
   log.info('starting', { brokers: config.brokers, groupId: config.groupId, topics: graph.sourceTopics });
   try {
-    fronts = startFronts({ spec: opts.spec, fns: opts.fns, kafka, log });
+    fronts = startFronts({ spec: opts.spec, fns: opts.fns, kafka, log, groupId: config.groupId });
   } catch (e) {
     log.error('the pipeline cannot start', { error: String(e instanceof Error ? e.message : e) });
     await shutdown('start-up failed', 1);

@@ -360,3 +360,75 @@ describe('generated service with a generator source on the real broker', () => {
     expect(await sigterm(service)).toEqual({ code: 0, signal: null });
   }, 180_000);
 });
+
+describe('generated service with a generator source on two replicas, the generating one killed', () => {
+  const runId = randomUUID().slice(0, 8);
+  const name = `generator-ha-it-${runId}`;
+  const generated = `generated-ha-it-${runId}`;
+  const work = mkdtempSync(join(tmpdir(), 'pipewright-generator-ha-it-'));
+  const services: Service[] = [];
+  let kafka: Kafka;
+  let admin: Admin;
+
+  afterAll(async () => {
+    for (const s of services) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+    if (admin) {
+      await admin.deleteGroups([name, `${name}.generator.orders`, `${name}.generator.orders.progress`]).catch(() => {});
+      await admin.deleteTopics({ topics: [generated, `${name}.dead-letter`] }).catch(() => {});
+      await admin.disconnect();
+    }
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('generates on one replica at a time, and the survivor continues the sequence with nothing repeated or skipped', async () => {
+    kafka = new Kafka({ clientId: `pw-gen-ha-it-${runId}`, brokers: brokers().split(','), logLevel: logLevel.ERROR });
+    admin = kafka.admin();
+    await admin.connect();
+    const COUNT = 1500;
+    const doc = parseDocument(
+      [
+        `pipeline: ${name}`,
+        'kafka: { replicationFactor: 1 }',
+        'nodes:',
+        `  - { id: orders, kind: generator, topic: ${generated}, rate: 150, count: ${COUNT}, seed: 9, fields: { id: seq, amount: "uniform(1,500)" } }`,
+        '  - { id: out, kind: log, input: orders }',
+      ].join('\n'),
+    );
+    const env = { ...process.env, KAFKA_BROKERS: brokers(), KAFKAJS_NO_PARTITIONER_WARNING: '1', LOG_LEVEL: 'info' };
+    const dir = await generateAndBuild(doc, work, env);
+    services.push(start(dir, await freePort(), env), start(dir, await freePort(), env));
+    const logs = (s: Service) => s.output.join('');
+    /** What a replica last said about the generator: whether it owns it after the last rebalance. */
+    const owns = (s: Service) => {
+      const text = logs(s);
+      return text.lastIndexOf('this replica owns the generator') > text.lastIndexOf('another replica owns the generator');
+    };
+    const stable = async () => {
+      const { groups } = await admin.describeGroups([`${name}.generator.orders`]);
+      return groups[0]?.state === 'Stable' && groups[0].members.length === 2 && services.every((s) => /owns the generator/.test(logs(s)));
+    };
+    await waitFor('both replicas in the generator group', 90_000, stable, () => services.map(logs).join('\n'));
+    expect(services.filter(owns)).toHaveLength(1);
+    const owner = services.find(owns)!;
+    const other = services.find((s) => s !== owner)!;
+    // Kill the generating replica once it is well into the sequence.
+    await waitFor('a third of the events', 60_000, async () => (await admin.fetchTopicOffsets(generated)).reduce((n, o) => n + Number(o.high), 0) > COUNT / 3);
+    expect(owns(other)).toBe(false);
+    owner.child.kill('SIGKILL');
+    await owner.exit;
+    await waitFor('the survivor to take the generator over', 90_000, async () => owns(other), () => logs(other));
+
+    // Read committed (kafkajs's default): what the killed replica had not committed is not there.
+    const got = await readTopics(kafka, [generated], (m) => m.get(generated)!.length >= COUNT, 120_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const ids = got.get(generated)!.map((m) => (JSON.parse(m.value!.toString()) as { id: number }).id);
+    const { EventGenerator } = await import('../../runtime/kinds/generator.js');
+    const gen = new EventGenerator({ fields: { id: 'seq', amount: 'uniform(1,500)' }, count: COUNT, seed: 9 });
+    const want = Array.from({ length: COUNT }, () => gen.next(0).value);
+    const values = got.get(generated)!.map((m) => JSON.parse(m.value!.toString()) as { id: number });
+    expect(ids.length).toBe(COUNT);
+    expect(values.sort((a, b) => a.id - b.id)).toEqual(want);
+    expect(logs(other)).toMatch(/"msg":"generator continues its sequence".*"seq":[1-9]/);
+    expect(await sigterm(other)).toEqual({ code: 0, signal: null });
+  }, 300_000);
+});
