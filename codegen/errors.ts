@@ -70,6 +70,10 @@ export const PROBLEMS = {
   PW042: w((a) => `deploy.replicas is ${a.replicas}, but the input topics have only ${a.partitions} partition(s); the extra consumers would sit idle.`, (a) => `The generated Deployment runs ${a.partitions}. Raise the source's partitions to scale further.`),
   PW043: e((a) => `Test "${a.test}" fails: ${a.detail}.`, () => 'The Tests tab shows what the test expects and what the pipeline produced, key by key. Fix the pipeline, or the test if the new output is right.'),
   PW044: e((a) => `Test "${a.test}" could not run: ${a.detail}`, () => 'Fix what the message names; the Tests tab runs the tests again after every edit.'),
+  PW060: e((a) => `deploy.autoscaling.maxReplicaCount is ${a.max}, but the topics the consumer group reads have only ${a.partitions} partition(s).`, (a) => `Set maxReplicaCount to at most ${a.partitions} (or leave it out); raise the sources' partitions to scale further. More consumers than partitions sit idle.`),
+  PW061: e((a) => `deploy.autoscaling.minReplicaCount (${a.min}) is more than maxReplicaCount (${a.max}).`, () => 'Make minReplicaCount at most maxReplicaCount.'),
+  PW062: w((a) => `deploy.replicas (${a.replicas}) has no effect while KEDA sets the replica count.`, () => 'Use deploy.autoscaling.minReplicaCount and maxReplicaCount, or set autoscaling: none to run a fixed number of replicas.'),
+  PW063: e((a) => `deploy.image "${a.image}" uses the moving tag "latest"; every node could run a different build.`, () => 'Tag each build with a version, e.g. registry.example.com/team/orders:1.0.0, or leave the tag out to use the package version.'),
   PW050: e((a) => `Generated code does not compile: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline.'),
   PW051: e((a) => `The pipeline could not be checked: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline. Until then, run pipewright validate on the exported pipeline.yaml.'),
 } satisfies Record<string, Entry>;

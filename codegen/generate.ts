@@ -9,13 +9,13 @@ import { zipSync, type Zippable } from 'fflate';
 import { problem, type Problem } from './errors.js';
 import { commentText, markdownText, mermaidLabel, shellWord, tsLiteral, tsString, yamlName, yamlString } from './escape.js';
 import { deadLetterTopic, type Pipeline } from './model.js';
-import { fromBeginning, graphSpec, groupTopics, inputPartitions, pipelineTs, topicDefs, typesGenTs } from './pipeline-ts.js';
+import { consumedTopics, fromBeginning, graphSpec, groupTopics, inputPartitions, pipelineTs, topicDefs, typesGenTs } from './pipeline-ts.js';
 import { serializePipeline } from './serialize.js';
-import { TEMPLATES, type TemplateView } from './templates.js';
+import { TEMPLATES, WHEN, type TemplateView } from './templates.js';
 import { validatePipeline } from './validate.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, type PipelineFiles } from '../runtime/kinds/spec.js';
-import { isTopicName } from './names.js';
+import { bootstrapServers, isTopicName } from './names.js';
 import { testCases } from './test-cases.js';
 
 export interface CodegenAssets {
@@ -101,17 +101,85 @@ function mermaid(p: Pipeline): string {
   return lines.join('\n');
 }
 
+
+/** Where the deployment finds Kafka unless pipeline.yaml says (kafka.bootstrapServers): the one place is k8s/config.env. */
+export const DEFAULT_BOOTSTRAP = 'kafka-bootstrap:9092';
+/** The tag an image gets when deploy.image names none: the generated package's version. */
+export const DEFAULT_IMAGE_TAG = '1.0.0';
+
+/** repository[:tag][@digest] → kustomize's images entry (newName, newTag, digest). */
+export function imageRef(p: Pipeline): TemplateView['image'] {
+  const ref = p.deploy.image ?? p.name;
+  const at = ref.indexOf('@');
+  const digest = at < 0 ? undefined : ref.slice(at + 1);
+  const named = at < 0 ? ref : ref.slice(0, at);
+  // A colon after the last slash starts the tag; one before it belongs to a registry's port.
+  const colon = named.lastIndexOf(':');
+  const hasTag = colon > named.lastIndexOf('/');
+  const name = hasTag ? named.slice(0, colon) : named;
+  const tag = hasTag ? named.slice(colon + 1) : DEFAULT_IMAGE_TAG;
+  // Without a registry in the name, the README pushes to an example registry the user replaces.
+  const pushRef = name.includes('/') ? `${name}:${tag}` : `registry.example.com/team/${name}:${tag}`;
+  return { name, tag, ...(digest ? { digest } : {}), ref: `${name}:${tag}`, pushRef };
+}
+
+/** The namespace of an in-cluster host name (service.namespace.svc[.cluster.local]), if it is one. */
+function clusterNamespace(host: string): string | undefined {
+  return /^[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.cluster\.local)?$/.exec(host.toLowerCase())?.[1];
+}
+
+/**
+ * Where the service connects, for the NetworkPolicy's egress: Kafka's bootstrap ports, and each
+ * sink or model endpoint whose port is known. In-cluster hosts narrow the rule to their namespace.
+ */
+function egressRules(p: Pipeline, bootstrap: string): TemplateView['egress'] {
+  const rules = new Map<string, TemplateView['egress'][number]>();
+  const add = (what: string, port: number, namespace?: string) => {
+    const key = `${port}/${namespace ?? ''}`;
+    const prev = rules.get(key);
+    if (prev) prev.what = prev.what.includes(what) ? prev.what : `${prev.what}, ${what}`;
+    else rules.set(key, { what, port, ...(namespace ? { namespace } : {}) });
+  };
+  for (const b of bootstrapServers(bootstrap)) if (b) add('Kafka', b.port, clusterNamespace(b.host));
+  for (const n of p.nodes) {
+    if (n.kind === 'postgres') add(`PostgreSQL (${n.id})`, 5432);
+    const url = n.kind === 'http' || (n.kind === 'model' && n.params.backend === 'http') ? n.params.url : undefined;
+    if (typeof url !== 'string') continue;
+    try {
+      const u = new URL(url);
+      const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+      add(`${n.kind === 'model' ? 'model endpoint' : 'HTTP sink'} (${n.id})`, port, clusterNamespace(u.hostname));
+    } catch {
+      // validation has reported it
+    }
+  }
+  return [...rules.values()];
+}
+
 function view(p: Pipeline): TemplateView {
   const partitions = inputPartitions(p);
+  const bootstrap = bootstrapServers(p.kafka.bootstrapServers ?? DEFAULT_BOOTSTRAP).map((b) => `${b!.host}:${b!.port}`).join(',');
+  const scaling = p.deploy.autoscaling === 'none' ? undefined : p.deploy.autoscaling ?? {};
   const topics = topicDefs(p);
   const { cases, samples } = testCases(p);
   return {
     name: p.name,
     description: p.description ?? '',
-    image: p.deploy.image ?? `${p.name}:latest`,
+    image: imageRef(p),
     versions: GENERATED_VERSIONS,
     replicas: Math.min(p.deploy.replicas ?? partitions, partitions),
-    maxReplicas: partitions,
+    autoscaling: scaling && {
+      minReplicaCount: scaling.minReplicaCount ?? 1,
+      maxReplicaCount: Math.min(scaling.maxReplicaCount ?? partitions, partitions),
+      lagThreshold: scaling.lagThreshold ?? 1000,
+      activationLagThreshold: scaling.activationLagThreshold ?? 0,
+    },
+    partitions,
+    bootstrapServers: bootstrap,
+    egress: egressRules(p, bootstrap),
+    metricsNamespace: p.deploy.metricsNamespace ?? 'monitoring',
+    monitoring: p.deploy.monitoring === true,
+    livenessTimeoutMs: (p.deploy.livenessTimeoutSeconds ?? 120) * 1000,
     groupId: p.name,
     deadLetterTopic: deadLetterTopic(p),
     errorPolicy: p.errors.policy,
@@ -120,6 +188,8 @@ function view(p: Pipeline): TemplateView {
     kedaSasl: { plain: 'plaintext', 'scram-sha-256': 'scram_sha256', 'scram-sha-512': 'scram_sha512' }[p.kafka.mechanism],
     topics: topics.map((t) => ({ ...t, strimziName: strimziName(t.name), configEntries: Object.entries(t.config).map(([key, value]) => ({ key, value })) })),
     sourceTopics: groupTopics(p),
+    // A repartition topic is read from its beginning whatever the sources' start says: its records are the service's own.
+    triggers: consumedTopics(p).map((topic) => ({ topic, offsetResetPolicy: fromBeginning(p) || !groupTopics(p).includes(topic) ? 'earliest' : 'latest' })),
     mermaid: mermaid(p),
     nodes: p.nodes.map((n) => ({ id: n.id, kind: n.kind, summary: getKind(n.kind)!.summary })),
     fromBeginning: fromBeginning(p),
@@ -208,7 +278,7 @@ export function generate(source: Pipeline, assets: CodegenAssets, files: Pipelin
   for (const t of topicDefs(p)) if (!isTopicName(t.name)) return { files: null, problems: [...problems, problem('PW017', { topic: t.name }, [])] };
   const out: FileMap = {};
   const v = view(p);
-  for (const [path, template] of Object.entries(TEMPLATES)) out[path] = render(assets.templates, template, v);
+  for (const [path, template] of Object.entries(TEMPLATES)) if (WHEN[path as keyof typeof TEMPLATES]?.(v) ?? true) out[path] = render(assets.templates, template, v);
   // Only for services with onnxruntime-node: its install script would fetch GPU binaries.
   if (v.hasOnnx) out['.npmrc'] = render(assets.templates, 'npmrc.hbs', v);
   out['pipeline.yaml'] = serializePipeline(p);

@@ -8,9 +8,9 @@
  * / `./topics/create-topics.sh` needs.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import Ajv from 'ajv';
 import { DockerfileParser } from 'dockerfile-ast';
 import { validate as validateDockerfile } from 'dockerfile-utils';
@@ -25,6 +25,10 @@ import { generate, GENERATED_VERSIONS, type FileMap } from './generate.js';
 import type { Pipeline } from './model.js';
 import { nodeAssets, REPO_ROOT } from './node-assets.js';
 import { parsePipeline } from './parse.js';
+import { compileExpressions } from './compile.js';
+import { readPipelineFiles } from './node-files.js';
+import { graphSpec } from './pipeline-ts.js';
+import { Graph } from '../runtime/engine/graph.js';
 
 const EXAMPLE = readFileSync(join(REPO_ROOT, 'examples/large-orders/pipeline.yaml'), 'utf8');
 
@@ -37,7 +41,8 @@ interface Variant {
   yaml: string;
   /** What the generated files must say. */
   sasl: boolean;
-  replicas: number;
+  /** A fixed replica count (autoscaling: none), or undefined when KEDA owns it. */
+  replicas?: number;
   partitions: number;
   topics: { name: string; partitions: number; replicationFactor: number }[];
 }
@@ -54,12 +59,11 @@ function edit(text: string, from: string, to: string): string {
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'large-orders', yaml: EXAMPLE, sasl: false, replicas: 6, partitions: 6, topics: EXAMPLE_TOPICS },
+  { name: 'large-orders', yaml: EXAMPLE, sasl: false, partitions: 6, topics: EXAMPLE_TOPICS },
   {
     name: 'large-orders, sasl-ssl',
     yaml: edit(EXAMPLE, 'profile: plaintext', 'profile: sasl-ssl'),
     sasl: true,
-    replicas: 6,
     partitions: 6,
     topics: EXAMPLE_TOPICS,
   },
@@ -67,13 +71,12 @@ const VARIANTS: Variant[] = [
     name: 'large-orders, sasl-ssl plain, 3 input partitions',
     yaml: edit(edit(edit(EXAMPLE, 'profile: plaintext', 'profile: sasl-ssl'), 'mechanism: scram-sha-512', 'mechanism: plain'), 'format: json\n    partitions: 6', 'format: json\n    partitions: 3'),
     sasl: true,
-    replicas: 3,
     partitions: 3,
     topics: [{ name: 'orders', partitions: 3, replicationFactor: 3 }, ...EXAMPLE_TOPICS.slice(1)],
   },
   {
-    name: 'large-orders, deploy.replicas 2, replication factor 1',
-    yaml: edit(edit(EXAMPLE, 'errors:', 'deploy:\n  replicas: 2\nerrors:'), 'replicationFactor: 3', 'replicationFactor: 1'),
+    name: 'large-orders, autoscaling none, deploy.replicas 2, replication factor 1',
+    yaml: edit(edit(EXAMPLE, 'errors:', 'deploy:\n  replicas: 2\n  autoscaling: none\nerrors:'), 'replicationFactor: 3', 'replicationFactor: 1'),
     sasl: false,
     replicas: 2,
     partitions: 6,
@@ -127,10 +130,36 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
+/** KEY=VALUE lines of a kustomize env file; # starts a comment line. */
+function envFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    expect(eq, `env line ${line}`).toBeGreaterThan(0);
+    out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+/** The ConfigMaps kustomize's configMapGenerator makes of k8s/ (their names before the hash suffix). */
+function generatedConfigMaps(files: FileMap): { path: string; obj: Obj }[] {
+  const kustomization = parseYaml(files['k8s/kustomization.yaml']) as Any;
+  return (kustomization.configMapGenerator ?? []).map((g: Any) => {
+    const data: Record<string, string> = {};
+    for (const env of g.envs ?? []) Object.assign(data, envFile(files[`k8s/${env}`]));
+    for (const file of g.files ?? []) data[file] = files[`k8s/${file}`];
+    return { path: `k8s/kustomization.yaml#${g.name}`, obj: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: g.name, labels: g.options?.labels }, data } };
+  });
+}
+
 function k8sObjects(files: FileMap): { path: string; obj: Obj }[] {
-  return Object.keys(files)
-    .filter((p) => p.startsWith('k8s/') && p !== 'k8s/kustomization.yaml')
-    .flatMap((path) => yamlDocs(files, path).map((obj) => ({ path, obj })));
+  return [
+    ...Object.keys(files)
+      .filter((p) => /^k8s\/[^/]+\.yaml$/.test(p) && p !== 'k8s/kustomization.yaml')
+      .flatMap((path) => yamlDocs(files, path).map((obj) => ({ path, obj }))),
+    ...generatedConfigMaps(files),
+  ];
 }
 
 function byKind(files: FileMap, kind: string): Obj[] {
@@ -319,7 +348,7 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
 
   it('every Kubernetes object validates against its API schema', () => {
     const objects = k8sObjects(files);
-    expect(objects.length).toBeGreaterThanOrEqual(8);
+    expect(objects.length).toBeGreaterThanOrEqual(7);
     for (const { path, obj } of objects) {
       const key = `${String(obj.apiVersion)}/${String(obj.kind)}`;
       const Model = MODELS[key];
@@ -333,8 +362,10 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
       for (const value of Object.values(meta.labels ?? {})) expect(value.length <= 63 && LABEL_VALUE.test(value), `${path}: label value ${value}`).toBe(true);
     }
     const kinds = objects.map((o) => o.obj.kind).sort();
-    const expected = ['ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'ScaledObject', 'Secret', 'Service', 'ServiceAccount'];
-    expect(kinds).toEqual((variant.sasl ? [...expected, 'TriggerAuthentication'] : expected).sort());
+    const expected = ['ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Secret', 'Service', 'ServiceAccount'];
+    if (variant.replicas === undefined) expected.push('ScaledObject');
+    if (variant.sasl && variant.replicas === undefined) expected.push('TriggerAuthentication');
+    expect(kinds).toEqual(expected.sort());
   });
 
   it('the model check itself rejects a broken object', () => {
@@ -366,15 +397,18 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
     expect(ports.has(one(files, 'Service').spec.ports[0].targetPort)).toBe(true);
     // The rollout never runs more consumers than partitions.
     expect(deployment.spec.strategy.rollingUpdate.maxSurge).toBe(0);
-    const scaled = one(files, 'ScaledObject');
-    expect(scaled.spec.scaleTargetRef.name).toBe(deployment.metadata.name);
     const groupId = one(files, 'ConfigMap').data.KAFKA_GROUP_ID;
     expect(groupId).toBe(name);
+    if (variant.replicas !== undefined) return;
+    const scaled = one(files, 'ScaledObject');
+    expect(scaled.spec.scaleTargetRef.name).toBe(deployment.metadata.name);
+    expect(scaled.spec.scaleTargetRef.envSourceContainerName).toBe(container.name);
     const sources = pipeline.nodes.filter((n) => n.kind === 'kafka-source').map((n) => n.params.topic);
     expect(scaled.spec.triggers.map((t: Any) => t.metadata.topic)).toEqual(sources);
     for (const t of scaled.spec.triggers) {
       expect(t.type).toBe('kafka');
-      expect(t.metadata.consumerGroup).toBe(groupId);
+      // Group and brokers come from the Deployment's environment: the ConfigMap, one place.
+      expect(t.metadata.consumerGroupFromEnv).toBe('KAFKA_GROUP_ID');
       expect(t.metadata.allowIdleConsumers).toBe('false');
       if (variant.sasl) {
         expect(t.authenticationRef.name).toBe(one(files, 'TriggerAuthentication').metadata.name);
@@ -405,7 +439,7 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
       if (CREDENTIAL.test(env.name)) expect(env.valueFrom?.secretKeyRef?.name, `${env.name} from the Secret`).toBe(secret.metadata.name);
       expect(env.value === undefined || !CREDENTIAL.test(env.name)).toBe(true);
     }
-    if (variant.sasl) {
+    if (variant.sasl && variant.replicas === undefined) {
       const auth = one(files, 'TriggerAuthentication');
       for (const ref of auth.spec.secretTargetRef) {
         expect(ref.name).toBe(secret.metadata.name);
@@ -420,16 +454,24 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
     for (const svc of Object.values(compose.services) as Any[]) for (const k of Object.keys(svc.environment ?? {})) expect(k).not.toMatch(CREDENTIAL);
   });
 
-  it('runs one replica per input partition, and KEDA never scales above the partitions', () => {
+  it('KEDA owns the replica count, or the Deployment runs a fixed one; never more than the partitions', () => {
     const deployment = one(files, 'Deployment');
-    expect(deployment.spec.replicas).toBe(variant.replicas);
-    const scaled = one(files, 'ScaledObject');
-    expect(scaled.spec.maxReplicaCount).toBe(variant.partitions);
-    expect(scaled.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
-    expect(scaled.spec.minReplicaCount).toBeLessThanOrEqual(scaled.spec.maxReplicaCount);
+    const scaled = byKind(files, 'ScaledObject');
     const inputTopic = variant.topics.find((t) => t.name === 'orders')!;
-    expect(scaled.spec.maxReplicaCount).toBe(inputTopic.partitions);
-    expect(deployment.spec.replicas).toBeLessThanOrEqual(inputTopic.partitions);
+    if (variant.replicas === undefined) {
+      // With a ScaledObject, spec.replicas in the Deployment would reset KEDA's count on every apply.
+      expect(deployment.spec).not.toHaveProperty('replicas');
+      expect(scaled).toHaveLength(1);
+      const spec = (scaled[0] as Any).spec;
+      expect(spec.maxReplicaCount).toBe(variant.partitions);
+      expect(spec.maxReplicaCount).toBeLessThanOrEqual(inputTopic.partitions);
+      expect(spec.minReplicaCount).toBeGreaterThanOrEqual(0);
+      expect(spec.minReplicaCount).toBeLessThanOrEqual(spec.maxReplicaCount);
+    } else {
+      expect(scaled).toEqual([]);
+      expect(deployment.spec.replicas).toBe(variant.replicas);
+      expect(deployment.spec.replicas).toBeLessThanOrEqual(inputTopic.partitions);
+    }
   });
 
   it('kustomization lists exactly the manifests in k8s/, and the image it sets is the one the Deployment runs', () => {
@@ -446,7 +488,11 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
     expect(listed).toEqual(present);
     const container = one(files, 'Deployment').spec.template.spec.containers[0];
     expect(kustomization.images.map((i: Any) => i.name)).toEqual([container.image]);
-    expect(kustomization.images[0].newName).toBe(pipeline.deploy.image ?? `${name}:latest`);
+    // The repository in newName, the tag in newTag: kustomize would otherwise make "name:tag:tag".
+    expect(kustomization.images[0].newName).toBe(pipeline.deploy.image?.replace(/:[^/:]*$/, '') ?? name);
+    expect(kustomization.images[0].newName).not.toMatch(/:[^/]*$/);
+    expect(kustomization.images[0].newTag).toMatch(/^[\w][\w.-]{0,127}$/);
+    expect(kustomization.images[0].newTag).not.toBe('latest');
   });
 
   it('the Dockerfile parses without problems: multi-stage, pinned base image, numeric non-root user', () => {
@@ -543,5 +589,196 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
       expect(lines.some((l) => l.trimStart().startsWith(`${n.id}[`)), `node ${n.id} is drawn`).toBe(true);
       for (const i of n.inputs) expect(lines.some((l) => new RegExp(`^\\s*${i.from} .*-> ${n.id}$`).test(l)), `edge ${i.from} → ${n.id}`).toBe(true);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// What a platform team's review found, one test each: every one of these would have caught it
+// ---------------------------------------------------------------------------------------------
+
+const exampleText = (name: string) => readFileSync(join(REPO_ROOT, 'examples', name, 'pipeline.yaml'), 'utf8');
+const EXAMPLES = readdirSync(join(REPO_ROOT, 'examples'), { withFileTypes: true })
+  .filter((e) => e.isDirectory() && existsSync(join(REPO_ROOT, 'examples', e.name, 'pipeline.yaml')))
+  .map((e) => e.name);
+
+function generateText(yaml: string): { pipeline: Pipeline; files: FileMap } {
+  return generateVariant({ name: 'inline', yaml, sasl: false, partitions: 0, topics: [] });
+}
+
+function generateExample(name: string): { pipeline: Pipeline; files: FileMap } {
+  const { pipeline } = parsePipeline(exampleText(name));
+  const result = generate(pipeline!, nodeAssets(), readPipelineFiles(join(REPO_ROOT, 'examples', name, 'pipeline.yaml'), pipeline!));
+  expect(result.problems.filter((p) => p.severity === 'error')).toEqual([]);
+  return { pipeline: pipeline!, files: result.files! };
+}
+
+const withDeploy = (yaml: string, deploy: string) => edit(yaml, 'errors:', `deploy:\n${deploy.replace(/^/gm, '  ')}\nerrors:`);
+
+describe('KEDA and the replica count', () => {
+  it('KEDA settings from pipeline.yaml reach the ScaledObject and every trigger', () => {
+    const { files } = generateText(withDeploy(EXAMPLE, 'autoscaling:\n  minReplicaCount: 2\n  maxReplicaCount: 4\n  lagThreshold: 500\n  activationLagThreshold: 10'));
+    const scaled = one(files, 'ScaledObject');
+    expect(scaled.spec).toMatchObject({ minReplicaCount: 2, maxReplicaCount: 4 });
+    for (const t of scaled.spec.triggers) expect(t.metadata).toMatchObject({ lagThreshold: '500', activationLagThreshold: '10' });
+    expect(one(files, 'Deployment').spec).not.toHaveProperty('replicas');
+  });
+
+  it('autoscaling: none gives a fixed count, no ScaledObject, and kustomization does not list one', () => {
+    const { files } = generateText(withDeploy(EXAMPLE, 'autoscaling: none'));
+    expect(one(files, 'Deployment').spec.replicas).toBe(6);
+    expect(files['k8s/scaledobject.yaml']).toBeUndefined();
+    expect((parseYaml(files['k8s/kustomization.yaml']) as Any).resources).not.toContain('scaledobject.yaml');
+  });
+
+  it.each(EXAMPLES)('%s: the triggers cover exactly the topics the service consumes, repartition topics included', (name) => {
+    const { pipeline, files } = generateExample(name);
+    const consumed = new Graph(graphSpec(pipeline), compileExpressions(pipeline)).sourceTopics;
+    const triggers = byKind(files, 'ScaledObject').flatMap((s: Any) => s.spec.triggers.map((t: Any) => t.metadata.topic));
+    if (consumed.length === 0) return; // an http-ingest pipeline consumes nothing
+    expect([...triggers].sort()).toEqual([...consumed].sort());
+    if (name === 'word-count') expect(triggers.some((t: string) => t.endsWith('.repartition'))).toBe(true);
+    for (const t of one(files, 'ScaledObject').spec.triggers) {
+      // A repartition topic holds the service's own unprocessed records: lag counts from the start.
+      if (t.metadata.topic.endsWith('.repartition')) expect(t.metadata.offsetResetPolicy).toBe('earliest');
+    }
+  });
+
+  it('the bootstrap servers are written in one place, which the service and KEDA both read', () => {
+    const host = 'my-cluster-kafka-bootstrap.kafka.svc:9093';
+    const { files } = generateText(edit(EXAMPLE, 'replicationFactor: 3', `replicationFactor: 3\n  bootstrapServers: ${host}`));
+    const places = Object.entries(files).filter(([p, text]) => p.startsWith('k8s/') && text.includes(host));
+    expect(places.map(([p]) => p)).toEqual(['k8s/config.env']);
+    expect(one(files, 'ConfigMap').data.KAFKA_BROKERS).toBe(host);
+    const deployment = one(files, 'Deployment');
+    const container = deployment.spec.template.spec.containers[0];
+    const scaled = one(files, 'ScaledObject');
+    for (const t of scaled.spec.triggers) {
+      expect(t.metadata).not.toHaveProperty('bootstrapServers');
+      // KEDA resolves ...FromEnv from the container it is told to look at, which loads the ConfigMap.
+      expect(one(files, 'ConfigMap').data[t.metadata.bootstrapServersFromEnv]).toBe(host);
+      expect(one(files, 'ConfigMap').data[t.metadata.consumerGroupFromEnv]).toBe('large-orders');
+    }
+    expect(scaled.spec.scaleTargetRef.envSourceContainerName).toBe(container.name);
+    expect(container.envFrom.map((e: Any) => e.configMapRef?.name).filter(Boolean)).toEqual([one(files, 'ConfigMap').metadata.name]);
+  });
+});
+
+describe('the image', () => {
+  it.each([
+    ['no deploy.image', undefined, { newName: 'large-orders', newTag: '1.0.0' }],
+    ['a registry with a port', 'registry.example.com:5000/team/orders:2.3.1', { newName: 'registry.example.com:5000/team/orders', newTag: '2.3.1' }],
+    ['no tag', 'ghcr.io/acme/orders', { newName: 'ghcr.io/acme/orders', newTag: '1.0.0' }],
+    ['a digest', 'ghcr.io/acme/orders:2.3.1@sha256:' + 'a'.repeat(64), { newName: 'ghcr.io/acme/orders', newTag: '2.3.1', digest: 'sha256:' + 'a'.repeat(64) }],
+  ])('%s: name in newName, tag in newTag', (_what, image, expected) => {
+    const { files } = generateText(image ? withDeploy(EXAMPLE, `image: ${image}`) : EXAMPLE);
+    const kustomization = parseYaml(files['k8s/kustomization.yaml']) as Any;
+    expect(kustomization.images).toEqual([{ name: 'pipewright-service', ...expected }]);
+    const container = one(files, 'Deployment').spec.template.spec.containers[0];
+    // A version tag never changes, so a node pulls only what it does not have.
+    expect(container.imagePullPolicy).toBe('IfNotPresent');
+  });
+
+  it('the README builds, tags and pushes the image, and points kustomize at the pushed one', () => {
+    const { files } = generateText(EXAMPLE);
+    const block = /## Deploy[\s\S]*?```sh\n([\s\S]*?)```/.exec(files['README.md'])![1];
+    // Run it with stand-ins for docker, kustomize and kubectl that record what they were asked.
+    const dir = mkdtempSync(join(tmp, 'readme-'));
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    mkdirSync(join(dir, 'k8s'));
+    for (const cmd of ['docker', 'kustomize', 'kubectl']) {
+      writeFileSync(join(bin, cmd), `#!/bin/sh\nprintf '%s|%s' "$(basename "$PWD")" "${cmd}" >> "${join(dir, 'calls')}"; for a in "$@"; do printf '|%s' "$a" >> "${join(dir, 'calls')}"; done; echo >> "${join(dir, 'calls')}"\n`);
+      chmodSync(join(bin, cmd), 0o755);
+    }
+    writeFileSync(join(dir, 'deploy.sh'), `set -e\n${block}`);
+    execFileSync('sh', ['deploy.sh'], { cwd: dir, env: { PATH: `${bin}:${process.env.PATH}` } });
+    const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n').map((l) => l.split('|'));
+    const image = calls.find((c) => c[2] === 'push')![3];
+    expect(image).toMatch(/^[\w.-]+(:\d+)?\/[\w./-]+:1\.0\.0$/);
+    const cwd = basename(dir);
+    expect(calls).toEqual([
+      [cwd, 'docker', 'build', '-t', 'large-orders:1.0.0', '.'],
+      [cwd, 'docker', 'tag', 'large-orders:1.0.0', image],
+      [cwd, 'docker', 'push', image],
+      ['k8s', 'kustomize', 'edit', 'set', 'image', `pipewright-service=${image}`],
+      [cwd, 'kubectl', 'apply', '-k', 'k8s/'],
+    ]);
+  });
+
+  it('a "latest" tag is refused with a clear error', () => {
+    const problems = parsePipeline(withDeploy(EXAMPLE, 'image: ghcr.io/acme/orders:latest')).problems;
+    expect(problems.find((p) => p.code === 'PW063')).toMatchObject({ severity: 'error', line: 9 });
+  });
+});
+
+describe('NetworkPolicy', () => {
+  const policy = (files: FileMap) => one(files, 'NetworkPolicy').spec;
+
+  it('lets in only the metrics namespace, which pipeline.yaml sets', () => {
+    for (const [yaml, namespace] of [[EXAMPLE, 'monitoring'], [withDeploy(EXAMPLE, 'metricsNamespace: observability'), 'observability']]) {
+      const spec = policy(generateText(yaml).files);
+      expect(spec.policyTypes).toContain('Ingress');
+      expect(spec.ingress).toHaveLength(1);
+      expect(spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } }]);
+      expect(spec.ingress[0].ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+    }
+  });
+
+  it('an HTTP ingest pipeline takes events on its port from anywhere', () => {
+    const spec = policy(generateExample('request-buffering').files);
+    expect(spec.ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);
+  });
+
+  it('lets out only DNS, Kafka and the sinks, in-cluster hosts narrowed to their namespace', () => {
+    const tcp = (spec: Any) => spec.egress.flatMap((r: Any) => r.ports.map((p: Any) => `${p.protocol}/${p.port}${r.to ? ' ' + r.to[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'] : ''}`)).sort();
+    let spec = policy(generateText(edit(EXAMPLE, 'replicationFactor: 3', 'replicationFactor: 3\n  bootstrapServers: my-cluster-kafka-bootstrap.kafka.svc:9093')).files);
+    expect(spec.policyTypes).toContain('Egress');
+    expect(tcp(spec)).toEqual(['TCP/53', 'TCP/9093 kafka', 'UDP/53']);
+    spec = policy(generateExample('order-validation').files);
+    expect(tcp(spec)).toEqual(['TCP/53', 'TCP/5432', 'TCP/9092', 'UDP/53']);
+    spec = policy(generateExample('request-buffering').files);
+    expect(tcp(spec)).toEqual(['TCP/53', 'TCP/8080', 'TCP/9092', 'UDP/53']);
+  });
+});
+
+describe('spread, selectors and configuration rollout', () => {
+  it.each(EXAMPLES)('%s: pods spread over nodes and zones, counting this workload only', (name) => {
+    const { files } = generateExample(name);
+    const pod = one(files, 'Deployment').spec.template;
+    const constraints = pod.spec.topologySpreadConstraints as Any[];
+    expect(constraints.map((c) => c.topologyKey).sort()).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+    for (const c of constraints) {
+      expect(c.maxSkew).toBe(1);
+      expect(Object.entries(c.labelSelector.matchLabels).every(([k, v]) => pod.metadata.labels[k] === v)).toBe(true);
+    }
+  });
+
+  it.each(EXAMPLES)('%s: immutable selectors carry only the name, not managed-by or a version', (name) => {
+    const { files } = generateExample(name);
+    const kustomization = parseYaml(files['k8s/kustomization.yaml']) as Any;
+    expect(kustomization).not.toHaveProperty('commonLabels');
+    for (const entry of kustomization.labels) if (entry.includeSelectors) expect(Object.keys(entry.pairs)).toEqual(['app.kubernetes.io/name']);
+    const deployment = one(files, 'Deployment');
+    const selectors = [
+      deployment.spec.selector.matchLabels,
+      one(files, 'Service').spec.selector,
+      one(files, 'PodDisruptionBudget').spec.selector.matchLabels,
+      one(files, 'NetworkPolicy').spec.podSelector.matchLabels,
+      ...deployment.spec.template.spec.topologySpreadConstraints.map((c: Any) => c.labelSelector.matchLabels),
+    ];
+    for (const s of selectors) expect(Object.keys(s)).toEqual(['app.kubernetes.io/name']);
+  });
+
+  it.each(EXAMPLES)('%s: the ConfigMap is generated with a content hash, so a changed setting rolls the pods', (name) => {
+    const { files } = generateExample(name);
+    const kustomization = parseYaml(files['k8s/kustomization.yaml']) as Any;
+    // No hand-written ConfigMap whose edits pods would never see.
+    expect(k8sObjects(files).filter((o) => o.obj.kind === 'ConfigMap' && !o.path.includes('#'))).toEqual([]);
+    const generator = kustomization.configMapGenerator.find((g: Any) => g.name === `${name}-config`);
+    expect(generator.envs).toEqual(['config.env']);
+    expect(generator.options?.disableNameSuffixHash).not.toBe(true);
+    expect(kustomization.generatorOptions?.disableNameSuffixHash).not.toBe(true);
+    const container = one(files, 'Deployment').spec.template.spec.containers[0];
+    expect(container.envFrom.filter((e: Any) => e.configMapRef).map((e: Any) => e.configMapRef.name)).toEqual([generator.name]);
   });
 });

@@ -10,6 +10,18 @@ export const PIPELINE_FORMAT_VERSION = 1;
 export type ConnectionProfile = 'plaintext' | 'sasl-ssl';
 export type SaslMechanismName = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
+/** KEDA's settings for the ScaledObject, named as KEDA names them. */
+export interface Autoscaling {
+  /** Fewest replicas; 0 lets KEDA scale the service away while nothing lags (default 1). */
+  minReplicaCount?: number;
+  /** Most replicas; at most the partitions of the topics the group reads (the default). */
+  maxReplicaCount?: number;
+  /** Lag per replica KEDA aims at (default 1000). */
+  lagThreshold?: number;
+  /** Lag above which KEDA wakes a service scaled to zero (default 0). */
+  activationLagThreshold?: number;
+}
+
 export interface SampleEvent {
   key?: string | null;
   value: unknown;
@@ -54,12 +66,23 @@ export interface Pipeline {
     profile: ConnectionProfile;
     mechanism: SaslMechanismName;
     replicationFactor: number;
+    /** The bootstrap servers the deployment connects to (host:port, comma-separated); the ConfigMap holds them. */
+    bootstrapServers?: string;
   };
   errors: { policy: ErrorPolicy; topic?: string };
   deploy: {
-    /** Defaults to the input topics' partition count. */
+    /** A fixed replica count, with `autoscaling: none`. Defaults to the input topics' partition count. */
     replicas?: number;
+    /** repository[:tag][@digest]; the tag defaults to the generated package's version. */
     image?: string;
+    /** KEDA scales on lag (the default, tuned by the mapping), or `none`: a fixed replica count. */
+    autoscaling?: 'none' | Autoscaling;
+    /** The namespace Prometheus scrapes from: the only one allowed to reach the metrics port (default monitoring). */
+    metricsNamespace?: string;
+    /** Generate a PodMonitor, a PrometheusRule and a Grafana dashboard (Prometheus Operator). */
+    monitoring?: boolean;
+    /** Liveness fails when the consumer has not polled or sent a heartbeat for this long (default 120). */
+    livenessTimeoutSeconds?: number;
   };
   nodes: PipelineNode[];
   tests: PipelineTest[];

@@ -39,3 +39,16 @@ export function pascalOf(id: string): string {
     .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
     .join('');
 }
+
+/** host:port[,host:port…]: what KAFKA_BROKERS and KEDA's bootstrapServers take. */
+export function isBootstrapServers(s: string): boolean {
+  return s.length <= 1000 && bootstrapServers(s).every((b) => b !== undefined);
+}
+
+/** The host and port of each entry of a bootstrap list; undefined for an entry that is not host:port. */
+export function bootstrapServers(s: string): ({ host: string; port: number } | undefined)[] {
+  return s.split(',').map((b) => {
+    const m = /^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*):(\d{1,5})$/.exec(b.trim());
+    return m !== null && Number(m[5]) >= 1 && Number(m[5]) <= 65535 ? { host: m[1], port: Number(m[5]) } : undefined;
+  });
+}

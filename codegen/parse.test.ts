@@ -96,9 +96,60 @@ describe('parsePipeline', () => {
 
 describe('deploy.replicas', () => {
   it('warns when there would be more replicas than input partitions', () => {
-    const text = `pipeline: p\ndeploy: { replicas: 8 }\nnodes:\n  - { id: a, kind: kafka-source, topic: t, partitions: 6 }\n  - { id: b, kind: kafka-sink, topic: u, input: a }\n`;
+    const text = `pipeline: p\ndeploy: { replicas: 8, autoscaling: none }\nnodes:\n  - { id: a, kind: kafka-source, topic: t, partitions: 6 }\n  - { id: b, kind: kafka-sink, topic: u, input: a }\n`;
     const [w] = parsePipeline(text).problems;
     expect(w).toMatchObject({ code: 'PW042', severity: 'warning', line: 2 });
     expect(w.message).toMatch(/only 6 partition/);
+  });
+});
+
+describe('deployment settings', () => {
+  const NODES = `nodes:\n  - { id: a, kind: kafka-source, topic: t, partitions: 6 }\n  - { id: b, kind: kafka-sink, topic: u, input: a }\n`;
+  const withDeploy = (deploy: string, kafka = '') => `pipeline: p\n${kafka}deploy:\n${deploy}\n${NODES}`;
+
+  it('reads, validates and writes back every setting', () => {
+    const text = withDeploy(
+      '  image: ghcr.io/acme/p:2.0.1\n  autoscaling: { minReplicaCount: 0, maxReplicaCount: 6, lagThreshold: 500, activationLagThreshold: 5 }\n  metricsNamespace: observability',
+      'kafka:\n  bootstrapServers: a.kafka.svc:9092,b.kafka.svc:9092\n',
+    );
+    const { pipeline, problems } = parsePipeline(text);
+    expect(problems).toEqual([]);
+    expect(pipeline!.kafka.bootstrapServers).toBe('a.kafka.svc:9092,b.kafka.svc:9092');
+    expect(pipeline!.deploy).toEqual({
+      image: 'ghcr.io/acme/p:2.0.1',
+      autoscaling: { minReplicaCount: 0, maxReplicaCount: 6, lagThreshold: 500, activationLagThreshold: 5 },
+      metricsNamespace: 'observability',
+    });
+    const again = parsePipeline(serializePipeline(pipeline!));
+    expect(again.problems).toEqual([]);
+    expect(again.pipeline).toEqual(pipeline);
+    const none = parsePipeline(withDeploy('  autoscaling: none\n  replicas: 3'));
+    expect(none.problems).toEqual([]);
+    expect(parsePipeline(serializePipeline(none.pipeline!)).pipeline!.deploy).toEqual({ autoscaling: 'none', replicas: 3 });
+  });
+
+  it.each([
+    ['maxReplicaCount above the partitions', '  autoscaling: { maxReplicaCount: 8 }', 'PW060', 'error', /only 6 partition/, /at most 6/],
+    ['minReplicaCount above maxReplicaCount', '  autoscaling: { minReplicaCount: 5, maxReplicaCount: 3 }', 'PW061', 'error', /more than maxReplicaCount/, /at most maxReplicaCount/],
+    ['replicas while KEDA scales', '  replicas: 3', 'PW062', 'warning', /no effect/, /autoscaling: none/],
+    ['a latest image', '  image: ghcr.io/acme/p:latest', 'PW063', 'error', /latest/, /version/],
+    ['an unknown autoscaling field', '  autoscaling: { maxReplicas: 3 }', 'PW003', 'error', /maxReplicas/, /maxReplicaCount/],
+    ['a negative lag threshold', '  autoscaling: { lagThreshold: -1 }', 'PW004', 'error', /lagThreshold/, /lagThreshold: 1000/],
+    ['autoscaling neither none nor a mapping', '  autoscaling: keda-please', 'PW004', 'error', /autoscaling/, /autoscaling: none/],
+    ['a bad metrics namespace', '  metricsNamespace: Monitoring_NS', 'PW004', 'error', /metricsNamespace/, /lowercase/],
+  ])('reports %s at its line', (_what, deploy, code, severity, message, hint) => {
+    const problems = parsePipeline(withDeploy(deploy)).problems;
+    const p = problems.find((x) => x.code === code);
+    expect(p, JSON.stringify(problems, null, 1)).toBeDefined();
+    expect(p).toMatchObject({ severity, line: 3 });
+    expect(p!.message).toMatch(message);
+    expect(p!.hint).toMatch(hint);
+  });
+
+  it('reports bootstrap servers that are not host:port', () => {
+    for (const bad of ['kafka', 'kafka:99999', 'a:9092;rm -rf /', 'a:9092,', 'http://kafka:9092']) {
+      const problems = parsePipeline(withDeploy('  metricsNamespace: monitoring', `kafka:\n  bootstrapServers: "${bad}"\n`)).problems;
+      expect(problems.find((x) => x.code === 'PW004'), bad).toMatchObject({ line: 3, message: expect.stringMatching(/bootstrapServers/) });
+    }
   });
 });

@@ -268,6 +268,12 @@ function topo(nodes: PipelineNode[]): string[] {
  * node, less tables that every replica reads in full outside the group (a
  * join's table). The autoscaler watches the group's lag on exactly these.
  */
+/** Every topic the service's consumer group reads: the group's source topics, then the repartition topics it reads back. */
+export function consumedTopics(p: Pipeline): string[] {
+  const repartitions = p.nodes.filter((n) => getKind(n.kind)?.repartitions).map((n) => repartitionTopic(p.name, n.id));
+  return [...groupTopics(p), ...repartitions.filter((t) => !groupTopics(p).includes(t))];
+}
+
 export function groupTopics(p: Pipeline): string[] {
   const spec = graphSpec(p);
   const params = new Map(spec.nodes.map((n) => [n.id, n.params]));

@@ -12,6 +12,7 @@ import { problem, type Problem } from './errors.js';
 import {
   emptyPipeline,
   setSourceIndex,
+  type Autoscaling,
   type NodeInput,
   type Pipeline,
   type PipelineNode,
@@ -19,6 +20,7 @@ import {
   type SampleEvent,
 } from './model.js';
 import { migratePipeline } from './migrate.js';
+import { isBootstrapServers } from './names.js';
 
 export interface ParseResult {
   /** The pipeline as far as it could be read; null when the file is not a pipeline at all. */
@@ -31,9 +33,17 @@ export interface ParseResult {
 const nowhere = (p: Problem): Problem => ({ ...p, line: p.line ?? 1, column: p.column ?? 1 });
 
 const TOP_KEYS = ['version', 'pipeline', 'description', 'kafka', 'errors', 'deploy', 'nodes', 'tests'];
-const KAFKA_KEYS = ['profile', 'mechanism', 'replicationFactor'];
+const KAFKA_KEYS = ['profile', 'mechanism', 'replicationFactor', 'bootstrapServers'];
 const ERROR_KEYS = ['policy', 'topic'];
-const DEPLOY_KEYS = ['replicas', 'image'];
+const DEPLOY_KEYS = ['replicas', 'image', 'autoscaling', 'metricsNamespace'];
+const AUTOSCALING_KEYS = ['minReplicaCount', 'maxReplicaCount', 'lagThreshold', 'activationLagThreshold'] as const;
+/** Lower and upper bounds of each KEDA setting. */
+const AUTOSCALING_RANGE: Record<(typeof AUTOSCALING_KEYS)[number], [number, number]> = {
+  minReplicaCount: [0, 1000],
+  maxReplicaCount: [1, 1000],
+  lagThreshold: [1, 1_000_000_000],
+  activationLagThreshold: [0, 1_000_000_000],
+};
 export const NODE_KEYS = ['id', 'kind', 'input', 'label', 'position', 'samples'];
 const TEST_KEYS = ['name', 'input', 'expect', 'deadLetters'];
 
@@ -145,7 +155,7 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
     if (!isObj(raw.kafka)) problems.push(wrongType('kafka', 'a mapping', raw.kafka, 'e.g. kafka: { profile: plaintext }', ['kafka']));
     else {
       checkKeys(raw.kafka, KAFKA_KEYS, 'kafka', ['kafka'], problems);
-      const { profile, mechanism, replicationFactor } = raw.kafka;
+      const { profile, mechanism, replicationFactor, bootstrapServers } = raw.kafka;
       if (profile !== undefined) {
         if (profile === 'plaintext' || profile === 'sasl-ssl') p.kafka.profile = profile;
         else problems.push(wrongType('kafka.profile', 'plaintext or sasl-ssl', profile, 'Use plaintext for local brokers, sasl-ssl for Confluent Cloud, Event Hubs or MSK.', ['kafka', 'profile']));
@@ -157,6 +167,10 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
       if (replicationFactor !== undefined) {
         if (Number.isInteger(replicationFactor) && (replicationFactor as number) >= 1 && (replicationFactor as number) <= 10) p.kafka.replicationFactor = replicationFactor as number;
         else problems.push(wrongType('kafka.replicationFactor', 'a whole number from 1 to 10', replicationFactor, 'Production clusters usually use 3.', ['kafka', 'replicationFactor']));
+      }
+      if (bootstrapServers !== undefined) {
+        if (typeof bootstrapServers === 'string' && isBootstrapServers(bootstrapServers)) p.kafka.bootstrapServers = bootstrapServers;
+        else problems.push(wrongType('kafka.bootstrapServers', 'host:port, or several separated by commas', bootstrapServers, 'e.g. bootstrapServers: my-cluster-kafka-bootstrap.kafka.svc:9092', ['kafka', 'bootstrapServers']));
       }
     }
   }
@@ -177,7 +191,7 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
     if (!isObj(raw.deploy)) problems.push(wrongType('deploy', 'a mapping', raw.deploy, 'e.g. deploy: { replicas: 3 }', ['deploy']));
     else {
       checkKeys(raw.deploy, DEPLOY_KEYS, 'deploy', ['deploy'], problems);
-      const { replicas, image } = raw.deploy;
+      const { replicas, image, autoscaling, metricsNamespace } = raw.deploy;
       if (replicas !== undefined) {
         if (Number.isInteger(replicas) && (replicas as number) >= 1 && (replicas as number) <= 1000) p.deploy.replicas = replicas as number;
         else problems.push(wrongType('deploy.replicas', 'a whole number from 1 to 1000', replicas, 'Leave it out to run one replica per input partition.', ['deploy', 'replicas']));
@@ -185,6 +199,25 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
       if (image !== undefined) {
         if (typeof image === 'string' && /^[a-z0-9][a-z0-9._\-/:@]{0,250}$/.test(image)) p.deploy.image = image;
         else problems.push(wrongType('deploy.image', 'a container image reference', image, 'e.g. registry.example.com/team/orders:1.0.0 (lowercase, no spaces).', ['deploy', 'image']));
+      }
+      if (autoscaling === 'none') p.deploy.autoscaling = 'none';
+      else if (isObj(autoscaling)) {
+        checkKeys(autoscaling, [...AUTOSCALING_KEYS], 'deploy.autoscaling', ['deploy', 'autoscaling'], problems);
+        const settings: Autoscaling = {};
+        for (const key of AUTOSCALING_KEYS) {
+          const v = autoscaling[key];
+          if (v === undefined) continue;
+          const [min, max] = AUTOSCALING_RANGE[key];
+          if (Number.isInteger(v) && (v as number) >= min && (v as number) <= max) settings[key] = v as number;
+          else problems.push(wrongType(`deploy.autoscaling.${key}`, `a whole number from ${min} to ${max}`, v, `e.g. ${key}: ${key === 'lagThreshold' ? 1000 : min === 0 ? 0 : 1}`, ['deploy', 'autoscaling', key]));
+        }
+        p.deploy.autoscaling = settings;
+      } else if (autoscaling !== undefined) {
+        problems.push(wrongType('deploy.autoscaling', 'none or a mapping of KEDA settings', autoscaling, 'Write autoscaling: none for a fixed replica count, or autoscaling: { minReplicaCount: 1, maxReplicaCount: 6, lagThreshold: 1000 }.', ['deploy', 'autoscaling']));
+      }
+      if (metricsNamespace !== undefined) {
+        if (typeof metricsNamespace === 'string' && /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(metricsNamespace)) p.deploy.metricsNamespace = metricsNamespace;
+        else problems.push(wrongType('deploy.metricsNamespace', 'a Kubernetes namespace name', metricsNamespace, 'e.g. metricsNamespace: monitoring (lowercase letters, digits and "-").', ['deploy', 'metricsNamespace']));
       }
     }
   }

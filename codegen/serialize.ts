@@ -48,6 +48,10 @@ export function serializePipeline(p: Pipeline): string {
   const deploy: Record<string, unknown> = {};
   if (p.deploy.replicas !== undefined) deploy.replicas = p.deploy.replicas;
   if (p.deploy.image !== undefined) deploy.image = p.deploy.image;
+  if (p.deploy.autoscaling !== undefined) deploy.autoscaling = p.deploy.autoscaling === 'none' ? 'none' : { ...p.deploy.autoscaling };
+  if (p.deploy.metricsNamespace !== undefined) deploy.metricsNamespace = p.deploy.metricsNamespace;
+  if (p.deploy.monitoring !== undefined) deploy.monitoring = p.deploy.monitoring;
+  if (p.deploy.livenessTimeoutSeconds !== undefined) deploy.livenessTimeoutSeconds = p.deploy.livenessTimeoutSeconds;
   if (Object.keys(deploy).length) o.deploy = deploy;
   o.nodes = p.nodes.map(nodeObject);
   if (p.tests.length) {

@@ -21,7 +21,7 @@ export const TEMPLATES = {
   'topics/create-topics.sh': 'topics/create-topics.sh.hbs',
   'topics/strimzi-topics.yaml': 'topics/strimzi-topics.yaml.hbs',
   'k8s/kustomization.yaml': 'k8s/kustomization.yaml.hbs',
-  'k8s/configmap.yaml': 'k8s/configmap.yaml.hbs',
+  'k8s/config.env': 'k8s/config.env.hbs',
   'k8s/secret.example.yaml': 'k8s/secret.example.yaml.hbs',
   'k8s/serviceaccount.yaml': 'k8s/serviceaccount.yaml.hbs',
   'k8s/deployment.yaml': 'k8s/deployment.yaml.hbs',
@@ -31,15 +31,35 @@ export const TEMPLATES = {
   'k8s/networkpolicy.yaml': 'k8s/networkpolicy.yaml.hbs',
 } as const;
 
+/** Files generated only for some pipelines, and when. */
+export const WHEN: Partial<Record<keyof typeof TEMPLATES, (v: TemplateView) => boolean>> = {
+  'k8s/scaledobject.yaml': (v) => v.autoscaling !== undefined,
+};
+
 export interface TemplateView {
   /** Validated names (pipeline, group, topics, image, policy): safe as is in every target. */
   name: string;
   /** User text: only through an escaping helper. */
   description: string;
-  image: string;
+  /** The image as kustomize sets it: repository, tag, and the digest when pipeline.yaml pins one. */
+  image: { name: string; tag: string; digest?: string; ref: string; pushRef: string };
   versions: { node: string; kafkajs: string; typescript: string; typesNode: string };
+  /** The fixed replica count, used only without autoscaling. */
   replicas: number;
-  maxReplicas: number;
+  /** KEDA's settings, filled in; absent with autoscaling: none. */
+  autoscaling?: { minReplicaCount: number; maxReplicaCount: number; lagThreshold: number; activationLagThreshold: number };
+  /** Partitions of the topics the consumer group reads (the most of any). */
+  partitions: number;
+  /** host:port,… (validated): the ConfigMap's KAFKA_BROKERS, which KEDA reads too. */
+  bootstrapServers: string;
+  /** Egress the NetworkPolicy allows besides DNS: what, port, and the namespace for in-cluster hosts. */
+  egress: { what: string; port: number; namespace?: string }[];
+  /** The only namespace allowed to reach the metrics port (unless the pipeline takes HTTP events). */
+  metricsNamespace: string;
+  /** Whether to generate the PodMonitor, PrometheusRule and Grafana dashboard. */
+  monitoring: boolean;
+  /** Liveness fails after this long without a poll or heartbeat. */
+  livenessTimeoutMs: number;
   groupId: string;
   deadLetterTopic: string;
   errorPolicy: string;
@@ -49,6 +69,8 @@ export interface TemplateView {
   kedaSasl: string;
   topics: (TopicDef & { strimziName: string; configEntries: { key: string; value: string }[] })[];
   sourceTopics: string[];
+  /** Every topic the consumer group reads, repartition topics included: KEDA's triggers. */
+  triggers: { topic: string; offsetResetPolicy: 'earliest' | 'latest' }[];
   /** Prepared Mermaid source, labels escaped. */
   mermaid: string;
   nodes: { id: string; kind: string; summary: string }[];

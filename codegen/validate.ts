@@ -9,7 +9,7 @@ import { problem, suggest, type Problem } from './errors.js';
 import { checkExpression, expressionText } from './expression.js';
 import { deadLetterTopic, nodePath, type Pipeline, type PipelineNode } from './model.js';
 import { isNodeId, isPipelineName, isPortName, isTopicName } from './names.js';
-import { typeName } from './pipeline-ts.js';
+import { inputPartitions, typeName } from './pipeline-ts.js';
 
 /** The type types.gen.ts declares for events of sources without samples (see typesGenTs). */
 const UNKNOWN_EVENT = 'UnknownEvent';
@@ -143,6 +143,8 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
     }
   }
 
+  problems.push(...checkDeploy(p, problems));
+
   // One service, one HTTP port: two ingest endpoints cannot share a path.
   const paths = new Map<string, string>();
   p.nodes.forEach((node, i) => {
@@ -154,6 +156,23 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
   });
 
   problems.push(...checkTests(p, byId));
+  return problems;
+}
+
+/** The deployment settings against the pipeline: KEDA's bounds against the partitions, the image tag. */
+function checkDeploy(p: Pipeline, found: readonly Problem[]): Problem[] {
+  const problems: Problem[] = [];
+  const { autoscaling, replicas, image } = p.deploy;
+  if (image !== undefined && /:latest(@|$)/.test(image.slice(image.lastIndexOf('/') + 1))) problems.push(problem('PW063', { image }, ['deploy', 'image']));
+  if (autoscaling === 'none') return problems;
+  if (replicas !== undefined) problems.push(problem('PW062', { replicas }, ['deploy', 'replicas']));
+  const { minReplicaCount: min, maxReplicaCount: max } = autoscaling ?? {};
+  if (min !== undefined && max !== undefined && min > max) problems.push(problem('PW061', { min, max }, ['deploy', 'autoscaling', 'minReplicaCount']));
+  // The partitions of the group's topics are known only for a pipeline without errors.
+  if (max !== undefined && !found.some((x) => x.severity === 'error')) {
+    const partitions = inputPartitions(p);
+    if (max > partitions) problems.push(problem('PW060', { max, partitions }, ['deploy', 'autoscaling', 'maxReplicaCount']));
+  }
   return problems;
 }
 
