@@ -37,7 +37,7 @@ async function exportBoth(name: string, p: Pipeline, files: PipelineFiles): Prom
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), bytes);
   }
-  await mustRun(process.execPath, ['bin/pipewright.mjs', 'generate', yamlPath, '--zip', join(dir, 'cli.zip')], { cwd: repoRoot, timeoutMs: 60_000 });
+  await mustRun(process.execPath, ['bin/pipewright.mjs', 'generate', yamlPath, '--zip', join(dir, 'cli.zip')], { cwd: repoRoot, timeoutMs: 300_000 });
   expect(Buffer.compare(Buffer.from(zip), readFileSync(join(dir, 'cli.zip'))), `${name}: designer zip = CLI zip`).toBe(0);
   const repo = join(dir, 'repo');
   for (const [path, bytes] of Object.entries(unzipSync(zip))) {
@@ -50,8 +50,8 @@ async function exportBoth(name: string, p: Pipeline, files: PipelineFiles): Prom
 
 /** `npm run build`, then `npm test`: the test names that failed, from its TAP output. */
 async function buildAndTest(repo: string): Promise<{ code: number | null; failed: string[]; passed: string[]; output: string }> {
-  await mustRun('npm', ['run', 'build'], { cwd: repo, timeoutMs: 180_000 });
-  const r = await run('npm', ['test'], { cwd: repo, timeoutMs: 180_000 });
+  await mustRun('npm', ['run', 'build'], { cwd: repo, timeoutMs: 400_000 });
+  const r = await run('npm', ['test'], { cwd: repo, timeoutMs: 400_000 });
   const names = (re: RegExp) => [...r.output.matchAll(re)].map((m) => m[1].replace(/\\#/g, '#').replace(/\\\\/g, '\\'));
   return { code: r.code, failed: names(/^not ok \d+ - (.*)$/gm), passed: names(/^ok \d+ - (.*)$/gm), output: r.output };
 }
@@ -74,7 +74,7 @@ describe('exported repositories', () => {
   it.each(examples)('%s: the designer exports the CLI zip, which builds and passes its own npm test', async (name) => {
     const p = load(name);
     await sameVerdicts(name, p, readPipelineFiles(join(EXAMPLES, name, 'pipeline.yaml'), p), true);
-  }, 400_000);
+  }, 900_000);
 
   it('a test recorded in the designer passes in the exported repo; after a filter change it fails there as it does in the designer', async () => {
     const p = load('large-orders');
@@ -83,7 +83,7 @@ describe('exported repositories', () => {
     await sameVerdicts('recorded', withTest, {}, true);
     const broken = { ...withTest, nodes: withTest.nodes.map((n) => (n.id === 'large' ? { ...n, params: { where: 'value.amount >= 50' } } : n)) };
     await sameVerdicts('recorded-broken', broken, {}, false);
-  }, 400_000);
+  }, 900_000);
 
   it('a filter wired beside an edge instead of into it: the designer and npm test both fail the doubled counts', async () => {
     const p = load('word-count');
@@ -92,5 +92,5 @@ describe('exported repositories', () => {
     const beside = { id: 'beside', kind: 'filter', params: { where: 'true' }, inputs: [{ port: 'in', from: source.id, fromPort: 'out' }] };
     const nodes = [...p.nodes.map((n) => (n.id === next.id ? { ...n, inputs: [...n.inputs, { port: 'in', from: 'beside', fromPort: 'out' }] } : n)), beside];
     await sameVerdicts('beside', { ...p, nodes }, {}, false);
-  }, 400_000);
+  }, 900_000);
 });
