@@ -3,7 +3,7 @@
  * Debian's Chromium against the built designer, and codegen + zip of the same
  * pipelines in Node.
  *
- *   node bin/run-ts.mjs bench/designer.ts [--sizes 250,1000] [--no-build] [--steps 150] [--repeat 3]
+ *   node bin/run-ts.mjs bench/designer.ts [--sizes 250,1000] [--no-build] [--steps 150] [--repeat 3] [--edits 40]
  *
  * For each size it measures:
  *   load (link)   a fresh page opens a share link (#p=…) carrying the pipeline:
@@ -16,11 +16,15 @@
  *                 views: zoom 1 (what a user edits at) and the whole pipeline fitted in view
  *                 (every node rendered, the worst case). Each drag runs --repeat times and the run
  *                 with the median p95 is reported;
+ *   check         keystroke → problems shown: the check worker's whole check (type check included)
+ *                 after an edit that adds or removes a type error, p50/p95 over --edits edits, and the
+ *                 longest main-thread task (Long Tasks API, ≥ 50 ms) while the checks ran;
+ *   main chunk    the size of the page's entry script in the build;
  *   codegen+zip   generate() + zipFiles() in Node, median of several runs, and the ratio of the
  *                 largest size to the smallest (linear growth gives the size ratio).
  * Figures go to stdout and, as JSON, to bench/results/. Not a test: it asserts nothing.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CDPSession, Page } from 'playwright-core';
 import { generate, zipFiles } from '../codegen/generate.js';
@@ -39,6 +43,15 @@ const STEPS = Number(flag('steps', '150'));
 const REPEAT = Number(flag('repeat', '3'));
 const BUILD = !argv.includes('--no-build');
 const DIST = 'test-artifacts/dist-bench';
+const CHECK_EDITS = Number(flag('edits', '40'));
+
+/** Size of the page's entry chunk in the build: the script index.html loads. */
+function mainChunkBytes(): number {
+  const html = readFileSync(join(REPO, DIST, 'index.html'), 'utf8');
+  const src = /<script type="module"[^>]*src="\/?([^"]+)"/.exec(html)?.[1];
+  if (!src) throw new Error('no entry script in index.html');
+  return statSync(join(REPO, DIST, src)).size;
+}
 
 const quantile = (xs: number[], q: number) => {
   if (xs.length === 0) return NaN;
@@ -131,6 +144,54 @@ async function dragRepeated(page: Page, nodeId: string): Promise<DragFigures> {
   return runs[Math.floor(runs.length / 2)];
 }
 
+interface CheckFigures {
+  edits: number;
+  p50: number;
+  p95: number;
+  max: number;
+  /** The longest main-thread task while checks ran (between an edit's frame and its problems on screen); 0 when none reached the 50 ms long-task threshold. */
+  longestTask: number;
+  longTasks: number;
+  /** The check's own time in the worker, median. */
+  workerP50: number;
+}
+
+/**
+ * Keystroke → problems shown: the filter's expression is edited in the store, alternately to a
+ * field that does not exist (the check must show PW034) and back; the time runs from the edit to
+ * the first frame after the check's answer is in the store. Long tasks on the main thread are
+ * recorded from the frame after each edit until its problems are shown.
+ */
+async function checkLatency(page: Page, nodeId: string, edits: number): Promise<CheckFigures> {
+  return page.evaluate(`(async () => {
+    const st = window.__pipewright.store;
+    const frame = () => new Promise((r) => requestAnimationFrame(() => r(performance.now())));
+    const settled = async () => { while (st.getState().problemsFor !== st.getState().structure) await frame(); };
+    const tasks = [];
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) tasks.push(e); }).observe({ type: 'longtask' });
+    await settled();
+    const times = [], windows = [], worker = [];
+    for (let i = 0; i < ${edits}; i++) {
+      const typo = i % 2 === 0;
+      const t0 = performance.now();
+      st.getState().setParam(${JSON.stringify(nodeId)}, 'where', typo ? 'value.amountz > 0' : 'value.amount > 0');
+      const edited = await frame();
+      await settled();
+      const shown = await frame();
+      times.push(shown - t0);
+      windows.push([edited, shown]);
+      const problems = st.getState().problems;
+      const has = problems.some((p) => p.code === 'PW034' && p.nodeId === ${JSON.stringify(nodeId)});
+      if (has !== typo) throw new Error('edit ' + i + ': expected ' + (typo ? 'PW034' : 'no PW034') + ', got ' + JSON.stringify(problems.slice(0, 3)));
+    }
+    await frame();
+    const during = tasks.filter((t) => windows.some(([a, b]) => t.startTime >= a && t.startTime < b));
+    const sorted = [...times].sort((a, b) => a - b);
+    const q = (f) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))];
+    return { edits: times.length, p50: q(0.5), p95: q(0.95), max: sorted[sorted.length - 1], longestTask: Math.max(0, ...during.map((t) => t.duration)), longTasks: during.length, workerP50: 0 };
+  })()`);
+}
+
 async function waitFrames(page: Page, n = 2): Promise<void> {
   await page.evaluate(`new Promise((resolve) => {
     function step(left) { if (left === 0) resolve(); else requestAnimationFrame(() => step(left - 1)); }
@@ -208,9 +269,10 @@ async function main() {
       await page.waitForTimeout(500);
       const renderedFit = await page.locator('.react-flow__node').count();
       const dragFit = await dragRepeated(page, target);
+      const check = await checkLatency(page, 'n-0-0-0', CHECK_EDITS);
       await ctx.close();
 
-      const row = { size, loadLinkMs: loadLink, loadOpenMs: loadOpen, rendered, renderedZoom1, dragZoom1, renderedFit, dragFit };
+      const row = { size, loadLinkMs: loadLink, loadOpenMs: loadOpen, rendered, renderedZoom1, dragZoom1, renderedFit, dragFit, check };
       results.push(row);
       console.log(`\n${size} nodes`);
       console.log(`  load: share link → drawn ${ms(loadLink)}; open YAML in a running designer → drawn ${ms(loadOpen)}`);
@@ -219,7 +281,11 @@ async function main() {
           `  drag at ${name} (${n} nodes rendered): ${d.frames} frames, p50 ${ms(d.p50)}, p95 ${ms(d.p95)}, max ${ms(d.max)}, main thread per frame: busy ${ms(d.busyPerFrame)}, script ${ms(d.scriptPerFrame)}, style+layout ${ms(d.layoutStylePerFrame)}${d.moved ? '' : '  (NODE DID NOT MOVE)'}`,
         );
       }
+      console.log(
+        `  check after an edit (${check.edits} edits, PW034 on and off): keystroke → problems shown p50 ${ms(check.p50)}, p95 ${ms(check.p95)}, max ${ms(check.max)}; longest main-thread task meanwhile ${check.longTasks ? ms(check.longestTask) : 'none ≥ 50 ms'} (${check.longTasks} long tasks)`,
+      );
     }
+    console.log(`\nmain chunk (the page's entry script): ${(mainChunkBytes() / 1e6).toFixed(3)} MB`);
   } finally {
     await browser.close();
     await served.stop();
