@@ -109,7 +109,7 @@ describe('deployment settings', () => {
 
   it('reads, validates and writes back every setting', () => {
     const text = withDeploy(
-      '  image: ghcr.io/acme/p:2.0.1\n  autoscaling: { minReplicaCount: 0, maxReplicaCount: 6, lagThreshold: 500, activationLagThreshold: 5 }\n  metricsNamespace: observability',
+      '  image: ghcr.io/acme/p:2.0.1\n  autoscaling: { minReplicaCount: 0, maxReplicaCount: 6, lagThreshold: 500, activationLagThreshold: 5 }\n  metricsNamespace: observability\n  livenessTimeoutSeconds: 90',
       'kafka:\n  bootstrapServers: a.kafka.svc:9092,b.kafka.svc:9092\n',
     );
     const { pipeline, problems } = parsePipeline(text);
@@ -119,6 +119,7 @@ describe('deployment settings', () => {
       image: 'ghcr.io/acme/p:2.0.1',
       autoscaling: { minReplicaCount: 0, maxReplicaCount: 6, lagThreshold: 500, activationLagThreshold: 5 },
       metricsNamespace: 'observability',
+      livenessTimeoutSeconds: 90,
     });
     const again = parsePipeline(serializePipeline(pipeline!));
     expect(again.problems).toEqual([]);
@@ -136,6 +137,7 @@ describe('deployment settings', () => {
     ['an unknown autoscaling field', '  autoscaling: { maxReplicas: 3 }', 'PW003', 'error', /maxReplicas/, /maxReplicaCount/],
     ['a negative lag threshold', '  autoscaling: { lagThreshold: -1 }', 'PW004', 'error', /lagThreshold/, /lagThreshold: 1000/],
     ['autoscaling neither none nor a mapping', '  autoscaling: keda-please', 'PW004', 'error', /autoscaling/, /autoscaling: none/],
+    ['a liveness bound too short', '  livenessTimeoutSeconds: 5', 'PW004', 'error', /livenessTimeoutSeconds/, /longest batch/],
     ['a bad metrics namespace', '  metricsNamespace: Monitoring_NS', 'PW004', 'error', /metricsNamespace/, /lowercase/],
   ])('reports %s at its line', (_what, deploy, code, severity, message, hint) => {
     const problems = parsePipeline(withDeploy(deploy)).problems;

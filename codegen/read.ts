@@ -35,7 +35,7 @@ const nowhere = (p: Problem): Problem => ({ ...p, line: p.line ?? 1, column: p.c
 const TOP_KEYS = ['version', 'pipeline', 'description', 'kafka', 'errors', 'deploy', 'nodes', 'tests'];
 const KAFKA_KEYS = ['profile', 'mechanism', 'replicationFactor', 'bootstrapServers'];
 const ERROR_KEYS = ['policy', 'topic'];
-const DEPLOY_KEYS = ['replicas', 'image', 'autoscaling', 'metricsNamespace'];
+const DEPLOY_KEYS = ['replicas', 'image', 'autoscaling', 'metricsNamespace', 'livenessTimeoutSeconds'];
 const AUTOSCALING_KEYS = ['minReplicaCount', 'maxReplicaCount', 'lagThreshold', 'activationLagThreshold'] as const;
 /** Lower and upper bounds of each KEDA setting. */
 const AUTOSCALING_RANGE: Record<(typeof AUTOSCALING_KEYS)[number], [number, number]> = {
@@ -191,7 +191,7 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
     if (!isObj(raw.deploy)) problems.push(wrongType('deploy', 'a mapping', raw.deploy, 'e.g. deploy: { replicas: 3 }', ['deploy']));
     else {
       checkKeys(raw.deploy, DEPLOY_KEYS, 'deploy', ['deploy'], problems);
-      const { replicas, image, autoscaling, metricsNamespace } = raw.deploy;
+      const { replicas, image, autoscaling, metricsNamespace, livenessTimeoutSeconds } = raw.deploy;
       if (replicas !== undefined) {
         if (Number.isInteger(replicas) && (replicas as number) >= 1 && (replicas as number) <= 1000) p.deploy.replicas = replicas as number;
         else problems.push(wrongType('deploy.replicas', 'a whole number from 1 to 1000', replicas, 'Leave it out to run one replica per input partition.', ['deploy', 'replicas']));
@@ -218,6 +218,10 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
       if (metricsNamespace !== undefined) {
         if (typeof metricsNamespace === 'string' && /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(metricsNamespace)) p.deploy.metricsNamespace = metricsNamespace;
         else problems.push(wrongType('deploy.metricsNamespace', 'a Kubernetes namespace name', metricsNamespace, 'e.g. metricsNamespace: monitoring (lowercase letters, digits and "-").', ['deploy', 'metricsNamespace']));
+      }
+      if (livenessTimeoutSeconds !== undefined) {
+        if (Number.isInteger(livenessTimeoutSeconds) && (livenessTimeoutSeconds as number) >= 30 && (livenessTimeoutSeconds as number) <= 3600) p.deploy.livenessTimeoutSeconds = livenessTimeoutSeconds as number;
+        else problems.push(wrongType('deploy.livenessTimeoutSeconds', 'a whole number of seconds from 30 to 3600', livenessTimeoutSeconds, 'It must exceed the longest batch; leave it out for 120.', ['deploy', 'livenessTimeoutSeconds']));
       }
     }
   }

@@ -38,6 +38,8 @@ export interface ServiceConfig {
   chunkSize: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   shutdownTimeoutMs: number;
+  /** /healthz fails when the consumer has not polled or sent a heartbeat for this long. */
+  livenessTimeoutMs: number;
   /**
    * How long a restore of state from a changelog may go without receiving a record before the
    * service gives up on it (the batch fails and is retried). There is no limit on a restore's length.
@@ -100,6 +102,7 @@ export function configFromEnv(env: Env, defaults: { pipeline: string }): Service
     chunkSize: int(env, 'BATCH_CHUNK_SIZE', 2500, 1, 100000),
     logLevel: logLevel as ServiceConfig['logLevel'],
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 20000, 1000, 600000),
+    livenessTimeoutMs: int(env, 'LIVENESS_TIMEOUT_MS', 120000, 1000, 3600000),
     restoreStallTimeoutMs: int(env, 'RESTORE_STALL_TIMEOUT_MS', 60000, 1000, 3600000),
     fetchMaxWaitMs: int(env, 'KAFKA_FETCH_MAX_WAIT_MS', 500, 10, 30000),
   };

@@ -17,6 +17,15 @@ export class Metrics {
   standbyRecords = 0;
   readonly lag = new Map<string, number>();
 
+  /**
+   * Forgets the lag of partitions this replica no longer owns (after a rebalance, or when it leaves
+   * the group): each partition's lag is reported by its owner only, so a sum over pods counts it once.
+   */
+  keepLag(assignment: Record<string, number[]>): void {
+    const owned = new Set(Object.entries(assignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}\u0000${p}`)));
+    for (const at of this.lag.keys()) if (!owned.has(at)) this.lag.delete(at);
+  }
+
   render(nodeStats: Map<string, NodeStats>, pipeline: string): string {
     const p = `pipeline="${escapeLabel(pipeline)}"`;
     const lines: string[] = [];

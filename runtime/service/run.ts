@@ -53,6 +53,8 @@ export async function runService(opts: RunOptions): Promise<void> {
 
   const server = startHttp(config.httpPort, {
     ready: () => !stopping && (!consumes || loop?.joined === true) && (fronts?.ready() ?? true),
+    // Until the consumer runs (models, tables and the connection load first) the startup probe waits.
+    alive: () => loop === undefined || stopping || Date.now() - loop.lastProgress <= config.livenessTimeoutMs,
     metrics: () => metrics.render(graph.stats, opts.spec.pipeline) + (fronts?.metrics(opts.spec.pipeline) ?? ''),
     handle: (req, res) => fronts?.handle(req, res) ?? false,
   });
@@ -127,13 +129,14 @@ export async function runService(opts: RunOptions): Promise<void> {
 
 function startHttp(
   port: number,
-  probes: { ready: () => boolean; metrics: () => string; handle: (req: IncomingMessage, res: ServerResponse) => boolean },
+  probes: { ready: () => boolean; alive: () => boolean; metrics: () => string; handle: (req: IncomingMessage, res: ServerResponse) => boolean },
 ): Server {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (probes.handle(req, res)) return;
     if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      const alive = probes.alive();
+      res.writeHead(alive ? 200 : 503, { 'content-type': 'text/plain' }).end(alive ? 'ok\n' : 'stuck: no poll or heartbeat within LIVENESS_TIMEOUT_MS\n');
     } else if (path === '/readyz') {
       const ready = probes.ready();
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');

@@ -134,7 +134,10 @@ export interface KafkaLoop {
   producer: Producer;
   /** Partitions assigned to this member at the last rebalance. */
   assignment: Record<string, number[]>;
+  /** Whether this replica is a member of the consumer group now: false before it joins, while it rebalances, after it stops or crashes. */
   joined: boolean;
+  /** When the consumer last completed a poll (fetch) or a heartbeat, or joined (ms since the epoch). */
+  lastProgress: number;
   stop(): Promise<void>;
 }
 
@@ -187,6 +190,7 @@ export async function startKafkaLoop(opts: {
     producer,
     assignment: {},
     joined: false,
+    lastProgress: Date.now(),
     async stop() {
       // consumer.disconnect() stops fetching, waits for the fetch and the batch in flight
       // (which commits what it resolved), then leaves the group. The readers outside the
@@ -195,9 +199,22 @@ export async function startKafkaLoop(opts: {
       await Promise.all([producer.disconnect(), admin.disconnect()]);
     },
   };
+  // Liveness: a fetch or heartbeat completes every few seconds, even with nothing to read; a
+  // consumer stuck in a batch does neither.
+  const progressed = () => (loop.lastProgress = Date.now());
+  consumer.on(consumer.events.FETCH, progressed);
+  consumer.on(consumer.events.HEARTBEAT, progressed);
+  // Readiness: a member of the group, not between generations.
+  consumer.on(consumer.events.REBALANCING, () => (loop.joined = false));
+  consumer.on(consumer.events.STOP, () => {
+    loop.joined = false;
+    metrics.keepLag({});
+  });
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     loop.joined = true;
+    progressed();
     loop.assignment = payload.memberAssignment;
+    metrics.keepLag(payload.memberAssignment);
     // State this replica still owns is kept, and brought up to date from the changelog (usually
     // nothing to read) before the partition's next batch; state of partitions gone elsewhere is dropped.
     const owned = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}\u0000${p}`)));
@@ -217,6 +234,7 @@ export async function startKafkaLoop(opts: {
     log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, assignment: payload.memberAssignment });
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
+    loop.joined = false;
     log.error('consumer crashed', { error: String(payload.error), restart: payload.restart });
     if (!payload.restart) opts.onFatal(payload.error);
   });
