@@ -21,12 +21,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { brokers, procStatus, repoRoot } from './common.js';
 
 const PARTITIONS = 6;
 const HOUR = 3_600_000;
-const { values: flags } = parseArgs({ options: { keys: { type: 'string', default: '1000000' }, repeat: { type: 'string', default: '1' } } });
+const { values: flags } = parseArgs({
+  options: { keys: { type: 'string', default: '1000000' }, repeat: { type: 'string', default: '1' }, reuse: { type: 'string' }, keep: { type: 'boolean', default: false } },
+});
 const KEYS = Number(flags.keys);
 const REPEAT = Number(flags.repeat);
 
@@ -45,8 +47,14 @@ async function main() {
   const kafka = new Kafka({ clientId: 'bench-restore', brokers: broker.split(','), logLevel: logLevel.ERROR });
   const admin = kafka.admin();
   await admin.connect();
-  const pipeline = `bench-restore-${randomUUID().slice(0, 8)}`;
+  // --reuse <name> reads the changelog a run with --keep left (writing a million records takes minutes).
+  const pipeline = flags.reuse ?? `bench-restore-${randomUUID().slice(0, 8)}`;
   const topic = `${pipeline}.w.changelog`;
+  if (!flags.reuse) await write(kafka, admin, topic);
+  await run(kafka, admin, broker, pipeline, topic);
+}
+
+async function write(kafka: Kafka, admin: Admin, topic: string) {
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
@@ -63,7 +71,9 @@ async function main() {
   }
   await producer.disconnect();
   console.info(`wrote ${KEYS} window records to ${topic} in ${((performance.now() - began) / 1000).toFixed(1)} s`);
+}
 
+async function run(kafka: Kafka, admin: Admin, broker: string, pipeline: string, topic: string) {
   const contenders = {
     restorer: () => spawn(process.execPath, ['bin/run-ts.mjs', 'bench/restore-child.ts'], { cwd: repoRoot, env: { ...process.env, KAFKA_BROKERS: broker, PIPELINE: pipeline, PARTITIONS: String(PARTITIONS) }, stdio: ['ignore', 'pipe', 'inherit'] }),
     baseline: () => spawn(process.execPath, ['bench/restore-baseline.mjs'], { cwd: repoRoot, env: { ...process.env, KAFKA_BROKERS: broker, PIPELINE: pipeline, PARTITIONS: String(PARTITIONS) }, stdio: ['ignore', 'pipe', 'inherit'] }),
@@ -75,7 +85,7 @@ async function main() {
       console.info(JSON.stringify(results.at(-1)));
     }
   }
-  await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+  if (!flags.keep) await admin.deleteTopics({ topics: [topic] }).catch(() => {});
   const groups = (await admin.listGroups()).groups.filter((g) => g.groupId.startsWith(`${pipeline}.restore.`) || g.groupId.startsWith('bench-restore-baseline-'));
   await admin.deleteGroups(groups.map((g) => g.groupId)).catch(() => {});
   await admin.disconnect();

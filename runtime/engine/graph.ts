@@ -235,6 +235,12 @@ export class Graph {
     return n;
   }
 
+  /** The changelog offset the state of a partition has reached (0 when there is none). */
+  changelogPosition(changelog: string, partition: number): number {
+    const store = this.byChangelog.get(changelog);
+    return store?.holds(partition) ? store.partition(partition).position : 0;
+  }
+
   /** The changelog partition was read up to `end`, its end offset when the read began. */
   changelogReached(changelog: string, partition: number, end: number): void {
     this.byChangelog.get(changelog)?.reached(partition, end);

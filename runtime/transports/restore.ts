@@ -51,8 +51,8 @@ export class ChangelogRestorer {
       groupId: id,
       allowAutoTopicCreation: false,
       sessionTimeout: 30_000,
-      maxBytesPerPartition: 8 * 1024 * 1024,
-      maxBytes: 64 * 1024 * 1024,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
       maxWaitTimeInMs: config.fetchMaxWaitMs,
     });
   }
@@ -61,6 +61,19 @@ export class ChangelogRestorer {
   async start(): Promise<void> {
     let off = () => {};
     const joined = new Promise<void>((resolve) => (off = this.consumer.on(this.consumer.events.GROUP_JOIN, () => resolve())));
+    // Joined again (its session lapsed, or the broker moved the group): fetch positions and pauses
+    // start over, so reads in progress and standbys are sought again to where their state stands.
+    let joins = 0;
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      if (joins++ === 0) return;
+      this.consumer.pause(this.topics.map((topic) => ({ topic })));
+      for (const k of [...this.reading.keys(), ...this.standby]) {
+        const [changelog, partition] = k.split('\u0000');
+        const p = Number(partition);
+        this.consumer.seek({ topic: changelog, partition: p, offset: String(this.graph.changelogPosition(changelog, p)) });
+        this.consumer.resume([{ topic: changelog, partitions: [p] }]);
+      }
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await this.consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload) });
@@ -69,7 +82,7 @@ export class ChangelogRestorer {
     off();
   }
 
-  private async onBatch({ batch, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch({ batch, isStale, heartbeat }: EachBatchPayload): Promise<void> {
     // Fetched before a seek: not where the state stands.
     if (isStale()) return;
     const k = at(batch.topic, batch.partition);
@@ -83,6 +96,8 @@ export class ChangelogRestorer {
       const next = Number(batch.lastOffset()) + 1;
       if (next >= reading.end || Number(batch.highWatermark) <= next) reading.done();
     } else this.metrics.standbyRecords += applied;
+    // Applying a large fetch takes a while: the group must still hear from this consumer.
+    await heartbeat();
   }
 
   /** Restores in progress or queued, by source partition: one at a time per partition. */

@@ -1,0 +1,417 @@
+/**
+ * The chaos runner's scenarios, shared by bench/chaos.ts (the full matrix, on a broker of its own)
+ * and test/integration/chaos.integration.test.ts (a small subset on the test broker): the
+ * pipelines, how one scenario runs against a built generated service, and how its outputs are
+ * compared with what was expected. See bench/chaos.ts for the columns.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Partitioners, type Kafka } from 'kafkajs';
+import { buildGenerated } from './common.js';
+
+export interface Settings {
+  events: number;
+  keys: number;
+  replicas: number;
+  /** How long the events take to arrive. */
+  seconds: number;
+  delivery: string;
+}
+
+const PARTITIONS = 6;
+const MINUTE = 60_000;
+const BASE = Date.UTC(2024, 0, 1);
+
+export type PipelineName = 'stateless' | 'windowed' | 'joined' | 'branch-window' | 'http-sink';
+export type ScenarioName = 'kill' | 'rolling' | 'broker-restart' | 'broker-pause' | 'http-sink-down' | 'poison';
+
+/** One event: key k<n>, its n-th event of that key; units decide filters and routes; t is event time. */
+interface Event {
+  id: number;
+  key: string;
+  seq: number;
+  units: number;
+  t: number;
+  poison: boolean;
+}
+
+function yamlOf(name: PipelineName, webhook: string, delivery: string): string {
+  const head = [
+    'version: 1',
+    `pipeline: chaos-${name}`,
+    delivery === 'at-least-once' ? '' : `delivery: ${delivery}`,
+    'errors: { policy: dead-letter }',
+    'nodes:',
+    '  - id: orders',
+    '    kind: kafka-source',
+    '    topic: chaos-in',
+    '    format: json',
+    `    partitions: ${PARTITIONS}`,
+    '    samples:',
+    '      - { key: k1, value: { id: 1, key: k1, seq: 0, units: 3, t: 1704067200000 } }',
+  ];
+  const sink = (input: string) => ['  - id: out', '    kind: kafka-sink', `    input: ${input}`, '    topic: chaos-out', `    partitions: ${PARTITIONS}`];
+  const window = (input: string) => ['  - id: per-minute', '    kind: window', `    input: ${input}`, '    size: 1m', '    grace: 5s', '    time: value.t', '    sum: value.units'];
+  const body: Record<PipelineName, string[]> = {
+    stateless: [
+      '  - id: keep', '    kind: filter', '    input: orders', '    where: value.units % 5 !== 0',
+      '  - id: shape', '    kind: map', '    input: keep', '    to: "({ id: value.id, key: value.key, seq: value.seq, double: value.units * 2 })"',
+      ...sink('shape'),
+    ],
+    windowed: [...window('orders'), ...sink('per-minute')],
+    joined: [
+      '  - id: customers', '    kind: kafka-source', '    topic: chaos-table', '    format: json', `    partitions: ${PARTITIONS}`,
+      '    samples:', '      - { key: k1, value: { tier: gold } }',
+      '  - id: enrich', '    kind: join', '    input: { in: orders, other: customers }', '    mode: table', '    as: customer', '    how: left',
+      ...sink('enrich'),
+    ],
+    'branch-window': [
+      '  - id: route', '    kind: branch', '    input: orders', '    routes:', '      big: value.units >= 5',
+      ...window('route.big'), ...sink('per-minute'),
+    ],
+    'http-sink': [
+      '  - id: hook', '    kind: http', '    input: orders', `    url: ${webhook}`, '    retries: 10', '    backoffMs: 200', '    timeoutMs: 2000',
+    ],
+  };
+  return [...head.filter(Boolean), ...body[name]].join('\n') + '\n';
+}
+
+/** What the pipeline should output, by output key: a value, or a list of values in order (per-event outputs). */
+export function expected(name: PipelineName, events: Event[]): { perEvent: Map<number, string> | undefined; windows: Map<string, { count: number; sum: number }> | undefined } {
+  const good = events.filter((e) => !e.poison);
+  if (name === 'stateless') return { perEvent: new Map(good.filter((e) => e.units % 5 !== 0).map((e) => [e.id, e.key])), windows: undefined };
+  if (name === 'joined' || name === 'http-sink') return { perEvent: new Map(good.map((e) => [e.id, e.key])), windows: undefined };
+  const windows = new Map<string, { count: number; sum: number }>();
+  for (const e of good) {
+    if (name === 'branch-window' && e.units < 5) continue;
+    const start = Math.floor(e.t / MINUTE) * MINUTE;
+    const k = `${e.key}@${new Date(start).toISOString()}`;
+    const w = windows.get(k) ?? { count: 0, sum: 0 };
+    w.count++;
+    w.sum += e.units;
+    windows.set(k, w);
+  }
+  return { perEvent: undefined, windows };
+}
+
+interface Replica {
+  child: ChildProcess;
+  port: number;
+  output: string[];
+  exited: Promise<void>;
+  gone: boolean;
+}
+
+export interface Row {
+  pipeline: string;
+  scenario: string;
+  delivery: string;
+  eventsIn: number;
+  outputs: number;
+  lost: number;
+  duplicated: number;
+  orderBreaks: number;
+  exactWindows: string;
+  deadLetters: number;
+  recoverSeconds: number;
+  faults: number;
+  note: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Generates a pipeline of the runner with the CLI into `dir` and builds it; returns the service folder. */
+export async function buildPipeline(name: PipelineName, dir: string, webhook: string, delivery: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'pipeline.yaml'), yamlOf(name, webhook, delivery));
+  await buildGenerated(join(dir, 'pipeline.yaml'), join(dir, 'service'));
+  return join(dir, 'service');
+}
+
+export async function runScenario(o: {
+  settings: Settings;
+  /** Where the replicas' output is written when a scenario does not finish. */
+  logDir: string;
+  kafka: Kafka;
+  brokers: string;
+  serviceDir: string;
+  name: PipelineName;
+  scenario: ScenarioName;
+  hook: { down: boolean; bodies: { id: number; key: string; seq: number }[] };
+  brokerPid: () => number;
+  restart: () => Promise<unknown>;
+}): Promise<Row> {
+  const { kafka, name, scenario, serviceDir } = o;
+  const { events: EVENTS, keys: KEYS, replicas: REPLICAS, seconds: SECONDS, delivery: DELIVERY } = o.settings;
+  const id = randomUUID().slice(0, 8);
+  const pipeline = `chaos-${name}-${id}`;
+  const t = { input: `${pipeline}-in`, output: `${pipeline}-out`, table: `${pipeline}-table`, dead: `${pipeline}.dead-letter` };
+  // The built graph names its topics and pipeline literally: a copy per scenario, renamed.
+  const pipelineJs = join(serviceDir, 'dist/src/pipeline.js');
+  if (!existsSync(`${pipelineJs}.orig`)) writeFileSync(`${pipelineJs}.orig`, readFileSync(pipelineJs, 'utf8'));
+  const pristine = readFileSync(`${pipelineJs}.orig`, 'utf8');
+  writeFileSync(
+    pipelineJs,
+    pristine
+      .replaceAll('"chaos-in"', JSON.stringify(t.input))
+      .replaceAll('"chaos-out"', JSON.stringify(t.output))
+      .replaceAll('"chaos-table"', JSON.stringify(t.table))
+      .replaceAll(`"chaos-${name}.dead-letter"`, JSON.stringify(t.dead))
+      .replaceAll(`"chaos-${name}"`, JSON.stringify(pipeline)),
+  );
+  const admin = kafka.admin();
+  await admin.connect();
+  const stateful = name === 'windowed' || name === 'branch-window';
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: t.input, numPartitions: PARTITIONS },
+      { topic: t.output, numPartitions: PARTITIONS },
+      { topic: t.dead, numPartitions: 1 },
+      ...(name === 'joined' ? [{ topic: t.table, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] : []),
+      ...(stateful ? [{ topic: `${pipeline}.per-minute.changelog`, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] : []),
+    ],
+  });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  if (name === 'joined') {
+    await producer.send({ topic: t.table, acks: -1, messages: Array.from({ length: KEYS }, (_, k) => ({ key: `k${k}`, value: JSON.stringify({ tier: k % 2 ? 'gold' : 'silver' }) })) });
+  }
+  o.hook.bodies.length = 0;
+
+  // Events: keys in turn, event time one second apart per key, so windows of a minute fill and close as time goes on.
+  const seqs = new Map<string, number>();
+  const events: Event[] = Array.from({ length: EVENTS }, (_, i) => {
+    const key = `k${i % KEYS}`;
+    const seq = seqs.get(key) ?? 0;
+    seqs.set(key, seq + 1);
+    return { id: i, key, seq, units: 1 + ((i * 7) % 9), t: BASE + Math.floor(i / KEYS) * 1000, poison: scenario === 'poison' && i % 100 === 37 };
+  });
+
+  const replicas: Replica[] = [];
+  const start = async () => {
+    const port = 30000 + Math.floor(Math.random() * 20000);
+    const child = spawn(process.execPath, ['dist/src/main.js'], {
+      cwd: serviceDir,
+      env: { ...process.env, KAFKA_BROKERS: o.brokers, KAFKA_GROUP_ID: pipeline, KAFKA_CLIENT_ID: `${pipeline}-${replicas.length}`, PORT: String(port), LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const r: Replica = { child, port, output: [], gone: false, exited: undefined as never };
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => r.output.push(d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => r.output.push(d));
+    r.exited = new Promise((resolve) => child.on('exit', () => ((r.gone = true), resolve())));
+    replicas.push(r);
+    return r;
+  };
+  const ready = async (r: Replica, timeoutMs = 120_000) => {
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(200)) {
+      if (r.gone) throw new Error(`a replica exited while starting:\n${r.output.join('').slice(-2000)}`);
+      const ok = await fetch(`http://127.0.0.1:${r.port}/readyz`).then((x) => x.ok, () => false);
+      if (ok) return;
+    }
+    throw new Error(`a replica was not ready within ${timeoutMs / 1000} s:\n${r.output.join('').slice(-2000)}`);
+  };
+  const live = () => replicas.filter((r) => !r.gone);
+  for (let i = 0; i < REPLICAS; i++) await start();
+  for (const r of live()) await ready(r);
+
+  // Committed progress over time, for the recovery figure.
+  const progress: { at: number; committed: number }[] = [];
+  let polling = true;
+  const sources = [t.input];
+  const committed = async () => {
+    let n = 0;
+    for (const topic of sources) {
+      const [c] = await admin.fetchOffsets({ groupId: pipeline, topics: [topic] });
+      n += c.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+    }
+    return n;
+  };
+  const poller = (async () => {
+    while (polling) {
+      const n = await committed().catch(() => undefined);
+      if (n !== undefined) progress.push({ at: Date.now(), committed: n });
+      await sleep(250);
+    }
+  })();
+
+  // Produce at a steady rate over SECONDS, faults at planned points of the stream.
+  const faultEnds: number[] = [];
+  let faults = 0;
+  const inject = async (at: number) => {
+    if (scenario === 'kill') {
+      const victim = live()[at % live().length];
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      faultEnds.push(Date.now());
+      faults++;
+      await start();
+    } else if (scenario === 'broker-restart') {
+      await o.restart();
+      faultEnds.push(Date.now());
+      faults++;
+    }
+  };
+  const plan: number[] = scenario === 'kill' || scenario === 'broker-restart' ? [0.2, 0.45, 0.7] : [];
+  let background: Promise<void> = Promise.resolve();
+  if (scenario === 'rolling') {
+    background = (async () => {
+      await sleep(SECONDS * 100);
+      for (let round = 0; round < 2; round++) {
+        for (const r of [...live()]) {
+          const next = await start();
+          r.child.kill('SIGTERM');
+          await r.exited;
+          await ready(next);
+          faultEnds.push(Date.now());
+          faults++;
+        }
+      }
+    })();
+  } else if (scenario === 'broker-pause') {
+    background = (async () => {
+      await sleep(SECONDS * 300);
+      const pid = o.brokerPid();
+      process.kill(pid, 'SIGSTOP');
+      await sleep(20_000);
+      process.kill(pid, 'SIGCONT');
+      faultEnds.push(Date.now());
+      faults++;
+    })();
+  } else if (scenario === 'http-sink-down') {
+    background = (async () => {
+      await sleep(SECONDS * 300);
+      o.hook.down = true;
+      await sleep(30_000);
+      o.hook.down = false;
+      faultEnds.push(Date.now());
+      faults++;
+    })();
+  }
+  const began = Date.now();
+  const slice = Math.max(1, Math.floor(EVENTS / (SECONDS * 10)));
+  let planned = 0;
+  for (let i = 0; i < EVENTS; i += slice) {
+    const batch = events.slice(i, i + slice);
+    await producer.send({
+      topic: t.input,
+      acks: -1,
+      messages: batch.map((e) => ({ key: e.key, value: e.poison ? `{"id":${e.id},` : JSON.stringify({ id: e.id, key: e.key, seq: e.seq, units: e.units, t: e.t }) })),
+    });
+    if (planned < plan.length && i / EVENTS >= plan[planned]) await inject(planned++);
+    const due = began + ((i + slice) / EVENTS) * SECONDS * 1000;
+    if (due > Date.now()) await sleep(due - Date.now());
+  }
+  await background;
+  // Windows of the last minutes close when every partition's watermark passes them: one late event per key.
+  if (stateful) {
+    const end = BASE + Math.ceil(EVENTS / KEYS) * 1000 + 10 * MINUTE;
+    await producer.send({ topic: t.input, acks: -1, messages: Array.from({ length: KEYS }, (_, k) => ({ key: `k${k}`, value: JSON.stringify({ id: -1 - k, key: `k${k}`, seq: -1, units: 9, t: end }) })) });
+  }
+  const total = (await admin.fetchTopicOffsets(t.input)).reduce((n, p) => n + Number(p.high), 0);
+  let note = '';
+  try {
+    for (const deadline = Date.now() + 300_000; ; await sleep(500)) {
+      if ((await committed().catch(() => 0)) >= total) break;
+      if (Date.now() > deadline) throw new Error('not all events were committed within 5 minutes after the stream');
+    }
+  } catch (e) {
+    note = String(e instanceof Error ? e.message : e);
+  }
+  await sleep(2000);
+  polling = false;
+  await poller;
+  for (const r of live()) r.child.kill('SIGTERM');
+  await Promise.all(replicas.map((r) => r.exited));
+  await producer.disconnect();
+
+  // Read what came out.
+  const outputs: { key: string; value: Record<string, unknown> }[] = [];
+  const deadLetters: string[] = [];
+  const reader = kafka.consumer({ groupId: `${pipeline}-verify` });
+  await reader.connect();
+  await reader.subscribe({ topics: [t.output, t.dead], fromBeginning: true });
+  const ends = new Map<string, number>();
+  for (const topic of [t.output, t.dead]) ends.set(topic, (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0));
+  let read = 0;
+  await reader.run({
+    eachMessage: async ({ topic, message }) => {
+      read++;
+      if (topic === t.dead) deadLetters.push(message.value?.toString() ?? '');
+      else outputs.push({ key: message.key?.toString() ?? '', value: JSON.parse(message.value!.toString()) as Record<string, unknown> });
+    },
+  });
+  const want = [...ends.values()].reduce((a, b) => a + b, 0);
+  for (const deadline = Date.now() + 60_000; read < want && Date.now() < deadline; ) await sleep(200);
+  await reader.disconnect();
+
+  // Compare with what was expected.
+  const exp = expected(name, events);
+  let lost = 0;
+  let duplicated = 0;
+  let orderBreaks = 0;
+  let exactWindows = '';
+  if (exp.perEvent) {
+    const got = name === 'http-sink' ? o.hook.bodies.map((b) => ({ id: b.id, key: b.key, seq: b.seq })) : outputs.map((x) => ({ id: Number(x.value.id), key: x.key, seq: Number(x.value.seq) }));
+    const seen = new Map<number, number>();
+    const lastSeq = new Map<string, number>();
+    for (const g of got) {
+      seen.set(g.id, (seen.get(g.id) ?? 0) + 1);
+      if ((lastSeq.get(g.key) ?? -1) > g.seq) orderBreaks++;
+      lastSeq.set(g.key, g.seq);
+    }
+    for (const idOf of exp.perEvent.keys()) if (!seen.has(idOf)) lost++;
+    for (const n of seen.values()) duplicated += n - 1;
+  } else if (exp.windows) {
+    const latest = new Map<string, Record<string, unknown>>();
+    const writes = new Map<string, number>();
+    for (const x of outputs) {
+      latest.set(x.key, x.value);
+      writes.set(x.key, (writes.get(x.key) ?? 0) + 1);
+    }
+    let exact = 0;
+    for (const [k, w] of exp.windows) {
+      const v = latest.get(k);
+      if (v && v.count === w.count && v.sum === w.sum) exact++;
+      else lost++;
+    }
+    for (const [k, n] of writes) if (exp.windows.has(k)) duplicated += n - 1;
+    exactWindows = `${exact}/${exp.windows.size}`;
+  }
+  // Recovery: from each fault's end to the first committed progress after it.
+  let recoverSeconds = 0;
+  for (const end of faultEnds) {
+    const before = [...progress].reverse().find((p) => p.at <= end)?.committed ?? 0;
+    const after = progress.find((p) => p.at > end && p.committed > before);
+    recoverSeconds = Math.max(recoverSeconds, after ? (after.at - end) / 1000 : NaN);
+  }
+  if (note) {
+    const file = join(o.logDir, `${pipeline}.log`);
+    writeFileSync(file, replicas.map((r, i) => `--- replica ${i} ---\n${r.output.join('')}`).join('\n'));
+    note = `${note} (replica logs: ${file})`;
+  }
+  const poisoned = events.filter((e) => e.poison).length;
+  if (deadLetters.length !== poisoned) note = `${note} ${deadLetters.length} dead letters, ${poisoned} expected`.trim();
+
+  await admin.deleteTopics({ topics: [t.input, t.output, t.dead, t.table, `${pipeline}.per-minute.changelog`].filter(Boolean) }).catch(() => {});
+  await admin.deleteGroups([pipeline, `${pipeline}-verify`]).catch(() => {});
+  await admin.disconnect();
+  return {
+    pipeline: name,
+    scenario,
+    delivery: DELIVERY,
+    eventsIn: events.length,
+    outputs: name === 'http-sink' ? o.hook.bodies.length : outputs.length,
+    lost,
+    duplicated,
+    orderBreaks,
+    exactWindows,
+    deadLetters: deadLetters.length,
+    recoverSeconds,
+    faults,
+    note,
+  };
+}
+
