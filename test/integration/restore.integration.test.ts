@@ -110,5 +110,5 @@ describe('restoring window state from a changelog on a real broker', () => {
     expect(fromA.get('k7')).toBe(1 + (7 % 5) + 1);
     expect(fromA.get('k12')).toBe(1 + (12 % 5));
     expect(fromA.get('new3')).toBe(7);
-  });
+  }, 240_000);
 });
