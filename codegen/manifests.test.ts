@@ -782,3 +782,81 @@ describe('spread, selectors and configuration rollout', () => {
     expect(container.envFrom.filter((e: Any) => e.configMapRef).map((e: Any) => e.configMapRef.name)).toEqual([generator.name]);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// A rule set in the spirit of kube-score, applied to every example's k8s/
+// ---------------------------------------------------------------------------------------------
+
+interface Manifests {
+  kustomization: Any;
+  objects: Any[];
+}
+
+/** Violations of our kube-score style rules; empty when the manifests pass. */
+function kubeScore({ kustomization, objects }: Manifests): string[] {
+  const v: string[] = [];
+  const of = (kind: string) => objects.filter((o) => o.kind === kind);
+  for (const d of of('Deployment')) {
+    const pod = d.spec.template;
+    const labels = pod.metadata.labels ?? {};
+    const selects = (sel: Record<string, string> | undefined) => !!sel && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, val]) => labels[k] === val);
+    for (const c of pod.spec.containers) {
+      const image = kustomization.images?.find((i: Any) => i.name === c.image);
+      const tag = image?.newTag ?? /:([^/:@]+)$/.exec(c.image)?.[1];
+      if (!image?.digest && (!tag || tag === 'latest')) v.push(`image-tag: ${c.name} runs an unpinned image`);
+      if (!c.imagePullPolicy) v.push(`image-pull-policy: ${c.name} sets none`);
+      if (!c.livenessProbe || !c.readinessProbe) v.push(`probes: ${c.name} lacks a liveness or readiness probe`);
+      else if (JSON.stringify(c.livenessProbe) === JSON.stringify(c.readinessProbe)) v.push(`probes: ${c.name} uses the same liveness and readiness probe`);
+      for (const r of ['requests', 'limits']) for (const res of ['cpu', 'memory']) if (!c.resources?.[r]?.[res]) v.push(`resources: ${c.name} has no ${r}.${res}`);
+    }
+    if (!selects(d.spec.selector?.matchLabels)) v.push('selector: the Deployment selector does not match its pods');
+    const services = of('Service');
+    if (services.some((s) => !selects(s.spec.selector))) v.push('selector: a Service selects no pod of the Deployment');
+    if (!of('PodDisruptionBudget').some((p) => selects(p.spec.selector?.matchLabels))) v.push('pdb: no PodDisruptionBudget covers the pods');
+    const scaled = of('ScaledObject').some((s) => s.spec.scaleTargetRef?.name === d.metadata.name) || of('HorizontalPodAutoscaler').some((h) => h.spec.scaleTargetRef?.name === d.metadata.name);
+    if (scaled && d.spec.replicas !== undefined) v.push('autoscaler: the Deployment sets replicas while an autoscaler owns them');
+    const policies = of('NetworkPolicy').filter((n) => selects(n.spec.podSelector?.matchLabels));
+    if (!policies.some((n) => n.spec.policyTypes?.includes('Ingress'))) v.push('network-policy: no ingress policy covers the pods');
+    if (!policies.some((n) => n.spec.policyTypes?.includes('Egress'))) v.push('network-policy: no egress policy covers the pods');
+    const keys = (pod.spec.topologySpreadConstraints ?? []).filter((c: Any) => selects(c.labelSelector?.matchLabels)).map((c: Any) => c.topologyKey);
+    if (!keys.includes('kubernetes.io/hostname') && !pod.spec.affinity?.podAntiAffinity) v.push('spread: pods may all land on one node');
+  }
+  return v;
+}
+
+const manifestsOf = (files: FileMap): Manifests => ({ kustomization: parseYaml(files['k8s/kustomization.yaml']), objects: k8sObjects(files).map((o) => o.obj) });
+
+describe('kube-score style rules', () => {
+  it.each(EXAMPLES)('%s passes every rule', (name) => {
+    expect(kubeScore(manifestsOf(generateExample(name).files))).toEqual([]);
+  });
+
+  it('autoscaling: none passes too', () => {
+    expect(kubeScore(manifestsOf(generateText(withDeploy(EXAMPLE, 'autoscaling: none')).files))).toEqual([]);
+  });
+
+  // Each rule must catch its fault; otherwise the checks above prove nothing.
+  const deployment = (m: Manifests) => m.objects.find((o) => o.kind === 'Deployment');
+  const container = (m: Manifests) => deployment(m).spec.template.spec.containers[0];
+  const FAULTS: [string, (m: Manifests) => void, RegExp][] = [
+    ['a latest tag', (m) => (m.kustomization.images[0].newTag = 'latest'), /^image-tag/],
+    ['no tag at all', (m) => (m.kustomization.images = []), /^image-tag/],
+    ['no pull policy', (m) => delete container(m).imagePullPolicy, /^image-pull-policy/],
+    ['no readiness probe', (m) => delete container(m).readinessProbe, /^probes/],
+    ['liveness = readiness', (m) => (container(m).livenessProbe = structuredClone(container(m).readinessProbe)), /^probes: .* same/],
+    ['no memory limit', (m) => delete container(m).resources.limits.memory, /^resources: .* limits.memory/],
+    ['a selector that matches nothing', (m) => (deployment(m).spec.selector.matchLabels = { app: 'other' }), /^selector: the Deployment/],
+    ['a Service selecting other pods', (m) => (m.objects.find((o) => o.kind === 'Service').spec.selector = { app: 'other' }), /^selector: a Service/],
+    ['no PodDisruptionBudget', (m) => (m.objects = m.objects.filter((o) => o.kind !== 'PodDisruptionBudget')), /^pdb/],
+    ['replicas next to the ScaledObject', (m) => (deployment(m).spec.replicas = 6), /^autoscaler/],
+    ['an ingress-only NetworkPolicy', (m) => (m.objects.find((o) => o.kind === 'NetworkPolicy').spec.policyTypes = ['Ingress']), /^network-policy: no egress/],
+    ['no NetworkPolicy', (m) => (m.objects = m.objects.filter((o) => o.kind !== 'NetworkPolicy')), /^network-policy: no ingress/],
+    ['no spread', (m) => delete deployment(m).spec.template.spec.topologySpreadConstraints, /^spread/],
+  ];
+  it.each(FAULTS)('catches %s', (_what, fault, expected) => {
+    const m = manifestsOf(generateExample('large-orders').files);
+    fault(m);
+    const found = kubeScore(m);
+    expect(found.some((x) => expected.test(x)), `expected ${expected} among ${JSON.stringify(found)}`).toBe(true);
+  });
+});
