@@ -183,6 +183,7 @@ function view(p: Pipeline): TemplateView {
     groupId: p.name,
     deadLetterTopic: deadLetterTopic(p),
     errorPolicy: p.errors.policy,
+    exactlyOnce: p.delivery === 'exactly-once',
     sasl: p.kafka.profile === 'sasl-ssl',
     saslMechanism: p.kafka.mechanism,
     kedaSasl: { plain: 'plaintext', 'scram-sha-256': 'scram_sha256', 'scram-sha-512': 'scram_sha512' }[p.kafka.mechanism],

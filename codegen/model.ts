@@ -70,6 +70,8 @@ export interface Pipeline {
     bootstrapServers?: string;
   };
   errors: { policy: ErrorPolicy; topic?: string };
+  /** at-least-once when left out. */
+  delivery?: 'at-least-once' | 'exactly-once';
   deploy: {
     /** A fixed replica count, with `autoscaling: none`. Defaults to the input topics' partition count. */
     replicas?: number;

@@ -153,5 +153,32 @@ describe('deployment settings', () => {
       const problems = parsePipeline(withDeploy('  metricsNamespace: monitoring', `kafka:\n  bootstrapServers: "${bad}"\n`)).problems;
       expect(problems.find((x) => x.code === 'PW004'), bad).toMatchObject({ line: 3, message: expect.stringMatching(/bootstrapServers/) });
     }
+
+describe('delivery', () => {
+  it('is at-least-once unless the pipeline says exactly-once, and round-trips', () => {
+    expect(parsePipeline(GOOD).pipeline?.delivery).toBeUndefined();
+    const eos = parsePipeline(`delivery: exactly-once\n${GOOD}`);
+    expect(eos.problems).toEqual([]);
+    expect(eos.pipeline?.delivery).toBe('exactly-once');
+    expect(parsePipeline(serializePipeline(eos.pipeline!)).pipeline?.delivery).toBe('exactly-once');
+  });
+
+  it('rejects anything else with the choices', () => {
+    const { problems } = parsePipeline(`delivery: exactly_once_v2\n${GOOD}`);
+    expect(problems).toHaveLength(1);
+    expect(problems[0].message).toMatch(/delivery/);
+    expect(JSON.stringify(problems[0])).toMatch(/at-least-once or exactly-once/);
+  });
+
+  it('gives the generated graph the mode, and tells downstream consumers to read committed', async () => {
+    const { generate } = await import('./generate.js');
+    const { nodeAssets } = await import('./node-assets.js');
+    const files = generate(parsePipeline(`delivery: exactly-once\n${GOOD}`).pipeline!, nodeAssets()).files!;
+    expect(files['src/pipeline.ts']).toContain('delivery: "exactly-once",');
+    expect(files['README.md']).toMatch(/isolation\.level=read_committed/);
+    expect(files['topics/topics.yaml']).toMatch(/read_committed/);
+    const alo = generate(parsePipeline(GOOD).pipeline!, nodeAssets()).files!;
+    expect(alo['src/pipeline.ts']).not.toContain('delivery');
+    expect(alo['topics/topics.yaml']).not.toMatch(/read_committed/);
   });
 });

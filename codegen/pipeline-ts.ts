@@ -56,6 +56,7 @@ export function graphSpec(p: Pipeline): GraphSpec {
   return {
     pipeline: p.name,
     errors: { policy: p.errors.policy, topic: deadLetterTopic(p) },
+    ...(p.delivery === 'exactly-once' ? { delivery: p.delivery } : {}),
     nodes: p.nodes.map((n) => {
       const kind = getKind(n.kind)!;
       const params: Record<string, unknown> = {};
@@ -229,6 +230,7 @@ function graphLiteral(g: GraphSpec): string[] {
     'export const graph: GraphSpec = {',
     `  pipeline: ${tsString(g.pipeline)},`,
     `  errors: ${tsLiteral(g.errors)},`,
+    ...(g.delivery ? [`  delivery: ${tsString(g.delivery)},`] : []),
     '  nodes: [',
     ...g.nodes.map((n) => `    { id: ${tsString(n.id)}, kind: ${tsString(n.kind)}, params: ${tsLiteral(n.params)}, inputs: ${tsLiteral(n.inputs)} },`),
     '  ],',

@@ -32,7 +32,7 @@ export interface ParseResult {
 
 const nowhere = (p: Problem): Problem => ({ ...p, line: p.line ?? 1, column: p.column ?? 1 });
 
-const TOP_KEYS = ['version', 'pipeline', 'description', 'kafka', 'errors', 'deploy', 'nodes', 'tests'];
+const TOP_KEYS = ['version', 'pipeline', 'description', 'kafka', 'errors', 'delivery', 'deploy', 'nodes', 'tests'];
 const KAFKA_KEYS = ['profile', 'mechanism', 'replicationFactor', 'bootstrapServers'];
 const ERROR_KEYS = ['policy', 'topic'];
 const DEPLOY_KEYS = ['replicas', 'image', 'autoscaling', 'metricsNamespace', 'livenessTimeoutSeconds'];
@@ -186,6 +186,10 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
       if (typeof topic === 'string') p.errors.topic = topic;
       else if (topic !== undefined) problems.push(wrongType('errors.topic', 'a topic name', topic, 'e.g. topic: orders.dead-letter', ['errors', 'topic']));
     }
+  }
+  if (raw.delivery !== undefined) {
+    if (raw.delivery === 'at-least-once' || raw.delivery === 'exactly-once') p.delivery = raw.delivery;
+    else problems.push(wrongType('delivery', 'at-least-once or exactly-once', raw.delivery, 'exactly-once commits outputs, state and offsets in one Kafka transaction; consumers downstream read with isolation.level=read_committed.', ['delivery']));
   }
   if (raw.deploy !== undefined) {
     if (!isObj(raw.deploy)) problems.push(wrongType('deploy', 'a mapping', raw.deploy, 'e.g. deploy: { replicas: 3 }', ['deploy']));

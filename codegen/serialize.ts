@@ -45,6 +45,7 @@ export function serializePipeline(p: Pipeline): string {
   if (p.description !== undefined) o.description = p.description;
   o.kafka = { ...p.kafka };
   o.errors = p.errors.topic === undefined ? { policy: p.errors.policy } : { policy: p.errors.policy, topic: p.errors.topic };
+  if (p.delivery !== undefined) o.delivery = p.delivery;
   const deploy: Record<string, unknown> = {};
   if (p.deploy.replicas !== undefined) deploy.replicas = p.deploy.replicas;
   if (p.deploy.image !== undefined) deploy.image = p.deploy.image;

@@ -63,6 +63,8 @@ export interface TemplateView {
   groupId: string;
   deadLetterTopic: string;
   errorPolicy: string;
+  /** delivery: exactly-once in the pipeline. */
+  exactlyOnce: boolean;
   sasl: boolean;
   saslMechanism: string;
   /** KEDA's name for the SASL mechanism. */

@@ -17,10 +17,23 @@ const partitionOf = (tp: string) => Number(/\[(\d+)\]$/.exec(tp)?.[1] ?? 0);
 const Members = memo(function Members() {
   const members = useDesigner(selectSimMembers);
   const summary = useDesigner(useShallow(selectSimSummary));
+  const exactlyOnce = useDesigner((s) => s.pipeline.delivery === 'exactly-once');
   if (!members || !summary) return <p className="pw-muted pw-pad">Starting…</p>;
   return (
     <div className="pw-sim-members">
       <div className="pw-sim-row">
+        <span
+          className="pw-muted"
+          data-testid="sim-delivery"
+          title={
+            exactlyOnce
+              ? 'The service commits each slice’s outputs, state and offsets in one Kafka transaction: a crash replays the slice, and consumers reading committed see each output once. The simulator shows the replays the transactions hide.'
+              : 'Offsets are committed after the outputs are acknowledged: a crash replays what was not committed, and outputs of a replay may be written twice.'
+          }
+        >
+          {exactlyOnce ? 'exactly-once' : 'at-least-once'}
+        </span>
+        &nbsp;·&nbsp;
         <b>{members.length}</b>&nbsp;{members.length === 1 ? 'replica' : 'replicas'} · generation <b data-testid="sim-generation">{summary.generation}</b> · replayed{' '}
         <b data-testid="sim-replayed" className={summary.replayed ? 'pw-sim-bad' : undefined}>
           {summary.replayed}

@@ -47,7 +47,14 @@ export interface GraphSpec {
   pipeline: string;
   nodes: NodeSpec[];
   errors: { policy: ErrorPolicy; topic: string };
+  /**
+   * at-least-once (the default) or exactly-once: the service commits each slice's outputs, state
+   * changes and input offsets in one Kafka transaction (see transports/transactions.ts).
+   */
+  delivery?: Delivery;
 }
+
+export type Delivery = 'at-least-once' | 'exactly-once';
 
 // Expression functions are typed per node in generated code; the engine only calls them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -22,6 +22,7 @@ import type { ServiceConfig } from '../service/config.js';
 import { connectionOptions } from './kafka-connection.js';
 import type { Metrics } from '../service/metrics.js';
 import type { OutMessage, RawMessage } from '../types.js';
+import { TransactionalProducers } from './transactions.js';
 import { ChangelogRestorer } from './restore.js';
 
 export interface Logger {
@@ -96,7 +97,7 @@ export interface Placed {
  * record batch, so requests are cut at MAX_REQUEST_BYTES. Returns where the
  * messages pinned to a partition (state changes) landed.
  */
-export async function sendAll(producer: Producer, messages: readonly OutMessage[]): Promise<Placed[]> {
+export async function sendAll(producer: Pick<Producer, 'sendBatch'>, messages: readonly OutMessage[]): Promise<Placed[]> {
   const placed: Placed[] = [];
   const send = async (slice: readonly OutMessage[]) => {
     const counts = new Map<string, Placed>();
@@ -165,6 +166,9 @@ export async function startKafkaLoop(opts: {
   const changelogs = graph.changelogTopics;
   const restorer = changelogs.length > 0 ? new ChangelogRestorer(kafka, admin, config, graph, metrics, log, changelogs) : undefined;
   const tables = graph.globalTopics.length > 0 ? new TableReader(kafka, admin, config, graph, producer, log) : undefined;
+  // Exactly-once: each slice is one transaction; the group's offsets are committed in it, never by the consumer.
+  const txns = graph.spec.delivery === 'exactly-once' ? new TransactionalProducers(kafka, config.groupId) : undefined;
+  const changelogSet = new Set(changelogs);
   /**
    * Restores of source partitions' state since the last rebalance, started for every assigned
    * partition as soon as the group is joined (they read together), awaited before a partition's
@@ -196,7 +200,7 @@ export async function startKafkaLoop(opts: {
       // (which commits what it resolved), then leaves the group. The readers outside the
       // group stop alongside; the producer once nothing can produce any more.
       await Promise.all([consumer.disconnect(), tables?.stop(), restorer?.stop()]);
-      await Promise.all([producer.disconnect(), admin.disconnect()]);
+      await Promise.all([producer.disconnect(), admin.disconnect(), txns?.stop()]);
     },
   };
   // Liveness: a fetch or heartbeat completes every few seconds, even with nothing to read; a
@@ -251,6 +255,7 @@ export async function startKafkaLoop(opts: {
   if (internal.size) await consumer.subscribe({ topics: [...internal], fromBeginning: true });
   await consumer.run({
     eachBatchAutoResolve: false,
+    autoCommit: txns === undefined,
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
       const messages = batch.messages;
       const at = `${batch.topic}\u0000${batch.partition}`;
@@ -298,6 +303,21 @@ export async function startKafkaLoop(opts: {
             batch.topic,
             slice.map((m) => toRaw(batch.topic, batch.partition, m)),
           );
+          if (txns) {
+            // Outputs, dead letters, state changes and the offset after the slice: all of it, or none.
+            const last = slice[slice.length - 1].offset;
+            const placed = await txns.commit(batch.topic, batch.partition, [...result.messages, ...result.changelog], String(BigInt(last) + 1n));
+            for (const p of placed) if (changelogSet.has(p.topic)) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
+            resolveOffset(last);
+            metrics.batches++;
+            metrics.consumed += slice.length;
+            metrics.produced += result.messages.length;
+            metrics.deadLetters += result.deadLetters;
+            metrics.skipped += result.skipped;
+            metrics.batchSeconds += (performance.now() - began) / 1000;
+            await heartbeat();
+            continue;
+          }
           await sendAll(producer, result.messages);
           // State changes only after the outputs are acknowledged (see engine/state.ts).
           for (const m of result.changelog) changes.set(`${m.topic}\u0000${m.partition}\u0000${m.key}`, m);

@@ -1,0 +1,80 @@
+/**
+ * Exactly-once delivery (`delivery: exactly-once`): each slice of a partition's batch is one Kafka
+ * transaction holding its outputs, dead letters, state changes (changelog) and the input offset
+ * after it, so that either all of it counts or none does. Consumers inside the pipeline read
+ * committed records only (kafkajs's default isolation, read_committed), so an aborted slice is
+ * never seen, and replaying it after a crash writes it once.
+ *
+ * Every input partition has a producer of its own, with the transactional id
+ * `<group>.<topic>.<partition>` [1]: when a partition moves to another replica, the new owner's
+ * first transaction fences the old owner's producer, and ends its open transaction, so a replica
+ * that lost its partition without knowing (a zombie) can commit nothing more.
+ */
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { OutMessage } from '../types.js';
+import { sendAll, type Placed } from './kafka.js';
+
+export class TransactionalProducers {
+  private readonly producers = new Map<string, Promise<Producer>>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly groupId: string,
+  ) {}
+
+  /**
+   * Produces `messages` and commits the group's offset `nextOffset` of `topic[partition]` in one
+   * transaction. Throws when it cannot commit (the transaction is then aborted, and a fenced
+   * producer is dropped, so that the next try starts with a new one).
+   */
+  async commit(topic: string, partition: number, messages: readonly OutMessage[], nextOffset: string): Promise<Placed[]> {
+    const producer = await this.producer(topic, partition);
+    const txn = await producer.transaction();
+    try {
+      const placed = await sendAll(txn, messages);
+      await txn.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
+      await txn.commit();
+      return placed;
+    } catch (error) {
+      if (txn.isActive()) await txn.abort().catch(() => {});
+      await this.drop(topic, partition);
+      throw error;
+    }
+  }
+
+  private producer(topic: string, partition: number): Promise<Producer> {
+    const id = `${this.groupId}.${topic}.${partition}`;
+    let p = this.producers.get(id);
+    if (!p) {
+      const producer = this.kafka.producer({
+        transactionalId: id,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        // Kafka's murmur2 partitioner, as the at-least-once producer: the same key, the same partition.
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      p = producer.connect().then(() => producer);
+      p.catch(() => this.producers.delete(id));
+      this.producers.set(id, p);
+    }
+    return p;
+  }
+
+  private async drop(topic: string, partition: number): Promise<void> {
+    const id = `${this.groupId}.${topic}.${partition}`;
+    const p = this.producers.get(id);
+    this.producers.delete(id);
+    await p?.then((producer) => producer.disconnect()).catch(() => {});
+  }
+
+  async stop(): Promise<void> {
+    const all = [...this.producers.values()];
+    this.producers.clear();
+    await Promise.all(all.map((p) => p.then((producer) => producer.disconnect()).catch(() => {})));
+  }
+}
+
+// [1] kafkajs has no KIP-447 (fencing by consumer group generation), so zombies are fenced as Kafka
+//     Streams did before it (exactly_once, not exactly_once_v2): one transactional id per input
+//     partition. It costs one producer, and one connection, per owned partition.
