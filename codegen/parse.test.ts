@@ -153,6 +153,8 @@ describe('deployment settings', () => {
       const problems = parsePipeline(withDeploy('  metricsNamespace: monitoring', `kafka:\n  bootstrapServers: "${bad}"\n`)).problems;
       expect(problems.find((x) => x.code === 'PW004'), bad).toMatchObject({ line: 3, message: expect.stringMatching(/bootstrapServers/) });
     }
+  });
+});
 
 describe('delivery', () => {
   it('is at-least-once unless the pipeline says exactly-once, and round-trips', () => {

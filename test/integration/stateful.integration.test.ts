@@ -157,10 +157,6 @@ describe.each([
   ['hourly-orders', () => hourlyOrders()],
   ['word-count', wordCount],
   ['hourly-orders behind a branch route', () => hourlyOrders(true)],
-  [
-    'hourly-orders exactly-once, three kills',
-    (): Scenario => ({ ...hourlyOrders(), edit: (doc) => doc.set('delivery', 'exactly-once'), kills: [1, 2, 3], exactlyOnce: true }),
-  ],
 ] as const)('generated stateful service, %s: two replicas, one killed mid-stream', (_, make) => {
   const scenario = make();
   const runId = randomUUID().slice(0, 8);
