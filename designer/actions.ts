@@ -2,6 +2,7 @@
  * What the toolbar, the keyboard and the dialogs do. Each reads the store
  * with getState() when it runs, so no component re-renders to offer them.
  */
+import type { Problem } from '../codegen/errors.js';
 import type { Pipeline } from '../codegen/model.js';
 import { serializePipeline } from '../codegen/serialize.js';
 import { getKind } from '../runtime/kinds/registry.js';
@@ -45,9 +46,19 @@ export function exportYaml(): void {
  */
 async function askFirst(action: 'zip' | 'link'): Promise<boolean> {
   const errors = (await currentProblems()).filter((p) => p.severity === 'error').length;
-  if (errors === 0) return false;
-  state().setDialog({ type: 'export-anyway', action, errors });
+  // A valid pipeline's own tests count too: a repo whose npm test fails is not ready either.
+  const failingTests = errors === 0 ? (await currentTestProblems()).length : 0;
+  if (errors + failingTests === 0) return false;
+  state().setDialog({ type: 'export-anyway', action, errors: errors + failingTests, failingTests });
   return true;
+}
+
+/** The failing tests of the pipeline as it is now, running them first if their last run is older. */
+async function currentTestProblems(): Promise<Problem[]> {
+  const s = state();
+  if (s.testsFor !== s.structure || s.testsRunning) await s.runTests();
+  const after = state();
+  return after.testsFor === after.structure ? after.testProblems : [];
 }
 
 /** The export dialog's default: close it and show the problems. */

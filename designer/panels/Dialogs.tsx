@@ -133,7 +133,7 @@ function Shortcuts() {
 }
 
 /** Export zip or Share link on a pipeline with errors: the focused, default action shows the problems. */
-function ExportAnyway({ action, errors }: { action: 'zip' | 'link'; errors: number }) {
+function ExportAnyway({ action, errors, failingTests = 0 }: { action: 'zip' | 'link'; errors: number; failingTests?: number }) {
   const show = useRef<HTMLButtonElement>(null);
   // After the modal's own focus: Enter shows the problems.
   useEffect(() => show.current?.focus(), []);
@@ -145,7 +145,13 @@ function ExportAnyway({ action, errors }: { action: 'zip' | 'link'; errors: numb
   return (
     <Modal title={action === 'zip' ? 'Export with problems?' : 'Share with problems?'} testId="export-anyway">
       <p data-testid="export-anyway-text">
-        {action === 'zip' ? `${what}: the exported repo will not build. Export anyway?` : `${what}: a repo generated from this link will not build. Share anyway?`}
+        {failingTests === errors
+          ? action === 'zip'
+            ? `${what}: the pipeline's own tests fail, and so will the exported repo's npm test. Export anyway?`
+            : `${what}: the pipeline's own tests fail, and so will npm test in a repo generated from this link. Share anyway?`
+          : action === 'zip'
+            ? `${what}: the exported repo will not build. Export anyway?`
+            : `${what}: a repo generated from this link will not build. Share anyway?`}
       </p>
       <div className="pw-modal-foot">
         <button type="button" className="pw-button" onClick={anyway} data-testid="export-anyway-confirm">
@@ -163,7 +169,7 @@ export const Dialogs = memo(function Dialogs() {
   const dialog = useDesigner(selectDialog);
   if (!dialog) return null;
   if (dialog.type === 'examples') return <Gallery />;
-  if (dialog.type === 'export-anyway') return <ExportAnyway action={dialog.action} errors={dialog.errors} />;
+  if (dialog.type === 'export-anyway') return <ExportAnyway action={dialog.action} errors={dialog.errors} failingTests={dialog.failingTests} />;
   if (dialog.type === 'second-input') return <SecondInput wire={dialog.wire} message={dialog.message} />;
   if (dialog.type === 'shortcuts') return <Shortcuts />;
   return <OpenFailed file={dialog.file} problems={dialog.problems} />;

@@ -109,7 +109,8 @@ export type Dialog =
   | { type: 'second-input'; wire: Wire; message: string }
   | { type: 'shortcuts' }
   /** Export zip or Share link asked on a pipeline with errors: export anyway, or (the default) show them. */
-  | { type: 'export-anyway'; action: 'zip' | 'link'; errors: number };
+  /** `errors` counts every error, failing tests included; `failingTests` how many of them are tests. */
+  | { type: 'export-anyway'; action: 'zip' | 'link'; errors: number; failingTests?: number };
 
 export interface UiSlice {
   theme: Theme;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { parsePipeline } from '../../codegen/parse.js';
 import { serializePipeline } from '../../codegen/serialize.js';
+import { exportZip } from '../actions.js';
 import { setChecker, validateNow } from '../analysis.js';
 import { inProcessChecker } from '../check/in-process.js';
 import { useDesigner } from '../store/index.js';
@@ -59,6 +60,17 @@ describe('tests in the store', () => {
     s().undo();
     await validatedAndTested();
     expect(selectProblems(s())).toEqual([]);
+  });
+
+  test('Export zip on a valid pipeline whose tests fail asks first, and counts the failing tests', async () => {
+    s().load(example('large-orders'), { history: false });
+    s().setParam('large', 'where', 'value.amount >= 0');
+    expect(await exportZip()).toBe(false);
+    expect(s().dialog).toEqual({ type: 'export-anyway', action: 'zip', errors: 1, failingTests: 1 });
+    s().setDialog(null);
+    s().undo();
+    await validatedAndTested();
+    expect(s().testProblems).toEqual([]);
   });
 
   test('tests do not run while the pipeline has errors, and say so', async () => {

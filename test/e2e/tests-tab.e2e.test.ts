@@ -5,7 +5,8 @@
  * pass; export, and the exported repository (byte for byte the CLI's zip)
  * builds and passes its own `npm test`. Then break the filter: the tests
  * fail with a diff, key by key, the Problems panel names the test and the
- * sink, and the exported repository's `npm test` fails the same tests.
+ * sink, Export zip asks first, and the exported repository's `npm test`
+ * fails the same tests.
  * Screenshots go to test-artifacts/tests-tab/.
  */
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -29,17 +30,24 @@ const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 45_000,
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 const statuses = () => page.$$eval('[data-testid^=test-row-]', (els) => els.map((e) => e.getAttribute('data-status')));
 
-async function download(button: string, saveAs: string): Promise<string> {
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button, exact: true }).click()]);
+async function download(button: string, saveAs: string, confirm?: string): Promise<string> {
+  const click = async () => {
+    await page.getByRole('button', { name: button, exact: true }).click();
+    if (!confirm) return;
+    // A pipeline whose tests fail asks first; the default shows the problems, so confirm on purpose.
+    await poll(() => page.textContent('[data-testid=export-anyway-text]')).toBe(confirm);
+    await page.click('[data-testid=export-anyway-confirm]');
+  };
+  const [dl] = await Promise.all([page.waitForEvent('download'), click()]);
   const path = join(ARTIFACTS, saveAs);
   await dl.saveAs(path);
   return path;
 }
 
 /** Export YAML and zip; the zip must be the CLI's; unpacked, `npm run build` and `npm test` run in it. */
-async function exportAndTest(name: string): Promise<{ code: number | null; failed: string[]; output: string }> {
+async function exportAndTest(name: string, confirm?: string): Promise<{ code: number | null; failed: string[]; output: string }> {
   const yaml = await download('Export YAML', `${name}.yaml`);
-  const zip = await download('Export zip', `${name}.zip`);
+  const zip = await download('Export zip', `${name}.zip`, confirm);
   const cliZip = join(ARTIFACTS, `${name}-cli.zip`);
   await mustRun(process.execPath, [join(REPO, 'bin', 'pipewright.mjs'), 'generate', yaml, '--zip', cliZip], { cwd: REPO, timeoutMs: 300_000 });
   expect(Buffer.compare(readFileSync(zip), readFileSync(cliZip))).toBe(0);
@@ -145,7 +153,7 @@ describe('tests tab', () => {
 
     // The exported repository fails the same tests.
     await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
-    const red = await exportAndTest('broken');
+    const red = await exportAndTest('broken', "2 problems: the pipeline's own tests fail, and so will the exported repo's npm test. Export anyway?");
     expect(red.code).not.toBe(0);
     expect(red.failed).toEqual(['orders of 100 or more pass with their total', expect.stringMatching(/^recorded at tick \d+$/)]);
     expect(pageErrors).toEqual([]);
