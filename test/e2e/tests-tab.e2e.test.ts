@@ -26,7 +26,7 @@ let page: Page;
 const pageErrors: string[] = [];
 
 // The machine may be busy with other builds: be patient, the assertions stay exact.
-const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 45_000, interval: 200 });
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 150_000, interval: 250 });
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 const statuses = () => page.$$eval('[data-testid^=test-row-]', (els) => els.map((e) => e.getAttribute('data-status')));
 
