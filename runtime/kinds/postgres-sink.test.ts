@@ -80,6 +80,18 @@ describe('postgres sink', () => {
     await key.graph.close();
   });
 
+  it('stops at start-up naming the variable when no connection string is set', async () => {
+    const pghost = process.env.PGHOST;
+    delete process.env.PGHOST;
+    try {
+      const unset = oneNode('postgres', params({ urlEnv: 'PW_TEST_PG_URL_UNSET' }), {}, { live: true });
+      await expect(unset.graph.start()).rejects.toThrow('postgres node "subject": PW_TEST_PG_URL_UNSET is not set (nor PGHOST); set PW_TEST_PG_URL_UNSET to the connection string');
+      await unset.graph.close();
+    } finally {
+      if (pghost !== undefined) process.env.PGHOST = pghost;
+    }
+  });
+
   it('captures rows without touching a database when the graph is not live', async () => {
     const r = await oneNode('postgres', params({ table: 'nowhere' })).run([{ order_id: 'o-9', customer: 'c', amount: 1, extra: 1 }]);
     expect(r.captured).toEqual([{ order_id: 'o-9', customer: 'c', amount: 1, meta: null }]);

@@ -175,7 +175,9 @@ export const postgresSink = defineKind({
 
     const connect = async (): Promise<PgPool> => {
       const pg = await loadPackage<PgModule>('pg', `postgres node "${nodeId}"`);
-      const url = env(String(params.urlEnv ?? 'DATABASE_URL'));
+      const urlEnv = String(params.urlEnv ?? 'DATABASE_URL');
+      const url = env(urlEnv);
+      if (!url && !env('PGHOST')) throw new Error(`postgres node "${nodeId}": ${urlEnv} is not set (nor PGHOST); set ${urlEnv} to the connection string, e.g. postgres://user:password@host:5432/db, from the Secret`);
       const p = new pg.Pool({ ...(url ? { connectionString: url } : {}), max: Number(params.poolSize ?? 4), application_name: nodeId });
       // An idle connection that breaks must not crash the service; the next query reconnects.
       p.on('error', () => {});

@@ -59,6 +59,15 @@ export async function runService(opts: RunOptions): Promise<void> {
     handle: (req, res) => fronts?.handle(req, res) ?? false,
   });
 
+  // A port in use or not allowed stops the service here, with one line that says what to do.
+  try {
+    await listening(server);
+  } catch (e) {
+    log.error('the service cannot start', { error: listenError(e, config.httpPort) });
+    server.close(() => undefined);
+    process.exit(1);
+  }
+
   const shutdown = async (reason: string, code: number) => {
     if (stopping) return;
     stopping = true;
@@ -125,6 +134,23 @@ export async function runService(opts: RunOptions): Promise<void> {
     log.error('could not start the consumer group', { error: String(e), hint: 'check KAFKA_BROKERS, credentials, and that the topics exist (npm run topics)' });
     await shutdown('start-up failed', 1);
   }
+}
+
+/** Resolves once the server listens; rejects with the listen error (EADDRINUSE, EACCES). */
+function listening(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (server.listening) return resolve();
+    server.once('listening', () => resolve());
+    server.once('error', reject);
+  });
+}
+
+/** What went wrong when listening, in one sentence with the fix. */
+export function listenError(e: unknown, port: number): string {
+  const code = (e as { code?: unknown }).code;
+  if (code === 'EADDRINUSE') return `port ${port} is already in use by another process; stop that process or set PORT to a free port`;
+  if (code === 'EACCES') return `port ${port} needs privileges this process does not have; set PORT to a port above 1023`;
+  return `cannot listen on port ${port}: ${e instanceof Error ? e.message : String(e)}; set PORT to another port`;
 }
 
 function startHttp(
