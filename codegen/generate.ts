@@ -8,10 +8,11 @@ import Handlebars from 'handlebars';
 import { zipSync, type Zippable } from 'fflate';
 import { problem, type Problem } from './errors.js';
 import { commentText, markdownText, mermaidLabel, shellWord, tsLiteral, tsString, yamlName, yamlString } from './escape.js';
-import { deadLetterTopic, type Pipeline } from './model.js';
+import { DEFAULT_STRIMZI_CLUSTER, deadLetterTopic, type Pipeline } from './model.js';
 import { consumedTopics, fromBeginning, graphSpec, groupTopics, inputPartitions, pipelineTs, topicDefs, typesGenTs } from './pipeline-ts.js';
 import { serializePipeline } from './serialize.js';
-import { TEMPLATES, WHEN, type TemplateView } from './templates.js';
+import { TEMPLATES, WHEN, type TemplateTopic, type TemplateView } from './templates.js';
+import type { TopicDef } from '../runtime/types.js';
 import { validatePipeline } from './validate.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, type PipelineFiles } from '../runtime/kinds/spec.js';
@@ -187,7 +188,9 @@ function view(p: Pipeline): TemplateView {
     sasl: p.kafka.profile === 'sasl-ssl',
     saslMechanism: p.kafka.mechanism,
     kedaSasl: { plain: 'plaintext', 'scram-sha-256': 'scram_sha256', 'scram-sha-512': 'scram_sha512' }[p.kafka.mechanism],
-    topics: topics.map((t) => ({ ...t, strimziName: strimziName(t.name), configEntries: Object.entries(t.config).map(([key, value]) => ({ key, value })) })),
+    topics: topics.map(templateTopic),
+    ownedTopics: topics.filter((t) => !t.external).map(templateTopic),
+    strimziCluster: p.kafka.strimziCluster ?? DEFAULT_STRIMZI_CLUSTER,
     sourceTopics: groupTopics(p),
     // A repartition topic is read from its beginning whatever the sources' start says: its records are the service's own.
     triggers: consumedTopics(p).map((topic) => ({ topic, offsetResetPolicy: fromBeginning(p) || !groupTopics(p).includes(topic) ? 'earliest' : 'latest' })),
@@ -207,6 +210,18 @@ function view(p: Pipeline): TemplateView {
     testCasesLiteral: tsLiteral(cases, 2),
     samplesLiteral: tsLiteral(samples, 2),
     hasTests: cases.length > 0,
+  };
+}
+
+function templateTopic(t: TopicDef): TemplateTopic {
+  const entries = Object.entries(t.config).map(([key, value]) => ({ key, value }));
+  return {
+    ...t,
+    external: t.external === true,
+    strimziName: strimziName(t.name),
+    configEntries: entries,
+    minInsyncReplicas: t.config['min.insync.replicas'] ?? '',
+    otherConfigEntries: entries.filter((e) => e.key !== 'min.insync.replicas'),
   };
 }
 

@@ -44,13 +44,14 @@ interface Variant {
   /** A fixed replica count (autoscaling: none), or undefined when KEDA owns it. */
   replicas?: number;
   partitions: number;
-  topics: { name: string; partitions: number; replicationFactor: number }[];
+  /** min.insync.replicas of the owned topics; external ones are someone else's. */
+  topics: { name: string; partitions: number; replicationFactor: number; minInsyncReplicas: number; external?: true }[];
 }
 
 const EXAMPLE_TOPICS = [
-  { name: 'orders', partitions: 6, replicationFactor: 3 },
-  { name: 'large-orders', partitions: 6, replicationFactor: 3 },
-  { name: 'large-orders.dead-letter', partitions: 1, replicationFactor: 3 },
+  { name: 'orders', partitions: 6, replicationFactor: 3, minInsyncReplicas: 2, external: true as const },
+  { name: 'large-orders', partitions: 6, replicationFactor: 3, minInsyncReplicas: 2 },
+  { name: 'large-orders.dead-letter', partitions: 1, replicationFactor: 3, minInsyncReplicas: 2 },
 ];
 
 function edit(text: string, from: string, to: string): string {
@@ -72,7 +73,7 @@ const VARIANTS: Variant[] = [
     yaml: edit(edit(edit(EXAMPLE, 'profile: plaintext', 'profile: sasl-ssl'), 'mechanism: scram-sha-512', 'mechanism: plain'), 'format: json\n    partitions: 6', 'format: json\n    partitions: 3'),
     sasl: true,
     partitions: 3,
-    topics: [{ name: 'orders', partitions: 3, replicationFactor: 3 }, ...EXAMPLE_TOPICS.slice(1)],
+    topics: [{ ...EXAMPLE_TOPICS[0], partitions: 3 }, ...EXAMPLE_TOPICS.slice(1)],
   },
   {
     name: 'large-orders, autoscaling none, deploy.replicas 2, replication factor 1',
@@ -80,7 +81,7 @@ const VARIANTS: Variant[] = [
     sasl: false,
     replicas: 2,
     partitions: 6,
-    topics: EXAMPLE_TOPICS.map((t) => ({ ...t, replicationFactor: 1 })),
+    topics: EXAMPLE_TOPICS.map((t) => ({ ...t, replicationFactor: 1, minInsyncReplicas: 1 })),
   },
 ];
 
@@ -337,7 +338,7 @@ describe('the Pod Security Standard checker', () => {
 const tmp = mkdtempSync(join(tmpdir(), 'pipewright-manifests-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const strimziSchema = JSON.parse(readFileSync(join(REPO_ROOT, 'test/schemas/strimzi-kafkatopic-v1beta2.schema.json'), 'utf8')) as object;
+const strimziSchema = JSON.parse(readFileSync(join(REPO_ROOT, 'test/schemas/strimzi-kafkatopic-v1.schema.json'), 'utf8')) as object;
 const validateKafkaTopic = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(strimziSchema);
 
 const CREDENTIAL = /PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL|USERNAME|JAAS|CERT|PRIVATE/i;
@@ -541,19 +542,28 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
   });
 
   it('topics.yaml, strimzi-topics.yaml and create-topics.sh describe the pipeline topics', () => {
-    expect((yamlDocs(files, 'topics/topics.yaml')[0] as Any).topics).toEqual(variant.topics);
+    const owned = variant.topics.filter((t) => !t.external);
+    expect((yamlDocs(files, 'topics/topics.yaml')[0] as Any).topics).toEqual(
+      variant.topics.map(({ name, partitions, replicationFactor, minInsyncReplicas, external }) =>
+        external ? { name, partitions, external } : { name, partitions, replicationFactor, config: { 'min.insync.replicas': String(minInsyncReplicas) } },
+      ),
+    );
 
+    // Only the topics the pipeline owns become KafkaTopic resources: deleting them never deletes someone else's topic.
     const kafkaTopics = yamlDocs(files, 'topics/strimzi-topics.yaml');
     for (const t of kafkaTopics) expect(validateKafkaTopic(t), JSON.stringify(validateKafkaTopic.errors)).toBe(true);
     const names = kafkaTopics.map((t: Any) => t.metadata.name as string);
     expect(new Set(names).size).toBe(names.length);
-    expect(kafkaTopics.map((t: Any) => ({ name: t.spec.topicName ?? t.metadata.name, partitions: t.spec.partitions, replicationFactor: t.spec.replicas }))).toEqual(variant.topics);
+    expect(kafkaTopics.map((t: Any) => t.metadata.labels['strimzi.io/cluster'])).toEqual(owned.map(() => 'my-cluster'));
+    expect(
+      kafkaTopics.map((t: Any) => ({ name: t.spec.topicName ?? t.metadata.name, partitions: t.spec.partitions, replicationFactor: t.spec.replicas, minInsyncReplicas: Number(t.spec.config['min.insync.replicas']) })),
+    ).toEqual(owned);
 
     const script = files['topics/create-topics.sh'];
     const file = join(tmp, `create-topics-${variant.name.replace(/\W+/g, '-')}.sh`);
     writeFileSync(file, script);
     execFileSync('sh', ['-n', file]);
-    for (const t of variant.topics) expect(script).toContain(`--topic '${t.name}'`);
+    for (const t of variant.topics) expect(script.includes(`--topic '${t.name}'`), t.name).toBe(!t.external);
     // Run it against a stand-in for Kafka's CLI that prints its arguments.
     const bin = mkdtempSync(join(tmp, 'bin-'));
     writeFileSync(join(bin, 'kafka-topics.sh'), '#!/bin/sh\nfor a in "$@"; do printf "%s|" "$a"; done; echo\n');
@@ -562,7 +572,8 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
       env: { PATH: `${bin}:${process.env.PATH}`, KAFKA_BROKERS: 'broker:9092' },
     }).toString();
     const calls = out.trim().split('\n').map((l) => l.split('|').slice(0, -1));
-    expect(calls.map((c) => ({ name: c[c.indexOf('--topic') + 1], partitions: Number(c[c.indexOf('--partitions') + 1]), replicationFactor: Number(c[c.indexOf('--replication-factor') + 1]) }))).toEqual(variant.topics);
+    const minIsr = (c: string[]) => Number(c.find((a) => a.startsWith('min.insync.replicas='))?.split('=')[1]);
+    expect(calls.map((c) => ({ name: c[c.indexOf('--topic') + 1], partitions: Number(c[c.indexOf('--partitions') + 1]), replicationFactor: Number(c[c.indexOf('--replication-factor') + 1]), minInsyncReplicas: minIsr(c) }))).toEqual(owned);
     for (const c of calls) expect(c.slice(0, 4)).toEqual(['--bootstrap-server', 'broker:9092', '--command-config', 'client.properties']);
   });
 

@@ -59,6 +59,45 @@ export interface PipelineTest {
   deadLetters?: number;
 }
 
+/** Cleanup policies Kafka knows, as its cleanup.policy config writes them. */
+export const CLEANUP_POLICIES = ['delete', 'compact', 'compact,delete'] as const;
+export type CleanupPolicy = (typeof CLEANUP_POLICIES)[number];
+
+/** What pipeline.yaml may say about one topic. */
+export interface TopicSettings {
+  /**
+   * Owned by someone else: Pipewright neither creates it nor declares a KafkaTopic for it;
+   * `npm run topics` only checks that it exists with enough partitions. The default for
+   * topics the pipeline reads; the topics it writes are always its own.
+   */
+  external?: boolean;
+  /** How long Kafka keeps records: a duration such as 7d, 12h, 30m, 45s, 500ms, or "forever". */
+  retention?: string;
+  cleanup?: CleanupPolicy;
+}
+
+/** The Strimzi cluster name used when pipeline.yaml names none. */
+export const DEFAULT_STRIMZI_CLUSTER = 'my-cluster';
+
+/**
+ * min.insync.replicas for a replication factor: 2 with 3 replicas, so that acks=all means two
+ * copies, but always one less than the replicas (so one broker may be down) and at least 1.
+ */
+export function minInsyncReplicasFor(replicationFactor: number): number {
+  return Math.max(1, Math.min(2, replicationFactor - 1));
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A retention as Kafka's retention.ms: milliseconds, -1 for "forever"; undefined when it is not a duration. */
+export function retentionMs(text: string): number | undefined {
+  if (text === 'forever') return -1;
+  const m = /^([1-9][0-9]{0,9})(ms|s|m|h|d)$/.exec(text);
+  if (!m) return undefined;
+  const ms = Number(m[1]) * DURATION_UNITS[m[2]];
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
+
 export interface Pipeline {
   name: string;
   description?: string;
@@ -68,10 +107,16 @@ export interface Pipeline {
     replicationFactor: number;
     /** The bootstrap servers the deployment connects to (host:port, comma-separated); the ConfigMap holds them. */
     bootstrapServers?: string;
+    /** min.insync.replicas of the topics Pipewright creates; defaults to minInsyncReplicasFor(replicationFactor). */
+    minInsyncReplicas?: number;
+    /** The Strimzi Kafka cluster resource the KafkaTopic resources belong to (their strimzi.io/cluster label). */
+    strimziCluster?: string;
   };
   errors: { policy: ErrorPolicy; topic?: string };
   /** at-least-once when left out. */
   delivery?: 'at-least-once' | 'exactly-once';
+  /** Settings per topic, by topic name; topics not listed take the defaults. */
+  topics?: Record<string, TopicSettings>;
   deploy: {
     /** A fixed replica count, with `autoscaling: none`. Defaults to the input topics' partition count. */
     replicas?: number;

@@ -11,7 +11,7 @@ import type { GraphSpec } from '../runtime/engine/graph.js';
 import type { TopicDef } from '../runtime/types.js';
 import { checkExpression, expressionText } from './expression.js';
 import { commentText, tsLiteral, tsString } from './escape.js';
-import { deadLetterTopic, type Pipeline, type PipelineNode } from './model.js';
+import { deadLetterTopic, minInsyncReplicasFor, retentionMs, type Pipeline, type PipelineNode } from './model.js';
 import { identOf } from './names.js';
 import { addedFields, paramsOf, sourceValueType, typeName } from './event-types.js';
 
@@ -78,6 +78,7 @@ export function topicDefs(p: Pipeline): TopicDef[] {
     topics.set(name, { name, partitions: Math.max(prev?.partitions ?? 0, partitions), replicationFactor: p.kafka.replicationFactor, config: { ...prev?.config, ...config } });
   };
   const tables = tableSources(p);
+  const external = externalTopics(p);
   for (const n of p.nodes) {
     const kind = getKind(n.kind);
     if (!kind?.topicParam) continue;
@@ -94,7 +95,32 @@ export function topicDefs(p: Pipeline): TopicDef[] {
     if (kind.stateful?.(paramsOf(n, kind))) add(changelogTopic(p.name, n.id), parts.get(n.id) ?? 1, { 'cleanup.policy': 'compact' });
   }
   add(deadLetterTopic(p), 1);
-  return [...topics.values()];
+  const minIsr = String(p.kafka.minInsyncReplicas ?? minInsyncReplicasFor(p.kafka.replicationFactor));
+  return [...topics.values()].map((t) => {
+    // Someone else's topic: its settings are theirs.
+    if (external.has(t.name)) return { name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor, config: {}, external: true };
+    const settings = p.topics?.[t.name] ?? {};
+    const config: Record<string, string> = { ...t.config, 'min.insync.replicas': minIsr };
+    if (settings.cleanup !== undefined) config['cleanup.policy'] = settings.cleanup;
+    const ms = settings.retention === undefined ? undefined : retentionMs(settings.retention);
+    if (ms !== undefined) config['retention.ms'] = String(ms);
+    return { ...t, config: Object.fromEntries(Object.entries(config).sort(([a], [b]) => a.localeCompare(b))) };
+  });
+}
+
+/**
+ * Topics the pipeline reads but does not own: those of sources that read others' topics
+ * (kafka-source), unless pipeline.yaml says `external: false` for them.
+ */
+export function externalTopics(p: Pipeline): Set<string> {
+  const out = new Set<string>();
+  for (const n of p.nodes) {
+    const kind = getKind(n.kind);
+    if (!kind?.topicParam || !kind.readsExternalTopic) continue;
+    const topic = String(n.params[kind.topicParam]);
+    if (p.topics?.[topic]?.external !== false) out.add(topic);
+  }
+  return out;
 }
 
 /** Source nodes that feed only tables (join inputs every replica reads in full). */

@@ -10,6 +10,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import { getKind } from '../runtime/kinds/registry.js';
 import { problem, type Problem } from './errors.js';
 import {
+  CLEANUP_POLICIES,
   emptyPipeline,
   setSourceIndex,
   type Autoscaling,
@@ -18,6 +19,7 @@ import {
   type PipelineNode,
   type PipelineTest,
   type SampleEvent,
+  type TopicSettings,
 } from './model.js';
 import { migratePipeline } from './migrate.js';
 import { isBootstrapServers } from './names.js';
@@ -32,8 +34,9 @@ export interface ParseResult {
 
 const nowhere = (p: Problem): Problem => ({ ...p, line: p.line ?? 1, column: p.column ?? 1 });
 
-const TOP_KEYS = ['version', 'pipeline', 'description', 'kafka', 'errors', 'delivery', 'deploy', 'nodes', 'tests'];
-const KAFKA_KEYS = ['profile', 'mechanism', 'replicationFactor', 'bootstrapServers'];
+const TOP_KEYS = ['version', 'pipeline', 'description', 'kafka', 'topics', 'errors', 'delivery', 'deploy', 'nodes', 'tests'];
+const KAFKA_KEYS = ['profile', 'mechanism', 'replicationFactor', 'bootstrapServers', 'minInsyncReplicas', 'strimziCluster'];
+const TOPIC_KEYS = ['external', 'retention', 'cleanup'];
 const ERROR_KEYS = ['policy', 'topic'];
 const DEPLOY_KEYS = ['replicas', 'image', 'autoscaling', 'metricsNamespace', 'livenessTimeoutSeconds'];
 const AUTOSCALING_KEYS = ['minReplicaCount', 'maxReplicaCount', 'lagThreshold', 'activationLagThreshold'] as const;
@@ -172,6 +175,36 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
         if (typeof bootstrapServers === 'string' && isBootstrapServers(bootstrapServers)) p.kafka.bootstrapServers = bootstrapServers;
         else problems.push(wrongType('kafka.bootstrapServers', 'host:port, or several separated by commas', bootstrapServers, 'e.g. bootstrapServers: my-cluster-kafka-bootstrap.kafka.svc:9092', ['kafka', 'bootstrapServers']));
       }
+      const { minInsyncReplicas, strimziCluster } = raw.kafka;
+      if (minInsyncReplicas !== undefined) {
+        if (Number.isInteger(minInsyncReplicas) && (minInsyncReplicas as number) >= 1 && (minInsyncReplicas as number) <= 10) p.kafka.minInsyncReplicas = minInsyncReplicas as number;
+        else problems.push(wrongType('kafka.minInsyncReplicas', 'a whole number from 1 to 10', minInsyncReplicas, 'Leave it out for 2 with 3 replicas (one less than the replicas, at least 1).', ['kafka', 'minInsyncReplicas']));
+      }
+      if (typeof strimziCluster === 'string') p.kafka.strimziCluster = strimziCluster;
+      else if (strimziCluster !== undefined) problems.push(wrongType('kafka.strimziCluster', 'the name of a Strimzi Kafka resource', strimziCluster, 'e.g. strimziCluster: my-cluster', ['kafka', 'strimziCluster']));
+    }
+  }
+  if (raw.topics !== undefined) {
+    if (!isObj(raw.topics)) problems.push(wrongType('topics', 'a mapping from topic name to settings', raw.topics, 'e.g. topics: { orders: { external: true }, large-orders: { retention: 7d } }', ['topics']));
+    else {
+      const topics: NonNullable<Pipeline['topics']> = {};
+      for (const [name, v] of Object.entries(raw.topics)) {
+        const path = ['topics', name];
+        if (!isObj(v)) {
+          problems.push(wrongType(`topics.${name}`, 'a mapping', v, 'e.g. { retention: 7d, cleanup: delete } or { external: true }', path));
+          continue;
+        }
+        checkKeys(v, TOPIC_KEYS, `topics.${name}`, path, problems);
+        const t: TopicSettings = {};
+        if (typeof v.external === 'boolean') t.external = v.external;
+        else if (v.external !== undefined) problems.push(wrongType(`topics.${name}.external`, 'true or false', v.external, 'true: someone else owns the topic and Pipewright only checks it exists; false: the pipeline creates it.', [...path, 'external']));
+        if (typeof v.retention === 'string' || typeof v.retention === 'number') t.retention = String(v.retention);
+        else if (v.retention !== undefined) problems.push(wrongType(`topics.${name}.retention`, 'a duration', v.retention, 'e.g. retention: 7d (units ms, s, m, h, d) or retention: forever.', [...path, 'retention']));
+        if ((CLEANUP_POLICIES as readonly unknown[]).includes(v.cleanup)) t.cleanup = v.cleanup as TopicSettings['cleanup'];
+        else if (v.cleanup !== undefined) problems.push(wrongType(`topics.${name}.cleanup`, CLEANUP_POLICIES.join(', or '), v.cleanup, 'delete drops old records after the retention; compact keeps the latest record per key; compact,delete does both.', [...path, 'cleanup']));
+        setOwn(topics, name, t);
+      }
+      if (Object.keys(topics).length) p.topics = topics;
     }
   }
   if (raw.errors !== undefined) {

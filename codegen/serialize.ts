@@ -43,7 +43,16 @@ const round = (v: number) => Math.round(v * 10) / 10;
 export function serializePipeline(p: Pipeline): string {
   const o: Record<string, unknown> = { version: PIPELINE_FORMAT_VERSION, pipeline: p.name };
   if (p.description !== undefined) o.description = p.description;
-  o.kafka = { ...p.kafka };
+  const { minInsyncReplicas, strimziCluster, ...kafka } = p.kafka;
+  o.kafka = { ...kafka, ...(minInsyncReplicas === undefined ? {} : { minInsyncReplicas }), ...(strimziCluster === undefined ? {} : { strimziCluster }) };
+  if (p.topics !== undefined && Object.keys(p.topics).length) {
+    o.topics = Object.fromEntries(
+      Object.entries(p.topics).map(([name, t]) => [
+        name,
+        { ...(t.external === undefined ? {} : { external: t.external }), ...(t.retention === undefined ? {} : { retention: t.retention }), ...(t.cleanup === undefined ? {} : { cleanup: t.cleanup }) },
+      ]),
+    );
+  }
   o.errors = p.errors.topic === undefined ? { policy: p.errors.policy } : { policy: p.errors.policy, topic: p.errors.topic };
   if (p.delivery !== undefined) o.delivery = p.delivery;
   const deploy: Record<string, unknown> = {};

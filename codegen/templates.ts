@@ -31,6 +31,15 @@ export const TEMPLATES = {
   'k8s/networkpolicy.yaml': 'k8s/networkpolicy.yaml.hbs',
 } as const;
 
+export type TemplateTopic = TopicDef & {
+  external: boolean;
+  strimziName: string;
+  configEntries: { key: string; value: string }[];
+  /** min.insync.replicas apart (empty for external topics), and the rest of the config: create-topics.sh lets the environment override it. */
+  minInsyncReplicas: string;
+  otherConfigEntries: { key: string; value: string }[];
+};
+
 /** Files generated only for some pipelines, and when. */
 export const WHEN: Partial<Record<keyof typeof TEMPLATES, (v: TemplateView) => boolean>> = {
   'k8s/scaledobject.yaml': (v) => v.autoscaling !== undefined,
@@ -69,7 +78,12 @@ export interface TemplateView {
   saslMechanism: string;
   /** KEDA's name for the SASL mechanism. */
   kedaSasl: string;
-  topics: (TopicDef & { strimziName: string; configEntries: { key: string; value: string }[] })[];
+  /** Every topic the pipeline reads or writes; `external` ones belong to someone else. */
+  topics: TemplateTopic[];
+  /** The topics the pipeline creates and owns (KafkaTopic resources, create-topics.sh). */
+  ownedTopics: TemplateTopic[];
+  /** Validated Strimzi cluster name, for the strimzi.io/cluster label. */
+  strimziCluster: string;
   sourceTopics: string[];
   /** Every topic the consumer group reads, repartition topics included: KEDA's triggers. */
   triggers: { topic: string; offsetResetPolicy: 'earliest' | 'latest' }[];

@@ -7,9 +7,10 @@ import { getKind, kindNames } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, outputPorts, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { problem, suggest, type Problem } from './errors.js';
 import { checkExpression, expressionText } from './expression.js';
-import { deadLetterTopic, nodePath, type Pipeline, type PipelineNode } from './model.js';
+import { deadLetterTopic, minInsyncReplicasFor, nodePath, retentionMs, type Pipeline, type PipelineNode } from './model.js';
+import { changelogTopic, repartitionTopic } from '../runtime/engine/state.js';
 import { isNodeId, isPipelineName, isPortName, isTopicName } from './names.js';
-import { inputPartitions, typeName } from './pipeline-ts.js';
+import { externalTopics, inputPartitions, topicDefs, typeName } from './pipeline-ts.js';
 
 /** The type types.gen.ts declares for events of sources without samples (see typesGenTs). */
 const UNKNOWN_EVENT = 'UnknownEvent';
@@ -155,6 +156,7 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
     else problems.push(problem('PW018', { message: `Nodes "${first}" and "${node.id}" both take POST ${path}.`, hint: 'Give each http-ingest node its own path.' }, [...nodePath(node, i), 'path'], node.id));
   });
 
+  problems.push(...checkTopics(p));
   problems.push(...checkTests(p, byId));
   return problems;
 }
@@ -172,6 +174,52 @@ function checkDeploy(p: Pipeline, found: readonly Problem[]): Problem[] {
   if (max !== undefined && !found.some((x) => x.severity === 'error')) {
     const partitions = inputPartitions(p);
     if (max > partitions) problems.push(problem('PW060', { max, partitions }, ['deploy', 'autoscaling', 'maxReplicaCount']));
+  }
+  return problems;
+}
+
+/** kafka.minInsyncReplicas, kafka.strimziCluster and the settings under topics. */
+function checkTopics(p: Pipeline): Problem[] {
+  const problems: Problem[] = [];
+  const rf = p.kafka.replicationFactor;
+  const min = p.kafka.minInsyncReplicas;
+  const recommended = minInsyncReplicasFor(rf);
+  if (min !== undefined && min > rf) problems.push(problem('PW076', { min, rf, recommended }, ['kafka', 'minInsyncReplicas']));
+  else if (min !== undefined && min === rf && rf > 1) problems.push(problem('PW077', { rf, recommended }, ['kafka', 'minInsyncReplicas']));
+  const cluster = p.kafka.strimziCluster;
+  if (cluster !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(cluster)) problems.push(problem('PW039', { name: cluster }, ['kafka', 'strimziCluster']));
+  if (!p.topics) return problems;
+
+  const defs = new Map(topicDefs(p).map((t) => [t.name, t]));
+  const external = externalTopics(p);
+  // Who writes each topic, and which node's state each changelog holds.
+  const written = new Map<string, string>();
+  const state = new Map<string, string>();
+  for (const n of p.nodes) {
+    const kind = getKind(n.kind);
+    if (!kind) continue;
+    if (kind.topicParam && !kind.readsExternalTopic) written.set(String(n.params[kind.topicParam]), `writes it (node "${n.id}")`);
+    if (kind.repartitions) written.set(repartitionTopic(p.name, n.id), `re-keys through it (node "${n.id}")`);
+    if (kind.stateful?.(Object.fromEntries(kind.params.map((s) => [s.name, n.params[s.name] ?? s.default])))) {
+      written.set(changelogTopic(p.name, n.id), `keeps the state of node "${n.id}" in it`);
+      state.set(changelogTopic(p.name, n.id), n.id);
+    }
+  }
+  written.set(deadLetterTopic(p), 'writes its dead letters to it');
+  for (const [topic, t] of Object.entries(p.topics)) {
+    const path = ['topics', topic];
+    if (!defs.has(topic)) {
+      const known = [...defs.keys()];
+      problems.push(problem('PW071', { topic, suggestion: suggest(topic, known) ?? '', known: known.join(', ') }, path));
+      continue;
+    }
+    if (t.external === true && written.has(topic)) problems.push(problem('PW072', { topic, why: written.get(topic)! }, [...path, 'external']));
+    if (external.has(topic)) {
+      for (const field of ['retention', 'cleanup'] as const) if (t[field] !== undefined) problems.push(problem('PW073', { topic, field }, [...path, field]));
+      continue;
+    }
+    if (t.retention !== undefined && retentionMs(t.retention) === undefined) problems.push(problem('PW074', { topic, value: t.retention }, [...path, 'retention']));
+    if (t.cleanup !== undefined && t.cleanup !== 'compact' && state.has(topic)) problems.push(problem('PW075', { topic, id: state.get(topic)!, cleanup: t.cleanup }, [...path, 'cleanup']));
   }
   return problems;
 }

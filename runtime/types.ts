@@ -81,4 +81,6 @@ export interface TopicDef {
   partitions: number;
   replicationFactor: number;
   config: Record<string, string>;
+  /** Owned by someone else: never created, only checked to exist with at least `partitions` partitions. */
+  external?: boolean;
 }

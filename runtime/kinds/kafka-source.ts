@@ -29,7 +29,9 @@ export const kafkaSource = defineKind({
   summary: 'Read events from a Kafka topic as one consumer group.',
   docs:
     'Subscribes the service\'s consumer group to `topic`. The replicas of the service share its partitions, ' +
-    'so the default replica count equals `partitions`. Values are decoded as JSON, UTF-8 strings or raw bytes; ' +
+    'so the default replica count equals `partitions`. The topic belongs to whoever writes it: the generated ' +
+    'repository does not create it or declare a KafkaTopic for it, but `npm run topics` checks that it exists with ' +
+    'at least `partitions` partitions (say `external: false` under `topics:` in pipeline.yaml to own it). Values are decoded as JSON, UTF-8 strings or raw bytes; ' +
     'a value that does not decode goes to the error port with its topic, partition and offset.',
   params: [
     { name: 'topic', type: 'topic', title: 'Topic', description: 'The topic to read.', required: true, placeholder: 'orders' },
@@ -63,6 +65,7 @@ export const kafkaSource = defineKind({
   outputs: ['out'],
   outputType: { from: 'source' },
   topicParam: 'topic',
+  readsExternalTopic: true,
   example: { params: { topic: 'orders', format: 'json' } },
   create({ params }) {
     const format = params.format ?? 'json';

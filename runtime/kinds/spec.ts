@@ -137,6 +137,11 @@ export interface KindSpec {
   outputType: OutputType;
   /** The topic a source reads or a sink writes, if any, named by a parameter. */
   topicParam?: string;
+  /**
+   * The topic named by `topicParam` is written by others and only read here: unless pipeline.yaml
+   * says `external: false` for it, the generated repository neither creates it nor declares it.
+   */
+  readsExternalTopic?: boolean;
   example: KindExample;
   /** Checks beyond each parameter's type, e.g. that a model file exists and fits. `files` are the pipeline's files, when the caller has them. */
   validate?(params: Record<string, unknown>, ctx: { files?: PipelineFiles }): KindProblem[];

@@ -1,15 +1,80 @@
 /**
  * Creates a pipeline's topics with the kafkajs admin (`npm run topics` in a
- * generated repository). Existing topics are left as they are. The
- * replication factor is capped at the number of brokers, so the same
- * definitions work on a single local broker and on a production cluster.
+ * generated repository). Existing topics are left as they are. Topics marked
+ * external belong to someone else: they are never created, only checked to
+ * exist with at least the partitions the pipeline expects. The replication
+ * factor is capped at the number of brokers (and min.insync.replicas below
+ * it), so the same definitions work on a single local broker and on a
+ * production cluster.
  */
+import type { Admin } from 'kafkajs';
 import type { TopicDef } from '../types.js';
-import { createKafka } from '../transports/kafka.js';
+import { createKafka, type Logger } from '../transports/kafka.js';
 import { checkConnection, ConnectionError } from '../transports/kafka-connection.js';
 import { ConfigError, configFromEnv } from './config.js';
 import { jsonLogger } from './run.js';
 
+/** A problem with the cluster's topics that the user has to fix; printed as one line. */
+export class TopicsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TopicsError';
+  }
+}
+
+/** The topic as it is created on a cluster of `brokers` brokers. */
+export function fitToCluster(t: TopicDef, brokers: number): { replicationFactor: number; config: Record<string, string> } {
+  const replicationFactor = Math.max(1, Math.min(t.replicationFactor, brokers));
+  const config = { ...t.config };
+  const min = Number(config['min.insync.replicas']);
+  // Fewer replicas than asked for: keep one spare so that a broker restart does not stop writes.
+  if (replicationFactor < t.replicationFactor && Number.isInteger(min)) config['min.insync.replicas'] = String(Math.max(1, Math.min(min, replicationFactor - 1)));
+  return { replicationFactor, config };
+}
+
+/** Problems with the external topics, one sentence each: missing, or fewer partitions than the pipeline expects. */
+export function externalTopicProblems(external: readonly TopicDef[], partitions: ReadonlyMap<string, number>): string[] {
+  const problems: string[] = [];
+  for (const t of external) {
+    const have = partitions.get(t.name);
+    if (have === undefined) {
+      problems.push(`topic "${t.name}" does not exist; the pipeline reads it but does not own it (external), so it is not created here: ask its owner to create it with ${t.partitions} partitions, or set external: false for it under topics in pipeline.yaml and generate again`);
+    } else if (have < t.partitions) {
+      problems.push(`topic "${t.name}" has ${have} partition(s) but the pipeline expects ${t.partitions}: set partitions: ${have} on the source that reads it in pipeline.yaml and generate again, or ask its owner to add partitions`);
+    }
+  }
+  return problems;
+}
+
+export async function ensureTopics(topics: readonly TopicDef[], admin: Admin, log: Logger): Promise<void> {
+  const { brokers } = await admin.describeCluster();
+  const existing = new Set(await admin.listTopics());
+  const external = topics.filter((t) => t.external);
+  if (external.length > 0) {
+    const present = external.filter((t) => existing.has(t.name)).map((t) => t.name);
+    const partitions = new Map<string, number>();
+    if (present.length > 0) for (const t of (await admin.fetchTopicMetadata({ topics: present })).topics) partitions.set(t.name, t.partitions.length);
+    const problems = externalTopicProblems(external, partitions);
+    if (problems.length > 0) throw new TopicsError(problems.join('; '));
+    for (const t of external) {
+      if (partitions.get(t.name)! > t.partitions) log.warn('external topic has more partitions than the pipeline expects; replicas beyond the expected count will share them unevenly', { topic: t.name, partitions: partitions.get(t.name), expected: t.partitions });
+      else log.info('external topic exists', { topic: t.name, partitions: partitions.get(t.name) });
+    }
+  }
+  const owned = topics.filter((t) => !t.external);
+  const missing = owned.filter((t) => !existing.has(t.name));
+  for (const t of owned) if (existing.has(t.name)) log.info('topic exists, left as it is', { topic: t.name });
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => {
+        const fit = fitToCluster(t, brokers.length);
+        return { topic: t.name, numPartitions: t.partitions, replicationFactor: fit.replicationFactor, configEntries: Object.entries(fit.config).map(([name, value]) => ({ name, value })) };
+      }),
+    });
+    for (const t of missing) log.info('topic created', { topic: t.name, partitions: t.partitions });
+  }
+}
 
 export async function createTopics(pipeline: string, topics: readonly TopicDef[], env = process.env): Promise<void> {
   let config;
@@ -30,25 +95,14 @@ export async function createTopics(pipeline: string, topics: readonly TopicDef[]
   }
   const log = jsonLogger(config.logLevel, pipeline);
   const admin = createKafka(config, log).admin();
-  await admin.connect();
   try {
-    const { brokers } = await admin.describeCluster();
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t.name));
-    for (const t of topics) if (existing.has(t.name)) log.info('topic exists, left as it is', { topic: t.name });
-    if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((t) => ({
-          topic: t.name,
-          numPartitions: t.partitions,
-          replicationFactor: Math.min(t.replicationFactor, brokers.length),
-          configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
-        })),
-      });
-      for (const t of missing) log.info('topic created', { topic: t.name, partitions: t.partitions });
-    }
+    await admin.connect();
+    await ensureTopics(topics, admin, log);
+  } catch (e) {
+    const message = e instanceof TopicsError ? e.message : `could not create the topics on ${config.brokers.join(',')}: ${e instanceof Error ? e.message : String(e)}; check KAFKA_BROKERS and the credentials`;
+    process.stderr.write(`pipewright: ${message}\n`);
+    process.exitCode = 1;
   } finally {
-    await admin.disconnect();
+    await admin.disconnect().catch(() => undefined);
   }
 }

@@ -19,7 +19,7 @@ import { parseDocument } from 'yaml';
 import { build } from '../../examples/flight-delays/build-model.js';
 import { features, makeFlights, type Flight } from '../../examples/flight-delays/flights.js';
 import { probability } from '../../examples/flight-delays/gbm.js';
-import { brokers, freePort, mustRun, repoRoot, run, waitFor } from './process.js';
+import { brokers, freePort, mustRun, repoRoot, run, waitFor, createExternalTopics } from './process.js';
 
 const exampleDir = join(repoRoot, 'examples/flight-delays');
 const FLIGHTS = 10_000;
@@ -79,6 +79,7 @@ describe('generated flight-delays service (ONNX model step) against a real broke
     timings.buildAndTestMs = performance.now() - t;
 
     serviceEnv = { ...process.env, KAFKA_BROKERS: brokers(), KAFKA_GROUP_ID: pipelineName, LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+    await createExternalTopics(serviceDir);
     await mustRun('npm', ['run', 'topics'], { cwd: serviceDir, env: serviceEnv, timeoutMs: 60_000 });
   }, 420_000);
 

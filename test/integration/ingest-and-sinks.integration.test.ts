@@ -19,7 +19,7 @@ import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument, type Document } from 'yaml';
-import { brokers, freePort, mustRun, repoRoot, waitFor } from './process.js';
+import { brokers, freePort, mustRun, repoRoot, waitFor, createExternalTopics } from './process.js';
 
 const PG_URL = process.env.PW_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -45,6 +45,7 @@ async function generateAndBuild(doc: Document, work: string, env: NodeJS.Process
   for (const [name, version] of Object.entries(pkg.dependencies)) expect(ours.dependencies[name] ?? ours.devDependencies[name], name).toBe(version);
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
   await mustRun(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: dir, timeoutMs: 120_000 });
+  await createExternalTopics(dir);
   await mustRun(process.execPath, ['dist/src/topics.js'], { cwd: dir, env, timeoutMs: 60_000 });
   return dir;
 }

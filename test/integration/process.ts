@@ -4,6 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { Kafka, logLevel } from 'kafkajs';
+import { parse as parseYaml } from 'yaml';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,4 +124,25 @@ export async function secureListeners(): Promise<{ secure: SecureListeners; stop
   }
   const state = JSON.parse(readFileSync(join(home, 'state.json'), 'utf8')) as { secure: SecureListeners };
   return { secure: state.secure, stop: async () => void (reused ? undefined : await script('stop')) };
+}
+
+/**
+ * Creates the topics a generated repository reads but does not own (external in its
+ * topics/topics.yaml), with the partitions it expects, as their owner would before
+ * `npm run topics`, which only checks them. Topics that exist are left as they are.
+ */
+export async function createExternalTopics(serviceDir: string): Promise<string[]> {
+  const listed = (parseYaml(readFileSync(join(serviceDir, 'topics/topics.yaml'), 'utf8')) as { topics: { name: string; partitions: number; external?: boolean }[] }).topics;
+  const external = listed.filter((t) => t.external);
+  if (external.length === 0) return [];
+  const admin = new Kafka({ clientId: 'pw-external-topics', brokers: brokers().split(','), logLevel: logLevel.ERROR }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = external.filter((t) => !existing.has(t.name));
+    if (missing.length) await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })) });
+  } finally {
+    await admin.disconnect();
+  }
+  return external.map((t) => t.name);
 }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin, type IHeaders } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { brokers, freePort, mustRun, repoRoot, run, waitFor } from './process.js';
+import { brokers, freePort, mustRun, repoRoot, run, waitFor, createExternalTopics } from './process.js';
 
 const example = join(repoRoot, 'examples/large-orders/pipeline.yaml');
 
@@ -179,6 +179,7 @@ describe('generated large-orders service: three replicas against a real broker',
       LOG_LEVEL: 'info',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
     };
+    await createExternalTopics(serviceDir);
     const topicsOut = await mustRun('npm', ['run', 'topics'], { cwd: serviceDir, env: serviceEnv, timeoutMs: 60_000 });
     for (const topic of [inputTopic, outputTopic, deadLetterTopic]) expect(topicsOut).toContain(`"topic":"${topic}"`);
     const meta = await admin.fetchTopicMetadata({ topics: [inputTopic] });

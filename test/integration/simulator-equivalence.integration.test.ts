@@ -20,7 +20,7 @@ import type { Pipeline } from '../../codegen/model.js';
 import { TEST_EPOCH } from '../../runtime/testing.js';
 import { loopEvent } from '../../runtime/simulator/simulator.js';
 import type { MemoryLog } from '../../runtime/transports/memory.js';
-import { brokers, freePort, mustRun, repoRoot, run } from './process.js';
+import { brokers, freePort, mustRun, repoRoot, run, createExternalTopics } from './process.js';
 
 const ROUNDS = 50; // each source's samples, 50 times over
 const TICK_MS = 100;
@@ -72,6 +72,7 @@ describe.each(['large-orders', 'flight-delays'])('%s: the simulator and the gene
     await mustRun('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: serviceDir, timeoutMs: 240_000 });
     await mustRun('npm', ['run', 'build'], { cwd: serviceDir, timeoutMs: 120_000 });
     serviceEnv = { ...process.env, KAFKA_BROKERS: brokers(), KAFKA_GROUP_ID: pipeline.name, LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+    await createExternalTopics(serviceDir);
     await mustRun('npm', ['run', 'topics'], { cwd: serviceDir, env: serviceEnv, timeoutMs: 60_000 });
   }, 480_000);
 

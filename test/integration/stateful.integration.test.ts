@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument, type Document } from 'yaml';
-import { brokers, freePort, mustRun, repoRoot, run, waitFor } from './process.js';
+import { brokers, createExternalTopics, freePort, mustRun, repoRoot, run, waitFor } from './process.js';
 
 
 interface Replica {
@@ -193,6 +193,7 @@ describe.each([
     await mustRun('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: serviceDir, timeoutMs: 150_000 });
     await mustRun('npm', ['run', 'build'], { cwd: serviceDir, timeoutMs: 90_000 });
     env = { ...process.env, KAFKA_BROKERS: brokers(), KAFKA_GROUP_ID: groupId, LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+    await createExternalTopics(serviceDir);
     const out = await mustRun('npm', ['run', 'topics'], { cwd: serviceDir, env, timeoutMs: 60_000 });
     topics = [...out.matchAll(/"topic":"([^"]+)"/g)].map((m) => m[1]);
     expect(topics).toEqual(expect.arrayContaining([`${pipelineName}.by-${scenario.example === 'word-count' ? 'word' : 'product'}.repartition`]));
