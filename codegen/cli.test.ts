@@ -97,3 +97,67 @@ describe('pipewright CLI', () => {
     expect(existsSync(join(dir, 'never.zip'))).toBe(false);
   });
 });
+
+describe('pipewright init', () => {
+  it('writes a starter pipeline.yaml that validates with no problem at all', async () => {
+    const file = join(dir, 'init-1', 'pipeline.yaml');
+    const r = await cli('init', 'shop-orders', '-o', file);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/wrote .*pipeline\.yaml\. Next: pipewright validate/);
+    expect(readFileSync(file, 'utf8')).toMatch(/^pipeline: shop-orders$/m);
+    const v = await cli('validate', file);
+    expect(v.err).toBe('');
+    expect(v.code).toBe(0);
+    expect(v.out).toMatch(/valid \(pipeline shop-orders, 3 nodes\)/);
+  });
+
+  it('without a name, the pipeline is my-pipeline', async () => {
+    const file = join(dir, 'init-2.yaml');
+    expect((await cli('init', '-o', file)).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toMatch(/^pipeline: my-pipeline$/m);
+  });
+
+  it('--from copies an example under the new name, its model file included, and it validates', async () => {
+    const file = join(dir, 'init-3', 'pipeline.yaml');
+    const r = await cli('init', 'delays', '--from', 'flight-delays', '-o', file);
+    expect(r.code).toBe(0);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(/^pipeline: delays$/m);
+    // Comments and layout of the example are kept.
+    expect(text.split('\n').length).toBe(readFileSync(join(REPO_ROOT, 'examples/flight-delays/pipeline.yaml'), 'utf8').split('\n').length);
+    expect(r.out).toMatch(/models\//);
+    const v = await cli('validate', file);
+    expect(v.code).toBe(0);
+    expect(v.out).toMatch(/valid \(pipeline delays,/);
+  });
+
+  it('refuses to overwrite, with a clear message, and changes nothing', async () => {
+    const file = join(dir, 'init-4.yaml');
+    writeFileSync(file, 'mine\n');
+    const r = await cli('init', 'x', '-o', file);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/init-4\.yaml already exists; Pipewright does not overwrite it/);
+    expect(readFileSync(file, 'utf8')).toBe('mine\n');
+  });
+
+  it('rejects a bad name and an unknown example, naming the ones there are, and writes nothing', async () => {
+    const file = join(dir, 'init-5.yaml');
+    const bad = await cli('init', 'Bad_Name', '-o', file);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/"Bad_Name" is not a valid pipeline name: use 1 to 40 lowercase letters/);
+    const hostile = await cli('init', '../../etc/x', '-o', file);
+    expect(hostile.code).toBe(2);
+    const missing = await cli('init', 'ok', '--from', 'nope', '-o', file);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/There is no example "nope"\. Examples: .*large-orders/);
+    const escape = await cli('init', 'ok', '--from', '../codegen', '-o', file);
+    expect(escape.code).toBe(2);
+    expect(existsSync(file)).toBe(false);
+    expect(bad.err + missing.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('is in the usage, and --from belongs to init only', async () => {
+    expect((await cli('--help')).out).toMatch(/pipewright init \[name\] \[--from <example>\]/);
+    expect((await cli('validate', EXAMPLE, '--from', 'x')).code).toBe(2);
+  });
+});

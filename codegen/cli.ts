@@ -1,5 +1,5 @@
 /**
- * pipewright validate | generate | kinds. Reads files, writes folders and
+ * pipewright init | validate | generate | kinds | docs. Reads files, writes folders and
  * zips, sets exit codes; everything else is the pure codegen. Exit codes:
  * 0 fine, 1 the pipeline has errors, 2 the command line or a file is wrong.
  * Never a stack trace for anything a user can cause.
@@ -12,6 +12,7 @@ import { checkPipelineText } from './check.js';
 import { kindsMarkdown } from './docs.js';
 import { formatProblem, type Problem } from './errors.js';
 import { generate, zipFiles, type FileMap } from './generate.js';
+import { initPipeline } from './init.js';
 import { nodeAssets } from './node-assets.js';
 import { typecheckInNode } from './node-typecheck.js';
 import { readPipelineFiles } from './node-files.js';
@@ -19,6 +20,7 @@ import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import type { Pipeline } from './model.js';
 
 const USAGE = `Usage:
+  pipewright init [name] [--from <example>] [-o <file>]   (a starter pipeline.yaml)
   pipewright validate <pipeline.yaml> [--json]
   pipewright generate <pipeline.yaml> (-o <folder> | --zip <file.zip>) [--json]
   pipewright kinds
@@ -82,6 +84,7 @@ async function run(argv: string[], out: Out): Promise<number> {
         out: { type: 'string', short: 'o' },
         zip: { type: 'string' },
         json: { type: 'boolean' },
+        from: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -99,7 +102,24 @@ async function run(argv: string[], out: Out): Promise<number> {
     return 2;
   }
   const json = args.values.json === true;
+  if (args.values.from !== undefined && command !== 'init') {
+    out.err(`pipewright: --from belongs to init.\n${USAGE}`);
+    return 2;
+  }
   switch (command) {
+    case 'init': {
+      if (args.values.zip || json) {
+        out.err(`pipewright: init takes a name, --from <example> and -o <file>.\n${USAGE}`);
+        return 2;
+      }
+      const made = initPipeline({ name: file, from: args.values.from, file: args.values.out });
+      if ('error' in made) {
+        out.err(`pipewright: ${made.error}`);
+        return 2;
+      }
+      out.log(`wrote ${made.written.join(', ')}. Next: pipewright validate ${made.written[0]}, or open it in the designer.`);
+      return 0;
+    }
     case 'validate': {
       const loaded = await load(file, out);
       if (typeof loaded === 'number') return loaded;
