@@ -152,6 +152,8 @@ async function inWorker(): Promise<{ eventsPerSecond: number; ticksPerSecond: nu
         const s = (window as any).__pipewright.store.getState();
         s.setSimSettings({ rate, batchSize: batch, replicas, speed: 0, seed: 1 });
         if (!s.simulate()) throw new Error('simulate refused the pipeline');
+        // The simulator opens paused on its first tick.
+        s.simCommand({ type: 'play' });
       },
       { rate: RATE, batch: BATCH, replicas: REPLICAS },
     );

@@ -1,8 +1,11 @@
 /** "What is happening": the simulator's latest notes in plain sentences; and the example's guided tour. */
-import { memo } from 'react';
+import { memo, useRef, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { useDesigner } from '../store/index.js';
 import { selectPipelineName } from '../store/selectors.js';
-import { selectSimNotes, selectTourStep } from './selectors.js';
+import type { DesignerState } from '../store/types.js';
+import { NoteLog } from './note-log.js';
+import { selectTourStep } from './selectors.js';
 import { tourFor } from './tours.js';
 
 const KIND_LABEL: Record<string, string> = {
@@ -17,25 +20,45 @@ const KIND_LABEL: Record<string, string> = {
   late: 'late event',
 };
 
+const selectNotesAndTick = (s: DesignerState) => ({ notes: s.simView?.notes, tick: s.simView?.tick ?? 0 });
+
 export const NotesPanel = memo(function NotesPanel() {
-  const notes = useDesigner(selectSimNotes);
+  const { notes, tick } = useDesigner(useShallow(selectNotesAndTick));
+  const log = useRef<NoteLog>(null);
+  log.current ??= new NoteLog();
+  const [, redraw] = useState(0);
+  if (notes) log.current.update(notes, tick);
+  const pinned = log.current.pinnedNotes();
+  const recent = log.current.recent();
+  const dismiss = (key: string) => {
+    log.current!.dismiss(key);
+    redraw((n) => n + 1);
+  };
   return (
     <aside className="pw-sim-notes" aria-label="What is happening" data-testid="sim-notes">
       <div className="pw-panel-title">What is happening</div>
       <ol className="pw-sim-note-list">
-        {notes && notes.length > 0 ? (
-          [...notes]
-            .reverse()
-            .slice(0, 12)
-            .map((n, i) => (
-              <li key={`${n.tick}-${i}-${n.kind}`} className={`pw-sim-note pw-sim-note-${n.kind}`}>
-                <span className="pw-sim-note-head">
-                  tick {n.tick} · {KIND_LABEL[n.kind] ?? n.kind}
-                </span>
-                {n.text}
-              </li>
-            ))
-        ) : (
+        {pinned.map((n) => (
+          <li key={n.key} className={`pw-sim-note pw-sim-note-${n.kind} is-pinned`} data-testid="sim-note-pinned">
+            <span className="pw-sim-note-head">
+              tick {n.firstTick} · {KIND_LABEL[n.kind] ?? n.kind}
+              <button type="button" className="pw-sim-note-dismiss" onClick={() => dismiss(n.key)} aria-label="Dismiss this note" title="Dismiss">
+                ✕
+              </button>
+            </span>
+            {n.text}
+          </li>
+        ))}
+        {recent.slice(0, 12).map((n) => (
+          <li key={n.key} className={`pw-sim-note pw-sim-note-${n.kind}`} data-testid={`sim-note-${n.kind}`}>
+            <span className="pw-sim-note-head">
+              {n.count > 1 ? `ticks ${n.firstTick}–${n.lastTick}` : `tick ${n.lastTick}`} · {KIND_LABEL[n.kind] ?? n.kind}
+              {n.count > 1 && <b className="pw-sim-note-count"> ×{n.count}</b>}
+            </span>
+            {n.text}
+          </li>
+        ))}
+        {pinned.length + recent.length === 0 && (
           <li className="pw-muted">Events flow from the sources through the graph. Rebalances, replays, dead letters and lag trends are explained here as they happen.</li>
         )}
       </ol>

@@ -42,11 +42,11 @@ const Controls = memo(function Controls() {
     <div className="pw-sim-controls" role="toolbar" aria-label="Simulation controls">
       {c.running ? (
         <button type="button" className="pw-button" onClick={() => command({ type: 'pause' })} data-testid="sim-pause">
-          Pause
+          ❚❚ Pause
         </button>
       ) : (
-        <button type="button" className="pw-button is-primary" onClick={() => command({ type: 'play' })} data-testid="sim-play">
-          Play
+        <button type="button" className="pw-button is-primary pw-sim-play" onClick={() => command({ type: 'play' })} data-testid="sim-play" title="Run the simulation at the chosen speed">
+          ▶ Play
         </button>
       )}
       <button type="button" className="pw-button" onClick={() => command({ type: 'step' })} title="One tick: sources produce, replicas commit and process one batch" data-testid="sim-step">
@@ -95,6 +95,11 @@ const Controls = memo(function Controls() {
         <button type="button" className="pw-button is-primary" onClick={() => state().simulate()} title="The pipeline changed: simulate it as it is now" data-testid="sim-reload">
           Simulate changes
         </button>
+      )}
+      {!c.running && summary && summary.tick <= 1 && (
+        <span className="pw-sim-hint" data-testid="sim-paused-hint">
+          Paused on the first tick: press Play to run, or Step to go one tick at a time.
+        </span>
       )}
       <div className="pw-toolbar-spacer" />
       {summary && (

@@ -60,7 +60,8 @@ export const createSimulatorSlice: StateCreator<DesignerState, [], [], Actions<S
       if (!stillWanted()) return;
       const { speed, ...settings } = get().simSettings;
       sendToWorker({ type: 'load', plan, settings, files: get().files, speed }, (r) => get().setSimReport(r));
-      sendToWorker({ type: 'play' });
+      // Paused on the first tick: the user sees where events start, then presses Play (or steps).
+      sendToWorker({ type: 'step' });
     })();
     return true;
   },

@@ -53,6 +53,12 @@ describe('simulator', () => {
 
     await page.click('[data-testid=simulate]');
     await poll(() => page.locator('[data-testid=sim-dock]').isVisible()).toBe(true);
+    // It opens paused on its first tick, saying so, with Play in view.
+    await poll(() => num('sim-tick')).toBe(1);
+    await poll(() => page.locator('[data-testid=sim-paused-hint]').isVisible()).toBe(true);
+    await page.waitForTimeout(400);
+    expect(await num('sim-tick')).toBe(1);
+    await page.click('[data-testid=sim-play]');
     // The worker plays: counts rise on the nodes and on the edges.
     await poll(() => num('sim-tick')).toBeGreaterThan(5);
     await poll(() => nodeIn('orders')).toBeGreaterThan(10);
@@ -151,6 +157,7 @@ describe('simulator', () => {
     await page.fill('[data-testid=sim-rate]', '3');
     await page.click('[data-testid=sim-reset]');
     await page.selectOption('[data-testid=sim-speed]', '30');
+    if (await page.locator('[data-testid=sim-play]').isVisible()) await page.click('[data-testid=sim-play]');
     await page.click('[data-testid=sim-tab-time]');
     await poll(() => num('sim-window-hourly-open')).toBeGreaterThan(0);
     await poll(() => num('sim-window-hourly-closed')).toBeGreaterThan(0);
