@@ -15,9 +15,11 @@ import { getFlow } from './flow-api.js';
 import { initialPipeline, shareUrl, startAutosave } from './persistence.js';
 import { useDesigner } from './store/index.js';
 import { savedTheme } from './theme.js';
+import { savedPanels } from './panel-sizes.js';
 
 const store = useDesigner;
 store.getState().setTheme(savedTheme(localStorage));
+store.getState().setPanels(savedPanels(localStorage));
 
 const start = initialPipeline(window.location.hash, localStorage);
 if (start.origin === 'link') {

@@ -5,6 +5,7 @@ import { useDesigner } from '../store/index.js';
 import { selectBottom, selectCounts } from '../store/selectors.js';
 import { CodePreview } from './CodePreview.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
+import { Splitter } from './Splitter.js';
 import { TestsPanel } from './TestsPanel.js';
 import type { DesignerState } from '../store/types.js';
 
@@ -12,13 +13,16 @@ import type { DesignerState } from '../store/types.js';
 const selectFailedTests = (s: DesignerState) => (s.testsFor === s.structure && s.testOutcomes ? s.testOutcomes.filter((o) => !o.passed).length : 0);
 
 const state = () => useDesigner.getState();
+const selectBottomHeight = (s: DesignerState) => s.panels.bottom;
 
 export const BottomPanel = memo(function BottomPanel() {
   const { tab, open } = useDesigner(useShallow(selectBottom));
   const { errors, warnings } = useDesigner(useShallow(selectCounts));
   const failedTests = useDesigner(selectFailedTests);
+  const height = useDesigner(selectBottomHeight);
   return (
-    <section className={`pw-bottom${open ? ' is-open' : ''}`} aria-label="Problems and code">
+    <section className={`pw-bottom${open ? ' is-open' : ''}`} aria-label="Problems and code" data-testid="bottom-panel" style={open ? { height } : undefined}>
+      {open && <Splitter name="bottom" edge="top" label="Resize the problems and code panel" />}
       <div className="pw-tabs" role="tablist">
         <button type="button" role="tab" aria-selected={tab === 'problems'} className="pw-tab" onClick={() => state().setBottomTab('problems')} data-testid="tab-problems">
           Problems
@@ -34,8 +38,8 @@ export const BottomPanel = memo(function BottomPanel() {
           Code
         </button>
         <div className="pw-toolbar-spacer" />
-        <button type="button" className="pw-button is-quiet" onClick={() => state().toggleBottom()} aria-expanded={open}>
-          {open ? 'Hide' : 'Show'}
+        <button type="button" className="pw-button is-quiet" onClick={() => state().toggleBottom()} aria-expanded={open} data-testid="bottom-toggle">
+          {open ? '▾ Hide' : '▴ Show'}
         </button>
       </div>
       {open && <div className="pw-bottom-body">{tab === 'problems' ? <ProblemsPanel /> : tab === 'tests' ? <TestsPanel /> : <CodePreview />}</div>}

@@ -14,6 +14,9 @@ import { TimePanel } from './TimePanel.js';
 import './simulator.css';
 import { TopicsPanel } from './TopicsPanel.js';
 import type { SimTab } from './types.js';
+import { savePanels } from '../panel-sizes.js';
+import { Splitter } from '../panels/Splitter.js';
+import type { DesignerState } from '../store/types.js';
 
 const state = () => useDesigner.getState();
 const command = (c: Parameters<ReturnType<typeof state>['simCommand']>[0]) => state().simCommand(c);
@@ -35,8 +38,14 @@ const TABS: { tab: SimTab; label: string }[] = [
   { tab: 'tour', label: 'Tour' },
 ];
 
+const toggleDock = () => {
+  state().setPanels({ dockCollapsed: !state().panels.dockCollapsed });
+  savePanels(localStorage, state().panels);
+};
+const selectCollapsed = (s: DesignerState) => s.panels.dockCollapsed;
+
 const Controls = memo(function Controls() {
-  const c = useDesigner(useShallow(selectSimControls));
+  const c = { ...useDesigner(useShallow(selectSimControls)), collapsed: useDesigner(selectCollapsed) };
   const summary = useDesigner(useShallow(selectSimSummary));
   return (
     <div className="pw-sim-controls" role="toolbar" aria-label="Simulation controls">
@@ -109,6 +118,9 @@ const Controls = memo(function Controls() {
           {c.running && c.speed === 0 && <> · {c.eventsPerSecond.toLocaleString()} events/s</>}
         </span>
       )}
+      <button type="button" className="pw-button is-quiet" onClick={toggleDock} aria-expanded={!c.collapsed} data-testid="sim-collapse" title={c.collapsed ? 'Show the simulator panels' : 'Show only the controls, for more canvas'}>
+        {c.collapsed ? '▴ Expand' : '▾ Collapse'}
+      </button>
       <button type="button" className="pw-button is-quiet" onClick={() => state().closeSimulator()} aria-label="Close the simulator" data-testid="sim-close">
         ✕
       </button>
@@ -116,39 +128,47 @@ const Controls = memo(function Controls() {
   );
 });
 
+const selectDockSize = (s: DesignerState) => ({ height: s.panels.dock, collapsed: s.panels.dockCollapsed });
+
 export const SimulatorDock = memo(function SimulatorDock() {
   const open = useDesigner(selectSimOpen);
   const tab = useDesigner(selectSimTab);
   const error = useDesigner(selectSimError);
   const hasWindows = useDesigner(selectHasWindows);
+  const { height, collapsed } = useDesigner(useShallow(selectDockSize));
   if (!open) return null;
   return (
-    <section className="pw-sim-dock" aria-label="Simulator" data-testid="sim-dock">
+    <section className={`pw-sim-dock${collapsed ? ' is-collapsed' : ''}`} aria-label="Simulator" data-testid="sim-dock" style={collapsed ? undefined : { height }}>
+      {!collapsed && <Splitter name="dock" edge="top" label="Resize the simulator" />}
       <Controls />
-      {error && (
-        <div className="pw-sim-error" role="alert" data-testid="sim-error">
-          The simulation stopped: {error}
-        </div>
+      {collapsed ? null : (
+        <>
+          {error && (
+            <div className="pw-sim-error" role="alert" data-testid="sim-error">
+              The simulation stopped: {error}
+            </div>
+          )}
+          <div className="pw-sim-body">
+            <div className="pw-sim-main">
+              <div className="pw-tabs" role="tablist">
+                {TABS.filter((t) => t.tab !== 'time' || hasWindows).map((t) => (
+                  <button key={t.tab} type="button" role="tab" aria-selected={tab === t.tab} className="pw-tab" onClick={() => state().setSimTab(t.tab)} data-testid={`sim-tab-${t.tab}`}>
+                    {t.label}
+                  </button>
+                ))}
+              </div>
+              <div className="pw-sim-tab-body">
+                {tab === 'group' && <GroupPanel />}
+                {tab === 'topics' && <TopicsPanel />}
+                {tab === 'time' && <TimePanel />}
+                {tab === 'edge' && <EdgePanel />}
+                {tab === 'tour' && <TourPanel />}
+              </div>
+            </div>
+            <NotesPanel />
+          </div>
+        </>
       )}
-      <div className="pw-sim-body">
-        <div className="pw-sim-main">
-          <div className="pw-tabs" role="tablist">
-            {TABS.filter((t) => t.tab !== 'time' || hasWindows).map((t) => (
-              <button key={t.tab} type="button" role="tab" aria-selected={tab === t.tab} className="pw-tab" onClick={() => state().setSimTab(t.tab)} data-testid={`sim-tab-${t.tab}`}>
-                {t.label}
-              </button>
-            ))}
-          </div>
-          <div className="pw-sim-tab-body">
-            {tab === 'group' && <GroupPanel />}
-            {tab === 'topics' && <TopicsPanel />}
-            {tab === 'time' && <TimePanel />}
-            {tab === 'edge' && <EdgePanel />}
-            {tab === 'tour' && <TourPanel />}
-          </div>
-        </div>
-        <NotesPanel />
-      </div>
     </section>
   );
 });

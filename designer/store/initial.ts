@@ -5,6 +5,7 @@
 import { emptyPipeline } from '../../codegen/model.js';
 import { simulatorInitial } from '../simulator/slice.js';
 import { testsInitial } from '../tests/slice.js';
+import { defaultPanels } from '../panel-sizes.js';
 import type { DesignerState } from './types.js';
 
 type Data<T> = { [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: T[K] };
@@ -37,6 +38,7 @@ export function initialState(): DesignerData {
     dialog: null,
     paletteQuery: '',
     dropEdge: null,
+    panels: defaultPanels(),
     ...simulatorInitial(),
     ...testsInitial(),
   };

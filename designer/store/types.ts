@@ -10,6 +10,7 @@ import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import type { Verdict, Wire, XY } from '../model/ops.js';
 import type { SimulatorSlice } from '../simulator/types.js';
 import type { TestsSlice } from '../tests/slice.js';
+import type { PanelSizes } from '../panel-sizes.js';
 
 export interface EditOptions {
   /**
@@ -130,6 +131,8 @@ export interface UiSlice {
   paletteQuery: string;
   /** The wire a dragged node would go into if dropped now (canvas edge id), shown highlighted. */
   dropEdge: string | null;
+  /** Sizes of the resizable panels, kept per browser. */
+  panels: PanelSizes;
   setTheme(theme: Theme): void;
   toast(text: string, tone?: Toast['tone']): void;
   dismissToast(id: number): void;
@@ -142,6 +145,7 @@ export interface UiSlice {
   setDialog(dialog: Dialog): void;
   setPaletteQuery(q: string): void;
   setDropEdge(edge: string | null): void;
+  setPanels(sizes: Partial<PanelSizes>): void;
 }
 
 export interface StoreApi {

@@ -22,6 +22,7 @@ export const createUiSlice: StateCreator<DesignerState, [], [], Actions<UiSlice>
   setMeasured: (sizes) => set({ measured: { ...get().measured, ...sizes } }),
   setDialog: (dialog) => set({ dialog }),
   setPaletteQuery: (paletteQuery) => set({ paletteQuery }),
+  setPanels: (sizes) => set({ panels: { ...get().panels, ...sizes } }),
   setDropEdge: (dropEdge) => {
     if (get().dropEdge !== dropEdge) set({ dropEdge });
   },
