@@ -32,9 +32,14 @@ export function savedTheme(storage: Pick<Storage, 'getItem'>): Theme {
   return t === 'light' || t === 'dark' ? t : 'system';
 }
 
-const ORDER: Theme[] = ['system', 'light', 'dark'];
-
-/** The toolbar button cycles system → light → dark → system. */
-export function nextTheme(theme: Theme): Theme {
-  return ORDER[(ORDER.indexOf(theme) + 1) % ORDER.length];
+/**
+ * The toolbar button cycles through the three themes, one click each, in the
+ * order that changes what the user sees on the first click: from "system"
+ * to the opposite of what the system shows, then to the other, then back.
+ */
+export function nextTheme(theme: Theme, systemIsDark: boolean): Theme {
+  const order: Theme[] = systemIsDark ? ['system', 'light', 'dark'] : ['system', 'dark', 'light'];
+  return order[(order.indexOf(theme) + 1) % order.length];
 }
+
+export const isSystemDark = () => typeof window !== 'undefined' && !!window.matchMedia?.('(prefers-color-scheme: dark)').matches;

@@ -2,7 +2,7 @@
 import { memo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useDesigner } from '../store/index.js';
-import { selectBottom, selectCounts } from '../store/selectors.js';
+import { selectBottom, selectCounts, selectIsEmpty } from '../store/selectors.js';
 import { CodePreview } from './CodePreview.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
 import { Splitter } from './Splitter.js';
@@ -20,6 +20,7 @@ export const BottomPanel = memo(function BottomPanel() {
   const { errors, warnings } = useDesigner(useShallow(selectCounts));
   const failedTests = useDesigner(selectFailedTests);
   const height = useDesigner(selectBottomHeight);
+  const empty = useDesigner(selectIsEmpty);
   return (
     <section className={`pw-bottom${open ? ' is-open' : ''}`} aria-label="Problems and code" data-testid="bottom-panel" style={open ? { height } : undefined}>
       {open && <Splitter name="bottom" edge="top" label="Resize the problems and code panel" />}
@@ -28,7 +29,7 @@ export const BottomPanel = memo(function BottomPanel() {
           Problems
           {errors > 0 && <span className="pw-badge pw-error">{errors}</span>}
           {warnings > 0 && <span className="pw-badge pw-warning">{warnings}</span>}
-          {errors + warnings === 0 && <span className="pw-badge pw-ok">0</span>}
+          {errors + warnings === 0 && !empty && <span className="pw-badge pw-ok">0</span>}
         </button>
         <button type="button" role="tab" aria-selected={tab === 'tests'} className="pw-tab" onClick={() => state().setBottomTab('tests')} data-testid="tab-tests">
           Tests

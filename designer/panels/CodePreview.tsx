@@ -3,9 +3,15 @@
  * from the same `generate` the CLI runs, redone a moment after each change
  * while this tab is open.
  */
-import { memo, useMemo } from 'react';
+import { memo, useEffect, useMemo, useRef } from 'react';
+import { download } from '../actions.js';
+import { createCodeView, type CodeView } from './code-view.js';
+import { Splitter } from './Splitter.js';
+import type { DesignerState } from '../store/types.js';
 import { useDesigner } from '../store/index.js';
 import { selectPreview, selectPreviewFile, selectPreviewStale } from '../store/selectors.js';
+
+const selectTreeWidth = (s: DesignerState) => s.panels.tree;
 
 interface TreeRow {
   depth: number;
@@ -38,6 +44,21 @@ export function fileTree(paths: readonly string[]): TreeRow[] {
   return rows;
 }
 
+/** CodeMirror, created once per preview and handed each file to show. */
+function Viewer({ path, text }: { path: string; text: string }) {
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<CodeView | null>(null);
+  useEffect(() => {
+    view.current = createCodeView(host.current!);
+    return () => {
+      view.current?.destroy();
+      view.current = null;
+    };
+  }, []);
+  useEffect(() => view.current?.show(path, text), [path, text]);
+  return <div className="pw-code" ref={host} data-testid="preview-code" data-path={path} />;
+}
+
 function onPick(e: { currentTarget: HTMLButtonElement }) {
   useDesigner.getState().setPreviewFile(e.currentTarget.dataset.path!);
 }
@@ -46,6 +67,7 @@ export const CodePreview = memo(function CodePreview() {
   const preview = useDesigner(selectPreview);
   const file = useDesigner(selectPreviewFile);
   const stale = useDesigner(selectPreviewStale);
+  const treeWidth = useDesigner(selectTreeWidth);
   const files = preview?.files;
   const binary = preview?.binary;
   const rows = useMemo(() => (files ? fileTree([...Object.keys(files), ...Object.keys(binary ?? {})]) : []), [files, binary]);
@@ -76,8 +98,18 @@ export const CodePreview = memo(function CodePreview() {
   const shown = file && (file in files || file in preview.binary) ? file : Object.keys(files).sort()[0];
   const bytes = preview.binary[shown];
   const text = bytes ? `Binary file, ${bytes.length} bytes: the pipeline's file, copied into the repository as it is.` : (files[shown] ?? '');
+  const copy = async () => {
+    const s = useDesigner.getState();
+    try {
+      await navigator.clipboard.writeText(files[shown] ?? '');
+      s.toast(`Copied ${shown}.`);
+    } catch {
+      s.toast('The browser did not allow copying; select the text and press Ctrl+C.', 'error');
+    }
+  };
+  const save = () => download(shown.slice(shown.lastIndexOf('/') + 1), bytes ?? files[shown] ?? '', bytes ? 'application/octet-stream' : 'text/plain');
   return (
-    <div className="pw-preview">
+    <div className="pw-preview" style={{ ['--pw-tree-width' as string]: `${treeWidth}px` }}>
       <div className="pw-tree" role="tree" aria-label="Generated files">
         {rows.map((r, i) =>
           r.path ? (
@@ -100,17 +132,24 @@ export const CodePreview = memo(function CodePreview() {
           ),
         )}
       </div>
+      <Splitter name="tree" edge="right" label="Resize the file list" />
       <div className="pw-viewer">
         <div className="pw-viewer-head">
           <code data-testid="preview-path">{shown}</code>
-          <span className="pw-muted">
+          <span className="pw-muted pw-viewer-meta">
             {stale ? 'updating… · ' : ''}
             {text.split('\n').length} lines · {Object.keys(files).length + Object.keys(preview.binary).length} files · generated in {Math.round(preview.millis)} ms
           </span>
+          <span className="pw-viewer-actions">
+            <button type="button" className="pw-button is-quiet" onClick={() => void copy()} disabled={!!bytes} data-testid="preview-copy" title="Copy this file's text">
+              Copy
+            </button>
+            <button type="button" className="pw-button is-quiet" onClick={save} data-testid="preview-download" title="Download this file">
+              Download
+            </button>
+          </span>
         </div>
-        <pre className="pw-code" data-testid="preview-code">
-          <code>{text}</code>
-        </pre>
+        <Viewer path={shown} text={text} />
       </div>
     </div>
   );

@@ -7,7 +7,7 @@
 import { memo } from 'react';
 import { focusNode } from '../actions.js';
 import { useDesigner } from '../store/index.js';
-import { selectChecking, selectProblems } from '../store/selectors.js';
+import { selectChecking, selectIsEmpty, selectProblems } from '../store/selectors.js';
 
 function onPick(e: { currentTarget: HTMLButtonElement }) {
   const test = e.currentTarget.dataset.test;
@@ -24,7 +24,15 @@ function onPick(e: { currentTarget: HTMLButtonElement }) {
 
 export const ProblemsPanel = memo(function ProblemsPanel() {
   const problems = useDesigner(selectProblems);
+  const empty = useDesigner(selectIsEmpty);
   const checking = useDesigner(selectChecking);
+  if (empty) {
+    return (
+      <div className="pw-problems-empty" data-testid="problems-nothing">
+        Nothing to check yet: the pipeline has no nodes, so there is nothing to export. Drag a source from the palette, or open an example.
+      </div>
+    );
+  }
   if (problems.length === 0 && checking) {
     return (
       <div className="pw-problems-empty" data-testid="problems-checking">

@@ -4,14 +4,14 @@ import { autoLayout, copyShareLink, exportYaml, exportZip, fitView, openExampleD
 import { useDesigner } from '../store/index.js';
 import { selectCanRedo, selectCanUndo, selectTheme } from '../store/selectors.js';
 import { SimulateButton } from '../simulator/SimulateButton.js';
-import { nextTheme, THEME_KEY } from '../theme.js';
+import { isSystemDark, nextTheme, THEME_KEY } from '../theme.js';
 
 const state = () => useDesigner.getState();
 const undo = () => state().undo();
 const redo = () => state().redo();
 const layout = () => void autoLayout();
 const cycleTheme = () => {
-  const t = nextTheme(state().theme);
+  const t = nextTheme(state().theme, isSystemDark());
   state().setTheme(t);
   try {
     localStorage.setItem(THEME_KEY, t);
@@ -19,7 +19,7 @@ const cycleTheme = () => {
     // Private mode: the choice lasts this visit.
   }
 };
-const THEME_LABEL = { system: 'Theme: system', light: 'Theme: light', dark: 'Theme: dark' } as const;
+const THEME_LABEL = { system: 'System', light: 'Light', dark: 'Dark' } as const;
 
 export const Toolbar = memo(function Toolbar() {
   const canUndo = useDesigner(selectCanUndo);
@@ -81,8 +81,16 @@ export const Toolbar = memo(function Toolbar() {
           Export zip
         </button>
       </div>
-      <button type="button" className="pw-button is-quiet" onClick={cycleTheme} aria-label={`${THEME_LABEL[theme]}; change theme`}>
-        {theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'} <span className="pw-theme-label">{theme}</span>
+      <button
+        type="button"
+        className="pw-button pw-theme"
+        onClick={cycleTheme}
+        aria-label={`Theme: ${THEME_LABEL[theme]}. Click for the next theme.`}
+        title="Theme: click for the next one (system, light, dark)"
+        data-testid="theme"
+        data-theme-choice={theme}
+      >
+        <span aria-hidden>{theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}</span> {THEME_LABEL[theme]}
       </button>
     </header>
   );

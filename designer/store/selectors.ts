@@ -34,6 +34,7 @@ export const selectProblems = (s: DesignerState): Problem[] => {
 };
 /** Whether the problems shown are for an earlier state while the check of the current one runs. */
 export const selectChecking = (s: DesignerState) => s.problemsFor !== s.structure;
+export const selectIsEmpty = (s: DesignerState) => s.pipeline.nodes.length === 0;
 export const selectCanUndo = (s: DesignerState) => s.past.length > 0;
 export const selectCanRedo = (s: DesignerState) => s.future.length > 0;
 export const selectTheme = (s: DesignerState) => s.theme;
