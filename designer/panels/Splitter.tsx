@@ -12,6 +12,13 @@ type Name = keyof typeof PANEL_LIMITS;
 const state = () => useDesigner.getState();
 const save = () => savePanels(localStorage, state().panels);
 
+/** How much taller the panels under the canvas can grow before the canvas would drop below half the height. */
+function roomAbove(): number {
+  const canvas = document.querySelector('.pw-canvas')?.getBoundingClientRect();
+  const center = document.querySelector('.pw-center')?.getBoundingClientRect();
+  return canvas && center ? Math.max(0, canvas.height - center.height / 2) : Infinity;
+}
+
 /**
  * `edge`: where the handle sits on the panel. A handle on the top edge grows
  * the panel when dragged up; one on the right edge grows it when dragged right.
@@ -25,10 +32,13 @@ export const Splitter = memo(function Splitter({ name, edge, label }: { name: Na
     const handle = e.currentTarget;
     handle.setPointerCapture(e.pointerId);
     const start = vertical ? e.clientX : e.clientY;
-    const from = state().panels[name];
+    const panel = handle.parentElement!.getBoundingClientRect();
+    // Start from the size on screen (the canvas may have squeezed the panel), and stop where the canvas's half begins.
+    const from = vertical ? state().panels[name] : panel.height;
+    const most = vertical ? Infinity : from + roomAbove();
     const move = (m: globalThis.PointerEvent) => {
       const delta = (vertical ? m.clientX : m.clientY) - start;
-      state().setPanels({ [name]: clampPanel(name, vertical ? from + delta : from - delta) });
+      state().setPanels({ [name]: clampPanel(name, Math.min(most, vertical ? from + delta : from - delta)) });
     };
     const up = () => {
       handle.removeEventListener('pointermove', move);
