@@ -170,14 +170,28 @@ export function addNodeFromPalette(kind: string): string | undefined {
   }
   at = clearSpot(s.pipeline, s.measured, at, NODE_SIZE);
   const id = s.addNode(kind, at);
-  if (flow && pane) {
-    const tl = flow.flowToScreenPosition(at);
-    const br = flow.flowToScreenPosition({ x: at.x + NODE_SIZE.width, y: at.y + NODE_SIZE.height });
-    if (tl.x < pane.left || tl.y < pane.top || br.x > pane.right || br.y > pane.bottom) {
-      void flow.setCenter(at.x + NODE_SIZE.width / 2, at.y + NODE_SIZE.height / 2, { zoom: flow.getZoom(), duration: 150 });
-    }
-  }
+  revealNodes([id]);
   return id;
+}
+
+/** When any of these nodes is out of sight, pan (keeping the zoom) so that their middle is in the middle of the view. */
+export function revealNodes(ids: readonly string[]): void {
+  const s = state();
+  const flow = getFlow();
+  const pane = document.querySelector('.pw-canvas')?.getBoundingClientRect();
+  if (!flow || !pane) return;
+  const wanted = new Set(ids);
+  const boxes = s.pipeline.nodes.filter((n) => wanted.has(n.id) && n.position).map((n) => ({ ...n.position!, ...(s.measured[n.id] ?? NODE_SIZE) }));
+  if (boxes.length === 0) return;
+  const x0 = Math.min(...boxes.map((b) => b.x));
+  const y0 = Math.min(...boxes.map((b) => b.y));
+  const x1 = Math.max(...boxes.map((b) => b.x + b.width));
+  const y1 = Math.max(...boxes.map((b) => b.y + b.height));
+  const tl = flow.flowToScreenPosition({ x: x0, y: y0 });
+  const br = flow.flowToScreenPosition({ x: x1, y: y1 });
+  if (tl.x < pane.left || tl.y < pane.top || br.x > pane.right || br.y > pane.bottom) {
+    void flow.setCenter((x0 + x1) / 2, (y0 + y1) / 2, { zoom: flow.getZoom(), duration: 150 });
+  }
 }
 
 /** Add a node centred on a canvas point, or as near to it as keeps it clear of other nodes. */

@@ -3,7 +3,7 @@
  * editor the field's own undo and copy win; Delete is React Flow's, so it
  * only acts on the canvas.
  */
-import { fitView } from './actions.js';
+import { fitView, revealNodes } from './actions.js';
 import { useDesigner } from './store/index.js';
 
 /** Ctrl on Linux and Windows, ⌘ on a Mac; both work everywhere. */
@@ -46,7 +46,9 @@ export function onKeyDown(e: KeyboardEvent): void {
     if (n === 0) return;
     s.toast(`Copied ${n} node${n > 1 ? 's' : ''}.`);
   } else if (key === 'v' && !e.shiftKey) {
-    if (s.paste().length === 0) return;
+    const ids = s.paste();
+    if (ids.length === 0) return;
+    revealNodes(ids);
   } else if (key === 'a' && !e.shiftKey) s.select(s.pipeline.nodes.map((n) => n.id), []);
   else return;
   e.preventDefault();

@@ -200,7 +200,8 @@ describe('designer', () => {
 
     // Auto-layout moves nodes (left to right along the wires) as one undo step.
     await page.getByRole('button', { name: 'Auto-layout', exact: true }).click();
-    await expect.poll(yamlNow).not.toBe(before);
+    // The first layout loads ELK, which takes a while on a busy machine.
+    await expect.poll(yamlNow, { timeout: 20_000 }).not.toBe(before);
     const xs = await page.evaluate(() =>
       Object.fromEntries((window as unknown as { __pipewright: { store: { getState(): { pipeline: { nodes: { id: string; position: { x: number } }[] } } } } }).__pipewright.store.getState().pipeline.nodes.map((n) => [n.id, n.position.x])),
     );
