@@ -152,11 +152,12 @@ async function inWorker(): Promise<{ eventsPerSecond: number; ticksPerSecond: nu
         const s = (window as any).__pipewright.store.getState();
         s.setSimSettings({ rate, batchSize: batch, replicas, speed: 0, seed: 1 });
         if (!s.simulate()) throw new Error('simulate refused the pipeline');
-        // The simulator opens paused on its first tick.
-        s.simCommand({ type: 'play' });
       },
       { rate: RATE, batch: BATCH, replicas: REPLICAS },
     );
+    // The simulator opens paused on its first tick: play once it is there.
+    await page.waitForFunction(() => !!(window as any).__pipewright.store.getState().simView, null, { timeout: 60_000 });
+    await page.evaluate(() => (window as any).__pipewright.store.getState().simCommand({ type: 'play' }));
     // Warm up: the worker starts, the JIT settles.
     await page.waitForFunction(() => ((window as any).__pipewright.store.getState().simView?.tick ?? 0) > 50, null, { timeout: 60_000 });
     await page.waitForTimeout(1000);
