@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokers, freePort, mustRun, repoRoot, waitFor } from './process.js';
+import { brokers, createExternalTopics, freePort, mustRun, repoRoot, waitFor } from './process.js';
 
 const LIVENESS_TIMEOUT_MS = 4000;
 
@@ -51,6 +51,8 @@ describe('generated service probes: readiness follows group membership, liveness
     symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
     await mustRun(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: dir, timeoutMs: 120_000 });
     const env = { ...process.env, KAFKA_BROKERS: brokers(), LIVENESS_TIMEOUT_MS: String(LIVENESS_TIMEOUT_MS) };
+    // The input topic is read, not owned: its owner creates it, as in production.
+    await createExternalTopics(dir);
     await mustRun(process.execPath, ['dist/src/topics.js'], { cwd: dir, env, timeoutMs: 60_000 });
     port = await freePort();
     child = spawn(process.execPath, ['dist/src/main.js'], { cwd: dir, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
