@@ -214,14 +214,24 @@ export function startFronts(opts: {
     }
   })();
 
+  /**
+   * 413 for a body whose declared length is too large: the rest of the body is read and dropped first, and the
+   * answer (which closes the connection) follows, so a client still writing its body sees the 413 instead of a
+   * broken pipe.
+   */
+  function refuseTooLarge(req: IncomingMessage, res: ServerResponse, error: string): void {
+    count(413);
+    const refuse = () => answer(res, 413, { error }, { connection: 'close' });
+    if (req.readableEnded) return refuse();
+    req.once('end', refuse);
+    req.once('close', () => req.readableEnded || res.destroy());
+    req.resume();
+  }
+
   async function ingest(route: Route, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > route.maxBytes) {
-      count(413);
-      // Answer at once and close the connection after the answer; the rest of the body is read and dropped, so
-      // the client sees the 413 instead of a reset.
-      answer(res, 413, { error: `the request body has ${declared} bytes; at most ${route.maxBytes} are accepted` }, { connection: 'close' });
-      req.resume();
+      refuseTooLarge(req, res, `the request body has ${declared} bytes; at most ${route.maxBytes} are accepted`);
       return;
     }
     const chunks: Buffer[] = [];
