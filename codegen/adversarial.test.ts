@@ -1,5 +1,5 @@
 /**
- * Adversarial pipelines. The target (DESIGN.md, "Targets"): never a crash,
+ * Adversarial pipelines. What Pipewright promises for bad input (README, "The CLI"): never a crash,
  * never an injection, never a path outside the output folder; the output
  * always compiles, or the pipeline is rejected with a clear message.
  *
