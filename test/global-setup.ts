@@ -20,6 +20,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string;
     kafkaSecure: SecureListeners | null;
+    /** Unique per test run: the browser tests build the designer once for it (test/e2e/harness.ts). */
+    designerBuildId: string;
   }
 }
 
@@ -33,6 +35,7 @@ type BrokerScript = {
 const brokerScript = new URL('../scripts/kafka-broker.mjs', import.meta.url).href;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  project.provide('designerBuildId', `${process.pid}-${Date.now()}`);
   const fromEnv = process.env.KAFKA_BROKERS?.trim();
   if (fromEnv) {
     project.provide('kafkaBrokers', fromEnv);

@@ -6,20 +6,18 @@
  * an invalid file that must change nothing.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildDesigner, launchChromium, REPO, serveDesigner, type Served } from './harness.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { openDesigner, REPO, type OpenDesigner } from './harness.js';
 
 const ARTIFACTS = join(REPO, 'test-artifacts', 'designer');
-const DIST = 'test-artifacts/dist-e2e';
 
-let served: Served;
-let browser: Browser;
+let ui: OpenDesigner;
 let context: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 const yamlNow = () => page.evaluate(() => (window as unknown as { __pipewright: { yaml(): string } }).__pipewright.yaml());
@@ -53,21 +51,16 @@ async function download(button: string, saveAs: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  rmSync(ARTIFACTS, { recursive: true, force: true });
-  mkdirSync(ARTIFACTS, { recursive: true });
-  buildDesigner(DIST);
-  served = await serveDesigner(DIST);
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, colorScheme: 'light' });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(served.url);
+  ui = await openDesigner({
+    buildId: inject('designerBuildId'),
+    artifacts: 'designer',
+    context: { viewport: { width: 1280, height: 800 }, acceptDownloads: true, colorScheme: 'light' },
+  });
+  ({ context, page, pageErrors } = ui);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-  rmSync(join(REPO, DIST), { recursive: true, force: true });
+  await ui?.close();
 });
 
 describe('designer', () => {
@@ -268,7 +261,7 @@ describe('designer', () => {
     // The link is copied once the check says the pipeline has no errors.
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText()), { timeout: 30_000 }).toMatch(/#p=[A-Za-z0-9_-]+$/);
     const url = await page.evaluate(() => navigator.clipboard.readText());
-    const other = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+    const other = await ui.browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
     const fresh = await other.newPage();
     await fresh.goto(url);
     await expect.poll(() => fresh.locator('.react-flow__node').count()).toBe(4);

@@ -9,26 +9,24 @@
  * the CLI's validate, and its own tests run on the in-memory log.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { compileExpressions } from '../../codegen/compile.js';
 import { testCases } from '../../codegen/test-cases.js';
 import { parsePipeline } from '../../codegen/parse.js';
 import { graphSpec, topicDefs } from '../../codegen/pipeline-ts.js';
 import { runCase } from '../../runtime/testing.js';
-import { buildDesigner, launchChromium, REPO, serveDesigner, type Served } from './harness.js';
+import { openDesigner, REPO, type OpenDesigner } from './harness.js';
 
 const ARTIFACTS = join(REPO, 'test-artifacts', 'editor');
-const DIST = 'test-artifacts/dist-editor';
 const poll = expect.poll;
 
-let served: Served;
-let browser: Browser;
+let ui: OpenDesigner;
 let context: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 const api = <T,>(fn: string, arg?: unknown) => page.evaluate(([f, a]) => (window as any).__pipewright[f as string](a), [fn, arg] as const) as Promise<T>;
@@ -95,21 +93,16 @@ tests:
 `;
 
 beforeAll(async () => {
-  rmSync(ARTIFACTS, { recursive: true, force: true });
-  mkdirSync(ARTIFACTS, { recursive: true });
-  buildDesigner(DIST);
-  served = await serveDesigner(DIST);
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', acceptDownloads: true });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(served.url);
+  ui = await openDesigner({
+    buildId: inject('designerBuildId'),
+    artifacts: 'editor',
+    context: { viewport: { width: 1440, height: 900 }, colorScheme: 'light', acceptDownloads: true },
+  });
+  ({ context, page, pageErrors } = ui);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-  rmSync(join(REPO, DIST), { recursive: true, force: true });
+  await ui?.close();
 });
 
 describe('editing on the canvas', () => {

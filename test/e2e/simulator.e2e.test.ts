@@ -5,19 +5,16 @@
  * rebalance and the replay count, pause and step one event at a time.
  * Screenshots go to test-artifacts/simulator/.
  */
-import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildDesigner, launchChromium, REPO, serveDesigner, type Served } from './harness.js';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { openDesigner, REPO, type OpenDesigner } from './harness.js';
 
 const ARTIFACTS = join(REPO, 'test-artifacts', 'simulator');
-const DIST = 'test-artifacts/dist-e2e-sim';
 
-let served: Served;
-let browser: Browser;
+let ui: OpenDesigner;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 // The machine may be busy with other builds: be patient, the assertions stay exact.
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 45_000, interval: 200 });
@@ -28,21 +25,16 @@ const assignments = () =>
   page.$$eval('[data-testid^=sim-member-]', (els) => els.map((e) => `${e.getAttribute('data-testid')!.slice('sim-member-'.length)}=${e.getAttribute('data-assigned')}`));
 
 beforeAll(async () => {
-  rmSync(ARTIFACTS, { recursive: true, force: true });
-  mkdirSync(ARTIFACTS, { recursive: true });
-  buildDesigner(DIST);
-  served = await serveDesigner(DIST);
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(served.url);
+  ui = await openDesigner({
+    buildId: inject('designerBuildId'),
+    artifacts: 'simulator',
+    context: { viewport: { width: 1440, height: 900 }, colorScheme: 'light' },
+  });
+  ({ page, pageErrors } = ui);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-  rmSync(join(REPO, DIST), { recursive: true, force: true });
+  await ui?.close();
 });
 
 describe('simulator', () => {

@@ -9,21 +9,19 @@
  * fails the same tests.
  * Screenshots go to test-artifacts/tests-tab/.
  */
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { mustRun, run } from '../integration/process.js';
-import { buildDesigner, launchChromium, REPO, serveDesigner, type Served } from './harness.js';
+import { openDesigner, REPO, type OpenDesigner } from './harness.js';
 
 const ARTIFACTS = join(REPO, 'test-artifacts', 'tests-tab');
-const DIST = 'test-artifacts/dist-e2e-tests-tab';
 
-let served: Served;
-let browser: Browser;
+let ui: OpenDesigner;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 // The machine may be busy with other builds: be patient, the assertions stay exact.
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 150_000, interval: 250 });
@@ -64,23 +62,18 @@ async function exportAndTest(name: string, confirm?: string): Promise<{ code: nu
 }
 
 beforeAll(async () => {
-  rmSync(ARTIFACTS, { recursive: true, force: true });
-  mkdirSync(ARTIFACTS, { recursive: true });
-  buildDesigner(DIST);
-  served = await serveDesigner(DIST);
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true, colorScheme: 'light' });
-  page = await context.newPage();
   // A busy machine starves the renderer now and then; waits are long, the assertions exact.
-  page.setDefaultTimeout(120_000);
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(served.url);
+  ui = await openDesigner({
+    buildId: inject('designerBuildId'),
+    artifacts: 'tests-tab',
+    context: { viewport: { width: 1440, height: 900 }, acceptDownloads: true, colorScheme: 'light' },
+    defaultTimeoutMs: 120_000,
+  });
+  ({ page, pageErrors } = ui);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-  rmSync(join(REPO, DIST), { recursive: true, force: true });
+  await ui?.close();
 });
 
 describe('tests tab', () => {

@@ -6,38 +6,30 @@
  * inspector's Sum field; Export zip then asks first, and its default action
  * shows the problems. Fixing the typo clears all three and export proceeds.
  */
-import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildDesigner, launchChromium, REPO, serveDesigner, type Served } from './harness.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { openDesigner, REPO, type OpenDesigner } from './harness.js';
 
-const DIST = 'test-artifacts/dist-truth';
 const ARTIFACTS = join(REPO, 'test-artifacts', 'truth');
 
-let served: Served;
-let browser: Browser;
+let ui: OpenDesigner;
 let context: BrowserContext;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
 beforeAll(async () => {
-  rmSync(ARTIFACTS, { recursive: true, force: true });
-  mkdirSync(ARTIFACTS, { recursive: true });
-  buildDesigner(DIST);
-  served = await serveDesigner(DIST);
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(served.url);
+  ui = await openDesigner({
+    buildId: inject('designerBuildId'),
+    artifacts: 'truth',
+    context: { viewport: { width: 1440, height: 900 }, acceptDownloads: true },
+  });
+  ({ context, page, pageErrors } = ui);
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-  rmSync(join(REPO, DIST), { recursive: true, force: true });
+  await ui?.close();
 });
 
 describe('the designer reports what pipewright validate reports', () => {
