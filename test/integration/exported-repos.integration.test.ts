@@ -1,8 +1,8 @@
 // Every example, exported as the designer exports it, is the zip `pipewright generate --zip` makes,
-// byte for byte; unpacked, it builds with `npm run build` and passes its own `npm test`. Pipelines
-// edited the way a designer user edits them (a test recorded, a filter broken, a filter wired beside
-// an edge) give the same verdict per test in the designer's Tests tab as in the exported repo's
-// `npm test`. The generated package.json pins the same kafkajs, typescript and @types/node as this
+// byte for byte; unpacked, it builds with `npm run build` and passes its own `npm test`. A pipeline
+// edited the way a designer user edits it (a filter wired beside an edge) gives the same verdict per
+// test in the designer's Tests tab as in the exported repo's `npm test`. A test recorded from the
+// simulator, green and then broken, is exported and run the same way by test/e2e/tests-tab.e2e.test.ts. The generated package.json pins the same kafkajs, typescript and @types/node as this
 // repository, so its node_modules stands in for `npm install`.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
