@@ -9,27 +9,48 @@ import type { Pipeline } from '../../codegen/model.js';
 import type { SimPlan } from '../../codegen/sim-plan.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import type { GenerateOutcome } from '../codegen-run.js';
+import type { TestReply, TestRequest } from '../tests/protocol.js';
 import type { CheckReply, CheckRequest } from './protocol.js';
 
 let worker: Worker | undefined;
 const waiting = new Map<number, (reply: CheckReply) => void>();
+let tests: { reply(reply: TestReply): void; failed(message: string): void } | undefined;
+
+/**
+ * The page's one worker that holds the TypeScript compiler: it answers
+ * checks (revision numbers) and runs the pipeline's tests (ids; see
+ * ../tests/client.ts), so the compiler loads once. Undefined without Worker.
+ */
+function compilerWorker(): Worker | undefined {
+  if (worker || typeof Worker === 'undefined') return worker;
+  worker = new Worker(new URL('./check.worker.ts', import.meta.url), { type: 'module', name: 'pipewright-check' });
+  worker.onmessage = (e: MessageEvent<CheckReply | TestReply>) => {
+    if ('id' in e.data) return tests?.reply(e.data);
+    const callback = waiting.get(e.data.revision);
+    waiting.delete(e.data.revision);
+    callback?.(e.data);
+  };
+  worker.onerror = (e) => {
+    const message = e.message || 'the check worker failed to start';
+    for (const [revision, callback] of waiting) callback({ type: 'failed', revision, message });
+    waiting.clear();
+    tests?.failed(message);
+  };
+  return worker;
+}
+
+/** The test runner's side of the same worker: where its answers go, and a way to send. Undefined without Worker. */
+export function testWorker(handlers: { reply(reply: TestReply): void; failed(message: string): void }): ((request: TestRequest) => void) | undefined {
+  const w = compilerWorker();
+  if (!w) return undefined;
+  tests = handlers;
+  return (request) => w.postMessage(request);
+}
 
 /** Ask for a check; `reply` is called with the answer, unless a newer canvas request was made meanwhile. False when there is no Worker. */
 export function requestCheck(request: CheckRequest, reply: (reply: CheckReply) => void): boolean {
-  if (!worker) {
-    if (typeof Worker === 'undefined') return false;
-    worker = new Worker(new URL('./check.worker.ts', import.meta.url), { type: 'module', name: 'pipewright-check' });
-    worker.onmessage = (e: MessageEvent<CheckReply>) => {
-      const callback = waiting.get(e.data.revision);
-      waiting.delete(e.data.revision);
-      callback?.(e.data);
-    };
-    worker.onerror = (e) => {
-      const message = e.message || 'the check worker failed to start';
-      for (const [revision, callback] of waiting) callback({ type: 'failed', revision, message });
-      waiting.clear();
-    };
-  }
+  const worker = compilerWorker();
+  if (!worker) return false;
   if (request.revision >= 0) for (const r of waiting.keys()) if (r >= 0 && r < request.revision) waiting.delete(r);
   waiting.set(request.revision, reply);
   worker.postMessage(request);

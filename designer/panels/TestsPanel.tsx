@@ -2,7 +2,7 @@
  * The pipeline's `tests:`, on screen: each test's input events per source,
  * expected outputs per sink and expected dead letters, edited as JSON (every
  * change is an undoable edit of the pipeline); pass or fail per test from
- * the last run in the test worker, and what differs, key by key.
+ * the last run in the check worker, and what differs, key by key.
  */
 import { memo, useEffect, useState } from 'react';
 import type { PipelineNode, PipelineTest, SampleEvent } from '../../codegen/model.js';

@@ -1,7 +1,9 @@
 /**
- * The page's one test worker, created on first use; requests are answered
- * by id. Without Worker (Node, tests) the same loop runs in-process.
+ * The page's test runner: requests go to the check worker, which holds the
+ * TypeScript compiler the tests need too, and are answered by id. Without
+ * Worker (Node, tests) the same loop runs in-process.
  */
+import { testWorker } from '../check/client.js';
 import type { TestReply, TestRequest } from './protocol.js';
 
 type Request = TestRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -17,14 +19,13 @@ function receive(reply: TestReply): void {
 }
 
 async function start(): Promise<{ postMessage(r: TestRequest): void }> {
-  if (typeof Worker !== 'undefined') {
-    const w = new Worker(new URL('./tests.worker.ts', import.meta.url), { type: 'module', name: 'pipewright-tests' });
-    w.onmessage = (e: MessageEvent<TestReply>) => receive(e.data);
-    w.onerror = (e) => {
-      for (const id of [...waiting.keys()]) receive({ type: 'error', id, message: e.message || 'the test worker failed to start' });
-    };
-    return w;
-  }
+  const send = testWorker({
+    reply: receive,
+    failed: (message) => {
+      for (const id of [...waiting.keys()]) receive({ type: 'error', id, message });
+    },
+  });
+  if (send) return { postMessage: send };
   const { serveTests } = await import('./serve.js');
   let handler: ((r: TestRequest) => void) | undefined;
   serveTests(receive, (h) => (handler = h));

@@ -1,6 +1,6 @@
 /**
  * What a run of the pipeline's tests found, and how it reads as problems.
- * Apart from run.ts (which runs the tests, in the tests worker) so that the
+ * Apart from run.ts (which runs the tests, in the check worker) so that the
  * page can show outcomes without loading what runs them.
  */
 import { problem, type Problem } from '../../codegen/errors.js';

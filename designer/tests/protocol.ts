@@ -1,4 +1,4 @@
-/** Messages between the designer and its test worker. */
+/** Messages between the designer and the test runner in its check worker. */
 import type { Pipeline, PipelineTest, SampleEvent } from '../../codegen/model.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import type { TestOutcome } from './outcomes.js';

@@ -2,7 +2,7 @@
  * The pipeline's own tests, run the way the generated repository's
  * `npm test` runs them: the same cases (codegen/test-cases.ts), the same
  * in-memory run and the same verdict (runtime/testing.ts). The designer's
- * test worker calls this; the tests call it in Node.
+ * check worker calls this; the tests call it in Node.
  */
 import { expressionSources } from '../../codegen/compile.js';
 import { problem, type Problem } from '../../codegen/errors.js';

@@ -1,5 +1,5 @@
 /**
- * The test worker's message loop, apart from the worker globals so a test
+ * The test runner's message loop in the check worker, apart from the worker globals so a test
  * can drive it: one request at a time, each answered with its id.
  */
 import type { TestReply, TestRequest } from './protocol.js';

@@ -2,7 +2,7 @@
  * The Tests tab's part of the store: the pipeline's tests are part of the
  * pipeline (edited through `commit`, so undoable and autosaved like every
  * edit); their last run's outcomes, and the problems of the failing ones,
- * are data the test worker reports.
+ * are data the check worker reports.
  */
 import type { StateCreator } from 'zustand';
 import type { Problem } from '../../codegen/errors.js';
@@ -34,7 +34,7 @@ export interface TestsSlice extends TestsData {
   updateTest(index: number, test: PipelineTest, field?: string): void;
   removeTest(index: number): void;
   setTestOpen(index: number | null): void;
-  /** Runs every test in the test worker; outcomes for an older state of the pipeline are dropped. */
+  /** Runs every test in the check worker; outcomes for an older state of the pipeline are dropped. */
   runTests(): Promise<void>;
   /** Asks the simulator for the events it has fed; `finishRecording` makes the test of them. */
   recordFromSimulator(): boolean;
