@@ -98,6 +98,37 @@ describe('pipewright CLI', () => {
   });
 });
 
+describe('pipewright test', () => {
+  it("runs the pipeline's tests: each passes, exit code 0", async () => {
+    const r = await cli('test', EXAMPLE);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^ok {3}orders of 100 or more pass with their total$/m);
+    expect(r.out).toMatch(/large-orders\/pipeline\.yaml: 2 passed, 0 failed\.$/);
+  });
+
+  it('a filter that lets a small order through fails the test with what differs, key by key, exit code 1', async () => {
+    const broken = join(dir, 'broken-filter.yaml');
+    writeFileSync(broken, readFileSync(EXAMPLE, 'utf8').replace('value.amount >= 100', 'value.amount >= 30'));
+    const r = await cli('test', broken);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^FAIL orders of 100 or more pass with their total$/m);
+    expect(r.out).toContain('sink "large-orders" got, for key "c-2", 1 event where the test expects 0');
+    expect(r.out).toMatch(/1 passed, 1 failed\.$/);
+    const json = JSON.parse((await cli('test', broken, '--json')).out);
+    expect(json.passed).toBe(false);
+    expect(json.tests.map((t: { passed: boolean }) => t.passed)).toEqual([false, true]);
+  });
+
+  it('a pipeline with errors is reported, not run', async () => {
+    const bad = join(dir, 'test-typo.yaml');
+    writeFileSync(bad, readFileSync(EXAMPLE, 'utf8').replace('value.amount >= 100', 'value.amout >= 100'));
+    const r = await cli('test', bad);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/error PW034/);
+    expect(r.out).not.toMatch(/passed/);
+  });
+});
+
 describe('pipewright init', () => {
   it('writes a starter pipeline.yaml that validates with no problem at all', async () => {
     const file = join(dir, 'init-1', 'pipeline.yaml');

@@ -1,5 +1,5 @@
 /**
- * pipewright init | validate | generate | kinds | docs. Reads files, writes folders and
+ * pipewright init | validate | test | generate | kinds | docs. Reads files, writes folders and
  * zips, sets exit codes; everything else is the pure codegen. Exit codes:
  * 0 fine, 1 the pipeline has errors, 2 the command line or a file is wrong.
  * Never a stack trace for anything a user can cause.
@@ -16,16 +16,18 @@ import { initPipeline } from './init.js';
 import { nodeAssets } from './node-assets.js';
 import { typecheckInNode } from './node-typecheck.js';
 import { readPipelineFiles } from './node-files.js';
+import { describeDifference, runPipelineTests } from './pipeline-tests.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import type { Pipeline } from './model.js';
 
 const USAGE = `Usage:
   pipewright init [name] [--from <example>] [-o <file>]   (a starter pipeline.yaml)
   pipewright validate <pipeline.yaml> [--json]
+  pipewright test <pipeline.yaml> [--json]   (the pipeline's tests:, as the designer's Tests tab runs them)
   pipewright generate <pipeline.yaml> (-o <folder> | --zip <file.zip>) [--json]
   pipewright kinds
   pipewright docs            (the node-kind reference as Markdown)
-Exit codes: 0 valid / written, 1 the pipeline has errors, 2 usage or file errors.`;
+Exit codes: 0 valid / written / tests pass, 1 the pipeline has errors or a test fails, 2 usage or file errors.`;
 
 /** The manifest of files a generation wrote, so the next one can remove what it no longer makes. */
 const MANIFEST = '.pipewright-files';
@@ -126,6 +128,28 @@ async function run(argv: string[], out: Out): Promise<number> {
       const ok = report(loaded.problems, loaded.file, json, out);
       if (ok && !json) out.log(`${loaded.file}: valid (pipeline ${loaded.pipeline!.name}, ${loaded.pipeline!.nodes.length} nodes).`);
       return ok ? 0 : 1;
+    }
+    case 'test': {
+      const loaded = await load(file, out);
+      if (typeof loaded === 'number') return loaded;
+      // A pipeline with errors cannot run: its problems are the answer. Otherwise one report, warnings and tests.
+      const runnable = loaded.pipeline !== null && !loaded.problems.some((p) => p.severity === 'error');
+      if (!runnable || !json) report(loaded.problems, loaded.file, json, out);
+      if (!runnable) return 1;
+      const outcomes = await runPipelineTests(loaded.pipeline!, loaded.files);
+      const failed = outcomes.filter((o) => !o.passed);
+      if (json) {
+        const problems = loaded.problems.map((p) => ({ file: loaded.file, ...p }));
+        out.log(JSON.stringify({ file: loaded.file, valid: true, problems, passed: failed.length === 0, tests: outcomes }, null, 2));
+      } else {
+        for (const o of outcomes) {
+          out.log(`${o.passed ? 'ok  ' : 'FAIL'} ${o.name}`);
+          if (o.error) out.log(`     ${o.error}`);
+          for (const d of o.differences) out.log(`     ${describeDifference(d)}: expected ${JSON.stringify(d.expected)}, got ${JSON.stringify(d.actual)}`);
+        }
+        out.log(`${loaded.file}: ${outcomes.length - failed.length} passed, ${failed.length} failed.`);
+      }
+      return failed.length ? 1 : 0;
     }
     case 'generate': {
       if (!args.values.out && !args.values.zip) {

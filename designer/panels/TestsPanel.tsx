@@ -9,7 +9,7 @@ import type { PipelineNode, PipelineTest, SampleEvent } from '../../codegen/mode
 import { getKind } from '../../runtime/kinds/registry.js';
 import { useDesigner } from '../store/index.js';
 import type { DesignerState } from '../store/types.js';
-import type { SinkDifference, TestOutcome } from '../tests/outcomes.js';
+import type { SinkDifference, TestOutcome } from '../../codegen/test-outcomes.js';
 import { parseSamples } from './Inspector.js';
 
 const state = () => useDesigner.getState();

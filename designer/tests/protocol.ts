@@ -1,7 +1,7 @@
 /** Messages between the designer and the test runner in its check worker. */
 import type { Pipeline, PipelineTest, SampleEvent } from '../../codegen/model.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
-import type { TestOutcome } from './outcomes.js';
+import type { TestOutcome } from '../../codegen/test-outcomes.js';
 
 export type TestRequest =
   /** Run every test of the pipeline. */

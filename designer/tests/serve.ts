@@ -3,7 +3,7 @@
  * can drive it: one request at a time, each answered with its id.
  */
 import type { TestReply, TestRequest } from './protocol.js';
-import { recordTest, runPipelineTests } from './run.js';
+import { recordTest, runPipelineTests } from '../../codegen/pipeline-tests.js';
 
 export function serveTests(post: (r: TestReply) => void, listen: (handler: (r: TestRequest) => void) => void): void {
   let chain: Promise<unknown> = Promise.resolve();

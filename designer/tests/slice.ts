@@ -9,7 +9,7 @@ import type { Problem } from '../../codegen/errors.js';
 import type { PipelineTest } from '../../codegen/model.js';
 import type { Actions, DesignerState } from '../store/types.js';
 import { askTests } from './client.js';
-import { testProblems, type TestOutcome } from './outcomes.js';
+import { testProblems, type TestOutcome } from '../../codegen/test-outcomes.js';
 
 /** Most events per source a test recorded from the simulator keeps. */
 export const RECORD_MAX = 50;

@@ -15,7 +15,7 @@ import { parsePipeline } from '../../codegen/parse.js';
 import { serializePipeline } from '../../codegen/serialize.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import { generateRepository, zipRepository } from '../../designer/codegen-run.js';
-import { runPipelineTests } from '../../designer/tests/run.js';
+import { runPipelineTests } from '../../codegen/pipeline-tests.js';
 import { mustRun, repoRoot, run } from './process.js';
 
 const EXAMPLES = join(repoRoot, 'examples');

@@ -2,13 +2,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Pipeline } from '../../codegen/model.js';
-import { readPipelineFiles } from '../../codegen/node-files.js';
-import { parsePipeline } from '../../codegen/parse.js';
-import { validatePipeline } from '../../codegen/validate.js';
-import { recordTest, runPipelineTests, testProblems } from './run.js';
+import type { Pipeline } from './model.js';
+import { readPipelineFiles } from './node-files.js';
+import { parsePipeline } from './parse.js';
+import { validatePipeline } from './validate.js';
+import { recordTest, runPipelineTests, testProblems } from './pipeline-tests.js';
 
-const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
 const examples = readdirSync(EXAMPLES).filter((d) => existsSync(join(EXAMPLES, d, 'pipeline.yaml')));
 const load = (name: string) => parsePipeline(readFileSync(join(EXAMPLES, name, 'pipeline.yaml'), 'utf8')).pipeline!;
 const filesOf = (name: string, p: Pipeline) => readPipelineFiles(join(EXAMPLES, name, 'pipeline.yaml'), p);
@@ -23,7 +23,7 @@ function filterBeside(): Pipeline {
   return { ...p, nodes };
 }
 
-describe('the pipeline tests in the designer', () => {
+describe('the pipeline tests, as the designer and pipewright test run them', () => {
   it.each(examples)('%s: every test of the example passes', async (name) => {
     const p = load(name);
     const outcomes = await runPipelineTests(p, filesOf(name, p));

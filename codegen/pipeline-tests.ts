@@ -4,21 +4,21 @@
  * in-memory run and the same verdict (runtime/testing.ts). The designer's
  * check worker calls this; the tests call it in Node.
  */
-import { expressionSources } from '../../codegen/compile.js';
-import { problem, type Problem } from '../../codegen/errors.js';
-import { functionsFromSources } from '../../codegen/expression-fns.js';
-import type { Pipeline, PipelineTest, SampleEvent } from '../../codegen/model.js';
-import { parsePipeline } from '../../codegen/parse.js';
-import { graphSpec, topicDefs } from '../../codegen/pipeline-ts.js';
-import { serializePipeline } from '../../codegen/serialize.js';
-import { testCases } from '../../codegen/test-cases.js';
-import { getKind } from '../../runtime/kinds/registry.js';
-import type { PipelineFiles } from '../../runtime/kinds/spec.js';
-import { caseDifferences, runCase, type CaseResult, type TestCase } from '../../runtime/testing.js';
+import { expressionSources } from './compile.js';
+import { problem, type Problem } from './errors.js';
+import { functionsFromSources } from './expression-fns.js';
+import type { Pipeline, PipelineTest, SampleEvent } from './model.js';
+import { parsePipeline } from './parse.js';
+import { graphSpec, topicDefs } from './pipeline-ts.js';
+import { serializePipeline } from './serialize.js';
+import { testCases } from './test-cases.js';
+import { getKind } from '../runtime/kinds/registry.js';
+import type { PipelineFiles } from '../runtime/kinds/spec.js';
+import { caseDifferences, runCase, type CaseResult, type TestCase } from '../runtime/testing.js';
 
-import { NO_KEY, type SinkDifference, type TestOutcome } from './outcomes.js';
+import { NO_KEY, type SinkDifference, type TestOutcome } from './test-outcomes.js';
 
-export { describeDifference, testProblems, type SinkDifference, type TestOutcome } from './outcomes.js';
+export { describeDifference, testProblems, type SinkDifference, type TestOutcome } from './test-outcomes.js';
 
 /** What the generated repository's tests read: the pipeline as its exported YAML says. */
 function asExported(pipeline: Pipeline): Pipeline {

@@ -3,7 +3,7 @@
  * Apart from run.ts (which runs the tests, in the check worker) so that the
  * page can show outcomes without loading what runs them.
  */
-import { problem, type Problem } from '../../codegen/errors.js';
+import { problem, type Problem } from './errors.js';
 
 /** One key of one sink where a test's run differs from what the test expects. */
 export interface SinkDifference {
