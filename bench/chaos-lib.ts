@@ -387,11 +387,10 @@ export async function runScenario(o: {
     const after = progress.find((p) => p.at > end && p.committed > before);
     recoverSeconds = Math.max(recoverSeconds, after ? (after.at - end) / 1000 : NaN);
   }
-  if (note) {
-    const file = join(o.logDir, `${pipeline}.log`);
-    writeFileSync(file, replicas.map((r, i) => `--- replica ${i} ---\n${r.output.join('')}`).join('\n'));
-    note = `${note} (replica logs: ${file})`;
-  }
+  // The replicas' logs stay beside the run, for reading what a slow recovery or a loss was about.
+  const logFile = join(o.logDir, `${pipeline}.log`);
+  writeFileSync(logFile, replicas.map((r, i) => `--- replica ${i} ---\n${r.output.join('')}`).join('\n'));
+  if (note) note = `${note} (replica logs: ${logFile})`;
   const poisoned = events.filter((e) => e.poison).length;
   if (deadLetters.length !== poisoned) note = `${note} ${deadLetters.length} dead letters, ${poisoned} expected`.trim();
 

@@ -84,6 +84,7 @@ async function main() {
   const webhook = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
 
   const work = mkdtempSync(join(tmpdir(), 'pipewright-chaos-'));
+  console.info(`builds and replica logs in ${work}`);
   const rows: Row[] = [];
   const pipelines = flags.pipelines!.split(',') as PipelineName[];
   const scenarios = flags.scenarios!.split(',') as ScenarioName[];

@@ -37,6 +37,10 @@ export function createKafka(config: ServiceConfig, log: Logger): Kafka {
     clientId: config.clientId,
     brokers: config.brokers,
     ...connectionOptions(config),
+    // Ride out a broker restart (tens of seconds) without giving up: a consumer that gives up
+    // crashes, comes back as a new member, and the group then waits for the old members to time
+    // out before it rebalances. About a minute of retries: 0.3 s doubling, then every 5 s.
+    retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 15 },
     logLevel: KafkaLogLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...rest } = entry.log;
