@@ -165,13 +165,34 @@ export async function startKafkaLoop(opts: {
     allowAutoTopicCreation: false,
     partitionAssigners: [coPartitionedAssigner],
     maxWaitTimeInMs: config.fetchMaxWaitMs,
+    sessionTimeout: config.sessionTimeoutMs,
+    // A third of the session at most, as Kafka advises (kafkajs's default is 3 s).
+    heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)),
   });
   const admin = kafka.admin();
   const changelogs = graph.changelogTopics;
   const restorer = changelogs.length > 0 ? new ChangelogRestorer(kafka, admin, config, graph, metrics, log, changelogs) : undefined;
   const tables = graph.globalTopics.length > 0 ? new TableReader(kafka, admin, config, graph, producer, log) : undefined;
   // Exactly-once: each slice is one transaction; the group's offsets are committed in it, never by the consumer.
-  const txns = graph.spec.delivery === 'exactly-once' ? new TransactionalProducers(kafka, config.groupId) : undefined;
+  const txns = graph.spec.delivery === 'exactly-once' ? new TransactionalProducers(kafka, admin, config.groupId) : undefined;
+  /**
+   * Exactly-once: claims of the partitions assigned at the last rebalance (see transactions.ts), each
+   * resolving to the group's committed offset when it was made; started as soon as the group is
+   * joined, awaited before the partition's state is restored and before its first batch.
+   */
+  const claims = new Map<string, Promise<bigint>>();
+  const claim = (topic: string, partition: number): Promise<bigint> => {
+    const at = `${topic}\u0000${partition}`;
+    let c = claims.get(at);
+    if (!c) {
+      c = txns!.claim(topic, partition);
+      claims.set(at, c);
+      // A claim that failed is made again by the partition's next batch.
+      const made = c;
+      made.catch(() => claims.get(at) === made && claims.delete(at));
+    }
+    return c;
+  };
   const changelogSet = new Set(changelogs);
   /**
    * Restores of source partitions' state since the last rebalance, started for every assigned
@@ -182,7 +203,10 @@ export async function startKafkaLoop(opts: {
   const startRestore = (topic: string, partition: number) => {
     const at = `${topic}\u0000${partition}`;
     held.add(at);
-    const r = { work: restorer!.restore(topic, partition), done: false };
+    // Exactly-once, the partition is claimed first: a transaction of its last owner still committing
+    // then has its state changes in the changelog before they are read.
+    const work = txns ? claim(topic, partition).then(() => restorer!.restore(topic, partition)) : restorer!.restore(topic, partition);
+    const r = { work, done: false };
     restoring.set(at, r);
     // Failures surface in the partition's next batch, which tries again.
     r.work.then(
@@ -233,6 +257,8 @@ export async function startKafkaLoop(opts: {
       held.delete(at);
     }
     restoring.clear();
+    claims.clear();
+    if (txns) for (const [topic, partitions] of Object.entries(payload.memberAssignment)) for (const p of partitions) claim(topic, p).catch(() => {});
     if (restorer) {
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         if (graph.stateTopics(topic).length === 0) continue;
@@ -261,11 +287,22 @@ export async function startKafkaLoop(opts: {
     eachBatchAutoResolve: false,
     autoCommit: txns === undefined,
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
-      const messages = batch.messages;
+      let messages = batch.messages;
       const at = `${batch.topic}\u0000${batch.partition}`;
       if (restorer && graph.stateTopics(batch.topic).length > 0) {
         const r = restoring.get(at) ?? startRestore(batch.topic, batch.partition);
         if (!r.done) await whileHeartbeating(r.work, heartbeat);
+      }
+      if (txns) {
+        // Records the partition's last owner committed after this consumer read the group's offset.
+        const committed = await whileHeartbeating(claim(batch.topic, batch.partition), heartbeat);
+        if (BigInt(messages[0].offset) < committed) {
+          messages = messages.filter((m) => BigInt(m.offset) >= committed);
+          if (messages.length === 0) {
+            resolveOffset(batch.messages[batch.messages.length - 1].offset);
+            return;
+          }
+        }
       }
       try {
         await processBatch();
@@ -344,11 +381,11 @@ export async function startKafkaLoop(opts: {
 }
 
 /** Waits for `work`, sending the group a heartbeat every second meanwhile. */
-async function whileHeartbeating(work: Promise<unknown>, heartbeat: () => Promise<void>): Promise<void> {
+async function whileHeartbeating<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
   const done = work.then(() => 'done' as const);
   for (;;) {
     const tick = new Promise<'tick'>((resolve) => setTimeout(() => resolve('tick'), 1000).unref());
-    if ((await Promise.race([done, tick])) === 'done') return;
+    if ((await Promise.race([done, tick])) === 'done') return work;
     await heartbeat();
   }
 }

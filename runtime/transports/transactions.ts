@@ -9,8 +9,13 @@
  * `<group>.<topic>.<partition>` [1]: when a partition moves to another replica, the new owner's
  * first transaction fences the old owner's producer, and ends its open transaction, so a replica
  * that lost its partition without knowing (a zombie) can commit nothing more.
+ *
+ * A partition is claimed before its first batch after every rebalance: a new producer is initialised
+ * with the partition's transactional id, which fences every other producer with that id and waits
+ * until a transaction of theirs that was already committing has finished; only then is the group's
+ * committed offset read, and records below it are not processed again [2].
  */
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import type { OutMessage } from '../types.js';
 import { sendAll, type Placed } from './kafka.js';
 
@@ -19,8 +24,22 @@ export class TransactionalProducers {
 
   constructor(
     private readonly kafka: Kafka,
+    private readonly admin: Admin,
     private readonly groupId: string,
   ) {}
+
+  /**
+   * Makes this replica the only one that can commit for `topic[partition]` (see above) and returns the
+   * group's committed offset of it then, -1 when there is none.
+   */
+  async claim(topic: string, partition: number): Promise<bigint> {
+    await this.drop(topic, partition);
+    const producer = await this.producer(topic, partition);
+    // kafkajs initialises a transactional id with the first transaction: an empty one, never sent.
+    await (await producer.transaction()).abort();
+    const [offsets] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
+    return BigInt(offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1');
+  }
 
   /**
    * Produces `messages` and commits the group's offset `nextOffset` of `topic[partition]` in one
@@ -78,3 +97,7 @@ export class TransactionalProducers {
 // [1] kafkajs has no KIP-447 (fencing by consumer group generation), so zombies are fenced as Kafka
 //     Streams did before it (exactly_once, not exactly_once_v2): one transactional id per input
 //     partition. It costs one producer, and one connection, per owned partition.
+// [2] The consumer reads the committed offset when it is assigned the partition, before this replica's
+//     producer exists. A replica that lost the partition (its rebalance timeout ran out in a long batch)
+//     may then still be committing a transaction whose offsets the consumer did not see; without the
+//     claim, its records would be processed again and their outputs written twice.
