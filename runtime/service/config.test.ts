@@ -27,6 +27,12 @@ const error = (env: Record<string, string>) => {
 };
 
 describe('service configuration: the Kafka connection', () => {
+  it('session timeout: 30 s unless KAFKA_SESSION_TIMEOUT_MS says, never below what a broker accepts', () => {
+    expect(cfg({}).sessionTimeoutMs).toBe(30000);
+    expect(cfg({ KAFKA_SESSION_TIMEOUT_MS: '6000' }).sessionTimeoutMs).toBe(6000);
+    expect(error({ KAFKA_SESSION_TIMEOUT_MS: '3000' })).toBe('KAFKA_SESSION_TIMEOUT_MS="3000" is not a whole number from 6000 to 300000; unset it to use 30000.');
+  });
+
   it('plaintext: no TLS, no SASL', () => {
     const c = cfg({});
     expect(c.ssl).toBe(false);

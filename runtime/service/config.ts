@@ -51,6 +51,12 @@ export interface ServiceConfig {
    * replica stops within about this (per consumer) instead of kafkajs's default 5 s.
    */
   fetchMaxWaitMs: number;
+  /**
+   * How long the group waits to hear from a replica before it gives the replica's partitions to the
+   * others (Kafka's session.timeout.ms; kafkajs's default 30 s). A replica that died without leaving
+   * holds its partitions this long; the broker accepts 6 s at the least (group.min.session.timeout.ms).
+   */
+  sessionTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -105,6 +111,7 @@ export function configFromEnv(env: Env, defaults: { pipeline: string }): Service
     livenessTimeoutMs: int(env, 'LIVENESS_TIMEOUT_MS', 120000, 1000, 3600000),
     restoreStallTimeoutMs: int(env, 'RESTORE_STALL_TIMEOUT_MS', 60000, 1000, 3600000),
     fetchMaxWaitMs: int(env, 'KAFKA_FETCH_MAX_WAIT_MS', 500, 10, 30000),
+    sessionTimeoutMs: int(env, 'KAFKA_SESSION_TIMEOUT_MS', 30000, 6000, 300000),
   };
 }
 
