@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Partitioners, type Kafka } from 'kafkajs';
+import { AssignerProtocol, Partitioners, type Admin, type Consumer, type Kafka } from 'kafkajs';
 import { buildGenerated } from './common.js';
 
 export interface Settings {
@@ -18,6 +18,8 @@ export interface Settings {
   /** How long the events take to arrive. */
   seconds: number;
   delivery: string;
+  /** KAFKA_SESSION_TIMEOUT_MS of the replicas (the service's default when left out). */
+  sessionTimeoutMs?: number;
 }
 
 const PARTITIONS = 6;
@@ -98,6 +100,7 @@ export function expected(name: PipelineName, events: Event[]): { perEvent: Map<n
 
 interface Replica {
   child: ChildProcess;
+  clientId: string;
   port: number;
   output: string[];
   exited: Promise<void>;
@@ -117,10 +120,95 @@ export interface Row {
   deadLetters: number;
   recoverSeconds: number;
   faults: number;
+  /** Exactly-once, kill: kills that hit the replica with a transaction open. */
+  midTransaction: number;
   note: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Kills replicas of an exactly-once service in the middle of a transaction, and proves it. A reader
+ * of its own (read_uncommitted) follows how far records go in `topics`. To kill a replica, it is
+ * stopped (SIGSTOP); if a partition that only this replica writes to (`exclusive`, from its current
+ * assignment) holds records past the partition's last stable offset (what read_committed consumers
+ * may read up to), one of its transactions is open, and it is killed (SIGKILL); otherwise it
+ * continues (SIGCONT) and is tried again a moment later.
+ */
+export class TransactionWatch {
+  private readonly seen = new Map<string, number>();
+  private readonly reader: Consumer;
+
+  constructor(
+    kafka: Kafka,
+    private readonly admin: Admin,
+    private readonly topics: string[],
+  ) {
+    this.reader = kafka.consumer({ groupId: `txn-watch-${randomUUID()}`, readUncommitted: true, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+  }
+
+  async start(): Promise<void> {
+    const joined = new Promise<void>((resolve) => this.reader.on(this.reader.events.GROUP_JOIN, () => resolve()));
+    await this.reader.connect();
+    await this.reader.subscribe({ topics: this.topics, fromBeginning: true });
+    await this.reader.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const last = batch.messages.at(-1);
+        if (last) this.seen.set(`${batch.topic}:${batch.partition}`, Number(last.offset) + 1);
+      },
+    });
+    await joined;
+  }
+
+  /** Whether a transaction is open on one of these partitions. */
+  async open(partitions: { topic: string; partition: number }[]): Promise<boolean> {
+    for (const topic of new Set(partitions.map((p) => p.topic))) {
+      // kafkajs's admin lists offsets read_committed: `high` is the last stable offset.
+      for (const o of await this.admin.fetchTopicOffsets(topic)) {
+        if (!partitions.some((p) => p.topic === topic && p.partition === o.partition)) continue;
+        if ((this.seen.get(`${topic}:${o.partition}`) ?? 0) > Number(o.high)) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Kills the replica `pid` (consumer client id `clientId` in `groupId`) while one of its transactions is
+   * open; false when none was found open within `timeoutMs` (the replica then still runs).
+   */
+  async killMidTransaction(o: {
+    pid: number;
+    groupId: string;
+    clientId: string;
+    exclusive: (assignment: Record<string, number[]>) => { topic: string; partition: number }[];
+    timeoutMs: number;
+  }): Promise<boolean> {
+    for (const deadline = Date.now() + o.timeoutMs; Date.now() < deadline; await sleep(20 + Math.random() * 60)) {
+      const { groups } = await this.admin.describeGroups([o.groupId]);
+      if (groups[0]?.state !== 'Stable') continue;
+      const member = groups[0].members.find((m) => m.clientId === o.clientId);
+      if (!member) continue;
+      const partitions = o.exclusive(AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment ?? {});
+      if (partitions.length === 0) continue;
+      process.kill(o.pid, 'SIGSTOP');
+      let open = false;
+      try {
+        // What it wrote before it stopped reaches the reader.
+        await sleep(150);
+        open = await this.open(partitions);
+      } finally {
+        process.kill(o.pid, open ? 'SIGKILL' : 'SIGCONT');
+      }
+      if (open) return true;
+    }
+    return false;
+  }
+
+  async stop(): Promise<void> {
+    await this.reader.disconnect();
+  }
+}
 
 /** Generates a pipeline of the runner with the CLI into `dir` and builds it; returns the service folder. */
 export async function buildPipeline(name: PipelineName, dir: string, webhook: string, delivery: string): Promise<string> {
@@ -174,6 +262,12 @@ export async function runScenario(o: {
       ...(stateful ? [{ topic: `${pipeline}.per-minute.changelog`, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] : []),
     ],
   });
+  // Exactly-once, kills hit a replica in the middle of a transaction: partition n of the input is
+  // processed by one replica only, and its transactions write partition n of the changelog (a window's
+  // state) or of the output (the key is kept, and both topics are partitioned alike).
+  const watched = DELIVERY !== 'exactly-once' || scenario !== 'kill' || name === 'http-sink' ? undefined : stateful ? `${pipeline}.per-minute.changelog` : t.output;
+  const watch = watched === undefined ? undefined : new TransactionWatch(kafka, admin, [watched]);
+  const watching = watch?.start();
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   if (name === 'joined') {
@@ -193,12 +287,14 @@ export async function runScenario(o: {
   const replicas: Replica[] = [];
   const start = async () => {
     const port = 30000 + Math.floor(Math.random() * 20000);
+    const clientId = `${pipeline}-${replicas.length}`;
     const child = spawn(process.execPath, ['dist/src/main.js'], {
       cwd: serviceDir,
-      env: { ...process.env, KAFKA_BROKERS: o.brokers, KAFKA_GROUP_ID: pipeline, KAFKA_CLIENT_ID: `${pipeline}-${replicas.length}`, PORT: String(port), LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+      env: { ...process.env, KAFKA_BROKERS: o.brokers, KAFKA_GROUP_ID: pipeline, KAFKA_CLIENT_ID: clientId, PORT: String(port), LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1',
+        ...(o.settings.sessionTimeoutMs ? { KAFKA_SESSION_TIMEOUT_MS: String(o.settings.sessionTimeoutMs) } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const r: Replica = { child, port, output: [], gone: false, exited: undefined as never };
+    const r: Replica = { child, clientId, port, output: [], gone: false, exited: undefined as never };
     child.stdout!.setEncoding('utf8').on('data', (d: string) => r.output.push(d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => r.output.push(d));
     r.exited = new Promise((resolve) => child.on('exit', () => ((r.gone = true), resolve())));
@@ -240,10 +336,20 @@ export async function runScenario(o: {
   // Produce at a steady rate over SECONDS, faults at planned points of the stream.
   const faultEnds: number[] = [];
   let faults = 0;
+  let midTransaction = 0;
   const inject = async (at: number) => {
     if (scenario === 'kill') {
       const victim = live()[at % live().length];
-      victim.child.kill('SIGKILL');
+      await watching;
+      const mid = await watch?.killMidTransaction({
+        pid: victim.child.pid!,
+        groupId: pipeline,
+        clientId: victim.clientId,
+        exclusive: (assignment) => (assignment[t.input] ?? []).map((partition) => ({ topic: watched!, partition })),
+        timeoutMs: 30_000,
+      });
+      if (mid) midTransaction++;
+      else victim.child.kill('SIGKILL');
       await victim.exited;
       faultEnds.push(Date.now());
       faults++;
@@ -293,6 +399,8 @@ export async function runScenario(o: {
   const began = Date.now();
   const slice = Math.max(1, Math.floor(EVENTS / (SECONDS * 10)));
   let planned = 0;
+  // Faults run beside the stream, which keeps arriving meanwhile, one after the other.
+  let injected: Promise<void> = Promise.resolve();
   for (let i = 0; i < EVENTS; i += slice) {
     const batch = events.slice(i, i + slice);
     await producer.send({
@@ -300,11 +408,16 @@ export async function runScenario(o: {
       acks: -1,
       messages: batch.map((e) => ({ key: e.key, value: e.poison ? `{"id":${e.id},` : JSON.stringify({ id: e.id, key: e.key, seq: e.seq, units: e.units, t: e.t }) })),
     });
-    if (planned < plan.length && i / EVENTS >= plan[planned]) await inject(planned++);
+    if (planned < plan.length && i / EVENTS >= plan[planned]) {
+      const n = planned++;
+      injected = injected.then(() => inject(n));
+    }
     const due = began + ((i + slice) / EVENTS) * SECONDS * 1000;
     if (due > Date.now()) await sleep(due - Date.now());
   }
+  await injected;
   await background;
+  await watch?.stop();
   // Windows of the last minutes close when every partition's watermark passes them: one late event per key.
   if (stateful) {
     const end = BASE + Math.ceil(EVENTS / KEYS) * 1000 + 10 * MINUTE;
@@ -333,18 +446,20 @@ export async function runScenario(o: {
   const reader = kafka.consumer({ groupId: `${pipeline}-verify` });
   await reader.connect();
   await reader.subscribe({ topics: [t.output, t.dead], fromBeginning: true });
+  // Read up to the end of every partition: with transactions, the end is past commit markers and
+  // aborted records, which the reader skips, so positions are followed rather than records counted.
   const ends = new Map<string, number>();
-  for (const topic of [t.output, t.dead]) ends.set(topic, (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0));
-  let read = 0;
+  for (const topic of [t.output, t.dead]) for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${p.partition}`, Number(p.high));
+  const reached = new Map<string, number>();
+  reader.on(reader.events.END_BATCH_PROCESS, ({ payload }) => reached.set(`${payload.topic}:${payload.partition}`, Number(payload.lastOffset) + 1));
   await reader.run({
     eachMessage: async ({ topic, message }) => {
-      read++;
       if (topic === t.dead) deadLetters.push(message.value?.toString() ?? '');
       else outputs.push({ key: message.key?.toString() ?? '', value: JSON.parse(message.value!.toString()) as Record<string, unknown> });
     },
   });
-  const want = [...ends.values()].reduce((a, b) => a + b, 0);
-  for (const deadline = Date.now() + 60_000; read < want && Date.now() < deadline; ) await sleep(200);
+  const behind = () => [...ends].some(([k, end]) => end > 0 && (reached.get(k) ?? 0) < end);
+  for (const deadline = Date.now() + 60_000; behind() && Date.now() < deadline; ) await sleep(200);
   await reader.disconnect();
 
   // Compare with what was expected.
@@ -410,6 +525,7 @@ export async function runScenario(o: {
     deadLetters: deadLetters.length,
     recoverSeconds,
     faults,
+    midTransaction,
     note,
   };
 }

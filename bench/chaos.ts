@@ -130,6 +130,7 @@ function printTable(rows: Row[]) {
     ['windows exact', (r) => r.exactWindows],
     ['dlq', (r) => String(r.deadLetters)],
     ['recover s', (r) => r.recoverSeconds.toFixed(1)],
+    ['mid-txn kills', (r) => (r.delivery === 'exactly-once' && r.scenario === 'kill' ? String(r.midTransaction) : '')],
     ['note', (r) => r.note],
   ];
   console.info(`\n| ${cols.map((c) => c[0]).join(' | ')} |\n|${cols.map(() => '---').join('|')}|`);

@@ -5,7 +5,9 @@
 // go in hour by hour (minute by minute); in the middle of the stream one replica is killed with
 // SIGKILL and a replacement started, as Kubernetes would. At the end, the window results on the
 // output topic, taking the latest value per key, equal the results computed here: every window
-// and key exactly once, none lost, none counted twice [1].
+// and key exactly once, none lost, none counted twice [1]. With `delivery: exactly-once`, three
+// replicas are killed, each while it has a transaction open (see TransactionWatch), and every result
+// is on the output topic once, read with read_committed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument, type Document } from 'yaml';
+import { TransactionWatch } from '../../bench/chaos-lib.js';
 import { brokers, createExternalTopics, freePort, mustRun, repoRoot, run, waitFor } from './process.js';
 
 
@@ -46,15 +49,20 @@ interface Scenario {
   edit?: (doc: Document) => void;
   /** Phases during which a replica is SIGKILLed (default: the middle one). */
   kills?: number[];
-  /** With delivery: exactly-once, every result is written exactly once, read with read_committed. */
+  /**
+   * With delivery: exactly-once, every kill hits a transaction in the middle, and every result is
+   * written exactly once, read with read_committed.
+   */
   exactlyOnce?: boolean;
+  /** Pause between the slices of a phase (ms; default 15). */
+  spreadMs?: number;
 }
 
 /** Sends in small slices, so that a phase is still arriving while it is processed. */
-async function sendSpread(producer: Producer, topic: string, messages: { key: string; value: string; timestamp?: string }[]): Promise<void> {
+async function sendSpread(producer: Producer, topic: string, messages: { key: string; value: string; timestamp?: string }[], pauseMs = 15): Promise<void> {
   for (let i = 0; i < messages.length; i += 40) {
     await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 40) });
-    await new Promise((r) => setTimeout(r, 15));
+    await new Promise((r) => setTimeout(r, pauseMs));
   }
 }
 
@@ -66,7 +74,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * hourly-orders; with `bigOnly`, a branch between the re-key and the window sends orders of 5 units
  * or more to its named route `big`, and only that route is counted, in windows with 60 s of grace.
  */
-function hourlyOrders(bigOnly = false): Scenario {
+function hourlyOrders(bigOnly = false, spreadMs?: number): Scenario {
   const PRODUCTS = 20;
   const PER_PRODUCT_HOUR = 25;
   const base = Math.floor(Date.now() / HOUR) * HOUR - 12 * HOUR;
@@ -103,7 +111,7 @@ function hourlyOrders(bigOnly = false): Scenario {
           expected.set(key, w);
         }
       }
-      await sendSpread(producer, topic, messages);
+      await sendSpread(producer, topic, messages, spreadMs);
     },
     async close(producer, topic) {
       const at = base + (this.phases + 2) * HOUR;
@@ -157,6 +165,11 @@ describe.each([
   ['hourly-orders', () => hourlyOrders()],
   ['word-count', wordCount],
   ['hourly-orders behind a branch route', () => hourlyOrders(true)],
+  [
+    'hourly-orders exactly-once, three kills',
+    // A phase arrives over about a second, so that the kill finds transactions in flight.
+    (): Scenario => ({ ...hourlyOrders(false, 80), edit: (doc) => doc.set('delivery', 'exactly-once'), kills: [1, 2, 3], exactlyOnce: true }),
+  ],
 ] as const)('generated stateful service, %s: two replicas, one killed mid-stream', (_, make) => {
   const scenario = make();
   const runId = randomUUID().slice(0, 8);
@@ -193,6 +206,8 @@ describe.each([
     await mustRun('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: serviceDir, timeoutMs: 150_000 });
     await mustRun('npm', ['run', 'build'], { cwd: serviceDir, timeoutMs: 90_000 });
     env = { ...process.env, KAFKA_BROKERS: brokers(), KAFKA_GROUP_ID: groupId, LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+    // Three kills: a replica that died holds its partitions for the session timeout, the least a broker accepts.
+    if (scenario.exactlyOnce) env.KAFKA_SESSION_TIMEOUT_MS = '6000';
     await createExternalTopics(serviceDir);
     const out = await mustRun('npm', ['run', 'topics'], { cwd: serviceDir, env, timeoutMs: 60_000 });
     topics = [...out.matchAll(/"topic":"([^"]+)"/g)].map((m) => m[1]);
@@ -249,6 +264,12 @@ describe.each([
       return !scenario.exactlyOnce || same;
     };
     const kills = scenario.kills ?? [Math.floor(scenario.phases / 2)];
+    // Exactly-once: partition n of the repartition topic is processed by one replica, whose transactions
+    // write partition n of the changelog; a replica is killed only while such a transaction is open.
+    const changelog = topics.find((t) => t.endsWith('.changelog'))!;
+    const repartition = topics.find((t) => t.endsWith('.repartition'))!;
+    const watch = scenario.exactlyOnce ? new TransactionWatch(kafka, admin, [changelog]) : undefined;
+    await watch?.start();
     let produced = 0;
     for (let phase = 0; phase < scenario.phases; phase++) {
       const sending = scenario.produce(producer, inputTopic, phase);
@@ -259,7 +280,16 @@ describe.each([
           if (committed.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) > produced) break;
         }
         const victim = replicas.find((r) => !r.exited)!;
-        victim.child.kill('SIGKILL');
+        if (watch) {
+          const mid = await watch.killMidTransaction({
+            pid: victim.child.pid!,
+            groupId,
+            clientId: `${pipelineName}-${victim.name}`,
+            exclusive: (assignment) => (assignment[repartition] ?? []).map((partition) => ({ topic: changelog, partition })),
+            timeoutMs: 30_000,
+          });
+          expect(mid, `replica ${victim.name} killed while a transaction of it was open`).toBe(true);
+        } else victim.child.kill('SIGKILL');
         await victim.exit;
         await start(`${victim.name}${phase}`);
       }
@@ -268,6 +298,7 @@ describe.each([
       // Phases are separated so that no partition's watermark passes a window before all its events are in [2].
       await waitFor(`phase ${phase} to be processed`, 120_000, settled, diagnostics);
     }
+    await watch?.stop();
     await scenario.close(producer, inputTopic);
     await producer.disconnect();
 
