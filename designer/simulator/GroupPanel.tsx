@@ -22,22 +22,22 @@ const Members = memo(function Members() {
   return (
     <div className="pw-sim-members">
       <div className="pw-sim-row">
-        <span
-          className="pw-muted"
-          data-testid="sim-delivery"
-          title={
-            exactlyOnce
-              ? 'The service commits each slice’s outputs, state and offsets in one Kafka transaction: a crash replays the slice, and consumers reading committed see each output once. The simulator shows the replays the transactions hide.'
-              : 'Offsets are committed after the outputs are acknowledged: a crash replays what was not committed, and outputs of a replay may be written twice.'
-          }
-        >
+        <span className="pw-chip" data-testid="sim-delivery">
           {exactlyOnce ? 'exactly-once' : 'at-least-once'}
         </span>
         &nbsp;·&nbsp;
         <b>{members.length}</b>&nbsp;{members.length === 1 ? 'replica' : 'replicas'} · generation <b data-testid="sim-generation">{summary.generation}</b> · replayed{' '}
-        <b data-testid="sim-replayed" className={summary.replayed ? 'pw-sim-bad' : undefined}>
+        <b data-testid="sim-replayed" className={summary.replayed && !exactlyOnce ? 'pw-sim-bad' : undefined}>
           {summary.replayed}
         </b>
+        {exactlyOnce && (
+          <>
+            &nbsp;· aborted&nbsp;
+            <b data-testid="sim-aborted" title="Outputs of transactions a crash aborted: consumers reading committed never see them">
+              {summary.aborted}
+            </b>
+          </>
+        )}
         <div className="pw-toolbar-spacer" />
         <button type="button" className="pw-button" onClick={() => state().simCommand({ type: 'remove-replica' })} disabled={members.length === 0} title="A replica leaves cleanly: it commits, then the group rebalances" data-testid="sim-remove-replica">
           − replica
@@ -46,6 +46,11 @@ const Members = memo(function Members() {
           + replica
         </button>
       </div>
+      <p className="pw-muted pw-small" data-testid="sim-delivery-note">
+        {exactlyOnce
+          ? 'Each batch’s outputs, state changes and offsets are one transaction, committed a tick later; only then do its outputs appear on the topics. Kill a replica: its open transactions are aborted, and the replay writes their outputs once.'
+          : 'Offsets are committed a tick after the outputs are written. Kill a replica: what it processed but did not commit is processed again, and those outputs are written twice (downstream, the latest value per key wins).'}
+      </p>
       <ul className="pw-sim-member-list">
         {members.map((m) => (
           <li key={m.id} className={`pw-sim-member${m.idle ? ' is-idle' : ''}`} data-testid={`sim-member-${m.id}`} data-assigned={m.assigned.join(',')}>

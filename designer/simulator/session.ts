@@ -76,6 +76,8 @@ export interface SimView {
   tickMs: number;
   produced: number;
   replayed: number;
+  /** Exactly-once: outputs of transactions a crash aborted. */
+  aborted: number;
   deadLetters: number;
   generation: number;
   members: { id: string; assigned: string[]; idle: boolean; processed: number; restored: number }[];
@@ -276,6 +278,7 @@ export class SimSession {
       tickMs,
       produced: snap.produced,
       replayed: snap.replayed,
+      aborted: snap.aborted,
       deadLetters: snap.deadLetters,
       generation: snap.generation,
       members: snap.members,

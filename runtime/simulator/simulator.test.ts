@@ -98,6 +98,29 @@ describe('Simulator', () => {
     expect(clean.replayed).toBe(0);
   });
 
+  it('exactly-once: a killed replica\'s open transactions are aborted, and every output is written once', async () => {
+    const run = async (delivery: 'at-least-once' | 'exactly-once') => {
+      // Every event passes: every replayed event has an output.
+      const s = sim({ spec: { ...spec, delivery }, fns: { f: { where: () => true } }, replicas: 2, rate: 12, batchSize: 50 });
+      for (let i = 0; i < 3; i++) await s.step();
+      s.killReplica();
+      for (let i = 0; i < 4; i++) await s.step();
+      s.removeReplica(); // a clean leave commits what it processed
+      // Once each: the events below the committed offsets.
+      const once = s.log.messages('in').filter((m) => m.offset < s.log.committedOffset('sim', 'in', m.partition)).length;
+      return { s, outputs: s.log.messages('out').length, once };
+    };
+    const alo = await run('at-least-once');
+    const eos = await run('exactly-once');
+    expect(alo.s.replayed).toBeGreaterThan(0);
+    expect(alo.outputs).toBeGreaterThan(alo.once);
+    expect(eos.s.replayed).toBeGreaterThan(0);
+    expect(eos.s.aborted).toBeGreaterThan(0);
+    expect(eos.once).toBeGreaterThan(0);
+    expect(eos.outputs).toBe(eos.once);
+    expect(eos.s.notes.find((n) => n.kind === 'rebalance' && n.text.includes('crashed'))?.text).toMatch(/aborted.*write them once \(exactly-once\)/);
+  });
+
   it('repeats exactly for the same seed', async () => {
     const run = async () => {
       const s = sim({ replicas: 3, rate: 9 });

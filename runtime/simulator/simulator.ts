@@ -10,6 +10,12 @@
  * what a real consumer does (commits trail processing), and it is what makes
  * at-least-once visible: kill a replica and the batch it had processed but
  * not committed is processed again by the partition's next owner.
+ *
+ * With `delivery: exactly-once`, a batch's outputs and state changes are its
+ * transaction, open until the offsets are committed with them (the next
+ * tick): only then do they reach the log, as only then would a read_committed
+ * consumer see them. A killed replica's open transactions are aborted, so the
+ * replay writes their outputs once.
  */
 import { Graph, type GraphFns, type GraphOptions, type GraphSpec } from '../engine/graph.js';
 import { MemoryLog, produceChangelog, restoreFromLog } from '../transports/memory.js';
@@ -120,6 +126,8 @@ interface Replica {
   restoredRecords: number;
   /** How far this replica has read each partition of the global topics (tables), which it reads in full. */
   globalRead: Map<string, number>;
+  /** Exactly-once: outputs and state changes of the batches processed since the last commit (the open transactions). */
+  open: { outputs: OutMessage[]; changes: OutMessage[] };
 }
 
 export interface PartitionState {
@@ -140,6 +148,8 @@ export interface SimSnapshot {
   nodes: Record<string, { in: number; out: number; errors: number }>;
   deadLetters: number;
   replayed: number;
+  /** Exactly-once: outputs of transactions aborted by a crash (never read committed). */
+  aborted: number;
   produced: number;
   generation: number;
 }
@@ -152,6 +162,7 @@ export class Simulator {
   readonly notes: Note[] = [];
   tick = 0;
   replayed = 0;
+  aborted = 0;
   produced = 0;
   private readonly replicas = new Map<string, Replica>();
   private readonly random: () => number;
@@ -161,12 +172,14 @@ export class Simulator {
   private retired = new Map<string, { in: number; out: number; errors: number }>();
   private readonly retiredCaptured = new Map<string, SinkOutput[]>();
   rate: number;
+  readonly exactlyOnce: boolean;
   readonly batchSize: number;
   readonly tickMs: number;
   private readonly start: number;
 
   constructor(private readonly options: SimOptions) {
     this.random = mulberry32(options.seed ?? 1);
+    this.exactlyOnce = options.spec.delivery === 'exactly-once';
     this.rate = options.rate ?? 5;
     this.batchSize = options.batchSize ?? 10;
     this.tickMs = options.tickMs ?? 100;
@@ -186,7 +199,7 @@ export class Simulator {
 
   addReplica(): string {
     const member = this.group.join();
-    this.replicas.set(member.id, { member, graph: new Graph(this.options.spec, this.options.fns, this.options.graph), position: new Map(), pending: new Map(), processed: 0, restored: new Set(), restoredRecords: 0, globalRead: new Map() });
+    this.replicas.set(member.id, { member, graph: new Graph(this.options.spec, this.options.fns, this.options.graph), position: new Map(), pending: new Map(), processed: 0, restored: new Set(), restoredRecords: 0, globalRead: new Map(), open: { outputs: [], changes: [] } });
     this.afterRebalance(`${member.id} joined the group`);
     return member.id;
   }
@@ -206,9 +219,13 @@ export class Simulator {
     const r = id ? this.replicas.get(id) : [...this.replicas.values()][0];
     if (!r) return undefined;
     const uncommitted = [...r.pending].reduce((n, [k, next]) => n + next - this.committedOf(k), 0);
+    const aborted = r.open.outputs.length;
+    this.aborted += aborted;
     this.drop(r);
     this.afterRebalance(
-      `${r.member.id} crashed with ${uncommitted} processed but uncommitted event(s); their partitions' new owners start from the last committed offset and process them again (at-least-once)`,
+      this.exactlyOnce
+        ? `${r.member.id} crashed with ${uncommitted} processed but uncommitted event(s); their transactions are aborted, so their ${aborted} output(s) are never read committed, and the partitions' new owners process them again and write them once (exactly-once)`
+        : `${r.member.id} crashed with ${uncommitted} processed but uncommitted event(s); their partitions' new owners start from the last committed offset and process them again, and write their outputs a second time (at-least-once)`,
     );
     return r.member.id;
   }
@@ -239,9 +256,15 @@ export class Simulator {
     const placed = this.produceFromFeeds(1);
     for (const r of this.replicas.values()) this.commit(r);
     for (const r of this.replicas.values()) await this.readGlobals(r);
+    // Exactly-once, each event is a transaction of its own here, committed at once, so that what it
+    // produces to repartition topics is there to follow.
+    const process = async (r: Replica, tp: TopicPartition, max: number) => {
+      await this.processPartition(r, tp, max);
+      if (this.exactlyOnce) this.commit(r);
+    };
     for (const p of placed) {
       const owner = this.group.owner(p);
-      if (owner) await this.processPartition(this.replicas.get(owner.id)!, p, 1);
+      if (owner) await process(this.replicas.get(owner.id)!, p, 1);
     }
     for (let progress = true; progress; ) {
       progress = false;
@@ -251,7 +274,7 @@ export class Simulator {
         const owner = this.group.owner(tp);
         if (added <= 0 || !owner) continue;
         before = new Map([...before, [tpKey(tp), after.get(tpKey(tp))!]]);
-        await this.processPartition(this.replicas.get(owner.id)!, tp, added);
+        await process(this.replicas.get(owner.id)!, tp, added);
         progress = true;
       }
     }
@@ -281,6 +304,7 @@ export class Simulator {
       nodes,
       deadLetters: this.deadLetterCount(),
       replayed: this.replayed,
+      aborted: this.aborted,
       produced: this.produced,
       generation: this.group.generation,
     };
@@ -377,6 +401,12 @@ export class Simulator {
   }
 
   private commit(r: Replica): void {
+    if (r.open.outputs.length > 0 || r.open.changes.length > 0) {
+      // Exactly-once: the transaction commits its outputs and state changes with the offsets.
+      this.log.produce(r.open.outputs);
+      produceChangelog(r.graph, this.log, r.open.changes);
+      r.open = { outputs: [], changes: [] };
+    }
     for (const [k, next] of r.pending) {
       const [topic, partition] = k.split('\u0000');
       this.log.commit(this.options.spec.pipeline, topic, Number(partition), next);
@@ -416,7 +446,11 @@ export class Simulator {
     const replays = batch.filter((m) => Number(m.origin.offset) <= seen).length;
     if (replays > 0) {
       this.replayed += replays;
-      this.note('replay', `${r.member.id} processed ${replays} event(s) of ${tpKey(tp)} a second time: they were processed before a crash but never committed.`);
+      this.note(
+        'replay',
+        `${r.member.id} processed ${replays} event(s) of ${tpKey(tp)} a second time: they were processed before a crash but never committed` +
+          (this.exactlyOnce ? '; their first outputs were aborted with the transaction, so these are written once.' : '.'),
+      );
     }
     this.maxProcessed.set(k, Math.max(seen, from + batch.length - 1));
     if (!r.restored.has(k)) {
@@ -425,9 +459,15 @@ export class Simulator {
       r.restored.add(k);
     }
     const result = await r.graph.process(tp.topic, batch);
-    // Outputs first, then the state they came from, then (next tick) the offsets: as the service does.
-    this.log.produce(result.messages);
-    produceChangelog(r.graph, this.log, result.changelog);
+    if (this.exactlyOnce) {
+      // Held in the open transaction until the offsets are committed with them.
+      r.open.outputs.push(...result.messages);
+      r.open.changes.push(...result.changelog);
+    } else {
+      // Outputs first, then the state they came from, then (next tick) the offsets: as the service does.
+      this.log.produce(result.messages);
+      produceChangelog(r.graph, this.log, result.changelog);
+    }
     if (result.deadLetters > 0) {
       const first = result.messages.find((m) => m.topic === this.options.spec.errors.topic);
       this.note('dead-letter', `${result.deadLetters} event(s) from ${tpKey(tp)} went to the dead-letter topic ${this.options.spec.errors.topic} (${first?.headers['pipewright.node'] ?? '?'}: ${first?.headers['pipewright.error'] ?? '?'}); the partition keeps flowing.`);
