@@ -178,9 +178,13 @@ describe('delivery', () => {
     const files = generate(parsePipeline(`delivery: exactly-once\n${GOOD}`).pipeline!, nodeAssets()).files!;
     expect(files['src/pipeline.ts']).toContain('delivery: "exactly-once",');
     expect(files['README.md']).toMatch(/isolation\.level=read_committed/);
+    // …and what the transactions' timeout means for a slice, and for those consumers after a crash.
+    expect(files['README.md']).toMatch(/transaction times out after 60 s/);
+    expect(files['README.md']).toMatch(/wait at that transaction until the partition's new owner/);
     expect(files['topics/topics.yaml']).toMatch(/read_committed/);
     const alo = generate(parsePipeline(GOOD).pipeline!, nodeAssets()).files!;
     expect(alo['src/pipeline.ts']).not.toContain('delivery');
     expect(alo['topics/topics.yaml']).not.toMatch(/read_committed/);
+    expect(alo['README.md']).not.toMatch(/transaction times out/);
   });
 });

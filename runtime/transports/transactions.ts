@@ -19,6 +19,9 @@ import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import type { OutMessage } from '../types.js';
 import { sendAll, type Placed } from './kafka.js';
 
+/** How long the broker lets a transaction stay open before it aborts it (kafkajs's default too). */
+export const TRANSACTION_TIMEOUT_MS = 60_000;
+
 export class TransactionalProducers {
   private readonly producers = new Map<string, Promise<Producer>>();
 
@@ -69,6 +72,8 @@ export class TransactionalProducers {
         transactionalId: id,
         idempotent: true,
         maxInFlightRequests: 1,
+        // transaction.timeout.ms (the generated README says what it means for a slice and a crash).
+        transactionTimeout: TRANSACTION_TIMEOUT_MS,
         allowAutoTopicCreation: false,
         // Kafka's murmur2 partitioner, as the at-least-once producer: the same key, the same partition.
         createPartitioner: Partitioners.DefaultPartitioner,
