@@ -1,5 +1,5 @@
 /** Helpers shared by the Kafka benchmarks (bench/window.ts, bench/join.ts). */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +21,22 @@ export function procStatus(pid: number): { hwmKb: number; rssKb: number } {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(text)?.[1] ?? NaN);
   return { hwmKb: kb('VmHWM'), rssKb: kb('VmRSS') };
+}
+
+const CLOCK_TICKS = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  return Number(r.stdout) > 0 ? Number(r.stdout) : 100;
+})();
+
+/** CPU time (user + system) a live process has used so far, in seconds (Linux /proc). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Generates a pipeline with the CLI into `serviceDir` and builds it, with the repository's node_modules symlinked. */

@@ -24,7 +24,7 @@
  * Prints a table with the ratios generated ÷ baseline and writes the figures as JSON to
  * bench/results/. Not a test: it asserts nothing; see bench/README.md for the targets.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -34,7 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkajs';
 import { parseDocument } from 'yaml';
-import { createTopics as createBenchTopics } from './common.js';
+import { cpuSeconds, createTopics as createBenchTopics } from './common.js';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const PARTITIONS = 6;
@@ -111,21 +111,6 @@ function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const CLOCK_TICKS = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  return Number(r.stdout) > 0 ? Number(r.stdout) : 100;
-})();
-
-/** CPU time (user + system) a live process has used so far, in seconds (Linux /proc). */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
 
 /** Peak resident set size of a live process, in MiB (Linux /proc). */
 function peakRssMiB(pid: number): number | null {
