@@ -49,7 +49,7 @@ const Members = memo(function Members() {
       <p className="pw-muted pw-small" data-testid="sim-delivery-note">
         {exactlyOnce
           ? 'Each batch’s outputs, state changes and offsets are one transaction, committed a tick later; only then do its outputs appear on the topics. Kill a replica: its open transactions are aborted, and the replay writes their outputs once.'
-          : 'Offsets are committed a tick after the outputs are written. Kill a replica: what it processed but did not commit is processed again, and those outputs are written twice (downstream, the latest value per key wins).'}
+          : 'Offsets are committed a tick after the outputs are written. Kill a replica: what it processed but did not commit is processed again, and those outputs are written twice (consumers downstream must be idempotent).'}
       </p>
       <ul className="pw-sim-member-list">
         {members.map((m) => (
