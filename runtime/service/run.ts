@@ -10,6 +10,7 @@ import { createKafka, startKafkaLoop, type KafkaLoop, type Logger } from '../tra
 import { checkConnection, ConnectionError } from '../transports/kafka-connection.js';
 import { ConfigError, configFromEnv, type ServiceConfig } from './config.js';
 import { Metrics } from './metrics.js';
+import { ProcessMetrics } from './process-metrics.js';
 import { startFronts, type Fronts } from './fronts.js';
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
@@ -44,7 +45,8 @@ export async function runService(opts: RunOptions): Promise<void> {
   }
   const log = jsonLogger(config.logLevel, opts.spec.pipeline);
   const metrics = new Metrics();
-  const graph = new Graph(opts.spec, opts.fns, { live: true });
+  const processMetrics = new ProcessMetrics();
+  const graph = new Graph(opts.spec, opts.fns, { live: true, onNodeTime: (node, seconds) => metrics.observeNode(node, seconds) });
   let loop: KafkaLoop | undefined;
   let fronts: Fronts | undefined;
   let stopping = false;
@@ -55,7 +57,7 @@ export async function runService(opts: RunOptions): Promise<void> {
     ready: () => !stopping && (!consumes || loop?.joined === true) && (fronts?.ready() ?? true),
     // Until the consumer runs (models, tables and the connection load first) the startup probe waits.
     alive: () => loop === undefined || stopping || Date.now() - loop.lastProgress <= config.livenessTimeoutMs,
-    metrics: () => metrics.render(graph.stats, opts.spec.pipeline) + (fronts?.metrics(opts.spec.pipeline) ?? ''),
+    metrics: async () => metrics.render(graph.stats, opts.spec.pipeline) + (fronts?.metrics(opts.spec.pipeline) ?? '') + (await processMetrics.render()),
     handle: (req, res) => fronts?.handle(req, res) ?? false,
   });
 
@@ -155,7 +157,7 @@ export function listenError(e: unknown, port: number): string {
 
 function startHttp(
   port: number,
-  probes: { ready: () => boolean; alive: () => boolean; metrics: () => string; handle: (req: IncomingMessage, res: ServerResponse) => boolean },
+  probes: { ready: () => boolean; alive: () => boolean; metrics: () => Promise<string>; handle: (req: IncomingMessage, res: ServerResponse) => boolean },
 ): Server {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -167,7 +169,10 @@ function startHttp(
       const ready = probes.ready();
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
     } else if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(probes.metrics());
+      probes.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text),
+        (e: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(e)}\n`),
+      );
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }

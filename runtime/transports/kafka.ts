@@ -350,12 +350,7 @@ export async function startKafkaLoop(opts: {
             const placed = await txns.commit(batch.topic, batch.partition, [...result.messages, ...result.changelog], String(BigInt(last) + 1n));
             for (const p of placed) if (changelogSet.has(p.topic)) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
             resolveOffset(last);
-            metrics.batches++;
-            metrics.consumed += slice.length;
-            metrics.produced += result.messages.length;
-            metrics.deadLetters += result.deadLetters;
-            metrics.skipped += result.skipped;
-            metrics.batchSeconds += (performance.now() - began) / 1000;
+            metrics.sliceDone(batch.topic, slice.map((m) => Number(m.timestamp)), result, began);
             await heartbeat();
             continue;
           }
@@ -365,12 +360,7 @@ export async function startKafkaLoop(opts: {
           unresolved = slice[slice.length - 1].offset;
           // Only once outputs and state are acknowledged may this slice's offsets be committed.
           if (changes.size === 0 || changes.size >= CHANGELOG_FLUSH) await flush();
-          metrics.batches++;
-          metrics.consumed += slice.length;
-          metrics.produced += result.messages.length;
-          metrics.deadLetters += result.deadLetters;
-          metrics.skipped += result.skipped;
-          metrics.batchSeconds += (performance.now() - began) / 1000;
+          metrics.sliceDone(batch.topic, slice.map((m) => Number(m.timestamp)), result, began);
           await heartbeat();
         }
         await flush();
