@@ -82,6 +82,9 @@ export const PROBLEMS = {
   PW075: e((a) => `Topic "${a.topic}" holds the state of node "${a.id}" and must be compacted, not "${a.cleanup}".`, () => 'Remove cleanup (or set compact): with delete, state older than the retention would be lost on the next restore.'),
   PW076: e((a) => `kafka.minInsyncReplicas is ${a.min}, more than the replication factor ${a.rf}: no write could ever succeed.`, (a) => `Use at most ${a.rf}; ${a.recommended} lets one broker be down.`),
   PW077: w((a) => `kafka.minInsyncReplicas equals the replication factor (${a.rf}): while any one broker is down, every write fails.`, (a) => `Use ${a.recommended} (one less than the replicas) to keep writing through a broker restart.`),
+  PW090: e((a) => `deploy.monitoring.labels has the key "${a.key}", which is not a Kubernetes label key.`, () => 'Use an optional DNS-subdomain prefix and "/", then a name of at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, e.g. release or example.com/team.'),
+  PW091: e((a) => `deploy.monitoring.labels.${a.key} is ${a.value}, which is not a Kubernetes label value.`, () => 'Use at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit (quote it if YAML would read it as a number or true/false), e.g. release: kube-prometheus-stack.'),
+  PW092: e((a) => `deploy.monitoring.labels sets "${a.key}", which Pipewright sets itself on every object.`, () => 'Remove it: the app.kubernetes.io labels name the pipeline and select its pods.'),
   PW050: e((a) => `Generated code does not compile: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline.'),
   PW051: e((a) => `The pipeline could not be checked: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline. Until then, run pipewright validate on the exported pipeline.yaml.'),
 } satisfies Record<string, Entry>;

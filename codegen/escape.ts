@@ -57,3 +57,11 @@ export function mermaidLabel(s: string): string {
 export function commentText(s: string): string {
   return s.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/\*\//g, '* /');
 }
+
+/**
+ * A PromQL string literal (a label value in a matcher): double-quoted, with backslash, quote and
+ * control characters escaped as Go reads them. JSON's escapes are a subset of Go's.
+ */
+export function promqlString(s: string): string {
+  return JSON.stringify(s);
+}

@@ -11,12 +11,13 @@ import { commentText, markdownText, mermaidLabel, shellWord, tsLiteral, tsString
 import { DEFAULT_STRIMZI_CLUSTER, deadLetterTopic, type Pipeline } from './model.js';
 import { consumedTopics, fromBeginning, graphSpec, groupTopics, inputPartitions, pipelineTs, topicDefs, typesGenTs } from './pipeline-ts.js';
 import { serializePipeline } from './serialize.js';
+import { dashboardJson, monitoringView } from './monitoring.js';
 import { TEMPLATES, WHEN, type TemplateTopic, type TemplateView } from './templates.js';
 import type { TopicDef } from '../runtime/types.js';
 import { validatePipeline } from './validate.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, type PipelineFiles } from '../runtime/kinds/spec.js';
-import { bootstrapServers, isTopicName } from './names.js';
+import { bootstrapServers, isTopicName, shortHash } from './names.js';
 import { testCases } from './test-cases.js';
 
 export interface CodegenAssets {
@@ -75,9 +76,7 @@ export function strimziName(topic: string): string {
       .filter(Boolean)
       .join('.') || 'topic';
   if (base === topic && base.length <= 200) return base;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < topic.length; i++) h = Math.imul(h ^ topic.charCodeAt(i), 0x01000193);
-  return `${base.slice(0, 200).replace(/[.-]+$/, '')}-${(h >>> 0).toString(16).padStart(8, '0')}`;
+  return `${base.slice(0, 200).replace(/[.-]+$/, '')}-${shortHash(topic)}`;
 }
 
 /** Words Mermaid's flowchart grammar reserves; an id that is one of them would break the diagram. */
@@ -179,7 +178,7 @@ function view(p: Pipeline): TemplateView {
     bootstrapServers: bootstrap,
     egress: egressRules(p, bootstrap),
     metricsNamespace: p.deploy.metricsNamespace ?? 'monitoring',
-    monitoring: p.deploy.monitoring === true,
+    monitoring: monitoringView(p),
     livenessTimeoutMs: (p.deploy.livenessTimeoutSeconds ?? 120) * 1000,
     groupId: p.name,
     deadLetterTopic: deadLetterTopic(p),
@@ -300,6 +299,7 @@ export function generate(source: Pipeline, assets: CodegenAssets, files: Pipelin
   out['pipeline.yaml'] = serializePipeline(p);
   out['src/pipeline.ts'] = pipelineTs(p).text;
   out['src/types.gen.ts'] = typesGenTs(p);
+  if (v.monitoring) out['k8s/monitoring/dashboard.json'] = dashboardJson(p);
   for (const [path, text] of Object.entries(assets.runtime)) out[`src/runtime/${path}`] = text;
   return { files: sortFiles(out), ...(Object.keys(placed.binary).length ? { binary: placed.binary } : {}), problems };
 }

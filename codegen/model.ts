@@ -126,13 +126,29 @@ export interface Pipeline {
     autoscaling?: 'none' | Autoscaling;
     /** The namespace Prometheus scrapes from: the only one allowed to reach the metrics port (default monitoring). */
     metricsNamespace?: string;
-    /** Generate a PodMonitor, a PrometheusRule and a Grafana dashboard (Prometheus Operator). */
-    monitoring?: boolean;
+    /**
+     * Generate a PodMonitor, a PrometheusRule and a Grafana dashboard (Prometheus Operator): true,
+     * or a mapping of labels for the PodMonitor and PrometheusRule (what the cluster's Prometheus
+     * selects them by). Off when left out.
+     */
+    monitoring?: boolean | Monitoring;
     /** Liveness fails when the consumer has not polled or sent a heartbeat for this long (default 120). */
     livenessTimeoutSeconds?: number;
   };
   nodes: PipelineNode[];
   tests: PipelineTest[];
+}
+
+export interface Monitoring {
+  /** Labels of the PodMonitor and PrometheusRule, e.g. { release: kube-prometheus-stack }. */
+  labels: Record<string, string>;
+}
+
+/** The monitoring settings when deploy.monitoring turns monitoring on, else undefined. */
+export function monitoringOf(p: Pipeline): Monitoring | undefined {
+  const m = p.deploy.monitoring;
+  if (m === undefined || m === false) return undefined;
+  return m === true ? { labels: {} } : m;
 }
 
 export function emptyPipeline(name = 'my-pipeline'): Pipeline {

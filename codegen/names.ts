@@ -52,3 +52,10 @@ export function bootstrapServers(s: string): ({ host: string; port: number } | u
     return m !== null && Number(m[5]) >= 1 && Number(m[5]) <= 65535 ? { host: m[1], port: Number(m[5]) } : undefined;
   });
 }
+
+/** Eight hex digits of a string's FNV-1a hash: a stable suffix that keeps shortened names apart. */
+export function shortHash(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}

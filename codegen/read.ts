@@ -38,7 +38,8 @@ const TOP_KEYS = ['version', 'pipeline', 'description', 'kafka', 'topics', 'erro
 const KAFKA_KEYS = ['profile', 'mechanism', 'replicationFactor', 'bootstrapServers', 'minInsyncReplicas', 'strimziCluster'];
 const TOPIC_KEYS = ['external', 'retention', 'cleanup'];
 const ERROR_KEYS = ['policy', 'topic'];
-const DEPLOY_KEYS = ['replicas', 'image', 'autoscaling', 'metricsNamespace', 'livenessTimeoutSeconds'];
+const DEPLOY_KEYS = ['replicas', 'image', 'autoscaling', 'metricsNamespace', 'monitoring', 'livenessTimeoutSeconds'];
+const MONITORING_KEYS = ['labels'];
 const AUTOSCALING_KEYS = ['minReplicaCount', 'maxReplicaCount', 'lagThreshold', 'activationLagThreshold'] as const;
 /** Lower and upper bounds of each KEDA setting. */
 const AUTOSCALING_RANGE: Record<(typeof AUTOSCALING_KEYS)[number], [number, number]> = {
@@ -228,7 +229,7 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
     if (!isObj(raw.deploy)) problems.push(wrongType('deploy', 'a mapping', raw.deploy, 'e.g. deploy: { replicas: 3 }', ['deploy']));
     else {
       checkKeys(raw.deploy, DEPLOY_KEYS, 'deploy', ['deploy'], problems);
-      const { replicas, image, autoscaling, metricsNamespace, livenessTimeoutSeconds } = raw.deploy;
+      const { replicas, image, autoscaling, metricsNamespace, monitoring, livenessTimeoutSeconds } = raw.deploy;
       if (replicas !== undefined) {
         if (Number.isInteger(replicas) && (replicas as number) >= 1 && (replicas as number) <= 1000) p.deploy.replicas = replicas as number;
         else problems.push(wrongType('deploy.replicas', 'a whole number from 1 to 1000', replicas, 'Leave it out to run one replica per input partition.', ['deploy', 'replicas']));
@@ -256,6 +257,7 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
         if (typeof metricsNamespace === 'string' && /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(metricsNamespace)) p.deploy.metricsNamespace = metricsNamespace;
         else problems.push(wrongType('deploy.metricsNamespace', 'a Kubernetes namespace name', metricsNamespace, 'e.g. metricsNamespace: monitoring (lowercase letters, digits and "-").', ['deploy', 'metricsNamespace']));
       }
+      if (monitoring !== undefined) readMonitoring(monitoring, p, problems);
       if (livenessTimeoutSeconds !== undefined) {
         if (Number.isInteger(livenessTimeoutSeconds) && (livenessTimeoutSeconds as number) >= 30 && (livenessTimeoutSeconds as number) <= 3600) p.deploy.livenessTimeoutSeconds = livenessTimeoutSeconds as number;
         else problems.push(wrongType('deploy.livenessTimeoutSeconds', 'a whole number of seconds from 30 to 3600', livenessTimeoutSeconds, 'It must exceed the longest batch; leave it out for 120.', ['deploy', 'livenessTimeoutSeconds']));
@@ -281,6 +283,39 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
     problems.push(wrongType('tests', 'a list of tests', raw.tests, 'Write each test as a list item starting with "- name: ...".', ['tests']));
   }
   return p;
+}
+
+/** Label keys: an optional DNS subdomain prefix and "/", then a name (Kubernetes' qualified name). */
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+/** Labels kustomization.yaml sets on every object: a user label of the same key would be overwritten. */
+const OWN_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by'];
+
+/** deploy.monitoring: true, false, or { labels: { key: value } } (on, with those labels). */
+function readMonitoring(monitoring: unknown, p: Pipeline, problems: Problem[]): void {
+  const path = ['deploy', 'monitoring'];
+  if (typeof monitoring === 'boolean') {
+    p.deploy.monitoring = monitoring;
+    return;
+  }
+  if (!isObj(monitoring)) {
+    problems.push(wrongType('deploy.monitoring', 'true, false or a mapping with labels', monitoring, 'monitoring: true generates a PodMonitor, a PrometheusRule and a Grafana dashboard; monitoring: { labels: { release: kube-prometheus-stack } } also labels them for your Prometheus.', path));
+    return;
+  }
+  checkKeys(monitoring, MONITORING_KEYS, 'deploy.monitoring', path, problems);
+  const labels: Record<string, string> = {};
+  if (isObj(monitoring.labels)) {
+    for (const [key, value] of Object.entries(monitoring.labels)) {
+      const at = [...path, 'labels', key];
+      if (key.length > 253 + 1 + 63 || !LABEL_KEY.test(key) || key.split('/')[0].length > 253) problems.push(problem('PW090', { key }, at));
+      else if (OWN_LABELS.includes(key)) problems.push(problem('PW092', { key }, at));
+      else if (typeof value !== 'string' || !LABEL_VALUE.test(value)) problems.push(problem('PW091', { key, value: typeof value === 'string' ? JSON.stringify(value) : typeName(value) }, at));
+      else setOwn(labels, key, value);
+    }
+  } else if (monitoring.labels !== undefined) {
+    problems.push(wrongType('deploy.monitoring.labels', 'a mapping of label keys to values', monitoring.labels, 'e.g. labels: { release: kube-prometheus-stack }', [...path, 'labels']));
+  }
+  p.deploy.monitoring = { labels };
 }
 
 /** o[k] = v, except that a key "__proto__" becomes a field (and so an unknown one) instead of the prototype. */

@@ -5,6 +5,7 @@
  * escaping helpers (ts, yaml, sh, md, comment, json).
  */
 import type { TopicDef } from '../runtime/types.js';
+import type { AlertRule } from './monitoring.js';
 
 export const TEMPLATES = {
   'README.md': 'README.md.hbs',
@@ -29,6 +30,8 @@ export const TEMPLATES = {
   'k8s/pdb.yaml': 'k8s/pdb.yaml.hbs',
   'k8s/scaledobject.yaml': 'k8s/scaledobject.yaml.hbs',
   'k8s/networkpolicy.yaml': 'k8s/networkpolicy.yaml.hbs',
+  'k8s/monitoring/podmonitor.yaml': 'k8s/monitoring/podmonitor.yaml.hbs',
+  'k8s/monitoring/prometheusrule.yaml': 'k8s/monitoring/prometheusrule.yaml.hbs',
 } as const;
 
 export type TemplateTopic = TopicDef & {
@@ -43,6 +46,8 @@ export type TemplateTopic = TopicDef & {
 /** Files generated only for some pipelines, and when. */
 export const WHEN: Partial<Record<keyof typeof TEMPLATES, (v: TemplateView) => boolean>> = {
   'k8s/scaledobject.yaml': (v) => v.autoscaling !== undefined,
+  'k8s/monitoring/podmonitor.yaml': (v) => v.monitoring !== undefined,
+  'k8s/monitoring/prometheusrule.yaml': (v) => v.monitoring !== undefined,
 };
 
 export interface TemplateView {
@@ -65,8 +70,11 @@ export interface TemplateView {
   egress: { what: string; port: number; namespace?: string }[];
   /** The only namespace allowed to reach the metrics port (unless the pipeline takes HTTP events). */
   metricsNamespace: string;
-  /** Whether to generate the PodMonitor, PrometheusRule and Grafana dashboard. */
-  monitoring: boolean;
+  /**
+   * deploy.monitoring: the PodMonitor's and PrometheusRule's labels (validated), the alert rules
+   * (prepared: user text only through escaping helpers) and the dashboard's uid; absent when off.
+   */
+  monitoring?: { labels: { key: string; value: string }[]; rules: AlertRule[]; dashboardUid: string };
   /** Liveness fails after this long without a poll or heartbeat. */
   livenessTimeoutMs: number;
   groupId: string;
