@@ -29,6 +29,12 @@ import { compileExpressions } from './compile.js';
 import { readPipelineFiles } from './node-files.js';
 import { graphSpec } from './pipeline-ts.js';
 import { Graph } from '../runtime/engine/graph.js';
+import { Metrics } from '../runtime/service/metrics.js';
+import { ProcessMetrics } from '../runtime/service/process-metrics.js';
+import { parseExposition } from '../test/harness/exposition.js';
+import { exportedNames, metricNames } from '../test/harness/promql.js';
+import { promqlString } from './escape.js';
+import { dashboardJson, dashboardUid, EXTERNAL_METRICS } from './monitoring.js';
 
 const EXAMPLE = readFileSync(join(REPO_ROOT, 'examples/large-orders/pipeline.yaml'), 'utf8');
 
@@ -46,6 +52,8 @@ interface Variant {
   partitions: number;
   /** min.insync.replicas of the owned topics; external ones are someone else's. */
   topics: { name: string; partitions: number; replicationFactor: number; minInsyncReplicas: number; external?: true }[];
+  /** deploy.monitoring is on. */
+  monitoring?: boolean;
 }
 
 const EXAMPLE_TOPICS = [
@@ -83,6 +91,14 @@ const VARIANTS: Variant[] = [
     partitions: 6,
     topics: EXAMPLE_TOPICS.map((t) => ({ ...t, replicationFactor: 1, minInsyncReplicas: 1 })),
   },
+  {
+    name: 'large-orders, monitoring with labels for Prometheus, sasl-ssl',
+    yaml: edit(edit(EXAMPLE, 'profile: plaintext', 'profile: sasl-ssl'), 'errors:', 'deploy:\n  monitoring:\n    labels: { release: kube-prometheus-stack, example.com/team: orders }\nerrors:'),
+    sasl: true,
+    partitions: 6,
+    topics: EXAMPLE_TOPICS,
+    monitoring: true,
+  },
 ];
 
 function generateVariant(v: Variant): { pipeline: Pipeline; files: FileMap } {
@@ -113,6 +129,17 @@ function yamlDocs(files: FileMap, path: string): Obj[] {
 interface Validatable {
   validate(): void;
 }
+
+/** A JSON schema in test/schemas/ (of a custom resource without a models package), as a model that throws on what it rejects. */
+function schemaModel(name: string): new (data: Any) => Validatable {
+  const check = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(join(REPO_ROOT, `test/schemas/${name}.schema.json`), 'utf8')) as object);
+  return class {
+    constructor(private readonly data: Any) {}
+    validate(): void {
+      if (!check(this.data)) throw new Error(`${name}: ${JSON.stringify(check.errors)}`);
+    }
+  };
+}
 const MODELS: Record<string, new (data: Any) => Validatable> = {
   'v1/ConfigMap': ConfigMap,
   'v1/Secret': Secret,
@@ -123,6 +150,8 @@ const MODELS: Record<string, new (data: Any) => Validatable> = {
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'keda.sh/v1alpha1/ScaledObject': ScaledObject,
   'keda.sh/v1alpha1/TriggerAuthentication': TriggerAuthentication,
+  'monitoring.coreos.com/v1/PodMonitor': schemaModel('monitoring-coreos-podmonitor-v1'),
+  'monitoring.coreos.com/v1/PrometheusRule': schemaModel('monitoring-coreos-prometheusrule-v1'),
 };
 
 /** RFC 1123 subdomain: what most object names must be. */
@@ -149,7 +178,11 @@ function generatedConfigMaps(files: FileMap): { path: string; obj: Obj }[] {
   return (kustomization.configMapGenerator ?? []).map((g: Any) => {
     const data: Record<string, string> = {};
     for (const env of g.envs ?? []) Object.assign(data, envFile(files[`k8s/${env}`]));
-    for (const file of g.files ?? []) data[file] = files[`k8s/${file}`];
+    // key=path, or a path whose file name is the key.
+    for (const file of g.files ?? []) {
+      const [key, path] = file.includes('=') ? file.split('=') : [basename(file), file];
+      data[key] = files[`k8s/${path}`];
+    }
     return { path: `k8s/kustomization.yaml#${g.name}`, obj: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: g.name, labels: g.options?.labels }, data } };
   });
 }
@@ -157,7 +190,7 @@ function generatedConfigMaps(files: FileMap): { path: string; obj: Obj }[] {
 function k8sObjects(files: FileMap): { path: string; obj: Obj }[] {
   return [
     ...Object.keys(files)
-      .filter((p) => /^k8s\/[^/]+\.yaml$/.test(p) && p !== 'k8s/kustomization.yaml')
+      .filter((p) => /^k8s\/(monitoring\/)?[^/]+\.yaml$/.test(p) && p !== 'k8s/kustomization.yaml')
       .flatMap((path) => yamlDocs(files, path).map((obj) => ({ path, obj }))),
     ...generatedConfigMaps(files),
   ];
@@ -172,6 +205,13 @@ function byKind(files: FileMap, kind: string): Obj[] {
 function one(files: FileMap, kind: string): Any {
   const found = byKind(files, kind);
   expect(found, `exactly one ${kind}`).toHaveLength(1);
+  return found[0];
+}
+
+/** The service's settings (config.env), not the Grafana dashboard's ConfigMap. */
+function settingsConfigMap(files: FileMap): Any {
+  const found = byKind(files, 'ConfigMap').filter((o) => (o.metadata as Any).labels?.grafana_dashboard === undefined);
+  expect(found, 'exactly one settings ConfigMap').toHaveLength(1);
   return found[0];
 }
 
@@ -366,6 +406,7 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
     const expected = ['ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Secret', 'Service', 'ServiceAccount'];
     if (variant.replicas === undefined) expected.push('ScaledObject');
     if (variant.sasl && variant.replicas === undefined) expected.push('TriggerAuthentication');
+    if (variant.monitoring) expected.push('PodMonitor', 'PrometheusRule', 'ConfigMap');
     expect(kinds).toEqual(expected.sort());
   });
 
@@ -391,14 +432,14 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
     expect(deployment.spec.template.spec.serviceAccountName).toBe(one(files, 'ServiceAccount').metadata.name);
     const container = deployment.spec.template.spec.containers[0];
     const configMapRefs = container.envFrom.filter((e: Obj) => e.configMapRef).map((e: Any) => e.configMapRef.name);
-    expect(configMapRefs).toEqual([one(files, 'ConfigMap').metadata.name]);
+    expect(configMapRefs).toEqual([settingsConfigMap(files).metadata.name]);
     // Probes and the Service name a port the container declares.
     const ports = new Set(container.ports.map((p: Any) => p.name));
     for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) if (container[probe]) expect(ports.has(container[probe].httpGet.port)).toBe(true);
     expect(ports.has(one(files, 'Service').spec.ports[0].targetPort)).toBe(true);
     // The rollout never runs more consumers than partitions.
     expect(deployment.spec.strategy.rollingUpdate.maxSurge).toBe(0);
-    const groupId = one(files, 'ConfigMap').data.KAFKA_GROUP_ID;
+    const groupId = settingsConfigMap(files).data.KAFKA_GROUP_ID;
     expect(groupId).toBe(name);
     if (variant.replicas !== undefined) return;
     const scaled = one(files, 'ScaledObject');
@@ -422,7 +463,7 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
   });
 
   it('credentials come only from the Secret', () => {
-    const configMap = one(files, 'ConfigMap');
+    const configMap = settingsConfigMap(files);
     for (const [k, val] of Object.entries(configMap.data as Record<string, string>)) {
       expect(k, 'a credential-like key in the ConfigMap').not.toMatch(CREDENTIAL);
       expect(val).not.toMatch(/change-me|password/i);
@@ -482,7 +523,7 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
     const listed = [...(kustomization.resources as string[])].sort();
     expect(new Set(listed).size).toBe(listed.length);
     const present = Object.keys(files)
-      .filter((p) => /^k8s\/[^/]+\.ya?ml$/.test(p))
+      .filter((p) => /^k8s\/(monitoring\/)?[^/]+\.ya?ml$/.test(p))
       .map((p) => p.slice('k8s/'.length))
       .filter((f) => f !== 'kustomization.yaml' && f !== 'secret.example.yaml')
       .sort();
@@ -659,18 +700,18 @@ describe('KEDA and the replica count', () => {
     const { files } = generateText(edit(EXAMPLE, 'replicationFactor: 3', `replicationFactor: 3\n  bootstrapServers: ${host}`));
     const places = Object.entries(files).filter(([p, text]) => p.startsWith('k8s/') && text.includes(host));
     expect(places.map(([p]) => p)).toEqual(['k8s/config.env']);
-    expect(one(files, 'ConfigMap').data.KAFKA_BROKERS).toBe(host);
+    expect(settingsConfigMap(files).data.KAFKA_BROKERS).toBe(host);
     const deployment = one(files, 'Deployment');
     const container = deployment.spec.template.spec.containers[0];
     const scaled = one(files, 'ScaledObject');
     for (const t of scaled.spec.triggers) {
       expect(t.metadata).not.toHaveProperty('bootstrapServers');
       // KEDA resolves ...FromEnv from the container it is told to look at, which loads the ConfigMap.
-      expect(one(files, 'ConfigMap').data[t.metadata.bootstrapServersFromEnv]).toBe(host);
-      expect(one(files, 'ConfigMap').data[t.metadata.consumerGroupFromEnv]).toBe('large-orders');
+      expect(settingsConfigMap(files).data[t.metadata.bootstrapServersFromEnv]).toBe(host);
+      expect(settingsConfigMap(files).data[t.metadata.consumerGroupFromEnv]).toBe('large-orders');
     }
     expect(scaled.spec.scaleTargetRef.envSourceContainerName).toBe(container.name);
-    expect(container.envFrom.map((e: Any) => e.configMapRef?.name).filter(Boolean)).toEqual([one(files, 'ConfigMap').metadata.name]);
+    expect(container.envFrom.map((e: Any) => e.configMapRef?.name).filter(Boolean)).toEqual([settingsConfigMap(files).metadata.name]);
   });
 });
 
@@ -869,5 +910,218 @@ describe('kube-score style rules', () => {
     fault(m);
     const found = kubeScore(m);
     expect(found.some((x) => expected.test(x)), `expected ${expected} among ${JSON.stringify(found)}`).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// deploy.monitoring: PodMonitor, PrometheusRule and the Grafana dashboard
+// ---------------------------------------------------------------------------------------------
+
+const monitored = (yaml: string, settings = 'monitoring: true') => withDeploy(yaml, settings);
+const exampleMonitored = (name: string) => {
+  const text = exampleText(name);
+  return /^deploy:/m.test(text) ? edit(text, 'deploy:', 'deploy:\n  monitoring: true') : edit(text, '\nnodes:', '\ndeploy:\n  monitoring: true\nnodes:');
+};
+
+/** Every metric name the service's /metrics offers for this pipeline, rendered in this process. */
+async function servedNames(pipeline: Pipeline): Promise<Set<string>> {
+  const graph = new Graph(graphSpec(pipeline), compileExpressions(pipeline));
+  const processMetrics = new ProcessMetrics();
+  try {
+    return exportedNames(parseExposition(new Metrics().render(graph.stats, pipeline.name) + (await processMetrics.render())));
+  } finally {
+    processMetrics.stop();
+  }
+}
+
+function dashboardOf(files: FileMap): Any {
+  const text = files['k8s/monitoring/dashboard.json'];
+  expect(text, 'k8s/monitoring/dashboard.json is generated').toBeDefined();
+  return JSON.parse(text);
+}
+
+const targetsOf = (panel: Any): { expr: string }[] => panel.targets ?? [];
+/** The queries of the rules and the dashboard (its template variable's included). */
+function queries(files: FileMap): { where: string; expr: string }[] {
+  const rule = one(files, 'PrometheusRule');
+  const dash = dashboardOf(files);
+  return [
+    ...rule.spec.groups.flatMap((g: Any) => g.rules.map((r: Any) => ({ where: `rule ${r.alert}`, expr: String(r.expr) }))),
+    ...dash.panels.flatMap((p: Any) => targetsOf(p).map((t) => ({ where: `panel ${p.title}`, expr: t.expr }))),
+    ...dash.templating.list.filter((v: Any) => v.type === 'query').map((v: Any) => ({ where: `variable ${v.name}`, expr: v.definition.replace(/^label_values\((.*), \w+\)$/, '$1') })),
+  ];
+}
+
+describe('deploy.monitoring', () => {
+  it('is off unless pipeline.yaml turns it on: no k8s/monitoring/, nothing in kustomization', () => {
+    for (const yaml of [EXAMPLE, monitored(EXAMPLE, 'monitoring: false')]) {
+      const { files } = generateText(yaml);
+      expect(Object.keys(files).filter((p) => p.startsWith('k8s/monitoring/'))).toEqual([]);
+      expect(files['k8s/kustomization.yaml']).not.toMatch(/monitoring\/|grafana/);
+    }
+  });
+
+  it('kustomization applies the PodMonitor and PrometheusRule, and makes the dashboard a ConfigMap for the Grafana sidecar', () => {
+    const { files } = generateText(monitored(EXAMPLE));
+    const kustomization = parseYaml(files['k8s/kustomization.yaml']) as Any;
+    expect(kustomization.resources).toEqual(expect.arrayContaining(['monitoring/podmonitor.yaml', 'monitoring/prometheusrule.yaml']));
+    const dashboards = byKind(files, 'ConfigMap').filter((c: Any) => c.metadata.labels?.grafana_dashboard === '1') as Any[];
+    expect(dashboards).toHaveLength(1);
+    // One key per pipeline: the sidecar writes every key of every dashboard ConfigMap into one folder.
+    expect(dashboards[0].data).toEqual({ 'large-orders.json': files['k8s/monitoring/dashboard.json'] });
+    const generator = kustomization.configMapGenerator.find((g: Any) => g.name === dashboards[0].metadata.name);
+    // A hash suffix would leave the old ConfigMap behind: two dashboards with one uid.
+    expect(generator.options.disableNameSuffixHash).toBe(true);
+  });
+
+  it('the PodMonitor scrapes the port and path the service serves /metrics on, from the pipeline pods only, with the labels pipeline.yaml gives', () => {
+    const { files } = generateText(monitored(EXAMPLE, 'monitoring:\n  labels: { release: prom, example.com/team: "42" }'));
+    const monitor = one(files, 'PodMonitor');
+    const deployment = one(files, 'Deployment');
+    const podLabels = deployment.spec.template.metadata.labels;
+    const container = deployment.spec.template.spec.containers[0];
+    expect(Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => podLabels[k] === v)).toBe(true);
+    expect(monitor.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(monitor.spec.podMetricsEndpoints).toHaveLength(1);
+    const [endpoint] = monitor.spec.podMetricsEndpoints;
+    expect(container.ports.find((p: Any) => p.name === endpoint.port)?.containerPort).toBe(8080);
+    expect(endpoint.path).toBe('/metrics');
+    expect(deployment.spec.template.metadata.annotations['prometheus.io/path']).toBe(endpoint.path);
+    // The job label the queries select by is the pod label that names the pipeline.
+    expect(podLabels[monitor.spec.jobLabel]).toBe('large-orders');
+    for (const { where, expr } of queries(files)) expect(expr, where).toContain('job="large-orders"');
+    expect(monitor.metadata.labels).toEqual({ release: 'prom', 'example.com/team': '42' });
+    expect(one(files, 'PrometheusRule').metadata.labels).toEqual(monitor.metadata.labels);
+  });
+
+  it('the PrometheusRule alerts on growing lag, a stalled consumer, dead letters and pod restarts', () => {
+    const { files } = generateText(monitored(EXAMPLE));
+    const rule = one(files, 'PrometheusRule');
+    const names = rule.spec.groups.map((g: Any) => g.name);
+    expect(new Set(names).size).toBe(names.length);
+    const alerts = Object.fromEntries(rule.spec.groups.flatMap((g: Any) => g.rules).map((r: Any) => [r.alert, r]));
+    expect(Object.keys(alerts).sort()).toEqual(['PipewrightConsumerLagGrowing', 'PipewrightConsumerStalled', 'PipewrightDeadLetters', 'PipewrightPodRestarts']);
+    expect(metricNames(alerts.PipewrightConsumerLagGrowing.expr)).toEqual(['pipewright_partition_lag']);
+    expect(alerts.PipewrightConsumerLagGrowing.expr).toMatch(/> 1000 and deriv\(/);
+    expect(metricNames(alerts.PipewrightDeadLetters.expr)).toEqual(['pipewright_dead_letters_total']);
+    expect(metricNames(alerts.PipewrightPodRestarts.expr)).toEqual(['kube_pod_container_status_restarts_total', 'up']);
+    // kube-state-metrics names the container as the Deployment does.
+    expect(alerts.PipewrightPodRestarts.expr).toContain(`container="${one(files, 'Deployment').spec.template.spec.containers[0].name}"`);
+    for (const r of Object.values(alerts) as Any[]) {
+      expect(['warning', 'critical']).toContain(r.labels.severity);
+      expect(r.annotations.summary).toContain('large-orders');
+    }
+    // The skip policy has no dead letters: its alert counts the records dropped instead.
+    const skip = generateText(edit(monitored(EXAMPLE), 'policy: dead-letter', 'policy: skip')).files;
+    const skipAlerts = one(skip, 'PrometheusRule').spec.groups[0].rules.map((r: Any) => r.alert);
+    expect(skipAlerts).toContain('PipewrightRecordsSkipped');
+    expect(skipAlerts).not.toContain('PipewrightDeadLetters');
+  });
+
+  it('the schema checks themselves reject a broken PodMonitor and PrometheusRule', () => {
+    const { files } = generateText(monitored(EXAMPLE));
+    const PodMonitor = MODELS['monitoring.coreos.com/v1/PodMonitor'];
+    const PrometheusRule = MODELS['monitoring.coreos.com/v1/PrometheusRule'];
+    const monitor = one(files, 'PodMonitor');
+    const rule = one(files, 'PrometheusRule');
+    expect(() => new PodMonitor(monitor).validate()).not.toThrow();
+    expect(() => new PrometheusRule(rule).validate()).not.toThrow();
+    const endpoint = monitor.spec.podMetricsEndpoints[0];
+    for (const broken of [
+      { ...monitor, spec: { ...monitor.spec, selector: undefined } },
+      { ...monitor, spec: { ...monitor.spec, podMetricsEndpoints: [{ ...endpoint, port: 8080 }] } },
+      { ...monitor, spec: { ...monitor.spec, podMetricsEndpoints: [{ ...endpoint, scheme: 'tcp' }] } },
+      { ...monitor, spec: { ...monitor.spec, podMetricsEndpoints: [{ ...endpoint, interval: '30 s' }] } },
+      { ...monitor, spec: { ...monitor.spec, podMetricEndpoints: monitor.spec.podMetricsEndpoints } },
+      { ...monitor, apiVersion: 'monitoring.coreos.com/v1alpha1' },
+    ]) {
+      expect(() => new PodMonitor(JSON.parse(JSON.stringify(broken))).validate(), JSON.stringify(broken.spec)).toThrow();
+    }
+    const first = rule.spec.groups[0].rules[0];
+    const withRule = (r: Any) => ({ ...rule, spec: { groups: [{ ...rule.spec.groups[0], rules: [r] }] } });
+    for (const broken of [
+      withRule({ ...first, expr: undefined }),
+      withRule({ ...first, for: '15 minutes' }),
+      withRule({ ...first, record: 'pipewright:lag' }),
+      withRule({ ...first, labels: { severity: 2 } }),
+      { ...rule, spec: { groups: [{ rules: rule.spec.groups[0].rules }] } },
+    ]) {
+      expect(() => new PrometheusRule(JSON.parse(JSON.stringify(broken))).validate(), JSON.stringify(broken.spec).slice(0, 200)).toThrow();
+    }
+  });
+
+  it('every query of the rules and the dashboard reads a metric the service exports (or Prometheus and kube-state-metrics do)', async () => {
+    const { pipeline, files } = generateText(monitored(EXAMPLE));
+    const served = await servedNames(pipeline);
+    const read = queries(files).flatMap(({ where, expr }) => metricNames(expr).map((name) => ({ where, name })));
+    expect(read.length).toBeGreaterThan(20);
+    for (const { where, name } of read) expect(served.has(name) || (EXTERNAL_METRICS as readonly string[]).includes(name), `${where}: ${name}`).toBe(true);
+  });
+
+  it.each(EXAMPLES)('%s: the dashboard is valid, with a row per node whose panels select that node', async (name) => {
+    const { pipeline } = parsePipeline(exampleMonitored(name));
+    const result = generate(pipeline!, nodeAssets(), readPipelineFiles(join(REPO_ROOT, 'examples', name, 'pipeline.yaml'), pipeline!));
+    expect(result.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    const files = result.files!;
+    const dash = dashboardOf(files);
+    expect(dash.uid.length).toBeLessThanOrEqual(40);
+    expect(dash.uid).toMatch(/^[a-zA-Z0-9_-]+$/);
+    expect(dash.title).toContain(pipeline!.name);
+    const ids = dash.panels.map((p: Any) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    // The grid is 24 columns wide; no two panels overlap.
+    const cells = new Set<string>();
+    for (const p of dash.panels) {
+      const { x, y, w, h } = p.gridPos;
+      expect(x >= 0 && w > 0 && x + w <= 24 && h > 0, `${p.title} ${JSON.stringify(p.gridPos)}`).toBe(true);
+      for (let i = x; i < x + w; i++) for (let j = y; j < y + h; j++) {
+        expect(cells.has(`${i},${j}`), `${p.title} overlaps another panel`).toBe(false);
+        cells.add(`${i},${j}`);
+      }
+      for (const [i, t] of targetsOf(p).entries()) expect(t).toMatchObject({ refId: String.fromCharCode(65 + i), datasource: { uid: '${datasource}' } });
+    }
+    const variables = dash.templating.list.map((v: Any) => v.name);
+    for (const p of dash.panels) for (const t of targetsOf(p)) for (const v of t.expr.match(/\$(\w+)/g) ?? []) expect([...variables, '__rate_interval']).toContain(v.slice(1));
+    const served = await servedNames(pipeline!);
+    for (const n of pipeline!.nodes) {
+      const rows = dash.panels.filter((p: Any) => p.type === 'row' && p.title.startsWith(`Node ${n.id} `));
+      expect(rows, `a row for ${n.id}`).toHaveLength(1);
+      const at = dash.panels.indexOf(rows[0]);
+      const next = dash.panels.findIndex((p: Any, i: number) => i > at && p.type === 'row');
+      const inRow = dash.panels.slice(at + 1, next < 0 ? undefined : next);
+      expect(inRow.map((p: Any) => p.type)).toEqual(['timeseries', 'timeseries']);
+      const exprs = inRow.flatMap((p: Any) => targetsOf(p).map((t) => t.expr));
+      expect(exprs.some((e: string) => e.includes('pipewright_node_in_total'))).toBe(true);
+      expect(exprs.some((e: string) => e.includes('pipewright_node_duration_seconds_bucket'))).toBe(true);
+      for (const e of exprs) {
+        expect(e).toContain(`node="${n.id}"`);
+        for (const m of metricNames(e)) expect(served.has(m), `${n.id}: ${m}`).toBe(true);
+      }
+    }
+    expect(dash.panels.filter((p: Any) => p.type === 'row' && p.title.startsWith('Node '))).toHaveLength(pipeline!.nodes.length);
+    // The alerts and the dashboard pass the same schema checks in every example.
+    for (const kind of ['PodMonitor', 'PrometheusRule']) expect(() => new MODELS[`monitoring.coreos.com/v1/${kind}`](one(files, kind)).validate()).not.toThrow();
+  });
+
+  it('the dashboard uid stays within Grafana\'s 40 characters for the longest pipeline names, and differs between them', () => {
+    const a = dashboardUid('a'.repeat(40));
+    const b = dashboardUid(`${'a'.repeat(39)}b`);
+    expect(a.length).toBeLessThanOrEqual(40);
+    expect(b.length).toBeLessThanOrEqual(40);
+    expect(a).not.toBe(b);
+    expect(dashboardUid('large-orders')).toBe('pipewright-large-orders');
+  });
+
+  it('names in queries are PromQL string literals and the dashboard is JSON, whatever they hold', () => {
+    for (const s of ['plain', 'quo"te', 'back\\slash', 'line\nbreak', '}) or vector(1) #']) {
+      const literal = promqlString(s);
+      expect(literal.startsWith('"') && literal.endsWith('"')).toBe(true);
+      // Inside, a quote only ever follows a backslash, and no line break is left raw.
+      expect(literal.slice(1, -1)).not.toMatch(/(^|[^\\])(\\\\)*"|\n/);
+      expect(JSON.parse(literal)).toBe(s);
+    }
+    const { pipeline } = generateText(monitored(EXAMPLE));
+    const text = dashboardJson({ ...pipeline, description: 'say "hi" </script>\n{{ $x }}' });
+    expect(JSON.parse(text).description).toBe('say "hi" </script>\n{{ $x }}');
   });
 });

@@ -139,6 +139,12 @@ describe('deployment settings', () => {
     ['autoscaling neither none nor a mapping', '  autoscaling: keda-please', 'PW004', 'error', /autoscaling/, /autoscaling: none/],
     ['a liveness bound too short', '  livenessTimeoutSeconds: 5', 'PW004', 'error', /livenessTimeoutSeconds/, /longest batch/],
     ['a bad metrics namespace', '  metricsNamespace: Monitoring_NS', 'PW004', 'error', /metricsNamespace/, /lowercase/],
+    ['monitoring neither true, false nor a mapping', '  monitoring: yes-please', 'PW004', 'error', /deploy\.monitoring/, /monitoring: true/],
+    ['an unknown monitoring field', '  monitoring: { enabled: true }', 'PW003', 'error', /enabled/, /labels/],
+    ['a monitoring label key that is not a label key', '  monitoring: { labels: { "team name": a } }', 'PW090', 'error', /"team name".*label key/, /63/],
+    ['a monitoring label value that is not a label value', '  monitoring: { labels: { release: "kube prometheus" } }', 'PW091', 'error', /release is "kube prometheus"/, /63/],
+    ['a number as a monitoring label value', '  monitoring: { labels: { tier: 1 } }', 'PW091', 'error', /tier is number 1/, /quote/],
+    ['a monitoring label Pipewright sets itself', '  monitoring: { labels: { app.kubernetes.io/name: other } }', 'PW092', 'error', /app\.kubernetes\.io\/name/, /Remove/],
   ])('reports %s at its line', (_what, deploy, code, severity, message, hint) => {
     const problems = parsePipeline(withDeploy(deploy)).problems;
     const p = problems.find((x) => x.code === code);
@@ -146,6 +152,20 @@ describe('deployment settings', () => {
     expect(p).toMatchObject({ severity, line: 3 });
     expect(p!.message).toMatch(message);
     expect(p!.hint).toMatch(hint);
+  });
+
+  it('monitoring is off unless turned on, and true, false or labels round-trip', () => {
+    expect(parsePipeline(withDeploy('  image: p:1.0.0')).pipeline!.deploy.monitoring).toBeUndefined();
+    for (const [text, read] of [
+      ['  monitoring: true', true],
+      ['  monitoring: false', false],
+      ['  monitoring:\n    labels: { release: kube-prometheus-stack, example.com/team: "42" }', { labels: { release: 'kube-prometheus-stack', 'example.com/team': '42' } }],
+    ] as const) {
+      const { pipeline, problems } = parsePipeline(withDeploy(text));
+      expect(problems).toEqual([]);
+      expect(pipeline!.deploy.monitoring).toEqual(read);
+      expect(parsePipeline(serializePipeline(pipeline!)).pipeline).toEqual(pipeline);
+    }
   });
 
   it('reports bootstrap servers that are not host:port', () => {
