@@ -2,16 +2,21 @@
 // test/global-setup.ts: /readyz answers 200 only once the replica is a member of its consumer
 // group; /healthz stays 200 while an idle consumer keeps polling, and turns 503 when the consumer
 // is stuck in a batch (here: an HTTP sink whose endpoint takes the request and never answers), so
-// Kubernetes restarts it.
+// Kubernetes restarts it. The pipeline turns deploy.monitoring on, and the running service's /metrics
+// must serve every metric its generated alerts and dashboard query.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { EXTERNAL_METRICS } from '../../codegen/monitoring.js';
+import { parseExposition } from '../harness/exposition.js';
+import { exportedNames, metricNames } from '../harness/promql.js';
 import { brokers, createExternalTopics, freePort, mustRun, repoRoot, waitFor } from './process.js';
 
 const LIVENESS_TIMEOUT_MS = 4000;
@@ -40,6 +45,7 @@ describe('generated service probes: readiness follows group membership, liveness
         'version: 1',
         `pipeline: ${name}`,
         'kafka: { replicationFactor: 1 }',
+        'deploy: { monitoring: true }',
         'nodes:',
         `  - { id: in, kind: kafka-source, topic: ${topic}, partitions: 2, start: latest }`,
         `  - { id: out, kind: http, input: in, url: "${url}", timeoutMs: 60000, retries: 10, backoffMs: 10000 }`,
@@ -81,6 +87,31 @@ describe('generated service probes: readiness follows group membership, liveness
       await new Promise((r) => setTimeout(r, 500));
     }
   }, 200_000);
+
+  it('serves, in the text format, every metric its generated alerts and dashboard query', async () => {
+    const dir = join(work, 'service');
+    const rule = parseYaml(readFileSync(join(dir, 'k8s/monitoring/prometheusrule.yaml'), 'utf8')) as { spec: { groups: { rules: { alert: string; expr: string }[] }[] } };
+    const dashboard = JSON.parse(readFileSync(join(dir, 'k8s/monitoring/dashboard.json'), 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
+    const queries = [
+      ...rule.spec.groups.flatMap((g) => g.rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr }))),
+      ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel ${p.title}`, expr: t.expr }))),
+    ];
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    // Strict: a line Prometheus would refuse, or a histogram it would misread, throws here.
+    const families = parseExposition(await res.text());
+    const served = exportedNames(families);
+    const read = queries.flatMap(({ where, expr }) => metricNames(expr).map((name) => ({ where, name })));
+    expect(read.length).toBeGreaterThan(20);
+    for (const { where, name } of read) expect(served.has(name) || (EXTERNAL_METRICS as readonly string[]).includes(name), `${where} reads ${name}`).toBe(true);
+    // The standard process metrics are this process's.
+    expect(families.get('process_resident_memory_bytes')!.samples[0].value).toBeGreaterThan(10 * 1024 * 1024);
+    expect(families.get('nodejs_version_info')!.samples[0].labels.version).toMatch(/^v\d+\./);
+    // Before the first record, every node already has its latency series.
+    const nodes = new Set(families.get('pipewright_node_duration_seconds')!.samples.map((x) => x.labels.node));
+    expect([...nodes].sort()).toEqual(['in', 'out']);
+  }, 60_000);
 
   it('turns /healthz to 503 when the consumer is stuck in a batch', async () => {
     const kafka = new Kafka({ clientId: `probes-it-${runId}`, brokers: brokers().split(','), logLevel: logLevel.ERROR });
