@@ -143,7 +143,7 @@ describe('deployment settings', () => {
     ['an unknown monitoring field', '  monitoring: { enabled: true }', 'PW003', 'error', /enabled/, /labels/],
     ['a monitoring label key that is not a label key', '  monitoring: { labels: { "team name": a } }', 'PW090', 'error', /"team name".*label key/, /63/],
     ['a monitoring label value that is not a label value', '  monitoring: { labels: { release: "kube prometheus" } }', 'PW091', 'error', /release is "kube prometheus"/, /63/],
-    ['a number as a monitoring label value', '  monitoring: { labels: { tier: 1 } }', 'PW091', 'error', /tier is number 1/, /quote/],
+    ['a mapping as a monitoring label value', '  monitoring: { labels: { tier: { a: 1 } } }', 'PW004', 'error', /deploy\.monitoring\.labels\.tier/, /release: kube-prometheus-stack/],
     ['a monitoring label Pipewright sets itself', '  monitoring: { labels: { app.kubernetes.io/name: other } }', 'PW092', 'error', /app\.kubernetes\.io\/name/, /Remove/],
   ])('reports %s at its line', (_what, deploy, code, severity, message, hint) => {
     const problems = parsePipeline(withDeploy(deploy)).problems;
@@ -159,7 +159,7 @@ describe('deployment settings', () => {
     for (const [text, read] of [
       ['  monitoring: true', true],
       ['  monitoring: false', false],
-      ['  monitoring:\n    labels: { release: kube-prometheus-stack, example.com/team: "42" }', { labels: { release: 'kube-prometheus-stack', 'example.com/team': '42' } }],
+      ['  monitoring:\n    labels: { release: kube-prometheus-stack, example.com/team: "42", tier: 1 }', { labels: { release: 'kube-prometheus-stack', 'example.com/team': '42', tier: '1' } }],
     ] as const) {
       const { pipeline, problems } = parsePipeline(withDeploy(text));
       expect(problems).toEqual([]);

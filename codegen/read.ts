@@ -285,12 +285,6 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
   return p;
 }
 
-/** Label keys: an optional DNS subdomain prefix and "/", then a name (Kubernetes' qualified name). */
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-/** Labels kustomization.yaml sets on every object: a user label of the same key would be overwritten. */
-const OWN_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by'];
-
 /** deploy.monitoring: true, false, or { labels: { key: value } } (on, with those labels). */
 function readMonitoring(monitoring: unknown, p: Pipeline, problems: Problem[]): void {
   const path = ['deploy', 'monitoring'];
@@ -305,12 +299,10 @@ function readMonitoring(monitoring: unknown, p: Pipeline, problems: Problem[]): 
   checkKeys(monitoring, MONITORING_KEYS, 'deploy.monitoring', path, problems);
   const labels: Record<string, string> = {};
   if (isObj(monitoring.labels)) {
+    // Label values are strings; a number or true/false is meant as its text. Keys and values are checked in validate.ts.
     for (const [key, value] of Object.entries(monitoring.labels)) {
-      const at = [...path, 'labels', key];
-      if (key.length > 253 + 1 + 63 || !LABEL_KEY.test(key) || key.split('/')[0].length > 253) problems.push(problem('PW090', { key }, at));
-      else if (OWN_LABELS.includes(key)) problems.push(problem('PW092', { key }, at));
-      else if (typeof value !== 'string' || !LABEL_VALUE.test(value)) problems.push(problem('PW091', { key, value: typeof value === 'string' ? JSON.stringify(value) : typeName(value) }, at));
-      else setOwn(labels, key, value);
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') setOwn(labels, key, String(value));
+      else problems.push(wrongType(`deploy.monitoring.labels.${key}`, 'a label value', value, 'e.g. release: kube-prometheus-stack', [...path, 'labels', key]));
     }
   } else if (monitoring.labels !== undefined) {
     problems.push(wrongType('deploy.monitoring.labels', 'a mapping of label keys to values', monitoring.labels, 'e.g. labels: { release: kube-prometheus-stack }', [...path, 'labels']));

@@ -145,6 +145,7 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
   }
 
   problems.push(...checkDeploy(p, problems));
+  problems.push(...checkMonitoring(p));
 
   // One service, one HTTP port: two ingest endpoints cannot share a path.
   const paths = new Map<string, string>();
@@ -174,6 +175,27 @@ function checkDeploy(p: Pipeline, found: readonly Problem[]): Problem[] {
   if (max !== undefined && !found.some((x) => x.severity === 'error')) {
     const partitions = inputPartitions(p);
     if (max > partitions) problems.push(problem('PW060', { max, partitions }, ['deploy', 'autoscaling', 'maxReplicaCount']));
+  }
+  return problems;
+}
+
+/** Label keys: an optional DNS subdomain prefix and "/", then a name (Kubernetes' qualified name). */
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+/** Labels kustomization.yaml sets on every object: a label of the same key would be overwritten. */
+const OWN_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by'];
+
+/** deploy.monitoring.labels: Kubernetes label keys and values, and none that Pipewright sets itself. */
+function checkMonitoring(p: Pipeline): Problem[] {
+  const m = p.deploy.monitoring;
+  if (typeof m !== 'object') return [];
+  const problems: Problem[] = [];
+  for (const [key, value] of Object.entries(m.labels)) {
+    const at = ['deploy', 'monitoring', 'labels', key];
+    const slash = key.lastIndexOf('/');
+    if (!LABEL_KEY.test(key) || slash > 253) problems.push(problem('PW090', { key }, at));
+    else if (OWN_LABELS.includes(key)) problems.push(problem('PW092', { key }, at));
+    else if (!LABEL_VALUE.test(value)) problems.push(problem('PW091', { key, value: JSON.stringify(value) }, at));
   }
   return problems;
 }
