@@ -11,7 +11,7 @@ import { commentText, markdownText, mermaidLabel, shellWord, tsLiteral, tsString
 import { DEFAULT_STRIMZI_CLUSTER, deadLetterTopic, type Pipeline } from './model.js';
 import { consumedTopics, fromBeginning, graphSpec, groupTopics, inputPartitions, pipelineTs, topicDefs, typesGenTs } from './pipeline-ts.js';
 import { serializePipeline } from './serialize.js';
-import { dashboardJson, monitoringView } from './monitoring.js';
+import { DASHBOARD_PATH, dashboardJson, monitoringView } from './monitoring.js';
 import { TEMPLATES, WHEN, type TemplateTopic, type TemplateView } from './templates.js';
 import type { TopicDef } from '../runtime/types.js';
 import { validatePipeline } from './validate.js';
@@ -299,7 +299,7 @@ export function generate(source: Pipeline, assets: CodegenAssets, files: Pipelin
   out['pipeline.yaml'] = serializePipeline(p);
   out['src/pipeline.ts'] = pipelineTs(p).text;
   out['src/types.gen.ts'] = typesGenTs(p);
-  if (v.monitoring) out['k8s/monitoring/dashboard.json'] = dashboardJson(p);
+  if (v.monitoring) out[DASHBOARD_PATH] = dashboardJson(p);
   for (const [path, text] of Object.entries(assets.runtime)) out[`src/runtime/${path}`] = text;
   return { files: sortFiles(out), ...(Object.keys(placed.binary).length ? { binary: placed.binary } : {}), problems };
 }

@@ -252,6 +252,9 @@ export function dashboard(p: Pipeline): Record<string, unknown> {
   };
 }
 
+/** Where the dashboard lands in the generated repository. */
+export const DASHBOARD_PATH = 'k8s/monitoring/dashboard.json';
+
 /** The dashboard file: JSON, two-space indented, ending in a newline. */
 export function dashboardJson(p: Pipeline): string {
   return JSON.stringify(dashboard(p), null, 2) + '\n';
