@@ -117,7 +117,7 @@ describe('Metrics: histograms in the text format', () => {
 
 describe('ProcessMetrics: the standard process and Node.js metrics', () => {
   it('exports them under the names prom-client gives them, with values of this process', async () => {
-    const pm = new ProcessMetrics();
+    const pm = new ProcessMetrics('pipeline="p"');
     try {
       // Enough short-lived garbage for the young generation to be collected at least once.
       let keep = 0;
@@ -140,6 +140,8 @@ describe('ProcessMetrics: the standard process and Node.js metrics', () => {
       expect(value('nodejs_eventloop_lag_max_seconds')).toBeGreaterThanOrEqual(value('nodejs_eventloop_lag_min_seconds'));
       expect(families.get('nodejs_heap_space_size_used_bytes')!.samples.map((s) => s.labels.space)).toContain('new');
       expect(families.get('nodejs_version_info')!.samples[0].labels.version).toBe(process.version);
+      // Every series carries the pipeline, as the service's own do.
+      for (const f of families.values()) for (const sample of f.samples) expect(sample.labels.pipeline, sample.name).toBe('p');
       const gc = histogramSeries(families.get('nodejs_gc_duration_seconds')!);
       expect(gc.find((s) => s.labels.kind === 'minor')?.count ?? 0).toBeGreaterThan(0);
     } finally {

@@ -25,7 +25,8 @@ export class ProcessMetrics {
   private readonly observer: PerformanceObserver;
   private readonly startTime = Math.round(Date.now() / 1000 - process.uptime());
 
-  constructor() {
+  /** `labels`: what every series carries, e.g. the pipeline (`pipeline="orders"`, escaped); none when empty. */
+  constructor(private readonly labels = '') {
     this.delay = monitorEventLoopDelay({ resolution: 10 });
     this.delay.enable();
     this.observer = new PerformanceObserver((list) => {
@@ -52,7 +53,10 @@ export class ProcessMetrics {
     const lines: string[] = [];
     const metric = (name: string, type: string, help: string, rows: [string, number][]) => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      for (const [labels, v] of rows) lines.push(labels ? `${name}{${labels}} ${v}` : `${name} ${v}`);
+      for (const [own, v] of rows) {
+        const labels = [this.labels, own].filter(Boolean).join(',');
+        lines.push(labels ? `${name}{${labels}} ${v}` : `${name} ${v}`);
+      }
     };
     const cpu = process.cpuUsage();
     const memory = process.memoryUsage();
@@ -92,7 +96,7 @@ export class ProcessMetrics {
     const [major, minor, patch] = process.versions.node.split('.');
     metric('nodejs_version_info', 'gauge', 'Node.js version info.', [[`version="${process.version}",major="${major}",minor="${minor}",patch="${patch}"`, 1]]);
     lines.push('# HELP nodejs_gc_duration_seconds Garbage collection duration by kind, one of major, minor, incremental or weakcb.', '# TYPE nodejs_gc_duration_seconds histogram');
-    for (const [kind, h] of [...this.gc].sort((a, b) => a[0].localeCompare(b[0]))) lines.push(...h.rows('nodejs_gc_duration_seconds', `kind="${kind}"`));
+    for (const [kind, h] of [...this.gc].sort((a, b) => a[0].localeCompare(b[0]))) lines.push(...h.rows('nodejs_gc_duration_seconds', [this.labels, `kind="${kind}"`].filter(Boolean).join(',')));
     return lines.join('\n') + '\n';
   }
 }

@@ -9,7 +9,7 @@ import { Graph, type GraphFns, type GraphSpec } from '../engine/graph.js';
 import { createKafka, startKafkaLoop, type KafkaLoop, type Logger } from '../transports/kafka.js';
 import { checkConnection, ConnectionError } from '../transports/kafka-connection.js';
 import { ConfigError, configFromEnv, type ServiceConfig } from './config.js';
-import { Metrics } from './metrics.js';
+import { escapeLabel, Metrics } from './metrics.js';
 import { ProcessMetrics } from './process-metrics.js';
 import { startFronts, type Fronts } from './fronts.js';
 
@@ -45,7 +45,8 @@ export async function runService(opts: RunOptions): Promise<void> {
   }
   const log = jsonLogger(config.logLevel, opts.spec.pipeline);
   const metrics = new Metrics();
-  const processMetrics = new ProcessMetrics();
+  // The pipeline label on every series, as on the service's own: sums by pipeline count each pod once.
+  const processMetrics = new ProcessMetrics(`pipeline="${escapeLabel(opts.spec.pipeline)}"`);
   const graph = new Graph(opts.spec, opts.fns, { live: true, onNodeTime: (node, seconds) => metrics.observeNode(node, seconds) });
   let loop: KafkaLoop | undefined;
   let fronts: Fronts | undefined;

@@ -18,6 +18,7 @@ import { Kafka, Partitioners, logLevel, type Admin, type IHeaders } from 'kafkaj
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { brokers, freePort, mustRun, repoRoot, run, waitFor, createExternalTopics } from './process.js';
+import { histogramSeries, parseExposition } from '../harness/exposition.js';
 
 const example = join(repoRoot, 'examples/large-orders/pipeline.yaml');
 
@@ -358,6 +359,19 @@ describe('generated large-orders service: three replicas against a real broker',
     expect(total('pipewright_node_in_total', { node: 'large' })).toBe(KEYS * PER_KEY);
     expect(total('pipewright_node_out_total', { node: 'large' })).toBe(expectedCount);
     expect(total('pipewright_partition_lag')).toBe(0);
+    // The latency histograms read as Prometheus reads them (cumulative buckets, +Inf = _count), and
+    // every consumed record's end-to-end latency was observed once, by the replica that consumed it.
+    for (const r of replicas) {
+      const families = parseExposition((await get(r.port, '/metrics')).body);
+      const [batch] = histogramSeries(families.get('pipewright_batch_duration_seconds')!);
+      expect(batch.count).toBe(families.get('pipewright_batches_total')!.samples[0].value);
+      const nodes = histogramSeries(families.get('pipewright_node_duration_seconds')!);
+      expect(nodes.map((n) => n.labels.node).sort()).toEqual([...new Set(scraped[0].filter((x) => x.name === 'pipewright_node_in_total').map((x) => x.labels.node))].sort());
+      // The source decodes every slice; a slice tried again after a failed send is decoded again.
+      expect(nodes.find((n) => n.labels.node === 'orders')!.count).toBeGreaterThanOrEqual(batch.count);
+    }
+    expect(total('pipewright_end_to_end_latency_seconds_count', { topic: inputTopic })).toBe(KEYS * PER_KEY + MALFORMED.length);
+    expect(total('pipewright_end_to_end_latency_seconds_bucket', { topic: inputTopic, le: '+Inf' })).toBe(KEYS * PER_KEY + MALFORMED.length);
 
     // 8. SIGTERM: every replica exits with code 0, promptly.
     t = performance.now();
