@@ -19,6 +19,7 @@ import { getKind } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { bootstrapServers, isTopicName, shortHash } from './names.js';
 import { testCases } from './test-cases.js';
+import { connectionView, type ConnectionView } from './connection.js';
 
 export interface CodegenAssets {
   /** Runtime sources by path relative to runtime/, tests excluded. */
@@ -132,7 +133,7 @@ function clusterNamespace(host: string): string | undefined {
  * Where the service connects, for the NetworkPolicy's egress: Kafka's bootstrap ports, and each
  * sink or model endpoint whose port is known. In-cluster hosts narrow the rule to their namespace.
  */
-function egressRules(p: Pipeline, bootstrap: string): TemplateView['egress'] {
+function egressRules(p: Pipeline, bootstrap: string, connection: ConnectionView): TemplateView['egress'] {
   const rules = new Map<string, TemplateView['egress'][number]>();
   const add = (what: string, port: number, namespace?: string) => {
     const key = `${port}/${namespace ?? ''}`;
@@ -141,6 +142,7 @@ function egressRules(p: Pipeline, bootstrap: string): TemplateView['egress'] {
     else rules.set(key, { what, port, ...(namespace ? { namespace } : {}) });
   };
   for (const b of bootstrapServers(bootstrap)) if (b) add('Kafka', b.port, clusterNamespace(b.host));
+  for (const e of connection.egress) add(e.what, e.port, e.host === undefined ? undefined : clusterNamespace(e.host));
   for (const n of p.nodes) {
     if (n.kind === 'postgres') add(`PostgreSQL (${n.id})`, 5432);
     const url = n.kind === 'http' || (n.kind === 'model' && n.params.backend === 'http') ? n.params.url : undefined;
@@ -162,6 +164,8 @@ function view(p: Pipeline): TemplateView {
   const scaling = p.deploy.autoscaling === 'none' ? undefined : p.deploy.autoscaling ?? {};
   const topics = topicDefs(p);
   const { cases, samples } = testCases(p);
+  const connection = connectionView(p);
+  const dependencies = [...kindDependencies(p), ...connection.dependencies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
     name: p.name,
     description: p.description ?? '',
@@ -176,7 +180,7 @@ function view(p: Pipeline): TemplateView {
     },
     partitions,
     bootstrapServers: bootstrap,
-    egress: egressRules(p, bootstrap),
+    egress: egressRules(p, bootstrap, connection),
     metricsNamespace: p.deploy.metricsNamespace ?? 'monitoring',
     monitoring: monitoringView(p),
     livenessTimeoutMs: (p.deploy.livenessTimeoutSeconds ?? 120) * 1000,
@@ -184,9 +188,7 @@ function view(p: Pipeline): TemplateView {
     deadLetterTopic: deadLetterTopic(p),
     errorPolicy: p.errors.policy,
     exactlyOnce: p.delivery === 'exactly-once',
-    sasl: p.kafka.profile === 'sasl-ssl',
-    saslMechanism: p.kafka.mechanism,
-    kedaSasl: { plain: 'plaintext', 'scram-sha-256': 'scram_sha256', 'scram-sha-512': 'scram_sha512' }[p.kafka.mechanism],
+    connection,
     topics: topics.map(templateTopic),
     ownedTopics: topics.filter((t) => !t.external).map(templateTopic),
     strimziCluster: p.kafka.strimziCluster ?? DEFAULT_STRIMZI_CLUSTER,
@@ -196,10 +198,11 @@ function view(p: Pipeline): TemplateView {
     mermaid: mermaid(p),
     nodes: p.nodes.map((n) => ({ id: n.id, kind: n.kind, summary: getKind(n.kind)!.summary })),
     fromBeginning: fromBeginning(p),
-    dependencies: kindDependencies(p),
+    dependencies,
     hasModels: p.nodes.some((n) => (getKind(n.kind)?.files?.(n.params) ?? []).length > 0),
     hasOnnx: kindDependencies(p).some((d) => d.name === 'onnxruntime-node'),
     secrets: kindSecrets(p),
+    secretKeys: [...connection.secret.map((s) => s.key), ...kindSecrets(p).map((s) => s.name)],
     ingest: p.nodes
       .filter((n) => n.kind === 'http-ingest')
       .map((n) => {

@@ -45,8 +45,8 @@ type Any = any;
 interface Variant {
   name: string;
   yaml: string;
-  /** What the generated files must say. */
-  sasl: boolean;
+  /** What the generated files must say about the connection (written out by hand, per profile). */
+  connection: ExpectedConnection;
   /** A fixed replica count (autoscaling: none), or undefined when KEDA owns it. */
   replicas?: number;
   partitions: number;
@@ -55,6 +55,40 @@ interface Variant {
   /** deploy.monitoring is on. */
   monitoring?: boolean;
 }
+
+interface ExpectedConnection {
+  /** The connection's lines of config.env. */
+  config: Record<string, string>;
+  /** Keys of the Secret <pipeline>-kafka, with the example values that must be exact (others: any placeholder). */
+  secret: Record<string, string | undefined>;
+  /** Keys of the Secret <pipeline>-kafka-tls, mounted at /etc/kafka-tls; empty when there is none. */
+  tls: string[];
+  /** KEDA: the trigger metadata beyond lag and topic, and the TriggerAuthentication; undefined for plaintext. */
+  keda?: {
+    metadata: Record<string, string>;
+    refs: [parameter: string, secret: 'kafka' | 'kafka-tls', key: string][];
+    env?: [parameter: string, variable: string][];
+    podIdentity?: Record<string, string>;
+  };
+  /** The ServiceAccount's eks.amazonaws.com/role-arn. */
+  roleArn?: string;
+  /** npm dependencies beyond kafkajs. */
+  dependencies?: Record<string, string>;
+}
+
+const PLAINTEXT: ExpectedConnection = { config: {}, secret: {}, tls: [] };
+const SASL_REFS: NonNullable<ExpectedConnection['keda']>['refs'] = [
+  ['username', 'kafka', 'KAFKA_SASL_USERNAME'],
+  ['password', 'kafka', 'KAFKA_SASL_PASSWORD'],
+];
+const sasl = (mechanism: string, keda: string): ExpectedConnection => ({
+  config: { KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: mechanism },
+  secret: { KAFKA_SASL_USERNAME: undefined, KAFKA_SASL_PASSWORD: undefined },
+  tls: [],
+  keda: { metadata: { sasl: keda, tls: 'enable' }, refs: SASL_REFS },
+});
+/** The connection lines of the example's kafka block, replaced by `block`. */
+const withKafka = (block: string) => edit(EXAMPLE, '  profile: plaintext\n  mechanism: scram-sha-512\n', block.replace(/^/gm, '  ') + '\n');
 
 const EXAMPLE_TOPICS = [
   { name: 'orders', partitions: 6, replicationFactor: 3, minInsyncReplicas: 2, external: true as const },
@@ -68,25 +102,25 @@ function edit(text: string, from: string, to: string): string {
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'large-orders', yaml: EXAMPLE, sasl: false, partitions: 6, topics: EXAMPLE_TOPICS },
+  { name: 'large-orders', yaml: EXAMPLE, connection: PLAINTEXT, partitions: 6, topics: EXAMPLE_TOPICS },
   {
     name: 'large-orders, sasl-ssl',
     yaml: edit(EXAMPLE, 'profile: plaintext', 'profile: sasl-ssl'),
-    sasl: true,
+    connection: sasl('scram-sha-512', 'scram_sha512'),
     partitions: 6,
     topics: EXAMPLE_TOPICS,
   },
   {
     name: 'large-orders, sasl-ssl plain, 3 input partitions',
     yaml: edit(edit(edit(EXAMPLE, 'profile: plaintext', 'profile: sasl-ssl'), 'mechanism: scram-sha-512', 'mechanism: plain'), 'format: json\n    partitions: 6', 'format: json\n    partitions: 3'),
-    sasl: true,
+    connection: sasl('plain', 'plaintext'),
     partitions: 3,
     topics: [{ ...EXAMPLE_TOPICS[0], partitions: 3 }, ...EXAMPLE_TOPICS.slice(1)],
   },
   {
     name: 'large-orders, autoscaling none, deploy.replicas 2, replication factor 1',
     yaml: edit(edit(EXAMPLE, 'errors:', 'deploy:\n  replicas: 2\n  autoscaling: none\nerrors:'), 'replicationFactor: 3', 'replicationFactor: 1'),
-    sasl: false,
+    connection: PLAINTEXT,
     replicas: 2,
     partitions: 6,
     topics: EXAMPLE_TOPICS.map((t) => ({ ...t, replicationFactor: 1, minInsyncReplicas: 1 })),
@@ -94,10 +128,72 @@ const VARIANTS: Variant[] = [
   {
     name: 'large-orders, monitoring with labels for Prometheus, sasl-ssl',
     yaml: edit(edit(EXAMPLE, 'profile: plaintext', 'profile: sasl-ssl'), 'errors:', 'deploy:\n  monitoring:\n    labels: { release: kube-prometheus-stack, example.com/team: orders }\nerrors:'),
-    sasl: true,
+    connection: sasl('scram-sha-512', 'scram_sha512'),
     partitions: 6,
     topics: EXAMPLE_TOPICS,
     monitoring: true,
+  },
+  {
+    name: 'large-orders, Confluent Cloud',
+    yaml: withKafka('profile: sasl-ssl\npreset: confluent-cloud\nbootstrapServers: pkc-12345.eu-west-1.aws.confluent.cloud:9092'),
+    connection: sasl('plain', 'plaintext'),
+    partitions: 6,
+    topics: EXAMPLE_TOPICS,
+  },
+  {
+    name: 'large-orders, Azure Event Hubs',
+    yaml: withKafka('profile: sasl-ssl\npreset: azure-event-hubs\nbootstrapServers: my-namespace.servicebus.windows.net:9093'),
+    connection: { ...sasl('plain', 'plaintext'), secret: { KAFKA_SASL_USERNAME: '$ConnectionString', KAFKA_SASL_PASSWORD: undefined } },
+    partitions: 6,
+    topics: EXAMPLE_TOPICS,
+  },
+  {
+    name: 'large-orders, mtls with a custom CA',
+    yaml: withKafka('profile: mtls\ncustomCa: true\nbootstrapServers: my-cluster-kafka-bootstrap.kafka.svc:9093'),
+    connection: {
+      config: { KAFKA_SSL: 'true', KAFKA_SSL_CA: '/etc/kafka-tls/ca.crt', KAFKA_SSL_CERT: '/etc/kafka-tls/client.crt', KAFKA_SSL_KEY: '/etc/kafka-tls/client.key' },
+      secret: {},
+      tls: ['ca.crt', 'client.crt', 'client.key'],
+      keda: { metadata: { tls: 'enable' }, refs: [['ca', 'kafka-tls', 'ca.crt'], ['cert', 'kafka-tls', 'client.crt'], ['key', 'kafka-tls', 'client.key']] },
+    },
+    partitions: 6,
+    topics: EXAMPLE_TOPICS,
+  },
+  {
+    name: 'large-orders, oauthbearer with a custom CA',
+    yaml: withKafka('profile: oauthbearer\ncustomCa: true\noauth: { tokenEndpoint: "https://login.example.com/oauth2/token", scope: "kafka.read kafka.write" }'),
+    connection: {
+      config: {
+        KAFKA_SSL: 'true',
+        KAFKA_SASL_MECHANISM: 'oauthbearer',
+        KAFKA_SSL_CA: '/etc/kafka-tls/ca.crt',
+        KAFKA_OAUTH_TOKEN_ENDPOINT: 'https://login.example.com/oauth2/token',
+        KAFKA_OAUTH_SCOPE: 'kafka.read,kafka.write',
+      },
+      secret: { KAFKA_OAUTH_CLIENT_ID: undefined, KAFKA_OAUTH_CLIENT_SECRET: undefined },
+      tls: ['ca.crt'],
+      keda: {
+        metadata: { sasl: 'oauthbearer', tls: 'enable' },
+        refs: [['ca', 'kafka-tls', 'ca.crt'], ['username', 'kafka', 'KAFKA_OAUTH_CLIENT_ID'], ['password', 'kafka', 'KAFKA_OAUTH_CLIENT_SECRET']],
+        env: [['oauthTokenEndpointUri', 'KAFKA_OAUTH_TOKEN_ENDPOINT'], ['scopes', 'KAFKA_OAUTH_SCOPE']],
+      },
+    },
+    partitions: 6,
+    topics: EXAMPLE_TOPICS,
+  },
+  {
+    name: 'large-orders, aws-msk-iam',
+    yaml: withKafka('profile: aws-msk-iam\naws: { region: eu-west-1, roleArn: "arn:aws:iam::123456789012:role/large-orders" }\nbootstrapServers: b-1.orders.abc123.c2.kafka.eu-west-1.amazonaws.com:9098'),
+    connection: {
+      config: { KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'aws-msk-iam', AWS_REGION: 'eu-west-1' },
+      secret: {},
+      tls: [],
+      keda: { metadata: { sasl: 'oauthbearer', saslTokenProvider: 'aws_msk_iam', tls: 'enable', awsRegion: 'eu-west-1' }, refs: [], podIdentity: { provider: 'aws', identityOwner: 'workload' } },
+      roleArn: 'arn:aws:iam::123456789012:role/large-orders',
+      dependencies: { 'aws-msk-iam-sasl-signer-js': '1.0.3' },
+    },
+    partitions: 6,
+    topics: EXAMPLE_TOPICS,
   },
 ];
 
@@ -404,8 +500,9 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
     }
     const kinds = objects.map((o) => o.obj.kind).sort();
     const expected = ['ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Secret', 'Service', 'ServiceAccount'];
+    if (variant.connection.tls.length) expected.push('Secret');
     if (variant.replicas === undefined) expected.push('ScaledObject');
-    if (variant.sasl && variant.replicas === undefined) expected.push('TriggerAuthentication');
+    if (variant.connection.keda && variant.replicas === undefined) expected.push('TriggerAuthentication');
     if (variant.monitoring) expected.push('PodMonitor', 'PrometheusRule', 'ConfigMap');
     expect(kinds).toEqual(expected.sort());
   });
@@ -452,28 +549,51 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
       // Group and brokers come from the Deployment's environment: the ConfigMap, one place.
       expect(t.metadata.consumerGroupFromEnv).toBe('KAFKA_GROUP_ID');
       expect(t.metadata.allowIdleConsumers).toBe('false');
-      if (variant.sasl) {
+      const { bootstrapServersFromEnv, consumerGroupFromEnv, topic, lagThreshold, activationLagThreshold, allowIdleConsumers, offsetResetPolicy, ...connection } = t.metadata;
+      void [bootstrapServersFromEnv, consumerGroupFromEnv, topic, lagThreshold, activationLagThreshold, allowIdleConsumers, offsetResetPolicy];
+      expect(connection).toEqual(variant.connection.keda?.metadata ?? {});
+      if (variant.connection.keda) {
         expect(t.authenticationRef.name).toBe(one(files, 'TriggerAuthentication').metadata.name);
-        expect(t.metadata.tls).toBe('enable');
-        expect(t.metadata.sasl).toBe({ plain: 'plaintext', 'scram-sha-256': 'scram_sha256', 'scram-sha-512': 'scram_sha512' }[pipeline.kafka.mechanism]);
       } else {
         expect(t.authenticationRef).toBeUndefined();
       }
     }
   });
 
-  it('credentials come only from the Secret', () => {
+  it('credentials come only from the Secrets, with the keys the profile reads', () => {
     const configMap = settingsConfigMap(files);
+    const expected = variant.connection;
+    // Settings that name where a credential is, not the credential: the mounted files, the token URL.
+    const locations: Record<string, RegExp> = { KAFKA_SSL_CA: /^\/etc\/kafka-tls\/[\w.]+$/, KAFKA_SSL_CERT: /^\/etc\/kafka-tls\/[\w.]+$/, KAFKA_SSL_KEY: /^\/etc\/kafka-tls\/[\w.]+$/, KAFKA_OAUTH_TOKEN_ENDPOINT: /^https:\/\/[^@\s]+$/ };
     for (const [k, val] of Object.entries(configMap.data as Record<string, string>)) {
-      expect(k, 'a credential-like key in the ConfigMap').not.toMatch(CREDENTIAL);
+      if (k in locations) expect(val, k).toMatch(locations[k]);
+      else expect(k, 'a credential-like key in the ConfigMap').not.toMatch(CREDENTIAL);
       expect(val).not.toMatch(/change-me|password/i);
     }
-    expect(configMap.data.KAFKA_SSL === 'true').toBe(variant.sasl);
-    if (variant.sasl) expect(configMap.data.KAFKA_SASL_MECHANISM).toBe(pipeline.kafka.mechanism);
-    const secret = one(files, 'Secret');
-    const secretKeys = Object.keys(secret.stringData ?? secret.data);
-    expect(secretKeys.sort()).toEqual(['KAFKA_SASL_PASSWORD', 'KAFKA_SASL_USERNAME']);
-    const container = one(files, 'Deployment').spec.template.spec.containers[0];
+    const connectionKeys = /^(KAFKA_SSL|KAFKA_SASL|KAFKA_OAUTH|AWS_)/;
+    expect(Object.fromEntries(Object.entries(configMap.data as Record<string, string>).filter(([k]) => connectionKeys.test(k)))).toEqual(expected.config);
+    const secrets = byKind(files, 'Secret') as Any[];
+    const secret = secrets.find((x) => x.metadata.name === `${name}-kafka`);
+    const tlsSecret = secrets.find((x) => x.metadata.name === `${name}-kafka-tls`);
+    const secretKeys = Object.keys(secret.stringData ?? secret.data ?? {});
+    expect(secretKeys.sort()).toEqual(Object.keys(expected.secret).sort());
+    for (const [k, v] of Object.entries(expected.secret)) if (v !== undefined) expect(secret.stringData[k], k).toBe(v);
+    expect(Object.keys(tlsSecret?.stringData ?? {}).sort()).toEqual(expected.tls);
+    const pod = one(files, 'Deployment').spec.template.spec;
+    const container = pod.containers[0];
+    // The TLS files are the Secret's, mounted read-only where config.env says they are.
+    if (expected.tls.length) {
+      const volume = pod.volumes.find((v: Any) => v.secret?.secretName === tlsSecret.metadata.name);
+      expect(volume, 'a volume of the TLS Secret').toBeDefined();
+      expect(container.volumeMounts).toEqual([{ name: volume.name, mountPath: '/etc/kafka-tls', readOnly: true }]);
+      for (const k of ['KAFKA_SSL_CA', 'KAFKA_SSL_CERT', 'KAFKA_SSL_KEY']) {
+        const path = configMap.data[k];
+        if (path !== undefined) expect(expected.tls, `${k}=${path} is a file of the Secret`).toContain(path.slice('/etc/kafka-tls/'.length));
+      }
+    } else {
+      expect(pod.volumes).toBeUndefined();
+      expect(container.volumeMounts).toBeUndefined();
+    }
     // The Secret is read whole (secretRef), or key by key (secretKeyRef); never a literal value.
     const secretRefs = container.envFrom.filter((e: Obj) => e.secretRef).map((e: Any) => e.secretRef.name);
     expect(secretRefs).toEqual([secret.metadata.name]);
@@ -481,13 +601,28 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
       if (CREDENTIAL.test(env.name)) expect(env.valueFrom?.secretKeyRef?.name, `${env.name} from the Secret`).toBe(secret.metadata.name);
       expect(env.value === undefined || !CREDENTIAL.test(env.name)).toBe(true);
     }
-    if (variant.sasl && variant.replicas === undefined) {
+    // KEDA reads the lag with the same connection: keys of the same Secrets, settings of the same ConfigMap.
+    if (expected.keda && variant.replicas === undefined) {
       const auth = one(files, 'TriggerAuthentication');
-      for (const ref of auth.spec.secretTargetRef) {
-        expect(ref.name).toBe(secret.metadata.name);
-        expect(secretKeys).toContain(ref.key);
+      expect((auth.spec.secretTargetRef ?? []).map((r: Any) => [r.parameter, r.name.slice(name.length + 1), r.key])).toEqual(expected.keda.refs);
+      for (const ref of auth.spec.secretTargetRef ?? []) {
+        const target = secrets.find((x) => x.metadata.name === ref.name);
+        expect(target, `Secret ${ref.name}`).toBeDefined();
+        expect(Object.keys(target.stringData)).toContain(ref.key);
       }
+      expect((auth.spec.env ?? []).map((e: Any) => [e.parameter, e.name])).toEqual(expected.keda.env ?? []);
+      for (const e of auth.spec.env ?? []) {
+        expect(e.containerName).toBe(container.name);
+        expect(configMap.data[e.name], `${e.name} is in the ConfigMap`).toBeDefined();
+      }
+      expect(auth.spec.podIdentity).toEqual(expected.keda.podIdentity);
     }
+    const account = one(files, 'ServiceAccount');
+    expect(account.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(expected.roleArn);
+    const pkg = JSON.parse(files['package.json']) as { dependencies: Record<string, string> };
+    const { kafkajs, ...others } = pkg.dependencies;
+    expect(kafkajs).toBeDefined();
+    expect(others).toEqual(expected.dependencies ?? {});
     // The example Secret is never applied: it holds placeholders only.
     expect(parseYaml(files['k8s/kustomization.yaml']).resources).not.toContain('secret.example.yaml');
     // Nor do credentials end up in the image or the local Compose file.
@@ -654,7 +789,7 @@ const EXAMPLES = readdirSync(join(REPO_ROOT, 'examples'), { withFileTypes: true 
   .map((e) => e.name);
 
 function generateText(yaml: string): { pipeline: Pipeline; files: FileMap } {
-  return generateVariant({ name: 'inline', yaml, sasl: false, partitions: 0, topics: [] });
+  return generateVariant({ name: 'inline', yaml, connection: PLAINTEXT, partitions: 0, topics: [] });
 }
 
 function generateExample(name: string): { pipeline: Pipeline; files: FileMap } {

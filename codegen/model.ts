@@ -4,11 +4,13 @@
  * function of it.
  */
 import type { ErrorPolicy } from '../runtime/engine/graph.js';
+import type { ConnectionProfile, PasswordMechanism, SaslSslPreset } from '../runtime/service/connection.js';
 
 export const PIPELINE_FORMAT_VERSION = 1;
 
-export type ConnectionProfile = 'plaintext' | 'sasl-ssl';
-export type SaslMechanismName = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+export type { ConnectionProfile, SaslSslPreset } from '../runtime/service/connection.js';
+/** The mechanisms of the sasl-ssl profile: a user name and password. */
+export type SaslMechanismName = PasswordMechanism;
 
 /** KEDA's settings for the ScaledObject, named as KEDA names them. */
 export interface Autoscaling {
@@ -102,8 +104,18 @@ export interface Pipeline {
   name: string;
   description?: string;
   kafka: {
+    /** How the service connects: runtime/service/connection.ts lists the profiles. */
     profile: ConnectionProfile;
+    /** The SASL mechanism of the sasl-ssl profile. */
     mechanism: SaslMechanismName;
+    /** sasl-ssl: the settings of a managed service (Confluent Cloud, Azure Event Hubs); its mechanism is plain. */
+    preset?: SaslSslPreset;
+    /** TLS profiles: trust the CA in the Secret <pipeline>-kafka-tls (ca.crt) instead of the system's CAs. */
+    customCa?: boolean;
+    /** oauthbearer: the OIDC provider's token URL and the scopes to ask for (comma- or space-separated). */
+    oauth?: { tokenEndpoint?: string; scope?: string };
+    /** aws-msk-iam: the MSK cluster's region, and the IAM role of the pods (IRSA). */
+    aws?: { region?: string; roleArn?: string };
     replicationFactor: number;
     /** The bootstrap servers the deployment connects to (host:port, comma-separated); the ConfigMap holds them. */
     bootstrapServers?: string;

@@ -23,6 +23,7 @@ import {
 } from './model.js';
 import { migratePipeline } from './migrate.js';
 import { isBootstrapServers } from './names.js';
+import { CONNECTION_PROFILE_NAMES, PASSWORD_MECHANISMS, SASL_SSL_PRESET_NAMES, type ConnectionProfile, type PasswordMechanism, type SaslSslPreset } from '../runtime/service/connection.js';
 
 export interface ParseResult {
   /** The pipeline as far as it could be read; null when the file is not a pipeline at all. */
@@ -35,7 +36,9 @@ export interface ParseResult {
 const nowhere = (p: Problem): Problem => ({ ...p, line: p.line ?? 1, column: p.column ?? 1 });
 
 const TOP_KEYS = ['version', 'pipeline', 'description', 'kafka', 'topics', 'errors', 'delivery', 'deploy', 'nodes', 'tests'];
-const KAFKA_KEYS = ['profile', 'mechanism', 'replicationFactor', 'bootstrapServers', 'minInsyncReplicas', 'strimziCluster'];
+const KAFKA_KEYS = ['profile', 'mechanism', 'preset', 'customCa', 'oauth', 'aws', 'replicationFactor', 'bootstrapServers', 'minInsyncReplicas', 'strimziCluster'];
+const OAUTH_KEYS = ['tokenEndpoint', 'scope'];
+const AWS_KEYS = ['region', 'roleArn'];
 const TOPIC_KEYS = ['external', 'retention', 'cleanup'];
 const ERROR_KEYS = ['policy', 'topic'];
 const DEPLOY_KEYS = ['replicas', 'image', 'autoscaling', 'metricsNamespace', 'monitoring', 'livenessTimeoutSeconds'];
@@ -159,14 +162,47 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
     if (!isObj(raw.kafka)) problems.push(wrongType('kafka', 'a mapping', raw.kafka, 'e.g. kafka: { profile: plaintext }', ['kafka']));
     else {
       checkKeys(raw.kafka, KAFKA_KEYS, 'kafka', ['kafka'], problems);
-      const { profile, mechanism, replicationFactor, bootstrapServers } = raw.kafka;
+      const { profile, mechanism, preset, customCa, oauth, aws, replicationFactor, bootstrapServers } = raw.kafka;
       if (profile !== undefined) {
-        if (profile === 'plaintext' || profile === 'sasl-ssl') p.kafka.profile = profile;
-        else problems.push(wrongType('kafka.profile', 'plaintext or sasl-ssl', profile, 'Use plaintext for local brokers, sasl-ssl for Confluent Cloud, Event Hubs or MSK.', ['kafka', 'profile']));
+        if ((CONNECTION_PROFILE_NAMES as unknown[]).includes(profile)) p.kafka.profile = profile as ConnectionProfile;
+        else problems.push(wrongType('kafka.profile', `one of ${CONNECTION_PROFILE_NAMES.join(', ')}`, profile, 'plaintext for local brokers; sasl-ssl for a user name and password (Confluent Cloud, Event Hubs, MSK SCRAM); mtls for a client certificate; aws-msk-iam for MSK with IAM; oauthbearer for OIDC tokens.', ['kafka', 'profile']));
       }
       if (mechanism !== undefined) {
-        if (mechanism === 'plain' || mechanism === 'scram-sha-256' || mechanism === 'scram-sha-512') p.kafka.mechanism = mechanism;
+        if ((PASSWORD_MECHANISMS as unknown[]).includes(mechanism)) p.kafka.mechanism = mechanism as PasswordMechanism;
         else problems.push(wrongType('kafka.mechanism', 'plain, scram-sha-256 or scram-sha-512', mechanism, 'Confluent Cloud and Event Hubs use plain; MSK uses scram-sha-512.', ['kafka', 'mechanism']));
+      }
+      if (preset !== undefined) {
+        if ((SASL_SSL_PRESET_NAMES as unknown[]).includes(preset)) {
+          p.kafka.preset = preset as SaslSslPreset;
+          // A preset's mechanism is plain; one written next to it is checked by validation.
+          if (mechanism === undefined) p.kafka.mechanism = 'plain';
+        } else problems.push(wrongType('kafka.preset', SASL_SSL_PRESET_NAMES.join(' or '), preset, 'Leave it out for any other cluster and set kafka.mechanism.', ['kafka', 'preset']));
+      }
+      if (typeof customCa === 'boolean') p.kafka.customCa = customCa;
+      else if (customCa !== undefined) problems.push(wrongType('kafka.customCa', 'true or false', customCa, 'true: the brokers\' certificates are signed by your own CA, whose PEM goes into the Secret as ca.crt.', ['kafka', 'customCa']));
+      if (oauth !== undefined) {
+        if (!isObj(oauth)) problems.push(wrongType('kafka.oauth', 'a mapping', oauth, 'e.g. oauth: { tokenEndpoint: https://login.example.com/oauth2/token, scope: kafka }', ['kafka', 'oauth']));
+        else {
+          checkKeys(oauth, OAUTH_KEYS, 'kafka.oauth', ['kafka', 'oauth'], problems);
+          const o: NonNullable<Pipeline['kafka']['oauth']> = {};
+          for (const k of OAUTH_KEYS as ('tokenEndpoint' | 'scope')[]) {
+            if (typeof oauth[k] === 'string') o[k] = oauth[k] as string;
+            else if (oauth[k] !== undefined) problems.push(wrongType(`kafka.oauth.${k}`, 'text', oauth[k], k === 'scope' ? 'e.g. scope: kafka' : 'e.g. tokenEndpoint: https://login.example.com/oauth2/token', ['kafka', 'oauth', k]));
+          }
+          p.kafka.oauth = o;
+        }
+      }
+      if (aws !== undefined) {
+        if (!isObj(aws)) problems.push(wrongType('kafka.aws', 'a mapping', aws, 'e.g. aws: { region: eu-west-1, roleArn: arn:aws:iam::123456789012:role/orders }', ['kafka', 'aws']));
+        else {
+          checkKeys(aws, AWS_KEYS, 'kafka.aws', ['kafka', 'aws'], problems);
+          const a: NonNullable<Pipeline['kafka']['aws']> = {};
+          for (const k of AWS_KEYS as ('region' | 'roleArn')[]) {
+            if (typeof aws[k] === 'string') a[k] = aws[k] as string;
+            else if (aws[k] !== undefined) problems.push(wrongType(`kafka.aws.${k}`, 'text', aws[k], k === 'region' ? 'e.g. region: eu-west-1' : 'e.g. roleArn: arn:aws:iam::123456789012:role/orders', ['kafka', 'aws', k]));
+          }
+          p.kafka.aws = a;
+        }
       }
       if (replicationFactor !== undefined) {
         if (Number.isInteger(replicationFactor) && (replicationFactor as number) >= 1 && (replicationFactor as number) <= 10) p.kafka.replicationFactor = replicationFactor as number;

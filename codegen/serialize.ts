@@ -43,8 +43,20 @@ const round = (v: number) => Math.round(v * 10) / 10;
 export function serializePipeline(p: Pipeline): string {
   const o: Record<string, unknown> = { version: PIPELINE_FORMAT_VERSION, pipeline: p.name };
   if (p.description !== undefined) o.description = p.description;
-  const { minInsyncReplicas, strimziCluster, ...kafka } = p.kafka;
-  o.kafka = { ...kafka, ...(minInsyncReplicas === undefined ? {} : { minInsyncReplicas }), ...(strimziCluster === undefined ? {} : { strimziCluster }) };
+  const k = p.kafka;
+  // The connection first (profile, then what that profile reads), then the topics' settings.
+  o.kafka = {
+    profile: k.profile,
+    ...(k.profile === 'plaintext' || k.profile === 'sasl-ssl' ? { mechanism: k.mechanism } : {}),
+    ...(k.preset === undefined ? {} : { preset: k.preset }),
+    ...(k.customCa === undefined ? {} : { customCa: k.customCa }),
+    ...(k.oauth === undefined ? {} : { oauth: { ...k.oauth } }),
+    ...(k.aws === undefined ? {} : { aws: { ...k.aws } }),
+    replicationFactor: k.replicationFactor,
+    ...(k.bootstrapServers === undefined ? {} : { bootstrapServers: k.bootstrapServers }),
+    ...(k.minInsyncReplicas === undefined ? {} : { minInsyncReplicas: k.minInsyncReplicas }),
+    ...(k.strimziCluster === undefined ? {} : { strimziCluster: k.strimziCluster }),
+  };
   if (p.topics !== undefined && Object.keys(p.topics).length) {
     o.topics = Object.fromEntries(
       Object.entries(p.topics).map(([name, t]) => [

@@ -6,6 +6,7 @@
  */
 import type { TopicDef } from '../runtime/types.js';
 import type { AlertRule } from './monitoring.js';
+import type { ConnectionView } from './connection.js';
 
 export const TEMPLATES = {
   'README.md': 'README.md.hbs',
@@ -82,10 +83,8 @@ export interface TemplateView {
   errorPolicy: string;
   /** delivery: exactly-once in the pipeline. */
   exactlyOnce: boolean;
-  sasl: boolean;
-  saslMechanism: string;
-  /** KEDA's name for the SASL mechanism. */
-  kedaSasl: string;
+  /** The connection profile: config.env lines, Secret keys, KEDA authentication, ServiceAccount annotations. */
+  connection: ConnectionView;
   /** Every topic the pipeline reads or writes; `external` ones belong to someone else. */
   topics: TemplateTopic[];
   /** The topics the pipeline creates and owns (KafkaTopic resources, create-topics.sh). */
@@ -103,7 +102,7 @@ export interface TemplateView {
   testCasesLiteral: string;
   samplesLiteral: string;
   hasTests: boolean;
-  /** npm packages the pipeline's kinds need beyond kafkajs (onnxruntime-node for ONNX models), sorted. */
+  /** npm packages the pipeline's kinds and connection need beyond kafkajs (onnxruntime-node for ONNX models, the MSK IAM signer), sorted. */
   dependencies: { name: string; version: string }[];
   /** Whether the repository carries model files in models/. */
   hasModels: boolean;
@@ -113,4 +112,6 @@ export interface TemplateView {
   ingest: { path: string; topic: string; url: string }[];
   /** Credentials the nodes read from the environment, for the Secret example: names checked by the kinds, values placeholders. */
   secrets: { name: string; example: string; description: string }[];
+  /** Every key of the Secret <pipeline>-kafka: the connection's credentials, then the nodes'. */
+  secretKeys: string[];
 }

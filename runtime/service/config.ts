@@ -4,7 +4,7 @@
  * service at start-up with a message that names the variable and the fix.
  */
 import { readFileSync } from 'node:fs';
-import { SASL_MECHANISM_NAMES, SASL_MECHANISMS, type PasswordMechanism, type SaslMechanism } from './connection.js';
+import { AWS_REGION_PATTERN, oauthScopes, SASL_MECHANISM_NAMES, SASL_MECHANISMS, type PasswordMechanism, type SaslMechanism } from './connection.js';
 
 export type { SaslMechanism } from './connection.js';
 
@@ -145,12 +145,13 @@ function saslFromEnv(env: Env): SaslConfig | undefined {
       tokenEndpoint,
       clientId: required(env, 'KAFKA_OAUTH_CLIENT_ID', `${why}: it comes from the Kafka credentials Secret`),
       clientSecret: required(env, 'KAFKA_OAUTH_CLIENT_SECRET', `${why}: it comes from the Kafka credentials Secret`),
-      ...(env.KAFKA_OAUTH_SCOPE?.trim() ? { scope: env.KAFKA_OAUTH_SCOPE.trim() } : {}),
+      // Scopes separated by commas (as KEDA reads the same variable) or spaces; the token request joins them with spaces (RFC 6749).
+      ...(oauthScopes(env.KAFKA_OAUTH_SCOPE ?? '').length ? { scope: oauthScopes(env.KAFKA_OAUTH_SCOPE!).join(' ') } : {}),
     };
   }
   if (mechanism === 'aws-msk-iam') {
     const region = (env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '').trim();
-    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    if (!AWS_REGION_PATTERN.test(region)) {
       throw new ConfigError(
         `${region ? `AWS_REGION="${region}" is not an AWS region` : 'AWS_REGION is not set'}; KAFKA_SASL_MECHANISM=aws-msk-iam signs tokens for the MSK cluster's region, e.g. AWS_REGION=eu-west-1.`,
       );

@@ -61,6 +61,20 @@ export function profileMechanism(profile: ConnectionProfile, mechanism: Password
   return undefined;
 }
 
+/** An AWS region name, e.g. eu-west-1 or us-gov-west-1. */
+export const AWS_REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/**
+ * The Amazon MSK IAM signer: imported by the service only with the aws-msk-iam profile, and a
+ * dependency of the generated package.json only then.
+ */
+export const MSK_SIGNER = { module: 'aws-msk-iam-sasl-signer-js', version: '1.0.3' } as const;
+
+/** OAuth scopes as KAFKA_OAUTH_SCOPE holds them, separated by commas (as KEDA reads them) or spaces. */
+export function oauthScopes(text: string): string[] {
+  return text.split(/[\s,]+/).filter(Boolean);
+}
+
 /** Where the service finds TLS files mounted from the Secret `<pipeline>-kafka-tls` in Kubernetes. */
 export const TLS_MOUNT = '/etc/kafka-tls';
 export const TLS_FILES = { ca: 'ca.crt', cert: 'client.crt', key: 'client.key' } as const;

@@ -6,7 +6,7 @@
  */
 import { Kafka, logLevel, type KafkaConfig, type OauthbearerProviderResponse, type SASLOptions } from 'kafkajs';
 import type { SaslConfig, ServiceConfig } from '../service/config.js';
-import { SASL_MECHANISMS } from '../service/connection.js';
+import { MSK_SIGNER, SASL_MECHANISMS } from '../service/connection.js';
 
 /** A start-up problem with the connection, worded for the person who configures the service. */
 export class ConnectionError extends Error {
@@ -67,8 +67,8 @@ export function oidcTokenProvider(sasl: Extract<SaslConfig, { mechanism: 'oauthb
   });
 }
 
-/** The signer's module name: imported only when the aws-msk-iam profile is used, the one place it is named. */
-export const MSK_SIGNER_MODULE = 'aws-msk-iam-sasl-signer-js';
+/** The signer's module name: imported only when the aws-msk-iam profile is used. */
+export const MSK_SIGNER_MODULE = MSK_SIGNER.module;
 
 interface MskSigner {
   generateAuthToken(options: { region: string }): Promise<{ token: string; expiryTime: number }>;
