@@ -58,6 +58,9 @@ describe('service configuration: the Kafka connection', () => {
   it('oauthbearer: token endpoint, client id and secret, optional scope', () => {
     const env = { KAFKA_SASL_MECHANISM: 'oauthbearer', KAFKA_OAUTH_TOKEN_ENDPOINT: 'https://idp.example.com/token', KAFKA_OAUTH_CLIENT_ID: 'svc', KAFKA_OAUTH_CLIENT_SECRET: 's3' };
     expect(cfg({ ...env, KAFKA_OAUTH_SCOPE: 'kafka' }).sasl).toEqual({ mechanism: 'oauthbearer', tokenEndpoint: 'https://idp.example.com/token', clientId: 'svc', clientSecret: 's3', scope: 'kafka' });
+    // Scopes as config.env writes them for KEDA (commas), sent space-separated as OAuth wants them.
+    expect(cfg({ ...env, KAFKA_OAUTH_SCOPE: 'kafka.read,kafka.write' }).sasl).toMatchObject({ scope: 'kafka.read kafka.write' });
+    expect(cfg({ ...env, KAFKA_OAUTH_SCOPE: ' , ' }).sasl).not.toHaveProperty('scope');
     expect(cfg(env).ssl).toBe(true);
     expect(error({ ...env, KAFKA_OAUTH_TOKEN_ENDPOINT: 'idp token' })).toMatch(/^KAFKA_OAUTH_TOKEN_ENDPOINT="idp token" is not a URL/);
     expect(error({ ...env, KAFKA_OAUTH_CLIENT_SECRET: '' })).toMatch(/^KAFKA_OAUTH_CLIENT_SECRET is not set; .*Secret\.$/);

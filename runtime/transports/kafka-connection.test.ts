@@ -22,6 +22,8 @@ describe('kafkajs connection options', () => {
     const oidc = connectionOptions(config({ sasl: { mechanism: 'oauthbearer', tokenEndpoint: 'https://idp/token', clientId: 'a', clientSecret: 'b' } })).sasl!;
     expect(oidc.mechanism).toBe('oauthbearer');
     expect(typeof (oidc as { oauthBearerProvider?: unknown }).oauthBearerProvider).toBe('function');
+    // Its own authenticator, which reads the broker's refusal of a token (kafkajs's takes it for success).
+    expect(typeof (oidc as { authenticationProvider?: unknown }).authenticationProvider).toBe('function');
     const msk = connectionOptions(config({ sasl: { mechanism: 'aws-msk-iam', region: 'eu-west-1' } })).sasl!;
     expect(msk.mechanism).toBe('oauthbearer');
   });

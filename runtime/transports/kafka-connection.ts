@@ -4,7 +4,7 @@
  * Amazon MSK IAM), and the start-up check that turns what goes wrong into one
  * line that says what to fix.
  */
-import { Kafka, logLevel, type KafkaConfig, type OauthbearerProviderResponse, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type AuthenticationProviderArgs, type KafkaConfig, type Mechanism, type OauthbearerProviderResponse, type SASLOptions } from 'kafkajs';
 import type { SaslConfig, ServiceConfig } from '../service/config.js';
 import { MSK_SIGNER, SASL_MECHANISMS } from '../service/connection.js';
 
@@ -100,12 +100,62 @@ async function loadSigner(): Promise<MskSigner> {
   }
 }
 
-function saslOptions(sasl: SaslConfig): SASLOptions {
+const SOH = '\u0001';
+/** Length-prefixed bytes: how kafkajs hands SASL messages to the broker and back. */
+function sized(bytes: Buffer): Buffer {
+  const out = Buffer.alloc(4 + bytes.length);
+  out.writeInt32BE(bytes.length, 0);
+  bytes.copy(out, 4);
+  return out;
+}
+const unsized = (raw: Buffer): Buffer => (raw.length >= 4 ? raw.subarray(4, 4 + Math.max(0, raw.readInt32BE(0))) : Buffer.alloc(0));
+
+/** The broker refused an OAUTHBEARER token; not retried (kafkajs reads `retriable`). */
+export class TokenRefusedError extends Error {
+  readonly retriable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'TokenRefusedError';
+  }
+}
+
+/** SASL/OAUTHBEARER with a token provider, for kafkajs: kafkajs's own sends the same message. */
+export type OauthBearerSasl = Mechanism & { mechanism: 'oauthbearer'; oauthBearerProvider: () => Promise<OauthbearerProviderResponse> };
+
+/**
+ * SASL/OAUTHBEARER (RFC 7628) that reads the broker's answer. A broker refuses a token with an
+ * error challenge (a JSON status) rather than an error code; kafkajs 2.2.4 takes that for success,
+ * the broker then closes the connection, and all the client says is "No brokers in the broker
+ * pool". Here the challenge fails the authentication, with the broker's status in the message.
+ */
+export function oauthBearer(provider: () => Promise<OauthbearerProviderResponse>): OauthBearerSasl {
+  return {
+    mechanism: 'oauthbearer',
+    oauthBearerProvider: provider,
+    authenticationProvider: ({ host, port, saslAuthenticate }: AuthenticationProviderArgs) => ({
+      authenticate: async () => {
+        const token = await provider();
+        const message = Buffer.from(`n,,${SOH}auth=Bearer ${token.value}${SOH}${SOH}`);
+        const challenge = await saslAuthenticate<Buffer>({
+          request: { encode: async () => sized(message) },
+          response: { decode: (raw: Buffer) => unsized(raw), parse: (bytes: Buffer) => bytes },
+        });
+        if (challenge && challenge.length > 0) {
+          // The client answers an error challenge with %x01 and the broker ends the exchange (RFC 7628 §3.2.3).
+          await saslAuthenticate({ request: { encode: async () => sized(Buffer.from(SOH)) } }).catch(() => undefined);
+          throw new TokenRefusedError(`SASL OAUTHBEARER authentication failed: the broker ${host}:${port} refused the token (${challenge.toString('utf8').slice(0, 200)})`);
+        }
+      },
+    }),
+  };
+}
+
+function saslOptions(sasl: SaslConfig): SASLOptions | Mechanism {
   switch (sasl.mechanism) {
     case 'oauthbearer':
-      return { mechanism: 'oauthbearer', oauthBearerProvider: oidcTokenProvider(sasl) };
+      return oauthBearer(oidcTokenProvider(sasl));
     case 'aws-msk-iam':
-      return { mechanism: 'oauthbearer', oauthBearerProvider: mskIamTokenProvider(sasl) };
+      return oauthBearer(mskIamTokenProvider(sasl));
     case 'plain':
       return { mechanism: 'plain', username: sasl.username, password: sasl.password };
     case 'scram-sha-256':
@@ -151,7 +201,7 @@ export function explainConnectionError(err: unknown, config: ServiceConfig): str
   const code = errors.map((e) => e.code).find((c) => typeof c === 'string' && c !== '') ?? '';
   const brokers = `KAFKA_BROKERS=${config.brokers.join(',')}`;
   const first = (errors.find((e) => e.message)?.message ?? String(err)).split('\n')[0];
-  if (errors.some((e) => e.name === 'KafkaJSSASLAuthenticationError') || /SASL .*authentication failed|Authentication failed/i.test(text)) {
+  if (errors.some((e) => e.name === 'KafkaJSSASLAuthenticationError' || e instanceof TokenRefusedError) || /SASL .*authentication failed|Authentication failed/i.test(text)) {
     const mech = config.sasl?.mechanism ?? 'none';
     const fix =
       config.sasl && SASL_MECHANISMS[config.sasl.mechanism].credentials === 'password'
