@@ -924,6 +924,18 @@ function randomPipeline(seed: number): { text: string; mutated: boolean } {
   const p: Any = { pipeline: chance(0.85) ? pick(['p', 'orders-x', 'a'.repeat(40), 'pipe-1']) : text(), nodes };
   if (chance(0.6)) p.description = text();
   if (chance(0.4)) p.kafka = { profile: pick(['plaintext', 'sasl-ssl']), mechanism: pick(['plain', 'scram-sha-256', 'scram-sha-512']), replicationFactor: 1 + Math.floor(r() * 3) };
+  // The other connection profiles, their settings sometimes hostile text.
+  if (p.kafka && chance(0.5)) {
+    Object.assign(
+      p.kafka,
+      pick([
+        () => ({ profile: 'mtls', customCa: chance(0.5) }),
+        () => ({ profile: 'oauthbearer', customCa: true, oauth: { tokenEndpoint: chance(0.6) ? 'https://idp.example.com/token' : text(), ...(chance(0.5) ? { scope: chance(0.5) ? 'kafka.read kafka.write' : text() } : {}) } }),
+        () => ({ profile: 'aws-msk-iam', aws: { region: chance(0.7) ? 'eu-west-1' : text(), roleArn: chance(0.7) ? 'arn:aws:iam::123456789012:role/orders' : text() } }),
+        () => ({ profile: 'sasl-ssl', preset: pick(['confluent-cloud', 'azure-event-hubs']), mechanism: 'plain', bootstrapServers: pick(['pkc-1.eu-west-1.aws.confluent.cloud:9092', 'ns.servicebus.windows.net:9093']) }),
+      ])(),
+    );
+  }
   if (chance(0.3)) p.errors = { policy: pick(['dead-letter', 'skip', 'fail']), ...(chance(0.5) ? { topic: topic() } : {}) };
   if (chance(0.3)) p.deploy = { replicas: 1 + Math.floor(r() * 20) };
   if (chance(0.4)) p.deploy = { ...p.deploy, monitoring: true };

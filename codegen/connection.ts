@@ -14,6 +14,7 @@ import {
   CONNECTION_PROFILES,
   MSK_SIGNER,
   oauthScopes,
+  profileMechanism,
   SASL_MECHANISMS,
   SASL_SSL_PRESETS,
   TLS_FILES,
@@ -42,7 +43,7 @@ function tokenUrl(text: string): URL | undefined {
 }
 
 /** What is wrong with the connection settings, each at its place under kafka. */
-export function checkConnection(p: Pipeline): Problem[] {
+export function checkConnectionSettings(p: Pipeline): Problem[] {
   const problems: Problem[] = [];
   const k = p.kafka;
   const profile = k.profile;
@@ -134,7 +135,7 @@ export function connectionView(p: Pipeline): ConnectionView {
   const tlsSecretName = `${p.name}-kafka-tls`;
   const customCa = profile !== 'plaintext' && k.customCa === true;
   const tls = CONNECTION_PROFILES[profile].tls;
-  const mechanism = profile === 'sasl-ssl' ? k.mechanism : profile === 'oauthbearer' || profile === 'aws-msk-iam' ? profile : undefined;
+  const mechanism = profileMechanism(profile, k.mechanism);
   const config: Pair[] = [];
   const secret: SecretEntry[] = [];
   const tlsSecret: SecretEntry[] = [];

@@ -5,7 +5,7 @@
  */
 import { Document } from 'yaml';
 import { getKind } from '../runtime/kinds/registry.js';
-import { PIPELINE_FORMAT_VERSION, type NodeInput, type Pipeline, type PipelineNode, type SampleEvent } from './model.js';
+import { emptyPipeline, PIPELINE_FORMAT_VERSION, type NodeInput, type Pipeline, type PipelineNode, type SampleEvent } from './model.js';
 
 function inputValue(inputs: NodeInput[]): unknown {
   if (inputs.length === 0) return undefined;
@@ -47,7 +47,8 @@ export function serializePipeline(p: Pipeline): string {
   // The connection first (profile, then what that profile reads), then the topics' settings.
   o.kafka = {
     profile: k.profile,
-    ...(k.profile === 'plaintext' || k.profile === 'sasl-ssl' ? { mechanism: k.mechanism } : {}),
+    // The mechanism belongs to sasl-ssl (and was always written for plaintext); other profiles carry it only if it was set.
+    ...(k.profile === 'plaintext' || k.profile === 'sasl-ssl' || k.mechanism !== emptyPipeline().kafka.mechanism ? { mechanism: k.mechanism } : {}),
     ...(k.preset === undefined ? {} : { preset: k.preset }),
     ...(k.customCa === undefined ? {} : { customCa: k.customCa }),
     ...(k.oauth === undefined ? {} : { oauth: { ...k.oauth } }),

@@ -7,7 +7,7 @@ import { getKind, kindNames } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, outputPorts, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { problem, suggest, type Problem } from './errors.js';
 import { checkExpression, expressionText } from './expression.js';
-import { checkConnection } from './connection.js';
+import { checkConnectionSettings } from './connection.js';
 import { deadLetterTopic, minInsyncReplicasFor, nodePath, retentionMs, type Pipeline, type PipelineNode } from './model.js';
 import { changelogTopic, repartitionTopic } from '../runtime/engine/state.js';
 import { isNodeId, isPipelineName, isPortName, isTopicName } from './names.js';
@@ -159,7 +159,7 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
   });
 
   problems.push(...checkTopics(p));
-  problems.push(...checkConnection(p));
+  problems.push(...checkConnectionSettings(p));
   problems.push(...checkTests(p, byId));
   return problems;
 }
