@@ -35,6 +35,24 @@ function text(p: Payload): string | null {
   return NodeBuffer?.isBuffer(p) ? p.toString() : decoder.decode(p);
 }
 
+/**
+ * Compact storage for a kind's own values: a kind whose state is many small
+ * records of one shape (a window's aggregates) keeps them packed, e.g. in
+ * typed-array columns, instead of one object per key. The store asks it first;
+ * values it declines stay in the store's plain map. `get` hands out a copy, so
+ * an operator that changes a value puts it again.
+ */
+export interface ValuePacker<V> {
+  /** Holds `value` under `key` and returns true, or returns false (without holding it) when it cannot pack it. */
+  set(key: string, value: V): boolean;
+  get(key: string): V | undefined;
+  has(key: string): boolean;
+  /** Returns whether the key was held. */
+  delete(key: string): boolean;
+  keys(): IterableIterator<string>;
+  readonly size: number;
+}
+
 /** The state of one node in one partition. */
 export class KeyValueStore<V = unknown> {
   private readonly data = new Map<string, V>();
@@ -48,39 +66,53 @@ export class KeyValueStore<V = unknown> {
    */
   stale = false;
 
+  constructor(readonly packed?: ValuePacker<V>) {}
+
   get(key: string): V | undefined {
-    return this.data.get(key);
+    const v = this.data.get(key);
+    return v === undefined && this.packed ? this.packed.get(key) : v;
   }
 
   has(key: string): boolean {
-    return this.data.has(key);
+    return this.data.has(key) || (this.packed?.has(key) ?? false);
   }
 
   put(key: string, value: V): void {
-    this.data.set(key, value);
+    this.set(key, value);
     this.dirty.set(key, value);
   }
 
   delete(key: string): void {
-    if (!this.data.delete(key)) return;
+    const held = this.data.delete(key) || (this.packed?.delete(key) ?? false);
+    if (!held) return;
     this.dirty.set(key, undefined);
   }
 
-  /** The operator's entries, in insertion order. */
+  /** The operator's entries: packed ones first, then the others, each in insertion order. */
   *entries(): IterableIterator<[string, V]> {
+    if (this.packed) for (const k of this.packed.keys()) yield [k, this.packed.get(k)!];
     for (const e of this.data) if (!e[0].startsWith(RESERVED)) yield e;
   }
 
   get size(): number {
-    let n = 0;
+    let n = this.packed?.size ?? 0;
     for (const k of this.data.keys()) if (!k.startsWith(RESERVED)) n++;
     return n;
   }
 
   /** Applies a changelog entry without marking it dirty. */
   apply(key: string, value: V | undefined): void {
-    if (value === undefined) this.data.delete(key);
-    else this.data.set(key, value);
+    if (value === undefined) {
+      if (!this.data.delete(key)) this.packed?.delete(key);
+    } else this.set(key, value);
+  }
+
+  private set(key: string, value: V): void {
+    if (this.packed?.set(key, value)) this.data.delete(key);
+    else {
+      this.packed?.delete(key);
+      this.data.set(key, value);
+    }
   }
 }
 
@@ -88,11 +120,18 @@ export class KeyValueStore<V = unknown> {
 export class PartitionedStore<V = unknown> {
   private readonly parts = new Map<number, KeyValueStore<V>>();
 
+  private packer?: () => ValuePacker<V>;
+
   constructor(readonly changelog: string) {}
+
+  /** The kind keeps its values packed (see ValuePacker): one packer per partition. Call before any partition exists. */
+  packWith(packer: () => ValuePacker<V>): void {
+    this.packer = packer;
+  }
 
   partition(p: number): KeyValueStore<V> {
     let s = this.parts.get(p);
-    if (!s) this.parts.set(p, (s = new KeyValueStore<V>()));
+    if (!s) this.parts.set(p, (s = new KeyValueStore<V>(this.packer?.())));
     return s;
   }
 

@@ -171,6 +171,37 @@ describe('window', () => {
     });
   });
 
+  it('restores every aggregate and merged sessions exactly on a new owner, keys with separators included', async () => {
+    const fns = {
+      w: {
+        sum: (v: { n: number }) => v.n,
+        avg: (v: { n: number }) => v.n,
+        min: (v: { n: number }) => v.n,
+        max: (v: { n: number }) => v.n,
+        collect: (v: { id: string }) => v.id,
+      },
+    };
+    const s = setup([source(), windowNode({ type: 'session', gap: '5m', grace: '10m' }), sink('w')], fns, { in: 1, out: 1 });
+    const odd = 'x\u00001@2';
+    s.send('in', [
+      { key: 'a', value: { id: 'a1', n: 4 }, t: T },
+      { key: odd, value: { id: 'x1', n: -2.5 }, t: T + 1000 },
+      { key: 'a', value: { id: 'a2', n: 1 }, t: T + 8 * MIN },
+    ]);
+    await s.run(s.graph());
+    // Another replica takes over twice: each restores what the one before left in the changelog.
+    s.send('in', [{ key: 'a', value: { id: 'a3', n: 7 }, t: T + 4 * MIN }]);
+    await s.run(s.graph());
+    s.send('in', [{ key: odd, value: { id: 'x2', n: 0.5 }, t: T + 2 * MIN }]);
+    await s.run(s.graph());
+    s.send('in', [{ key: 'z', value: { id: 'z1', n: 0 }, t: T + 40 * MIN }]);
+    await s.run(s.graph());
+    expect(latest(s.out())).toEqual({
+      [`a@${iso(T)}`]: { key: 'a', windowStart: iso(T), windowEnd: iso(T + 8 * MIN), count: 3, sum: 12, avg: 4, min: 1, max: 7, collect: ['a3', 'a1', 'a2'] },
+      [`${odd}@${iso(T + 1000)}`]: { key: odd, windowStart: iso(T + 1000), windowEnd: iso(T + 2 * MIN), count: 2, sum: -2, avg: -1, min: -2.5, max: 0.5, collect: ['x2', 'x1'] },
+    });
+  });
+
   it('does not count twice what it replays after a crash between the changelog and the commit', async () => {
     const s = setup([source(), windowNode({ size: '1h' }), sink('w')], {}, { in: 1, out: 1 });
     s.send('in', [{ value: {}, t: T }, { value: {}, t: T + MIN }]);
