@@ -15,8 +15,8 @@ await admin.connect();
 const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
 const consumer = kafka.consumer({
   groupId: `bench-restore-baseline-${Math.random().toString(36).slice(2)}`,
-  maxBytesPerPartition: 2 * 1024 * 1024,
-  maxBytes: 16 * 1024 * 1024,
+  maxBytesPerPartition: 256 * 1024,
+  maxBytes: 4 * 1024 * 1024,
   maxWaitTimeInMs: 500,
 });
 const state = new Map();

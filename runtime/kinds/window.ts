@@ -45,10 +45,23 @@ class WindowPack implements ValuePacker<Agg> {
   private rows = new Float64Array(0);
   private used = 0;
   private readonly stride: number;
+  /** Column of each number in a row, or -1 when no aggregate uses it. */
+  private readonly sum: number;
+  private readonly avg: number;
+  private readonly min: number;
+  private readonly max: number;
   private readonly lists = new Map<number, unknown[]>();
+  /** The last window start written out: most windows of a partition share a few starts. */
+  private start = NaN;
+  private startText = '';
 
-  constructor(private readonly numbers: readonly NumberField[]) {
+  constructor(numbers: readonly NumberField[]) {
     this.stride = 3 + numbers.length;
+    const col = (f: NumberField) => (numbers.includes(f) ? 3 + numbers.indexOf(f) : -1);
+    this.sum = col('sum');
+    this.avg = col('a');
+    this.min = col('min');
+    this.max = col('max');
   }
 
   get size(): number {
@@ -63,16 +76,28 @@ class WindowPack implements ValuePacker<Agg> {
     return this.slots.keys();
   }
 
-  set(key: string, v: Agg): boolean {
-    if (typeof v !== 'object' || v === null || typeof v.k !== 'string' || typeof v.s !== 'number' || typeof v.e !== 'number' || typeof v.n !== 'number') return false;
-    // The record key must be the one in the store key, which is where it is read back from.
-    if (key.charCodeAt(0) !== 119 || key.charCodeAt(1) !== 0 || !key.startsWith(v.k, 2) || key.charCodeAt(2 + v.k.length) !== 0 || key.slice(3 + v.k.length) !== String(v.s)) return false;
-    if (v.c !== undefined && !Array.isArray(v.c)) return false;
-    for (const f of NUMBERS) {
-      const x = v[f];
-      if (x === undefined) continue;
-      if (typeof x !== 'number' || Number.isNaN(x) || !this.numbers.includes(f)) return false;
+  private text(start: number): string {
+    if (start !== this.start) {
+      this.start = start;
+      this.startText = String(start);
     }
+    return this.startText;
+  }
+
+  /** Whether `x` can go to column `col`: unset, or a number (not NaN, which marks unset) that the column exists for. */
+  private static fits(x: unknown, col: number): boolean {
+    return x === undefined || (col >= 0 && typeof x === 'number' && !Number.isNaN(x));
+  }
+
+  set(key: string, v: Agg): boolean {
+    if (typeof v !== 'object' || v === null) return false;
+    const { k, s, e, n } = v;
+    if (typeof k !== 'string' || typeof s !== 'number' || typeof e !== 'number' || typeof n !== 'number') return false;
+    // The record key must be the one in the store key (`w\0<key>\0<start>`), which is where it is read back from.
+    const start = this.text(s);
+    if (key.length !== 3 + k.length + start.length || key.charCodeAt(0) !== 119 || key.charCodeAt(1) !== 0 || key.charCodeAt(2 + k.length) !== 0 || !key.startsWith(k, 2) || !key.endsWith(start)) return false;
+    if (!WindowPack.fits(v.sum, this.sum) || !WindowPack.fits(v.a, this.avg) || !WindowPack.fits(v.min, this.min) || !WindowPack.fits(v.max, this.max)) return false;
+    if (v.c !== undefined && !Array.isArray(v.c)) return false;
     let slot = this.slots.get(key);
     if (slot === undefined) {
       slot = this.free.pop() ?? this.used++;
@@ -85,13 +110,17 @@ class WindowPack implements ValuePacker<Agg> {
       this.slots.set(key, slot);
     }
     const r = this.rows;
-    let i = slot * this.stride;
-    r[i++] = v.s;
-    r[i++] = v.e;
-    r[i++] = v.n;
-    for (const f of this.numbers) r[i++] = v[f] ?? NaN;
-    if (v.c === undefined) this.lists.delete(slot);
-    else this.lists.set(slot, v.c);
+    const i = slot * this.stride;
+    r[i] = s;
+    r[i + 1] = e;
+    r[i + 2] = n;
+    if (this.sum >= 0) r[i + this.sum] = v.sum ?? NaN;
+    if (this.avg >= 0) r[i + this.avg] = v.a ?? NaN;
+    if (this.min >= 0) r[i + this.min] = v.min ?? NaN;
+    if (this.max >= 0) r[i + this.max] = v.max ?? NaN;
+    if (v.c === undefined) {
+      if (this.lists.size > 0) this.lists.delete(slot);
+    } else this.lists.set(slot, v.c);
     return true;
   }
 
@@ -99,13 +128,18 @@ class WindowPack implements ValuePacker<Agg> {
     const slot = this.slots.get(key);
     if (slot === undefined) return undefined;
     const r = this.rows;
-    let i = slot * this.stride;
-    const s = r[i++];
-    const a: Agg = { k: key.slice(2, key.length - String(s).length - 1), s, e: r[i++], n: r[i++] };
-    for (const f of this.numbers) {
-      const x = r[i++];
-      if (!Number.isNaN(x)) a[f] = x;
-    }
+    const i = slot * this.stride;
+    const s = r[i];
+    const a: Agg = { k: key.slice(2, key.length - this.text(s).length - 1), s, e: r[i + 1], n: r[i + 2] };
+    const number = (col: number) => (col < 0 || Number.isNaN(r[i + col]) ? undefined : r[i + col]);
+    const sum = number(this.sum);
+    if (sum !== undefined) a.sum = sum;
+    const avg = number(this.avg);
+    if (avg !== undefined) a.a = avg;
+    const min = number(this.min);
+    if (min !== undefined) a.min = min;
+    const max = number(this.max);
+    if (max !== undefined) a.max = max;
     // The list itself, as an object per window would hold it: `add` appends to it, then puts the window again.
     const c = this.lists.get(slot);
     if (c !== undefined) a.c = c;
@@ -116,7 +150,7 @@ class WindowPack implements ValuePacker<Agg> {
     const slot = this.slots.get(key);
     if (slot === undefined) return false;
     this.slots.delete(key);
-    this.lists.delete(slot);
+    if (this.lists.size > 0) this.lists.delete(slot);
     this.free.push(slot);
     return true;
   }

@@ -46,13 +46,16 @@ export class ChangelogRestorer {
     private readonly topics: string[],
   ) {
     const id = `${config.groupId}.restore.${config.clientId}.${Math.random().toString(36).slice(2, 10)}`;
-    // Large fetches: a restore reads whole partitions as fast as the broker sends them.
+    // Small fetches, many partitions to a fetch: kafkajs decodes a whole fetch before the first
+    // record is applied, and the decoded messages of a large one (some 500 bytes of objects per
+    // record) outlive the young generation, which the garbage collector then pays for; with
+    // 256 kB per partition a restore spent about a fifth less CPU than with 2 MB (bench/restore.ts).
     this.consumer = kafka.consumer({
       groupId: id,
       allowAutoTopicCreation: false,
       sessionTimeout: 30_000,
-      maxBytesPerPartition: 2 * 1024 * 1024,
-      maxBytes: 16 * 1024 * 1024,
+      maxBytesPerPartition: 256 * 1024,
+      maxBytes: 4 * 1024 * 1024,
       maxWaitTimeInMs: config.fetchMaxWaitMs,
     });
   }
