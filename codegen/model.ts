@@ -146,6 +146,8 @@ export interface Pipeline {
     monitoring?: boolean | Monitoring;
     /** Liveness fails when the consumer has not polled or sent a heartbeat for this long (default 120). */
     livenessTimeoutSeconds?: number;
+    /** Warm copies of each partition's state on other replicas (as Kafka Streams' num.standby.replicas); default 0. */
+    standbyReplicas?: number;
   };
   nodes: PipelineNode[];
   tests: PipelineTest[];

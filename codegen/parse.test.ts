@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parsePipeline } from './parse.js';
 import { serializePipeline } from './serialize.js';
+import { graphSpec, pipelineTs } from './pipeline-ts.js';
 
 const GOOD = `pipeline: orders
 nodes:
@@ -173,6 +174,39 @@ describe('deployment settings', () => {
       const problems = parsePipeline(withDeploy('  metricsNamespace: monitoring', `kafka:\n  bootstrapServers: "${bad}"\n`)).problems;
       expect(problems.find((x) => x.code === 'PW004'), bad).toMatchObject({ line: 3, message: expect.stringMatching(/bootstrapServers/) });
     }
+  });
+});
+
+describe('deploy.standbyReplicas', () => {
+  const WINDOWED = `nodes:\n  - { id: a, kind: kafka-source, topic: t, partitions: 6 }\n  - { id: w, kind: window, input: a, size: 1h }\n  - { id: b, kind: kafka-sink, topic: u, input: w }\n`;
+  const STATELESS = `nodes:\n  - { id: a, kind: kafka-source, topic: t, partitions: 6 }\n  - { id: b, kind: kafka-sink, topic: u, input: a }\n`;
+  const text = (deploy: string, nodes = WINDOWED) => `pipeline: p\ndeploy:\n${deploy}\n${nodes}`;
+
+  it('reads, writes back and hands the count to the generated graph', () => {
+    const { pipeline, problems } = parsePipeline(text('  autoscaling: none\n  replicas: 3\n  standbyReplicas: 2'));
+    expect(problems).toEqual([]);
+    expect(pipeline!.deploy.standbyReplicas).toBe(2);
+    expect(parsePipeline(serializePipeline(pipeline!)).pipeline).toEqual(pipeline);
+    expect(graphSpec(pipeline!).standbyReplicas).toBe(2);
+    expect(pipelineTs(pipeline!).text).toMatch(/^  standbyReplicas: 2,$/m);
+    expect(graphSpec(parsePipeline(text('  autoscaling: none\n  replicas: 3')).pipeline!).standbyReplicas).toBeUndefined();
+  });
+
+  it.each([
+    ['as many standbys as replicas', '  autoscaling: none\n  replicas: 2\n  standbyReplicas: 2', WINDOWED, 'PW045', 'error', /at most 2 replica/, /at most 1/],
+    ['standbys with a single replica', '  autoscaling: none\n  replicas: 1\n  standbyReplicas: 1', WINDOWED, 'PW045', 'error', /at most 1 replica/, /two replicas or more/],
+    ['as many standbys as KEDA may run', '  autoscaling: { maxReplicaCount: 3 }\n  standbyReplicas: 3', WINDOWED, 'PW045', 'error', /at most 3 replica/, /at most 2/],
+    ['standbys of a pipeline without state', '  standbyReplicas: 1', STATELESS, 'PW046', 'warning', /no node of this pipeline keeps state/, /leave standbyReplicas out/],
+    ['a standby count that is not a whole number', '  standbyReplicas: one', WINDOWED, 'PW004', 'error', /standbyReplicas/, /standbyReplicas: 1/],
+    ['a negative standby count', '  standbyReplicas: -1', WINDOWED, 'PW004', 'error', /standbyReplicas/, /standbyReplicas: 1/],
+  ])('reports %s', (_what, deploy, nodes, code, severity, message, hint) => {
+    const problems = parsePipeline(text(deploy, nodes)).problems;
+    const p = problems.find((x) => x.code === code);
+    expect(p, JSON.stringify(problems, null, 1)).toBeDefined();
+    expect(p).toMatchObject({ severity, path: ['deploy', 'standbyReplicas'] });
+    expect(p!.line).toBeGreaterThanOrEqual(3);
+    expect(p!.message).toMatch(message);
+    expect(p!.hint).toMatch(hint);
   });
 });
 

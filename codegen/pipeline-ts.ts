@@ -57,6 +57,7 @@ export function graphSpec(p: Pipeline): GraphSpec {
     pipeline: p.name,
     errors: { policy: p.errors.policy, topic: deadLetterTopic(p) },
     ...(p.delivery === 'exactly-once' ? { delivery: p.delivery } : {}),
+    ...(p.deploy.standbyReplicas ? { standbyReplicas: p.deploy.standbyReplicas } : {}),
     nodes: p.nodes.map((n) => {
       const kind = getKind(n.kind)!;
       const params: Record<string, unknown> = {};
@@ -257,6 +258,7 @@ function graphLiteral(g: GraphSpec): string[] {
     `  pipeline: ${tsString(g.pipeline)},`,
     `  errors: ${tsLiteral(g.errors)},`,
     ...(g.delivery ? [`  delivery: ${tsString(g.delivery)},`] : []),
+    ...(g.standbyReplicas ? [`  standbyReplicas: ${g.standbyReplicas},`] : []),
     '  nodes: [',
     ...g.nodes.map((n) => `    { id: ${tsString(n.id)}, kind: ${tsString(n.kind)}, params: ${tsLiteral(n.params)}, inputs: ${tsLiteral(n.inputs)} },`),
     '  ],',

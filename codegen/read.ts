@@ -41,7 +41,7 @@ const OAUTH_KEYS = ['tokenEndpoint', 'scope'];
 const AWS_KEYS = ['region', 'roleArn'];
 const TOPIC_KEYS = ['external', 'retention', 'cleanup'];
 const ERROR_KEYS = ['policy', 'topic'];
-const DEPLOY_KEYS = ['replicas', 'image', 'autoscaling', 'metricsNamespace', 'monitoring', 'livenessTimeoutSeconds'];
+const DEPLOY_KEYS = ['replicas', 'image', 'autoscaling', 'metricsNamespace', 'monitoring', 'livenessTimeoutSeconds', 'standbyReplicas'];
 const MONITORING_KEYS = ['labels'];
 const AUTOSCALING_KEYS = ['minReplicaCount', 'maxReplicaCount', 'lagThreshold', 'activationLagThreshold'] as const;
 /** Lower and upper bounds of each KEDA setting. */
@@ -265,10 +265,14 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
     if (!isObj(raw.deploy)) problems.push(wrongType('deploy', 'a mapping', raw.deploy, 'e.g. deploy: { replicas: 3 }', ['deploy']));
     else {
       checkKeys(raw.deploy, DEPLOY_KEYS, 'deploy', ['deploy'], problems);
-      const { replicas, image, autoscaling, metricsNamespace, monitoring, livenessTimeoutSeconds } = raw.deploy;
+      const { replicas, image, autoscaling, metricsNamespace, monitoring, livenessTimeoutSeconds, standbyReplicas } = raw.deploy;
       if (replicas !== undefined) {
         if (Number.isInteger(replicas) && (replicas as number) >= 1 && (replicas as number) <= 1000) p.deploy.replicas = replicas as number;
         else problems.push(wrongType('deploy.replicas', 'a whole number from 1 to 1000', replicas, 'Leave it out to run one replica per input partition.', ['deploy', 'replicas']));
+      }
+      if (standbyReplicas !== undefined) {
+        if (Number.isInteger(standbyReplicas) && (standbyReplicas as number) >= 0 && (standbyReplicas as number) <= 10) p.deploy.standbyReplicas = standbyReplicas as number;
+        else problems.push(wrongType('deploy.standbyReplicas', 'a whole number from 0 to 10', standbyReplicas, 'e.g. standbyReplicas: 1 keeps one warm copy of each partition\'s state on another replica.', ['deploy', 'standbyReplicas']));
       }
       if (image !== undefined) {
         if (typeof image === 'string' && /^[a-z0-9][a-z0-9._\-/:@]{0,250}$/.test(image)) p.deploy.image = image;

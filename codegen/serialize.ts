@@ -75,6 +75,7 @@ export function serializePipeline(p: Pipeline): string {
   if (p.deploy.metricsNamespace !== undefined) deploy.metricsNamespace = p.deploy.metricsNamespace;
   if (p.deploy.monitoring !== undefined) deploy.monitoring = p.deploy.monitoring;
   if (p.deploy.livenessTimeoutSeconds !== undefined) deploy.livenessTimeoutSeconds = p.deploy.livenessTimeoutSeconds;
+  if (p.deploy.standbyReplicas !== undefined) deploy.standbyReplicas = p.deploy.standbyReplicas;
   if (Object.keys(deploy).length) o.deploy = deploy;
   o.nodes = p.nodes.map(nodeObject);
   if (p.tests.length) {

@@ -12,6 +12,7 @@ import { deadLetterTopic, minInsyncReplicasFor, nodePath, retentionMs, type Pipe
 import { changelogTopic, repartitionTopic } from '../runtime/engine/state.js';
 import { isNodeId, isPipelineName, isPortName, isTopicName } from './names.js';
 import { externalTopics, inputPartitions, topicDefs, typeName } from './pipeline-ts.js';
+import { paramsOf } from './event-types.js';
 
 /** The type types.gen.ts declares for events of sources without samples (see typesGenTs). */
 const UNKNOWN_EVENT = 'UnknownEvent';
@@ -167,8 +168,21 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
 /** The deployment settings against the pipeline: KEDA's bounds against the partitions, the image tag. */
 function checkDeploy(p: Pipeline, found: readonly Problem[]): Problem[] {
   const problems: Problem[] = [];
-  const { autoscaling, replicas, image } = p.deploy;
+  const { autoscaling, replicas, image, standbyReplicas } = p.deploy;
   if (image !== undefined && /:latest(@|$)/.test(image.slice(image.lastIndexOf('/') + 1))) problems.push(problem('PW063', { image }, ['deploy', 'image']));
+  // Standby copies: of state only, and each on a replica other than the owner. The partitions are known only without errors.
+  if (standbyReplicas && !found.some((x) => x.severity === 'error')) {
+    const stateful = p.nodes.some((n) => {
+      const kind = getKind(n.kind);
+      return kind?.stateful?.(paramsOf(n, kind)) ?? false;
+    });
+    if (!stateful) problems.push(problem('PW046', {}, ['deploy', 'standbyReplicas']));
+    else {
+      const partitions = inputPartitions(p);
+      const most = autoscaling === 'none' ? Math.min(replicas ?? partitions, partitions) : Math.min(autoscaling?.maxReplicaCount ?? partitions, partitions);
+      if (standbyReplicas >= most) problems.push(problem('PW045', { standbys: standbyReplicas, replicas: most }, ['deploy', 'standbyReplicas']));
+    }
+  }
   if (autoscaling === 'none') return problems;
   if (replicas !== undefined) problems.push(problem('PW062', { replicas }, ['deploy', 'replicas']));
   const { minReplicaCount: min, maxReplicaCount: max } = autoscaling ?? {};

@@ -57,6 +57,11 @@ export interface GraphSpec {
    * changes and input offsets in one Kafka transaction (see transports/transactions.ts).
    */
   delivery?: Delivery;
+  /**
+   * Warm copies of each stateful partition's state kept by other replicas (as Kafka Streams'
+   * num.standby.replicas): they follow its changelog, so a new owner reads only the tail.
+   */
+  standbyReplicas?: number;
 }
 
 export type Delivery = 'at-least-once' | 'exactly-once';

@@ -56,6 +56,8 @@ export class Metrics {
   restoring = 0;
   /** Changelog records applied to standby copies of partitions other replicas own. */
   standbyRecords = 0;
+  /** Source partitions of other replicas whose state this replica keeps warm. */
+  standbyPartitions = 0;
   readonly lag = new Map<string, number>();
   /** Time each node took on each slice it was given, by node id. */
   readonly nodeSeconds = new Map<string, Histogram>();
@@ -123,6 +125,7 @@ export class Metrics {
     metric('pipewright_restore_seconds_total', 'counter', 'Time spent restoring state from changelogs.', [[p, this.restoreSeconds]]);
     metric('pipewright_restoring_partitions', 'gauge', 'Changelog partitions being restored now.', [[p, this.restoring]]);
     metric('pipewright_standby_records_total', 'counter', 'Changelog records applied to standby copies of partitions other replicas own.', [[p, this.standbyRecords]]);
+    metric('pipewright_standby_partitions', 'gauge', 'Partitions of other replicas whose state this replica keeps warm.', [[p, this.standbyPartitions]]);
     metric('pipewright_batch_seconds_total', 'counter', 'Time spent processing batches, produce acknowledgements included.', [[p, this.batchSeconds]]);
     metric(
       'pipewright_partition_lag',

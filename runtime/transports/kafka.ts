@@ -217,6 +217,52 @@ export async function startKafkaLoop(opts: {
   };
   /** Source partitions whose state this replica holds: its own, and warm copies of others' (standbys). */
   const held = new Set<string>();
+  /** Source partitions of other replicas whose state this replica keeps warm (see planStandbys). */
+  let standbys = new Set<string>();
+  /** Counts the group generations joined: a standby plan of an older one is not applied. */
+  let joins = 0;
+  const copies = restorer ? (graph.spec.standbyReplicas ?? 0) : 0;
+  const dropUnless = (keep: Set<string>) => {
+    for (const at of held) {
+      if (keep.has(at)) continue;
+      const [topic, partition] = at.split('\u0000');
+      graph.dropPartition(topic, Number(partition));
+      held.delete(at);
+    }
+  };
+  /**
+   * The standby copies of this generation: the group's members sorted by id, as the assigner sorts
+   * them, and copy j of the partitions a member owns kept by the j-th member after it (wrapping),
+   * never by their owner. Each member works out its own share from the group's description.
+   */
+  const planStandbys = async (join: number, memberId: string) => {
+    const [group] = (await admin.describeGroups([config.groupId])).groups;
+    if (join !== joins) return;
+    const members = group.members
+      .map((m) => ({ id: m.memberId, assignment: m.memberAssignment.length > 0 ? (AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {}) : {} }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const mine = members.findIndex((m) => m.id === memberId);
+    // Not (or no longer) in the group as described: the next generation plans again.
+    if (mine < 0) return;
+    const n = members.length;
+    const want = new Set<string>();
+    members.forEach((m, i) => {
+      const after = (mine - i + n) % n;
+      if (after < 1 || after > Math.min(copies, n - 1)) return;
+      for (const [topic, partitions] of Object.entries(m.assignment)) {
+        if (graph.stateTopics(topic).length === 0) continue;
+        for (const p of partitions) want.add(`${topic}\u0000${p}`);
+      }
+    });
+    const owned = new Set(Object.entries(loop.assignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}\u0000${p}`)));
+    for (const at of owned) want.delete(at);
+    standbys = want;
+    dropUnless(new Set([...owned, ...want]));
+    for (const at of want) held.add(at);
+    restorer!.setStandby([...want].map((at) => ({ topic: at.split('\u0000')[0], partition: Number(at.split('\u0000')[1]) })));
+    metrics.standbyPartitions = want.size;
+    log.info('standby partitions', { partitions: [...want].map((at) => at.replace('\u0000', '[') + ']') });
+  };
   const loop: KafkaLoop = {
     consumer,
     producer,
@@ -250,12 +296,8 @@ export async function startKafkaLoop(opts: {
     // State this replica still owns is kept, and brought up to date from the changelog (usually
     // nothing to read) before the partition's next batch; state of partitions gone elsewhere is dropped.
     const owned = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}\u0000${p}`)));
-    for (const at of held) {
-      if (owned.has(at)) continue;
-      const [topic, partition] = at.split('\u0000');
-      graph.dropPartition(topic, Number(partition));
-      held.delete(at);
-    }
+    // Standby copies stay until this generation's plan says which to keep (a new owner's included).
+    dropUnless(new Set([...owned, ...standbys]));
     restoring.clear();
     claims.clear();
     if (txns) for (const [topic, partitions] of Object.entries(payload.memberAssignment)) for (const p of partitions) claim(topic, p).catch(() => {});
@@ -266,6 +308,8 @@ export async function startKafkaLoop(opts: {
       }
     }
     log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, assignment: payload.memberAssignment });
+    const join = ++joins;
+    if (copies > 0) planStandbys(join, payload.memberId).catch((error) => log.warn('could not plan standby partitions; they wait for the next rebalance', { error: String(error) }));
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     loop.joined = false;
