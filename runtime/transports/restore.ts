@@ -126,13 +126,16 @@ export class ChangelogRestorer {
   private async restoreNow(topic: string, partition: number): Promise<number> {
     const began = performance.now();
     let applied = 0;
-    for (const { changelog, from } of this.graph.restorePoints(topic, partition)) {
-      applied += await this.read(changelog, partition, from);
+    /** Where each changelog partition was read from: 0 without state, further on with state kept (or a standby copy). */
+    const from: Record<string, number> = {};
+    for (const point of this.graph.restorePoints(topic, partition)) {
+      from[point.changelog] = point.from;
+      applied += await this.read(point.changelog, partition, point.from);
     }
     this.graph.stateRestored(topic, partition);
     const seconds = (performance.now() - began) / 1000;
     this.metrics.restoreSeconds += seconds;
-    this.log.info('restored state', { topic, partition, records: applied, seconds: Number(seconds.toFixed(3)), recordsPerSecond: seconds > 0 ? Math.round(applied / seconds) : undefined });
+    this.log.info('restored state', { topic, partition, records: applied, from, seconds: Number(seconds.toFixed(3)), recordsPerSecond: seconds > 0 ? Math.round(applied / seconds) : undefined });
     return applied;
   }
 
