@@ -189,6 +189,7 @@ function view(p: Pipeline): TemplateView {
     errorPolicy: p.errors.policy,
     exactlyOnce: p.delivery === 'exactly-once',
     connection,
+    standbyReplicas: p.deploy.standbyReplicas ?? 0,
     topics: topics.map(templateTopic),
     ownedTopics: topics.filter((t) => !t.external).map(templateTopic),
     strimziCluster: p.kafka.strimziCluster ?? DEFAULT_STRIMZI_CLUSTER,

@@ -85,6 +85,8 @@ export interface TemplateView {
   exactlyOnce: boolean;
   /** The connection profile: config.env lines, Secret keys, KEDA authentication, ServiceAccount annotations. */
   connection: ConnectionView;
+  /** deploy.standbyReplicas: warm copies of each stateful partition on other replicas (0: none). */
+  standbyReplicas: number;
   /** Every topic the pipeline reads or writes; `external` ones belong to someone else. */
   topics: TemplateTopic[];
   /** The topics the pipeline creates and owns (KafkaTopic resources, create-topics.sh). */
