@@ -11,6 +11,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { Graph } from '../runtime/engine/graph.js';
 import { configFromEnv } from '../runtime/service/config.js';
+import { tuneHeap } from '../runtime/service/run.js';
 import { Metrics } from '../runtime/service/metrics.js';
 import { ChangelogRestorer } from '../runtime/transports/restore.js';
 
@@ -26,6 +27,8 @@ const spec = {
 };
 const quiet = { info() {}, warn() {}, debug() {}, error: (msg: string, f?: object) => process.stderr.write(`${msg} ${JSON.stringify(f)}\n`) };
 const config = configFromEnv(process.env, { pipeline });
+// As the service does at start-up.
+tuneHeap(config);
 const kafka = new Kafka({ clientId: 'bench-restore', brokers: config.brokers, logLevel: logLevel.ERROR });
 const admin = kafka.admin();
 await admin.connect();

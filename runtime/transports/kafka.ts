@@ -168,6 +168,8 @@ export async function startKafkaLoop(opts: {
     sessionTimeout: config.sessionTimeoutMs,
     // A third of the session at most, as Kafka advises (kafkajs's default is 3 s).
     heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)),
+    maxBytesPerPartition: config.fetchMaxPartitionBytes,
+    maxBytes: 16 * config.fetchMaxPartitionBytes,
   });
   const admin = kafka.admin();
   const changelogs = graph.changelogTopics;
