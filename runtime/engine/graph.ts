@@ -297,10 +297,14 @@ export class Graph {
 
   /** Forgets the state of a partition that this replica no longer owns, and unflushed changes. */
   dropPartition(topic: string, partition: number): void {
+    for (const id of this.statefulFor(topic).all) this.stores.get(id)!.discard();
+    this.dropCopy(topic, partition);
+  }
+
+  /** Forgets a standby copy of a partition's state; changes of the partitions being processed stay. */
+  dropCopy(topic: string, partition: number): void {
     for (const id of this.statefulFor(topic).all) {
-      const store = this.stores.get(id)!;
-      store.discard();
-      store.drop(partition);
+      this.stores.get(id)!.drop(partition);
       this.built.get(id)!.op.reset?.(partition);
     }
   }

@@ -224,11 +224,13 @@ export async function startKafkaLoop(opts: {
   /** Counts the group generations joined: a standby plan of an older one is not applied. */
   let joins = 0;
   const copies = restorer ? (graph.spec.standbyReplicas ?? 0) : 0;
-  const dropUnless = (keep: Set<string>) => {
+  /** Drops the state held of partitions not in `keep`; `copies`: only standby copies can go, while batches of owned partitions may be in flight. */
+  const dropUnless = (keep: Set<string>, copies = false) => {
     for (const at of held) {
       if (keep.has(at)) continue;
       const [topic, partition] = at.split('\u0000');
-      graph.dropPartition(topic, Number(partition));
+      if (copies) graph.dropCopy(topic, Number(partition));
+      else graph.dropPartition(topic, Number(partition));
       held.delete(at);
     }
   };
@@ -259,7 +261,7 @@ export async function startKafkaLoop(opts: {
     const owned = new Set(Object.entries(loop.assignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}\u0000${p}`)));
     for (const at of owned) want.delete(at);
     standbys = want;
-    dropUnless(new Set([...owned, ...want]));
+    dropUnless(new Set([...owned, ...want]), true);
     for (const at of want) held.add(at);
     restorer!.setStandby([...want].map((at) => ({ topic: at.split('\u0000')[0], partition: Number(at.split('\u0000')[1]) })));
     metrics.standbyPartitions = want.size;
