@@ -84,6 +84,8 @@ const ALLOWED_PATHS = new Set([
   'src/pipeline.ts',
   'src/types.gen.ts',
   DASHBOARD_PATH,
+  'package-lock.json',
+  'db/schema.sql',
   ...Object.keys(assets.runtime).map((p) => `src/runtime/${p}`),
 ]);
 

@@ -17,15 +17,20 @@ import type { TopicDef } from '../runtime/types.js';
 import { validatePipeline } from './validate.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, type PipelineFiles } from '../runtime/kinds/spec.js';
+import { quoteIdent } from '../runtime/kinds/postgres-sink.js';
 import { bootstrapServers, isTopicName, shortHash } from './names.js';
 import { testCases } from './test-cases.js';
 import { connectionView, type ConnectionView } from './connection.js';
+import { lockfileFor, LockfileError, type Lockfile, type RootPackage } from './lockfile.js';
+import { databaseUrlEnvs, hasPostgres, httpSinkTargets, LOCAL_DATABASE_URL, LOCAL_IMAGES, LOCAL_PG, schemaSql } from './local-run.js';
 
 export interface CodegenAssets {
   /** Runtime sources by path relative to runtime/, tests excluded. */
   runtime: Record<string, string>;
   /** Template texts by path relative to templates/. */
   templates: Record<string, string>;
+  /** Pipewright's own package-lock.json: the generated repository's lock is cut from it. */
+  lockfile: string;
 }
 
 export type FileMap = Record<string, string>;
@@ -210,9 +215,31 @@ function view(p: Pipeline): TemplateView {
         const path = String(n.params.path ?? getKind(n.kind)!.params.find((s) => s.name === 'path')?.default);
         return { path, topic: String(n.params.topic), url: `http://localhost:8080${path}` };
       }),
+    images: LOCAL_IMAGES,
+    local: localRun(p, kindSecrets(p), samples.map((s) => s.topic)),
     testCasesLiteral: tsLiteral(cases, 2),
     samplesLiteral: tsLiteral(samples, 2),
     hasTests: cases.length > 0,
+  };
+}
+
+/** What docker-compose.yml and the README's quick start need beyond Kafka and the service. */
+function localRun(p: Pipeline, secrets: TemplateView['secrets'], sampleTopics: string[]): TemplateView['local'] {
+  const urlEnvs = databaseUrlEnvs(p);
+  const http = httpSinkTargets(p);
+  const tables = [...new Set(p.nodes.filter((n) => n.kind === 'postgres').map((n) => String(n.params.table)))].sort();
+  const sinkTopics = p.nodes.filter((n) => n.kind === 'kafka-sink').map((n) => String(n.params.topic));
+  return {
+    ...(hasPostgres(p) ? { postgres: { ...LOCAL_PG, url: LOCAL_DATABASE_URL, urlEnvs, selects: tables.map((t) => `SELECT * FROM ${t.split('.').map(quoteIdent).join('.')}`) } } : {}),
+    ...(http.hosts.length ? { httpSink: { hosts: http.hosts, portList: http.ports.join(','), healthPort: http.ports[0], many: p.nodes.filter((n) => n.kind === 'http').length > 1 } } : {}),
+    realHttp: http.real,
+    // The service's variables beyond Kafka: the local database's URL, and the other credentials' examples (local only).
+    env: [
+      ...urlEnvs.map((name) => ({ name, value: LOCAL_DATABASE_URL })),
+      ...secrets.filter((x) => !urlEnvs.includes(x.name)).map((x) => ({ name: x.name, value: x.example })),
+    ],
+    sampleTopics: [...new Set(sampleTopics)],
+    outputTopic: sinkTopics[0],
   };
 }
 
@@ -300,6 +327,13 @@ export function generate(source: Pipeline, assets: CodegenAssets, files: Pipelin
   for (const [path, template] of Object.entries(TEMPLATES)) if (WHEN[path as keyof typeof TEMPLATES]?.(v) ?? true) out[path] = render(assets.templates, template, v);
   // Only for services with onnxruntime-node: its install script would fetch GPU binaries.
   if (v.hasOnnx) out['.npmrc'] = render(assets.templates, 'npmrc.hbs', v);
+  if (hasPostgres(p)) out['db/schema.sql'] = schemaSql(p);
+  try {
+    out['package-lock.json'] = lockfileFor(JSON.parse(out['package.json']) as RootPackage, JSON.parse(assets.lockfile) as Lockfile);
+  } catch (e) {
+    if (!(e instanceof LockfileError)) throw e;
+    return { files: null, problems: [...problems, problem('PW095', { detail: e.message }, [])] };
+  }
   out['pipeline.yaml'] = serializePipeline(p);
   out['src/pipeline.ts'] = pipelineTs(p).text;
   out['src/types.gen.ts'] = typesGenTs(p);

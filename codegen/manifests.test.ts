@@ -687,6 +687,7 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
       expect(tag).not.toMatch(/latest/);
       expect(tag, 'an exact version x.y.z').toMatch(/^\d+\.\d+\.\d+(-[a-z0-9.-]+)?$/);
       if (image === 'node') expect(tag!.startsWith(`${GENERATED_VERSIONS.node}-`)).toBe(true);
+      expect(from.getImageDigest(), `${image}:${tag} is pinned by digest`).toMatch(/^sha256:[0-9a-f]{64}$/);
     }
     // Instructions of the final stage: those after the last FROM.
     const lastFrom = froms[froms.length - 1].getRange()!.start.line;
@@ -711,7 +712,7 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
   it('docker-compose.yml has kafka, topics and the service, wired in order', () => {
     const compose = yamlDocs(files, 'docker-compose.yml')[0] as Any;
     expect(Object.keys(compose.services).sort()).toEqual(['kafka', 'service', 'topics']);
-    expect(compose.services.kafka.image).toMatch(/^[\w./-]+:\d+\.\d+\.\d+$/);
+    expect(compose.services.kafka.image).toMatch(/^[\w./-]+:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
     for (const svc of Object.values(compose.services) as Any[]) for (const dep of Object.keys(svc.depends_on ?? {})) expect(compose.services).toHaveProperty(dep);
     expect(compose.services.service.environment.KAFKA_GROUP_ID).toBe(name);
     expect(compose.services.service.depends_on.topics.condition).toBe('service_completed_successfully');

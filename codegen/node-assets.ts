@@ -1,4 +1,4 @@
-/** Node only: the runtime's sources and the templates, read from this checkout for the CLI and tests. */
+/** Node only: the runtime's sources, the templates and the package lock, read from this checkout for the CLI and tests. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,7 @@ export function nodeAssets(): CodegenAssets {
   cached ??= {
     runtime: readTree(join(REPO_ROOT, 'runtime'), isVendoredRuntimeFile),
     templates: readTree(join(REPO_ROOT, 'templates'), (p) => p.endsWith('.hbs')),
+    lockfile: readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8'),
   };
   return cached;
 }

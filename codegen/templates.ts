@@ -18,6 +18,8 @@ export const TEMPLATES = {
   'docker-compose.yml': 'docker-compose.yml.hbs',
   'src/main.ts': 'src/main.ts.hbs',
   'src/topics.ts': 'src/topics.ts.hbs',
+  'src/produce-samples.ts': 'src/produce-samples.ts.hbs',
+  'local/mock-http-sink.mjs': 'local/mock-http-sink.mjs.hbs',
   'test/pipeline.test.ts': 'test/pipeline.test.ts.hbs',
   'topics/topics.yaml': 'topics/topics.yaml.hbs',
   'topics/create-topics.sh': 'topics/create-topics.sh.hbs',
@@ -49,6 +51,7 @@ export const WHEN: Partial<Record<keyof typeof TEMPLATES, (v: TemplateView) => b
   'k8s/scaledobject.yaml': (v) => v.autoscaling !== undefined,
   'k8s/monitoring/podmonitor.yaml': (v) => v.monitoring !== undefined,
   'k8s/monitoring/prometheusrule.yaml': (v) => v.monitoring !== undefined,
+  'local/mock-http-sink.mjs': (v) => v.local.httpSink !== undefined,
 };
 
 export interface TemplateView {
@@ -100,6 +103,20 @@ export interface TemplateView {
   mermaid: string;
   nodes: { id: string; kind: string; summary: string }[];
   fromBeginning: boolean;
+  /** The images of the Dockerfile and docker-compose.yml, pinned by digest, with the tag each was taken from. */
+  images: Record<'node' | 'kafka' | 'postgres', { tag: string; ref: string }>;
+  /** The local run of docker-compose.yml: the database and stand-in webhook it adds when the pipeline has such sinks. */
+  local: {
+    postgres?: { user: string; password: string; database: string; url: string; urlEnvs: string[]; selects: string[] };
+    httpSink?: { hosts: string[]; portList: string; healthPort: number; many: boolean };
+    /** http sinks the stand-in cannot answer for (https, an address, localhost): they call their URL. */
+    realHttp: { id: string; url: string }[];
+    /** The service's environment in compose beyond Kafka: validated variable names, values through the yaml helper. */
+    env: { name: string; value: string }[];
+    sampleTopics: string[];
+    /** A topic a kafka-sink writes, for the README's console consumer. */
+    outputTopic?: string;
+  };
   /** Prepared TypeScript literals. */
   testCasesLiteral: string;
   samplesLiteral: string;

@@ -9,4 +9,5 @@ test('the bundled assets are the files the CLI reads', () => {
   expect(Object.keys(codegenAssets.templates).sort()).toEqual(Object.keys(disk.templates).sort());
   for (const [k, v] of Object.entries(disk.runtime)) expect(codegenAssets.runtime[k], k).toBe(v);
   for (const [k, v] of Object.entries(disk.templates)) expect(codegenAssets.templates[k], k).toBe(v);
+  expect(codegenAssets.lockfile).toBe(disk.lockfile);
 });

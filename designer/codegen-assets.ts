@@ -2,8 +2,10 @@
  * The files the generator copies or renders, bundled into the designer so
  * that preview and export run the very `generate` the CLI runs, on the same
  * inputs: the runtime's sources (vendored into every generated repository)
- * and the templates. Vite inlines them at build time as text.
+ * the templates, and Pipewright's package-lock.json (the generated repository's lock is cut from
+ * it). Vite inlines them at build time as text.
  */
+import lockfile from '../package-lock.json?raw';
 
 /** Strip the folder prefix Vite gives glob keys ("../runtime/kinds/map.ts" → "kinds/map.ts"). */
 export function relativeTo(prefix: string, files: Record<string, string>): Record<string, string> {
@@ -32,4 +34,5 @@ const templateFiles = import.meta.glob(['../templates/**/*.hbs'], {
 export const codegenAssets = {
   runtime: relativeTo('../runtime/', runtimeFiles),
   templates: relativeTo('../templates/', templateFiles),
+  lockfile,
 };

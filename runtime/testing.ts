@@ -42,7 +42,8 @@ function group(events: { key?: string | null; value: unknown }[], out: Record<st
   return out;
 }
 
-function encode(format: string, value: unknown): string {
+/** An event value as it goes on a topic: a string source's strings as they are, everything else as JSON. */
+export function encode(format: string, value: unknown): string {
   return format === 'string' && typeof value === 'string' ? value : JSON.stringify(value);
 }
 

@@ -11,7 +11,7 @@ import type { Admin } from 'kafkajs';
 import type { TopicDef } from '../types.js';
 import { createKafka, type Logger } from '../transports/kafka.js';
 import { checkConnection, ConnectionError } from '../transports/kafka-connection.js';
-import { ConfigError, configFromEnv } from './config.js';
+import { ConfigError, configFromEnv, type ServiceConfig } from './config.js';
 import { jsonLogger } from './run.js';
 
 /** A problem with the cluster's topics that the user has to fix; printed as one line. */
@@ -76,8 +76,12 @@ export async function ensureTopics(topics: readonly TopicDef[], admin: Admin, lo
   }
 }
 
-export async function createTopics(pipeline: string, topics: readonly TopicDef[], env = process.env): Promise<void> {
-  let config;
+/**
+ * The configuration from the environment, once Kafka has answered with it;
+ * a configuration or connection problem ends the process with one line.
+ */
+export async function connectedConfig(pipeline: string, env: Record<string, string | undefined>): Promise<ServiceConfig> {
+  let config: ServiceConfig;
   try {
     config = configFromEnv(env, { pipeline });
   } catch (e) {
@@ -93,11 +97,22 @@ export async function createTopics(pipeline: string, topics: readonly TopicDef[]
     process.stderr.write(`pipewright: cannot connect to Kafka: ${e instanceof ConnectionError ? e.message : String(e)}\n`);
     process.exit(1);
   }
+  return config;
+}
+
+/**
+ * `npm run topics`. With CREATE_EXTERNAL_TOPICS=true (the local broker of
+ * docker-compose.yml, which nobody else writes to) the external topics are
+ * created too, as the pipeline's own.
+ */
+export async function createTopics(pipeline: string, topics: readonly TopicDef[], env = process.env): Promise<void> {
+  const config = await connectedConfig(pipeline, env);
   const log = jsonLogger(config.logLevel, pipeline);
   const admin = createKafka(config, log).admin();
+  const wanted = env.CREATE_EXTERNAL_TOPICS === 'true' ? topics.map((t) => ({ ...t, external: false })) : topics;
   try {
     await admin.connect();
-    await ensureTopics(topics, admin, log);
+    await ensureTopics(wanted, admin, log);
   } catch (e) {
     const message = e instanceof TopicsError ? e.message : `could not create the topics on ${config.brokers.join(',')}: ${e instanceof Error ? e.message : String(e)}; check KAFKA_BROKERS and the credentials`;
     process.stderr.write(`pipewright: ${message}\n`);
