@@ -2,9 +2,11 @@
 // byte for byte; unpacked, it builds with `npm run build` and passes its own `npm test`. A pipeline
 // edited the way a designer user edits it (a filter wired beside an edge) gives the same verdict per
 // test in the designer's Tests tab as in the exported repo's `npm test`. A test recorded from the
-// simulator, green and then broken, is exported and run the same way by test/e2e/tests-tab.e2e.test.ts. The generated package.json pins the same kafkajs, typescript and @types/node as this
-// repository, so its node_modules stands in for `npm install`.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+// simulator, green and then broken, is exported and run the same way by test/e2e/tests-tab.e2e.test.ts.
+// Each repository installs with `npm ci --offline` from its own package-lock.json: npm itself checks
+// the lock against package.json and installs exactly it, from the npm cache that installing this
+// repository filled (the generated lock is cut from this repository's lock).
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
@@ -44,8 +46,21 @@ async function exportBoth(name: string, p: Pipeline, files: PipelineFiles): Prom
     mkdirSync(dirname(join(repo, path)), { recursive: true });
     writeFileSync(join(repo, path), bytes);
   }
-  symlinkSync(join(repoRoot, 'node_modules'), join(repo, 'node_modules'), 'dir');
+  await npmCi(repo);
   return repo;
+}
+
+/**
+ * `npm ci` from the repository's package-lock.json, offline; then npm's own record of what it
+ * installed (node_modules/.package-lock.json, with the dev/optional flags npm works out) must be
+ * the lock, entry for entry.
+ */
+async function npmCi(repo: string): Promise<void> {
+  await mustRun('npm', ['ci', '--offline', '--no-audit', '--no-fund'], { cwd: repo, timeoutMs: 400_000 });
+  const lock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')).packages as Record<string, object>;
+  const installed = JSON.parse(readFileSync(join(repo, 'node_modules/.package-lock.json'), 'utf8')).packages as Record<string, object>;
+  const { '': _root, ...entries } = lock;
+  expect(installed).toEqual(entries);
 }
 
 /** `npm run build`, then `npm test`: the test names that failed, from its TAP output. */
