@@ -113,6 +113,7 @@ export interface TemplateView {
     realHttp: { id: string; url: string }[];
     /** The service's environment in compose beyond Kafka: validated variable names, values through the yaml helper. */
     env: { name: string; value: string }[];
+    /** The (validated) topics npm run produce-samples writes to. */
     sampleTopics: string[];
     /** A topic a kafka-sink writes, for the README's console consumer. */
     outputTopic?: string;
