@@ -12,6 +12,7 @@ import { startAnalysis, validateNow } from './analysis.js';
 import { startTestRuns } from './tests/auto.js';
 import { App } from './App.js';
 import { getFlow } from './flow-api.js';
+import { requestYaml } from './check/client.js';
 import { initialPipeline, shareUrl, startAutosave } from './persistence.js';
 import { useDesigner } from './store/index.js';
 import { savedTheme } from './theme.js';
@@ -37,7 +38,7 @@ if (start.pipeline) {
 
 startAnalysis(store);
 startTestRuns(store);
-startAutosave(store, localStorage);
+startAutosave(store, localStorage, requestYaml);
 
 /** A handle for tests and benchmarks: load big pipelines and read state without clicking. */
 declare global {

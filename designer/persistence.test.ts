@@ -1,9 +1,10 @@
-import { expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { emptyPipeline, type Pipeline } from '../codegen/model.js';
 import { serializePipeline } from '../codegen/serialize.js';
 import { answer } from './check/serve.js';
 import { browserCheckEnv } from './check/env.js';
-import { AUTOSAVE_KEY, decodeShare, encodeShare, fromBase64Url, initialPipeline, readYaml, SHARE_PREFIX, shareUrl, toBase64Url } from './persistence.js';
+import { AUTOSAVE_DELAY_MS, AUTOSAVE_KEY, decodeShare, encodeShare, fromBase64Url, initialPipeline, readYaml, SHARE_PREFIX, shareUrl, startAutosave, toBase64Url } from './persistence.js';
+import { useDesigner } from './store/index.js';
 
 const p: Pipeline = {
   ...emptyPipeline('demo'),
@@ -77,4 +78,77 @@ test('export generates from what the YAML says, as the CLI does', async () => {
   const back = asExported(odd);
   expect(Object.keys(back.nodes[0].samples![0])).toEqual(['value', 'key']);
   expect(serializePipeline(back)).toBe(serializePipeline(odd));
+});
+
+describe('autosave', () => {
+  const page = new EventTarget();
+  let stop: (() => void) | undefined;
+  const saved = new Map<string, string>();
+  const storage = { setItem: (k: string, v: string) => void saved.set(k, v) } as unknown as Storage;
+  const store = () => useDesigner.getState();
+  const edit = (amount: number) => store().setParam('big', 'where', `value.amount >= ${amount}`);
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.stubGlobal('window', page);
+    saved.clear();
+    store().reset();
+    store().load({ ...p, nodes: [...p.nodes.slice(0, 1), { id: 'big', kind: 'filter', params: { where: 'true' }, inputs: [{ port: 'in', from: 'orders', fromPort: 'out' }] }] });
+  });
+  afterEach(() => {
+    stop?.();
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+  });
+
+  test('a moment after an edit, the YAML written off the page is saved', async () => {
+    const asked: Pipeline[] = [];
+    stop = startAutosave(useDesigner, storage, async (pipeline) => (asked.push(pipeline), serializePipeline(pipeline)));
+    edit(5);
+    await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS - 1);
+    expect(saved.size).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(asked).toHaveLength(1);
+    expect(saved.get(AUTOSAVE_KEY)).toBe(serializePipeline(store().pipeline));
+    expect(saved.get(AUTOSAVE_KEY)).toContain('value.amount >= 5');
+  });
+
+  test('a slow answer for an older edit never overwrites a newer save', async () => {
+    const answers: (() => void)[] = [];
+    stop = startAutosave(useDesigner, storage, (pipeline) => new Promise((resolve) => answers.push(() => resolve(serializePipeline(pipeline)))));
+    edit(5);
+    await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS);
+    edit(7);
+    await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS);
+    answers[1]();
+    await vi.advanceTimersByTimeAsync(0);
+    answers[0]();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(saved.get(AUTOSAVE_KEY)).toContain('value.amount >= 7');
+  });
+
+  test('leaving the page while the worker still writes, or before the moment passed, saves the newest edit right away, here', async () => {
+    stop = startAutosave(useDesigner, storage, () => new Promise<string>(() => {}));
+    edit(5);
+    await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS);
+    expect(saved.size).toBe(0);
+    page.dispatchEvent(new Event('pagehide'));
+    expect(saved.get(AUTOSAVE_KEY)).toContain('value.amount >= 5');
+    edit(9);
+    page.dispatchEvent(new Event('pagehide'));
+    expect(saved.get(AUTOSAVE_KEY)).toBe(serializePipeline(store().pipeline));
+    expect(saved.get(AUTOSAVE_KEY)).toContain('value.amount >= 9');
+  });
+
+  test('when the worker fails, the page writes the YAML itself', async () => {
+    stop = startAutosave(useDesigner, storage, () => Promise.reject(new Error('the check worker failed to start')));
+    edit(5);
+    await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS);
+    expect(saved.get(AUTOSAVE_KEY)).toContain('value.amount >= 5');
+  });
+});
+
+test('the check worker writes the same YAML for autosave as export writes', async () => {
+  const reply = await answer({ type: 'yaml', revision: -1, pipeline: p }, browserCheckEnv({}));
+  expect(reply).toEqual({ type: 'yaml', revision: -1, text: serializePipeline(p) });
 });

@@ -84,31 +84,49 @@ export function initialPipeline(hash: string, storage: Pick<Storage, 'getItem'> 
   return { pipeline: null, origin: 'empty', problems: [] };
 }
 
-/** Save the pipeline a moment after each edit, and once more when the page goes away. */
-export function startAutosave(store: typeof useDesigner, storage: Storage): () => void {
+/**
+ * Save the pipeline a moment after each edit, and once more when the page goes away. With
+ * `yamlOffThread` the YAML is written in a worker (the check worker: for a large pipeline it costs
+ * the page tens of milliseconds); when the page goes away, or the worker fails, it is written here.
+ * A save never overwrites a newer one.
+ */
+export function startAutosave(store: typeof useDesigner, storage: Storage, yamlOffThread?: (pipeline: Pipeline) => Promise<string>): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let savedRevision = store.getState().revision;
-  const save = () => {
-    clearTimeout(timer);
-    const s = store.getState();
-    if (s.revision === savedRevision) return;
-    savedRevision = s.revision;
+  let writtenRevision = savedRevision;
+  const write = (revision: number, text: string) => {
+    if (revision < writtenRevision) return;
+    writtenRevision = revision;
     try {
-      storage.setItem(AUTOSAVE_KEY, serializePipeline(s.pipeline));
+      storage.setItem(AUTOSAVE_KEY, text);
     } catch {
       // Storage full or disabled: the canvas still works; the user can export.
     }
   };
+  const save = (here: boolean) => {
+    clearTimeout(timer);
+    const s = store.getState();
+    // Going away, a save still on its way in the worker does not count: write it here.
+    if (s.revision === (here ? writtenRevision : savedRevision)) return;
+    savedRevision = s.revision;
+    const { revision, pipeline } = s;
+    if (here || !yamlOffThread) return write(revision, serializePipeline(pipeline));
+    yamlOffThread(pipeline).then(
+      (text) => write(revision, text),
+      () => write(revision, serializePipeline(pipeline)),
+    );
+  };
+  const saveNow = () => save(true);
   const unsubscribe = store.subscribe((s, prev) => {
     if (s.revision !== prev.revision) {
       clearTimeout(timer);
-      timer = setTimeout(save, AUTOSAVE_DELAY_MS);
+      timer = setTimeout(() => save(false), AUTOSAVE_DELAY_MS);
     }
   });
-  window.addEventListener('pagehide', save);
+  window.addEventListener('pagehide', saveNow);
   return () => {
     unsubscribe();
     clearTimeout(timer);
-    window.removeEventListener('pagehide', save);
+    window.removeEventListener('pagehide', saveNow);
   };
 }

@@ -81,6 +81,17 @@ export function requestGenerate(pipeline: Pipeline, files: PipelineFiles, zip: b
   });
 }
 
+/** The YAML of a pipeline, written in the worker: a large pipeline's YAML costs the page tens of milliseconds. */
+export function requestYaml(pipeline: Pipeline): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const started = requestCheck({ type: 'yaml', revision: -1 - oneOff++, pipeline }, (r) => {
+      if (r.type === 'yaml') resolve(r.text);
+      else reject(new Error(r.type === 'failed' ? r.message : 'unexpected answer from the check worker'));
+    });
+    if (!started) reject(new Error('this browser cannot run Web Workers'));
+  });
+}
+
 /** Check YAML text that is not on the canvas (a file that could not be opened); answers only with problems. */
 export function checkText(text: string, reply: (problems: Problem[]) => void): void {
   requestCheck({ type: 'check', revision: -1 - oneOff++, source: { text } }, (r) => {

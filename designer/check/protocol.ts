@@ -21,7 +21,9 @@ export type CheckRequest =
   /** The simulator's plan of a pipeline (its expressions compiled to JavaScript); a one-off request, negative revision. */
   | { type: 'plan'; revision: number; pipeline: Pipeline }
   /** The generated repository (code preview, export), and its zip when asked; a one-off request, negative revision. */
-  | { type: 'generate'; revision: number; pipeline: Pipeline; files: PipelineFiles; zip: boolean };
+  | { type: 'generate'; revision: number; pipeline: Pipeline; files: PipelineFiles; zip: boolean }
+  /** The YAML export would write (autosave, off the main thread); a one-off request, negative revision. */
+  | { type: 'yaml'; revision: number; pipeline: Pipeline };
 
 export type CheckProblems = {
   type: 'check';
@@ -40,4 +42,5 @@ export type CheckReply =
   /** The check itself failed (a bug): the designer says so instead of showing "no problems". */
   | { type: 'failed'; revision: number; message: string }
   | { type: 'plan'; revision: number; plan: SimPlan }
-  | { type: 'generated'; revision: number; outcome: GenerateOutcome; zip?: Uint8Array };
+  | { type: 'generated'; revision: number; outcome: GenerateOutcome; zip?: Uint8Array }
+  | { type: 'yaml'; revision: number; text: string };

@@ -18,6 +18,7 @@ export async function answer(request: CheckRequest, env: CheckEnv): Promise<Chec
   const t0 = performance.now();
   try {
     if (request.type === 'plan') return { type: 'plan', revision: request.revision, plan: simulationPlan(request.pipeline) };
+    if (request.type === 'yaml') return { type: 'yaml', revision: request.revision, text: serializePipeline(request.pipeline) };
     if (request.type === 'generate') {
       const outcome = generateRepository(request.pipeline, request.files);
       return { type: 'generated', revision: request.revision, outcome, zip: request.zip && outcome.files ? zipRepository(outcome) : undefined };
