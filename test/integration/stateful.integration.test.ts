@@ -167,8 +167,9 @@ describe.each([
   ['hourly-orders behind a branch route', () => hourlyOrders(true)],
   [
     'hourly-orders exactly-once, three kills',
-    // A phase arrives over about a second, so that the kill finds transactions in flight.
-    (): Scenario => ({ ...hourlyOrders(false, 80), edit: (doc) => doc.set('delivery', 'exactly-once'), kills: [1, 2, 3], exactlyOnce: true }),
+    // A phase arrives over about three seconds, so that the kill finds transactions in flight even
+    // when the group is still settling after the kill before.
+    (): Scenario => ({ ...hourlyOrders(false, 250), edit: (doc) => doc.set('delivery', 'exactly-once'), kills: [1, 2, 3], exactlyOnce: true }),
   ],
 ] as const)('generated stateful service, %s: two replicas, one killed mid-stream', (_, make) => {
   const scenario = make();
@@ -206,8 +207,8 @@ describe.each([
     await mustRun('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: serviceDir, timeoutMs: 150_000 });
     await mustRun('npm', ['run', 'build'], { cwd: serviceDir, timeoutMs: 90_000 });
     env = { ...process.env, KAFKA_BROKERS: brokers(), KAFKA_GROUP_ID: groupId, LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1' };
-    // Three kills: a replica that died holds its partitions for the session timeout, the least a broker accepts.
-    if (scenario.exactlyOnce) env.KAFKA_SESSION_TIMEOUT_MS = '6000';
+    // A replica that died holds its partitions for the session timeout: the least a broker accepts, so a kill costs 6 s of waiting, not 30.
+    env.KAFKA_SESSION_TIMEOUT_MS = '6000';
     await createExternalTopics(serviceDir);
     const out = await mustRun('npm', ['run', 'topics'], { cwd: serviceDir, env, timeoutMs: 60_000 });
     topics = [...out.matchAll(/"topic":"([^"]+)"/g)].map((m) => m[1]);
