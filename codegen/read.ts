@@ -180,30 +180,10 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
       }
       if (typeof customCa === 'boolean') p.kafka.customCa = customCa;
       else if (customCa !== undefined) problems.push(wrongType('kafka.customCa', 'true or false', customCa, 'true: the brokers\' certificates are signed by your own CA, whose PEM goes into the Secret as ca.crt.', ['kafka', 'customCa']));
-      if (oauth !== undefined) {
-        if (!isObj(oauth)) problems.push(wrongType('kafka.oauth', 'a mapping', oauth, 'e.g. oauth: { tokenEndpoint: https://login.example.com/oauth2/token, scope: kafka }', ['kafka', 'oauth']));
-        else {
-          checkKeys(oauth, OAUTH_KEYS, 'kafka.oauth', ['kafka', 'oauth'], problems);
-          const o: NonNullable<Pipeline['kafka']['oauth']> = {};
-          for (const k of OAUTH_KEYS as ('tokenEndpoint' | 'scope')[]) {
-            if (typeof oauth[k] === 'string') o[k] = oauth[k] as string;
-            else if (oauth[k] !== undefined) problems.push(wrongType(`kafka.oauth.${k}`, 'text', oauth[k], k === 'scope' ? 'e.g. scope: kafka' : 'e.g. tokenEndpoint: https://login.example.com/oauth2/token', ['kafka', 'oauth', k]));
-          }
-          p.kafka.oauth = o;
-        }
-      }
-      if (aws !== undefined) {
-        if (!isObj(aws)) problems.push(wrongType('kafka.aws', 'a mapping', aws, 'e.g. aws: { region: eu-west-1, roleArn: arn:aws:iam::123456789012:role/orders }', ['kafka', 'aws']));
-        else {
-          checkKeys(aws, AWS_KEYS, 'kafka.aws', ['kafka', 'aws'], problems);
-          const a: NonNullable<Pipeline['kafka']['aws']> = {};
-          for (const k of AWS_KEYS as ('region' | 'roleArn')[]) {
-            if (typeof aws[k] === 'string') a[k] = aws[k] as string;
-            else if (aws[k] !== undefined) problems.push(wrongType(`kafka.aws.${k}`, 'text', aws[k], k === 'region' ? 'e.g. region: eu-west-1' : 'e.g. roleArn: arn:aws:iam::123456789012:role/orders', ['kafka', 'aws', k]));
-          }
-          p.kafka.aws = a;
-        }
-      }
+      const oauthRead = readTextSettings(oauth, 'oauth', OAUTH_KEYS, 'e.g. oauth: { tokenEndpoint: https://login.example.com/oauth2/token, scope: kafka }', { scope: 'e.g. scope: kafka', tokenEndpoint: 'e.g. tokenEndpoint: https://login.example.com/oauth2/token' }, problems);
+      if (oauthRead) p.kafka.oauth = oauthRead;
+      const awsRead = readTextSettings(aws, 'aws', AWS_KEYS, 'e.g. aws: { region: eu-west-1, roleArn: arn:aws:iam::123456789012:role/orders }', { region: 'e.g. region: eu-west-1', roleArn: 'e.g. roleArn: arn:aws:iam::123456789012:role/orders' }, problems);
+      if (awsRead) p.kafka.aws = awsRead;
       if (replicationFactor !== undefined) {
         if (Number.isInteger(replicationFactor) && (replicationFactor as number) >= 1 && (replicationFactor as number) <= 10) p.kafka.replicationFactor = replicationFactor as number;
         else problems.push(wrongType('kafka.replicationFactor', 'a whole number from 1 to 10', replicationFactor, 'Production clusters usually use 3.', ['kafka', 'replicationFactor']));
@@ -463,4 +443,20 @@ function readTest(raw: unknown, i: number, problems: Problem[]): PipelineTest | 
     else problems.push(wrongType('deadLetters', 'a whole number', raw.deadLetters, 'The number of events the test expects on the dead-letter topic.', [...path, 'deadLetters']));
   }
   return test;
+}
+
+/** A `kafka.<name>` mapping of text settings (`oauth`, `aws`): each key text, others refused with the example for it. */
+function readTextSettings(value: unknown, name: string, keys: string[], example: string, examples: Record<string, string>, problems: Problem[]): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (!isObj(value)) {
+    problems.push(wrongType(`kafka.${name}`, 'a mapping', value, example, ['kafka', name]));
+    return undefined;
+  }
+  checkKeys(value, keys, `kafka.${name}`, ['kafka', name], problems);
+  const out: Record<string, string> = {};
+  for (const k of keys) {
+    if (typeof value[k] === 'string') out[k] = value[k] as string;
+    else if (value[k] !== undefined) problems.push(wrongType(`kafka.${name}.${k}`, 'text', value[k], examples[k], ['kafka', name, k]));
+  }
+  return out;
 }
