@@ -6,11 +6,11 @@
  */
 import type { GraphOptions } from '../runtime/engine/graph.js';
 import { getKind } from '../runtime/kinds/registry.js';
-import type { SimFeed, SimOptions, Simulator } from '../runtime/simulator/simulator.js';
+import type { SimFeed, Simulator } from '../runtime/simulator/simulator.js';
 import { expressionSources } from './compile.js';
 import type { Pipeline } from './model.js';
 import { graphSpec, topicDefs } from './pipeline-ts.js';
-import { planOptions, simulatorFromPlan, type SimPlan, type SimulationSettings } from './sim-plan.js';
+import { simulatorFromPlan, type SimPlan, type SimulationSettings } from './sim-plan.js';
 
 export type { SimPlan, SimulationSettings } from './sim-plan.js';
 
@@ -33,10 +33,6 @@ export function simulationPlan(p: Pipeline): SimPlan {
   }
   const edges = p.nodes.flatMap((n) => n.inputs.map((i) => ({ from: i.from, fromPort: i.fromPort, to: n.id, toPort: i.port })));
   return { pipeline: p.name, spec, fns: expressionSources(p), topics: topicDefs(p), feeds, edges };
-}
-
-export function simulationOptions(p: Pipeline, settings: SimulationSettings = {}, graph?: GraphOptions): SimOptions {
-  return planOptions(simulationPlan(p), settings, graph);
 }
 
 export function simulate(p: Pipeline, settings: SimulationSettings = {}, graph?: GraphOptions): Simulator {

@@ -4,7 +4,6 @@ import { wireOfEdgeId } from '../store/pipeline-slice.js';
 import { edgeKey, type SimView } from './session.js';
 
 export const selectSimOpen = (s: DesignerState) => s.simOpen;
-export const selectSimView = (s: DesignerState) => s.simView;
 export const selectSimTab = (s: DesignerState) => s.simTab;
 export const selectSimError = (s: DesignerState) => s.simError;
 export const selectSimControls = (s: DesignerState) => ({
