@@ -19,7 +19,9 @@ describe('sendAll', () => {
     // Per topic, the order is kept across requests.
     const a = requests.flatMap((r) => r.filter((t) => t.topic === 'a').flatMap((t) => t.keys));
     expect(a).toEqual(messages.filter((m) => m.topic === 'a').map((m) => m.key));
+    // Nothing to send sends no request at all (an empty request would still cost a round trip).
+    const before = requests.length;
     await sendAll(producer, []);
-    expect(requests.length).toBeGreaterThan(1);
+    expect(requests.length).toBe(before);
   });
 });
