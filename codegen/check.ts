@@ -14,7 +14,7 @@ import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import { problem, type Problem } from './errors.js';
 import { nodePath, type Pipeline } from './model.js';
 import { parsePipeline } from './parse.js';
-import { validatePipeline } from './validate.js';
+import { kindProblemCode, validatePipeline } from './validate.js';
 
 export interface CheckEnv {
   /** The pipeline's files by path relative to its folder: read from disk by the CLI, attached in the designer. */
@@ -52,7 +52,7 @@ export async function probePipeline(p: Pipeline, files: PipelineFiles): Promise<
     const params: Record<string, unknown> = {};
     for (const spec of kind.params) params[spec.name] = node.params[spec.name] ?? spec.default;
     for (const kp of await kind.probe(params, { files })) {
-      problems.push(problem('PW018', { message: kp.message, hint: kp.hint }, [...nodePath(node, i), kp.param], node.id));
+      problems.push(problem(kindProblemCode(kp.code), { message: kp.message, hint: kp.hint }, [...nodePath(node, i), kp.param], node.id));
     }
   }
   return problems;

@@ -98,6 +98,11 @@ export const PROBLEMS = {
   PW091: e((a) => `deploy.monitoring.labels.${a.key} is ${a.value}, which is not a Kubernetes label value.`, () => 'Use at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, e.g. release: kube-prometheus-stack.'),
   PW092: e((a) => `deploy.monitoring.labels sets "${a.key}", which Pipewright sets itself on every object.`, () => 'Remove it: the app.kubernetes.io labels name the pipeline and select its pods.'),
   PW095: e((a) => `The generated repository's package-lock.json cannot be made: ${a.detail}.`, () => "The generated package.json pins the packages Pipewright itself installs, and its lock is cut from Pipewright's own package-lock.json. This is a bug in Pipewright, not in your pipeline: add the package at that version to Pipewright's package.json, run npm install, and generate again."),
+  // Running aggregations (aggregate) and updates of windows: the message and hint come from the kind.
+  PW100: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW101: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW102: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW103: w((a) => `Topic "${a.topic}" holds the table of node "${a.id}" (the latest value per key) and is not compacted ("${a.cleanup}").`, () => 'Remove cleanup (or set compact): with delete, keys that stop changing disappear from the topic after the retention, and a reader that rebuilds the table from it misses them.'),
   PW050: e((a) => `Generated code does not compile: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline.'),
   PW051: e((a) => `The pipeline could not be checked: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline. Until then, run pipewright validate on the exported pipeline.yaml.'),
 } satisfies Record<string, Entry>;

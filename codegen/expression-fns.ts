@@ -11,7 +11,8 @@ export type FnSources = Record<string, Record<string, string>>;
 
 export function functionFromJs(js: string): AnyFn {
   // The text was checked to be exactly one expression before it was transpiled, so it cannot escape this body.
-  return new Function('value', 'key', 'record', `"use strict";\nreturn ${js};`) as AnyFn;
+  // `acc`: what a reducer (aggregate's reduce) returned before for the key; other expressions never get it.
+  return new Function('value', 'key', 'record', 'acc', `"use strict";\nreturn ${js};`) as AnyFn;
 }
 
 export function functionsFromSources(sources: FnSources): GraphFns {

@@ -79,13 +79,14 @@ export function topicDefs(p: Pipeline): TopicDef[] {
     topics.set(name, { name, partitions: Math.max(prev?.partitions ?? 0, partitions), replicationFactor: p.kafka.replicationFactor, config: { ...prev?.config, ...config } });
   };
   const tables = tableSources(p);
+  const tableSinks = new Set(tableSinkNodes(p).keys());
   const external = externalTopics(p);
   for (const n of p.nodes) {
     const kind = getKind(n.kind);
     if (!kind?.topicParam) continue;
     const partitions = (n.params.partitions ?? kind.params.find((s) => s.name === 'partitions')?.default ?? 1) as number;
-    // A table to join with keeps the latest row per key.
-    add(String(n.params[kind.topicParam]), partitions, tables.has(n.id) ? { 'cleanup.policy': 'compact' } : {});
+    // A table to join with keeps the latest row per key, and so does a sink of a table (an aggregate's results).
+    add(String(n.params[kind.topicParam]), partitions, tables.has(n.id) || tableSinks.has(n.id) ? { 'cleanup.policy': 'compact' } : {});
   }
   // Internal topics: as many partitions as the stream the node works on, so partition n's state is in partition n.
   const parts = nodePartitions(p);
@@ -120,6 +121,18 @@ export function externalTopics(p: Pipeline): Set<string> {
     if (!kind?.topicParam || !kind.readsExternalTopic) continue;
     const topic = String(n.params[kind.topicParam]);
     if (p.topics?.[topic]?.external !== false) out.add(topic);
+  }
+  return out;
+}
+
+/** Kafka sinks whose every input is a table (the latest result per key, as an aggregate emits it), by node id, with the node that feeds each. */
+export function tableSinkNodes(p: Pipeline): Map<string, string> {
+  const kinds = new Map(p.nodes.map((n) => [n.id, getKind(n.kind)]));
+  const out = new Map<string, string>();
+  for (const n of p.nodes) {
+    const kind = kinds.get(n.id);
+    if (kind?.category !== 'sink' || !kind.topicParam || n.inputs.length === 0) continue;
+    if (n.inputs.every((i) => i.fromPort !== ERROR_PORT && kinds.get(i.from)?.table)) out.set(n.id, n.inputs[0].from);
   }
   return out;
 }
@@ -202,13 +215,23 @@ export function pipelineTs(p: Pipeline): { text: string; sites: ExpressionSite[]
       portTypes[port] = types.length ? types.join(' | ') : 'never';
     }
     const fns: string[] = [];
-    const expressionFn = (raw: string | undefined, name: string, param: string, key: string, returns: ParamSpec['returns'], port?: string) => {
+    /** The type an expression parameter of this node returns. */
+    const expressionType = (param: string) => `Exclude<ReturnType<typeof ${fnName(node.id, param)}>, undefined>`;
+    const expressionFn = (raw: string | undefined, name: string, param: string, key: string, returns: ParamSpec['returns'], port?: string, acc?: string) => {
       if (raw === undefined || raw.trim() === '') return;
       const inType = port ? portTypes[port] : inputTypeAll;
       const { text } = checkExpression(raw);
       // An array is checked by passing it through `elements`, so a wrong type is reported on the expression itself.
       const open = returns === 'array' ? 'elements(' : '(';
-      lines.push(`export function ${name}(value: ${inType}, key: string | null, record: RecordInfo)${RETURNS[returns ?? ''] ?? ''} {`, `  return ${open}`);
+      // A reducer also sees `acc` and returns its type: what the starting-value expression returns, or the input type.
+      const accType = acc === undefined ? undefined : expressionText(node.params[acc])?.trim() ? expressionType(acc) : inType;
+      const signature = accType === undefined ? `${RETURNS[returns ?? ''] ?? ''}` : `, acc: ${accType}): ${accType}`;
+      lines.push(
+        accType === undefined
+          ? `export function ${name}(value: ${inType}, key: string | null, record: RecordInfo)${signature} {`
+          : `export function ${name}(value: ${inType}, key: string | null, record: RecordInfo${signature} {`,
+        `  return ${open}`,
+      );
       const exprLines = text.split(/\r\n|\r|\n/);
       sites.push({ nodeId: node.id, param, line: lines.length, lineCount: exprLines.length });
       exprLines[0] = ' '.repeat(EXPRESSION_INDENT) + exprLines[0];
@@ -217,7 +240,7 @@ export function pipelineTs(p: Pipeline): { text: string; sites: ExpressionSite[]
     };
     for (const spec of kind.params) {
       if (spec.type === 'expression') {
-        expressionFn(expressionText(node.params[spec.name]), fnName(node.id, spec.name), spec.name, spec.name, spec.returns, spec.port);
+        expressionFn(expressionText(node.params[spec.name]), fnName(node.id, spec.name), spec.name, spec.name, spec.returns, spec.port, spec.acc);
       } else if (spec.type === 'expressions') {
         for (const [entry, raw] of Object.entries((node.params[spec.name] ?? {}) as Record<string, unknown>)) {
           expressionFn(expressionText(raw), `${fnName(node.id, spec.name)}__${identOf(entry)}`, `${spec.name}.${entry}`, tsString(`${spec.name}.${entry}`), spec.returns);
@@ -228,7 +251,7 @@ export function pipelineTs(p: Pipeline): { text: string; sites: ExpressionSite[]
     const out = kind.outputType;
     if (out.from === 'source') continue;
     if (out.from === 'input') lines.push(`export type ${typeName(node.id)} = ${inType}${addedFields(out.fields?.(paramsOf(node, kind)))};`);
-    else if (out.from === 'type') lines.push(`export type ${typeName(node.id)} = ${out.type(paramsOf(node, kind), portTypes)};`);
+    else if (out.from === 'type') lines.push(`export type ${typeName(node.id)} = ${out.type(paramsOf(node, kind), portTypes, expressionType)};`);
     else if (out.from === 'expression') lines.push(`export type ${typeName(node.id)} = Exclude<ReturnType<typeof ${fnName(node.id, out.param)}>, undefined>${out.element ? '[number]' : ''};`);
   }
   lines.push(

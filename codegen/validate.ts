@@ -5,13 +5,13 @@
  */
 import { getKind, kindNames } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, outputPorts, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
-import { problem, suggest, type Problem } from './errors.js';
+import { problem, suggest, type Problem, type ProblemCode } from './errors.js';
 import { checkExpression, expressionText } from './expression.js';
 import { checkConnectionSettings } from './connection.js';
 import { deadLetterTopic, minInsyncReplicasFor, nodePath, retentionMs, type Pipeline, type PipelineNode } from './model.js';
 import { changelogTopic, repartitionTopic } from '../runtime/engine/state.js';
 import { isNodeId, isPipelineName, isPortName, isTopicName } from './names.js';
-import { externalTopics, inputPartitions, topicDefs, typeName } from './pipeline-ts.js';
+import { externalTopics, inputPartitions, tableSinkNodes, topicDefs, typeName } from './pipeline-ts.js';
 import { paramsOf } from './event-types.js';
 
 /** The type types.gen.ts declares for events of sources without samples (see typesGenTs). */
@@ -244,6 +244,13 @@ function checkTopics(p: Pipeline): Problem[] {
     }
   }
   written.set(deadLetterTopic(p), 'writes its dead letters to it');
+  // Topics that hold a table (an aggregate's results): by topic, the node whose results they are.
+  const tableOf = new Map<string, string>();
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  for (const [sink, from] of tableSinkNodes(p)) {
+    const n = byId.get(sink)!;
+    tableOf.set(String(n.params[getKind(n.kind)!.topicParam!]), from);
+  }
   for (const [topic, t] of Object.entries(p.topics)) {
     const path = ['topics', topic];
     if (!defs.has(topic)) {
@@ -258,6 +265,7 @@ function checkTopics(p: Pipeline): Problem[] {
     }
     if (t.retention !== undefined && retentionMs(t.retention) === undefined) problems.push(problem('PW074', { topic, value: t.retention }, [...path, 'retention']));
     if (t.cleanup !== undefined && t.cleanup !== 'compact' && state.has(topic)) problems.push(problem('PW075', { topic, id: state.get(topic)!, cleanup: t.cleanup }, [...path, 'cleanup']));
+    else if (t.cleanup === 'delete' && tableOf.has(topic)) problems.push(problem('PW103', { topic, id: tableOf.get(topic)!, cleanup: t.cleanup }, [...path, 'cleanup']));
   }
   return problems;
 }
@@ -300,9 +308,14 @@ function checkParams(node: PipelineNode, kind: KindSpec, path: (string | number)
   if (kind.validate && !hasErrors) {
     const params: Record<string, unknown> = {};
     for (const spec of kind.params) params[spec.name] = node.params[spec.name] ?? spec.default;
-    for (const kp of kind.validate(params, { files })) problems.push(problem('PW018', { message: kp.message, hint: kp.hint }, [...path, kp.param], nodeId));
+    for (const kp of kind.validate(params, { files })) problems.push(problem(kindProblemCode(kp.code), { message: kp.message, hint: kp.hint }, [...path, kp.param], nodeId));
   }
   return problems;
+}
+
+/** A kind's own code (PW100–PW102), or PW018 for the generic kind problem. */
+export function kindProblemCode(code: string | undefined): ProblemCode {
+  return code === 'PW100' || code === 'PW101' || code === 'PW102' ? code : 'PW018';
 }
 
 function checkParamValue(spec: ParamSpec, v: unknown): { expected: string; fix: string } | undefined {

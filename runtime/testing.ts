@@ -4,7 +4,7 @@
  * Kafka promises (order per key) and nothing more.
  */
 import { Graph, type GraphFns, type GraphOptions, type GraphSpec } from './engine/graph.js';
-import { MemoryLog, drain } from './transports/memory.js';
+import { MemoryLog, drain, punctuateAll } from './transports/memory.js';
 import type { OutMessage, TopicDef } from './types.js';
 
 export interface CaseEvent {
@@ -74,6 +74,8 @@ export async function runCase(spec: GraphSpec, fns: GraphFns, topics: readonly T
   log.produce(messages);
   // In time order across partitions, as events happen: windows after a repartition see them as written.
   await drain(graph, log, spec.pipeline, 500, { timeOrder: true });
+  // The run ends as a service shuts down: what aggregates hold back for their emit interval is emitted.
+  while ((await punctuateAll(graph, log, log.now, true)) > 0) await drain(graph, log, spec.pipeline, 500, { timeOrder: true });
   await graph.close();
   const decode = (v: unknown) => {
     if (typeof v !== 'string') return v;

@@ -5,6 +5,7 @@
  */
 import type { Pipeline } from '../../codegen/model.js';
 import { addedFields, paramsOf, sourceValueType, typeName } from '../../codegen/event-types.js';
+import { identOf } from '../../codegen/names.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { ERROR_PORT } from '../../runtime/kinds/spec.js';
 
@@ -30,7 +31,8 @@ export function edgeEventType(p: Pipeline, from: string, port: string): EdgeType
     }
     const input = Object.values(portTypes).filter((t) => t !== 'never').join(' | ') || 'never';
     if (out.from === 'input') return `${input}${addedFields(out.fields?.(paramsOf(node, kind)))}`;
-    if (out.from === 'type') return out.type(paramsOf(node, kind), portTypes);
+    // An expression's result type, named as the generated code names it (src/pipeline.ts).
+    if (out.from === 'type') return out.type(paramsOf(node, kind), portTypes, (param) => `Exclude<ReturnType<typeof ${identOf(id)}__${param}>, undefined>`);
     if (out.from === 'expression') return typeName(id);
     return 'never';
   };

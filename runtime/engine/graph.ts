@@ -394,6 +394,54 @@ export class Graph {
   }
 
   /**
+   * How often, in ms, the host should call `punctuate` for the partitions it
+   * owns: the shortest interval a node asks for (an aggregate's emit
+   * interval); undefined when no node emits on a clock.
+   */
+  get punctuateEvery(): number | undefined {
+    let every: number | undefined;
+    for (const node of this.nodes) {
+      const e = node.op.punctuateEvery;
+      if (e !== undefined && (every === undefined || e < every)) every = e;
+    }
+    return every;
+  }
+
+  /** Whether nodes that keep state for the partitions of `topic` emit on a clock. */
+  punctuates(topic: string): boolean {
+    if (this.globalTopicSet.has(topic)) return false;
+    return this.statefulFor(topic).all.some((id) => this.built.get(id)!.op.punctuateEvery !== undefined);
+  }
+
+  /**
+   * Lets the nodes that emit on a clock (an aggregate's emit interval) emit
+   * what is due in partition `partition` of `topic` at `now` (all they hold
+   * with `final`, when the host shuts down), and runs what they emit through
+   * the nodes after them. The result is written as a slice's is: outputs,
+   * then state changes (in one transaction with exactly-once); it has no
+   * input offsets to commit.
+   */
+  async punctuate(topic: string, partition: number, now: number, final = false): Promise<BatchResult> {
+    const result: BatchResult = { messages: [], changelog: [], deadLetters: 0, skipped: 0 };
+    if (!this.punctuates(topic)) return result;
+    const clocked = new Set(this.statefulFor(topic).all);
+    const pending = new Map<string, Map<string, Rec[]>>();
+    for (const node of this.nodes) {
+      if (clocked.has(node.spec.id) && node.op.punctuate) node.op.punctuate(partition, now, this.emitter(node, pending, result), final);
+      const inputs = pending.get(node.spec.id);
+      if (!inputs || !node.op.process) continue;
+      pending.delete(node.spec.id);
+      for (const [port, batch] of inputs) {
+        // Not replays: what a node emits on its clock is new, so the applied offsets do not filter it.
+        this.statsOf(node).in += batch.length;
+        await node.op.process(batch, port, this.emitter(node, pending, result));
+      }
+    }
+    for (const store of this.stores.values()) result.changelog.push(...store.flush());
+    return result;
+  }
+
+  /**
    * Loads what the nodes need (models) before the first batch, so that a
    * model that cannot load stops the start-up with a clear message instead
    * of failing mid-stream. Nodes that were not started load on first use.

@@ -2,6 +2,7 @@
  * Every node kind Pipewright knows, in palette order. Adding a kind means
  * writing its file and listing it here; nothing else restates its spec.
  */
+import { aggregate } from './aggregate.js';
 import { branch } from './branch.js';
 import { dedupe } from './dedupe.js';
 import { filter } from './filter.js';
@@ -31,6 +32,7 @@ export const KINDS: readonly KindSpec[] = [
   selectKey,
   branch,
   windowKind,
+  aggregate,
   join,
   dedupe,
   validate,

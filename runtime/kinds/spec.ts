@@ -39,6 +39,11 @@ export interface ParamSpec {
   /** For expressions of a node with several inputs: the input port whose events the expression sees. */
   port?: string;
   placeholder?: string;
+  /**
+   * A reducer: the expression also sees `acc`, the value it returned for the key before. Its type is
+   * what the expression named here returns (the starting value), or the input type when that one is not set.
+   */
+  acc?: string;
 }
 
 /** The TypeScript type of a node's output, relative to its input. */
@@ -50,7 +55,11 @@ export type OutputType =
   | { from: 'source' }
   | { from: 'none' }
   /** A type of its own: TypeScript text built from the parameters and the type of each input port. */
-  | { from: 'type'; type: (params: Record<string, unknown>, inputs: Record<string, string>) => string };
+  | {
+      from: 'type';
+      /** `expressionType`, where the caller knows it: the TypeScript type an expression parameter of the node returns. */
+      type: (params: Record<string, unknown>, inputs: Record<string, string>, expressionType?: (param: string) => string) => string;
+    };
 
 export interface KindExample {
   params: Record<string, unknown>;
@@ -116,6 +125,14 @@ export interface Operator {
   start?(): Promise<void>;
   /** Stateful kinds: the store of `partition` was restored from the changelog or dropped; rebuild anything derived from it. */
   reset?(partition: number): void;
+  /**
+   * Stateful kinds that emit on a clock (an aggregate's emit interval): the host calls it for each
+   * partition it owns, about every `punctuateEvery` ms of its clock (`now`), and with `final` when
+   * it shuts down. What it emits is written like a slice's outputs, with its state changes.
+   */
+  punctuate?(partition: number, now: number, out: Emitter, final: boolean): void;
+  /** How often `punctuate` wants to be called, in ms of the host's clock. */
+  readonly punctuateEvery?: number;
   close?(): void | Promise<void>;
 }
 
@@ -169,6 +186,11 @@ export interface KindSpec {
    * port, so downstream nodes see each key in the partition that owns it.
    */
   repartitions?: boolean;
+  /**
+   * Its output is a table: the latest result per key, emitted under that key (aggregate). The topic
+   * of a Kafka sink fed by it is created compacted.
+   */
+  table?: boolean;
   /** Input ports whose source topics every replica reads in full (a table to join with), outside the consumer group. */
   globalInputs?(params: Record<string, unknown>): string[];
   create(ctx: CreateContext): Operator;
@@ -180,6 +202,8 @@ export type PipelineFiles = Record<string, Uint8Array>;
 /** A problem a kind finds in its own parameters. */
 export interface KindProblem {
   param: string;
+  /** A problem code of the kind's own (errors.ts); PW018 when left out. */
+  code?: string;
   message: string;
   hint: string;
 }

@@ -180,6 +180,10 @@ export const windowKind = defineKind({
     'and carries `key`, `windowStart` and `windowEnd` (ISO dates), so a replay after a crash overwrites a result ' +
     'instead of adding one. The open windows are kept per partition in a store backed by the compacted topic ' +
     '`<pipeline>.<node>.changelog`, which a new owner of the partition reads back, so killing a replica loses no window. ' +
+    'With `emit: changes` (ksqlDB\'s EMIT CHANGES), every event that a window accepts emits that window\'s updated ' +
+    'result at once, under the same key, and a window that closes emits nothing more: the last update is its final ' +
+    'result. Session windows that an event merges are replaced by the merged one; each merged-away session gets a ' +
+    'tombstone (a null value under its key), so a compacted output topic keeps only live sessions. ' +
     'Events are grouped by their record key: re-key with select-key first to group by a field.',
   params: [
     { name: 'type', type: 'enum', title: 'Type', description: 'Tumbling, hopping or session windows.', enum: ['tumbling', 'hopping', 'session'], default: 'tumbling' },
@@ -201,6 +205,14 @@ export const windowKind = defineKind({
     { name: 'max', type: 'expression', title: 'Maximum', description: 'A number whose largest value per window is `max`.', returns: 'number', placeholder: 'value.price' },
     { name: 'collect', type: 'expression', title: 'Collect', description: 'A value to collect into the list `collect`, in arrival order.', returns: 'any', placeholder: 'value.orderId' },
     { name: 'late', type: 'enum', title: 'Late events', description: 'What happens to an event whose windows have closed.', enum: ['error', 'drop'], default: 'error' },
+    {
+      name: 'emit',
+      type: 'enum',
+      title: 'Emit',
+      description: 'final: one result per window when it closes; changes: the updated result of each window an event changes (EMIT CHANGES).',
+      enum: ['final', 'changes'],
+      default: 'final',
+    },
   ],
   inputs: ['in'],
   outputs: ['out'],
@@ -249,6 +261,7 @@ export const windowKind = defineKind({
     const gap = parseDuration(params.gap ?? '30m') ?? 1_800_000;
     const grace = parseDuration(params.grace ?? '0s') ?? 0;
     const late = params.late ?? 'error';
+    const changes = params.emit === 'changes';
     const timeFn = fns.time as TimeFn | undefined;
     const aggs = AGGREGATES.filter((a) => fns[a]).map((a) => [a, fns[a] as ValueFn] as const);
     const session = type === 'session';
@@ -359,9 +372,11 @@ export const windowKind = defineKind({
             if (touching.length > 0 || t + gap + grace > wm) {
               const a: Agg = { k: key, s: t, e: t, n: 0 };
               add(a, inputs);
+              const merged: Agg[] = [];
               for (const sk of touching) {
                 const old = st.get(sk) as Agg;
                 merge(a, old);
+                merged.push(old);
                 st.delete(sk);
                 ix.due.remove(closeTime(old), sk);
                 open!.delete(sk);
@@ -371,6 +386,11 @@ export const windowKind = defineKind({
               ix.due.add(closeTime(a), sk);
               addSession(ix, key, sk);
               accepted = true;
+              if (changes) {
+                // A merged-away session's result is withdrawn (unless the merged one has its key), then the merged one is emitted.
+                for (const old of merged) if (old.s !== a.s) out.emit('out', { ...result(old, rec), value: null, timestamp: rec.timestamp });
+                out.emit('out', { ...result(a, rec), timestamp: rec.timestamp });
+              }
             }
           } else {
             // Windows [start, start + size) holding t, starting at multiples of the advance.
@@ -387,6 +407,7 @@ export const windowKind = defineKind({
               add(a, inputs); // a copy: put it back (the store flushes it to the changelog at the end of the batch)
               st.put(sk, a);
               accepted = true;
+              if (changes) out.emit('out', { ...result(a, rec), timestamp: rec.timestamp });
             }
           }
           if (!accepted && late === 'error') {
@@ -398,7 +419,8 @@ export const windowKind = defineKind({
             if (!a || closeTime(a) > wm) continue;
             st.delete(sk);
             if (session) ix.sessions.get(a.k)?.delete(sk);
-            out.emit('out', result(a, rec));
+            // With emit: changes, the window's last update was its final result already.
+            if (!changes) out.emit('out', result(a, rec));
           }
         }
       },

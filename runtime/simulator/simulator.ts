@@ -208,6 +208,7 @@ export class Simulator {
   removeReplica(id?: string): string | undefined {
     const r = id ? this.replicas.get(id) : [...this.replicas.values()].at(-1);
     if (!r) return undefined;
+    // What aggregates hold back for their emit interval stays marked in the changelog: the new owner emits it.
     this.commit(r);
     this.drop(r);
     this.afterRebalance(`${r.member.id} left the group after committing its offsets`);
@@ -419,6 +420,30 @@ export class Simulator {
     for (const r of this.replicas.values()) {
       await this.readGlobals(r);
       for (const tp of r.member.assigned) await this.processPartition(r, tp, batchSize);
+      await this.punctuate(r, false);
+    }
+  }
+
+  /**
+   * Nodes that emit on a clock (an aggregate's emit interval) emit what is due at the simulated time
+   * in the partitions this replica owns and has restored; with `final`, all they hold (a clean leave).
+   * Written like a batch's outputs: exactly-once, into the open transaction.
+   */
+  private async punctuate(r: Replica, final: boolean): Promise<void> {
+    if (r.graph.punctuateEvery === undefined) return;
+    for (const tp of r.member.assigned) {
+      if (!r.restored.has(`${tp.topic}\u0000${tp.partition}`)) continue;
+      this.written(r, await r.graph.punctuate(tp.topic, tp.partition, this.now, final));
+    }
+  }
+
+  private written(r: Replica, result: { messages: OutMessage[]; changelog: OutMessage[] }): void {
+    if (this.exactlyOnce) {
+      r.open.outputs.push(...result.messages);
+      r.open.changes.push(...result.changelog);
+    } else {
+      this.log.produce(result.messages);
+      produceChangelog(r.graph, this.log, result.changelog);
     }
   }
 

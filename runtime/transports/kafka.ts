@@ -12,6 +12,7 @@ import {
   logLevel as KafkaLogLevel,
   type Admin,
   type Consumer,
+  type EachBatchPayload,
   type KafkaMessage,
   type PartitionAssigner,
   type Producer,
@@ -267,6 +268,54 @@ export async function startKafkaLoop(opts: {
     metrics.standbyPartitions = want.size;
     log.info('standby partitions', { partitions: [...want].map((at) => at.replace('\u0000', '[') + ']') });
   };
+  /**
+   * Nodes that emit on a clock (an aggregate's emit interval): batches and their punctuations take
+   * turns, so a partition's state is never changed by both at once [2].
+   */
+  const every = graph.punctuateEvery;
+  let turn: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = turn.then(work);
+    turn = run.catch(() => {});
+    return run;
+  };
+  let stopping = false;
+  /** Lets the nodes emit what is due (all they hold with `final`) in every partition this replica owns, and writes it. */
+  const punctuateOwned = async (final: boolean) => {
+    if (!loop.joined) return;
+    for (const [topic, partitions] of Object.entries(loop.assignment)) {
+      if (!graph.punctuates(topic)) continue;
+      for (const partition of partitions) {
+        const at = `${topic}\u0000${partition}`;
+        // Only state that is up to date is emitted from; an idle partition's restore starts here.
+        const r = restorer ? (restoring.get(at) ?? startRestore(topic, partition)) : undefined;
+        if (r && !r.done) continue;
+        try {
+          const result = await graph.punctuate(topic, partition, Date.now(), final);
+          if (result.messages.length === 0 && result.changelog.length === 0) continue;
+          if (txns) {
+            await claim(topic, partition);
+            const placed = await txns.commit(topic, partition, [...result.messages, ...result.changelog], undefined);
+            for (const p of placed) if (changelogSet.has(p.topic)) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
+          } else {
+            await sendAll(producer, result.messages);
+            for (const p of await sendAll(producer, result.changelog)) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
+          }
+          metrics.produced += result.messages.length;
+        } catch (error) {
+          // What the state says was emitted is not in the changelog: restore it before it is used again.
+          graph.dropPartition(topic, partition);
+          restoring.delete(at);
+          held.delete(at);
+          log.warn('could not emit what is due; the partition\'s state is restored and emitted again', { topic, partition, error: String(error) });
+        }
+      }
+    }
+  };
+  const timer = every === undefined ? undefined : setInterval(() => {
+    if (!stopping) exclusive(() => punctuateOwned(false)).catch(() => {});
+  }, every);
+  timer?.unref();
   const loop: KafkaLoop = {
     consumer,
     producer,
@@ -274,6 +323,12 @@ export async function startKafkaLoop(opts: {
     joined: false,
     lastProgress: Date.now(),
     async stop() {
+      if (timer) {
+        // What is held back for the emit interval is emitted before the partitions are given up.
+        stopping = true;
+        clearInterval(timer);
+        await exclusive(() => punctuateOwned(true)).catch((error) => log.warn('could not emit what was held at shutdown; the next owner emits it', { error: String(error) }));
+      }
       // consumer.disconnect() stops fetching, waits for the fetch and the batch in flight
       // (which commits what it resolved), then leaves the group. The readers outside the
       // group stop alongside; the producer once nothing can produce any more.
@@ -334,7 +389,9 @@ export async function startKafkaLoop(opts: {
   await consumer.run({
     eachBatchAutoResolve: false,
     autoCommit: txns === undefined,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+    eachBatch: (payload) => (every === undefined ? eachBatch(payload) : exclusive(() => (stopping ? Promise.resolve() : eachBatch(payload)))),
+  });
+  async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
       let messages = batch.messages;
       const at = `${batch.topic}\u0000${batch.partition}`;
       if (restorer && graph.stateTopics(batch.topic).length > 0) {
@@ -413,8 +470,7 @@ export async function startKafkaLoop(opts: {
         }
         await flush();
       }
-    },
-  });
+  }
   return loop;
 }
 
@@ -516,6 +572,9 @@ class TableReader {
   }
 }
 
+// [2] Kafka Streams flushes its record cache on every commit; here what an aggregate holds back is
+//     marked in its changelog instead, so the emit interval can be longer than a slice and a crash
+//     still loses nothing: the new owner restores the marks and emits those keys at its interval.
 // [1] With kafkajs's default round-robin assignor, partition n of two topics
 //     can land on different members, and a stream–stream join would then
 //     never see both sides of a key. Kafka's own RangeAssignor and Kafka

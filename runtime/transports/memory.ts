@@ -207,3 +207,23 @@ export async function drain(graph: Graph, log: MemoryLog, group: string, batchSi
   }
   return processed;
 }
+
+/**
+ * Lets the nodes that emit on a clock (an aggregate's emit interval) emit
+ * what is due at `now` in every partition of the group's topics, or all they
+ * hold with `final` (a shutdown), and produces it: outputs, then state
+ * changes. Returns how many outputs it produced.
+ */
+export async function punctuateAll(graph: Graph, log: MemoryLog, now: number, final = false): Promise<number> {
+  let produced = 0;
+  for (const topic of graph.sourceTopics) {
+    if (!graph.punctuates(topic) || !log.hasTopic(topic)) continue;
+    for (let p = 0; p < log.partitionCount(topic); p++) {
+      const result = await graph.punctuate(topic, p, now, final);
+      log.produce(result.messages);
+      produceChangelog(graph, log, result.changelog);
+      produced += result.messages.length;
+    }
+  }
+  return produced;
+}

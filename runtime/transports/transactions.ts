@@ -49,12 +49,13 @@ export class TransactionalProducers {
    * transaction. Throws when it cannot commit (the transaction is then aborted, and a fenced
    * producer is dropped, so that the next try starts with a new one).
    */
-  async commit(topic: string, partition: number, messages: readonly OutMessage[], nextOffset: string): Promise<Placed[]> {
+  async commit(topic: string, partition: number, messages: readonly OutMessage[], nextOffset: string | undefined): Promise<Placed[]> {
     const producer = await this.producer(topic, partition);
     const txn = await producer.transaction();
     try {
       const placed = await sendAll(txn, messages);
-      await txn.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
+      // Without an offset (what a node emits on its clock), the transaction holds outputs and state changes only.
+      if (nextOffset !== undefined) await txn.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
       await txn.commit();
       return placed;
     } catch (error) {
