@@ -432,7 +432,13 @@ export class Simulator {
   private async punctuate(r: Replica, final: boolean): Promise<void> {
     if (r.graph.punctuateEvery === undefined) return;
     for (const tp of r.member.assigned) {
-      if (!r.restored.has(`${tp.topic}\u0000${tp.partition}`)) continue;
+      if (!r.graph.punctuates(tp.topic)) continue;
+      const k = `${tp.topic}\u0000${tp.partition}`;
+      if (!r.restored.has(k)) {
+        // A partition with nothing to process still has results held back in its changelog: restore it to emit them.
+        r.restoredRecords += await restoreFromLog(r.graph, this.log, tp.topic, tp.partition);
+        r.restored.add(k);
+      }
       this.written(r, await r.graph.punctuate(tp.topic, tp.partition, this.now, final));
     }
   }
