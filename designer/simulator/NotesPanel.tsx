@@ -17,6 +17,7 @@ const KIND_LABEL: Record<string, string> = {
   'lag-draining': 'lag draining',
   produced: 'produced',
   'window-closed': 'window closed',
+  updated: 'results updated',
   late: 'late event',
 };
 

@@ -91,3 +91,17 @@ describe('SimSession stepOne', () => {
     expect(v.windows[0].open).toHaveLength(1);
   });
 });
+
+describe('SimSession aggregates and emit: changes', () => {
+  it('notes updated results, not closed windows, for an aggregate and a window that emits changes', async () => {
+    for (const [example, node] of [['word-count-table', 'counts'], ['hourly-orders-changes', 'hourly']] as const) {
+      const p = parsePipeline(readFileSync(new URL(`../../examples/${example}/pipeline.yaml`, import.meta.url), 'utf8')).pipeline!;
+      const s = new SimSession(simulationPlan(p), { seed: 1, replicas: 2, rate: 1, batchSize: 10 });
+      for (let i = 0; i < 4; i++) await s.step();
+      const notes = s.view().notes;
+      expect(notes.some((n) => n.kind === 'updated' && n.text.startsWith(`${node} emitted`)), example).toBe(true);
+      expect(notes.some((n) => n.kind === 'window-closed'), example).toBe(false);
+      expect(s.view().edges[edgeKey(node, 'out')].count, example).toBeGreaterThan(0);
+    }
+  });
+});

@@ -130,6 +130,8 @@ export class SimSession {
   /** Window nodes: their changelog's latest value per partition and store key, read as it grows. */
   private readonly windowState = new Map<string, { changelog: string; partitions: Map<number, Map<string, unknown>>; closed: number; late: number }>();
   private readonly extraNotes: Note[] = [];
+  /** Nodes that emit updates (see the constructor): results noted so far. */
+  private readonly updating = new Map<string, number>();
 
   constructor(
     readonly plan: SimPlan,
@@ -148,6 +150,8 @@ export class SimSession {
     });
     for (const n of plan.spec.nodes) {
       if (n.kind === 'window') this.windowState.set(n.id, { changelog: changelogTopic(plan.spec.pipeline, n.id), partitions: new Map(), closed: 0, late: 0 });
+      // Nodes whose every result updates the one before it under the same key: aggregates, and windows with emit: changes.
+      if (n.kind === 'aggregate' || (n.kind === 'window' && n.params.emit === 'changes')) this.updating.set(n.id, 0);
     }
     this.sample();
   }
@@ -302,8 +306,22 @@ export class SimSession {
 
   /** Notes when windows close or events come late, once per tick and node. */
   private watchWindows(tick: number, nodes: Record<string, { errors: number }>): void {
+    for (const [id, noted] of this.updating) {
+      const emitted = this.edgeCounts.get(edgeKey(id, 'out')) ?? 0;
+      if (emitted <= noted) continue;
+      const last = this.edgeLast.get(edgeKey(id, 'out'))?.at(-1);
+      const n = emitted - noted;
+      this.note(
+        tick,
+        'updated',
+        `${id} emitted ${n} updated result${n === 1 ? '' : 's'}${last ? ` (last: ${short(`${last.key ?? ''} → ${preview(last.value)}`)})` : ''}: each replaces the one before it under the same key, so the latest per key is the table.`,
+      );
+      this.updating.set(id, emitted);
+    }
     for (const [id, w] of this.windowState) {
       const closed = this.edgeCounts.get(edgeKey(id, 'out')) ?? 0;
+      // With emit: changes, results are updates (noted above), not closed windows.
+      if (this.updating.has(id)) w.closed = closed;
       if (closed > w.closed) {
         const last = this.edgeLast.get(edgeKey(id, 'out'))?.at(-1);
         const n = closed - w.closed;
@@ -333,7 +351,7 @@ export class SimSession {
       const spec = this.plan.spec.nodes.find((n) => n.id === id)!;
       const p = spec.params;
       const type = String(p.type ?? 'tumbling');
-      const describe = `${type} ${type === 'session' ? `gap ${String(p.gap ?? '30m')}` : String(p.size ?? '1h')}${type === 'hopping' ? ` every ${String(p.advance)}` : ''}, grace ${String(p.grace ?? '0s')}`;
+      const describe = `${type} ${type === 'session' ? `gap ${String(p.gap ?? '30m')}` : String(p.size ?? '1h')}${type === 'hopping' ? ` every ${String(p.advance)}` : ''}, grace ${String(p.grace ?? '0s')}${p.emit === 'changes' ? ', emit changes' : ''}`;
       const partitions = log.hasTopic(w.changelog) ? log.partitionCount(w.changelog) : 0;
       const watermarks: WindowView['watermarks'] = [];
       const open: WindowView['open'] = [];
