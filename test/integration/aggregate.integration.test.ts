@@ -1,15 +1,16 @@
 // The unwindowed word count (examples/word-count-table: flat-map → select-key → aggregate count →
 // a compacted table topic) generated with the CLI and run as two replicas on the test broker. Lines
 // arrive in three phases; in the middle one, replica a is SIGKILLed while it processes and a
-// replacement starts, as Kubernetes would. The aggregate emits at most once per word per 500 ms
+// replacement starts, as Kubernetes would. The aggregate emits at most once per word per 4 s
 // (emitInterval), so the latest counts of the first half that a replica holds back when it dies are
 // only in its changelog's marks, and the new owner must emit them. At
 // the end, the latest count of every word on the output topic is the number of times the word was
 // sent: nothing lost, nothing counted twice. The service runs from its generated TypeScript
 // sources (tsx), without `npm run build`, to stay fast; test/integration/exported-repos builds it.
+// Last, new words arrive and both replicas get SIGTERM as soon as the words are processed, within
+// the interval: the counts they hold are emitted on the way out.
 // At-least-once by default; AGGREGATE_IT_DELIVERY=exactly-once runs the same with transactions
 // (and the output read committed), on demand: another 30 s (the kill is not timed to a transaction).
-const DELIVERY = process.env.AGGREGATE_IT_DELIVERY === 'exactly-once' ? 'exactly-once' : 'at-least-once';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ interface Replica {
 }
 
 const RUN_TS = join(repoRoot, 'bin', 'run-ts.mjs');
+const DELIVERY = process.env.AGGREGATE_IT_DELIVERY === 'exactly-once' ? 'exactly-once' : 'at-least-once';
 
 function startReplica(name: string, cwd: string, env: NodeJS.ProcessEnv): Replica {
   const child = spawn(process.execPath, [RUN_TS, 'src/main.ts'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -74,7 +76,7 @@ describe(`generated word count as a table, ${DELIVERY}: two replicas, one SIGKIL
       const kind = doc.getIn(['nodes', i, 'kind']);
       if (kind === 'kafka-source') doc.setIn(['nodes', i, 'topic'], input);
       if (kind === 'kafka-sink') doc.setIn(['nodes', i, 'topic'], output);
-      if (kind === 'aggregate') doc.setIn(['nodes', i, 'emitInterval'], '500ms');
+      if (kind === 'aggregate') doc.setIn(['nodes', i, 'emitInterval'], '4s');
     });
     doc.delete('tests');
     doc.set('delivery', DELIVERY);
@@ -106,6 +108,17 @@ describe(`generated word count as a table, ${DELIVERY}: two replicas, one SIGKIL
 
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
     await producer.connect();
+    /** Everything sent so far is processed: the group's offsets are committed up to the end of the input and repartition topics. */
+    const processed = async () => {
+      for (const topic of [input, `${pipeline}.by-word.repartition`]) {
+        const ends = await admin!.fetchTopicOffsets(topic);
+        const [committed] = await admin!.fetchOffsets({ groupId: pipeline, topics: [topic] });
+        // Exactly-once, an internal topic's committed offsets stop before the commit markers.
+        const slack = DELIVERY === 'exactly-once' && topic !== input ? 4 : 0;
+        if (ends.some((e) => Number(committed.partitions.find((p) => p.partition === e.partition)?.offset ?? -1) < Number(e.high) - slack)) return false;
+      }
+      return true;
+    };
     const truth = new Map<string, number>();
     let n = 0;
     /** Ten batches of 30 lines of words from `vocabulary`. */
@@ -125,17 +138,16 @@ describe(`generated word count as a table, ${DELIVERY}: two replicas, one SIGKIL
     const early = WORDS.slice(0, 15);
     const late = WORDS.slice(15);
     await phase(WORDS);
-    // The early words for the last time, then replica a dies within the emit interval: the latest
-    // counts of the early words it owns are held back, in its changelog's marks only.
+    // The early words for the last time; once they are processed, replica a dies within the emit
+    // interval: the latest counts of the early words it owns are held back, in its changelog's marks only.
     await phase(early, 3);
-    await new Promise((r) => setTimeout(r, 150));
+    await waitFor('the early words to be processed', 30_000, processed);
     const victim = replicas[0];
     victim.child.kill('SIGKILL');
     await victim.exit;
     await start('a2');
     // Mid-stream for the other words: they keep arriving while the group rebalances.
     await phase(late);
-    await producer.disconnect();
 
     const latest = new Map<string, number>();
     const verifier = kafka.consumer({ groupId: `${pipeline}-verify`, allowAutoTopicCreation: false });
@@ -149,15 +161,25 @@ describe(`generated word count as a table, ${DELIVERY}: two replicas, one SIGKIL
       },
     });
     const same = () => latest.size === truth.size && [...truth].every(([w, c]) => latest.get(w) === c);
+    const shown = () => `${JSON.stringify(Object.fromEntries(latest))}\nwanted ${JSON.stringify(Object.fromEntries(truth))}\n${diagnostics()}`;
     try {
-      await waitFor('the latest count of every word to be exact', 90_000, same, () => `${JSON.stringify(Object.fromEntries(latest))}\nwanted ${JSON.stringify(Object.fromEntries(truth))}\n${diagnostics()}`);
+      await waitFor('the latest count of every word to be exact', 90_000, same, shown);
+      expect(victim.exited).toBe(true);
+      // New words, then SIGTERM as soon as they are processed, well within the interval: the
+      // replicas emit what they hold before they leave, and nothing is left to emit them later.
+      await phase(Array.from({ length: 10 }, (_, i) => `fresh${i}`), 2);
+      await producer.disconnect();
+      await waitFor('the new words to be processed', 30_000, processed);
+      const live = replicas.filter((r) => !r.exited);
+      for (const r of live) r.child.kill('SIGTERM');
+      await Promise.all(live.map((r) => r.exit));
+      await waitFor('the counts held at SIGTERM', 20_000, same, shown);
       // Settled: no later count changes it (a count twice would overwrite an exact one).
-      await new Promise((r) => setTimeout(r, 1500));
+      await new Promise((r) => setTimeout(r, 1000));
     } finally {
       await verifier.disconnect();
     }
     expect(Object.fromEntries(latest)).toEqual(Object.fromEntries(truth));
-    expect(victim.exited).toBe(true);
     const dead = (await admin.fetchTopicOffsets(`${pipeline}.dead-letter`)).reduce((s, o) => s + Number(o.high), 0);
     expect(dead).toBe(0);
   }, 240_000);
