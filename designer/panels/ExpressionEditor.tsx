@@ -17,7 +17,7 @@ import { useDesigner } from '../store/index.js';
 const external = Annotation.define<boolean>();
 
 /** Completion for the node being edited, read from the store when asked. */
-function completionFor(nodeId: string) {
+function completionFor(nodeId: string, acc: boolean) {
   return (ctx: CompletionContext): CompletionResult | null => {
     const line = ctx.state.doc.lineAt(ctx.pos);
     const before = line.text.slice(0, ctx.pos - line.from);
@@ -38,6 +38,8 @@ function completionFor(nodeId: string) {
         { label: 'value', detail: 'the event', type: 'variable' },
         { label: 'key', detail: 'string | null', type: 'variable' },
         { label: 'record', detail: 'timestamp, headers, topic, partition, offset', type: 'variable' },
+        // A reducer's result so far (aggregate's reduce).
+        ...(acc ? [{ label: 'acc', detail: 'the result so far', type: 'variable' }] : []),
       ],
       validFor: /^[\w$]*$/,
     };
@@ -62,10 +64,12 @@ interface Props {
   placeholder?: string;
   invalid: boolean;
   describedBy?: string;
+  /** The expression is a reducer: it also sees `acc`. */
+  acc?: boolean;
   onChange(text: string): void;
 }
 
-function ExpressionEditorImpl({ nodeId, id, label, value, placeholder, invalid, describedBy, onChange }: Props) {
+function ExpressionEditorImpl({ nodeId, id, label, value, placeholder, invalid, describedBy, acc, onChange }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const changeRef = useRef(onChange);
@@ -82,7 +86,7 @@ function ExpressionEditorImpl({ nodeId, id, label, value, placeholder, invalid, 
           bracketMatching(),
           syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
           javascript({ typescript: true }),
-          autocompletion({ override: [completionFor(nodeId)], activateOnTyping: true }),
+          autocompletion({ override: [completionFor(nodeId, acc ?? false)], activateOnTyping: true }),
           // Tooltips on <body> so the inspector's scroll box does not clip them.
           tooltips({ parent: document.body }),
           keymap.of([...closeBracketsKeymap, ...completionKeymap, ...historyKeymap, ...defaultKeymap]),

@@ -258,6 +258,7 @@ function ParamField({ node, spec, problems }: { node: PipelineNode; spec: ParamS
           placeholder={spec.placeholder}
           invalid={invalid}
           describedBy={describedBy}
+          acc={spec.acc !== undefined}
           onChange={(text) => set(text === '' ? undefined : text)}
         />
       );
