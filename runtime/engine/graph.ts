@@ -427,7 +427,7 @@ export class Graph {
     const clocked = new Set(this.statefulFor(topic).all);
     const pending = new Map<string, Map<string, Rec[]>>();
     for (const node of this.nodes) {
-      if (clocked.has(node.spec.id) && node.op.punctuate) node.op.punctuate(partition, now, this.emitter(node, pending, result), final);
+      if (clocked.has(node.spec.id) && node.op.punctuate) node.op.punctuate(partition, now, this.emitter(node, pending, result), final, topic);
       const inputs = pending.get(node.spec.id);
       if (!inputs || !node.op.process) continue;
       pending.delete(node.spec.id);

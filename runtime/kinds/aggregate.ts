@@ -246,28 +246,24 @@ export const aggregate = defineKind({
       h.keys.clear();
     }
 
-    /** The topic of the partitions this node's records come from: the origin of what it emits on a clock. */
-    const topics = new Map<number, string>();
-
     return {
       punctuateEvery: interval > 0 ? Math.min(1000, Math.max(50, Math.floor(interval / 4))) : undefined,
       reset(partition) {
         held.delete(partition);
       },
-      punctuate(partition, now, out, final) {
+      punctuate(partition, now, out, final, topic) {
         if (interval <= 0 || !store.holds(partition)) return;
         const st = store.partition(partition);
         const h = heldOf(partition, st);
         if (h.last === undefined) h.last = now;
         if (!final && now - h.last < interval) return;
         h.last = now;
-        if (h.keys.size > 0) emitHeld(partition, st, h, topics.get(partition) ?? '', out);
+        if (h.keys.size > 0) emitHeld(partition, st, h, topic, out);
       },
       process(batch, _port, out) {
         for (const rec of batch) {
           const p = rec.origin.partition;
           const st = store.partition(p);
-          topics.set(p, rec.origin.topic);
           if (rec.key === null) {
             out.fail(rec, new Error('the event has no key; aggregate groups by key, so give it one with select-key'));
             continue;

@@ -129,8 +129,9 @@ export interface Operator {
    * Stateful kinds that emit on a clock (an aggregate's emit interval): the host calls it for each
    * partition it owns, about every `punctuateEvery` ms of its clock (`now`), and with `final` when
    * it shuts down. What it emits is written like a slice's outputs, with its state changes.
+   * `topic`: the topic whose partition it is (the origin of what it emits).
    */
-  punctuate?(partition: number, now: number, out: Emitter, final: boolean): void;
+  punctuate?(partition: number, now: number, out: Emitter, final: boolean, topic: string): void;
   /** How often `punctuate` wants to be called, in ms of the host's clock. */
   readonly punctuateEvery?: number;
   close?(): void | Promise<void>;

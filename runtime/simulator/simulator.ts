@@ -279,6 +279,11 @@ export class Simulator {
         progress = true;
       }
     }
+    // Results held back for an emit interval come out when it is due, as on a full tick.
+    for (const r of this.replicas.values()) {
+      await this.punctuate(r, false);
+      if (this.exactlyOnce) this.commit(r);
+    }
   }
 
   snapshot(): SimSnapshot {
