@@ -178,3 +178,37 @@ describe('pipeline.yaml round trip', () => {
     expect(again.pipeline!.topics).toEqual({ orders: { external: false }, 'clean-orders': { retention: '7d', cleanup: 'delete' } });
   });
 });
+
+describe('table topics (an aggregate\'s results)', () => {
+  const TABLE = `pipeline: totals
+nodes:
+  - id: in
+    kind: kafka-source
+    topic: orders
+    partitions: 4
+  - id: totals
+    kind: aggregate
+    input: in
+  - id: out
+    kind: kafka-sink
+    input: totals
+    topic: order-totals
+  - id: raw
+    kind: kafka-sink
+    input: in
+    topic: orders-copy
+`;
+  it('creates the topic of a sink fed by an aggregate compacted, and the aggregate\'s changelog too; other sinks are not', () => {
+    const d = defs('', TABLE);
+    expect(d.get('order-totals')!.config['cleanup.policy']).toBe('compact');
+    expect(d.get('totals.totals.changelog')!.config['cleanup.policy']).toBe('compact');
+    expect(d.get('orders-copy')!.config['cleanup.policy']).toBeUndefined();
+  });
+
+  it('warns (PW103) when topics: sets cleanup: delete on a table topic, and keeps what it says', () => {
+    const { pipeline, problems } = parse('topics:\n  order-totals: { cleanup: delete }\n  orders-copy: { cleanup: delete }\n', TABLE);
+    expect(problems.map((p) => [p.code, p.severity, p.path.join('.')])).toEqual([['PW103', 'warning', 'topics.order-totals.cleanup']]);
+    expect(new Map(topicDefs(pipeline!).map((t) => [t.name, t])).get('order-totals')!.config['cleanup.policy']).toBe('delete');
+    expect(parse('topics:\n  order-totals: { cleanup: "compact,delete" }\n', TABLE).problems).toEqual([]);
+  });
+});
