@@ -41,3 +41,49 @@ describe('typecheckPipeline', () => {
     expect(p.hint).toMatch(/value, key and record/);
   });
 });
+
+describe('typecheckPipeline: the aggregate reducer', () => {
+  const totals = (params: string, after = '') =>
+    parsePipeline(`pipeline: totals
+nodes:
+  - id: orders
+    kind: kafka-source
+    topic: orders
+    samples:
+      - { key: c-1, value: { orderId: 1, amount: 250 } }
+  - id: totals
+    kind: aggregate
+    input: orders
+${params}
+  - id: next
+    kind: filter
+    input: totals
+    where: ${after || 'true'}
+  - id: out
+    kind: kafka-sink
+    input: next
+    topic: totals
+`).pipeline!;
+  const initial = '    initial: "({ orders: 0, biggest: 0 })"\n';
+
+  it('types acc as what initial returns, and the result downstream as that type', () => {
+    expect(typecheckInNode(totals(`${initial}    reduce: "({ orders: acc.orders + 1, biggest: Math.max(acc.biggest, value.amount) })"`, 'value.reduce.biggest > value.count'))).toEqual([]);
+    const [p, ...rest] = typecheckInNode(totals(`${initial}    reduce: "({ orders: acc.orders + 1, biggest: Math.max(acc.biggest, value.amount) })"`, 'value.reduce.smallest > 0'));
+    expect(rest).toEqual([]);
+    expect(p).toMatchObject({ code: 'PW034', nodeId: 'next' });
+  });
+
+  it('reports a reducer that returns another type than initial, or misspells a field of acc, on reduce', () => {
+    const [wrong] = typecheckInNode(totals(`${initial}    reduce: "({ orders: acc.orders + 1, biggest: 'a lot' })"`));
+    expect(wrong).toMatchObject({ code: 'PW034', nodeId: 'totals', path: ['nodes', 1, 'reduce'] });
+    const [typo] = typecheckInNode(totals(`${initial}    reduce: "({ orders: acc.order + 1, biggest: 0 })"`));
+    expect(typo).toMatchObject({ code: 'PW034', nodeId: 'totals', path: ['nodes', 1, 'reduce'] });
+    expect(typo.message).toMatch(/order/);
+  });
+
+  it('types acc as the input without initial (Kafka Streams reduce), and only a reducer sees acc', () => {
+    expect(typecheckInNode(totals('    reduce: "({ orderId: value.orderId, amount: acc.amount + value.amount })"'))).toEqual([]);
+    const [p] = typecheckInNode(totals('    sum: acc.amount'));
+    expect(p).toMatchObject({ code: 'PW034', nodeId: 'totals', path: ['nodes', 1, 'sum'] });
+  });
+});
