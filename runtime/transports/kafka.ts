@@ -572,10 +572,10 @@ class TableReader {
   }
 }
 
-// [2] Kafka Streams flushes its record cache on every commit; here what an aggregate holds back is
-//     marked in its changelog instead, so the emit interval can be longer than a slice and a crash
-//     still loses nothing: the new owner restores the marks and emits those keys at its interval.
 // [1] With kafkajs's default round-robin assignor, partition n of two topics
 //     can land on different members, and a stream–stream join would then
 //     never see both sides of a key. Kafka's own RangeAssignor and Kafka
 //     Streams' assignor keep co-partitioned topics together in the same way.
+// [2] Kafka Streams flushes its record cache on every commit; here what an aggregate holds back is
+//     marked in its changelog instead, so the emit interval can be longer than a slice and a crash
+//     still loses nothing: the new owner restores the marks and emits those keys at its interval.
