@@ -1,13 +1,17 @@
 /**
  * How one pipeline node looks on the canvas. Memoized: while a node is
- * dragged, only that node's props change, so only it re-renders.
+ * dragged, only that node's props change, so only it re-renders. Its badge
+ * comes from the store by node id, so a check's answer re-renders only the
+ * nodes whose badge changed, and the badge never changes the node's size
+ * (styles.css), so React Flow has nothing to measure again.
  */
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { ERROR_PORT, outputPorts, paramValue, type KindSpec } from '../../runtime/kinds/spec.js';
 import type { PipelineNode } from '../../codegen/model.js';
-import type { FlowNode } from '../store/selectors.js';
+import { selectNodeIssue, type FlowNode } from '../store/selectors.js';
+import { useDesigner } from '../store/index.js';
 import { NodeSimBadge } from '../simulator/NodeSimBadge.js';
 
 /** One line that says what the node does: its topic or its first expression. */
@@ -30,7 +34,8 @@ function gist(node: PipelineNode, kind: KindSpec): { text: string; code: boolean
 }
 
 function PipelineNodeViewImpl({ data, selected }: NodeProps<FlowNode>) {
-  const { node, issue } = data;
+  const { node } = data;
+  const issue = useDesigner(selectNodeIssue(node.id));
   const kind = getKind(node.kind);
   if (!kind) {
     return (

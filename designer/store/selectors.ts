@@ -12,9 +12,13 @@ import { edgeId } from './pipeline-slice.js';
 import type { DesignerState } from './types.js';
 
 export type Issue = 'error' | 'warning';
+/**
+ * What a canvas node carries: the pipeline node only. Its problems are not
+ * in it (the node reads them with `selectNodeIssue`), so a check's answer
+ * leaves React Flow's nodes array as it is.
+ */
 export interface PipelineNodeData extends Record<string, unknown> {
   node: PipelineNode;
-  issue: Issue | undefined;
 }
 export type FlowNode = Node<PipelineNodeData, 'pipeline'>;
 export type FlowEdge = Edge;
@@ -58,7 +62,7 @@ export const selectCounts = (s: DesignerState) => {
   return { errors, warnings };
 };
 
-/** Problems about one node, memoized per problems array. */
+/** The worst problem of each node that has one, memoized per problems array. */
 let issuesFor: Problem[] | null = null;
 let issues = new Map<string, Issue>();
 export function nodeIssues(problems: Problem[]): Map<string, Issue> {
@@ -72,6 +76,18 @@ export function nodeIssues(problems: Problem[]): Map<string, Issue> {
   return issues;
 }
 
+const issueSelectors = new Map<string, (s: DesignerState) => Issue | undefined>();
+/**
+ * The badge of one node: a per-node selector, built once per node id. Its
+ * value is a string, so when a check's answer arrives only the nodes whose
+ * badge changed render again.
+ */
+export function selectNodeIssue(id: string): (s: DesignerState) => Issue | undefined {
+  let sel = issueSelectors.get(id);
+  if (!sel) issueSelectors.set(id, (sel = (s: DesignerState) => nodeIssues(selectProblems(s)).get(id)));
+  return sel;
+}
+
 /** Where a node without a position is drawn until layout gives it one. */
 export function fallbackPosition(index: number): { x: number; y: number } {
   return { x: (index % 6) * 240, y: Math.floor(index / 6) * 140 };
@@ -80,7 +96,6 @@ export function fallbackPosition(index: number): { x: number; y: number } {
 interface NodeEntry {
   node: PipelineNode;
   selected: boolean;
-  issue: Issue | undefined;
   size: { width: number; height: number } | undefined;
   index: number;
   flow: FlowNode;
@@ -89,33 +104,35 @@ let nodeCache = new Map<string, NodeEntry>();
 let lastNodesIn: unknown[] = [];
 let lastNodes: FlowNode[] = [];
 
-/** React Flow nodes, derived from the pipeline; unchanged pipeline nodes keep their canvas node. */
+/**
+ * React Flow nodes, derived from the pipeline; unchanged pipeline nodes keep
+ * their canvas node. Problems are not an input: a check's answer changes no
+ * canvas node (see `selectNodeIssue`).
+ */
 export function selectFlowNodes(s: DesignerState): FlowNode[] {
-  const inputs = [s.pipeline.nodes, s.selectedNodes, selectProblems(s), s.measured];
+  const inputs = [s.pipeline.nodes, s.selectedNodes, s.measured];
   if (inputs.every((x, i) => x === lastNodesIn[i])) return lastNodes;
   lastNodesIn = inputs;
   const selected = new Set(s.selectedNodes);
-  const iss = nodeIssues(selectProblems(s));
   const next = new Map<string, NodeEntry>();
   let changed = s.pipeline.nodes.length !== lastNodes.length;
   const out = s.pipeline.nodes.map((node, index) => {
     const e = nodeCache.get(node.id);
     const sel = selected.has(node.id);
-    const issue = iss.get(node.id);
     const size = s.measured[node.id];
     let entry: NodeEntry;
-    if (e && e.node === node && e.selected === sel && e.issue === issue && e.size === size && (node.position || e.index === index)) {
+    if (e && e.node === node && e.selected === sel && e.size === size && (node.position || e.index === index)) {
       entry = e;
     } else {
       const flow: FlowNode = {
         id: node.id,
         type: 'pipeline',
         position: node.position ?? fallbackPosition(index),
-        data: { node, issue },
+        data: { node },
         selected: sel,
         ...(size ? { measured: size } : {}),
       };
-      entry = { node, selected: sel, issue, size, index, flow };
+      entry = { node, selected: sel, size, index, flow };
     }
     next.set(node.id, entry);
     if (lastNodes[index] !== entry.flow) changed = true;

@@ -5,7 +5,8 @@ import { inProcessChecker } from '../check/in-process.js';
 import { useDesigner } from './index.js';
 import { initialState } from './initial.js';
 import { edgeId, wireOfEdgeId } from './pipeline-slice.js';
-import { selectFlowEdges, selectFlowNodes } from './selectors.js';
+import { problem } from '../../codegen/errors.js';
+import { selectFlowEdges, selectFlowNodes, selectNodeIssue } from './selectors.js';
 
 const s = () => useDesigner.getState();
 
@@ -145,6 +146,24 @@ describe('derived canvas', () => {
     draw();
     expect(selectFlowNodes(s())).toBe(selectFlowNodes(s()));
     expect(selectFlowEdges(s())).toBe(selectFlowEdges(s()));
+  });
+
+  test("a check's answer changes the badges of the nodes it is about, and no canvas node", () => {
+    draw();
+    const nodes = selectFlowNodes(s());
+    const typo = problem('PW034', { detail: "Property 'amont' does not exist.", fix: "Did you mean 'amount'?" }, ['nodes', 1, 'where'], 'filter-1');
+    const idle = problem('PW028', { id: 'filter-1' }, ['nodes', 1], 'filter-1');
+    s().setProblems([idle], s().structure);
+    expect(selectNodeIssue('filter-1')(s())).toBe('warning');
+    // The worst problem of a node is its badge, whatever the order.
+    s().setProblems([idle, typo], s().structure);
+    expect(selectNodeIssue('filter-1')(s())).toBe('error');
+    expect(selectNodeIssue('kafka-source-1')(s())).toBeUndefined();
+    // React Flow gets the same nodes array: nothing on the canvas is rebuilt or measured again.
+    expect(selectFlowNodes(s())).toBe(nodes);
+    s().setProblems([], s().structure);
+    expect(selectNodeIssue('filter-1')(s())).toBeUndefined();
+    expect(selectFlowNodes(s())).toBe(nodes);
   });
 
   test('selection shows on nodes and edges', () => {
