@@ -7,7 +7,6 @@ import {
   Background,
   BackgroundVariant,
   Controls,
-  MiniMap,
   ReactFlow,
   useStore,
   type Connection,
@@ -26,6 +25,7 @@ import { nearestEdge, readEdgeShapes, type EdgeShape } from './edge-hit.js';
 import { useDesigner } from '../store/index.js';
 import { wireOfEdgeId } from '../store/pipeline-slice.js';
 import { selectFlowEdges, selectFlowNodes, type FlowEdge, type FlowNode } from '../store/selectors.js';
+import { MiniMap } from './MiniMap.js';
 import { PipelineNodeView } from './PipelineNodeView.js';
 import { SimEdge } from '../simulator/SimEdge.js';
 import { useResolvedTheme } from '../theme.js';
@@ -210,7 +210,6 @@ function onDragLeave(e: DragEvent) {
 
 const DELETE_KEYS = ['Delete', 'Backspace'];
 const PRO_OPTIONS = { hideAttribution: true };
-const MINIMAP_STYLE = { width: 160, height: 110 };
 
 /**
  * Far out, node text is too small to read; hiding it (visibility keeps every
@@ -271,15 +270,11 @@ export function Canvas() {
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1} />
         <Controls showInteractive={false} />
-        {nodes.length > 0 && <MiniMap pannable zoomable className="pw-minimap" nodeClassName={minimapClass} style={MINIMAP_STYLE} />}
+        {nodes.length > 0 && <MiniMap className="pw-minimap" />}
       </ReactFlow>
       {nodes.length === 0 && <EmptyState />}
     </div>
   );
-}
-
-function minimapClass(n: FlowNode): string {
-  return `pw-mini-${getKind(n.data.node.kind)?.category ?? 'unknown'}`;
 }
 
 function EmptyState() {
