@@ -8,7 +8,9 @@ import { selectTheme } from './store/selectors.js';
 import type { Theme } from './store/types.js';
 
 export const THEME_KEY = 'pipewright.theme';
-const query = () => window.matchMedia('(prefers-color-scheme: dark)');
+// One query for the page: React asks for the scheme on every render of the canvas, a drag frame included.
+let scheme: MediaQueryList | undefined;
+const query = () => (scheme ??= window.matchMedia('(prefers-color-scheme: dark)'));
 
 function subscribeScheme(cb: () => void): () => void {
   const mq = query();

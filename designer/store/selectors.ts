@@ -100,7 +100,12 @@ interface NodeEntry {
   index: number;
   flow: FlowNode;
 }
-let nodeCache = new Map<string, NodeEntry>();
+/**
+ * The canvas node made for each pipeline node object: an edit replaces the
+ * nodes it changes and keeps the others, so the others keep their canvas
+ * node, without a lookup table rebuilt on every frame of a drag.
+ */
+const nodeCache = new WeakMap<PipelineNode, NodeEntry>();
 let lastNodesIn: unknown[] = [];
 let lastNodes: FlowNode[] = [];
 
@@ -114,14 +119,13 @@ export function selectFlowNodes(s: DesignerState): FlowNode[] {
   if (inputs.every((x, i) => x === lastNodesIn[i])) return lastNodes;
   lastNodesIn = inputs;
   const selected = new Set(s.selectedNodes);
-  const next = new Map<string, NodeEntry>();
   let changed = s.pipeline.nodes.length !== lastNodes.length;
   const out = s.pipeline.nodes.map((node, index) => {
-    const e = nodeCache.get(node.id);
+    const e = nodeCache.get(node);
     const sel = selected.has(node.id);
     const size = s.measured[node.id];
     let entry: NodeEntry;
-    if (e && e.node === node && e.selected === sel && e.size === size && (node.position || e.index === index)) {
+    if (e && e.selected === sel && e.size === size && (node.position || e.index === index)) {
       entry = e;
     } else {
       const flow: FlowNode = {
@@ -133,12 +137,11 @@ export function selectFlowNodes(s: DesignerState): FlowNode[] {
         ...(size ? { measured: size } : {}),
       };
       entry = { node, selected: sel, size, index, flow };
+      nodeCache.set(node, entry);
     }
-    next.set(node.id, entry);
     if (lastNodes[index] !== entry.flow) changed = true;
     return entry.flow;
   });
-  nodeCache = next;
   if (changed) lastNodes = out;
   return lastNodes;
 }
