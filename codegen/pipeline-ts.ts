@@ -132,7 +132,7 @@ export function tableSinkNodes(p: Pipeline): Map<string, string> {
   for (const n of p.nodes) {
     const kind = kinds.get(n.id);
     if (kind?.category !== 'sink' || !kind.topicParam || n.inputs.length === 0) continue;
-    if (n.inputs.every((i) => i.fromPort !== ERROR_PORT && kinds.get(i.from)?.table)) out.set(n.id, n.inputs[0].from);
+    if (n.inputs.every((i) => i.fromPort !== ERROR_PORT && kinds.get(i.from)?.tableOutput)) out.set(n.id, n.inputs[0].from);
   }
   return out;
 }

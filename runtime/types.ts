@@ -34,6 +34,11 @@ export interface Rec<V = unknown> {
   origin: Origin;
   /** The undecoded value, kept so that a dead letter carries exactly what arrived. */
   raw?: Payload;
+  /**
+   * A table's change that deletes the row of `key` (its value is null): filters and maps pass it
+   * on by key without evaluating their expressions, a join applies it, a Kafka sink writes a tombstone.
+   */
+  deleted?: true;
 }
 
 /** What an expression sees beside `value` and `key`. */

@@ -140,6 +140,8 @@ export class Graph {
   private readonly byChangelog = new Map<string, PartitionedStore>();
   private readonly built: Map<string, Built>;
   private readonly globalTopicSet = new Set<string>();
+  /** Topics read as tables: each is the changelog of its table's rows, restored up to the group's committed offset. */
+  private readonly tableTopicSet = new Set<string>();
   /** What sinks outside Kafka would have written, by node id, when the graph is not live. */
   readonly captured = new Map<string, SinkOutput[]>();
 
@@ -166,10 +168,16 @@ export class Graph {
             if (!list) this.captured.set(node.id, (list = []));
             list.push(o);
           };
-      const store = kind.stateful?.(params) ? new PartitionedStore(changelogTopic(spec.pipeline, node.id)) : undefined;
+      // A table's rows are restored from its own topic, as Kafka Streams restores a source KTable [2].
+      const store = kind.table && kind.topicParam
+        ? new PartitionedStore(String(params[kind.topicParam]))
+        : kind.stateful?.(params)
+          ? new PartitionedStore(changelogTopic(spec.pipeline, node.id))
+          : undefined;
       if (store) {
         this.stores.set(node.id, store);
         this.byChangelog.set(store.changelog, store);
+        if (kind.table) this.tableTopicSet.add(store.changelog);
       }
       const repartition = kind.repartitions ? repartitionTopic(spec.pipeline, node.id) : undefined;
       const op = kind.create({
@@ -181,6 +189,10 @@ export class Graph {
         capture,
         store,
         repartitionTopic: repartition,
+        tableOf: (port) => {
+          const input = node.inputs.find((i) => i.port === port);
+          return input && built.get(input.from)?.kind.table ? this.stores.get(input.from) : undefined;
+        },
       });
       built.set(node.id, { spec: node, kind, op, params, ports: outputPorts(kind, params) });
       // A repartitioning node is also the source of its repartition topic: it reads back what it wrote [1].
@@ -205,13 +217,21 @@ export class Graph {
         const b = built.get(c.node)!;
         return b.kind.globalInputs?.(b.params).includes(c.port) ?? false;
       };
-      if (edges.length > 0 && edges.every(global)) this.globalTopicSet.add(topic);
+      if (edges.length > 0 && edges.every(global) && !sources.some((s) => s.kind.table)) this.globalTopicSet.add(topic);
     }
   }
 
   /** Topics every replica reads in full, from the beginning, outside the consumer group (tables to join with). */
   get globalTopics(): string[] {
     return [...this.globalTopicSet];
+  }
+
+  /**
+   * Whether `changelog` is a table's own topic: its rows are restored only up to the group's
+   * committed offset of it, since the group goes on reading it from there.
+   */
+  isTableTopic(changelog: string): boolean {
+    return this.tableTopicSet.has(changelog);
   }
 
   /** The changelog topics of the stores that hold state for the partitions of `topic`. */
@@ -282,10 +302,20 @@ export class Graph {
    * in-memory log and the simulator use it; the kafkajs transport reads the
    * changelog as it arrives instead (transports/restore.ts).
    */
-  async restorePartition(topic: string, partition: number, read: (changelog: string, partition: number, from: number) => Promise<RawMessage[]>): Promise<number> {
+  async restorePartition(
+    topic: string,
+    partition: number,
+    read: (changelog: string, partition: number, from: number) => Promise<RawMessage[]>,
+    committed: (topic: string, partition: number) => number = () => 0,
+  ): Promise<number> {
     let restored = 0;
     for (const { changelog, from } of this.restorePoints(topic, partition)) {
-      const messages = await read(changelog, partition, from);
+      let messages = await read(changelog, partition, from);
+      // A table's topic: up to where the group has processed it; the group reads on from there.
+      if (this.tableTopicSet.has(changelog)) {
+        const until = committed(changelog, partition);
+        messages = messages.filter((m) => Number(m.origin.offset) < until);
+      }
       restored += this.applyChangelog(changelog, partition, messages.map((m) => ({ key: m.key, value: m.value, offset: m.origin.offset })));
       const last = messages.at(-1);
       // A partition without records still gets its (empty) state, so that it counts as held.
@@ -328,6 +358,10 @@ export class Graph {
     while (queue.length) {
       const id = queue.shift()!;
       const b = this.built.get(id)!;
+      // A node that looks rows up in a table needs the table's rows of the same partition.
+      for (const input of b.spec.inputs) {
+        if (this.built.get(input.from)?.kind.table && !all.includes(input.from)) all.push(input.from);
+      }
       for (const port of [...b.ports, ERROR_PORT]) {
         for (const c of this.consumers.get(edgeKey(id, port)) ?? []) {
           if (seen.has(c.node)) continue;
@@ -568,3 +602,8 @@ export function topoOrder(nodes: readonly NodeSpec[]): string[] {
 //     feeds what it reads to the nodes after it. So everything downstream of
 //     a re-key runs in the partition that owns the new key, on whichever
 //     replica owns that partition, and its state lives there too.
+// [2] A table (`table` source) keeps its rows per partition in a store whose
+//     changelog is the table's own topic, which is compacted: nothing else is
+//     written. Its partition is restored from that topic up to the group's
+//     committed offset (Kafka Streams' source-topic changelog), and the group
+//     reads on from there, so the rows are those of the records processed.

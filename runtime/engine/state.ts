@@ -124,6 +124,16 @@ export class PartitionedStore<V = unknown> {
 
   constructor(readonly changelog: string) {}
 
+  private decoder?: (value: Payload) => V | undefined;
+
+  /**
+   * How a record of the changelog becomes a value (undefined: a deletion; throwing: a record
+   * passed over); without one, values are JSON. A table reads its own topic this way.
+   */
+  decodeWith(decoder: (value: Payload) => V | undefined): void {
+    this.decoder = decoder;
+  }
+
   /** The kind keeps its values packed (see ValuePacker): one packer per partition. Call before any partition exists. */
   packWith(packer: () => ValuePacker<V>): void {
     this.packer = packer;
@@ -160,6 +170,16 @@ export class PartitionedStore<V = unknown> {
     store.position = offset + 1;
     const k = text(key);
     if (k === null) return false;
+    if (this.decoder) {
+      let v: V | undefined;
+      try {
+        v = this.decoder(value);
+      } catch {
+        return false;
+      }
+      store.apply(k, v);
+      return true;
+    }
     const v = text(value);
     store.apply(k, v === null ? undefined : (JSON.parse(v) as V));
     return true;

@@ -132,7 +132,7 @@ export const aggregate = defineKind({
     },
   },
   stateful: () => true,
-  table: true,
+  tableOutput: true,
   validate(params) {
     const problems: KindProblem[] = [];
     const interval = params.emitInterval;

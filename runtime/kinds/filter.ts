@@ -11,7 +11,7 @@ export const filter = defineKind({
   docs:
     'Evaluates `where` for every event. Events for which it is truthy go on; the rest are dropped. ' +
     'The expression sees `value` (the event), `key` and `record` (timestamp, headers, topic, partition, offset). ' +
-    'An expression that throws sends the event to the error port.',
+    'An expression that throws sends the event to the error port. A table\'s deletes (see table) pass by key, unevaluated.',
   params: [
     {
       name: 'where',
@@ -32,6 +32,8 @@ export const filter = defineKind({
     return {
       process(batch, _port, out) {
         eachRecord(batch, out, (rec) => {
+          // A table's delete goes on by key: whether the row passed cannot be told from nothing.
+          if (rec.deleted) return out.emit('out', rec);
           if (where(rec.value, rec.key, recordInfo(rec))) out.emit('out', rec);
         });
       },

@@ -1,6 +1,6 @@
 import { recordInfo, type Rec } from '../types.js';
-import type { KeyValueStore } from '../engine/state.js';
-import { defineKind, type KindProblem } from './spec.js';
+import type { KeyValueStore, PartitionedStore } from '../engine/state.js';
+import { defineKind, type KindProblem, type Operator } from './spec.js';
 import { durationProblems, iso, parseDuration } from './time.js';
 
 type KeyFn = (value: unknown, key: string | null, record: ReturnType<typeof recordInfo>) => unknown;
@@ -20,7 +20,7 @@ export const join = defineKind({
   kind: 'join',
   category: 'transform',
   title: 'Join',
-  summary: 'Enrich events with the latest row of a table topic, or join two streams within a time window.',
+  summary: 'Enrich events with the latest row of a table, join two tables, or join two streams within a time window.',
   docs:
     'Adds a field `as` to each event on `in` (an object) with what it matches on `other`.\n\n' +
     '**mode: table** (enrichment, like a Kafka Streams GlobalKTable): the topic feeding `other` is a table, a ' +
@@ -28,8 +28,21 @@ export const join = defineKind({
     'topic in full, from the beginning, outside the consumer group, and keeps following it; so the stream needs no ' +
     'co-partitioning or re-keying, and `on` can look up any field. The topic is its own changelog: nothing else is ' +
     'stored. An event whose lookup key (`on`, or its own key) has no row gets `null` (`how: left`) or is dropped ' +
-    '(`how: inner`). A row whose value is null deletes it; a JSON table source, though, sends a tombstone to the ' +
-    'dead-letter topic before it reaches the join, so rows are only replaced, not deleted, yet.\n\n' +
+    '(`how: inner`). A kafka-source decodes values as events, so a tombstone (a null value) on a JSON topic goes to ' +
+    'the dead-letter topic and rows are only replaced; to delete rows, read the topic with a `table` node.\n\n' +
+    '**A `table` node on `other`** (stream–table join, like a Kafka Streams KStream–KTable join): the table is ' +
+    'partitioned, not global. Each event on `in` looks up the row of its own key (`on` is not allowed: re-key the ' +
+    'stream with select-key first) in the table\'s rows of the same partition, so both must be co-partitioned: keyed ' +
+    'alike and with the same number of partitions. A table delete removes the row: later events of that key get ' +
+    '`null` (`how: left`) or are dropped (`how: inner`); events before it keep what they were joined with. Table ' +
+    'changes emit nothing on their own.\n\n' +
+    '**`table` nodes on both `in` and `other`** (table–table join, like a KTable–KTable join): the output is a table ' +
+    'too, keyed like both sides, which must be co-partitioned. An update on either side emits the joined row of ' +
+    'that key again, with the latest row of the other side. `how: inner`: a key is joined only while both sides ' +
+    'have a row; a delete on either side emits a delete of the joined row. `how: left`: a key is joined while `in` ' +
+    'has a row, with `null` for a missing `other` row; a delete on `other` emits the row again with `null`, a ' +
+    'delete on `in` emits a delete. The join keeps no state of its own: it reads both tables\' rows, restored from ' +
+    'their own topics.\n\n' +
     '**mode: stream** (windowed stream–stream join): both inputs must be keyed alike and have the same number of ' +
     'partitions (re-key with select-key first if not). Events whose keys are equal and whose record timestamps are at ' +
     'most `within` apart are joined (inner join), one output per pair. Both sides are buffered per partition in a store ' +
@@ -86,7 +99,7 @@ export const join = defineKind({
       { key: 'o-2', value: { orderId: 2, customerId: 'c-9', customer: null } },
     ],
   },
-  create({ params, fns, store }) {
+  create({ params, fns, store, tableOf }) {
     const as = String(params.as ?? 'joined');
     const on = fns.on as KeyFn | undefined;
     const inner = params.how === 'inner';
@@ -96,9 +109,64 @@ export const join = defineKind({
     };
 
     if (params.mode !== 'stream') {
+      /** The rows of `table` nodes feeding `in` and `other`, looked up when the first batch arrives (every node exists by then). */
+      let tables: { left?: PartitionedStore; right?: PartitionedStore } | undefined;
+      const row = (rec: Rec, value: unknown): Rec => ({ key: rec.key, value, timestamp: rec.timestamp, headers: rec.headers, origin: rec.origin });
+      const deletion = (rec: Rec): Rec => ({ ...row(rec, null), deleted: true });
+      const withSide = (rec: Rec, left: unknown, right: unknown): Rec => {
+        if (!isObject(left)) throw new Error(`the row on "in" is ${Array.isArray(left) ? 'an array' : typeof left}, not an object, so "${as}" cannot be added`);
+        return row(rec, { ...left, [as]: right });
+      };
       const table = new Map<string, unknown>();
+      const streamTable = (right: PartitionedStore): Operator['process'] => (batch, port, out) => {
+        // The table's rows, deletes applied, are kept by its own node: the join only looks them up.
+        if (port === 'other') return;
+        for (const rec of batch) {
+          try {
+            const match = rec.key === null ? undefined : right.partition(rec.origin.partition).get(rec.key);
+            if (match === undefined && inner) continue;
+            out.emit('out', joined(rec, match ?? null));
+          } catch (error) {
+            out.fail(rec, error);
+          }
+        }
+      };
+      const tableTable = (left: PartitionedStore, right: PartitionedStore): Operator['process'] => (batch, port, out) => {
+        for (const rec of batch) {
+          try {
+            if (rec.key === null) continue;
+            const p = rec.origin.partition;
+            if (port === 'in') {
+              // The left row changed: the joined row follows it.
+              if (rec.deleted) {
+                out.emit('out', deletion(rec));
+                continue;
+              }
+              const r = right.partition(p).get(rec.key);
+              if (r !== undefined) out.emit('out', withSide(rec, rec.value, r));
+              else if (!inner) out.emit('out', withSide(rec, rec.value, null));
+              continue;
+            }
+            // The right row changed: a joined row exists only where there is a left row.
+            const l = left.partition(p).get(rec.key);
+            if (l === undefined) continue;
+            if (!rec.deleted) out.emit('out', withSide(rec, l, rec.value));
+            else if (inner) out.emit('out', deletion(rec));
+            else out.emit('out', withSide(rec, l, null));
+          } catch (error) {
+            out.fail(rec, error);
+          }
+        }
+      };
+      let process: Operator['process'];
       return {
         process(batch, port, out) {
+          if (!tables) {
+            tables = { left: tableOf?.('in'), right: tableOf?.('other') };
+            if (tables.left && tables.right) process = tableTable(tables.left, tables.right);
+            else if (tables.right) process = streamTable(tables.right);
+          }
+          if (process) return process(batch, port, out);
           for (const rec of batch) {
             try {
               if (port === 'other') {

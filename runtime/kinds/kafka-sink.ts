@@ -18,7 +18,8 @@ export const kafkaSink = defineKind({
   docs:
     'Produces every event to `topic`, batched per Kafka batch and acknowledged by all in-sync replicas before ' +
     'the input offsets are committed (at-least-once). The key stays the same unless `key` gives a new one; ' +
-    'the partition is chosen by Kafka\'s murmur2 partitioner, so events with the same key stay in order.',
+    'the partition is chosen by Kafka\'s murmur2 partitioner, so events with the same key stay in order. A table\'s ' +
+    'delete (see table) is written as a tombstone: its key with a null value.',
   params: [
     { name: 'topic', type: 'topic', title: 'Topic', description: 'The topic to write.', required: true, placeholder: 'orders-enriched' },
     {
@@ -59,7 +60,7 @@ export const kafkaSink = defineKind({
     return {
       process(batch, _port, out) {
         eachRecord(batch, out, (rec) => {
-          const key = keyFn ? keyFn(rec.value, rec.key, recordInfo(rec)) : rec.key;
+          const key = keyFn && !rec.deleted ? keyFn(rec.value, rec.key, recordInfo(rec)) : rec.key;
           out.produce({
             topic,
             key: key === null || key === undefined ? null : String(key),

@@ -11,7 +11,7 @@ export const map = defineKind({
   docs:
     'Evaluates `to` for every event and passes the result on in its place, with the same key and timestamp. ' +
     'The type of the result becomes the type of the events downstream. An expression that throws, or ' +
-    'returns `undefined`, sends the event to the error port.',
+    'returns `undefined`, sends the event to the error port. A table\'s deletes (see table) pass by key, unevaluated.',
   params: [
     {
       name: 'to',
@@ -32,6 +32,8 @@ export const map = defineKind({
     return {
       process(batch, _port, out) {
         eachRecord(batch, out, (rec) => {
+          // A table's delete stays a delete of the same key.
+          if (rec.deleted) return out.emit('out', rec);
           const value = to(rec.value, rec.key, recordInfo(rec));
           if (value === undefined) throw new Error('the map expression returned undefined');
           out.emit('out', { ...rec, value });

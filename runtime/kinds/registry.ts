@@ -17,6 +17,7 @@ import { logSink } from './log-sink.js';
 import { map } from './map.js';
 import { postgresSink } from './postgres-sink.js';
 import { selectKey } from './select-key.js';
+import { table } from './table.js';
 import { model } from './model.js';
 import type { KindSpec } from './spec.js';
 import { validate } from './validate.js';
@@ -24,6 +25,7 @@ import { windowKind } from './window.js';
 
 export const KINDS: readonly KindSpec[] = [
   kafkaSource,
+  table,
   httpIngest,
   generator,
   filter,

@@ -98,6 +98,11 @@ export interface CreateContext {
    * they would write instead. The service gives none, and they do the I/O.
    */
   capture?: (output: SinkOutput) => void;
+  /**
+   * The rows of the table (a `table` source) that feeds input port `port`, one store per
+   * partition, when one does: a join looks rows up in it instead of keeping a copy.
+   */
+  tableOf?: (port: string) => PartitionedStore | undefined;
 }
 
 /** What a sink outside Kafka would have written: a row, a request body, a log line. */
@@ -188,10 +193,16 @@ export interface KindSpec {
    */
   repartitions?: boolean;
   /**
+   * A source that reads its topic as a table (latest value per key): the engine keeps its rows
+   * per partition in a store whose changelog is the topic itself, restored from it, and its
+   * deletes (records with `deleted`) flow downstream.
+   */
+  table?: boolean;
+  /**
    * Its output is a table: the latest result per key, emitted under that key (aggregate). The topic
    * of a Kafka sink fed by it is created compacted.
    */
-  table?: boolean;
+  tableOutput?: boolean;
   /** Input ports whose source topics every replica reads in full (a table to join with), outside the consumer group. */
   globalInputs?(params: Record<string, unknown>): string[];
   create(ctx: CreateContext): Operator;

@@ -208,7 +208,11 @@ export async function startKafkaLoop(opts: {
     held.add(at);
     // Exactly-once, the partition is claimed first: a transaction of its last owner still committing
     // then has its state changes in the changelog before they are read.
-    const work = txns ? claim(topic, partition).then(() => restorer!.restore(topic, partition)) : restorer!.restore(topic, partition);
+    // A table restored with it is read up to the group's committed offset of the table's partition: claimed too.
+    const tables = graph.stateTopics(topic).filter((t) => graph.isTableTopic(t) && t !== topic);
+    const work = txns
+      ? Promise.all([claim(topic, partition), ...tables.map((t) => claim(t, partition))]).then(() => restorer!.restore(topic, partition))
+      : restorer!.restore(topic, partition);
     const r = { work, done: false };
     restoring.set(at, r);
     // Failures surface in the partition's next batch, which tries again.

@@ -111,23 +111,30 @@ function* inPartitionOrder(log: MemoryLog, group: string, topic: string, batchSi
   }
 }
 
-function* inTimeOrder(log: MemoryLog, group: string, topic: string, batchSize: number) {
+function* topicByTopic(log: MemoryLog, group: string, topics: readonly string[], batchSize: number) {
+  for (const topic of topics) for (const b of inPartitionOrder(log, group, topic, batchSize)) yield { topic, ...b };
+}
+
+/** Batches of every one of `topics`' partitions, the partition whose next message is oldest first (ties: topic order, then partition). */
+function* inTimeOrder(log: MemoryLog, group: string, topics: readonly string[], batchSize: number) {
   for (;;) {
     const heads = [];
-    for (let p = 0; p < log.partitionCount(topic); p++) {
-      const from = log.committedOffset(group, topic, p);
-      const [next] = log.read(topic, p, from, 1);
-      if (next) heads.push({ p, from, t: next.timestamp });
+    for (const [i, topic] of topics.entries()) {
+      for (let p = 0; p < log.partitionCount(topic); p++) {
+        const from = log.committedOffset(group, topic, p);
+        const [next] = log.read(topic, p, from, 1);
+        if (next) heads.push({ topic, i, p, from, t: next.timestamp });
+      }
     }
     if (heads.length === 0) return;
-    heads.sort((a, b) => a.t - b.t || a.p - b.p);
-    const { p, from } = heads[0];
+    heads.sort((a, b) => a.t - b.t || a.i - b.i || a.p - b.p);
+    const { topic, p, from } = heads[0];
     const until = heads[1]?.t ?? Infinity;
     const batch = log.read(topic, p, from, batchSize);
     let n = 1;
     while (n < batch.length && batch[n].timestamp <= until) n++;
     // The caller commits before asking for the next batch.
-    yield { p, from, batch: batch.slice(0, n) };
+    yield { topic, p, from, batch: batch.slice(0, n) };
   }
 }
 
@@ -141,11 +148,16 @@ const globalReadBy = new WeakMap<Graph, Map<string, number>>();
  * (the beginning when it has none) to the end, as a replica does when it is
  * assigned the partition. Returns the entries applied.
  */
-export async function restoreFromLog(graph: Graph, log: MemoryLog, topic: string, partition: number): Promise<number> {
+export async function restoreFromLog(graph: Graph, log: MemoryLog, topic: string, partition: number, group = graph.spec.pipeline): Promise<number> {
   let restored = restoredBy.get(graph);
   if (!restored) restoredBy.set(graph, (restored = new Set()));
   restored.add(`${topic}\u0000${partition}`);
-  return graph.restorePartition(topic, partition, async (changelog, p, from) => (log.hasTopic(changelog) ? log.read(changelog, p, from) : []));
+  return graph.restorePartition(
+    topic,
+    partition,
+    async (changelog, p, from) => (log.hasTopic(changelog) ? log.read(changelog, p, from) : []),
+    (t, p) => log.committedOffset(group, t, p),
+  );
 }
 
 /**
@@ -193,16 +205,18 @@ export async function drain(graph: Graph, log: MemoryLog, group: string, batchSi
         progress = true;
       }
     }
-    for (const topic of graph.sourceTopics) {
-      for (const { p, from, batch } of options.timeOrder ? inTimeOrder(log, group, topic, batchSize) : inPartitionOrder(log, group, topic, batchSize)) {
-        if (!restored.has(`${topic}\u0000${p}`)) await restoreFromLog(graph, log, topic, p);
-        const result = await graph.process(topic, batch);
-        log.produce(result.messages);
-        produceChangelog(graph, log, result.changelog);
-        log.commit(group, topic, p, from + batch.length);
-        processed += batch.length;
-        progress = true;
-      }
+    // In time order, the topics interleave too: a table's changes and the stream it enriches arrive as they happened.
+    const batches = options.timeOrder
+      ? inTimeOrder(log, group, graph.sourceTopics, batchSize)
+      : topicByTopic(log, group, graph.sourceTopics, batchSize);
+    for (const { topic, p, from, batch } of batches) {
+      if (!restored.has(`${topic}\u0000${p}`)) await restoreFromLog(graph, log, topic, p, group);
+      const result = await graph.process(topic, batch);
+      log.produce(result.messages);
+      produceChangelog(graph, log, result.changelog);
+      log.commit(group, topic, p, from + batch.length);
+      processed += batch.length;
+      progress = true;
     }
   }
   return processed;

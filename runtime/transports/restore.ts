@@ -91,7 +91,9 @@ export class ChangelogRestorer {
     const k = at(batch.topic, batch.partition);
     const reading = this.reading.get(k);
     if (!reading && !this.standby.has(k)) return;
-    const applied = this.graph.applyChangelog(batch.topic, batch.partition, batch.messages);
+    // A table's own topic is restored only up to the group's committed offset; the group reads on from there.
+    const messages = reading && this.graph.isTableTopic(batch.topic) ? batch.messages.filter((m) => Number(m.offset) < reading.end) : batch.messages;
+    const applied = this.graph.applyChangelog(batch.topic, batch.partition, messages);
     if (reading) {
       reading.applied += applied;
       if (batch.messages.length > 0) reading.lastProgress = Date.now();
@@ -141,7 +143,7 @@ export class ChangelogRestorer {
 
   private async read(changelog: string, partition: number, from: number): Promise<number> {
     const k = at(changelog, partition);
-    const end = await this.endOffset(changelog, partition);
+    const end = this.graph.isTableTopic(changelog) ? await this.committedOffset(changelog, partition) : await this.endOffset(changelog, partition);
     if (end <= from) {
       this.graph.changelogReached(changelog, partition, from);
       return 0;
@@ -203,6 +205,13 @@ export class ChangelogRestorer {
       this.consumer.seek({ topic: w.changelog, partition: w.partition, offset: String(w.from) });
       this.consumer.resume([{ topic: w.changelog, partitions: [w.partition] }]);
     }
+  }
+
+  /** The service's group's committed offset of a partition (0 when there is none). */
+  private async committedOffset(topic: string, partition: number): Promise<number> {
+    const [offsets] = await this.admin.fetchOffsets({ groupId: this.config.groupId, topics: [topic] });
+    const o = offsets?.partitions.find((x) => x.partition === partition);
+    return o && Number(o.offset) > 0 ? Number(o.offset) : 0;
   }
 
   private async endOffset(topic: string, partition: number): Promise<number> {
