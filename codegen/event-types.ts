@@ -16,7 +16,9 @@ export function sourceValueType(node: PipelineNode, kind: KindSpec): string {
   const format = node.params.format ?? kind.params.find((p) => p.name === 'format')?.default;
   if (format === 'string') return 'string';
   if (format === 'bytes') return 'Uint8Array';
-  if (node.samples && node.samples.length > 0) return inferType(node.samples.map((s) => s.value));
+  // A table's deletes (null values) are not rows: expressions never see them.
+  const values = (node.samples ?? []).map((s) => s.value).filter((v) => !(v === null && kind.table));
+  if (values.length > 0) return inferType(values);
   // A source that makes its own events (generator) gives examples of them.
   const own = kind.samples?.(paramsOf(node, kind)) ?? [];
   return own.length > 0 ? inferType(own) : 'UnknownEvent';

@@ -81,12 +81,13 @@ export function topicDefs(p: Pipeline): TopicDef[] {
   const tables = tableSources(p);
   const tableSinks = new Set(tableSinkNodes(p).keys());
   const external = externalTopics(p);
+  const tableTopics = new Set(p.nodes.filter((n) => getKind(n.kind)?.table).map((n) => String(n.params.topic)));
   for (const n of p.nodes) {
     const kind = getKind(n.kind);
     if (!kind?.topicParam) continue;
     const partitions = (n.params.partitions ?? kind.params.find((s) => s.name === 'partitions')?.default ?? 1) as number;
-    // A table to join with keeps the latest row per key, and so does a sink of a table (an aggregate's results).
-    add(String(n.params[kind.topicParam]), partitions, tables.has(n.id) || tableSinks.has(n.id) ? { 'cleanup.policy': 'compact' } : {});
+    // A table, a table to join with, and a sink of a table (an aggregate's results) keep the latest row per key.
+    add(String(n.params[kind.topicParam]), partitions, tables.has(n.id) || kind.table || tableSinks.has(n.id) ? { 'cleanup.policy': 'compact' } : {});
   }
   // Internal topics: as many partitions as the stream the node works on, so partition n's state is in partition n.
   const parts = nodePartitions(p);
@@ -99,8 +100,8 @@ export function topicDefs(p: Pipeline): TopicDef[] {
   add(deadLetterTopic(p), 1);
   const minIsr = String(p.kafka.minInsyncReplicas ?? minInsyncReplicasFor(p.kafka.replicationFactor));
   return [...topics.values()].map((t) => {
-    // Someone else's topic: its settings are theirs.
-    if (external.has(t.name)) return { name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor, config: {}, external: true };
+    // Someone else's topic: its settings are theirs, but a table's topic is expected compacted.
+    if (external.has(t.name)) return { name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor, config: tableTopics.has(t.name) ? { 'cleanup.policy': 'compact' } : {}, external: true };
     const settings = p.topics?.[t.name] ?? {};
     const config: Record<string, string> = { ...t.config, 'min.insync.replicas': minIsr };
     if (settings.cleanup !== undefined) config['cleanup.policy'] = settings.cleanup;

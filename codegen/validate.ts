@@ -13,6 +13,7 @@ import { changelogTopic, repartitionTopic } from '../runtime/engine/state.js';
 import { isNodeId, isPipelineName, isPortName, isTopicName } from './names.js';
 import { externalTopics, inputPartitions, tableSinkNodes, topicDefs, typeName } from './pipeline-ts.js';
 import { paramsOf } from './event-types.js';
+import { tableProblems } from './tables.js';
 
 /** The type types.gen.ts declares for events of sources without samples (see typesGenTs). */
 const UNKNOWN_EVENT = 'UnknownEvent';
@@ -160,6 +161,7 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
   });
 
   problems.push(...checkTopics(p));
+  problems.push(...tableProblems(p));
   problems.push(...checkConnectionSettings(p));
   problems.push(...checkTests(p, byId));
   return problems;

@@ -42,8 +42,9 @@ function group(events: { key?: string | null; value: unknown }[], out: Record<st
   return out;
 }
 
-/** An event value as it goes on a topic: a string source's strings as they are, everything else as JSON. */
-export function encode(format: string, value: unknown): string {
+/** An event value as it goes on a topic: null as a tombstone (a table's delete), a string source's strings as they are, everything else as JSON. */
+export function encode(format: string, value: unknown): string | null {
+  if (value === null) return null;
   return format === 'string' && typeof value === 'string' ? value : JSON.stringify(value);
 }
 

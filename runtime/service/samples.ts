@@ -14,7 +14,7 @@ import { connectedConfig } from './topics.js';
 export const LOCAL_BROKERS = 'localhost:9092';
 
 /** The messages of one source's samples, in order: key, the value as the source reads it, headers and event time when the sample gives them. */
-export function sampleMessages(input: TestCase['input'][number]): { key: string | null; value: string; headers?: Record<string, string>; timestamp?: string }[] {
+export function sampleMessages(input: TestCase['input'][number]): { key: string | null; value: string | null; headers?: Record<string, string>; timestamp?: string }[] {
   return input.events.map((e) => ({
     key: e.key ?? null,
     value: encode(input.format, e.value),

@@ -386,8 +386,9 @@ export class Simulator {
         this.feedIndex.set(feed, index + 1);
         const e = feed.next(this.random, index, this.now);
         if (!e) continue;
-        const value = feed.format === 'string' && typeof e.value === 'string' ? e.value : JSON.stringify(e.value);
-        messages.push({ topic: feed.topic, key: e.key, value: feed.format === 'bytes' ? TEXT.encode(value) : value, headers: {}, timestamp: this.now });
+        // A null sample is a tombstone: a table's delete.
+        const value = e.value === null ? null : feed.format === 'string' && typeof e.value === 'string' ? e.value : JSON.stringify(e.value);
+        messages.push({ topic: feed.topic, key: e.key, value: feed.format === 'bytes' && value !== null ? TEXT.encode(value) : value, headers: {}, timestamp: this.now });
       }
     }
     this.produced += messages.length;
