@@ -141,7 +141,31 @@ export class ChangelogRestorer {
     return applied;
   }
 
+  /** Reads in progress, by changelog partition. */
+  private readonly inflight = new Map<string, Promise<number>>();
+
+  /**
+   * Reads a changelog partition from `from` to its end. Two source partitions can share one (a
+   * table's topic holds the rows a stream's partition joins with, and is itself consumed): a read
+   * already in progress brings the state up to date for both, and the second waits for it.
+   */
   private async read(changelog: string, partition: number, from: number): Promise<number> {
+    const k = at(changelog, partition);
+    const running = this.inflight.get(k);
+    if (running) {
+      await running.catch(() => 0);
+      return 0;
+    }
+    const run = this.readNow(changelog, partition, from);
+    this.inflight.set(k, run);
+    try {
+      return await run;
+    } finally {
+      if (this.inflight.get(k) === run) this.inflight.delete(k);
+    }
+  }
+
+  private async readNow(changelog: string, partition: number, from: number): Promise<number> {
     const k = at(changelog, partition);
     const end = this.graph.isTableTopic(changelog) ? await this.committedOffset(changelog, partition) : await this.endOffset(changelog, partition);
     if (end <= from) {
