@@ -40,6 +40,11 @@ export const EdgePanel = memo(function EdgePanel() {
                 </td>
                 <td>{e.offset}</td>
                 <td className="pw-sim-value">
+                  {e.deleted ? (
+                    <span className="pw-sim-delete" title="A table's delete: the row of this key is gone; a Kafka sink writes it as a tombstone" data-testid="sim-edge-delete">
+                      delete
+                    </span>
+                  ) : null}
                   <code>{e.value}</code>
                 </td>
               </tr>

@@ -6,6 +6,25 @@ import { edgeKey, SimSession } from './session.js';
 
 const pipeline = parsePipeline(readFileSync(new URL('../../examples/large-orders/pipeline.yaml', import.meta.url), 'utf8')).pipeline!;
 
+describe('SimSession with a table', () => {
+  const tables = parsePipeline(readFileSync(new URL('../../examples/customer-orders/pipeline.yaml', import.meta.url), 'utf8')).pipeline!;
+
+  it('shows a table delete on the edges it crosses, as a tombstone on the sink topic, and says what it did', async () => {
+    const s = new SimSession(simulationPlan(tables), { seed: 1, replicas: 1, rate: 1, batchSize: 10 });
+    // The customers' samples delete c-1 fourth: one event a tick.
+    for (let i = 0; i < 5; i++) await s.step();
+    const v = s.view();
+    for (const edge of [edgeKey('customers', 'out'), edgeKey('directory', 'out')]) {
+      const deletes = v.edges[edge].last.filter((e) => e.deleted);
+      expect(deletes, edge).toEqual([expect.objectContaining({ key: 'c-1', value: 'null', deleted: true })]);
+      expect(v.edges[edge].last.filter((e) => !e.deleted).every((e) => e.value !== 'null')).toBe(true);
+    }
+    const directory = s.sim.log.messages('customers.directory').filter((m) => m.key === 'c-1');
+    expect(directory.map((m) => m.value === null)).toEqual([false, true]);
+    expect(v.notes.filter((n) => n.kind === 'table-delete').map((n) => n.text)).toEqual([expect.stringContaining('customers deleted 1 row (last: c-1)')]);
+  });
+});
+
 describe('SimSession', () => {
   it('counts the events on every edge and keeps the last few with key, partition and offset', async () => {
     const s = new SimSession(simulationPlan(pipeline), { seed: 1, replicas: 2, rate: 3, batchSize: 10 });

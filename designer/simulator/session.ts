@@ -34,6 +34,8 @@ export interface EdgeEvent {
   partition: number;
   offset: string;
   value: string;
+  /** A table's delete of the row of `key` (its value is null). */
+  deleted?: boolean;
 }
 
 export interface EdgeView {
@@ -132,6 +134,15 @@ export class SimSession {
   private readonly extraNotes: Note[] = [];
   /** Nodes that emit updates (see the constructor): results noted so far. */
   private readonly updating = new Map<string, number>();
+  /** Per node: the table deletes it emitted, how many a note has told, and the last key deleted. */
+  private readonly tableDeletes = new Map<string, { seen: number; noted: number; key: string | null }>();
+
+  private countDelete(node: string, key: string | null): void {
+    let d = this.tableDeletes.get(node);
+    if (!d) this.tableDeletes.set(node, (d = { seen: 0, noted: 0, key: null }));
+    d.seen++;
+    d.key = key;
+  }
 
   constructor(
     readonly plan: SimPlan,
@@ -146,6 +157,7 @@ export class SimSession {
         let last = this.edgeLast.get(k);
         if (!last) this.edgeLast.set(k, (last = []));
         push(last, rec, LAST_EVENTS);
+        if (rec.deleted && port === 'out') this.countDelete(node, rec.key);
       },
     });
     for (const n of plan.spec.nodes) {
@@ -221,6 +233,7 @@ export class SimSession {
   sample(): void {
     const snap = this.sim.snapshot();
     this.watchWindows(snap.tick, snap.nodes);
+    this.watchTables(snap.tick);
     for (const [id, s] of Object.entries(snap.nodes)) {
       let sp = this.spark.get(id);
       if (!sp) this.spark.set(id, (sp = { last: 0, series: [] }));
@@ -269,6 +282,7 @@ export class SimSession {
           partition: rec.origin.partition,
           offset: rec.origin.offset,
           value: preview(rec.value),
+          ...(rec.deleted ? { deleted: true } : {}),
         })),
       };
     }
@@ -338,6 +352,25 @@ export class SimSession {
         this.note(tick, 'late', `${n} event${n === 1 ? '' : 's'} reached ${id} after ${n === 1 ? 'its windows' : 'their windows'} had closed (or could not be windowed) and went to the error port or the dead-letter topic.`);
         w.late = late;
       }
+    }
+  }
+
+  /** A note when a table (or a table–table join) deleted rows since the last tick. */
+  private watchTables(tick: number): void {
+    for (const [id, d] of this.tableDeletes) {
+      if (d.seen === d.noted) continue;
+      const n = d.seen - d.noted;
+      d.noted = d.seen;
+      const kind = this.plan.spec.nodes.find((x) => x.id === id)?.kind;
+      // Filters and maps only pass deletes on; the table (or the join) that made them says so.
+      if (kind !== 'table' && kind !== 'join') continue;
+      this.note(
+        tick,
+        'table-delete',
+        kind === 'join'
+          ? `${id} deleted ${n} joined row${n === 1 ? '' : 's'} (last: ${d.key}): a side's row was deleted, so the joined row goes downstream as a delete, its key with the value null.`
+          : `${id} deleted ${n} row${n === 1 ? '' : 's'} (last: ${d.key}): a tombstone (null value) on its topic removes the row; the delete goes on by key with the value null, filters and maps pass it unevaluated, a join no longer finds the row, and a Kafka sink writes a tombstone.`,
+      );
     }
   }
 

@@ -104,7 +104,7 @@ export interface SimOptions {
   graph?: GraphOptions;
 }
 
-export type NoteKind = 'rebalance' | 'idle' | 'replay' | 'dead-letter' | 'lag-growing' | 'lag-draining' | 'produced' | 'window-closed' | 'updated' | 'late';
+export type NoteKind = 'rebalance' | 'idle' | 'replay' | 'dead-letter' | 'lag-growing' | 'lag-draining' | 'produced' | 'window-closed' | 'updated' | 'late' | 'table-delete';
 
 export interface Note {
   tick: number;
