@@ -147,7 +147,15 @@ function tableSources(p: Pipeline): Set<string> {
     const global = kind.globalInputs?.(paramsOf(n, kind)) ?? [];
     for (const i of n.inputs) uses.set(i.from, [...(uses.get(i.from) ?? []), global.includes(i.port)]);
   }
-  return new Set([...uses].filter(([id, u]) => u.every(Boolean) && getKind(p.nodes.find((n) => n.id === id)?.kind ?? '')?.category === 'source').map(([id]) => id));
+  return new Set(
+    [...uses]
+      .filter(([id, u]) => {
+        const kind = getKind(p.nodes.find((n) => n.id === id)?.kind ?? '');
+        // A table node is never global: the group reads it, partition by partition.
+        return u.every(Boolean) && kind?.category === 'source' && !kind.table;
+      })
+      .map(([id]) => id),
+  );
 }
 
 /**
@@ -336,7 +344,8 @@ export function groupTopics(p: Pipeline): string[] {
     const kind = getKind(source.kind);
     if (kind?.category !== 'source' || !kind.topicParam) continue;
     const feeds = p.nodes.flatMap((n) => n.inputs.filter((i) => i.from === source.id && i.fromPort !== ERROR_PORT).map((i) => ({ node: n, port: i.port })));
-    const inGroup = feeds.some(({ node, port }) => !getKind(node.kind)?.globalInputs?.(params.get(node.id) ?? {}).includes(port));
+    // A table is read by the group whatever reads it: its rows are kept per partition.
+    const inGroup = (kind.table && feeds.length > 0) || feeds.some(({ node, port }) => !getKind(node.kind)?.globalInputs?.(params.get(node.id) ?? {}).includes(port));
     const topic = String(source.params[kind.topicParam]);
     if (inGroup && !topics.includes(topic)) topics.push(topic);
   }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parsePipeline } from './parse.js';
-import { topicDefs } from './pipeline-ts.js';
+import { groupTopics, topicDefs } from './pipeline-ts.js';
 
 const BASE = `pipeline: shop
 nodes:
@@ -48,6 +48,11 @@ describe('tables in a pipeline', () => {
     expect(problems(BASE)).toEqual([]);
     const { pipeline } = parsePipeline(BASE);
     expect(topicDefs(pipeline!).find((t) => t.name === 'customers')).toMatchObject({ external: true, config: { 'cleanup.policy': 'compact' } });
+  });
+
+  it('reads a table that only feeds a join with the consumer group, not in full on every replica', () => {
+    const { pipeline } = parsePipeline(BASE);
+    expect(groupTopics(pipeline!)).toEqual(['customers', 'orders']);
   });
 
   it('PW110: a kind that takes events, not changes, reading a table (also through a map)', () => {

@@ -176,7 +176,7 @@ function checkDeploy(p: Pipeline, found: readonly Problem[]): Problem[] {
   if (standbyReplicas && !found.some((x) => x.severity === 'error')) {
     const stateful = p.nodes.some((n) => {
       const kind = getKind(n.kind);
-      return kind?.stateful?.(paramsOf(n, kind)) ?? false;
+      return (kind?.stateful?.(paramsOf(n, kind)) ?? false) || kind?.table === true;
     });
     if (!stateful) problems.push(problem('PW046', {}, ['deploy', 'standbyReplicas']));
     else {
