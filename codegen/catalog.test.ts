@@ -76,13 +76,14 @@ async function runOnLog(kind: (typeof KINDS)[number], events: NonNullable<(typeo
   for (const t of topicDefs(p)) log.createTopic(t.name, t.partitions);
   for (const e of events) {
     const port = e.port ?? kind.inputs[0];
-    const topic = port === kind.inputs[0] || !p.nodes.some((n) => n.id === `src-${port}`) ? 'catalog-in' : `catalog-in-${port}`;
-    log.produce([{ topic, key: e.key ?? 'k', value: JSON.stringify(e.value), headers: {}, timestamp: e.timestamp ?? 0 }]);
+    // A source kind (a table) reads its own topic; a null value is a tombstone.
+    const topic = kind.category === 'source' && kind.topicParam ? String(kind.example.params[kind.topicParam]) : port === kind.inputs[0] || !p.nodes.some((n) => n.id === `src-${port}`) ? 'catalog-in' : `catalog-in-${port}`;
+    log.produce([{ topic, key: e.key ?? 'k', value: e.value === null ? null : JSON.stringify(e.value), headers: {}, timestamp: e.timestamp ?? 0 }]);
   }
   await drain(graph, log, 'catalog-check');
   const outputs: ({ deadLetter: string } | { key: string | null; value: unknown })[] = log.messages(spec.errors.topic).map((m) => ({ deadLetter: String(m.value) }));
   for (const port of outputPorts(kind, kind.example.params)) {
-    outputs.push(...log.messages(`catalog-out-${port}`).map((m) => ({ key: m.key, value: JSON.parse(String(m.value)) })));
+    outputs.push(...log.messages(`catalog-out-${port}`).map((m) => ({ key: m.key, value: m.value === null ? null : JSON.parse(String(m.value)) })));
   }
   return outputs;
 }

@@ -53,7 +53,20 @@ export const table = defineKind({
   topicParam: 'topic',
   readsExternalTopic: true,
   table: true,
-  example: { params: { topic: 'customers', format: 'json' } },
+  example: {
+    params: { topic: 'customers', format: 'json' },
+    events: [
+      { key: 'c-1', value: { name: 'Ada', tier: 'gold' } },
+      { key: 'c-1', value: { name: 'Ada', tier: 'platinum' } },
+      { key: 'c-1', value: null },
+    ],
+    // Every change goes on: the updates, and the delete as the key with a null value.
+    outputs: [
+      { key: 'c-1', value: { name: 'Ada', tier: 'gold' } },
+      { key: 'c-1', value: { name: 'Ada', tier: 'platinum' } },
+      { key: 'c-1', value: null },
+    ],
+  },
   create({ params, store }) {
     const format = params.format ?? 'json';
     if (!store) throw new Error('a table runs only inside the engine, which gives it the store of its rows');
