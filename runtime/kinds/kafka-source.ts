@@ -32,7 +32,8 @@ export const kafkaSource = defineKind({
     'so the default replica count equals `partitions`. The topic belongs to whoever writes it: the generated ' +
     'repository does not create it or declare a KafkaTopic for it, but `npm run topics` checks that it exists with ' +
     'at least `partitions` partitions (say `external: false` under `topics:` in pipeline.yaml to own it). Values are decoded as JSON, UTF-8 strings or raw bytes; ' +
-    'a value that does not decode goes to the error port with its topic, partition and offset.',
+    'a value that does not decode goes to the error port with its topic, partition and offset (so does a tombstone, ' +
+    'a null value, on a JSON topic: to read a compacted topic whose tombstones delete rows, use a `table`).',
   params: [
     { name: 'topic', type: 'topic', title: 'Topic', description: 'The topic to read.', required: true, placeholder: 'orders' },
     {
