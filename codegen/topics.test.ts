@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { externalTopicProblems, fitToCluster } from '../runtime/service/topics.js';
+import { externalTopicProblems, fitToCluster, uncompactedTables } from '../runtime/service/topics.js';
+import type { TopicDef } from '../runtime/types.js';
 import { generate } from './generate.js';
 import { minInsyncReplicasFor, retentionMs } from './model.js';
 import { nodeAssets } from './node-assets.js';
@@ -113,6 +114,19 @@ describe('topics the pipeline reads but does not own', () => {
     const [missing, few] = externalTopicProblems(external, new Map([['payments', 2]]));
     expect(missing).toMatch(/^topic "orders" does not exist; .*ask its owner to create it with 4 partitions, or set external: false/);
     expect(few).toMatch(/^topic "payments" has 2 partition\(s\) but the pipeline expects 6: set partitions: 2 on the source/);
+  });
+});
+
+describe('an external topic read as a table', () => {
+  it('npm run topics warns when it is not compacted', () => {
+    const external: TopicDef[] = [
+      { name: 'customers', partitions: 6, replicationFactor: 3, config: { 'cleanup.policy': 'compact' }, external: true },
+      { name: 'orders', partitions: 6, replicationFactor: 3, config: {}, external: true },
+    ];
+    expect(uncompactedTables(external, new Map([['customers', 'compact'], ['orders', 'delete']]))).toEqual([]);
+    expect(uncompactedTables(external, new Map([['customers', 'compact,delete']]))).toEqual([]);
+    const [warning] = uncompactedTables(external, new Map([['customers', 'delete'], ['orders', 'delete']]));
+    expect(warning).toMatch(/^topic "customers" is read as a table but its cleanup.policy is delete: .*cleanup.policy=compact$/);
   });
 });
 

@@ -7,7 +7,7 @@
  * it), so the same definitions work on a single local broker and on a
  * production cluster.
  */
-import type { Admin } from 'kafkajs';
+import type { Admin, ConfigResourceTypes } from 'kafkajs';
 import type { TopicDef } from '../types.js';
 import { createKafka, type Logger } from '../transports/kafka.js';
 import { checkConnection, ConnectionError } from '../transports/kafka-connection.js';
@@ -46,6 +46,25 @@ export function externalTopicProblems(external: readonly TopicDef[], partitions:
   return problems;
 }
 
+/** kafkajs's ConfigResourceTypes.TOPIC; the enum is not an export Node's ES module loader finds in kafkajs. */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+
+/**
+ * External topics the pipeline reads as tables that are not compacted, one warning each: with
+ * `delete`, rows older than the retention vanish from the topic, and from the table on its next restore.
+ */
+export function uncompactedTables(external: readonly TopicDef[], policies: ReadonlyMap<string, string>): string[] {
+  const out: string[] = [];
+  for (const t of external) {
+    if (t.config['cleanup.policy'] !== 'compact') continue;
+    const policy = policies.get(t.name);
+    if (policy !== undefined && !policy.split(',').includes('compact')) {
+      out.push(`topic "${t.name}" is read as a table but its cleanup.policy is ${policy}: rows older than its retention will be gone from the table after a restore; ask its owner to set cleanup.policy=compact`);
+    }
+  }
+  return out;
+}
+
 export async function ensureTopics(topics: readonly TopicDef[], admin: Admin, log: Logger): Promise<void> {
   const { brokers } = await admin.describeCluster();
   const existing = new Set(await admin.listTopics());
@@ -56,6 +75,12 @@ export async function ensureTopics(topics: readonly TopicDef[], admin: Admin, lo
     if (present.length > 0) for (const t of (await admin.fetchTopicMetadata({ topics: present })).topics) partitions.set(t.name, t.partitions.length);
     const problems = externalTopicProblems(external, partitions);
     if (problems.length > 0) throw new TopicsError(problems.join('; '));
+    const tables = external.filter((t) => t.config['cleanup.policy'] === 'compact').map((t) => t.name);
+    if (tables.length > 0) {
+      const described = await admin.describeConfigs({ includeSynonyms: false, resources: tables.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['cleanup.policy'] })) });
+      const policies = new Map(described.resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? 'delete']));
+      for (const warning of uncompactedTables(external, policies)) log.warn(warning, {});
+    }
     for (const t of external) {
       if (partitions.get(t.name)! > t.partitions) log.warn('external topic has more partitions than the pipeline expects; replicas beyond the expected count will share them unevenly', { topic: t.name, partitions: partitions.get(t.name), expected: t.partitions });
       else log.info('external topic exists', { topic: t.name, partitions: partitions.get(t.name) });
