@@ -39,6 +39,8 @@ export interface Rec<V = unknown> {
    * on by key without evaluating their expressions, a join applies it, a Kafka sink writes a tombstone.
    */
   deleted?: true;
+  /** A table's change (an update, or with `deleted` a delete), not a stream's event: a filter turns a row it drops into a delete. */
+  table?: true;
 }
 
 /** What an expression sees beside `value` and `key`. */

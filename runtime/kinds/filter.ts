@@ -11,7 +11,7 @@ export const filter = defineKind({
   docs:
     'Evaluates `where` for every event. Events for which it is truthy go on; the rest are dropped. ' +
     'The expression sees `value` (the event), `key` and `record` (timestamp, headers, topic, partition, offset). ' +
-    'An expression that throws sends the event to the error port. A table\'s deletes (see table) pass by key, unevaluated.',
+    'An expression that throws sends the event to the error port. A table\'s deletes (see table) pass by key, unevaluated, and a table\'s row that is not kept becomes a delete of its key.',
   params: [
     {
       name: 'where',
@@ -35,6 +35,8 @@ export const filter = defineKind({
           // A table's delete goes on by key: whether the row passed cannot be told from nothing.
           if (rec.deleted) return out.emit('out', rec);
           if (where(rec.value, rec.key, recordInfo(rec))) out.emit('out', rec);
+          // A table's row that does not pass leaves the filtered table: a delete of its key.
+          else if (rec.table) out.emit('out', { ...rec, value: null, deleted: true });
         });
       },
     };

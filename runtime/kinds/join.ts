@@ -111,7 +111,8 @@ export const join = defineKind({
     if (params.mode !== 'stream') {
       /** The rows of `table` nodes feeding `in` and `other`, looked up when the first batch arrives (every node exists by then). */
       let tables: { left?: PartitionedStore; right?: PartitionedStore } | undefined;
-      const row = (rec: Rec, value: unknown): Rec => ({ key: rec.key, value, timestamp: rec.timestamp, headers: rec.headers, origin: rec.origin });
+      // A table–table join's output is a table too.
+      const row = (rec: Rec, value: unknown): Rec => ({ key: rec.key, value, timestamp: rec.timestamp, headers: rec.headers, origin: rec.origin, table: true });
       const deletion = (rec: Rec): Rec => ({ ...row(rec, null), deleted: true });
       const withSide = (rec: Rec, left: unknown, right: unknown): Rec => {
         if (!isObject(left)) throw new Error(`the row on "in" is ${Array.isArray(left) ? 'an array' : typeof left}, not an object, so "${as}" cannot be added`);

@@ -83,6 +83,26 @@ describe('table', () => {
     expect(s.dead()).toEqual([]);
   });
 
+  it('a filter turns a row that stops matching into a delete, as a KTable filter does', async () => {
+    const nodes: NodeSpec[] = [
+      tableNode('customers', 'customers'),
+      { id: 'gold', kind: 'filter', params: {}, inputs: [{ port: 'in', from: 'customers', fromPort: 'out' }] },
+      sink('gold'),
+    ];
+    const s = setup(nodes, { gold: { where: (v: { tier: string }) => v.tier === 'gold' } }, { customers: 1, out: 1 });
+    s.send('customers', [
+      { key: 'c-1', value: { tier: 'gold' } },
+      { key: 'c-1', value: { tier: 'basic' } },
+      { key: 'c-1', value: { tier: 'gold' } },
+    ]);
+    await s.run(s.graph());
+    expect(s.out()).toEqual([
+      { key: 'c-1', value: { tier: 'gold' } },
+      { key: 'c-1', value: null },
+      { key: 'c-1', value: { tier: 'gold' } },
+    ]);
+  });
+
   it('sends a row without a key, or one that does not decode, to the dead-letter topic and keeps going', async () => {
     const s = setup([tableNode('customers', 'customers'), sink('customers')], {}, { customers: 1, out: 1 });
     s.log.produce([

@@ -22,8 +22,9 @@ export const table = defineKind({
     'Reads `topic` as a table, as a Kafka Streams KTable or a ksqlDB TABLE does: the key is the row key, the latest ' +
     'value per key is the row, and a tombstone (a null value) deletes the row. Every change goes downstream: an ' +
     'update with the new row, a delete as a record with that key and a null value. Filters and maps pass deletes on by ' +
-    'key without evaluating their expressions (a filter cannot tell a deleted row it would have dropped, so its ' +
-    'deletes may name keys downstream never saw, which is harmless for a compacted topic); a Kafka sink writes a ' +
+    'key without evaluating their expressions; a filter turns a row it drops into a delete of its key, as a KTable ' +
+    'filter does, so a row that stops matching leaves the table downstream (its deletes may name keys downstream ' +
+    'never saw, which is harmless for a compacted topic); a Kafka sink writes a ' +
     'delete as a tombstone; a join applies it (see join). Other kinds take events, not changes: put a join between.\n\n' +
     'The consumer group reads the topic like any input, partition by partition, and each replica keeps the rows of ' +
     'the partitions it owns. The topic is its own changelog (Kafka Streams\' source-topic changelog): nothing else ' +
@@ -92,8 +93,8 @@ export const table = defineKind({
             rows.apply(base.key, row === null ? undefined : row);
             rows.position = offset + 1;
           }
-          if (row === null) out.emit('out', { ...base, value: null, deleted: true });
-          else out.emit('out', { ...base, value: row });
+          if (row === null) out.emit('out', { ...base, value: null, deleted: true, table: true });
+          else out.emit('out', { ...base, value: row, table: true });
         }
       },
     };
