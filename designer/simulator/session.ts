@@ -7,6 +7,7 @@
  */
 import { simulatorFromPlan, type SimPlan } from '../../codegen/sim-plan.js';
 import { changelogTopic, repartitionTopic } from '../../runtime/engine/state.js';
+import { readChangelogValue } from '../../runtime/engine/window-codec.js';
 import type { Rec } from '../../runtime/types.js';
 import type { Note, Simulator } from '../../runtime/simulator/simulator.js';
 
@@ -395,8 +396,9 @@ export class SimSession {
         const from = this.readPos.get(k) ?? 0;
         for (const m of log.read(w.changelog, partition, from)) {
           const key = typeof m.key === 'string' ? m.key : m.key === null ? '' : new TextDecoder().decode(m.key);
+          // JSON, or a window's compact form.
           if (m.value === null) state.delete(key);
-          else state.set(key, JSON.parse(typeof m.value === 'string' ? m.value : new TextDecoder().decode(m.value)));
+          else state.set(key, readChangelogValue(key, m.value));
         }
         this.readPos.set(k, log.endOffset(w.changelog, partition));
         const wm = state.get('wm');

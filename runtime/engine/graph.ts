@@ -268,10 +268,7 @@ export class Graph {
    */
   applyChangelog(changelog: string, partition: number, records: Iterable<ChangelogRecord>): number {
     const store = this.byChangelog.get(changelog);
-    if (!store) return 0;
-    let n = 0;
-    for (const r of records) if (store.applyRecord(partition, r.key, r.value, Number(r.offset))) n++;
-    return n;
+    return store ? store.applyRecords(partition, records) : 0;
   }
 
   /** The changelog offset the state of a partition has reached (0 when there is none). */

@@ -5,14 +5,18 @@
  * assigned a partition reads that changelog partition and has the state back:
  * from the beginning when it has no state for it, or from the offset its
  * state has reached when it kept the state (across a rebalance, or as a
- * standby copy). Values are JSON, so the changelog is readable with any Kafka
- * tool.
+ * standby copy). Values are JSON, readable with any Kafka tool, except those a
+ * kind writes in a compact form of its own (ValuePacker.encode: a window's
+ * aggregates, see window-codec.ts), which start with a zero byte that JSON
+ * text never starts with. Both forms are read, so changelogs written before a
+ * kind had its compact form restore as they are.
  *
  * Writes are buffered per batch (the last write of a key wins) and handed to
  * the transport after the batch's outputs are acknowledged and before its
  * offsets are committed [1].
  */
 import type { OutMessage, Payload, RawMessage } from '../types.js';
+import { isCompact } from './window-codec.js';
 
 export function changelogTopic(pipeline: string, nodeId: string): string {
   return `${pipeline}.${nodeId}.changelog`;
@@ -51,6 +55,16 @@ export interface ValuePacker<V> {
   delete(key: string): boolean;
   keys(): IterableIterator<string>;
   readonly size: number;
+  /** The value's compact changelog form (its first byte 0), or undefined to write it as JSON. */
+  encode?(value: V): Uint8Array | undefined;
+  /**
+   * Holds under `key` the value of a compact form `encode` wrote, straight
+   * from its bytes, and returns true; or returns false (without holding it)
+   * when it cannot pack it: the store then decodes it and keeps the object.
+   */
+  setEncoded?(key: string, bytes: Uint8Array): boolean;
+  /** The value of a compact form; throws when the bytes are not one this version reads. */
+  decode?(key: string, bytes: Uint8Array): V;
 }
 
 /** The state of one node in one partition. */
@@ -105,6 +119,17 @@ export class KeyValueStore<V = unknown> {
     if (value === undefined) {
       if (!this.data.delete(key)) this.packed?.delete(key);
     } else this.set(key, value);
+  }
+
+  /** Applies a changelog entry in a compact form (see ValuePacker.encode) without marking it dirty. */
+  applyEncoded(key: string, bytes: Uint8Array): void {
+    const packed = this.packed;
+    if (packed?.setEncoded?.(key, bytes)) {
+      this.data.delete(key);
+      return;
+    }
+    if (!packed?.decode) throw new Error(`the value of ${JSON.stringify(key)} is in a compact form, and this state has none: was it written by a newer Pipewright?`);
+    this.set(key, packed.decode(key, bytes));
   }
 
   private set(key: string, value: V): void {
@@ -165,7 +190,18 @@ export class PartitionedStore<V = unknown> {
    * Returns whether it was applied.
    */
   applyRecord(p: number, key: Payload, value: Payload, offset: number): boolean {
+    return this.applyTo(this.partition(p), p, key, value, offset);
+  }
+
+  /** Applies changelog records of partition `p`, read in offset order. Returns how many were applied. */
+  applyRecords(p: number, records: Iterable<{ key: Payload; value: Payload; offset: string | number }>): number {
     const store = this.partition(p);
+    let n = 0;
+    for (const r of records) if (this.applyTo(store, p, r.key, r.value, Number(r.offset))) n++;
+    return n;
+  }
+
+  private applyTo(store: KeyValueStore<V>, p: number, key: Payload, value: Payload, offset: number): boolean {
     if (offset < store.position) return false;
     store.position = offset + 1;
     const k = text(key);
@@ -180,8 +216,13 @@ export class PartitionedStore<V = unknown> {
       store.apply(k, v);
       return true;
     }
-    const v = text(value);
-    store.apply(k, v === null ? undefined : (JSON.parse(v) as V));
+    try {
+      if (value === null) store.apply(k, undefined);
+      else if (isCompact(value)) store.applyEncoded(k, value);
+      else store.apply(k, JSON.parse(text(value)!) as V);
+    } catch (error) {
+      throw new Error(`${this.changelog}[${p}] at offset ${offset}: ${(error as Error).message}`);
+    }
     return true;
   }
 
@@ -215,8 +256,9 @@ export class PartitionedStore<V = unknown> {
   flush(): OutMessage[] {
     const out: OutMessage[] = [];
     for (const [partition, store] of this.parts) {
+      const encode = store.packed?.encode?.bind(store.packed);
       for (const [key, value] of store.dirty) {
-        out.push({ topic: this.changelog, partition, key, value: value === undefined ? null : JSON.stringify(value), headers: {} });
+        out.push({ topic: this.changelog, partition, key, value: value === undefined ? null : (encode?.(value) ?? JSON.stringify(value)), headers: {} });
       }
       store.dirty.clear();
     }

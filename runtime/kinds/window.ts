@@ -2,6 +2,7 @@ import { recordInfo, type Rec } from '../types.js';
 import type { KeyValueStore, ValuePacker } from '../engine/state.js';
 import { defineKind, type KindProblem } from './spec.js';
 import { DueIndex, durationProblems, eventTime, iso, parseDuration, type TimeFn } from './time.js';
+import { decodeWindow, encodeWindow, readDouble, WINDOW_HEADER, WINDOW_ROW_V1, windowRowLength, type WindowValue } from '../engine/window-codec.js';
 
 type ValueFn = (value: unknown, key: string | null, record: ReturnType<typeof recordInfo>) => unknown;
 
@@ -9,24 +10,11 @@ const AGGREGATES = ['sum', 'avg', 'min', 'max', 'collect'] as const;
 type Aggregate = (typeof AGGREGATES)[number];
 
 /** One window of one key, as the store and the changelog hold it. */
-interface Agg {
-  /** The record key. */
-  k: string;
-  /** Window start and end, ms; for sessions the first and last event time. */
-  s: number;
-  e: number;
-  n: number;
-  sum?: number;
-  /** Sum of the `avg` expression. */
-  a?: number;
-  min?: number;
-  max?: number;
-  c?: unknown[];
-}
+type Agg = WindowValue;
 
 const WATERMARK = 'wm';
 
-/** The numbers of an Agg besides its start, end and count, as they are packed. */
+/** The numbers of an Agg besides its start, end and count, as they are packed (and as their bits in the compact form go). */
 const NUMBERS = ['sum', 'a', 'min', 'max'] as const;
 type NumberField = (typeof NUMBERS)[number];
 
@@ -50,6 +38,8 @@ class WindowPack implements ValuePacker<Agg> {
   private readonly avg: number;
   private readonly min: number;
   private readonly max: number;
+  /** The bits of the compact form (window-codec.ts) of the numbers that have a column. */
+  private readonly mask: number;
   private readonly lists = new Map<number, unknown[]>();
   /** The last window start written out: most windows of a partition share a few starts. */
   private start = NaN;
@@ -62,6 +52,7 @@ class WindowPack implements ValuePacker<Agg> {
     this.avg = col('a');
     this.min = col('min');
     this.max = col('max');
+    this.mask = NUMBERS.reduce((m, f, bit) => (numbers.includes(f) ? m | (1 << bit) : m), 0);
   }
 
   get size(): number {
@@ -89,15 +80,8 @@ class WindowPack implements ValuePacker<Agg> {
     return x === undefined || (col >= 0 && typeof x === 'number' && !Number.isNaN(x));
   }
 
-  set(key: string, v: Agg): boolean {
-    if (typeof v !== 'object' || v === null) return false;
-    const { k, s, e, n } = v;
-    if (typeof k !== 'string' || typeof s !== 'number' || typeof e !== 'number' || typeof n !== 'number') return false;
-    // The record key must be the one in the store key (`w\0<key>\0<start>`), which is where it is read back from.
-    const start = this.text(s);
-    if (key.length !== 3 + k.length + start.length || key.charCodeAt(0) !== 119 || key.charCodeAt(1) !== 0 || key.charCodeAt(2 + k.length) !== 0 || !key.startsWith(k, 2) || !key.endsWith(start)) return false;
-    if (!WindowPack.fits(v.sum, this.sum) || !WindowPack.fits(v.a, this.avg) || !WindowPack.fits(v.min, this.min) || !WindowPack.fits(v.max, this.max)) return false;
-    if (v.c !== undefined && !Array.isArray(v.c)) return false;
+  /** The row of `key`, taken (and the rows grown) when it has none. */
+  private slot(key: string): number {
     let slot = this.slots.get(key);
     if (slot === undefined) {
       slot = this.free.pop() ?? this.used++;
@@ -109,6 +93,69 @@ class WindowPack implements ValuePacker<Agg> {
       }
       this.slots.set(key, slot);
     }
+    return slot;
+  }
+
+  /** Whether `key` is a window's store key, `w\0<key>\0<start>`, for the window starting at `start` (its text). */
+  private static shaped(key: string, start: string): boolean {
+    return key.length > 3 + start.length && key.charCodeAt(0) === 119 && key.charCodeAt(1) === 0 && key.charCodeAt(key.length - start.length - 1) === 0 && key.endsWith(start);
+  }
+
+  encode(v: Agg): Uint8Array | undefined {
+    return typeof v === 'object' && v !== null ? encodeWindow(v) : undefined;
+  }
+
+  decode(key: string, bytes: Uint8Array): Agg {
+    return decodeWindow(key, bytes);
+  }
+
+  /**
+   * A window in its compact form (window-codec.ts) straight into its row: no
+   * string, object or parse per record. Declines what does not fit this
+   * window's columns (a number the pipeline's aggregates no longer keep) or
+   * is not a row this version reads, for `decode` to keep or refuse.
+   */
+  setEncoded(key: string, b: Uint8Array): boolean {
+    if (b.length < WINDOW_HEADER || b[1] !== WINDOW_ROW_V1) return false;
+    const mask = b[2];
+    if ((mask & ~this.mask) !== 0 || b.length !== windowRowLength(mask)) return false;
+    const s = readDouble(b, WINDOW_HEADER);
+    if (!WindowPack.shaped(key, this.text(s))) return false;
+    const slot = this.slot(key);
+    const r = this.rows;
+    const i = slot * this.stride;
+    r[i] = s;
+    r[i + 1] = readDouble(b, WINDOW_HEADER + 8);
+    r[i + 2] = readDouble(b, WINDOW_HEADER + 16);
+    let at = WINDOW_HEADER + 24;
+    if ((mask & 1) !== 0) {
+      r[i + this.sum] = readDouble(b, at);
+      at += 8;
+    } else if (this.sum >= 0) r[i + this.sum] = NaN;
+    if ((mask & 2) !== 0) {
+      r[i + this.avg] = readDouble(b, at);
+      at += 8;
+    } else if (this.avg >= 0) r[i + this.avg] = NaN;
+    if ((mask & 4) !== 0) {
+      r[i + this.min] = readDouble(b, at);
+      at += 8;
+    } else if (this.min >= 0) r[i + this.min] = NaN;
+    if ((mask & 8) !== 0) r[i + this.max] = readDouble(b, at);
+    else if (this.max >= 0) r[i + this.max] = NaN;
+    if (this.lists.size > 0) this.lists.delete(slot);
+    return true;
+  }
+
+  set(key: string, v: Agg): boolean {
+    if (typeof v !== 'object' || v === null) return false;
+    const { k, s, e, n } = v;
+    if (typeof k !== 'string' || typeof s !== 'number' || typeof e !== 'number' || typeof n !== 'number') return false;
+    // The record key must be the one in the store key (`w\0<key>\0<start>`), which is where it is read back from.
+    const start = this.text(s);
+    if (key.length !== 3 + k.length + start.length || !WindowPack.shaped(key, start) || !key.startsWith(k, 2)) return false;
+    if (!WindowPack.fits(v.sum, this.sum) || !WindowPack.fits(v.a, this.avg) || !WindowPack.fits(v.min, this.min) || !WindowPack.fits(v.max, this.max)) return false;
+    if (v.c !== undefined && !Array.isArray(v.c)) return false;
+    const slot = this.slot(key);
     const r = this.rows;
     const i = slot * this.stride;
     r[i] = s;

@@ -74,7 +74,7 @@ export function groupByTopic(messages: readonly OutMessage[]): TopicMessages[] {
     if (!t) byTopic.set(m.topic, (t = { topic: m.topic, messages: [] }));
     t.messages.push({
       key: m.key,
-      value: m.value === null ? null : typeof m.value === 'string' ? m.value : Buffer.from(m.value),
+      value: m.value === null ? null : typeof m.value === 'string' || Buffer.isBuffer(m.value) ? m.value : Buffer.from(m.value),
       headers: m.headers,
       partition: m.partition,
       timestamp: m.timestamp === undefined ? undefined : String(m.timestamp),
