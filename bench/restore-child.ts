@@ -3,10 +3,11 @@
  * (runtime/transports/restore.ts) bringing the window state of every
  * partition of one changelog topic into memory, as a replica of the
  * generated service does when it is assigned them. Prints `ready` with its
- * RSS once connected, then `done` with the records applied and the seconds
- * taken, and waits to be killed (the driver reads its peak RSS first).
+ * RSS once connected, then `done` with the records applied, the seconds
+ * taken and the CPU seconds the process used meanwhile (process.cpuUsage), and waits to be killed (the driver reads its peak RSS first).
  *
- * Environment: KAFKA_BROKERS, PIPELINE (the changelog is `<PIPELINE>.w.changelog`), PARTITIONS.
+ * Environment: KAFKA_BROKERS, PIPELINE (the changelog is `<PIPELINE>.w.changelog`), PARTITIONS,
+ * EXIT_WHEN_DONE (exit once done, e.g. to profile it with `node --cpu-prof`).
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { Graph } from '../runtime/engine/graph.js';
@@ -39,7 +40,11 @@ await restorer.start();
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 await new Promise((r) => setTimeout(r, 1000));
 const began = performance.now();
+const cpu = process.cpuUsage();
 const records = (await Promise.all(Array.from({ length: partitions }, (_, p) => restorer.restore(`${pipeline}-in`, p)))).reduce((a, b) => a + b, 0);
 const seconds = (performance.now() - began) / 1000;
-process.stdout.write(`${JSON.stringify({ done: true, records, seconds })}\n`);
+const used = process.cpuUsage(cpu);
+process.stdout.write(`${JSON.stringify({ done: true, records, seconds, cpuSeconds: (used.user + used.system) / 1e6 })}\n`);
+// EXIT_WHEN_DONE=1: exit instead of waiting (so that `node --cpu-prof` writes its profile).
+if (process.env.EXIT_WHEN_DONE) process.exit(0);
 await new Promise(() => {});

@@ -5,13 +5,17 @@
  * kafkajs loop reading the same topic into Maps (bench/restore-baseline.mjs), on the same broker,
  * in the same run.
  *
- *   node bin/run-ts.mjs bench/restore.ts [--keys 1000000] [--repeat 1]
+ *   node bin/run-ts.mjs bench/restore.ts [--keys 1000000] [--repeat 1] [--format compact|json]
  *
  * The changelog holds one record per key, as the window's store writes it (an open one-hour window
- * with count and sum). Each contender is its own process:
+ * with count and sum): in its compact form (runtime/engine/window-codec.ts), or with `--format json`
+ * as JSON, as windows wrote it before (and changelogs written then still hold). Each contender is
+ * its own process:
  *   seconds     from the first restore call (baseline: its group join) to the last
  *               partition reaching the end offset it had when the read began;
  *   records/s   records applied over that time (target ≥ 100,000);
+ *   records/CPU s  records applied per CPU second of the process over that time (process.cpuUsage):
+ *               what a free core would do, on a machine shared with other work;
  *   peak RSS    VmHWM of the process once done;
  *   MB/100k     (peak RSS − RSS when connected and idle) scaled to 100,000 keys (target ≤ 120).
  * Prints the ratios restorer ÷ baseline and writes JSON to bench/results/.
@@ -19,16 +23,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { brokers, procStatus, repoRoot } from './common.js';
+import { encodeWindow } from '../runtime/engine/window-codec.js';
 
 const PARTITIONS = 6;
 const HOUR = 3_600_000;
 const { values: flags } = parseArgs({
-  options: { keys: { type: 'string', default: '1000000' }, repeat: { type: 'string', default: '1' }, reuse: { type: 'string' }, keep: { type: 'boolean', default: false } },
+  options: {
+    keys: { type: 'string', default: '1000000' },
+    repeat: { type: 'string', default: '1' },
+    reuse: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    format: { type: 'string', default: 'compact' },
+  },
 });
+if (flags.format !== 'compact' && flags.format !== 'json') throw new Error('--format is compact (as the window writes its changelog now) or json (as it did before)');
 const KEYS = Number(flags.keys);
 const REPEAT = Number(flags.repeat);
 
@@ -37,6 +50,10 @@ interface Measurement {
   records: number;
   seconds: number;
   recordsPerSecond: number;
+  cpuSeconds: number;
+  recordsPerCpuSecond: number;
+  /** The 1-minute load average when the contender finished. */
+  load: number;
   peakRssMb: number;
   idleRssMb: number;
   mbPer100kKeys: number;
@@ -62,15 +79,16 @@ async function write(kafka: Kafka, admin: Admin, topic: string) {
   const start = Math.floor(Date.now() / HOUR) * HOUR;
   for (let i = 0; i < KEYS; ) {
     const topicMessages = [];
-    for (let p = 0; p < PARTITIONS; p++) topicMessages.push({ topic, messages: [] as { key: string; value: string; partition: number }[] });
+    for (let p = 0; p < PARTITIONS; p++) topicMessages.push({ topic, messages: [] as { key: string; value: string | Buffer; partition: number }[] });
     for (const end = Math.min(KEYS, i + 30_000); i < end; i++) {
       const k = `p-${i}`;
-      topicMessages[i % PARTITIONS].messages.push({ key: `w\u0000${k}\u0000${start}`, value: JSON.stringify({ k, s: start, e: start + HOUR, n: 1 + (i % 9), sum: 3 * (i % 9) }), partition: i % PARTITIONS });
+      const w = { k, s: start, e: start + HOUR, n: 1 + (i % 9), sum: 3 * (i % 9) };
+      topicMessages[i % PARTITIONS].messages.push({ key: `w\u0000${k}\u0000${start}`, value: flags.format === 'json' ? JSON.stringify(w) : Buffer.from(encodeWindow(w)!), partition: i % PARTITIONS });
     }
     await producer.sendBatch({ topicMessages, acks: -1 });
   }
   await producer.disconnect();
-  console.info(`wrote ${KEYS} window records to ${topic} in ${((performance.now() - began) / 1000).toFixed(1)} s`);
+  console.info(`wrote ${KEYS} window records (${flags.format}) to ${topic} in ${((performance.now() - began) / 1000).toFixed(1)} s`);
 }
 
 async function run(kafka: Kafka, admin: Admin, broker: string, pipeline: string, topic: string) {
@@ -100,6 +118,9 @@ async function run(kafka: Kafka, admin: Admin, broker: string, pipeline: string,
   console.info(`                    restorer    baseline   ratio`);
   row('seconds', 'seconds', 1);
   row('records/s', 'recordsPerSecond', 0, '  (target ≥ 100,000 records/s)');
+  row('CPU seconds', 'cpuSeconds', 2);
+  row('records/CPU s', 'recordsPerCpuSecond', 0, '  (what one free core would do)');
+  row('load average', 'load', 1);
   row('peak RSS (MB)', 'peakRssMb');
   row('MB per 100k keys', 'mbPer100kKeys', 1, '  (target ≤ 120)');
   mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
@@ -108,12 +129,12 @@ async function run(kafka: Kafka, admin: Admin, broker: string, pipeline: string,
 
 async function measure(contender: string, child: ChildProcess): Promise<Measurement> {
   let idleRssKb = NaN;
-  const done = await new Promise<{ records: number; seconds: number }>((resolve, reject) => {
+  const done = await new Promise<{ records: number; seconds: number; cpuSeconds: number }>((resolve, reject) => {
     let buffered = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       buffered += d;
       for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-        const line = JSON.parse(buffered.slice(0, nl)) as { ready?: boolean; done?: boolean; records: number; seconds: number };
+        const line = JSON.parse(buffered.slice(0, nl)) as { ready?: boolean; done?: boolean; records: number; seconds: number; cpuSeconds: number };
         buffered = buffered.slice(nl + 1);
         if (line.ready) idleRssKb = procStatus(child.pid!).rssKb;
         if (line.done) resolve(line);
@@ -129,6 +150,9 @@ async function measure(contender: string, child: ChildProcess): Promise<Measurem
     records: done.records,
     seconds: done.seconds,
     recordsPerSecond: done.records / done.seconds,
+    cpuSeconds: done.cpuSeconds,
+    recordsPerCpuSecond: done.records / done.cpuSeconds,
+    load: loadavg()[0],
     peakRssMb: hwmKb / 1024,
     idleRssMb: idleRssKb / 1024,
     mbPer100kKeys: (((hwmKb - idleRssKb) / 1024) * 100_000) / KEYS,
