@@ -46,6 +46,13 @@ export interface GraphOptions {
    * the service's latency histograms. Unset, nothing is timed.
    */
   onNodeTime?: (nodeId: string, seconds: number) => void;
+  /**
+   * How state changes are written to the changelogs: `compact` (the default) writes a kind's
+   * compact form where it has one (a window's aggregates), `json` writes every value as JSON, as
+   * Pipewright did before there was a compact form, so that replicas of an older version, which read
+   * only JSON, can still restore during a rolling upgrade. Both forms are always read.
+   */
+  changelogValues?: 'compact' | 'json';
 }
 
 export interface GraphSpec {
@@ -172,7 +179,7 @@ export class Graph {
       const store = kind.table && kind.topicParam
         ? new PartitionedStore(String(params[kind.topicParam]))
         : kind.stateful?.(params)
-          ? new PartitionedStore(changelogTopic(spec.pipeline, node.id))
+          ? new PartitionedStore(changelogTopic(spec.pipeline, node.id), options.changelogValues ?? 'compact')
           : undefined;
       if (store) {
         this.stores.set(node.id, store);

@@ -147,7 +147,11 @@ export class PartitionedStore<V = unknown> {
 
   private packer?: () => ValuePacker<V>;
 
-  constructor(readonly changelog: string) {}
+  /** `values`: whether changes are written in a kind's compact form where it has one, or all as JSON (see GraphOptions.changelogValues). */
+  constructor(
+    readonly changelog: string,
+    private readonly values: 'compact' | 'json' = 'compact',
+  ) {}
 
   private decoder?: (value: Payload) => V | undefined;
 
@@ -256,7 +260,7 @@ export class PartitionedStore<V = unknown> {
   flush(): OutMessage[] {
     const out: OutMessage[] = [];
     for (const [partition, store] of this.parts) {
-      const encode = store.packed?.encode?.bind(store.packed);
+      const encode = this.values === 'compact' ? store.packed?.encode?.bind(store.packed) : undefined;
       for (const [key, value] of store.dirty) {
         out.push({ topic: this.changelog, partition, key, value: value === undefined ? null : (encode?.(value) ?? JSON.stringify(value)), headers: {} });
       }

@@ -91,6 +91,16 @@ describe('the compact form of a window', () => {
     expect(results()[at('b')]).toMatchObject({ count: 1, sum: -1, avg: -1, min: -1, max: -1 });
   });
 
+  it('is written as JSON with changelogValues json (a rolling upgrade from a version that reads only JSON)', async () => {
+    const { log, send } = setup();
+    const a = new Graph(spec(ALL), fns, { changelogValues: 'json' });
+    send([['a', 2]], T);
+    await drain(a, log, 'p');
+    const windows = log.messages(CHANGELOG).filter((m) => String(m.key).startsWith('w\u0000'));
+    expect(windows.length).toBeGreaterThan(0);
+    for (const m of windows) expect(JSON.parse(String(m.value))).toMatchObject({ k: 'a', s: T, e: T + HOUR, n: 1, sum: 2 });
+  });
+
   it('restores a changelog written as JSON, as windows wrote it before, and one that mixes both forms', async () => {
     const { log, send, results, writeChangelog } = setup();
     writeChangelog([

@@ -33,6 +33,12 @@ describe('service configuration: the Kafka connection', () => {
     expect(error({ KAFKA_SESSION_TIMEOUT_MS: '3000' })).toBe('KAFKA_SESSION_TIMEOUT_MS="3000" is not a whole number from 6000 to 300000; unset it to use 30000.');
   });
 
+  it('changelog values: compact unless CHANGELOG_VALUES=json; anything else is one clear line', () => {
+    expect(cfg({}).changelogValues).toBe('compact');
+    expect(cfg({ CHANGELOG_VALUES: 'json' }).changelogValues).toBe('json');
+    expect(error({ CHANGELOG_VALUES: 'binary' })).toMatch(/^CHANGELOG_VALUES="binary" is not one of compact, json/);
+  });
+
   it('plaintext: no TLS, no SASL', () => {
     const c = cfg({});
     expect(c.ssl).toBe(false);

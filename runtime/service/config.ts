@@ -71,6 +71,12 @@ export interface ServiceConfig {
    * times what is live before collecting. See bench/README.md ("Where window state's memory goes").
    */
   heapGrowingPercent: number;
+  /**
+   * How state changes are written to the changelogs (CHANGELOG_VALUES): `compact`, a window's
+   * aggregates as doubles, or `json`, every value as JSON as before there was a compact form, for a
+   * rolling upgrade from a version that reads only JSON. Both are always read.
+   */
+  changelogValues: 'compact' | 'json';
 }
 
 export class ConfigError extends Error {
@@ -128,7 +134,16 @@ export function configFromEnv(env: Env, defaults: { pipeline: string }): Service
     sessionTimeoutMs: int(env, 'KAFKA_SESSION_TIMEOUT_MS', 30000, 6000, 300000),
     fetchMaxPartitionBytes: int(env, 'KAFKA_FETCH_MAX_PARTITION_BYTES', 262144, 1024, 104857600),
     heapGrowingPercent: int(env, 'HEAP_GROWING_PERCENT', 30, 0, 1000),
+    changelogValues: changelogValues(env),
   };
+}
+
+function changelogValues(env: Env): ServiceConfig['changelogValues'] {
+  const v = (env.CHANGELOG_VALUES ?? 'compact').trim().toLowerCase();
+  if (v !== 'compact' && v !== 'json') {
+    throw new ConfigError(`CHANGELOG_VALUES="${env.CHANGELOG_VALUES}" is not one of compact, json (json only while replicas of a version before the compact form still run).`);
+  }
+  return v;
 }
 
 function required(env: Env, name: string, why: string): string {

@@ -49,7 +49,7 @@ export async function runService(opts: RunOptions): Promise<void> {
   const metrics = new Metrics();
   // The pipeline label on every series, as on the service's own: sums by pipeline count each pod once.
   const processMetrics = new ProcessMetrics(`pipeline="${escapeLabel(opts.spec.pipeline)}"`);
-  const graph = new Graph(opts.spec, opts.fns, { live: true, onNodeTime: (node, seconds) => metrics.observeNode(node, seconds) });
+  const graph = new Graph(opts.spec, opts.fns, { live: true, changelogValues: config.changelogValues, onNodeTime: (node, seconds) => metrics.observeNode(node, seconds) });
   let loop: KafkaLoop | undefined;
   let fronts: Fronts | undefined;
   let stopping = false;
