@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Producer } from 'kafkajs';
-import { sendAll } from './kafka.js';
+import { requestTimeoutMs, sendAll } from './kafka.js';
 
 describe('sendAll', () => {
   it('cuts large outputs (many windows closing at once) into requests a broker accepts, in order', async () => {
@@ -23,5 +23,15 @@ describe('sendAll', () => {
     const before = requests.length;
     await sendAll(producer, []);
     expect(requests.length).toBe(before);
+  });
+});
+
+describe('requestTimeoutMs', () => {
+  it('outlasts the group session, so a SyncGroup waiting for a dead leader to time out is answered rather than abandoned', () => {
+    for (const sessionTimeoutMs of [6_000, 30_000, 45_000, 300_000]) {
+      expect(requestTimeoutMs({ sessionTimeoutMs })).toBeGreaterThanOrEqual(sessionTimeoutMs + 10_000);
+      // Never shorter than kafkajs's own 30 s.
+      expect(requestTimeoutMs({ sessionTimeoutMs })).toBeGreaterThanOrEqual(30_000);
+    }
   });
 });

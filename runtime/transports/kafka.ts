@@ -33,11 +33,24 @@ export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * How long a request may wait for the broker's answer: 10 s longer than the group session. A
+ * SyncGroup waits for the group's leader, and when the leader died in the middle of a rebalance the
+ * broker answers only once the leader's session has run out; with kafkajs's 30 s against the
+ * default 30 s session, the request timed out first, the consumer crashed and came back as a new
+ * member, and the group waited out one more session for the member it had been (a chaos run's
+ * group stood still 86 s after three SIGKILLs, bench/README.md).
+ */
+export function requestTimeoutMs(config: Pick<ServiceConfig, 'sessionTimeoutMs'>): number {
+  return Math.max(30_000, config.sessionTimeoutMs + 10_000);
+}
+
 export function createKafka(config: ServiceConfig, log: Logger): Kafka {
   return new Kafka({
     clientId: config.clientId,
     brokers: config.brokers,
     ...connectionOptions(config),
+    requestTimeout: requestTimeoutMs(config),
     // Ride out a broker restart (tens of seconds) without giving up: a consumer that gives up
     // crashes, comes back as a new member, and the group then waits for the old members to time
     // out before it rebalances. About a minute of retries: 0.3 s doubling, then every 5 s.
