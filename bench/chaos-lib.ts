@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssignerProtocol, Partitioners, type Admin, type Consumer, type Kafka } from 'kafkajs';
+import pg from 'pg';
 import { buildGenerated } from './common.js';
 
 export interface Settings {
@@ -26,8 +27,15 @@ const PARTITIONS = 6;
 const MINUTE = 60_000;
 const BASE = Date.UTC(2024, 0, 1);
 
-export type PipelineName = 'stateless' | 'windowed' | 'joined' | 'branch-window' | 'http-sink';
-export type ScenarioName = 'kill' | 'rolling' | 'broker-restart' | 'broker-pause' | 'http-sink-down' | 'poison';
+export type PipelineName = 'stateless' | 'windowed' | 'joined' | 'branch-window' | 'http-sink' | 'postgres-sink';
+export type ScenarioName = 'kill' | 'rolling' | 'broker-restart' | 'broker-pause' | 'http-sink-down' | 'postgres-sink-down' | 'poison';
+
+/**
+ * The PostgreSQL of the postgres-sink scenario: the runner connects as `admin` (a superuser) to
+ * create each run's table and to take the writer's rights away; the replicas connect as `ROLE`, an
+ * ordinary role, because a superuser's INSERT cannot be revoked.
+ */
+export const POSTGRES = { admin: 'postgres://postgres@127.0.0.1:5432/postgres', writer: 'postgres://pipewright_chaos_writer@127.0.0.1:5432/postgres', role: 'pipewright_chaos_writer' };
 
 /** One event: key k<n>, its n-th event of that key; units decide filters and routes; t is event time. */
 interface Event {
@@ -73,6 +81,10 @@ function yamlOf(name: PipelineName, webhook: string, delivery: string): string {
       '  - id: route', '    kind: branch', '    input: orders', '    routes:', '      big: value.units >= 5',
       ...window('route.big'), ...sink('per-minute'),
     ],
+    'postgres-sink': [
+      '  - id: rows', '    kind: postgres', '    input: orders', '    table: chaos_rows', '    columns: [id, key, seq, units]', '    key: [id]',
+      '    urlEnv: CHAOS_DATABASE_URL', '    retries: 10', '    backoffMs: 200',
+    ],
     'http-sink': [
       '  - id: hook', '    kind: http', '    input: orders', `    url: ${webhook}`, '    retries: 10', '    backoffMs: 200', '    timeoutMs: 2000',
     ],
@@ -84,7 +96,7 @@ function yamlOf(name: PipelineName, webhook: string, delivery: string): string {
 export function expected(name: PipelineName, events: Event[]): { perEvent: Map<number, string> | undefined; windows: Map<string, { count: number; sum: number }> | undefined } {
   const good = events.filter((e) => !e.poison);
   if (name === 'stateless') return { perEvent: new Map(good.filter((e) => e.units % 5 !== 0).map((e) => [e.id, e.key])), windows: undefined };
-  if (name === 'joined' || name === 'http-sink') return { perEvent: new Map(good.map((e) => [e.id, e.key])), windows: undefined };
+  if (name === 'joined' || name === 'http-sink' || name === 'postgres-sink') return { perEvent: new Map(good.map((e) => [e.id, e.key])), windows: undefined };
   const windows = new Map<string, { count: number; sum: number }>();
   for (const e of good) {
     if (name === 'branch-window' && e.units < 5) continue;
@@ -122,6 +134,11 @@ export interface Row {
   faults: number;
   /** Exactly-once, kill: kills that hit the replica with a transaction open. */
   midTransaction: number;
+  /**
+   * postgres-sink: upserts that hit a row already there (a replayed batch writing the same values
+   * again). `duplicated` counts rows beyond one per event, which the table's primary key rules out.
+   */
+  rewrites?: number;
   note: string;
 }
 
@@ -235,7 +252,7 @@ export async function runScenario(o: {
   const { events: EVENTS, keys: KEYS, replicas: REPLICAS, seconds: SECONDS, delivery: DELIVERY } = o.settings;
   const id = randomUUID().slice(0, 8);
   const pipeline = `chaos-${name}-${id}`;
-  const t = { input: `${pipeline}-in`, output: `${pipeline}-out`, table: `${pipeline}-table`, dead: `${pipeline}.dead-letter` };
+  const t = { input: `${pipeline}-in`, output: `${pipeline}-out`, table: `${pipeline}-table`, dead: `${pipeline}.dead-letter`, rows: `chaos_rows_${id}` };
   // The built graph names its topics and pipeline literally: a copy per scenario, renamed.
   const pipelineJs = join(serviceDir, 'dist/src/pipeline.js');
   if (!existsSync(`${pipelineJs}.orig`)) writeFileSync(`${pipelineJs}.orig`, readFileSync(pipelineJs, 'utf8'));
@@ -246,9 +263,20 @@ export async function runScenario(o: {
       .replaceAll('"chaos-in"', JSON.stringify(t.input))
       .replaceAll('"chaos-out"', JSON.stringify(t.output))
       .replaceAll('"chaos-table"', JSON.stringify(t.table))
+      .replaceAll('"chaos_rows"', JSON.stringify(t.rows))
       .replaceAll(`"chaos-${name}.dead-letter"`, JSON.stringify(t.dead))
       .replaceAll(`"chaos-${name}"`, JSON.stringify(pipeline)),
   );
+  // The postgres sink's table: every column it writes, and two it does not: `rewrites`, counted up by a
+  // trigger whenever an upsert hits a row already there, and `written`, the order rows were first inserted.
+  const db = name === 'postgres-sink' ? new pg.Pool({ connectionString: POSTGRES.admin, max: 2 }) : undefined;
+  if (db) {
+    await db.query(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${POSTGRES.role}') THEN CREATE ROLE ${POSTGRES.role} LOGIN; END IF; END $$`);
+    await db.query(`CREATE OR REPLACE FUNCTION chaos_count_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.rewrites := OLD.rewrites + 1; RETURN NEW; END $$`);
+    await db.query(`CREATE TABLE ${t.rows} (id bigint PRIMARY KEY, key text, seq integer, units integer, rewrites integer NOT NULL DEFAULT 0, written bigserial)`);
+    await db.query(`CREATE TRIGGER count_rewrite BEFORE UPDATE ON ${t.rows} FOR EACH ROW EXECUTE FUNCTION chaos_count_rewrite()`);
+    await db.query(`GRANT SELECT, INSERT, UPDATE ON ${t.rows} TO ${POSTGRES.role}; GRANT USAGE ON SEQUENCE ${t.rows}_written_seq TO ${POSTGRES.role}`);
+  }
   const admin = kafka.admin();
   await admin.connect();
   const stateful = name === 'windowed' || name === 'branch-window';
@@ -291,7 +319,8 @@ export async function runScenario(o: {
     const child = spawn(process.execPath, ['dist/src/main.js'], {
       cwd: serviceDir,
       env: { ...process.env, KAFKA_BROKERS: o.brokers, KAFKA_GROUP_ID: pipeline, KAFKA_CLIENT_ID: clientId, PORT: String(port), LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1',
-        ...(o.settings.sessionTimeoutMs ? { KAFKA_SESSION_TIMEOUT_MS: String(o.settings.sessionTimeoutMs) } : {}) },
+        ...(o.settings.sessionTimeoutMs ? { KAFKA_SESSION_TIMEOUT_MS: String(o.settings.sessionTimeoutMs) } : {}),
+        ...(db ? { CHAOS_DATABASE_URL: POSTGRES.writer } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const r: Replica = { child, clientId, port, output: [], gone: false, exited: undefined as never };
@@ -386,6 +415,19 @@ export async function runScenario(o: {
       faultEnds.push(Date.now());
       faults++;
     })();
+  } else if (scenario === 'postgres-sink-down' && db) {
+    // The database refuses the sink for 30 s: the writer's INSERT and UPDATE rights are taken away
+    // (permission denied, SQLSTATE 42501), and its connections are ended (pg_terminate_backend) every 2 s.
+    background = (async () => {
+      await sleep(SECONDS * 300);
+      await db.query(`REVOKE INSERT, UPDATE ON ${t.rows} FROM ${POSTGRES.role}`);
+      for (const until = Date.now() + 30_000; Date.now() < until; await sleep(2000)) {
+        await db.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [POSTGRES.role]);
+      }
+      await db.query(`GRANT INSERT, UPDATE ON ${t.rows} TO ${POSTGRES.role}`);
+      faultEnds.push(Date.now());
+      faults++;
+    })();
   } else if (scenario === 'http-sink-down') {
     background = (async () => {
       await sleep(SECONDS * 300);
@@ -468,8 +510,14 @@ export async function runScenario(o: {
   let duplicated = 0;
   let orderBreaks = 0;
   let exactWindows = '';
+  let rewrites: number | undefined;
+  let rows: { id: number; key: string; seq: number; rewrites: number }[] = [];
+  if (db) {
+    rows = (await db.query(`SELECT id, key, seq, rewrites FROM ${t.rows} ORDER BY written`)).rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), key: String(r.key), seq: Number(r.seq), rewrites: Number(r.rewrites) }));
+    rewrites = rows.reduce((n, r) => n + r.rewrites, 0);
+  }
   if (exp.perEvent) {
-    const got = name === 'http-sink' ? o.hook.bodies.map((b) => ({ id: b.id, key: b.key, seq: b.seq })) : outputs.map((x) => ({ id: Number(x.value.id), key: x.key, seq: Number(x.value.seq) }));
+    const got = db ? rows : name === 'http-sink' ? o.hook.bodies.map((b) => ({ id: b.id, key: b.key, seq: b.seq })) : outputs.map((x) => ({ id: Number(x.value.id), key: x.key, seq: Number(x.value.seq) }));
     const seen = new Map<number, number>();
     const lastSeq = new Map<string, number>();
     for (const g of got) {
@@ -512,12 +560,16 @@ export async function runScenario(o: {
   await admin.deleteTopics({ topics: [t.input, t.output, t.dead, t.table, `${pipeline}.per-minute.changelog`].filter(Boolean) }).catch(() => {});
   await admin.deleteGroups([pipeline, `${pipeline}-verify`]).catch(() => {});
   await admin.disconnect();
+  if (db) {
+    await db.query(`DROP TABLE ${t.rows}`).catch(() => {});
+    await db.end();
+  }
   return {
     pipeline: name,
     scenario,
     delivery: DELIVERY,
     eventsIn: events.length,
-    outputs: name === 'http-sink' ? o.hook.bodies.length : outputs.length,
+    outputs: db ? rows.length : name === 'http-sink' ? o.hook.bodies.length : outputs.length,
     lost,
     duplicated,
     orderBreaks,
@@ -526,6 +578,7 @@ export async function runScenario(o: {
     recoverSeconds,
     faults,
     midTransaction,
+    rewrites,
     note,
   };
 }

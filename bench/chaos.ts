@@ -3,7 +3,7 @@
  * events flow, and a table of what came out. Run on demand:
  *
  *   node bin/run-ts.mjs bench/chaos.ts [--pipelines stateless,windowed,joined,branch-window]
- *       [--scenarios kill,rolling,broker-restart,broker-pause,http-sink-down,poison]
+ *       [--scenarios kill,rolling,broker-restart,broker-pause,http-sink-down,postgres-sink-down,poison]
  *       [--delivery at-least-once|exactly-once] [--events 6000] [--replicas 3]
  *
  * The broker is not the shared one: scripts/kafka-broker.mjs starts one on another port with its
@@ -18,6 +18,9 @@
  *   broker-restart  restart the broker (clean shutdown, same data) 3 times per pipeline
  *   broker-pause    SIGSTOP the broker for 20 s, then SIGCONT
  *   http-sink-down  (stateless pipeline with an HTTP sink) the webhook answers 503 for 30 s
+ *   postgres-sink-down  (source → postgres sink, on the PostgreSQL at 127.0.0.1:5432, user postgres)
+ *                   for 30 s the sink's role may not INSERT or UPDATE the table, and its
+ *                   connections are terminated every 2 s; the rows are read from the table afterwards
  *   poison          1% of the events are not JSON: they must all be in the dead-letter topic
  *
  * Every event carries an id and a per-key sequence number; the expected outputs are computed here.
@@ -41,7 +44,7 @@ import { repoRoot } from './common.js';
 const { values: flags } = parseArgs({
   options: {
     pipelines: { type: 'string', default: 'stateless,windowed,joined,branch-window' },
-    scenarios: { type: 'string', default: 'kill,rolling,broker-restart,broker-pause,http-sink-down,poison' },
+    scenarios: { type: 'string', default: 'kill,rolling,broker-restart,broker-pause,http-sink-down,postgres-sink-down,poison' },
     delivery: { type: 'string', default: 'at-least-once' },
     events: { type: 'string', default: '6000' },
     keys: { type: 'string', default: '40' },
@@ -99,7 +102,7 @@ async function main() {
 
   try {
     for (const scenario of scenarios) {
-      const names = scenario === 'http-sink-down' ? (['http-sink'] as PipelineName[]) : pipelines;
+      const names = scenario === 'http-sink-down' ? (['http-sink'] as PipelineName[]) : scenario === 'postgres-sink-down' ? (['postgres-sink'] as PipelineName[]) : pipelines;
       for (const name of names) {
         const serviceDir = await build(name);
         const row = await runScenario({ settings, logDir: work, kafka, brokers: broker.brokers, serviceDir, name, scenario, hook, brokerPid, restart: () => brokerScript.restartBroker({ log: quiet }) });
@@ -130,6 +133,7 @@ function printTable(rows: Row[]) {
     ['windows exact', (r) => r.exactWindows],
     ['dlq', (r) => String(r.deadLetters)],
     ['recover s', (r) => r.recoverSeconds.toFixed(1)],
+    ['rewrites', (r) => (r.rewrites === undefined ? '' : String(r.rewrites))],
     ['mid-txn kills', (r) => (r.delivery === 'exactly-once' && r.scenario === 'kill' ? String(r.midTransaction) : '')],
     ['note', (r) => r.note],
   ];
