@@ -23,7 +23,7 @@ import type { ServiceConfig } from '../service/config.js';
 import { connectionOptions } from './kafka-connection.js';
 import type { Metrics } from '../service/metrics.js';
 import type { OutMessage, RawMessage } from '../types.js';
-import { TransactionalProducers } from './transactions.js';
+import { TableDeadLetters, TransactionalProducers } from './transactions.js';
 import { ChangelogRestorer } from './restore.js';
 
 export interface Logger {
@@ -188,9 +188,11 @@ export async function startKafkaLoop(opts: {
   const admin = kafka.admin();
   const changelogs = graph.changelogTopics;
   const restorer = changelogs.length > 0 ? new ChangelogRestorer(kafka, admin, config, graph, metrics, log, changelogs) : undefined;
-  const tables = graph.globalTopics.length > 0 ? new TableReader(kafka, admin, config, graph, producer, log) : undefined;
+  const exactlyOnce = graph.spec.delivery === 'exactly-once';
+  const tables =
+    graph.globalTopics.length > 0 ? new TableReader(kafka, admin, config, graph, producer, log, exactlyOnce ? new TableDeadLetters(kafka, admin, config.groupId) : undefined) : undefined;
   // Exactly-once: each slice is one transaction; the group's offsets are committed in it, never by the consumer.
-  const txns = graph.spec.delivery === 'exactly-once' ? new TransactionalProducers(kafka, admin, config.groupId) : undefined;
+  const txns = exactlyOnce ? new TransactionalProducers(kafka, admin, config.groupId) : undefined;
   /**
    * Exactly-once: claims of the partitions assigned at the last rebalance (see transactions.ts), each
    * resolving to the group's committed offset when it was made; started as soon as the group is
@@ -549,6 +551,8 @@ class TableReader {
     private readonly graph: Graph,
     private readonly producer: Producer,
     private readonly log: Logger,
+    /** Exactly-once: writes the dead letters of table rows once, in transactions (see TableDeadLetters). */
+    private readonly letters?: TableDeadLetters,
   ) {
     this.consumer = privateConsumer(kafka, config, 'tables');
   }
@@ -569,8 +573,10 @@ class TableReader {
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         const result = await this.graph.process(batch.topic, batch.messages.map((m) => toRaw(batch.topic, batch.partition, m)));
-        // Tables produce only dead letters (rows that do not decode).
-        await sendAll(this.producer, result.messages);
+        // Tables produce only dead letters (rows that do not decode). At-least-once, every replica
+        // writes them at every start; exactly-once, only the first to commit them.
+        if (this.letters) await this.letters.write(batch.topic, batch.partition, result.messages, batch.lastOffset());
+        else await sendAll(this.producer, result.messages);
         const key = `${batch.topic}\u0000${batch.partition}`;
         const end = pending.get(key);
         if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) {
@@ -586,6 +592,7 @@ class TableReader {
 
   async stop(): Promise<void> {
     await this.consumer.disconnect();
+    await this.letters?.stop();
   }
 }
 

@@ -16,7 +16,7 @@
  * committed offset read, and records below it are not processed again [2].
  */
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
-import type { OutMessage } from '../types.js';
+import { DEAD_LETTER_HEADERS, type OutMessage } from '../types.js';
 import { sendAll, type Placed } from './kafka.js';
 
 /** How long the broker lets a transaction stay open before it aborts it (kafkajs's default too). */
@@ -97,6 +97,49 @@ export class TransactionalProducers {
     const all = [...this.producers.values()];
     this.producers.clear();
     await Promise.all(all.map((p) => p.then((producer) => producer.disconnect()).catch(() => {})));
+  }
+}
+
+/**
+ * Exactly-once: the dead letters of table rows (a table to join with whose row does not decode).
+ * Every replica reads a table in full, from its beginning, outside the consumer group, at every
+ * start, so every replica meets every bad row, again after every restart. Each table partition's
+ * dead letters are written in a transaction (transactional id `<group>.tables.<topic>.<partition>`)
+ * that also commits the offset after the batch for the group `<group>.tables`, which no consumer
+ * joins; before that, the partition is claimed as an input partition is (see above), and only the
+ * dead letters of rows at or past the offset committed then are written. So each bad row's dead
+ * letter is written once, by whichever replica commits first, and never outside a transaction.
+ */
+export class TableDeadLetters {
+  private readonly txns: TransactionalProducers;
+
+  constructor(kafka: Kafka, admin: Admin, groupId: string) {
+    this.txns = new TransactionalProducers(kafka, admin, `${groupId}.tables`);
+  }
+
+  /** Writes the dead letters `letters` of a batch of `topic[partition]` that ends at `lastOffset`, once. */
+  async write(topic: string, partition: number, letters: readonly OutMessage[], lastOffset: string): Promise<void> {
+    if (letters.length === 0) return;
+    // Replicas that read the same bad row together fence each other; the one fenced claims again,
+    // and then finds the other's dead letters committed.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const committed = await this.txns.claim(topic, partition);
+        const fresh = letters.filter((m) => {
+          const at = m.headers[DEAD_LETTER_HEADERS.offset];
+          return at === undefined || BigInt(at) >= committed;
+        });
+        if (fresh.length > 0) await this.txns.commit(topic, partition, fresh, String(BigInt(lastOffset) + 1n));
+        return;
+      } catch (error) {
+        if (attempt >= 8) throw error;
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 400 * attempt));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.txns.stop();
   }
 }
 
