@@ -29,7 +29,11 @@
  * more than once: an event's output seen twice, or a window result written again); order (per key,
  * an output whose sequence number is lower than the one before it); windows (exact window results
  * of expected); dlq (dead letters, expected for poison only); recover s (longest time from the end
- * of a fault until the group committed progress again).
+ * of a fault until the group committed progress again); dup absorbed (sinks outside Kafka: of the
+ * duplicates, the upserts that rewrote a row already written, or the webhook requests whose
+ * Idempotency-Key had already been answered). For the postgres sink, lost and dup are read from
+ * the table: an event without its row is lost, and each upsert of a row already written counts as
+ * a duplicate (the table still holds one row per event, by its primary key).
  * The table is printed and written as JSON to bench/results/.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -73,13 +77,15 @@ async function main() {
   const kafka = new Kafka({ clientId: 'chaos', brokers: broker.brokers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 30, maxRetryTime: 5000 } });
 
   // The webhook of the http-sink pipeline: records every body it accepts; down while `down` is set.
-  const hook = { down: false, bodies: [] as { id: number; key: string; seq: number }[] };
+  const hook = { down: false, bodies: [] as { id: number; key: string; seq: number; idempotencyKey?: string }[] };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       if (hook.down) return void res.writeHead(503).end();
-      hook.bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: number; key: string; seq: number });
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: number; key: string; seq: number };
+      const idempotencyKey = req.headers['idempotency-key'];
+      hook.bodies.push({ ...body, idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined });
       res.writeHead(200).end('{}');
     });
   });
@@ -132,8 +138,9 @@ function printTable(rows: Row[]) {
     ['order', (r) => String(r.orderBreaks)],
     ['windows exact', (r) => r.exactWindows],
     ['dlq', (r) => String(r.deadLetters)],
-    ['recover s', (r) => r.recoverSeconds.toFixed(1)],
-    ['rewrites', (r) => (r.rewrites === undefined ? '' : String(r.rewrites))],
+    // No committed progress after the last fault: the stream was over by then.
+    ['recover s', (r) => (Number.isFinite(r.recoverSeconds) ? r.recoverSeconds.toFixed(1) : '(stream over)')],
+    ['dup absorbed', (r) => (r.absorbed === undefined ? '' : String(r.absorbed))],
     ['mid-txn kills', (r) => (r.delivery === 'exactly-once' && r.scenario === 'kill' ? String(r.midTransaction) : '')],
     ['note', (r) => r.note],
   ];
