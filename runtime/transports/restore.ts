@@ -19,6 +19,8 @@ import type { Logger } from './kafka.js';
 /** A read in progress: one changelog partition, until its end offset. */
 interface Reading {
   end: number;
+  /** The offset after the last record seen (the read's start before the first). */
+  next: number;
   applied: number;
   /** When the last record arrived (or the read began). */
   lastProgress: number;
@@ -77,6 +79,17 @@ export class ChangelogRestorer {
         this.consumer.resume([{ topic: changelog, partitions: [p] }]);
       }
     });
+    // A fetch that holds only transaction markers and aborted records (exactly-once: the commit marker
+    // after a replica's own last transaction, or the abort of a killed owner's) never reaches
+    // eachBatch: kafkajs passes over it and says so only in this event. A read whose remaining records
+    // are all such would otherwise wait for its end forever.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize > 0 || payload.firstOffset === null) return;
+      const reading = this.reading.get(at(payload.topic, payload.partition));
+      // Only what follows on from where the read stands: not a fetch made before it was sought.
+      if (!reading || Number(payload.firstOffset) !== reading.next) return;
+      this.passed(reading, Number(payload.lastOffset) + 1, Number(payload.highWatermark));
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
     await this.consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload) });
@@ -98,11 +111,19 @@ export class ChangelogRestorer {
       reading.applied += applied;
       if (batch.messages.length > 0) reading.lastProgress = Date.now();
       this.metrics.restoredRecords += applied;
-      const next = Number(batch.lastOffset()) + 1;
-      if (next >= reading.end || Number(batch.highWatermark) <= next) reading.done();
+      this.passed(reading, Number(batch.lastOffset()) + 1, Number(batch.highWatermark));
     } else this.metrics.standbyRecords += applied;
     // Applying a large fetch takes a while: the group must still hear from this consumer.
     await heartbeat();
+  }
+
+  /** The read has seen everything before `next`, of a partition that ends at `highWatermark`. */
+  private passed(reading: Reading, next: number, highWatermark: number): void {
+    if (next > reading.next) {
+      reading.next = next;
+      reading.lastProgress = Date.now();
+    }
+    if (next >= reading.end || highWatermark <= next) reading.done();
   }
 
   /** Restores in progress or queued, by source partition: one at a time per partition. */
@@ -174,7 +195,7 @@ export class ChangelogRestorer {
     }
     let done!: () => void;
     const finished = new Promise<void>((resolve) => (done = resolve));
-    const reading: Reading = { end, applied: 0, lastProgress: Date.now(), done };
+    const reading: Reading = { end, next: from, applied: 0, lastProgress: Date.now(), done };
     this.standby.delete(k);
     this.reading.set(k, reading);
     this.metrics.restoring++;
