@@ -452,8 +452,28 @@ export async function startKafkaLoop(opts: {
           if (unresolved !== undefined) resolveOffset(unresolved);
           unresolved = undefined;
         };
+        /**
+         * A heartbeat that fails because the group is rebalancing ends the batch. The partition is
+         * still this member's until it joins again, and the slices so far have produced their
+         * outputs: their state changes are saved and their offsets resolved first, or the next owner
+         * would process them again and write their outputs (closed windows) a second time.
+         */
+        const beat = async () => {
+          try {
+            await heartbeat();
+          } catch (error) {
+            await flush().catch(() => {});
+            throw error;
+          }
+        };
         for (let start = 0; start < messages.length; start += config.chunkSize) {
-          if (!isRunning() || isStale()) {
+          if (!isRunning() && !isStale()) {
+            // Stopping (SIGTERM): the partition is this member's until it leaves the group, and the
+            // offsets resolved are committed as it leaves. Save what the slices so far did.
+            await flush();
+            return;
+          }
+          if (isStale()) {
             // The partition may be gone: leave the unsaved state to be restored, and these offsets to be replayed.
             if (changes.size > 0) {
               graph.dropPartition(batch.topic, batch.partition);
@@ -485,7 +505,7 @@ export async function startKafkaLoop(opts: {
           // Only once outputs and state are acknowledged may this slice's offsets be committed.
           if (changes.size === 0 || changes.size >= CHANGELOG_FLUSH) await flush();
           metrics.sliceDone(batch.topic, slice.map((m) => Number(m.timestamp)), result, began);
-          await heartbeat();
+          await beat();
         }
         await flush();
       }
