@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { Graph, type GraphSpec } from '../engine/graph.js';
 import { configFromEnv } from '../service/config.js';
 import { Metrics } from '../service/metrics.js';
-import { startKafkaLoop, type Logger } from './kafka.js';
+import { CRASH_RESTART_MS, CRASH_RESTARTS, startKafkaLoop, type Logger } from './kafka.js';
 
 const HOUR = 3_600_000;
 const T = Date.UTC(2024, 0, 1);
@@ -108,4 +108,83 @@ describe('the at-least-once batch loop, cut short', () => {
       expect(resolved.at(-1)).toBe('3');
     });
   }
+});
+
+/** A stateless pipeline's loop on stand-ins: how often its consumer was started, and what was fatal. */
+async function crashingLoop() {
+  const spec: GraphSpec = {
+    pipeline: 'crash-test',
+    errors: { policy: 'dead-letter', topic: 'crash-test.dead-letter' },
+    nodes: [
+      { id: 'src', kind: 'kafka-source', params: { topic: 'in' }, inputs: [] },
+      { id: 'sink', kind: 'kafka-sink', params: { topic: 'out' }, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] },
+    ],
+  };
+  const handlers = new Map<string, ((e: { payload: unknown }) => void)[]>();
+  const events = { FETCH: 'fetch', HEARTBEAT: 'heartbeat', REBALANCING: 'rebalancing', STOP: 'stop', GROUP_JOIN: 'group_join', CRASH: 'crash' };
+  const seen = { runs: 0, fatal: [] as unknown[] };
+  const kafka = {
+    consumer: () => ({
+      events,
+      on: (event: string, h: (e: { payload: unknown }) => void) => {
+        handlers.set(event, [...(handlers.get(event) ?? []), h]);
+        return () => {};
+      },
+      connect: async () => {},
+      subscribe: async () => {},
+      run: async () => void seen.runs++,
+      disconnect: async () => {},
+    }),
+    producer: () => ({ connect: async () => {}, disconnect: async () => {}, sendBatch: async () => [] }),
+    admin: () => ({ connect: async () => {}, disconnect: async () => {} }),
+  } as unknown as Kafka;
+  const log: Logger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+  const config = configFromEnv({ KAFKA_BROKERS: '127.0.0.1:9', KAFKA_GROUP_ID: 'crash-test' }, { pipeline: 'crash-test' });
+  const loop = await startKafkaLoop({ kafka, graph: new Graph(spec, {}, { live: true }), config, metrics: new Metrics(), log, fromBeginning: true, onFatal: (e) => seen.fatal.push(e) });
+  const crash = (error: Error) => {
+    for (const h of handlers.get(events.CRASH) ?? []) h({ payload: { error, groupId: 'crash-test', restart: false } });
+  };
+  return { loop, seen, crash };
+}
+
+const named = (name: string, message: string) => Object.assign(new Error(message), { name });
+
+describe('a consumer that kafkajs gives up on', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('is started again when the brokers could not be reached (a broker restart), instead of stopping the service', async () => {
+    const { seen, crash } = await crashingLoop();
+    expect(seen.runs).toBe(1);
+    vi.useFakeTimers();
+    crash(named('KafkaJSGroupCoordinatorNotFound', 'Failed to find group coordinator'));
+    await vi.advanceTimersByTimeAsync(CRASH_RESTART_MS + 100);
+    expect(seen.runs).toBe(2);
+    expect(seen.fatal).toEqual([]);
+  });
+
+  it('stops the service on any other crash, and after too many restarts in a row', async () => {
+    const other = await crashingLoop();
+    other.crash(named('KafkaJSNonRetriableError', 'Topic authorization failed'));
+    expect(other.seen.fatal).toHaveLength(1);
+    expect(other.seen.runs).toBe(1);
+
+    const { seen, crash } = await crashingLoop();
+    vi.useFakeTimers();
+    for (let i = 0; i <= CRASH_RESTARTS; i++) {
+      crash(named('KafkaJSGroupCoordinatorNotFound', 'Failed to find group coordinator'));
+      await vi.advanceTimersByTimeAsync(CRASH_RESTART_MS + 100);
+    }
+    expect(seen.runs).toBe(1 + CRASH_RESTARTS);
+    expect(seen.fatal).toHaveLength(1);
+  });
+
+  it('is not started again once the service stops', async () => {
+    const { loop, seen, crash } = await crashingLoop();
+    vi.useFakeTimers();
+    crash(named('KafkaJSGroupCoordinatorNotFound', 'Failed to find group coordinator'));
+    await loop.stop();
+    await vi.advanceTimersByTimeAsync(CRASH_RESTART_MS + 100);
+    expect(seen.runs).toBe(1);
+    expect(seen.fatal).toEqual([]);
+  });
 });

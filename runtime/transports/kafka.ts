@@ -12,6 +12,7 @@ import {
   logLevel as KafkaLogLevel,
   type Admin,
   type Consumer,
+  type ConsumerRunConfig,
   type EachBatchPayload,
   type KafkaMessage,
   type PartitionAssigner,
@@ -342,9 +343,10 @@ export async function startKafkaLoop(opts: {
     joined: false,
     lastProgress: Date.now(),
     async stop() {
+      stopping = true;
+      clearTimeout(restartTimer);
       if (timer) {
         // What is held back for the emit interval is emitted before the partitions are given up.
-        stopping = true;
         clearInterval(timer);
         await exclusive(() => punctuateOwned(true)).catch((error) => log.warn('could not emit what was held at shutdown; the next owner emits it', { error: String(error) }));
       }
@@ -389,10 +391,30 @@ export async function startKafkaLoop(opts: {
     const join = ++joins;
     if (copies > 0) planStandbys(join, payload.memberId).catch((error) => log.warn('could not plan standby partitions; they wait for the next rebalance', { error: String(error) }));
   });
+  /**
+   * kafkajs gives up on a consumer for good (restart: false) when it cannot find the group's
+   * coordinator, which is what a broker restart that outlasts its retries looks like; the service
+   * would then exit, every replica at once. Such a consumer is started again here, every
+   * CRASH_RESTART_MS, up to CRASH_RESTARTS times in a row without joining the group in between;
+   * any other crash it does not restart itself is fatal.
+   */
+  let crashRestarts = 0;
+  let restartTimer: ReturnType<typeof setTimeout> | undefined;
+  consumer.on(consumer.events.GROUP_JOIN, () => (crashRestarts = 0));
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     loop.joined = false;
     log.error('consumer crashed', { error: String(payload.error), restart: payload.restart });
-    if (!payload.restart) opts.onFatal(payload.error);
+    if (payload.restart || stopping) return;
+    if (!brokerUnreachable(payload.error) || ++crashRestarts > CRASH_RESTARTS) return void opts.onFatal(payload.error);
+    log.warn('the brokers cannot be reached: starting the consumer again', { inMs: CRASH_RESTART_MS, attempt: crashRestarts, of: CRASH_RESTARTS });
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (stopping) return;
+      consumer
+        .connect()
+        .then(() => consumer.run(runOptions))
+        .catch((error: unknown) => opts.onFatal(error));
+    }, CRASH_RESTART_MS);
   });
   await producer.connect();
   await admin.connect();
@@ -405,11 +427,12 @@ export async function startKafkaLoop(opts: {
   if (external.length) await consumer.subscribe({ topics: external, fromBeginning: opts.fromBeginning });
   // A repartition topic is read from its beginning whatever `start` says: its records are ours, not yet processed.
   if (internal.size) await consumer.subscribe({ topics: [...internal], fromBeginning: true });
-  await consumer.run({
+  const runOptions: ConsumerRunConfig = {
     eachBatchAutoResolve: false,
     autoCommit: txns === undefined,
     eachBatch: (payload) => (every === undefined ? eachBatch(payload) : exclusive(() => (stopping ? Promise.resolve() : eachBatch(payload)))),
-  });
+  };
+  await consumer.run(runOptions);
   async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
       let messages = batch.messages;
       const at = `${batch.topic}\u0000${batch.partition}`;
@@ -511,6 +534,19 @@ export async function startKafkaLoop(opts: {
       }
   }
   return loop;
+}
+
+/** How long a consumer that crashed for good because the brokers could not be reached waits before it starts again. */
+export const CRASH_RESTART_MS = 5_000;
+/** Restarts of such a consumer in a row, without joining the group in between, before the service gives up. */
+export const CRASH_RESTARTS = 12;
+
+/** Whether kafkajs gave up because no broker (or no group coordinator) answered, rather than for a reason a restart cannot cure. */
+export function brokerUnreachable(error: unknown): boolean {
+  for (let e = error as { name?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (['KafkaJSGroupCoordinatorNotFound', 'KafkaJSConnectionError', 'KafkaJSBrokerNotFound', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError'].includes(e.name ?? '')) return true;
+  }
+  return false;
 }
 
 /** Waits for `work`, sending the group a heartbeat every second meanwhile. */
