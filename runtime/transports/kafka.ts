@@ -541,6 +541,35 @@ export const CRASH_RESTART_MS = 5_000;
 /** Restarts of such a consumer in a row, without joining the group in between, before the service gives up. */
 export const CRASH_RESTARTS = 12;
 
+/**
+ * Starts a consumer of a reader outside the group (changelog restorer, table reader) again when
+ * kafkajs gives it up because no broker answered, as the service's own consumer is (see above); it
+ * joins its group of its own again, and its GROUP_JOIN handlers pick up where the reader stood.
+ */
+export function restartWhenUnreachable(consumer: Consumer, run: () => Promise<void>, log: Logger, what: string): { stop(): void } {
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let attempts = 0;
+  consumer.on(consumer.events.GROUP_JOIN, () => (attempts = 0));
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart || stopped || !brokerUnreachable(payload.error) || ++attempts > CRASH_RESTARTS) return;
+    log.warn(`the brokers cannot be reached: starting the ${what} again`, { inMs: CRASH_RESTART_MS, attempt: attempts, of: CRASH_RESTARTS });
+    timer = setTimeout(() => {
+      if (stopped) return;
+      consumer
+        .connect()
+        .then(run)
+        .catch((error: unknown) => log.error(`the ${what} could not start again`, { error: String(error) }));
+    }, CRASH_RESTART_MS);
+  });
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
 /** Whether kafkajs gave up because no broker (or no group coordinator) answered, rather than for a reason a restart cannot cure. */
 export function brokerUnreachable(error: unknown): boolean {
   for (let e = error as { name?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
@@ -599,6 +628,7 @@ function privateConsumer(kafka: Kafka, config: ServiceConfig, purpose: string): 
  */
 class TableReader {
   private readonly consumer: Consumer;
+  private restarts: { stop(): void } | undefined;
 
   constructor(
     kafka: Kafka,
@@ -625,7 +655,7 @@ class TableReader {
     if (pending.size === 0) caughtUp();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.graph.globalTopics, fromBeginning: true });
-    await this.consumer.run({
+    const run = () => this.consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         const result = await this.graph.process(batch.topic, batch.messages.map((m) => toRaw(batch.topic, batch.partition, m)));
@@ -641,12 +671,15 @@ class TableReader {
         }
       },
     });
+    await run();
+    this.restarts = restartWhenUnreachable(this.consumer, run, this.log, 'table reader');
     const began = performance.now();
     await ready;
     this.log.info('tables loaded', { topics: this.graph.globalTopics, ms: Math.round(performance.now() - began) });
   }
 
   async stop(): Promise<void> {
+    this.restarts?.stop();
     await this.consumer.disconnect();
     await this.letters?.stop();
   }

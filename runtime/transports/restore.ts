@@ -14,7 +14,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Graph } from '../engine/graph.js';
 import type { ServiceConfig } from '../service/config.js';
 import type { Metrics } from '../service/metrics.js';
-import type { Logger } from './kafka.js';
+import { restartWhenUnreachable, type Logger } from './kafka.js';
 
 /** A read in progress: one changelog partition, until its end offset. */
 interface Reading {
@@ -34,6 +34,7 @@ const PROGRESS_EVERY_MS = 5_000;
 
 export class ChangelogRestorer {
   private readonly consumer: Consumer;
+  private restarts: { stop(): void } | undefined;
   private readonly reading = new Map<string, Reading>();
   /** Changelog partitions kept warm for partitions another replica owns. */
   private readonly standby = new Set<string>();
@@ -92,7 +93,9 @@ export class ChangelogRestorer {
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
-    await this.consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload) });
+    const run = () => this.consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload) });
+    await run();
+    this.restarts = restartWhenUnreachable(this.consumer, run, this.log, 'changelog reader');
     this.consumer.pause(this.topics.map((topic) => ({ topic })));
     await joined;
     off();
@@ -202,8 +205,15 @@ export class ChangelogRestorer {
     this.log.info('restoring state', { changelog, partition, from, end, records: end - from });
     let lastLog = Date.now();
     try {
-      this.consumer.seek({ topic: changelog, partition, offset: String(from) });
-      this.consumer.resume([{ topic: changelog, partitions: [partition] }]);
+      try {
+        this.consumer.seek({ topic: changelog, partition, offset: String(from) });
+        this.consumer.resume([{ topic: changelog, partitions: [partition] }]);
+      } catch (error) {
+        // The reader is between a crash and its restart (a broker restart): kafkajs says it is not
+        // running, an error it would not retry. As a plain error, the batch waiting for this
+        // restore is tried again (and the service's consumer is not given up).
+        throw new Error(`restoring ${changelog}[${partition}]: the changelog reader is not running (${error instanceof Error ? error.message : String(error)}); trying again`);
+      }
       for (;;) {
         const tick = new Promise<'tick'>((resolve) => setTimeout(() => resolve('tick'), 1000).unref());
         if ((await Promise.race([finished, tick])) !== 'tick') break;
@@ -222,7 +232,11 @@ export class ChangelogRestorer {
     } finally {
       this.reading.delete(k);
       this.metrics.restoring--;
-      this.consumer.pause([{ topic: changelog, partitions: [partition] }]);
+      try {
+        this.consumer.pause([{ topic: changelog, partitions: [partition] }]);
+      } catch {
+        // Not running (see above): when it joins again, it pauses all but the reads in progress.
+      }
     }
     this.graph.changelogReached(changelog, partition, end);
     return reading.applied;
@@ -266,6 +280,7 @@ export class ChangelogRestorer {
   }
 
   async stop(): Promise<void> {
+    this.restarts?.stop();
     await this.consumer.disconnect();
   }
 }
