@@ -4,7 +4,7 @@
  *
  *   node bin/run-ts.mjs bench/kstreams.ts [--topologies filter-map,window,join] [--repeat 1]
  *        [--variants generated,kstreams,kstreams-commit100] [--events 200000] [--keys 1000]
- *        [--window-keys 50000] [--table-keys 100000] [--keep]
+ *        [--window-keys 50000] [--table-keys 100000] [--keep] [--profile]
  *
  * Topologies (the generated side is the pipeline file, generated with the CLI and built once):
  *   filter-map  bench/large-orders.pipeline.yaml   N orders over --keys customers; amount >= 100 → total
@@ -33,6 +33,8 @@
  * aggregation after the window closed and its emit interval has passed (wall clock); so while it
  * waits, the bench appends one record per partition every second, with a record time hours later
  * (key `~tick`, its own window never closes), to every contender alike.
+ *
+ * --profile writes a V8 CPU profile of every run of the generated service to bench/results/profiles/.
  *
  * Prints the medians and the ratios generated ÷ Kafka Streams, and writes JSON to bench/results/.
  */
@@ -63,6 +65,7 @@ const { values: flags } = parseArgs({
     'window-keys': { type: 'string', default: '50000' },
     'table-keys': { type: 'string', default: '100000' },
     keep: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const EVENTS = Number(flags.events);
@@ -181,17 +184,15 @@ interface Topics {
 
 /** Produces a topology's events; returns how many outputs it must give and the input events before its first output. */
 async function produceEvents(producer: Producer, topology: Topology, t: Topics): Promise<{ expected: number; beforeFirst: number }> {
+  // One request at a time from an idempotent producer: a retried request is neither appended twice nor
+  // after a later one, so each partition holds the events in the order they were made (a window's
+  // records arrive in time order; an event out of order would be late for both contenders).
   const send = async (topic: string, count: number, make: (i: number) => { key: string; value: string; timestamp?: string }) => {
-    const inFlight: Promise<unknown>[] = [];
     for (let i = 0; i < count; ) {
       const messages: { key: string; value: string; timestamp?: string }[] = [];
       for (const end = Math.min(count, i + 5000); i < end; i++) messages.push(make(i));
-      const sent = retry(() => producer.send({ topic, acks: -1, messages }));
-      sent.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled meanwhile
-      inFlight.push(sent);
-      if (inFlight.length >= 4) await inFlight.shift();
+      await producer.send({ topic, acks: -1, messages });
     }
-    await Promise.all(inFlight);
   };
   if (topology === 'filter-map') {
     let expected = 0;
@@ -227,7 +228,7 @@ async function produceEvents(producer: Producer, topology: Topology, t: Topics):
 /** Window ticks: one record per partition, hours after every event, so that closed windows leave. */
 async function tick(producer: Producer, t: Topics): Promise<void> {
   const ts = String(Math.floor(Date.now() / HOUR) * HOUR);
-  await retry(() => producer.send({ topic: t.input, acks: -1, messages: Array.from({ length: PARTITIONS }, (_, partition) => ({ key: '~tick', value: '{"units":0}', partition, timestamp: ts })) }));
+  await producer.send({ topic: t.input, acks: -1, messages: Array.from({ length: PARTITIONS }, (_, partition) => ({ key: '~tick', value: '{"units":0}', partition, timestamp: ts })) });
 }
 
 // --- one measurement -------------------------------------------------------------------------
@@ -254,8 +255,18 @@ interface Started {
   exited: Promise<number | null>;
 }
 
+/** Contenders still running: killed if the bench itself ends early. */
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+/** Groups of this run, deleted again at the end: Kafka Streams' members do not leave their group on close, so it stays busy until their session ends. */
+const runGroups = new Set<string>();
+
 function launch(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Started {
   const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
   const output: string[] = [];
   let size = 0;
   const keep = (d: string) => {
@@ -348,112 +359,121 @@ async function measure(
   await createTopics(admin, topics);
   // A producer of its own: kafkajs keeps refreshing the metadata of every topic a producer wrote to,
   // and the topics of earlier measurements are deleted.
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const { expected, beforeFirst } = await produceEvents(producer, topology, t);
-
-  let s: Started;
+  let s: Started | undefined;
   let stateDir = '';
-  if (variant === 'generated') {
-    const dir = built[topology];
-    const graph = join(dir, 'dist/src/pipeline.js');
-    const pristine = readFileSync(`${graph}.pristine`, 'utf8');
-    writeFileSync(
-      graph,
-      pristine
-        .replaceAll('"pwks-in"', JSON.stringify(t.input))
-        .replaceAll('"pwks-table"', JSON.stringify(t.table))
-        .replaceAll('"pwks-out"', JSON.stringify(t.output))
-        .replaceAll(`"pwks-${topology}.dead-letter"`, JSON.stringify(`${group}.dead-letter`))
-        .replaceAll(`"pwks-${topology}"`, JSON.stringify(group)),
-    );
-    s = launch(process.execPath, ['dist/src/main.js'], dir, {
-      ...process.env,
-      KAFKA_BROKERS: brokers,
-      KAFKA_GROUP_ID: group,
-      PORT: String(20000 + Math.floor(Math.random() * 20000)),
-      LOG_LEVEL: 'warn',
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
-    });
-  } else {
-    stateDir = mkdtempSync(join(work, 'state-'));
-    s = launch('java', ['-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', `${ksJar}:${join(ksDir, 'target/lib')}/*`, 'dev.pipewright.bench.KStreamsBench'], repoRoot, {
-      ...process.env,
-      TOPOLOGY: topology,
-      KAFKA_BROKERS: brokers,
-      APPLICATION_ID: group,
-      INPUT_TOPIC: t.input,
-      OUTPUT_TOPIC: t.output,
-      TABLE_TOPIC: t.table,
-      STATE_DIR: stateDir,
-      ...(variant === 'kstreams-commit100' ? { COMMIT_INTERVAL_MS: '100' } : {}),
-    });
-  }
-  const spawned = now();
-  const pid = s.child.pid!;
-
-  let t0 = 0;
-  let c0 = 0;
-  let cpu0 = 0;
-  let t1 = 0;
-  let cpu1 = 0;
-  let lastTick = 0;
-  const deadline = Date.now() + 600_000;
-  for (;;) {
-    if (s.child.exitCode !== null) throw new Error(`${variant} (${topology}) exited with ${s.child.exitCode}\n${s.output.join('').slice(-3000)}`);
-    if (Date.now() > deadline) throw new Error(`${variant} (${topology}) gave only ${await highWatermark(admin, t.output)} of ${expected} outputs in ten minutes\n${s.output.join('').slice(-3000)}`);
-    const n = await highWatermark(admin, t.output);
-    const at = now();
-    if (n > 0 && t0 === 0) {
-      t0 = at;
-      c0 = n;
-      cpu0 = cpuSeconds(pid);
-    }
-    if (n >= expected) {
-      t1 = at;
-      cpu1 = cpuSeconds(pid);
-      break;
-    }
-    if (topology === 'window' && at - lastTick >= 1000) {
-      lastTick = at;
-      await tick(producer, t);
-    }
-    await sleep(20);
-  }
-  const { hwmKb } = procStatus(pid);
-  await stop(s);
-  await producer.disconnect();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-
-  const { byId, records } = await readOutputs(kafka, admin, topology, t.output);
-  if (byId.size !== expected) log(`warning: ${variant} (${topology}) gave ${byId.size} distinct outputs, ${expected} expected`);
-
-  // Clean up: the run's topics, its group, and Kafka Streams' internal topics (named after the application.id).
-  const mine = (await admin.listTopics()).filter((x) => x === t.input || x === t.output || x === t.table || x.startsWith(`${group}.`) || x.startsWith(`${group}-`));
-  await admin.deleteTopics({ topics: mine }).catch(() => {});
-  const { groups } = await admin.listGroups().catch(() => ({ groups: [] as { groupId: string }[] }));
-  const gs = groups.map((x) => x.groupId).filter((g) => g === group || g.startsWith(`${group}.`));
-  if (gs.length) await admin.deleteGroups(gs).catch(() => {});
-
-  // Outputs after the first seen stand for a fixed share of the input (filter-map, join); a window's
-  // first results come once the first hour's events are read, so its span covers the events after them.
-  const events = topology === 'window' ? EVENTS - beforeFirst : (expected - c0) * (EVENTS / expected);
-  const m: Measurement = {
-    topology,
-    variant,
-    rep,
-    eventsPerSecond: events / ((t1 - t0) / 1000),
-    cpuMsPer1000: ((cpu1 - cpu0) * 1e6) / events,
-    cpuMsPer1000Total: (cpu1 * 1e6) / EVENTS,
-    peakRssMb: hwmKb / 1024,
-    seconds: (t1 - t0) / 1000,
-    startSeconds: (t0 - spawned) / 1000,
-    outputs: records,
-    distinct: byId.size,
-    equalToGenerated: null,
-    loadAverage: loadavg()[0],
+  const cleanUp = async () => {
+    if (s) await stop(s);
+    await producer.disconnect().catch(() => {});
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    // The run's topics, its group, and Kafka Streams' internal topics (named after the application.id).
+    const mine = (await admin.listTopics()).filter((x) => x === t.input || x === t.output || x === t.table || x.startsWith(`${group}.`) || x.startsWith(`${group}-`));
+    await admin.deleteTopics({ topics: mine }).catch(() => {});
+    const { groups } = await admin.listGroups().catch(() => ({ groups: [] as { groupId: string }[] }));
+    const gs = groups.map((x) => x.groupId).filter((g) => g === group || g.startsWith(`${group}.`));
+    for (const g of gs) runGroups.add(g);
+    if (gs.length) await admin.deleteGroups(gs).then(() => gs.forEach((g) => runGroups.delete(g)), () => {});
   };
-  return { m, byId };
+  try {
+    const { expected, beforeFirst } = await produceEvents(producer, topology, t);
+
+    if (variant === 'generated') {
+      const dir = built[topology];
+      const graph = join(dir, 'dist/src/pipeline.js');
+      const pristine = readFileSync(`${graph}.pristine`, 'utf8');
+      writeFileSync(
+        graph,
+        pristine
+          .replaceAll('"pwks-in"', JSON.stringify(t.input))
+          .replaceAll('"pwks-table"', JSON.stringify(t.table))
+          .replaceAll('"pwks-out"', JSON.stringify(t.output))
+          .replaceAll(`"pwks-${topology}.dead-letter"`, JSON.stringify(`${group}.dead-letter`))
+          .replaceAll(`"pwks-${topology}"`, JSON.stringify(group)),
+      );
+      // --profile: a V8 CPU profile of the generated service into bench/results/profiles/ (written on exit).
+      const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(repoRoot, 'bench/results/profiles')}`, `--cpu-prof-name=kstreams-${topology}-${id}.cpuprofile`] : [];
+      s = launch(process.execPath, [...profile, 'dist/src/main.js'], dir, {
+        ...process.env,
+        KAFKA_BROKERS: brokers,
+        KAFKA_GROUP_ID: group,
+        PORT: String(20000 + Math.floor(Math.random() * 20000)),
+        LOG_LEVEL: 'warn',
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      });
+    } else {
+      stateDir = mkdtempSync(join(work, 'state-'));
+      s = launch('java', ['-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', `${ksJar}:${join(ksDir, 'target/lib')}/*`, 'dev.pipewright.bench.KStreamsBench'], repoRoot, {
+        ...process.env,
+        TOPOLOGY: topology,
+        KAFKA_BROKERS: brokers,
+        APPLICATION_ID: group,
+        INPUT_TOPIC: t.input,
+        OUTPUT_TOPIC: t.output,
+        TABLE_TOPIC: t.table,
+        STATE_DIR: stateDir,
+        ...(variant === 'kstreams-commit100' ? { COMMIT_INTERVAL_MS: '100' } : {}),
+      });
+    }
+    const spawned = now();
+    const pid = s.child.pid!;
+
+    let t0 = 0;
+    let c0 = 0;
+    let cpu0 = 0;
+    let t1 = 0;
+    let cpu1 = 0;
+    let lastTick = 0;
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      if (s.child.exitCode !== null) throw new Error(`${variant} (${topology}) exited with ${s.child.exitCode}\n${s.output.join('').slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`${variant} (${topology}) gave only ${await highWatermark(admin, t.output)} of ${expected} outputs in ten minutes\n${s.output.join('').slice(-3000)}`);
+      const n = await highWatermark(admin, t.output);
+      const at = now();
+      if (n > 0 && t0 === 0) {
+        t0 = at;
+        c0 = n;
+        cpu0 = cpuSeconds(pid);
+      }
+      if (n >= expected) {
+        t1 = at;
+        cpu1 = cpuSeconds(pid);
+        break;
+      }
+      if (topology === 'window' && at - lastTick >= 1000) {
+        lastTick = at;
+        await tick(producer, t);
+      }
+      await sleep(20);
+    }
+    const { hwmKb } = procStatus(pid);
+    await stop(s);
+
+    const { byId, records } = await readOutputs(kafka, admin, topology, t.output);
+    if (byId.size !== expected) log(`warning: ${variant} (${topology}) gave ${byId.size} distinct outputs, ${expected} expected`);
+
+    // Outputs after the first seen stand for a fixed share of the input (filter-map, join); a window's
+    // first results come once the first hour's events are read, so its span covers the events after them.
+    const events = topology === 'window' ? EVENTS - beforeFirst : (expected - c0) * (EVENTS / expected);
+    const m: Measurement = {
+      topology,
+      variant,
+      rep,
+      eventsPerSecond: events / ((t1 - t0) / 1000),
+      cpuMsPer1000: ((cpu1 - cpu0) * 1e6) / events,
+      cpuMsPer1000Total: (cpu1 * 1e6) / EVENTS,
+      peakRssMb: hwmKb / 1024,
+      seconds: (t1 - t0) / 1000,
+      startSeconds: (t0 - spawned) / 1000,
+      outputs: records,
+      distinct: byId.size,
+      equalToGenerated: null,
+      loadAverage: loadavg()[0],
+    };
+    return { m, byId };
+  } finally {
+    await cleanUp();
+  }
 }
 
 // --- main ------------------------------------------------------------------------------------
@@ -478,6 +498,7 @@ async function main(): Promise<void> {
   }
 
   const results: Measurement[] = [];
+  const failures: string[] = [];
   try {
     for (let rep = 0; rep < REPEAT; rep++) {
       for (const topology of topologies) {
@@ -485,25 +506,41 @@ async function main(): Promise<void> {
         const outputs = new Map<Variant, Map<string, string>>();
         const measured: Measurement[] = [];
         for (const variant of rep % 2 === 0 ? variants : [...variants].reverse()) {
-          const { m, byId } = await measure(kafka, admin, topology, variant, rep, built, work);
-          outputs.set(variant, byId);
-          measured.push(m);
+          try {
+            const { m, byId } = await measure(kafka, admin, topology, variant, rep, built, work);
+            outputs.set(variant, byId);
+            measured.push(m);
+          } catch (e) {
+            // One failed measurement is reported and left out; the others of the run still count.
+            failures.push(`${topology} ${variant} #${rep + 1}: ${e instanceof Error ? e.message.slice(0, 3000) : String(e)}`);
+            log(`FAILED ${failures.at(-1)}`);
+          }
         }
         // Equal work: every contender's outputs, id by id, against the generated service's.
         for (const m of measured) {
-          m.equalToGenerated = sameOutputs(outputs.get('generated')!, outputs.get(m.variant)!);
+          const reference = outputs.get('generated');
+          m.equalToGenerated = reference ? sameOutputs(reference, outputs.get(m.variant)!) : null;
           results.push(m);
           log(
             `${topology} ${m.variant} #${rep + 1}: ${Math.round(m.eventsPerSecond)} events/s over ${m.seconds.toFixed(1)} s, ` +
               `${m.cpuMsPer1000.toFixed(1)} CPU ms/1,000 (whole run ${m.cpuMsPer1000Total.toFixed(1)}), peak RSS ${m.peakRssMb.toFixed(0)} MB, ` +
               `first output after ${m.startSeconds.toFixed(1)} s, outputs ${m.outputs} (${m.distinct} distinct)` +
-              (m.equalToGenerated ? ', equal to generated' : ', DIFFERENT FROM GENERATED') +
+              (m.equalToGenerated === null ? ', not compared' : m.equalToGenerated ? ', equal to generated' : ', DIFFERENT FROM GENERATED') +
               `, load ${m.loadAverage.toFixed(1)}`,
           );
         }
       }
     }
   } finally {
+    // Groups still busy when their measurement ended (Kafka Streams' members stay until their session times out).
+    if (runGroups.size > 0) {
+      const deadline = Date.now() + 60_000;
+      while (runGroups.size > 0 && Date.now() < deadline) {
+        for (const g of [...runGroups]) await admin.deleteGroups([g]).then(() => runGroups.delete(g), () => {});
+        if (runGroups.size > 0) await sleep(5000);
+      }
+      if (runGroups.size > 0) log(`could not delete the groups ${[...runGroups].join(', ')}`);
+    }
     await admin.disconnect();
     if (!flags.keep) rmSync(work, { recursive: true, force: true });
   }
@@ -551,10 +588,11 @@ async function main(): Promise<void> {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}\n`);
   }
+  for (const f of failures) process.stdout.write(`\nfailed and left out: ${f.split('\n')[0]}\n`);
   process.stdout.write('\ntargets: generated ÷ Kafka Streams events/s ≥ 1.0, CPU per event ≤ 0.8\n');
   mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
   const file = join(repoRoot, 'bench/results', `kstreams-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ events: EVENTS, keys: KEYS, windowKeys: WINDOW_KEYS, tableKeys: TABLE_KEYS, repeat: REPEAT, uptime: [uptime, endUptime], summary, results }, null, 2));
+  writeFileSync(file, JSON.stringify({ failures, events: EVENTS, keys: KEYS, windowKeys: WINDOW_KEYS, tableKeys: TABLE_KEYS, repeat: REPEAT, uptime: [uptime, endUptime], summary, results }, null, 2));
   process.stdout.write(`results: ${file.slice(repoRoot.length)}\n`);
 }
 
