@@ -4,7 +4,7 @@
  *
  *   node bin/run-ts.mjs bench/kstreams.ts [--topologies filter-map,window,join] [--repeat 1]
  *        [--variants generated,kstreams,kstreams-commit100] [--events 200000] [--keys 1000]
- *        [--window-keys 50000] [--table-keys 100000] [--keep] [--profile]
+ *        [--window-keys 50000] [--table-keys 100000] [--keep] [--profile] [--logs <folder>]
  *
  * Topologies (the generated side is the pipeline file, generated with the CLI and built once):
  *   filter-map  bench/large-orders.pipeline.yaml   N orders over --keys customers; amount >= 100 → total
@@ -40,7 +40,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -66,6 +66,7 @@ const { values: flags } = parseArgs({
     'table-keys': { type: 'string', default: '100000' },
     keep: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    logs: { type: 'string' },
   },
 });
 const EVENTS = Number(flags.events);
@@ -182,8 +183,27 @@ interface Topics {
   table: string;
 }
 
+/**
+ * A send that waits while the broker does not know the fresh topic yet (under load its metadata can
+ * lag its creation past kafkajs's own retries). Those errors come before anything is appended, so
+ * sending again cannot write an event twice.
+ */
+async function sendWhenKnown(producer: Producer, topic: string, messages: { key: string; value: string; timestamp?: string; partition?: number }[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await producer.send({ topic, acks: -1, messages });
+      return;
+    } catch (e) {
+      const cause = (e as { cause?: { type?: string } }).cause?.type ?? (e as { type?: string }).type;
+      if (Date.now() > deadline || !['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION'].includes(cause ?? '')) throw e;
+      await sleep(500);
+    }
+  }
+}
+
 /** Produces a topology's events; returns how many outputs it must give and the input events before its first output. */
-async function produceEvents(producer: Producer, topology: Topology, t: Topics): Promise<{ expected: number; beforeFirst: number }> {
+async function produceEvents(producer: Producer, topology: Topology, t: Topics): Promise<{ expected: number; beforeFirst: number; closeAt: number }> {
   // One request at a time from an idempotent producer: a retried request is neither appended twice nor
   // after a later one, so each partition holds the events in the order they were made (a window's
   // records arrive in time order; an event out of order would be late for both contenders).
@@ -191,7 +211,7 @@ async function produceEvents(producer: Producer, topology: Topology, t: Topics):
     for (let i = 0; i < count; ) {
       const messages: { key: string; value: string; timestamp?: string }[] = [];
       for (const end = Math.min(count, i + 5000); i < end; i++) messages.push(make(i));
-      await producer.send({ topic, acks: -1, messages });
+      await sendWhenKnown(producer, topic, messages);
     }
   };
   if (topology === 'filter-map') {
@@ -202,7 +222,7 @@ async function produceEvents(producer: Producer, topology: Topology, t: Topics):
       if (amount >= 100) expected++;
       return { key: `c-${i % KEYS}`, value: JSON.stringify({ orderId, customer: `c-${i % KEYS}`, amount, currency: 'EUR', sentAt: 0 }) };
     });
-    return { expected, beforeFirst: 0 };
+    return { expected, beforeFirst: 0, closeAt: 0 };
   }
   if (topology === 'window') {
     const windows = new Set<string>();
@@ -214,7 +234,7 @@ async function produceEvents(producer: Producer, topology: Topology, t: Topics):
       windows.add(`${key}@${Math.floor(ts / HOUR)}`);
       return { key, value: JSON.stringify({ units: 1 + (i % 7) }), timestamp: String(ts) };
     });
-    return { expected: windows.size, beforeFirst: first };
+    return { expected: windows.size, beforeFirst: first, closeAt: base + 3 * HOUR };
   }
   const tiers = ['bronze', 'silver', 'gold'];
   await send(t.table, TABLE_KEYS, (i) => ({
@@ -222,13 +242,18 @@ async function produceEvents(producer: Producer, topology: Topology, t: Topics):
     value: JSON.stringify({ customerId: `c-${i}`, name: `Customer ${i}`, tier: tiers[i % 3], creditLimit: 1000 + (i % 50) * 100 }),
   }));
   await send(t.input, EVENTS, (i) => ({ key: `o-${i}`, value: JSON.stringify({ orderId: `o-${i}`, customerId: `c-${(i * 7919) % TABLE_KEYS}`, total: 10 + (i % 90) }) }));
-  return { expected: EVENTS, beforeFirst: 0 };
+  return { expected: EVENTS, beforeFirst: 0, closeAt: 0 };
 }
 
-/** Window ticks: one record per partition, hours after every event, so that closed windows leave. */
-async function tick(producer: Producer, t: Topics): Promise<void> {
-  const ts = String(Math.floor(Date.now() / HOUR) * HOUR);
-  await producer.send({ topic: t.input, acks: -1, messages: Array.from({ length: PARTITIONS }, (_, partition) => ({ key: '~tick', value: '{"units":0}', partition, timestamp: ts })) });
+/**
+ * Window ticks: one record per partition, a second past the end of the last hour of events, so that its
+ * windows close (the stream moves on, as a live one does). Not hours later: Kafka Streams keeps a
+ * window in its store for size + grace by default, and a jump of the stream time past that drops the
+ * windows not yet emitted (its emit pass runs at most once a second).
+ */
+async function tick(producer: Producer, t: Topics, closeAt: number): Promise<void> {
+  const ts = String(closeAt + 1000);
+  await sendWhenKnown(producer, t.input, Array.from({ length: PARTITIONS }, (_, partition) => ({ key: '~tick', value: '{"units":0}', partition, timestamp: ts })));
 }
 
 // --- one measurement -------------------------------------------------------------------------
@@ -260,6 +285,7 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 /** Groups of this run, deleted again at the end: Kafka Streams' members do not leave their group on close, so it stays busy until their session ends. */
 const runGroups = new Set<string>();
 
@@ -274,8 +300,15 @@ function launch(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv
     size += d.length;
     while (size > 200_000 && output.length > 1) size -= output.shift()!.length;
   };
-  child.stdout!.setEncoding('utf8').on('data', keep);
-  child.stderr!.setEncoding('utf8').on('data', keep);
+  // --logs <folder>: every contender's whole output, one file per measurement.
+  const file = flags.logs ? join(flags.logs, `${env.APPLICATION_ID ?? env.KAFKA_GROUP_ID ?? child.pid}.log`) : undefined;
+  if (file) mkdirSync(flags.logs!, { recursive: true });
+  const tee = (d: string) => {
+    keep(d);
+    if (file) appendFileSync(file, d);
+  };
+  child.stdout!.setEncoding('utf8').on('data', tee);
+  child.stderr!.setEncoding('utf8').on('data', tee);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output, exited };
 }
@@ -329,10 +362,16 @@ async function readOutputs(kafka: Kafka, admin: Admin, topology: Topology, topic
   return { byId, records };
 }
 
-function sameOutputs(a: Map<string, string>, b: Map<string, string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [id, v] of a) if (b.get(id) !== v) return false;
-  return true;
+/** Whether two runs gave the same outputs; logs the first few that differ. */
+function sameOutputs(a: Map<string, string>, b: Map<string, string>, label: string): boolean {
+  let differ = 0;
+  for (const [id, v] of a) {
+    if (b.get(id) === v) continue;
+    if (++differ <= 3) log(`${label}: output ${id} is ${b.get(id) ?? 'missing'}, the generated service's ${v}`);
+  }
+  for (const id of b.keys()) if (!a.has(id) && ++differ <= 3) log(`${label}: output ${id} is not among the generated service's`);
+  if (differ > 0) log(`${label}: ${differ} outputs differ from the generated service's`);
+  return differ === 0;
 }
 
 async function measure(
@@ -376,7 +415,7 @@ async function measure(
     if (gs.length) await admin.deleteGroups(gs).then(() => gs.forEach((g) => runGroups.delete(g)), () => {});
   };
   try {
-    const { expected, beforeFirst } = await produceEvents(producer, topology, t);
+    const { expected, beforeFirst, closeAt } = await produceEvents(producer, topology, t);
 
     if (variant === 'generated') {
       const dir = built[topology];
@@ -442,7 +481,7 @@ async function measure(
       }
       if (topology === 'window' && at - lastTick >= 1000) {
         lastTick = at;
-        await tick(producer, t);
+        await tick(producer, t, closeAt);
       }
       await sleep(20);
     }
@@ -519,7 +558,7 @@ async function main(): Promise<void> {
         // Equal work: every contender's outputs, id by id, against the generated service's.
         for (const m of measured) {
           const reference = outputs.get('generated');
-          m.equalToGenerated = reference ? sameOutputs(reference, outputs.get(m.variant)!) : null;
+          m.equalToGenerated = reference ? sameOutputs(reference, outputs.get(m.variant)!, `${topology} ${m.variant} #${rep + 1}`) : null;
           results.push(m);
           log(
             `${topology} ${m.variant} #${rep + 1}: ${Math.round(m.eventsPerSecond)} events/s over ${m.seconds.toFixed(1)} s, ` +
