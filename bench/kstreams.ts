@@ -463,12 +463,21 @@ async function measure(
     let t1 = 0;
     let cpu1 = 0;
     let lastTick = 0;
+    let lastCount = -1;
+    let lastChange = now();
     const deadline = Date.now() + 600_000;
     for (;;) {
       if (s.child.exitCode !== null) throw new Error(`${variant} (${topology}) exited with ${s.child.exitCode}\n${s.output.join('').slice(-3000)}`);
       if (Date.now() > deadline) throw new Error(`${variant} (${topology}) gave only ${await highWatermark(admin, t.output)} of ${expected} outputs in ten minutes\n${s.output.join('').slice(-3000)}`);
       const n = await highWatermark(admin, t.output);
       const at = now();
+      // Nothing new for a minute once outputs have started: the rest will not come.
+      if (n !== lastCount) {
+        lastCount = n;
+        lastChange = at;
+      } else if (n > 0 && at - lastChange > 60_000) {
+        throw new Error(`${variant} (${topology}) gave ${n} of ${expected} outputs and nothing more for a minute\n${s.output.join('').slice(-3000)}`);
+      }
       if (n > 0 && t0 === 0) {
         t0 = at;
         c0 = n;
