@@ -30,9 +30,9 @@
  *              service's outputs of the same repetition (values parsed, so 303 and 303.0 are equal):
  *              a measurement whose outputs differ is reported as such.
  * A windowed result of Kafka Streams leaves on window close only when a record passes through the
- * aggregation after the window closed and its emit interval has passed (wall clock); so while it
- * waits, the bench appends one record per partition every second, with a record time hours later
- * (key `~tick`, its own window never closes), to every contender alike.
+ * aggregation after the window closed and its emit interval (1 s of wall clock) has passed; so while
+ * it waits, the bench appends one record per partition every second, a second past the last hour of
+ * events (key `~tick`, its own window never closes), to every contender alike.
  *
  * --profile writes a V8 CPU profile of every run of the generated service to bench/results/profiles/.
  *
