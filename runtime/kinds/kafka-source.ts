@@ -8,6 +8,15 @@ export function payloadToString(p: Payload): string | null {
   return typeof p === 'string' ? p : decoder.decode(p);
 }
 
+/** JSON.parse whose error names what was parsed, e.g. "the value is not valid JSON: …". */
+export function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${what} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
 function decodeValue(format: unknown, value: Payload): unknown {
   if (format === 'bytes') {
     return typeof value === 'string' ? new TextEncoder().encode(value) : value;
@@ -15,11 +24,7 @@ function decodeValue(format: unknown, value: Payload): unknown {
   const text = payloadToString(value);
   if (format === 'string') return text;
   if (text === null) throw new Error('the message has no value (a tombstone), so it is not JSON');
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`the value is not valid JSON: ${(e as Error).message}`);
-  }
+  return parseJson(text, 'the value');
 }
 
 export const kafkaSource = defineKind({

@@ -1,16 +1,12 @@
 import type { Payload, RawMessage, Rec } from '../types.js';
-import { payloadToString } from './kafka-source.js';
+import { parseJson, payloadToString } from './kafka-source.js';
 import { defineKind } from './spec.js';
 
 /** A row as it is kept: null deletes it. Throws when the value does not decode. */
 function decodeRow(format: unknown, value: Payload): unknown {
   const text = payloadToString(value);
   if (text === null || format === 'string') return text;
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`the row is not valid JSON: ${(e as Error).message}`);
-  }
+  return parseJson(text, 'the row');
 }
 
 export const table = defineKind({
