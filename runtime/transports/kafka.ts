@@ -1,5 +1,6 @@
 /**
- * The kafkajs adapter: the only file of the runtime that knows kafkajs. It
+ * The kafkajs adapter: the consume → produce loop of the service (its readers outside the group,
+ * transactions and connection settings are beside it in runtime/transports/). It
  * follows the kafkajs guide for a consume → produce loop: eachBatch without
  * auto-resolve; every output of a slice is produced in as few sendBatch calls as fit and
  * acknowledged (acks=-1) before the slice's offsets are resolved; heartbeats
