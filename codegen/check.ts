@@ -10,7 +10,7 @@
  * type-check, where the lib files come from, how to read the files).
  */
 import { getKind } from '../runtime/kinds/registry.js';
-import type { PipelineFiles } from '../runtime/kinds/spec.js';
+import { withDefaults, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { problem, type Problem } from './errors.js';
 import { nodePath, type Pipeline } from './model.js';
 import { parsePipeline } from './parse.js';
@@ -49,9 +49,7 @@ export async function probePipeline(p: Pipeline, files: PipelineFiles): Promise<
   for (const [i, node] of p.nodes.entries()) {
     const kind = getKind(node.kind);
     if (!kind?.probe) continue;
-    const params: Record<string, unknown> = {};
-    for (const spec of kind.params) params[spec.name] = node.params[spec.name] ?? spec.default;
-    for (const kp of await kind.probe(params, { files })) {
+    for (const kp of await kind.probe(withDefaults(kind, node.params), { files })) {
       problems.push(problem(kindProblemCode(kp.code), { message: kp.message, hint: kp.hint }, [...nodePath(node, i), kp.param], node.id));
     }
   }

@@ -4,7 +4,7 @@
  * nodes add. Apart from pipeline-ts.ts so that the designer's page can show
  * the type on a wire without loading the TypeScript compiler.
  */
-import type { KindSpec } from '../runtime/kinds/spec.js';
+import { withDefaults, type KindSpec } from '../runtime/kinds/spec.js';
 import { tsString } from './escape.js';
 import { inferType } from './infer.js';
 import type { PipelineNode } from './model.js';
@@ -13,7 +13,7 @@ import { pascalOf } from './names.js';
 export const typeName = (id: string) => `${pascalOf(id)}Event`;
 
 export function sourceValueType(node: PipelineNode, kind: KindSpec): string {
-  const format = node.params.format ?? kind.params.find((p) => p.name === 'format')?.default;
+  const format = withDefaults(kind, node.params).format;
   if (format === 'string') return 'string';
   if (format === 'bytes') return 'Uint8Array';
   // A table's deletes (null values) are not rows: expressions never see them.
@@ -26,9 +26,7 @@ export function sourceValueType(node: PipelineNode, kind: KindSpec): string {
 
 /** Parameters as written, with defaults filled in. */
 export function paramsOf(node: PipelineNode, kind: KindSpec): Record<string, unknown> {
-  const params: Record<string, unknown> = {};
-  for (const spec of kind.params) params[spec.name] = node.params[spec.name] ?? spec.default;
-  return params;
+  return withDefaults(kind, node.params);
 }
 
 /** ` & { "score": number }` for the fields a node adds to its input; types come from the kind, names are escaped. */

@@ -16,7 +16,7 @@ import { TEMPLATES, WHEN, type TemplateTopic, type TemplateView } from './templa
 import type { TopicDef } from '../runtime/types.js';
 import { validatePipeline } from './validate.js';
 import { getKind } from '../runtime/kinds/registry.js';
-import { ERROR_PORT, type PipelineFiles } from '../runtime/kinds/spec.js';
+import { ERROR_PORT, withDefaults, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { quoteIdent } from '../runtime/kinds/postgres-sink.js';
 import { bootstrapServers, isTopicName, shortHash } from './names.js';
 import { testCases } from './test-cases.js';
@@ -205,14 +205,14 @@ function view(p: Pipeline): TemplateView {
     nodes: p.nodes.map((n) => ({ id: n.id, kind: n.kind, summary: getKind(n.kind)!.summary })),
     fromBeginning: fromBeginning(p),
     dependencies,
-    hasModels: p.nodes.some((n) => (getKind(n.kind)?.files?.(n.params) ?? []).length > 0),
+    hasModels: p.nodes.some((n) => kindFiles(n).length > 0),
     hasOnnx: kindDependencies(p).some((d) => d.name === 'onnxruntime-node'),
     secrets: kindSecrets(p),
     secretKeys: [...connection.secret.map((s) => s.key), ...kindSecrets(p).map((s) => s.name)],
     ingest: p.nodes
       .filter((n) => n.kind === 'http-ingest')
       .map((n) => {
-        const path = String(n.params.path ?? getKind(n.kind)!.params.find((s) => s.name === 'path')?.default);
+        const path = String(withDefaults(getKind(n.kind)!, n.params).path);
         return { path, topic: String(n.params.topic), url: `http://localhost:8080${path}` };
       }),
     images: LOCAL_IMAGES,
@@ -260,16 +260,26 @@ function kindSecrets(p: Pipeline): TemplateView['secrets'] {
   const out = new Map<string, TemplateView['secrets'][number]>();
   for (const n of p.nodes) {
     const kind = getKind(n.kind);
-    const params = Object.fromEntries((kind?.params ?? []).map((s) => [s.name, n.params[s.name] ?? s.default]));
-    for (const s of kind?.secrets?.(params) ?? []) if (!out.has(s.name)) out.set(s.name, s);
+    if (!kind?.secrets) continue;
+    for (const s of kind.secrets(withDefaults(kind, n.params))) if (!out.has(s.name)) out.set(s.name, s);
   }
   return [...out.values()];
+}
+
+/** The pipeline files (models) a node names, as its kind says. */
+function kindFiles(n: Pipeline['nodes'][number]): string[] {
+  const kind = getKind(n.kind);
+  return kind?.files ? kind.files(withDefaults(kind, n.params)) : [];
 }
 
 /** npm packages the pipeline's kinds need beyond kafkajs, sorted, one version per package. */
 function kindDependencies(p: Pipeline): { name: string; version: string }[] {
   const deps = new Map<string, string>();
-  for (const n of p.nodes) for (const [name, version] of Object.entries(getKind(n.kind)?.dependencies?.(n.params) ?? {})) deps.set(name, version);
+  for (const n of p.nodes) {
+    const kind = getKind(n.kind);
+    if (!kind?.dependencies) continue;
+    for (const [name, version] of Object.entries(kind.dependencies(withDefaults(kind, n.params)))) deps.set(name, version);
+  }
   return [...deps.keys()].sort().map((name) => ({ name, version: deps.get(name)! }));
 }
 
@@ -291,8 +301,9 @@ function placeFiles(p: Pipeline, files: PipelineFiles): { pipeline: Pipeline; bi
   const nodes = p.nodes.map((n, i) => {
     const kind = getKind(n.kind);
     const params = { ...n.params };
+    const named = kindFiles(n);
     for (const [name, value] of Object.entries(n.params)) {
-      if (typeof value !== 'string' || !(kind?.files?.(n.params) ?? []).includes(value)) continue;
+      if (typeof value !== 'string' || !named.includes(value)) continue;
       const target = repositoryFilePath(value);
       if (from.has(target) && from.get(target) !== value) {
         problems.push(problem('PW018', { message: `The files "${from.get(target)}" and "${value}" would both become ${target} in the generated repository.`, hint: 'Give the files different names.' }, ['nodes', i, name], n.id));

@@ -7,7 +7,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { getKind } from '../runtime/kinds/registry.js';
-import type { PipelineFiles } from '../runtime/kinds/spec.js';
+import { withDefaults, type PipelineFiles } from '../runtime/kinds/spec.js';
 import type { Pipeline } from './model.js';
 
 export function readPipelineFiles(pipelineFile: string, p: Pipeline): PipelineFiles {
@@ -19,7 +19,8 @@ export function readPipelineFiles(pipelineFile: string, p: Pipeline): PipelineFi
     return files;
   }
   for (const node of p.nodes) {
-    for (const path of getKind(node.kind)?.files?.(node.params) ?? []) {
+    const kind = getKind(node.kind);
+    for (const path of kind?.files ? kind.files(withDefaults(kind, node.params)) : []) {
       if (path in files || path.startsWith('/') || path.includes('\\') || path.split('/').includes('..')) continue;
       try {
         const real = realpathSync(resolve(folder, path));

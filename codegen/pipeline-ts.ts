@@ -6,7 +6,7 @@
  */
 import { changelogTopic, repartitionTopic } from '../runtime/engine/state.js';
 import { getKind } from '../runtime/kinds/registry.js';
-import { ERROR_PORT, type KindSpec, type ParamSpec } from '../runtime/kinds/spec.js';
+import { ERROR_PORT, withDefaults, type KindSpec, type ParamSpec } from '../runtime/kinds/spec.js';
 import type { GraphSpec } from '../runtime/engine/graph.js';
 import type { TopicDef } from '../runtime/types.js';
 import { checkExpression, expressionText } from './expression.js';
@@ -60,13 +60,9 @@ export function graphSpec(p: Pipeline): GraphSpec {
     ...(p.deploy.standbyReplicas ? { standbyReplicas: p.deploy.standbyReplicas } : {}),
     nodes: p.nodes.map((n) => {
       const kind = getKind(n.kind)!;
-      const params: Record<string, unknown> = {};
-      for (const spec of kind.params) {
-        if (spec.type === 'expression') continue;
-        // Expressions travel as functions; of a mapping of them only the names (their order) stay.
-        if (spec.type === 'expressions') params[spec.name] = Object.keys((n.params[spec.name] ?? {}) as object);
-        else params[spec.name] = n.params[spec.name] ?? spec.default;
-      }
+      // Expressions travel as functions; of a mapping of them only the names (their order) stay.
+      const params = withDefaults(kind, n.params, { expressions: false });
+      for (const spec of kind.params) if (spec.type === 'expressions') params[spec.name] = Object.keys((n.params[spec.name] ?? {}) as object);
       return { id: n.id, kind: n.kind, params, inputs: n.inputs.map((i) => ({ ...i })) };
     }),
   };

@@ -4,7 +4,7 @@
  * it is about and the node id, so both can point at it.
  */
 import { getKind, kindNames } from '../runtime/kinds/registry.js';
-import { ERROR_PORT, outputPorts, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
+import { ERROR_PORT, outputPorts, withDefaults, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { problem, suggest, type Problem, type ProblemCode } from './errors.js';
 import { checkExpression, expressionText } from './expression.js';
 import { checkConnectionSettings } from './connection.js';
@@ -139,7 +139,7 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
     for (const node of p.nodes) {
       const kind = getKind(node.kind);
       if (kind?.category !== 'source') continue;
-      const n = node.params.partitions ?? kind.params.find((s) => s.name === 'partitions')?.default;
+      const n = withDefaults(kind, node.params).partitions;
       if (typeof n === 'number') partitions = Math.max(partitions, n);
     }
     if (partitions > 0 && p.deploy.replicas > partitions) {
@@ -154,7 +154,7 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
   const paths = new Map<string, string>();
   p.nodes.forEach((node, i) => {
     if (node.kind !== 'http-ingest') return;
-    const path = String(node.params.path ?? getKind(node.kind)!.params.find((s) => s.name === 'path')?.default);
+    const path = String(withDefaults(getKind(node.kind)!, node.params).path);
     const first = paths.get(path);
     if (first === undefined) paths.set(path, node.id);
     else problems.push(problem('PW018', { message: `Nodes "${first}" and "${node.id}" both take POST ${path}.`, hint: 'Give each http-ingest node its own path.' }, [...nodePath(node, i), 'path'], node.id));
@@ -240,7 +240,7 @@ function checkTopics(p: Pipeline): Problem[] {
     if (!kind) continue;
     if (kind.topicParam && !kind.readsExternalTopic) written.set(String(n.params[kind.topicParam]), `writes it (node "${n.id}")`);
     if (kind.repartitions) written.set(repartitionTopic(p.name, n.id), `re-keys through it (node "${n.id}")`);
-    if (kind.stateful?.(Object.fromEntries(kind.params.map((s) => [s.name, n.params[s.name] ?? s.default])))) {
+    if (kind.stateful?.(withDefaults(kind, n.params))) {
       written.set(changelogTopic(p.name, n.id), `keeps the state of node "${n.id}" in it`);
       state.set(changelogTopic(p.name, n.id), n.id);
     }
@@ -308,9 +308,7 @@ function checkParams(node: PipelineNode, kind: KindSpec, path: (string | number)
   const hasErrors = problems.length > 0;
   // The kind's own checks see parameters that passed the checks above, with defaults filled in.
   if (kind.validate && !hasErrors) {
-    const params: Record<string, unknown> = {};
-    for (const spec of kind.params) params[spec.name] = node.params[spec.name] ?? spec.default;
-    for (const kp of kind.validate(params, { files })) problems.push(problem(kindProblemCode(kp.code), { message: kp.message, hint: kp.hint }, [...path, kp.param], nodeId));
+    for (const kp of kind.validate(withDefaults(kind, node.params), { files })) problems.push(problem(kindProblemCode(kp.code), { message: kp.message, hint: kp.hint }, [...path, kp.param], nodeId));
   }
   return problems;
 }

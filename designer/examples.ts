@@ -4,7 +4,7 @@
  */
 import type { Pipeline } from '../codegen/model.js';
 import { getKind } from '../runtime/kinds/registry.js';
-import type { PipelineFiles } from '../runtime/kinds/spec.js';
+import { withDefaults, type PipelineFiles } from '../runtime/kinds/spec.js';
 
 const files = import.meta.glob(['../examples/*/pipeline.yaml'], { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 
@@ -24,7 +24,8 @@ const fileUrls = import.meta.glob(['../examples/*/models/**/*'], { query: '?url'
 export async function exampleFiles(example: Example, pipeline: Pipeline): Promise<PipelineFiles> {
   const out: PipelineFiles = {};
   for (const n of pipeline.nodes) {
-    for (const path of getKind(n.kind)?.files?.(n.params) ?? []) {
+    const kind = getKind(n.kind);
+    for (const path of kind?.files ? kind.files(withDefaults(kind, n.params)) : []) {
       const url = fileUrls[`../examples/${example.slug}/${path}`];
       if (!url || path in out) continue;
       const res = await fetch(url);

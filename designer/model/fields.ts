@@ -5,6 +5,7 @@
  */
 import type { Pipeline } from '../../codegen/model.js';
 import { getKind } from '../../runtime/kinds/registry.js';
+import { withDefaults } from '../../runtime/kinds/spec.js';
 import { recordInfo } from '../../runtime/types.js';
 
 /** A merged picture of sample values: field name → what was seen under it, with the JS type names seen. */
@@ -58,7 +59,8 @@ export function valueShape(p: Pipeline, nodeId: string): Shape {
   for (const id of upstreamSources(p, nodeId)) {
     const n = byId.get(id)!;
     // Sources that make their own events (a generator) give examples of them.
-    const values = n.samples?.map((s) => s.value) ?? getKind(n.kind)?.samples?.(n.params) ?? [];
+    const kind = getKind(n.kind);
+    const values = n.samples?.map((s) => s.value) ?? (kind?.samples ? kind.samples(withDefaults(kind, n.params)) : []);
     for (const v of values) mergeShape(shape, v);
   }
   return shape;

@@ -6,7 +6,7 @@
  * acknowledged (at-least-once).
  */
 import { getKind } from '../kinds/registry.js';
-import { ERROR_PORT, outputPorts, type Emitter, type KindSpec, type Operator, type SinkOutput } from '../kinds/spec.js';
+import { ERROR_PORT, outputPorts, withDefaults, type Emitter, type KindSpec, type Operator, type SinkOutput } from '../kinds/spec.js';
 import { DEAD_LETTER_HEADERS, type OutMessage, type Payload, type RawMessage, type Rec } from '../types.js';
 import { appliedKey, changelogTopic, PartitionedStore, repartitionTopic } from './state.js';
 
@@ -166,8 +166,7 @@ export class Graph {
     for (const node of spec.nodes) {
       const kind = getKind(node.kind);
       if (!kind) throw new Error(`unknown node kind "${node.kind}" for node "${node.id}"`);
-      const params: Record<string, unknown> = {};
-      for (const p of kind.params) if (p.type !== 'expression') params[p.name] = node.params[p.name] ?? p.default;
+      const params = withDefaults(kind, node.params, { expressions: false });
       const capture = options.live
         ? undefined
         : (o: SinkOutput) => {

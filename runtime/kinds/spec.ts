@@ -228,7 +228,23 @@ export function defineKind<const K extends KindSpec>(spec: K): K {
 
 /** A node's output ports (without `error`): derived from its parameters when the kind says so. */
 export function outputPorts(kind: KindSpec, params: Record<string, unknown>): readonly string[] {
-  return kind.outputsOf ? kind.outputsOf(params) : kind.outputs;
+  return kind.outputsOf ? kind.outputsOf(withDefaults(kind, params)) : kind.outputs;
+}
+
+/**
+ * The parameters a kind's functions see: each declared parameter as written, or its declared
+ * default when it is not written (or null). Parameters the kind does not declare are left out.
+ * Every caller of `create`, `validate`, `probe`, `stateful`, `files` and the rest passes these,
+ * so a kind reads `params.size` and never restates its default. `expressions: false` leaves out
+ * expression parameters, which reach `create` compiled, as `fns`.
+ */
+export function withDefaults(kind: KindSpec, params: Readonly<Record<string, unknown>>, options: { expressions?: boolean } = {}): Record<string, unknown> {
+  const filled: Record<string, unknown> = {};
+  for (const p of kind.params) {
+    if (options.expressions === false && p.type === 'expression') continue;
+    filled[p.name] = params[p.name] ?? p.default;
+  }
+  return filled;
 }
 
 /** A parameter's value with its declared default filled in. */
