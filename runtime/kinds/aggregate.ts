@@ -164,7 +164,7 @@ export const aggregate = defineKind({
   },
   create({ params, fns, store }) {
     if (!store) throw new Error('aggregate runs only inside the engine, which gives it its store');
-    const interval = parseDuration(params.emitInterval ?? '0s') ?? 0;
+    const interval = parseDuration(params.emitInterval) ?? 0;
     const limit = typeof params.limit === 'number' ? params.limit : COLLECT_LIMIT;
     const aggs = AGGREGATES.filter((a) => fns[a]).map((a) => [a, fns[a] as ValueFn] as const);
     const initialFn = fns.initial as ValueFn | undefined;

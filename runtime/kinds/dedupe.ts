@@ -59,7 +59,7 @@ export const dedupe = defineKind({
   },
   create({ params, fns, store }) {
     if (!store) throw new Error('dedupe runs only inside the engine, which gives it its store');
-    const within = parseDuration(params.within ?? '1h') ?? 3_600_000;
+    const within = parseDuration(params.within) ?? 3_600_000;
     const by = fns.by as KeyFn | undefined;
     const timeFn = fns.time as TimeFn | undefined;
     const indexes = new Map<number, DueIndex>();

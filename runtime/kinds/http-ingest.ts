@@ -117,13 +117,13 @@ export const httpIngest = defineKind({
   dependencies: (params): Record<string, string> => (params.schema !== undefined ? { ajv: AJV_VERSION } : {}),
   secrets: (params) =>
     params.auth === 'bearer' || params.auth === 'api-key'
-      ? [{ name: String(params.tokenEnv ?? 'INGEST_TOKEN'), example: 'change-me', description: `The ${params.auth === 'bearer' ? 'bearer token' : 'API key'} http-ingest requests must carry.` }]
+      ? [{ name: String(params.tokenEnv), example: 'change-me', description: `The ${params.auth === 'bearer' ? 'bearer token' : 'API key'} http-ingest requests must carry.` }]
       : [],
   validate(params) {
     const problems: KindProblem[] = [];
-    const tokenEnv = String(params.tokenEnv ?? 'INGEST_TOKEN');
+    const tokenEnv = String(params.tokenEnv);
     if (!ENV_NAME.test(tokenEnv)) problems.push({ param: 'tokenEnv', message: `"${tokenEnv}" is not an environment variable name.`, hint: 'Use capitals, digits and "_", e.g. INGEST_TOKEN.' });
-    const header = String(params.apiKeyHeader ?? 'x-api-key');
+    const header = String(params.apiKeyHeader);
     if (!/^[A-Za-z0-9-]{1,64}$/.test(header) || /^(authorization|content-type|content-length|host)$/i.test(header)) {
       problems.push({ param: 'apiKeyHeader', message: `"${header}" cannot carry the API key.`, hint: 'Use a header name of letters, digits and "-", e.g. x-api-key.' });
     }

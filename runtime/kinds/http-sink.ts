@@ -122,14 +122,14 @@ export const httpSink = defineKind({
       if (auth) headers.authorization = auth;
       return {
         url: String(params.url),
-        method: String(params.method ?? 'POST'),
+        method: String(params.method),
         headers,
-        timeoutMs: Number(params.timeoutMs ?? 5000),
-        retries: Number(params.retries ?? 3),
-        backoffMs: Number(params.backoffMs ?? 200),
+        timeoutMs: Number(params.timeoutMs),
+        retries: Number(params.retries),
+        backoffMs: Number(params.backoffMs),
       };
     };
-    const concurrency = Number(params.concurrency ?? 8);
+    const concurrency = Number(params.concurrency);
     return {
       async process(batch, _port, out) {
         if (capture) {

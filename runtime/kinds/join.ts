@@ -72,7 +72,7 @@ export const join = defineKind({
     type: (params, inputs) => {
       const other = inputs.other ?? 'unknown';
       const orNull = params.mode !== 'stream' && params.how !== 'inner' ? ' | null' : '';
-      return `${inputs.in ?? 'unknown'} & { ${JSON.stringify(String(params.as ?? 'joined'))}: ${other}${orNull} }`;
+      return `${inputs.in ?? 'unknown'} & { ${JSON.stringify(String(params.as))}: ${other}${orNull} }`;
     },
   },
   stateful: (params) => params.mode === 'stream',
@@ -100,7 +100,7 @@ export const join = defineKind({
     ],
   },
   create({ params, fns, store, tableOf }) {
-    const as = String(params.as ?? 'joined');
+    const as = String(params.as);
     const on = fns.on as KeyFn | undefined;
     const inner = params.how === 'inner';
     const joined = (rec: Rec, match: unknown): Rec => {
@@ -189,8 +189,8 @@ export const join = defineKind({
     }
 
     if (!store) throw new Error('a stream–stream join runs only inside the engine, which gives it its store');
-    const within = parseDuration(params.within ?? '5m') ?? 300_000;
-    const grace = parseDuration(params.grace ?? '0s') ?? 0;
+    const within = parseDuration(params.within) ?? 300_000;
+    const grace = parseDuration(params.grace) ?? 0;
     const keep = 2 * within + grace;
     /** Per partition: when each buffered key was last touched, for expiry sweeps. */
     const lastSweep = new Map<number, number>();

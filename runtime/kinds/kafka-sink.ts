@@ -55,7 +55,7 @@ export const kafkaSink = defineKind({
   example: { params: { topic: 'orders-enriched' } },
   create({ params, fns }) {
     const topic = String(params.topic);
-    const format = params.format ?? 'json';
+    const format = params.format;
     const keyFn = fns.key as KeyFn | undefined;
     return {
       process(batch, _port, out) {

@@ -74,7 +74,7 @@ export const kafkaSource = defineKind({
   readsExternalTopic: true,
   example: { params: { topic: 'orders', format: 'json' } },
   create({ params }) {
-    const format = params.format ?? 'json';
+    const format = params.format;
     return {
       decode(messages: RawMessage[], out) {
         for (const m of messages) {

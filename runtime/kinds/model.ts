@@ -13,7 +13,7 @@ import { httpScorer } from '../models/http.js';
 import { jsonScorer, parseJsonModel } from '../models/json.js';
 import { onnxFeatureNames, onnxLayout, readOnnxInfo } from '../models/onnx-info.js';
 import { onnxScorer } from '../models/onnx.js';
-import { defineKind, paramValue, type KindProblem, type KindSpec, type PipelineFiles } from './spec.js';
+import { defineKind, type KindProblem, type PipelineFiles } from './spec.js';
 
 /** The onnxruntime-node version a generated service pins when it uses an ONNX model. */
 export const ONNXRUNTIME_VERSION = '1.30.0';
@@ -100,20 +100,19 @@ function modelFeatures(backend: string, bytes: Uint8Array): { features?: string[
 
 function validateModel(params: Record<string, unknown>, ctx: { files?: PipelineFiles }): KindProblem[] {
   const problems: KindProblem[] = [];
-  const get = (name: string) => paramValue(model as KindSpec, params, name);
-  const backend = String(get('backend'));
+  const backend = String(params.backend);
   for (const name of ['score', 'label', 'probabilities']) {
-    const v = String(get(name) ?? '');
+    const v = String(params[name]);
     if (v !== '' && !FIELD.test(v)) problems.push({ param: name, message: `"${v}" is not a usable field name.`, hint: 'Use letters, digits and "_", starting with a letter, e.g. delayProbability.' });
   }
-  const named = ['score', 'label', 'probabilities'].map((n) => String(get(n) ?? '')).filter(Boolean);
+  const named = ['score', 'label', 'probabilities'].map((n) => String(params[n])).filter(Boolean);
   if (new Set(named).size !== named.length) problems.push({ param: 'label', message: 'score, label and probabilities must name different fields.', hint: 'Give each output its own field name, or leave label and probabilities empty.' });
   if (backend === 'http') {
-    const url = String(get('url') ?? '');
+    const url = String(params.url);
     if (!/^https?:\/\/[^\s/]+/.test(url)) problems.push({ param: 'url', message: url ? `"${url}" is not an http(s) URL.` : 'The http backend needs the endpoint\'s url.', hint: 'e.g. url: http://flight-delay-model.models.svc:8080/v1/models/flight-delay:predict' });
     return problems;
   }
-  const path = String(get('model') ?? '');
+  const path = String(params.model);
   const ext = backend === 'onnx' ? '.onnx' : '.json';
   if (path === '') {
     problems.push({ param: 'model', message: `The ${backend} backend needs a model file.`, hint: `Put the file beside pipeline.yaml and name it, e.g. model: models/flight-delay${ext}` });
@@ -153,8 +152,8 @@ function validateModel(params: Record<string, unknown>, ctx: { files?: PipelineF
  * operators the runtime lacks, inconsistent graphs. Endpoints are not called at validation.
  */
 async function probeModel(params: Record<string, unknown>, { files }: { files: PipelineFiles }): Promise<KindProblem[]> {
-  const backend = String(params.backend ?? 'json');
-  const path = String(params.model ?? '');
+  const backend = String(params.backend);
+  const path = String(params.model);
   if (backend === 'http' || !files[path]) return [];
   try {
     const scorer = await createScorer({ ...params, backend, batchSize: 1 }, async () => files[path]);
@@ -179,7 +178,7 @@ async function createScorer(params: Record<string, unknown>, readFile: (path: st
       instances: params.instances === 'arrays' ? 'arrays' : 'objects',
     });
   }
-  const path = String(params.model ?? '');
+  const path = String(params.model);
   const bad = modelPathProblem(path);
   if (bad) throw new Error(`the model path "${path}" cannot be used: ${bad}`);
   const bytes = await readFile(path);
@@ -234,11 +233,11 @@ export const model = defineKind({
   example: { params: { backend: 'http', url: 'http://localhost:8080/v1/models/delay:predict', inputs: '({ distance: value.distance, dep_hour: value.depHour ?? 12 })', score: 'delayProbability' } },
   validate: validateModel,
   probe: probeModel,
-  files: (params) => (params.backend === 'json' || params.backend === 'onnx' || params.backend === undefined) && typeof params.model === 'string' && params.model !== '' ? [params.model] : [],
+  files: (params) => (params.backend === 'json' || params.backend === 'onnx') && typeof params.model === 'string' && params.model !== '' ? [params.model] : [],
   dependencies: (params): Record<string, string> => (params.backend === 'onnx' ? { 'onnxruntime-node': ONNXRUNTIME_VERSION } : {}),
   create({ params, fns, readFile, nodeId }) {
     const inputs = fns.inputs as Inputs;
-    const fields = { score: String(params.score ?? 'score'), label: String(params.label ?? ''), probabilities: String(params.probabilities ?? '') };
+    const fields = { score: String(params.score), label: String(params.label), probabilities: String(params.probabilities) };
     let loading: Promise<Scorer> | undefined;
     const load = () => (loading ??= createScorer(params, readFile ?? readFileInNode));
     return {

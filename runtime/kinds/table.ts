@@ -65,7 +65,7 @@ export const table = defineKind({
     ],
   },
   create({ params, store }) {
-    const format = params.format ?? 'json';
+    const format = params.format;
     if (!store) throw new Error('a table runs only inside the engine, which gives it the store of its rows');
     // Restoring from the topic: a row that does not decode was dead-lettered when it was read, and changes nothing.
     store.decodeWith((value) => decodeRow(format, value) ?? undefined);

@@ -279,7 +279,7 @@ export const windowKind = defineKind({
     const problems: KindProblem[] = durationProblems(params, ['size', 'advance', 'gap', 'grace'], ['size', 'advance', 'gap']);
     if (problems.length) return problems;
     if (params.type === 'hopping') {
-      const size = parseDuration(params.size ?? '1h')!;
+      const size = parseDuration(params.size)!;
       const advance = parseDuration(params.advance);
       if (advance === undefined) problems.push({ param: 'advance', message: 'hopping windows need an advance', hint: 'Write e.g. advance: 5m (at most the size).' });
       else if (advance > size) problems.push({ param: 'advance', message: 'the advance is longer than the window size', hint: 'Make advance at most size, or use tumbling windows.' });
@@ -302,12 +302,12 @@ export const windowKind = defineKind({
   },
   create({ params, fns, store }) {
     if (!store) throw new Error('window runs only inside the engine, which gives it its store');
-    const type = String(params.type ?? 'tumbling');
-    const size = parseDuration(params.size ?? '1h') ?? 3_600_000;
+    const type = String(params.type);
+    const size = parseDuration(params.size) ?? 3_600_000;
     const advance = type === 'hopping' ? (parseDuration(params.advance) ?? size) : size;
-    const gap = parseDuration(params.gap ?? '30m') ?? 1_800_000;
-    const grace = parseDuration(params.grace ?? '0s') ?? 0;
-    const late = params.late ?? 'error';
+    const gap = parseDuration(params.gap) ?? 1_800_000;
+    const grace = parseDuration(params.grace) ?? 0;
+    const late = params.late;
     const changes = params.emit === 'changes';
     const timeFn = fns.time as TimeFn | undefined;
     const aggs = AGGREGATES.filter((a) => fns[a]).map((a) => [a, fns[a] as ValueFn] as const);
