@@ -58,6 +58,16 @@ describe('model files in generation', () => {
     expect(r.files!['src/pipeline.ts']).toMatch(/"models\/flight-delay\.json"/);
   });
 
+  it('carries the model of a node that leaves backend to its default (json)', () => {
+    const text = TEXT.replace(/^ *backend: onnx\n/m, '').replace('models/flight-delay.onnx', 'flight-delay.json');
+    expect(text).not.toMatch(/backend:/);
+    const r = generate(pipeline(text), nodeAssets(), { 'flight-delay.json': JSON_MODEL });
+    expect(r.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    expect(Object.keys(r.binary ?? {})).toEqual(['models/flight-delay.json']);
+    expect(r.files!.Dockerfile).toMatch(/COPY --chown=1000:1000 models \.\/models/);
+    expect(r.files!['src/pipeline.ts']).toMatch(/"models\/flight-delay\.json"/);
+  });
+
   it('never lets a file name choose where it lands', () => {
     expect(repositoryFilePath('deep/er/My Model!.onnx')).toBe('models/my-model-.onnx');
     expect(repositoryFilePath('..onnx')).toBe('models/onnx');
