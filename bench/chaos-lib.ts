@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { AssignerProtocol, Partitioners, type Admin, type Consumer, type Kafka } from 'kafkajs';
 import pg from 'pg';
 import { buildGenerated } from './common.js';
+import { OFFSETS_TABLE, offsetsTableSql } from '../runtime/kinds/postgres-sink.js';
 
 export interface Settings {
   events: number;
@@ -279,6 +280,9 @@ export async function runScenario(o: {
     await db.query(`CREATE TABLE ${t.rows} (id bigint PRIMARY KEY, key text, seq integer, units integer, rewrites integer NOT NULL DEFAULT 0, written bigserial)`);
     await db.query(`CREATE TRIGGER count_rewrite BEFORE UPDATE ON ${t.rows} FOR EACH ROW EXECUTE FUNCTION chaos_count_rewrite()`);
     await db.query(`GRANT SELECT, INSERT, UPDATE ON ${t.rows} TO ${POSTGRES.role}; GRANT USAGE ON SEQUENCE ${t.rows}_written_seq TO ${POSTGRES.role}`);
+    // The sink's offsets table, as db/schema.sql creates it: the writer may not create tables in public.
+    await db.query(offsetsTableSql());
+    await db.query(`GRANT SELECT, INSERT, UPDATE ON ${OFFSETS_TABLE} TO ${POSTGRES.role}`);
   }
   const admin = kafka.admin();
   await admin.connect();

@@ -4,7 +4,7 @@
  * (db/schema.sql) and the webhook stand-ins for the http sinks. Pure.
  */
 import { getKind } from '../runtime/kinds/registry.js';
-import { quoteIdent } from '../runtime/kinds/postgres-sink.js';
+import { OFFSETS_TABLE, offsetsTableSql, quoteIdent } from '../runtime/kinds/postgres-sink.js';
 import type { Pipeline } from './model.js';
 
 /** An image pinned by digest; `tag` says which tag the digest was taken from, for people (and for updating it). */
@@ -101,6 +101,11 @@ export function schemaSql(p: Pipeline): string {
     lines.push(`  PRIMARY KEY (${primary.map(quoteIdent).join(', ')})`);
     for (const k of others) lines.push(`  UNIQUE (${k.map(quoteIdent).join(', ')})`);
     out.push('', `-- written by ${t.nodes.join(', ')}`, `CREATE TABLE IF NOT EXISTS ${t.table.split('.').map(quoteIdent).join('.')} (`, lines.join(',\n'), ');');
+  }
+  // Each sink records there, in the transaction of its rows, the input offsets it has written, so a replay skips them.
+  const offsetSchemas = [...new Set(postgresTables(p).map((t) => (t.table.includes('.') ? t.table.split('.')[0] : '')))].sort();
+  for (const s of offsetSchemas) {
+    out.push('', `-- ${s ? `${s}.` : ''}${OFFSETS_TABLE}: the input offsets each postgres sink has written (the service also creates it if missing)`, offsetsTableSql(s || undefined));
   }
   return out.join('\n') + '\n';
 }

@@ -471,7 +471,7 @@ export class Graph {
       for (const [port, batch] of inputs) {
         // Not replays: what a node emits on its clock is new, so the applied offsets do not filter it.
         this.statsOf(node).in += batch.length;
-        await node.op.process(batch, port, this.emitter(node, pending, result));
+        await node.op.process(batch, port, this.emitter(node, pending, result), true);
       }
     }
     for (const store of this.stores.values()) result.changelog.push(...store.flush());

@@ -1,10 +1,10 @@
 // The postgres sink against the real PostgreSQL on 127.0.0.1:5432 (database test, trust auth).
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { oneNode } from '../../test/harness/one-node.js';
-import { DEAD_LETTER_HEADERS } from '../types.js';
-import { postgresSink, upsertSql } from './postgres-sink.js';
+import { DEAD_LETTER_HEADERS, type RawMessage } from '../types.js';
+import { OFFSETS_TABLE, postgresSink, upsertSql } from './postgres-sink.js';
 
 const URL = process.env.PW_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const table = `pw_sink_${randomUUID().slice(0, 8)}`;
@@ -15,13 +15,30 @@ beforeAll(async () => {
   await admin.connect();
   await admin.query(`CREATE TABLE ${table} (order_id text PRIMARY KEY, customer text NOT NULL, amount numeric, meta jsonb)`);
   await admin.query(`CREATE TABLE ${table}_nokey (order_id text, customer text)`);
+  // Every write the sink makes to the replay table, counted by a trigger the sink knows nothing of.
+  await admin.query(`CREATE TABLE ${table}_eos (order_id text PRIMARY KEY, customer text NOT NULL, amount numeric)`);
+  await admin.query(`CREATE TABLE ${table}_writes (order_id text, op text)`);
+  await admin.query(
+    `CREATE FUNCTION ${table}_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO ${table}_writes VALUES (NEW.order_id, TG_OP); RETURN NEW; END $$`,
+  );
+  await admin.query(`CREATE TRIGGER ${table}_count AFTER INSERT OR UPDATE ON ${table}_eos FOR EACH ROW EXECUTE FUNCTION ${table}_count()`);
   process.env.PW_TEST_PG_URL = URL;
 });
 
+// Each test is a consumer group of its own: the harness numbers its input offsets from 0 again.
+let group = '';
+beforeEach(() => {
+  group = `unit-${randomUUID().slice(0, 8)}`;
+  process.env.KAFKA_GROUP_ID = group;
+});
+
 afterAll(async () => {
-  await admin.query(`DROP TABLE IF EXISTS ${table}, ${table}_nokey`);
+  await admin.query(`DROP TABLE IF EXISTS ${table}, ${table}_nokey, ${table}_eos, ${table}_writes`);
+  await admin.query(`DROP FUNCTION IF EXISTS ${table}_count()`);
+  await admin.query(`DELETE FROM ${OFFSETS_TABLE} WHERE group_id LIKE 'unit-%'`).catch(() => {});
   await admin.end();
   delete process.env.PW_TEST_PG_URL;
+  delete process.env.KAFKA_GROUP_ID;
 });
 
 const params = (over: Record<string, unknown> = {}) => ({ table, columns: ['order_id', 'customer', 'amount', 'meta'], key: ['order_id'], urlEnv: 'PW_TEST_PG_URL', retries: 1, backoffMs: 10, ...over });
@@ -65,6 +82,48 @@ describe('postgres sink', () => {
       'PostgreSQL rejected the row: null value in column "customer" of relation "' + table + '" violates not-null constraint',
     ]);
     expect((await rows()).map((x) => x.order_id)).toEqual(['o-1', 'o-2', 'o-3', 'o-6']);
+    await node.graph.close();
+  });
+
+  it('writes a slice consumed again (a transaction that did not commit) only once, and what lies past its offsets', async () => {
+    const node = oneNode('postgres', params({ table: `${table}_eos`, columns: ['order_id', 'customer', 'amount'] }), {}, { live: true });
+    await node.graph.start();
+    const msg = (offset: number, value: unknown, partition = 0): RawMessage => ({
+      key: null,
+      value: JSON.stringify(value),
+      timestamp: 1704067200000 + offset,
+      headers: {},
+      origin: { topic: 'in', partition, offset: String(offset) },
+    });
+    const writes = async () => (await admin.query(`SELECT order_id, op FROM ${table}_writes ORDER BY order_id, op`)).rows.map((r) => `${r.order_id} ${r.op}`);
+    const state = async () => (await admin.query(`SELECT order_id, customer, amount::float8 AS amount FROM ${table}_eos ORDER BY order_id`)).rows;
+    const stored = async () =>
+      (await admin.query(`SELECT partition, "offset"::int AS o FROM ${OFFSETS_TABLE} WHERE group_id = $1 AND node = 'subject' AND topic = 'in' ORDER BY partition`, [group])).rows;
+
+    const slice = [msg(0, { order_id: 'o-1', customer: 'c-1', amount: 1 }), msg(1, { order_id: 'o-2', customer: 'c-2', amount: 2 }), msg(2, { order_id: 'o-1', customer: 'c-1', amount: 3 }), msg(7, { order_id: 'o-4', customer: 'c-4', amount: 4 }, 1)];
+    await node.graph.process('in', slice);
+    expect(await writes()).toEqual(['o-1 INSERT', 'o-2 INSERT', 'o-4 INSERT']);
+    const first = await state();
+    expect(await stored()).toEqual([{ partition: 0, o: 2 }, { partition: 1, o: 7 }]);
+
+    // The same slice again, as after a producer fenced in a rebalance: nothing is written.
+    await node.graph.process('in', slice);
+    expect(await writes()).toEqual(['o-1 INSERT', 'o-2 INSERT', 'o-4 INSERT']);
+    expect(await state()).toEqual(first);
+
+    // A slice that starts inside the one written: only the records past the stored offset are written.
+    await node.graph.process('in', [msg(2, { order_id: 'o-1', customer: 'c-1', amount: 3 }), msg(3, { order_id: 'o-2', customer: 'c-2', amount: 20 }), msg(4, { order_id: 'o-3', customer: 'c-3', amount: 30 })]);
+    expect(await writes()).toEqual(['o-1 INSERT', 'o-2 INSERT', 'o-2 UPDATE', 'o-3 INSERT', 'o-4 INSERT']);
+    expect((await state()).map((r) => [r.order_id, r.amount])).toEqual([['o-1', 3], ['o-2', 20], ['o-3', 30], ['o-4', 4]]);
+    expect(await stored()).toEqual([{ partition: 0, o: 4 }, { partition: 1, o: 7 }]);
+
+    // A row the database rejects goes to the error port each time its slice is consumed, and is written by neither.
+    const bad = [msg(5, { order_id: 'o-5', amount: 5 }), msg(6, { order_id: 'o-6', customer: 'c-6', amount: 6 })];
+    for (let n = 0; n < 2; n++) {
+      const r = await node.graph.process('in', bad);
+      expect(r.messages.filter((m) => m.topic === 'unit.dead-letter').map((m) => m.headers[DEAD_LETTER_HEADERS.offset])).toEqual(['5']);
+    }
+    expect(await writes()).toEqual(['o-1 INSERT', 'o-2 INSERT', 'o-2 UPDATE', 'o-3 INSERT', 'o-4 INSERT', 'o-6 INSERT']);
     await node.graph.close();
   });
 

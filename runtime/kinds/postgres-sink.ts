@@ -16,8 +16,13 @@ interface PgResult {
   rows: Record<string, unknown>[];
   rowCount: number | null;
 }
+interface PgClient {
+  query(text: string, values?: unknown[]): Promise<PgResult>;
+  release(err?: boolean | Error): void;
+}
 interface PgPool {
   query(text: string, values?: unknown[]): Promise<PgResult>;
+  connect(): Promise<PgClient>;
   end(): Promise<void>;
   on(event: 'error', listener: (e: Error) => void): unknown;
 }
@@ -27,6 +32,25 @@ interface PgModule {
 
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 const quoteTable = (table: string): string => table.split('.').map(quoteIdent).join('.');
+
+/** The table in which each postgres sink records, per input partition, the highest offset whose rows it has written. */
+export const OFFSETS_TABLE = 'pipewright_sink_offsets';
+
+/** The offsets table of the sinks writing into `schema` (the connection's current schema when undefined), quoted. */
+export const offsetsTable = (schema?: string): string => (schema ? `${quoteIdent(schema)}.` : '') + quoteIdent(OFFSETS_TABLE);
+
+/**
+ * Creates the offsets table if it is missing: one row per consumer group, sink node and input
+ * partition, holding the highest input offset whose rows are written (in the same transaction).
+ */
+export function offsetsTableSql(schema?: string): string {
+  return (
+    `CREATE TABLE IF NOT EXISTS ${offsetsTable(schema)} (\n` +
+    '  "group_id" text NOT NULL,\n  "node" text NOT NULL,\n  "topic" text NOT NULL,\n  "partition" integer NOT NULL,\n' +
+    '  "offset" bigint NOT NULL,\n  "updated_at" timestamptz NOT NULL DEFAULT now(),\n' +
+    '  PRIMARY KEY ("group_id", "node", "topic", "partition")\n);'
+  );
+}
 
 /** The one statement that upserts `rows` rows: INSERT … ON CONFLICT (key) DO UPDATE SET every other column. */
 export function upsertSql(table: string, columns: readonly string[], key: readonly string[], rows: number): string {
@@ -108,8 +132,10 @@ export const postgresSink = defineKind({
   docs:
     'Writes each event as a row of `table`: each of `columns` takes the event\'s field of the same name (missing ' +
     'fields are NULL, objects and arrays JSON text); put a map before the sink to rename or compute fields. ' +
-    'Every batch is one `INSERT … ON CONFLICT (key) DO UPDATE` statement, so a replay after a crash overwrites ' +
-    'rather than duplicates; within a batch the last event per key wins. At start-up the service checks that the ' +
+    'Every batch is one `INSERT … ON CONFLICT (key) DO UPDATE` statement (within a batch the last event per key ' +
+    'wins), in one transaction with the highest input offset per partition it wrote, kept in the table ' +
+    'pipewright_sink_offsets of the same schema: a batch consumed again after a crash or an aborted transaction ' +
+    'skips the records at or below it, so no upsert is made twice. At start-up the service checks that the ' +
     'table exists with those columns and a primary key or unique index on exactly `key`, and stops with a ' +
     'message that says what to change if not. The connection string comes from the environment variable named ' +
     'by `urlEnv` (set from a Secret), or else from the standard PGHOST, PGPORT, PGDATABASE, PGUSER and ' +
@@ -163,13 +189,15 @@ export const postgresSink = defineKind({
     if (!ENV_NAME.test(String(params.urlEnv))) problems.push({ param: 'urlEnv', message: `"${String(params.urlEnv)}" is not an environment variable name.`, hint: 'Use capitals, digits and "_", e.g. DATABASE_URL.' });
     return problems;
   },
-  create({ params, nodeId, capture }) {
+  create({ params, nodeId, pipeline, capture }) {
     const table = String(params.table);
     const columns = (params.columns ?? []) as string[];
     const key = (params.key ?? []) as string[];
     const retries = Number(params.retries ?? 5);
     const backoffMs = Number(params.backoffMs ?? 200);
     const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
+    const schema = table.includes('.') ? table.split('.')[0] : undefined;
+    const offsets = offsetsTable(schema);
     let pool: PgPool | undefined;
     let ready: Promise<PgPool> | undefined;
 
@@ -184,6 +212,7 @@ export const postgresSink = defineKind({
       pool = p;
       try {
         await withRetries(() => checkTable(p, table, columns, key), retries, backoffMs);
+        await withRetries(() => createOffsetsTable(p, schema), retries, backoffMs);
       } catch (e) {
         throw new Error(`postgres node "${nodeId}": ${e instanceof Error ? e.message : String(e)}`);
       }
@@ -194,12 +223,120 @@ export const postgresSink = defineKind({
       throw e;
     }));
 
+    type Row = { rec: Rec; row: Record<string, unknown> };
+    type Failure = { rec: Rec; error: Error };
+
+    /**
+     * Upserts `rows` inside the open transaction, behind a savepoint; with `dry` it rolls them back
+     * again and only learns which rows the database rejects (the rows of a replayed slice, whose
+     * rejections must reach the error port again). A rejected row is rolled back alone.
+     */
+    const upsert = async (client: PgClient, rows: Row[], dry: boolean, failed: Failure[]): Promise<void> => {
+      // ON CONFLICT cannot touch a row twice in one statement: the last event per key wins, as it would in order.
+      const latest = new Map<string, Record<string, unknown>>();
+      for (const { row } of rows) {
+        const k = JSON.stringify(key.map((c) => row[c]));
+        latest.delete(k);
+        latest.set(k, row);
+      }
+      const unique = [...latest.values()];
+      await client.query('SAVEPOINT pipewright_batch');
+      try {
+        for (let i = 0; i < unique.length; i += perStatement) {
+          const chunk = unique.slice(i, i + perStatement);
+          await client.query(upsertSql(table, columns, key, chunk.length), chunk.flatMap((r) => columns.map((c) => r[c])));
+        }
+        await client.query(dry ? 'ROLLBACK TO SAVEPOINT pipewright_batch' : 'RELEASE SAVEPOINT pipewright_batch');
+      } catch (e) {
+        if (!rowError(e)) throw e;
+        await client.query('ROLLBACK TO SAVEPOINT pipewright_batch');
+        // Some row is bad: write them one by one, in order, so only the bad ones go to the error port.
+        for (const { rec, row } of rows) {
+          await client.query('SAVEPOINT pipewright_row');
+          try {
+            await client.query(upsertSql(table, columns, key, 1), columns.map((c) => row[c]));
+            await client.query(dry ? 'ROLLBACK TO SAVEPOINT pipewright_row' : 'RELEASE SAVEPOINT pipewright_row');
+          } catch (rowErr) {
+            if (!rowError(rowErr)) throw rowErr;
+            await client.query('ROLLBACK TO SAVEPOINT pipewright_row');
+            failed.push({ rec, error: new Error(`PostgreSQL rejected the row: ${rowErr instanceof Error ? rowErr.message : String(rowErr)}`) });
+          }
+        }
+      }
+    };
+
+    /**
+     * One transaction: lock this node's offsets of the batch's input partitions, write the rows
+     * past them, dry-run the rows at or below them (already written by a slice that was then
+     * consumed again), and move the offsets up. A record without a numeric input offset, and
+     * what a node emits on its clock (`clock`), is written as it comes, without offsets.
+     */
+    const write = async (db: PgPool, rows: Row[], clock: boolean, failed: Failure[]): Promise<void> => {
+      failed.length = 0;
+      const high = new Map<string, { topic: string; partition: number; offset: bigint }>();
+      const at = (rec: Rec): string | undefined =>
+        !clock && rec.origin && /^\d+$/.test(String(rec.origin.offset)) ? `${rec.origin.topic}\u0000${rec.origin.partition}` : undefined;
+      for (const { rec } of rows) {
+        const k = at(rec);
+        if (k === undefined) continue;
+        const o = BigInt(rec.origin.offset);
+        const h = high.get(k);
+        if (!h || o > h.offset) high.set(k, { topic: rec.origin.topic, partition: rec.origin.partition, offset: o });
+      }
+      const parts = [...high.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+      const group = env('KAFKA_GROUP_ID') || pipeline;
+      const client = await db.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        let fresh = rows;
+        let replayed: Row[] = [];
+        if (parts.length) {
+          const ids = [group, nodeId, parts.map((x) => x.topic), parts.map((x) => x.partition)];
+          // The rows exist before they are locked, so a second replica writing the same partition waits here and then sees the offsets this one wrote.
+          await client.query(
+            `INSERT INTO ${offsets} ("group_id", "node", "topic", "partition", "offset") SELECT $1, $2, t, p, -1 FROM unnest($3::text[], $4::int[]) AS x(t, p) ON CONFLICT DO NOTHING`,
+            ids,
+          );
+          const stored = await client.query(
+            `SELECT "topic", "partition", "offset"::text AS "offset" FROM ${offsets} WHERE "group_id" = $1 AND "node" = $2 AND ("topic", "partition") IN (SELECT * FROM unnest($3::text[], $4::int[])) ORDER BY "topic", "partition" FOR UPDATE`,
+            ids,
+          );
+          const done = new Map(stored.rows.map((r) => [`${String(r.topic)}\u0000${Number(r.partition)}`, BigInt(String(r.offset))]));
+          fresh = [];
+          for (const r of rows) {
+            const k = at(r.rec);
+            const d = k === undefined ? undefined : done.get(k);
+            if (d !== undefined && BigInt(r.rec.origin.offset) <= d) replayed.push(r);
+            else fresh.push(r);
+          }
+        }
+        if (replayed.length) await upsert(client, replayed, true, failed);
+        if (fresh.length) await upsert(client, fresh, false, failed);
+        if (parts.length) {
+          await client.query(
+            `UPDATE ${offsets} AS o SET "offset" = GREATEST(o."offset", x.n), "updated_at" = now() FROM unnest($3::text[], $4::int[], $5::bigint[]) AS x(t, p, n) ` +
+              'WHERE o."group_id" = $1 AND o."node" = $2 AND o."topic" = x.t AND o."partition" = x.p',
+            [group, nodeId, parts.map((x) => x.topic), parts.map((x) => x.partition), parts.map((x) => x.offset.toString())],
+          );
+        }
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK').catch((r: unknown) => {
+          broken = r instanceof Error ? r : new Error(String(r));
+        });
+        throw e;
+      } finally {
+        client.release(broken);
+      }
+    };
+
     return {
       async start() {
         if (!capture) await started();
       },
-      async process(batch, _port, out) {
-        const rows: { rec: Rec; row: Record<string, unknown> }[] = [];
+      async process(batch, _port, out, clock) {
+        const rows: Row[] = [];
         for (const rec of batch) {
           try {
             rows.push({ rec, row: toRow(rec.value, columns) });
@@ -213,31 +350,14 @@ export const postgresSink = defineKind({
         }
         if (rows.length === 0) return;
         const db = await started();
-        // ON CONFLICT cannot touch a row twice in one statement: the last event per key wins, as it would in order.
-        const latest = new Map<string, Record<string, unknown>>();
-        for (const { row } of rows) {
-          const k = JSON.stringify(key.map((c) => row[c]));
-          latest.delete(k);
-          latest.set(k, row);
-        }
-        const unique = [...latest.values()];
+        const failed: Failure[] = [];
         try {
-          for (let i = 0; i < unique.length; i += perStatement) {
-            const chunk = unique.slice(i, i + perStatement);
-            await withRetries(() => db.query(upsertSql(table, columns, key, chunk.length), chunk.flatMap((r) => columns.map((c) => r[c]))), retries, backoffMs);
-          }
+          await withRetries(() => write(db, rows, clock === true, failed), retries, backoffMs);
         } catch (e) {
-          if (!rowError(e)) throw new Error(`postgres node "${nodeId}": ${e instanceof Error ? e.message : String(e)}`);
-          // Some row is bad: write them one by one, in order, so only the bad ones go to the error port.
-          for (const { rec, row } of rows) {
-            try {
-              await withRetries(() => db.query(upsertSql(table, columns, key, 1), columns.map((c) => row[c])), retries, backoffMs);
-            } catch (rowErr) {
-              if (!rowError(rowErr)) throw rowErr;
-              out.fail(rec, new Error(`PostgreSQL rejected the row: ${rowErr instanceof Error ? rowErr.message : String(rowErr)}`));
-            }
-          }
+          throw new Error(`postgres node "${nodeId}": ${e instanceof Error ? e.message : String(e)}`);
         }
+        // Only after the commit: a transaction that is tried again must not send a row to the error port twice.
+        for (const f of failed) out.fail(f.rec, f.error);
       },
       async close() {
         await pool?.end().catch(() => {});
@@ -247,6 +367,24 @@ export const postgresSink = defineKind({
     };
   },
 });
+
+/** Creates the offsets table of `schema` if missing; two replicas creating it at once is no error. */
+async function createOffsetsTable(pool: PgPool, schema: string | undefined): Promise<void> {
+  // Looked up first: creating it, even IF NOT EXISTS, needs CREATE on the schema, which a service's user often lacks.
+  const found = await pool.query('SELECT to_regclass($1) IS NOT NULL AS found', [offsetsTable(schema)]);
+  if (found.rows[0]?.found === true) return;
+  try {
+    await pool.query(offsetsTableSql(schema));
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === '23505' || code === '42P07') return;
+    const msg = e instanceof Error ? e.message : String(e);
+    throw Object.assign(
+      new Error(`cannot create the offsets table ${schema ? `${schema}.` : ''}${OFFSETS_TABLE} (${msg}); create it as db/schema.sql does, or grant the service's user CREATE on the schema`),
+      { code },
+    );
+  }
+}
 
 /** Retries what fails for reasons outside the rows (connection lost, deadlock, shutdown); row errors at once. */
 async function withRetries<T>(fn: () => Promise<T>, retries: number, backoffMs: number): Promise<T> {

@@ -124,8 +124,11 @@ export interface Emitter {
 export interface Operator {
   /** Source nodes: turn raw messages from their topic into records. */
   decode?(messages: RawMessage[], out: Emitter): void;
-  /** Transforms and sinks: handle a batch that arrived on an input port. */
-  process?(batch: Rec[], port: string, out: Emitter): void | Promise<void>;
+  /**
+   * Transforms and sinks: handle a batch that arrived on an input port. `clock` is true when the
+   * batch is what nodes emitted on their clock (`punctuate`), not records read at input offsets.
+   */
+  process?(batch: Rec[], port: string, out: Emitter, clock?: boolean): void | Promise<void>;
   /** Load what the node needs (a model, say) before the first batch; throwing stops the start-up with that message. */
   start?(): Promise<void>;
   /** Stateful kinds: the store of `partition` was restored from the changelog or dropped; rebuild anything derived from it. */
