@@ -19,6 +19,8 @@ interface PgResult {
 interface PgClient {
   query(text: string, values?: unknown[]): Promise<PgResult>;
   release(err?: boolean | Error): void;
+  on(event: 'error', listener: (e: Error) => void): unknown;
+  off(event: 'error', listener: (e: Error) => void): unknown;
 }
 interface PgPool {
   query(text: string, values?: unknown[]): Promise<PgResult>;
@@ -287,6 +289,12 @@ export const postgresSink = defineKind({
       const group = env('KAFKA_GROUP_ID') || pipeline;
       const client = await db.connect();
       let broken: Error | undefined;
+      // A connection that breaks while checked out (terminated by the server, say) must not crash the
+      // service: the failing query rejects, the transaction is tried again, and the client is discarded.
+      const onError = (e: Error) => {
+        broken = e;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         let fresh = rows;
@@ -327,6 +335,7 @@ export const postgresSink = defineKind({
         });
         throw e;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     };
