@@ -127,6 +127,21 @@ describe('postgres sink', () => {
     await node.graph.close();
   });
 
+  it('keeps the offsets in the schema of its table, creating the table there when it is missing', async () => {
+    const schema = `${table}_s`;
+    await admin.query(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.orders (order_id text PRIMARY KEY, customer text)`);
+    try {
+      const node = oneNode('postgres', params({ table: `${schema}.orders`, columns: ['order_id', 'customer'] }), {}, { live: true });
+      await node.graph.start();
+      await node.run([{ order_id: 'o-1', customer: 'c-1' }]);
+      await node.graph.close();
+      const stored = await admin.query(`SELECT topic, partition, "offset"::int AS o FROM ${schema}.${OFFSETS_TABLE} WHERE group_id = $1 AND node = 'subject'`, [group]);
+      expect(stored.rows).toEqual([{ topic: 'in', partition: 0, o: 0 }]);
+    } finally {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    }
+  });
+
   it('stops at start-up with what to change when the table, a column or the unique key is missing', async () => {
     const missing = oneNode('postgres', params({ table: `${table}_missing` }), {}, { live: true });
     await expect(missing.graph.start()).rejects.toThrow(new RegExp(`table ${table}_missing does not exist.*CREATE TABLE`));
