@@ -439,21 +439,27 @@ export class Simulator {
     if (r.graph.punctuateEvery === undefined) return;
     for (const tp of r.member.assigned) {
       if (!r.graph.punctuates(tp.topic)) continue;
-      const k = `${tp.topic}\u0000${tp.partition}`;
-      if (!r.restored.has(k)) {
-        // A partition with nothing to process still has results held back in its changelog: restore it to emit them.
-        r.restoredRecords += await restoreFromLog(r.graph, this.log, tp.topic, tp.partition);
-        r.restored.add(k);
-      }
+      // A partition with nothing to process still has results held back in its changelog: restore it to emit them.
+      await this.restoreOnce(r, tp);
       this.written(r, await r.graph.punctuate(tp.topic, tp.partition, this.now, final));
     }
   }
 
+  /** A partition's state brought up to date from its changelog, once per assignment. */
+  private async restoreOnce(r: Replica, tp: TopicPartition): Promise<void> {
+    const k = `${tp.topic}\u0000${tp.partition}`;
+    if (r.restored.has(k)) return;
+    r.restoredRecords += await restoreFromLog(r.graph, this.log, tp.topic, tp.partition);
+    r.restored.add(k);
+  }
+
   private written(r: Replica, result: { messages: OutMessage[]; changelog: OutMessage[] }): void {
     if (this.exactlyOnce) {
+      // Held in the open transaction until the offsets are committed with them.
       r.open.outputs.push(...result.messages);
       r.open.changes.push(...result.changelog);
     } else {
+      // Outputs first, then the state they came from, then (next tick) the offsets: as the service does.
       this.log.produce(result.messages);
       produceChangelog(r.graph, this.log, result.changelog);
     }
@@ -490,21 +496,10 @@ export class Simulator {
       );
     }
     this.maxProcessed.set(k, Math.max(seen, from + batch.length - 1));
-    if (!r.restored.has(k)) {
-      // A partition's first batch since a rebalance: its state is brought up to date from the changelog first.
-      r.restoredRecords += await restoreFromLog(r.graph, this.log, tp.topic, tp.partition);
-      r.restored.add(k);
-    }
+    // A partition's first batch since a rebalance: its state is brought up to date from the changelog first.
+    await this.restoreOnce(r, tp);
     const result = await r.graph.process(tp.topic, batch);
-    if (this.exactlyOnce) {
-      // Held in the open transaction until the offsets are committed with them.
-      r.open.outputs.push(...result.messages);
-      r.open.changes.push(...result.changelog);
-    } else {
-      // Outputs first, then the state they came from, then (next tick) the offsets: as the service does.
-      this.log.produce(result.messages);
-      produceChangelog(r.graph, this.log, result.changelog);
-    }
+    this.written(r, result);
     if (result.deadLetters > 0) {
       const first = result.messages.find((m) => m.topic === this.options.spec.errors.topic);
       this.note('dead-letter', `${result.deadLetters} event(s) from ${tpKey(tp)} went to the dead-letter topic ${this.options.spec.errors.topic} (${first?.headers['pipewright.node'] ?? '?'}: ${first?.headers['pipewright.error'] ?? '?'}); the partition keeps flowing.`);
