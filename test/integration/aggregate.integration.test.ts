@@ -11,35 +11,17 @@
 // the interval: the counts they hold are emitted on the way out.
 // At-least-once by default; AGGREGATE_IT_DELIVERY=exactly-once runs the same with transactions
 // (and the output read committed), on demand: another 30 s (the kill is not timed to a transaction).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { brokers, createExternalTopics, freePort, mustRun, repoRoot, waitFor } from './process.js';
-
-interface Replica {
-  name: string;
-  child: ChildProcess;
-  output: string[];
-  exit: Promise<unknown>;
-  exited: boolean;
-}
+import { brokers, cleanUpRun, createExternalTopics, freePort, mustRun, repoRoot, startReplica, waitFor, type Replica } from './process.js';
 
 const RUN_TS = join(repoRoot, 'bin', 'run-ts.mjs');
 const DELIVERY = process.env.AGGREGATE_IT_DELIVERY === 'exactly-once' ? 'exactly-once' : 'at-least-once';
-
-function startReplica(name: string, cwd: string, env: NodeJS.ProcessEnv): Replica {
-  const child = spawn(process.execPath, [RUN_TS, 'src/main.ts'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const r: Replica = { name, child, output: [], exited: false, exit: undefined as never };
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => r.output.push(d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => r.output.push(`[stderr] ${d}`));
-  r.exit = new Promise((resolve) => child.on('exit', (code, signal) => ((r.exited = true), resolve({ code, signal }))));
-  return r;
-}
 
 const WORDS = Array.from({ length: 30 }, (_, i) => `w${i.toString(36)}${'kafka'[i % 5]}`);
 
@@ -56,16 +38,7 @@ describe(`generated word count as a table, ${DELIVERY}: two replicas, one SIGKIL
   let topics: string[] = [];
   const diagnostics = () => replicas.map((r) => `--- ${r.name} ---\n${r.output.join('').split('\n').slice(-15).join('\n')}`).join('\n');
 
-  afterAll(async () => {
-    for (const r of replicas) if (!r.exited) r.child.kill('SIGKILL');
-    await Promise.all(replicas.map((r) => r.exit));
-    if (admin) {
-      await admin.deleteGroups([pipeline, `${pipeline}-verify`]).catch(() => {});
-      await admin.deleteTopics({ topics: [...new Set([...topics, input, output])] }).catch(() => {});
-      await admin.disconnect();
-    }
-    if (process.env.PIPEWRIGHT_KEEP_TMP !== '1') rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => cleanUpRun({ replicas, admin, group: pipeline, topics: [...topics, input, output], work }));
 
   it('ends with the exact count of every word as the latest value of its key', async () => {
     admin = kafka.admin();
@@ -93,7 +66,7 @@ describe(`generated word count as a table, ${DELIVERY}: two replicas, one SIGKIL
     const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: output, configNames: ['cleanup.policy'] }] });
     expect(described.resources[0].configEntries[0].configValue).toBe('compact');
 
-    const start = async (name: string) => replicas.push(startReplica(name, serviceDir, { ...env, PORT: String(await freePort()), KAFKA_CLIENT_ID: `${pipeline}-${name}` }));
+    const start = async (name: string) => replicas.push(startReplica(name, serviceDir, { ...env, PORT: String(await freePort()), KAFKA_CLIENT_ID: `${pipeline}-${name}` }, [RUN_TS, 'src/main.ts']));
     await start('a');
     await start('b');
     await waitFor(

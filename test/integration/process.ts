@@ -2,9 +2,9 @@
  * What the real-Kafka integration tests share: the broker's address, child
  * processes with their output kept for failure messages, and free ports.
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { Kafka, logLevel } from 'kafkajs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { parse as parseYaml } from 'yaml';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -145,4 +145,38 @@ export async function createExternalTopics(serviceDir: string): Promise<string[]
     await admin.disconnect();
   }
   return external.map((t) => t.name);
+}
+
+/** A replica of a generated service, its output kept for failure messages. */
+export interface Replica {
+  name: string;
+  child: ChildProcess;
+  output: string[];
+  exit: Promise<unknown>;
+  exited: boolean;
+}
+
+/** Starts a replica in `cwd` with `node <args>` (the built service by default). */
+export function startReplica(name: string, cwd: string, env: NodeJS.ProcessEnv, args: string[] = ['dist/src/main.js']): Replica {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r: Replica = { name, child, output: [], exited: false, exit: undefined as never };
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => r.output.push(d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => r.output.push(`[stderr] ${d}`));
+  r.exit = new Promise((resolve) => child.on('exit', (code, signal) => ((r.exited = true), resolve({ code, signal }))));
+  return r;
+}
+
+/**
+ * After a run: replicas still alive are killed, the group (and its `-verify` reader) and the
+ * topics deleted, the admin disconnected, and the work folder removed unless PIPEWRIGHT_KEEP_TMP=1.
+ */
+export async function cleanUpRun(run: { replicas: Replica[]; admin?: Admin; group: string; topics: string[]; work: string }): Promise<void> {
+  for (const r of run.replicas) if (!r.exited) r.child.kill('SIGKILL');
+  await Promise.all(run.replicas.map((r) => r.exit));
+  if (run.admin) {
+    await run.admin.deleteGroups([run.group, `${run.group}-verify`]).catch(() => {});
+    await run.admin.deleteTopics({ topics: [...new Set(run.topics)] }).catch(() => {});
+    await run.admin.disconnect();
+  }
+  if (process.env.PIPEWRIGHT_KEEP_TMP !== '1') rmSync(run.work, { recursive: true, force: true });
 }

@@ -8,34 +8,16 @@
 // and key exactly once, none lost, none counted twice [1]. With `delivery: exactly-once`, three
 // replicas are killed, each while it has a transaction open (see TransactionWatch), and every result
 // is on the output topic once, read with read_committed.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument, type Document } from 'yaml';
 import { TransactionWatch } from '../../bench/chaos-lib.js';
-import { brokers, createExternalTopics, freePort, mustRun, repoRoot, run, waitFor } from './process.js';
+import { brokers, cleanUpRun, createExternalTopics, freePort, mustRun, repoRoot, run, startReplica, waitFor, type Replica } from './process.js';
 
-
-interface Replica {
-  name: string;
-  child: ChildProcess;
-  output: string[];
-  exit: Promise<unknown>;
-  exited: boolean;
-}
-
-function startReplica(name: string, cwd: string, env: NodeJS.ProcessEnv): Replica {
-  const child = spawn(process.execPath, ['dist/src/main.js'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const r: Replica = { name, child, output: [], exited: false, exit: undefined as never };
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => r.output.push(d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => r.output.push(`[stderr] ${d}`));
-  r.exit = new Promise((resolve) => child.on('exit', (code, signal) => ((r.exited = true), resolve({ code, signal }))));
-  return r;
-}
 
 interface Scenario {
   example: string;
@@ -218,16 +200,7 @@ describe.each([
     expect(described.resources[0].configEntries[0].configValue).toBe('compact');
   }, 400_000);
 
-  afterAll(async () => {
-    for (const r of replicas) if (!r.exited) r.child.kill('SIGKILL');
-    await Promise.all(replicas.map((r) => r.exit));
-    if (admin) {
-      await admin.deleteGroups([groupId, `${groupId}-verify`]).catch(() => {});
-      await admin.deleteTopics({ topics: [...new Set([...topics, inputTopic, outputTopic])] }).catch(() => {});
-      await admin.disconnect();
-    }
-    if (process.env.PIPEWRIGHT_KEEP_TMP !== '1') rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => cleanUpRun({ replicas, admin, group: groupId, topics: [...topics, inputTopic, outputTopic], work }));
 
   it('emits every window result exactly once per window and key, losing nothing, across a SIGKILL', async () => {
     const start = async (name: string) => replicas.push(startReplica(name, serviceDir, { ...env, PORT: String(await freePort()), KAFKA_CLIENT_ID: `${pipelineName}-${name}` }));
