@@ -6,26 +6,12 @@
  * `runOf` turns a simulator and its snapshots into what checks read. Portable:
  * the simulator's worker and the Node tests share it.
  */
+import type { ClusterSpec } from '../runtime/simulator/cluster.js';
+import { MAX_GROUP_MEMBERS, type ExtraGroupSpec } from '../runtime/simulator/readers.js';
 import type { Simulator } from '../runtime/simulator/simulator.js';
 import type { RunMessage, RunSnapshot, SimRun } from './exercise-checks.js';
 
-/** A consumer group beside the pipeline's own: a reader of a topic that counts what it receives. */
-export interface ExtraGroupSpec {
-  name: string;
-  type: 'consumer' | 'share' | 'queue';
-  topic: string;
-  members: number;
-  lockMs?: number;
-  batchSize?: number;
-}
-
-export interface ClusterSpec {
-  brokers: number;
-  replicationFactor: number;
-  minInsyncReplicas: number;
-  acks: 'all' | '1' | '0';
-  uncleanLeaderElection: boolean;
-}
+export type { ClusterSpec, ExtraGroupSpec };
 
 export interface ExerciseAction {
   /** Simulated seconds from the start; applied at once when left out. */
@@ -48,7 +34,7 @@ const groupSpec = {
     name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$' },
     type: { enum: ['consumer', 'share', 'queue'] },
     topic: { type: 'string', minLength: 1 },
-    members: { type: 'integer', minimum: 0, maximum: 12 },
+    members: { type: 'integer', minimum: 0, maximum: MAX_GROUP_MEMBERS },
     lockMs: { type: 'integer', minimum: 1 },
     batchSize: { type: 'integer', minimum: 1 },
   },
@@ -60,8 +46,14 @@ const clusterProps = {
   minInsyncReplicas: { type: 'integer', minimum: 1, maximum: 5 },
   acks: { enum: ['all', '1', '0'] },
   uncleanLeaderElection: { type: 'boolean' },
+  replicaLagTicks: { type: 'integer', minimum: 1 },
 };
-export const CLUSTER_SCHEMA = { type: 'object', additionalProperties: false, required: Object.keys(clusterProps), properties: clusterProps };
+export const CLUSTER_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['brokers', 'replicationFactor', 'minInsyncReplicas', 'acks', 'uncleanLeaderElection'],
+  properties: clusterProps,
+};
 export const GROUP_SCHEMA = groupSpec;
 
 const name = { type: 'string', minLength: 1 };
@@ -94,24 +86,6 @@ export const ACTION_SCHEMA = {
   })),
 };
 
-/** What the simulator offers once several groups and brokers are simulated; absent methods are refused by name. */
-interface Extended {
-  addGroup?(spec: ExtraGroupSpec): void;
-  removeGroup?(name: string): void;
-  addGroupMember?(name: string): void;
-  killGroupMember?(name: string, memberId?: string): void;
-  slowGroupMember?(name: string, memberId: string, factor: number): void;
-  killBroker?(id: number): void;
-  restartBroker?(id: number): void;
-  setCluster?(partial: Partial<ClusterSpec>): void;
-}
-
-function call<K extends keyof Extended>(sim: Simulator, method: K, ...args: Parameters<NonNullable<Extended[K]>>): void {
-  const fn = (sim as unknown as Extended)[method] as ((...a: unknown[]) => void) | undefined;
-  if (typeof fn !== 'function') throw new Error(`this simulator cannot ${method.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)} yet`);
-  fn.apply(sim, args);
-}
-
 /** One action, now. Plain words in a thrown Error when it cannot be done. */
 export function applyAction(sim: Simulator, a: ExerciseAction): void {
   const group = typeof a.group === 'string' ? a.group : (a.group?.name ?? '');
@@ -129,21 +103,21 @@ export function applyAction(sim: Simulator, a: ExerciseAction): void {
       sim.rate = Math.max(0, a.rate ?? sim.rate);
       return;
     case 'add-group':
-      return call(sim, 'addGroup', a.group as ExtraGroupSpec);
+      return sim.addGroup(a.group as ExtraGroupSpec);
     case 'remove-group':
-      return call(sim, 'removeGroup', group);
+      return void sim.removeGroup(group);
     case 'add-group-member':
-      return call(sim, 'addGroupMember', group);
+      return void sim.addGroupMember(group);
     case 'kill-group-member':
-      return call(sim, 'killGroupMember', group, a.member);
+      return void sim.killGroupMember(group, a.member);
     case 'slow-group-member':
-      return call(sim, 'slowGroupMember', group, a.member ?? '', a.factor ?? 0);
+      return sim.slowGroupMember(group, a.member ?? '', a.factor ?? 0);
     case 'kill-broker':
-      return call(sim, 'killBroker', a.broker ?? 0);
+      return sim.killBroker(a.broker ?? 0);
     case 'restart-broker':
-      return call(sim, 'restartBroker', a.broker ?? 0);
+      return sim.restartBroker(a.broker ?? 0);
     case 'set-cluster':
-      return call(sim, 'setCluster', a.cluster ?? {});
+      return sim.setCluster(a.cluster ?? {});
   }
 }
 

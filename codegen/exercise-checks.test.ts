@@ -22,6 +22,7 @@ function snap(tick: number, over: Partial<RunSnapshot> = {}): RunSnapshot {
     aborted: 0,
     produced: 20,
     generation: 1,
+    groups: [],
     ...over,
   };
 }
@@ -43,17 +44,23 @@ const group = (over: Partial<GroupView> = {}): GroupView => ({
   name: 'billing',
   type: 'consumer',
   topic: 'orders',
-  members: [{ id: 'billing-1', assigned: ['orders[0]'], idle: false, received: 10 }],
+  members: [{ id: 'billing-1', assigned: ['orders[0]'], idle: false, received: 10, holding: 0 }],
   partitions: [{ partition: 0, committed: 10, endOffset: 12, lag: 2 }],
   lag: 2,
   delivered: 10,
   redelivered: 0,
   orderBreaks: 0,
   acked: 10,
+  inFlight: 0,
+  archived: 0,
+  lockMs: 500,
+  batchSize: 5,
   ...over,
 });
 
 const cluster = (over: Partial<ClusterView> = {}, down: number[] = []): ClusterView => ({
+  spec: { brokers: 3, replicationFactor: 3, minInsyncReplicas: 2, acks: 'all', uncleanLeaderElection: false, replicaLagTicks: 5 },
+  backlog: 0,
   brokers: [1, 2, 3].map((id) => ({ id, up: !down.includes(id) })),
   partitions: [],
   acknowledged: 40,
@@ -114,7 +121,7 @@ describe('check kinds', () => {
     expect(one('member-idle', {}, run([snap(1)])).pass).toBe(false);
     expect(one('members', { min: 3 }, run([idle])).reason).toBe('Your group has 2 members; it needs at least 3.');
     expect(one('members', { max: 1 }, run([idle])).pass).toBe(false);
-    const g = run([snap(1, { groups: [group({ members: [...group().members, { id: 'billing-2', assigned: [], idle: true, received: 0 }] })] })]);
+    const g = run([snap(1, { groups: [group({ members: [...group().members, { id: 'billing-2', assigned: [], idle: true, received: 0, holding: 0 }] })] })]);
     expect(one('member-idle', { group: 'billing' }, g).reason).toContain('billing-2 is idle');
     expect(one('no-idle-member', { group: 'billing' }, g).pass).toBe(false);
   });

@@ -7,32 +7,12 @@
  */
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { SinkOutput } from '../runtime/kinds/spec.js';
+import type { ClusterView } from '../runtime/simulator/cluster.js';
+import type { GroupView } from '../runtime/simulator/readers.js';
 import type { Note, SimSnapshot } from '../runtime/simulator/simulator.js';
 
-/** A consumer group beside the pipeline's own, as the simulator shows it (several groups). */
-export interface GroupView {
-  name: string;
-  type: 'consumer' | 'share' | 'queue';
-  topic: string;
-  members: { id: string; assigned: string[]; idle: boolean; received: number; slow?: number }[];
-  partitions: { partition: number; committed: number; endOffset: number; lag: number }[];
-  lag: number;
-  delivered: number;
-  redelivered: number;
-  orderBreaks: number;
-  acked: number;
-}
-
-/** Brokers and replication, as the simulator shows them. */
-export interface ClusterView {
-  brokers: { id: number; up: boolean }[];
-  partitions: { topic: string; partition: number; leader: number | null; replicas: number[]; isr: number[]; underReplicated: boolean; offline: boolean; highWatermark: number }[];
-  acknowledged: number;
-  refusedWrites: number;
-  lostRecords: number;
-}
-
-export type RunSnapshot = SimSnapshot & { groups?: GroupView[]; cluster?: ClusterView };
+export type { ClusterView, GroupView };
+export type RunSnapshot = SimSnapshot;
 
 export interface RunMessage {
   key: string | null;
