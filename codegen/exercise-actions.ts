@@ -70,6 +70,7 @@ export const ACTIONS = {
   'slow-group-member': { props: { group: name, member: name, factor: { type: 'number', minimum: 0 } }, required: ['group', 'member', 'factor'] },
   'kill-broker': { props: { broker: { type: 'integer', minimum: 1 } }, required: ['broker'] },
   'restart-broker': { props: { broker: { type: 'integer', minimum: 1 } }, required: ['broker'] },
+  'slow-broker': { props: { broker: { type: 'integer', minimum: 1 }, factor: { type: 'number', minimum: 0, maximum: 1 } }, required: ['broker', 'factor'] },
   'set-cluster': { props: { cluster: { ...CLUSTER_SCHEMA, required: [], minProperties: 1 } }, required: ['cluster'] },
 } as const;
 
@@ -116,6 +117,8 @@ export function applyAction(sim: Simulator, a: ExerciseAction): void {
       return sim.killBroker(a.broker ?? 0);
     case 'restart-broker':
       return sim.restartBroker(a.broker ?? 0);
+    case 'slow-broker':
+      return sim.slowBroker(a.broker ?? 0, a.factor ?? 0);
     case 'set-cluster':
       return sim.setCluster(a.cluster ?? {});
   }
