@@ -11,6 +11,7 @@ import { Toasts } from './panels/Toasts.js';
 import { Toolbar } from './panels/Toolbar.js';
 import { SimulatorDock } from './simulator/SimulatorDock.js';
 import { useResolvedTheme } from './theme.js';
+import { ExercisePanel } from './workshop/ExercisePanel.js';
 
 export function App() {
   const theme = useResolvedTheme();
@@ -28,6 +29,7 @@ export function App() {
         <div className="pw-main">
           <Palette />
           <main className="pw-center">
+            <ExercisePanel />
             <Canvas />
             <SimulatorDock />
             <BottomPanel />

@@ -69,7 +69,7 @@ export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: 
         if (!bytes) throw new Error(`the pipeline file ${path} is not attached`);
         return bytes;
       },
-    });
+    }, load.script ?? []);
     meter = { at: now(), tick: 0, produced: 0 };
   };
 
@@ -128,6 +128,15 @@ export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: 
         return;
       case 'record':
         void enqueue(() => session && post({ type: 'recording', ...session.recording(c.max) }));
+        return;
+      case 'check':
+        void enqueue(async () => {
+          if (!session) return;
+          running = false;
+          const results = await session.check(c.checks, c.seconds);
+          postView();
+          post({ type: 'checked', results });
+        });
         return;
       case 'stop':
         running = false;
