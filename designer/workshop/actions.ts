@@ -7,6 +7,7 @@
  * the learner's saved pipeline.
  */
 import { emptyPipeline, type Pipeline } from '../../codegen/model.js';
+import { serializePipeline } from '../../codegen/serialize.js';
 import { loadPipeline } from '../actions.js';
 import { AUTOSAVE_KEY, readYaml } from '../persistence.js';
 import { sendToWorker } from '../simulator/client.js';
@@ -101,6 +102,17 @@ function until(test: (s: DesignerState) => boolean): Promise<DesignerState> {
   });
 }
 
+/** The pipeline as YAML without where its nodes sit on the canvas: moving nodes is not an edit. */
+const shape = (p: Pipeline) => serializePipeline({ ...p, nodes: p.nodes.map(({ position: _, ...n }) => n) });
+
+/** Why the answer is out of bounds, when the exercise is to be solved without editing the pipeline and it was edited. */
+export function outOfBounds(ex: WorkshopExercise, pipeline: Pipeline): string | null {
+  if (ex.exercise.allowed.includes('edit-pipeline')) return null;
+  const start = readYaml(ex.startText).pipeline;
+  if (!start || shape(start) === shape(pipeline)) return null;
+  return "This exercise is solved with the simulator's controls, without editing the pipeline. Press Start over to get its pipeline back.";
+}
+
 /**
  * Check the answer on the learner's simulation: the one running, or a new one of the pipeline as it
  * is now. The worker runs it on to the exercise's length and evaluates the checks on the whole run.
@@ -109,6 +121,8 @@ export async function checkAnswer(storage: Storage): Promise<void> {
   const s = state();
   const ex = s.exercise;
   if (!ex || s.exerciseCheck?.state === 'checking') return;
+  const refused = outOfBounds(ex, s.pipeline);
+  if (refused) return s.setExerciseCheck({ state: 'error', message: refused });
   s.setExerciseCheck({ state: 'checking' });
   if (!s.simOpen || s.simStructure !== s.structure) {
     if (!s.simulate()) return s.setExerciseCheck({ state: 'error', message: 'The pipeline has problems, so it cannot be simulated: see Problems.' });
