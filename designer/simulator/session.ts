@@ -11,7 +11,7 @@ import { readChangelogValue } from '../../runtime/engine/window-codec.js';
 import type { Rec } from '../../runtime/types.js';
 import type { Note, SimSnapshot, Simulator } from '../../runtime/simulator/simulator.js';
 import type { ClusterSpec } from '../../runtime/simulator/cluster.js';
-import type { ExtraGroupSpec } from '../../runtime/simulator/readers.js';
+import type { ExtraGroupSpec, GroupView } from '../../runtime/simulator/readers.js';
 import { runOf, Script, type ExerciseAction } from '../../codegen/exercise-actions.js';
 import { evaluateChecks, type CheckResult, type CheckSpec } from '../../codegen/exercise-checks.js';
 
@@ -22,8 +22,9 @@ export interface SimSettings {
   rate: number;
   /** Most events a replica takes from one partition per tick. */
   batchSize: number;
-  /** Consumer groups beside the pipeline's own, and brokers with replication (an exercise's set-up). */
+  /** Other groups reading a topic beside the pipeline's own. */
   groups?: ExtraGroupSpec[];
+  /** Brokers with replication (an exercise's set-up); without it, one perfect broker. */
   cluster?: ClusterSpec;
 }
 
@@ -102,6 +103,8 @@ export interface SimView {
   topics: TopicView[];
   notes: Note[];
   windows: WindowView[];
+  /** The extra groups (consumer, share, queue) and what each received. */
+  groups: GroupView[];
   settings: SimSettings;
 }
 
@@ -241,6 +244,30 @@ export class SimSession {
     this.sample();
   }
 
+  addGroup(spec: ExtraGroupSpec): void {
+    this.sim.addGroup(spec);
+    this.settings.groups = this.sim.readers.specs();
+  }
+
+  removeGroup(name: string): void {
+    this.sim.removeGroup(name);
+    this.settings.groups = this.sim.readers.specs();
+  }
+
+  addGroupMember(name: string): void {
+    this.sim.addGroupMember(name);
+    this.settings.groups = this.sim.readers.specs();
+  }
+
+  killGroupMember(name: string, memberId?: string): void {
+    this.sim.killGroupMember(name, memberId);
+    this.settings.groups = this.sim.readers.specs();
+  }
+
+  slowGroupMember(name: string, memberId: string, factor: number): void {
+    this.sim.slowGroupMember(name, memberId, factor);
+  }
+
   /**
    * The events each source has fed so far, earliest first, at most `max` per
    * source, with the times the simulator stamped them with: the input of a
@@ -348,6 +375,7 @@ export class SimSession {
       topics: this.topicViews(),
       notes: this.notes(),
       windows: this.windowViews(snap.nodes),
+      groups: snap.groups,
       settings: { ...this.settings },
     };
   }
