@@ -6,6 +6,7 @@
 import { memo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useDesigner } from '../store/index.js';
+import { BrokersPanel } from './BrokersPanel.js';
 import { EdgePanel } from './EdgePanel.js';
 import { GroupPanel } from './GroupPanel.js';
 import { NotesPanel, TourPanel } from './NotesPanel.js';
@@ -33,6 +34,7 @@ const SPEEDS: { value: number; label: string }[] = [
 const TABS: { tab: SimTab; label: string }[] = [
   { tab: 'group', label: 'Consumer group' },
   { tab: 'topics', label: 'Topics' },
+  { tab: 'brokers', label: 'Brokers' },
   { tab: 'time', label: 'Time' },
   { tab: 'edge', label: 'Edge events' },
   { tab: 'tour', label: 'Tour' },
@@ -160,6 +162,7 @@ export const SimulatorDock = memo(function SimulatorDock() {
               <div className="pw-sim-tab-body">
                 {tab === 'group' && <GroupPanel />}
                 {tab === 'topics' && <TopicsPanel />}
+                {tab === 'brokers' && <BrokersPanel />}
                 {tab === 'time' && <TimePanel />}
                 {tab === 'edge' && <EdgePanel />}
                 {tab === 'tour' && <TourPanel />}

@@ -2,6 +2,7 @@
 import type { SimPlan } from '../../codegen/sim-plan.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import type { SimSettings, SimView } from './session.js';
+import type { ClusterSpec } from '../../runtime/simulator/cluster.js';
 
 /** Ticks per second when playing; 0 runs as fast as the worker can. */
 export type Speed = number;
@@ -17,6 +18,10 @@ export type Command =
   | { type: 'add-replica' }
   | { type: 'remove-replica' }
   | { type: 'kill-replica'; id?: string }
+  | { type: 'kill-broker'; id: number }
+  | { type: 'restart-broker'; id: number }
+  /** Brokers and replication for the run (null: one perfect broker); a new broker count or replication factor starts it again. */
+  | { type: 'set-cluster'; cluster: ClusterSpec | null }
   /** Start again from tick 0, with this seed (or the same one). */
   | { type: 'reset'; seed?: number }
   | { type: 'stop' }

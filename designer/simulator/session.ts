@@ -10,6 +10,7 @@ import { changelogTopic, repartitionTopic } from '../../runtime/engine/state.js'
 import { readChangelogValue } from '../../runtime/engine/window-codec.js';
 import type { Rec } from '../../runtime/types.js';
 import type { Note, Simulator } from '../../runtime/simulator/simulator.js';
+import type { ClusterSpec, ClusterView } from '../../runtime/simulator/cluster.js';
 
 export interface SimSettings {
   seed: number;
@@ -18,6 +19,8 @@ export interface SimSettings {
   rate: number;
   /** Most events a replica takes from one partition per tick. */
   batchSize: number;
+  /** Brokers and replication; without it, one perfect broker. */
+  cluster?: ClusterSpec;
 }
 
 export const DEFAULT_SETTINGS: SimSettings = { seed: 1, replicas: 1, rate: 5, batchSize: 10 };
@@ -94,6 +97,8 @@ export interface SimView {
   notes: Note[];
   windows: WindowView[];
   settings: SimSettings;
+  /** Brokers, partition leaders, replicas and ISR, when the run has a cluster. */
+  cluster?: ClusterView;
 }
 
 export const edgeKey = (from: string, port: string) => `${from}\u0000${port}`;
@@ -200,6 +205,25 @@ export class SimSession {
     this.sim.killReplica(id);
     this.settings.replicas = this.sim.group.members.length;
     this.sample();
+  }
+
+  killBroker(id: number): void {
+    this.sim.killBroker(id);
+    this.sample();
+  }
+
+  restartBroker(id: number): void {
+    this.sim.restartBroker(id);
+    this.sample();
+  }
+
+  /** Applies acks, min.insync.replicas and unclean election at once; false when the change needs a new run (brokers on or off, their count, the replication factor). */
+  setCluster(cluster: ClusterSpec | null): boolean {
+    const now = this.sim.cluster?.spec;
+    if (!cluster || !now || cluster.brokers !== now.brokers || cluster.replicationFactor !== now.replicationFactor) return !cluster && !now;
+    this.sim.setCluster(cluster);
+    this.settings.cluster = { ...cluster };
+    return true;
   }
 
   /**
@@ -309,6 +333,7 @@ export class SimSession {
       notes: this.notes(),
       windows: this.windowViews(snap.nodes),
       settings: { ...this.settings },
+      ...(snap.cluster ? { cluster: snap.cluster } : {}),
     };
   }
 
