@@ -10,7 +10,7 @@ import { changelogTopic, repartitionTopic } from '../../runtime/engine/state.js'
 import { readChangelogValue } from '../../runtime/engine/window-codec.js';
 import type { Rec } from '../../runtime/types.js';
 import type { Note, SimSnapshot, Simulator } from '../../runtime/simulator/simulator.js';
-import type { ClusterSpec } from '../../runtime/simulator/cluster.js';
+import type { ClusterSpec, ClusterView } from '../../runtime/simulator/cluster.js';
 import type { ExtraGroupSpec, GroupView } from '../../runtime/simulator/readers.js';
 import { runOf, Script, type ExerciseAction } from '../../codegen/exercise-actions.js';
 import { evaluateChecks, type CheckResult, type CheckSpec } from '../../codegen/exercise-checks.js';
@@ -106,6 +106,8 @@ export interface SimView {
   /** The extra groups (consumer, share, queue) and what each received. */
   groups: GroupView[];
   settings: SimSettings;
+  /** Brokers, partition leaders, replicas and ISR, when the run has a cluster. */
+  cluster?: ClusterView;
 }
 
 export const edgeKey = (from: string, port: string) => `${from}\u0000${port}`;
@@ -268,6 +270,30 @@ export class SimSession {
     this.sim.slowGroupMember(name, memberId, factor);
   }
 
+  killBroker(id: number): void {
+    this.sim.killBroker(id);
+    this.sample();
+  }
+
+  restartBroker(id: number): void {
+    this.sim.restartBroker(id);
+    this.sample();
+  }
+
+  slowBroker(id: number, factor: number): void {
+    this.sim.slowBroker(id, factor);
+    this.sample();
+  }
+
+  /** Applies acks, min.insync.replicas and unclean election at once; false when the change needs a new run (brokers on or off, their count, the replication factor). */
+  setCluster(cluster: ClusterSpec | null): boolean {
+    const now = this.sim.cluster?.spec;
+    if (!cluster || !now || cluster.brokers !== now.brokers || cluster.replicationFactor !== now.replicationFactor) return !cluster && !now;
+    this.sim.setCluster(cluster);
+    this.settings.cluster = { ...cluster };
+    return true;
+  }
+
   /**
    * The events each source has fed so far, earliest first, at most `max` per
    * source, with the times the simulator stamped them with: the input of a
@@ -377,6 +403,7 @@ export class SimSession {
       windows: this.windowViews(snap.nodes),
       groups: snap.groups,
       settings: { ...this.settings },
+      ...(snap.cluster ? { cluster: snap.cluster } : {}),
     };
   }
 

@@ -3,7 +3,7 @@ import type { ExerciseAction } from '../../codegen/exercise-actions.js';
 import type { Command, Report, Status } from './protocol.js';
 import type { SimSettings, SimView } from './session.js';
 
-export type SimTab = 'group' | 'groups' | 'topics' | 'time' | 'edge' | 'tour';
+export type SimTab = 'group' | 'groups' | 'topics' | 'brokers' | 'time' | 'edge' | 'tour';
 
 export interface SimulatorData {
   /** The simulator dock is shown. */
