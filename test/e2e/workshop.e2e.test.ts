@@ -96,4 +96,19 @@ describe('workshop', () => {
     await poll(() => page.evaluate(() => (window as unknown as { __pipewright: { yaml(): string } }).__pipewright.yaml())).toContain('pipeline: word-count');
     expect(ui.pageErrors).toEqual([]);
   }, 90_000);
+
+  test('the replication exercise: its cluster and script run in the learner\'s simulation; acks=all passes', async () => {
+    await page.goto(`${ui.served.url}#exercise=order-validation/replication-and-acks`);
+    await poll(() => text('exercise-progress')).toMatch(/^Exercise 8 of 8 · replication and acks · 1 of 8 done$/);
+    await page.click('[data-testid=exercise-check]');
+    await poll(() => page.getAttribute('[data-testid=exercise-result]', 'data-state')).toBe('fail');
+    expect(await text('exercise-reason')).toMatch(/^✗ \d+ acknowledged records are no longer in the log: broker 1 went down/);
+    await page.click('[data-testid=exercise-show-solution]');
+    await page.click('[data-testid=exercise-apply-solution]');
+    await page.click('[data-testid=exercise-check]');
+    await poll(() => page.getAttribute('[data-testid=exercise-result]', 'data-state')).toBe('pass');
+    expect(await text('exercise-reason')).toMatch(/^✓ Broker 1 went down and all \d+ acknowledged writes survived/);
+    expect(await text('exercise-progress')).toMatch(/· 2 of 8 done$/);
+    expect(ui.pageErrors).toEqual([]);
+  }, 60_000);
 });
