@@ -72,7 +72,7 @@ function field(value: unknown, path: string): unknown {
   return v;
 }
 
-function groupOf(run: SimRun, s: RunSnapshot, name: string): GroupView | undefined {
+function groupOf(s: RunSnapshot, name: string): GroupView | undefined {
   return s.groups?.find((g) => g.name === name);
 }
 
@@ -80,13 +80,13 @@ function groupOf(run: SimRun, s: RunSnapshot, name: string): GroupView | undefin
 function membersOf(run: SimRun, name: unknown): { id: string; idle: boolean }[] | string {
   const s = last(run);
   if (typeof name !== 'string') return s.members;
-  const g = groupOf(run, s, name);
+  const g = groupOf(s, name);
   return g ? g.members : `There is no consumer group "${name}" in this simulation.`;
 }
 
 function lagOf(run: SimRun, s: RunSnapshot, name: unknown): number | undefined {
   if (typeof name !== 'string') return s.partitions.reduce((n, p) => n + p.lag, 0);
-  return groupOf(run, s, name)?.lag;
+  return groupOf(s, name)?.lag;
 }
 
 const lagBelow: CheckKind = {
@@ -289,7 +289,7 @@ const groupUnaffected: CheckKind = {
     const first = run.snapshots[0];
     const end = last(run);
     if (end.generation === first.generation) return fail('Nothing has happened to your pipeline\'s group yet: kill or add a replica while events flow, then check again.');
-    const g = groupOf(run, end, String(group));
+    const g = groupOf(end, String(group));
     if (!g) return fail(`There is no consumer group "${group}" in this simulation.`);
     if (g.delivered === 0) return fail(`Group ${group} has received nothing yet. Let the simulation run.`);
     if (g.redelivered > 0) return fail(`Group ${group} had ${plural(g.redelivered, 'record')} delivered again.`);

@@ -62,7 +62,15 @@ function Gallery() {
       <p className="pw-muted pw-small">Opening an example replaces the canvas; the current pipeline stays one undo away.</p>
       {WORKSHOP.length > 0 && (
         <div className="pw-modal-foot">
-          <a className="pw-button" href={WORKSHOP_HASH} onClick={() => useDesigner.getState().setDialog({ type: 'workshop' })} data-testid="open-workshop">
+          <a
+            className="pw-button"
+            href={WORKSHOP_HASH}
+            onClick={(e) => {
+              e.preventDefault();
+              useDesigner.getState().setDialog({ type: 'workshop' });
+            }}
+            data-testid="open-workshop"
+          >
             Workshop: {WORKSHOP.length} exercises on these examples →
           </a>
         </div>

@@ -58,7 +58,15 @@ export const ExercisePanel = memo(function ExercisePanel() {
   return (
     <section className="pw-exercise" data-testid="exercise-panel" aria-label="Exercise">
       <div className="pw-exercise-head">
-        <a href={WORKSHOP_HASH} className="pw-exercise-crumb">
+        {/* The workshop page over the exercise: the link stays the exercise's. */}
+        <a
+          href={WORKSHOP_HASH}
+          className="pw-exercise-crumb"
+          onClick={(e) => {
+            e.preventDefault();
+            s().setDialog({ type: 'workshop' });
+          }}
+        >
           Workshop
         </a>
         <span data-testid="exercise-progress">

@@ -72,8 +72,9 @@ describe('workshop', () => {
     await poll(() => saved('pipewright.exercise.large-orders/keys-and-partitions')).toContain('key: value.customer');
     expect(await saved('pipewright.autosave')).toBe(own);
 
-    // The workshop page: every exercise in order, the first one done.
-    await page.click('.pw-exercise-crumb');
+    // The workshop page, from the examples gallery: every exercise in order, the first one done.
+    await page.click('button:has-text("Examples")');
+    await page.click('[data-testid=open-workshop]');
     await poll(() => page.locator('[data-testid=workshop-item]').count()).toBe(8);
     const items = await page.$$eval('[data-testid=workshop-item]', (els) => els.map((e) => `${e.getAttribute('data-ref')} ${e.getAttribute('data-done')}`));
     expect(items).toEqual([
@@ -89,8 +90,10 @@ describe('workshop', () => {
     expect(await text('workshop-done-count')).toBe('1 of 8 done.');
     await shot('03-workshop');
 
-    // Leaving brings the learner's own pipeline back.
-    await page.keyboard.press('Escape');
+    // An exercise opens from the page; leaving brings the learner's own pipeline back.
+    await page.click('[data-testid=workshop-item][data-ref="large-orders/idle-members"] a');
+    await poll(() => text('exercise-progress')).toBe('Exercise 2 of 8 · scaling a group and the idle member · 1 of 8 done');
+    expect(await page.locator('[data-testid=workshop-dialog]').count()).toBe(0);
     await page.click('[data-testid=exercise-leave]');
     await poll(() => page.locator('[data-testid=exercise-panel]').count()).toBe(0);
     await poll(() => page.evaluate(() => (window as unknown as { __pipewright: { yaml(): string } }).__pipewright.yaml())).toContain('pipeline: word-count');
