@@ -129,7 +129,8 @@ export class Script {
   private next = 0;
   private readonly actions: ExerciseAction[];
 
-  constructor(actions: readonly ExerciseAction[], private readonly startTime: number) {
+  /** `startTime`: simulated time of the run's start; left out, the time of the first `applyDue`. */
+  constructor(actions: readonly ExerciseAction[], private startTime?: number) {
     this.actions = [...actions].sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
   }
 
@@ -139,8 +140,9 @@ export class Script {
 
   /** Applies what is due at the simulator's time; returns how many it applied. */
   applyDue(sim: Simulator): number {
+    const start = (this.startTime ??= sim.now);
     let n = 0;
-    while (this.next < this.actions.length && (this.actions[this.next].at ?? 0) * 1000 <= sim.now - this.startTime) {
+    while (this.next < this.actions.length && (this.actions[this.next].at ?? 0) * 1000 <= sim.now - start) {
       applyAction(sim, this.actions[this.next++]);
       n++;
     }

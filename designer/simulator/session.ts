@@ -12,8 +12,6 @@ import type { Rec } from '../../runtime/types.js';
 import type { Note, SimSnapshot, Simulator } from '../../runtime/simulator/simulator.js';
 import type { ClusterSpec, ClusterView } from '../../runtime/simulator/cluster.js';
 import type { ExtraGroupSpec, GroupView } from '../../runtime/simulator/readers.js';
-import { runOf, Script, type ExerciseAction } from '../../codegen/exercise-actions.js';
-import { evaluateChecks, type CheckResult, type CheckSpec } from '../../codegen/exercise-checks.js';
 
 export interface SimSettings {
   seed: number;
@@ -153,9 +151,9 @@ export class SimSession {
   private readonly tableDeletes = new Map<string, { seen: number; noted: number; key: string | null }>();
 
   /** Every tick's snapshot (the first, then the latest RUN_HISTORY), for an exercise's checks. */
-  private readonly history: SimSnapshot[] = [];
-  private readonly script: Script;
-  private readonly startTime: number;
+  readonly history: SimSnapshot[] = [];
+  /** Simulated time of tick 0. */
+  readonly startTime: number;
 
   private countDelete(node: string, key: string | null): void {
     let d = this.tableDeletes.get(node);
@@ -168,8 +166,8 @@ export class SimSession {
     readonly plan: SimPlan,
     readonly settings: SimSettings = DEFAULT_SETTINGS,
     graph: { readFile?: (path: string) => Promise<Uint8Array> } = {},
-    /** What happens to the run as simulated time passes (an exercise's script and a solution's actions). */
-    script: readonly ExerciseAction[] = [],
+    /** What happens to the run as simulated time passes (an exercise's script and a solution's actions: exercise-actions.ts). */
+    private readonly script?: { applyDue(sim: Simulator): number },
   ) {
     this.sim = simulatorFromPlan(plan, settings, {
       ...graph,
@@ -188,14 +186,13 @@ export class SimSession {
       if (n.kind === 'aggregate' || (n.kind === 'window' && n.params.emit === 'changes')) this.updating.set(n.id, 0);
     }
     this.startTime = this.sim.now;
-    this.script = new Script(script, this.startTime);
     this.sample();
-    if (this.script.applyDue(this.sim)) this.afterAction();
+    if (this.script?.applyDue(this.sim)) this.afterAction();
   }
 
   async step(): Promise<void> {
     await this.sim.step();
-    if (this.script.applyDue(this.sim)) this.afterAction();
+    if (this.script?.applyDue(this.sim)) this.afterAction();
     this.sample();
   }
 
@@ -203,12 +200,6 @@ export class SimSession {
     this.settings.replicas = this.sim.group.members.length;
     this.settings.rate = this.sim.rate;
     this.sample();
-  }
-
-  /** Run on until `seconds` of simulated time have passed, then evaluate the checks on the whole run. */
-  async check(checks: readonly CheckSpec[], seconds: number): Promise<CheckResult[]> {
-    while (this.sim.now - this.startTime < seconds * 1000) await this.step();
-    return evaluateChecks(checks, runOf(this.sim, this.history, this.plan.spec.errors.topic));
   }
 
   private record(snap: SimSnapshot): void {

@@ -5,6 +5,8 @@
  */
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import { type Command, type Report, type Speed, VIEWS_PER_SECOND } from './protocol.js';
+import { Script } from '../../codegen/exercise-actions.js';
+import { checkSession } from './check-run.js';
 import { SimSession, type SimSettings } from './session.js';
 
 /** At full speed the loop runs ticks for this long before it lets messages in. */
@@ -78,7 +80,7 @@ export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: 
         if (!bytes) throw new Error(`the pipeline file ${path} is not attached`);
         return bytes;
       },
-    }, load.script ?? []);
+    }, new Script(load.script ?? []));
     meter = { at: now(), tick: 0, produced: 0 };
   };
 
@@ -142,7 +144,7 @@ export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: 
         void enqueue(async () => {
           if (!session) return;
           running = false;
-          const results = await session.check(c.checks, c.seconds);
+          const results = await checkSession(session, c.checks, c.seconds);
           postView();
           post({ type: 'checked', results });
         });
