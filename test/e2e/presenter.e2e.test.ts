@@ -117,10 +117,16 @@ describe('presenter mode', () => {
     expect(ui.pageErrors).toEqual([]);
   }, 60_000);
 
-  test('?present opens the page in presenter mode; the Present button and ✕ work too', async () => {
+  test('?present opens the page in presenter mode; labelled controls, reduced motion, the Present button and ✕', async () => {
+    await page.emulateMedia({ reducedMotion: 'reduce' });
     await page.goto(`${ui.served.url}?present`);
     await poll(() => visible('[data-testid=present]')).toBe(true);
     expect(await visible('.pw-palette')).toBe(false);
+    // Every control says what it does; asked for less motion, the stage appears without its transition.
+    expect(await page.$$eval('[data-testid=present] button', (els) => els.filter((b) => !(b.getAttribute('aria-label') || b.textContent?.trim())).length)).toBe(0);
+    expect(await page.$eval('[data-testid=present]', (el) => getComputedStyle(el).animationName)).toBe('none');
+    await page.emulateMedia({ reducedMotion: 'no-preference' });
+    expect(await page.$eval('[data-testid=present]', (el) => getComputedStyle(el).animationName)).toBe('pw-present-in');
     await page.click('[data-testid=present-exit]');
     await poll(() => page.locator('[data-testid=present]').count()).toBe(0);
     await page.click('[data-testid=present-enter]');
