@@ -61,6 +61,8 @@ describe('presenter mode', () => {
     await poll(() => typeSize(nodeTitle)).toBeGreaterThan(normalType * 1.3);
     expect(await page.getAttribute('html', 'data-present')).toBe('below');
     expect(await page.evaluate(() => location.search)).toBe('?present');
+    // The key is a user gesture, so the browser lets the page go full screen.
+    await poll(() => page.evaluate(() => document.fullscreenElement === document.documentElement)).toBe(true);
     // Presenting opened the simulator, paused on its first tick, with the example's tour beside the canvas.
     await poll(tick).toBe(1);
     expect(await typeSize('[data-testid=present-panel-tour] p')).toBeGreaterThanOrEqual(13 * 1.5);
@@ -111,6 +113,7 @@ describe('presenter mode', () => {
     for (const shown of ['.pw-palette', '.pw-inspector', '.pw-toolbar', '[data-testid=sim-dock]']) expect(await visible(shown), shown).toBe(true);
     await poll(() => typeSize(nodeTitle)).toBeCloseTo(normalType, 1);
     expect(await page.evaluate(() => location.search)).toBe('');
+    expect(await page.evaluate(() => document.fullscreenElement)).toBeNull();
     await poll(workerSpeed).toBe(10);
     expect(await page.inputValue('[data-testid=sim-speed]')).toBe('10');
     await shot('03-designer-again');
