@@ -23,6 +23,7 @@ import type { SinkOutput } from '../kinds/spec.js';
 import type { OutMessage, TopicDef } from '../types.js';
 import { ConsumerGroup, tpKey, type Member, type TopicPartition } from './group.js';
 import { mulberry32 } from '../random.js';
+import { Readers, type ExtraGroupSpec, type GroupView } from './readers.js';
 
 export interface SimEvent {
   key: string | null;
@@ -102,9 +103,27 @@ export interface SimOptions {
   tickMs?: number;
   /** Passed to every replica's graph: model files to read, an observer of every emitted record. */
   graph?: GraphOptions;
+  /** Other groups reading a topic beside the pipeline's own (runtime/simulator/readers.ts). */
+  groups?: ExtraGroupSpec[];
 }
 
-export type NoteKind = 'rebalance' | 'idle' | 'replay' | 'dead-letter' | 'lag-growing' | 'lag-draining' | 'produced' | 'window-closed' | 'updated' | 'late' | 'table-delete';
+export type NoteKind =
+  | 'rebalance'
+  | 'idle'
+  | 'replay'
+  | 'dead-letter'
+  | 'lag-growing'
+  | 'lag-draining'
+  | 'produced'
+  | 'window-closed'
+  | 'updated'
+  | 'late'
+  | 'table-delete'
+  // The extra groups (readers.ts).
+  | 'group-added'
+  | 'group-member'
+  | 'redelivered'
+  | 'order-break';
 
 export interface Note {
   tick: number;
@@ -152,6 +171,8 @@ export interface SimSnapshot {
   aborted: number;
   produced: number;
   generation: number;
+  /** The extra groups reading beside the pipeline's own. */
+  groups: GroupView[];
 }
 
 const TEXT = new TextEncoder();
@@ -176,6 +197,7 @@ export class Simulator {
   readonly batchSize: number;
   readonly tickMs: number;
   private readonly start: number;
+  readonly readers: Readers;
 
   constructor(private readonly options: SimOptions) {
     this.random = mulberry32(options.seed ?? 1);
@@ -191,6 +213,29 @@ export class Simulator {
       [...sources].flatMap((topic) => Array.from({ length: this.log.partitionCount(topic) }, (_, partition) => ({ topic, partition }))),
     );
     for (let i = 0; i < (options.replicas ?? 1); i++) this.addReplica();
+    this.readers = new Readers(this.log, (kind, text) => this.note(kind, text), options.spec.pipeline, () => options.topics.map((t) => t.name));
+    for (const g of options.groups ?? []) this.addGroup(g);
+  }
+
+  addGroup(spec: ExtraGroupSpec): void {
+    this.readers.add(spec);
+  }
+
+  removeGroup(name: string): void {
+    this.readers.remove(name);
+  }
+
+  addGroupMember(name: string): string {
+    return this.readers.addMember(name);
+  }
+
+  killGroupMember(name: string, memberId?: string): string | undefined {
+    return this.readers.kill(name, memberId);
+  }
+
+  /** factor 0 stalls the member, 1 is full speed. */
+  slowGroupMember(name: string, memberId: string, factor: number): void {
+    this.readers.slow(name, memberId, factor);
   }
 
   get now(): number {
@@ -237,6 +282,7 @@ export class Simulator {
     this.log.now = this.now;
     this.produceFromFeeds(this.rate);
     await this.consume(this.batchSize);
+    this.readers.step(this.now);
     this.watchLag();
   }
 
@@ -284,6 +330,7 @@ export class Simulator {
       await this.punctuate(r, false);
       if (this.exactlyOnce) this.commit(r);
     }
+    this.readers.step(this.now);
   }
 
   snapshot(): SimSnapshot {
@@ -313,6 +360,7 @@ export class Simulator {
       aborted: this.aborted,
       produced: this.produced,
       generation: this.group.generation,
+      groups: this.readers.views(),
     };
   }
 
