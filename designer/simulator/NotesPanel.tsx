@@ -19,6 +19,10 @@ const KIND_LABEL: Record<string, string> = {
   'window-closed': 'window closed',
   updated: 'results updated',
   late: 'late event',
+  'group-added': 'group added',
+  'group-member': 'group member',
+  redelivered: 'redelivered',
+  'order-break': 'order broken',
 };
 
 const selectNotesAndTick = (s: DesignerState) => ({ notes: s.simView?.notes, tick: s.simView?.tick ?? 0 });

@@ -8,6 +8,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { useDesigner } from '../store/index.js';
 import { EdgePanel } from './EdgePanel.js';
 import { GroupPanel } from './GroupPanel.js';
+import { GroupsPanel } from './GroupsPanel.js';
 import { NotesPanel, TourPanel } from './NotesPanel.js';
 import { selectHasWindows, selectSimControls, selectSimError, selectSimOpen, selectSimSummary, selectSimTab } from './selectors.js';
 import { TimePanel } from './TimePanel.js';
@@ -32,6 +33,7 @@ const SPEEDS: { value: number; label: string }[] = [
 
 const TABS: { tab: SimTab; label: string }[] = [
   { tab: 'group', label: 'Consumer group' },
+  { tab: 'groups', label: 'Other groups' },
   { tab: 'topics', label: 'Topics' },
   { tab: 'time', label: 'Time' },
   { tab: 'edge', label: 'Edge events' },
@@ -159,6 +161,7 @@ export const SimulatorDock = memo(function SimulatorDock() {
               </div>
               <div className="pw-sim-tab-body">
                 {tab === 'group' && <GroupPanel />}
+                {tab === 'groups' && <GroupsPanel />}
                 {tab === 'topics' && <TopicsPanel />}
                 {tab === 'time' && <TimePanel />}
                 {tab === 'edge' && <EdgePanel />}

@@ -2,13 +2,23 @@
 import { memo } from 'react';
 import { useDesigner } from '../store/index.js';
 import { partitionColor } from './GroupPanel.js';
-import { selectSimTopics } from './selectors.js';
+import { groupColor } from './GroupsPanel.js';
+import { selectSimGroups, selectSimPartitions, selectSimTopics } from './selectors.js';
+import { selectPipelineName } from '../store/selectors.js';
 
 const ROLE = { source: 'input', sink: 'output', 'dead-letter': 'dead letters', internal: 'internal' } as const;
 
 export const TopicsPanel = memo(function TopicsPanel() {
   const topics = useDesigner(selectSimTopics);
+  const own = useDesigner(selectPipelineName);
+  const ownPartitions = useDesigner(selectSimPartitions);
+  const groups = useDesigner(selectSimGroups);
   if (!topics) return <p className="pw-muted pw-pad">Starting…</p>;
+  // Every group's committed offset (for share groups and queues, the first record not acknowledged) per lane.
+  const markers = (topic: string, partition: number) => [
+    ...(ownPartitions ?? []).filter((p) => p.topic === topic && p.partition === partition).map((p) => ({ group: own, committed: p.committed, color: 'var(--pw-fg)' })),
+    ...(groups ?? []).flatMap((g, i) => (g.topic === topic ? g.partitions.filter((p) => p.partition === partition).map((p) => ({ group: g.name, committed: p.committed, color: groupColor(i) })) : [])),
+  ];
   return (
     <div className="pw-sim-topics" data-testid="sim-topics">
       {topics.map((t) => {
@@ -26,6 +36,19 @@ export const TopicsPanel = memo(function TopicsPanel() {
                   </span>
                   <span className="pw-sim-lane-track">
                     <span className="pw-sim-lane-fill" style={{ width: `${(p.endOffset / max) * 100}%`, background: partitionColor(p.partition) }} />
+                    {markers(t.name, p.partition).map((m) => (
+                      <span
+                        key={m.group}
+                        className={`pw-sim-lane-marker${m.committed / max > 0.6 ? ' is-end' : ''}`}
+                        // Past the middle the label sits left of its line, so it stays in the lane.
+                        style={{ ...(m.committed / max > 0.6 ? { right: `${100 - (m.committed / max) * 100}%` } : { left: `${(m.committed / max) * 100}%` }), borderColor: m.color, color: m.color }}
+                        title={`${m.group}: committed offset ${m.committed}`}
+                        data-testid={`sim-marker-${m.group}-${t.name}-${p.partition}`}
+                        data-offset={m.committed}
+                      >
+                        {m.group}
+                      </span>
+                    ))}
                     <span className="pw-sim-lane-keys">
                       {p.recentKeys.map((k, i) => (
                         <span key={i} className="pw-sim-key">

@@ -1,6 +1,7 @@
 /** Messages between the designer and the simulator's Web Worker. */
 import type { SimPlan } from '../../codegen/sim-plan.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
+import type { ExtraGroupSpec } from '../../runtime/simulator/readers.js';
 import type { SimSettings, SimView } from './session.js';
 
 /** Ticks per second when playing; 0 runs as fast as the worker can. */
@@ -17,6 +18,12 @@ export type Command =
   | { type: 'add-replica' }
   | { type: 'remove-replica' }
   | { type: 'kill-replica'; id?: string }
+  /** The extra groups reading beside the pipeline's own (runtime/simulator/readers.ts). */
+  | { type: 'add-group'; spec: ExtraGroupSpec }
+  | { type: 'remove-group'; name: string }
+  | { type: 'add-group-member'; name: string }
+  | { type: 'kill-group-member'; name: string; id?: string }
+  | { type: 'slow-group-member'; name: string; id: string; factor: number }
   /** Start again from tick 0, with this seed (or the same one). */
   | { type: 'reset'; seed?: number }
   | { type: 'stop' }

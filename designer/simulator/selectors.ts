@@ -26,6 +26,7 @@ export const selectSimMembers = (s: DesignerState) => s.simView?.members;
 export const selectSimPartitions = (s: DesignerState) => s.simView?.partitions;
 export const selectSimLag = (s: DesignerState) => s.simView?.lag;
 export const selectSimTopics = (s: DesignerState) => s.simView?.topics;
+export const selectSimGroups = (s: DesignerState) => s.simView?.groups;
 export const selectSimNotes = (s: DesignerState) => s.simView?.notes;
 export const selectTourStep = (s: DesignerState) => s.tourStep;
 

@@ -9,6 +9,7 @@ import { simulatorFromPlan, type SimPlan } from '../../codegen/sim-plan.js';
 import { changelogTopic, repartitionTopic } from '../../runtime/engine/state.js';
 import { readChangelogValue } from '../../runtime/engine/window-codec.js';
 import type { Rec } from '../../runtime/types.js';
+import type { ExtraGroupSpec, GroupView } from '../../runtime/simulator/readers.js';
 import type { Note, Simulator } from '../../runtime/simulator/simulator.js';
 
 export interface SimSettings {
@@ -18,6 +19,8 @@ export interface SimSettings {
   rate: number;
   /** Most events a replica takes from one partition per tick. */
   batchSize: number;
+  /** Other groups reading a topic beside the pipeline's own. */
+  groups?: ExtraGroupSpec[];
 }
 
 export const DEFAULT_SETTINGS: SimSettings = { seed: 1, replicas: 1, rate: 5, batchSize: 10 };
@@ -93,6 +96,8 @@ export interface SimView {
   topics: TopicView[];
   notes: Note[];
   windows: WindowView[];
+  /** The extra groups (consumer, share, queue) and what each received. */
+  groups: GroupView[];
   settings: SimSettings;
 }
 
@@ -202,6 +207,30 @@ export class SimSession {
     this.sample();
   }
 
+  addGroup(spec: ExtraGroupSpec): void {
+    this.sim.addGroup(spec);
+    this.settings.groups = this.sim.readers.specs();
+  }
+
+  removeGroup(name: string): void {
+    this.sim.removeGroup(name);
+    this.settings.groups = this.sim.readers.specs();
+  }
+
+  addGroupMember(name: string): void {
+    this.sim.addGroupMember(name);
+    this.settings.groups = this.sim.readers.specs();
+  }
+
+  killGroupMember(name: string, memberId?: string): void {
+    this.sim.killGroupMember(name, memberId);
+    this.settings.groups = this.sim.readers.specs();
+  }
+
+  slowGroupMember(name: string, memberId: string, factor: number): void {
+    this.sim.slowGroupMember(name, memberId, factor);
+  }
+
   /**
    * The events each source has fed so far, earliest first, at most `max` per
    * source, with the times the simulator stamped them with: the input of a
@@ -308,6 +337,7 @@ export class SimSession {
       topics: this.topicViews(),
       notes: this.notes(),
       windows: this.windowViews(snap.nodes),
+      groups: snap.groups,
       settings: { ...this.settings },
     };
   }

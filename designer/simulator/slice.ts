@@ -60,6 +60,9 @@ export const createSimulatorSlice: StateCreator<DesignerState, [], [], Actions<S
       }
       if (!stillWanted()) return;
       const { speed, ...settings } = get().simSettings;
+      // Groups added earlier keep reading, as long as their topic is still in the pipeline.
+      const topics = new Set(plan.topics.map((t) => t.name));
+      settings.groups = settings.groups?.filter((g) => topics.has(g.topic));
       sendToWorker({ type: 'load', plan, settings, files: get().files, speed }, (r) => get().setSimReport(r));
       // Paused on the first tick: the user sees where events start, then presses Play (or steps).
       sendToWorker({ type: 'step' });
@@ -75,6 +78,9 @@ export const createSimulatorSlice: StateCreator<DesignerState, [], [], Actions<S
     if (command.type === 'speed') set({ simSettings: { ...get().simSettings, speed: command.speed } });
     if (command.type === 'rate') set({ simSettings: { ...get().simSettings, rate: command.rate } });
     if (command.type === 'reset' && command.seed !== undefined) set({ simSettings: { ...get().simSettings, seed: command.seed } });
+    const groups = get().simSettings.groups ?? [];
+    if (command.type === 'add-group') set({ simSettings: { ...get().simSettings, groups: [...groups, command.spec] } });
+    if (command.type === 'remove-group') set({ simSettings: { ...get().simSettings, groups: groups.filter((g) => g.name !== command.name) } });
     sendToWorker(command);
   },
   setSimReport(report) {

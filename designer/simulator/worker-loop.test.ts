@@ -46,6 +46,29 @@ describe('the simulator worker loop', () => {
     expect(w.reports.filter((r) => r.type === 'error')).toEqual([]);
   });
 
+  it('adds another group beside the pipeline\'s, kills and slows its members, and keeps it on reset', async () => {
+    const w = harness();
+    await w.send({ type: 'load', plan: simulationPlan(pipeline), settings: { ...DEFAULT_SETTINGS }, files: {}, speed: 10 });
+    await w.send({ type: 'add-group', spec: { name: 'analytics', type: 'share', topic: 'orders', members: 2, lockMs: 200 } });
+    for (let i = 0; i < 3; i++) await w.send({ type: 'step' });
+    const g = () => w.last().view.groups.find((x) => x.name === 'analytics')!;
+    expect(g().delivered).toBe(3 * DEFAULT_SETTINGS.rate);
+    expect(g().members.map((m) => m.id)).toEqual(['A', 'B']);
+    await w.send({ type: 'slow-group-member', name: 'analytics', id: 'B', factor: 0 });
+    expect(g().members[1].slow).toBe(0);
+    await w.send({ type: 'kill-group-member', name: 'analytics', id: 'A' });
+    await w.send({ type: 'add-group-member', name: 'analytics' });
+    expect(g().members.map((m) => m.id)).toEqual(['B', 'C']);
+    // The pipeline's own group is untouched by all this.
+    expect(w.last().view.members.map((m) => m.id)).toEqual(['replica-001']);
+    await w.send({ type: 'reset' });
+    expect(w.last().view.tick).toBe(0);
+    expect(w.last().view.groups.map((x) => [x.name, x.type, x.members.length, x.delivered])).toEqual([['analytics', 'share', 2, 0]]);
+    await w.send({ type: 'remove-group', name: 'analytics' });
+    expect(w.last().view.groups).toEqual([]);
+    expect(w.reports.filter((r) => r.type === 'error')).toEqual([]);
+  });
+
   it('plays at full speed, throttles its views and pauses', async () => {
     const w = harness();
     await w.send({ type: 'load', plan: simulationPlan(pipeline), settings: { ...DEFAULT_SETTINGS }, files: {}, speed: 0 });

@@ -25,6 +25,15 @@ const now = () => performance.now();
  */
 const yieldToEvents = () => new Promise<void>((r) => setTimeout(r, 0));
 
+/** The commands of the extra groups (others are ignored here). */
+function groupCommand(session: SimSession, c: Command): void {
+  if (c.type === 'add-group') session.addGroup(c.spec);
+  else if (c.type === 'remove-group') session.removeGroup(c.name);
+  else if (c.type === 'add-group-member') session.addGroupMember(c.name);
+  else if (c.type === 'kill-group-member') session.killGroupMember(c.name, c.id);
+  else if (c.type === 'slow-group-member') session.slowGroupMember(c.name, c.id, c.factor);
+}
+
 export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: Command) => void) => void): void {
   let session: SimSession | undefined;
   let load: Extract<Command, { type: 'load' }> | undefined;
@@ -154,9 +163,10 @@ export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: 
           else if (c.type === 'reset' && load) {
             const wasRunning = running;
             running = false;
-            start({ ...session.settings, ...load.settings, rate: session.settings.rate, seed: c.seed ?? session.settings.seed }, load.files);
+            // The groups added while it ran stay, with their members.
+            start({ ...session.settings, ...load.settings, rate: session.settings.rate, seed: c.seed ?? session.settings.seed, groups: session.sim.readers.specs() }, load.files);
             if (wasRunning) play();
-          }
+          } else groupCommand(session, c);
           postView();
         });
     }
