@@ -36,12 +36,13 @@ export const TopicsPanel = memo(function TopicsPanel() {
                   </span>
                   <span className="pw-sim-lane-track">
                     <span className="pw-sim-lane-fill" style={{ width: `${(p.endOffset / max) * 100}%`, background: partitionColor(p.partition) }} />
-                    {markers(t.name, p.partition).map((m) => (
+                    {markers(t.name, p.partition).map((m, i) => (
                       <span
                         key={m.group}
                         className={`pw-sim-lane-marker${m.committed / max > 0.6 ? ' is-end' : ''}`}
                         // Past the middle the label sits left of its line, so it stays in the lane.
-                        style={{ ...(m.committed / max > 0.6 ? { right: `${100 - (m.committed / max) * 100}%` } : { left: `${(m.committed / max) * 100}%` }), borderColor: m.color, color: m.color }}
+                        // Labels alternate between the lane's upper and lower half, so two groups at one offset stay readable.
+                        style={{ ...(m.committed / max > 0.6 ? { right: `${100 - (m.committed / max) * 100}%` } : { left: `${(m.committed / max) * 100}%` }), paddingTop: i % 2 ? 8 : 0, borderColor: m.color, color: m.color }}
                         title={`${m.group}: committed offset ${m.committed}`}
                         data-testid={`sim-marker-${m.group}-${t.name}-${p.partition}`}
                         data-offset={m.committed}

@@ -304,7 +304,15 @@ class ConsumerReader extends Reader {
   generation = 0;
 
   protected joined(m: ReaderMember): void {
-    this.rebalance(`member ${m.id} joined ${TYPE_WORDS.consumer} ${this.name}`);
+    // The first members join together: one rebalance for them all (start).
+    if (!this.quiet) this.rebalance(`member ${m.id} joined ${TYPE_WORDS.consumer} ${this.name}`);
+  }
+
+  start(members: number): void {
+    super.start(members);
+    this.quiet = true;
+    this.rebalance('');
+    this.quiet = false;
   }
 
   protected crashed(m: ReaderMember): void {
@@ -429,7 +437,8 @@ const byOffset = (a: Ref, b: Ref) => a.partition - b.partition || a.offset - b.o
 
 /** A share group (KIP-932): records acquired one by one under a lock, acknowledged, redelivered when the lock runs out. */
 class ShareReader extends Reader {
-  private readonly parts = Array.from({ length: this.partitionCount }, () => ({ spso: 0, next: 0, locks: new Map<number, Lock>() }));
+  /** Per share-partition: SPSO, the next offset never acquired, the records in between (in offset order: a Map keeps insertion order), and how many of them are available again. */
+  private readonly parts = Array.from({ length: this.partitionCount }, () => ({ spso: 0, next: 0, locks: new Map<number, Lock>(), released: 0 }));
   private turn = 0;
 
   protected joined(m: ReaderMember): void {
@@ -480,8 +489,10 @@ class ShareReader extends Reader {
           holder.done = holder.done.filter((r) => r.partition !== lock.ref.partition || r.offset !== lock.ref.offset);
         }
         lock.why = holder ? `after member ${lock.member} held it past its ${this.lockMs} ms lock (too slow)` : `after member ${lock.member} died (its ${this.lockMs} ms lock ran out)`;
-        if (lock.count < DELIVERY_LIMIT) lock.state = 'available';
-        else {
+        if (lock.count < DELIVERY_LIMIT) {
+          lock.state = 'available';
+          part.released++;
+        } else {
           lock.state = 'archived';
           this.archived++;
           this.note('group-member', `share group ${this.name}: record ${refName(this.spec.topic, lock.ref)} archived after ${DELIVERY_LIMIT} deliveries (the delivery count limit): it is skipped, never acknowledged.`);
@@ -507,9 +518,11 @@ class ShareReader extends Reader {
     for (let i = 0; i < this.parts.length && m.held.length < max; i++) {
       const p = (p0 + i) % this.parts.length;
       const part = this.parts[p];
-      for (const lock of [...part.locks.values()].sort((a, b) => a.ref.offset - b.ref.offset)) {
-        if (m.held.length >= max) break;
-        if (lock.state === 'available') this.lock(m, lock, lock.why);
+      for (const lock of part.locks.values()) {
+        if (m.held.length >= max || part.released === 0) break;
+        if (lock.state !== 'available') continue;
+        part.released--;
+        this.lock(m, lock, lock.why);
       }
       const end = Math.min(this.log.endOffset(this.spec.topic, p), part.spso + MAX_RECORD_LOCKS);
       const fresh = part.next < end ? this.log.read(this.spec.topic, p, part.next, max - m.held.length) : [];
@@ -557,6 +570,8 @@ class QueueReader extends Reader {
   private readonly fed = Array.from({ length: this.partitionCount }, () => 0);
   private readonly marks = new Watermarks(this.partitionCount);
   private queue: QueuedMessage[] = [];
+  /** Where the queue starts in `queue` (taken messages are dropped from the array now and then, not one by one). */
+  private head = 0;
   /** Messages put back, delivered before the rest (ActiveMQ keeps them at the head, in their order). */
   private redo: QueuedMessage[] = [];
   private readonly dispatched = new Map<string, QueuedMessage>();
@@ -620,7 +635,13 @@ class QueueReader extends Reader {
   /** Up to a prefetch (its batch size) of messages to one consumer: put-back ones first. */
   private dispatch(m: ReaderMember): void {
     const fromRedo = this.redo.splice(0, this.batchSize);
-    const taken = [...fromRedo, ...this.queue.splice(0, this.batchSize - fromRedo.length)];
+    const fresh = this.queue.slice(this.head, this.head + this.batchSize - fromRedo.length);
+    this.head += fresh.length;
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    const taken = [...fromRedo, ...fresh];
     for (const q of taken) {
       q.count++;
       this.dispatched.set(`${q.ref.partition}:${q.ref.offset}`, q);
