@@ -141,6 +141,23 @@ describe('share group', () => {
   });
 });
 
+describe('share group delivery limit', () => {
+  it('archives a record after 5 deliveries when no member can finish it within its lock', async () => {
+    const s = sim({ rate: 1, groups: [{ name: 'work', type: 'share', topic: 'orders', members: 1, lockMs: 100, batchSize: 5 }] });
+    s.slowGroupMember('work', 'A', 0.2);
+    await steps(s, 12);
+    const g = group(s, 'work');
+    expect(g.archived).toBeGreaterThan(0);
+    expect(s.notes.find((n) => n.kind === 'group-member' && n.text.includes('archived'))!.text).toMatch(/record orders\[\d\]@\d+ \(key u\d\) archived after 5 deliveries/);
+    // The SPSO moves past archived records as past acknowledged ones: every record below it is one or the other.
+    const spso = g.partitions.reduce((n, p) => n + p.committed, 0);
+    expect(spso).toBeGreaterThan(0);
+    expect(spso).toBeLessThanOrEqual(g.acked + g.archived);
+    expect(g.lag).toBe(s.snapshot().produced - spso);
+    expect(g.redelivered).toBeGreaterThanOrEqual(4 * g.archived);
+  });
+});
+
 describe('classic queue', () => {
   it('gives each message to exactly one consumer, and redelivers what a dropped consumer had not acknowledged', async () => {
     const s = sim({ rate: 12, groups: [{ name: 'jobs', type: 'queue', topic: 'orders', members: 3, lockMs: 200, batchSize: 3 }] });
