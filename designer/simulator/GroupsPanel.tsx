@@ -46,6 +46,13 @@ const AddGroup = memo(function AddGroup({ taken }: { taken: string[] }) {
     setProblem(wrong);
     if (!wrong) state().simCommand({ type: 'add-group', spec });
   };
+  // One group of each type on the same topic, for a side-by-side comparison.
+  const addAll = () => {
+    for (const t of TYPES) {
+      const spec: ExtraGroupSpec = { name: `${t.type}-readers`, type: t.type, topic: topic || readable[0]?.name || '', members: 2, batchSize: DEFAULT_GROUP_BATCH };
+      if (!groupSpecProblem(spec, { topics: readable.map((x) => x.name), taken: [own, ...taken] })) state().simCommand({ type: 'add-group', spec });
+    }
+  };
   return (
     <form
       className="pw-sim-row pw-sim-group-form"
@@ -84,6 +91,9 @@ const AddGroup = memo(function AddGroup({ taken }: { taken: string[] }) {
       )}
       <button type="submit" className="pw-button is-primary" data-testid="sim-group-add">
         + group
+      </button>
+      <button type="button" className="pw-button" onClick={addAll} title="Add a consumer group, a share group and a queue, two members each, on this topic" data-testid="sim-group-add-all">
+        + one of each
       </button>
       {problem && (
         <span className="pw-sim-bad pw-small" role="alert" data-testid="sim-group-error">

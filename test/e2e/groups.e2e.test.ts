@@ -2,7 +2,9 @@
  * Other groups in the simulator, in Debian's Chromium against the built app:
  * add an "analytics" consumer group beside the pipeline's own, see its lag
  * and its committed offsets marked on the topic lanes, kill one of its
- * members and see the pipeline's group untouched. Screenshots go to
+ * members and see the pipeline's group untouched; then a consumer group, a
+ * share group and a queue side by side, and a share group member's death
+ * redelivering its records. Screenshots go to
  * test-artifacts/groups/.
  */
 import { join } from 'node:path';
@@ -88,6 +90,25 @@ describe('other groups in the simulator', () => {
     expect(await page.locator('.pw-sim-member-list > .pw-sim-member').count()).toBe(1);
     expect(await num('sim-generation')).toBe(1);
     await shot('03-after-kill');
+
+    // One of each type, side by side; a share group member dies and its records go to the other.
+    await page.click('[data-testid=sim-tab-groups]');
+    await page.click('[data-testid=sim-group-add-all]');
+    await poll(() => page.locator('.pw-sim-xgroup').count()).toBe(4);
+    const step = async () => {
+      const tick = await num('sim-tick');
+      await page.click('[data-testid=sim-step]');
+      await poll(() => num('sim-tick')).toBe(tick + 1);
+    };
+    await step();
+    await step();
+    await page.click('[data-testid=sim-xgroup-share-readers-kill-A]');
+    for (let i = 0; i < 6; i++) await step();
+    await poll(() => num('sim-xgroup-share-readers-redelivered')).toBeGreaterThan(0);
+    expect(await page.textContent('[data-testid=sim-notes]')).toMatch(/share group share-readers: record orders\[\d\]@\d+ \(key c-\d\) redelivered to member B after member A died/);
+    expect(await num('sim-xgroup-consumer-readers-redelivered')).toBe(0);
+    expect(await num('sim-xgroup-queue-readers-redelivered')).toBe(0);
+    await shot('04-side-by-side');
     expect(ui.pageErrors).toEqual([]);
   });
 });
