@@ -24,6 +24,7 @@ import type { OutMessage, TopicDef } from '../types.js';
 import { ConsumerGroup, tpKey, type Member, type TopicPartition } from './group.js';
 import { mulberry32 } from '../random.js';
 import { Readers, type ExtraGroupSpec, type GroupView } from './readers.js';
+import { ClusterLog, type ClusterNoteKind, type ClusterSpec, type ClusterView } from './cluster.js';
 
 export interface SimEvent {
   key: string | null;
@@ -105,6 +106,8 @@ export interface SimOptions {
   graph?: GraphOptions;
   /** Other groups reading a topic beside the pipeline's own (runtime/simulator/readers.ts). */
   groups?: ExtraGroupSpec[];
+  /** Brokers and replication of the source topics (runtime/simulator/cluster.ts); without it, one perfect broker. */
+  cluster?: ClusterSpec;
 }
 
 export type NoteKind =
@@ -123,7 +126,9 @@ export type NoteKind =
   | 'group-added'
   | 'group-member'
   | 'redelivered'
-  | 'order-break';
+  | 'order-break'
+  // Brokers and replication (cluster.ts).
+  | ClusterNoteKind;
 
 export interface Note {
   tick: number;
@@ -173,12 +178,13 @@ export interface SimSnapshot {
   generation: number;
   /** The extra groups reading beside the pipeline's own. */
   groups: GroupView[];
+  cluster?: ClusterView;
 }
 
 const TEXT = new TextEncoder();
 
 export class Simulator {
-  readonly log = new MemoryLog();
+  readonly log: MemoryLog;
   readonly group: ConsumerGroup;
   readonly notes: Note[] = [];
   tick = 0;
@@ -206,6 +212,9 @@ export class Simulator {
     this.batchSize = options.batchSize ?? 10;
     this.tickMs = options.tickMs ?? 100;
     this.start = Date.UTC(2024, 0, 1);
+    this.log = options.cluster
+      ? new ClusterLog(options.cluster, options.feeds.map((f) => f.topic), { note: (kind, text) => this.note(kind, text), truncated: (t, p, end) => this.truncated(t, p, end) })
+      : new MemoryLog();
     for (const t of options.topics) this.log.createTopic(t.name, t.partitions);
     this.log.createTopic(options.spec.errors.topic, 1);
     const sources = new Set(new Graph(options.spec, options.fns, options.graph).sourceTopics);
@@ -274,6 +283,44 @@ export class Simulator {
         : `${r.member.id} crashed with ${uncommitted} processed but uncommitted event(s); their partitions' new owners start from the last committed offset and process them again, and write their outputs a second time (at-least-once)`,
     );
     return r.member.id;
+  }
+
+  /** The brokers, when the simulation has them (`cluster` in the options). */
+  get cluster(): ClusterLog | undefined {
+    return this.log instanceof ClusterLog ? this.log : undefined;
+  }
+
+  killBroker(id: number): void {
+    this.brokers().killBroker(id);
+  }
+
+  restartBroker(id: number): void {
+    this.brokers().restartBroker(id);
+  }
+
+  /** factor: the share of ticks the broker's followers fetch on (0 stalled, 1 normal). */
+  slowBroker(id: number, factor: number): void {
+    this.brokers().slowBroker(id, factor);
+  }
+
+  /** acks, min.insync.replicas, unclean leader election, replica lag time: they apply from now on. */
+  setCluster(change: Partial<ClusterSpec>): void {
+    this.brokers().setCluster(change);
+  }
+
+  private brokers(): ClusterLog {
+    if (!this.cluster) throw new Error('this simulation runs on one perfect broker; start it with a cluster to kill or restart brokers');
+    return this.cluster;
+  }
+
+  /** A source partition was cut back after a leader change: whoever had read past its new end reads on from there. */
+  private truncated(topic: string, partition: number, end: number): void {
+    const k = `${topic}\u0000${partition}`;
+    for (const r of this.replicas.values()) {
+      if ((r.position.get(k) ?? 0) > end) r.position.set(k, end);
+      if ((r.pending.get(k) ?? 0) > end) r.pending.set(k, end);
+    }
+    if ((this.maxProcessed.get(k) ?? -1) >= end) this.maxProcessed.set(k, end - 1);
   }
 
   /** One tick: produce, commit the previous batch, process the next. */
@@ -361,6 +408,7 @@ export class Simulator {
       produced: this.produced,
       generation: this.group.generation,
       groups: this.readers.views(),
+      ...(this.cluster ? { cluster: this.cluster.view() } : {}),
     };
   }
 
@@ -440,7 +488,9 @@ export class Simulator {
       }
     }
     this.produced += messages.length;
-    return this.log.produce(messages);
+    const placed = this.log.produce(messages);
+    this.cluster?.replicate(this.tick);
+    return placed;
   }
 
   private committedOf(key: string): number {

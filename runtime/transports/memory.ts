@@ -39,13 +39,30 @@ export class MemoryLog {
   /** Append messages; keys pick partitions by murmur2, as Kafka's default partitioner does. */
   produce(messages: readonly OutMessage[]): { topic: string; partition: number; offset: number }[] {
     return messages.map((m) => {
-      const parts = this.partitions(m.topic);
-      const partition =
-        m.partition ?? (m.key === null ? this.roundRobin++ % parts.length : partitionForKey(m.key, parts.length));
-      const log = parts[partition];
+      const partition = m.partition ?? this.partitionFor(m);
+      const log = this.partitions(m.topic)[partition];
       log.push({ key: m.key, value: m.value, headers: { ...m.headers }, timestamp: m.timestamp ?? this.now });
       return { topic: m.topic, partition, offset: log.length - 1 };
     });
+  }
+
+  /** The partition a message without one goes to: murmur2 of its key, round robin without a key. */
+  partitionFor(m: OutMessage): number {
+    const count = this.partitions(m.topic).length;
+    return m.key === null ? this.roundRobin++ % count : partitionForKey(m.key, count);
+  }
+
+  /**
+   * Cuts a partition back to `end` offsets and returns what it removed (a replica's log truncated
+   * after a leader change). Committed offsets past the new end move back to it: a consumer whose
+   * offset is out of range starts again from the end.
+   */
+  truncate(topic: string, partition: number, end: number): StoredMessage[] {
+    const removed = this.partitions(topic)[partition].splice(end);
+    for (const [k, offset] of this.committed) {
+      if (offset > end && k.endsWith(`\u0000${topic}\u0000${partition}`)) this.committed.set(k, end);
+    }
+    return removed;
   }
 
   endOffset(topic: string, partition: number): number {
