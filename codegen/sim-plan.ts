@@ -28,7 +28,7 @@ export interface SimPlan {
   edges: { from: string; fromPort: string; to: string; toPort: string }[];
 }
 
-export type SimulationSettings = Pick<SimOptions, 'seed' | 'replicas' | 'rate' | 'batchSize' | 'tickMs' | 'groups'>;
+export type SimulationSettings = Pick<SimOptions, 'seed' | 'replicas' | 'rate' | 'batchSize' | 'tickMs' | 'groups' | 'cluster'>;
 
 export function planOptions(plan: SimPlan, settings: SimulationSettings = {}, graph?: GraphOptions): SimOptions {
   const fns = functionsFromSources(plan.fns);

@@ -23,6 +23,12 @@ const KIND_LABEL: Record<string, string> = {
   'group-member': 'group member',
   redelivered: 'redelivered',
   'order-break': 'order broken',
+  'leader-elected': 'leader change',
+  'under-replicated': 'in-sync replicas',
+  'write-refused': 'writes refused',
+  'data-lost': 'data lost',
+  'broker-down': 'broker down',
+  'broker-up': 'broker up',
 };
 
 const selectNotesAndTick = (s: DesignerState) => ({ notes: s.simView?.notes, tick: s.simView?.tick ?? 0 });

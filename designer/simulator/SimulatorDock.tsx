@@ -6,6 +6,7 @@
 import { memo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useDesigner } from '../store/index.js';
+import { BrokersPanel } from './BrokersPanel.js';
 import { EdgePanel } from './EdgePanel.js';
 import { GroupPanel } from './GroupPanel.js';
 import { GroupsPanel } from './GroupsPanel.js';
@@ -35,6 +36,7 @@ const TABS: { tab: SimTab; label: string }[] = [
   { tab: 'group', label: 'Consumer group' },
   { tab: 'groups', label: 'Other groups' },
   { tab: 'topics', label: 'Topics' },
+  { tab: 'brokers', label: 'Brokers' },
   { tab: 'time', label: 'Time' },
   { tab: 'edge', label: 'Edge events' },
   { tab: 'tour', label: 'Tour' },
@@ -163,6 +165,7 @@ export const SimulatorDock = memo(function SimulatorDock() {
                 {tab === 'group' && <GroupPanel />}
                 {tab === 'groups' && <GroupsPanel />}
                 {tab === 'topics' && <TopicsPanel />}
+                {tab === 'brokers' && <BrokersPanel />}
                 {tab === 'time' && <TimePanel />}
                 {tab === 'edge' && <EdgePanel />}
                 {tab === 'tour' && <TourPanel />}

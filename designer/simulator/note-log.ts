@@ -8,7 +8,7 @@
 import type { Note } from '../../runtime/simulator/simulator.js';
 
 /** Kinds of notes worth reading even after they scrolled away. */
-export const PINNED_KINDS: ReadonlySet<Note['kind']> = new Set(['rebalance', 'replay', 'idle']);
+export const PINNED_KINDS: ReadonlySet<Note['kind']> = new Set(['rebalance', 'replay', 'idle', 'broker-down', 'data-lost']);
 
 export interface NoteGroup {
   /** Stable while the run lasts: the kind, or for a pinned note the note itself. */

@@ -3,6 +3,7 @@ import type { SimPlan } from '../../codegen/sim-plan.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import type { ExtraGroupSpec } from '../../runtime/simulator/readers.js';
 import type { SimSettings, SimView } from './session.js';
+import type { ClusterSpec } from '../../runtime/simulator/cluster.js';
 
 /** Ticks per second when playing; 0 runs as fast as the worker can. */
 export type Speed = number;
@@ -24,6 +25,10 @@ export type Command =
   | { type: 'add-group-member'; name: string }
   | { type: 'kill-group-member'; name: string; id?: string }
   | { type: 'slow-group-member'; name: string; id: string; factor: number }
+  | { type: 'kill-broker'; id: number }
+  | { type: 'restart-broker'; id: number }
+  /** Brokers and replication for the run (null: one perfect broker); a new broker count or replication factor starts it again. */
+  | { type: 'set-cluster'; cluster: ClusterSpec | null }
   /** Start again from tick 0, with this seed (or the same one). */
   | { type: 'reset'; seed?: number }
   | { type: 'stop' }

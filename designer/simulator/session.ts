@@ -11,6 +11,7 @@ import { readChangelogValue } from '../../runtime/engine/window-codec.js';
 import type { Rec } from '../../runtime/types.js';
 import type { ExtraGroupSpec, GroupView } from '../../runtime/simulator/readers.js';
 import type { Note, Simulator } from '../../runtime/simulator/simulator.js';
+import type { ClusterSpec, ClusterView } from '../../runtime/simulator/cluster.js';
 
 export interface SimSettings {
   seed: number;
@@ -21,6 +22,8 @@ export interface SimSettings {
   batchSize: number;
   /** Other groups reading a topic beside the pipeline's own. */
   groups?: ExtraGroupSpec[];
+  /** Brokers and replication; without it, one perfect broker. */
+  cluster?: ClusterSpec;
 }
 
 export const DEFAULT_SETTINGS: SimSettings = { seed: 1, replicas: 1, rate: 5, batchSize: 10 };
@@ -99,6 +102,8 @@ export interface SimView {
   /** The extra groups (consumer, share, queue) and what each received. */
   groups: GroupView[];
   settings: SimSettings;
+  /** Brokers, partition leaders, replicas and ISR, when the run has a cluster. */
+  cluster?: ClusterView;
 }
 
 export const edgeKey = (from: string, port: string) => `${from}\u0000${port}`;
@@ -231,6 +236,25 @@ export class SimSession {
     this.sim.slowGroupMember(name, memberId, factor);
   }
 
+  killBroker(id: number): void {
+    this.sim.killBroker(id);
+    this.sample();
+  }
+
+  restartBroker(id: number): void {
+    this.sim.restartBroker(id);
+    this.sample();
+  }
+
+  /** Applies acks, min.insync.replicas and unclean election at once; false when the change needs a new run (brokers on or off, their count, the replication factor). */
+  setCluster(cluster: ClusterSpec | null): boolean {
+    const now = this.sim.cluster?.spec;
+    if (!cluster || !now || cluster.brokers !== now.brokers || cluster.replicationFactor !== now.replicationFactor) return !cluster && !now;
+    this.sim.setCluster(cluster);
+    this.settings.cluster = { ...cluster };
+    return true;
+  }
+
   /**
    * The events each source has fed so far, earliest first, at most `max` per
    * source, with the times the simulator stamped them with: the input of a
@@ -339,6 +363,7 @@ export class SimSession {
       windows: this.windowViews(snap.nodes),
       groups: snap.groups,
       settings: { ...this.settings },
+      ...(snap.cluster ? { cluster: snap.cluster } : {}),
     };
   }
 

@@ -77,6 +77,7 @@ export const createSimulatorSlice: StateCreator<DesignerState, [], [], Actions<S
     if (get().simError) set({ simError: null });
     if (command.type === 'speed') set({ simSettings: { ...get().simSettings, speed: command.speed } });
     if (command.type === 'rate') set({ simSettings: { ...get().simSettings, rate: command.rate } });
+    if (command.type === 'set-cluster') set({ simSettings: { ...get().simSettings, cluster: command.cluster ?? undefined } });
     if (command.type === 'reset' && command.seed !== undefined) set({ simSettings: { ...get().simSettings, seed: command.seed } });
     const groups = get().simSettings.groups ?? [];
     if (command.type === 'add-group') set({ simSettings: { ...get().simSettings, groups: [...groups, command.spec] } });

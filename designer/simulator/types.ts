@@ -2,7 +2,7 @@
 import type { Command, Report, Status } from './protocol.js';
 import type { SimSettings, SimView } from './session.js';
 
-export type SimTab = 'group' | 'groups' | 'topics' | 'time' | 'edge' | 'tour';
+export type SimTab = 'group' | 'groups' | 'topics' | 'brokers' | 'time' | 'edge' | 'tour';
 
 export interface SimulatorData {
   /** The simulator dock is shown. */

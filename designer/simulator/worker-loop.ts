@@ -160,6 +160,19 @@ export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: 
           else if (c.type === 'add-replica') session.addReplica();
           else if (c.type === 'remove-replica') session.removeReplica();
           else if (c.type === 'kill-replica') session.killReplica(c.id);
+          else if (c.type === 'kill-broker') session.killBroker(c.id);
+          else if (c.type === 'restart-broker') session.restartBroker(c.id);
+          else if (c.type === 'set-cluster' && load && !session.setCluster(c.cluster)) {
+            // A new broker count or replication factor is a new run, kept by Reset; a bad one leaves the run as it was.
+            const before = load;
+            load = { ...load, settings: { ...load.settings, cluster: c.cluster ?? undefined } };
+            try {
+              start({ ...session.settings, ...load.settings }, load.files);
+            } catch (e) {
+              load = before;
+              throw e;
+            }
+          }
           else if (c.type === 'reset' && load) {
             const wasRunning = running;
             running = false;
