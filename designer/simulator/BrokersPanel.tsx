@@ -85,7 +85,18 @@ function Brokers({ cluster }: { cluster: ClusterView }) {
         const leads = cluster.partitions.filter((p) => p.leader === b.id).length;
         return (
           <li key={b.id} className={`pw-sim-broker${b.up ? '' : ' is-down'}`} data-testid={`sim-broker-${b.id}`} data-up={b.up}>
-            <b>broker {b.id}</b> <span className={b.up ? 'pw-muted' : 'pw-sim-bad'}>{b.up ? `up · leads ${leads}` : 'down'}</span>
+            <b>broker {b.id}</b> <span className={b.up ? 'pw-muted' : 'pw-sim-bad'}>{b.up ? `up${b.slow === 0 ? ', stalled' : ''} · leads ${leads}` : 'down'}</span>
+            {b.up && (
+              <button
+                type="button"
+                className="pw-button is-small"
+                onClick={() => state().simCommand({ type: 'slow-broker', id: b.id, factor: b.slow === 0 ? 1 : 0 })}
+                title={b.slow === 0 ? 'Let this broker fetch again' : 'Stall this broker: alive, but its followers stop fetching and drop out of the ISR'}
+                data-testid={`sim-broker-stall-${b.id}`}
+              >
+                {b.slow === 0 ? 'Resume' : 'Stall'}
+              </button>
+            )}
             {b.up ? (
               <button type="button" className="pw-button is-danger is-small" onClick={() => state().simCommand({ type: 'kill-broker', id: b.id })} title="Kill this broker: its partitions fail over, or go offline" data-testid={`sim-broker-kill-${b.id}`}>
                 Kill

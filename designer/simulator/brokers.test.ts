@@ -47,6 +47,8 @@ describe('brokers in the simulator worker', () => {
     expect(w.last().cluster!.brokers.find((b) => b.id === 2)!.up).toBe(false);
     await w.send({ type: 'restart-broker', id: 2 });
     expect(w.last().cluster!.brokers.every((b) => b.up)).toBe(true);
+    await w.send({ type: 'slow-broker', id: 3, factor: 0 });
+    expect(w.last().cluster!.brokers.find((b) => b.id === 3)).toEqual({ id: 3, up: true, slow: 0 });
     await w.send({ type: 'set-cluster', cluster: fitCluster({ ...DEFAULT_CLUSTER, acks: '1', brokers: 2 }) });
     expect(w.last().cluster!.spec).toMatchObject({ brokers: 2, replicationFactor: 2, minInsyncReplicas: 2 });
     await w.send({ type: 'reset', seed: 4 });

@@ -27,6 +27,8 @@ export type Command =
   | { type: 'slow-group-member'; name: string; id: string; factor: number }
   | { type: 'kill-broker'; id: number }
   | { type: 'restart-broker'; id: number }
+  /** factor: the share of ticks the broker's followers fetch on (0 stalled, 1 normal). */
+  | { type: 'slow-broker'; id: number; factor: number }
   /** Brokers and replication for the run (null: one perfect broker); a new broker count or replication factor starts it again. */
   | { type: 'set-cluster'; cluster: ClusterSpec | null }
   /** Start again from tick 0, with this seed (or the same one). */

@@ -246,6 +246,11 @@ export class SimSession {
     this.sample();
   }
 
+  slowBroker(id: number, factor: number): void {
+    this.sim.slowBroker(id, factor);
+    this.sample();
+  }
+
   /** Applies acks, min.insync.replicas and unclean election at once; false when the change needs a new run (brokers on or off, their count, the replication factor). */
   setCluster(cluster: ClusterSpec | null): boolean {
     const now = this.sim.cluster?.spec;

@@ -162,6 +162,7 @@ export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: 
           else if (c.type === 'kill-replica') session.killReplica(c.id);
           else if (c.type === 'kill-broker') session.killBroker(c.id);
           else if (c.type === 'restart-broker') session.restartBroker(c.id);
+          else if (c.type === 'slow-broker') session.slowBroker(c.id, c.factor);
           else if (c.type === 'set-cluster' && load && !session.setCluster(c.cluster)) {
             // A new broker count or replication factor is a new run, kept by Reset; a bad one leaves the run as it was.
             const before = load;
