@@ -238,7 +238,10 @@ export class ClusterLog extends MemoryLog {
     const follows = this.all().filter((p) => p.leader !== id && p.replicas.some((r) => r.broker === id));
     this.events.note(
       'broker-down',
-      `Broker ${id} died. It led ${plural(leads.length, 'partition')} and followed ${follows.length}: ${leads.length ? 'those it led need a new leader; ' : ''}its follower copies stop fetching and drop out of the ISR after ${this.spec.replicaLagTicks} ticks.`,
+      `Broker ${id} died. It led ${plural(leads.length, 'partition')} and followed ${follows.length}` +
+        (leads.length ? ': those it led need a new leader' : '') +
+        (follows.length ? `${leads.length ? ';' : ':'} its follower copies stop fetching and drop out of the ISR after ${this.spec.replicaLagTicks} ticks` : '') +
+        '.',
     );
     for (const p of leads) this.failOver(p, id);
   }
@@ -257,7 +260,7 @@ export class ClusterLog extends MemoryLog {
         r.truncateTo = undefined;
       }
     }
-    this.events.note('broker-up', `Broker ${id} came back${cut.length ? `: ${cut.join('; ')}` : ''}. Its followers fetch from their leaders and rejoin the ISR once caught up.`);
+    this.events.note('broker-up', `Broker ${id} came back${cut.length ? `: ${cut.join('; ')}` : ''}. Its copies fetch from their leaders and rejoin the ISR once caught up.`);
     for (const p of this.all()) if (p.leader === null) this.electOffline(p);
   }
 
