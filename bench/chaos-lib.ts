@@ -331,8 +331,8 @@ export async function runScenario(o: {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const r: Replica = { child, clientId, port, output: [], gone: false, exited: undefined as never };
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => r.output.push(d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => r.output.push(d));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => r.output.push(d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => r.output.push(d));
     r.exited = new Promise((resolve) => child.on('exit', () => ((r.gone = true), resolve())));
     replicas.push(r);
     return r;

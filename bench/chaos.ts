@@ -61,7 +61,7 @@ const EVENTS = Number(flags.events);
 const KEYS = Number(flags.keys);
 const REPLICAS = Number(flags.replicas);
 const SECONDS = Number(flags.seconds);
-const DELIVERY = flags.delivery!;
+const DELIVERY = flags.delivery;
 
 async function main() {
   const home = mkdtempSync(join(tmpdir(), 'pipewright-chaos-broker-'));
@@ -95,8 +95,8 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), 'pipewright-chaos-'));
   console.info(`builds and replica logs in ${work}`);
   const rows: Row[] = [];
-  const pipelines = flags.pipelines!.split(',') as PipelineName[];
-  const scenarios = flags.scenarios!.split(',') as ScenarioName[];
+  const pipelines = flags.pipelines.split(',') as PipelineName[];
+  const scenarios = flags.scenarios.split(',') as ScenarioName[];
   const built = new Map<PipelineName, string>();
   const build = async (name: PipelineName) => {
     if (!built.has(name)) built.set(name, await buildPipeline(name, join(work, name), webhook, DELIVERY));

@@ -68,7 +68,7 @@ async function main() {
   const admin = kafka.admin();
   await admin.connect();
   const work = mkdtempSync(join(tmpdir(), 'pipewright-bench-eos-'));
-  const pipelines = flags.pipelines!.split(',') as PipelineName[];
+  const pipelines = flags.pipelines.split(',') as PipelineName[];
   const results: Measurement[] = [];
   for (const name of pipelines) {
     const built = new Map<Delivery, string>();

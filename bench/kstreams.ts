@@ -307,8 +307,8 @@ function launch(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv
     keep(d);
     if (file) appendFileSync(file, d);
   };
-  child.stdout!.setEncoding('utf8').on('data', tee);
-  child.stderr!.setEncoding('utf8').on('data', tee);
+  child.stdout.setEncoding('utf8').on('data', tee);
+  child.stderr.setEncoding('utf8').on('data', tee);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output, exited };
 }

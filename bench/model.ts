@@ -83,7 +83,7 @@ async function operator(params: Record<string, unknown>): Promise<Operator> {
     nodeId: 'delay-model',
     pipeline: 'bench',
     params: full,
-    fns: { inputs: inputs as never },
+    fns: { inputs: inputs },
     readFile: async (path) => new Uint8Array(readFileSync(join(exampleDir, path))),
   });
   await op.start?.();
@@ -118,7 +118,7 @@ async function startEndpoint(): Promise<{ url: string; stop: () => void }> {
   const child = spawn(process.execPath, [join(repoRoot, 'bin/run-ts.mjs'), fileURLToPath(import.meta.url), '--serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       const m = /PORT=(\d+)/.exec(buf);
       if (m) resolve(Number(m[1]));

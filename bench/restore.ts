@@ -98,7 +98,8 @@ async function run(kafka: Kafka, admin: Admin, broker: string, pipeline: string,
   };
   const results: Measurement[] = [];
   for (let r = 0; r < REPEAT; r++) {
-    for (const name of (r % 2 ? ['baseline', 'restorer'] : ['restorer', 'baseline']) as (keyof typeof contenders)[]) {
+    const order: (keyof typeof contenders)[] = r % 2 ? ['baseline', 'restorer'] : ['restorer', 'baseline'];
+    for (const name of order) {
       results.push(await measure(name, contenders[name]()));
       console.info(JSON.stringify(results.at(-1)));
     }

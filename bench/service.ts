@@ -147,8 +147,8 @@ function launch(args: string[], cwd: string, env: NodeJS.ProcessEnv): Started {
   const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(repoRoot, 'bench/results/profiles')}`] : [];
   const child = spawn(process.execPath, [...profile, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => output.push(d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => output.push(d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => output.push(d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => output.push(d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, exited, output };
 }

@@ -118,7 +118,7 @@ async function frames(page: Page, seconds: number): Promise<Frames> {
     requestAnimationFrame(tick);
   })()`);
   await page.waitForTimeout(seconds * 1000);
-  const ts = (await page.evaluate(`(() => { window.__recording = false; return window.__frames; })()`)) as number[];
+  const ts = await page.evaluate<number[]>(`(() => { window.__recording = false; return window.__frames; })()`);
   const m1 = await metrics();
   await cdp.detach();
   const d = ts.slice(1).map((t, i) => t - ts[i]);

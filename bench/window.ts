@@ -24,7 +24,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
-import { parseDocument } from 'yaml';
 import { brokers, buildGenerated, procStatus, repoRoot } from './common.js';
 
 const PARTITIONS = 6;

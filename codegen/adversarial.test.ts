@@ -33,7 +33,7 @@ import { monitoringOf, type Pipeline } from './model.js';
 import { getKind } from '../runtime/kinds/registry.js';
 
 type Obj = Record<string, unknown>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Any = any;
 
 const assets = nodeAssets();
@@ -281,7 +281,10 @@ function checkGenerated(p: Pipeline, files: FileMap): void {
   const fields = new Set<string>();
   const collect = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(collect);
-    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) (fields.add(k), collect(x));
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) {
+      fields.add(k);
+      collect(x);
+    }
   };
   for (const n of sources(p)) if ((n.params.format ?? 'json') === 'json') for (const s of n.samples ?? []) collect(s.value);
   for (const f of fields) expect(properties.has(f), `field ${JSON.stringify(f.slice(0, 80))} in types.gen.ts`).toBe(true);
@@ -1017,7 +1020,7 @@ describe('the generated tree compiles with tsc', () => {
     try {
       execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--noEmit'], { cwd: dir, stdio: 'pipe' });
     } catch (e) {
-      throw new Error(`tsc failed for ${name}:\n${String((e as Any).stdout)}${String((e as Any).stderr)}`);
+      throw new Error(`tsc failed for ${name}:\n${String((e as Any).stdout)}${String((e as Any).stderr)}`, { cause: e });
     }
   };
   const CASES: [string, () => Any][] = [

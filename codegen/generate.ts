@@ -9,7 +9,7 @@ import { zipSync, type Zippable } from 'fflate';
 import { problem, type Problem } from './errors.js';
 import { commentText, markdownText, mermaidLabel, shellWord, tsLiteral, tsString, yamlName, yamlString } from './escape.js';
 import { DEFAULT_STRIMZI_CLUSTER, deadLetterTopic, type Pipeline } from './model.js';
-import { consumedTopics, fromBeginning, graphSpec, groupTopics, inputPartitions, pipelineTs, topicDefs, typesGenTs } from './pipeline-ts.js';
+import { consumedTopics, fromBeginning, groupTopics, inputPartitions, pipelineTs, topicDefs, typesGenTs } from './pipeline-ts.js';
 import { serializePipeline } from './serialize.js';
 import { DASHBOARD_PATH, dashboardJson, monitoringView } from './monitoring.js';
 import { TEMPLATES, WHEN, type TemplateTopic, type TemplateView } from './templates.js';
@@ -299,7 +299,6 @@ function placeFiles(p: Pipeline, files: PipelineFiles): { pipeline: Pipeline; bi
   const from = new Map<string, string>();
   const problems: Problem[] = [];
   const nodes = p.nodes.map((n, i) => {
-    const kind = getKind(n.kind);
     const params = { ...n.params };
     const named = kindFiles(n);
     for (const [name, value] of Object.entries(n.params)) {

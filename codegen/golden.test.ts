@@ -77,7 +77,7 @@ describe.each(examples)('example %s', (name) => {
         return execFileSync(cmd, args, { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
       } catch (e) {
         const err = e as { stdout?: string; stderr?: string };
-        throw new Error(`${cmd} ${args.join(' ')} failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+        throw new Error(`${cmd} ${args.join(' ')} failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`, { cause: e });
       }
     };
     run(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);

@@ -25,7 +25,7 @@ function shapeOf(v: unknown): Shape {
       return { t: 'prim', names: new Set(['boolean']) };
     case 'object': {
       const fields = new Map<string, { shape: Shape; seen: number }>();
-      for (const [k, fv] of Object.entries(v as object)) fields.set(k, { shape: shapeOf(fv), seen: 1 });
+      for (const [k, fv] of Object.entries(v)) fields.set(k, { shape: shapeOf(fv), seen: 1 });
       return { t: 'object', fields, count: 1 };
     }
     default:

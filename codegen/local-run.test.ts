@@ -25,7 +25,7 @@ import { nodeAssets, REPO_ROOT } from './node-assets.js';
 import { readPipelineFiles } from './node-files.js';
 import { parsePipeline } from './parse.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Any = any;
 
 const EXAMPLES = readdirSync(join(REPO_ROOT, 'examples')).filter((d) => {
@@ -134,7 +134,7 @@ function startOrder(services: Record<string, Any>): string[] {
 
 /** Every service `s` waits for, directly or through others, with the condition of the direct edge. */
 function waitsFor(services: Record<string, Any>, s: string, seen = new Map<string, string>()): Map<string, string> {
-  for (const [d, how] of Object.entries(services[s].depends_on ?? {}) as [string, Any][]) {
+  for (const [d, how] of Object.entries<Any>(services[s].depends_on ?? {})) {
     if (seen.has(d)) continue;
     seen.set(d, how.condition);
     waitsFor(services, d, seen);
@@ -154,7 +154,7 @@ function listeners(v: string): Map<string, { host: string; port: number }> {
 }
 
 describe.each(CASES)('docker-compose.yml of $name', ({ pipeline, files }) => {
-  const compose = parseYaml(files['docker-compose.yml']) as Any;
+  const compose = parseYaml(files['docker-compose.yml']);
   const services = compose.services as Record<string, Any>;
   const postgresNodes = pipeline.nodes.filter((n) => n.kind === 'postgres');
   const httpNodes = pipeline.nodes.filter((n) => n.kind === 'http');
@@ -186,7 +186,7 @@ describe.each(CASES)('docker-compose.yml of $name', ({ pipeline, files }) => {
     const order = startOrder(services);
     expect(order.indexOf('service')).toBe(order.length - 1);
     for (const [name, s] of Object.entries(services)) {
-      for (const [dep, how] of Object.entries(s.depends_on ?? {}) as [string, Any][]) {
+      for (const [dep, how] of Object.entries<Any>(s.depends_on ?? {})) {
         expect(services, `${name} depends on ${dep}`).toHaveProperty(dep);
         // A one-shot job is waited for to finish; everything else to be healthy, which needs a healthcheck.
         if (how.condition === 'service_completed_successfully') expect(services[dep].restart, `${dep} is a one-shot`).toBe('no');

@@ -39,7 +39,7 @@ import { dashboardJson, dashboardUid, EXTERNAL_METRICS } from './monitoring.js';
 const EXAMPLE = readFileSync(join(REPO_ROOT, 'examples/large-orders/pipeline.yaml'), 'utf8');
 
 type Obj = Record<string, unknown>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Any = any;
 
 interface Variant {
@@ -270,7 +270,7 @@ function envFile(text: string): Record<string, string> {
 
 /** The ConfigMaps kustomize's configMapGenerator makes of k8s/ (their names before the hash suffix). */
 function generatedConfigMaps(files: FileMap): { path: string; obj: Obj }[] {
-  const kustomization = parseYaml(files['k8s/kustomization.yaml']) as Any;
+  const kustomization = parseYaml(files['k8s/kustomization.yaml']);
   return (kustomization.configMapGenerator ?? []).map((g: Any) => {
     const data: Record<string, string> = {};
     for (const env of g.envs ?? []) Object.assign(data, envFile(files[`k8s/${env}`]));
@@ -627,8 +627,8 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
     expect(parseYaml(files['k8s/kustomization.yaml']).resources).not.toContain('secret.example.yaml');
     // Nor do credentials end up in the image or the local Compose file.
     for (const line of files.Dockerfile.split('\n').filter((l) => /^\s*(ENV|ARG)\b/i.test(l))) expect(line).not.toMatch(CREDENTIAL);
-    const compose = parseYaml(files['docker-compose.yml']) as Any;
-    for (const svc of Object.values(compose.services) as Any[]) for (const k of Object.keys(svc.environment ?? {})) expect(k).not.toMatch(CREDENTIAL);
+    const compose = parseYaml(files['docker-compose.yml']);
+    for (const svc of Object.values<Any>(compose.services)) for (const k of Object.keys(svc.environment ?? {})) expect(k).not.toMatch(CREDENTIAL);
   });
 
   it('KEDA owns the replica count, or the Deployment runs a fixed one; never more than the partitions', () => {
@@ -690,7 +690,7 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
       expect(from.getImageDigest(), `${image}:${tag} is pinned by digest`).toMatch(/^sha256:[0-9a-f]{64}$/);
     }
     // Instructions of the final stage: those after the last FROM.
-    const lastFrom = froms[froms.length - 1].getRange()!.start.line;
+    const lastFrom = froms[froms.length - 1].getRange().start.line;
     const final = dockerfile.getInstructions().filter((i) => i.getRange().start.line > lastFrom);
     const users = final.filter((i) => i.getKeyword() === 'USER');
     expect(users.length, 'the final stage sets USER').toBeGreaterThanOrEqual(1);
@@ -713,7 +713,7 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
     const compose = yamlDocs(files, 'docker-compose.yml')[0] as Any;
     expect(Object.keys(compose.services).sort()).toEqual(['kafka', 'service', 'topics']);
     expect(compose.services.kafka.image).toMatch(/^[\w./-]+:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
-    for (const svc of Object.values(compose.services) as Any[]) for (const dep of Object.keys(svc.depends_on ?? {})) expect(compose.services).toHaveProperty(dep);
+    for (const svc of Object.values<Any>(compose.services)) for (const dep of Object.keys(svc.depends_on ?? {})) expect(compose.services).toHaveProperty(dep);
     expect(compose.services.service.environment.KAFKA_GROUP_ID).toBe(name);
     expect(compose.services.service.depends_on.topics.condition).toBe('service_completed_successfully');
   });
@@ -815,7 +815,7 @@ describe('KEDA and the replica count', () => {
     const { files } = generateText(withDeploy(EXAMPLE, 'autoscaling: none'));
     expect(one(files, 'Deployment').spec.replicas).toBe(6);
     expect(files['k8s/scaledobject.yaml']).toBeUndefined();
-    expect((parseYaml(files['k8s/kustomization.yaml']) as Any).resources).not.toContain('scaledobject.yaml');
+    expect((parseYaml(files['k8s/kustomization.yaml'])).resources).not.toContain('scaledobject.yaml');
   });
 
   it.each(EXAMPLES)('%s: the triggers cover exactly the topics the service consumes, repartition topics included', (name) => {
@@ -859,7 +859,7 @@ describe('the image', () => {
     ['a digest', 'ghcr.io/acme/orders:2.3.1@sha256:' + 'a'.repeat(64), { newName: 'ghcr.io/acme/orders', newTag: '2.3.1', digest: 'sha256:' + 'a'.repeat(64) }],
   ])('%s: name in newName, tag in newTag', (_what, image, expected) => {
     const { files } = generateText(image ? withDeploy(EXAMPLE, `image: ${image}`) : EXAMPLE);
-    const kustomization = parseYaml(files['k8s/kustomization.yaml']) as Any;
+    const kustomization = parseYaml(files['k8s/kustomization.yaml']);
     expect(kustomization.images).toEqual([{ name: 'pipewright-service', ...expected }]);
     const container = one(files, 'Deployment').spec.template.spec.containers[0];
     // A version tag never changes, so a node pulls only what it does not have.
@@ -943,7 +943,7 @@ describe('spread, selectors and configuration rollout', () => {
 
   it.each(EXAMPLES)('%s: immutable selectors carry only the name, not managed-by or a version', (name) => {
     const { files } = generateExample(name);
-    const kustomization = parseYaml(files['k8s/kustomization.yaml']) as Any;
+    const kustomization = parseYaml(files['k8s/kustomization.yaml']);
     expect(kustomization).not.toHaveProperty('commonLabels');
     for (const entry of kustomization.labels) if (entry.includeSelectors) expect(Object.keys(entry.pairs)).toEqual(['app.kubernetes.io/name']);
     const deployment = one(files, 'Deployment');
@@ -959,7 +959,7 @@ describe('spread, selectors and configuration rollout', () => {
 
   it.each(EXAMPLES)('%s: the ConfigMap is generated with a content hash, so a changed setting rolls the pods', (name) => {
     const { files } = generateExample(name);
-    const kustomization = parseYaml(files['k8s/kustomization.yaml']) as Any;
+    const kustomization = parseYaml(files['k8s/kustomization.yaml']);
     // No hand-written ConfigMap whose edits pods would never see.
     expect(k8sObjects(files).filter((o) => o.obj.kind === 'ConfigMap' && !o.path.includes('#'))).toEqual([]);
     const generator = kustomization.configMapGenerator.find((g: Any) => g.name === `${name}-config`);
@@ -1099,7 +1099,7 @@ describe('deploy.monitoring', () => {
 
   it('kustomization applies the PodMonitor and PrometheusRule, and makes the dashboard a ConfigMap for the Grafana sidecar', () => {
     const { files } = generateText(monitored(EXAMPLE));
-    const kustomization = parseYaml(files['k8s/kustomization.yaml']) as Any;
+    const kustomization = parseYaml(files['k8s/kustomization.yaml']);
     expect(kustomization.resources).toEqual(expect.arrayContaining(['monitoring/podmonitor.yaml', 'monitoring/prometheusrule.yaml']));
     const dashboards = byKind(files, 'ConfigMap').filter((c: Any) => c.metadata.labels?.grafana_dashboard === '1') as Any[];
     expect(dashboards).toHaveLength(1);
@@ -1143,7 +1143,7 @@ describe('deploy.monitoring', () => {
     expect(metricNames(alerts.PipewrightPodRestarts.expr)).toEqual(['kube_pod_container_status_restarts_total', 'up']);
     // kube-state-metrics names the container as the Deployment does.
     expect(alerts.PipewrightPodRestarts.expr).toContain(`container="${one(files, 'Deployment').spec.template.spec.containers[0].name}"`);
-    for (const r of Object.values(alerts) as Any[]) {
+    for (const r of Object.values<Any>(alerts)) {
       expect(['warning', 'critical']).toContain(r.labels.severity);
       expect(r.annotations.summary).toContain('large-orders');
     }

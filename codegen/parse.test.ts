@@ -188,7 +188,7 @@ describe('deploy.standbyReplicas', () => {
     expect(pipeline!.deploy.standbyReplicas).toBe(2);
     expect(parsePipeline(serializePipeline(pipeline!)).pipeline).toEqual(pipeline);
     expect(graphSpec(pipeline!).standbyReplicas).toBe(2);
-    expect(pipelineTs(pipeline!).text).toMatch(/^  standbyReplicas: 2,$/m);
+    expect(pipelineTs(pipeline!).text).toMatch(/^ {2}standbyReplicas: 2,$/m);
     expect(graphSpec(parsePipeline(text('  autoscaling: none\n  replicas: 3')).pipeline!).standbyReplicas).toBeUndefined();
   });
 

@@ -5,7 +5,6 @@
  * check worker calls this; the tests call it in Node.
  */
 import { expressionSources } from './compile.js';
-import { problem, type Problem } from './errors.js';
 import { functionsFromSources } from './expression-fns.js';
 import type { Pipeline, PipelineTest, SampleEvent } from './model.js';
 import { parsePipeline } from './parse.js';
@@ -16,7 +15,8 @@ import { getKind } from '../runtime/kinds/registry.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import { caseDifferences, runCase, type CaseResult, type TestCase } from '../runtime/testing.js';
 
-import { NO_KEY, type SinkDifference, type TestOutcome } from './test-outcomes.js';
+import { NO_KEY, type TestOutcome } from './test-outcomes.js';
+import { errorText } from '../runtime/errors.js';
 
 export { describeDifference, testProblems, type SinkDifference, type TestOutcome } from './test-outcomes.js';
 
@@ -39,7 +39,7 @@ function sinksByPlace(p: Pipeline): Map<string, string[]> {
 
 interface Prepared {
   pipeline: Pipeline;
-  run(c: TestCase): Promise<CaseResult>;
+  run: (c: TestCase) => Promise<CaseResult>;
   cases: TestCase[];
   places: Map<string, string[]>;
 }
@@ -66,7 +66,7 @@ export async function runPipelineTests(pipeline: Pipeline, files: PipelineFiles 
       const differences = caseDifferences(c, await run(c)).map((d) => ({ ...d, sink: d.where === 'dead letters' ? null : (places.get(d.where)?.[0] ?? null) }));
       outcomes.push({ name: c.name, index, passed: differences.length === 0, differences });
     } catch (e) {
-      outcomes.push({ name: c.name, index, passed: false, differences: [], error: e instanceof Error ? e.message : String(e) });
+      outcomes.push({ name: c.name, index, passed: false, differences: [], error: errorText(e) });
     }
   }
   return outcomes;

@@ -6,7 +6,7 @@
  */
 import { changelogTopic, repartitionTopic } from '../runtime/engine/state.js';
 import { getKind } from '../runtime/kinds/registry.js';
-import { ERROR_PORT, withDefaults, type KindSpec, type ParamSpec } from '../runtime/kinds/spec.js';
+import { ERROR_PORT, withDefaults, type ParamSpec } from '../runtime/kinds/spec.js';
 import type { GraphSpec } from '../runtime/engine/graph.js';
 import type { TopicDef } from '../runtime/types.js';
 import { checkExpression, expressionText } from './expression.js';
@@ -62,7 +62,7 @@ export function graphSpec(p: Pipeline): GraphSpec {
       const kind = getKind(n.kind)!;
       // Expressions travel as functions; of a mapping of them only the names (their order) stay.
       const params = withDefaults(kind, n.params, { expressions: false });
-      for (const spec of kind.params) if (spec.type === 'expressions') params[spec.name] = Object.keys((n.params[spec.name] ?? {}) as object);
+      for (const spec of kind.params) if (spec.type === 'expressions') params[spec.name] = Object.keys((n.params[spec.name] ?? {}));
       return { id: n.id, kind: n.kind, params, inputs: n.inputs.map((i) => ({ ...i })) };
     }),
   };

@@ -30,7 +30,7 @@ export interface ParseResult {
   pipeline: Pipeline | null;
   problems: Problem[];
   /** Places problems found later (type checks) in the file. */
-  locate(problem: Problem): Problem;
+  locate: (problem: Problem) => Problem;
 }
 
 const nowhere = (p: Problem): Problem => ({ ...p, line: p.line ?? 1, column: p.column ?? 1 });
@@ -110,7 +110,7 @@ export function readPipelineText(text: string, validate?: (p: Pipeline) => Probl
 /** Line and column of the deepest YAML node along `path` (exercise files use it too). */
 export function locate(doc: Document, lc: LineCounter, path: (string | number)[]): { line: number; column: number } {
   let node: unknown = doc.contents;
-  let offset = (doc.contents as YamlNode | null)?.range?.[0] ?? 0;
+  let offset = (doc.contents)?.range?.[0] ?? 0;
   for (const seg of path) {
     if (isMap(node)) {
       const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === String(seg));
@@ -455,7 +455,7 @@ function readTextSettings(value: unknown, name: string, keys: string[], example:
   checkKeys(value, keys, `kafka.${name}`, ['kafka', name], problems);
   const out: Record<string, string> = {};
   for (const k of keys) {
-    if (typeof value[k] === 'string') out[k] = value[k] as string;
+    if (typeof value[k] === 'string') out[k] = value[k];
     else if (value[k] !== undefined) problems.push(wrongType(`kafka.${name}.${k}`, 'text', value[k], examples[k], ['kafka', name, k]));
   }
   return out;

@@ -36,7 +36,7 @@ function valuesOf(v: unknown): number {
 
 /** One line about one difference, for the Problems panel. */
 export function describeDifference(d: SinkDifference): string {
-  if (d.sink === null) return `expected ${count(Number(d.expected), 'dead letter')}, got ${d.actual}`;
+  if (d.sink === null) return `expected ${count(Number(d.expected), 'dead letter')}, got ${Number(d.actual)}`;
   const e = valuesOf(d.expected);
   const a = valuesOf(d.actual);
   const key = d.key === NO_KEY ? 'events without a key' : `key "${d.key}"`;

@@ -7,6 +7,7 @@ import { BottomPanel } from './panels/BottomPanel.js';
 import { Dialogs } from './panels/Dialogs.js';
 import { Inspector } from './panels/Inspector.js';
 import { Palette } from './panels/Palette.js';
+import { Presenter } from './presenter/Presenter.js';
 import { Toasts } from './panels/Toasts.js';
 import { Toolbar } from './panels/Toolbar.js';
 import { SimulatorDock } from './simulator/SimulatorDock.js';
@@ -35,6 +36,7 @@ export function App() {
             <BottomPanel />
           </main>
           <Inspector />
+          <Presenter />
         </div>
         <Dialogs />
         <Toasts />

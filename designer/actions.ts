@@ -15,6 +15,7 @@ import { currentProblems, rememberOpenedText } from './analysis.js';
 import { checkText, requestGenerate } from './check/client.js';
 import { readYaml, shareUrl } from './persistence.js';
 import { useDesigner } from './store/index.js';
+import { errorText } from '../runtime/errors.js';
 
 const state = () => useDesigner.getState();
 
@@ -76,7 +77,7 @@ export async function exportZip({ anyway = false } = {}): Promise<boolean> {
   try {
     ({ outcome: out, zip } = await requestGenerate(s.pipeline, s.files, true));
   } catch (e) {
-    s.toast(`Generation failed: ${e instanceof Error ? e.message : String(e)}`, 'error');
+    s.toast(`Generation failed: ${errorText(e)}`, 'error');
     return false;
   }
   if (!out.files || !zip) {

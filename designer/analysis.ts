@@ -12,6 +12,7 @@ import { problem } from '../codegen/errors.js';
 import { requestCheck, requestGenerate } from './check/client.js';
 import type { CheckReply, CheckRequest } from './check/protocol.js';
 import { useDesigner } from './store/index.js';
+import { errorText } from '../runtime/errors.js';
 
 /** Quiet time after an edit before the check starts: typing a word is one check, not one per key. */
 export const VALIDATE_DELAY_MS = 150;
@@ -88,7 +89,7 @@ export async function previewNow(store: Store = useDesigner): Promise<void> {
     // Shown for the revision it was made from; the panel says when that is behind.
     if (store.getState().previewFor <= s.revision) store.getState().setPreview(outcome, s.revision);
   } catch (e) {
-    store.getState().setPreview({ files: null, binary: {}, problems: [], crash: e instanceof Error ? e.message : String(e), millis: 0 }, s.revision);
+    store.getState().setPreview({ files: null, binary: {}, problems: [], crash: errorText(e), millis: 0 }, s.revision);
   }
 }
 

@@ -17,19 +17,19 @@ export function relativeTo(prefix: string, files: Record<string, string>): Recor
 // The same selection the CLI reads from disk (codegen/node-assets.ts): runtime
 // sources without tests, and the .hbs templates. `exhaustive` includes dot
 // folders, as the CLI's directory walk does.
-const runtimeFiles = import.meta.glob(['../runtime/**/*.ts', '!../runtime/**/*.test.ts'], {
+const runtimeFiles = import.meta.glob<string>(['../runtime/**/*.ts', '!../runtime/**/*.test.ts'], {
   query: '?raw',
   import: 'default',
   eager: true,
   exhaustive: true,
-}) as Record<string, string>;
+});
 
-const templateFiles = import.meta.glob(['../templates/**/*.hbs'], {
+const templateFiles = import.meta.glob<string>(['../templates/**/*.hbs'], {
   query: '?raw',
   import: 'default',
   eager: true,
   exhaustive: true,
-}) as Record<string, string>;
+});
 
 export const codegenAssets = {
   runtime: relativeTo('../runtime/', runtimeFiles),

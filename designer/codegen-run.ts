@@ -11,6 +11,7 @@ import { parsePipeline } from '../codegen/parse.js';
 import { serializePipeline } from '../codegen/serialize.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import { codegenAssets } from './codegen-assets.js';
+import { errorText } from '../runtime/errors.js';
 
 export interface GenerateOutcome {
   files: Record<string, string> | null;
@@ -37,7 +38,7 @@ export function generateRepository(pipeline: Pipeline, pipelineFiles: PipelineFi
     return { files, binary, problems, millis: performance.now() - t0 };
   } catch (e) {
     // generate is documented not to throw; if it does, say so instead of showing nothing.
-    return { files: null, binary: {}, problems: [], crash: e instanceof Error ? e.message : String(e), millis: performance.now() - t0 };
+    return { files: null, binary: {}, problems: [], crash: errorText(e), millis: performance.now() - t0 };
   }
 }
 

@@ -6,7 +6,7 @@ import type { Pipeline } from '../codegen/model.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { withDefaults, type PipelineFiles } from '../runtime/kinds/spec.js';
 
-const files = import.meta.glob(['../examples/*/pipeline.yaml'], { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const files = import.meta.glob<string>(['../examples/*/pipeline.yaml'], { query: '?raw', import: 'default', eager: true });
 
 export interface Example {
   slug: string;
@@ -18,7 +18,7 @@ export const EXAMPLES: readonly Example[] = Object.keys(files)
   .map((path) => ({ slug: path.split('/')[2], text: files[path] }));
 
 // Files the examples' pipelines name (models), as URLs of assets the build emits; fetched when an example opens.
-const fileUrls = import.meta.glob(['../examples/*/models/**/*'], { query: '?url', import: 'default', eager: true }) as Record<string, string>;
+const fileUrls = import.meta.glob<string>(['../examples/*/models/**/*'], { query: '?url', import: 'default', eager: true });
 
 /** The files of an example that its nodes name (kind.files), read from the bundled assets. */
 export async function exampleFiles(example: Example, pipeline: Pipeline): Promise<PipelineFiles> {

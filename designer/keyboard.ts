@@ -18,6 +18,7 @@ export const SHORTCUTS: readonly { keys: string; does: string }[] = [
   { keys: 'Mod V', does: 'Paste them, clear of the nodes already there' },
   { keys: 'Mod A', does: 'Select every node' },
   { keys: 'F', does: 'Fit the pipeline in view' },
+  { keys: 'P', does: 'Presenter mode: large type, one panel, driven by keys (Esc leaves)' },
   { keys: '?', does: 'Show these shortcuts' },
   { keys: 'Esc', does: 'Close a dialog' },
 ];

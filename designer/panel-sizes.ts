@@ -39,7 +39,7 @@ export function savedPanels(storage: Pick<Storage, 'getItem'>): PanelSizes {
   }
   if (!saved || typeof saved !== 'object') return out;
   const s = saved as Record<string, unknown>;
-  for (const name of ['dock', 'bottom', 'tree'] as const) if (typeof s[name] === 'number' && Number.isFinite(s[name])) out[name] = clampPanel(name, s[name] as number);
+  for (const name of ['dock', 'bottom', 'tree'] as const) if (typeof s[name] === 'number' && Number.isFinite(s[name])) out[name] = clampPanel(name, s[name]);
   if (typeof s.dockCollapsed === 'boolean') out.dockCollapsed = s.dockCollapsed;
   return out;
 }

@@ -81,7 +81,7 @@ export async function runCase(spec: GraphSpec, fns: GraphFns, topics: readonly T
   const decode = (v: unknown) => {
     if (typeof v !== 'string') return v;
     try {
-      return JSON.parse(v);
+      return JSON.parse(v) as unknown;
     } catch {
       return v;
     }

@@ -15,6 +15,7 @@
 // tests start a second broker for them otherwise (test/integration/process.ts).
 import type { TestProject } from 'vitest/node';
 import type { SecureListeners } from './integration/process.js';
+import { errorText } from '../runtime/errors.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -51,10 +52,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const { startBroker } = (await import(brokerScript)) as BrokerScript;
     broker = await startBroker({});
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorText(err);
     throw new Error(
       `The tests need a Kafka broker, and starting one failed.\n${reason}\n` +
         'Either fix the problem above, or point the tests at a running broker with KAFKA_BROKERS=host:port.',
+      { cause: err },
     );
   }
   process.env.KAFKA_BROKERS = broker.brokers;

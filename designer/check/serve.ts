@@ -12,6 +12,7 @@ import { simulationPlan } from '../../codegen/simulate.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import { generateRepository, zipRepository } from '../codegen-run.js';
 import type { CheckReply, CheckRequest } from './protocol.js';
+import { errorText } from '../../runtime/errors.js';
 
 /** One request's answer: the problems `pipewright validate` reports for the same YAML. */
 export async function answer(request: CheckRequest, env: CheckEnv): Promise<CheckReply> {
@@ -27,7 +28,7 @@ export async function answer(request: CheckRequest, env: CheckEnv): Promise<Chec
     const { problems } = await checkPipelineText(text, env);
     return { type: 'problems', revision: request.revision, problems, millis: performance.now() - t0 };
   } catch (e) {
-    return { type: 'failed', revision: request.revision, message: e instanceof Error ? e.message : String(e) };
+    return { type: 'failed', revision: request.revision, message: errorText(e) };
   }
 }
 

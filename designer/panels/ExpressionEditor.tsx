@@ -66,14 +66,16 @@ interface Props {
   describedBy?: string;
   /** The expression is a reducer: it also sees `acc`. */
   acc?: boolean;
-  onChange(text: string): void;
+  onChange: (text: string) => void;
 }
 
 function ExpressionEditorImpl({ nodeId, id, label, value, placeholder, invalid, describedBy, acc, onChange }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const changeRef = useRef(onChange);
-  changeRef.current = onChange;
+  useEffect(() => {
+    changeRef.current = onChange;
+  });
 
   useEffect(() => {
     const v = new EditorView({
@@ -105,8 +107,7 @@ function ExpressionEditorImpl({ nodeId, id, label, value, placeholder, invalid, 
       v.destroy();
       view.current = null;
     };
-    // One editor per node and field; value changes are synced below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- one editor per node and field; value, label and the rest are synced below
   }, [nodeId, id]);
 
   useEffect(() => {

@@ -4,7 +4,8 @@
  * from validatePipeline, the same the CLI prints, placed next to the field
  * they are about.
  */
-import { memo, useEffect, useMemo, useState, type KeyboardEvent } from 'react';
+import { memo, useMemo, useState, type KeyboardEvent } from 'react';
+import { useDraft } from './use-draft.js';
 import type { Problem } from '../../codegen/errors.js';
 import type { PipelineNode, SampleEvent } from '../../codegen/model.js';
 import { getKind } from '../../runtime/kinds/registry.js';
@@ -65,8 +66,8 @@ export const Inspector = memo(function Inspector() {
 function EdgeForm({ edge }: { edge: string }) {
   const pipeline = useDesigner(selectPipeline);
   const simulating = useDesigner(selectSimOpen);
-  const wire = wireOfEdgeId(edge);
-  const type = useMemo(() => (wire ? edgeEventType(pipeline, wire.source, wire.sourceHandle ?? 'out') : undefined), [pipeline, wire?.source, wire?.sourceHandle]);
+  const wire = useMemo(() => wireOfEdgeId(edge), [edge]);
+  const type = useMemo(() => (wire ? edgeEventType(pipeline, wire.source, wire.sourceHandle ?? 'out') : undefined), [pipeline, wire]);
   if (!wire || !type) return null;
   const end = (id: string, port: string | null | undefined, dir: string) => (
     <div className="pw-field">
@@ -198,9 +199,8 @@ function Docs({ text }: { text: string }) {
 }
 
 function IdField({ node, problems }: { node: PipelineNode; problems: Problem[] | undefined }) {
-  const [text, setText] = useState(node.id);
+  const [text, setText] = useDraft(node.id, (id) => id, () => false);
   const [refused, setRefused] = useState<string | undefined>();
-  useEffect(() => setText(node.id), [node.id]);
   const apply = () => {
     const why = state().renameNode(node.id, text.trim());
     setRefused(why);
@@ -397,13 +397,9 @@ function ExpressionsField({ node, spec, id, invalid, describedBy }: { node: Pipe
 }
 
 /** A list of names, typed comma-separated. */
-function ListField({ value, id, spec, invalid, describedBy, onChange }: { value: unknown; id: string; spec: ParamSpec; invalid: boolean; describedBy: string; onChange(v: unknown): void }) {
+function ListField({ value, id, spec, invalid, describedBy, onChange }: { value: unknown; id: string; spec: ParamSpec; invalid: boolean; describedBy: string; onChange: (v: unknown) => void }) {
   const shown = Array.isArray(value) ? value.join(', ') : value === undefined ? '' : String(value);
-  const [text, setText] = useState(shown);
-  useEffect(() => {
-    if (parseList(text).join(', ') !== shown) setText(shown);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [shown]);
+  const [text, setText] = useDraft(shown, (s) => s, (draft, s) => parseList(draft).join(', ') === s);
   return (
     <input
       id={id}
@@ -429,18 +425,14 @@ export function parseList(text: string): string[] {
 }
 
 /** A JSON value (a schema, an event template), written as YAML or JSON; a draft that does not parse stays a draft. */
-function JsonField({ value, id, spec, invalid, describedBy, onChange }: { value: unknown; id: string; spec: ParamSpec; invalid: boolean; describedBy: string; onChange(v: unknown): void }) {
-  const shown = value === undefined ? '' : stringifyYaml(value, { flowCollectionPadding: true }).trimEnd();
-  const [text, setText] = useState(shown);
+function JsonField({ value, id, spec, invalid, describedBy, onChange }: { value: unknown; id: string; spec: ParamSpec; invalid: boolean; describedBy: string; onChange: (v: unknown) => void }) {
   const [error, setError] = useState<string | undefined>();
-  useEffect(() => {
-    const mine = readJsonText(text);
-    if (JSON.stringify(mine.value ?? null) !== JSON.stringify(value ?? null)) {
-      setText(shown);
-      setError(undefined);
-    }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [value]);
+  const [text, setText] = useDraft(
+    value,
+    (v) => (v === undefined ? '' : stringifyYaml(v, { flowCollectionPadding: true }).trimEnd()),
+    (draft, v) => JSON.stringify(readJsonText(draft).value ?? null) === JSON.stringify(v ?? null),
+    () => setError(undefined),
+  );
   return (
     <>
       <textarea
@@ -490,10 +482,10 @@ function FileAttachment({ node, value }: { node: PipelineNode; value: unknown })
         <input
           type="file"
           hidden
-          onChange={async (e) => {
+          onChange={(e) => {
             const f = e.target.files?.[0];
             e.target.value = '';
-            if (f) state().setFile(value, new Uint8Array(await f.arrayBuffer()));
+            if (f) void f.arrayBuffer().then((buffer) => state().setFile(value, new Uint8Array(buffer)));
           }}
         />
       </label>
@@ -511,7 +503,7 @@ export function parseSamples(text: string): { samples?: SampleEvent[]; error?: s
     return { error: `Not valid JSON: ${(e as Error).message}` };
   }
   if (!Array.isArray(v)) return { error: 'Write a JSON list of events: [{ "key": "k1", "value": { … } }].' };
-  for (const [i, ev] of v.entries()) {
+  for (const [i, ev] of (v as unknown[]).entries()) {
     if (typeof ev !== 'object' || ev === null || Array.isArray(ev) || !('value' in ev)) {
       return { error: `Event ${i + 1} must be an object with "value", e.g. { "key": "k1", "value": { "amount": 3 } }.` };
     }
@@ -529,18 +521,13 @@ export function parseSamples(text: string): { samples?: SampleEvent[]; error?: s
 }
 
 function SamplesField({ node, problems }: { node: PipelineNode; problems: Problem[] | undefined }) {
-  const fromModel = node.samples ? JSON.stringify(node.samples, null, 2) : '';
-  const [text, setText] = useState(fromModel);
   const [error, setError] = useState<string | undefined>();
-  // Follow the model (undo, open) unless the draft in the box says the same thing.
-  useEffect(() => {
-    const mine = parseSamples(text);
-    if (JSON.stringify(mine.samples ?? null) !== JSON.stringify(node.samples ?? null)) {
-      setText(fromModel);
-      setError(undefined);
-    }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [node.samples]);
+  const [text, setText] = useDraft(
+    node.samples,
+    (samples) => (samples ? JSON.stringify(samples, null, 2) : ''),
+    (draft, samples) => JSON.stringify(parseSamples(draft).samples ?? null) === JSON.stringify(samples ?? null),
+    () => setError(undefined),
+  );
   return (
     <div className="pw-field">
       <label htmlFor="pw-field-samples">

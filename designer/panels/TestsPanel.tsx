@@ -4,7 +4,8 @@
  * change is an undoable edit of the pipeline); pass or fail per test from
  * the last run in the check worker, and what differs, key by key.
  */
-import { memo, useEffect, useState } from 'react';
+import { memo, useState } from 'react';
+import { useDraft } from './use-draft.js';
 import type { PipelineNode, PipelineTest, SampleEvent } from '../../codegen/model.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { useDesigner } from '../store/index.js';
@@ -29,19 +30,14 @@ function pretty(v: unknown): string {
 }
 
 /** A list of events as JSON; a draft that does not parse stays a draft, with the reason shown. */
-function EventsField({ id, label, events, onChange }: { id: string; label: string; events: SampleEvent[] | undefined; onChange(events: SampleEvent[] | undefined): void }) {
-  const fromModel = events?.length ? pretty(events) : '';
-  const [text, setText] = useState(fromModel);
+function EventsField({ id, label, events, onChange }: { id: string; label: string; events: SampleEvent[] | undefined; onChange: (events: SampleEvent[] | undefined) => void }) {
   const [error, setError] = useState<string | undefined>();
-  // Follow the model (undo, record) unless the draft says the same thing.
-  useEffect(() => {
-    const mine = parseSamples(text);
-    if (JSON.stringify(mine.samples ?? []) !== JSON.stringify(events ?? [])) {
-      setText(fromModel);
-      setError(undefined);
-    }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [events]);
+  const [text, setText] = useDraft(
+    events,
+    (evs) => (evs?.length ? pretty(evs) : ''),
+    (draft, evs) => JSON.stringify(parseSamples(draft).samples ?? []) === JSON.stringify(evs ?? []),
+    () => setError(undefined),
+  );
   return (
     <div className="pw-field">
       <label htmlFor={id}>{label}</label>

@@ -4,6 +4,7 @@ import { autoLayout, copyShareLink, exportYaml, exportZip, fitView, openExampleD
 import { useDesigner } from '../store/index.js';
 import { selectCanRedo, selectCanUndo, selectTheme } from '../store/selectors.js';
 import { SimulateButton } from '../simulator/SimulateButton.js';
+import { PresentButton } from '../presenter/Presenter.js';
 import { isSystemDark, nextTheme, THEME_KEY } from '../theme.js';
 
 const state = () => useDesigner.getState();
@@ -51,6 +52,7 @@ export const Toolbar = memo(function Toolbar() {
         </button>
       </div>
       <SimulateButton />
+      <PresentButton />
       <div className="pw-toolbar-spacer" />
       <div className="pw-toolbar-group" role="group" aria-label="File">
         <button type="button" className="pw-button" onClick={openExampleDialog}>

@@ -27,7 +27,7 @@ const yamlParser: StreamParser<{ inValue: boolean }> = {
     if (stream.match(/^"(?:[^"\\]|\\.)*"?/) || stream.match(/^'(?:[^']|'')*'?/)) return 'string';
     if (stream.match(/^-?\d+(\.\d+)?([eE][-+]?\d+)?(?=[\s,\]}]|$)/)) return 'number';
     if (stream.match(/^(true|false|null|~)(?=[\s,\]}]|$)/)) return 'atom';
-    stream.match(/^[^\s#,[\]{}]+/) || stream.next();
+    if (!stream.match(/^[^\s#,[\]{}]+/)) stream.next();
     return 'string';
   },
 };

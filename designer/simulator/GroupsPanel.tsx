@@ -114,7 +114,7 @@ const Stat = ({ label, value, id, bad, title }: { label: string; value: number; 
 );
 
 const GroupCard = memo(function GroupCard({ g, color }: { g: GroupView; color: string }) {
-  const cmd = state().simCommand;
+  const cmd = (c: Parameters<ReturnType<typeof state>['simCommand']>[0]) => state().simCommand(c);
   const t = `sim-xgroup-${g.name}`;
   return (
     <li className="pw-sim-member pw-sim-xgroup" style={{ borderLeftColor: color }} data-testid={t}>

@@ -477,7 +477,7 @@ export class SimSession {
       const open: WindowView['open'] = [];
       for (let partition = 0; partition < partitions; partition++) {
         let state = w.partitions.get(partition);
-        if (!state) w.partitions.set(partition, (state = new Map()));
+        if (!state) w.partitions.set(partition, (state = new Map<string, unknown>()));
         const k = `window\u0000${w.changelog}\u0000${partition}`;
         const from = this.readPos.get(k) ?? 0;
         for (const m of log.read(w.changelog, partition, from)) {
@@ -511,7 +511,7 @@ export class SimSession {
     return names.map((name) => {
       const role: TopicView['role'] = sources.has(name) ? 'source' : name === dead ? 'dead-letter' : internal.has(name) ? 'internal' : 'sink';
       let keys = this.keys.get(name);
-      if (!keys) this.keys.set(name, (keys = new Map()));
+      if (!keys) this.keys.set(name, (keys = new Map<string, number>()));
       const partitions = Array.from({ length: log.partitionCount(name) }, (_, partition) => {
         const k = `${name}\u0000${partition}`;
         const end = log.endOffset(name, partition);

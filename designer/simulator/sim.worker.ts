@@ -5,6 +5,7 @@
  */
 import { providePackage } from '../../runtime/kinds/host.js';
 import { provideOnnxRuntime } from '../../runtime/models/onnx.js';
+import type { Command } from './protocol.js';
 import { serveSimulator } from './worker-loop.js';
 
 provideOnnxRuntime(() => import('onnxruntime-web'));
@@ -13,5 +14,5 @@ providePackage('ajv', () => import('ajv'));
 
 serveSimulator(
   (report) => (self as unknown as Worker).postMessage(report),
-  (handler) => self.addEventListener('message', (e: MessageEvent) => handler(e.data)),
+  (handler) => self.addEventListener('message', (e: MessageEvent<Command>) => handler(e.data)),
 );

@@ -10,6 +10,7 @@ import type { Actions, DesignerState } from '../store/types.js';
 import { sendToWorker, stopWorker } from './client.js';
 import { DEFAULT_SETTINGS } from './session.js';
 import type { SimulatorData, SimulatorSlice } from './types.js';
+import { errorText } from '../../runtime/errors.js';
 
 export function simulatorInitial(): SimulatorData {
   return {
@@ -55,7 +56,7 @@ export const createSimulatorSlice: StateCreator<DesignerState, [], [], Actions<S
         if (empty) throw new Error(`source "${empty.node}" has no sample events to replay; add some in the inspector`);
       } catch (e) {
         if (!stillWanted()) return;
-        get().toast(`Cannot simulate: ${e instanceof Error ? e.message : String(e)}`, 'error');
+        get().toast(`Cannot simulate: ${errorText(e)}`, 'error');
         return get().closeSimulator();
       }
       if (!stillWanted()) return;

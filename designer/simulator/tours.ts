@@ -3,7 +3,7 @@
  * `# title`, then one `## step` heading per step with a few sentences under
  * it. The designer shows the tour of the example whose pipeline is open.
  */
-const files = import.meta.glob(['../../examples/*/tour.md'], { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const files = import.meta.glob<string>(['../../examples/*/tour.md'], { query: '?raw', import: 'default', eager: true });
 
 export interface TourStep {
   title: string;

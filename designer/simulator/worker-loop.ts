@@ -8,6 +8,7 @@ import { type Command, type Report, type Speed, VIEWS_PER_SECOND } from './proto
 import { Script } from '../../codegen/exercise-actions.js';
 import { checkSession } from './check-run.js';
 import { SimSession, type SimSettings } from './session.js';
+import { errorText } from '../../runtime/errors.js';
 
 /** At full speed the loop runs ticks for this long before it lets messages in. */
 const SLICE_MS = 40;
@@ -50,7 +51,7 @@ export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: 
   const enqueue = (fn: () => unknown) => {
     chain = chain.then(fn).catch((e: unknown) => {
       running = false;
-      post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+      post({ type: 'error', message: errorText(e) });
     });
     return chain;
   };

@@ -58,7 +58,8 @@ export const selectInspected = (s: DesignerState): PipelineNode | undefined =>
 export const selectCounts = (s: DesignerState) => {
   let errors = 0;
   let warnings = 0;
-  for (const p of selectProblems(s)) p.severity === 'error' ? errors++ : warnings++;
+  for (const p of selectProblems(s)) if (p.severity === 'error') errors++;
+    else warnings++;
   return { errors, warnings };
 };
 

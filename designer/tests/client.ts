@@ -39,6 +39,6 @@ export async function askTests(request: Request): Promise<TestReply> {
   const id = ++seq;
   return new Promise((resolve) => {
     waiting.set(id, resolve);
-    worker!.postMessage({ ...request, id } as TestRequest);
+    worker!.postMessage({ ...request, id });
   });
 }

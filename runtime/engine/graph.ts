@@ -9,6 +9,7 @@ import { getKind } from '../kinds/registry.js';
 import { ERROR_PORT, outputPorts, withDefaults, type Emitter, type KindSpec, type Operator, type SinkOutput } from '../kinds/spec.js';
 import { DEAD_LETTER_HEADERS, type OutMessage, type Payload, type RawMessage, type Rec } from '../types.js';
 import { appliedKey, changelogTopic, PartitionedStore, repartitionTopic } from './state.js';
+import { errorText } from '../errors.js';
 
 export type ErrorPolicy = 'dead-letter' | 'skip' | 'fail';
 
@@ -74,7 +75,7 @@ export interface GraphSpec {
 export type Delivery = 'at-least-once' | 'exactly-once';
 
 // Expression functions are typed per node in generated code; the engine only calls them.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each node's functions take its own typed arguments; one type must hold them all
 export type AnyFn = (...args: any[]) => unknown;
 /** Compiled expressions: node id → parameter name → function. */
 export type GraphFns = Record<string, Record<string, AnyFn>>;
@@ -115,11 +116,6 @@ export class PipelineFailure extends Error {
     super(`node "${nodeId}" failed on ${rec.origin.topic}[${rec.origin.partition}]@${rec.origin.offset}: ${errorText(cause)}`);
     this.name = 'PipelineFailure';
   }
-}
-
-export function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
 }
 
 interface Built {
@@ -488,7 +484,7 @@ export class Graph {
       try {
         await node.op.start?.();
       } catch (e) {
-        throw new Error(`node "${node.spec.id}" (${node.kind.kind}) cannot start: ${errorText(e)}`);
+        throw new Error(`node "${node.spec.id}" (${node.kind.kind}) cannot start: ${errorText(e)}`, { cause: e });
       }
     }
   }
@@ -518,7 +514,7 @@ export class Graph {
       if (tap) tap(id, port, rec);
       for (const c of this.consumers.get(edgeKey(id, port)) ?? []) {
         let ports = pending.get(c.node);
-        if (!ports) pending.set(c.node, (ports = new Map()));
+        if (!ports) pending.set(c.node, (ports = new Map<string, Rec[]>()));
         let list = ports.get(c.port);
         if (!list) ports.set(c.port, (list = []));
         list.push(rec);

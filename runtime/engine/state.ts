@@ -225,7 +225,7 @@ export class PartitionedStore<V = unknown> {
       else if (isCompact(value)) store.applyEncoded(k, value);
       else store.apply(k, JSON.parse(text(value)!) as V);
     } catch (error) {
-      throw new Error(`${this.changelog}[${p}] at offset ${offset}: ${(error as Error).message}`);
+      throw new Error(`${this.changelog}[${p}] at offset ${offset}: ${(error as Error).message}`, { cause: error });
     }
     return true;
   }

@@ -2,6 +2,7 @@ import { mulberry32 } from '../random.js';
 import type { OutMessage } from '../types.js';
 import { kafkaSource } from './kafka-source.js';
 import { defineKind, type KindProblem } from './spec.js';
+import { errorText } from '../errors.js';
 
 export { mulberry32 };
 
@@ -204,10 +205,10 @@ export const generator = defineKind({
     try {
       new EventGenerator(params);
     } catch (e) {
-      problems.push({ param: 'fields', message: `The template does not work: ${e instanceof Error ? e.message : String(e)}.`, hint: 'Write e.g. fields: { id: seq, user: "pick(alice,bob)", amount: "uniform(1,500)", at: now }.' });
+      problems.push({ param: 'fields', message: `The template does not work: ${errorText(e)}.`, hint: 'Write e.g. fields: { id: seq, user: "pick(alice,bob)", amount: "uniform(1,500)", at: now }.' });
     }
-    if (params.key !== undefined && (typeof params.fields !== 'object' || params.fields === null || !(String(params.key) in (params.fields as object)))) {
-      problems.push({ param: 'key', message: `The key field "${String(params.key)}" is not a field of the template.`, hint: `Use one of: ${Object.keys((params.fields ?? {}) as object).join(', ')}.` });
+    if (params.key !== undefined && (typeof params.fields !== 'object' || params.fields === null || !(String(params.key) in (params.fields)))) {
+      problems.push({ param: 'key', message: `The key field "${String(params.key)}" is not a field of the template.`, hint: `Use one of: ${Object.keys((params.fields ?? {})).join(', ')}.` });
     }
     return problems;
   },

@@ -13,6 +13,8 @@
  *     hands the packages it bundles over with `providePackage` instead.
  */
 
+import { errorText } from '../errors.js';
+
 export interface FetchResponse {
   ok: boolean;
   status: number;
@@ -56,8 +58,9 @@ export async function loadPackage<T>(name: string, neededBy: string): Promise<T>
     mod = (load ? await load() : await import(/* @vite-ignore */ name)) as { default?: unknown };
   } catch (e) {
     throw new Error(
-      `${neededBy} needs the npm package "${name}", which cannot be loaded (${e instanceof Error ? e.message : String(e)}); ` +
+      `${neededBy} needs the npm package "${name}", which cannot be loaded (${errorText(e)}); ` +
         'generate the repository again so that its package.json lists it, then npm install',
+      { cause: e },
     );
   }
   return (mod.default ?? mod) as T;

@@ -3,6 +3,7 @@ import { ENV_NAME } from './http-sink.js';
 import { kafkaSource } from './kafka-source.js';
 import { defineKind, type KindProblem } from './spec.js';
 import { AJV_VERSION, validate as validateKind } from './validate.js';
+import { errorText } from '../errors.js';
 
 /** URL paths the ingest endpoint may take: plain segments, no query, not the service's own endpoints. */
 const PATH = /^(\/[A-Za-z0-9._~-]+){1,8}$/;
@@ -32,7 +33,7 @@ export function parseIngestBody(body: string, contentType: string | undefined): 
     try {
       return [JSON.parse(body)];
     } catch (e) {
-      throw new IngestRejection(400, `the request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+      throw new IngestRejection(400, `the request body is not valid JSON: ${errorText(e)}`);
     }
   }
   const events: unknown[] = [];
@@ -41,7 +42,7 @@ export function parseIngestBody(body: string, contentType: string | undefined): 
     try {
       events.push(JSON.parse(line));
     } catch (e) {
-      throw new IngestRejection(400, `line ${i + 1} of the request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}; no event of this request was accepted`);
+      throw new IngestRejection(400, `line ${i + 1} of the request body is not valid JSON: ${errorText(e)}; no event of this request was accepted`);
     }
   });
   return events;
@@ -55,7 +56,7 @@ export function ingestMessages(events: readonly unknown[], topic: string, now: n
       try {
         key = keyFn(value, null, { timestamp: now, headers: {}, topic, partition: -1, offset: '' });
       } catch (e) {
-        throw new IngestRejection(400, `the key of event ${i + 1} cannot be computed: ${e instanceof Error ? e.message : String(e)}`);
+        throw new IngestRejection(400, `the key of event ${i + 1} cannot be computed: ${errorText(e)}`);
       }
     }
     return { topic, key: key === null || key === undefined ? null : String(key), value: JSON.stringify(value), headers: {}, timestamp: now };
@@ -127,7 +128,7 @@ export const httpIngest = defineKind({
     if (!/^[A-Za-z0-9-]{1,64}$/.test(header) || /^(authorization|content-type|content-length|host)$/i.test(header)) {
       problems.push({ param: 'apiKeyHeader', message: `"${header}" cannot carry the API key.`, hint: 'Use a header name of letters, digits and "-", e.g. x-api-key.' });
     }
-    if (params.schema !== undefined) problems.push(...validateKind.validate!({ schema: params.schema }));
+    if (params.schema !== undefined) problems.push(...validateKind.validate({ schema: params.schema }));
     const path = String(params.path);
     if (!PATH.test(path)) problems.push({ param: 'path', message: `"${path}" is not a path the endpoint can take.`, hint: 'Start with "/" and use letters, digits, ".", "_", "~" and "-" between slashes, e.g. /orders.' });
     else if (RESERVED.includes(path)) problems.push({ param: 'path', message: `${path} is the service's own endpoint.`, hint: 'Choose another path, e.g. /events.' });

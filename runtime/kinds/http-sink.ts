@@ -1,6 +1,7 @@
 import type { Rec } from '../types.js';
 import { backoff, env, host, sleep } from './host.js';
 import { defineKind, type KindProblem } from './spec.js';
+import { errorText } from '../errors.js';
 
 /** http(s) URLs without credentials in them; those come from the environment. */
 const URL_PATTERN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$/;
@@ -57,7 +58,7 @@ export async function postWithRetries(o: PostOptions, body: string): Promise<voi
     } catch (e) {
       const status = e instanceof HttpError ? e.status : undefined;
       if (n > o.retries || !retryable(status)) {
-        throw new Error(`${o.method} ${o.url} failed after ${n} attempt${n === 1 ? '' : 's'}: ${e instanceof Error ? e.message : String(e)}`);
+        throw new Error(`${o.method} ${o.url} failed after ${n} attempt${n === 1 ? '' : 's'}: ${errorText(e)}`, { cause: e });
       }
       await sleep(backoff(o.backoffMs, n));
     }

@@ -13,7 +13,7 @@ export function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new Error(`${what} is not valid JSON: ${(e as Error).message}`);
+    throw new Error(`${what} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
 }
 

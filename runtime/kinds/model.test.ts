@@ -153,7 +153,7 @@ describe('validation of the model step', () => {
   const check = (params: Record<string, unknown>, files: Record<string, Uint8Array> | 'none' = FILES) => {
     const full: Record<string, unknown> = {};
     for (const p of model.params as readonly ParamSpec[]) full[p.name] = params[p.name] ?? p.default;
-    return model.validate!(full, { files: files === 'none' ? undefined : files });
+    return model.validate(full, { files: files === 'none' ? undefined : files });
   };
 
   it('accepts the example', () => {
@@ -198,10 +198,10 @@ describe('validation of the model step', () => {
   });
 
   it('names its file and its npm dependency', () => {
-    expect(model.files!({ backend: 'onnx', model: 'models/a.onnx' })).toEqual(['models/a.onnx']);
-    expect(model.files!({ backend: 'http', model: 'models/a.onnx' })).toEqual([]);
-    expect(model.dependencies!({ backend: 'onnx' })).toEqual({ 'onnxruntime-node': '1.30.0' });
-    expect(model.dependencies!({ backend: 'json' })).toEqual({});
+    expect(model.files({ backend: 'onnx', model: 'models/a.onnx' })).toEqual(['models/a.onnx']);
+    expect(model.files({ backend: 'http', model: 'models/a.onnx' })).toEqual([]);
+    expect(model.dependencies({ backend: 'onnx' })).toEqual({ 'onnxruntime-node': '1.30.0' });
+    expect(model.dependencies({ backend: 'json' })).toEqual({});
   });
 
   it('reads the keys of object-literal expressions, and gives up on anything else', () => {

@@ -8,12 +8,13 @@
  * ONNX, a few concurrent requests for HTTP), never one awaited call per event.
  */
 import { recordInfo } from '../types.js';
-import { errorMessage, readFileInNode, utf8, type Prediction, type Row, type Scorer } from '../models/common.js';
+import { readFileInNode, utf8, type Prediction, type Row, type Scorer } from '../models/common.js';
 import { httpScorer } from '../models/http.js';
 import { jsonScorer, parseJsonModel } from '../models/json.js';
 import { onnxFeatureNames, onnxLayout, readOnnxInfo } from '../models/onnx-info.js';
 import { onnxScorer } from '../models/onnx.js';
 import { defineKind, type KindProblem, type PipelineFiles } from './spec.js';
+import { errorText } from '../errors.js';
 
 /** The onnxruntime-node version a generated service pins when it uses an ONNX model. */
 export const ONNXRUNTIME_VERSION = '1.30.0';
@@ -134,7 +135,7 @@ function validateModel(params: Record<string, unknown>, ctx: { files?: PipelineF
   try {
     declared = modelFeatures(backend, bytes);
   } catch (e) {
-    problems.push({ param: 'model', message: `The model file "${path}" cannot be loaded: ${errorMessage(e)}.`, hint: backend === 'onnx' ? 'Export the model to ONNX again, with tensor inputs and outputs.' : 'See the model kind\'s docs for the JSON formats it reads.' });
+    problems.push({ param: 'model', message: `The model file "${path}" cannot be loaded: ${errorText(e)}.`, hint: backend === 'onnx' ? 'Export the model to ONNX again, with tensor inputs and outputs.' : 'See the model kind\'s docs for the JSON formats it reads.' });
     return problems;
   }
   const keys = typeof params.inputs === 'string' ? literalKeys(params.inputs) : undefined;
@@ -161,7 +162,7 @@ async function probeModel(params: Record<string, unknown>, { files }: { files: P
     return [];
   } catch (e) {
     const hint = backend === 'onnx' ? 'Export the model again with operators that onnxruntime supports.' : "See the model kind's docs for the JSON formats it reads.";
-    return [{ param: 'model', message: `${errorMessage(e).replace(/^the model/, 'The model')}.`, hint }];
+    return [{ param: 'model', message: `${errorText(e).replace(/^the model/, 'The model')}.`, hint }];
   }
 }
 
@@ -186,7 +187,7 @@ async function createScorer(params: Record<string, unknown>, readFile: (path: st
     if (backend === 'onnx') return await onnxScorer(bytes, { batchSize });
     return jsonScorer(parseJsonModel(utf8(bytes)));
   } catch (e) {
-    throw new Error(`the model "${path}" cannot be loaded: ${errorMessage(e)}`);
+    throw new Error(`the model "${path}" cannot be loaded: ${errorText(e)}`, { cause: e });
   }
 }
 
@@ -249,7 +250,7 @@ export const model = defineKind({
         try {
           scorer = await load();
         } catch (e) {
-          const error = new Error(`model step "${nodeId}" has no model: ${errorMessage(e)}`);
+          const error = new Error(`model step "${nodeId}" has no model: ${errorText(e)}`);
           for (const rec of batch) out.fail(rec, error);
           return;
         }
@@ -271,7 +272,7 @@ export const model = defineKind({
         try {
           predictions = await scorer.score(rows);
         } catch (e) {
-          for (const rec of recs) out.fail(rec, new Error(`scoring failed: ${errorMessage(e)}`));
+          for (const rec of recs) out.fail(rec, new Error(`scoring failed: ${errorText(e)}`));
           return;
         }
         recs.forEach((rec, i) => {

@@ -176,8 +176,8 @@ describe('postgres sink', () => {
       'INSERT INTO "sales"."orders" ("id", "n") VALUES ($1, $2), ($3, $4) ON CONFLICT ("id") DO UPDATE SET "n" = EXCLUDED."n"',
     );
     expect(upsertSql('t', ['id'], ['id'], 1)).toBe('INSERT INTO "t" ("id") VALUES ($1) ON CONFLICT ("id") DO NOTHING');
-    const bad = postgresSink.validate!({ table: 'orders; DROP TABLE x', columns: ['id', 'Name"'], key: ['other'], urlEnv: 'DATABASE_URL' });
+    const bad = postgresSink.validate({ table: 'orders; DROP TABLE x', columns: ['id', 'Name"'], key: ['other'], urlEnv: 'DATABASE_URL' });
     expect(bad.map((p) => p.param)).toEqual(['table', 'columns', 'key']);
-    expect(postgresSink.validate!({ table: 'sales.orders', columns: ['id', 'n'], key: ['id'], urlEnv: 'DATABASE_URL' })).toEqual([]);
+    expect(postgresSink.validate({ table: 'sales.orders', columns: ['id', 'n'], key: ['id'], urlEnv: 'DATABASE_URL' })).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import type { Rec } from '../types.js';
 import { backoff, env, loadPackage, sleep } from './host.js';
 import { defineKind, type KindProblem } from './spec.js';
 import { ENV_NAME } from './http-sink.js';
+import { errorText } from '../errors.js';
 
 /** The pg version a generated service pins when it writes to PostgreSQL. */
 export const PG_VERSION = '8.23.1';
@@ -216,7 +217,7 @@ export const postgresSink = defineKind({
         await withRetries(() => checkTable(p, table, columns, key), retries, backoffMs);
         await withRetries(() => createOffsetsTable(p, schema), retries, backoffMs);
       } catch (e) {
-        throw new Error(`postgres node "${nodeId}": ${e instanceof Error ? e.message : String(e)}`);
+        throw new Error(`postgres node "${nodeId}": ${errorText(e)}`, { cause: e });
       }
       return p;
     };
@@ -261,7 +262,7 @@ export const postgresSink = defineKind({
           } catch (rowErr) {
             if (!rowError(rowErr)) throw rowErr;
             await client.query('ROLLBACK TO SAVEPOINT pipewright_row');
-            failed.push({ rec, error: new Error(`PostgreSQL rejected the row: ${rowErr instanceof Error ? rowErr.message : String(rowErr)}`) });
+            failed.push({ rec, error: new Error(`PostgreSQL rejected the row: ${errorText(rowErr)}`) });
           }
         }
       }
@@ -298,7 +299,7 @@ export const postgresSink = defineKind({
       try {
         await client.query('BEGIN');
         let fresh = rows;
-        let replayed: Row[] = [];
+        const replayed: Row[] = [];
         if (parts.length) {
           const ids = [group, nodeId, parts.map((x) => x.topic), parts.map((x) => x.partition)];
           // The rows exist before they are locked, so a second replica writing the same partition waits here and then sees the offsets this one wrote.
@@ -363,7 +364,7 @@ export const postgresSink = defineKind({
         try {
           await withRetries(() => write(db, rows, clock === true, failed), retries, backoffMs);
         } catch (e) {
-          throw new Error(`postgres node "${nodeId}": ${e instanceof Error ? e.message : String(e)}`);
+          throw new Error(`postgres node "${nodeId}": ${errorText(e)}`, { cause: e });
         }
         // Only after the commit: a transaction that is tried again must not send a row to the error port twice.
         for (const f of failed) out.fail(f.rec, f.error);
@@ -387,7 +388,7 @@ async function createOffsetsTable(pool: PgPool, schema: string | undefined): Pro
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (code === '23505' || code === '42P07') return;
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = errorText(e);
     throw Object.assign(
       new Error(`cannot create the offsets table ${schema ? `${schema}.` : ''}${OFFSETS_TABLE} (${msg}); create it as db/schema.sql does, or grant the service's user CREATE on the schema`),
       { code },

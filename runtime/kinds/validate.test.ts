@@ -29,16 +29,16 @@ describe('validate', () => {
   });
 
   it('checks the schema\'s shape when the pipeline is validated', () => {
-    expect(validate.validate!({ schema: { type: 'obj' } }).map((p) => p.message)).toEqual(['"obj" is not a JSON Schema type.']);
-    expect(validate.validate!({ schema: { required: 'id' } })).toHaveLength(1);
-    expect(validate.validate!({ schema })).toEqual([]);
+    expect(validate.validate({ schema: { type: 'obj' } }).map((p) => p.message)).toEqual(['"obj" is not a JSON Schema type.']);
+    expect(validate.validate({ schema: { required: 'id' } })).toHaveLength(1);
+    expect(validate.validate({ schema })).toEqual([]);
   });
 
   it('types required properties downstream', () => {
-    expect(validate.outputType.fields!({ schema })).toEqual({ id: 'string', amount: 'number' });
+    expect(validate.outputType.fields({ schema })).toEqual({ id: 'string', amount: 'number' });
     expect(schemaType({ type: 'object', required: ['s', 'n'], properties: { s: { enum: ['a', 'b'] }, n: { type: ['integer', 'null'] } } })).toBe(
       '{ "s": "a" | "b"; "n": number | null }',
     );
-    expect(validate.dependencies!()).toEqual({ ajv: '8.20.0' });
+    expect(validate.dependencies()).toEqual({ ajv: '8.20.0' });
   });
 });

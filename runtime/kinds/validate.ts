@@ -1,5 +1,6 @@
 import { loadPackage } from './host.js';
 import { defineKind, type KindProblem } from './spec.js';
+import { errorText } from '../errors.js';
 
 /** The ajv version a generated service pins when it validates events. */
 export const AJV_VERSION = '8.20.0';
@@ -129,7 +130,7 @@ export const validate = defineKind({
         // strict: false lets schemas carry keywords ajv does not know (titles, examples, formats), as JSON Schema allows.
         compiled = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(params.schema);
       } catch (e) {
-        throw new Error(`the schema of validate node "${nodeId}" is not a valid JSON Schema: ${e instanceof Error ? e.message : String(e)}`);
+        throw new Error(`the schema of validate node "${nodeId}" is not a valid JSON Schema: ${errorText(e)}`, { cause: e });
       }
       return compiled;
     };

@@ -314,7 +314,7 @@ export const windowKind = defineKind({
     const session = type === 'session';
     // The numbers the aggregates keep: avg keeps its sum in `a`.
     const numbers = NUMBERS.filter((f) => aggs.some(([name]) => (name === 'avg' ? 'a' : name) === f));
-    store.packWith(() => new WindowPack(numbers) as ValuePacker<unknown>);
+    store.packWith(() => new WindowPack(numbers));
 
     /** Per partition: what closes when, and (sessions) the open sessions of each key. */
     interface Index {
@@ -344,7 +344,7 @@ export const windowKind = defineKind({
       set.add(sk);
     }
 
-    function add(a: Agg, inputs: (readonly [Aggregate, number | unknown])[]) {
+    function add(a: Agg, inputs: (readonly [Aggregate, unknown])[]) {
       a.n++;
       for (const [name, v] of inputs) {
         if (name === 'collect') (a.c ??= []).push(v);
@@ -403,7 +403,7 @@ export const windowKind = defineKind({
             out.fail(rec, error);
             continue;
           }
-          const key = rec.key!;
+          const key = rec.key;
           const before = st.get(WATERMARK) as number | undefined;
           const wm = before === undefined ? t : Math.max(before, t);
           if (wm !== before) st.put(WATERMARK, wm);

@@ -78,8 +78,8 @@ export function fromProbabilities(probabilities: number[], labels?: readonly (nu
 }
 
 /** The error text of anything thrown. */
-export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+export function errorText(e: unknown): string {
+  return errorText(e);
 }
 
 /** The bytes of a file as UTF-8 text. */
@@ -100,6 +100,6 @@ export async function readFileInNode(path: string): Promise<Uint8Array> {
     return new Uint8Array(await fs.readFile(path));
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw new Error(`cannot read the model file "${path}": ${code === 'ENOENT' ? 'no such file (paths are relative to the folder the service runs in, the repository root)' : errorMessage(e)}`);
+    throw new Error(`cannot read the model file "${path}": ${code === 'ENOENT' ? 'no such file (paths are relative to the folder the service runs in, the repository root)' : errorText(e)}`, { cause: e });
   }
 }

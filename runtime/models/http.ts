@@ -12,7 +12,8 @@
  * and 5xx are retried a bounded number of times with backoff; anything else,
  * or running out of retries, fails that request's events to the error port.
  */
-import { errorMessage, fromProbabilities, type Prediction, type Row, type Scorer } from './common.js';
+import { fromProbabilities, type Prediction, type Row, type Scorer } from './common.js';
+import { errorText } from '../errors.js';
 
 export interface HttpScorerOptions {
   url: string;
@@ -61,7 +62,7 @@ export function httpScorer(options: HttpScorerOptions): Scorer {
       text = await response.text();
     } catch (e) {
       if (timedOut) throw new Retryable(`no answer within ${options.timeoutMs} ms`);
-      throw new Retryable(`request failed: ${errorMessage((e as { cause?: unknown }).cause ?? e)}`);
+      throw new Retryable(`request failed: ${errorText((e as { cause?: unknown }).cause ?? e)}`);
     } finally {
       g.clearTimeout(timer);
     }
@@ -75,7 +76,7 @@ export function httpScorer(options: HttpScorerOptions): Scorer {
     }
     const predictions = (doc as { predictions?: unknown }).predictions;
     if (!Array.isArray(predictions)) throw new Error('the answer has no "predictions" list');
-    return predictions;
+    return predictions as unknown[];
   };
 
   const request = async (rows: readonly Row[]): Promise<(Prediction | Error)[]> => {
@@ -91,7 +92,7 @@ export function httpScorer(options: HttpScorerOptions): Scorer {
         }
         return predictions.map(parsePrediction);
       } catch (e) {
-        lastError = errorMessage(e);
+        lastError = errorText(e);
         if (!(e instanceof Retryable)) break;
       }
     }
@@ -104,7 +105,7 @@ export function httpScorer(options: HttpScorerOptions): Scorer {
     async score(rows) {
       const chunks: Row[][] = [];
       for (let i = 0; i < rows.length; i += options.batchSize) chunks.push(rows.slice(i, i + options.batchSize));
-      const results: (Prediction | Error)[][] = new Array(chunks.length);
+      const results = new Array<(Prediction | Error)[]>(chunks.length);
       let next = 0;
       const worker = async () => {
         while (next < chunks.length) {
@@ -122,12 +123,12 @@ export function httpScorer(options: HttpScorerOptions): Scorer {
 export function parsePrediction(p: unknown): Prediction | Error {
   if (typeof p === 'number') return { score: p };
   if (Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === 'number')) {
-    return p.length === 1 ? { score: p[0] as number } : fromProbabilities(p as number[]);
+    return p.length === 1 ? { score: p[0] } : fromProbabilities(p);
   }
   if (typeof p === 'object' && p !== null && !Array.isArray(p)) {
     const o = p as Record<string, unknown>;
-    const probs = Array.isArray(o.probabilities) && o.probabilities.every((x) => typeof x === 'number') ? (o.probabilities as number[]) : undefined;
-    const score = [o.score, o.probability, o.prediction].find((x) => typeof x === 'number') as number | undefined;
+    const probs = Array.isArray(o.probabilities) && o.probabilities.every((x) => typeof x === 'number') ? (o.probabilities) : undefined;
+    const score = [o.score, o.probability, o.prediction].find((x): x is number => typeof x === 'number');
     const label = typeof o.label === 'number' || typeof o.label === 'string' ? o.label : undefined;
     if (probs) return { ...fromProbabilities(probs), ...(score !== undefined ? { score } : {}), ...(label !== undefined ? { label } : {}) };
     if (score !== undefined) return { score, ...(label !== undefined ? { label } : {}) };

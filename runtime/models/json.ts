@@ -18,7 +18,8 @@
  * [1] Linear models have no notion of a missing value, unlike trees.
  * [2] Splits name features as `f<index>` or by name; both are accepted.
  */
-import { errorMessage, featureMatrix, fromProbabilities, sigmoid, softmax, type Prediction, type Row, type Scorer } from './common.js';
+import { featureMatrix, fromProbabilities, sigmoid, softmax, type Prediction, type Row, type Scorer } from './common.js';
+import { errorText } from '../errors.js';
 
 export interface JsonModel {
   type: 'linear' | 'logistic' | 'lightgbm' | 'xgboost';
@@ -52,7 +53,7 @@ export function parseJsonModel(text: string): JsonModel {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new Error(`the model file is not valid JSON: ${errorMessage(e)}`);
+    throw new Error(`the model file is not valid JSON: ${errorText(e)}`, { cause: e });
   }
   if (!isObj(doc)) throw new Error('the model file must hold a JSON object');
   try {
@@ -61,7 +62,7 @@ export function parseJsonModel(text: string): JsonModel {
     if (Array.isArray(doc.tree_info)) return lightgbmModel(doc);
     if (isObj(doc.learner)) return xgboostSavedModel(doc.learner);
   } catch (e) {
-    if (e instanceof ModelFormatError) throw new Error(`the ${String(doc.type ?? (isObj(doc.learner) ? 'XGBoost' : 'LightGBM'))} model is not valid: ${e.message}`);
+    if (e instanceof ModelFormatError) throw new Error(`the ${String(doc.type ?? (isObj(doc.learner) ? 'XGBoost' : 'LightGBM'))} model is not valid: ${e.message}`, { cause: e });
     throw e;
   }
   throw new Error('unknown JSON model: expected "type": "linear", "logistic" or "xgboost", an XGBoost save_model() document with "learner", or a LightGBM dump_model() document with "tree_info"');
@@ -259,7 +260,7 @@ function xgboostModel(doc: Obj): JsonModel {
     addXgboostNode(tree, node as Obj, features, ids, 0);
     return tree;
   });
-  return xgboostEnsemble(objective, baseScore, numClass as number, features, trees);
+  return xgboostEnsemble(objective, baseScore, numClass, features, trees);
 }
 
 /** XGBoost trees added up in margin space, turned into a prediction by the objective's link. */
@@ -396,9 +397,9 @@ function addXgboostNode(tree: Tree, node: Obj, features: readonly string[], ids:
   tree.threshold[id] = node.split_condition as number;
   if (!Array.isArray(node.children) || node.children.length !== 2) fail('a split needs two "children"');
   const children = (node.children as unknown[]).map((c) => (isObj(c) ? c : fail('a child is not a node')));
-  const childIds = children.map((c) => addXgboostNode(tree, c as Obj, features, ids, depth + 1));
+  const childIds = children.map((c) => addXgboostNode(tree, c, features, ids, depth + 1));
   const byNodeId = (nodeid: unknown): number => {
-    const i = children.findIndex((c) => (c as Obj).nodeid === nodeid);
+    const i = children.findIndex((c) => (c).nodeid === nodeid);
     return i < 0 ? fail(`node ${String(node.nodeid)} points at ${String(nodeid)}, which is not one of its children`) : childIds[i];
   };
   tree.left[id] = byNodeId(node.yes);

@@ -6,6 +6,8 @@
  * in the CLI alike, before any inference runtime is loaded.
  */
 
+import { errorText } from '../errors.js';
+
 export interface OnnxValueInfo {
   name: string;
   /** TensorProto.DataType: 1 float, 6 int32, 7 int64, 8 string, 11 double…; 0 when not a tensor. */
@@ -186,7 +188,7 @@ export function readOnnxInfo(bytes: Uint8Array): OnnxInfo {
       return true;
     });
   } catch (e) {
-    throw new Error(`not an ONNX model: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`not an ONNX model: ${errorText(e)}`, { cause: e });
   }
   if (!graph || info.irVersion === 0) throw new Error('not an ONNX model: no graph or IR version found');
   // Older exporters list initializers among the inputs; they are weights, not inputs.

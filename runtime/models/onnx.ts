@@ -8,8 +8,9 @@
  *     bundler resolves it; a host can also hand the module over itself with
  *     provideOnnxRuntime (the designer does, with a lazy import of onnxruntime-web).
  */
-import { argmax, errorMessage, featureNumber, fromProbabilities, type Prediction, type Row, type Scorer } from './common.js';
+import { argmax, featureNumber, fromProbabilities, type Prediction, type Row, type Scorer } from './common.js';
 import { onnxLayout, readOnnxInfo, type OnnxInfo, type OnnxLayout } from './onnx-info.js';
+import { errorText } from '../errors.js';
 
 /** The part of onnxruntime's API (the same in -node and -web) that the model step uses. */
 export interface OrtTensor {
@@ -50,7 +51,7 @@ async function loadOrt(): Promise<OrtModule> {
   try {
     mod = provided ? await provided() : await import(/* @vite-ignore */ name);
   } catch (e) {
-    throw new Error(`the ONNX backend needs the npm package ${name}, which could not be loaded (${errorMessage(e)}); run npm install ${name}`);
+    throw new Error(`the ONNX backend needs the npm package ${name}, which could not be loaded (${errorText(e)}); run npm install ${name}`, { cause: e });
   }
   const m = mod as Partial<OrtModule> & { default?: Partial<OrtModule> };
   const ort = m.InferenceSession ? m : m.default;
@@ -91,12 +92,12 @@ export async function onnxScorer(bytes: Uint8Array, options: OnnxScorerOptions):
   try {
     session = await ort.InferenceSession.create(bytes, options.sessionOptions ?? {});
   } catch (e) {
-    throw new Error(`onnxruntime cannot load the model: ${errorMessage(e)}`);
+    throw new Error(`onnxruntime cannot load the model: ${errorText(e)}`, { cause: e });
   }
   const features = layout.mode === 'named' ? layout.inputs.map((i) => i.name) : layout.features;
 
   const runChunk = async (rows: readonly Row[]): Promise<(Prediction | Error)[]> => {
-    const results: (Prediction | Error)[] = new Array(rows.length);
+    const results = new Array<Prediction | Error>(rows.length);
     // Every row's inputs go straight into one matrix; a row that cannot be converted fails alone.
     const width = features?.length ?? Object.keys(rows[0] ?? {}).length;
     if (layout.mode === 'columns' && layout.width !== undefined && width !== layout.width) {
@@ -143,7 +144,7 @@ export async function onnxScorer(bytes: Uint8Array, options: OnnxScorerOptions):
           results.push(...(await runChunk(chunk)));
         } catch (e) {
           // An inference error fails the rows of that call, never the stream.
-          const error = new Error(`ONNX inference failed: ${errorMessage(e)}`);
+          const error = new Error(`ONNX inference failed: ${errorText(e)}`);
           results.push(...chunk.map(() => error));
         }
       }
@@ -175,7 +176,7 @@ function interpret(out: Record<string, OrtTensor>, names: readonly string[], n: 
     let p: Prediction;
     if (probabilities) {
       const k = probabilities.dims[1];
-      const probs = Array.from({ length: k }, (_, j) => Number(probabilities!.data[i * k + j]));
+      const probs = Array.from({ length: k }, (_, j) => Number(probabilities.data[i * k + j]));
       p = fromProbabilities(probs);
       if (score) p.score = Number(score.data[i]);
     } else p = { score: Number(score!.data[i]) };

@@ -15,6 +15,7 @@ import { IngestRejection, ingestMessages, parseIngestBody, type KeyFn } from '..
 import { schemaErrorText } from '../kinds/validate.js';
 import { groupByTopic, type Logger } from '../transports/kafka.js';
 import type { OutMessage } from '../types.js';
+import { errorText } from '../errors.js';
 
 export interface Fronts {
   /** Answers a request when it is for an ingest path; false otherwise. */
@@ -109,7 +110,7 @@ class Batcher {
 
   send(messages: OutMessage[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ messages, done: (e) => (e === undefined ? resolve() : reject(e)) });
+      this.queue.push({ messages, done: (e) => (e === undefined ? resolve() : reject(e instanceof Error ? e : new Error(String(e)))) });
       void this.kick();
     });
   }
@@ -258,7 +259,7 @@ export function startFronts(opts: {
     } catch (e) {
       const status = e instanceof IngestRejection ? e.status : 400;
       count(status);
-      answer(res, status, { error: e instanceof Error ? e.message : String(e) });
+      answer(res, status, { error: errorText(e) });
       return;
     }
     if (messages.length === 0) {

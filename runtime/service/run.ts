@@ -13,6 +13,7 @@ import { ConfigError, configFromEnv, type ServiceConfig } from './config.js';
 import { escapeLabel, Metrics } from './metrics.js';
 import { ProcessMetrics } from './process-metrics.js';
 import { startFronts, type Fronts } from './fronts.js';
+import { errorText } from '../errors.js';
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 
@@ -165,7 +166,7 @@ export function listenError(e: unknown, port: number): string {
   const code = (e as { code?: unknown }).code;
   if (code === 'EADDRINUSE') return `port ${port} is already in use by another process; stop that process or set PORT to a free port`;
   if (code === 'EACCES') return `port ${port} needs privileges this process does not have; set PORT to a port above 1023`;
-  return `cannot listen on port ${port}: ${e instanceof Error ? e.message : String(e)}; set PORT to another port`;
+  return `cannot listen on port ${port}: ${errorText(e)}; set PORT to another port`;
 }
 
 function startHttp(

@@ -9,6 +9,7 @@ import { encode, type TestCase } from '../testing.js';
 import { createKafka } from '../transports/kafka.js';
 import { jsonLogger } from './run.js';
 import { connectedConfig } from './topics.js';
+import { errorText } from '../errors.js';
 
 /** Where docker-compose.yml's Kafka listens for clients on the host. */
 export const LOCAL_BROKERS = 'localhost:9092';
@@ -38,7 +39,7 @@ export async function produceSamples(pipeline: string, samples: TestCase['input'
       process.stdout.write(`sent ${input.events.length} sample event(s) to ${input.topic} on ${config.brokers.join(',')}\n`);
     }
   } catch (e) {
-    process.stderr.write(`pipewright: could not send the samples to ${config.brokers.join(',')}: ${e instanceof Error ? e.message : String(e)}; start Kafka and create the topics first (docker compose up)\n`);
+    process.stderr.write(`pipewright: could not send the samples to ${config.brokers.join(',')}: ${errorText(e)}; start Kafka and create the topics first (docker compose up)\n`);
     process.exitCode = 1;
   } finally {
     await producer.disconnect().catch(() => undefined);

@@ -13,6 +13,7 @@ import { createKafka, type Logger } from '../transports/kafka.js';
 import { checkConnection, ConnectionError } from '../transports/kafka-connection.js';
 import { ConfigError, configFromEnv, type ServiceConfig } from './config.js';
 import { jsonLogger } from './run.js';
+import { errorText } from '../errors.js';
 
 /** A problem with the cluster's topics that the user has to fix; printed as one line. */
 export class TopicsError extends Error {
@@ -139,7 +140,7 @@ export async function createTopics(pipeline: string, topics: readonly TopicDef[]
     await admin.connect();
     await ensureTopics(wanted, admin, log);
   } catch (e) {
-    const message = e instanceof TopicsError ? e.message : `could not create the topics on ${config.brokers.join(',')}: ${e instanceof Error ? e.message : String(e)}; check KAFKA_BROKERS and the credentials`;
+    const message = e instanceof TopicsError ? e.message : `could not create the topics on ${config.brokers.join(',')}: ${errorText(e)}; check KAFKA_BROKERS and the credentials`;
     process.stderr.write(`pipewright: ${message}\n`);
     process.exitCode = 1;
   } finally {

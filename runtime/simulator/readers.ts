@@ -366,7 +366,7 @@ class ConsumerReader extends Reader {
         pos.set(p, from + batch.length);
         if (batch.length > 0) {
           let pend = this.pending.get(m.id);
-          if (!pend) this.pending.set(m.id, (pend = new Map()));
+          if (!pend) this.pending.set(m.id, (pend = new Map<number, number>()));
           pend.set(p, from + batch.length);
         }
       }

@@ -127,6 +127,7 @@ export type NoteKind =
   | 'group-member'
   | 'redelivered'
   | 'order-break'
+  // Brokers and replication (cluster.ts).
   | ClusterNoteKind;
 
 export interface Note {

@@ -196,7 +196,7 @@ const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_
 export function explainConnectionError(err: unknown, config: ServiceConfig): string {
   const errors = chain(err);
   const own = errors.find((e) => e instanceof ConnectionError);
-  if (own) return own.message!;
+  if (own) return own.message;
   const text = errors.map((e) => `${e.message ?? ''} ${e.code ?? ''}`).join(' ');
   const code = errors.map((e) => e.code).find((c) => typeof c === 'string' && c !== '') ?? '';
   const brokers = `KAFKA_BROKERS=${config.brokers.join(',')}`;

@@ -207,7 +207,7 @@ export async function drain(graph: Graph, log: MemoryLog, group: string, batchSi
   let restored = restoredBy.get(graph);
   if (!restored) restoredBy.set(graph, (restored = new Set()));
   let globalRead = globalReadBy.get(graph);
-  if (!globalRead) globalReadBy.set(graph, (globalRead = new Map()));
+  if (!globalRead) globalReadBy.set(graph, (globalRead = new Map<string, number>()));
   for (let progress = true; progress; ) {
     progress = false;
     for (const topic of graph.globalTopics) {

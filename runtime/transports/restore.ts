@@ -15,6 +15,7 @@ import type { Graph } from '../engine/graph.js';
 import type { ServiceConfig } from '../service/config.js';
 import type { Metrics } from '../service/metrics.js';
 import { restartWhenUnreachable, type Logger } from './kafka.js';
+import { errorText } from '../errors.js';
 
 /** A read in progress: one changelog partition, until its end offset. */
 interface Reading {
@@ -212,7 +213,7 @@ export class ChangelogRestorer {
         // The reader is between a crash and its restart (a broker restart): kafkajs says it is not
         // running, an error it would not retry. As a plain error, the batch waiting for this
         // restore is tried again (and the service's consumer is not given up).
-        throw new Error(`restoring ${changelog}[${partition}]: the changelog reader is not running (${error instanceof Error ? error.message : String(error)}); trying again`);
+        throw new Error(`restoring ${changelog}[${partition}]: the changelog reader is not running (${errorText(error)}); trying again`, { cause: error });
       }
       for (;;) {
         const tick = new Promise<'tick'>((resolve) => setTimeout(() => resolve('tick'), 1000).unref());

@@ -142,7 +142,7 @@ describe('designer', () => {
       execFileSync(process.execPath, [join(REPO, 'bin', 'pipewright.mjs'), 'generate', yamlPath, '--zip', cliZip], { cwd: REPO, stdio: 'pipe' });
     } catch (e) {
       const { stdout, stderr } = e as { stdout?: Buffer; stderr?: Buffer };
-      throw new Error(`pipewright generate failed:\n${stdout ?? ''}${stderr ?? ''}`);
+      throw new Error(`pipewright generate failed:\n${stdout?.toString() ?? ''}${stderr?.toString() ?? ''}`, { cause: e });
     }
     const fromDesigner = readFileSync(zipPath);
     const fromCli = readFileSync(cliZip);

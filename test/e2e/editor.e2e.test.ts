@@ -29,7 +29,7 @@ let page: Page;
 let pageErrors: string[] = [];
 
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-const api = <T,>(fn: string, arg?: unknown) => page.evaluate(([f, a]) => (window as any).__pipewright[f as string](a), [fn, arg] as const) as Promise<T>;
+const api = <T,>(fn: string, arg?: unknown) => page.evaluate(([f, a]) => (window as any).__pipewright[f](a), [fn, arg] as const) as Promise<T>;
 const yamlNow = () => api<string>('yaml');
 const inputsOf = (id: string) => page.evaluate((n) => (window as any).__pipewright.store.getState().pipeline.nodes.find((x: { id: string }) => x.id === n)?.inputs, id);
 const box = async (selector: string) => (await page.locator(selector).boundingBox())!;

@@ -7,14 +7,13 @@
  * shows the problems. Fixing the typo clears all three and export proceeds.
  */
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { openDesigner, REPO, type OpenDesigner } from './harness.js';
 
 const ARTIFACTS = join(REPO, 'test-artifacts', 'truth');
 
 let ui: OpenDesigner;
-let context: BrowserContext;
 let page: Page;
 let pageErrors: string[] = [];
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
@@ -25,7 +24,7 @@ beforeAll(async () => {
     artifacts: 'truth',
     context: { viewport: { width: 1440, height: 900 }, acceptDownloads: true },
   });
-  ({ context, page, pageErrors } = ui);
+  ({ page, pageErrors } = ui);
 }, 300_000);
 
 afterAll(async () => {

@@ -38,7 +38,7 @@ export function oneNode(kind: string, params: Record<string, unknown>, fns: Reco
   let offset = 0;
   return {
     graph,
-    async run(events: (unknown | { key: string; value: unknown })[], opts: { keyed?: boolean } = {}): Promise<Run> {
+    async run(events: unknown[] /* a value, or { key, value } */, opts: { keyed?: boolean } = {}): Promise<Run> {
       const messages = events.map((e) => {
         const { key, value } = opts.keyed ? (e as { key: string; value: unknown }) : { key: 'k', value: e };
         const o = offset++;

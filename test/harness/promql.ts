@@ -15,8 +15,8 @@ export function metricNames(expr: string): string[] {
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
   const names = new Set<string>();
   for (const m of bare.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)) {
-    const after = bare.slice(m.index! + m[0].length).trimStart();
-    const before = bare[m.index! - 1];
+    const after = bare.slice(m.index + m[0].length).trimStart();
+    const before = bare[m.index - 1];
     if (before !== undefined && /[0-9.]/.test(before)) continue; // the exponent of a number such as 1e3
     if (KEYWORDS.has(m[0]) || after.startsWith('(')) continue;
     names.add(m[0]);

@@ -118,8 +118,8 @@ describe('generated flight-delays service (ONNX model step) against a real broke
     const port = await freePort();
     const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: serviceDir, env: { ...serviceEnv, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
     const output: string[] = [];
-    child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-    child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+    child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
+    child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
     service = { child, output, exited: false, exit: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
     void service.exit.then(() => (service!.exited = true));
     const diagnostics = () => output.join('').slice(-3000);

@@ -53,8 +53,8 @@ async function generateAndBuild(doc: Document, work: string, env: NodeJS.Process
 function start(dir: string, port: number, env: NodeJS.ProcessEnv): Service {
   const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: dir, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => output.push(d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => output.push(`[stderr] ${d}`));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => output.push(d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => output.push(`[stderr] ${d}`));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return { child, port, output, exit };
 }

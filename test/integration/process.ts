@@ -160,8 +160,8 @@ export interface Replica {
 export function startReplica(name: string, cwd: string, env: NodeJS.ProcessEnv, args: string[] = ['dist/src/main.js']): Replica {
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const r: Replica = { name, child, output: [], exited: false, exit: undefined as never };
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => r.output.push(d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => r.output.push(`[stderr] ${d}`));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => r.output.push(d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => r.output.push(`[stderr] ${d}`));
   r.exit = new Promise((resolve) => child.on('exit', (code, signal) => ((r.exited = true), resolve({ code, signal }))));
   return r;
 }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin, type IHeaders } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { brokers, freePort, mustRun, repoRoot, run, waitFor, createExternalTopics } from './process.js';
+import { brokers, freePort, mustRun, repoRoot, waitFor, createExternalTopics } from './process.js';
 import { histogramSeries, parseExposition } from '../harness/exposition.js';
 
 const example = join(repoRoot, 'examples/large-orders/pipeline.yaml');
@@ -75,8 +75,8 @@ function startReplica(index: number, cwd: string, port: number, env: NodeJS.Proc
   const child = spawn(process.execPath, ['dist/src/main.js'], { cwd, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   const replica: Replica = { index, port, child, logs: [], rawOutput: [], exited: false, exit: undefined as never };
   let pending = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (d: string) => {
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => {
     pending += d;
     let nl: number;
     while ((nl = pending.indexOf('\n')) >= 0) {
@@ -90,8 +90,8 @@ function startReplica(index: number, cwd: string, port: number, env: NodeJS.Proc
       }
     }
   });
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => replica.rawOutput.push(`[stderr] ${d}`));
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => replica.rawOutput.push(`[stderr] ${d}`));
   replica.exit = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
       replica.exited = true;
@@ -140,7 +140,7 @@ describe('generated large-orders service: three replicas against a real broker',
   const timings: Record<string, number> = {};
   let kafka: Kafka;
   let admin: Admin;
-  let replicas: Replica[] = [];
+  const replicas: Replica[] = [];
   let serviceEnv: NodeJS.ProcessEnv;
 
   const diagnostics = () =>

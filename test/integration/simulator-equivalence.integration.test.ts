@@ -20,7 +20,7 @@ import type { Pipeline } from '../../codegen/model.js';
 import { TEST_EPOCH } from '../../runtime/testing.js';
 import { loopEvent } from '../../runtime/simulator/simulator.js';
 import type { MemoryLog } from '../../runtime/transports/memory.js';
-import { brokers, freePort, mustRun, repoRoot, run, createExternalTopics } from './process.js';
+import { brokers, freePort, mustRun, repoRoot, createExternalTopics } from './process.js';
 
 const ROUNDS = 50; // each source's samples, 50 times over
 const TICK_MS = 100;

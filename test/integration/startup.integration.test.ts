@@ -92,7 +92,7 @@ describe('start-up of a generated repository on the real broker', () => {
       includeSynonyms: false,
       resources: [output, deadLetters, input].map((topic) => ({ type: 2, name: topic, configNames: ['min.insync.replicas', 'retention.ms', 'cleanup.policy'] })),
     });
-    const byTopic = Object.fromEntries(configs.resources.map((res) => [res.resourceName, Object.fromEntries(res.configEntries.map((c) => [c.configName, { value: c.configValue, topicLevel: c.configSource === TOPIC_CONFIG }]))]));
+    const byTopic = Object.fromEntries(configs.resources.map((res) => [res.resourceName, Object.fromEntries(res.configEntries.map((c) => [c.configName, { value: c.configValue, topicLevel: Number(c.configSource) === TOPIC_CONFIG }]))]));
     // One broker: replication factor 3 becomes 1 and min.insync.replicas 2 becomes 1, so writes with acks=all succeed.
     expect(byTopic[output]['min.insync.replicas']).toEqual({ value: '1', topicLevel: true });
     expect(byTopic[output]['retention.ms']).toEqual({ value: '86400000', topicLevel: true });

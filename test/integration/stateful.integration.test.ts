@@ -16,7 +16,7 @@ import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkaj
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument, type Document } from 'yaml';
 import { TransactionWatch } from '../../bench/chaos-lib.js';
-import { brokers, cleanUpRun, createExternalTopics, freePort, mustRun, repoRoot, run, startReplica, waitFor, type Replica } from './process.js';
+import { brokers, cleanUpRun, createExternalTopics, freePort, mustRun, repoRoot, startReplica, waitFor, type Replica } from './process.js';
 
 
 interface Scenario {
