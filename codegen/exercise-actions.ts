@@ -164,7 +164,7 @@ function parsed(value: unknown): unknown {
 
 /** A simulator and the snapshots taken of it (oldest first), as checks read them. */
 export function runOf(sim: Simulator, snapshots: readonly RunSnapshot[], deadLetterTopic: string): SimRun {
-  const first = snapshots[0] ?? (sim.snapshot() as RunSnapshot);
+  const first = snapshots[0] ?? (sim.snapshot());
   return {
     snapshots: [...snapshots],
     notes: [...sim.notes],
@@ -180,10 +180,10 @@ export function runOf(sim: Simulator, snapshots: readonly RunSnapshot[], deadLet
 
 /** Step a simulator until `seconds` of simulated time have passed, applying the script; every tick's snapshot is recorded. */
 export async function runFor(sim: Simulator, script: Script, seconds: number, snapshots: RunSnapshot[], startTime: number): Promise<void> {
-  if (script.applyDue(sim) > 0) snapshots.push(sim.snapshot() as RunSnapshot);
+  if (script.applyDue(sim) > 0) snapshots.push(sim.snapshot());
   while (sim.now - startTime < seconds * 1000) {
     await sim.step();
     script.applyDue(sim);
-    snapshots.push(sim.snapshot() as RunSnapshot);
+    snapshots.push(sim.snapshot());
   }
 }

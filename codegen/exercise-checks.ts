@@ -57,6 +57,9 @@ export interface CheckKind {
 }
 
 const pass = (reason: string): Verdict => ({ pass: true, reason });
+/** A parameter as text (the schema has checked its type), and an optional one. */
+const text = (v: unknown): string => (typeof v === 'string' ? v : String(JSON.stringify(v)));
+const opt = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const fail = (reason: string): Verdict => ({ pass: false, reason });
 const last = (run: SimRun) => run.snapshots[run.snapshots.length - 1];
 const seconds = (run: SimRun, s: RunSnapshot) => Math.round((s.time - run.startTime) / 100) / 10;
@@ -93,7 +96,8 @@ const lagBelow: CheckKind = {
   kind: 'lag-below',
   summary: 'From `within` simulated seconds on, the lag (of the pipeline\'s group, or of `group`) stays at `max` events or less.',
   params: { type: 'object', properties: { max: count, within: { type: 'number', minimum: 0 }, group: str }, required: ['max', 'within'] },
-  evaluate(run, { max, within, group }) {
+  evaluate(run, p) {
+    const [max, within, group] = [Number(p.max), Number(p.within), opt(p.group)];
     const from = Number(within) * 1000;
     const after = run.snapshots.filter((s) => s.time - run.startTime >= from);
     const who = typeof group === 'string' ? `group ${group}` : 'your group';
@@ -114,7 +118,8 @@ const noLateEvents: CheckKind = {
   kind: 'no-late-events',
   summary: 'No event reached the window node `node` after its window had closed; `min` (default 1) results were emitted.',
   params: { type: 'object', properties: { node: str, topic: str, min: count }, required: ['node', 'topic'] },
-  evaluate(run, { node, topic, min = 1 }) {
+  evaluate(run, p) {
+    const [node, topic, min] = [text(p.node), text(p.topic), Number(p.min ?? 1)];
     const stats = last(run).nodes[String(node)];
     if (!stats) return fail(`The pipeline has no node "${node}" (or it has seen no event yet).`);
     if (stats.errors > 0) {
@@ -134,7 +139,8 @@ const perKeyCounts: CheckKind = {
     properties: { topic: str, field: str, expect: { type: 'object', minProperties: 1, additionalProperties: { type: 'number' } } },
     required: ['topic', 'expect'],
   },
-  evaluate(run, { topic, field: name = 'count', expect }) {
+  evaluate(run, p) {
+    const [topic, name, expect] = [text(p.topic), opt(p.field) ?? 'count', p.expect];
     const wanted = expect as Record<string, number>;
     const latest = new Map<string, unknown>();
     for (const m of run.messages(String(topic))) if (m.key !== null) latest.set(m.key, m.value);
@@ -161,7 +167,8 @@ const keyInOnePartition: CheckKind = {
   kind: 'key-in-one-partition',
   summary: 'Records on `topic` with the same `field` value are all in one partition.',
   params: { type: 'object', properties: { topic: str, field: str }, required: ['topic', 'field'] },
-  evaluate(run, { topic, field: name }) {
+  evaluate(run, p) {
+    const [topic, name] = [text(p.topic), text(p.field)];
     const seen = new Map<string, Set<number>>();
     const messages = run.messages(String(topic));
     if (messages.length === 0) return fail(`Nothing has reached ${topic} yet. Let the simulation run.`);
@@ -183,7 +190,8 @@ const results: CheckKind = {
   kind: 'results',
   summary: 'At least `min` records have reached `topic`.',
   params: { type: 'object', properties: { topic: str, min: { type: 'integer', minimum: 1 } }, required: ['topic', 'min'] },
-  evaluate(run, { topic, min }) {
+  evaluate(run, p) {
+    const [topic, min] = [text(p.topic), Number(p.min)];
     const n = run.messages(String(topic)).length;
     if (n < Number(min)) return fail(`Only ${plural(n, 'record')} reached ${topic} (at least ${min} wanted): the events that should get through do not.`);
     return pass(`${plural(n, 'record')} reached ${topic}.`);
@@ -194,7 +202,8 @@ const members: CheckKind = {
   kind: 'members',
   summary: 'The group (the pipeline\'s, or `group`) has between `min` and `max` members.',
   params: { type: 'object', properties: { min: count, max: count, group: str } },
-  evaluate(run, { min = 0, max = Infinity, group }) {
+  evaluate(run, p) {
+    const [min, max, group] = [Number(p.min ?? 0), Number(p.max ?? Infinity), opt(p.group)];
     const list = membersOf(run, group);
     if (typeof list === 'string') return fail(list);
     const who = typeof group === 'string' ? `Group ${group}` : 'Your group';
@@ -208,7 +217,8 @@ const noIdleMember: CheckKind = {
   kind: 'no-idle-member',
   summary: 'No member of the group (the pipeline\'s, or `group`) is idle.',
   params: { type: 'object', properties: { group: str } },
-  evaluate(run, { group }) {
+  evaluate(run, p) {
+    const group = opt(p.group);
     const list = membersOf(run, group);
     if (typeof list === 'string') return fail(list);
     const idle = list.filter((m) => m.idle).map((m) => m.id);
@@ -223,7 +233,8 @@ const memberIdle: CheckKind = {
   kind: 'member-idle',
   summary: 'At least one member of the group (the pipeline\'s, or `group`) is idle.',
   params: { type: 'object', properties: { group: str } },
-  evaluate(run, { group }) {
+  evaluate(run, p) {
+    const group = opt(p.group);
     const list = membersOf(run, group);
     if (typeof list === 'string') return fail(list);
     const idle = list.filter((m) => m.idle).map((m) => m.id);
@@ -236,7 +247,8 @@ const noDoubleCounts: CheckKind = {
   kind: 'no-double-counts',
   summary: 'A crash replayed events, and no result on `topic` was written twice (results told apart by the value field `id`).',
   params: { type: 'object', properties: { topic: str, id: str }, required: ['topic', 'id'] },
-  evaluate(run, { topic, id }) {
+  evaluate(run, p) {
+    const [topic, id] = [text(p.topic), text(p.id)];
     const replayed = last(run).replayed;
     if (replayed === 0) return fail('No crash has replayed events yet: kill a replica while events flow, then check again.');
     const seen = new Map<string, number>();
@@ -266,7 +278,8 @@ const allMalformedDeadLettered: CheckKind = {
   kind: 'all-malformed-dead-lettered',
   summary: 'Every event of the source `topic` that fails `schema` (a JSON Schema), once processed, is in the dead-letter topic, and at least one was.',
   params: { type: 'object', properties: { topic: str, schema: { type: 'object' } }, required: ['topic', 'schema'] },
-  evaluate(run, { topic, schema }) {
+  evaluate(run, p) {
+    const [topic, schema] = [text(p.topic), p.schema];
     const valid = schemaCheck(schema);
     const committed = new Map(last(run).partitions.filter((p) => p.topic === topic).map((p) => [p.partition, p.committed]));
     const malformed = run.messages(String(topic)).filter((m) => m.offset < (committed.get(m.partition) ?? 0) && !valid(m.value));
@@ -285,7 +298,8 @@ const groupUnaffected: CheckKind = {
   kind: 'group-unaffected',
   summary: 'Your group went through a crash or rebalance, and meanwhile `group` kept up: its lag at most `maxLag` at the end, nothing redelivered to it.',
   params: { type: 'object', properties: { group: str, maxLag: count }, required: ['group', 'maxLag'] },
-  evaluate(run, { group, maxLag }) {
+  evaluate(run, p) {
+    const [group, maxLag] = [text(p.group), Number(p.maxLag)];
     const first = run.snapshots[0];
     const end = last(run);
     if (end.generation === first.generation) return fail('Nothing has happened to your pipeline\'s group yet: kill or add a replica while events flow, then check again.');

@@ -62,7 +62,7 @@ export async function runExercise(ex: Exercise, pipeline: Pipeline, actions: rea
   const { groups, cluster, ...settings } = ex.start.simulator ?? {};
   const options = { ...settings, ...(groups ? { groups } : {}), ...(cluster ? { cluster } : {}) };
   const sim = simulate(pipeline, options);
-  const first = sim.snapshot() as RunSnapshot;
+  const first = sim.snapshot();
   const snapshots: RunSnapshot[] = [first];
   const start = first.time - first.tick * sim.tickMs;
   await runFor(sim, new Script([...(ex.start.script ?? []), ...actions], start), ex.run.seconds, snapshots, start);

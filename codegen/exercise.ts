@@ -111,7 +111,8 @@ const paramValidators = new Map<string, ReturnType<typeof validator>>();
 function explain(e: ErrorObject): { path: (string | number)[]; message: string; hint: string } {
   const path = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
   const where = path.length ? `"${path.join('.')}"` : 'The exercise';
-  const p = e.params as Record<string, unknown>;
+  const raw = e.params as Record<string, unknown>;
+  const p = { missingProperty: String(raw.missingProperty), additionalProperty: String(raw.additionalProperty), type: String(raw.type), allowedValues: raw.allowedValues };
   switch (e.keyword) {
     case 'required':
       return { path, message: `${where} has no "${p.missingProperty}".`, hint: `Add \`${p.missingProperty}:\` (see the exercise format in README.md, "Workshops").` };

@@ -9,11 +9,11 @@
 import { parse } from 'yaml';
 import type { Exercise } from '../../codegen/exercise.js';
 
-const files = import.meta.glob(['../../examples/*/exercises/*.yaml', '../../examples/*/exercises/pipelines/*.yaml', '../../examples/*/pipeline.yaml'], {
+const files = import.meta.glob<string>(['../../examples/*/exercises/*.yaml', '../../examples/*/exercises/pipelines/*.yaml', '../../examples/*/pipeline.yaml'], {
   query: '?raw',
   import: 'default',
   eager: true,
-}) as Record<string, string>;
+});
 
 export interface WorkshopExercise {
   /** `<example>/<id>`: the exercise's link and storage key. */
