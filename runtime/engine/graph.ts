@@ -324,6 +324,16 @@ export class Graph {
     return restored;
   }
 
+  /** The group's offset of `topic[partition]` was committed at `next`: nodes forget what they keep about the records before it. */
+  offsetsCommitted(topic: string, partition: number, next: string): void {
+    for (const node of this.nodes) node.op.committed?.(topic, partition, next);
+  }
+
+  /** A rebalance gave `topic[partition]` to another replica: nodes forget what they keep about its records. */
+  partitionReleased(topic: string, partition: number): void {
+    for (const node of this.nodes) node.op.released?.(topic, partition);
+  }
+
   /** Forgets the state of a partition that this replica no longer owns, and unflushed changes. */
   dropPartition(topic: string, partition: number): void {
     for (const id of this.statefulFor(topic).all) this.stores.get(id)!.discard();
