@@ -202,7 +202,8 @@ let hookUrl: string;
  * A source → `http` sink pipeline's batch loop in either delivery mode, on kafkajs stand-ins, posting
  * to a real local webhook. `failCommits`: how many of the next commits fail (exactly-once: the
  * transaction's, as when its producer is fenced; at-least-once: the group's offset commit, as when the
- * member's session ran out). `beats` counts the heartbeats the loop sent.
+ * member's session ran out); `failBeats`: how many of the next heartbeats fail (the group rebalancing).
+ * `beats` counts the heartbeats the loop sent.
  */
 async function webhookLoop(delivery: 'at-least-once' | 'exactly-once', sink: Record<string, unknown>) {
   const spec: GraphSpec = {
@@ -214,9 +215,13 @@ async function webhookLoop(delivery: 'at-least-once' | 'exactly-once', sink: Rec
       { id: 'hook', kind: 'http', params: { url: hookUrl, timeoutMs: 1000, ...sink }, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] },
     ],
   };
-  const state = { failCommits: 0, beats: 0, deadLetters: 0 };
+  const state = { failCommits: 0, failBeats: 0, beats: 0, deadLetters: 0, committed: '-1', offsetInTransaction: '-1' };
   const failCommit = async () => {
     if (state.failCommits > 0 && state.failCommits--) throw new Error('The coordinator is not aware of this member');
+  };
+  const commitTransaction = async () => {
+    await failCommit();
+    state.committed = state.offsetInTransaction;
   };
   const handlers = new Map<string, ((e: { payload: unknown }) => void)[]>();
   let eachBatch!: (p: EachBatchPayload) => Promise<void>;
@@ -241,18 +246,28 @@ async function webhookLoop(delivery: 'at-least-once' | 'exactly-once', sink: Rec
       connect: async () => {},
       disconnect: async () => {},
       sendBatch,
-      transaction: async () => ({ sendBatch, sendOffsets: async () => {}, commit: failCommit, abort: async () => {}, isActive: () => true }),
+      transaction: async () => ({
+        sendBatch,
+        sendOffsets: async ({ topics }: { topics: { partitions: { offset: string }[] }[] }) => void (state.offsetInTransaction = topics[0].partitions[0].offset),
+        commit: commitTransaction,
+        abort: async () => {},
+        isActive: () => true,
+      }),
     }),
     admin: () => ({
       connect: async () => {},
       disconnect: async () => {},
-      fetchOffsets: async () => [{ topic: 'in', partitions: [{ partition: 0, offset: '-1' }] }],
+      fetchOffsets: async () => [{ topic: 'in', partitions: [{ partition: 0, offset: state.committed }] }],
     }),
   } as unknown as Kafka;
   const log: Logger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
   const config = configFromEnv({ KAFKA_BROKERS: '127.0.0.1:9', KAFKA_GROUP_ID: 'hook-test' }, { pipeline: 'hook-test' });
   await startKafkaLoop({ kafka, graph: new Graph(spec, {}, { live: true }), config, metrics: new Metrics(), log, fromBeginning: true, onFatal: () => {} });
-  for (const h of handlers.get(events.GROUP_JOIN) ?? []) h({ payload: { groupId: 'hook-test', memberId: 'm', memberAssignment: { in: [0] } } });
+  /** The member joins the group (again), with partition 0. */
+  const join = () => {
+    for (const h of handlers.get(events.GROUP_JOIN) ?? []) h({ payload: { groupId: 'hook-test', memberId: 'm', memberAssignment: { in: [0] } } });
+  };
+  join();
   /** One batch of `partition 0`: 3 keys × `perKey` events, offsets in the order they arrived. */
   const batch = (perKey: number) => {
     const messages = Array.from({ length: 3 * perKey }, (_, i) => {
@@ -262,13 +277,16 @@ async function webhookLoop(delivery: 'at-least-once' | 'exactly-once', sink: Rec
     return eachBatch({
       batch: { topic: 'in', partition: 0, messages, highWatermark: String(messages.length), offsetLag: () => '0' },
       resolveOffset: () => {},
-      heartbeat: async () => void state.beats++,
+      heartbeat: async () => {
+        state.beats++;
+        if (state.failBeats > 0 && state.failBeats--) throw new Error('The group is rebalancing, so a rejoin is needed');
+      },
       commitOffsetsIfNecessary: delivery === 'at-least-once' ? failCommit : async () => {},
       isRunning: () => true,
       isStale: () => false,
     } as unknown as EachBatchPayload);
   };
-  return { state, batch };
+  return { state, batch, join };
 }
 
 describe('the batch loop with a webhook sink', () => {
@@ -315,6 +333,19 @@ describe('the batch loop with a webhook sink', () => {
       await batch(1);
       expect(state.deadLetters).toBe(0);
       expect(webhook.answered.map((a) => a.key).sort()).toEqual(['a', 'b', 'c']);
+    });
+
+    it(`${delivery}: a rebalance while a slice waits for the webhook lets the slice finish first; processed again, it sends nothing twice`, async () => {
+      const { state, batch, join } = await webhookLoop(delivery, { retries: 8, backoffMs: 50 });
+      Object.assign(webhook, { down: () => state.beats === 0, answered: [] });
+      state.failBeats = 1;
+      await expect(batch(3)).rejects.toThrow(/rebalancing/);
+      expect(webhook.answered).toHaveLength(9);
+      // The member joins again with the partition, and kafkajs hands the batch over again.
+      join();
+      await batch(3);
+      expect(answeredTwice()).toEqual([]);
+      for (const key of ['a', 'b', 'c']) expect(seqsOf(key)).toEqual([0, 1, 2]);
     });
   }
 });

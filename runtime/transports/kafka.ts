@@ -599,12 +599,13 @@ export function brokerUnreachable(error: unknown): boolean {
 }
 
 /**
- * Waits for a slice's `work`, sending the group a heartbeat every second meanwhile [3]. A heartbeat
- * that fails (the group is rebalancing) ends the beating, and its error comes back beside the
- * slice's result, to be thrown once the slice's outputs are written: the partition is still this
- * member's until it joins again, and the slice's requests to sinks outside Kafka are made.
+ * Waits for `work`, sending the group a heartbeat every second meanwhile [3]. A heartbeat that fails
+ * (the group is rebalancing) ends the beating; with `finish`, the work is still awaited and the error
+ * comes back beside its result, to be thrown once a slice's outputs are written (the partition is
+ * this member's until it joins again, and the slice's requests to sinks outside Kafka are made);
+ * without, it is thrown at once.
  */
-async function heartbeatingThrough<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<{ value: T; missed?: { error: unknown } }> {
+async function heartbeatingThrough<T>(work: Promise<T>, heartbeat: () => Promise<void>, finish = true): Promise<{ value: T; missed?: { error: unknown } }> {
   const done = work.then(
     () => 'done' as const,
     () => 'done' as const,
@@ -615,19 +616,15 @@ async function heartbeatingThrough<T>(work: Promise<T>, heartbeat: () => Promise
     try {
       await heartbeat();
     } catch (error) {
+      if (!finish) throw error;
       return { value: await work, missed: { error } };
     }
   }
 }
 
-/** Waits for `work`, sending the group a heartbeat every second meanwhile. */
+/** Waits for `work` (a restore, a claim), sending the group a heartbeat every second meanwhile. */
 async function whileHeartbeating<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
-  const done = work.then(() => 'done' as const);
-  for (;;) {
-    const tick = new Promise<'tick'>((resolve) => setTimeout(() => resolve('tick'), 1000).unref());
-    if ((await Promise.race([done, tick])) === 'done') return work;
-    await heartbeat();
-  }
+  return (await heartbeatingThrough(work, heartbeat, false)).value;
 }
 
 /** State changes gathered across slices before they are produced. */
