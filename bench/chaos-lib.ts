@@ -30,7 +30,8 @@ export interface Settings {
 /** What the webhook of the http-sink pipeline answered 2xx (each body with its Idempotency-Key); it answers 503 while `down` is set. */
 export interface Webhook {
   down: boolean;
-  bodies: { id: number; key: string; seq: number; idempotencyKey?: string }[];
+  /** `at`: when the request arrived (ms since the epoch). */
+  bodies: { id: number; key: string; seq: number; idempotencyKey?: string; at?: number }[];
 }
 
 /** Starts the webhook of the http-sink pipeline on 127.0.0.1: it records every body it accepts, and answers 503 while `hook.down`. */
@@ -43,7 +44,7 @@ export async function startWebhook(): Promise<{ hook: Webhook; url: string; clos
       if (hook.down) return void res.writeHead(503).end();
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: number; key: string; seq: number };
       const idempotencyKey = req.headers['idempotency-key'];
-      hook.bodies.push({ ...body, idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined });
+      hook.bodies.push({ ...body, idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined, at: Date.now() });
       res.writeHead(200).end('{}');
     });
   });
@@ -177,6 +178,12 @@ export interface Row {
    * request whose Idempotency-Key had already been answered 2xx, which a receiver can drop.
    */
   absorbed?: number;
+  /**
+   * HTTP: for each request whose Idempotency-Key had already been answered, the time since the first
+   * answered request with it arrived. A request sent again because its answer did not reach the sink
+   * within `timeoutMs` comes about `timeoutMs` plus one backoff later.
+   */
+  repeatGapsMs?: number[];
   note: string;
 }
 
@@ -553,16 +560,22 @@ export async function runScenario(o: {
   let orderBreaks = 0;
   let exactWindows = '';
   let absorbed: number | undefined;
+  let repeatGapsMs: number[] | undefined;
   let rows: { id: number; key: string; seq: number; rewrites: number }[] = [];
   if (db) {
     rows = (await db.query(`SELECT id, key, seq, rewrites FROM ${t.rows} ORDER BY written`)).rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), key: String(r.key), seq: Number(r.seq), rewrites: Number(r.rewrites) }));
     absorbed = rows.reduce((n, r) => n + r.rewrites, 0);
   } else if (name === 'http-sink') {
-    const answered = new Set<string>();
+    const answered = new Map<string, number | undefined>();
     absorbed = 0;
+    repeatGapsMs = [];
     for (const b of o.hook.bodies) {
-      if (b.idempotencyKey !== undefined && answered.has(b.idempotencyKey)) absorbed++;
-      if (b.idempotencyKey !== undefined) answered.add(b.idempotencyKey);
+      if (b.idempotencyKey === undefined) continue;
+      if (answered.has(b.idempotencyKey)) {
+        absorbed++;
+        const first = answered.get(b.idempotencyKey);
+        if (first !== undefined && b.at !== undefined) repeatGapsMs.push(b.at - first);
+      } else answered.set(b.idempotencyKey, b.at);
     }
   }
   if (exp.perEvent) {
@@ -630,6 +643,7 @@ export async function runScenario(o: {
     faults,
     midTransaction,
     absorbed,
+    repeatGapsMs,
     note,
   };
 }
