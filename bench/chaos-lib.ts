@@ -35,7 +35,7 @@ export interface Webhook {
 }
 
 /** Starts the webhook of the http-sink pipeline on 127.0.0.1: it records every body it accepts, and answers 503 while `hook.down`. */
-export async function startWebhook(): Promise<{ hook: Webhook; url: string; close(): Promise<void> }> {
+export async function startWebhook(): Promise<{ hook: Webhook; url: string; close: () => Promise<void> }> {
   const hook: Webhook = { down: false, bodies: [] };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
