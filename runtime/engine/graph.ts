@@ -70,6 +70,8 @@ export interface GraphSpec {
    * num.standby.replicas): they follow its changelog, so a new owner reads only the tail.
    */
   standbyReplicas?: number;
+  /** Put before the changelog and repartition topics' names (TOPIC_PREFIX; see service/topic-prefix.ts). */
+  topicPrefix?: string;
 }
 
 export type Delivery = 'at-least-once' | 'exactly-once';
@@ -174,14 +176,14 @@ export class Graph {
       const store = kind.table && kind.topicParam
         ? new PartitionedStore(String(params[kind.topicParam]))
         : kind.stateful?.(params)
-          ? new PartitionedStore(changelogTopic(spec.pipeline, node.id), options.changelogValues ?? 'compact')
+          ? new PartitionedStore(changelogTopic((spec.topicPrefix ?? '') + spec.pipeline, node.id), options.changelogValues ?? 'compact')
           : undefined;
       if (store) {
         this.stores.set(node.id, store);
         this.byChangelog.set(store.changelog, store);
         if (kind.table) this.tableTopicSet.add(store.changelog);
       }
-      const repartition = kind.repartitions ? repartitionTopic(spec.pipeline, node.id) : undefined;
+      const repartition = kind.repartitions ? repartitionTopic((spec.topicPrefix ?? '') + spec.pipeline, node.id) : undefined;
       const op = kind.create({
         nodeId: node.id,
         pipeline: spec.pipeline,
