@@ -4,8 +4,8 @@
  * 0 fine, 1 the pipeline has errors, 2 the command line or a file is wrong.
  * Never a stack trace for anything a user can cause.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KINDS } from '../runtime/kinds/registry.js';
 import { checkPipelineText } from './check.js';
@@ -15,7 +15,7 @@ import { generate, zipFiles, type FileMap } from './generate.js';
 import { initPipeline } from './init.js';
 import { nodeAssets } from './node-assets.js';
 import { typecheckInNode } from './node-typecheck.js';
-import { readPipelineFiles } from './node-files.js';
+import { readPipelineFiles, writeAtomically } from './node-files.js';
 import { describeDifference, runPipelineTests } from './pipeline-tests.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import type { Pipeline } from './model.js';
@@ -192,20 +192,6 @@ async function run(argv: string[], out: Out): Promise<number> {
     default:
       out.err(`pipewright: unknown command "${command}".\n${USAGE}`);
       return 2;
-  }
-}
-
-/** Write to a temporary file beside the target, then rename: a reader never sees half a file. */
-function writeAtomically(target: string, data: string | Uint8Array, mode?: number): void {
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = `${target}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, data);
-    if (mode !== undefined) chmodSync(tmp, mode);
-    renameSync(tmp, target);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
   }
 }
 
