@@ -1,5 +1,5 @@
 /**
- * pipewright init | validate | test | generate | kinds | docs. Reads files, writes folders and
+ * pipewright init | validate | test | generate | dev | kinds | docs (dev: codegen/dev/). Reads files, writes folders and
  * zips, sets exit codes; everything else is the pure codegen. Exit codes:
  * 0 fine, 1 the pipeline has errors, 2 the command line or a file is wrong.
  * Never a stack trace for anything a user can cause.
@@ -25,6 +25,7 @@ const USAGE = `Usage:
   pipewright validate <pipeline.yaml> [--json]
   pipewright test <pipeline.yaml> [--json]   (the pipeline's tests:, as the designer's Tests tab runs them)
   pipewright generate <pipeline.yaml> (-o <folder> | --zip <file.zip>) [--json]
+  pipewright dev [pipeline.yaml] --brokers host:port [--port N] [--host H]   (live mode: the designer on a real cluster)
   pipewright kinds
   pipewright docs            (the node-kind reference as Markdown)
 Exit codes: 0 valid / written / tests pass, 1 the pipeline has errors or a test fails, 2 usage or file errors.`;
@@ -77,6 +78,8 @@ function report(problems: Problem[], file: string, json: boolean, out: Out): boo
 }
 
 async function run(argv: string[], out: Out): Promise<number> {
+  // Live mode loads kafkajs and the server only when asked for.
+  if (argv[0] === 'dev') return (await import('./dev/node-command.js')).devCommand(argv.slice(1), out);
   let args;
   try {
     args = parseArgs({
