@@ -57,6 +57,8 @@ class Run {
   /** Topics this run created under its prefix. */
   scratch: string[] = [];
   outputTopics: string[] = [];
+  /** Every topic the run reads or writes. */
+  topics: string[] = [];
   stopping = false;
   private lastPoll = 0;
 
@@ -194,6 +196,7 @@ export class Runs {
       const name = prefixedTopicName(spec, run.prefix, t.name);
       return name !== t.name ? { ...t, name, external: false } : run.prefix ? { ...t, external: true } : t;
     });
+    run.topics = defs.map((t) => t.name);
     run.scratch = run.prefix ? defs.filter((t) => t.name.startsWith(run.prefix) && !t.external).map((t) => t.name) : [];
     run.outputTopics = p.nodes.filter((n) => n.kind === 'kafka-sink').map((n) => prefixedTopicName(spec, run.prefix, String(n.params.topic)));
     const quiet = () => undefined;
@@ -221,14 +224,13 @@ export class Runs {
     if (run.status === 'starting' && run.replicas.length > 0 && run.replicas.every((r) => r.ready)) run.status = 'running';
     const [group] = await this.opts.kafka.groups([run.group]).catch(() => []);
     if (group) run.lag = group.offsets.map(({ topic, partition, lag }) => ({ topic, partition, lag }));
-    const outputs: RunView['outputs'] = [];
-    for (const topic of run.outputTopics) {
-      try {
-        outputs.push({ topic, endOffsets: await this.opts.kafka.endOffsets(topic) });
-      } catch (e) {
-        if (e instanceof HttpError && e.status === 404 && run.status === 'running') run.fail(`output topic ${topic} no longer exists; stop the run and start it again to recreate it`);
-      }
+    const existing = new Set(await this.opts.kafka.call((a) => a.listTopics()));
+    const gone = run.topics.filter((t) => !existing.has(t));
+    if (gone.length && (run.status === 'running' || run.status === 'starting')) {
+      run.fail(`topic ${gone.join(', ')} no longer exists (deleted while the run was going); stop the run, recreate the topic or let the next run create it, and start again`);
     }
+    const outputs: RunView['outputs'] = [];
+    for (const topic of run.outputTopics.filter((t) => existing.has(t))) outputs.push({ topic, endOffsets: await this.opts.kafka.endOffsets(topic).catch(() => []) });
     run.outputs = outputs;
   }
 

@@ -295,4 +295,18 @@ describe('pipewright dev: a run', () => {
     expect((await admin.listTopics()).filter((t) => t.startsWith(prefix))).toEqual([]);
     expect((await view()).status).toBe('stopped');
   }, 400_000);
+
+  it('a topic deleted mid-run: the run fails with the topic named, and stops cleanly', async () => {
+    const { body } = await json('/api/runs', { method: 'POST', body: JSON.stringify({ replicas: 1 }) });
+    const view = () => json(`/api/runs/${body.runId}`).then((r) => r.body);
+    await waitFor('the run to be running', 240_000, async () => (await view()).status === 'running');
+    await admin.deleteTopics({ topics: [input] });
+    const failed = await waitFor('the run to fail', 60_000, async () => {
+      const v = await view();
+      return v.status === 'failed' ? v : undefined;
+    });
+    expect(failed.error).toContain(input);
+    const stopped = await json(`/api/runs/${body.runId}?deleteTopics=true`, { method: 'DELETE' });
+    expect(stopped.body).toMatchObject({ stopped: true, groupDeleted: true });
+  }, 400_000);
 });
