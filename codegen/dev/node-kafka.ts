@@ -15,7 +15,7 @@ import { HttpError } from './node-http.js';
 export type Format = 'json' | 'string' | 'bytes';
 export interface Message {
   partition: number;
-  offset: string;
+  offset: number;
   timestamp: number;
   key: string | null;
   value: unknown;
@@ -45,7 +45,7 @@ function headersOf(h: IHeaders | undefined): Record<string, string> {
 
 /** A message as the designer shows it: the value decoded as asked, or why it could not be. */
 export function decode(partition: number, m: KafkaMessage, as: Format): Message {
-  const base = { partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key ? m.key.toString('utf8') : null, headers: headersOf(m.headers) };
+  const base = { partition, offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key ? m.key.toString('utf8') : null, headers: headersOf(m.headers) };
   if (!m.value) return { ...base, value: null };
   if (as === 'bytes') return { ...base, value: m.value.toString('base64') };
   const text = m.value.toString('utf8');
