@@ -14,7 +14,7 @@ import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../codegen/dev/node-server.js';
 import { configFromEnv } from '../../runtime/service/config.js';
-import { brokers, freePort, repoRoot, waitFor } from './process.js';
+import { brokers, freePort, repoRoot, secureListeners, waitFor } from './process.js';
 
 const tag = `dev-server-${randomBytes(3).toString('hex')}`;
 const input = `${tag}-orders`;
@@ -161,6 +161,27 @@ describe('pipewright dev: the cluster', () => {
       expect((await fetch(`${down.origin}/api/status`, auth)).status).toBe(200);
     } finally {
       await down.close();
+    }
+  });
+
+  it('credentials from the environment, as the service reads them: a wrong password is named in the status', async () => {
+    const { secure, stop } = await secureListeners();
+    const status = async (password: string) => {
+      const env = { KAFKA_BROKERS: secure.scram.brokers, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: secure.scram.username, KAFKA_SASL_PASSWORD: password, KAFKA_SSL_CA: secure.ca };
+      const server = await startDevServer({ config: configFromEnv(env, { pipeline: 'x' }), host: '127.0.0.1', port: 0, designerDir: null, cacheDir: work, log: () => undefined });
+      try {
+        return (await (await fetch(`${server.origin}/api/status`, { headers: { authorization: `Bearer ${server.token}` } })).json()) as Record<string, any>;
+      } finally {
+        await server.close();
+      }
+    };
+    try {
+      expect(await status(secure.scram.password)).toMatchObject({ connected: true });
+      const refused = await status('wrong-password');
+      expect(refused.connected).toBe(false);
+      expect(refused.error).toMatch(/Kafka refused the SASL scram-sha-512 authentication .*check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD/);
+    } finally {
+      await stop();
     }
   });
 
