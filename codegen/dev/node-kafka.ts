@@ -253,14 +253,18 @@ export class DevKafka {
     return out.sort((a, b) => a.partition - b.partition || Number(a.message.offset) - Number(b.message.offset));
   }
 
-  /** Follows a topic from its end; each message goes to `onMessage` until `stop`. */
+  /**
+   * Follows a topic from its end as it is now, so nothing written after this resolves is missed
+   * while the consumer joins; each message goes to `onMessage` until `stop`.
+   */
   async tail(topic: string, onMessage: (m: Message) => void): Promise<{ stop: () => Promise<void> }> {
-    await this.call((a) => a.fetchTopicMetadata({ topics: [topic] }));
+    const ends = await this.call((a) => a.fetchTopicOffsets(topic));
     const groupId = `pipewright-dev-tail-${randomBytes(6).toString('hex')}`;
     const consumer: Consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: false });
     await consumer.run({ autoCommit: false, eachMessage: async ({ partition, message }) => onMessage(decode(partition, message, 'json')) });
+    for (const e of ends) consumer.seek({ topic, partition: e.partition, offset: e.high });
     return {
       stop: async () => {
         await consumer.disconnect().catch(() => {});

@@ -233,6 +233,20 @@ describe('pipewright dev: the cluster', () => {
     expect(body.mismatch).toEqual(['amount is number in the samples but string in the messages']);
   });
 
+  it('tail: messages written to a tailed topic arrive as events, until the tail is removed', async () => {
+    const events = await openEvents();
+    try {
+      expect((await json('/api/tail', { method: 'POST', body: JSON.stringify({ topic: misc, from: 'end' }) })).body).toEqual({ tailing: misc });
+      await producer.send({ topic: misc, messages: [{ partition: 0, key: 'tailed', value: JSON.stringify({ n: 9 }) }] });
+      const seen = await waitFor('the tailed message', 20_000, () => events.events.find((e) => e.event === 'tail' && e.data.message.key === 'tailed'));
+      expect(seen.data).toMatchObject({ topic: misc, message: { partition: 0, offset: 1, key: 'tailed', value: { n: 9 } } });
+      expect((await json(`/api/tail/${misc}`, { method: 'DELETE' })).status).toBe(200);
+      expect((await json(`/api/tail/${misc}`, { method: 'DELETE' })).status).toBe(404);
+    } finally {
+      events.close();
+    }
+  });
+
   it('creates a topic only with confirm', async () => {
     const name = `${tag}-made`;
     expect((await json('/api/topics', { method: 'POST', body: JSON.stringify({ name, partitions: 3 }) })).status).toBe(409);
@@ -287,6 +301,7 @@ describe('pipewright dev: the pipeline file', () => {
 describe('pipewright dev: a run', () => {
   it('two replicas write every order of 100 or more to the scratch topic; stopping deletes the group and the scratch topics', async () => {
     expect((await json('/api/runs', { method: 'POST', body: JSON.stringify({ replicas: 2, writeToRealTopics: true }) })).status).toBe(409);
+    const events = await openEvents();
     const started = await json('/api/runs', { method: 'POST', body: JSON.stringify({ replicas: 2 }) });
     expect(started.status).toBe(200);
     const { runId, group, prefix } = started.body;
@@ -309,6 +324,9 @@ describe('pipewright dev: a run', () => {
     expect(done.nodes.large.in).toBe(30 + 3);
     expect(done.deadLetters).toBe(0);
     expect(await admin.listTopics()).not.toContain(sink);
+    // The designer follows the run on /api/events.
+    await waitFor('a run event with the counts', 10_000, () => events.events.some((e) => e.event === 'run' && e.data.runId === runId && e.data.nodes.large?.in === 33));
+    events.close();
     const stopped = await json(`/api/runs/${runId}?deleteTopics=true`, { method: 'DELETE' });
     expect(stopped.body).toMatchObject({ stopped: true, groupDeleted: true });
     expect(stopped.body.topicsDeleted).toContain(`${prefix}${sink}`);
