@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from '../generate.js';
 import type { Pipeline } from '../model.js';
@@ -83,6 +83,7 @@ export async function buildService(pipeline: Pipeline, files: PipelineFiles, cac
   const h = createHash('sha256').update(process.version);
   for (const [path, contents] of all) h.update(path).update('\0').update(contents).update('\0');
   const hash = h.digest('hex').slice(0, 20);
+  mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
   const dir = join(cacheDir, hash);
   if (existsSync(join(dir, '.pipewright-built'))) return { dir, hash, reused: true };
   let pending = building.get(hash);

@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, configFromEnv, type ServiceConfig } from '../../runtime/service/config.js';
@@ -58,6 +58,14 @@ export function parseDevArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed {
   return { config, port, host, ...(file !== undefined ? { pipelinePath: resolve(file) } : {}) };
 }
 
+/**
+ * Where runs keep their builds: the user's own cache folder, never a shared temporary one (a build
+ * found there is run as it is).
+ */
+export function devCacheDir(env: NodeJS.ProcessEnv): string {
+  return env.PIPEWRIGHT_DEV_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pipewright', 'dev-builds');
+}
+
 export async function devCommand(argv: string[], out: Out, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     out.log(DEV_USAGE);
@@ -80,7 +88,7 @@ export async function devCommand(argv: string[], out: Out, env: NodeJS.ProcessEn
   }
   let server;
   try {
-    server = await startDevServer({ ...parsed, designerDir, cacheDir: env.PIPEWRIGHT_DEV_CACHE || join(tmpdir(), 'pipewright-dev-builds'), log: out.log });
+    server = await startDevServer({ ...parsed, designerDir, cacheDir: devCacheDir(env), log: out.log });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     out.err(`pipewright dev: cannot listen on ${parsed.host}:${parsed.port}: ${code === 'EADDRINUSE' ? 'the port is in use; choose another with --port, or leave --port out' : code ?? (e as Error).message}.`);

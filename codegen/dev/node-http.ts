@@ -3,6 +3,7 @@
  * checks every request passes (Host against DNS rebinding, Origin, the token), and Server-Sent Events.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** An answer with a status: what went wrong and, when there is one, how to fix it. */
@@ -58,9 +59,14 @@ export interface Guard {
   hosts: Set<string>;
 }
 
-/** The hosts a browser on this machine reaches the server by (and --host's, when given). */
+/**
+ * The hosts a browser reaches the server by: this machine's loopback names, and --host's address
+ * (every address of this machine's interfaces when it is 0.0.0.0 or ::).
+ */
 export function allowedHosts(host: string, port: number): Set<string> {
-  const names = new Set(['127.0.0.1', 'localhost', '[::1]', host.includes(':') ? `[${host}]` : host]);
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const own = wildcard ? Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)) : [host];
+  const names = new Set(['127.0.0.1', 'localhost', '[::1]', ...own.map((a) => (a.includes(':') ? `[${a}]` : a))]);
   return new Set([...names].map((n) => `${n}:${port}`));
 }
 
