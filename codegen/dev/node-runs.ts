@@ -197,7 +197,9 @@ export class Runs {
       return name !== t.name ? { ...t, name, external: false } : run.prefix ? { ...t, external: true } : t;
     });
     run.topics = defs.map((t) => t.name);
-    run.scratch = run.prefix ? defs.filter((t) => t.name.startsWith(run.prefix) && !t.external).map((t) => t.name) : [];
+    // Only what this run creates is its to delete: a prefixed topic that exists already is left alone.
+    const before = new Set(await this.opts.kafka.call((a) => a.listTopics()));
+    run.scratch = run.prefix ? defs.filter((t) => t.name.startsWith(run.prefix) && !t.external && !before.has(t.name)).map((t) => t.name) : [];
     run.outputTopics = p.nodes.filter((n) => n.kind === 'kafka-sink').map((n) => prefixedTopicName(spec, run.prefix, String(n.params.topic)));
     const quiet = () => undefined;
     await this.opts.kafka.call((admin) => ensureTopics(defs, admin, { debug: quiet, info: quiet, warn: quiet, error: quiet }));

@@ -335,8 +335,12 @@ describe('pipewright dev: a run', () => {
     expect((await view()).status).toBe('stopped');
   }, 400_000);
 
-  it('a topic deleted mid-run: the run fails with the topic named, and stops cleanly', async () => {
-    const { body } = await json('/api/runs', { method: 'POST', body: JSON.stringify({ replicas: 1 }) });
+  it('a topic deleted mid-run: the run fails with the topic named; stopping deletes only the topics the run made', async () => {
+    // A prefix of the user's choosing, under which a topic exists already: it is not the run's to delete.
+    const prefix = `${tag}-mine-`;
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}${sink}`, numPartitions: 2, replicationFactor: 1 }] });
+    const { body } = await json('/api/runs', { method: 'POST', body: JSON.stringify({ replicas: 1, prefix }) });
+    expect(body.prefix).toBe(prefix);
     const view = () => json(`/api/runs/${body.runId}`).then((r) => r.body);
     await waitFor('the run to be running', 240_000, async () => (await view()).status === 'running');
     await admin.deleteTopics({ topics: [input] });
@@ -346,6 +350,7 @@ describe('pipewright dev: a run', () => {
     });
     expect(failed.error).toContain(input);
     const stopped = await json(`/api/runs/${body.runId}?deleteTopics=true`, { method: 'DELETE' });
-    expect(stopped.body).toMatchObject({ stopped: true, groupDeleted: true });
+    expect(stopped.body).toMatchObject({ stopped: true, groupDeleted: true, topicsDeleted: [`${prefix}${tag}.dead-letter`] });
+    expect(await admin.listTopics()).toContain(`${prefix}${sink}`);
   }, 400_000);
 });
