@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { graphSpec, topicDefs } from '../pipeline-ts.js';
 import { prefixedTopicName } from '../../runtime/service/topic-prefix.js';
-import { ensureTopics } from '../../runtime/service/topics.js';
+import { ensureTopics, TopicsError } from '../../runtime/service/topics.js';
 import type { TopicDef } from '../../runtime/types.js';
 import type { Pipeline } from '../model.js';
 import { buildService, type Log } from './node-build.js';
@@ -202,7 +202,11 @@ export class Runs {
     run.scratch = run.prefix ? defs.filter((t) => t.name.startsWith(run.prefix) && !t.external && !before.has(t.name)).map((t) => t.name) : [];
     run.outputTopics = p.nodes.filter((n) => n.kind === 'kafka-sink').map((n) => prefixedTopicName(spec, run.prefix, String(n.params.topic)));
     const quiet = () => undefined;
-    await this.opts.kafka.call((admin) => ensureTopics(defs, admin, { debug: quiet, info: quiet, warn: quiet, error: quiet }));
+    const admin = await this.opts.kafka.connected();
+    // A missing input topic is the user's to fix, in ensureTopics' words; anything else is Kafka's.
+    await ensureTopics(defs, admin, { debug: quiet, info: quiet, warn: quiet, error: quiet }).catch((e: unknown) => {
+      throw e instanceof TopicsError ? e : new Error(`could not create the run's topics: ${e instanceof Error ? e.message : String(e)}`);
+    });
   }
 
   private async pollAll(): Promise<void> {
