@@ -35,11 +35,14 @@ export function runCommand(cmd: string, args: string[], cwd: string, timeoutMs: 
   });
 }
 
+/** Not in the designer's bundle: tests, and this Node-only server. */
+const notBundled = (name: string) => name === 'node_modules' || name === 'dev' || name.startsWith('.') || /\.test\.tsx?$/.test(name) || name.startsWith('__');
+
 function newest(path: string): number {
   const s = statSync(path);
   if (!s.isDirectory()) return s.mtimeMs;
-  let t = s.mtimeMs;
-  for (const e of readdirSync(path)) if (e !== 'node_modules' && !e.startsWith('.')) t = Math.max(t, newest(join(path, e)));
+  let t = 0;
+  for (const e of readdirSync(path)) if (!notBundled(e)) t = Math.max(t, newest(join(path, e)));
   return t;
 }
 
