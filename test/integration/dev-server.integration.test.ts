@@ -97,7 +97,7 @@ beforeAll(async () => {
   await producer.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: 2, replicationFactor: 1 }, { topic: misc, numPartitions: 2, replicationFactor: 1 }] });
   const config = configFromEnv({ KAFKA_BROKERS: brokers() }, { pipeline: 'pipewright-dev' });
-  dev = await startDevServer({ config, pipelinePath: pipelineFile, host: '127.0.0.1', port: 0, designerDir: designer, cacheDir: join(tmpdir(), 'pipewright-dev-builds'), log: () => undefined });
+  dev = await startDevServer({ config, pipelinePath: pipelineFile, host: '127.0.0.1', port: 0, designerDir: designer, cacheDir: join(work, 'builds'), log: () => undefined });
 });
 
 afterAll(async () => {
