@@ -33,9 +33,10 @@ Exit codes: 0 valid / written / tests pass, 1 the pipeline has errors or a test 
 /** The manifest of files a generation wrote, so the next one can remove what it no longer makes. */
 const MANIFEST = '.pipewright-files';
 
-interface Out {
-  log(s: string): void;
-  err(s: string): void;
+/** Where a command writes: standard output and standard error, or a test's buffers. */
+export interface Out {
+  log: (s: string) => void;
+  err: (s: string) => void;
 }
 const stdio: Out = { log: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
 

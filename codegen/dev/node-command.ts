@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, configFromEnv, type ServiceConfig } from '../../runtime/service/config.js';
 import { ensureDesigner } from './node-build.js';
 import { startDevServer } from './node-server.js';
+import type { Out } from '../cli.js';
 
 export const DEV_USAGE = `Usage: pipewright dev [pipeline.yaml] --brokers host:port[,host:port...] [--port N] [--host H]
   Live mode: the designer, connected to a Kafka cluster, on http://127.0.0.1:PORT/?token=...
@@ -20,10 +21,6 @@ export const DEV_USAGE = `Usage: pipewright dev [pipeline.yaml] --brokers host:p
   --port     the port to listen on (default: a free one)
   --host     the address to listen on (default 127.0.0.1; anything else exposes the cluster to the network)`;
 
-interface Out {
-  log(s: string): void;
-  err(s: string): void;
-}
 
 type Parsed = { config: ServiceConfig; pipelinePath?: string; port: number; host: string } | { error: string };
 

@@ -156,7 +156,7 @@ export class Runs {
       throw new HttpError(409, `writeToRealTopics writes the pipeline's own topics (${written.join(', ')}) instead of scratch copies`, 'send confirm: true with writeToRealTopics to do so');
     }
     const runId = randomBytes(4).toString('hex');
-    const run = new Run(runId, `pipewright-dev-${checked.pipeline.name}-${runId}`, real ? '' : ((body.prefix as string | undefined) ?? `pwdev-${runId}-`));
+    const run = new Run(runId, `pipewright-dev-${checked.pipeline.name}-${runId}`, real ? '' : ((body.prefix) ?? `pwdev-${runId}-`));
     this.runs.set(runId, run);
     void this.launch(run, checked, replicas).catch((e: unknown) => run.fail(e instanceof Error ? e.message : String(e)));
     return { runId, group: run.group, prefix: run.prefix };
@@ -175,8 +175,8 @@ export class Runs {
       const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: built.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
       const r: Replica = { id, port, child, output: [], ready: false, exited: false, exit: Promise.resolve() };
       const keep = (d: string) => (r.output.push(d), r.output.length > 200 && r.output.splice(0, 100));
-      child.stdout!.setEncoding('utf8').on('data', keep);
-      child.stderr!.setEncoding('utf8').on('data', keep);
+      child.stdout.setEncoding('utf8').on('data', keep);
+      child.stderr.setEncoding('utf8').on('data', keep);
       r.exit = new Promise((resolve) =>
         child.on('exit', (code, signal) => {
           r.exited = true;
