@@ -11,6 +11,7 @@ import { Presenter } from './presenter/Presenter.js';
 import { Toasts } from './panels/Toasts.js';
 import { Toolbar } from './panels/Toolbar.js';
 import { SimulatorDock } from './simulator/SimulatorDock.js';
+import { LiveDock } from './live/LiveDock.js';
 import { useResolvedTheme } from './theme.js';
 
 export function App() {
@@ -31,6 +32,7 @@ export function App() {
           <main className="pw-center">
             <Canvas />
             <SimulatorDock />
+            <LiveDock />
             <BottomPanel />
           </main>
           <Inspector />

@@ -17,6 +17,8 @@ import { initialPipeline, shareUrl, startAutosave } from './persistence.js';
 import { useDesigner } from './store/index.js';
 import { savedTheme } from './theme.js';
 import { savedPanels } from './panel-sizes.js';
+import { takeLiveToken } from './live/api.js';
+import { startLive } from './live/start.js';
 
 const store = useDesigner;
 store.getState().setTheme(savedTheme(localStorage));
@@ -39,6 +41,9 @@ if (start.pipeline) {
 startAnalysis(store);
 startTestRuns(store);
 startAutosave(store, localStorage, requestYaml);
+// Opened by `pipewright dev` (with ?token=): talk to the local server. Without it, no request leaves the page.
+const liveToken = takeLiveToken(window.location, sessionStorage, (url) => history.replaceState(null, '', url));
+if (liveToken) startLive(store, liveToken);
 
 /** A handle for tests and benchmarks: load big pipelines and read state without clicking. */
 declare global {
