@@ -31,10 +31,11 @@ const ConfirmDialog = memo(function ConfirmDialog() {
   );
 });
 
-const noClose = () => undefined;
+/** ✕ puts the question aside; nothing is saved until it is answered, and the dock offers it again. */
+const later = () => setLive({ conflictHidden: true });
 
 const ConflictDialog = memo(function ConflictDialog() {
-  const conflict = useLive((s) => s.conflict);
+  const conflict = useLive((s) => (s.conflictHidden ? null : s.conflict));
   const path = useLive((s) => s.status?.pipelinePath);
   const [both, setBoth] = useState(false);
   if (!conflict) return null;
@@ -43,7 +44,7 @@ const ConflictDialog = memo(function ConflictDialog() {
     void liveSync()?.resolve(choice);
   };
   return (
-    <Modal title="The pipeline file changed on disk too" testId="live-conflict" onClose={noClose}>
+    <Modal title="The pipeline file changed on disk too" testId="live-conflict" onClose={later}>
       <p>
         <code>{path ?? 'The file'}</code> was changed outside the designer while the canvas had edits that are not in it yet. Which version should the file
         and the canvas keep?

@@ -342,8 +342,14 @@ const StatusLine = memo(function StatusLine() {
   const status = useLive((s) => s.status);
   const saved = useLive((s) => s.saved);
   const error = useLive((s) => s.error);
+  const asideConflict = useLive((s) => s.conflictHidden && s.conflict !== null);
   return (
     <>
+      {asideConflict && (
+        <button type="button" className="pw-button is-danger is-small" onClick={() => setLive({ conflictHidden: false })} data-testid="live-conflict-reopen" title="Edits are not saved until you choose">
+          File changed on disk too: choose…
+        </button>
+      )}
       <span className="pw-sim-summary" data-testid="live-status">
         {status ? (
           <>

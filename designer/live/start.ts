@@ -53,7 +53,7 @@ export function startLive(store: typeof useDesigner, token: string): () => void 
         loadPipeline(opened.pipeline);
         return true;
       },
-      conflict: (conflict) => setLive({ conflict }),
+      conflict: (conflict) => setLive({ conflict, conflictHidden: false }),
       report: (state, text) => setLive({ saved: { state, text, at: Date.now() } }),
     });
     try {

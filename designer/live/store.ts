@@ -37,6 +37,8 @@ export interface LiveState {
   runView: LiveView | null;
   tails: Record<string, PeekedMessage[]>;
   conflict: Conflict | null;
+  /** The conflict question was put aside (✕); the dock shows a button to answer it. */
+  conflictHidden: boolean;
   confirm: Confirm | null;
   saved: { state: 'saved' | 'loaded' | 'error'; text?: string; at: number } | null;
 }
@@ -56,6 +58,7 @@ export const useLive = create<LiveState>()(() => ({
   runView: null,
   tails: {},
   conflict: null,
+  conflictHidden: false,
   confirm: null,
   saved: null,
 }));
