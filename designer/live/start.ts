@@ -12,6 +12,7 @@ import { addTail, live, setLive } from './store.js';
 import { PipelineSync } from './sync.js';
 
 let sync: PipelineSync | null = null;
+const LOST = 'Lost the connection to the dev server; retrying. Is `pipewright dev` still running?';
 
 /** The file sync, when the server has a pipeline file. */
 export const liveSync = () => sync;
@@ -69,6 +70,9 @@ export function startLive(store: typeof useDesigner, token: string): () => void 
       'pipeline-changed': (d) => void sync?.fileChanged(d.version),
       run: (d) => runReport(d),
       tail: (d) => setLive({ tails: addTail(live().tails, d.topic, d.message) }),
+      // EventSource retries by itself; say so meanwhile, and take it back when it is back.
+      error: () => setLive({ error: LOST }),
+      open: () => live().error === LOST && setLive({ error: null }),
     }),
   );
   return () => {
