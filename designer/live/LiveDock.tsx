@@ -21,10 +21,7 @@ const TABS: { tab: LiveTab; label: string }[] = [
 
 const num = (v: string | number) => Number(v);
 
-function valueText(m: PeekedMessage): string {
-  if (m.decodeError) return m.decodeError;
-  return typeof m.value === 'string' ? m.value : JSON.stringify(m.value);
-}
+const valueText = (m: PeekedMessage): string => (typeof m.value === 'string' ? m.value : JSON.stringify(m.value));
 
 /** Messages as a table, newest last: peeked ones and tailed ones look the same. */
 export const MessageTable = memo(function MessageTable({ messages, testId }: { messages: readonly PeekedMessage[]; testId: string }) {
@@ -49,8 +46,9 @@ export const MessageTable = memo(function MessageTable({ messages, testId }: { m
             <td>{new Date(num(m.timestamp)).toISOString()}</td>
             <td>{m.key ?? <span className="pw-muted">null</span>}</td>
             <td>{Object.keys(m.headers ?? {}).length ? Object.entries(m.headers).map(([k, v]) => `${k}=${v}`).join(', ') : ''}</td>
-            <td className={m.decodeError ? 'pw-sim-bad' : 'pw-live-value'} title={m.decodeError ? 'The value could not be decoded in this format' : undefined}>
+            <td className="pw-live-value">
               {valueText(m)}
+              {m.decodeError && <span className="pw-sim-bad pw-small"> ({m.decodeError})</span>}
             </td>
           </tr>
         ))}

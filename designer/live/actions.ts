@@ -3,11 +3,11 @@
  * (or the failure, in plain words) where the panels show it. Anything that writes to the cluster
  * outside the run's scratch prefix asks first, saying what will be written.
  */
+import { shapeDifferences } from '../../codegen/infer.js';
 import { deadLetterTopic, type Pipeline } from '../../codegen/model.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { useDesigner } from '../store/index.js';
 import { LiveError, type LiveClient, type MessageFormat } from './api.js';
-import { sampleMismatch } from './shape.js';
 import { live, setLive, type Confirm } from './store.js';
 import { nextLiveView } from './view.js';
 
@@ -133,14 +133,18 @@ export async function sampleFromTopic(nodeId: string, limit = 20): Promise<{ cou
     setLive({ error: 'Set the source’s topic first.' });
     return undefined;
   }
-  const answer = await guarded(() => client().sample(topic, limit, 'json'));
+  // Decoded as the source decodes them.
+  const format = node.params.format === 'string' || node.params.format === 'bytes' ? node.params.format : 'json';
+  const answer = await guarded(() => client().sample(topic, limit, format));
   if (!answer) return undefined;
   if (answer.events.length === 0) {
     setLive({ error: `Topic “${topic}” has no messages to sample yet; produce some, then sample again.` });
     return undefined;
   }
-  const before = node.samples?.map((s) => s.value);
-  const mismatch = [...new Set([...sampleMismatch(before, answer.events.map((e) => e.value)), ...(answer.mismatch ?? [])])];
+  // Against the samples on the canvas (the server compares with the file's, which may be older); the same words either way.
+  const before = node.samples?.map((s) => s.value) ?? [];
+  const here = before.length ? shapeDifferences(before, answer.events.map((e) => e.value)) : [];
+  const mismatch = [...new Set([...here, ...(answer.mismatch ?? [])])];
   designer().setSamples(
     nodeId,
     answer.events.map((e) => (e.key === null || e.key === undefined ? { value: e.value } : { key: e.key, value: e.value })),

@@ -56,7 +56,8 @@ export interface RunStatus {
   error?: string;
   replicas: { id: string | number; pid?: number; ready: boolean }[];
   nodes: Record<string, { in: number; out: number; errors: number }>;
-  rates?: unknown;
+  /** Per node, events per second since the server's previous poll of the replicas. */
+  rates?: Record<string, { in: number; out: number }>;
   lag: { topic: string; partition: number; lag: number }[];
   deadLetters: number;
   outputs: { topic: string; endOffsets: number[] }[];

@@ -16,6 +16,12 @@ describe('nextLiveView', () => {
     expect(second.edges[edgeKey('large', 'error')]).toEqual({ count: 3, rate: 1 });
   });
 
+  test('the server’s rate wins over the one counted between reports', () => {
+    const a = nextLiveView(null, status({ n: { in: 0, out: 0, errors: 0 } }), 0);
+    const b = nextLiveView(a, { ...status({ n: { in: 10, out: 10, errors: 0 } }), rates: { n: { in: 3.33, out: 3.33 } } }, 1000);
+    expect(b.edges[edgeKey('n', 'out')].rate).toBe(3.3);
+  });
+
   test('counts that go back (a replica restarted) give a rate of zero, never negative', () => {
     const a = nextLiveView(null, status({ n: { in: 50, out: 50, errors: 0 } }), 0);
     const b = nextLiveView(a, status({ n: { in: 5, out: 5, errors: 0 } }), 1000);

@@ -1,8 +1,7 @@
 /**
  * A run on the cluster seen as the simulator's canvas shows a simulation: per node events in, out
- * and errors with a sparkline of events in, and on each edge its count and rate. Rates are counted
- * here from two reports in a row (events per second of wall time), so they need nothing more from
- * the server than its counts.
+ * and errors with a sparkline of events in, and on each edge its count and rate: the server's rate
+ * when the report has one, else counted here from two reports in a row (events per second).
  */
 import { edgeKey, HISTORY } from '../simulator/session.js';
 import type { RunStatus } from './api.js';
@@ -34,7 +33,10 @@ export function nextLiveView(prev: LiveView | null, status: RunStatus, at: numbe
     nodes[id] = { in: c.in, out: c.out, errors: c.errors, spark };
     const beforeOut = prev?.edges[edgeKey(id, 'out')];
     const beforeErr = prev?.edges[edgeKey(id, 'error')];
-    edges[edgeKey(id, 'out')] = { count: c.out, rate: beforeOut ? rate(c.out, beforeOut.count, seconds) : 0 };
+    // The server's rate when it gives one (measured between its polls), else ours between two reports.
+    const served = status.rates?.[id]?.out;
+    const outRate = typeof served === 'number' && Number.isFinite(served) ? Math.round(served * 10) / 10 : beforeOut ? rate(c.out, beforeOut.count, seconds) : 0;
+    edges[edgeKey(id, 'out')] = { count: c.out, rate: outRate };
     edges[edgeKey(id, 'error')] = { count: c.errors, rate: beforeErr ? rate(c.errors, beforeErr.count, seconds) : 0 };
   }
   return { at, nodes, edges };
