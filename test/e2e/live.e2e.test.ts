@@ -193,5 +193,5 @@ describe('the designer live on a real cluster', () => {
     await poll(() => page.locator('.react-flow__node[data-id=big]').count()).toBe(1);
     expect(await page.locator('.react-flow__node[data-id=large]').count()).toBe(0);
     expect(pageErrors).toEqual([]);
-  });
+  }, 90_000);
 });
