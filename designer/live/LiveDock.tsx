@@ -248,7 +248,11 @@ const RunPanel = memo(function RunPanel() {
   const [replicas, setReplicas] = useState(1);
   const [prefix, setPrefix] = useState('');
   const [real, setReal] = useState(false);
-  const lag: PartitionRow[] = (status?.lag ?? []).map((l) => ({ topic: l.topic, partition: l.partition, lag: l.lag, owner: null }));
+  const group = useLive((s) => s.runGroup);
+  const lag: PartitionRow[] = (status?.lag ?? []).map((l) => {
+    const o = group?.offsets.find((x) => x.topic === l.topic && x.partition === l.partition);
+    return { topic: l.topic, partition: l.partition, lag: l.lag, owner: group ? ownerOf(group, l.topic, l.partition) : null, committed: o && num(o.committed), endOffset: o && num(o.end) };
+  });
   return (
     <div className="pw-live-scroll" data-testid="live-run">
       <div className="pw-live-row">

@@ -166,7 +166,8 @@ export async function startRun(options: RunOptions, saveFirst: () => Promise<boo
   const begin = async (confirm: boolean): Promise<void> => {
     try {
       const run = await client().startRun({ replicas, ...(prefix ? { prefix } : {}), ...(real ? { writeToRealTopics: true, confirm } : {}) });
-      setLive({ run, runStatus: null, runView: null, error: null, tab: 'run' });
+      groupAt = 0;
+      setLive({ run, runStatus: null, runView: null, runGroup: null, error: null, tab: 'run' });
       const status = await guarded(() => client().run(run.runId));
       if (status) runReport(status);
     } catch (e) {
@@ -197,6 +198,18 @@ export function runReport(status: { runId: string } & Parameters<typeof nextLive
   const s = live();
   if (!s.run || s.run.runId !== status.runId) return;
   setLive({ runStatus: status, runView: nextLiveView(s.runView, status, Date.now()) });
+  if (Date.now() - groupAt > GROUP_EVERY_MS) {
+    groupAt = Date.now();
+    void refreshRunGroup(s.run.group);
+  }
+}
+
+/** The run's group as the groups panel shows it (committed offsets, owners), a few seconds old at most. */
+const GROUP_EVERY_MS = 5000;
+let groupAt = 0;
+async function refreshRunGroup(group: string): Promise<void> {
+  const groups = await client().groups().catch(() => undefined);
+  if (groups && live().run?.group === group) setLive({ runGroup: groups.find((g) => g.groupId === group) ?? null });
 }
 
 /** Stop asks whether to delete the run's scratch topics. */
@@ -209,7 +222,7 @@ export function stopRun(): void {
     const done = await guarded(() => client().stopRun(run.runId, deleteTopics));
     if (!done) return;
     for (const t of Object.keys(live().tails)) if (t.startsWith(run.prefix)) void untail(t);
-    setLive({ run: null, runStatus: null, runView: null });
+    setLive({ run: null, runStatus: null, runView: null, runGroup: null });
     designer().toast(
       `Run stopped; its consumer group ${done.groupDeleted ? 'is deleted' : 'could not be deleted'}${done.topicsDeleted.length ? `, and ${done.topicsDeleted.length} scratch topic${done.topicsDeleted.length === 1 ? '' : 's'} deleted` : ''}.`,
       done.groupDeleted ? 'info' : 'error',

@@ -35,6 +35,8 @@ export interface LiveState {
   run: RunStarted | null;
   runStatus: RunStatus | null;
   runView: LiveView | null;
+  /** The run's consumer group, for committed offsets and owners next to the run's lag. */
+  runGroup: GroupInfo | null;
   tails: Record<string, PeekedMessage[]>;
   conflict: Conflict | null;
   /** The conflict question was put aside (✕); the dock shows a button to answer it. */
@@ -56,6 +58,7 @@ export const useLive = create<LiveState>()(() => ({
   run: null,
   runStatus: null,
   runView: null,
+  runGroup: null,
   tails: {},
   conflict: null,
   conflictHidden: false,

@@ -3,7 +3,8 @@
  * Chromium. Browse the topics and peek a partition, sample a source from its topic (the file on disk
  * follows), run the pipeline with 2 replicas and see counts on the canvas, tail the dead-letter
  * topic, then stop: the run's consumer group and scratch topics are gone. Writing to the real topics
- * asks first. A change of the file on disk reloads the canvas.
+ * asks first. A change of the file on disk reloads the canvas; with unsaved edits on the canvas too,
+ * the designer asks which to keep.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -159,6 +160,14 @@ describe('the designer live on a real cluster', () => {
     await poll(() => text('[data-testid=sim-node-out-in]'), 60_000).toBe(`in ${large}`);
     await poll(() => text('[data-testid=live-run-dead-letters]')).toBe(String(BAD.length));
     expect(await page.locator('[data-testid="sim-edge-large.out->out.in"]').textContent()).toMatch(new RegExp(`^${large} · [\\d.]+/s$`));
+    // Lag per partition, each of the two partitions owned by one of the two replicas.
+    const lagRows = page.locator('[data-testid=live-run-lag] tbody tr');
+    const cells = () => lagRows.evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent!.trim())));
+    await poll(async () => (await cells()).map((c) => [c[0], c[4]])).toEqual([
+      [`${ORDERS}[0]`, '0'],
+      [`${ORDERS}[1]`, '0'],
+    ]);
+    await poll(async () => new Set((await cells()).map((c) => c[1]).filter((o) => o !== 'none')).size).toBe(2);
     await shot('03-running');
 
     // Tail the run's dead-letter topic, then make a dead letter: it shows up.
@@ -192,6 +201,23 @@ describe('the designer live on a real cluster', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('id: large', 'id: big').replace('input: large', 'input: big'));
     await poll(() => page.locator('.react-flow__node[data-id=big]').count()).toBe(1);
     expect(await page.locator('.react-flow__node[data-id=large]').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
+
+  test('both changed: the designer asks, shows both, and keep mine writes the canvas to the file', async () => {
+    await page.click('.react-flow__node[data-id=orders]');
+    // An edit on the canvas, and before it is saved, another one on disk.
+    await page.fill('#pw-field-label', 'mine');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('value.amount >= 100', 'value.amount >= 200'));
+    await poll(() => page.locator('[data-testid=live-conflict]').isVisible()).toBe(true);
+    await page.click('[data-testid=live-conflict-show-both]');
+    expect(await text('[data-testid=live-conflict-mine]')).toContain('label: mine');
+    expect(await text('[data-testid=live-conflict-theirs]')).toContain('value.amount >= 200');
+    await shot('05-conflict');
+    await page.click('[data-testid=live-conflict-mine-button]');
+    await poll(() => readFileSync(file, 'utf8')).toContain('label: mine');
+    expect(readFileSync(file, 'utf8')).toContain('value.amount >= 100');
+    expect(await page.locator('[data-testid=live-conflict]').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   }, 90_000);
 });
