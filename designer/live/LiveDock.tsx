@@ -20,6 +20,8 @@ const TABS: { tab: LiveTab; label: string }[] = [
 ];
 
 const num = (v: string | number) => Number(v);
+/** A committed offset; -1 (the group has none yet) shows as a dash. */
+const committedOf = (v: string | number) => (Number(v) < 0 ? undefined : Number(v));
 
 const valueText = (m: PeekedMessage): string => (typeof m.value === 'string' ? m.value : JSON.stringify(m.value));
 
@@ -217,7 +219,7 @@ const Groups = memo(function Groups() {
           </ul>
           <PartitionTable
             testId={`live-group-lag-${g.groupId}`}
-            partitions={g.offsets.map((o) => ({ topic: o.topic, partition: o.partition, committed: num(o.committed), endOffset: num(o.end), lag: num(o.lag), owner: ownerOf(g, o.topic, o.partition) }))}
+            partitions={g.offsets.map((o) => ({ topic: o.topic, partition: o.partition, committed: committedOf(o.committed), endOffset: num(o.end), lag: num(o.lag), owner: ownerOf(g, o.topic, o.partition) }))}
           />
           <div className="pw-live-row">
             {[...new Set(g.offsets.map((o) => o.topic))].map((t) => (
@@ -251,7 +253,7 @@ const RunPanel = memo(function RunPanel() {
   const group = useLive((s) => s.runGroup);
   const lag: PartitionRow[] = (status?.lag ?? []).map((l) => {
     const o = group?.offsets.find((x) => x.topic === l.topic && x.partition === l.partition);
-    return { topic: l.topic, partition: l.partition, lag: l.lag, owner: group ? ownerOf(group, l.topic, l.partition) : null, committed: o && num(o.committed), endOffset: o && num(o.end) };
+    return { topic: l.topic, partition: l.partition, lag: l.lag, owner: group ? ownerOf(group, l.topic, l.partition) : null, committed: o && committedOf(o.committed), endOffset: o && num(o.end) };
   });
   return (
     <div className="pw-live-scroll" data-testid="live-run">
@@ -356,7 +358,13 @@ const StatusLine = memo(function StatusLine() {
         {status ? (
           <>
             {status.connected ? 'connected to' : <b className="pw-sim-bad">not connected to</b>} <b>{status.brokers.join(', ')}</b>
-            {status.error && <span className="pw-sim-bad"> ({status.error})</span>}
+            {status.error && (
+              <span className="pw-sim-bad">
+                {' '}
+                ({status.error}
+                {status.hint ? ` ${status.hint}` : ''})
+              </span>
+            )}
             {' · '}
             {status.pipelinePath ? (
               <>

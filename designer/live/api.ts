@@ -26,6 +26,7 @@ export interface GroupInfo {
   state: string;
   protocolType: string;
   members: { memberId: string; clientId: string; host: string; assignment: { topic: string; partitions: number[] }[] }[];
+  /** `committed` is -1 where the group has no offset yet. */
   offsets: { topic: string; partition: number; committed: number | string; end: number | string; lag: number | string }[];
 }
 export interface PeekedMessage {
@@ -41,6 +42,7 @@ export interface Status {
   brokers: string[];
   connected: boolean;
   error?: string;
+  hint?: string;
   pipelinePath: string | null;
   clusterId?: string;
 }
