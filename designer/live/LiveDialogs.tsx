@@ -31,6 +31,20 @@ const ConfirmDialog = memo(function ConfirmDialog() {
   );
 });
 
+/** One side of "show both": its lines, those the other side lacks marked. */
+function Lines({ text, other, testId }: { text: string; other: string; testId: string }) {
+  const theirs = new Set(other.split('\n'));
+  return (
+    <pre data-testid={testId}>
+      {text.split('\n').map((line, i) => (
+        <div key={i} className={theirs.has(line) ? undefined : 'pw-live-diff'} data-testid={theirs.has(line) ? undefined : `${testId}-differs`}>
+          {line || ' '}
+        </div>
+      ))}
+    </pre>
+  );
+}
+
 /** ✕ puts the question aside; nothing is saved until it is answered, and the dock offers it again. */
 const later = () => setLive({ conflictHidden: true });
 
@@ -53,11 +67,11 @@ const ConflictDialog = memo(function ConflictDialog() {
         <div className="pw-live-both" data-testid="live-conflict-both">
           <figure>
             <figcaption>Yours (the canvas)</figcaption>
-            <pre data-testid="live-conflict-mine">{conflict.mine}</pre>
+            <Lines text={conflict.mine} other={conflict.theirs} testId="live-conflict-mine" />
           </figure>
           <figure>
             <figcaption>The file’s</figcaption>
-            <pre data-testid="live-conflict-theirs">{conflict.theirs}</pre>
+            <Lines text={conflict.theirs} other={conflict.mine} testId="live-conflict-theirs" />
           </figure>
         </div>
       )}

@@ -207,6 +207,9 @@ describe('the designer live on a real cluster', () => {
     await page.click('[data-testid=live-conflict-show-both]');
     expect(await text('[data-testid=live-conflict-mine]')).toContain('label: mine');
     expect(await text('[data-testid=live-conflict-theirs]')).toContain('value.amount >= 200');
+    // The lines that differ are marked on each side.
+    expect(await page.locator('[data-testid=live-conflict-mine-differs]').allTextContents()).toEqual(['    label: mine', '    where: value.amount >= 100']);
+    expect(await page.locator('[data-testid=live-conflict-theirs-differs]').allTextContents()).toEqual(['    where: value.amount >= 200']);
     await shot('05-conflict');
     await page.click('[data-testid=live-conflict-mine-button]');
     await poll(() => readFileSync(file, 'utf8')).toContain('label: mine');
