@@ -22,10 +22,12 @@ export const SampleFromTopic = memo(function SampleFromTopic({ node }: { node: P
         type="button"
         className="pw-button"
         disabled={busy || typeof topic !== 'string' || !topic}
-        onClick={async () => {
+        onClick={() => {
           setBusy(true);
-          setReport((await sampleFromTopic(node.id)) ?? null);
-          setBusy(false);
+          void sampleFromTopic(node.id).then((r) => {
+            setReport(r ?? null);
+            setBusy(false);
+          });
         }}
         data-testid="live-sample-button"
       >

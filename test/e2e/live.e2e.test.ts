@@ -162,7 +162,7 @@ describe('the designer live on a real cluster', () => {
     expect(await page.locator('[data-testid="sim-edge-large.out->out.in"]').textContent()).toMatch(new RegExp(`^${large} · [\\d.]+/s$`));
     // Lag per partition, each of the two partitions owned by one of the two replicas.
     const lagRows = page.locator('[data-testid=live-run-lag] tbody tr');
-    const cells = () => lagRows.evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent!.trim())));
+    const cells = () => lagRows.evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => (td.textContent ?? '').trim())));
     await poll(async () => (await cells()).map((c) => [c[0], c[4]])).toEqual([
       [`${ORDERS}[0]`, '0'],
       [`${ORDERS}[1]`, '0'],
