@@ -5,6 +5,7 @@
  * compared with what was expected. See bench/chaos.ts for the columns.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,41 @@ export interface Settings {
   delivery: string;
   /** KAFKA_SESSION_TIMEOUT_MS of the replicas (the service's default when left out). */
   sessionTimeoutMs?: number;
+  /** http-sink-down: how long the webhook answers 503 (30 s when left out). */
+  hookDownMs?: number;
+}
+
+/** What the webhook of the http-sink pipeline answered 2xx (each body with its Idempotency-Key); it answers 503 while `down` is set. */
+export interface Webhook {
+  down: boolean;
+  /** `at`: when the request arrived (ms since the epoch). */
+  bodies: { id: number; key: string; seq: number; idempotencyKey?: string; at?: number }[];
+}
+
+/** Starts the webhook of the http-sink pipeline on 127.0.0.1: it records every body it accepts, and answers 503 while `hook.down`. */
+export async function startWebhook(): Promise<{ hook: Webhook; url: string; close: () => Promise<void> }> {
+  const hook: Webhook = { down: false, bodies: [] };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (hook.down) return void res.writeHead(503).end();
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: number; key: string; seq: number };
+      const idempotencyKey = req.headers['idempotency-key'];
+      hook.bodies.push({ ...body, idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined, at: Date.now() });
+      res.writeHead(200).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    hook,
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 const PARTITIONS = 6;
@@ -142,6 +178,12 @@ export interface Row {
    * request whose Idempotency-Key had already been answered 2xx, which a receiver can drop.
    */
   absorbed?: number;
+  /**
+   * HTTP: for each request whose Idempotency-Key had already been answered, the time since the first
+   * answered request with it arrived. A request sent again because its answer did not reach the sink
+   * within `timeoutMs` comes about `timeoutMs` plus one backoff later.
+   */
+  repeatGapsMs?: number[];
   note: string;
 }
 
@@ -247,8 +289,8 @@ export async function runScenario(o: {
   serviceDir: string;
   name: PipelineName;
   scenario: ScenarioName;
-  /** The webhook of the http-sink pipeline: every body it answered 2xx, with the request's Idempotency-Key. */
-  hook: { down: boolean; bodies: { id: number; key: string; seq: number; idempotencyKey?: string }[] };
+  /** The webhook of the http-sink pipeline (see startWebhook). */
+  hook: Webhook;
   brokerPid: () => number;
   restart: () => Promise<unknown>;
 }): Promise<Row> {
@@ -439,7 +481,7 @@ export async function runScenario(o: {
     background = (async () => {
       await sleep(SECONDS * 300);
       o.hook.down = true;
-      await sleep(30_000);
+      await sleep(o.settings.hookDownMs ?? 30_000);
       o.hook.down = false;
       faultEnds.push(Date.now());
       faults++;
@@ -518,16 +560,22 @@ export async function runScenario(o: {
   let orderBreaks = 0;
   let exactWindows = '';
   let absorbed: number | undefined;
+  let repeatGapsMs: number[] | undefined;
   let rows: { id: number; key: string; seq: number; rewrites: number }[] = [];
   if (db) {
     rows = (await db.query(`SELECT id, key, seq, rewrites FROM ${t.rows} ORDER BY written`)).rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), key: String(r.key), seq: Number(r.seq), rewrites: Number(r.rewrites) }));
     absorbed = rows.reduce((n, r) => n + r.rewrites, 0);
   } else if (name === 'http-sink') {
-    const answered = new Set<string>();
+    const answered = new Map<string, number | undefined>();
     absorbed = 0;
+    repeatGapsMs = [];
     for (const b of o.hook.bodies) {
-      if (b.idempotencyKey !== undefined && answered.has(b.idempotencyKey)) absorbed++;
-      if (b.idempotencyKey !== undefined) answered.add(b.idempotencyKey);
+      if (b.idempotencyKey === undefined) continue;
+      if (answered.has(b.idempotencyKey)) {
+        absorbed++;
+        const first = answered.get(b.idempotencyKey);
+        if (first !== undefined && b.at !== undefined) repeatGapsMs.push(b.at - first);
+      } else answered.set(b.idempotencyKey, b.at);
     }
   }
   if (exp.perEvent) {
@@ -595,6 +643,7 @@ export async function runScenario(o: {
     faults,
     midTransaction,
     absorbed,
+    repeatGapsMs,
     note,
   };
 }

@@ -37,12 +37,11 @@
  * The table is printed and written as JSON to bench/results/.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { buildPipeline, runScenario, type PipelineName, type Row, type ScenarioName } from './chaos-lib.js';
+import { buildPipeline, runScenario, startWebhook, type PipelineName, type Row, type ScenarioName } from './chaos-lib.js';
 import { repoRoot } from './common.js';
 
 const { values: flags } = parseArgs({
@@ -76,21 +75,8 @@ async function main() {
   console.info(`chaos broker at ${broker.brokers} (state in ${home})`);
   const kafka = new Kafka({ clientId: 'chaos', brokers: broker.brokers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 30, maxRetryTime: 5000 } });
 
-  // The webhook of the http-sink pipeline: records every body it accepts; down while `down` is set.
-  const hook = { down: false, bodies: [] as { id: number; key: string; seq: number; idempotencyKey?: string }[] };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (hook.down) return void res.writeHead(503).end();
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: number; key: string; seq: number };
-      const idempotencyKey = req.headers['idempotency-key'];
-      hook.bodies.push({ ...body, idempotencyKey: typeof idempotencyKey === 'string' ? idempotencyKey : undefined });
-      res.writeHead(200).end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const webhook = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+  // The webhook of the http-sink pipeline: records every body it accepts; down while `hook.down` is set.
+  const { hook, url: webhook, close: closeWebhook } = await startWebhook();
 
   const work = mkdtempSync(join(tmpdir(), 'pipewright-chaos-'));
   console.info(`builds and replica logs in ${work}`);
@@ -117,7 +103,7 @@ async function main() {
       }
     }
   } finally {
-    server.close();
+    await closeWebhook();
     await broker.stop();
   }
   printTable(rows);

@@ -1,11 +1,11 @@
 /**
- * pipewright init | validate | test | generate | kinds | docs. Reads files, writes folders and
+ * pipewright init | validate | test | generate | dev | kinds | docs (dev: codegen/dev/). Reads files, writes folders and
  * zips, sets exit codes; everything else is the pure codegen. Exit codes:
  * 0 fine, 1 the pipeline has errors, 2 the command line or a file is wrong.
  * Never a stack trace for anything a user can cause.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KINDS } from '../runtime/kinds/registry.js';
 import { checkPipelineText } from './check.js';
@@ -15,7 +15,7 @@ import { generate, zipFiles, type FileMap } from './generate.js';
 import { initPipeline } from './init.js';
 import { nodeAssets } from './node-assets.js';
 import { typecheckInNode } from './node-typecheck.js';
-import { readPipelineFiles } from './node-files.js';
+import { readPipelineFiles, writeAtomically } from './node-files.js';
 import { describeDifference, runPipelineTests } from './pipeline-tests.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import type { Pipeline } from './model.js';
@@ -25,6 +25,7 @@ const USAGE = `Usage:
   pipewright validate <pipeline.yaml> [--json]
   pipewright test <pipeline.yaml> [--json]   (the pipeline's tests:, as the designer's Tests tab runs them)
   pipewright generate <pipeline.yaml> (-o <folder> | --zip <file.zip>) [--json]
+  pipewright dev [pipeline.yaml] --brokers host:port [--port N] [--host H]   (live mode: the designer on a real cluster)
   pipewright kinds
   pipewright docs            (the node-kind reference as Markdown)
 Exit codes: 0 valid / written / tests pass, 1 the pipeline has errors or a test fails, 2 usage or file errors.`;
@@ -32,9 +33,10 @@ Exit codes: 0 valid / written / tests pass, 1 the pipeline has errors or a test 
 /** The manifest of files a generation wrote, so the next one can remove what it no longer makes. */
 const MANIFEST = '.pipewright-files';
 
-interface Out {
-  log(s: string): void;
-  err(s: string): void;
+/** Where a command writes: standard output and standard error, or a test's buffers. */
+export interface Out {
+  log: (s: string) => void;
+  err: (s: string) => void;
 }
 const stdio: Out = { log: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
 
@@ -77,6 +79,8 @@ function report(problems: Problem[], file: string, json: boolean, out: Out): boo
 }
 
 async function run(argv: string[], out: Out): Promise<number> {
+  // Live mode loads kafkajs and the server only when asked for.
+  if (argv[0] === 'dev') return (await import('./dev/node-command.js')).devCommand(argv.slice(1), out);
   let args;
   try {
     args = parseArgs({
@@ -192,20 +196,6 @@ async function run(argv: string[], out: Out): Promise<number> {
     default:
       out.err(`pipewright: unknown command "${command}".\n${USAGE}`);
       return 2;
-  }
-}
-
-/** Write to a temporary file beside the target, then rename: a reader never sees half a file. */
-function writeAtomically(target: string, data: string | Uint8Array, mode?: number): void {
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = `${target}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, data);
-    if (mode !== undefined) chmodSync(tmp, mode);
-    renameSync(tmp, target);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
   }
 }
 

@@ -86,3 +86,33 @@ function render(s: Shape, indent: string): string {
 export function inferType(samples: readonly unknown[]): string {
   return render(samples.map(shapeOf).reduce(merge, NEVER), '');
 }
+
+const oneLine = (s: Shape) => render(s, '').replace(/\s+/g, ' ');
+
+function differences(expected: Shape, actual: Shape, path: string, out: string[]): void {
+  const where = path || 'the value';
+  if (expected.t === 'object' && actual.t === 'object') {
+    for (const [k, f] of expected.fields) {
+      const seen = actual.fields.get(k);
+      const at = path ? `${path}.${k}` : k;
+      if (!seen) out.push(`field ${at} is in the samples but in none of the messages`);
+      else differences(f.shape, seen.shape, at, out);
+    }
+    for (const k of actual.fields.keys()) if (!expected.fields.has(k)) out.push(`field ${path ? `${path}.${k}` : k} is in the messages but not in the samples`);
+    return;
+  }
+  if (expected.t === 'array' && actual.t === 'array') return differences(expected.of, actual.of, `${where}[]`, out);
+  if (expected.t === 'never' || actual.t === 'never') return;
+  const [e, a] = [oneLine(expected), oneLine(actual)];
+  if (e !== a) out.push(`${where} is ${e} in the samples but ${a} in the messages`);
+}
+
+/**
+ * How the shape of `actual` values (real messages) differs from that of `expected` ones (a
+ * source's samples), one sentence per field: missing, extra, or of another type. Empty: same shape.
+ */
+export function shapeDifferences(expected: readonly unknown[], actual: readonly unknown[]): string[] {
+  const out: string[] = [];
+  differences(expected.map(shapeOf).reduce(merge, NEVER), actual.map(shapeOf).reduce(merge, NEVER), '', out);
+  return out;
+}

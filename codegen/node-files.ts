@@ -2,9 +2,11 @@
  * Node only: the files a pipeline names (models), read from beside its
  * pipeline.yaml. Only paths that resolve inside the pipeline's folder are
  * read, symbolic links included; anything else is left out, and validation
- * reports it as missing or unusable.
+ * reports it as missing or unusable. Also the atomic write the CLI and
+ * `pipewright dev` save files with.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { getKind } from '../runtime/kinds/registry.js';
 import { withDefaults, type PipelineFiles } from '../runtime/kinds/spec.js';
@@ -32,4 +34,18 @@ export function readPipelineFiles(pipelineFile: string, p: Pipeline): PipelineFi
     }
   }
   return files;
+}
+
+/** Write to a temporary file beside the target, then rename: a reader never sees half a file. */
+export function writeAtomically(target: string, data: string | Uint8Array, mode?: number): void {
+  mkdirSync(dirname(target), { recursive: true });
+  const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, data);
+    if (mode !== undefined) chmodSync(tmp, mode);
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }

@@ -11,6 +11,7 @@ import { Presenter } from './presenter/Presenter.js';
 import { Toasts } from './panels/Toasts.js';
 import { Toolbar } from './panels/Toolbar.js';
 import { SimulatorDock } from './simulator/SimulatorDock.js';
+import { LiveDock } from './live/LiveDock.js';
 import { useResolvedTheme } from './theme.js';
 import { ExercisePanel } from './workshop/ExercisePanel.js';
 
@@ -33,6 +34,7 @@ export function App() {
             <ExercisePanel />
             <Canvas />
             <SimulatorDock />
+            <LiveDock />
             <BottomPanel />
           </main>
           <Inspector />

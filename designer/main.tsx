@@ -19,6 +19,8 @@ import { savedTheme } from './theme.js';
 import { savedPanels } from './panel-sizes.js';
 import { applySolution, autosaveKey, checkAnswer, routeHash } from './workshop/actions.js';
 import { exerciseRefOf } from './workshop/catalog.js';
+import { takeLiveToken } from './live/api.js';
+import { startLive } from './live/start.js';
 
 const store = useDesigner;
 store.getState().setTheme(savedTheme(localStorage));
@@ -44,6 +46,9 @@ startAutosave(store, localStorage, requestYaml, autosaveKey);
 // Exercise links (#exercise=<example>/<id>) and the workshop page (#workshop), now and when the hash changes.
 routeHash(window.location.hash, localStorage);
 window.addEventListener('hashchange', () => routeHash(window.location.hash, localStorage));
+// Opened by `pipewright dev` (with ?token=): talk to the local server. Without it, no request leaves the page.
+const liveToken = takeLiveToken(window.location, sessionStorage, (url) => history.replaceState(null, '', url));
+if (liveToken) startLive(store, liveToken);
 
 /** A handle for tests and benchmarks: load big pipelines and read state without clicking. */
 declare global {

@@ -13,20 +13,21 @@ import { WorkshopList } from '../workshop/WorkshopPage.js';
 
 const close = () => useDesigner.getState().setDialog(null);
 
-function Modal({ title, children, testId }: { title: string; children: React.ReactNode; testId: string }) {
+/** A dialog box; Escape, the ✕ and a click outside call `onClose` (by default: close the store's dialog). */
+export function Modal({ title, children, testId, onClose = close }: { title: string; children: React.ReactNode; testId: string; onClose?: () => void }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     box.current?.querySelector<HTMLElement>('button, [href], input')?.focus();
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && close();
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  }, [onClose]);
   return (
-    <div className="pw-modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && close()}>
+    <div className="pw-modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div className="pw-modal" role="dialog" aria-modal="true" aria-label={title} ref={box} data-testid={testId}>
         <div className="pw-modal-head">
           <h2>{title}</h2>
-          <button type="button" className="pw-button is-quiet" onClick={close} aria-label="Close">
+          <button type="button" className="pw-button is-quiet" onClick={onClose} aria-label="Close">
             ✕
           </button>
         </div>

@@ -20,6 +20,7 @@ import { selectSimOpen } from '../simulator/selectors.js';
 import { wireOfEdgeId } from '../store/pipeline-slice.js';
 import type { DesignerState } from '../store/types.js';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { SampleFromTopic } from '../live/SampleFromTopic.js';
 
 const state = () => useDesigner.getState();
 
@@ -178,6 +179,7 @@ function NodeForm({ node }: { node: PipelineNode }) {
         <ParamField key={spec.name} node={node} spec={spec} problems={byField.get(spec.name)} />
       ))}
       {kind.category === 'source' && <SamplesField node={node} problems={byField.get('samples')} />}
+      <SampleFromTopic node={node} />
       <button type="button" className="pw-button is-danger pw-delete" onClick={() => state().removeElements([node.id])}>
         Delete node
       </button>

@@ -6,6 +6,7 @@ import { memo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useDesigner } from '../store/index.js';
 import { selectSimLag, selectSimMembers, selectSimPartitions, selectSimSummary } from './selectors.js';
+import type { SimView } from './session.js';
 
 const state = () => useDesigner.getState();
 
@@ -83,12 +84,20 @@ const Members = memo(function Members() {
   );
 });
 
+/** A row of the partition table; a live run may not know committed offsets or owners yet. */
+export type PartitionRow = Omit<SimView['partitions'][number], 'committed' | 'endOffset'> & { committed?: number; endOffset?: number };
+
 const Partitions = memo(function Partitions() {
   const partitions = useDesigner(selectSimPartitions);
   if (!partitions) return null;
+  return <PartitionTable partitions={partitions} />;
+});
+
+/** Committed offset, log end and lag per partition: the simulator's group and a live run's. */
+export const PartitionTable = memo(function PartitionTable({ partitions, testId = 'sim-partitions' }: { partitions: readonly PartitionRow[]; testId?: string }) {
   const maxLag = Math.max(1, ...partitions.map((p) => p.lag));
   return (
-    <table className="pw-sim-table" data-testid="sim-partitions">
+    <table className="pw-sim-table" data-testid={testId}>
       <thead>
         <tr>
           <th>partition</th>
@@ -106,8 +115,8 @@ const Partitions = memo(function Partitions() {
               {p.topic}[{p.partition}]
             </td>
             <td>{p.owner ?? <span className="pw-muted">none</span>}</td>
-            <td>{p.committed}</td>
-            <td>{p.endOffset}</td>
+            <td>{p.committed ?? '–'}</td>
+            <td>{p.endOffset ?? '–'}</td>
             <td className="pw-sim-lag-cell">
               <span className="pw-sim-lag-bar" style={{ width: `${(p.lag / maxLag) * 60}px` }} />
               {p.lag}

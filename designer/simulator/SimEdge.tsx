@@ -6,11 +6,17 @@
 import { BaseEdge, EdgeLabelRenderer, getBezierPath, type EdgeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { useDesigner } from '../store/index.js';
+import { selectLiveEdge, useLive } from '../live/store.js';
 import { selectSimEdge } from './selectors.js';
+import { edgeKey } from './session.js';
 
 function SimEdgeImpl(props: EdgeProps) {
   const [path, labelX, labelY] = getBezierPath(props);
-  const stat = useDesigner(selectSimEdge(props.source, props.sourceHandleId ?? 'out'));
+  const port = props.sourceHandleId ?? 'out';
+  const simulated = useDesigner(selectSimEdge(props.source, port));
+  // A run on the cluster (live mode): events out of the port so far, and per second.
+  const running = useLive(selectLiveEdge(edgeKey(props.source, port)));
+  const stat = simulated ?? running;
   return (
     <>
       <BaseEdge id={props.id} path={path} markerStart={props.markerStart} markerEnd={props.markerEnd} style={props.style} interactionWidth={props.interactionWidth} />

@@ -70,6 +70,8 @@ export interface GraphSpec {
    * num.standby.replicas): they follow its changelog, so a new owner reads only the tail.
    */
   standbyReplicas?: number;
+  /** Put before the changelog and repartition topics' names (TOPIC_PREFIX; see service/topic-prefix.ts). */
+  topicPrefix?: string;
 }
 
 export type Delivery = 'at-least-once' | 'exactly-once';
@@ -174,14 +176,14 @@ export class Graph {
       const store = kind.table && kind.topicParam
         ? new PartitionedStore(String(params[kind.topicParam]))
         : kind.stateful?.(params)
-          ? new PartitionedStore(changelogTopic(spec.pipeline, node.id), options.changelogValues ?? 'compact')
+          ? new PartitionedStore(changelogTopic((spec.topicPrefix ?? '') + spec.pipeline, node.id), options.changelogValues ?? 'compact')
           : undefined;
       if (store) {
         this.stores.set(node.id, store);
         this.byChangelog.set(store.changelog, store);
         if (kind.table) this.tableTopicSet.add(store.changelog);
       }
-      const repartition = kind.repartitions ? repartitionTopic(spec.pipeline, node.id) : undefined;
+      const repartition = kind.repartitions ? repartitionTopic((spec.topicPrefix ?? '') + spec.pipeline, node.id) : undefined;
       const op = kind.create({
         nodeId: node.id,
         pipeline: spec.pipeline,
@@ -322,6 +324,16 @@ export class Graph {
     }
     if (restored > 0) this.stateRestored(topic, partition);
     return restored;
+  }
+
+  /** The group's offset of `topic[partition]` was committed at `next`: nodes forget what they keep about the records before it. */
+  offsetsCommitted(topic: string, partition: number, next: string): void {
+    for (const node of this.nodes) node.op.committed?.(topic, partition, next);
+  }
+
+  /** A rebalance gave `topic[partition]` to another replica: nodes forget what they keep about its records. */
+  partitionReleased(topic: string, partition: number): void {
+    for (const node of this.nodes) node.op.released?.(topic, partition);
   }
 
   /** Forgets the state of a partition that this replica no longer owns, and unflushed changes. */

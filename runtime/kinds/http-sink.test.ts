@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oneNode } from '../../test/harness/one-node.js';
-import { DEAD_LETTER_HEADERS } from '../types.js';
+import { Graph } from '../engine/graph.js';
+import { DEAD_LETTER_HEADERS, type RawMessage } from '../types.js';
 import { httpSink } from './http-sink.js';
 
 interface Seen {
@@ -16,6 +17,8 @@ let server: Server;
 let base: string;
 const seen: Seen[] = [];
 const attempts = new Map<string, number>();
+/** The /outage webhook: every request it answered 2xx, in the order it answered them. */
+const outage = { upFor: 0, down: true, answered: [] as { key: string; seq: number; idempotencyKey: string }[] };
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -30,6 +33,12 @@ beforeAll(async () => {
       if (path === '/flaky' && n <= 2) return void res.writeHead(503).end('busy');
       if (path === '/bad') return void res.writeHead(422).end('amount is missing');
       if (path === '/always-503') return void res.writeHead(503).end('down');
+      if (path.startsWith('/outage')) {
+        // Up for the first `outage.upFor` requests, then 503 until the test brings it back.
+        if (outage.answered.length >= outage.upFor && outage.down) return void res.writeHead(503).end('down');
+        outage.answered.push({ ...(JSON.parse(body) as { key: string; seq: number }), idempotencyKey: String(req.headers['idempotency-key']) });
+        return void setTimeout(() => res.writeHead(200).end('ok'), Math.random() * 5);
+      }
       if (path.startsWith('/ordered')) {
         // Answer later the earlier events of a key, so reordering would show.
         const delay = (body.includes('"seq":0') ? 30 : 0) + Math.random() * 5;
@@ -104,6 +113,65 @@ describe('http sink', () => {
     expect(r.dead).toEqual([]);
     const got = seen.filter((s) => s.path === '/ordered').map((s) => s.body as { key: string; seq: number });
     for (const key of ['a', 'b', 'c']) expect(got.filter((g) => g.key === key).map((g) => g.seq)).toEqual([0, 1, 2, 3]);
+  });
+
+  describe('a slice processed again in the same replica', () => {
+    /** A source → http sink graph whose error policy fails the slice (so it is processed again), and a slice of 3 keys × 4 events. */
+    const setup = () => {
+      const graph = new Graph(
+        {
+          pipeline: 'unit',
+          errors: { policy: 'fail', topic: 'unit.dead-letter' },
+          nodes: [
+            { id: 'src', kind: 'kafka-source', params: { topic: 'in', format: 'json' }, inputs: [] },
+            { id: 'hook', kind: 'http', params: { url: `${base}/outage`, retries: 0, backoffMs: 10, timeoutMs: 1000, concurrency: 8 }, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] },
+          ],
+        },
+        {},
+        { live: true },
+      );
+      const slice: RawMessage[] = ['a', 'b', 'c'].flatMap((key, k) =>
+        [0, 1, 2, 3].map((seq) => {
+          const offset = String(seq * 3 + k);
+          return { key, value: JSON.stringify({ key, seq }), timestamp: 0, headers: {}, origin: { topic: 'in', partition: 0, offset } };
+        }),
+      ).sort((x, y) => Number(x.origin.offset) - Number(y.origin.offset));
+      return { graph, slice };
+    };
+    const answeredTwice = () => {
+      const keys = outage.answered.map((a) => a.idempotencyKey);
+      return keys.filter((k, i) => keys.indexOf(k) !== i);
+    };
+    const seqsOf = (key: string) => outage.answered.filter((a) => a.key === key).map((a) => a.seq);
+
+    it('does not send again a request the webhook answered 2xx, and keeps each key in order', async () => {
+      const { graph, slice } = setup();
+      Object.assign(outage, { upFor: 5, down: true, answered: [] });
+      // The webhook goes down after 5 answers: the slice fails, its requests answered before stay answered.
+      await expect(graph.process('in', slice)).rejects.toThrow(/node "hook" failed .*503 Service Unavailable/);
+      expect(outage.answered).toHaveLength(5);
+      // Processed again while it is still down, then once it is back.
+      await expect(graph.process('in', slice)).rejects.toThrow(/503/);
+      outage.down = false;
+      await graph.process('in', slice);
+      expect(answeredTwice()).toEqual([]);
+      for (const key of ['a', 'b', 'c']) expect(seqsOf(key)).toEqual([0, 1, 2, 3]);
+    });
+
+    it('sends again, with the same Idempotency-Key, once the offsets commit or the partition goes to another replica', async () => {
+      const { graph, slice } = setup();
+      Object.assign(outage, { upFor: 0, down: false, answered: [] });
+      await graph.process('in', slice);
+      await graph.process('in', slice);
+      expect(outage.answered).toHaveLength(12);
+      // The group's offset passed the first 6 records: only those are forgotten (a seek back would send them again).
+      graph.offsetsCommitted('in', 0, '6');
+      await graph.process('in', slice);
+      expect(answeredTwice().sort()).toEqual(['in/0/0', 'in/0/1', 'in/0/2', 'in/0/3', 'in/0/4', 'in/0/5']);
+      graph.partitionReleased('in', 0);
+      await graph.process('in', slice);
+      expect(outage.answered).toHaveLength(12 + 6 + 12);
+    });
   });
 
   it('rejects URLs with credentials or another scheme when the pipeline is validated', () => {

@@ -65,6 +65,53 @@ export async function postWithRetries(o: PostOptions, body: string): Promise<voi
   }
 }
 
+/**
+ * The requests of one http node that were answered 2xx, by input position, until the group's offset
+ * passes them or the partition goes to another replica: a slice that is processed again in this
+ * replica (its offsets or its transaction did not commit, a slice failed, a rebalance kept the
+ * partition here) does not send them again. Only a crash, or the partition moving, repeats them.
+ */
+class Delivered {
+  /** Per input partition (`topic\u0000partition`): `offset/n`, the n-th request made of the record at that offset. */
+  private readonly sent = new Map<string, Set<string>>();
+
+  /** Each record's position: its input offset, and how many records of the same input record come before it in the batch (a flat-map's outputs share one). */
+  static positions(batch: readonly Rec[]): string[] {
+    const count = new Map<string, number>();
+    return batch.map((rec) => {
+      const at = `${rec.origin.topic}\u0000${rec.origin.partition}\u0000${rec.origin.offset}`;
+      const n = count.get(at) ?? 0;
+      count.set(at, n + 1);
+      return `${rec.origin.offset}/${n}`;
+    });
+  }
+
+  has(rec: Rec, at: string | undefined): boolean {
+    return at !== undefined && (this.sent.get(`${rec.origin.topic}\u0000${rec.origin.partition}`)?.has(at) ?? false);
+  }
+
+  add(rec: Rec, at: string | undefined): void {
+    if (at === undefined) return;
+    const k = `${rec.origin.topic}\u0000${rec.origin.partition}`;
+    let set = this.sent.get(k);
+    if (!set) this.sent.set(k, (set = new Set()));
+    set.add(at);
+  }
+
+  committed(topic: string, partition: number, next: string): void {
+    const k = `${topic}\u0000${partition}`;
+    const set = this.sent.get(k);
+    if (!set) return;
+    const below = BigInt(next);
+    for (const at of set) if (BigInt(at.slice(0, at.indexOf('/'))) < below) set.delete(at);
+    if (set.size === 0) this.sent.delete(k);
+  }
+
+  released(topic: string, partition: number): void {
+    this.sent.delete(`${topic}\u0000${partition}`);
+  }
+}
+
 export const httpSink = defineKind({
   kind: 'http',
   category: 'sink',
@@ -75,11 +122,14 @@ export const httpSink = defineKind({
     'retried up to `retries` times with exponential backoff from `backoffMs`; other 4xx answers are not retried. ' +
     'An event that still fails goes to the error port (or the dead-letter topic) with the last error. Events ' +
     'with the same key are sent one after the other, in order; different keys go out `concurrency` at a time. ' +
-    'Each request carries an `Idempotency-Key` header (topic/partition/offset), so a receiver can drop the ' +
-    'repeats that at-least-once delivery allows after a crash. A token for the Authorization header comes from ' +
-    'the environment variable named by `authEnv` (set from a Secret), never from the pipeline. Keep ' +
-    '`timeoutMs × (retries + 1)` well inside the consumer session timeout. In the simulator and in tests nothing ' +
-    'is sent: the bodies are collected instead.',
+    'Each request carries an `Idempotency-Key` header (topic/partition/offset). A request answered 2xx is not sent ' +
+    'again by the same replica, even when its slice is consumed again (a failed commit, a rebalance that keeps the ' +
+    'partition); after a crash, or when the partition moves to another replica, it is sent again with the same ' +
+    'key, so a receiver should drop the repeats by it. A token for the Authorization header comes from ' +
+    'the environment variable named by `authEnv` (set from a Secret), never from the pipeline. While the requests ' +
+    'of a slice are retried the replica keeps its place in the consumer group; a rebalance waits for them up to ' +
+    'its timeout (60 s), so keep `timeoutMs × (retries + 1)` plus the backoff well inside it. In the simulator and ' +
+    'in tests nothing is sent: the bodies are collected instead.',
   params: [
     { name: 'url', type: 'string', title: 'URL', description: 'The webhook URL, http:// or https://, without credentials.', required: true, placeholder: 'https://hooks.example.com/orders' },
     { name: 'method', type: 'enum', title: 'Method', description: 'The HTTP method of each request.', enum: ['POST', 'PUT'], default: 'POST' },
@@ -131,35 +181,53 @@ export const httpSink = defineKind({
       };
     };
     const concurrency = Number(params.concurrency);
+    const delivered = new Delivered();
     return {
-      async process(batch, _port, out) {
+      async process(batch, _port, out, clock) {
         if (capture) {
           for (const rec of batch) capture({ key: rec.key, value: rec.value });
           return;
         }
         const base = options();
+        // What a node emits on its clock has no input position of its own: it is sent as it comes.
+        const at = clock ? batch.map(() => undefined) : Delivered.positions(batch);
         // Order per key: each key's events in sequence; keys side by side.
-        const byKey = new Map<string | null, Rec[]>();
-        for (const rec of batch) {
+        const byKey = new Map<string | null, number[]>();
+        batch.forEach((rec, i) => {
           let list = byKey.get(rec.key);
           if (!list) byKey.set(rec.key, (list = []));
-          list.push(rec);
-        }
+          list.push(i);
+        });
         const queues = [...byKey.values()];
+        // A record the error policy fails the slice for: the other keys stop after the request in flight,
+        // so that no request of this slice is still out when it is processed again.
+        let failure: { error: unknown } | undefined;
         const worker = async () => {
-          for (let q = queues.shift(); q; q = queues.shift()) {
-            for (const rec of q) {
+          for (let q = queues.shift(); q && !failure; q = queues.shift()) {
+            for (const i of q) {
+              if (failure) return;
+              const rec = batch[i];
+              if (delivered.has(rec, at[i])) continue;
               const o = { ...base, headers: { ...base.headers, 'idempotency-key': `${rec.origin.topic}/${rec.origin.partition}/${rec.origin.offset}` } };
               try {
                 await postWithRetries(o, JSON.stringify(rec.value) ?? 'null');
+                delivered.add(rec, at[i]);
               } catch (e) {
-                out.fail(rec, e);
+                try {
+                  out.fail(rec, e);
+                } catch (error) {
+                  failure ??= { error };
+                  return;
+                }
               }
             }
           }
         };
         await Promise.all(Array.from({ length: Math.min(concurrency, queues.length) }, worker));
+        if (failure) throw failure.error;
       },
+      committed: (topic, partition, next) => delivered.committed(topic, partition, next),
+      released: (topic, partition) => delivered.released(topic, partition),
     };
   },
 });

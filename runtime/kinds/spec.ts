@@ -142,6 +142,13 @@ export interface Operator {
   punctuate?(partition: number, now: number, out: Emitter, final: boolean, topic: string): void;
   /** How often `punctuate` wants to be called, in ms of the host's clock. */
   readonly punctuateEvery?: number;
+  /**
+   * The group's offset of `topic[partition]` is committed at `next` (the next record to read): records
+   * before it will not be processed again by this replica, and what a node keeps about them can go.
+   */
+  committed?(topic: string, partition: number, next: string): void;
+  /** This replica no longer owns `topic[partition]` (a rebalance gave it to another). */
+  released?(topic: string, partition: number): void;
   close?(): void | Promise<void>;
 }
 

@@ -97,3 +97,11 @@ describe('service configuration: the Kafka connection', () => {
     expect(error({ KAFKA_SSL_CERT: file('only.crt', CERT) })).toBe('KAFKA_SSL_CERT is set without KAFKA_SSL_KEY; a client certificate needs both files.');
   });
 });
+
+describe('service configuration: TOPIC_PREFIX', () => {
+  it('empty unless set; a name Kafka would refuse is one clear line', () => {
+    expect(cfg({}).topicPrefix).toBe('');
+    expect(cfg({ TOPIC_PREFIX: 'pwdev-ab12-' }).topicPrefix).toBe('pwdev-ab12-');
+    expect(error({ TOPIC_PREFIX: 'a/b' })).toMatch(/^TOPIC_PREFIX="a\/b" may hold only letters, digits/);
+  });
+});

@@ -77,6 +77,12 @@ export interface ServiceConfig {
    * rolling upgrade from a version that reads only JSON. Both are always read.
    */
   changelogValues: 'compact' | 'json';
+  /**
+   * Put before the name of every topic the service writes (sinks, dead letters, changelogs,
+   * repartition topics; TOPIC_PREFIX), so a trial run (`pipewright dev`) writes to scratch topics
+   * while it reads the real inputs. Empty: the names in pipeline.yaml.
+   */
+  topicPrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -135,6 +141,7 @@ export function configFromEnv(env: Env, defaults: { pipeline: string }): Service
     fetchMaxPartitionBytes: int(env, 'KAFKA_FETCH_MAX_PARTITION_BYTES', 262144, 1024, 104857600),
     heapGrowingPercent: int(env, 'HEAP_GROWING_PERCENT', 30, 0, 1000),
     changelogValues: changelogValues(env),
+    topicPrefix: topicPrefix(env),
   };
 }
 
@@ -142,6 +149,14 @@ function changelogValues(env: Env): ServiceConfig['changelogValues'] {
   const v = (env.CHANGELOG_VALUES ?? 'compact').trim().toLowerCase();
   if (v !== 'compact' && v !== 'json') {
     throw new ConfigError(`CHANGELOG_VALUES="${env.CHANGELOG_VALUES}" is not one of compact, json (json only while replicas of a version before the compact form still run).`);
+  }
+  return v;
+}
+
+function topicPrefix(env: Env): string {
+  const v = (env.TOPIC_PREFIX ?? '').trim();
+  if (v !== '' && !/^[A-Za-z0-9._-]{1,100}$/.test(v)) {
+    throw new ConfigError(`TOPIC_PREFIX="${env.TOPIC_PREFIX}" may hold only letters, digits, ".", "_" and "-" (at most 100), as Kafka topic names do; unset it to write the topics pipeline.yaml names.`);
   }
   return v;
 }

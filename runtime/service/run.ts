@@ -14,6 +14,7 @@ import { escapeLabel, Metrics } from './metrics.js';
 import { ProcessMetrics } from './process-metrics.js';
 import { startFronts, type Fronts } from './fronts.js';
 import { errorText } from '../errors.js';
+import { prefixTopics } from './topic-prefix.js';
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 
@@ -47,6 +48,7 @@ export async function runService(opts: RunOptions): Promise<void> {
     throw e;
   }
   const log = jsonLogger(config.logLevel, opts.spec.pipeline);
+  opts = { ...opts, spec: prefixTopics(opts.spec, config.topicPrefix) };
   const metrics = new Metrics();
   // The pipeline label on every series, as on the service's own: sums by pipeline count each pod once.
   const processMetrics = new ProcessMetrics(`pipeline="${escapeLabel(opts.spec.pipeline)}"`);

@@ -48,7 +48,7 @@ export function externalTopicProblems(external: readonly TopicDef[], partitions:
 }
 
 /** kafkajs's ConfigResourceTypes.TOPIC; the enum is not an export Node's ES module loader finds in kafkajs. */
-const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
+export const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 /**
  * External topics the pipeline reads as tables that are not compacted, one warning each: with

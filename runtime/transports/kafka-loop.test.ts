@@ -1,4 +1,6 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { Graph, type GraphSpec } from '../engine/graph.js';
 import { configFromEnv } from '../service/config.js';
@@ -189,4 +191,161 @@ describe('a consumer that kafkajs gives up on', () => {
     expect(seen.runs).toBe(1);
     expect(seen.fatal).toEqual([]);
   });
+});
+
+/** The webhook of the loops below: every request it answered 2xx, in order; 503 while `down()` says so. */
+const webhook = { down: () => false, answered: [] as { key: string; seq: number; idempotencyKey: string }[] };
+let hookServer: Server;
+let hookUrl: string;
+
+/**
+ * A source → `http` sink pipeline's batch loop in either delivery mode, on kafkajs stand-ins, posting
+ * to a real local webhook. `failCommits`: how many of the next commits fail (exactly-once: the
+ * transaction's, as when its producer is fenced; at-least-once: the group's offset commit, as when the
+ * member's session ran out); `failBeats`: how many of the next heartbeats fail (the group rebalancing).
+ * `beats` counts the heartbeats the loop sent.
+ */
+async function webhookLoop(delivery: 'at-least-once' | 'exactly-once', sink: Record<string, unknown>) {
+  const spec: GraphSpec = {
+    pipeline: 'hook-test',
+    delivery,
+    errors: { policy: 'dead-letter', topic: 'hook-test.dead-letter' },
+    nodes: [
+      { id: 'src', kind: 'kafka-source', params: { topic: 'in', format: 'json' }, inputs: [] },
+      { id: 'hook', kind: 'http', params: { url: hookUrl, timeoutMs: 1000, ...sink }, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] },
+    ],
+  };
+  const state = { failCommits: 0, failBeats: 0, beats: 0, deadLetters: 0, committed: '-1', offsetInTransaction: '-1' };
+  const failCommit = async () => {
+    if (state.failCommits > 0 && state.failCommits--) throw new Error('The coordinator is not aware of this member');
+  };
+  const commitTransaction = async () => {
+    await failCommit();
+    state.committed = state.offsetInTransaction;
+  };
+  const handlers = new Map<string, ((e: { payload: unknown }) => void)[]>();
+  let eachBatch!: (p: EachBatchPayload) => Promise<void>;
+  const events = { FETCH: 'fetch', HEARTBEAT: 'heartbeat', REBALANCING: 'rebalancing', STOP: 'stop', GROUP_JOIN: 'group_join', CRASH: 'crash', COMMIT_OFFSETS: 'commit_offsets' };
+  const sendBatch = async ({ topicMessages }: { topicMessages: { topic: string; messages: unknown[] }[] }) => {
+    for (const t of topicMessages) if (t.topic === 'hook-test.dead-letter') state.deadLetters += t.messages.length;
+    return [];
+  };
+  const kafka = {
+    consumer: () => ({
+      events,
+      on: (event: string, h: (e: { payload: unknown }) => void) => {
+        handlers.set(event, [...(handlers.get(event) ?? []), h]);
+        return () => {};
+      },
+      connect: async () => {},
+      subscribe: async () => {},
+      run: async (o: { eachBatch: (p: EachBatchPayload) => Promise<void> }) => void (eachBatch = o.eachBatch),
+      disconnect: async () => {},
+    }),
+    producer: () => ({
+      connect: async () => {},
+      disconnect: async () => {},
+      sendBatch,
+      transaction: async () => ({
+        sendBatch,
+        sendOffsets: async ({ topics }: { topics: { partitions: { offset: string }[] }[] }) => void (state.offsetInTransaction = topics[0].partitions[0].offset),
+        commit: commitTransaction,
+        abort: async () => {},
+        isActive: () => true,
+      }),
+    }),
+    admin: () => ({
+      connect: async () => {},
+      disconnect: async () => {},
+      fetchOffsets: async () => [{ topic: 'in', partitions: [{ partition: 0, offset: state.committed }] }],
+    }),
+  } as unknown as Kafka;
+  const log: Logger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+  const config = configFromEnv({ KAFKA_BROKERS: '127.0.0.1:9', KAFKA_GROUP_ID: 'hook-test' }, { pipeline: 'hook-test' });
+  await startKafkaLoop({ kafka, graph: new Graph(spec, {}, { live: true }), config, metrics: new Metrics(), log, fromBeginning: true, onFatal: () => {} });
+  /** The member joins the group (again), with partition 0. */
+  const join = () => {
+    for (const h of handlers.get(events.GROUP_JOIN) ?? []) h({ payload: { groupId: 'hook-test', memberId: 'm', memberAssignment: { in: [0] } } });
+  };
+  join();
+  /** One batch of `partition 0`: 3 keys × `perKey` events, offsets in the order they arrived. */
+  const batch = (perKey: number) => {
+    const messages = Array.from({ length: 3 * perKey }, (_, i) => {
+      const key = ['a', 'b', 'c'][i % 3];
+      return { key: Buffer.from(key), value: Buffer.from(JSON.stringify({ key, seq: Math.floor(i / 3) })), timestamp: String(T), offset: String(i), headers: {} };
+    });
+    return eachBatch({
+      batch: { topic: 'in', partition: 0, messages, highWatermark: String(messages.length), offsetLag: () => '0' },
+      resolveOffset: () => {},
+      heartbeat: async () => {
+        state.beats++;
+        if (state.failBeats > 0 && state.failBeats--) throw new Error('The group is rebalancing, so a rejoin is needed');
+      },
+      commitOffsetsIfNecessary: delivery === 'at-least-once' ? failCommit : async () => {},
+      isRunning: () => true,
+      isStale: () => false,
+    } as unknown as EachBatchPayload);
+  };
+  return { state, batch, join };
+}
+
+describe('the batch loop with a webhook sink', () => {
+  beforeAll(async () => {
+    hookServer = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        if (webhook.down()) return void res.writeHead(503).end('down');
+        webhook.answered.push({ ...(JSON.parse(body) as { key: string; seq: number }), idempotencyKey: String(req.headers['idempotency-key']) });
+        setTimeout(() => res.writeHead(200).end('ok'), Math.random() * 5);
+      });
+    });
+    await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
+    hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hook`;
+  });
+  afterAll(async () => {
+    hookServer.closeAllConnections();
+    await new Promise((r) => hookServer.close(r));
+  });
+  const answeredTwice = () => {
+    const keys = webhook.answered.map((a) => a.idempotencyKey);
+    return keys.filter((k, i) => keys.indexOf(k) !== i);
+  };
+  const seqsOf = (key: string) => webhook.answered.filter((a) => a.key === key).map((a) => a.seq);
+
+  for (const delivery of ['at-least-once', 'exactly-once'] as const) {
+    it(`${delivery}: a slice processed again after its commit failed does not send again what the webhook answered`, async () => {
+      Object.assign(webhook, { down: () => false, answered: [] });
+      const { state, batch } = await webhookLoop(delivery, { retries: 0 });
+      state.failCommits = 1;
+      await expect(batch(4)).rejects.toThrow(/not aware of this member/);
+      expect(webhook.answered).toHaveLength(12);
+      // kafkajs hands the batch over again, from the offset last committed.
+      await batch(4);
+      expect(answeredTwice()).toEqual([]);
+      for (const key of ['a', 'b', 'c']) expect(seqsOf(key)).toEqual([0, 1, 2, 3]);
+    });
+
+    it(`${delivery}: the group hears from the replica while a slice waits for the webhook to come back`, async () => {
+      // The webhook answers 503 until the loop has sent the group a heartbeat, and the sink retries meanwhile.
+      const { state, batch } = await webhookLoop(delivery, { retries: 8, backoffMs: 50 });
+      Object.assign(webhook, { down: () => state.beats === 0, answered: [] });
+      await batch(1);
+      expect(state.deadLetters).toBe(0);
+      expect(webhook.answered.map((a) => a.key).sort()).toEqual(['a', 'b', 'c']);
+    });
+
+    it(`${delivery}: a rebalance while a slice waits for the webhook lets the slice finish first; processed again, it sends nothing twice`, async () => {
+      const { state, batch, join } = await webhookLoop(delivery, { retries: 8, backoffMs: 50 });
+      Object.assign(webhook, { down: () => state.beats === 0, answered: [] });
+      state.failBeats = 1;
+      await expect(batch(3)).rejects.toThrow(/rebalancing/);
+      expect(webhook.answered).toHaveLength(9);
+      // The member joins again with the partition, and kafkajs hands the batch over again.
+      join();
+      await batch(3);
+      expect(answeredTwice()).toEqual([]);
+      for (const key of ['a', 'b', 'c']) expect(seqsOf(key)).toEqual([0, 1, 2]);
+    });
+  }
 });

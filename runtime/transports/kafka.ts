@@ -363,6 +363,10 @@ export async function startKafkaLoop(opts: {
   const progressed = () => (loop.lastProgress = Date.now());
   consumer.on(consumer.events.FETCH, progressed);
   consumer.on(consumer.events.HEARTBEAT, progressed);
+  // At-least-once, kafkajs commits the offsets resolved: records before them are not processed here again.
+  consumer.on(consumer.events.COMMIT_OFFSETS, ({ payload }) => {
+    for (const { topic, partitions } of payload.topics) for (const { partition, offset } of partitions) graph.offsetsCommitted(topic, Number(partition), String(offset));
+  });
   // Readiness: a member of the group, not between generations.
   consumer.on(consumer.events.REBALANCING, () => (loop.joined = false));
   consumer.on(consumer.events.STOP, () => {
@@ -372,6 +376,10 @@ export async function startKafkaLoop(opts: {
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     loop.joined = true;
     progressed();
+    // Nodes forget what they keep about the records of partitions gone to other replicas (the http sink's requests answered).
+    for (const [topic, partitions] of Object.entries(loop.assignment)) {
+      for (const p of partitions) if (!payload.memberAssignment[topic]?.includes(p)) graph.partitionReleased(topic, p);
+    }
     loop.assignment = payload.memberAssignment;
     metrics.keepLag(payload.memberAssignment);
     // State this replica still owns is kept, and brought up to date from the changelog (usually
@@ -508,17 +516,24 @@ export async function startKafkaLoop(opts: {
           }
           const slice = messages.slice(start, start + config.chunkSize);
           const began = performance.now();
-          const result = await graph.process(
-            batch.topic,
-            slice.map((m) => toRaw(batch.topic, batch.partition, m)),
+          // The group hears from this member while the slice waits for a sink outside Kafka [3].
+          const { value: result, missed } = await heartbeatingThrough(
+            graph.process(
+              batch.topic,
+              slice.map((m) => toRaw(batch.topic, batch.partition, m)),
+            ),
+            heartbeat,
           );
           if (txns) {
             // Outputs, dead letters, state changes and the offset after the slice: all of it, or none.
             const last = slice[slice.length - 1].offset;
-            const placed = await txns.commit(batch.topic, batch.partition, [...result.messages, ...result.changelog], String(BigInt(last) + 1n));
+            const next = String(BigInt(last) + 1n);
+            const placed = await txns.commit(batch.topic, batch.partition, [...result.messages, ...result.changelog], next);
             for (const p of placed) if (changelogSet.has(p.topic)) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
             resolveOffset(last);
+            graph.offsetsCommitted(batch.topic, batch.partition, next);
             metrics.sliceDone(batch.topic, slice.map((m) => Number(m.timestamp)), result, began);
+            if (missed) throw missed.error;
             await heartbeat();
             continue;
           }
@@ -529,6 +544,10 @@ export async function startKafkaLoop(opts: {
           // Only once outputs and state are acknowledged may this slice's offsets be committed.
           if (changes.size === 0 || changes.size >= CHANGELOG_FLUSH) await flush();
           metrics.sliceDone(batch.topic, slice.map((m) => Number(m.timestamp)), result, began);
+          if (missed) {
+            await flush().catch(() => {});
+            throw missed.error;
+          }
           await beat();
         }
         await flush();
@@ -579,14 +598,33 @@ export function brokerUnreachable(error: unknown): boolean {
   return false;
 }
 
-/** Waits for `work`, sending the group a heartbeat every second meanwhile. */
-async function whileHeartbeating<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
-  const done = work.then(() => 'done' as const);
+/**
+ * Waits for `work`, sending the group a heartbeat every second meanwhile [3]. A heartbeat that fails
+ * (the group is rebalancing) ends the beating; with `finish`, the work is still awaited and the error
+ * comes back beside its result, to be thrown once a slice's outputs are written (the partition is
+ * this member's until it joins again, and the slice's requests to sinks outside Kafka are made);
+ * without, it is thrown at once.
+ */
+async function heartbeatingThrough<T>(work: Promise<T>, heartbeat: () => Promise<void>, finish = true): Promise<{ value: T; missed?: { error: unknown } }> {
+  const done = work.then(
+    () => 'done' as const,
+    () => 'done' as const,
+  );
   for (;;) {
     const tick = new Promise<'tick'>((resolve) => setTimeout(() => resolve('tick'), 1000).unref());
-    if ((await Promise.race([done, tick])) === 'done') return work;
-    await heartbeat();
+    if ((await Promise.race([done, tick])) === 'done') return { value: await work };
+    try {
+      await heartbeat();
+    } catch (error) {
+      if (!finish) throw error;
+      return { value: await work, missed: { error } };
+    }
   }
+}
+
+/** Waits for `work` (a restore, a claim), sending the group a heartbeat every second meanwhile. */
+async function whileHeartbeating<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
+  return (await heartbeatingThrough(work, heartbeat, false)).value;
 }
 
 /** State changes gathered across slices before they are produced. */
@@ -693,3 +731,8 @@ class TableReader {
 // [2] Kafka Streams flushes its record cache on every commit; here what an aggregate holds back is
 //     marked in its changelog instead, so the emit interval can be longer than a slice and a crash
 //     still loses nothing: the new owner restores the marks and emits those keys at its interval.
+// [3] kafkajs sends heartbeats only when the batch handler asks. A slice whose sink outside Kafka is
+//     down waits out its retries (a webhook answering 503 for 30 s: 30 s and more); without
+//     heartbeats meanwhile the member's session ran out, the group took its partitions, its offset
+//     commit was refused, and the slice was processed again: requests already answered were sent a
+//     second time, and late, after later ones of their keys (bench/README.md, chaos, http-sink-down).

@@ -232,6 +232,7 @@ export async function drain(graph: Graph, log: MemoryLog, group: string, batchSi
       log.produce(result.messages);
       produceChangelog(graph, log, result.changelog);
       log.commit(group, topic, p, from + batch.length);
+      graph.offsetsCommitted(topic, p, String(from + batch.length));
       processed += batch.length;
       progress = true;
     }
