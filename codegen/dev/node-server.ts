@@ -208,13 +208,19 @@ class Api {
   private async sample(body: Record<string, unknown>) {
     const topic = topicName(body.topic);
     const limit = int(body.limit === undefined ? '20' : String(body.limit), 'limit', 1, 500);
-    const events = (await this.kafka.sample(topic, limit, format(body.format))).map((m) => ({ key: m.key, value: m.value }));
-    if (!this.pipeline) return { events };
-    const checked = await this.pipeline.check();
-    const sources = (checked.pipeline?.nodes ?? []).filter((n) => n.params.topic === topic && (n.samples?.length ?? 0) > 0);
-    if (sources.length === 0) return { events };
-    const mismatch = shapeDifferences(sources.flatMap((n) => n.samples!.map((s) => s.value)), events.map((e) => e.value));
-    return { events, mismatch };
+    const as = format(body.format);
+    const messages = await this.kafka.sample(topic, limit, as);
+    // A message the source could not decode would become a sample of the wrong shape: it is left out, and said.
+    const undecoded = messages.filter((m) => m.decodeError !== undefined);
+    const events = messages.filter((m) => m.decodeError === undefined).map((m) => ({ key: m.key, value: m.value }));
+    const left = undecoded.length
+      ? [`${undecoded.length} of the ${messages.length} messages are not ${as} and were left out (the first at partition ${undecoded[0].partition}, offset ${undecoded[0].offset})`]
+      : [];
+    const checked = this.pipeline ? await this.pipeline.check() : undefined;
+    const sources = (checked?.pipeline?.nodes ?? []).filter((n) => n.params.topic === topic && (n.samples?.length ?? 0) > 0);
+    const shape = sources.length ? shapeDifferences(sources.flatMap((n) => n.samples!.map((s) => s.value)), events.map((e) => e.value)) : [];
+    const mismatch = [...left, ...shape];
+    return mismatch.length ? { events, mismatch } : { events };
   }
 
   private async tail(body: Record<string, unknown>) {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oneNode } from '../../test/harness/one-node.js';
 import { Graph } from '../engine/graph.js';
 import { DEAD_LETTER_HEADERS, type RawMessage } from '../types.js';
-import { httpSink } from './http-sink.js';
+import { Delivered, httpSink, idempotencyKey } from './http-sink.js';
 
 interface Seen {
   path: string;
@@ -69,6 +69,14 @@ describe('http sink', () => {
     expect(mine[0].headers['content-type']).toBe('application/json');
     expect(mine[0].headers.authorization).toBe('Bearer secret-token');
     expect(mine.map((s) => s.headers['idempotency-key'])).toEqual(['in/0/0', 'in/0/1']);
+  });
+
+  it("gives each output of one input record (a flat-map's) its own Idempotency-Key", () => {
+    const origin = { topic: 'in', partition: 2, offset: '7' };
+    const rec = (value: unknown) => ({ key: 'k', value, timestamp: 0, headers: {}, origin }) as unknown as Parameters<typeof idempotencyKey>[0];
+    const batch = [rec(1), rec(2), rec(3)];
+    const at = Delivered.positions(batch);
+    expect(batch.map((r, i) => idempotencyKey(r, at[i]))).toEqual(['in/2/7', 'in/2/7/1', 'in/2/7/2']);
   });
 
   it('retries 5xx with backoff until it succeeds', async () => {

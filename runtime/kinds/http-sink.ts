@@ -71,7 +71,18 @@ export async function postWithRetries(o: PostOptions, body: string): Promise<voi
  * replica (its offsets or its transaction did not commit, a slice failed, a rebalance kept the
  * partition here) does not send them again. Only a crash, or the partition moving, repeats them.
  */
-class Delivered {
+/**
+ * The Idempotency-Key of a request: its input record's place (topic/partition/offset), and for the
+ * second and later outputs of one input record (a flat-map's) which one it is, so that a receiver
+ * dropping repeats by the key keeps them all.
+ */
+export function idempotencyKey(rec: Rec, at: string | undefined): string {
+  const place = `${rec.origin.topic}/${rec.origin.partition}/${rec.origin.offset}`;
+  const n = at === undefined ? '0' : at.slice(at.indexOf('/') + 1);
+  return n === '0' ? place : `${place}/${n}`;
+}
+
+export class Delivered {
   /** Per input partition (`topic\u0000partition`): `offset/n`, the n-th request made of the record at that offset. */
   private readonly sent = new Map<string, Set<string>>();
 
@@ -122,7 +133,8 @@ export const httpSink = defineKind({
     'retried up to `retries` times with exponential backoff from `backoffMs`; other 4xx answers are not retried. ' +
     'An event that still fails goes to the error port (or the dead-letter topic) with the last error. Events ' +
     'with the same key are sent one after the other, in order; different keys go out `concurrency` at a time. ' +
-    'Each request carries an `Idempotency-Key` header (topic/partition/offset). A request answered 2xx is not sent ' +
+    'Each request carries an `Idempotency-Key` header (topic/partition/offset of the input record; a flat-map\'s ' +
+    'further outputs of one record add /1, /2, …). A request answered 2xx is not sent ' +
     'again by the same replica, even when its slice is consumed again (a failed commit, a rebalance that keeps the ' +
     'partition); after a crash, or when the partition moves to another replica, it is sent again with the same ' +
     'key, so a receiver should drop the repeats by it. A token for the Authorization header comes from ' +
@@ -208,7 +220,7 @@ export const httpSink = defineKind({
               if (failure) return;
               const rec = batch[i];
               if (delivered.has(rec, at[i])) continue;
-              const o = { ...base, headers: { ...base.headers, 'idempotency-key': `${rec.origin.topic}/${rec.origin.partition}/${rec.origin.offset}` } };
+              const o = { ...base, headers: { ...base.headers, 'idempotency-key': idempotencyKey(rec, at[i]) } };
               try {
                 await postWithRetries(o, JSON.stringify(rec.value) ?? 'null');
                 delivered.add(rec, at[i]);

@@ -158,6 +158,15 @@ describe('the designer live on a real cluster', () => {
     await poll(() => text('[data-testid=live-run-ready]'), 180_000).toBe('2');
     const large = GOOD.filter((e) => e.value.amount >= 100).length;
     await poll(() => text('[data-testid=sim-node-out-in]'), 60_000).toBe(`in ${large}`);
+    // The canvas count is what the run really wrote: the end offsets of its scratch output topic.
+    // (An admin of its own: one that has asked for a topic keeps asking for it after the topic is deleted.)
+    const offsetsAdmin = new Kafka({ clientId: `${NAME}-offsets`, brokers: brokers().split(','), logLevel: logLevel.NOTHING }).admin();
+    await offsetsAdmin.connect();
+    try {
+      await poll(async () => (await offsetsAdmin.fetchTopicOffsets(`${prefix}${LARGE}`)).reduce((n, o) => n + Number(o.high), 0)).toBe(large);
+    } finally {
+      await offsetsAdmin.disconnect();
+    }
     await poll(() => text('[data-testid=live-run-dead-letters]')).toBe(String(BAD.length));
     expect(await page.locator('[data-testid="sim-edge-large.out->out.in"]').textContent()).toMatch(new RegExp(`^${large} · [\\d.]+/s$`));
     // Lag per partition, each of the two partitions owned by one of the two replicas.

@@ -233,6 +233,15 @@ describe('pipewright dev: the cluster', () => {
     expect(body.mismatch).toEqual(['amount is number in the samples but string in the messages']);
   });
 
+  it('sample: messages that are not in the format are left out of the samples, and said', async () => {
+    const mixed = `${tag}-mixed`;
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: mixed, numPartitions: 1, replicationFactor: 1 }] });
+    await producer.send({ topic: mixed, messages: [{ key: 'a', value: JSON.stringify({ n: 1 }) }, { key: 'b', value: 'not json' }, { key: 'c', value: JSON.stringify({ n: 3 }) }] });
+    const { body } = await json('/api/sample', { method: 'POST', body: JSON.stringify({ topic: mixed, limit: 10, format: 'json' }) });
+    expect(body.events).toEqual([{ key: 'a', value: { n: 1 } }, { key: 'c', value: { n: 3 } }]);
+    expect(body.mismatch).toEqual(['1 of the 3 messages are not json and were left out (the first at partition 0, offset 1)']);
+  });
+
   it('tail: messages written to a tailed topic arrive as events, until the tail is removed', async () => {
     const events = await openEvents();
     try {
