@@ -114,4 +114,30 @@ describe('workshop', () => {
     expect(await text('exercise-progress')).toMatch(/· 2 of 8 done$/);
     expect(ui.pageErrors).toEqual([]);
   }, 60_000);
+
+  // Every other exercise the same way: unsolved, Check fails with its reason and a hint shows; the solution, applied by script, passes.
+  test.each([
+    'large-orders/idle-members',
+    'large-orders/replays',
+    'hourly-orders/re-key-before-window',
+    'hourly-orders/grace-period',
+    'large-orders/dead-letters',
+    'word-count/several-groups',
+  ])('%s: unsolved it fails with a reason and a hint; solved it passes', async (ref) => {
+    await page.goto('about:blank');
+    await page.goto(`${ui.served.url}#exercise=${ref}`);
+    await poll(() => page.locator('[data-testid=exercise-panel]').isVisible()).toBe(true);
+    await page.click('[data-testid=exercise-check]');
+    await poll(() => page.getAttribute('[data-testid=exercise-result]', 'data-state')).toBe('fail');
+    // One line per check: at least one says what is wrong.
+    expect(await page.locator('[data-testid=exercise-result]').textContent()).toMatch(/✗ \S/);
+    await page.click('[data-testid=exercise-hint]');
+    expect((await page.locator('[data-testid=exercise-hints] li').allTextContents())[0]).toMatch(/\S/);
+    await page.click('[data-testid=exercise-show-solution]');
+    await page.click('[data-testid=exercise-apply-solution]');
+    await page.click('[data-testid=exercise-check]');
+    await poll(() => page.getAttribute('[data-testid=exercise-result]', 'data-state')).toBe('pass');
+    expect(await page.locator('[data-testid=exercise-result]').textContent()).not.toContain('✗');
+    expect(ui.pageErrors).toEqual([]);
+  }, 60_000);
 });
