@@ -107,8 +107,8 @@ export function readPipelineText(text: string, validate?: (p: Pipeline) => Probl
   return { pipeline, problems, locate: (p) => ({ ...p, ...locate(doc, lineCounter, p.path) }) };
 }
 
-/** Line and column of the deepest YAML node along `path`. */
-function locate(doc: Document, lc: LineCounter, path: (string | number)[]): { line: number; column: number } {
+/** Line and column of the deepest YAML node along `path` (exercise files use it too). */
+export function locate(doc: Document, lc: LineCounter, path: (string | number)[]): { line: number; column: number } {
   let node: unknown = doc.contents;
   let offset = (doc.contents)?.range?.[0] ?? 0;
   for (const seg of path) {

@@ -13,6 +13,7 @@ import { Toolbar } from './panels/Toolbar.js';
 import { SimulatorDock } from './simulator/SimulatorDock.js';
 import { LiveDock } from './live/LiveDock.js';
 import { useResolvedTheme } from './theme.js';
+import { ExercisePanel } from './workshop/ExercisePanel.js';
 
 export function App() {
   const theme = useResolvedTheme();
@@ -30,6 +31,7 @@ export function App() {
         <div className="pw-main">
           <Palette />
           <main className="pw-center">
+            <ExercisePanel />
             <Canvas />
             <SimulatorDock />
             <LiveDock />

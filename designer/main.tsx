@@ -17,6 +17,8 @@ import { initialPipeline, shareUrl, startAutosave } from './persistence.js';
 import { useDesigner } from './store/index.js';
 import { savedTheme } from './theme.js';
 import { savedPanels } from './panel-sizes.js';
+import { applySolution, autosaveKey, checkAnswer, routeHash } from './workshop/actions.js';
+import { exerciseRefOf } from './workshop/catalog.js';
 import { takeLiveToken } from './live/api.js';
 import { startLive } from './live/start.js';
 
@@ -31,7 +33,7 @@ if (start.origin === 'link') {
 }
 if (start.pipeline) {
   loadPipeline(start.pipeline, { history: false });
-  if (start.origin === 'autosave' && start.pipeline.nodes.length > 0) store.getState().toast('Restored your last session.');
+  if (start.origin === 'autosave' && start.pipeline.nodes.length > 0 && exerciseRefOf(window.location.hash) === null) store.getState().toast('Restored your last session.');
 } else if (start.origin === 'link' || start.origin === 'autosave') {
   const why = start.problems.find((p) => p.severity === 'error');
   const what = start.origin === 'link' ? 'The shared link' : 'Your last session';
@@ -40,7 +42,10 @@ if (start.pipeline) {
 
 startAnalysis(store);
 startTestRuns(store);
-startAutosave(store, localStorage, requestYaml);
+startAutosave(store, localStorage, requestYaml, autosaveKey);
+// Exercise links (#exercise=<example>/<id>) and the workshop page (#workshop), now and when the hash changes.
+routeHash(window.location.hash, localStorage);
+window.addEventListener('hashchange', () => routeHash(window.location.hash, localStorage));
 // Opened by `pipewright dev` (with ?token=): talk to the local server. Without it, no request leaves the page.
 const liveToken = takeLiveToken(window.location, sessionStorage, (url) => history.replaceState(null, '', url));
 if (liveToken) startLive(store, liveToken);
@@ -60,6 +65,8 @@ window.__pipewright = {
   autoLayout,
   setViewport: (x: number, y: number, zoom: number) => getFlow()?.setViewport({ x, y, zoom }),
   shareLink: () => shareUrl(store.getState().pipeline, window.location.href),
+  applySolution,
+  checkAnswer: () => checkAnswer(localStorage),
 };
 
 createRoot(document.getElementById('root')!).render(

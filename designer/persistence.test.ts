@@ -5,6 +5,8 @@ import { answer } from './check/serve.js';
 import { browserCheckEnv } from './check/env.js';
 import { AUTOSAVE_DELAY_MS, AUTOSAVE_KEY, decodeShare, encodeShare, fromBase64Url, initialPipeline, readYaml, SHARE_PREFIX, shareUrl, startAutosave, toBase64Url } from './persistence.js';
 import { useDesigner } from './store/index.js';
+import { autosaveKey } from './workshop/actions.js';
+import { findExercise } from './workshop/catalog.js';
 
 const p: Pipeline = {
   ...emptyPipeline('demo'),
@@ -144,6 +146,21 @@ describe('autosave', () => {
     stop = startAutosave(useDesigner, storage, () => Promise.reject(new Error('the check worker failed to start')));
     edit(5);
     await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS);
+    expect(saved.get(AUTOSAVE_KEY)).toContain('value.amount >= 5');
+  });
+
+  test('an open exercise saves under its own key: the edit pending before it opened goes to the learner\'s key, later ones never', async () => {
+    stop = startAutosave(useDesigner, storage, async (pipeline) => serializePipeline(pipeline), autosaveKey);
+    edit(5);
+    // The exercise opens before the learner's edit was saved: that edit is saved at once, under the learner's key.
+    store().setExercise(findExercise('large-orders/keys-and-partitions')!);
+    expect(saved.get(AUTOSAVE_KEY)).toContain('value.amount >= 5');
+    store().load(readYaml(findExercise('large-orders/keys-and-partitions')!.startText).pipeline!, { history: false });
+    store().setParam('large', 'where', 'value.amount >= 7');
+    await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS);
+    expect(saved.get('pipewright.exercise.large-orders/keys-and-partitions')).toContain('value.amount >= 7');
+    expect(saved.get(AUTOSAVE_KEY)).toContain('value.amount >= 5');
+    page.dispatchEvent(new Event('pagehide'));
     expect(saved.get(AUTOSAVE_KEY)).toContain('value.amount >= 5');
   });
 });

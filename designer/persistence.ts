@@ -88,36 +88,51 @@ export function initialPipeline(hash: string, storage: Pick<Storage, 'getItem'> 
  * Save the pipeline a moment after each edit, and once more when the page goes away. With
  * `yamlOffThread` the YAML is written in a worker (the check worker: for a large pipeline it costs
  * the page tens of milliseconds); when the page goes away, or the worker fails, it is written here.
- * A save never overwrites a newer one.
+ * A save never overwrites a newer one. `keyFor` says where the state saves (an open exercise saves
+ * under its own key); when it changes, what was pending is saved under the old key first.
  */
-export function startAutosave(store: typeof useDesigner, storage: Storage, yamlOffThread?: (pipeline: Pipeline) => Promise<string>): () => void {
+export function startAutosave(
+  store: typeof useDesigner,
+  storage: Storage,
+  yamlOffThread?: (pipeline: Pipeline) => Promise<string>,
+  keyFor: (s: ReturnType<typeof store.getState>) => string = () => AUTOSAVE_KEY,
+): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let key = keyFor(store.getState());
   let savedRevision = store.getState().revision;
   let writtenRevision = savedRevision;
-  const write = (revision: number, text: string) => {
-    if (revision < writtenRevision) return;
+  const write = (to: string, revision: number, text: string) => {
+    if (to !== key || revision < writtenRevision) return;
     writtenRevision = revision;
     try {
-      storage.setItem(AUTOSAVE_KEY, text);
+      storage.setItem(to, text);
     } catch {
       // Storage full or disabled: the canvas still works; the user can export.
     }
   };
-  const save = (here: boolean) => {
+  const save = (here: boolean, s = store.getState()) => {
     clearTimeout(timer);
-    const s = store.getState();
     // Going away, a save still on its way in the worker does not count: write it here.
     if (s.revision === (here ? writtenRevision : savedRevision)) return;
     savedRevision = s.revision;
     const { revision, pipeline } = s;
-    if (here || !yamlOffThread) return write(revision, serializePipeline(pipeline));
+    const to = key;
+    if (here || !yamlOffThread) return write(to, revision, serializePipeline(pipeline));
     yamlOffThread(pipeline).then(
-      (text) => write(revision, text),
-      () => write(revision, serializePipeline(pipeline)),
+      (text) => write(to, revision, text),
+      () => write(to, revision, serializePipeline(pipeline)),
     );
   };
   const saveNow = () => save(true);
   const unsubscribe = store.subscribe((s, prev) => {
+    const next = keyFor(s);
+    if (next !== key) {
+      // Edits not yet saved belong to the old key; the pipeline loaded for the new one is not an edit.
+      save(true, prev);
+      key = next;
+      savedRevision = writtenRevision = s.revision;
+      return;
+    }
     if (s.revision !== prev.revision) {
       clearTimeout(timer);
       timer = setTimeout(() => save(false), AUTOSAVE_DELAY_MS);

@@ -8,6 +8,8 @@ import type { Wire } from '../model/ops.js';
 import { EXAMPLES } from '../examples.js';
 import { useDesigner } from '../store/index.js';
 import { selectDialog } from '../store/selectors.js';
+import { WORKSHOP, WORKSHOP_HASH } from '../workshop/catalog.js';
+import { WorkshopList } from '../workshop/WorkshopPage.js';
 
 const close = () => useDesigner.getState().setDialog(null);
 
@@ -59,6 +61,21 @@ function Gallery() {
         ))}
       </div>
       <p className="pw-muted pw-small">Opening an example replaces the canvas; the current pipeline stays one undo away.</p>
+      {WORKSHOP.length > 0 && (
+        <div className="pw-modal-foot">
+          <a
+            className="pw-button"
+            href={WORKSHOP_HASH}
+            onClick={(e) => {
+              e.preventDefault();
+              useDesigner.getState().setDialog({ type: 'workshop' });
+            }}
+            data-testid="open-workshop"
+          >
+            Workshop: {WORKSHOP.length} exercises on these examples →
+          </a>
+        </div>
+      )}
     </Modal>
   );
 }
@@ -173,5 +190,12 @@ export const Dialogs = memo(function Dialogs() {
   if (dialog.type === 'export-anyway') return <ExportAnyway action={dialog.action} errors={dialog.errors} failingTests={dialog.failingTests} />;
   if (dialog.type === 'second-input') return <SecondInput wire={dialog.wire} message={dialog.message} />;
   if (dialog.type === 'shortcuts') return <Shortcuts />;
+  if (dialog.type === 'workshop') {
+    return (
+      <Modal title="Workshop" testId="workshop-dialog">
+        <WorkshopList />
+      </Modal>
+    );
+  }
   return <OpenFailed file={dialog.file} problems={dialog.problems} />;
 });

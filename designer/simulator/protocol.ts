@@ -1,4 +1,6 @@
 /** Messages between the designer and the simulator's Web Worker. */
+import type { ExerciseAction } from '../../codegen/exercise-actions.js';
+import type { CheckResult, CheckSpec } from '../../codegen/exercise-checks.js';
 import type { SimPlan } from '../../codegen/sim-plan.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import type { ExtraGroupSpec } from '../../runtime/simulator/readers.js';
@@ -9,7 +11,8 @@ import type { ClusterSpec } from '../../runtime/simulator/cluster.js';
 export type Speed = number;
 
 export type Command =
-  | { type: 'load'; plan: SimPlan; settings: SimSettings; files: PipelineFiles; speed: Speed }
+  /** `script`: actions applied as simulated time reaches them (an exercise's, a solution's). */
+  | { type: 'load'; plan: SimPlan; settings: SimSettings; files: PipelineFiles; speed: Speed; script?: ExerciseAction[] }
   | { type: 'play' }
   | { type: 'pause' }
   | { type: 'step' }
@@ -35,7 +38,9 @@ export type Command =
   | { type: 'reset'; seed?: number }
   | { type: 'stop' }
   /** The events the sources have fed so far, for a test recorded from this run. */
-  | { type: 'record'; max: number };
+  | { type: 'record'; max: number }
+  /** An exercise's checks: run on until `seconds` of simulated time, then evaluate them on the whole run. */
+  | { type: 'check'; checks: CheckSpec[]; seconds: number };
 
 export interface Status {
   running: boolean;
@@ -48,7 +53,8 @@ export interface Status {
 export type Report =
   | { type: 'view'; view: SimView; status: Status }
   | { type: 'error'; message: string }
-  | { type: 'recording'; inputs: Record<string, { key?: string; value: unknown; timestamp: number }[]>; total: number };
+  | { type: 'recording'; inputs: Record<string, { key?: string; value: unknown; timestamp: number }[]>; total: number }
+  | { type: 'checked'; results: CheckResult[] };
 
 /** The worker posts at most this many views per second while playing. */
 export const VIEWS_PER_SECOND = 10;

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parsePipeline } from '../../codegen/parse.js';
 import { simulationPlan } from '../../codegen/simulate.js';
+import { Script } from '../../codegen/exercise-actions.js';
+import { checkSession } from './check-run.js';
 import { edgeKey, SimSession } from './session.js';
 
 const pipeline = parsePipeline(readFileSync(new URL('../../examples/large-orders/pipeline.yaml', import.meta.url), 'utf8')).pipeline!;
@@ -122,5 +124,23 @@ describe('SimSession aggregates and emit: changes', () => {
       expect(notes.some((n) => n.kind === 'window-closed'), example).toBe(false);
       expect(s.view().edges[edgeKey(node, 'out')].count, example).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('SimSession in an exercise', () => {
+  it('applies its script as simulated time passes, and checks the whole run once it has lasted long enough', async () => {
+    const s = new SimSession(simulationPlan(pipeline), { seed: 1, replicas: 2, rate: 5, batchSize: 10 }, {}, new Script([{ at: 1, do: 'kill-replica' }]));
+    const checks = [{ kind: 'no-double-counts', topic: 'large-orders', id: 'orderId' }, { kind: 'members', max: 1 }];
+    // Before the kill at 1 s: two members, nothing replayed.
+    const early = await checkSession(s, checks, 0.5);
+    expect(s.view().members).toHaveLength(2);
+    expect(early[0].reason).toBe('No crash has replayed events yet: kill a replica while events flow, then check again.');
+    const results = await checkSession(s, checks, 2);
+    expect(s.view().replayed).toBeGreaterThan(0);
+    expect(s.sim.now - Date.UTC(2024, 0, 1)).toBe(2000);
+    // The replica died at 1 s, its uncommitted batch was replayed, and at-least-once wrote it twice.
+    expect(s.view().members).toHaveLength(1);
+    expect(results.map((r) => r.pass)).toEqual([false, true]);
+    expect(results[0].reason).toContain('written more than once');
   });
 });

@@ -9,9 +9,9 @@ import { simulatorFromPlan, type SimPlan } from '../../codegen/sim-plan.js';
 import { changelogTopic, repartitionTopic } from '../../runtime/engine/state.js';
 import { readChangelogValue } from '../../runtime/engine/window-codec.js';
 import type { Rec } from '../../runtime/types.js';
-import type { ExtraGroupSpec, GroupView } from '../../runtime/simulator/readers.js';
-import type { Note, Simulator } from '../../runtime/simulator/simulator.js';
+import type { Note, SimSnapshot, Simulator } from '../../runtime/simulator/simulator.js';
 import type { ClusterSpec, ClusterView } from '../../runtime/simulator/cluster.js';
+import type { ExtraGroupSpec, GroupView } from '../../runtime/simulator/readers.js';
 
 export interface SimSettings {
   seed: number;
@@ -22,7 +22,7 @@ export interface SimSettings {
   batchSize: number;
   /** Other groups reading a topic beside the pipeline's own. */
   groups?: ExtraGroupSpec[];
-  /** Brokers and replication; without it, one perfect broker. */
+  /** Brokers with replication (an exercise's set-up); without it, one perfect broker. */
   cluster?: ClusterSpec;
 }
 
@@ -32,6 +32,8 @@ export const DEFAULT_SETTINGS: SimSettings = { seed: 1, replicas: 1, rate: 5, ba
 export const HISTORY = 60;
 /** Events kept per edge for the edge inspector. */
 export const LAST_EVENTS = 5;
+/** Snapshots a session keeps for an exercise's checks (the first one and the latest ones). */
+export const RUN_HISTORY = 5000;
 /** Distinct keys listed per topic in the key → partition table. */
 export const KEYS_SHOWN = 24;
 
@@ -148,6 +150,11 @@ export class SimSession {
   /** Per node: the table deletes it emitted, how many a note has told, and the last key deleted. */
   private readonly tableDeletes = new Map<string, { seen: number; noted: number; key: string | null }>();
 
+  /** Every tick's snapshot (the first, then the latest RUN_HISTORY), for an exercise's checks. */
+  readonly history: SimSnapshot[] = [];
+  /** Simulated time of tick 0. */
+  readonly startTime: number;
+
   private countDelete(node: string, key: string | null): void {
     let d = this.tableDeletes.get(node);
     if (!d) this.tableDeletes.set(node, (d = { seen: 0, noted: 0, key: null }));
@@ -159,6 +166,8 @@ export class SimSession {
     readonly plan: SimPlan,
     readonly settings: SimSettings = DEFAULT_SETTINGS,
     graph: { readFile?: (path: string) => Promise<Uint8Array> } = {},
+    /** What happens to the run as simulated time passes (an exercise's script and a solution's actions: exercise-actions.ts). */
+    private readonly script?: { applyDue(sim: Simulator): number },
   ) {
     this.sim = simulatorFromPlan(plan, settings, {
       ...graph,
@@ -176,12 +185,28 @@ export class SimSession {
       // Nodes whose every result updates the one before it under the same key: aggregates, and windows with emit: changes.
       if (n.kind === 'aggregate' || (n.kind === 'window' && n.params.emit === 'changes')) this.updating.set(n.id, 0);
     }
+    this.startTime = this.sim.now;
     this.sample();
+    if (this.script?.applyDue(this.sim)) this.afterAction();
   }
 
   async step(): Promise<void> {
     await this.sim.step();
+    if (this.script?.applyDue(this.sim)) this.afterAction();
     this.sample();
+  }
+
+  private afterAction(): void {
+    this.settings.replicas = this.sim.group.members.length;
+    this.settings.rate = this.sim.rate;
+    this.sample();
+  }
+
+  private record(snap: SimSnapshot): void {
+    if (this.history.at(-1)?.tick === snap.tick && this.history.length > 1) this.history.pop();
+    this.history.push(snap);
+    // The first snapshot stays: checks compare against the start.
+    if (this.history.length > RUN_HISTORY) this.history.splice(1, 1);
   }
 
   async stepOne(): Promise<void> {
@@ -291,6 +316,7 @@ export class SimSession {
   /** Record one point of every time series: node throughput, edge counts for rates, lag per partition. */
   sample(): void {
     const snap = this.sim.snapshot();
+    this.record(snap);
     this.watchWindows(snap.tick, snap.nodes);
     this.watchTables(snap.tick);
     for (const [id, s] of Object.entries(snap.nodes)) {

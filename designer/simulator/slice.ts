@@ -22,6 +22,7 @@ export function simulatorInitial(): SimulatorData {
     simStructure: -1,
     simTab: 'group',
     tourStep: 0,
+    simScript: [],
   };
 }
 
@@ -63,7 +64,7 @@ export const createSimulatorSlice: StateCreator<DesignerState, [], [], Actions<S
       // Groups added earlier keep reading, as long as their topic is still in the pipeline.
       const topics = new Set(plan.topics.map((t) => t.name));
       settings.groups = settings.groups?.filter((g) => topics.has(g.topic));
-      sendToWorker({ type: 'load', plan, settings, files: get().files, speed }, (r) => get().setSimReport(r));
+      sendToWorker({ type: 'load', plan, settings, files: get().files, speed, script: get().simScript }, (r) => get().setSimReport(r));
       // Paused on the first tick: the user sees where events start, then presses Play (or steps).
       sendToWorker({ type: 'step' });
     })();
@@ -90,10 +91,18 @@ export const createSimulatorSlice: StateCreator<DesignerState, [], [], Actions<S
       void get().finishRecording(report.inputs, report.total);
       return;
     }
-    if (report.type === 'error') set({ simError: report.message, simStatus: get().simStatus && { ...get().simStatus!, running: false } });
-    else set({ simView: report.view, simStatus: report.status });
+    if (report.type === 'checked') {
+      const results = report.results;
+      get().setExerciseCheck({ state: 'done', pass: results.every((r) => r.pass), results });
+      return;
+    }
+    if (report.type === 'error') {
+      set({ simError: report.message, simStatus: get().simStatus && { ...get().simStatus!, running: false } });
+      if (get().exerciseCheck?.state === 'checking') get().setExerciseCheck({ state: 'error', message: report.message });
+    } else set({ simView: report.view, simStatus: report.status });
   },
   setSimSettings: (settings) => set({ simSettings: { ...get().simSettings, ...settings } }),
+  setSimScript: (simScript) => set({ simScript }),
   setSimTab: (simTab) => set({ simTab }),
   setTourStep: (tourStep) => set({ tourStep }),
 });

@@ -1,4 +1,5 @@
 /** The simulator's part of the designer store. */
+import type { ExerciseAction } from '../../codegen/exercise-actions.js';
 import type { Command, Report, Status } from './protocol.js';
 import type { SimSettings, SimView } from './session.js';
 
@@ -17,6 +18,8 @@ export interface SimulatorData {
   simTab: SimTab;
   /** The step of the example's guided tour being shown. */
   tourStep: number;
+  /** Actions the next load applies as simulated time reaches them (an exercise's script, a solution's actions). */
+  simScript: ExerciseAction[];
 }
 
 export interface SimulatorSlice extends SimulatorData {
@@ -30,6 +33,7 @@ export interface SimulatorSlice extends SimulatorData {
   simCommand(command: Command): void;
   setSimReport(report: Report): void;
   setSimSettings(settings: Partial<SimulatorData['simSettings']>): void;
+  setSimScript(script: ExerciseAction[]): void;
   setSimTab(tab: SimTab): void;
   setTourStep(step: number): void;
 }

@@ -5,6 +5,8 @@
  */
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import { type Command, type Report, type Speed, VIEWS_PER_SECOND } from './protocol.js';
+import { Script } from '../../codegen/exercise-actions.js';
+import { checkSession } from './check-run.js';
 import { SimSession, type SimSettings } from './session.js';
 import { errorText } from '../../runtime/errors.js';
 
@@ -79,7 +81,7 @@ export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: 
         if (!bytes) throw new Error(`the pipeline file ${path} is not attached`);
         return bytes;
       },
-    });
+    }, new Script(load.script ?? []));
     meter = { at: now(), tick: 0, produced: 0 };
   };
 
@@ -138,6 +140,15 @@ export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: 
         return;
       case 'record':
         void enqueue(() => session && post({ type: 'recording', ...session.recording(c.max) }));
+        return;
+      case 'check':
+        void enqueue(async () => {
+          if (!session) return;
+          running = false;
+          const results = await checkSession(session, c.checks, c.seconds);
+          postView();
+          post({ type: 'checked', results });
+        });
         return;
       case 'stop':
         running = false;

@@ -10,6 +10,7 @@ import { createPipelineSlice } from './pipeline-slice.js';
 import { createSelectionSlice } from './selection-slice.js';
 import { createSimulatorSlice } from '../simulator/slice.js';
 import { createTestsSlice } from '../tests/slice.js';
+import { createWorkshopSlice } from '../workshop/slice.js';
 import type { DesignerState } from './types.js';
 import { createUiSlice } from './ui-slice.js';
 
@@ -21,6 +22,7 @@ export const useDesigner = create<DesignerState>()((...a) => ({
   ...createUiSlice(...a),
   ...createSimulatorSlice(...a),
   ...createTestsSlice(...a),
+  ...createWorkshopSlice(...a),
   reset: () => a[0](initialState()),
 }));
 

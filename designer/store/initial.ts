@@ -5,6 +5,7 @@
 import { emptyPipeline } from '../../codegen/model.js';
 import { simulatorInitial } from '../simulator/slice.js';
 import { testsInitial } from '../tests/slice.js';
+import { workshopInitial } from '../workshop/slice.js';
 import { defaultPanels } from '../panel-sizes.js';
 import type { DesignerState } from './types.js';
 
@@ -41,6 +42,7 @@ export function initialState(): DesignerData {
     panels: defaultPanels(),
     ...simulatorInitial(),
     ...testsInitial(),
+    ...workshopInitial(),
   };
 }
 

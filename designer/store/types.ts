@@ -10,6 +10,7 @@ import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import type { Verdict, Wire, XY } from '../model/ops.js';
 import type { SimulatorSlice } from '../simulator/types.js';
 import type { TestsSlice } from '../tests/slice.js';
+import type { WorkshopSlice } from '../workshop/slice.js';
 import type { PanelSizes } from '../panel-sizes.js';
 
 export interface EditOptions {
@@ -109,6 +110,8 @@ export type Dialog =
   /** A wire into an input port that already has one: replace, merge or cancel. */
   | { type: 'second-input'; wire: Wire; message: string }
   | { type: 'shortcuts' }
+  /** The workshop page: every exercise in order, with its concept and a done mark. */
+  | { type: 'workshop' }
   /** Export zip or Share link asked on a pipeline with errors: export anyway, or (the default) show them. */
   /** `errors` counts every error, failing tests included; `failingTests` how many of them are tests. */
   | { type: 'export-anyway'; action: 'zip' | 'link'; errors: number; failingTests?: number };
@@ -156,4 +159,4 @@ export interface StoreApi {
 /** The functions of a slice; its data starts in initial.ts. */
 export type Actions<T> = { [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] };
 
-export type DesignerState = PipelineSlice & SelectionSlice & HistorySlice & UiSlice & SimulatorSlice & TestsSlice & StoreApi;
+export type DesignerState = PipelineSlice & SelectionSlice & HistorySlice & UiSlice & SimulatorSlice & TestsSlice & WorkshopSlice & StoreApi;
