@@ -57,9 +57,17 @@ export interface PipelineTest {
   input: Record<string, SampleEvent[]>;
   /** Expected outputs per sink node id, in order per key. */
   expect: Record<string, SampleEvent[]>;
-  /** Expected number of dead letters, when the test checks them. */
+  /** Expected number of dead letters; none when left out (unless ignored). */
   deadLetters?: number;
+  /**
+   * What the test does not check: sink node ids, and `dead-letters`.
+   * Everything else is checked: a sink it neither expects nor ignores must produce nothing.
+   */
+  ignore?: string[];
 }
+
+/** The name a test's `ignore` gives the dead-letter topic. */
+export const IGNORE_DEAD_LETTERS = 'dead-letters';
 
 /** Cleanup policies Kafka knows, as its cleanup.policy config writes them. */
 export const CLEANUP_POLICIES = ['delete', 'compact', 'compact,delete'] as const;

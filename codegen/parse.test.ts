@@ -242,3 +242,37 @@ describe('delivery', () => {
     expect(alo['README.md']).not.toMatch(/transaction times out/);
   });
 });
+
+describe('a test\'s ignore', () => {
+  // Two sinks share topic u; c writes elsewhere; x is a log sink outside Kafka.
+  const NODES = `nodes:\n  - { id: a, kind: kafka-source, topic: t }\n  - { id: b1, kind: kafka-sink, topic: u, input: a }\n  - { id: b2, kind: kafka-sink, topic: u, input: a }\n  - { id: c, kind: kafka-sink, topic: v, input: a }\n`;
+  const text = (test: string) => `pipeline: p\n${NODES}tests:\n  - name: one\n    input: { a: [ { key: k, value: 1 } ] }\n${test}\n`;
+
+  it('reads, writes back, and names sinks and dead-letters', () => {
+    const { pipeline, problems } = parsePipeline(text('    ignore: [ c, dead-letters ]'));
+    expect(problems).toEqual([]);
+    expect(pipeline!.tests[0].ignore).toEqual(['c', 'dead-letters']);
+    expect(serializePipeline(pipeline!)).toMatch(/^ {4}ignore:\n {6}- c\n {6}- dead-letters$/m);
+    expect(parsePipeline(serializePipeline(pipeline!)).pipeline).toEqual(pipeline);
+  });
+
+  it.each([
+    ['an unknown name', '    ignore: [ cc ]', 'PW047', /ignores "cc", which is neither a sink node nor dead-letters/, /b1, b2, c\) or dead-letters/],
+    ['a source', '    ignore: [ a ]', 'PW047', /ignores "a"/, /a sink node/],
+    ['a sink it also expects', '    expect: { c: [ { key: k, value: 1 } ] }\n    ignore: [ c ]', 'PW048', /both expects sink "c" and ignores it/, /drop one/],
+    ['dead letters it also counts', '    deadLetters: 1\n    ignore: [ dead-letters ]', 'PW048', /both states deadLetters and ignores it/, /drop one/],
+    ['half of a shared topic', '    ignore: [ b1 ]', 'PW049', /ignores sink "b1" but checks sink "b2", and both write topic "u"/, /ignore both b1 and b2, or neither/],
+    ['not a list of names', '    ignore: c', 'PW004', /ignore/, /ignore: \[ sink-id, dead-letters \]/],
+  ])('reports %s with the test and the fix', (_what, test, code, message, hint) => {
+    const problems = parsePipeline(text(test)).problems.filter((x) => x.severity === 'error');
+    expect(problems, JSON.stringify(problems, null, 1)).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ code, line: expect.any(Number) });
+    expect(problems[0].path.slice(0, 3)).toEqual(['tests', 0, 'ignore']);
+    expect(problems[0].message).toMatch(message);
+    expect(problems[0].hint).toMatch(hint);
+  });
+
+  it('ignoring both sinks of a shared topic is fine', () => {
+    expect(parsePipeline(text('    ignore: [ b1, b2 ]')).problems.filter((x) => x.severity === 'error')).toEqual([]);
+  });
+});

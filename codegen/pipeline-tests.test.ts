@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Pipeline } from './model.js';
+import type { Pipeline, PipelineTest } from './model.js';
 import { readPipelineFiles } from './node-files.js';
 import { parsePipeline } from './parse.js';
 import { validatePipeline } from './validate.js';
@@ -61,6 +61,24 @@ describe('the pipeline tests, as the designer and pipewright test run them', () 
     const [d] = await runPipelineTests(broken);
     expect(d.differences).toContainEqual({ sink: null, where: 'dead letters', expected: 0, actual: 1 });
     expect(testProblems([d])[0].message).toBe('Test "a value that is not an order is filtered out" fails: expected 0 dead letters, got 1.');
+  });
+
+  it('what a test ignores goes unchecked, and only that: the sink it names, or the dead letters', async () => {
+    const p = load('large-orders');
+    const [first, second] = p.tests;
+    const wrong = [{ key: 'c-1', value: 'not what the pipeline writes' }];
+    const tests: PipelineTest[] = [{ ...first, expect: { 'large-orders': wrong }, ignore: ['dead-letters'] }, { ...first, expect: {}, ignore: ['large-orders'] }];
+    const ignoring = { ...p, tests };
+    // Ignoring the dead letters does not stop the sink from being checked.
+    expect(validatePipeline(ignoring).filter((x) => x.severity === 'error')).toEqual([]);
+    const [checked, unchecked] = await runPipelineTests(ignoring);
+    expect(checked.passed).toBe(false);
+    expect(checked.differences.map((d) => d.where)).toEqual(['large-orders']);
+    expect(unchecked).toMatchObject({ passed: true, differences: [] });
+    const broken = p.nodes.map((n) => (n.id === 'large' ? { ...n, params: { where: 'value.amount.toFixed(0) !== "x"' } } : n));
+    const [counted, ignored] = await runPipelineTests({ ...p, nodes: broken, tests: [{ ...second }, { ...second, deadLetters: undefined, ignore: ['dead-letters'] }] });
+    expect(counted.differences).toEqual([{ sink: null, where: 'dead letters', expected: 0, actual: 1 }]);
+    expect(ignored).toMatchObject({ passed: true, differences: [] });
   });
 
   it('records a test from input events that passes, and fails once the pipeline changes', async () => {

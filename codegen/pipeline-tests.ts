@@ -13,7 +13,7 @@ import { serializePipeline } from './serialize.js';
 import { testCases } from './test-cases.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
-import { caseDifferences, runCase, type CaseResult, type TestCase } from '../runtime/testing.js';
+import { caseDifferences, DEAD_LETTERS, runCase, type CaseResult, type TestCase } from '../runtime/testing.js';
 
 import { NO_KEY, type TestOutcome } from './test-outcomes.js';
 import { errorText } from '../runtime/errors.js';
@@ -63,7 +63,7 @@ export async function runPipelineTests(pipeline: Pipeline, files: PipelineFiles 
   const outcomes: TestOutcome[] = [];
   for (const [index, c] of cases.entries()) {
     try {
-      const differences = caseDifferences(c, await run(c)).map((d) => ({ ...d, sink: d.where === 'dead letters' ? null : (places.get(d.where)?.[0] ?? null) }));
+      const differences = caseDifferences(c, await run(c)).map((d) => ({ ...d, sink: d.where === DEAD_LETTERS ? null : (places.get(d.where)?.[0] ?? null) }));
       outcomes.push({ name: c.name, index, passed: differences.length === 0, differences });
     } catch (e) {
       outcomes.push({ name: c.name, index, passed: false, differences: [], error: errorText(e) });

@@ -52,7 +52,7 @@ const AUTOSCALING_RANGE: Record<(typeof AUTOSCALING_KEYS)[number], [number, numb
   activationLagThreshold: [0, 1_000_000_000],
 };
 export const NODE_KEYS = ['id', 'kind', 'input', 'label', 'position', 'samples'];
-const TEST_KEYS = ['name', 'input', 'expect', 'deadLetters'];
+const TEST_KEYS = ['name', 'input', 'expect', 'deadLetters', 'ignore'];
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -441,6 +441,10 @@ function readTest(raw: unknown, i: number, problems: Problem[]): PipelineTest | 
   if (raw.deadLetters !== undefined) {
     if (Number.isInteger(raw.deadLetters) && (raw.deadLetters as number) >= 0) test.deadLetters = raw.deadLetters as number;
     else problems.push(wrongType('deadLetters', 'a whole number', raw.deadLetters, 'The number of events the test expects on the dead-letter topic.', [...path, 'deadLetters']));
+  }
+  if (raw.ignore !== undefined) {
+    if (Array.isArray(raw.ignore) && raw.ignore.every((x) => typeof x === 'string')) test.ignore = raw.ignore;
+    else problems.push(wrongType('ignore', 'a list of sink node ids (or dead-letters)', raw.ignore, 'Write ignore: [ sink-id, dead-letters ] for what the test does not check.', [...path, 'ignore']));
   }
   return test;
 }

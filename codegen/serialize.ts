@@ -84,6 +84,7 @@ export function serializePipeline(p: Pipeline): string {
       test.input = Object.fromEntries(Object.entries(t.input).map(([k, v]) => [k, v.map(sample)]));
       test.expect = Object.fromEntries(Object.entries(t.expect).map(([k, v]) => [k, v.map(sample)]));
       if (t.deadLetters !== undefined) test.deadLetters = t.deadLetters;
+      if (t.ignore?.length) test.ignore = [...t.ignore];
       return test;
     });
   }

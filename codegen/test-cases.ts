@@ -3,8 +3,8 @@
  * generator so the designer's test worker can use it without the templates.
  */
 import { getKind } from '../runtime/kinds/registry.js';
-import type { TestCase } from '../runtime/testing.js';
-import type { Pipeline } from './model.js';
+import { DEAD_LETTERS, type TestCase } from '../runtime/testing.js';
+import { IGNORE_DEAD_LETTERS, type Pipeline } from './model.js';
 import { graphSpec, topicDefs } from './pipeline-ts.js';
 
 /**
@@ -12,6 +12,7 @@ import { graphSpec, topicDefs } from './pipeline-ts.js';
  * generated repository's test/pipeline.test.ts and in the designer's Tests
  * tab alike. A test checks every sink: one it does not list must receive
  * nothing; and it checks the dead letters: none, unless it says how many.
+ * What the test lists under `ignore` (sink ids, dead-letters) is not checked.
  * Call it on a valid pipeline only.
  */
 export function testCases(p: Pipeline): { cases: TestCase[]; samples: TestCase['input'] } {
@@ -24,16 +25,23 @@ export function testCases(p: Pipeline): { cases: TestCase[]; samples: TestCase['
   const defs = new Map(topicDefs(p).map((t) => [t.name, t.partitions]));
   const formatOf = (id: string) => String(spec.nodes.find((n) => n.id === id)?.params.format ?? 'json');
   const sinks = p.nodes.filter((n) => getKind(n.kind)?.category === 'sink');
-  const cases = p.tests.map((t) => ({
-    name: t.name,
-    input: Object.entries(t.input).map(([id, events]) => ({ topic: topicOf(id), partitions: defs.get(topicOf(id)) ?? 1, format: formatOf(id), events })),
-    // Sinks outside Kafka (postgres, http, log) are expected by node: the in-memory run captures what they write.
-    expect: sinks.map(({ id, kind }) => {
-      const events = t.expect[id] ?? [];
-      return getKind(kind)!.topicParam ? { topic: topicOf(id), partitions: defs.get(topicOf(id)) ?? 1, events } : { node: id, events };
-    }),
-    deadLetters: t.deadLetters ?? 0,
-  }));
+  const placeOf = (id: string) => (getKind(p.nodes.find((n) => n.id === id)!.kind)!.topicParam ? topicOf(id) : `sink ${id}`);
+  const cases = p.tests.map((t): TestCase => {
+    const ignore = (t.ignore ?? []).map((id) => (id === IGNORE_DEAD_LETTERS ? DEAD_LETTERS : placeOf(id)));
+    return {
+      name: t.name,
+      input: Object.entries(t.input).map(([id, events]) => ({ topic: topicOf(id), partitions: defs.get(topicOf(id)) ?? 1, format: formatOf(id), events })),
+      // Sinks outside Kafka (postgres, http, log) are expected by node: the in-memory run captures what they write.
+      expect: sinks
+        .filter(({ id }) => !t.ignore?.includes(id))
+        .map(({ id, kind }) => {
+          const events = t.expect[id] ?? [];
+          return getKind(kind)!.topicParam ? { topic: topicOf(id), partitions: defs.get(topicOf(id)) ?? 1, events } : { node: id, events };
+        }),
+      ...(ignore.includes(DEAD_LETTERS) ? {} : { deadLetters: t.deadLetters ?? 0 }),
+      ...(ignore.length ? { ignore } : {}),
+    };
+  });
   // Without written tests, the samples still run through the pipeline as a smoke test.
   const samples = p.nodes
     .filter((n) => getKind(n.kind)?.category === 'source' && n.samples?.length)

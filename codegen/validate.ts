@@ -8,7 +8,7 @@ import { ERROR_PORT, outputPorts, withDefaults, type KindSpec, type ParamSpec, t
 import { problem, suggest, type Problem, type ProblemCode } from './errors.js';
 import { checkExpression, expressionText } from './expression.js';
 import { checkConnectionSettings } from './connection.js';
-import { deadLetterTopic, minInsyncReplicasFor, nodePath, retentionMs, type Pipeline, type PipelineNode } from './model.js';
+import { deadLetterTopic, IGNORE_DEAD_LETTERS, minInsyncReplicasFor, nodePath, retentionMs, type Pipeline, type PipelineNode } from './model.js';
 import { changelogTopic, repartitionTopic } from '../runtime/engine/state.js';
 import { isNodeId, isPipelineName, isPortName, isTopicName } from './names.js';
 import { externalTopics, inputPartitions, tableSinkNodes, topicDefs, typeName } from './pipeline-ts.js';
@@ -383,6 +383,33 @@ function checkTests(p: Pipeline, byId: Map<string, PipelineNode>): Problem[] {
       for (const id of Object.keys(t[field])) {
         if (!known.includes(id)) problems.push(problem('PW040', { test: t.name, id, role, known: known.join(', ') || 'none yet' }, ['tests', i, field, id]));
       }
+    }
+    problems.push(...ignoreProblems(p, t, i, ids('sink'), byId));
+  });
+  return problems;
+}
+
+/** A test's `ignore`: known sinks or dead-letters, nothing it also checks, and no topic half ignored. */
+function ignoreProblems(p: Pipeline, t: Pipeline['tests'][number], i: number, sinks: string[], byId: Map<string, PipelineNode>): Problem[] {
+  const problems: Problem[] = [];
+  const ignored = new Set(t.ignore ?? []);
+  const topicOf = (id: string) => {
+    const n = byId.get(id)!;
+    const param = getKind(n.kind)!.topicParam;
+    return param ? String(n.params[param]) : undefined;
+  };
+  (t.ignore ?? []).forEach((id, j) => {
+    const path = ['tests', i, 'ignore', j];
+    if (id === IGNORE_DEAD_LETTERS) {
+      if (t.deadLetters !== undefined) problems.push(problem('PW048', { test: t.name, what: 'states deadLetters' }, path));
+    } else if (!sinks.includes(id)) {
+      problems.push(problem('PW047', { test: t.name, id, known: sinks.join(', ') || 'none yet' }, path));
+    } else if (Object.hasOwn(t.expect, id)) {
+      problems.push(problem('PW048', { test: t.name, what: `expects sink "${id}"` }, path));
+    } else {
+      const topic = topicOf(id);
+      const other = topic === undefined ? undefined : sinks.find((s) => !ignored.has(s) && topicOf(s) === topic);
+      if (other) problems.push(problem('PW049', { test: t.name, id, other, topic: topic! }, path));
     }
   });
   return problems;

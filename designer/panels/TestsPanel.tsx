@@ -1,12 +1,13 @@
 /**
  * The pipeline's `tests:`, on screen: each test's input events per source,
- * expected outputs per sink and expected dead letters, edited as JSON (every
+ * expected outputs per sink and expected dead letters (or that the test
+ * ignores them), edited as JSON (every
  * change is an undoable edit of the pipeline); pass or fail per test from
  * the last run in the check worker, and what differs, key by key.
  */
 import { memo, useState } from 'react';
 import { useDraft } from './use-draft.js';
-import type { PipelineNode, PipelineTest, SampleEvent } from '../../codegen/model.js';
+import { IGNORE_DEAD_LETTERS, type PipelineNode, type PipelineTest, type SampleEvent } from '../../codegen/model.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { useDesigner } from '../store/index.js';
 import type { DesignerState } from '../store/types.js';
@@ -72,6 +73,25 @@ function withEvents(map: Record<string, SampleEvent[]>, id: string, events: Samp
   return next;
 }
 
+/** The test with `id` (a sink or dead-letters) ignored or checked again; what it expected of it goes, as a test cannot do both. */
+export function withIgnored(test: PipelineTest, id: string, ignored: boolean): PipelineTest {
+  const { ignore = [], deadLetters, ...rest } = test;
+  const nextIgnore = ignored ? [...ignore.filter((x) => x !== id), id] : ignore.filter((x) => x !== id);
+  const next: PipelineTest = { ...rest, expect: ignored ? withEvents(test.expect, id, undefined) : test.expect };
+  if (deadLetters !== undefined && !(ignored && id === IGNORE_DEAD_LETTERS)) next.deadLetters = deadLetters;
+  if (nextIgnore.length) next.ignore = nextIgnore;
+  return next;
+}
+
+function IgnoreBox({ index, id, test, onChange }: { index: number; id: string; test: PipelineTest; onChange: (next: PipelineTest) => void }) {
+  const boxId = `pw-test-${index}-ignore-${id}`;
+  return (
+    <label htmlFor={boxId} className="pw-muted">
+      <input id={boxId} data-testid={boxId} type="checkbox" checked={test.ignore?.includes(id) ?? false} onChange={(e) => onChange(withIgnored(test, id, e.target.checked))} /> not checked by this test
+    </label>
+  );
+}
+
 function TestEditor({ index, test, nodes }: { index: number; test: PipelineTest; nodes: readonly PipelineNode[] }) {
   const update = (next: PipelineTest, field: string) => state().updateTest(index, next, field);
   const sources = byCategory(nodes, 'source');
@@ -98,17 +118,24 @@ function TestEditor({ index, test, nodes }: { index: number; test: PipelineTest;
         <div>
           <div className="pw-panel-title">Expected outputs, per sink (none if empty)</div>
           {sinks.map((n) => (
-            <EventsField
-              key={n.id}
-              id={`pw-test-${index}-expect-${n.id}`}
-              label={n.id}
-              events={test.expect[n.id]}
-              onChange={(events) => update({ ...test, expect: withEvents(test.expect, n.id, events) }, `expect:${n.id}`)}
-            />
+            <div key={n.id}>
+              {test.ignore?.includes(n.id) ? (
+                <div className="pw-field">{n.id}</div>
+              ) : (
+                <EventsField
+                  id={`pw-test-${index}-expect-${n.id}`}
+                  label={n.id}
+                  events={test.expect[n.id]}
+                  onChange={(events) => update({ ...test, expect: withEvents(test.expect, n.id, events) }, `expect:${n.id}`)}
+                />
+              )}
+              <IgnoreBox index={index} id={n.id} test={test} onChange={(next) => update(next, `ignore:${n.id}`)} />
+            </div>
           ))}
           <div className="pw-field">
             <label htmlFor={`pw-test-${index}-dead`}>Expected dead letters</label>
             <input
+              disabled={test.ignore?.includes(IGNORE_DEAD_LETTERS)}
               id={`pw-test-${index}-dead`}
               className="pw-input"
               type="number"
@@ -121,6 +148,7 @@ function TestEditor({ index, test, nodes }: { index: number; test: PipelineTest;
                 update(n === 0 ? rest : { ...rest, deadLetters: n }, 'deadLetters');
               }}
             />
+            <IgnoreBox index={index} id={IGNORE_DEAD_LETTERS} test={test} onChange={(next) => update(next, 'ignore:dead-letters')} />
           </div>
         </div>
       </div>

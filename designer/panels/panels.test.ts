@@ -4,6 +4,7 @@ import { KINDS } from '../../runtime/kinds/registry.js';
 import { fileTree } from './CodePreview.js';
 import { parseList, parseSamples, problemsOfNode, readJsonText } from './Inspector.js';
 import { GROUPS, matchKinds } from './Palette.js';
+import { withIgnored } from './TestsPanel.js';
 
 test('the palette lists every kind of the registry in one of its groups, and search narrows it', () => {
   const grouped = GROUPS.flatMap((g) => KINDS.filter((k) => k.category === g.category));
@@ -50,4 +51,12 @@ test('the file tree lists folders first, then files', () => {
     '  main.ts',
     'README.md',
   ]);
+});
+
+test('the Tests tab ignores a sink or the dead letters, dropping what the test expected of it, and checks it again', () => {
+  const test = { name: 't', input: {}, expect: { out: [{ value: 1 }], audit: [{ value: 2 }] }, deadLetters: 2 };
+  const ignored = withIgnored(withIgnored(test, 'out', true), 'dead-letters', true);
+  expect(ignored).toEqual({ name: 't', input: {}, expect: { audit: [{ value: 2 }] }, ignore: ['out', 'dead-letters'] });
+  expect(withIgnored(withIgnored(ignored, 'out', false), 'dead-letters', false)).toEqual({ name: 't', input: {}, expect: { audit: [{ value: 2 }] } });
+  expect(withIgnored(test, 'out', false)).toEqual(test);
 });
