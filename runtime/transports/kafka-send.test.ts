@@ -5,15 +5,20 @@ import { requestTimeoutMs, sendAll } from './kafka.js';
 describe('sendAll', () => {
   it('cuts large outputs (many windows closing at once) into requests a broker accepts, in order', async () => {
     const requests: { topic: string; keys: string[] }[][] = [];
+    const requestBytes: number[] = [];
     const producer = {
-      sendBatch: async ({ topicMessages }: { topicMessages: { topic: string; messages: { key: string }[] }[] }) => {
+      sendBatch: async ({ topicMessages }: { topicMessages: { topic: string; messages: { key: string; value: string }[] }[] }) => {
         requests.push(topicMessages.map((t) => ({ topic: t.topic, keys: t.messages.map((m) => m.key) })));
+        requestBytes.push(topicMessages.reduce((n, t) => n + t.messages.reduce((b, m) => b + Buffer.byteLength(m.key) + Buffer.byteLength(m.value), 0), 0));
         return [];
       },
     } as unknown as Producer;
-    const messages = Array.from({ length: 20_000 }, (_, i) => ({ topic: i % 2 ? 'a' : 'b', key: `k${i}`, value: 'x'.repeat(40), headers: {} }));
+    // Values of three UTF-8 bytes per character: the cut must count bytes, not characters.
+    const messages = Array.from({ length: 4_000 }, (_, i) => ({ topic: i % 2 ? 'a' : 'b', key: `k${i}`, value: '€'.repeat(200), headers: {} }));
     await sendAll(producer, messages);
     expect(requests.length).toBeGreaterThan(1);
+    // Each request stays well below a broker's default limit (message.max.bytes, about 1 MiB).
+    for (const [i, bytes] of requestBytes.entries()) expect(bytes, `request ${i}`).toBeLessThan(1 << 20);
     const sent = requests.flatMap((r) => r.flatMap((t) => t.keys.map((k) => `${t.topic}:${k}`)));
     expect(sent.sort()).toEqual(messages.map((m) => `${m.topic}:${m.key}`).sort());
     // Per topic, the order is kept across requests.
