@@ -31,6 +31,8 @@ describe.each(['onnxruntime-node', 'onnxruntime-web'] as const)('%s', (name) => 
     const out = await scorer.score(rows);
     expect(out.filter((p) => p instanceof Error)).toEqual([]);
     const got = (out as Prediction[]).map((p) => p.score);
+    expect(got).toHaveLength(vectors.length);
+    expect(vectors.length).toBeGreaterThan(0);
     got.forEach((s, i) => expect(Math.abs(s - vectors[i].probability), `vector ${i}`).toBeLessThan(1e-6));
     scores.set(name, got);
     await scorer.close?.();
@@ -49,7 +51,8 @@ describe('onnxruntime-node and onnxruntime-web', () => {
   it('give the same scores', () => {
     const node = scores.get('onnxruntime-node');
     const web = scores.get('onnxruntime-web');
-    expect(node && web).toBeTruthy();
+    expect(node?.length).toBe(vectors.length);
+    expect(web?.length).toBe(vectors.length);
     node!.forEach((s, i) => expect(Math.abs(s - web![i])).toBeLessThan(1e-6));
   });
 });
