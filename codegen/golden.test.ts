@@ -2,11 +2,14 @@
  * Golden tests: every example generates a tree that is compared file by file
  * with committed snapshots (update with `npx vitest run codegen/golden -u`),
  * then the tree is built with its own compiler settings and its own tests run.
+ * Small pipelines in __golden__/kinds/ (one per node kind and parameter
+ * family) are compared in a compact form: their src/pipeline.ts, topics,
+ * network policy and database schema. A .golden file that no case produces any more fails the run.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generate, zipFiles } from './generate.js';
 import { nodeAssets, REPO_ROOT } from './node-assets.js';
@@ -23,6 +26,24 @@ const examples = readdirSync(join(REPO_ROOT, 'examples'), { withFileTypes: true 
       return false;
     }
   });
+
+const GOLDEN = join(REPO_ROOT, 'codegen', '__golden__');
+const KINDS = join(GOLDEN, 'kinds');
+const kindCases = readdirSync(KINDS)
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => f.slice(0, -'.yaml'.length))
+  .sort();
+/** The files of a generated tree that a kind case's golden holds: what the kind and its parameters change. */
+const COMPACT = ['src/pipeline.ts', 'topics/topics.yaml', 'k8s/networkpolicy.yaml', 'db/schema.sql'];
+const REGENERATE = 'npx vitest run codegen/golden.test.ts -u';
+
+/** Every .golden file under a folder, relative to codegen/__golden__/. */
+function goldenFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.golden'))
+    .map((e) => relative(GOLDEN, join(e.parentPath, e.name)))
+    .sort();
+}
 
 const temps: string[] = [];
 afterAll(() => {
@@ -85,4 +106,32 @@ describe.each(examples)('example %s', (name) => {
     expect(out).toMatch(/# fail 0/);
     expect(out).toMatch(/# pass [1-9]/);
   }, 120_000);
+});
+
+describe.each(kindCases)('kind case %s', (name) => {
+  const parsed = parsePipeline(readFileSync(join(KINDS, `${name}.yaml`), 'utf8'));
+  const result = parsed.pipeline ? generate(parsed.pipeline, nodeAssets()) : { files: null, problems: parsed.problems };
+
+  it('is valid, generates, and matches its compact golden (src/pipeline.ts, topics, network policy, schema)', async () => {
+    expect(result.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    const files = result.files!;
+    const compact = COMPACT.filter((path) => files[path] !== undefined).map((path) => `==> ${path} <==\n${files[path]}`);
+    await expect(compact.join('\n')).toMatchFileSnapshot(`__golden__/kinds/${name}.golden`);
+  });
+});
+
+describe('golden files', () => {
+  it('are all produced by a case: an example or a pipeline in __golden__/kinds/', () => {
+    const produced = new Set(kindCases.map((name) => `kinds/${name}.golden`));
+    for (const name of examples) {
+      const parsed = parsePipeline(readFileSync(join(REPO_ROOT, 'examples', name, 'pipeline.yaml'), 'utf8'));
+      const files = parsed.pipeline ? (generate(parsed.pipeline, nodeAssets(), readPipelineFiles(join(REPO_ROOT, 'examples', name, 'pipeline.yaml'), parsed.pipeline)).files ?? {}) : {};
+      for (const path of Object.keys(files)) if (!path.startsWith('src/runtime/')) produced.add(`${name}/${path}.golden`);
+    }
+    const stale = goldenFiles(GOLDEN).filter((f) => !produced.has(f));
+    expect(
+      stale,
+      `Stale golden files, produced by no example and no pipeline in codegen/__golden__/kinds/: delete them (${stale.map((f) => `codegen/__golden__/${f}`).join(' ')}), then regenerate the rest with ${REGENERATE} and review the diff.`,
+    ).toEqual([]);
+  });
 });
