@@ -67,7 +67,7 @@ export const PROBLEMS = {
   PW035: e(() => 'The expression is empty.', (a) => `Write an expression, e.g. ${a.example}`),
   PW039: e((a) => `kafka.strimziCluster "${a.name}" is not a valid Kubernetes label value for strimzi.io/cluster.`, () => 'Use the name of your Strimzi Kafka resource: lowercase letters, digits and "-", at most 63 characters, e.g. my-cluster.'),
   PW040: e((a) => `Test "${a.test}" refers to "${a.id}", which is not a ${a.role} node.`, (a) => `Use the id of a ${a.role} node: ${a.known}.`),
-  PW047: e((a) => `Test "${a.test}" ignores "${a.id}", which is neither a sink node nor dead-letters.`, (a) => `List in ignore only what the test does not check: a sink node (${a.known}) or dead-letters.`),
+  PW047: e((a) => `Test "${a.test}" ignores "${a.id}", which is neither a sink node nor dead-letters.`, (a) => `${a.suggestion ? `Did you mean "${a.suggestion}"? ` : ''}List in ignore only what the test does not check: a sink node (${a.known}) or dead-letters.`),
   PW048: e((a) => `Test "${a.test}" both ${a.what} and ignores it.`, () => 'A test either checks a sink (expect, deadLetters) or ignores it; drop one of the two.'),
   PW049: e((a) => `Test "${a.test}" ignores sink "${a.id}" but checks sink "${a.other}", and both write topic "${a.topic}".`, (a) => `A test checks a topic as a whole: ignore both ${a.id} and ${a.other}, or neither.`),
   PW041: e((a) => `A sample event must be a mapping with "value"${a.detail ? `: ${a.detail}` : ''}.`, () => 'Write it as - { key: "k1", value: { ... } }.'),

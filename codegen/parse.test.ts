@@ -258,6 +258,7 @@ describe('a test\'s ignore', () => {
 
   it.each([
     ['an unknown name', '    ignore: [ cc ]', 'PW047', /ignores "cc", which is neither a sink node nor dead-letters/, /b1, b2, c\) or dead-letters/],
+    ['a misspelt dead-letters', '    ignore: [ dead-letter ]', 'PW047', /ignores "dead-letter"/, /^Did you mean "dead-letters"\?/],
     ['a source', '    ignore: [ a ]', 'PW047', /ignores "a"/, /a sink node/],
     ['a sink it also expects', '    expect: { c: [ { key: k, value: 1 } ] }\n    ignore: [ c ]', 'PW048', /both expects sink "c" and ignores it/, /drop one/],
     ['dead letters it also counts', '    deadLetters: 1\n    ignore: [ dead-letters ]', 'PW048', /both states deadLetters and ignores it/, /drop one/],

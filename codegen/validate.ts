@@ -403,7 +403,7 @@ function ignoreProblems(p: Pipeline, t: Pipeline['tests'][number], i: number, si
     if (id === IGNORE_DEAD_LETTERS) {
       if (t.deadLetters !== undefined) problems.push(problem('PW048', { test: t.name, what: 'states deadLetters' }, path));
     } else if (!sinks.includes(id)) {
-      problems.push(problem('PW047', { test: t.name, id, known: sinks.join(', ') || 'none yet' }, path));
+      problems.push(problem('PW047', { test: t.name, id, suggestion: suggest(id, [...sinks, IGNORE_DEAD_LETTERS]) ?? '', known: sinks.join(', ') || 'none yet' }, path));
     } else if (Object.hasOwn(t.expect, id)) {
       problems.push(problem('PW048', { test: t.name, what: `expects sink "${id}"` }, path));
     } else {
