@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { features, makeFlights } from '../examples/flight-delays/flights.js';
-import type { Emitter, Operator } from '../runtime/kinds/spec.js';
+import { withDefaults, type Emitter, type Operator } from '../runtime/kinds/spec.js';
 import { model } from '../runtime/kinds/model.js';
 import { jsonScorer, parseJsonModel } from '../runtime/models/json.js';
 import { provideOnnxRuntime } from '../runtime/models/onnx.js';
@@ -77,12 +77,10 @@ function emitter(into: Collected): Emitter {
 }
 
 async function operator(params: Record<string, unknown>): Promise<Operator> {
-  const full: Record<string, unknown> = {};
-  for (const p of model.params) if (p.type !== 'expression') full[p.name] = params[p.name] ?? p.default;
   const op = model.create({
     nodeId: 'delay-model',
     pipeline: 'bench',
-    params: full,
+    params: withDefaults(model, params, { expressions: false }),
     fns: { inputs: inputs },
     readFile: async (path) => new Uint8Array(readFileSync(join(exampleDir, path))),
   });

@@ -3,8 +3,8 @@
  * the service: the images it pins, the PostgreSQL schema of the postgres sinks
  * (db/schema.sql) and the webhook stand-ins for the http sinks. Pure.
  */
-import { getKind } from '../runtime/kinds/registry.js';
-import { OFFSETS_TABLE, offsetsTableSql, quoteIdent } from '../runtime/kinds/postgres-sink.js';
+import { OFFSETS_TABLE, offsetsTableSql, postgresSink, quoteIdent } from '../runtime/kinds/postgres-sink.js';
+import { withDefaults } from '../runtime/kinds/spec.js';
 import type { Pipeline } from './model.js';
 
 /** An image pinned by digest; `tag` says which tag the digest was taken from, for people (and for updating it). */
@@ -112,8 +112,7 @@ export function schemaSql(p: Pipeline): string {
 
 /** The connection-string variables of the postgres sinks, each set to the local database in compose. */
 export function databaseUrlEnvs(p: Pipeline): string[] {
-  const spec = getKind('postgres')?.params.find((s) => s.name === 'urlEnv');
-  return [...new Set(p.nodes.filter((n) => n.kind === 'postgres').map((n) => String(n.params.urlEnv ?? spec?.default)))].sort();
+  return [...new Set(p.nodes.filter((n) => n.kind === 'postgres').map((n) => withDefaults(postgresSink, n.params).urlEnv))].sort();
 }
 
 const IP_OR_LOCAL = /^(localhost|\[.*\]|\d+\.\d+\.\d+\.\d+)$/i;

@@ -5,6 +5,7 @@
  * reported against the pipeline rather than the generated file.
  */
 import { changelogTopic, repartitionTopic } from '../runtime/engine/state.js';
+import { kafkaSource } from '../runtime/kinds/kafka-source.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, withDefaults, type ParamSpec } from '../runtime/kinds/spec.js';
 import type { GraphSpec } from '../runtime/engine/graph.js';
@@ -81,7 +82,8 @@ export function topicDefs(p: Pipeline): TopicDef[] {
   for (const n of p.nodes) {
     const kind = getKind(n.kind);
     if (!kind?.topicParam) continue;
-    const partitions = (n.params.partitions ?? kind.params.find((s) => s.name === 'partitions')?.default ?? 1) as number;
+    // Every kind with a topic declares how many partitions it has.
+    const partitions = Number(paramsOf(n, kind).partitions);
     // A table, a table to join with, and a sink of a table (an aggregate's results) keep the latest row per key.
     add(String(n.params[kind.topicParam]), partitions, tables.has(n.id) || kind.table || tableSinks.has(n.id) ? { 'cleanup.policy': 'compact' } : {});
   }
@@ -186,7 +188,7 @@ export function inputPartitions(p: Pipeline): number {
 }
 
 export function fromBeginning(p: Pipeline): boolean {
-  return p.nodes.every((n) => n.kind !== 'kafka-source' || (n.params.start ?? 'earliest') === 'earliest');
+  return p.nodes.every((n) => n.kind !== 'kafka-source' || withDefaults(kafkaSource, n.params).start === 'earliest');
 }
 
 /** Assumes a pipeline that validated without errors. */

@@ -5,8 +5,9 @@
  * Web Worker, which builds the simulator with sim-plan.ts.
  */
 import type { GraphOptions } from '../runtime/engine/graph.js';
+import { sourceFormat } from '../runtime/kinds/kafka-source.js';
 import { getKind } from '../runtime/kinds/registry.js';
-import type { SimFeed, Simulator } from '../runtime/simulator/simulator.js';
+import type { Simulator } from '../runtime/simulator/simulator.js';
 import { expressionSources } from './compile.js';
 import type { Pipeline } from './model.js';
 import { graphSpec, topicDefs } from './pipeline-ts.js';
@@ -25,7 +26,7 @@ export function simulationPlan(p: Pipeline): SimPlan {
       feeds.push({ node: node.id, topic: String(node.params[kind.topicParam]), format: 'json', events: [], generator: params });
       continue;
     }
-    const format = (params.format ?? 'json') as SimFeed['format'];
+    const format = sourceFormat(params);
     const samples = node.samples ?? [];
     const fromTests = p.tests.flatMap((t) => t.input[node.id] ?? []);
     const events = (samples.length ? samples : fromTests).map((s) => ({ key: s.key ?? null, value: s.value }));

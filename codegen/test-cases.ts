@@ -2,6 +2,7 @@
  * A pipeline's tests as runtime/testing.ts runs them. Kept apart from the
  * generator so the designer's test worker can use it without the templates.
  */
+import { sourceFormat } from '../runtime/kinds/kafka-source.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { DEAD_LETTERS, type TestCase } from '../runtime/testing.js';
 import { IGNORE_DEAD_LETTERS, type Pipeline } from './model.js';
@@ -23,7 +24,7 @@ export function testCases(p: Pipeline): { cases: TestCase[]; samples: TestCase['
     return String(node.params[kind.topicParam!]);
   };
   const defs = new Map(topicDefs(p).map((t) => [t.name, t.partitions]));
-  const formatOf = (id: string) => String(spec.nodes.find((n) => n.id === id)?.params.format ?? 'json');
+  const formatOf = (id: string) => sourceFormat(spec.nodes.find((n) => n.id === id)?.params ?? {});
   const sinks = p.nodes.filter((n) => getKind(n.kind)?.category === 'sink');
   const placeOf = (id: string) => (getKind(p.nodes.find((n) => n.id === id)!.kind)!.topicParam ? topicOf(id) : `sink ${id}`);
   const cases = p.tests.map((t): TestCase => {

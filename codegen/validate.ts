@@ -4,7 +4,7 @@
  * it is about and the node id, so both can point at it.
  */
 import { getKind, kindNames } from '../runtime/kinds/registry.js';
-import { ERROR_PORT, outputPorts, withDefaults, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
+import { ERROR_PORT, isMapping, outputPorts, withDefaults, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { problem, suggest, type Problem, type ProblemCode } from './errors.js';
 import { checkExpression, expressionText } from './expression.js';
 import { checkConnectionSettings } from './connection.js';
@@ -346,7 +346,6 @@ function checkParamValue(spec: ParamSpec, v: unknown): { expected: string; fix: 
   }
 }
 
-const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A cycle as node ids, or undefined. Depth-first, following inputs. */
 function findCycle(nodes: readonly PipelineNode[]): string[] | undefined {

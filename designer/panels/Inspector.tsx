@@ -9,7 +9,7 @@ import { useDraft } from './use-draft.js';
 import type { Problem } from '../../codegen/errors.js';
 import type { PipelineNode, SampleEvent } from '../../codegen/model.js';
 import { getKind } from '../../runtime/kinds/registry.js';
-import type { ParamSpec } from '../../runtime/kinds/spec.js';
+import { withDefaults, type ParamSpec } from '../../runtime/kinds/spec.js';
 import { useDesigner } from '../store/index.js';
 import { selectFiles, selectInspected, selectPipeline, selectPipelineName, selectProblems, selectSelectedCount } from '../store/selectors.js';
 import { ExpressionEditor } from './ExpressionEditor.js';
@@ -475,7 +475,7 @@ function FileAttachment({ node, value }: { node: PipelineNode; value: unknown })
   const kind = getKind(node.kind);
   const files = useDesigner(selectFiles);
   const bytes = typeof value === 'string' ? files[value] : undefined;
-  if (typeof value !== 'string' || !(kind?.files?.(node.params) ?? []).includes(value)) return null;
+  if (typeof value !== 'string' || !(kind?.files?.(withDefaults(kind, node.params)) ?? []).includes(value)) return null;
   return (
     <div className="pw-file">
       <span className={bytes ? 'pw-ok-text' : 'pw-muted'}>{bytes ? `Attached: ${(bytes.length / 1024).toFixed(1)} kB` : 'No file attached; the export needs it.'}</span>

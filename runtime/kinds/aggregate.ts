@@ -139,7 +139,7 @@ export const aggregate = defineKind({
     if (interval !== undefined && interval !== null && interval !== '' && parseDuration(interval) === undefined) {
       problems.push({ param: 'emitInterval', code: 'PW100', message: `emitInterval "${String(interval)}" is not a duration`, hint: 'Write a number with a unit: ms, s, m, h or d, e.g. emitInterval: 10s; 0s emits every change.' });
     }
-    const set = (name: string) => typeof params[name] === 'string' && params[name] !== '';
+    const set = (name: keyof typeof params) => typeof params[name] === 'string' && params[name] !== '';
     if (set('initial') && !set('reduce')) {
       problems.push({ param: 'initial', code: 'PW101', message: 'initial is set, but there is no reduce expression to start from it', hint: 'Add reduce: an expression over acc and the event that returns the new result, e.g. reduce: acc + value.units; or remove initial.' });
     }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { oneNode } from '../../test/harness/one-node.js';
 import { DEAD_LETTER_HEADERS } from '../types.js';
 import { branch } from './branch.js';
-import { outputPorts } from './spec.js';
+import { outputPorts, withDefaults } from './spec.js';
 
 type V = { amount: number; status?: string };
 const routes = { large: 'value.amount > 100', shipped: 'value.status === "shipped"' };
@@ -12,7 +12,7 @@ describe('branch', () => {
   it('derives its output ports from the routes, in order, plus default', () => {
     expect(outputPorts(branch, { routes })).toEqual(['large', 'shipped', 'default']);
     expect(outputPorts(branch, { routes: ['a', 'b'] })).toEqual(['a', 'b', 'default']);
-    expect(branch.validate({ routes: { default: 'true' } })[0].message).toMatch(/default/);
+    expect(branch.validate(withDefaults(branch, { routes: { default: 'true' } }))[0].message).toMatch(/default/);
   });
 
   it('sends each event to the first matching route, or to default', async () => {

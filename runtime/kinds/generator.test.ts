@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventGenerator, generator, mulberry32 } from './generator.js';
+import { withDefaults } from './spec.js';
 
 const fields = { id: 'seq', user: 'pick(alice,bob,carol)', amount: 'uniform(1,500)', qty: 'int(1,3)', at: 'now', flag: 'bool(0.5)', id2: 'uuid', fixed: 7, nested: { tag: 'const(x)' } };
 
@@ -46,15 +47,15 @@ describe('generator', () => {
   });
 
   it('explains a template it cannot use', () => {
-    expect(generator.validate({ fields: { a: 'pick()' } })[0].message).toMatch(/field "a": pick needs at least one value/);
-    expect(generator.validate({ fields: { a: 'random' } })[0].message).toMatch(/"random" is not a field generator/);
-    expect(generator.validate({ fields: { a: 'int(5,1)' } })[0].message).toMatch(/min ≤ max/);
-    expect(generator.validate({ fields: { a: 'seq' }, key: 'b' })[0].message).toMatch(/key field "b"/);
-    expect(generator.validate({ fields })).toEqual([]);
+    expect(generator.validate(withDefaults(generator, { fields: { a: 'pick()' } }))[0].message).toMatch(/field "a": pick needs at least one value/);
+    expect(generator.validate(withDefaults(generator, { fields: { a: 'random' } }))[0].message).toMatch(/"random" is not a field generator/);
+    expect(generator.validate(withDefaults(generator, { fields: { a: 'int(5,1)' } }))[0].message).toMatch(/min ≤ max/);
+    expect(generator.validate(withDefaults(generator, { fields: { a: 'seq' }, key: 'b' }))[0].message).toMatch(/key field "b"/);
+    expect(generator.validate(withDefaults(generator, { fields }))).toEqual([]);
   });
 
   it('gives sample values for the event type', () => {
-    expect(generator.samples({ fields: { id: 'seq', user: 'pick(a,b)' }, seed: 1 })).toHaveLength(5);
+    expect(generator.samples(withDefaults(generator, { fields: { id: 'seq', user: 'pick(a,b)' }, seed: 1 }))).toHaveLength(5);
     const r = mulberry32(7);
     expect(r()).toBeGreaterThanOrEqual(0);
   });

@@ -1,7 +1,7 @@
 import { mulberry32 } from '../random.js';
 import type { OutMessage } from '../types.js';
-import { kafkaSource } from './kafka-source.js';
-import { defineKind, type KindProblem } from './spec.js';
+import { decodingOperator } from './kafka-source.js';
+import { defineKind, withDefaults, type KindProblem } from './spec.js';
 import { errorText } from '../errors.js';
 
 export { mulberry32 };
@@ -128,11 +128,13 @@ export class EventGenerator {
   seq = 0;
   readonly count: number;
 
-  constructor(params: Record<string, unknown>) {
-    this.make = compile(params.fields ?? {}, '');
-    this.random = mulberry32(Number(params.seed ?? 1));
-    this.keyField = params.key === undefined || params.key === '' ? undefined : String(params.key);
-    this.count = Number(params.count ?? 0);
+  /** `params`: a generator node's parameters, as written; the kind's defaults fill in the rest. */
+  constructor(params: Readonly<Record<string, unknown>>) {
+    const { fields, seed, key, count } = withDefaults(generator, params);
+    this.make = compile(fields, '');
+    this.random = mulberry32(seed);
+    this.keyField = key === undefined || key === '' ? undefined : key;
+    this.count = count;
   }
 
   /** Whether a finite count is used up. */
@@ -207,13 +209,13 @@ export const generator = defineKind({
     } catch (e) {
       problems.push({ param: 'fields', message: `The template does not work: ${errorText(e)}.`, hint: 'Write e.g. fields: { id: seq, user: "pick(alice,bob)", amount: "uniform(1,500)", at: now }.' });
     }
-    if (params.key !== undefined && (typeof params.fields !== 'object' || params.fields === null || !(String(params.key) in (params.fields)))) {
-      problems.push({ param: 'key', message: `The key field "${String(params.key)}" is not a field of the template.`, hint: `Use one of: ${Object.keys((params.fields ?? {})).join(', ')}.` });
+    if (params.key !== undefined && !(params.key in params.fields)) {
+      problems.push({ param: 'key', message: `The key field "${params.key}" is not a field of the template.`, hint: `Use one of: ${Object.keys(params.fields).join(', ')}.` });
     }
     return problems;
   },
-  create(ctx) {
+  create() {
     // What comes back from the topic is JSON, read exactly as a Kafka source reads it.
-    return kafkaSource.create({ ...ctx, params: { ...ctx.params, format: 'json' } });
+    return decodingOperator('json');
   },
 });

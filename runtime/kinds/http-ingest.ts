@@ -1,6 +1,6 @@
 import type { OutMessage } from '../types.js';
 import { ENV_NAME } from './http-sink.js';
-import { kafkaSource } from './kafka-source.js';
+import { decodingOperator } from './kafka-source.js';
 import { defineKind, type KindProblem } from './spec.js';
 import { AJV_VERSION, validate as validateKind } from './validate.js';
 import { errorText } from '../errors.js';
@@ -134,7 +134,7 @@ export const httpIngest = defineKind({
     else if (RESERVED.includes(path)) problems.push({ param: 'path', message: `${path} is the service's own endpoint.`, hint: 'Choose another path, e.g. /events.' });
     return problems;
   },
-  create(ctx) {
-    return kafkaSource.create({ ...ctx, params: { ...ctx.params, format: 'json' } });
+  create() {
+    return decodingOperator('json');
   },
 });

@@ -6,6 +6,7 @@ import { oneNode } from '../../test/harness/one-node.js';
 import { Graph } from '../engine/graph.js';
 import { DEAD_LETTER_HEADERS, type RawMessage } from '../types.js';
 import { Delivered, httpSink, idempotencyKey } from './http-sink.js';
+import { withDefaults } from './spec.js';
 
 interface Seen {
   path: string;
@@ -183,9 +184,9 @@ describe('http sink', () => {
   });
 
   it('rejects URLs with credentials or another scheme when the pipeline is validated', () => {
-    expect(httpSink.validate({ url: 'https://user:pw@hooks.example.com/x' })).toHaveLength(1);
-    expect(httpSink.validate({ url: 'file:///etc/passwd' })).toHaveLength(1);
-    expect(httpSink.validate({ url: 'https://hooks.example.com/x?y=1', authEnv: 'lower' })).toHaveLength(1);
-    expect(httpSink.validate({ url: 'http://127.0.0.1:8080/hook' })).toEqual([]);
+    expect(httpSink.validate(withDefaults(httpSink, { url: 'https://user:pw@hooks.example.com/x' }))).toHaveLength(1);
+    expect(httpSink.validate(withDefaults(httpSink, { url: 'file:///etc/passwd' }))).toHaveLength(1);
+    expect(httpSink.validate(withDefaults(httpSink, { url: 'https://hooks.example.com/x?y=1', authEnv: 'lower' }))).toHaveLength(1);
+    expect(httpSink.validate(withDefaults(httpSink, { url: 'http://127.0.0.1:8080/hook' }))).toEqual([]);
   });
 });

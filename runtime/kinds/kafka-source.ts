@@ -1,5 +1,5 @@
 import type { Payload, RawMessage, Rec } from '../types.js';
-import { defineKind } from './spec.js';
+import { defineKind, type Operator } from './spec.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -17,7 +17,15 @@ export function parseJson(text: string, what: string): unknown {
   }
 }
 
-function decodeValue(format: unknown, value: Payload): unknown {
+/** How a source decodes message values. */
+export type ValueFormat = 'json' | 'string' | 'bytes';
+
+/** How a source node's values are decoded: its `format`, or JSON for a source that has none (http ingest, generator). */
+export function sourceFormat(params: Readonly<Record<string, unknown>>): ValueFormat {
+  return 'format' in params ? (params.format as ValueFormat) : 'json';
+}
+
+function decodeValue(format: ValueFormat, value: Payload): unknown {
   if (format === 'bytes') {
     return typeof value === 'string' ? new TextEncoder().encode(value) : value;
   }
@@ -25,6 +33,32 @@ function decodeValue(format: unknown, value: Payload): unknown {
   if (format === 'string') return text;
   if (text === null) throw new Error('the message has no value (a tombstone), so it is not JSON');
   return parseJson(text, 'the value');
+}
+
+/** Turns raw messages into records, values decoded as `format`; one that does not decode goes to the error port. */
+export function decodingOperator(format: ValueFormat): Operator {
+  return {
+    decode(messages: RawMessage[], out) {
+      for (const m of messages) {
+        const base: Rec = {
+          key: null,
+          value: null,
+          timestamp: m.timestamp,
+          headers: m.headers,
+          origin: m.origin,
+          raw: m.value,
+        };
+        try {
+          base.key = payloadToString(m.key);
+          base.value = decodeValue(format, m.value);
+        } catch (error) {
+          out.fail(base, error);
+          continue;
+        }
+        out.emit('out', base);
+      }
+    },
+  };
 }
 
 export const kafkaSource = defineKind({
@@ -74,28 +108,6 @@ export const kafkaSource = defineKind({
   readsExternalTopic: true,
   example: { params: { topic: 'orders', format: 'json' } },
   create({ params }) {
-    const format = params.format;
-    return {
-      decode(messages: RawMessage[], out) {
-        for (const m of messages) {
-          const base: Rec = {
-            key: null,
-            value: null,
-            timestamp: m.timestamp,
-            headers: m.headers,
-            origin: m.origin,
-            raw: m.value,
-          };
-          try {
-            base.key = payloadToString(m.key);
-            base.value = decodeValue(format, m.value);
-          } catch (error) {
-            out.fail(base, error);
-            continue;
-          }
-          out.emit('out', base);
-        }
-      },
-    };
+    return decodingOperator(params.format);
   },
 });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Graph, type GraphFns, type GraphSpec } from '../engine/graph.js';
 import { DEAD_LETTER_HEADERS, type RawMessage } from '../types.js';
 import { literalKeys, model, modelPathProblem } from './model.js';
-import type { ParamSpec } from './spec.js';
+import { withDefaults } from './spec.js';
 
 const EXAMPLE = new URL('../../examples/flight-delays/', import.meta.url);
 const readExample = async (path: string) => new Uint8Array(readFileSync(new URL(path, EXAMPLE)));
@@ -151,9 +151,7 @@ describe('the HTTP backend in the engine', () => {
 
 describe('validation of the model step', () => {
   const check = (params: Record<string, unknown>, files: Record<string, Uint8Array> | 'none' = FILES) => {
-    const full: Record<string, unknown> = {};
-    for (const p of model.params as readonly ParamSpec[]) full[p.name] = params[p.name] ?? p.default;
-    return model.validate(full, { files: files === 'none' ? undefined : files });
+    return model.validate(withDefaults(model, params), { files: files === 'none' ? undefined : files });
   };
 
   it('accepts the example', () => {
@@ -198,10 +196,10 @@ describe('validation of the model step', () => {
   });
 
   it('names its file and its npm dependency', () => {
-    expect(model.files({ backend: 'onnx', model: 'models/a.onnx' })).toEqual(['models/a.onnx']);
-    expect(model.files({ backend: 'http', model: 'models/a.onnx' })).toEqual([]);
-    expect(model.dependencies({ backend: 'onnx' })).toEqual({ 'onnxruntime-node': '1.30.0' });
-    expect(model.dependencies({ backend: 'json' })).toEqual({});
+    expect(model.files(withDefaults(model, { backend: 'onnx', model: 'models/a.onnx' }))).toEqual(['models/a.onnx']);
+    expect(model.files(withDefaults(model, { backend: 'http', model: 'models/a.onnx' }))).toEqual([]);
+    expect(model.dependencies(withDefaults(model, { backend: 'onnx' }))).toEqual({ 'onnxruntime-node': '1.30.0' });
+    expect(model.dependencies(withDefaults(model, { backend: 'json' }))).toEqual({});
   });
 
   it('reads the keys of object-literal expressions, and gives up on anything else', () => {

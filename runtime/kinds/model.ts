@@ -13,7 +13,7 @@ import { httpScorer } from '../models/http.js';
 import { jsonScorer, parseJsonModel } from '../models/json.js';
 import { onnxFeatureNames, onnxLayout, readOnnxInfo } from '../models/onnx-info.js';
 import { onnxScorer } from '../models/onnx.js';
-import { defineKind, type KindProblem, type PipelineFiles } from './spec.js';
+import { defineKind, type DraftOf, type KindProblem, type ParamSpec, type ParamsOf, type PipelineFiles, type ValuesOf } from './spec.js';
 import { errorText } from '../errors.js';
 
 /** The onnxruntime-node version a generated service pins when it uses an ONNX model. */
@@ -79,14 +79,36 @@ export function literalKeys(expression: string): string[] | undefined {
   return keys;
 }
 
-function fieldsAdded(params: Record<string, unknown>): Record<string, string> {
+/** The model kind's parameters, declared once; they type what its functions receive. */
+const PARAMS = [
+  { name: 'backend', type: 'enum', title: 'Backend', description: 'How the model is evaluated: json (built in), onnx (onnxruntime) or http (an inference endpoint).', enum: ['json', 'onnx', 'http'], default: 'json' },
+  { name: 'model', type: 'string', title: 'Model file', description: 'The model file (.json or .onnx), relative to the folder of pipeline.yaml.', default: '', placeholder: 'models/flight-delay.onnx' },
+  { name: 'url', type: 'string', title: 'Endpoint URL', description: 'The http backend\'s inference endpoint (KServe v1 / TF Serving :predict).', default: '', placeholder: 'http://model.models.svc:8080/v1/models/delay:predict' },
+  {
+    name: 'inputs',
+    type: 'expression',
+    title: 'Inputs',
+    description: 'An object from model input name to its value for this event; give defaults for missing fields here.',
+    required: true,
+    returns: 'any',
+    placeholder: '({ distance: value.distance, dep_hour: value.depHour ?? 12 })',
+  },
+  { name: 'score', type: 'string', title: 'Score field', description: 'The field that receives the score (the positive class\'s probability for a binary classifier).', default: 'score' },
+  { name: 'label', type: 'string', title: 'Label field', description: 'The field that receives the predicted class; empty to leave it out.', default: '' },
+  { name: 'probabilities', type: 'string', title: 'Probabilities field', description: 'The field that receives the list of class probabilities; empty to leave it out.', default: '' },
+  { name: 'batchSize', type: 'integer', title: 'Batch size', description: 'The most events per inference call or HTTP request.', default: 256, min: 1, max: 100_000 },
+  { name: 'timeoutMs', type: 'integer', title: 'Timeout (ms)', description: 'http: how long one request may take before it is retried.', default: 2000, min: 1, max: 60_000 },
+  { name: 'retries', type: 'integer', title: 'Retries', description: 'http: retries of a request that timed out, could not connect, or got 429 or 5xx.', default: 2, min: 0, max: 10 },
+  { name: 'concurrency', type: 'integer', title: 'Concurrent requests', description: 'http: requests in flight at once for one batch.', default: 4, min: 1, max: 64 },
+  { name: 'instances', type: 'enum', title: 'Instance format', description: 'http: send each instance as an object by input name, or as a list of values in the order of inputs.', enum: ['objects', 'arrays'], default: 'objects' },
+] as const satisfies readonly ParamSpec[];
+type ModelParams = ParamsOf<typeof PARAMS>;
+
+function fieldsAdded({ score, label, probabilities }: DraftOf<typeof PARAMS>): Record<string, string> {
   const out: Record<string, string> = {};
-  const score = String(params.score ?? '');
-  const label = String(params.label ?? '');
-  const probabilities = String(params.probabilities ?? '');
-  if (score) out[score] = 'number';
-  if (label) out[label] = 'number | string | null';
-  if (probabilities) out[probabilities] = 'number[] | null';
+  if (typeof score === 'string' && score) out[score] = 'number';
+  if (typeof label === 'string' && label) out[label] = 'number | string | null';
+  if (typeof probabilities === 'string' && probabilities) out[probabilities] = 'number[] | null';
   return out;
 }
 
@@ -99,21 +121,22 @@ function modelFeatures(backend: string, bytes: Uint8Array): { features?: string[
   return { features: onnxFeatureNames(onnxLayout(readOnnxInfo(bytes))) };
 }
 
-function validateModel(params: Record<string, unknown>, ctx: { files?: PipelineFiles }): KindProblem[] {
+function validateModel(params: ModelParams, ctx: { files?: PipelineFiles }): KindProblem[] {
   const problems: KindProblem[] = [];
-  const backend = String(params.backend);
-  for (const name of ['score', 'label', 'probabilities']) {
-    const v = String(params[name]);
+  const backend = params.backend;
+  const outputs = ['score', 'label', 'probabilities'] as const;
+  for (const name of outputs) {
+    const v = params[name];
     if (v !== '' && !FIELD.test(v)) problems.push({ param: name, message: `"${v}" is not a usable field name.`, hint: 'Use letters, digits and "_", starting with a letter, e.g. delayProbability.' });
   }
-  const named = ['score', 'label', 'probabilities'].map((n) => String(params[n])).filter(Boolean);
+  const named = outputs.map((n) => params[n]).filter(Boolean);
   if (new Set(named).size !== named.length) problems.push({ param: 'label', message: 'score, label and probabilities must name different fields.', hint: 'Give each output its own field name, or leave label and probabilities empty.' });
   if (backend === 'http') {
-    const url = String(params.url);
+    const url = params.url;
     if (!/^https?:\/\/[^\s/]+/.test(url)) problems.push({ param: 'url', message: url ? `"${url}" is not an http(s) URL.` : 'The http backend needs the endpoint\'s url.', hint: 'e.g. url: http://flight-delay-model.models.svc:8080/v1/models/flight-delay:predict' });
     return problems;
   }
-  const path = String(params.model);
+  const path = params.model;
   const ext = backend === 'onnx' ? '.onnx' : '.json';
   if (path === '') {
     problems.push({ param: 'model', message: `The ${backend} backend needs a model file.`, hint: `Put the file beside pipeline.yaml and name it, e.g. model: models/flight-delay${ext}` });
@@ -152,12 +175,11 @@ function validateModel(params: Record<string, unknown>, ctx: { files?: PipelineF
  * Loads a model file in its runtime (onnxruntime for ONNX), which catches what reading the file cannot:
  * operators the runtime lacks, inconsistent graphs. Endpoints are not called at validation.
  */
-async function probeModel(params: Record<string, unknown>, { files }: { files: PipelineFiles }): Promise<KindProblem[]> {
-  const backend = String(params.backend);
-  const path = String(params.model);
+async function probeModel(params: ModelParams, { files }: { files: PipelineFiles }): Promise<KindProblem[]> {
+  const { backend, model: path } = params;
   if (backend === 'http' || !files[path]) return [];
   try {
-    const scorer = await createScorer({ ...params, backend, batchSize: 1 }, async () => files[path]);
+    const scorer = await createScorer({ ...params, batchSize: 1 }, async () => files[path]);
     await scorer.close?.();
     return [];
   } catch (e) {
@@ -166,20 +188,19 @@ async function probeModel(params: Record<string, unknown>, { files }: { files: P
   }
 }
 
-async function createScorer(params: Record<string, unknown>, readFile: (path: string) => Promise<Uint8Array>): Promise<Scorer> {
-  const backend = String(params.backend);
-  const batchSize = Number(params.batchSize);
+async function createScorer(params: ValuesOf<typeof PARAMS>, readFile: (path: string) => Promise<Uint8Array>): Promise<Scorer> {
+  const { backend, batchSize } = params;
   if (backend === 'http') {
     return httpScorer({
-      url: String(params.url),
+      url: params.url,
       batchSize,
-      concurrency: Number(params.concurrency),
-      timeoutMs: Number(params.timeoutMs),
-      retries: Number(params.retries),
-      instances: params.instances === 'arrays' ? 'arrays' : 'objects',
+      concurrency: params.concurrency,
+      timeoutMs: params.timeoutMs,
+      retries: params.retries,
+      instances: params.instances,
     });
   }
-  const path = String(params.model);
+  const path = params.model;
   const bad = modelPathProblem(path);
   if (bad) throw new Error(`the model path "${path}" cannot be used: ${bad}`);
   const bytes = await readFile(path);
@@ -206,28 +227,7 @@ export const model = defineKind({
     'TF Serving style endpoint, `batchSize` instances per request, with a timeout and bounded retries. The model file ' +
     'sits beside pipeline.yaml and is copied into the generated repository and its image. A model that cannot load ' +
     'is reported by validation, or stops the service at start-up; an event that cannot be scored goes to the error port.',
-  params: [
-    { name: 'backend', type: 'enum', title: 'Backend', description: 'How the model is evaluated: json (built in), onnx (onnxruntime) or http (an inference endpoint).', enum: ['json', 'onnx', 'http'], default: 'json' },
-    { name: 'model', type: 'string', title: 'Model file', description: 'The model file (.json or .onnx), relative to the folder of pipeline.yaml.', default: '', placeholder: 'models/flight-delay.onnx' },
-    { name: 'url', type: 'string', title: 'Endpoint URL', description: 'The http backend\'s inference endpoint (KServe v1 / TF Serving :predict).', default: '', placeholder: 'http://model.models.svc:8080/v1/models/delay:predict' },
-    {
-      name: 'inputs',
-      type: 'expression',
-      title: 'Inputs',
-      description: 'An object from model input name to its value for this event; give defaults for missing fields here.',
-      required: true,
-      returns: 'any',
-      placeholder: '({ distance: value.distance, dep_hour: value.depHour ?? 12 })',
-    },
-    { name: 'score', type: 'string', title: 'Score field', description: 'The field that receives the score (the positive class\'s probability for a binary classifier).', default: 'score' },
-    { name: 'label', type: 'string', title: 'Label field', description: 'The field that receives the predicted class; empty to leave it out.', default: '' },
-    { name: 'probabilities', type: 'string', title: 'Probabilities field', description: 'The field that receives the list of class probabilities; empty to leave it out.', default: '' },
-    { name: 'batchSize', type: 'integer', title: 'Batch size', description: 'The most events per inference call or HTTP request.', default: 256, min: 1, max: 100_000 },
-    { name: 'timeoutMs', type: 'integer', title: 'Timeout (ms)', description: 'http: how long one request may take before it is retried.', default: 2000, min: 1, max: 60_000 },
-    { name: 'retries', type: 'integer', title: 'Retries', description: 'http: retries of a request that timed out, could not connect, or got 429 or 5xx.', default: 2, min: 0, max: 10 },
-    { name: 'concurrency', type: 'integer', title: 'Concurrent requests', description: 'http: requests in flight at once for one batch.', default: 4, min: 1, max: 64 },
-    { name: 'instances', type: 'enum', title: 'Instance format', description: 'http: send each instance as an object by input name, or as a list of values in the order of inputs.', enum: ['objects', 'arrays'], default: 'objects' },
-  ],
+  params: PARAMS,
   inputs: ['in'],
   outputs: ['out'],
   outputType: { from: 'input', fields: fieldsAdded },
@@ -238,7 +238,7 @@ export const model = defineKind({
   dependencies: (params): Record<string, string> => (params.backend === 'onnx' ? { 'onnxruntime-node': ONNXRUNTIME_VERSION } : {}),
   create({ params, fns, readFile, nodeId }) {
     const inputs = fns.inputs as Inputs;
-    const fields = { score: String(params.score), label: String(params.label), probabilities: String(params.probabilities) };
+    const { score, label, probabilities } = params;
     let loading: Promise<Scorer> | undefined;
     const load = () => (loading ??= createScorer(params, readFile ?? readFileInNode));
     return {
@@ -285,9 +285,9 @@ export const model = defineKind({
             out.fail(rec, new Error(`the model gave the score ${String(p.score)}`));
             return;
           }
-          const value: Record<string, unknown> = { ...(rec.value as Record<string, unknown>), [fields.score]: p.score };
-          if (fields.label) value[fields.label] = p.label ?? null;
-          if (fields.probabilities) value[fields.probabilities] = p.probabilities ?? null;
+          const value: Record<string, unknown> = { ...(rec.value as Record<string, unknown>), [score]: p.score };
+          if (label) value[label] = p.label ?? null;
+          if (probabilities) value[probabilities] = p.probabilities ?? null;
           out.emit('out', { ...rec, value });
         });
       },

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { oneNode } from '../../test/harness/one-node.js';
 import { DEAD_LETTER_HEADERS, type RawMessage } from '../types.js';
 import { OFFSETS_TABLE, postgresSink, upsertSql } from './postgres-sink.js';
+import { withDefaults } from './spec.js';
 
 const URL = process.env.PW_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const table = `pw_sink_${randomUUID().slice(0, 8)}`;
@@ -176,8 +177,8 @@ describe('postgres sink', () => {
       'INSERT INTO "sales"."orders" ("id", "n") VALUES ($1, $2), ($3, $4) ON CONFLICT ("id") DO UPDATE SET "n" = EXCLUDED."n"',
     );
     expect(upsertSql('t', ['id'], ['id'], 1)).toBe('INSERT INTO "t" ("id") VALUES ($1) ON CONFLICT ("id") DO NOTHING');
-    const bad = postgresSink.validate({ table: 'orders; DROP TABLE x', columns: ['id', 'Name"'], key: ['other'], urlEnv: 'DATABASE_URL' });
+    const bad = postgresSink.validate(withDefaults(postgresSink, { table: 'orders; DROP TABLE x', columns: ['id', 'Name"'], key: ['other'], urlEnv: 'DATABASE_URL' }));
     expect(bad.map((p) => p.param)).toEqual(['table', 'columns', 'key']);
-    expect(postgresSink.validate({ table: 'sales.orders', columns: ['id', 'n'], key: ['id'], urlEnv: 'DATABASE_URL' })).toEqual([]);
+    expect(postgresSink.validate(withDefaults(postgresSink, { table: 'sales.orders', columns: ['id', 'n'], key: ['id'], urlEnv: 'DATABASE_URL' }))).toEqual([]);
   });
 });

@@ -171,16 +171,14 @@ export const postgresSink = defineKind({
   },
   dependencies: () => ({ pg: PG_VERSION }),
   secrets: (params) => [
-    { name: String(params.urlEnv ?? 'DATABASE_URL'), example: 'postgres://user:change-me@postgres:5432/app', description: 'PostgreSQL connection string of the postgres sink (or set PGHOST, PGUSER, PGPASSWORD, PGDATABASE instead).' },
+    { name: params.urlEnv, example: 'postgres://user:change-me@postgres:5432/app', description: 'PostgreSQL connection string of the postgres sink (or set PGHOST, PGUSER, PGPASSWORD, PGDATABASE instead).' },
   ],
   validate(params) {
     const problems: KindProblem[] = [];
-    const table = String(params.table);
+    const { table, columns, key } = params;
     if (!TABLE.test(table)) {
       problems.push({ param: 'table', message: `"${table}" is not a table name Pipewright accepts.`, hint: 'Use lowercase letters, digits and "_", starting with a letter or "_", optionally schema.table, e.g. sales.orders.' });
     }
-    const columns = (params.columns ?? []) as string[];
-    const key = (params.key ?? []) as string[];
     for (const [param, names] of [['columns', columns], ['key', key]] as const) {
       for (const c of names) {
         if (!SQL_IDENT.test(c)) problems.push({ param, message: `"${c}" is not a column name Pipewright accepts.`, hint: 'Use lowercase letters, digits and "_", e.g. order_id.' });
@@ -189,15 +187,11 @@ export const postgresSink = defineKind({
     }
     const notWritten = key.filter((k) => !columns.includes(k));
     if (notWritten.length) problems.push({ param: 'key', message: `The key column${notWritten.length > 1 ? 's' : ''} ${notWritten.join(', ')} must be among the columns written.`, hint: `Add ${notWritten.join(', ')} to columns.` });
-    if (!ENV_NAME.test(String(params.urlEnv))) problems.push({ param: 'urlEnv', message: `"${String(params.urlEnv)}" is not an environment variable name.`, hint: 'Use capitals, digits and "_", e.g. DATABASE_URL.' });
+    if (!ENV_NAME.test(params.urlEnv)) problems.push({ param: 'urlEnv', message: `"${params.urlEnv}" is not an environment variable name.`, hint: 'Use capitals, digits and "_", e.g. DATABASE_URL.' });
     return problems;
   },
   create({ params, nodeId, pipeline, capture }) {
-    const table = String(params.table);
-    const columns = (params.columns ?? []) as string[];
-    const key = (params.key ?? []) as string[];
-    const retries = Number(params.retries ?? 5);
-    const backoffMs = Number(params.backoffMs ?? 200);
+    const { table, columns, key, retries, backoffMs, urlEnv, poolSize } = params;
     const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
     const schema = table.includes('.') ? table.split('.')[0] : undefined;
     const offsets = offsetsTable(schema);
@@ -206,10 +200,9 @@ export const postgresSink = defineKind({
 
     const connect = async (): Promise<PgPool> => {
       const pg = await loadPackage<PgModule>('pg', `postgres node "${nodeId}"`);
-      const urlEnv = String(params.urlEnv ?? 'DATABASE_URL');
       const url = env(urlEnv);
       if (!url && !env('PGHOST')) throw new Error(`postgres node "${nodeId}": ${urlEnv} is not set (nor PGHOST); set ${urlEnv} to the connection string, e.g. postgres://user:password@host:5432/db, from the Secret`);
-      const p = new pg.Pool({ ...(url ? { connectionString: url } : {}), max: Number(params.poolSize ?? 4), application_name: nodeId });
+      const p = new pg.Pool({ ...(url ? { connectionString: url } : {}), max: poolSize, application_name: nodeId });
       // An idle connection that breaks must not crash the service; the next query reconnects.
       p.on('error', () => {});
       pool = p;

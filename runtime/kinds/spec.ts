@@ -46,10 +46,50 @@ export interface ParamSpec {
   acc?: string;
 }
 
+/** What a parameter of each type holds once it has passed validation. */
+interface ParamValues {
+  string: string;
+  integer: number;
+  boolean: boolean;
+  enum: string;
+  /** An expression's source text (validation also admits a bare number or boolean). */
+  expression: string | number | boolean;
+  topic: string;
+  /** Names mapped to expressions; in a built graph (`graphSpec`), where they come compiled, only the names, in order. */
+  expressions: Record<string, string | number | boolean> | readonly string[];
+  list: readonly string[];
+  json: Record<string, unknown>;
+}
+
+/** The value of one declared parameter: an enum's own values, and `undefined` only when it is neither required nor defaulted. */
+type ParamValue<P extends ParamSpec> =
+  | (P extends { type: 'enum'; enum: readonly (infer E extends string)[] } ? E : ParamValues[P['type']])
+  | (P extends { required: true } | { default: string | number | boolean } ? never : undefined);
+
+/** Every parameter list, as the registry and other callers that do not know the kind see it. */
+export type AnyParams = readonly ParamSpec[];
+
+/**
+ * The parameters a kind's functions receive, typed from its declaration: each declared parameter,
+ * validated, with its default filled in (see `withDefaults`).
+ */
+export type ParamsOf<Ps extends AnyParams> = string extends Ps[number]['name']
+  ? Record<string, unknown>
+  : { readonly [P in Ps[number] as P['name']]: ParamValue<P> };
+
+/**
+ * The parameters of a node still being edited (the designer shows output ports and types while it
+ * is invalid): the declared names with defaults filled in, but values not yet checked.
+ */
+export type DraftOf<Ps extends AnyParams> = { readonly [K in keyof ParamsOf<Ps>]: unknown };
+
+/** The parameters `create` receives: expression parameters come compiled, as `fns`, instead. */
+export type ValuesOf<Ps extends AnyParams> = ParamsOf<Exclude<Ps[number], { type: 'expression' }>[]>;
+
 /** The TypeScript type of a node's output, relative to its input. */
-export type OutputType =
+export type OutputType<P = Record<string, unknown>> =
   /** The input type, plus `fields` (name → TypeScript type) that the node adds, if any. */
-  | { from: 'input'; fields?: (params: Record<string, unknown>) => Record<string, string> }
+  | { from: 'input'; fields?(params: P): Record<string, string> }
   /** What the expression returns; with `element`, the element type of the array it returns (flat-map). */
   | { from: 'expression'; param: string; element?: boolean }
   | { from: 'source' }
@@ -58,7 +98,7 @@ export type OutputType =
   | {
       from: 'type';
       /** `expressionType`, where the caller knows it: the TypeScript type an expression parameter of the node returns. */
-      type: (params: Record<string, unknown>, inputs: Record<string, string>, expressionType?: (param: string) => string) => string;
+      type(params: P, inputs: Record<string, string>, expressionType?: (param: string) => string): string;
     };
 
 export interface KindExample {
@@ -76,10 +116,11 @@ export interface KindExample {
 }
 
 /** What a node receives when the graph is built. */
-export interface CreateContext {
+export interface CreateContext<P = Record<string, unknown>> {
   nodeId: string;
   pipeline: string;
-  params: Record<string, unknown>;
+  /** The node's parameters with defaults filled in, without expression parameters (see `fns`). */
+  params: P;
   /** Compiled expression parameters, by parameter name. */
   fns: Record<string, (...args: never[]) => unknown>;
   /**
@@ -152,22 +193,24 @@ export interface Operator {
   close?(): void | Promise<void>;
 }
 
-export interface KindSpec {
+/** A node kind; `Ps` its parameter declarations, from which the parameters its functions see are typed. */
+export interface KindSpec<Ps extends AnyParams = AnyParams> {
   kind: string;
   category: Category;
   title: string;
   summary: string;
   /** A paragraph or two for the docs and the inspector. */
   docs: string;
-  params: readonly ParamSpec[];
+  params: Ps;
   inputs: readonly string[];
   /** Named output ports; every node also has an `error` port. */
   outputs: readonly string[];
   /** Output ports that follow from the parameters (branch: one per route, plus `default`). Read them through `outputPorts`. */
-  outputsOf?(params: Record<string, unknown>): string[];
+  outputsOf?(params: DraftOf<Ps>): string[];
   /** Sources that make their own events (generator): example values for event types and smoke tests. */
-  samples?(params: Record<string, unknown>): unknown[];
-  outputType: OutputType;
+  samples?(params: DraftOf<Ps>): unknown[];
+  /** Read for drafts too, so it checks the values it uses. */
+  outputType: OutputType<DraftOf<Ps>>;
   /** The topic a source reads or a sink writes, if any, named by a parameter. */
   topicParam?: string;
   /**
@@ -177,25 +220,25 @@ export interface KindSpec {
   readsExternalTopic?: boolean;
   example: KindExample;
   /** Checks beyond each parameter's type, e.g. that a model file exists and fits. `files` are the pipeline's files, when the caller has them. */
-  validate?(params: Record<string, unknown>, ctx: { files?: PipelineFiles }): KindProblem[];
+  validate?(params: ParamsOf<Ps>, ctx: { files?: PipelineFiles }): KindProblem[];
   /**
    * Checks that need to load something, e.g. a model in its inference runtime; asynchronous, so the
    * CLI runs them after validation passes (the designer may too). `files` as for validate.
    */
-  probe?(params: Record<string, unknown>, ctx: { files: PipelineFiles }): Promise<KindProblem[]>;
+  probe?(params: ParamsOf<Ps>, ctx: { files: PipelineFiles }): Promise<KindProblem[]>;
   /** Parameters that name a file of the pipeline, which the generated repository must carry. */
-  files?(params: Record<string, unknown>): string[];
+  files?(params: ParamsOf<Ps>): string[];
   /** Environment variables with credentials this node reads (a database URL, a webhook token); the generated Secret example lists them. */
-  secrets?(params: Record<string, unknown>): { name: string; example: string; description: string }[];
+  secrets?(params: ParamsOf<Ps>): { name: string; example: string; description: string }[];
   /** npm packages (name → exact version) the generated service needs for this node. */
-  dependencies?(params: Record<string, unknown>): Record<string, string>;
+  dependencies?(params: ParamsOf<Ps>): Record<string, string>;
   /**
    * Keeps state per partition (windows, joins, dedupe): the engine gives the
    * node a store backed by the compacted topic `<pipeline>.<node>.changelog`,
    * writes its changes after the batch's outputs are acknowledged and before
    * offsets commit, and restores it when a partition is assigned.
    */
-  stateful?(params: Record<string, unknown>): boolean;
+  stateful?(params: ParamsOf<Ps>): boolean;
   /**
    * Re-keys through `<pipeline>.<node>.repartition`: the node produces there,
    * and the engine reads that topic back as the source of the node's `out`
@@ -214,8 +257,8 @@ export interface KindSpec {
    */
   tableOutput?: boolean;
   /** Input ports whose source topics every replica reads in full (a table to join with), outside the consumer group. */
-  globalInputs?(params: Record<string, unknown>): string[];
-  create(ctx: CreateContext): Operator;
+  globalInputs?(params: ParamsOf<Ps>): string[];
+  create(ctx: CreateContext<ValuesOf<Ps>>): Operator;
 }
 
 /** Files that belong to a pipeline (models), by path relative to the pipeline's folder. */
@@ -232,7 +275,11 @@ export interface KindProblem {
 
 export const ERROR_PORT = 'error';
 
-export function defineKind<const K extends KindSpec>(spec: K): K {
+/**
+ * Declares a kind. Write its `params` inline: their names, types, enums and defaults type the
+ * parameters that `create`, `validate` and the rest receive, so no kind restates a default.
+ */
+export function defineKind<const Ps extends AnyParams, const K extends KindSpec<Ps>>(spec: K & { params: Ps }): K {
   return spec;
 }
 
@@ -248,14 +295,18 @@ export function outputPorts(kind: KindSpec, params: Record<string, unknown>): re
  * so a kind reads `params.size` and never restates its default. `expressions: false` leaves out
  * expression parameters, which reach `create` compiled, as `fns`.
  */
-export function withDefaults(kind: KindSpec, params: Readonly<Record<string, unknown>>, options: { expressions?: boolean } = {}): Record<string, unknown> {
+export function withDefaults<Ps extends AnyParams>(kind: KindSpec<Ps>, params: Readonly<Record<string, unknown>>, options: { expressions?: boolean } = {}): ParamsOf<Ps> {
   const filled: Record<string, unknown> = {};
   for (const p of kind.params) {
     if (options.expressions === false && p.type === 'expression') continue;
     filled[p.name] = params[p.name] ?? p.default;
   }
-  return filled;
+  // Validation has checked each value against its declaration (see ParamsOf).
+  return filled as ParamsOf<Ps>;
 }
+
+/** A YAML mapping: an object, not null or a list. */
+export const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A parameter's value with its declared default filled in. */
 export function paramValue(spec: KindSpec, params: Record<string, unknown>, name: string): unknown {

@@ -1,5 +1,5 @@
 import { loadPackage } from './host.js';
-import { defineKind, type KindProblem } from './spec.js';
+import { defineKind, isMapping, type KindProblem } from './spec.js';
 import { errorText } from '../errors.js';
 
 /** The ajv version a generated service pins when it validates events. */
@@ -87,7 +87,7 @@ export const validate = defineKind({
   ],
   inputs: ['in'],
   outputs: ['out'],
-  outputType: { from: 'input', fields: (params) => requiredFields((params.schema ?? {}) as Record<string, unknown>) },
+  outputType: { from: 'input', fields: (params) => (isMapping(params.schema) ? requiredFields(params.schema) : {}) },
   example: {
     params: { schema: { type: 'object', required: ['id', 'amount'], properties: { id: { type: 'string' }, amount: { type: 'number', minimum: 0 } } } },
     input: { id: 'o-1', amount: 12.5 },
@@ -96,7 +96,7 @@ export const validate = defineKind({
   dependencies: () => ({ ajv: AJV_VERSION }),
   validate(params) {
     const problems: KindProblem[] = [];
-    const schema = params.schema as Record<string, unknown>;
+    const { schema } = params;
     const check = (s: unknown, where: string): void => {
       if (typeof s === 'boolean') return;
       if (typeof s !== 'object' || s === null || Array.isArray(s)) {

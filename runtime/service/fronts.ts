@@ -9,9 +9,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { NodeSpec } from '../engine/graph.js';
 import type { GraphFns, GraphSpec } from '../engine/graph.js';
-import { EventGenerator } from '../kinds/generator.js';
+import { EventGenerator, generator } from '../kinds/generator.js';
 import { loadPackage } from '../kinds/host.js';
-import { IngestRejection, ingestMessages, parseIngestBody, type KeyFn } from '../kinds/http-ingest.js';
+import { IngestRejection, httpIngest, ingestMessages, parseIngestBody, type KeyFn } from '../kinds/http-ingest.js';
+import { withDefaults } from '../kinds/spec.js';
 import { schemaErrorText } from '../kinds/validate.js';
 import { groupByTopic, type Logger } from '../transports/kafka.js';
 import type { OutMessage } from '../types.js';
@@ -160,28 +161,25 @@ export function startFronts(opts: {
   const compiling: Promise<void>[] = [];
   for (const n of spec.nodes) {
     if (n.kind !== 'http-ingest') continue;
-    const path = String(n.params.path ?? '/events');
+    const { path, topic, maxBytes, auth, tokenEnv, apiKeyHeader, rateLimit, schema } = withDefaults(httpIngest, n.params, { expressions: false });
     if (routes.has(path)) throw new Error(`http-ingest nodes "${routes.get(path)!.nodeId}" and "${n.id}" both take ${path}; give each its own path`);
-    const route: Route = { nodeId: n.id, topic: String(n.params.topic), maxBytes: Number(n.params.maxBytes ?? 1048576), key: fns[n.id]?.key as KeyFn | undefined, schemaReady: true };
-    const auth = n.params.auth ?? 'none';
+    const route: Route = { nodeId: n.id, topic, maxBytes, key: fns[n.id]?.key as KeyFn | undefined, schemaReady: true };
     if (auth === 'bearer' || auth === 'api-key') {
-      const tokenEnv = String(n.params.tokenEnv ?? 'INGEST_TOKEN');
       const secret = env[tokenEnv];
       if (!secret) {
         throw new Error(
           `http-ingest node "${n.id}" has auth: ${auth} but the environment variable ${tokenEnv} is not set; set it from the service's Secret (see k8s/secret.example.yaml), or use auth: none`,
         );
       }
-      route.auth = { kind: auth, header: auth === 'bearer' ? 'authorization' : String(n.params.apiKeyHeader ?? 'x-api-key').toLowerCase(), digest: sha256(secret) };
+      route.auth = { kind: auth, header: auth === 'bearer' ? 'authorization' : apiKeyHeader.toLowerCase(), digest: sha256(secret) };
     }
-    const rate = Number(n.params.rateLimit ?? 0);
-    if (rate > 0) route.limiter = new RateLimiter(rate, opts.now);
-    if (n.params.schema !== undefined) {
+    if (rateLimit > 0) route.limiter = new RateLimiter(rateLimit, opts.now);
+    if (schema !== undefined) {
       route.schemaReady = false;
       compiling.push(
         loadPackage<new (o: Record<string, unknown>) => { compile(schema: unknown): SchemaCheck }>('ajv', `http-ingest node "${n.id}"`)
           .then((Ajv) => {
-            route.check = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(n.params.schema);
+            route.check = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(schema);
             route.schemaReady = true;
           })
           .catch((e) => log.error('the schema of an http-ingest node cannot be used; its endpoint answers 503', { node: n.id, error: String(e instanceof Error ? e.message : e) })),
@@ -360,8 +358,7 @@ async function runGenerator(
   ctx: { kafka: Kafka; log: Logger; groupId: string; isStopping: () => boolean; connecting: Promise<void>; onProduced: (count: number) => void },
 ): Promise<void> {
   const { kafka, log } = ctx;
-  const topic = String(n.params.topic);
-  const rate = Number(n.params.rate ?? 10);
+  const { topic, rate } = withDefaults(generator, n.params);
   const name = `${ctx.groupId}.generator.${n.id}`;
   const progressGroup = `${name}.progress`;
   let owner = false;

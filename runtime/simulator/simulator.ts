@@ -20,6 +20,7 @@
 import { Graph, type GraphFns, type GraphOptions, type GraphSpec } from '../engine/graph.js';
 import { MemoryLog, produceChangelog, restoreFromLog } from '../transports/memory.js';
 import type { SinkOutput } from '../kinds/spec.js';
+import type { ValueFormat } from '../kinds/kafka-source.js';
 import type { OutMessage, TopicDef } from '../types.js';
 import { ConsumerGroup, tpKey, type Member, type TopicPartition } from './group.js';
 import { mulberry32 } from '../random.js';
@@ -35,7 +36,7 @@ export interface SimEvent {
 export interface SimFeed {
   topic: string;
   /** Encoding the source expects: JSON text unless it reads strings. */
-  format: 'json' | 'string' | 'bytes';
+  format: ValueFormat;
   /** The event number `index` of this feed, produced at simulated time `now`; undefined when the feed has run out. */
   next(random: () => number, index: number, now: number): SimEvent | undefined;
 }
