@@ -7,7 +7,7 @@
  */
 import { simulatorFromPlan, type SimPlan } from '../../codegen/sim-plan.js';
 import { changelogTopic, repartitionTopic } from '../../runtime/engine/state.js';
-import { readChangelogValue } from '../../runtime/engine/window-codec.js';
+import { applyWindowChangelog, describeWindow, windowStoreView } from '../../runtime/kinds/window.js';
 import type { Rec } from '../../runtime/types.js';
 import type { Note, SimSnapshot, Simulator } from '../../runtime/simulator/simulator.js';
 import type { ClusterSpec, ClusterView } from '../../runtime/simulator/cluster.js';
@@ -468,10 +468,7 @@ export class SimSession {
   private windowViews(nodes: Record<string, { errors: number }>): WindowView[] {
     const log = this.sim.log;
     return [...this.windowState].map(([id, w]) => {
-      const spec = this.plan.spec.nodes.find((n) => n.id === id)!;
-      const p = spec.params;
-      const type = String(p.type ?? 'tumbling');
-      const describe = `${type} ${type === 'session' ? `gap ${String(p.gap ?? '30m')}` : String(p.size ?? '1h')}${type === 'hopping' ? ` every ${String(p.advance)}` : ''}, grace ${String(p.grace ?? '0s')}${p.emit === 'changes' ? ', emit changes' : ''}`;
+      const describe = describeWindow(this.plan.spec.nodes.find((n) => n.id === id)!.params);
       const partitions = log.hasTopic(w.changelog) ? log.partitionCount(w.changelog) : 0;
       const watermarks: WindowView['watermarks'] = [];
       const open: WindowView['open'] = [];
@@ -482,19 +479,12 @@ export class SimSession {
         const from = this.readPos.get(k) ?? 0;
         for (const m of log.read(w.changelog, partition, from)) {
           const key = typeof m.key === 'string' ? m.key : m.key === null ? '' : new TextDecoder().decode(m.key);
-          // JSON, or a window's compact form.
-          if (m.value === null) state.delete(key);
-          else state.set(key, readChangelogValue(key, m.value));
+          applyWindowChangelog(state, key, m.value);
         }
         this.readPos.set(k, log.endOffset(w.changelog, partition));
-        const wm = state.get('wm');
-        watermarks.push({ partition, watermark: typeof wm === 'number' ? wm : null });
-        for (const [key, v] of state) {
-          // Reserved keys start with \u0000; windows are { k: key, s: start, e: end, n: count, ... }.
-          if (key.startsWith('\u0000') || !v || typeof v !== 'object') continue;
-          const a = v as { k?: unknown; s?: unknown; e?: unknown; n?: unknown };
-          if (typeof a.k === 'string' && typeof a.s === 'number' && typeof a.e === 'number' && typeof a.n === 'number') open.push({ key: a.k, start: a.s, end: a.e, count: a.n, partition });
-        }
+        const view = windowStoreView(state);
+        watermarks.push({ partition, watermark: view.watermark });
+        for (const window of view.open) open.push({ ...window, partition });
       }
       open.sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : 1));
       const lastClosed = (this.edgeLast.get(edgeKey(id, 'out')) ?? []).map((rec) => ({ key: rec.key, topic: rec.origin.topic, partition: rec.origin.partition, offset: rec.origin.offset, value: preview(rec.value) }));

@@ -1,8 +1,8 @@
-import { recordInfo, type Rec } from '../types.js';
+import { recordInfo, type Payload, type Rec } from '../types.js';
 import type { KeyValueStore, ValuePacker } from '../engine/state.js';
-import { defineKind, type KindProblem } from './spec.js';
+import { defineKind, withDefaults, type KindProblem } from './spec.js';
 import { DueIndex, durationProblems, eventTime, iso, parseDuration, type TimeFn } from './time.js';
-import { decodeWindow, encodeWindow, readDouble, WINDOW_HEADER, WINDOW_ROW_V1, windowRowLength, type WindowValue } from '../engine/window-codec.js';
+import { decodeWindow, encodeWindow, readChangelogValue, readDouble, WINDOW_HEADER, WINDOW_ROW_V1, windowRowLength, type WindowValue } from '../engine/window-codec.js';
 
 type ValueFn = (value: unknown, key: string | null, record: ReturnType<typeof recordInfo>) => unknown;
 
@@ -13,6 +13,8 @@ type Aggregate = (typeof AGGREGATES)[number];
 type Agg = WindowValue;
 
 const WATERMARK = 'wm';
+/** Store keys of windows: `w\0<key>\0<start>`. */
+const WINDOW_KEY_PREFIX = 'w\u0000';
 
 /** The numbers of an Agg besides its start, end and count, as they are packed (and as their bits in the compact form go). */
 const NUMBERS = ['sum', 'a', 'min', 'max'] as const;
@@ -330,7 +332,7 @@ export const windowKind = defineKind({
       if (ix) return ix;
       ix = { due: new DueIndex(), sessions: new Map() };
       for (const [k, v] of st.entries()) {
-        if (!k.startsWith('w\u0000')) continue;
+        if (!k.startsWith(WINDOW_KEY_PREFIX)) continue;
         const a = v as Agg;
         ix.due.add(closeTime(a), k);
         if (session) addSession(ix, a.k, k);
@@ -474,3 +476,39 @@ export const windowKind = defineKind({
     };
   },
 });
+
+/** A window node's parameters, as one line: e.g. "hopping 1h every 5m, grace 0s, emit changes". */
+export function describeWindow(written: Readonly<Record<string, unknown>>): string {
+  const p = withDefaults(windowKind, written);
+  const length = p.type === 'session' ? `gap ${p.gap}` : p.size;
+  return `${p.type} ${length}${p.type === 'hopping' ? ` every ${p.advance ?? ''}` : ''}, grace ${p.grace}${p.emit === 'changes' ? ', emit changes' : ''}`;
+}
+
+/** One open window, as a window node's changelog records it. */
+export interface OpenWindow {
+  key: string;
+  start: number;
+  end: number;
+  count: number;
+}
+
+/**
+ * Applies one record of a window node's changelog to `store` (store key → decoded value), as a
+ * restore would: a null value deletes the entry; JSON and the compact form (window-codec.ts) are read.
+ */
+export function applyWindowChangelog(store: Map<string, unknown>, key: string, value: Payload): void {
+  if (value === null) store.delete(key);
+  else store.set(key, readChangelogValue(key, value));
+}
+
+/** What a partition of a window node holds, from its store as `applyWindowChangelog` fills it: its watermark and its open windows. */
+export function windowStoreView(store: ReadonlyMap<string, unknown>): { watermark: number | null; open: OpenWindow[] } {
+  const wm = store.get(WATERMARK);
+  const open: OpenWindow[] = [];
+  for (const [key, v] of store) {
+    if (!key.startsWith(WINDOW_KEY_PREFIX) || !v || typeof v !== 'object') continue;
+    const a = v as Partial<Record<keyof Agg, unknown>>;
+    if (typeof a.k === 'string' && typeof a.s === 'number' && typeof a.e === 'number' && typeof a.n === 'number') open.push({ key: a.k, start: a.s, end: a.e, count: a.n });
+  }
+  return { watermark: typeof wm === 'number' ? wm : null, open };
+}
