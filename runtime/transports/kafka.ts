@@ -21,6 +21,7 @@ import {
   type TopicMessages,
 } from 'kafkajs';
 import type { Graph } from '../engine/graph.js';
+import { repartitionTopic } from '../engine/state.js';
 import type { ServiceConfig } from '../service/config.js';
 import { connectionOptions } from './kafka-connection.js';
 import type { Metrics } from '../service/metrics.js';
@@ -431,7 +432,8 @@ export async function startKafkaLoop(opts: {
   // Tables are read to their end before the first event is joined with them.
   await tables?.start();
   await consumer.connect();
-  const internal = new Set(graph.sourceTopics.filter((t) => t.endsWith('.repartition') && t.startsWith(`${graph.spec.pipeline}.`)));
+  const ownRepartitions = new Set(graph.spec.nodes.map((n) => repartitionTopic(graph.spec.pipeline, n.id)));
+  const internal = new Set(graph.sourceTopics.filter((t) => ownRepartitions.has(t)));
   const external = graph.sourceTopics.filter((t) => !internal.has(t));
   if (external.length) await consumer.subscribe({ topics: external, fromBeginning: opts.fromBeginning });
   // A repartition topic is read from its beginning whatever `start` says: its records are ours, not yet processed.
