@@ -15,6 +15,8 @@ import {
   MSK_SIGNER,
   oauthScopes,
   profileMechanism,
+  orList,
+  PASSWORD_MECHANISMS,
   SASL_MECHANISMS,
   SASL_SSL_PRESETS,
   TLS_FILES,
@@ -108,6 +110,8 @@ export interface ConnectionView {
   is: Record<'plaintext' | 'saslSsl' | 'mtls' | 'awsMskIam' | 'oauthbearer' | 'confluentCloud' | 'azureEventHubs' | 'customCa' | 'tls' | 'sasl', boolean>;
   /** SASL mechanism as KAFKA_SASL_MECHANISM names it, when there is one. */
   mechanism?: string;
+  /** The mechanisms of the sasl-ssl profile, for the README: "`plain`, … or `…`". */
+  passwordMechanisms: string;
   /** Lines of k8s/config.env. */
   config: Pair[];
   /** Keys of the Secret <pipeline>-kafka the connection reads, with placeholders. */
@@ -231,6 +235,7 @@ export function connectionView(p: Pipeline): ConnectionView {
       sasl: mechanism !== undefined,
     },
     ...(mechanism ? { mechanism } : {}),
+    passwordMechanisms: orList(PASSWORD_MECHANISMS, '`'),
     config,
     secret,
     tlsSecret,

@@ -23,7 +23,7 @@ import {
 } from './model.js';
 import { migratePipeline } from './migrate.js';
 import { isBootstrapServers } from './names.js';
-import { CONNECTION_PROFILE_NAMES, PASSWORD_MECHANISMS, SASL_SSL_PRESET_NAMES, type ConnectionProfile, type PasswordMechanism, type SaslSslPreset } from '../runtime/service/connection.js';
+import { CONNECTION_PROFILE_NAMES, orList, PASSWORD_MECHANISMS, SASL_SSL_PRESET_NAMES, type ConnectionProfile, type PasswordMechanism, type SaslSslPreset } from '../runtime/service/connection.js';
 
 export interface ParseResult {
   /** The pipeline as far as it could be read; null when the file is not a pipeline at all. */
@@ -169,7 +169,7 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
       }
       if (mechanism !== undefined) {
         if ((PASSWORD_MECHANISMS as unknown[]).includes(mechanism)) p.kafka.mechanism = mechanism as PasswordMechanism;
-        else problems.push(wrongType('kafka.mechanism', 'plain, scram-sha-256 or scram-sha-512', mechanism, 'Confluent Cloud and Event Hubs use plain; MSK uses scram-sha-512.', ['kafka', 'mechanism']));
+        else problems.push(wrongType('kafka.mechanism', orList(PASSWORD_MECHANISMS), mechanism, 'Confluent Cloud and Event Hubs use plain; MSK uses scram-sha-512.', ['kafka', 'mechanism']));
       }
       if (preset !== undefined) {
         if ((SASL_SSL_PRESET_NAMES as unknown[]).includes(preset)) {

@@ -21,6 +21,12 @@ export const SASL_MECHANISM_NAMES = Object.keys(SASL_MECHANISMS) as SaslMechanis
 export type PasswordMechanism = { [K in SaslMechanism]: (typeof SASL_MECHANISMS)[K]['credentials'] extends 'password' ? K : never }[SaslMechanism];
 export const PASSWORD_MECHANISMS = SASL_MECHANISM_NAMES.filter((m) => SASL_MECHANISMS[m].credentials === 'password') as PasswordMechanism[];
 
+/** Names as prose: "a, b or c"; `quote` wraps each, e.g. in backticks for Markdown. */
+export function orList(names: readonly string[], quote = ''): string {
+  const q = names.map((n) => `${quote}${n}${quote}`);
+  return q.length < 2 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
+}
+
 /** The connection profiles of pipeline.yaml (`kafka.profile`). */
 export const CONNECTION_PROFILES = {
   plaintext: { tls: false, summary: 'no TLS, no authentication: local and development brokers' },

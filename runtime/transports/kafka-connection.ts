@@ -156,12 +156,10 @@ function saslOptions(sasl: SaslConfig): SASLOptions | Mechanism {
       return oauthBearer(oidcTokenProvider(sasl));
     case 'aws-msk-iam':
       return oauthBearer(mskIamTokenProvider(sasl));
-    case 'plain':
-      return { mechanism: 'plain', username: sasl.username, password: sasl.password };
-    case 'scram-sha-256':
-      return { mechanism: 'scram-sha-256', username: sasl.username, password: sasl.password };
-    case 'scram-sha-512':
-      return { mechanism: 'scram-sha-512', username: sasl.username, password: sasl.password };
+    default:
+      // The user name and password mechanisms, by the name kafkajs gives each.
+      // kafkajs types its options per mechanism; each of these takes a user name and password.
+      return { mechanism: SASL_MECHANISMS[sasl.mechanism].kafkajs, username: sasl.username, password: sasl.password } as SASLOptions;
   }
 }
 
