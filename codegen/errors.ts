@@ -105,6 +105,11 @@ export const PROBLEMS = {
   PW100: e((a) => `${a.message}`, (a) => `${a.hint}`),
   PW101: e((a) => `${a.message}`, (a) => `${a.hint}`),
   PW102: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  // Durations and windows (time.ts, window.ts): the message and hint come from the kind.
+  PW104: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW105: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW106: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW107: e((a) => `${a.message}`, (a) => `${a.hint}`),
   PW103: w((a) => `Topic "${a.topic}" holds the table of node "${a.id}" (the latest value per key) and is not compacted ("${a.cleanup}").`, () => 'Remove cleanup (or set compact): with delete, keys that stop changing disappear from the topic after the retention, and a reader that rebuilds the table from it misses them.'),
   PW110: e((a) => `Node "${a.id}" (${a.kind}) reads a table's changes from "${a.from}", deletes among them, and a ${a.kind} takes events, not changes.`, () => 'Join the table with a stream (join, table on other) and put this node after the join; or read the topic with a kafka-source to take its records as events. Only filter, map, join, kafka-sink and log take a table\'s changes.'),
   PW111: e((a) => `Join "${a.id}" looks rows up in table "${a.table}" by the event key, so it takes no "on".`, (a) => `Remove on and re-key the stream with a select-key before the join (key: the field on gave), so that it is co-partitioned with "${a.table}"; or read the table's topic with a kafka-source, which every replica reads in full and looks up by on.`),
@@ -120,6 +125,13 @@ export const PROBLEMS = {
 } satisfies Record<string, Entry>;
 
 export type ProblemCode = keyof typeof PROBLEMS;
+
+/**
+ * The codes a kind's own `validate` may give its problems (`KindProblem.code`): a duration that is
+ * not one (PW104) or not above zero (PW105), a hopping window without an advance (PW106) or with one
+ * longer than its size (PW107), the aggregate's PW100–PW102. Others come out as PW018.
+ */
+export const KIND_PROBLEM_CODES: readonly ProblemCode[] = ['PW100', 'PW101', 'PW102', 'PW104', 'PW105', 'PW106', 'PW107'];
 
 export function problem(
   code: ProblemCode,

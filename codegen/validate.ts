@@ -5,7 +5,7 @@
  */
 import { getKind, kindNames } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, isMapping, outputPorts, withDefaults, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
-import { problem, suggest, type Problem, type ProblemCode } from './errors.js';
+import { KIND_PROBLEM_CODES, problem, suggest, type Problem, type ProblemCode } from './errors.js';
 import { checkExpression, expressionText } from './expression.js';
 import { checkConnectionSettings } from './connection.js';
 import { deadLetterTopic, IGNORE_DEAD_LETTERS, minInsyncReplicasFor, nodePath, retentionMs, type Pipeline, type PipelineNode } from './model.js';
@@ -313,9 +313,9 @@ function checkParams(node: PipelineNode, kind: KindSpec, path: (string | number)
   return problems;
 }
 
-/** A kind's own code (PW100–PW102), or PW018 for the generic kind problem. */
+/** A kind's own code (one of KIND_PROBLEM_CODES), or PW018 for a kind problem without one. */
 export function kindProblemCode(code: string | undefined): ProblemCode {
-  return code === 'PW100' || code === 'PW101' || code === 'PW102' ? code : 'PW018';
+  return KIND_PROBLEM_CODES.find((c) => c === code) ?? 'PW018';
 }
 
 function checkParamValue(spec: ParamSpec, v: unknown): { expected: string; fix: string } | undefined {

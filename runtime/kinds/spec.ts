@@ -267,7 +267,7 @@ export type PipelineFiles = Record<string, Uint8Array>;
 /** A problem a kind finds in its own parameters. */
 export interface KindProblem {
   param: string;
-  /** A problem code of the kind's own (errors.ts); PW018 when left out. */
+  /** A problem code of the kind's own (`KIND_PROBLEM_CODES` in codegen/errors.ts); PW018 when left out. */
   code?: string;
   message: string;
   hint: string;

@@ -24,8 +24,8 @@ export function durationProblems(params: Record<string, unknown>, names: readonl
     const v = params[name];
     if (v === undefined || v === null || v === '') continue;
     const ms = parseDuration(v);
-    if (ms === undefined) problems.push({ param: name, message: `"${String(v)}" is not a duration`, hint: `Write a number with a unit: ms, s, m, h or d, e.g. ${name}: 1h.` });
-    else if (positive.includes(name) && ms <= 0) problems.push({ param: name, message: `${name} must be longer than zero`, hint: `Write e.g. ${name}: 5m.` });
+    if (ms === undefined) problems.push({ param: name, code: 'PW104', message: `"${String(v)}" is not a duration`, hint: `Write a number with a unit: ms, s, m, h or d, e.g. ${name}: 1h.` });
+    else if (positive.includes(name) && ms <= 0) problems.push({ param: name, code: 'PW105', message: `${name} must be longer than zero`, hint: `Write e.g. ${name}: 5m.` });
   }
   return problems;
 }

@@ -283,8 +283,8 @@ export const windowKind = defineKind({
     if (params.type === 'hopping') {
       const size = parseDuration(params.size)!;
       const advance = parseDuration(params.advance);
-      if (advance === undefined) problems.push({ param: 'advance', message: 'hopping windows need an advance', hint: 'Write e.g. advance: 5m (at most the size).' });
-      else if (advance > size) problems.push({ param: 'advance', message: 'the advance is longer than the window size', hint: 'Make advance at most size, or use tumbling windows.' });
+      if (advance === undefined) problems.push({ param: 'advance', code: 'PW106', message: 'hopping windows need an advance', hint: 'Write e.g. advance: 5m (at most the size).' });
+      else if (advance > size) problems.push({ param: 'advance', code: 'PW107', message: 'the advance is longer than the window size', hint: 'Make advance at most size, or use tumbling windows.' });
     }
     return problems;
   },
