@@ -17,8 +17,6 @@ export default tseslint.config(
     rules: {
       // Kinds, transports and sinks implement async interfaces; a method with nothing to await still returns a promise.
       '@typescript-eslint/require-await': 'off',
-      // Node params are `Record<string, unknown>` until they are typed from their kind's spec; String() of a validated param is deliberate.
-      '@typescript-eslint/no-base-to-string': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
     },
   },

@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { checkTable, toRow, upsertSql } from '../runtime/kinds/postgres-sink.js';
+import { checkTable, postgresSink, toRow, upsertSql } from '../runtime/kinds/postgres-sink.js';
+import { withDefaults } from '../runtime/kinds/spec.js';
 import { markdownText } from './escape.js';
 import { generate, type FileMap } from './generate.js';
 import { LOCAL_IMAGES } from './local-run.js';
@@ -248,7 +249,7 @@ describe.each(CASES)('docker-compose.yml of $name', ({ pipeline, files }) => {
     expect(db.volumes).toContain('./db/schema.sql:/docker-entrypoint-initdb.d/schema.sql:ro');
     expect(files['db/schema.sql']).toBeDefined();
     for (const n of postgresNodes) {
-      const url = new URL(services.service.environment[String(n.params.urlEnv ?? 'DATABASE_URL')]);
+      const url = new URL(services.service.environment[withDefaults(postgresSink, n.params).urlEnv]);
       expect(url.hostname).toBe('postgres');
       expect(url.port).toBe('5432');
       expect(decodeURIComponent(url.username)).toBe(db.environment.POSTGRES_USER);

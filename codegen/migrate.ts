@@ -15,6 +15,7 @@
  */
 import { problem, type Problem } from './errors.js';
 import { PIPELINE_FORMAT_VERSION } from './model.js';
+import { valueText } from '../runtime/types.js';
 
 export type PipelineDocument = Record<string, unknown>;
 /** Rewrites a document of one format version into the next; must not throw on odd input, and must not mutate its argument. */
@@ -28,7 +29,7 @@ export type Migrated = { doc: PipelineDocument; from: number } | { problem: Prob
 export function migratePipeline(doc: PipelineDocument, current: number = PIPELINE_FORMAT_VERSION, migrations: Readonly<Record<number, Migration>> = MIGRATIONS): Migrated {
   const version = doc.version ?? 1;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    const actual = typeof version === 'string' ? `the text "${version.slice(0, 30)}"` : String(version);
+    const actual = typeof version === 'string' ? `the text "${version.slice(0, 30)}"` : valueText(version);
     return {
       problem: problem('PW004', { field: 'version', expected: `a format version (1 to ${current})`, actual, fix: `Write version: ${current}, or remove the field.` }, ['version']),
     };

@@ -24,6 +24,7 @@ import {
 import { migratePipeline } from './migrate.js';
 import { isBootstrapServers } from './names.js';
 import { CONNECTION_PROFILE_NAMES, orList, PASSWORD_MECHANISMS, SASL_SSL_PRESET_NAMES, type ConnectionProfile, type PasswordMechanism, type SaslSslPreset } from '../runtime/service/connection.js';
+import { valueText } from '../runtime/types.js';
 
 export interface ParseResult {
   /** The pipeline as far as it could be read; null when the file is not a pipeline at all. */
@@ -62,7 +63,7 @@ function typeName(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `the text "${v.length > 30 ? v.slice(0, 30) + '…' : v}"`;
-  return `${typeof v} ${String(v)}`;
+  return `${typeof v} ${valueText(v)}`;
 }
 
 /**

@@ -10,7 +10,7 @@
 import type { GraphOptions, GraphSpec } from '../runtime/engine/graph.js';
 import { EventGenerator } from '../runtime/kinds/generator.js';
 import { loopFeed, Simulator, type SimEvent, type SimFeed, type SimOptions } from '../runtime/simulator/simulator.js';
-import type { TopicDef } from '../runtime/types.js';
+import { keyText, type TopicDef } from '../runtime/types.js';
 import { functionsFromSources, type FnSources } from './expression-fns.js';
 
 export interface SimPlan {
@@ -44,7 +44,7 @@ export function planOptions(plan: SimPlan, settings: SimulationSettings = {}, gr
         const e = loop.next(random, index, now);
         if (!e) return e;
         const key = keyFn(e.value, null, { timestamp: now, headers: {}, topic: f.topic, partition: -1, offset: '' });
-        return { key: key === null || key === undefined ? null : String(key), value: e.value };
+        return { key: keyText(key), value: e.value };
       },
     };
   };

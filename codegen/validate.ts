@@ -293,7 +293,7 @@ function checkParams(node: PipelineNode, kind: KindSpec, path: (string | number)
     }
     const bad = checkParamValue(spec, value);
     if (bad) problems.push(problem('PW015', { param: spec.name, kind: kind.kind, expected: bad.expected, fix: bad.fix }, at, nodeId));
-    else if (spec.type === 'topic' && !isTopicName(String(value))) problems.push(problem('PW017', { topic: String(value) }, at, nodeId));
+    else if (spec.type === 'topic' && typeof value === 'string' && !isTopicName(value)) problems.push(problem('PW017', { topic: value }, at, nodeId));
     else if (spec.type === 'expression') {
       const check = checkExpression(expressionText(value)!, spec.placeholder);
       if (!check.ok && check.problem) problems.push({ ...check.problem, path: at, nodeId });

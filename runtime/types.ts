@@ -91,3 +91,17 @@ export interface TopicDef {
   /** Owned by someone else: never created, only checked to exist with at least `partitions` partitions. */
   external?: boolean;
 }
+
+/**
+ * A message key as Kafka carries it: the text of what a key expression (typed `string | number | null`)
+ * or a key field returns, or null for none.
+ */
+export function keyText(key: unknown): string | null {
+  if (key === null || key === undefined) return null;
+  return typeof key === 'string' ? key : valueText(key);
+}
+
+/** A value as text, for a message or a key: text as it is, anything else as JSON (numbers, booleans, null as themselves). */
+export function valueText(v: unknown): string {
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined');
+}

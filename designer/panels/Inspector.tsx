@@ -10,6 +10,7 @@ import type { Problem } from '../../codegen/errors.js';
 import type { PipelineNode, SampleEvent } from '../../codegen/model.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { withDefaults, type ParamSpec } from '../../runtime/kinds/spec.js';
+import { valueText } from '../../runtime/types.js';
 import { useDesigner } from '../store/index.js';
 import { selectFiles, selectInspected, selectPipeline, selectPipelineName, selectProblems, selectSelectedCount } from '../store/selectors.js';
 import { ExpressionEditor } from './ExpressionEditor.js';
@@ -256,7 +257,7 @@ function ParamField({ node, spec, problems }: { node: PipelineNode; spec: ParamS
           nodeId={node.id}
           id={id}
           label={spec.title}
-          value={typeof value === 'string' ? value : value === undefined ? '' : String(value)}
+          value={value === undefined ? '' : valueText(value)}
           placeholder={spec.placeholder}
           invalid={invalid}
           describedBy={describedBy}
@@ -279,7 +280,7 @@ function ParamField({ node, spec, problems }: { node: PipelineNode; spec: ParamS
         <select
           id={id}
           className={`pw-input${invalid ? ' is-invalid' : ''}`}
-          value={value === undefined ? String(spec.default ?? '') : String(value)}
+          value={value === undefined ? String(spec.default ?? '') : valueText(value)}
           aria-describedby={describedBy}
           onChange={(e) => set(e.target.value === '' ? undefined : e.target.value)}
         >
@@ -312,7 +313,7 @@ function ParamField({ node, spec, problems }: { node: PipelineNode; spec: ParamS
           type="number"
           inputMode="numeric"
           className={`pw-input${invalid ? ' is-invalid' : ''}`}
-          value={value === undefined || value === null ? '' : String(value)}
+          value={value === undefined || value === null ? '' : valueText(value)}
           placeholder={hasDefault ? `${spec.default} (default)` : spec.placeholder}
           min={spec.min}
           max={spec.max}
@@ -327,7 +328,7 @@ function ParamField({ node, spec, problems }: { node: PipelineNode; spec: ParamS
         <input
           id={id}
           className={`pw-input${spec.type === 'topic' ? ' is-mono' : ''}${invalid ? ' is-invalid' : ''}`}
-          value={value === undefined || value === null ? '' : String(value)}
+          value={value === undefined || value === null ? '' : valueText(value)}
           placeholder={hasDefault ? `${spec.default} (default)` : spec.placeholder ? `e.g. ${spec.placeholder}` : ''}
           spellCheck={false}
           aria-describedby={describedBy}
@@ -357,7 +358,7 @@ function ParamField({ node, spec, problems }: { node: PipelineNode; spec: ParamS
 /** A mapping of names to expressions (branch routes): one row per entry, in order. */
 function ExpressionsField({ node, spec, id, invalid, describedBy }: { node: PipelineNode; spec: ParamSpec; id: string; invalid: boolean; describedBy: string }) {
   const raw = node.params[spec.name];
-  const entries: [string, string][] = raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : String(v ?? '')]) : [];
+  const entries: [string, string][] = raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, v === undefined || v === null ? '' : valueText(v)]) : [];
   const save = (next: [string, string][]) => state().setParam(node.id, spec.name, next.length ? Object.fromEntries(next) : undefined);
   const rename = (i: number, name: string) => save(entries.map((e, k) => (k === i ? [name, e[1]] : e)));
   const setExpr = (i: number, text: string) => save(entries.map((e, k) => (k === i ? [e[0], text] : e)));
@@ -400,7 +401,7 @@ function ExpressionsField({ node, spec, id, invalid, describedBy }: { node: Pipe
 
 /** A list of names, typed comma-separated. */
 function ListField({ value, id, spec, invalid, describedBy, onChange }: { value: unknown; id: string; spec: ParamSpec; invalid: boolean; describedBy: string; onChange: (v: unknown) => void }) {
-  const shown = Array.isArray(value) ? value.join(', ') : value === undefined ? '' : String(value);
+  const shown = Array.isArray(value) ? value.join(', ') : value === undefined ? '' : valueText(value);
   const [text, setText] = useDraft(shown, (s) => s, (draft, s) => parseList(draft).join(', ') === s);
   return (
     <input

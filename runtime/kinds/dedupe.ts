@@ -1,4 +1,4 @@
-import { recordInfo } from '../types.js';
+import { recordInfo, valueText } from '../types.js';
 import type { KeyValueStore } from '../engine/state.js';
 import { defineKind } from './spec.js';
 import { DueIndex, durationProblems, eventTime, parseDuration, type TimeFn } from './time.js';
@@ -82,7 +82,7 @@ export const dedupe = defineKind({
           try {
             const v = by ? by(rec.value, rec.key, recordInfo(rec)) : rec.key;
             if (v === null || v === undefined) throw new Error(by ? `the by expression returned ${String(v)}` : 'the event has no key to dedupe by; set `by`');
-            id = `d\u0000${String(v)}`;
+            id = `d\u0000${valueText(v)}`;
             t = eventTime(rec, timeFn);
           } catch (error) {
             out.fail(rec, error);

@@ -1,5 +1,5 @@
 import { mulberry32 } from '../random.js';
-import type { OutMessage } from '../types.js';
+import { keyText, valueText, type OutMessage } from '../types.js';
 import { decodingOperator } from './kafka-source.js';
 import { defineKind, withDefaults, type KindProblem } from './spec.js';
 import { errorText } from '../errors.js';
@@ -98,7 +98,7 @@ function compile(template: unknown, path: string): FieldGen {
     const fields = Object.entries(template as Record<string, unknown>).map(([k, t]) => [k, compile(t, path ? `${path}.${k}` : k)] as const);
     return (c) => Object.fromEntries(fields.map(([k, g]) => [k, g(c)]));
   }
-  const text = String(template).trim();
+  const text = valueText(template).trim();
   const m = CALL.exec(text);
   const gen = m ? FIELD_GENERATORS[m[1]] : undefined;
   if (!m || !gen) {
@@ -146,7 +146,7 @@ export class EventGenerator {
     const value = this.make({ random: this.random, seq: this.seq, now });
     this.seq++;
     const k = this.keyField && typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[this.keyField] : undefined;
-    return { key: k === undefined || k === null ? null : String(k), value, timestamp: now };
+    return { key: keyText(k), value, timestamp: now };
   }
 
   /** Up to `n` events (fewer when the count runs out) as messages for `topic`, `intervalMs` apart from `now`. */

@@ -1,4 +1,4 @@
-import type { OutMessage } from '../types.js';
+import { keyText, type OutMessage } from '../types.js';
 import { ENV_NAME } from './http-sink.js';
 import { decodingOperator } from './kafka-source.js';
 import { defineKind, type KindProblem } from './spec.js';
@@ -59,7 +59,7 @@ export function ingestMessages(events: readonly unknown[], topic: string, now: n
         throw new IngestRejection(400, `the key of event ${i + 1} cannot be computed: ${errorText(e)}`);
       }
     }
-    return { topic, key: key === null || key === undefined ? null : String(key), value: JSON.stringify(value), headers: {}, timestamp: now };
+    return { topic, key: keyText(key), value: JSON.stringify(value), headers: {}, timestamp: now };
   });
 }
 

@@ -1,4 +1,4 @@
-import { recordInfo, type Rec } from '../types.js';
+import { keyText, recordInfo, type Rec } from '../types.js';
 import type { KeyValueStore, PartitionedStore } from '../engine/state.js';
 import { defineKind, type KindProblem, type Operator } from './spec.js';
 import { durationProblems, iso, parseDuration } from './time.js';
@@ -177,7 +177,8 @@ export const join = defineKind({
                 continue;
               }
               const k = on ? on(rec.value, rec.key, recordInfo(rec)) : rec.key;
-              const match = k === null || k === undefined ? undefined : table.get(String(k));
+              const text = keyText(k);
+              const match = text === null ? undefined : table.get(text);
               if (match === undefined && inner) continue;
               out.emit('out', joined(rec, match ?? null));
             } catch (error) {

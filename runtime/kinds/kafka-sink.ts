@@ -1,4 +1,4 @@
-import { recordInfo } from '../types.js';
+import { keyText, recordInfo, valueText } from '../types.js';
 import { defineKind, eachRecord } from './spec.js';
 
 type KeyFn = (value: unknown, key: string | null, record: ReturnType<typeof recordInfo>) => unknown;
@@ -6,7 +6,7 @@ type KeyFn = (value: unknown, key: string | null, record: ReturnType<typeof reco
 export function encodeValue(format: unknown, value: unknown): string | Uint8Array | null {
   if (value === null) return null;
   if (format === 'bytes' && value instanceof Uint8Array) return value;
-  if (format === 'string') return typeof value === 'string' ? value : String(value);
+  if (format === 'string') return valueText(value);
   return JSON.stringify(value);
 }
 
@@ -63,7 +63,7 @@ export const kafkaSink = defineKind({
           const key = keyFn && !rec.deleted ? keyFn(rec.value, rec.key, recordInfo(rec)) : rec.key;
           out.produce({
             topic,
-            key: key === null || key === undefined ? null : String(key),
+            key: keyText(key),
             value: encodeValue(format, rec.value),
             headers: rec.headers,
           });

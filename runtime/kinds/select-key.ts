@@ -1,4 +1,4 @@
-import { recordInfo, type Payload, type Rec } from '../types.js';
+import { recordInfo, valueText, type Payload, type Rec } from '../types.js';
 import { defineKind, eachRecord } from './spec.js';
 
 type KeyFn = (value: unknown, key: string | null, record: ReturnType<typeof recordInfo>) => unknown;
@@ -69,7 +69,7 @@ export const selectKey = defineKind({
           if (value === undefined) throw new Error('the value cannot be written as JSON');
           out.produce({
             topic: repartitionTopic,
-            key: String(key),
+            key: valueText(key),
             value,
             timestamp: rec.timestamp,
             headers: { ...rec.headers, [SOURCE]: `${o.topic}/${o.partition}`, [SEQ]: `${o.offset}.${index}`, ...(bytes ? { [FORMAT]: 'bytes' } : {}) },

@@ -3,7 +3,7 @@
  * "250ms" in a pipeline, and event time taken from an expression or from the
  * record's timestamp.
  */
-import { recordInfo, type Rec } from '../types.js';
+import { recordInfo, valueText, type Rec } from '../types.js';
 import type { KindProblem } from './spec.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -24,7 +24,7 @@ export function durationProblems(params: Record<string, unknown>, names: readonl
     const v = params[name];
     if (v === undefined || v === null || v === '') continue;
     const ms = parseDuration(v);
-    if (ms === undefined) problems.push({ param: name, code: 'PW104', message: `"${String(v)}" is not a duration`, hint: `Write a number with a unit: ms, s, m, h or d, e.g. ${name}: 1h.` });
+    if (ms === undefined) problems.push({ param: name, code: 'PW104', message: `"${valueText(v)}" is not a duration`, hint: `Write a number with a unit: ms, s, m, h or d, e.g. ${name}: 1h.` });
     else if (positive.includes(name) && ms <= 0) problems.push({ param: name, code: 'PW105', message: `${name} must be longer than zero`, hint: `Write e.g. ${name}: 5m.` });
   }
   return problems;

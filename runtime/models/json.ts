@@ -20,6 +20,7 @@
  */
 import { featureMatrix, fromProbabilities, sigmoid, softmax, type Prediction, type Row, type Scorer } from './common.js';
 import { errorText } from '../errors.js';
+import { valueText } from '../types.js';
 
 export interface JsonModel {
   type: 'linear' | 'logistic' | 'lightgbm' | 'xgboost';
@@ -62,7 +63,7 @@ export function parseJsonModel(text: string): JsonModel {
     if (Array.isArray(doc.tree_info)) return lightgbmModel(doc);
     if (isObj(doc.learner)) return xgboostSavedModel(doc.learner);
   } catch (e) {
-    if (e instanceof ModelFormatError) throw new Error(`the ${String(doc.type ?? (isObj(doc.learner) ? 'XGBoost' : 'LightGBM'))} model is not valid: ${e.message}`, { cause: e });
+    if (e instanceof ModelFormatError) throw new Error(`the ${valueText(doc.type ?? (isObj(doc.learner) ? 'XGBoost' : 'LightGBM'))} model is not valid: ${e.message}`, { cause: e });
     throw e;
   }
   throw new Error('unknown JSON model: expected "type": "linear", "logistic" or "xgboost", an XGBoost save_model() document with "learner", or a LightGBM dump_model() document with "tree_info"');
@@ -221,7 +222,7 @@ function addLightgbmNode(tree: Tree, node: Obj, featureCount: number, depth: num
     return id;
   }
   const f = node.split_feature;
-  if (typeof f !== 'number' || !Number.isInteger(f) || f < 0 || f >= featureCount) fail(`split_feature ${String(f)} is not one of the ${featureCount} features`);
+  if (typeof f !== 'number' || !Number.isInteger(f) || f < 0 || f >= featureCount) fail(`split_feature ${valueText(f)} is not one of the ${featureCount} features`);
   tree.feature[id] = f as number;
   if (node.decision_type === '==') {
     const cats = String(node.threshold).split('||').map(Number);
@@ -230,7 +231,7 @@ function addLightgbmNode(tree: Tree, node: Obj, featureCount: number, depth: num
   } else if (node.decision_type === undefined || node.decision_type === '<=') {
     if (typeof node.threshold !== 'number') fail('a split has no numeric "threshold"');
     tree.threshold[id] = node.threshold as number;
-  } else fail(`decision_type "${String(node.decision_type)}" is not supported`);
+  } else fail(`decision_type "${valueText(node.decision_type)}" is not supported`);
   tree.missingType[id] = node.missing_type === 'NaN' ? 2 : node.missing_type === 'Zero' ? 1 : 0;
   if (!isObj(node.left_child) || !isObj(node.right_child)) fail('a split needs "left_child" and "right_child"');
   tree.left[id] = addLightgbmNode(tree, node.left_child as Obj, featureCount, depth + 1);

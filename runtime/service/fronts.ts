@@ -15,7 +15,7 @@ import { IngestRejection, httpIngest, ingestMessages, parseIngestBody, type KeyF
 import { withDefaults } from '../kinds/spec.js';
 import { schemaErrorText } from '../kinds/validate.js';
 import { groupByTopic, type Logger } from '../transports/kafka.js';
-import type { OutMessage } from '../types.js';
+import { valueText, type OutMessage } from '../types.js';
 import { errorText } from '../errors.js';
 
 export interface Fronts {
@@ -111,7 +111,7 @@ class Batcher {
 
   send(messages: OutMessage[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ messages, done: (e) => (e === undefined ? resolve() : reject(e instanceof Error ? e : new Error(String(e)))) });
+      this.queue.push({ messages, done: (e) => (e === undefined ? resolve() : reject(e instanceof Error ? e : new Error(valueText(e)))) });
       void this.kick();
     });
   }

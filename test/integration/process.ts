@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { errorText } from '../../runtime/errors.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -90,7 +91,7 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}\n${diagnostics()}`);
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? ` (last error: ${errorText(lastError)})` : ''}\n${diagnostics()}`);
 }
 
 /** The secured listeners of a test broker, as scripts/kafka-broker.mjs records them in its state.json. */
