@@ -120,6 +120,26 @@ export const PROBLEMS = {
   PW116: e((a) => `Kafka sink "${a.id}" writes a table's changes with its own key expression, but a delete has no value to compute a key from.`, () => 'Remove key: a table\'s changes keep their row key, so a tombstone deletes the row it names. To key by another field, re-key the events before they become a table.'),
   PW117: e((a) => `Table "${a.id}" reads topic "${a.topic}", which table "${a.first}" already reads.`, (a) => `Wire "${a.first}" to every node that needs the table and remove "${a.id}": a table's rows are kept once per topic.`),
   PW118: e((a) => `Topic "${a.topic}" is the table of node "${a.id}" and must be compacted, not "${a.cleanup}".`, () => 'Remove cleanup (or set compact): with delete, rows older than the retention would be gone from the topic, and from the table after its next restore.'),
+  // A kind's own checks of its parameters (its validate), by kind: the message and hint come from the kind.
+  // Branch: no route (PW120), a route named default (PW121). Join: `as` not a field name (PW122), `on` in a
+  // stream–stream join (PW123). Generator: a template that does not work (PW124), a key field not in it (PW125).
+  // An environment variable name that is not one (PW126). HTTP ingest: an API key header (PW127), a path
+  // that is not one (PW128) or the service's own (PW129). PostgreSQL: a table name (PW130), a column name
+  // (PW131), a column named twice (PW132), a key column not written (PW133).
+  PW120: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW121: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW122: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW123: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW124: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW125: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW126: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW127: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW128: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW129: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW130: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW131: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW132: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW133: e((a) => `${a.message}`, (a) => `${a.hint}`),
   PW050: e((a) => `Generated code does not compile: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline.'),
   PW051: e((a) => `The pipeline could not be checked: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline. Until then, run pipewright validate on the exported pipeline.yaml.'),
 } satisfies Record<string, Entry>;
@@ -129,9 +149,13 @@ export type ProblemCode = keyof typeof PROBLEMS;
 /**
  * The codes a kind's own `validate` may give its problems (`KindProblem.code`): a duration that is
  * not one (PW104) or not above zero (PW105), a hopping window without an advance (PW106) or with one
- * longer than its size (PW107), the aggregate's PW100–PW102. Others come out as PW018.
+ * longer than its size (PW107), the aggregate's PW100–PW102, and PW120–PW133 (see PROBLEMS). Others
+ * (the model's, the validate kind's, the HTTP sink's) come out as PW018.
  */
-export const KIND_PROBLEM_CODES: readonly ProblemCode[] = ['PW100', 'PW101', 'PW102', 'PW104', 'PW105', 'PW106', 'PW107'];
+export const KIND_PROBLEM_CODES: readonly ProblemCode[] = [
+  'PW100', 'PW101', 'PW102', 'PW104', 'PW105', 'PW106', 'PW107',
+  'PW120', 'PW121', 'PW122', 'PW123', 'PW124', 'PW125', 'PW126', 'PW127', 'PW128', 'PW129', 'PW130', 'PW131', 'PW132', 'PW133',
+];
 
 export function problem(
   code: ProblemCode,

@@ -207,10 +207,10 @@ export const generator = defineKind({
     try {
       new EventGenerator(params);
     } catch (e) {
-      problems.push({ param: 'fields', message: `The template does not work: ${errorText(e)}.`, hint: 'Write e.g. fields: { id: seq, user: "pick(alice,bob)", amount: "uniform(1,500)", at: now }.' });
+      problems.push({ param: 'fields', code: 'PW124', message: `The template does not work: ${errorText(e)}.`, hint: 'Write e.g. fields: { id: seq, user: "pick(alice,bob)", amount: "uniform(1,500)", at: now }.' });
     }
     if (params.key !== undefined && !(params.key in params.fields)) {
-      problems.push({ param: 'key', message: `The key field "${params.key}" is not a field of the template.`, hint: `Use one of: ${Object.keys(params.fields).join(', ')}.` });
+      problems.push({ param: 'key', code: 'PW125', message: `The key field "${params.key}" is not a field of the template.`, hint: `Use one of: ${Object.keys(params.fields).join(', ')}.` });
     }
     return problems;
   },

@@ -123,15 +123,15 @@ export const httpIngest = defineKind({
   validate(params) {
     const problems: KindProblem[] = [];
     const tokenEnv = String(params.tokenEnv);
-    if (!ENV_NAME.test(tokenEnv)) problems.push({ param: 'tokenEnv', message: `"${tokenEnv}" is not an environment variable name.`, hint: 'Use capitals, digits and "_", e.g. INGEST_TOKEN.' });
+    if (!ENV_NAME.test(tokenEnv)) problems.push({ param: 'tokenEnv', code: 'PW126', message: `"${tokenEnv}" is not an environment variable name.`, hint: 'Use capitals, digits and "_", e.g. INGEST_TOKEN.' });
     const header = String(params.apiKeyHeader);
     if (!/^[A-Za-z0-9-]{1,64}$/.test(header) || /^(authorization|content-type|content-length|host)$/i.test(header)) {
-      problems.push({ param: 'apiKeyHeader', message: `"${header}" cannot carry the API key.`, hint: 'Use a header name of letters, digits and "-", e.g. x-api-key.' });
+      problems.push({ param: 'apiKeyHeader', code: 'PW127', message: `"${header}" cannot carry the API key.`, hint: 'Use a header name of letters, digits and "-", e.g. x-api-key.' });
     }
     if (params.schema !== undefined) problems.push(...validateKind.validate({ schema: params.schema }));
     const path = String(params.path);
-    if (!PATH.test(path)) problems.push({ param: 'path', message: `"${path}" is not a path the endpoint can take.`, hint: 'Start with "/" and use letters, digits, ".", "_", "~" and "-" between slashes, e.g. /orders.' });
-    else if (RESERVED.includes(path)) problems.push({ param: 'path', message: `${path} is the service's own endpoint.`, hint: 'Choose another path, e.g. /events.' });
+    if (!PATH.test(path)) problems.push({ param: 'path', code: 'PW128', message: `"${path}" is not a path the endpoint can take.`, hint: 'Start with "/" and use letters, digits, ".", "_", "~" and "-" between slashes, e.g. /orders.' });
+    else if (RESERVED.includes(path)) problems.push({ param: 'path', code: 'PW129', message: `${path} is the service's own endpoint.`, hint: 'Choose another path, e.g. /events.' });
     return problems;
   },
   create() {

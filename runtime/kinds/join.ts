@@ -80,10 +80,10 @@ export const join = defineKind({
   validate(params) {
     const problems: KindProblem[] = durationProblems(params, ['within', 'grace'], ['within']);
     if (params.as !== undefined && !FIELD.test(String(params.as))) {
-      problems.push({ param: 'as', message: `"${String(params.as)}" is not a field name`, hint: 'Use letters, digits, _ or $, not starting with a digit, e.g. as: customer.' });
+      problems.push({ param: 'as', code: 'PW122', message: `"${String(params.as)}" is not a field name`, hint: 'Use letters, digits, _ or $, not starting with a digit, e.g. as: customer.' });
     }
     if (params.mode === 'stream' && params.on !== undefined) {
-      problems.push({ param: 'on', message: 'a stream–stream join matches on the record keys', hint: 'Remove on and re-key both inputs with select-key.' });
+      problems.push({ param: 'on', code: 'PW123', message: 'a stream–stream join matches on the record keys', hint: 'Remove on and re-key both inputs with select-key.' });
     }
     return problems;
   },

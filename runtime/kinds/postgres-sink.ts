@@ -177,17 +177,17 @@ export const postgresSink = defineKind({
     const problems: KindProblem[] = [];
     const { table, columns, key } = params;
     if (!TABLE.test(table)) {
-      problems.push({ param: 'table', message: `"${table}" is not a table name Pipewright accepts.`, hint: 'Use lowercase letters, digits and "_", starting with a letter or "_", optionally schema.table, e.g. sales.orders.' });
+      problems.push({ param: 'table', code: 'PW130', message: `"${table}" is not a table name Pipewright accepts.`, hint: 'Use lowercase letters, digits and "_", starting with a letter or "_", optionally schema.table, e.g. sales.orders.' });
     }
     for (const [param, names] of [['columns', columns], ['key', key]] as const) {
       for (const c of names) {
-        if (!SQL_IDENT.test(c)) problems.push({ param, message: `"${c}" is not a column name Pipewright accepts.`, hint: 'Use lowercase letters, digits and "_", e.g. order_id.' });
+        if (!SQL_IDENT.test(c)) problems.push({ param, code: 'PW131', message: `"${c}" is not a column name Pipewright accepts.`, hint: 'Use lowercase letters, digits and "_", e.g. order_id.' });
       }
-      if (new Set(names).size !== names.length) problems.push({ param, message: `${param} names a column twice.`, hint: 'List each column once.' });
+      if (new Set(names).size !== names.length) problems.push({ param, code: 'PW132', message: `${param} names a column twice.`, hint: 'List each column once.' });
     }
     const notWritten = key.filter((k) => !columns.includes(k));
-    if (notWritten.length) problems.push({ param: 'key', message: `The key column${notWritten.length > 1 ? 's' : ''} ${notWritten.join(', ')} must be among the columns written.`, hint: `Add ${notWritten.join(', ')} to columns.` });
-    if (!ENV_NAME.test(params.urlEnv)) problems.push({ param: 'urlEnv', message: `"${params.urlEnv}" is not an environment variable name.`, hint: 'Use capitals, digits and "_", e.g. DATABASE_URL.' });
+    if (notWritten.length) problems.push({ param: 'key', code: 'PW133', message: `The key column${notWritten.length > 1 ? 's' : ''} ${notWritten.join(', ')} must be among the columns written.`, hint: `Add ${notWritten.join(', ')} to columns.` });
+    if (!ENV_NAME.test(params.urlEnv)) problems.push({ param: 'urlEnv', code: 'PW126', message: `"${params.urlEnv}" is not an environment variable name.`, hint: 'Use capitals, digits and "_", e.g. DATABASE_URL.' });
     return problems;
   },
   create({ params, nodeId, pipeline, capture }) {
