@@ -11,6 +11,7 @@ import { TOPIC_RESOURCE } from '../../runtime/service/topics.js';
 import { connectionOptions, explainConnectionError } from '../../runtime/transports/kafka-connection.js';
 import { isTopicName } from '../names.js';
 import { HttpError } from './node-http.js';
+import { valueText } from '../../runtime/types.js';
 
 export type Format = 'json' | 'string' | 'bytes';
 export interface Message {
@@ -34,7 +35,7 @@ export function topicName(value: unknown, what = 'topic'): string {
 export function format(value: unknown): Format {
   if (value === undefined || value === null || value === '') return 'json';
   if (value === 'json' || value === 'string' || value === 'bytes') return value;
-  throw new HttpError(400, `format must be json, string or bytes, not ${JSON.stringify(String(value)).slice(0, 40)}`);
+  throw new HttpError(400, `format must be json, string or bytes, not ${JSON.stringify(valueText(value)).slice(0, 40)}`);
 }
 
 function headersOf(h: IHeaders | undefined): Record<string, string> {

@@ -15,6 +15,7 @@ import type { Log } from './node-build.js';
 import { PipelineFile } from './node-pipeline.js';
 import { Runs } from './node-runs.js';
 import { shapeDifferences } from '../infer.js';
+import { valueText } from '../../runtime/types.js';
 
 export interface DevOptions {
   config: ServiceConfig;
@@ -183,8 +184,8 @@ class Api {
 
   private async createTopic(body: Record<string, unknown>) {
     const name = topicName(body.name, 'name');
-    const partitions = int(body.partitions === undefined ? '1' : String(body.partitions), 'partitions', 1, 10_000);
-    const rf = body.replicationFactor === undefined ? undefined : int(String(body.replicationFactor), 'replicationFactor', 1, 100);
+    const partitions = int(body.partitions === undefined ? '1' : valueText(body.partitions), 'partitions', 1, 10_000);
+    const rf = body.replicationFactor === undefined ? undefined : int(valueText(body.replicationFactor), 'replicationFactor', 1, 100);
     confirmed(body, `creating topic ${name}`);
     const created = await this.kafka.call((a) => a.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: partitions, ...(rf ? { replicationFactor: rf } : {}) }] }));
     if (!created) throw new HttpError(409, `topic ${name} exists already`);
@@ -207,7 +208,7 @@ class Api {
 
   private async sample(body: Record<string, unknown>) {
     const topic = topicName(body.topic);
-    const limit = int(body.limit === undefined ? '20' : String(body.limit), 'limit', 1, 500);
+    const limit = int(body.limit === undefined ? '20' : valueText(body.limit), 'limit', 1, 500);
     const as = format(body.format);
     const messages = await this.kafka.sample(topic, limit, as);
     // A message the source could not decode would become a sample of the wrong shape: it is left out, and said.

@@ -8,7 +8,7 @@ import { live, setLive, useLive } from './store.js';
 function serve(answer: (method: string, path: string, body: Record<string, unknown>) => [number, unknown]) {
   const calls: { method: string; path: string; body: Record<string, unknown> }[] = [];
   const client = new LiveClient('t'.repeat(64), '', async (url, init) => {
-    const call = { method: init?.method ?? 'GET', path: url, body: init?.body ? (JSON.parse(String(init.body)) as Record<string, unknown>) : {} };
+    const call = { method: init?.method ?? 'GET', path: url, body: init?.body ? (JSON.parse(init.body as string) as Record<string, unknown>) : {} };
     calls.push(call);
     const [status, body] = answer(call.method, call.path, call.body);
     return new Response(JSON.stringify(body), { status });

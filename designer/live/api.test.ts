@@ -59,7 +59,7 @@ describe('LiveClient', () => {
     expect(calls[0].url).toBe('http://127.0.0.1:1/api/sample');
     expect(calls[0].init.method).toBe('POST');
     expect((calls[0].init.headers as Record<string, string>).Authorization).toBe(`Bearer ${TOKEN}`);
-    expect(JSON.parse(String(calls[0].init.body))).toEqual({ topic: 'orders', limit: 5, format: 'json' });
+    expect(JSON.parse(calls[0].init.body as string)).toEqual({ topic: 'orders', limit: 5, format: 'json' });
   });
 
   test('escapes topic names in the path and the query', async () => {
