@@ -140,6 +140,9 @@ export const PROBLEMS = {
   PW131: e((a) => `${a.message}`, (a) => `${a.hint}`),
   PW132: e((a) => `${a.message}`, (a) => `${a.hint}`),
   PW133: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  // Schema Registry formats: a sample that does not fit its Avro schema (PW119); a schema missing or not valid (PW134).
+  PW119: e((a) => `Sample ${a.index} of source "${a.id}" does not fit its Avro schema: ${a.detail}.`, () => 'Fix the sample (field names and types as the schema says), or the schema if the sample is right: the events on the topic are read with this schema.'),
+  PW134: e((a) => `${a.message}`, (a) => `${a.hint}`),
   PW050: e((a) => `Generated code does not compile: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline.'),
   PW051: e((a) => `The pipeline could not be checked: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline. Until then, run pipewright validate on the exported pipeline.yaml.'),
 } satisfies Record<string, Entry>;
@@ -149,12 +152,12 @@ export type ProblemCode = keyof typeof PROBLEMS;
 /**
  * The codes a kind's own `validate` may give its problems (`KindProblem.code`): a duration that is
  * not one (PW104) or not above zero (PW105), a hopping window without an advance (PW106) or with one
- * longer than its size (PW107), the aggregate's PW100–PW102, and PW120–PW133 (see PROBLEMS). Others
+ * longer than its size (PW107), the aggregate's PW100–PW102, PW120–PW133 and a registry schema's PW134 (see PROBLEMS). Others
  * (the model's, the validate kind's, the HTTP sink's) come out as PW018.
  */
 export const KIND_PROBLEM_CODES: readonly ProblemCode[] = [
   'PW100', 'PW101', 'PW102', 'PW104', 'PW105', 'PW106', 'PW107',
-  'PW120', 'PW121', 'PW122', 'PW123', 'PW124', 'PW125', 'PW126', 'PW127', 'PW128', 'PW129', 'PW130', 'PW131', 'PW132', 'PW133',
+  'PW120', 'PW121', 'PW122', 'PW123', 'PW124', 'PW125', 'PW126', 'PW127', 'PW128', 'PW129', 'PW130', 'PW131', 'PW132', 'PW133', 'PW134',
 ];
 
 export function problem(

@@ -4,7 +4,9 @@
  * nodes add. Apart from pipeline-ts.ts so that the designer's page can show
  * the type on a wire without loading the TypeScript compiler.
  */
+import { avroType, AvroSchemaError } from '../runtime/kinds/avro.js';
 import { withDefaults, type KindSpec } from '../runtime/kinds/spec.js';
+import { schemaType } from '../runtime/kinds/validate.js';
 import { tsString } from './escape.js';
 import { inferType } from './infer.js';
 import type { PipelineNode } from './model.js';
@@ -16,12 +18,30 @@ export function sourceValueType(node: PipelineNode, kind: KindSpec): string {
   const format = withDefaults(kind, node.params).format;
   if (format === 'string') return 'string';
   if (format === 'bytes') return 'Uint8Array';
+  const fromSchema = schemaValueType(format, withDefaults(kind, node.params).schema);
+  if (fromSchema !== undefined) return fromSchema;
   // A table's deletes (null values) are not rows: expressions never see them.
   const values = (node.samples ?? []).map((s) => s.value).filter((v) => !(v === null && kind.table));
   if (values.length > 0) return inferType(values);
   // A source that makes its own events (generator) gives examples of them.
   const own = kind.samples?.(paramsOf(node, kind)) ?? [];
   return own.length > 0 ? inferType(own) : 'UnknownEvent';
+}
+
+/**
+ * The type a source's schema gives its events (Avro, JSON Schema), which wins over samples; undefined
+ * without one. A schema that is not valid gives UnknownEvent here and a problem in validation.
+ */
+function schemaValueType(format: unknown, schema: unknown): string | undefined {
+  if (schema === undefined || schema === null) return undefined;
+  if (format === 'json-schema') return schemaType(schema);
+  if (format !== 'avro') return undefined;
+  try {
+    return avroType(schema);
+  } catch (e) {
+    if (e instanceof AvroSchemaError) return 'UnknownEvent';
+    throw e;
+  }
 }
 
 /** Parameters as written, with defaults filled in. */

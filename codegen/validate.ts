@@ -3,6 +3,7 @@
  * parsing, the designer on every edit. Each problem carries the path of what
  * it is about and the node id, so both can point at it.
  */
+import { avroMismatch, AvroSchemaError } from '../runtime/kinds/avro.js';
 import { getKind, kindNames } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, isMapping, outputPorts, withDefaults, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { KIND_PROBLEM_CODES, problem, suggest, type Problem, type ProblemCode } from './errors.js';
@@ -50,6 +51,7 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
       return;
     }
     problems.push(...checkParams(node, kind, path, files));
+    problems.push(...checkSamplesAgainstSchema(node, kind, path));
   });
 
   // Each node's events get a TypeScript type named after its id; two ids must not give one name.
@@ -313,6 +315,24 @@ function checkParams(node: PipelineNode, kind: KindSpec, path: (string | number)
   return problems;
 }
 
+/** Each sample of a source with an Avro schema must fit it: the topic's events are read with that schema. */
+function checkSamplesAgainstSchema(node: PipelineNode, kind: KindSpec, path: (string | number)[]): Problem[] {
+  const params = withDefaults(kind, node.params);
+  if (kind.category !== 'source' || params.format !== 'avro' || params.schema === undefined || params.schema === null || !node.samples?.length) return [];
+  const problems: Problem[] = [];
+  try {
+    node.samples.forEach((sample, j) => {
+      if (sample.value === null && kind.table) return;
+      const detail = avroMismatch(params.schema, sample.value);
+      if (detail) problems.push(problem('PW119', { id: node.id, index: j + 1, detail }, [...path, 'samples', j, 'value'], node.id || undefined));
+    });
+  } catch (e) {
+    // A schema that is not valid is reported once, by the kind's own check (PW134).
+    if (!(e instanceof AvroSchemaError)) throw e;
+  }
+  return problems;
+}
+
 /** A kind's own code (one of KIND_PROBLEM_CODES), or PW018 for a kind problem without one. */
 export function kindProblemCode(code: string | undefined): ProblemCode {
   return KIND_PROBLEM_CODES.find((c) => c === code) ?? 'PW018';
@@ -342,7 +362,8 @@ function checkParamValue(spec: ParamSpec, v: unknown): { expected: string; fix: 
       return ok ? undefined : { expected: 'a list of names', fix: `Write e.g. ${spec.name}: [${spec.placeholder ?? 'id'}]` };
     }
     case 'json':
-      return isMapping(v) ? undefined : { expected: 'a mapping', fix: `Write e.g. ${spec.name}: { ${spec.placeholder ?? '…'} }` };
+      if (isMapping(v) || (spec.text && typeof v === 'string')) return undefined;
+      return { expected: spec.text ? 'a mapping or text' : 'a mapping', fix: `Write e.g. ${spec.name}: { ${spec.placeholder ?? '…'} }` };
   }
 }
 

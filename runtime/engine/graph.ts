@@ -413,7 +413,8 @@ export class Graph {
       this.statsOf(source).in += messages.length;
       if (!source.op.decode) continue;
       const began = timed && performance.now();
-      source.op.decode(messages, this.emitter(source, pending, result));
+      const decoding = source.op.decode(messages, this.emitter(source, pending, result));
+      if (decoding) await decoding;
       if (timed) timed(source.spec.id, (performance.now() - (began as number)) / 1000);
     }
     for (const node of this.nodes) {

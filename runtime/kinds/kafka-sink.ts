@@ -1,5 +1,19 @@
-import { keyText, recordInfo, valueText } from '../types.js';
-import { defineKind, eachRecord } from './spec.js';
+import { keyText, recordInfo, valueText, type Rec } from '../types.js';
+import { avroMismatch } from './avro.js';
+import {
+  checkSchemaParam,
+  encodeRegistryValue,
+  isRegistryFormat,
+  REGISTRY_FORMATS,
+  registerSchema,
+  registryClient,
+  registrySecrets,
+  registryDependencies,
+  subjectName,
+  SUBJECT_STRATEGIES,
+  type RegistryFormat,
+} from './schema-registry.js';
+import { defineKind, eachRecord, type Emitter, type Operator } from './spec.js';
 
 type KeyFn = (value: unknown, key: string | null, record: ReturnType<typeof recordInfo>) => unknown;
 
@@ -19,7 +33,10 @@ export const kafkaSink = defineKind({
     'Produces every event to `topic`, batched per Kafka batch and acknowledged by all in-sync replicas before ' +
     'the input offsets are committed (at-least-once). The key stays the same unless `key` gives a new one; ' +
     'the partition is chosen by Kafka\'s murmur2 partitioner, so events with the same key stay in order. A table\'s ' +
-    'delete (see table) is written as a tombstone: its key with a null value.',
+    'delete (see table) is written as a tombstone: its key with a null value. With `avro`, `protobuf` or ' +
+    '`json-schema`, the sink registers `schema` in the Schema Registry at SCHEMA_REGISTRY_URL when it starts (under ' +
+    'the subject `subject` names: `<topic>-value` by default), stops with the registry\'s reason if it refuses it, and ' +
+    'writes each value in the Schema Registry wire format; an event that does not fit the schema goes to the error port.',
   params: [
     { name: 'topic', type: 'topic', title: 'Topic', description: 'The topic to write.', required: true, placeholder: 'orders-enriched' },
     {
@@ -34,9 +51,25 @@ export const kafkaSink = defineKind({
       name: 'format',
       type: 'enum',
       title: 'Format',
-      description: 'How values are encoded.',
-      enum: ['json', 'string', 'bytes'],
+      description: 'How values are encoded: avro, protobuf and json-schema through a Schema Registry.',
+      enum: ['json', 'string', 'bytes', ...REGISTRY_FORMATS],
       default: 'json',
+    },
+    {
+      name: 'schema',
+      type: 'json',
+      text: true,
+      title: 'Schema',
+      description: 'For avro, protobuf and json-schema: the schema of the values written (Avro as a mapping or JSON text, the .proto text, a JSON Schema).',
+      placeholder: '{ type: record, name: Order, namespace: shop, fields: [{ name: id, type: string }] }',
+    },
+    {
+      name: 'subject',
+      type: 'enum',
+      title: 'Subject naming',
+      description: 'The subject the schema is registered under: <topic>-value, the record\'s full name, or <topic>-<record name>.',
+      enum: SUBJECT_STRATEGIES,
+      default: 'topic-name',
     },
     {
       name: 'partitions',
@@ -53,22 +86,49 @@ export const kafkaSink = defineKind({
   outputType: { from: 'none' },
   topicParam: 'topic',
   example: { params: { topic: 'orders-enriched' } },
-  create({ params, fns }) {
+  dependencies: registryDependencies,
+  secrets: (params) => (isRegistryFormat(params.format) ? registrySecrets() : []),
+  validate: (params) => checkSchemaParam(params, true),
+  create({ params, fns, nodeId, capture }) {
     const topic = String(params.topic);
     const format = params.format;
     const keyFn = fns.key as KeyFn | undefined;
+    const keyOf = (rec: Rec) => keyText(keyFn && !rec.deleted ? keyFn(rec.value, rec.key, recordInfo(rec)) : rec.key);
+    if (isRegistryFormat(format) && !capture) return registrySink(format, params, topic, keyOf, `kafka-sink node "${nodeId}"`);
+    // Hosts without the outside world (the simulator, tests) write JSON, after checking each event against an Avro schema.
+    const check = format === 'avro' ? params.schema : undefined;
     return {
       process(batch, _port, out) {
         eachRecord(batch, out, (rec) => {
-          const key = keyFn && !rec.deleted ? keyFn(rec.value, rec.key, recordInfo(rec)) : rec.key;
-          out.produce({
-            topic,
-            key: keyText(key),
-            value: encodeValue(format, rec.value),
-            headers: rec.headers,
-          });
+          const mismatch = check === undefined || rec.value === null ? undefined : avroMismatch(check, rec.value);
+          if (mismatch) throw new Error(`the event does not fit the Avro schema: ${mismatch}`);
+          out.produce({ topic, key: keyOf(rec), value: encodeValue(isRegistryFormat(format) ? 'json' : format, rec.value), headers: rec.headers });
         });
       },
     };
   },
 });
+
+/** Registers the schema at start-up, then writes each value in the Schema Registry wire format with its id. */
+function registrySink(format: RegistryFormat, params: Record<string, unknown>, topic: string, keyOf: (rec: Rec) => string | null, neededBy: string): Operator {
+  let schemaId: number | undefined;
+  const start = async () => {
+    const registry = await registryClient(neededBy);
+    schemaId ??= await registerSchema(registry, format, params.schema, subjectName(params.subject, topic, format, params.schema));
+    return { registry, schemaId };
+  };
+  return {
+    start: async () => void (await start()),
+    async process(batch: Rec[], _port: string, out: Emitter) {
+      const { registry, schemaId: id } = await start();
+      for (const rec of batch) {
+        try {
+          const value = rec.value === null ? null : await encodeRegistryValue(registry, format, id, rec.value);
+          out.produce({ topic, key: keyOf(rec), value, headers: rec.headers });
+        } catch (error) {
+          out.fail(rec, error);
+        }
+      }
+    },
+  };
+}

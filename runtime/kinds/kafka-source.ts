@@ -1,4 +1,6 @@
 import type { Payload, RawMessage, Rec } from '../types.js';
+import { avroMismatch } from './avro.js';
+import { checkSchemaParam, decodeRegistryValue, isRegistryFormat, type RegistryFormat, REGISTRY_FORMATS, registryClient, registrySecrets, RegistryUnavailable, registryDependencies } from './schema-registry.js';
 import { defineKind, type Operator } from './spec.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -36,21 +38,17 @@ function decodeValue(format: ValueFormat, value: Payload): unknown {
 }
 
 /** Turns raw messages into records, values decoded as `format`; one that does not decode goes to the error port. */
-export function decodingOperator(format: ValueFormat): Operator {
+/** Decodes each message's key and value; with `avroSchema`, a value that does not fit it fails (the simulator's stand-in for a registry format). */
+export function decodingOperator(format: ValueFormat, avroSchema?: unknown): Operator {
   return {
     decode(messages: RawMessage[], out) {
       for (const m of messages) {
-        const base: Rec = {
-          key: null,
-          value: null,
-          timestamp: m.timestamp,
-          headers: m.headers,
-          origin: m.origin,
-          raw: m.value,
-        };
+        const base = baseRecord(m);
         try {
           base.key = payloadToString(m.key);
           base.value = decodeValue(format, m.value);
+          const mismatch = avroSchema === undefined ? undefined : avroMismatch(avroSchema, base.value);
+          if (mismatch) throw new Error(`the event does not fit the Avro schema: ${mismatch}`);
         } catch (error) {
           out.fail(base, error);
           continue;
@@ -72,16 +70,28 @@ export const kafkaSource = defineKind({
     'repository does not create it or declare a KafkaTopic for it, but `npm run topics` checks that it exists with ' +
     'at least `partitions` partitions (say `external: false` under `topics:` in pipeline.yaml to own it). Values are decoded as JSON, UTF-8 strings or raw bytes; ' +
     'a value that does not decode goes to the error port with its topic, partition and offset (so does a tombstone, ' +
-    'a null value, on a JSON topic: to read a compacted topic whose tombstones delete rows, use a `table`).',
+    'a null value, on a JSON topic: to read a compacted topic whose tombstones delete rows, use a `table`). ' +
+    'With `avro`, `protobuf` or `json-schema`, values are in the Schema Registry wire format (magic byte 0, the ' +
+    '4-byte schema id, the encoded value) and are decoded with the writer\'s schema fetched by its id from the registry ' +
+    'at SCHEMA_REGISTRY_URL; a value whose schema id the registry does not know, or that does not decode, goes to the ' +
+    'error port with the reason. An Avro `schema` given here types the events and is the reader schema.',
   params: [
     { name: 'topic', type: 'topic', title: 'Topic', description: 'The topic to read.', required: true, placeholder: 'orders' },
     {
       name: 'format',
       type: 'enum',
       title: 'Format',
-      description: 'How message values are decoded.',
-      enum: ['json', 'string', 'bytes'],
+      description: 'How message values are decoded: avro, protobuf and json-schema through a Schema Registry.',
+      enum: ['json', 'string', 'bytes', ...REGISTRY_FORMATS],
       default: 'json',
+    },
+    {
+      name: 'schema',
+      type: 'json',
+      text: true,
+      title: 'Schema',
+      description: 'Avro: the schema of the values (a mapping, or Avro JSON text); it gives the event type, and values are read into it. json-schema: a JSON Schema that gives the event type.',
+      placeholder: '{ type: record, name: Order, fields: [{ name: id, type: string }] }',
     },
     {
       name: 'start',
@@ -107,7 +117,41 @@ export const kafkaSource = defineKind({
   topicParam: 'topic',
   readsExternalTopic: true,
   example: { params: { topic: 'orders', format: 'json' } },
-  create({ params }) {
-    return decodingOperator(params.format);
+  dependencies: registryDependencies,
+  secrets: (params) => (isRegistryFormat(params.format) ? registrySecrets() : []),
+  validate: (params) => checkSchemaParam(params),
+  create({ params, nodeId, capture }) {
+    const format = params.format;
+    if (isRegistryFormat(format) && !capture) return registrySource(format, params.schema, `kafka-source node "${nodeId}"`);
+    // Hosts without the outside world (the simulator, tests) carry registry-format values as JSON, checked against an Avro schema.
+    return decodingOperator(isRegistryFormat(format) ? 'json' : format, format === 'avro' ? params.schema : undefined);
   },
 });
+
+/** Reads values in the Schema Registry wire format, each with the writer's schema its id names. */
+function registrySource(format: RegistryFormat, schema: unknown, neededBy: string): Operator {
+  const readerSchema = format === 'avro' ? schema : undefined;
+  return {
+    start: async () => void (await registryClient(neededBy)),
+    async decode(messages: RawMessage[], out) {
+      const registry = await registryClient(neededBy);
+      for (const m of messages) {
+        const base = baseRecord(m);
+        try {
+          base.key = payloadToString(m.key);
+          base.value = await decodeRegistryValue(registry, format, m.value, readerSchema);
+        } catch (error) {
+          // A registry out of reach is not the record's fault: the batch fails and is read again.
+          if (error instanceof RegistryUnavailable) throw error;
+          out.fail(base, error);
+          continue;
+        }
+        out.emit('out', base);
+      }
+    },
+  };
+}
+
+function baseRecord(m: RawMessage): Rec {
+  return { key: null, value: null, timestamp: m.timestamp, headers: m.headers, origin: m.origin, raw: m.value };
+}

@@ -39,6 +39,8 @@ export interface ParamSpec {
   /** For expressions of a node with several inputs: the input port whose events the expression sees. */
   port?: string;
   placeholder?: string;
+  /** A `json` parameter that may also be written as text (a schema as Avro JSON or a .proto file's text). */
+  text?: boolean;
   /**
    * A reducer: the expression also sees `acc`, the value it returned for the key before. Its type is
    * what the expression named here returns (the starting value), or the input type when that one is not set.
@@ -163,8 +165,8 @@ export interface Emitter {
 }
 
 export interface Operator {
-  /** Source nodes: turn raw messages from their topic into records. */
-  decode?(messages: RawMessage[], out: Emitter): void;
+  /** Source nodes: turn raw messages from their topic into records (asynchronously when they ask a Schema Registry). */
+  decode?(messages: RawMessage[], out: Emitter): void | Promise<void>;
   /**
    * Transforms and sinks: handle a batch that arrived on an input port. `clock` is true when the
    * batch is what nodes emitted on their clock (`punctuate`), not records read at input offsets.

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { oneNode } from '../../test/harness/one-node.js';
+import { DEAD_LETTER_HEADERS } from '../types.js';
+import { avroMismatch, avroType, AvroSchemaError } from './avro.js';
+import { kafkaSink } from './kafka-sink.js';
+import { kafkaSource } from './kafka-source.js';
+import { withDefaults } from './spec.js';
+import { decodeWire, encodeWire, subjectName } from './schema-registry.js';
+
+const order = {
+  type: 'record',
+  name: 'Order',
+  namespace: 'shop',
+  fields: [
+    { name: 'id', type: 'string' },
+    { name: 'amount', type: 'double' },
+    { name: 'status', type: { type: 'enum', name: 'Status', symbols: ['NEW', 'PAID'] } },
+    { name: 'note', type: ['null', 'string'], default: null },
+    { name: 'lines', type: { type: 'array', items: { type: 'record', name: 'Line', fields: [{ name: 'sku', type: 'string' }, { name: 'qty', type: 'int' }] } } },
+    { name: 'first', type: ['null', 'Line'], default: null },
+    { name: 'attrs', type: { type: 'map', values: 'long' } },
+  ],
+};
+const good = { id: 'o-1', amount: 12.5, status: 'NEW', note: null, lines: [{ sku: 'a', qty: 2 }], first: null, attrs: { n: 1 } };
+
+describe('the Schema Registry wire format', () => {
+  it('is magic byte 0, the schema id as 4 bytes big-endian, then the payload', () => {
+    const bytes = encodeWire(0x01020304, new Uint8Array([9, 8]));
+    expect([...bytes]).toEqual([0, 1, 2, 3, 4, 9, 8]);
+    const { schemaId, payload } = decodeWire(bytes, 'avro');
+    expect(schemaId).toBe(0x01020304);
+    expect([...payload]).toEqual([9, 8]);
+    // The largest id a registry hands out survives the round trip (no sign flip).
+    expect(decodeWire(encodeWire(0x7fffffff, new Uint8Array()), 'avro').schemaId).toBe(0x7fffffff);
+  });
+
+  it('names what is wrong with a value that is not in it', () => {
+    expect(() => decodeWire(new TextEncoder().encode('{"id":1}'), 'avro')).toThrow(
+      'the value does not start with the Schema Registry magic byte 0 but with 0x7b: it was not written as avro through a Schema Registry (JSON, say)',
+    );
+    expect(() => decodeWire(new Uint8Array([0, 0, 1]), 'avro')).toThrow(/3 bytes long, shorter than the 5-byte Schema Registry header/);
+    expect(() => decodeWire(null, 'protobuf')).toThrow('the message has no value (a tombstone), so it is not protobuf');
+  });
+
+  it('names subjects by the strategy chosen', () => {
+    expect(subjectName('topic-name', 'orders', 'avro', order)).toBe('orders-value');
+    expect(subjectName('record-name', 'orders', 'avro', order)).toBe('shop.Order');
+    expect(subjectName('topic-record-name', 'orders', 'avro', order)).toBe('orders-shop.Order');
+    expect(subjectName('record-name', 'orders', 'protobuf', 'syntax = "proto3";\npackage shop;\nmessage Order { string id = 1; }')).toBe('shop.Order');
+    expect(() => subjectName('record-name', 'orders', 'json-schema', { type: 'object' })).toThrow(/names none/);
+  });
+});
+
+describe('Avro schemas', () => {
+  it('give the TypeScript type of the events', () => {
+    expect(avroType(order)).toBe(
+      '{ "id": string; "amount": number; "status": "NEW" | "PAID"; "note": null | string; ' +
+        '"lines": Array<{ "sku": string; "qty": number }>; "first": null | { "sku": string; "qty": number }; "attrs": Record<string, number> }',
+    );
+    expect(avroType(JSON.stringify(order))).toBe(avroType(order));
+  });
+
+  it('say where a value breaks them', () => {
+    expect(avroMismatch(order, good)).toBeUndefined();
+    expect(avroMismatch(order, { ...good, amount: '12' })).toBe('amount must be a number, not string "12"');
+    expect(avroMismatch(order, { ...good, lines: [{ sku: 'a', qty: 1.5 }] })).toBe('lines[0].qty must be an integer (int), not number 1.5');
+    expect(avroMismatch(order, { ...good, status: 'LOST' })).toBe('status must be one of NEW, PAID, not string "LOST"');
+    expect(avroMismatch(order, { ...good, amout: 1 })).toBe('amout is not a field of record Order (its fields: id, amount, status, note, lines, first, attrs)');
+    const { id: _id, ...withoutId } = good;
+    expect(avroMismatch(order, withoutId)).toBe('id is missing (record Order has no default for it)');
+    // A field with a default may be left out.
+    const { note: _note, ...withoutNote } = good;
+    expect(avroMismatch(order, withoutNote)).toBeUndefined();
+  });
+
+  it('that Pipewright cannot read are refused with the reason', () => {
+    const bad = (schema: unknown) => {
+      try {
+        avroType(schema);
+      } catch (e) {
+        if (e instanceof AvroSchemaError) return e.message;
+        throw e;
+      }
+      return 'accepted';
+    };
+    expect(bad({ type: 'record', name: 'A', fields: [{ name: 'x', type: 'strng' }] })).toBe('schema.x: "strng" is neither an Avro type nor a record, enum or fixed defined before it');
+    expect(bad({ type: 'record', fields: [] })).toMatch(/needs a name/);
+    expect(bad(['int', 'long'])).toMatch(/two branches that read as number values/);
+    expect(bad('{ not json')).toMatch(/not valid Avro JSON/);
+  });
+});
+
+describe('kafka nodes in the avro format, where the host has no registry (the simulator)', () => {
+  it('read JSON events and send those that do not fit the schema to the error port with where', async () => {
+    // The harness feeds topic "in" as JSON, as the simulator feeds samples.
+    const r = await oneNode('kafka-source', { topic: 'in', format: 'avro', schema: order }).run([good, { ...good, amount: 'x' }]);
+    expect(r.out.out).toEqual([good]);
+    expect(r.dead.map((d) => d.headers[DEAD_LETTER_HEADERS.error])).toEqual(['the event does not fit the Avro schema: amount must be a number, not string "x"']);
+  });
+
+  it('check what a sink writes against its schema', async () => {
+    const { graph } = oneNode('kafka-sink', { topic: 'written', format: 'avro', schema: order });
+    const messages = [good, { id: 1 }].map((v, i) => ({ key: 'k', value: JSON.stringify(v), timestamp: 0, headers: {}, origin: { topic: 'in', partition: 0, offset: String(i) } }));
+    const result = await graph.process('in', messages);
+    expect(result.messages.filter((m) => m.topic === 'written').map((m) => JSON.parse(String(m.value)))).toEqual([good]);
+    const dead = result.messages.filter((m) => m.topic === 'unit.dead-letter');
+    expect(dead.map((d) => d.headers[DEAD_LETTER_HEADERS.error])).toEqual(['the event does not fit the Avro schema: id must be a string, not number 1']);
+  });
+
+  it('need a valid schema when the pipeline is validated', () => {
+    expect(kafkaSink.validate(withDefaults(kafkaSink, { topic: 't', format: 'avro' })).map((p) => p.code)).toEqual(['PW134']);
+    expect(kafkaSource.validate(withDefaults(kafkaSource, { topic: 't', format: 'avro', schema: { type: 'record', name: 'A' } }))[0].message).toBe(
+      'The avro schema is not valid: schema: record "A" needs fields, a list of { name, type }.',
+    );
+    expect(kafkaSource.validate(withDefaults(kafkaSource, { topic: 't', format: 'json', schema: order }))[0].message).toMatch(/only used with format avro/);
+    expect(kafkaSource.validate(withDefaults(kafkaSource, { topic: 't', format: 'avro', schema: order }))).toEqual([]);
+  });
+});

@@ -1,0 +1,222 @@
+/**
+ * Kafka values in a Schema Registry format (Avro, Protobuf, JSON Schema),
+ * in the Confluent wire format: magic byte 0, the schema's id as a 4-byte
+ * big-endian integer, then the encoded value (for Protobuf, message indexes
+ * come first). The registry is reached with @kafkajs/confluent-schema-registry,
+ * loaded only when a pipeline uses such a format; its URL and credentials come
+ * from the environment (ConfigMap and Secret), never from pipeline.yaml.
+ */
+import { errorText } from '../errors.js';
+import type { Payload } from '../types.js';
+import { avroRecordName, avroSchemaOf, avroType, AvroSchemaError } from './avro.js';
+import { env, loadPackage } from './host.js';
+import type { KindProblem } from './spec.js';
+
+/** The version of @kafkajs/confluent-schema-registry a generated service pins. */
+export const SCHEMA_REGISTRY_CLIENT_VERSION = '3.9.0';
+const PACKAGE = '@kafkajs/confluent-schema-registry';
+
+export const REGISTRY_FORMATS = ['avro', 'protobuf', 'json-schema'] as const;
+export type RegistryFormat = (typeof REGISTRY_FORMATS)[number];
+export const SUBJECT_STRATEGIES = ['topic-name', 'record-name', 'topic-record-name'] as const;
+
+export const isRegistryFormat = (format: unknown): format is RegistryFormat => REGISTRY_FORMATS.includes(format as RegistryFormat);
+
+const SCHEMA_TYPES: Record<RegistryFormat, string> = { avro: 'AVRO', protobuf: 'PROTOBUF', 'json-schema': 'JSON' };
+
+/** Environment variables of the registry: URL in the ConfigMap, user and password in the Secret. */
+export const REGISTRY_ENV = { url: 'SCHEMA_REGISTRY_URL', user: 'SCHEMA_REGISTRY_USER', password: 'SCHEMA_REGISTRY_PASSWORD' } as const;
+
+/** The npm package a generated service needs for a node in a registry format. */
+export const registryDependencies = (params: Record<string, unknown>): Record<string, string> =>
+  isRegistryFormat(params.format) ? { [PACKAGE]: SCHEMA_REGISTRY_CLIENT_VERSION } : {};
+
+export const registrySecrets = () => [
+  { name: REGISTRY_ENV.url, example: 'http://schema-registry:8081', description: 'URL of the Schema Registry (Confluent-compatible API) of the Kafka nodes with format avro, protobuf or json-schema.' },
+  { name: REGISTRY_ENV.user, example: 'registry-user', description: 'Basic auth user of the Schema Registry (leave out when it needs none).' },
+  { name: REGISTRY_ENV.password, example: 'change-me', description: 'Basic auth password of the Schema Registry.' },
+];
+
+/** A `schema` must fit its format: an Avro schema that Pipewright can type, a JSON Schema mapping. */
+export function checkSchemaParam(params: Record<string, unknown>, required = false): KindProblem[] {
+  const format = params.format;
+  if (params.schema === undefined) {
+    if (!required || !isRegistryFormat(format)) return [];
+    return [{ param: 'schema', code: 'PW134', message: `Format ${format} needs the schema of the values the sink writes.`, hint: 'Add schema: an Avro schema (mapping or JSON text), a .proto text, or a JSON Schema; the sink registers it at start-up.' }];
+  }
+  if (!isRegistryFormat(format)) return [{ param: 'schema', code: 'PW134', message: `A schema is only used with format avro, protobuf or json-schema, not ${String(format)}.`, hint: 'Set format: avro (or protobuf, json-schema), or remove schema.' }];
+  try {
+    if (format === 'avro') avroType(params.schema);
+    else if (format === 'protobuf' && typeof params.schema !== 'string') throw new AvroSchemaError('a Protobuf schema must be the .proto text (a string)');
+    else if (format === 'json-schema' && (typeof params.schema !== 'object' || params.schema === null)) throw new AvroSchemaError('a JSON Schema must be a mapping');
+  } catch (e) {
+    if (!(e instanceof AvroSchemaError)) throw e;
+    return [{ param: 'schema', code: 'PW134', message: `The ${format} schema is not valid: ${e.message}.`, hint: 'Fix the schema: Avro records need a name and fields, each field a name and a type (null, boolean, int, long, float, double, bytes, string, a record, enum, array, map, or a union list).' }];
+  }
+  return [];
+}
+
+// ---------------------------------------------------------------------------
+// Wire format
+
+export const MAGIC_BYTE = 0;
+export const HEADER_BYTES = 5;
+
+/** The wire format of a value: magic byte 0, the schema id (4 bytes, big-endian), the payload. */
+export function encodeWire(schemaId: number, payload: Uint8Array): Uint8Array {
+  if (!Number.isInteger(schemaId) || schemaId < 0 || schemaId > 0x7fffffff) throw new Error(`schema id ${schemaId} is not a 31-bit integer`);
+  const out = new Uint8Array(HEADER_BYTES + payload.length);
+  out[0] = MAGIC_BYTE;
+  new DataView(out.buffer).setUint32(1, schemaId, false);
+  out.set(payload, HEADER_BYTES);
+  return out;
+}
+
+/** The schema id and payload of a value; throws with what is wrong when it is not in the wire format. */
+export function decodeWire(value: Payload, format: string): { schemaId: number; payload: Uint8Array } {
+  if (value === null) throw new Error(`the message has no value (a tombstone), so it is not ${format}`);
+  const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
+  if (bytes.length < HEADER_BYTES) {
+    throw new Error(`the value is ${bytes.length} bytes long, shorter than the 5-byte Schema Registry header (magic byte 0 and a 4-byte schema id), so it is not ${format}`);
+  }
+  if (bytes[0] !== MAGIC_BYTE) {
+    throw new Error(
+      `the value does not start with the Schema Registry magic byte 0 but with 0x${bytes[0].toString(16).padStart(2, '0')}: ` +
+        `it was not written as ${format} through a Schema Registry (JSON, say)`,
+    );
+  }
+  const schemaId = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1, false);
+  return { schemaId, payload: bytes.subarray(HEADER_BYTES) };
+}
+
+// ---------------------------------------------------------------------------
+// Subjects
+
+/** The subject a schema is registered under, by Confluent's naming strategies. */
+export function subjectName(strategy: unknown, topic: string, format: RegistryFormat, schema: unknown, part: 'key' | 'value' = 'value'): string {
+  if (strategy === 'topic-name' || strategy === undefined) return `${topic}-${part}`;
+  const record = recordNameOf(format, schema);
+  if (!record) throw new Error(`subject strategy ${String(strategy)} needs the name of the schema's record, and the schema names none`);
+  return strategy === 'record-name' ? record : `${topic}-${record}`;
+}
+
+function recordNameOf(format: RegistryFormat, schema: unknown): string | undefined {
+  if (format === 'avro') return avroRecordName(schema);
+  if (format === 'json-schema') {
+    const title = (schema as { title?: unknown } | null)?.title;
+    return typeof title === 'string' ? title : undefined;
+  }
+  const text = String(schema);
+  const pkg = /^\s*package\s+([\w.]+)\s*;/m.exec(text)?.[1];
+  const message = /^\s*message\s+(\w+)/m.exec(text)?.[1];
+  return message && (pkg ? `${pkg}.${message}` : message);
+}
+
+/** The schema text the registry stores: Avro and JSON Schema as JSON, Protobuf as .proto text. */
+export function schemaText(format: RegistryFormat, schema: unknown): string {
+  if (format === 'protobuf') return String(schema);
+  const s = format === 'avro' ? avroSchemaOf(schema) : typeof schema === 'string' ? (JSON.parse(schema) as unknown) : schema;
+  return JSON.stringify(s);
+}
+
+// ---------------------------------------------------------------------------
+// The registry
+
+interface RegistrySchema {
+  toBuffer(value: unknown): Uint8Array;
+  fromBuffer(bytes: Uint8Array): unknown;
+}
+interface RegistryClient {
+  register(schema: { type: string; schema: string }, options: { subject: string }): Promise<{ id: number }>;
+  getSchema(id: number): Promise<RegistrySchema>;
+  encode(id: number, value: unknown): Promise<Uint8Array>;
+  decode(bytes: Uint8Array, options?: Record<string, unknown>): Promise<unknown>;
+}
+interface RegistryModule {
+  SchemaRegistry: new (args: { host: string; auth?: { username: string; password: string }; clientId?: string }) => RegistryClient;
+}
+interface BufferClass {
+  from(bytes: Uint8Array): Uint8Array;
+  isBuffer(v: unknown): boolean;
+}
+const asBuffer = (bytes: Uint8Array): Uint8Array => {
+  const B = (globalThis as unknown as { Buffer?: BufferClass }).Buffer;
+  return B && !B.isBuffer(bytes) ? B.from(bytes) : bytes;
+};
+
+const clients = new Map<string, Promise<RegistryClient>>();
+
+/** The process's client of the registry SCHEMA_REGISTRY_URL names (one per URL and user). */
+export function registryClient(neededBy: string): Promise<RegistryClient> {
+  const url = env(REGISTRY_ENV.url);
+  if (!url) {
+    return Promise.reject(new Error(`${neededBy} reads or writes a Schema Registry format, but ${REGISTRY_ENV.url} is not set: set it in the ConfigMap to the registry's URL, e.g. http://schema-registry:8081`));
+  }
+  const user = env(REGISTRY_ENV.user);
+  const password = env(REGISTRY_ENV.password);
+  if (user && password === undefined) return Promise.reject(new Error(`${REGISTRY_ENV.user} is set but ${REGISTRY_ENV.password} is not: set both in the Secret, or neither`));
+  const id = `${url}\u0000${user ?? ''}`;
+  let client = clients.get(id);
+  if (!client) {
+    client = loadPackage<RegistryModule>(PACKAGE, neededBy).then(
+      ({ SchemaRegistry }) => new SchemaRegistry({ host: url, clientId: 'pipewright', ...(user ? { auth: { username: user, password: password ?? '' } } : {}) }),
+    );
+    clients.set(id, client);
+  }
+  return client;
+}
+
+/** The HTTP status of a registry answer that failed, if it was one. */
+const statusOf = (e: unknown): number | undefined => {
+  const status = (e as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
+};
+
+/**
+ * Registers the schema a sink writes under its subject (or finds it registered already) and
+ * returns its id. Fails start-up with the registry's reason when it refuses the schema.
+ */
+export async function registerSchema(client: RegistryClient, format: RegistryFormat, schema: unknown, subject: string): Promise<number> {
+  try {
+    const { id } = await client.register({ type: SCHEMA_TYPES[format], schema: schemaText(format, schema) }, { subject });
+    return id;
+  } catch (e) {
+    throw new Error(`the Schema Registry did not accept the ${format} schema under subject "${subject}": ${errorText(e)}`, { cause: e });
+  }
+}
+
+/**
+ * Decodes a value of a source: a value that is not in the wire format, names a schema the registry
+ * does not have, or does not decode with it fails with the reason (the record goes to the dead-letter
+ * topic). A registry that cannot be reached throws a RegistryUnavailable: the batch is retried.
+ */
+export async function decodeRegistryValue(client: RegistryClient, format: RegistryFormat, value: Payload, readerSchema?: unknown): Promise<unknown> {
+  const { schemaId } = decodeWire(value, format);
+  try {
+    await client.getSchema(schemaId);
+  } catch (e) {
+    const status = statusOf(e);
+    if (status === 404) throw new Error(`the value names schema id ${schemaId}, which the Schema Registry does not have (${errorText(e)})`, { cause: e });
+    throw new RegistryUnavailable(`the Schema Registry could not be asked for schema id ${schemaId}: ${errorText(e)}`, { cause: e });
+  }
+  try {
+    const options = format === 'avro' && readerSchema !== undefined ? { AVRO: { readerSchema: avroSchemaOf(readerSchema) } } : undefined;
+    return await client.decode(asBuffer(value as Uint8Array), options);
+  } catch (e) {
+    throw new Error(`the value does not decode as ${format} with schema id ${schemaId}: ${errorText(e)}`, { cause: e });
+  }
+}
+
+/** Encodes a sink's value with its registered schema; a value that does not fit fails with where it breaks the schema. */
+export async function encodeRegistryValue(client: RegistryClient, format: RegistryFormat, schemaId: number, value: unknown): Promise<Uint8Array> {
+  try {
+    return await client.encode(schemaId, value);
+  } catch (e) {
+    const paths = (e as { paths?: unknown }).paths;
+    const where = Array.isArray(paths) && paths.length ? ` (at ${paths.map((p) => (Array.isArray(p) ? p.join('.') : String(p))).join(', ')})` : '';
+    throw new Error(`the event does not fit the ${format} schema (id ${schemaId})${where}: ${errorText(e)}`, { cause: e });
+  }
+}
+
+/** The registry could not be reached: not the record's fault, so the batch is retried instead of dead-lettering it. */
+export class RegistryUnavailable extends Error {}
