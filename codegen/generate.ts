@@ -21,6 +21,7 @@ import { quoteIdent } from '../runtime/kinds/postgres-sink.js';
 import { bootstrapServers, isTopicName, shortHash } from './names.js';
 import { testCases } from './test-cases.js';
 import { connectionView, type ConnectionView } from './connection.js';
+import { DEFAULT_REGISTRY_URL, isRegistryFormat, REGISTRY_ENV } from '../runtime/kinds/schema-registry.js';
 import { lockfileFor, LockfileError, type Lockfile, type RootPackage } from './lockfile.js';
 import { databaseUrlEnvs, hasPostgres, httpSinkTargets, LOCAL_DATABASE_URL, LOCAL_IMAGES, LOCAL_PG, schemaSql } from './local-run.js';
 
@@ -134,6 +135,18 @@ function clusterNamespace(host: string): string | undefined {
   return /^[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.cluster\.local)?$/.exec(host.toLowerCase())?.[1];
 }
 
+const usesRegistry = (p: Pipeline) => p.nodes.some((n) => isRegistryFormat(n.params.format) && (n.kind === 'kafka-source' || n.kind === 'kafka-sink'));
+
+/** The registry's URL is a plain setting (config.env), reached on the registry's usual port 8081; its user and password are kind secrets. */
+function withRegistry(p: Pipeline, connection: ConnectionView): ConnectionView {
+  if (!usesRegistry(p)) return connection;
+  return {
+    ...connection,
+    config: [...connection.config, { key: REGISTRY_ENV.url, value: DEFAULT_REGISTRY_URL }],
+    egress: [...connection.egress, { what: 'the Schema Registry', port: 8081 }],
+  };
+}
+
 /**
  * Where the service connects, for the NetworkPolicy's egress: Kafka's bootstrap ports, and each
  * sink or model endpoint whose port is known. In-cluster hosts narrow the rule to their namespace.
@@ -169,7 +182,7 @@ function view(p: Pipeline): TemplateView {
   const scaling = p.deploy.autoscaling === 'none' ? undefined : p.deploy.autoscaling ?? {};
   const topics = topicDefs(p);
   const { cases, samples } = testCases(p);
-  const connection = connectionView(p);
+  const connection = withRegistry(p, connectionView(p));
   const dependencies = [...kindDependencies(p), ...connection.dependencies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
     name: p.name,
@@ -236,6 +249,8 @@ function localRun(p: Pipeline, secrets: TemplateView['secrets'], sampleTopics: s
     // The service's variables beyond Kafka: the local database's URL, and the other credentials' examples (local only).
     env: [
       ...urlEnvs.map((name) => ({ name, value: LOCAL_DATABASE_URL })),
+      // A local run has no registry of its own: this is the variable to point at one.
+      ...(usesRegistry(p) ? [{ name: REGISTRY_ENV.url, value: DEFAULT_REGISTRY_URL }] : []),
       ...secrets.filter((x) => !urlEnvs.includes(x.name)).map((x) => ({ name: x.name, value: x.example })),
     ],
     sampleTopics: [...new Set(sampleTopics)],

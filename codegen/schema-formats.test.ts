@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { generate } from './generate.js';
+import { nodeAssets } from './node-assets.js';
 import { typecheckInNode } from './node-typecheck.js';
 import { parsePipeline } from './parse.js';
 import { typesGenTs } from './pipeline-ts.js';
@@ -63,5 +65,17 @@ describe('sources with an Avro schema', () => {
     const problems = parsePipeline(pipeline().replace('type: double', 'type: dubble')).problems;
     expect(problems.map((p) => [p.code, p.path.join('.')])).toEqual([['PW134', 'nodes.0.schema']]);
     expect(problems[0].message).toMatch(/"dubble" is neither an Avro type/);
+  });
+});
+
+describe('a repository generated for Schema Registry formats', () => {
+  it('takes the registry URL from the ConfigMap, its credentials from the Secret, and installs the client', () => {
+    const files = generate(parsePipeline(pipeline()).pipeline!, nodeAssets()).files!;
+    expect(files['k8s/config.env']).toContain('\nSCHEMA_REGISTRY_URL=http://schema-registry:8081\n');
+    expect(files['k8s/secret.example.yaml']).toContain('SCHEMA_REGISTRY_USER: "registry-user"');
+    expect(files['k8s/secret.example.yaml']).toContain('SCHEMA_REGISTRY_PASSWORD: "change-me"');
+    expect(files['k8s/secret.example.yaml']).not.toContain('SCHEMA_REGISTRY_URL');
+    expect(files['k8s/networkpolicy.yaml']).toMatch(/# the Schema Registry\n.*\n(.*\n)*?.*port: 8081/);
+    expect((JSON.parse(files['package.json']) as { dependencies: Record<string, string> }).dependencies['@kafkajs/confluent-schema-registry']).toBe('3.9.0');
   });
 });

@@ -31,8 +31,11 @@ export const REGISTRY_ENV = { url: 'SCHEMA_REGISTRY_URL', user: 'SCHEMA_REGISTRY
 export const registryDependencies = (params: Record<string, unknown>): Record<string, string> =>
   isRegistryFormat(params.format) ? { [PACKAGE]: SCHEMA_REGISTRY_CLIENT_VERSION } : {};
 
+/** The URL k8s/config.env starts with; the user sets their registry's there. */
+export const DEFAULT_REGISTRY_URL = 'http://schema-registry:8081';
+
+/** The registry's credentials, for the Secret (its URL is a plain setting, in config.env). */
 export const registrySecrets = () => [
-  { name: REGISTRY_ENV.url, example: 'http://schema-registry:8081', description: 'URL of the Schema Registry (Confluent-compatible API) of the Kafka nodes with format avro, protobuf or json-schema.' },
   { name: REGISTRY_ENV.user, example: 'registry-user', description: 'Basic auth user of the Schema Registry (leave out when it needs none).' },
   { name: REGISTRY_ENV.password, example: 'change-me', description: 'Basic auth password of the Schema Registry.' },
 ];
