@@ -114,7 +114,7 @@ function registrySink(format: RegistryFormat, params: Record<string, unknown>, t
   let schemaId: number | undefined;
   const start = async () => {
     const registry = await registryClient(neededBy);
-    schemaId ??= await registerSchema(registry, format, params.schema, subjectName(params.subject, topic, format, params.schema));
+    schemaId ??= await registerSchema(neededBy, format, params.schema, subjectName(params.subject, topic, format, params.schema));
     return { registry, schemaId };
   };
   return {

@@ -1,6 +1,6 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avsc from 'avsc';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { oneNode } from '../../test/harness/one-node.js';
 import { DEAD_LETTER_HEADERS } from '../types.js';
 import { avroMismatch, avroType, AvroSchemaError } from './avro.js';
@@ -144,5 +144,25 @@ describe('values through the Schema Registry client', () => {
 
   it('whose schema cannot be fetched, because the registry is out of reach, fail the batch instead of the record', async () => {
     await expect(decodeRegistryValue(registry, 'avro', encodeWire(8, new Uint8Array([0])))).rejects.toBeInstanceOf(RegistryUnavailable);
+  });
+});
+
+describe('kafka nodes in a registry format, in the service', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('stop at start-up when SCHEMA_REGISTRY_URL is not set, saying where to set it', async () => {
+    vi.stubEnv('SCHEMA_REGISTRY_URL', '');
+    const { graph } = oneNode('kafka-source', { topic: 'in', format: 'avro' }, {}, { live: true });
+    await expect(graph.start()).rejects.toThrow(
+      'kafka-source node "subject" reads or writes a Schema Registry format, but SCHEMA_REGISTRY_URL is not set: set it in the ConfigMap (k8s/config.env) to the registry\'s URL, e.g. http://schema-registry:8081',
+    );
+  });
+
+  it('stop at start-up when the sink cannot register its schema, naming the registry and the subject', async () => {
+    vi.stubEnv('SCHEMA_REGISTRY_URL', 'http://127.0.0.1:9/');
+    const { graph } = oneNode('kafka-sink', { topic: 'written', format: 'avro', schema: order, subject: 'topic-record-name' }, {}, { live: true });
+    await expect(graph.start()).rejects.toThrow(
+      /^node "subject" \(kafka-sink\) cannot start: the Schema Registry at http:\/\/127\.0\.0\.1:9 did not accept the avro schema under subject "written-shop\.Order": it cannot be reached/,
+    );
   });
 });

@@ -9,7 +9,7 @@
 import { errorText } from '../errors.js';
 import type { Payload } from '../types.js';
 import { avroRecordName, avroSchemaOf, avroType, AvroSchemaError } from './avro.js';
-import { env, loadPackage } from './host.js';
+import { env, host, loadPackage, type FetchResponse } from './host.js';
 import type { KindProblem } from './spec.js';
 
 /** The version of @kafkajs/confluent-schema-registry a generated service pins. */
@@ -130,7 +130,6 @@ interface RegistrySchema {
   fromBuffer(bytes: Uint8Array): unknown;
 }
 interface RegistryClient {
-  register(schema: { type: string; schema: string }, options: { subject: string }): Promise<{ id: number }>;
   getSchema(id: number): Promise<RegistrySchema>;
   encode(id: number, value: unknown): Promise<Uint8Array>;
   decode(bytes: Uint8Array, options?: Record<string, unknown>): Promise<unknown>;
@@ -150,14 +149,8 @@ const asBuffer = (bytes: Uint8Array): Uint8Array => {
 const clients = new Map<string, Promise<RegistryClient>>();
 
 /** The process's client of the registry SCHEMA_REGISTRY_URL names (one per URL and user). */
-export function registryClient(neededBy: string): Promise<RegistryClient> {
-  const url = env(REGISTRY_ENV.url);
-  if (!url) {
-    return Promise.reject(new Error(`${neededBy} reads or writes a Schema Registry format, but ${REGISTRY_ENV.url} is not set: set it in the ConfigMap to the registry's URL, e.g. http://schema-registry:8081`));
-  }
-  const user = env(REGISTRY_ENV.user);
-  const password = env(REGISTRY_ENV.password);
-  if (user && password === undefined) return Promise.reject(new Error(`${REGISTRY_ENV.user} is set but ${REGISTRY_ENV.password} is not: set both in the Secret, or neither`));
+export async function registryClient(neededBy: string): Promise<RegistryClient> {
+  const { url, user, password } = registrySettings(neededBy);
   const id = `${url}\u0000${user ?? ''}`;
   let client = clients.get(id);
   if (!client) {
@@ -175,17 +168,49 @@ const statusOf = (e: unknown): number | undefined => {
   return typeof status === 'number' ? status : undefined;
 };
 
-/**
- * Registers the schema a sink writes under its subject (or finds it registered already) and
- * returns its id. Fails start-up with the registry's reason when it refuses the schema.
- */
-export async function registerSchema(client: RegistryClient, format: RegistryFormat, schema: unknown, subject: string): Promise<number> {
-  try {
-    const { id } = await client.register({ type: SCHEMA_TYPES[format], schema: schemaText(format, schema) }, { subject });
-    return id;
-  } catch (e) {
-    throw new Error(`the Schema Registry did not accept the ${format} schema under subject "${subject}": ${errorText(e)}`, { cause: e });
+/** Where the registry is and how to log in, from the environment; throws with the fix when it is not set. */
+export function registrySettings(neededBy: string): { url: string; user?: string; password?: string } {
+  const url = env(REGISTRY_ENV.url);
+  if (!url) {
+    throw new Error(`${neededBy} reads or writes a Schema Registry format, but ${REGISTRY_ENV.url} is not set: set it in the ConfigMap (k8s/config.env) to the registry's URL, e.g. ${DEFAULT_REGISTRY_URL}`);
   }
+  const user = env(REGISTRY_ENV.user);
+  const password = env(REGISTRY_ENV.password);
+  if (user && password === undefined) throw new Error(`${REGISTRY_ENV.user} is set but ${REGISTRY_ENV.password} is not: set both in the Secret, or neither`);
+  return { url: url.replace(/\/+$/, ''), ...(user ? { user, password } : {}) };
+}
+
+/**
+ * Registers the schema a sink writes under its subject (the registry answers with the existing id
+ * when it has it already) and returns its id: POST /subjects/<subject>/versions of the
+ * Confluent-compatible API. Unlike the client's `register`, this leaves the subject's
+ * compatibility setting as it is. Fails start-up with the registry's reason when it refuses.
+ */
+export async function registerSchema(neededBy: string, format: RegistryFormat, schema: unknown, subject: string): Promise<number> {
+  const { url, user, password } = registrySettings(neededBy);
+  const headers: Record<string, string> = { 'content-type': 'application/vnd.schemaregistry.v1+json', accept: 'application/vnd.schemaregistry.v1+json' };
+  if (user) headers.authorization = `Basic ${(globalThis as unknown as { btoa(s: string): string }).btoa(`${user}:${password ?? ''}`)}`;
+  const body = JSON.stringify({ schema: schemaText(format, schema), ...(format === 'avro' ? {} : { schemaType: SCHEMA_TYPES[format] }) });
+  const where = `the Schema Registry at ${url} did not accept the ${format} schema under subject "${subject}"`;
+  let res: FetchResponse;
+  try {
+    res = await host.fetch(`${url}/subjects/${encodeURIComponent(subject)}/versions`, { method: 'POST', headers, body, signal: undefined });
+  } catch (e) {
+    throw new Error(`${where}: it cannot be reached (${errorText(e)})`, { cause: e });
+  }
+  const text = await res.text();
+  let answer: { id?: unknown; message?: unknown } = {};
+  try {
+    answer = JSON.parse(text) as typeof answer;
+  } catch {
+    // not JSON: the status says what went wrong
+  }
+  if (!res.ok || typeof answer.id !== 'number') {
+    const reason = typeof answer.message === 'string' ? answer.message : text.slice(0, 300) || res.statusText;
+    const hint = res.status === 401 || res.status === 403 ? ` (check ${REGISTRY_ENV.user} and ${REGISTRY_ENV.password})` : res.status === 409 ? ' (the schema is not compatible with the subject\'s earlier versions)' : '';
+    throw new Error(`${where}: HTTP ${res.status}, ${reason}${hint}`);
+  }
+  return answer.id;
 }
 
 /**
