@@ -1,4 +1,5 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import ProtoSchema from '@kafkajs/confluent-schema-registry/dist/ProtoSchema.js';
 import avsc from 'avsc';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { oneNode } from '../../test/harness/one-node.js';
@@ -7,7 +8,7 @@ import { avroMismatch, avroType, AvroSchemaError } from './avro.js';
 import { kafkaSink } from './kafka-sink.js';
 import { kafkaSource } from './kafka-source.js';
 import { withDefaults } from './spec.js';
-import { decodeRegistryValue, decodeWire, encodeRegistryValue, encodeWire, RegistryUnavailable, subjectName } from './schema-registry.js';
+import { decodeRegistryValue, decodeWire, encodeRegistryValue, encodeWire, firstMessagePayload, RegistryUnavailable, subjectName } from './schema-registry.js';
 
 const order = {
   type: 'record',
@@ -163,6 +164,30 @@ describe('kafka nodes in a registry format, in the service', () => {
     const { graph } = oneNode('kafka-sink', { topic: 'written', format: 'avro', schema: order, subject: 'topic-record-name' }, {}, { live: true });
     await expect(graph.start()).rejects.toThrow(
       /^node "subject" \(kafka-sink\) cannot start: the Schema Registry at http:\/\/127\.0\.0\.1:9 did not accept the avro schema under subject "written-shop\.Order": it cannot be reached/,
+    );
+  });
+});
+
+describe('Protobuf values', () => {
+  const proto = 'syntax = "proto3";\npackage shop;\nmessage Order { string id = 1; int32 qty = 2; }\nmessage Other { string x = 1; }';
+  const client = new SchemaRegistry({ host: 'http://127.0.0.1:9', retry: { retries: 0 } });
+  client.cache.setSchema(9, SchemaType.PROTOBUF, new ProtoSchema({ type: SchemaType.PROTOBUF, schema: proto }));
+  const registry = client as unknown as Parameters<typeof encodeRegistryValue>[0];
+
+  it('carry the message indexes of the first message type, [0] as the byte 0, after the schema id', async () => {
+    const bytes = await encodeRegistryValue(registry, 'protobuf', 9, { id: 'o-1', qty: 3 });
+    // 0, id 9, message indexes [0], then field 1 (id, length-delimited): 0x0a.
+    expect([...bytes.subarray(0, 7)]).toEqual([0, 0, 0, 0, 9, 0, 0x0a]);
+    expect(JSON.parse(JSON.stringify(await decodeRegistryValue(registry, 'protobuf', bytes)))).toEqual({ id: 'o-1', qty: 3 });
+    // The long form of [0]: count 1 (zigzag 2), index 0.
+    const long = encodeWire(9, new Uint8Array([2, 0, ...bytes.subarray(6)]));
+    expect(JSON.parse(JSON.stringify(await decodeRegistryValue(registry, 'protobuf', long)))).toEqual({ id: 'o-1', qty: 3 });
+  });
+
+  it('of another message type of the .proto fail with which one', () => {
+    // count 1 (zigzag 2), index 1 (zigzag 2).
+    expect(() => firstMessagePayload(new Uint8Array([2, 2, 0x0a]), 9)).toThrow(
+      'the value is Protobuf message [1] of schema id 9; Pipewright reads only the first message type of a .proto ([0])',
     );
   });
 });

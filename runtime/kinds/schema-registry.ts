@@ -92,6 +92,41 @@ export function decodeWire(value: Payload, format: string): { schemaId: number; 
   return { schemaId, payload: bytes.subarray(HEADER_BYTES) };
 }
 
+/** Protobuf's message indexes for the first message type of the schema: [0], written as 0. */
+const FIRST_MESSAGE = new Uint8Array([0]);
+
+const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+};
+
+/**
+ * A Protobuf payload after its message indexes (a zigzag varint count, then as many zigzag varint
+ * indexes; the count 0 alone stands for [0]). Only the schema's first message type is read: other
+ * indexes fail with what they are.
+ */
+export function firstMessagePayload(payload: Uint8Array, schemaId: number): Uint8Array {
+  let pos = 0;
+  const varint = (): number => {
+    let result = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (pos >= payload.length) throw new Error(`the Protobuf message indexes after schema id ${schemaId} are cut short`);
+      const b = payload[pos++];
+      result |= (b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return (result >>> 1) ^ -(result & 1);
+    }
+    throw new Error(`the Protobuf message indexes after schema id ${schemaId} are not valid varints`);
+  };
+  const count = varint();
+  const indexes = count > 0 && count < 100 ? Array.from({ length: count }, varint) : [];
+  if (count < 0 || count >= 100 || indexes.some((i) => i !== 0) || indexes.length > 1) {
+    throw new Error(`the value is Protobuf message [${indexes.join(', ')}] of schema id ${schemaId}; Pipewright reads only the first message type of a .proto ([0])`);
+  }
+  return payload.subarray(pos);
+}
+
 // ---------------------------------------------------------------------------
 // Subjects
 
@@ -227,9 +262,11 @@ export async function decodeRegistryValue(client: RegistryClient, format: Regist
     if (status === 404) throw new Error(`the value names schema id ${schemaId}, which the Schema Registry does not have (${errorText(e)})`, { cause: e });
     throw new RegistryUnavailable(`the Schema Registry could not be asked for schema id ${schemaId}: ${errorText(e)}`, { cause: e });
   }
+  // Protobuf: the message indexes go; the client reads the schema's first message type.
+  const bytes = format === 'protobuf' ? encodeWire(schemaId, firstMessagePayload(decodeWire(value, format).payload, schemaId)) : (value as Uint8Array);
   try {
     const options = format === 'avro' && readerSchema !== undefined ? { AVRO: { readerSchema: avroSchemaOf(readerSchema) } } : undefined;
-    return await client.decode(asBuffer(value as Uint8Array), options);
+    return await client.decode(asBuffer(bytes), options);
   } catch (e) {
     throw new Error(`the value does not decode as ${format} with schema id ${schemaId}: ${errorText(e)}`, { cause: e });
   }
@@ -238,7 +275,9 @@ export async function decodeRegistryValue(client: RegistryClient, format: Regist
 /** Encodes a sink's value with its registered schema; a value that does not fit fails with where it breaks the schema. */
 export async function encodeRegistryValue(client: RegistryClient, format: RegistryFormat, schemaId: number, value: unknown): Promise<Uint8Array> {
   try {
-    return await client.encode(schemaId, value);
+    const bytes = await client.encode(schemaId, value);
+    // Protobuf: the message indexes of the first message type, [0], written as the single byte 0.
+    return format === 'protobuf' ? encodeWire(schemaId, concat(FIRST_MESSAGE, decodeWire(bytes, format).payload)) : bytes;
   } catch (e) {
     const paths = (e as { paths?: unknown }).paths;
     const where = Array.isArray(paths) && paths.length ? ` (at ${paths.map((p) => (Array.isArray(p) ? p.join('.') : String(p))).join(', ')})` : '';
