@@ -8,6 +8,7 @@ import { Graph, type GraphSpec } from '../../runtime/engine/graph.js';
 import { configFromEnv } from '../../runtime/service/config.js';
 import { Metrics } from '../../runtime/service/metrics.js';
 import { createKafka, startKafkaLoop, type KafkaLoop, type Logger } from '../../runtime/transports/kafka.js';
+import { produceSamples } from '../../runtime/service/samples.js';
 import { DEAD_LETTER_HEADERS } from '../../runtime/types.js';
 import { brokers } from './process.js';
 
@@ -54,6 +55,9 @@ describe('an avro source on a real broker', () => {
     await producer.connect();
     await producer.send({ topic: input, acks: -1, messages: [{ key: 'a', value: '{"id":"o-1"}' }, { key: 'b', value: Buffer.from([0, 0, 1]) }] });
     await producer.disconnect();
+    // npm run produce-samples leaves the topic alone: its samples in JSON would only be dead letters.
+    await produceSamples(pipeline, [{ topic: input, partitions: 1, format: 'avro', events: [{ key: 'c', value: { id: 'o-2' } }] }], { KAFKA_BROKERS: brokers(), LOG_LEVEL: 'warn' });
+    expect((await admin.fetchTopicOffsets(input)).map((o) => o.high)).toEqual(['2']);
 
     const keep = (msg: string, f?: object) => lines.push(`${msg} ${JSON.stringify(f ?? {})}`);
     const log: Logger = { info: keep, warn: keep, error: keep, debug: () => {} };
