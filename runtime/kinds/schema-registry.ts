@@ -7,7 +7,7 @@
  * from the environment (ConfigMap and Secret), never from pipeline.yaml.
  */
 import { errorText } from '../errors.js';
-import type { Payload } from '../types.js';
+import { valueText, type Payload } from '../types.js';
 import { avroRecordName, avroSchemaOf, avroType, AvroSchemaError } from './avro.js';
 import { env, host, loadPackage, type FetchResponse } from './host.js';
 import type { KindProblem } from './spec.js';
@@ -134,7 +134,7 @@ export function firstMessagePayload(payload: Uint8Array, schemaId: number): Uint
 export function subjectName(strategy: unknown, topic: string, format: RegistryFormat, schema: unknown, part: 'key' | 'value' = 'value'): string {
   if (strategy === 'topic-name' || strategy === undefined) return `${topic}-${part}`;
   const record = recordNameOf(format, schema);
-  if (!record) throw new Error(`subject strategy ${String(strategy)} needs the name of the schema's record, and the schema names none`);
+  if (!record) throw new Error(`subject strategy ${valueText(strategy)} needs the name of the schema's record, and the schema names none`);
   return strategy === 'record-name' ? record : `${topic}-${record}`;
 }
 
