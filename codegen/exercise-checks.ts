@@ -213,15 +213,21 @@ const members: CheckKind = {
   },
 };
 
+/** The members of the group a check names (the pipeline's without `group`) and the ids of the idle ones, or why there are none. */
+function idleMembers(run: SimRun, p: Record<string, unknown>): { list: { idle: boolean }[]; idle: string[] } | string {
+  const list = membersOf(run, opt(p.group));
+  if (typeof list === 'string') return list;
+  return { list, idle: list.filter((m) => m.idle).map((m) => m.id) };
+}
+
 const noIdleMember: CheckKind = {
   kind: 'no-idle-member',
   summary: 'No member of the group (the pipeline\'s, or `group`) is idle.',
   params: { type: 'object', properties: { group: str } },
   evaluate(run, p) {
-    const group = opt(p.group);
-    const list = membersOf(run, group);
-    if (typeof list === 'string') return fail(list);
-    const idle = list.filter((m) => m.idle).map((m) => m.id);
+    const members = idleMembers(run, p);
+    if (typeof members === 'string') return fail(members);
+    const { list, idle } = members;
     if (idle.length) {
       return fail(`${listOf(idle)} ${idle.length === 1 ? 'is' : 'are'} idle: a partition is read by one member of a group at a time, and the group has more members than partitions.`);
     }
@@ -234,10 +240,9 @@ const memberIdle: CheckKind = {
   summary: 'At least one member of the group (the pipeline\'s, or `group`) is idle.',
   params: { type: 'object', properties: { group: str } },
   evaluate(run, p) {
-    const group = opt(p.group);
-    const list = membersOf(run, group);
-    if (typeof list === 'string') return fail(list);
-    const idle = list.filter((m) => m.idle).map((m) => m.id);
+    const members = idleMembers(run, p);
+    if (typeof members === 'string') return fail(members);
+    const { list, idle } = members;
     if (idle.length === 0) return fail(`Every one of the ${plural(list.length, 'member')} has a partition: none is idle yet.`);
     return pass(`${listOf(idle)} ${idle.length === 1 ? 'is' : 'are'} idle: there are more members than partitions.`);
   },

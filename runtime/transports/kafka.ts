@@ -359,11 +359,15 @@ export async function startKafkaLoop(opts: {
       await Promise.all([producer.disconnect(), admin.disconnect(), txns?.stop()]);
     },
   };
-  // Liveness: a fetch or heartbeat completes every few seconds, even with nothing to read; a
-  // consumer stuck in a batch does neither.
+  // Liveness: a fetch, a finished slice or a heartbeat between slices comes every few seconds, even
+  // with nothing to read. The heartbeats sent while a slice waits for a sink outside Kafka [3] keep
+  // the group's session, but say nothing of progress: a consumer stuck in a slice makes none.
   const progressed = () => (loop.lastProgress = Date.now());
+  let slicesWaiting = 0;
   consumer.on(consumer.events.FETCH, progressed);
-  consumer.on(consumer.events.HEARTBEAT, progressed);
+  consumer.on(consumer.events.HEARTBEAT, () => {
+    if (slicesWaiting === 0) progressed();
+  });
   // At-least-once, kafkajs commits the offsets resolved: records before them are not processed here again.
   consumer.on(consumer.events.COMMIT_OFFSETS, ({ payload }) => {
     for (const { topic, partitions } of payload.topics) for (const { partition, offset } of partitions) graph.offsetsCommitted(topic, Number(partition), String(offset));
@@ -519,13 +523,15 @@ export async function startKafkaLoop(opts: {
           const slice = messages.slice(start, start + config.chunkSize);
           const began = performance.now();
           // The group hears from this member while the slice waits for a sink outside Kafka [3].
+          slicesWaiting++;
           const { value: result, missed } = await heartbeatingThrough(
             graph.process(
               batch.topic,
               slice.map((m) => toRaw(batch.topic, batch.partition, m)),
             ),
             heartbeat,
-          );
+          ).finally(() => slicesWaiting--);
+          progressed();
           if (txns) {
             // Outputs, dead letters, state changes and the offset after the slice: all of it, or none.
             const last = slice[slice.length - 1].offset;

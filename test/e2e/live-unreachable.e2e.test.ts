@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { startDevServer, type DevServer } from '../../codegen/dev/node-server.js';
-import { configFromEnv } from '../../runtime/service/config.js';
-import { designerBuildFor, launchChromium } from './harness.js';
+import type { DevServer } from '../../codegen/dev/node-server.js';
+import { launchChromium } from './harness.js';
+import { startLiveServer } from './live-harness.js';
 
 let work: string;
 let dev: DevServer;
@@ -21,16 +21,8 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'pw-live-down-'));
   const file = join(work, 'pipeline.yaml');
   writeFileSync(file, 'version: 1\npipeline: nowhere\nnodes:\n  - { id: in, kind: kafka-source, topic: nowhere-in }\n  - { id: out, kind: kafka-sink, input: in, topic: nowhere-out }\n');
-  dev = await startDevServer({
-    // Port 9 (discard) on this machine: nothing listens, every connection is refused.
-    config: configFromEnv({ ...process.env, KAFKA_BROKERS: '127.0.0.1:9' }, { pipeline: 'pipewright-dev' }),
-    pipelinePath: file,
-    host: '127.0.0.1',
-    port: 0,
-    designerDir: designerBuildFor(inject('designerBuildId')),
-    cacheDir: join(work, 'builds'),
-    log: () => {},
-  });
+  // Port 9 (discard) on this machine: nothing listens, every connection is refused.
+  dev = await startLiveServer({ file, brokers: '127.0.0.1:9', work, buildId: inject('designerBuildId') });
   browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));

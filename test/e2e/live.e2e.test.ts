@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { startDevServer, type DevServer } from '../../codegen/dev/node-server.js';
-import { configFromEnv } from '../../runtime/service/config.js';
+import type { DevServer } from '../../codegen/dev/node-server.js';
 import { brokers } from '../integration/process.js';
-import { designerBuildFor, launchChromium, REPO } from './harness.js';
+import { launchChromium, REPO } from './harness.js';
+import { startLiveServer } from './live-harness.js';
 
 const SUFFIX = `${process.pid}-${Date.now().toString(36)}`;
 const NAME = `dev-ui-${SUFFIX}`;
@@ -78,15 +78,7 @@ beforeAll(async () => {
     messages: GOOD.map((e) => ({ key: e.key, value: JSON.stringify(e.value), headers: { source: 'test' } })),
   });
   // The real server, in this process, serving the end-to-end tests' build of the designer.
-  dev = await startDevServer({
-    config: configFromEnv({ ...process.env, KAFKA_BROKERS: brokers() }, { pipeline: 'pipewright-dev' }),
-    pipelinePath: file,
-    host: '127.0.0.1',
-    port: 0,
-    designerDir: designerBuildFor(inject('designerBuildId')),
-    cacheDir: join(work, 'builds'),
-    log: (line) => devLog.push(line),
-  });
+  dev = await startLiveServer({ file, brokers: brokers(), work, buildId: inject('designerBuildId'), log: (line) => devLog.push(line) });
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await context.newPage();
