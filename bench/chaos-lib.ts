@@ -13,6 +13,7 @@ import { AssignerProtocol, Partitioners, type Admin, type Consumer, type Kafka }
 import pg from 'pg';
 import { buildGenerated } from './common.js';
 import { OFFSETS_TABLE, offsetsTableSql } from '../runtime/kinds/postgres-sink.js';
+import { freePort } from '../test/integration/process.js';
 
 export interface Settings {
   events: number;
@@ -363,7 +364,8 @@ export async function runScenario(o: {
 
   const replicas: Replica[] = [];
   const start = async () => {
-    const port = 30000 + Math.floor(Math.random() * 20000);
+    // A port the system says is free (a random one can be an outgoing connection's).
+    const port = await freePort();
     const clientId = `${pipeline}-${replicas.length}`;
     const child = spawn(process.execPath, ['dist/src/main.js'], {
       cwd: serviceDir,
