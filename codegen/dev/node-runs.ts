@@ -112,6 +112,9 @@ function freePort(): Promise<number> {
   });
 }
 
+const topicsGone = (gone: string[]) =>
+  `topic ${gone.join(', ')} no longer exists (deleted while the run was going); stop the run, recreate the topic or let the next run create it, and start again`;
+
 const lastLines = (r: Replica) => r.output.join('').split('\n').filter(Boolean).slice(-5).join('\n');
 
 export interface RunsOptions {
@@ -181,8 +184,15 @@ export class Runs {
         child.on('exit', (code, signal) => {
           r.exited = true;
           r.ready = false;
-          if (!run.stopping) run.fail(`replica ${id} exited (${signal ?? `code ${code}`}):\n${lastLines(r)}`);
           resolve();
+          if (run.stopping) return;
+          // A replica that stops because one of its topics was deleted says so in its own words; the
+          // deleted topic is the cause the user can act on, so it is the one the run reports.
+          void this.goneTopics(run)
+            .catch(() => [])
+            .then((gone) => {
+              if (!run.stopping) run.fail(gone.length ? topicsGone(gone) : `replica ${id} exited (${signal ?? `code ${code}`}):\n${lastLines(r)}`);
+            });
         }),
       );
       run.replicas.push(r);
@@ -232,12 +242,15 @@ export class Runs {
     if (group) run.lag = group.offsets.map(({ topic, partition, lag }) => ({ topic, partition, lag }));
     const existing = new Set(await this.opts.kafka.call((a) => a.listTopics()));
     const gone = run.topics.filter((t) => !existing.has(t));
-    if (gone.length && (run.status === 'running' || run.status === 'starting')) {
-      run.fail(`topic ${gone.join(', ')} no longer exists (deleted while the run was going); stop the run, recreate the topic or let the next run create it, and start again`);
-    }
+    if (gone.length && (run.status === 'running' || run.status === 'starting')) run.fail(topicsGone(gone));
     const outputs: RunView['outputs'] = [];
     for (const topic of run.outputTopics.filter((t) => existing.has(t))) outputs.push({ topic, endOffsets: await this.opts.kafka.endOffsets(topic).catch(() => []) });
     run.outputs = outputs;
+  }
+
+  private async goneTopics(run: Run): Promise<string[]> {
+    const existing = new Set(await this.opts.kafka.call((a) => a.listTopics()));
+    return run.topics.filter((t) => !existing.has(t));
   }
 
   /** SIGTERM to every replica (SIGKILL after 30 s), then the group deleted, and the scratch topics when asked. */
