@@ -31,6 +31,7 @@ import { TEMPLATES } from './templates.js';
 import { DASHBOARD_PATH } from './monitoring.js';
 import { monitoringOf, type Pipeline } from './model.js';
 import { getKind } from '../runtime/kinds/registry.js';
+import { mulberry32 as rng } from '../runtime/random.js';
 
 type Obj = Record<string, unknown>;
  
@@ -688,17 +689,6 @@ describe('hostile expressions are rejected, or wrapped as exactly one expression
 // Hostile YAML
 // ---------------------------------------------------------------------------------------------
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LAUGHS = [
   'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',

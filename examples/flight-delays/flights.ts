@@ -5,6 +5,7 @@
  * evening departures, Fridays and Sundays, long inbound delays and rain make
  * a delay of 15 minutes or more likelier.
  */
+import { mulberry32 } from '../../runtime/random.js';
 
 /** The model's inputs, in the order of the ONNX model's input columns. */
 export const FEATURES = ['dep_hour', 'day_of_week', 'distance', 'inbound_delay', 'precipitation'] as const;
@@ -24,17 +25,8 @@ export interface Flight {
   precipitationMm?: number;
 }
 
-/** mulberry32: a small seeded PRNG, so the data is the same everywhere. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of the runtime, so the data is the same everywhere. */
+export const rng = mulberry32;
 
 const CARRIERS = ['UA', 'AA', 'DL', 'WN', 'B6', 'AS'];
 const AIRPORTS = ['ORD', 'ATL', 'DFW', 'DEN', 'LAX', 'SFO', 'JFK', 'SEA', 'BOS', 'MIA'];
