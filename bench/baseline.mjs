@@ -9,16 +9,10 @@
 // Environment: KAFKA_BROKERS, GROUP_ID, INPUT_TOPIC, OUTPUT_TOPIC, DEAD_LETTER_TOPIC.
 // Prints one JSON line {"msg":"joined consumer group",...} when it has joined; exits 0 on SIGTERM.
 import kafkajs from 'kafkajs';
+import { exitOnSigterm, requiredEnv } from './baseline-kit.mjs';
 
 const { Kafka, Partitioners, logLevel } = kafkajs;
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) {
-    process.stderr.write(`baseline: ${name} is not set\n`);
-    process.exit(2);
-  }
-  return v;
-};
+const env = (name) => requiredEnv('baseline', name);
 const brokers = env('KAFKA_BROKERS').split(',');
 const groupId = env('GROUP_ID');
 const inputTopic = env('INPUT_TOPIC');
@@ -75,8 +69,4 @@ await consumer.run({
   },
 });
 
-process.once('SIGTERM', async () => {
-  await consumer.disconnect();
-  await producer.disconnect();
-  process.exit(0);
-});
+exitOnSigterm(consumer, producer);

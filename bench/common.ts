@@ -1,9 +1,10 @@
 /** Helpers shared by the Kafka benchmarks (bench/window.ts, bench/join.ts). */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Admin, ITopicConfig } from 'kafkajs';
-import { readFileSync, symlinkSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/integration/process.js';
 
 export const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 
@@ -70,4 +71,39 @@ export async function createTopics(admin: Admin, topics: (ITopicConfig & { numPa
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+/**
+ * Starts the built generated service of `serviceDir` under its own topics and group. The pipeline's
+ * names are fixed in its built graph (dist/src/pipeline.js), so each start writes the pristine
+ * build's text with every name of `renames` replaced (as a JSON string, so one name never matches
+ * part of another). The service listens on a free port and logs warnings only.
+ */
+export async function startGenerated(serviceDir: string, pristine: string, renames: Record<string, string>, env: Record<string, string>): Promise<ChildProcess> {
+  let graph = pristine;
+  for (const [from, to] of Object.entries(renames)) graph = graph.replaceAll(JSON.stringify(from), JSON.stringify(to));
+  writeFileSync(join(serviceDir, 'dist/src/pipeline.js'), graph);
+  return spawn(process.execPath, ['dist/src/main.js'], {
+    cwd: serviceDir,
+    env: { ...process.env, PORT: String(await freePort()), LOG_LEVEL: 'warn', KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+/** Measures every contender `repeat` times, reversing their order every other repetition so neither always goes first. */
+export async function alternating<C, M>(contenders: readonly C[], repeat: number, measure: (c: C) => Promise<M>): Promise<M[]> {
+  const results: M[] = [];
+  for (let r = 0; r < repeat; r++) {
+    for (const c of r % 2 ? [...contenders].reverse() : contenders) {
+      results.push(await measure(c));
+      console.info(JSON.stringify(results.at(-1)));
+    }
+  }
+  return results;
+}
+
+/** The median of one figure over the measurements of one contender. */
+export function medianOf<M extends { contender: string }>(results: readonly M[], contender: string, figure: keyof M): number {
+  const xs = results.filter((x) => x.contender === contender).map((x) => Number(x[figure])).sort((a, b) => a - b);
+  return xs[Math.floor(xs.length / 2)];
 }

@@ -10,16 +10,10 @@
 //
 // Environment: KAFKA_BROKERS, GROUP_ID, INPUT_TOPIC, TABLE_TOPIC, OUTPUT_TOPIC.
 import kafkajs from 'kafkajs';
+import { exitOnSigterm, requiredEnv, sendInRequests } from './baseline-kit.mjs';
 
 const { Kafka, Partitioners, logLevel } = kafkajs;
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) {
-    process.stderr.write(`join baseline: ${name} is not set\n`);
-    process.exit(2);
-  }
-  return v;
-};
+const env = (name) => requiredEnv('join baseline', name);
 const kafka = new Kafka({ clientId: 'bench-join-baseline', brokers: env('KAFKA_BROKERS').split(','), logLevel: logLevel.WARN });
 const admin = kafka.admin();
 const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
@@ -28,12 +22,6 @@ const consumer = kafka.consumer({ groupId: env('GROUP_ID'), allowAutoTopicCreati
 const tableTopic = env('TABLE_TOPIC');
 const outputTopic = env('OUTPUT_TOPIC');
 
-/** Produces in requests of at most 2,000 messages: a whole fetched batch of enriched events exceeds what a broker takes in one record batch. */
-async function sendAll(topic, messages) {
-  for (let i = 0; i < messages.length; i += 2000) {
-    await producer.sendBatch({ topicMessages: [{ topic, messages: messages.slice(i, i + 2000) }], acks: -1 });
-  }
-}
 
 /** customer key → row */
 const table = new Map();
@@ -78,16 +66,11 @@ await consumer.run({
       order.customer = table.get(order.customerId) ?? null;
       return { key: m.key, value: JSON.stringify(order) };
     });
-    await sendAll(outputTopic, messages);
+    await sendInRequests(producer, outputTopic, messages);
     resolveOffset(batch.lastOffset());
     await heartbeat();
     await commitOffsetsIfNecessary();
   },
 });
 
-process.once('SIGTERM', async () => {
-  await consumer.disconnect();
-  await tableConsumer.disconnect();
-  await producer.disconnect();
-  process.exit(0);
-});
+exitOnSigterm(consumer, tableConsumer, producer);

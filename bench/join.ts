@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
-import { brokers, buildGenerated, procStatus, repoRoot } from './common.js';
+import { alternating, brokers, buildGenerated, medianOf, procStatus, repoRoot, startGenerated } from './common.js';
 
 const PARTITIONS = 6;
 
@@ -51,7 +51,7 @@ interface Topics {
 
 interface Contender {
   name: 'generated' | 'baseline';
-  start(topics: Topics): ChildProcess;
+  start(topics: Topics): ChildProcess | Promise<ChildProcess>;
 }
 
 interface Measurement {
@@ -84,22 +84,13 @@ async function main() {
   const contenders: Contender[] = [
     {
       name: 'generated',
-      start: (t) => {
-        writeFileSync(
-          graphFile,
-          pristine
-            .replaceAll('"bench-join-orders"', JSON.stringify(t.input))
-            .replaceAll('"bench-join-customers"', JSON.stringify(t.table))
-            .replaceAll('"bench-join-out"', JSON.stringify(t.output))
-            .replaceAll('"bench-join.dead-letter"', JSON.stringify(`${t.group}.dead-letter`))
-            .replaceAll('"bench-join"', JSON.stringify(t.group)),
-        );
-        return spawn(process.execPath, ['dist/src/main.js'], {
-          cwd: serviceDir,
-          env: { ...process.env, KAFKA_BROKERS: broker, KAFKA_GROUP_ID: t.group, PORT: String(20000 + Math.floor(Math.random() * 20000)), LOG_LEVEL: 'warn', KAFKAJS_NO_PARTITIONER_WARNING: '1' },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
-      },
+      start: (t) =>
+        startGenerated(
+          serviceDir,
+          pristine,
+          { 'bench-join-orders': t.input, 'bench-join-customers': t.table, 'bench-join-out': t.output, 'bench-join.dead-letter': `${t.group}.dead-letter`, 'bench-join': t.group },
+          { KAFKA_BROKERS: broker, KAFKA_GROUP_ID: t.group },
+        ),
     },
     {
       name: 'baseline',
@@ -112,17 +103,10 @@ async function main() {
     },
   ];
 
-  const results: Measurement[] = [];
-  for (let r = 0; r < REPEAT; r++) {
-    for (const c of r % 2 ? [...contenders].reverse() : contenders) {
-      results.push(await measure(kafka, admin, c));
-      console.info(JSON.stringify(results.at(-1)));
-    }
-  }
+  const results = await alternating(contenders, REPEAT, (c) => measure(kafka, admin, c));
   await admin.disconnect();
 
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const of = (name: string, f: keyof Measurement) => median(results.filter((x) => x.contender === name).map((x) => x[f] as number));
+  const of = (name: string, f: keyof Measurement) => medianOf(results, name, f);
   const fig = (name: string) => ({
     eps: of(name, 'eventsPerSecond'),
     load: of(name, 'loadSeconds'),
@@ -181,7 +165,7 @@ async function measure(kafka: Kafka, admin: Admin, c: Contender): Promise<Measur
   // Reference: the same program on an empty table, idle once its group is stable.
   const e = topicsFor(c);
   await createTopics(admin, e);
-  const idle = c.start(e);
+  const idle = await c.start(e);
   idle.stdout!.setEncoding('utf8').on('data', () => {});
   const idleDeadline = Date.now() + 120_000;
   for (;;) {
@@ -218,7 +202,7 @@ async function measure(kafka: Kafka, admin: Admin, c: Contender): Promise<Measur
   await producer.disconnect();
 
   const started = ms();
-  const child = c.start(t);
+  const child = await c.start(t);
   child.stdout!.setEncoding('utf8').on('data', () => {});
   let loadedRssKb = NaN;
   let first: { at: number; done: number } | undefined;

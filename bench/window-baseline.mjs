@@ -10,16 +10,10 @@
 //
 // Environment: KAFKA_BROKERS, GROUP_ID, INPUT_TOPIC, OUTPUT_TOPIC, CHANGELOG_TOPIC.
 import kafkajs from 'kafkajs';
+import { exitOnSigterm, requiredEnv, sendInRequests } from './baseline-kit.mjs';
 
 const { Kafka, Partitioners, logLevel } = kafkajs;
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) {
-    process.stderr.write(`window baseline: ${name} is not set\n`);
-    process.exit(2);
-  }
-  return v;
-};
+const env = (name) => requiredEnv('window baseline', name);
 const HOUR = 3_600_000;
 const kafka = new Kafka({ clientId: 'bench-window-baseline', brokers: env('KAFKA_BROKERS').split(','), logLevel: logLevel.WARN });
 const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
@@ -27,12 +21,6 @@ const consumer = kafka.consumer({ groupId: env('GROUP_ID'), allowAutoTopicCreati
 const outputTopic = env('OUTPUT_TOPIC');
 const changelogTopic = env('CHANGELOG_TOPIC');
 
-/** Produces in requests of at most 2,000 messages: closing many windows at once exceeds what a broker takes in one record batch. */
-async function sendAll(topic, messages) {
-  for (let i = 0; i < messages.length; i += 2000) {
-    await producer.sendBatch({ topicMessages: [{ topic, messages: messages.slice(i, i + 2000) }], acks: -1 });
-  }
-}
 
 /** partition → { watermark, windows: Map<key@start, {key, start, count, sum}>, byStart: Map<start, Set<key@start>> } */
 const state = new Map();
@@ -84,18 +72,14 @@ await consumer.run({
         });
       }
     }
-    await sendAll(outputTopic, outputs);
+    await sendInRequests(producer, outputTopic, outputs);
     const log = [...changed].map(([id, w]) => ({ key: id, value: w === null ? null : JSON.stringify(w), partition: batch.partition }));
     log.push({ key: 'watermark', value: String(s.watermark), partition: batch.partition });
-    await sendAll(changelogTopic, log);
+    await sendInRequests(producer, changelogTopic, log);
     resolveOffset(batch.lastOffset());
     await heartbeat();
     await commitOffsetsIfNecessary();
   },
 });
 
-process.once('SIGTERM', async () => {
-  await consumer.disconnect();
-  await producer.disconnect();
-  process.exit(0);
-});
+exitOnSigterm(consumer, producer);

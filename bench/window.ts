@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
-import { brokers, buildGenerated, procStatus, repoRoot } from './common.js';
+import { alternating, brokers, buildGenerated, medianOf, procStatus, repoRoot, startGenerated } from './common.js';
 
 const PARTITIONS = 6;
 const HOUR = 3_600_000;
@@ -43,7 +43,7 @@ const REPEAT = Number(flags.repeat);
 
 interface Contender {
   name: 'generated' | 'baseline';
-  start(topics: { input: string; output: string; changelog: string; group: string }): ChildProcess;
+  start(topics: { input: string; output: string; changelog: string; group: string }): ChildProcess | Promise<ChildProcess>;
 }
 
 interface Measurement {
@@ -66,24 +66,18 @@ async function main() {
   // The generated service, built once; topics and group come from the environment of each run.
   const serviceDir = join(work, 'service');
   await buildGenerated('bench/window.pipeline.yaml', serviceDir);
+  const pristine = readFileSync(join(serviceDir, 'dist/src/pipeline.js'), 'utf8');
 
   const contenders: Contender[] = [
     {
       name: 'generated',
-      // The pipeline's topics are fixed in its pipeline.ts; each run rewrites them in a copy of the built graph.
-      start: (t) => {
-        const built = readFileSync(join(serviceDir, 'dist/src/pipeline.js'), 'utf8')
-          .replaceAll('"bench-window-in"', JSON.stringify(t.input))
-          .replaceAll('"bench-window-out"', JSON.stringify(t.output))
-          .replaceAll('"bench-window.dead-letter"', JSON.stringify(`${t.group}.dead-letter`))
-          .replaceAll('"bench-window"', JSON.stringify(t.group));
-        writeFileSync(join(serviceDir, `dist/src/pipeline.js`), built);
-        return spawn(process.execPath, ['dist/src/main.js'], {
-          cwd: serviceDir,
-          env: { ...process.env, KAFKA_BROKERS: broker, KAFKA_GROUP_ID: t.group, PORT: String(20000 + Math.floor(Math.random() * 20000)), LOG_LEVEL: 'warn', KAFKAJS_NO_PARTITIONER_WARNING: '1' },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
-      },
+      start: (t) =>
+        startGenerated(
+          serviceDir,
+          pristine,
+          { 'bench-window-in': t.input, 'bench-window-out': t.output, 'bench-window.dead-letter': `${t.group}.dead-letter`, 'bench-window': t.group },
+          { KAFKA_BROKERS: broker, KAFKA_GROUP_ID: t.group },
+        ),
     },
     {
       name: 'baseline',
@@ -96,21 +90,12 @@ async function main() {
     },
   ];
 
-  const results: Measurement[] = [];
-  const pristine = readFileSync(join(serviceDir, 'dist/src/pipeline.js'), 'utf8');
-  for (let r = 0; r < REPEAT; r++) {
-    for (const c of r % 2 ? [...contenders].reverse() : contenders) {
-      writeFileSync(join(serviceDir, 'dist/src/pipeline.js'), pristine);
-      results.push(await measure(kafka, admin, c));
-      console.info(JSON.stringify(results.at(-1)));
-    }
-  }
+  const results = await alternating(contenders, REPEAT, (c) => measure(kafka, admin, c));
   await admin.disconnect();
 
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const of = (name: string, f: keyof Measurement) => median(results.filter((x) => x.contender === name).map((x) => x[f] as number));
-  const g = { eps: of('generated', 'eventsPerSecond'), mem: of('generated', 'mbPer100kKeys'), peak: of('generated', 'peakRssMb') };
-  const b = { eps: of('baseline', 'eventsPerSecond'), mem: of('baseline', 'mbPer100kKeys'), peak: of('baseline', 'peakRssMb') };
+  const fig = (name: string) => ({ eps: medianOf(results, name, 'eventsPerSecond'), mem: medianOf(results, name, 'mbPer100kKeys'), peak: medianOf(results, name, 'peakRssMb') });
+  const g = fig('generated');
+  const b = fig('baseline');
   console.info(`\nwindowed aggregation, ${EVENTS} events, ${KEYS} keys, tumbling 1h, count + sum, 6 partitions, ${REPEAT} run(s)`);
   console.info(`                    generated   baseline   ratio`);
   console.info(`events/s            ${g.eps.toFixed(0).padStart(9)}  ${b.eps.toFixed(0).padStart(9)}   ${(g.eps / b.eps).toFixed(2)}  (target ≥ 0.8)`);
@@ -147,7 +132,7 @@ async function measure(kafka: Kafka, admin: Admin, c: Contender): Promise<Measur
   }
   await producer.disconnect();
 
-  const child = c.start(t);
+  const child = await c.start(t);
   let idleRssKb = NaN;
   child.stdout!.setEncoding('utf8').on('data', () => {});
   let first: { at: number; done: number } | undefined;
