@@ -14,6 +14,7 @@ import { withDefaults, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { problem, type Problem } from './errors.js';
 import { nodePath, type Pipeline } from './model.js';
 import { parsePipeline } from './parse.js';
+import { withSchemaFiles } from './schema-files.js';
 import { kindProblemCode, validatePipeline } from './validate.js';
 
 export interface CheckEnv {
@@ -38,7 +39,8 @@ export async function checkPipelineText(text: string, env: CheckEnv): Promise<Ch
   // Validating again with the files adds what only they show (a missing model); the rest is already listed.
   const seen = new Set(problems.map((p) => `${p.code}\u0000${p.path.join('/')}\u0000${p.message}`));
   for (const p of validatePipeline(pipeline, files)) if (!seen.has(`${p.code}\u0000${p.path.join('/')}\u0000${p.message}`)) problems.push(locate(p));
-  if (!hasErrors(problems)) problems.push(...env.typecheck(pipeline).map(locate));
+  // Types come from schema files too: the check sees their contents where the generated code will.
+  if (!hasErrors(problems)) problems.push(...env.typecheck(withSchemaFiles(pipeline, files)).map(locate));
   if (!hasErrors(problems)) problems.push(...(await probePipeline(pipeline, files)).map(locate));
   return { pipeline, problems, files };
 }

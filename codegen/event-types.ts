@@ -5,6 +5,7 @@
  * the type on a wire without loading the TypeScript compiler.
  */
 import { avroType, AvroSchemaError } from '../runtime/kinds/avro.js';
+import { protoType } from '../runtime/kinds/proto.js';
 import { withDefaults, type KindSpec } from '../runtime/kinds/spec.js';
 import { schemaType } from '../runtime/kinds/validate.js';
 import { tsString } from './escape.js';
@@ -18,7 +19,7 @@ export function sourceValueType(node: PipelineNode, kind: KindSpec): string {
   const format = withDefaults(kind, node.params).format;
   if (format === 'string') return 'string';
   if (format === 'bytes') return 'Uint8Array';
-  const fromSchema = schemaValueType(format, withDefaults(kind, node.params).schema);
+  const fromSchema = sourceSchemaType(node, kind);
   if (fromSchema !== undefined) return fromSchema;
   // A table's deletes (null values) are not rows: expressions never see them.
   const values = (node.samples ?? []).map((s) => s.value).filter((v) => !(v === null && kind.table));
@@ -28,15 +29,22 @@ export function sourceValueType(node: PipelineNode, kind: KindSpec): string {
   return own.length > 0 ? inferType(own) : 'UnknownEvent';
 }
 
+/** The type a source's schema gives its events (see schemaValueType), or undefined when it has none. */
+export function sourceSchemaType(node: PipelineNode, kind: KindSpec): string | undefined {
+  const params = withDefaults(kind, node.params);
+  return schemaValueType(params.format, params.schema);
+}
+
 /**
- * The type a source's schema gives its events (Avro, JSON Schema), which wins over samples; undefined
+ * The type a source's schema gives its events (Avro, JSON Schema, a .proto's first message type), which wins over samples; undefined
  * without one. A schema that is not valid gives UnknownEvent here and a problem in validation.
  */
 function schemaValueType(format: unknown, schema: unknown): string | undefined {
   if (schema === undefined || schema === null) return undefined;
   if (format === 'json-schema') return schemaType(schema);
-  if (format !== 'avro') return undefined;
+  if (format !== 'avro' && format !== 'protobuf') return undefined;
   try {
+    if (format === 'protobuf') return typeof schema === 'string' ? protoType(schema) : 'UnknownEvent';
     return avroType(schema);
   } catch (e) {
     if (e instanceof AvroSchemaError) return 'UnknownEvent';

@@ -23,6 +23,7 @@ import { testCases } from './test-cases.js';
 import { connectionView, type ConnectionView } from './connection.js';
 import { DEFAULT_REGISTRY_URL, isRegistryFormat, REGISTRY_ENV } from '../runtime/kinds/schema-registry.js';
 import { lockfileFor, LockfileError, type Lockfile, type RootPackage } from './lockfile.js';
+import { withSchemaFiles } from './schema-files.js';
 import { databaseUrlEnvs, hasPostgres, httpSinkTargets, LOCAL_DATABASE_URL, LOCAL_IMAGES, LOCAL_PG, schemaSql } from './local-run.js';
 
 export interface CodegenAssets {
@@ -298,10 +299,10 @@ function kindDependencies(p: Pipeline): { name: string; version: string }[] {
   return [...deps.keys()].sort().map((name) => ({ name, version: deps.get(name)! }));
 }
 
-/** Where a pipeline file (a model) lands in the generated repository: a fixed folder and a sanitized name, never the user's path. */
-export function repositoryFilePath(path: string): string {
+/** Where a pipeline file lands in the generated repository: a fixed folder (models/, or the one its parameter names, e.g. schemas/) and a sanitized name, never the user's path. */
+export function repositoryFilePath(path: string, folder = 'models'): string {
   const base = path.slice(path.lastIndexOf('/') + 1).toLowerCase().replace(/[^a-z0-9._-]/g, '-').replace(/^[.-]+/, '') || 'model';
-  return `models/${base.slice(-100)}`;
+  return `${folder}/${base.slice(-100)}`;
 }
 
 /**
@@ -316,9 +317,10 @@ function placeFiles(p: Pipeline, files: PipelineFiles): { pipeline: Pipeline; bi
   const nodes = p.nodes.map((n, i) => {
     const params = { ...n.params };
     const named = kindFiles(n);
+    const specs = getKind(n.kind)?.params ?? [];
     for (const [name, value] of Object.entries(n.params)) {
       if (typeof value !== 'string' || !named.includes(value)) continue;
-      const target = repositoryFilePath(value);
+      const target = repositoryFilePath(value, specs.find((s) => s.name === name)?.repoFolder);
       if (from.has(target) && from.get(target) !== value) {
         problems.push(problem('PW018', { message: `The files "${from.get(target)}" and "${value}" would both become ${target} in the generated repository.`, hint: 'Give the files different names.' }, ['nodes', i, name], n.id));
         continue;
@@ -360,8 +362,10 @@ export function generate(source: Pipeline, assets: CodegenAssets, files: Pipelin
     return { files: null, problems: [...problems, problem('PW095', { detail: e.message }, [])] };
   }
   out['pipeline.yaml'] = serializePipeline(p);
-  out['src/pipeline.ts'] = pipelineTs(p).text;
-  out['src/types.gen.ts'] = typesGenTs(p);
+  // The code carries each schema file's contents (the service reads no schema file); pipeline.yaml keeps naming the file.
+  const withSchemas = withSchemaFiles(p, placed.binary);
+  out['src/pipeline.ts'] = pipelineTs(withSchemas).text;
+  out['src/types.gen.ts'] = typesGenTs(withSchemas);
   if (v.monitoring) out[DASHBOARD_PATH] = dashboardJson(p);
   for (const [path, text] of Object.entries(assets.runtime)) out[`src/runtime/${path}`] = text;
   return { files: sortFiles(out), ...(Object.keys(placed.binary).length ? { binary: placed.binary } : {}), problems };

@@ -4,6 +4,9 @@ import { nodeAssets } from './node-assets.js';
 import { typecheckInNode } from './node-typecheck.js';
 import { parsePipeline } from './parse.js';
 import { typesGenTs } from './pipeline-ts.js';
+import { checkPipelineText } from './check.js';
+import { withSchemaFiles } from './schema-files.js';
+import type { PipelineFiles } from '../runtime/kinds/spec.js';
 
 /** An Avro source with samples, a filter on one of its fields, and an Avro sink. */
 function pipeline(opts: { amount?: string; where?: string } = {}): string {
@@ -77,5 +80,116 @@ describe('a repository generated for Schema Registry formats', () => {
     expect(files['k8s/secret.example.yaml']).not.toContain('SCHEMA_REGISTRY_URL');
     expect(files['k8s/networkpolicy.yaml']).toMatch(/# the Schema Registry\n.*\n(.*\n)*?.*port: 8081/);
     expect((JSON.parse(files['package.json']) as { dependencies: Record<string, string> }).dependencies['@kafkajs/confluent-schema-registry']).toBe('3.9.0');
+  });
+});
+
+/** A source whose schema is in a file of the repository, with an Avro key schema, and a filter on a field. */
+function filePipeline(opts: { where?: string; schemaFile?: string; key?: string } = {}): string {
+  return `version: 1
+pipeline: file-orders
+nodes:
+  - id: orders
+    kind: kafka-source
+    topic: orders
+    format: avro
+    schemaFile: ${opts.schemaFile ?? 'schemas/orders.avsc'}
+    keyFormat: avro
+    keySchema: { type: record, name: OrderKey, fields: [ { name: customer, type: string } ] }
+    samples:
+      - { key: '${opts.key ?? '{"customer":"c-1"}'}', value: { id: o-1, amount: 250 } }
+  - id: large
+    kind: filter
+    input: orders
+    where: ${opts.where ?? 'value.amount >= 100 && value.coupon === null'}
+  - id: out
+    kind: kafka-sink
+    input: large
+    topic: large-orders
+    format: protobuf
+    schemaFile: schemas/large.proto
+`;
+}
+
+// The samples leave out coupon (it has a default): only the schema tells the type check it is there.
+const ORDER_AVSC = JSON.stringify({ type: 'record', name: 'Order', namespace: 'shop', fields: [{ name: 'id', type: 'string' }, { name: 'amount', type: 'double' }, { name: 'coupon', type: ['null', 'string'], default: null }] });
+const LARGE_PROTO = 'syntax = "proto3";\npackage shop;\nmessage Large { string id = 1; double amount = 2; }\n';
+const schemaFiles = (): PipelineFiles => ({ 'schemas/orders.avsc': new TextEncoder().encode(ORDER_AVSC), 'schemas/large.proto': new TextEncoder().encode(LARGE_PROTO) });
+const check = (text: string, files: PipelineFiles = schemaFiles()) => checkPipelineText(text, { files: () => files, typecheck: typecheckInNode });
+
+describe('schemas in files of the repository', () => {
+  it('type the events and are carried by the generated repository, which compiles', async () => {
+    const { pipeline, problems } = await check(filePipeline());
+    expect(problems).toEqual([]);
+    const result = generate(pipeline!, nodeAssets(), schemaFiles());
+    expect(result.problems).toEqual([]);
+    expect(new TextDecoder().decode(result.binary!['schemas/orders.avsc'])).toBe(ORDER_AVSC);
+    expect(new TextDecoder().decode(result.binary!['schemas/large.proto'])).toBe(LARGE_PROTO);
+    // pipeline.yaml names the files; the code carries their schemas, so the service reads no file.
+    expect(result.files!['pipeline.yaml']).toContain('schemaFile: schemas/orders.avsc');
+    expect(result.files!['src/types.gen.ts']).toContain('export type OrdersEvent = { "id": string; "amount": number; "coupon": null | string };');
+    expect(result.files!['src/pipeline.ts']).toContain('"schema":"syntax = \\"proto3\\";\\npackage shop;\\nmessage Large {');
+    expect(result.files!['src/pipeline.ts']).toContain('"schema":{"type":"record","name":"Order"');
+    expect(typecheckInNode(withSchemaFiles(pipeline!, schemaFiles()))).toEqual([]);
+  });
+
+  it('report a field the schema file does not have where the expression uses it', async () => {
+    const { problems } = await check(filePipeline({ where: 'value.amout >= 100' }));
+    expect(problems.map((p) => [p.code, p.nodeId])).toEqual([['PW034', 'large']]);
+    expect(problems[0].message).toMatch(/amout/);
+  });
+
+  it('that are missing or outside the pipeline\'s folder are a problem on the parameter, with the fix', async () => {
+    const missing = (await check(filePipeline(), {})).problems;
+    expect(missing.map((p) => [p.code, p.path.join('.'), p.message])).toEqual([
+      ['PW134', 'nodes.0.schemaFile', 'The schema file "schemas/orders.avsc" does not exist.'],
+      ['PW134', 'nodes.2.schemaFile', 'The schema file "schemas/large.proto" does not exist.'],
+    ]);
+    const outside = (await check(filePipeline({ schemaFile: '../shared/orders.avsc' }))).problems;
+    expect(outside.map((p) => [p.code, p.path.join('.'), p.line])).toEqual([['PW134', 'nodes.0.schemaFile', 8]]);
+    expect(outside[0].message).toBe('The schema file path "../shared/orders.avsc" cannot be used: it leads out of the pipeline\'s folder (..).');
+    expect(outside[0].hint).toMatch(/relative to pipeline\.yaml, e\.g\. schemaFile: schemas\/orders\.avsc/);
+  });
+
+  it('report a sample whose key does not fit the Avro key schema, on the key', async () => {
+    const { problems } = await check(filePipeline({ key: '{"client":"c-1"}' }));
+    expect(problems.map((p) => [p.code, p.path.join('.'), p.message])).toEqual([
+      ['PW119', 'nodes.0.samples.0.key', 'Sample 1 of source "orders" does not fit its Avro schema: the key\'s customer is missing (record OrderKey has no default for it).'],
+    ]);
+  });
+});
+
+describe('sources in the protobuf format', () => {
+  const proto = (where: string) => `version: 1
+pipeline: proto-orders
+nodes:
+  - id: orders
+    kind: kafka-source
+    topic: orders
+    format: protobuf
+    schema: |
+      syntax = "proto3";
+      message Order { string id = 1; repeated Line lines = 2; message Line { string sku = 1; int32 qty = 2; } }
+  - id: big
+    kind: filter
+    input: orders
+    where: ${where}
+  - id: out
+    kind: kafka-sink
+    input: big
+    topic: big-orders
+`;
+
+  it('type their events from the first message type of the .proto', () => {
+    const r = parsePipeline(proto('value.lines.length > 2'));
+    expect(r.problems).toEqual([]);
+    expect(typesGenTs(r.pipeline!)).toContain('export type OrdersEvent = { "id": string; "lines": Array<{ "sku": string; "qty": number }> };');
+    expect(typecheckInNode(r.pipeline!)).toEqual([]);
+  });
+
+  it('report a field the message type does not have', () => {
+    const [p, ...rest] = typecheckInNode(parsePipeline(proto('value.lines.some((l) => l.quantity > 2)')).pipeline!);
+    expect(rest).toEqual([]);
+    expect(p).toMatchObject({ code: 'PW034', nodeId: 'big' });
+    expect(p.message).toMatch(/quantity/);
   });
 });

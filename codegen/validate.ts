@@ -4,6 +4,7 @@
  * it is about and the node id, so both can point at it.
  */
 import { avroMismatch, AvroSchemaError } from '../runtime/kinds/avro.js';
+import { keyFromText, partSchema } from '../runtime/kinds/schema-registry.js';
 import { getKind, kindNames } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, isMapping, outputPorts, withDefaults, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { KIND_PROBLEM_CODES, problem, suggest, type Problem, type ProblemCode } from './errors.js';
@@ -51,7 +52,7 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
       return;
     }
     problems.push(...checkParams(node, kind, path, files));
-    problems.push(...checkSamplesAgainstSchema(node, kind, path));
+    problems.push(...checkSamplesAgainstSchema(node, kind, path, files));
   });
 
   // Each node's events get a TypeScript type named after its id; two ids must not give one name.
@@ -315,22 +316,43 @@ function checkParams(node: PipelineNode, kind: KindSpec, path: (string | number)
   return problems;
 }
 
-/** Each sample of a source with an Avro schema must fit it: the topic's events are read with that schema. */
-function checkSamplesAgainstSchema(node: PipelineNode, kind: KindSpec, path: (string | number)[]): Problem[] {
+/** Each sample of a source with an Avro schema (inline or in its file) must fit it, and its key an Avro key schema: the topic's events are read with them. */
+function checkSamplesAgainstSchema(node: PipelineNode, kind: KindSpec, path: (string | number)[], files?: PipelineFiles): Problem[] {
   const params = withDefaults(kind, node.params);
-  if (kind.category !== 'source' || params.format !== 'avro' || params.schema === undefined || params.schema === null || !node.samples?.length) return [];
+  if (kind.category !== 'source' || !node.samples?.length) return [];
   const problems: Problem[] = [];
-  try {
-    node.samples.forEach((sample, j) => {
-      if (sample.value === null && kind.table) return;
-      const detail = avroMismatch(params.schema, sample.value);
-      if (detail) problems.push(problem('PW119', { id: node.id, index: j + 1, detail }, [...path, 'samples', j, 'value'], node.id || undefined));
-    });
-  } catch (e) {
-    // A schema that is not valid is reported once, by the kind's own check (PW134).
-    if (!(e instanceof AvroSchemaError)) throw e;
-  }
+  const schema = params.format === 'avro' ? partSchema(params, 'value', files) : undefined;
+  const keySchema = params.keyFormat === 'avro' ? partSchema(params, 'key', files) : undefined;
+  node.samples.forEach((sample, j) => {
+    try {
+      if (schema !== undefined && schema !== null && !(sample.value === null && kind.table)) {
+        const detail = avroMismatch(schema, sample.value);
+        if (detail) problems.push(problem('PW119', { id: node.id, index: j + 1, detail }, [...path, 'samples', j, 'value'], node.id || undefined));
+      }
+      if (keySchema !== undefined && keySchema !== null) {
+        const key = sample.key ?? null;
+        const detail = keyMismatch(keySchema, key === null ? null : String(key));
+        if (detail) problems.push(problem('PW119', { id: node.id, index: j + 1, detail }, [...path, 'samples', j, 'key'], node.id || undefined));
+      }
+    } catch (e) {
+      // A schema that is not valid is reported once, by the kind's own check (PW134).
+      if (!(e instanceof AvroSchemaError)) throw e;
+    }
+  });
   return problems;
+}
+
+/** Where a sample's key breaks its Avro key schema, or undefined when it fits. */
+function keyMismatch(keySchema: unknown, key: string | null): string | undefined {
+  if (key === null) return 'it has no key, and the key schema needs one';
+  let decoded: unknown;
+  try {
+    decoded = keyFromText('avro', keySchema, key);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const detail = avroMismatch(keySchema, decoded);
+  return detail && (detail.startsWith('(event)') ? detail.replace('(event)', 'the key') : `the key's ${detail}`);
 }
 
 /** A kind's own code (one of KIND_PROBLEM_CODES), or PW018 for a kind problem without one. */

@@ -8,6 +8,7 @@
  */
 import { checkPipelineText, type CheckEnv } from '../../codegen/check.js';
 import { serializePipeline } from '../../codegen/serialize.js';
+import { withSchemaFiles } from '../../codegen/schema-files.js';
 import { simulationPlan } from '../../codegen/simulate.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import { generateRepository, zipRepository } from '../codegen-run.js';
@@ -18,7 +19,7 @@ import { errorText } from '../../runtime/errors.js';
 export async function answer(request: CheckRequest, env: CheckEnv): Promise<CheckReply> {
   const t0 = performance.now();
   try {
-    if (request.type === 'plan') return { type: 'plan', revision: request.revision, plan: simulationPlan(request.pipeline) };
+    if (request.type === 'plan') return { type: 'plan', revision: request.revision, plan: simulationPlan(withSchemaFiles(request.pipeline, env.files(request.pipeline))) };
     if (request.type === 'yaml') return { type: 'yaml', revision: request.revision, text: serializePipeline(request.pipeline) };
     if (request.type === 'generate') {
       const outcome = generateRepository(request.pipeline, request.files);

@@ -7,7 +7,7 @@ import {
   REGISTRY_FORMATS,
   registerSchema,
   registryClient,
-  registrySecrets,
+  nodeRegistrySecrets,
   registryDependencies,
   subjectName,
   SUBJECT_STRATEGIES,
@@ -34,7 +34,7 @@ export const kafkaSink = defineKind({
     'the input offsets are committed (at-least-once). The key stays the same unless `key` gives a new one; ' +
     'the partition is chosen by Kafka\'s murmur2 partitioner, so events with the same key stay in order. A table\'s ' +
     'delete (see table) is written as a tombstone: its key with a null value. With `avro`, `protobuf` or ' +
-    '`json-schema`, the sink registers `schema` in the Schema Registry at SCHEMA_REGISTRY_URL when it starts (under ' +
+    '`json-schema`, the sink registers `schema` (or the file `schemaFile` names) in the Schema Registry at SCHEMA_REGISTRY_URL when it starts (under ' +
     'the subject `subject` names: `<topic>-value` by default), stops with the registry\'s reason if it refuses it, and ' +
     'writes each value in the Schema Registry wire format; an event that does not fit the schema goes to the error port.',
   params: [
@@ -64,6 +64,14 @@ export const kafkaSink = defineKind({
       placeholder: '{ type: record, name: Order, namespace: shop, fields: [{ name: id, type: string }] }',
     },
     {
+      name: 'schemaFile',
+      type: 'string',
+      title: 'Schema file',
+      description: 'Instead of schema: a schema file beside pipeline.yaml (.avsc or .json for avro, .proto, .json for json-schema), which the generated repository carries under schemas/.',
+      placeholder: 'schemas/orders.avsc',
+      repoFolder: 'schemas',
+    },
+    {
       name: 'subject',
       type: 'enum',
       title: 'Subject naming',
@@ -87,8 +95,9 @@ export const kafkaSink = defineKind({
   topicParam: 'topic',
   example: { params: { topic: 'orders-enriched' } },
   dependencies: registryDependencies,
-  secrets: (params) => (isRegistryFormat(params.format) ? registrySecrets() : []),
-  validate: (params) => checkSchemaParam(params, true),
+  secrets: nodeRegistrySecrets,
+  validate: (params, { files }) => checkSchemaParam(params, true, 'value', files),
+  files: (params) => (typeof params.schemaFile === 'string' ? [params.schemaFile] : []),
   create({ params, fns, nodeId, capture }) {
     const topic = String(params.topic);
     const format = params.format;

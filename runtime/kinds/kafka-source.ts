@@ -1,6 +1,19 @@
 import type { Payload, RawMessage, Rec } from '../types.js';
 import { avroMismatch } from './avro.js';
-import { checkSchemaParam, decodeRegistryValue, isRegistryFormat, type RegistryFormat, REGISTRY_FORMATS, registryClient, registrySecrets, RegistryUnavailable, registryDependencies } from './schema-registry.js';
+import {
+  checkSchemaParam,
+  decodeRegistryValue,
+  isRegistryFormat,
+  KEY_FORMATS,
+  keyFromText,
+  keyTextOf,
+  nodeRegistrySecrets,
+  type RegistryFormat,
+  REGISTRY_FORMATS,
+  registryClient,
+  RegistryUnavailable,
+  registryDependencies,
+} from './schema-registry.js';
 import { defineKind, type Operator } from './spec.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -37,9 +50,12 @@ function decodeValue(format: ValueFormat, value: Payload): unknown {
   return parseJson(text, 'the value');
 }
 
-/** Turns raw messages into records, values decoded as `format`; one that does not decode goes to the error port. */
-/** Decodes each message's key and value; with `avroSchema`, a value that does not fit it fails (the simulator's stand-in for a registry format). */
-export function decodingOperator(format: ValueFormat, avroSchema?: unknown): Operator {
+/**
+ * Decodes each message's key and value, values as `format`; one that does not decode goes to the error
+ * port. With `avroSchema`, a value that does not fit it fails, and with `avroKeySchema` a key (the
+ * simulator's check of registry formats, whose values it carries as JSON and keys as text).
+ */
+export function decodingOperator(format: ValueFormat, avroSchema?: unknown, avroKeySchema?: unknown): Operator {
   return {
     decode(messages: RawMessage[], out) {
       for (const m of messages) {
@@ -49,6 +65,11 @@ export function decodingOperator(format: ValueFormat, avroSchema?: unknown): Ope
           base.value = decodeValue(format, m.value);
           const mismatch = avroSchema === undefined ? undefined : avroMismatch(avroSchema, base.value);
           if (mismatch) throw new Error(`the event does not fit the Avro schema: ${mismatch}`);
+          if (avroKeySchema !== undefined) {
+            if (base.key === null) throw new Error('the message has no key, so it does not fit the Avro key schema');
+            const keyMismatch = avroMismatch(avroKeySchema, keyFromText('avro', avroKeySchema, base.key));
+            if (keyMismatch) throw new Error(`the key does not fit the Avro key schema: ${keyMismatch.replace(/^\(event\)/, '(key)')}`);
+          }
         } catch (error) {
           out.fail(base, error);
           continue;
@@ -74,7 +95,10 @@ export const kafkaSource = defineKind({
     'With `avro`, `protobuf` or `json-schema`, values are in the Schema Registry wire format (magic byte 0, the ' +
     '4-byte schema id, the encoded value) and are decoded with the writer\'s schema fetched by its id from the registry ' +
     'at SCHEMA_REGISTRY_URL; a value whose schema id the registry does not know, or that does not decode, goes to the ' +
-    'error port with the reason. An Avro `schema` given here types the events and is the reader schema.',
+    'error port with the reason. An Avro `schema` given here types the events and is the reader schema; so does a ' +
+    '`schemaFile` in the repository. With `keyFormat` avro, protobuf or json-schema, keys are decoded the same way ' +
+    '(a `keySchema` or `keySchemaFile` is optional; an Avro one is the reader schema) and carried as text: a string key ' +
+    'as it is, any other as its JSON.',
   params: [
     { name: 'topic', type: 'topic', title: 'Topic', description: 'The topic to read.', required: true, placeholder: 'orders' },
     {
@@ -90,8 +114,40 @@ export const kafkaSource = defineKind({
       type: 'json',
       text: true,
       title: 'Schema',
-      description: 'Avro: the schema of the values (a mapping, or Avro JSON text); it gives the event type, and values are read into it. json-schema: a JSON Schema that gives the event type.',
+      description: 'Avro: the schema of the values (a mapping, or Avro JSON text); it gives the event type, and values are read into it. json-schema: a JSON Schema that gives the event type. protobuf: the .proto text, whose first message type gives the event type.',
       placeholder: '{ type: record, name: Order, fields: [{ name: id, type: string }] }',
+    },
+    {
+      name: 'schemaFile',
+      type: 'string',
+      title: 'Schema file',
+      description: 'Instead of schema: a schema file beside pipeline.yaml (.avsc or .json for avro, .proto, .json for json-schema), which the generated repository carries under schemas/.',
+      placeholder: 'schemas/orders.avsc',
+      repoFolder: 'schemas',
+    },
+    {
+      name: 'keyFormat',
+      type: 'enum',
+      title: 'Key format',
+      description: 'How message keys are decoded: their text (string), or avro, protobuf or json-schema through a Schema Registry. A decoded key that is not a string is carried as its JSON text.',
+      enum: KEY_FORMATS,
+      default: 'string',
+    },
+    {
+      name: 'keySchema',
+      type: 'json',
+      text: true,
+      title: 'Key schema',
+      description: 'For a key format through a Schema Registry: the schema of the keys (Avro as a mapping or JSON text, the .proto text, a JSON Schema). An Avro key schema is the reader schema of the keys.',
+      placeholder: 'string',
+    },
+    {
+      name: 'keySchemaFile',
+      type: 'string',
+      title: 'Key schema file',
+      description: 'Instead of keySchema: a schema file of the keys beside pipeline.yaml, which the generated repository carries under schemas/.',
+      placeholder: 'schemas/order-key.avsc',
+      repoFolder: 'schemas',
     },
     {
       name: 'start',
@@ -118,19 +174,22 @@ export const kafkaSource = defineKind({
   readsExternalTopic: true,
   example: { params: { topic: 'orders', format: 'json' } },
   dependencies: registryDependencies,
-  secrets: (params) => (isRegistryFormat(params.format) ? registrySecrets() : []),
-  validate: (params) => checkSchemaParam(params),
+  secrets: nodeRegistrySecrets,
+  validate: (params, { files }) => [...checkSchemaParam(params, false, 'value', files), ...checkSchemaParam(params, false, 'key', files)],
+  files: (params) => [params.schemaFile, params.keySchemaFile].filter((f): f is string => typeof f === 'string'),
   create({ params, nodeId, capture }) {
-    const format = params.format;
-    if (isRegistryFormat(format) && !capture) return registrySource(format, params.schema, `kafka-source node "${nodeId}"`);
-    // Hosts without the outside world (the simulator, tests) carry registry-format values as JSON, checked against an Avro schema.
-    return decodingOperator(isRegistryFormat(format) ? 'json' : format, format === 'avro' ? params.schema : undefined);
+    const { format, keyFormat } = params;
+    if ((isRegistryFormat(format) || isRegistryFormat(keyFormat)) && !capture) return registrySource(params, `kafka-source node "${nodeId}"`);
+    // Hosts without the outside world (the simulator, tests) carry registry-format values as JSON and keys as text, checked against an Avro schema.
+    return decodingOperator(isRegistryFormat(format) ? 'json' : format, format === 'avro' ? params.schema : undefined, keyFormat === 'avro' ? params.keySchema : undefined);
   },
 });
 
-/** Reads values in the Schema Registry wire format, each with the writer's schema its id names. */
-function registrySource(format: RegistryFormat, schema: unknown, neededBy: string): Operator {
-  const readerSchema = format === 'avro' ? schema : undefined;
+/** Reads values, keys or both in the Schema Registry wire format, each with the writer's schema its id names. */
+function registrySource(params: { format: ValueFormat | RegistryFormat; schema?: unknown; keyFormat: string; keySchema?: unknown }, neededBy: string): Operator {
+  const { format, keyFormat } = params;
+  const readerSchema = format === 'avro' ? params.schema : undefined;
+  const keyReaderSchema = keyFormat === 'avro' ? params.keySchema : undefined;
   return {
     start: async () => void (await registryClient(neededBy)),
     async decode(messages: RawMessage[], out) {
@@ -138,8 +197,8 @@ function registrySource(format: RegistryFormat, schema: unknown, neededBy: strin
       for (const m of messages) {
         const base = baseRecord(m);
         try {
-          base.key = payloadToString(m.key);
-          base.value = await decodeRegistryValue(registry, format, m.value, readerSchema);
+          base.key = isRegistryFormat(keyFormat) ? keyTextOf(await decodeRegistryValue(registry, keyFormat, m.key, keyReaderSchema, 'key')) : payloadToString(m.key);
+          base.value = isRegistryFormat(format) ? await decodeRegistryValue(registry, format, m.value, readerSchema) : decodeValue(format, m.value);
         } catch (error) {
           // A registry out of reach is not the record's fault: the batch fails and is read again.
           if (error instanceof RegistryUnavailable) throw error;

@@ -8,7 +8,7 @@ import { avroMismatch, avroType, AvroSchemaError } from './avro.js';
 import { kafkaSink } from './kafka-sink.js';
 import { kafkaSource } from './kafka-source.js';
 import { withDefaults } from './spec.js';
-import { decodeRegistryValue, decodeWire, encodeRegistryValue, encodeWire, firstMessagePayload, RegistryUnavailable, subjectName } from './schema-registry.js';
+import { decodeRegistryValue, decodeWire, encodeRegistryValue, encodeWire, firstMessagePayload, keyFromText, keyTextOf, RegistryUnavailable, subjectName } from './schema-registry.js';
 
 const order = {
   type: 'record',
@@ -111,12 +111,12 @@ describe('kafka nodes in the avro format, where the host has no registry (the si
   });
 
   it('need a valid schema when the pipeline is validated', () => {
-    expect(kafkaSink.validate(withDefaults(kafkaSink, { topic: 't', format: 'avro' })).map((p) => p.code)).toEqual(['PW134']);
-    expect(kafkaSource.validate(withDefaults(kafkaSource, { topic: 't', format: 'avro', schema: { type: 'record', name: 'A' } }))[0].message).toBe(
+    expect(kafkaSink.validate(withDefaults(kafkaSink, { topic: 't', format: 'avro' }), {}).map((p) => p.code)).toEqual(['PW134']);
+    expect(kafkaSource.validate(withDefaults(kafkaSource, { topic: 't', format: 'avro', schema: { type: 'record', name: 'A' } }), {})[0].message).toBe(
       'The avro schema is not valid: schema: record "A" needs fields, a list of { name, type }.',
     );
-    expect(kafkaSource.validate(withDefaults(kafkaSource, { topic: 't', format: 'json', schema: order }))[0].message).toMatch(/only used with format avro/);
-    expect(kafkaSource.validate(withDefaults(kafkaSource, { topic: 't', format: 'avro', schema: order }))).toEqual([]);
+    expect(kafkaSource.validate(withDefaults(kafkaSource, { topic: 't', format: 'json', schema: order }), {})[0].message).toMatch(/only used with format avro/);
+    expect(kafkaSource.validate(withDefaults(kafkaSource, { topic: 't', format: 'avro', schema: order }), {})).toEqual([]);
   });
 });
 
@@ -189,5 +189,107 @@ describe('Protobuf values', () => {
     expect(() => firstMessagePayload(new Uint8Array([2, 2, 0x0a]), 9)).toThrow(
       'the value is Protobuf message [1] of schema id 9; Pipewright reads only the first message type of a .proto ([0])',
     );
+  });
+});
+
+describe('keys in a Schema Registry format', () => {
+  const customerKey = { type: 'record', name: 'CustomerKey', namespace: 'shop', fields: [{ name: 'customer', type: 'string' }, { name: 'region', type: 'int' }] };
+  const client = new SchemaRegistry({ host: 'http://127.0.0.1:9', retry: { retries: 0 } });
+  client.cache.setSchema(11, SchemaType.AVRO, avsc.Type.forSchema(customerKey as avsc.Schema));
+  client.cache.setSchema(12, SchemaType.AVRO, avsc.Type.forSchema('string'));
+  const registry = client as unknown as Parameters<typeof encodeRegistryValue>[0];
+
+  it('decode in the wire format and are carried as text: a string as it is, a record as its JSON', async () => {
+    const recordKey = await encodeRegistryValue(registry, 'avro', 11, { customer: 'c-1', region: 3 });
+    expect(keyTextOf(await decodeRegistryValue(registry, 'avro', recordKey, undefined, 'key'))).toBe('{"customer":"c-1","region":3}');
+    const stringKey = await encodeRegistryValue(registry, 'avro', 12, 'c-1');
+    expect([...stringKey.subarray(0, 5)]).toEqual([0, 0, 0, 0, 12]);
+    expect(keyTextOf(await decodeRegistryValue(registry, 'avro', stringKey, undefined, 'key'))).toBe('c-1');
+    // As decoded from Protobuf or JSON Schema: plain objects and numbers.
+    expect(keyTextOf({ customer: 'c-1', region: 3 })).toBe('{"customer":"c-1","region":3}');
+    expect(keyTextOf(42)).toBe('42');
+  });
+
+  it('that are not in the wire format say it is the key', async () => {
+    await expect(decodeRegistryValue(registry, 'avro', new TextEncoder().encode('customer-1'), undefined, 'key')).rejects.toThrow(
+      'the key does not start with the Schema Registry magic byte 0 but with 0x63: it was not written as avro through a Schema Registry (JSON, say)',
+    );
+    await expect(decodeRegistryValue(registry, 'avro', null, undefined, 'key')).rejects.toThrow('the message has no key, so it is not avro');
+    await expect(decodeRegistryValue(registry, 'avro', encodeWire(11, new Uint8Array([1])), undefined, 'key')).rejects.toThrow(/^the key does not decode as avro with schema id 11: /);
+  });
+
+  it('are registered under <topic>-key with topic-name naming', () => {
+    expect(subjectName('topic-name', 'orders', 'avro', customerKey, 'key')).toBe('orders-key');
+    expect(subjectName(undefined, 'orders', 'avro', customerKey, 'key')).toBe('orders-key');
+  });
+
+  it('stand for the JSON they hold unless their schema is a plain string', () => {
+    expect(keyFromText('avro', customerKey, '{"customer":"c-1","region":3}')).toEqual({ customer: 'c-1', region: 3 });
+    expect(keyFromText('avro', 'string', 'c-1')).toBe('c-1');
+    expect(keyFromText('avro', 'long', '42')).toBe(42);
+    expect(keyFromText('json-schema', { type: 'string' }, 'c-1')).toBe('c-1');
+    expect(() => keyFromText('avro', customerKey, 'c-1')).toThrow('the key "c-1" is not the JSON of an avro key (its schema is not a plain string)');
+  });
+
+  it('are checked against an Avro key schema where the host has no registry (the simulator), misfits to the error port', async () => {
+    const r = await oneNode('kafka-source', { topic: 'in', format: 'json', keyFormat: 'avro', keySchema: customerKey }).run(
+      [
+        { key: '{"customer":"c-1","region":3}', value: { n: 1 } },
+        { key: '{"customer":"c-2"}', value: { n: 2 } },
+        { key: 'c-3', value: { n: 3 } },
+      ],
+      { keyed: true },
+    );
+    expect(r.out.out).toEqual([{ n: 1 }]);
+    expect(r.keys.out).toEqual(['{"customer":"c-1","region":3}']);
+    expect(r.dead.map((d) => d.headers[DEAD_LETTER_HEADERS.error])).toEqual([
+      'the key does not fit the Avro key schema: region is missing (record CustomerKey has no default for it)',
+      'the key "c-3" is not the JSON of an avro key (its schema is not a plain string)',
+    ]);
+  });
+
+  it('need a key format through a registry and a valid key schema when the pipeline is validated', () => {
+    const check = (params: Record<string, unknown>, files?: Record<string, Uint8Array>) =>
+      kafkaSource.validate(withDefaults(kafkaSource, { topic: 't', ...params }), { files }).map((p) => `${p.param}: ${p.message}`);
+    expect(check({ keyFormat: 'avro', keySchema: customerKey })).toEqual([]);
+    expect(check({ keyFormat: 'avro' })).toEqual([]);
+    expect(check({ keySchema: customerKey })).toEqual(['keySchema: A schema is only used with keyFormat avro, protobuf or json-schema, not string.']);
+    expect(check({ keyFormat: 'json-schema', keySchema: 'string' })).toEqual(['keySchema: The json-schema key schema is not valid: a JSON Schema must be a mapping.']);
+    expect(check({ keyFormat: 'avro', keySchema: { type: 'record', name: 'K', fields: [{ name: 'x', type: 'strng' }] } })).toEqual([
+      'keySchema: The avro key schema is not valid: schema.x: "strng" is neither an Avro type nor a record, enum or fixed defined before it.',
+    ]);
+    expect(check({ keyFormat: 'protobuf', keySchema: 'message K { strng x = 1; }' })).toEqual([
+      'keySchema: The protobuf key schema is not valid: line 1: field "x" of K has type "strng", which is neither a scalar type nor a message or enum of this file.',
+    ]);
+  });
+});
+
+describe('schema files', () => {
+  const check = (params: Record<string, unknown>, files?: Record<string, Uint8Array>) =>
+    kafkaSource.validate(withDefaults(kafkaSource, { topic: 't', format: 'avro', ...params }), { files }).map((p) => `${p.param}: ${p.message}`);
+  const bytes = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
+
+  it('must stay inside the pipeline\'s folder, with the ending of their format', () => {
+    expect(check({ schemaFile: '/etc/orders.avsc' })).toEqual(['schemaFile: The schema file path "/etc/orders.avsc" cannot be used: it is an absolute path.']);
+    expect(check({ schemaFile: 'schemas/../../orders.avsc' })).toEqual(['schemaFile: The schema file path "schemas/../../orders.avsc" cannot be used: it leads out of the pipeline\'s folder (..).']);
+    expect(check({ schemaFile: 'C:/schemas/orders.avsc' })).toEqual(['schemaFile: The schema file path "C:/schemas/orders.avsc" cannot be used: it is an absolute path.']);
+    expect(check({ schemaFile: 'schemas/orders.proto' })).toEqual(['schemaFile: An avro schema file ends in .avsc or .json; "schemas/orders.proto" does not.']);
+    expect(check({ schemaFile: 'schemas/orders.avsc', schema: order })).toEqual(['schemaFile: Both schema and schemaFile give the schema of the values.']);
+    expect(check({ format: 'json', schemaFile: 'schemas/orders.avsc' })).toEqual(['schemaFile: A schema is only used with format avro, protobuf or json-schema, not json.']);
+  });
+
+  it('must exist and hold a valid schema when the files are at hand', () => {
+    expect(check({ schemaFile: 'schemas/orders.avsc' })).toEqual([]);
+    expect(check({ schemaFile: 'schemas/orders.avsc' }, {})).toEqual(['schemaFile: The schema file "schemas/orders.avsc" does not exist.']);
+    expect(check({ schemaFile: 'schemas/orders.avsc' }, { 'schemas/orders.avsc': bytes(order) })).toEqual([]);
+    expect(check({ schemaFile: 'schemas/orders.avsc' }, { 'schemas/orders.avsc': bytes('{ "type": "record",') })[0]).toMatch(
+      /^schemaFile: The schema file "schemas\/orders.avsc" cannot be read as avro: it is not valid JSON: /,
+    );
+    expect(check({ schemaFile: 'schemas/orders.avsc' }, { 'schemas/orders.avsc': bytes({ type: 'record', name: 'A' }) })).toEqual([
+      'schemaFile: The avro schema (in schemas/orders.avsc) is not valid: schema: record "A" needs fields, a list of { name, type }.',
+    ]);
+    expect(check({ format: 'protobuf', keyFormat: 'protobuf', keySchemaFile: 'k.proto' }, { 'k.proto': bytes('message K { string id = 1; }') })).toEqual([]);
+    expect(kafkaSource.files(withDefaults(kafkaSource, { topic: 't', schemaFile: 'a.avsc', keySchemaFile: 'k.avsc' }))).toEqual(['a.avsc', 'k.avsc']);
+    expect(kafkaSink.files(withDefaults(kafkaSink, { topic: 't', format: 'avro', schemaFile: 'a.avsc' }))).toEqual(['a.avsc']);
   });
 });

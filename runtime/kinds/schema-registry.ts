@@ -7,8 +7,9 @@
  * from the environment (ConfigMap and Secret), never from pipeline.yaml.
  */
 import { errorText } from '../errors.js';
-import { valueText, type Payload } from '../types.js';
+import { keyText, valueText, type Payload } from '../types.js';
 import { avroRecordName, avroSchemaOf, avroType, AvroSchemaError } from './avro.js';
+import { protoType } from './proto.js';
 import { env, host, loadPackage, type FetchResponse } from './host.js';
 import type { KindProblem } from './spec.js';
 
@@ -27,9 +28,22 @@ const SCHEMA_TYPES: Record<RegistryFormat, string> = { avro: 'AVRO', protobuf: '
 /** Environment variables of the registry: URL in the ConfigMap, user and password in the Secret. */
 export const REGISTRY_ENV = { url: 'SCHEMA_REGISTRY_URL', user: 'SCHEMA_REGISTRY_USER', password: 'SCHEMA_REGISTRY_PASSWORD' } as const;
 
+/** A key's formats: the text of the key as it is (the default), or a Schema Registry format. */
+export const KEY_FORMATS = ['string', ...REGISTRY_FORMATS] as const;
+
+/** The part of a message a schema describes, and the parameters that say its format, schema and schema file. */
+export type SchemaPart = 'value' | 'key';
+export const SCHEMA_PARAMS = {
+  value: { format: 'format', schema: 'schema', file: 'schemaFile' },
+  key: { format: 'keyFormat', schema: 'keySchema', file: 'keySchemaFile' },
+} as const;
+
+/** Whether a node reads or writes its value or its key through a Schema Registry. */
+const usesRegistry = (params: Record<string, unknown>): boolean => isRegistryFormat(params.format) || isRegistryFormat(params.keyFormat);
+
 /** The npm package a generated service needs for a node in a registry format. */
 export const registryDependencies = (params: Record<string, unknown>): Record<string, string> =>
-  isRegistryFormat(params.format) ? { [PACKAGE]: SCHEMA_REGISTRY_CLIENT_VERSION } : {};
+  usesRegistry(params) ? { [PACKAGE]: SCHEMA_REGISTRY_CLIENT_VERSION } : {};
 
 /** The URL k8s/config.env starts with; the user sets their registry's there. */
 export const DEFAULT_REGISTRY_URL = 'http://schema-registry:8081';
@@ -40,23 +54,136 @@ export const registrySecrets = () => [
   { name: REGISTRY_ENV.password, example: 'change-me', description: 'Basic auth password of the Schema Registry.' },
 ];
 
-/** A `schema` must fit its format: an Avro schema that Pipewright can type, a JSON Schema mapping. */
-export function checkSchemaParam(params: Record<string, unknown>, required = false): KindProblem[] {
-  const format = params.format;
-  if (params.schema === undefined) {
-    if (!required || !isRegistryFormat(format)) return [];
-    return [{ param: 'schema', code: 'PW134', message: `Format ${format} needs the schema of the values the sink writes.`, hint: 'Add schema: an Avro schema (mapping or JSON text), a .proto text, or a JSON Schema; the sink registers it at start-up.' }];
-  }
-  if (!isRegistryFormat(format)) return [{ param: 'schema', code: 'PW134', message: `A schema is only used with format avro, protobuf or json-schema, not ${String(format)}.`, hint: 'Set format: avro (or protobuf, json-schema), or remove schema.' }];
+/** The Secret's registry entries for a node that uses a registry format for its value or key. */
+export const nodeRegistrySecrets = (params: Record<string, unknown>) => (usesRegistry(params) ? registrySecrets() : []);
+
+/** The file endings a schema file of each format may have. */
+export const SCHEMA_FILE_ENDINGS: Record<RegistryFormat, readonly string[]> = { avro: ['.avsc', '.json'], protobuf: ['.proto'], 'json-schema': ['.json'] };
+
+/** Why a schema file's path cannot be used (absolute, outside the pipeline's folder), or undefined. */
+export function schemaPathProblem(path: string): string | undefined {
+  if (path.trim() === '') return 'it is empty';
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return 'it is an absolute path';
+  if (path.includes('\\')) return 'it has a backslash (use / between folders)';
+  if (path.split('/').includes('..')) return 'it leads out of the pipeline\'s folder (..)';
+  return undefined;
+}
+
+/** A schema file's contents as the schema parameter would hold them: Avro and JSON Schema parsed from JSON, a .proto as text. */
+export function schemaFromFile(format: RegistryFormat, bytes: Uint8Array): unknown {
+  const text = new TextDecoder().decode(bytes);
+  if (format === 'protobuf') return text;
   try {
-    if (format === 'avro') avroType(params.schema);
-    else if (format === 'protobuf' && typeof params.schema !== 'string') throw new AvroSchemaError('a Protobuf schema must be the .proto text (a string)');
-    else if (format === 'json-schema' && (typeof params.schema !== 'object' || params.schema === null)) throw new AvroSchemaError('a JSON Schema must be a mapping');
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new AvroSchemaError(`it is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+const article = (word: string) => (/^[aeiou]/.test(word) ? 'An' : 'A');
+
+const PART_WORD: Record<SchemaPart, string> = { value: 'values', key: 'keys' };
+
+/**
+ * A part's `schema` (or schema file) must fit its format: an Avro schema that Pipewright can type, a
+ * .proto text, a JSON Schema mapping. A schema file must be inside the pipeline's folder, end as its
+ * format's files do, and (when the caller has the files) exist and hold a valid schema.
+ */
+export function checkSchemaParam(params: Record<string, unknown>, required = false, part: SchemaPart = 'value', files?: Record<string, Uint8Array>): KindProblem[] {
+  const names = SCHEMA_PARAMS[part];
+  const format = params[names.format];
+  const file = params[names.file];
+  const fileGiven = typeof file === 'string';
+  if (params[names.schema] !== undefined && fileGiven) {
+    return [{ param: names.file, code: 'PW134', message: `Both ${names.schema} and ${names.file} give the schema of the ${PART_WORD[part]}.`, hint: `Keep one: ${names.schema} for the schema itself, or ${names.file} for a file of the repository.` }];
+  }
+  if (params[names.schema] === undefined && !fileGiven) {
+    if (!required || !isRegistryFormat(format)) return [];
+    return [{ param: names.schema, code: 'PW134', message: `${names.format}: ${format} needs the schema of the ${PART_WORD[part]} the sink writes.`.replace(/^format: /, 'Format '), hint: `Add ${names.schema}: an Avro schema (mapping or JSON text), a .proto text, or a JSON Schema; or ${names.file}: a schema file beside pipeline.yaml (e.g. schemas/orders.avsc). The sink registers it at start-up.` }];
+  }
+  const param = fileGiven ? names.file : names.schema;
+  if (!isRegistryFormat(format)) {
+    return [{ param, code: 'PW134', message: `A schema is only used with ${names.format} avro, protobuf or json-schema, not ${String(format)}.`, hint: `Set ${names.format}: avro (or protobuf, json-schema), or remove ${param}.` }];
+  }
+  let schema = params[names.schema];
+  if (fileGiven) {
+    const bad = schemaPathProblem(file);
+    const endings = SCHEMA_FILE_ENDINGS[format];
+    if (bad) return [{ param, code: 'PW134', message: `The schema file path "${file}" cannot be used: ${bad}.`, hint: `Keep the schema in the pipeline's folder and name it relative to pipeline.yaml, e.g. ${names.file}: schemas/orders${endings[0]}` }];
+    if (!endings.some((e) => file.toLowerCase().endsWith(e))) {
+      return [{ param, code: 'PW134', message: `${article(format)} ${format} schema file ends in ${endings.join(' or ')}; "${file}" does not.`, hint: `Name the ${format} schema file, or set ${names.format} to the format the file is in.` }];
+    }
+    if (!files) return [];
+    const bytes = files[file];
+    if (!bytes) return [{ param, code: 'PW134', message: `The schema file "${file}" does not exist.`, hint: 'Paths are relative to the folder of pipeline.yaml; check the name and that the file is there.' }];
+    try {
+      schema = schemaFromFile(format, bytes);
+    } catch (e) {
+      if (!(e instanceof AvroSchemaError)) throw e;
+      return [{ param, code: 'PW134', message: `The schema file "${file}" cannot be read as ${format}: ${e.message}.`, hint: format === 'avro' ? 'An .avsc file holds the Avro schema as JSON.' : 'A JSON Schema file holds one JSON object.' }];
+    }
+  }
+  try {
+    if (format === 'avro') avroType(schema);
+    else if (format === 'protobuf') {
+      if (typeof schema !== 'string') throw new AvroSchemaError('a Protobuf schema must be the .proto text (a string)');
+      protoType(schema);
+    } else if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw new AvroSchemaError('a JSON Schema must be a mapping');
   } catch (e) {
     if (!(e instanceof AvroSchemaError)) throw e;
-    return [{ param: 'schema', code: 'PW134', message: `The ${format} schema is not valid: ${e.message}.`, hint: 'Fix the schema: Avro records need a name and fields, each field a name and a type (null, boolean, int, long, float, double, bytes, string, a record, enum, array, map, or a union list).' }];
+    const where = fileGiven ? ` (in ${file})` : '';
+    const hint =
+      format === 'protobuf'
+        ? 'Fix the .proto: its first message type is the one read and written; fields as `type name = number;`, with scalar types, enums, messages, repeated and map<,> fields.'
+        : 'Fix the schema: Avro records need a name and fields, each field a name and a type (null, boolean, int, long, float, double, bytes, string, a record, enum, array, map, or a union list).';
+    return [{ param, code: 'PW134', message: `The ${format}${part === 'key' ? ' key' : ''} schema${where} is not valid: ${e.message}.`, hint }];
   }
   return [];
+}
+
+/** The schema of a part, from its parameter or its file (undefined when neither is there, or the file is missing or unreadable). */
+export function partSchema(params: Record<string, unknown>, part: SchemaPart, files?: Record<string, Uint8Array>): unknown {
+  const names = SCHEMA_PARAMS[part];
+  const file = params[names.file];
+  if (typeof file !== 'string') return params[names.schema];
+  const bytes = files?.[file];
+  const format = params[names.format];
+  if (!bytes || !isRegistryFormat(format)) return undefined;
+  try {
+    return schemaFromFile(format, bytes);
+  } catch (e) {
+    if (e instanceof AvroSchemaError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * A key in a schema format as the pipeline carries it: keys stay text in Pipewright (partitioning,
+ * state and key expressions all see text), so a decoded key that is a string stays itself and any
+ * other (a number, a record) becomes its JSON text, as a key expression's result does.
+ */
+export const keyTextOf = (decoded: unknown): string | null => keyText(decoded);
+
+/** Whether a key schema describes plain strings, so that a key's text is the key itself rather than JSON. */
+function isStringSchema(format: RegistryFormat, schema: unknown): boolean {
+  if (format === 'avro') {
+    try {
+      return avroType(schema) === 'string';
+    } catch {
+      return false;
+    }
+  }
+  return format === 'json-schema' && (schema as { type?: unknown } | null)?.type === 'string';
+}
+
+/** The key a key's text stands for under its schema: the text itself for a string schema, else the JSON it holds. */
+export function keyFromText(format: RegistryFormat, schema: unknown, text: string): unknown {
+  if (isStringSchema(format, schema)) return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new Error(`the key ${JSON.stringify(text)} is not the JSON of ${article(format).toLowerCase()} ${format} key (its schema is not a plain string)`);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -76,15 +203,15 @@ export function encodeWire(schemaId: number, payload: Uint8Array): Uint8Array {
 }
 
 /** The schema id and payload of a value; throws with what is wrong when it is not in the wire format. */
-export function decodeWire(value: Payload, format: string): { schemaId: number; payload: Uint8Array } {
-  if (value === null) throw new Error(`the message has no value (a tombstone), so it is not ${format}`);
+export function decodeWire(value: Payload, format: string, part: SchemaPart = 'value'): { schemaId: number; payload: Uint8Array } {
+  if (value === null) throw new Error(part === 'key' ? `the message has no key, so it is not ${format}` : `the message has no value (a tombstone), so it is not ${format}`);
   const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
   if (bytes.length < HEADER_BYTES) {
-    throw new Error(`the value is ${bytes.length} bytes long, shorter than the 5-byte Schema Registry header (magic byte 0 and a 4-byte schema id), so it is not ${format}`);
+    throw new Error(`the ${part} is ${bytes.length} bytes long, shorter than the 5-byte Schema Registry header (magic byte 0 and a 4-byte schema id), so it is not ${format}`);
   }
   if (bytes[0] !== MAGIC_BYTE) {
     throw new Error(
-      `the value does not start with the Schema Registry magic byte 0 but with 0x${bytes[0].toString(16).padStart(2, '0')}: ` +
+      `the ${part} does not start with the Schema Registry magic byte 0 but with 0x${bytes[0].toString(16).padStart(2, '0')}: ` +
         `it was not written as ${format} through a Schema Registry (JSON, say)`,
     );
   }
@@ -249,26 +376,26 @@ export async function registerSchema(neededBy: string, format: RegistryFormat, s
 }
 
 /**
- * Decodes a value of a source: a value that is not in the wire format, names a schema the registry
+ * Decodes a value (or, with part 'key', a key) of a source: a value that is not in the wire format, names a schema the registry
  * does not have, or does not decode with it fails with the reason (the record goes to the dead-letter
  * topic). A registry that cannot be reached throws a RegistryUnavailable: the batch is retried.
  */
-export async function decodeRegistryValue(client: RegistryClient, format: RegistryFormat, value: Payload, readerSchema?: unknown): Promise<unknown> {
-  const { schemaId } = decodeWire(value, format);
+export async function decodeRegistryValue(client: RegistryClient, format: RegistryFormat, value: Payload, readerSchema?: unknown, part: SchemaPart = 'value'): Promise<unknown> {
+  const { schemaId } = decodeWire(value, format, part);
   try {
     await client.getSchema(schemaId);
   } catch (e) {
     const status = statusOf(e);
-    if (status === 404) throw new Error(`the value names schema id ${schemaId}, which the Schema Registry does not have (${errorText(e)})`, { cause: e });
+    if (status === 404) throw new Error(`the ${part} names schema id ${schemaId}, which the Schema Registry does not have (${errorText(e)})`, { cause: e });
     throw new RegistryUnavailable(`the Schema Registry could not be asked for schema id ${schemaId}: ${errorText(e)}`, { cause: e });
   }
   // Protobuf: the message indexes go; the client reads the schema's first message type.
-  const bytes = format === 'protobuf' ? encodeWire(schemaId, firstMessagePayload(decodeWire(value, format).payload, schemaId)) : (value as Uint8Array);
+  const bytes = format === 'protobuf' ? encodeWire(schemaId, firstMessagePayload(decodeWire(value, format, part).payload, schemaId)) : (value as Uint8Array);
   try {
     const options = format === 'avro' && readerSchema !== undefined ? { AVRO: { readerSchema: avroSchemaOf(readerSchema) } } : undefined;
     return await client.decode(asBuffer(bytes), options);
   } catch (e) {
-    throw new Error(`the value does not decode as ${format} with schema id ${schemaId}: ${errorText(e)}`, { cause: e });
+    throw new Error(`the ${part} does not decode as ${format} with schema id ${schemaId}: ${errorText(e)}`, { cause: e });
   }
 }
 

@@ -41,6 +41,8 @@ export interface ParamSpec {
   placeholder?: string;
   /** A `json` parameter that may also be written as text (a schema as Avro JSON or a .proto file's text). */
   text?: boolean;
+  /** A `string` parameter that names a file of the pipeline (see `files`): the folder of the generated repository the file goes to (models/ otherwise). */
+  repoFolder?: string;
   /**
    * A reducer: the expression also sees `acc`, the value it returned for the key before. Its type is
    * what the expression named here returns (the starting value), or the input type when that one is not set.
