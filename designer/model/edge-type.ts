@@ -4,7 +4,7 @@
  * samples, passed on, extended or replaced by each node on the way.
  */
 import type { Pipeline } from '../../codegen/model.js';
-import { addedFields, paramsOf, sourceValueType, typeName } from '../../codegen/event-types.js';
+import { addedFields, paramsOf, sourceSchemaType, sourceValueType, typeName } from '../../codegen/event-types.js';
 import { identOf } from '../../codegen/names.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { ERROR_PORT } from '../../runtime/kinds/spec.js';
@@ -47,6 +47,7 @@ export function edgeEventType(p: Pipeline, from: string, port: string): EdgeType
   if (out.from === 'expression') {
     return { type, note: `Whatever the "${out.param}" expression of "${from}" returns${out.element ? ', one event per array element' : ''}; TypeScript infers it in the generated code.` };
   }
+  if (kind.category === 'source' && sourceSchemaType(node, kind) !== undefined) return { type, note: `Given by the ${String(paramsOf(node, kind).format)} schema of "${from}".` };
   if (kind.category === 'source') return { type, note: node.samples?.length ? `Inferred from the ${node.samples.length} sample event(s) of "${from}".` : `"${from}" has no samples: add some for a precise type.` };
   return { type, note: out.from === 'input' ? `What reaches "${from}", passed on${type.includes(' & {') ? ' with the fields it adds' : ''}.` : `Built by "${from}" from its inputs.` };
 }

@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest';
 import { emptyPipeline, type Pipeline } from '../../codegen/model.js';
 import { completeMember, RECORD_FIELDS, upstreamSources, valueShape } from './fields.js';
+import { withSchemaFiles } from '../../codegen/schema-files.js';
 
 const p: Pipeline = {
   ...emptyPipeline(),
@@ -28,4 +29,23 @@ test('value. completes the sample fields, nested too', () => {
 test('record. completes what the runtime passes', () => {
   expect(RECORD_FIELDS).toEqual(expect.arrayContaining(['timestamp', 'headers', 'topic', 'partition', 'offset']));
   expect(completeMember('record.', valueShape(p, 'big'))!.options.map((o) => o.label)).toEqual([...RECORD_FIELDS]);
+});
+
+test('value. completes the fields a source\'s schema gives, from its file too, rather than the samples', () => {
+  const avro = { type: 'record', name: 'Order', fields: [{ name: 'id', type: 'string' }, { name: 'customer', type: ['null', { type: 'record', name: 'C', fields: [{ name: 'tier', type: { type: 'enum', name: 'T', symbols: ['GOLD'] } }] }] }, { name: 'lines', type: { type: 'array', items: 'string' } }] };
+  const withSchema = (params: Record<string, unknown>): Pipeline => ({ ...p, nodes: [{ ...p.nodes[0], params: { topic: 'o', ...params } }, p.nodes[1]] });
+  const avroShape = valueShape(withSchema({ format: 'avro', schema: avro }), 'big');
+  expect(completeMember('value.', avroShape)!.options).toEqual([
+    { label: 'id', detail: 'string' },
+    { label: 'customer', detail: 'null | object' },
+    { label: 'lines', detail: 'array' },
+  ]);
+  expect(completeMember('value.customer.', avroShape)!.options).toEqual([{ label: 'tier', detail: 'string' }]);
+  const proto = 'message Order { string id = 1; int64 total = 2; Money paid = 3; }\nmessage Money { double amount = 1; }';
+  const file = withSchemaFiles(withSchema({ format: 'protobuf', schemaFile: 'schemas/order.proto' }), { 'schemas/order.proto': new TextEncoder().encode(proto) });
+  const protoShape = valueShape(file, 'big');
+  expect(completeMember('value.', protoShape)!.options.map((o) => `${o.label}: ${o.detail}`)).toEqual(['id: string', 'total: number | object', 'paid: object | null']);
+  expect(completeMember('value.paid.', protoShape)!.options.map((o) => o.label)).toEqual(['amount']);
+  // Without the file at hand, the samples are all there is.
+  expect(completeMember('value.', valueShape(withSchema({ format: 'protobuf', schemaFile: 'schemas/order.proto' }), 'big'))!.options.map((o) => o.label)).toEqual(['amount', 'customer', 'note']);
 });

@@ -6,6 +6,7 @@
 import type { Pipeline } from '../../codegen/model.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { withDefaults } from '../../runtime/kinds/spec.js';
+import { sourceSchemaType } from '../../codegen/event-types.js';
 import { recordInfo } from '../../runtime/types.js';
 
 /** A merged picture of sample values: field name → what was seen under it, with the JS type names seen. */
@@ -52,17 +53,79 @@ export function upstreamSources(p: Pipeline, nodeId: string): string[] {
   return out;
 }
 
-/** The shape of `value` at `nodeId`, from the samples of the sources upstream. */
+/**
+ * The shape of `value` at `nodeId`: from the schema of each source upstream that has one (Avro, JSON
+ * Schema, .proto; give `p` with its schema files' contents, see withSchemaFiles), else from its samples.
+ */
 export function valueShape(p: Pipeline, nodeId: string): Shape {
   const shape = newShape();
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   for (const id of upstreamSources(p, nodeId)) {
     const n = byId.get(id)!;
-    // Sources that make their own events (a generator) give examples of them.
     const kind = getKind(n.kind);
+    const fromSchema = kind && sourceSchemaType(n, kind);
+    if (fromSchema !== undefined && fromSchema !== 'UnknownEvent') {
+      mergeTypeShape(shape, fromSchema);
+      continue;
+    }
+    // Sources that make their own events (a generator) give examples of them.
     const values = n.samples?.map((s) => s.value) ?? (kind?.samples ? kind.samples(withDefaults(kind, n.params)) : []);
     for (const v of values) mergeShape(shape, v);
   }
+  return shape;
+}
+
+/**
+ * Merges into `shape` what a TypeScript type, as a schema gives it (codegen/event-types.ts), says of
+ * its values: object types with their fields, arrays, records, primitives and literals, unions of them.
+ */
+export function mergeTypeShape(shape: Shape, type: string): Shape {
+  const tokens = type.match(/"(?:[^"\\]|\\.)*"|[A-Za-z_$][\w$]*|-?\d[\d.e+-]*|[{}<>|;:,()[\]]/g) ?? [];
+  let pos = 0;
+  const peek = () => tokens[pos];
+  const union = (into: Shape, depth: number): void => {
+    primary(into, depth);
+    while (peek() === '|') {
+      pos++;
+      primary(into, depth);
+    }
+  };
+  const primary = (into: Shape, depth: number): void => {
+    const t = tokens[pos++];
+    if (t === undefined) return;
+    if (t === '{') {
+      into.types.add('object');
+      while (peek() !== undefined && peek() !== '}') {
+        const raw = tokens[pos++];
+        const name = raw.startsWith('"') ? (JSON.parse(raw) as string) : raw;
+        if (peek() === '(') {
+          // A method (a Long's toNumber()): not a field of the data.
+          while (peek() !== undefined && peek() !== ':') pos++;
+          pos++;
+          union(newShape(), depth + 1);
+        } else {
+          if (peek() === '?') pos++;
+          pos++; // ':'
+          let field = into.fields.get(name);
+          if (!field) into.fields.set(name, (field = newShape()));
+          union(field, depth + 1);
+        }
+        if (peek() === ';') pos++;
+      }
+      pos++;
+    } else if (t === 'Array' || t === 'Record') {
+      into.types.add(t === 'Array' ? 'array' : 'object');
+      pos++; // '<'
+      if (t === 'Record') pos += 2; // 'string' ','
+      union(newShape(), depth + 1);
+      pos++; // '>'
+    } else if (t.startsWith('"')) into.types.add('string');
+    else if (/^-?\d/.test(t)) into.types.add('number');
+    else if (t === 'true' || t === 'false') into.types.add('boolean');
+    else if (t === 'Uint8Array') into.types.add('object');
+    else if (t !== 'unknown' && t !== 'never') into.types.add(t);
+  };
+  union(shape, 0);
   return shape;
 }
 

@@ -10,6 +10,7 @@ import { bracketMatching, syntaxHighlighting, defaultHighlightStyle } from '@cod
 import { EditorState, Annotation } from '@codemirror/state';
 import { EditorView, keymap, placeholder as placeholderExt, tooltips } from '@codemirror/view';
 import { memo, useEffect, useRef } from 'react';
+import { withSchemaFiles } from '../../codegen/schema-files.js';
 import { completeMember, valueShape } from '../model/fields.js';
 import { useDesigner } from '../store/index.js';
 
@@ -21,7 +22,8 @@ function completionFor(nodeId: string, acc: boolean) {
   return (ctx: CompletionContext): CompletionResult | null => {
     const line = ctx.state.doc.lineAt(ctx.pos);
     const before = line.text.slice(0, ctx.pos - line.from);
-    const shape = valueShape(useDesigner.getState().pipeline, nodeId);
+    const { pipeline, files } = useDesigner.getState();
+    const shape = valueShape(withSchemaFiles(pipeline, files), nodeId);
     const found = completeMember(before, shape);
     if (found) {
       return {

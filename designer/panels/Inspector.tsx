@@ -16,6 +16,7 @@ import { selectFiles, selectInspected, selectPipeline, selectPipelineName, selec
 import { ExpressionEditor } from './ExpressionEditor.js';
 import { focusNode } from '../actions.js';
 import { edgeEventType } from '../model/edge-type.js';
+import { withSchemaFiles } from '../../codegen/schema-files.js';
 import { EdgePanel } from '../simulator/EdgePanel.js';
 import { selectSimOpen } from '../simulator/selectors.js';
 import { wireOfEdgeId } from '../store/pipeline-slice.js';
@@ -67,9 +68,10 @@ export const Inspector = memo(function Inspector() {
 /** A selected wire: its two ends, the type of the events on it, and while simulating its last events. */
 function EdgeForm({ edge }: { edge: string }) {
   const pipeline = useDesigner(selectPipeline);
+  const files = useDesigner(selectFiles);
   const simulating = useDesigner(selectSimOpen);
   const wire = useMemo(() => wireOfEdgeId(edge), [edge]);
-  const type = useMemo(() => (wire ? edgeEventType(pipeline, wire.source, wire.sourceHandle ?? 'out') : undefined), [pipeline, wire]);
+  const type = useMemo(() => (wire ? edgeEventType(withSchemaFiles(pipeline, files), wire.source, wire.sourceHandle ?? 'out') : undefined), [pipeline, files, wire]);
   if (!wire || !type) return null;
   const end = (id: string, port: string | null | undefined, dir: string) => (
     <div className="pw-field">
