@@ -4,6 +4,7 @@
  * in-memory run and the same verdict (runtime/testing.ts). The designer's
  * check worker calls this; the tests call it in Node.
  */
+import { withSchemaFiles } from './schema-files.js';
 import { expressionSources } from './compile.js';
 import { functionsFromSources } from './expression-fns.js';
 import type { Pipeline, PipelineTest, SampleEvent } from './model.js';
@@ -45,7 +46,8 @@ interface Prepared {
 }
 
 function prepare(pipeline: Pipeline, files: PipelineFiles): Prepared {
-  const p = asExported(pipeline);
+  // Sources check their events against their schemas, also those in schema files.
+  const p = asExported(withSchemaFiles(pipeline, files));
   const spec = graphSpec(p);
   const fns = functionsFromSources(expressionSources(p));
   const topics = topicDefs(p);

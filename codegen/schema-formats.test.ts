@@ -5,6 +5,7 @@ import { typecheckInNode } from './node-typecheck.js';
 import { parsePipeline } from './parse.js';
 import { typesGenTs } from './pipeline-ts.js';
 import { checkPipelineText } from './check.js';
+import { runPipelineTests } from './pipeline-tests.js';
 import { withSchemaFiles } from './schema-files.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
 
@@ -148,6 +149,20 @@ describe('schemas in files of the repository', () => {
     expect(outside.map((p) => [p.code, p.path.join('.'), p.line])).toEqual([['PW134', 'nodes.0.schemaFile', 8]]);
     expect(outside[0].message).toBe('The schema file path "../shared/orders.avsc" cannot be used: it leads out of the pipeline\'s folder (..).');
     expect(outside[0].hint).toMatch(/relative to pipeline\.yaml, e\.g\. schemaFile: schemas\/orders\.avsc/);
+  });
+
+  it('check the pipeline\'s tests\' events against the schema in the file', async () => {
+    const tests = `tests:
+  - name: an order that does not fit the schema is a dead letter
+    input:
+      orders:
+        - { key: '{"customer":"c-1"}', value: { id: o-2, amount: lots } }
+    expect: { out: [] }
+    deadLetters: 1
+`;
+    const { pipeline, problems } = await check(filePipeline() + tests);
+    expect(problems).toEqual([]);
+    expect((await runPipelineTests(pipeline!, schemaFiles())).map((o) => [o.passed, o.error])).toEqual([[true, undefined]]);
   });
 
   it('report a sample whose key does not fit the Avro key schema, on the key', async () => {
