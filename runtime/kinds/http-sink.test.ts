@@ -57,7 +57,9 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-const live = (path: string, params: Record<string, unknown> = {}) => oneNode('http', { url: base + path, retries: 3, backoffMs: 10, timeoutMs: 300, ...params }, {}, { live: true });
+// A timeout far above what a busy machine takes to answer: only the test of timeouts sets a short one,
+// so no other test sees a slow answer timed out and sent again.
+const live = (path: string, params: Record<string, unknown> = {}) => oneNode('http', { url: base + path, retries: 3, backoffMs: 10, timeoutMs: 10_000, ...params }, {}, { live: true });
 
 describe('http sink', () => {
   it('POSTs each value as JSON with an idempotency key and the Authorization header from the environment', async () => {
@@ -133,7 +135,7 @@ describe('http sink', () => {
           errors: { policy: 'fail', topic: 'unit.dead-letter' },
           nodes: [
             { id: 'src', kind: 'kafka-source', params: { topic: 'in', format: 'json' }, inputs: [] },
-            { id: 'hook', kind: 'http', params: { url: `${base}/outage`, retries: 0, backoffMs: 10, timeoutMs: 1000, concurrency: 8 }, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] },
+            { id: 'hook', kind: 'http', params: { url: `${base}/outage`, retries: 0, backoffMs: 10, timeoutMs: 10_000, concurrency: 8 }, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] },
           ],
         },
         {},
