@@ -15,7 +15,7 @@ import { problem, type Problem } from './errors.js';
 import { nodePath, type Pipeline } from './model.js';
 import { parsePipeline } from './parse.js';
 import { withSchemaFiles } from './schema-files.js';
-import { kindProblemCode, validatePipeline } from './validate.js';
+import { validatePipeline } from './validate.js';
 
 export interface CheckEnv {
   /** The pipeline's files by path relative to its folder: read from disk by the CLI, attached in the designer. */
@@ -52,7 +52,7 @@ export async function probePipeline(p: Pipeline, files: PipelineFiles): Promise<
     const kind = getKind(node.kind);
     if (!kind?.probe) continue;
     for (const kp of await kind.probe(withDefaults(kind, node.params), { files })) {
-      problems.push(problem(kindProblemCode(kp.code), { message: kp.message, hint: kp.hint }, [...nodePath(node, i), kp.param], node.id));
+      problems.push(problem(kp.code, { message: kp.message, hint: kp.hint }, [...nodePath(node, i), kp.param], node.id));
     }
   }
   return problems;

@@ -4,6 +4,7 @@
  * whoever finds it. The CLI, the designer's problems panel and the tests all
  * read messages from here.
  */
+import { KIND_PROBLEM_CODES as KIND_CODES } from '../runtime/kinds/spec.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -143,22 +144,25 @@ export const PROBLEMS = {
   // Schema Registry formats: a sample that does not fit its Avro schema (PW119); a schema missing or not valid (PW134).
   PW119: e((a) => `Sample ${a.index} of source "${a.id}" does not fit its Avro schema: ${a.detail}.`, () => 'Fix the sample (field names and types as the schema says), or the schema if the sample is right: the events on the topic are read with this schema.'),
   PW134: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  // The model kind's output fields (PW140), http endpoint (PW141), model file (PW142) and input mapping (PW143);
+  // the validate kind's JSON Schema (PW144); the HTTP sink's url (PW145) and authEnv (PW146): the kinds' own words.
+  PW140: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW141: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW142: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW143: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW144: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW145: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW146: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  // Two http-ingest nodes on one path.
+  PW147: e((a) => `Nodes "${a.first}" and "${a.second}" both take POST ${a.path}.`, () => 'Give each http-ingest node its own path.'),
   PW050: e((a) => `Generated code does not compile: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline.'),
   PW051: e((a) => `The pipeline could not be checked: ${a.detail}`, () => 'This is a bug in Pipewright, not in your pipeline; please report it with the pipeline. Until then, run pipewright validate on the exported pipeline.yaml.'),
 } satisfies Record<string, Entry>;
 
 export type ProblemCode = keyof typeof PROBLEMS;
 
-/**
- * The codes a kind's own `validate` may give its problems (`KindProblem.code`): a duration that is
- * not one (PW104) or not above zero (PW105), a hopping window without an advance (PW106) or with one
- * longer than its size (PW107), the aggregate's PW100–PW102, PW120–PW133 and a registry schema's PW134 (see PROBLEMS). Others
- * (the model's, the validate kind's, the HTTP sink's) come out as PW018.
- */
-export const KIND_PROBLEM_CODES: readonly ProblemCode[] = [
-  'PW100', 'PW101', 'PW102', 'PW104', 'PW105', 'PW106', 'PW107',
-  'PW120', 'PW121', 'PW122', 'PW123', 'PW124', 'PW125', 'PW126', 'PW127', 'PW128', 'PW129', 'PW130', 'PW131', 'PW132', 'PW133', 'PW134',
-];
+/** Every code a kind's own `validate` may give is in the table above. */
+export const KIND_PROBLEM_CODES = KIND_CODES satisfies readonly ProblemCode[];
 
 export function problem(
   code: ProblemCode,

@@ -11,6 +11,6 @@ describe('http-ingest nodes of one pipeline', () => {
       '  - { id: out, kind: kafka-sink, input: [a, b], topic: u }',
     ].join('\n');
     const errors = parsePipeline(text).problems.filter((x) => x.severity === 'error');
-    expect(errors.map((e) => [e.code, e.nodeId, e.line, e.message])).toEqual([['PW018', 'b', 4, 'Nodes "a" and "b" both take POST /events.']]);
+    expect(errors.map((e) => [e.code, e.nodeId, e.line, e.message])).toEqual([['PW147', 'b', 4, 'Nodes "a" and "b" both take POST /events.']]);
   });
 });

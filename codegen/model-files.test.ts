@@ -90,7 +90,7 @@ describe('model files in generation', () => {
     expect(generate(pipeline(), nodeAssets(), {}).problems.map((p) => p.message)).toContain('The model file "models/flight-delay.onnx" does not exist.');
     const broken = generate(pipeline(), nodeAssets(), { 'models/flight-delay.onnx': JSON_MODEL });
     expect(broken.files).toBeNull();
-    expect(broken.problems[0]).toMatchObject({ code: 'PW018', nodeId: 'delay-model', path: ['nodes', 2, 'model'] });
+    expect(broken.problems[0]).toMatchObject({ code: 'PW142', nodeId: 'delay-model', path: ['nodes', 2, 'model'] });
     expect(broken.problems[0].message).toMatch(/cannot be loaded: not an ONNX model/);
   });
 });
@@ -103,7 +103,7 @@ describe('model files through the CLI', () => {
   it('reports a missing model file with its line and node', async () => {
     const r = await cli('validate', join(folder, 'pipeline.yaml'));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/pipeline\.yaml:\d+:\d+: error PW018 \[node delay-model\]: The model file "models\/flight-delay\.onnx" does not exist\./);
+    expect(r.err).toMatch(/pipeline\.yaml:\d+:\d+: error PW142 \[node delay-model\]: The model file "models\/flight-delay\.onnx" does not exist\./);
   });
 
   it('reads the model beside the pipeline and writes it into the folder and the zip', async () => {
@@ -130,7 +130,7 @@ describe('model files through the CLI', () => {
     writeFileSync(join(folder2, 'pipeline.yaml'), TEXT);
     const r = await cli('validate', join(folder2, 'pipeline.yaml'));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/pipeline\.yaml:\d+:\d+: error PW018 \[node delay-model\]: The model "models\/flight-delay\.onnx" cannot be loaded: onnxruntime cannot load the model: .*Sigmaid/);
+    expect(r.err).toMatch(/pipeline\.yaml:\d+:\d+: error PW142 \[node delay-model\]: The model "models\/flight-delay\.onnx" cannot be loaded: onnxruntime cannot load the model: .*Sigmaid/);
   });
 
   it('does not read files outside the pipeline\'s folder, through a symbolic link either', async () => {

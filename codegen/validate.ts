@@ -7,7 +7,7 @@ import { avroMismatch, AvroSchemaError } from '../runtime/kinds/avro.js';
 import { keyFromText, partSchema } from '../runtime/kinds/schema-registry.js';
 import { getKind, kindNames } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, isMapping, outputPorts, withDefaults, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
-import { KIND_PROBLEM_CODES, problem, suggest, type Problem, type ProblemCode } from './errors.js';
+import { problem, suggest, type Problem, type ProblemCode } from './errors.js';
 import { checkExpression, expressionText } from './expression.js';
 import { checkConnectionSettings } from './connection.js';
 import { deadLetterTopic, IGNORE_DEAD_LETTERS, minInsyncReplicasFor, nodePath, retentionMs, type Pipeline, type PipelineNode } from './model.js';
@@ -160,7 +160,7 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
     const path = String(withDefaults(getKind(node.kind)!, node.params).path);
     const first = paths.get(path);
     if (first === undefined) paths.set(path, node.id);
-    else problems.push(problem('PW018', { message: `Nodes "${first}" and "${node.id}" both take POST ${path}.`, hint: 'Give each http-ingest node its own path.' }, [...nodePath(node, i), 'path'], node.id));
+    else problems.push(problem('PW147', { first, second: node.id, path }, [...nodePath(node, i), 'path'], node.id));
   });
 
   problems.push(...checkTopics(p));
@@ -311,7 +311,7 @@ function checkParams(node: PipelineNode, kind: KindSpec, path: (string | number)
   const hasErrors = problems.length > 0;
   // The kind's own checks see parameters that passed the checks above, with defaults filled in.
   if (kind.validate && !hasErrors) {
-    for (const kp of kind.validate(withDefaults(kind, node.params), { files })) problems.push(problem(kindProblemCode(kp.code), { message: kp.message, hint: kp.hint }, [...path, kp.param], nodeId));
+    for (const kp of kind.validate(withDefaults(kind, node.params), { files })) problems.push(problem(kp.code, { message: kp.message, hint: kp.hint }, [...path, kp.param], nodeId));
   }
   return problems;
 }
@@ -355,10 +355,6 @@ function keyMismatch(keySchema: unknown, key: string | null): string | undefined
   return detail && (detail.startsWith('(event)') ? detail.replace('(event)', 'the key') : `the key's ${detail}`);
 }
 
-/** A kind's own code (one of KIND_PROBLEM_CODES), or PW018 for a kind problem without one. */
-export function kindProblemCode(code: string | undefined): ProblemCode {
-  return KIND_PROBLEM_CODES.find((c) => c === code) ?? 'PW018';
-}
 
 function checkParamValue(spec: ParamSpec, v: unknown): { expected: string; fix: string } | undefined {
   switch (spec.type) {

@@ -169,12 +169,13 @@ export const httpSink = defineKind({
     if (!URL_PATTERN.test(url)) {
       problems.push({
         param: 'url',
+        code: 'PW145',
         message: `"${url}" is not an http:// or https:// URL Pipewright accepts.`,
         hint: 'Write e.g. https://hooks.example.com/orders; no user:password@ (use authEnv), no spaces.',
       });
     }
     if (params.authEnv !== undefined && !ENV_NAME.test(String(params.authEnv))) {
-      problems.push({ param: 'authEnv', message: `"${String(params.authEnv)}" is not an environment variable name.`, hint: 'Use capitals, digits and "_", e.g. WEBHOOK_AUTHORIZATION.' });
+      problems.push({ param: 'authEnv', code: 'PW146', message: `"${String(params.authEnv)}" is not an environment variable name.`, hint: 'Use capitals, digits and "_", e.g. WEBHOOK_AUTHORIZATION.' });
     }
     return problems;
   },

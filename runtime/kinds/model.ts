@@ -127,46 +127,46 @@ function validateModel(params: ModelParams, ctx: { files?: PipelineFiles }): Kin
   const outputs = ['score', 'label', 'probabilities'] as const;
   for (const name of outputs) {
     const v = params[name];
-    if (v !== '' && !FIELD.test(v)) problems.push({ param: name, message: `"${v}" is not a usable field name.`, hint: 'Use letters, digits and "_", starting with a letter, e.g. delayProbability.' });
+    if (v !== '' && !FIELD.test(v)) problems.push({ param: name, code: 'PW140', message: `"${v}" is not a usable field name.`, hint: 'Use letters, digits and "_", starting with a letter, e.g. delayProbability.' });
   }
   const named = outputs.map((n) => params[n]).filter(Boolean);
-  if (new Set(named).size !== named.length) problems.push({ param: 'label', message: 'score, label and probabilities must name different fields.', hint: 'Give each output its own field name, or leave label and probabilities empty.' });
+  if (new Set(named).size !== named.length) problems.push({ param: 'label', code: 'PW140', message: 'score, label and probabilities must name different fields.', hint: 'Give each output its own field name, or leave label and probabilities empty.' });
   if (backend === 'http') {
     const url = params.url;
-    if (!/^https?:\/\/[^\s/]+/.test(url)) problems.push({ param: 'url', message: url ? `"${url}" is not an http(s) URL.` : 'The http backend needs the endpoint\'s url.', hint: 'e.g. url: http://flight-delay-model.models.svc:8080/v1/models/flight-delay:predict' });
+    if (!/^https?:\/\/[^\s/]+/.test(url)) problems.push({ param: 'url', code: 'PW141', message: url ? `"${url}" is not an http(s) URL.` : 'The http backend needs the endpoint\'s url.', hint: 'e.g. url: http://flight-delay-model.models.svc:8080/v1/models/flight-delay:predict' });
     return problems;
   }
   const path = params.model;
   const ext = backend === 'onnx' ? '.onnx' : '.json';
   if (path === '') {
-    problems.push({ param: 'model', message: `The ${backend} backend needs a model file.`, hint: `Put the file beside pipeline.yaml and name it, e.g. model: models/flight-delay${ext}` });
+    problems.push({ param: 'model', code: 'PW142', message: `The ${backend} backend needs a model file.`, hint: `Put the file beside pipeline.yaml and name it, e.g. model: models/flight-delay${ext}` });
     return problems;
   }
   const bad = modelPathProblem(path);
   if (bad) {
-    problems.push({ param: 'model', message: `The model path "${path}" cannot be used: ${bad}.`, hint: `Keep the file in the pipeline's folder, e.g. model: models/flight-delay${ext}` });
+    problems.push({ param: 'model', code: 'PW142', message: `The model path "${path}" cannot be used: ${bad}.`, hint: `Keep the file in the pipeline's folder, e.g. model: models/flight-delay${ext}` });
     return problems;
   }
-  if (!path.toLowerCase().endsWith(ext)) problems.push({ param: 'model', message: `The ${backend} backend reads ${ext} files; "${path}" is not one.`, hint: `Choose backend: ${backend === 'onnx' ? 'json' : 'onnx'}, or name the ${ext} file.` });
+  if (!path.toLowerCase().endsWith(ext)) problems.push({ param: 'model', code: 'PW142', message: `The ${backend} backend reads ${ext} files; "${path}" is not one.`, hint: `Choose backend: ${backend === 'onnx' ? 'json' : 'onnx'}, or name the ${ext} file.` });
   if (!ctx.files) return problems;
   const bytes = ctx.files[path];
   if (!bytes) {
-    problems.push({ param: 'model', message: `The model file "${path}" does not exist.`, hint: 'Paths are relative to the folder of pipeline.yaml; check the name and that the file is there.' });
+    problems.push({ param: 'model', code: 'PW142', message: `The model file "${path}" does not exist.`, hint: 'Paths are relative to the folder of pipeline.yaml; check the name and that the file is there.' });
     return problems;
   }
   let declared: { features?: string[] };
   try {
     declared = modelFeatures(backend, bytes);
   } catch (e) {
-    problems.push({ param: 'model', message: `The model file "${path}" cannot be loaded: ${errorText(e)}.`, hint: backend === 'onnx' ? 'Export the model to ONNX again, with tensor inputs and outputs.' : 'See the model kind\'s docs for the JSON formats it reads.' });
+    problems.push({ param: 'model', code: 'PW142', message: `The model file "${path}" cannot be loaded: ${errorText(e)}.`, hint: backend === 'onnx' ? 'Export the model to ONNX again, with tensor inputs and outputs.' : 'See the model kind\'s docs for the JSON formats it reads.' });
     return problems;
   }
   const keys = typeof params.inputs === 'string' ? literalKeys(params.inputs) : undefined;
   if (keys && declared.features) {
     const missing = declared.features.filter((f) => !keys.includes(f));
     const extra = keys.filter((k) => !declared.features!.includes(k));
-    if (missing.length) problems.push({ param: 'inputs', message: `The model's input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not mapped.`, hint: `Map every model input, with a default for missing values, e.g. ${missing[0]}: value.${missing[0]} ?? 0. The model's inputs: ${declared.features.join(', ')}.` });
-    if (extra.length) problems.push({ param: 'inputs', message: `The model has no input${extra.length > 1 ? 's' : ''} ${extra.map((m) => `"${m}"`).join(', ')}.`, hint: `The model's inputs: ${declared.features.join(', ')}.` });
+    if (missing.length) problems.push({ param: 'inputs', code: 'PW143', message: `The model's input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not mapped.`, hint: `Map every model input, with a default for missing values, e.g. ${missing[0]}: value.${missing[0]} ?? 0. The model's inputs: ${declared.features.join(', ')}.` });
+    if (extra.length) problems.push({ param: 'inputs', code: 'PW143', message: `The model has no input${extra.length > 1 ? 's' : ''} ${extra.map((m) => `"${m}"`).join(', ')}.`, hint: `The model's inputs: ${declared.features.join(', ')}.` });
   }
   return problems;
 }
@@ -184,7 +184,7 @@ async function probeModel(params: ModelParams, { files }: { files: PipelineFiles
     return [];
   } catch (e) {
     const hint = backend === 'onnx' ? 'Export the model again with operators that onnxruntime supports.' : "See the model kind's docs for the JSON formats it reads.";
-    return [{ param: 'model', message: `${errorText(e).replace(/^the model/, 'The model')}.`, hint }];
+    return [{ param: 'model', code: 'PW142', message: `${errorText(e).replace(/^the model/, 'The model')}.`, hint }];
   }
 }
 

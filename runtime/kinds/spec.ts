@@ -268,11 +268,25 @@ export interface KindSpec<Ps extends AnyParams = AnyParams> {
 /** Files that belong to a pipeline (models), by path relative to the pipeline's folder. */
 export type PipelineFiles = Record<string, Uint8Array>;
 
+/**
+ * The codes a kind's own `validate` gives its problems; their messages and hints come from the kind
+ * (the table in codegen/errors.ts lists each with its subject). An aggregate's PW100–PW102, a
+ * duration that is not one (PW104) or not above zero (PW105), a hopping window without an advance
+ * (PW106) or with one longer than its size (PW107), other kinds' parameters (PW120–PW133), a registry
+ * schema (PW134), the model's output fields (PW140), endpoint (PW141), file (PW142) and inputs
+ * (PW143), the validate kind's schema (PW144), the HTTP sink's url (PW145) and authEnv (PW146).
+ */
+export const KIND_PROBLEM_CODES = [
+  'PW100', 'PW101', 'PW102', 'PW104', 'PW105', 'PW106', 'PW107',
+  'PW120', 'PW121', 'PW122', 'PW123', 'PW124', 'PW125', 'PW126', 'PW127', 'PW128', 'PW129', 'PW130', 'PW131', 'PW132', 'PW133', 'PW134',
+  'PW140', 'PW141', 'PW142', 'PW143', 'PW144', 'PW145', 'PW146',
+] as const;
+export type KindProblemCode = (typeof KIND_PROBLEM_CODES)[number];
+
 /** A problem a kind finds in its own parameters. */
 export interface KindProblem {
   param: string;
-  /** A problem code of the kind's own (`KIND_PROBLEM_CODES` in codegen/errors.ts); PW018 when left out. */
-  code?: string;
+  code: KindProblemCode;
   message: string;
   hint: string;
 }

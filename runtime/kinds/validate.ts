@@ -100,20 +100,20 @@ export const validate = defineKind({
     const check = (s: unknown, where: string): void => {
       if (typeof s === 'boolean') return;
       if (typeof s !== 'object' || s === null || Array.isArray(s)) {
-        problems.push({ param: 'schema', message: `The schema${where} must be a mapping (or true / false).`, hint: 'Write e.g. { type: string }.' });
+        problems.push({ param: 'schema', code: 'PW144', message: `The schema${where} must be a mapping (or true / false).`, hint: 'Write e.g. { type: string }.' });
         return;
       }
       const o = s as Record<string, unknown>;
       const types = o.type === undefined ? [] : Array.isArray(o.type) ? o.type : [o.type];
       for (const t of types) {
-        if (!JSON_TYPES.includes(t as string)) problems.push({ param: 'schema', message: `"${String(t)}"${where} is not a JSON Schema type.`, hint: `Use one of ${JSON_TYPES.join(', ')}.` });
+        if (!JSON_TYPES.includes(t as string)) problems.push({ param: 'schema', code: 'PW144', message: `"${String(t)}"${where} is not a JSON Schema type.`, hint: `Use one of ${JSON_TYPES.join(', ')}.` });
       }
       if (o.required !== undefined && !(Array.isArray(o.required) && o.required.every((r) => typeof r === 'string'))) {
-        problems.push({ param: 'schema', message: `"required"${where} must be a list of property names.`, hint: 'Write e.g. required: [id, amount].' });
+        problems.push({ param: 'schema', code: 'PW144', message: `"required"${where} must be a list of property names.`, hint: 'Write e.g. required: [id, amount].' });
       }
       if (o.properties !== undefined) {
         if (typeof o.properties !== 'object' || o.properties === null || Array.isArray(o.properties)) {
-          problems.push({ param: 'schema', message: `"properties"${where} must be a mapping from names to schemas.`, hint: 'Write e.g. properties: { id: { type: string } }.' });
+          problems.push({ param: 'schema', code: 'PW144', message: `"properties"${where} must be a mapping from names to schemas.`, hint: 'Write e.g. properties: { id: { type: string } }.' });
         } else for (const [k, v] of Object.entries(o.properties)) check(v, ` of property "${k}"`);
       }
       if (o.items !== undefined) check(o.items, `${where} items`);
