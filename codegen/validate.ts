@@ -7,7 +7,7 @@ import { avroMismatch, AvroSchemaError } from '../runtime/kinds/avro.js';
 import { keyFromText, partSchema } from '../runtime/kinds/schema-registry.js';
 import { getKind, kindNames } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, isMapping, outputPorts, withDefaults, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
-import { problem, suggest, type Problem, type ProblemCode } from './errors.js';
+import { problem, suggest, type Problem } from './errors.js';
 import { checkExpression, expressionText } from './expression.js';
 import { checkConnectionSettings } from './connection.js';
 import { deadLetterTopic, IGNORE_DEAD_LETTERS, minInsyncReplicasFor, nodePath, retentionMs, type Pipeline, type PipelineNode } from './model.js';
