@@ -9,7 +9,8 @@ import { KINDS } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, outputPorts } from '../runtime/kinds/spec.js';
 import { compileExpressions } from './compile.js';
 import { emptyPipeline, type Pipeline, type PipelineNode } from './model.js';
-import { graphSpec, topicDefs } from './pipeline-ts.js';
+import { graphSpec } from './graph-spec.js';
+import { topicDefs } from './topics.js';
 import { MemoryLog, drain } from '../runtime/transports/memory.js';
 import { validatePipeline } from './validate.js';
 

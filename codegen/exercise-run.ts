@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Pipeline } from './model.js';
 import { parsePipeline } from './parse.js';
 import { simulate } from './simulate.js';
-import { graphSpec } from './pipeline-ts.js';
+import { graphSpec } from './graph-spec.js';
 import { runFor, runOf, Script, type ExerciseAction } from './exercise-actions.js';
 import { evaluateChecks, type CheckResult, type RunSnapshot } from './exercise-checks.js';
 import { EXERCISE_FILE, formatExerciseProblem, readExercise, type Exercise, type ExerciseProblem } from './exercise.js';

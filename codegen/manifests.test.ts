@@ -27,7 +27,7 @@ import { nodeAssets, REPO_ROOT } from './node-assets.js';
 import { parsePipeline } from './parse.js';
 import { compileExpressions } from './compile.js';
 import { readPipelineFiles } from './node-files.js';
-import { graphSpec } from './pipeline-ts.js';
+import { graphSpec } from './graph-spec.js';
 import { Graph } from '../runtime/engine/graph.js';
 import { Metrics } from '../runtime/service/metrics.js';
 import { ProcessMetrics } from '../runtime/service/process-metrics.js';

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parsePipeline } from './parse.js';
 import { serializePipeline } from './serialize.js';
-import { graphSpec, pipelineTs } from './pipeline-ts.js';
+import { graphSpec } from './graph-spec.js';
+import { pipelineTs } from './pipeline-ts.js';
 
 const GOOD = `pipeline: orders
 nodes:

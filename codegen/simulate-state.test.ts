@@ -13,7 +13,8 @@ import { TEST_EPOCH } from '../runtime/testing.js';
 import { loopEvent } from '../runtime/simulator/simulator.js';
 import { compileExpressions } from './compile.js';
 import { parsePipeline } from './parse.js';
-import { graphSpec, topicDefs } from './pipeline-ts.js';
+import { graphSpec } from './graph-spec.js';
+import { topicDefs } from './topics.js';
 import { simulate, simulationPlan } from './simulate.js';
 
 const YAML = `version: 1

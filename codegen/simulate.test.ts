@@ -12,7 +12,8 @@ import { getKind } from '../runtime/kinds/registry.js';
 import { EventGenerator } from '../runtime/kinds/generator.js';
 import { compileExpressions } from './compile.js';
 import { parsePipeline } from './parse.js';
-import { graphSpec, topicDefs } from './pipeline-ts.js';
+import { graphSpec } from './graph-spec.js';
+import { topicDefs } from './topics.js';
 import { simulate, simulationPlan } from './simulate.js';
 
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));

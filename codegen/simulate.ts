@@ -10,7 +10,8 @@ import { getKind } from '../runtime/kinds/registry.js';
 import type { Simulator } from '../runtime/simulator/simulator.js';
 import { expressionSources } from './compile.js';
 import type { Pipeline } from './model.js';
-import { graphSpec, topicDefs } from './pipeline-ts.js';
+import { graphSpec } from './graph-spec.js';
+import { topicDefs } from './topics.js';
 import { simulatorFromPlan, type SimPlan, type SimulationSettings } from './sim-plan.js';
 
 export type { SimPlan, SimulationSettings } from './sim-plan.js';

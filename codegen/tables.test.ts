@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parsePipeline } from './parse.js';
-import { groupTopics, topicDefs } from './pipeline-ts.js';
+import { groupTopics, topicDefs } from './topics.js';
 
 const BASE = `pipeline: shop
 nodes:

@@ -8,7 +8,7 @@
 import { getKind } from '../runtime/kinds/registry.js';
 import { problem, type Problem } from './errors.js';
 import { nodePath, type Pipeline, type PipelineNode } from './model.js';
-import { nodePartitions } from './pipeline-ts.js';
+import { nodePartitions } from './topics.js';
 import { paramsOf } from './event-types.js';
 
 /** Kinds that take a table's changes: deletes pass filters and maps by key, a join applies them, sinks write them. */

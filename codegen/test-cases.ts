@@ -6,7 +6,8 @@ import { sourceFormat } from '../runtime/kinds/kafka-source.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { DEAD_LETTERS, type TestCase } from '../runtime/testing.js';
 import { IGNORE_DEAD_LETTERS, type Pipeline } from './model.js';
-import { graphSpec, topicDefs } from './pipeline-ts.js';
+import { graphSpec } from './graph-spec.js';
+import { topicDefs } from './topics.js';
 
 /**
  * The pipeline's tests as the runtime runs them (runtime/testing.ts), in the

@@ -11,7 +11,7 @@ import { generate } from './generate.js';
 import { minInsyncReplicasFor, retentionMs } from './model.js';
 import { nodeAssets } from './node-assets.js';
 import { parsePipeline } from './parse.js';
-import { topicDefs } from './pipeline-ts.js';
+import { topicDefs } from './topics.js';
 import { serializePipeline } from './serialize.js';
 
 const BASE = `pipeline: orders

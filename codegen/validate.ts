@@ -13,7 +13,8 @@ import { checkConnectionSettings } from './connection.js';
 import { deadLetterTopic, IGNORE_DEAD_LETTERS, minInsyncReplicasFor, nodePath, retentionMs, type Pipeline, type PipelineNode } from './model.js';
 import { changelogTopic, repartitionTopic } from '../runtime/engine/state.js';
 import { isNodeId, isPipelineName, isPortName, isTopicName } from './names.js';
-import { externalTopics, inputPartitions, tableSinkNodes, topicDefs, typeName } from './pipeline-ts.js';
+import { typeName } from './pipeline-ts.js';
+import { externalTopics, inputPartitions, tableSinkNodes, topicDefs } from './topics.js';
 import { paramsOf } from './event-types.js';
 import { tableProblems } from './tables.js';
 

@@ -8,7 +8,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { graphSpec, topicDefs } from '../pipeline-ts.js';
+import { graphSpec } from '../graph-spec.js';
+import { topicDefs } from '../topics.js';
 import { prefixedTopicName } from '../../runtime/service/topic-prefix.js';
 import { ensureTopics, TopicsError } from '../../runtime/service/topics.js';
 import type { TopicDef } from '../../runtime/types.js';
