@@ -2,7 +2,9 @@
  * The generator: Pipeline in, { path → contents } out. Pure: no filesystem,
  * no process, so the designer runs this very code in the browser. The
  * runtime's sources and the templates arrive as data (the CLI reads them
- * from disk, the designer imports them raw).
+ * from disk, the designer imports them raw). It validates, places the files
+ * the pipeline names, computes the plan once (plan.ts) and renders every file
+ * from it; the renderers never call back here.
  */
 import Handlebars from 'handlebars';
 import { zipSync, type Zippable } from 'fflate';
@@ -10,7 +12,7 @@ import { problem, type Problem } from './errors.js';
 import { commentText, markdownText, mermaidLabel, shellWord, tsLiteral, tsString, yamlName, yamlString } from './escape.js';
 import { DEFAULT_STRIMZI_CLUSTER, deadLetterTopic, type Pipeline } from './model.js';
 import { pipelineTs, typesGenTs } from './pipeline-ts.js';
-import { consumedTopics, fromBeginning, groupTopics, inputPartitions, topicDefs } from './topics.js';
+import { kindFiles, planRepository, type RepoPlan } from './plan.js';
 import { serializePipeline } from './serialize.js';
 import { DASHBOARD_PATH, dashboardJson, monitoringView } from './monitoring.js';
 import { TEMPLATES, WHEN, type TemplateTopic, type TemplateView } from './templates.js';
@@ -20,11 +22,9 @@ import { getKind } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, withDefaults, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { quoteIdent } from '../runtime/kinds/postgres-sink.js';
 import { bootstrapServers, isTopicName, shortHash } from './names.js';
-import { testCases } from './test-cases.js';
-import { connectionView, type ConnectionView } from './connection.js';
-import { DEFAULT_REGISTRY_URL, isRegistryFormat, REGISTRY_ENV } from '../runtime/kinds/schema-registry.js';
+import type { ConnectionView } from './connection.js';
+import { DEFAULT_REGISTRY_URL, REGISTRY_ENV } from '../runtime/kinds/schema-registry.js';
 import { lockfileFor, LockfileError, type Lockfile, type RootPackage } from './lockfile.js';
-import { withSchemaFiles } from './schema-files.js';
 import { databaseUrlEnvs, hasPostgres, httpSinkTargets, LOCAL_DATABASE_URL, LOCAL_IMAGES, LOCAL_PG, schemaSql } from './local-run.js';
 
 export interface CodegenAssets {
@@ -137,18 +137,6 @@ function clusterNamespace(host: string): string | undefined {
   return /^[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.cluster\.local)?$/.exec(host.toLowerCase())?.[1];
 }
 
-const usesRegistry = (p: Pipeline) => p.nodes.some((n) => isRegistryFormat(n.params.format) && (n.kind === 'kafka-source' || n.kind === 'kafka-sink'));
-
-/** The registry's URL is a plain setting (config.env), reached on the registry's usual port 8081; its user and password are kind secrets. */
-function withRegistry(p: Pipeline, connection: ConnectionView): ConnectionView {
-  if (!usesRegistry(p)) return connection;
-  return {
-    ...connection,
-    config: [...connection.config, { key: REGISTRY_ENV.url, value: DEFAULT_REGISTRY_URL }],
-    egress: [...connection.egress, { what: 'the Schema Registry', port: 8081 }],
-  };
-}
-
 /**
  * Where the service connects, for the NetworkPolicy's egress: Kafka's bootstrap ports, and each
  * sink or model endpoint whose port is known. In-cluster hosts narrow the rule to their namespace.
@@ -178,14 +166,12 @@ function egressRules(p: Pipeline, bootstrap: string, connection: ConnectionView)
   return [...rules.values()];
 }
 
-function view(p: Pipeline): TemplateView {
-  const partitions = inputPartitions(p);
+/** The one view every template gets: the plan, prepared for the templates. */
+function view(plan: RepoPlan): TemplateView {
+  const { pipeline: p, partitions, connection } = plan;
   const bootstrap = bootstrapServers(p.kafka.bootstrapServers ?? DEFAULT_BOOTSTRAP).map((b) => `${b!.host}:${b!.port}`).join(',');
   const scaling = p.deploy.autoscaling === 'none' ? undefined : p.deploy.autoscaling ?? {};
-  const topics = topicDefs(p);
-  const { cases, samples } = testCases(p);
-  const connection = withRegistry(p, connectionView(p));
-  const dependencies = [...kindDependencies(p), ...connection.dependencies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const { cases, samples } = plan.tests;
   return {
     name: p.name,
     description: p.description ?? '',
@@ -210,20 +196,20 @@ function view(p: Pipeline): TemplateView {
     exactlyOnce: p.delivery === 'exactly-once',
     connection,
     standbyReplicas: p.deploy.standbyReplicas ?? 0,
-    topics: topics.map(templateTopic),
-    ownedTopics: topics.filter((t) => !t.external).map(templateTopic),
+    topics: plan.topics.map(templateTopic),
+    ownedTopics: plan.topics.filter((t) => !t.external).map(templateTopic),
     strimziCluster: p.kafka.strimziCluster ?? DEFAULT_STRIMZI_CLUSTER,
-    sourceTopics: groupTopics(p),
+    sourceTopics: plan.groupTopics,
     // A repartition topic is read from its beginning whatever the sources' start says: its records are the service's own.
-    triggers: consumedTopics(p).map((topic) => ({ topic, offsetResetPolicy: fromBeginning(p) || !groupTopics(p).includes(topic) ? 'earliest' : 'latest' })),
+    triggers: plan.consumedTopics.map((topic) => ({ topic, offsetResetPolicy: plan.fromBeginning || !plan.groupTopics.includes(topic) ? 'earliest' : 'latest' })),
     mermaid: mermaid(p),
     nodes: p.nodes.map((n) => ({ id: n.id, kind: n.kind, summary: getKind(n.kind)!.summary })),
-    fromBeginning: fromBeginning(p),
-    dependencies,
-    hasModels: p.nodes.some((n) => kindFiles(n).length > 0),
-    hasOnnx: kindDependencies(p).some((d) => d.name === 'onnxruntime-node'),
-    secrets: kindSecrets(p),
-    secretKeys: [...connection.secret.map((s) => s.key), ...kindSecrets(p).map((s) => s.name)],
+    fromBeginning: plan.fromBeginning,
+    dependencies: plan.dependencies,
+    hasModels: plan.hasModels,
+    hasOnnx: plan.hasOnnx,
+    secrets: plan.secrets,
+    secretKeys: [...connection.secret.map((s) => s.key), ...plan.secrets.map((s) => s.name)],
     ingest: p.nodes
       .filter((n) => n.kind === 'http-ingest')
       .map((n) => {
@@ -231,7 +217,7 @@ function view(p: Pipeline): TemplateView {
         return { path, topic: String(n.params.topic), url: `http://localhost:8080${path}` };
       }),
     images: LOCAL_IMAGES,
-    local: localRun(p, kindSecrets(p), samples.map((s) => s.topic)),
+    local: localRun(plan),
     testCasesLiteral: tsLiteral(cases, 2),
     samplesLiteral: tsLiteral(samples, 2),
     hasTests: cases.length > 0,
@@ -239,7 +225,8 @@ function view(p: Pipeline): TemplateView {
 }
 
 /** What docker-compose.yml and the README's quick start need beyond Kafka and the service. */
-function localRun(p: Pipeline, secrets: TemplateView['secrets'], sampleTopics: string[]): TemplateView['local'] {
+function localRun(plan: RepoPlan): TemplateView['local'] {
+  const { pipeline: p, secrets } = plan;
   const urlEnvs = databaseUrlEnvs(p);
   const http = httpSinkTargets(p);
   const tables = [...new Set(p.nodes.filter((n) => n.kind === 'postgres').map((n) => String(n.params.table)))].sort();
@@ -252,10 +239,10 @@ function localRun(p: Pipeline, secrets: TemplateView['secrets'], sampleTopics: s
     env: [
       ...urlEnvs.map((name) => ({ name, value: LOCAL_DATABASE_URL })),
       // A local run has no registry of its own: this is the variable to point at one.
-      ...(usesRegistry(p) ? [{ name: REGISTRY_ENV.url, value: DEFAULT_REGISTRY_URL }] : []),
+      ...(plan.usesRegistry ? [{ name: REGISTRY_ENV.url, value: DEFAULT_REGISTRY_URL }] : []),
       ...secrets.filter((x) => !urlEnvs.includes(x.name)).map((x) => ({ name: x.name, value: x.example })),
     ],
-    sampleTopics: [...new Set(sampleTopics)],
+    sampleTopics: [...new Set(plan.tests.samples.map((s) => s.topic))],
     outputTopic: sinkTopics[0],
   };
 }
@@ -270,34 +257,6 @@ function templateTopic(t: TopicDef): TemplateTopic {
     minInsyncReplicas: t.config['min.insync.replicas'] ?? '',
     otherConfigEntries: entries.filter((e) => e.key !== 'min.insync.replicas'),
   };
-}
-
-/** Credentials the nodes read from the environment, one entry per variable. */
-function kindSecrets(p: Pipeline): TemplateView['secrets'] {
-  const out = new Map<string, TemplateView['secrets'][number]>();
-  for (const n of p.nodes) {
-    const kind = getKind(n.kind);
-    if (!kind?.secrets) continue;
-    for (const s of kind.secrets(withDefaults(kind, n.params))) if (!out.has(s.name)) out.set(s.name, s);
-  }
-  return [...out.values()];
-}
-
-/** The pipeline files (models) a node names, as its kind says. */
-function kindFiles(n: Pipeline['nodes'][number]): string[] {
-  const kind = getKind(n.kind);
-  return kind?.files ? kind.files(withDefaults(kind, n.params)) : [];
-}
-
-/** npm packages the pipeline's kinds need beyond kafkajs, sorted, one version per package. */
-function kindDependencies(p: Pipeline): { name: string; version: string }[] {
-  const deps = new Map<string, string>();
-  for (const n of p.nodes) {
-    const kind = getKind(n.kind);
-    if (!kind?.dependencies) continue;
-    for (const [name, version] of Object.entries(kind.dependencies(withDefaults(kind, n.params)))) deps.set(name, version);
-  }
-  return [...deps.keys()].sort().map((name) => ({ name, version: deps.get(name)! }));
 }
 
 /** Where a pipeline file lands in the generated repository: a fixed folder (models/, or the one its parameter names, e.g. schemas/) and a sanitized name, never the user's path. */
@@ -347,11 +306,12 @@ export function generate(source: Pipeline, assets: CodegenAssets, files: Pipelin
   if (problems.some((x) => x.severity === 'error')) return { files: null, problems };
   const placed = placeFiles(source, files);
   if (placed.problems.length) return { files: null, problems: [...problems, ...placed.problems] };
-  const p = placed.pipeline;
+  const plan = planRepository(placed.pipeline, placed.binary);
+  const p = plan.pipeline;
   // Names are checked by validation; this guards the generator's own assumptions.
-  for (const t of topicDefs(p)) if (!isTopicName(t.name)) return { files: null, problems: [...problems, problem('PW017', { topic: t.name }, [])] };
+  for (const t of plan.topics) if (!isTopicName(t.name)) return { files: null, problems: [...problems, problem('PW017', { topic: t.name }, [])] };
   const out: FileMap = {};
-  const v = view(p);
+  const v = view(plan);
   for (const [path, template] of Object.entries(TEMPLATES)) if (WHEN[path as keyof typeof TEMPLATES]?.(v) ?? true) out[path] = render(assets.templates, template, v);
   // Only for services with onnxruntime-node: its install script would fetch GPU binaries.
   if (v.hasOnnx) out['.npmrc'] = render(assets.templates, 'npmrc.hbs', v);
@@ -364,9 +324,8 @@ export function generate(source: Pipeline, assets: CodegenAssets, files: Pipelin
   }
   out['pipeline.yaml'] = serializePipeline(p);
   // The code carries each schema file's contents (the service reads no schema file); pipeline.yaml keeps naming the file.
-  const withSchemas = withSchemaFiles(p, placed.binary);
-  out['src/pipeline.ts'] = pipelineTs(withSchemas).text;
-  out['src/types.gen.ts'] = typesGenTs(withSchemas);
+  out['src/pipeline.ts'] = pipelineTs(plan.code).text;
+  out['src/types.gen.ts'] = typesGenTs(plan.code.pipeline);
   if (v.monitoring) out[DASHBOARD_PATH] = dashboardJson(p);
   for (const [path, text] of Object.entries(assets.runtime)) out[`src/runtime/${path}`] = text;
   return { files: sortFiles(out), ...(Object.keys(placed.binary).length ? { binary: placed.binary } : {}), problems };

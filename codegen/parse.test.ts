@@ -4,6 +4,7 @@ import { parsePipeline } from './parse.js';
 import { serializePipeline } from './serialize.js';
 import { graphSpec } from './graph-spec.js';
 import { pipelineTs } from './pipeline-ts.js';
+import { planCode } from './plan.js';
 
 const GOOD = `pipeline: orders
 nodes:
@@ -189,7 +190,7 @@ describe('deploy.standbyReplicas', () => {
     expect(pipeline!.deploy.standbyReplicas).toBe(2);
     expect(parsePipeline(serializePipeline(pipeline!)).pipeline).toEqual(pipeline);
     expect(graphSpec(pipeline!).standbyReplicas).toBe(2);
-    expect(pipelineTs(pipeline!).text).toMatch(/^ {2}standbyReplicas: 2,$/m);
+    expect(pipelineTs(planCode(pipeline!)).text).toMatch(/^ {2}standbyReplicas: 2,$/m);
     expect(graphSpec(parsePipeline(text('  autoscaling: none\n  replicas: 3')).pipeline!).standbyReplicas).toBeUndefined();
   });
 

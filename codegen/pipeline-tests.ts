@@ -57,7 +57,7 @@ function prepare(pipeline: Pipeline, files: PipelineFiles): Prepared {
     if (!bytes) throw new Error(`the pipeline file ${path} is not attached`);
     return bytes;
   };
-  return { pipeline: p, run: (c) => runCase(spec, fns, topics, c, { readFile }), cases: testCases(p).cases, places: sinksByPlace(p) };
+  return { pipeline: p, run: (c) => runCase(spec, fns, topics, c, { readFile }), cases: testCases(p, spec, topics).cases, places: sinksByPlace(p) };
 }
 
 /** Runs every test of a valid pipeline. */

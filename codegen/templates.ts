@@ -7,6 +7,7 @@
 import type { TopicDef } from '../runtime/types.js';
 import type { AlertRule } from './monitoring.js';
 import type { ConnectionView } from './connection.js';
+import type { Dependency, NodeSecret } from './plan.js';
 
 export const TEMPLATES = {
   'README.md': 'README.md.hbs',
@@ -123,7 +124,7 @@ export interface TemplateView {
   samplesLiteral: string;
   hasTests: boolean;
   /** npm packages the pipeline's kinds and connection need beyond kafkajs (onnxruntime-node for ONNX models, the MSK IAM signer), sorted. */
-  dependencies: { name: string; version: string }[];
+  dependencies: Dependency[];
   /** Whether the repository carries model files in models/. */
   hasModels: boolean;
   /** Whether the service uses onnxruntime-node. */
@@ -131,7 +132,7 @@ export interface TemplateView {
   /** http-ingest endpoints: validated paths and topics, and a ready-made URL for the README's curl example. */
   ingest: { path: string; topic: string; url: string }[];
   /** Credentials the nodes read from the environment, for the Secret example: names checked by the kinds, values placeholders. */
-  secrets: { name: string; example: string; description: string }[];
+  secrets: NodeSecret[];
   /** Every key of the Secret <pipeline>-kafka: the connection's credentials, then the nodes'. */
   secretKeys: string[];
 }

@@ -6,6 +6,8 @@ import { sourceFormat } from '../runtime/kinds/kafka-source.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { DEAD_LETTERS, type TestCase } from '../runtime/testing.js';
 import { IGNORE_DEAD_LETTERS, type Pipeline } from './model.js';
+import type { GraphSpec } from '../runtime/engine/graph.js';
+import type { TopicDef } from '../runtime/types.js';
 import { graphSpec } from './graph-spec.js';
 import { topicDefs } from './topics.js';
 
@@ -15,16 +17,16 @@ import { topicDefs } from './topics.js';
  * tab alike. A test checks every sink: one it does not list must receive
  * nothing; and it checks the dead letters: none, unless it says how many.
  * What the test lists under `ignore` (sink ids, dead-letters) is not checked.
- * Call it on a valid pipeline only.
+ * Call it on a valid pipeline only; `spec` and `topics` are its graph spec and topics, when the
+ * caller has them (the generator's plan does).
  */
-export function testCases(p: Pipeline): { cases: TestCase[]; samples: TestCase['input'] } {
-  const spec = graphSpec(p);
+export function testCases(p: Pipeline, spec: GraphSpec = graphSpec(p), topics: readonly TopicDef[] = topicDefs(p)): { cases: TestCase[]; samples: TestCase['input'] } {
   const topicOf = (id: string) => {
     const node = p.nodes.find((n) => n.id === id)!;
     const kind = getKind(node.kind)!;
     return String(node.params[kind.topicParam!]);
   };
-  const defs = new Map(topicDefs(p).map((t) => [t.name, t.partitions]));
+  const defs = new Map(topics.map((t) => [t.name, t.partitions]));
   const formatOf = (id: string) => sourceFormat(spec.nodes.find((n) => n.id === id)?.params ?? {});
   const sinks = p.nodes.filter((n) => getKind(n.kind)?.category === 'sink');
   const placeOf = (id: string) => (getKind(p.nodes.find((n) => n.id === id)!.kind)!.topicParam ? topicOf(id) : `sink ${id}`);

@@ -2,7 +2,7 @@
  * The topics a pipeline implies: every topic it reads or writes with its partitions and settings
  * (`topicDefs`), those that belong to someone else (`externalTopics`), the ones its consumer group
  * reads (`groupTopics`, `consumedTopics`), and the partitions of the stream each node works on.
- * Validation, the simulator, the tests and the generator all read them from here.
+ * Validation, the simulator, the tests and the generator's plan (plan.ts) all read them from here.
  */
 import { changelogTopic, repartitionTopic } from '../runtime/engine/state.js';
 import type { GraphSpec } from '../runtime/engine/graph.js';

@@ -11,6 +11,7 @@ import { problem, type Problem } from './errors.js';
 import type { CodegenAssets } from './generate.js';
 import { nodePath, type Pipeline } from './model.js';
 import { EXPRESSION_INDENT, pipelineTs, typesGenTs } from './pipeline-ts.js';
+import { planCode } from './plan.js';
 
 /** Runtime files the type check needs: the portable part that pipeline.ts imports. */
 function portable(path: string): boolean {
@@ -44,7 +45,7 @@ let lastProgram: ts.Program | undefined;
 const CHECKED = ['/app/src/shims.d.ts', '/app/src/pipeline.ts', '/app/src/types.gen.ts'];
 
 export function typecheckPipeline(p: Pipeline, assets: CodegenAssets, readLib: (fileName: string) => string | undefined): Problem[] {
-  const { text, sites } = pipelineTs(p);
+  const { text, sites } = pipelineTs(planCode(p));
   const files = new Map<string, string>([
     ['/app/src/pipeline.ts', text],
     ['/app/src/types.gen.ts', typesGenTs(p)],
