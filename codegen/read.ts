@@ -1,16 +1,16 @@
 /**
  * pipeline.yaml → Pipeline, with every problem placed at its file, line and
  * column. Shape problems (wrong types, unknown fields) are found here, while
- * the YAML is at hand; everything about meaning is in validate.ts (see
+ * the YAML is at hand, by the format's JSON Schema (pipeline-schema.ts, run
+ * by ajv), whose errors become Pipewright's problems; everything about meaning is in validate.ts (see
  * parse.ts, which runs both). This file does not import the TypeScript
  * compiler, so the designer's page can read YAML (files, autosave, share
  * links) without loading it; the full check runs in its worker.
  */
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import { getKind } from '../runtime/kinds/registry.js';
-import { problem, type Problem } from './errors.js';
+import { problem, suggest, type Problem } from './errors.js';
 import {
-  CLEANUP_POLICIES,
   emptyPipeline,
   setSourceIndex,
   type Autoscaling,
@@ -22,9 +22,11 @@ import {
   type TopicSettings,
 } from './model.js';
 import { migratePipeline } from './migrate.js';
-import { isBootstrapServers } from './names.js';
-import { CONNECTION_PROFILE_NAMES, orList, PASSWORD_MECHANISMS, SASL_SSL_PRESET_NAMES, type ConnectionProfile, type PasswordMechanism, type SaslSslPreset } from '../runtime/service/connection.js';
+import { AUTOSCALING_KEYS, NODE_KEYS, noteOf, pipelineSchema, type JsonSchema, type Note, type Path } from './pipeline-schema.js';
+import type { ConnectionProfile, PasswordMechanism, SaslSslPreset } from '../runtime/service/connection.js';
 import { valueText } from '../runtime/types.js';
+
+export { NODE_KEYS } from './pipeline-schema.js';
 
 export interface ParseResult {
   /** The pipeline as far as it could be read; null when the file is not a pipeline at all. */
@@ -35,25 +37,6 @@ export interface ParseResult {
 }
 
 const nowhere = (p: Problem): Problem => ({ ...p, line: p.line ?? 1, column: p.column ?? 1 });
-
-const TOP_KEYS = ['version', 'pipeline', 'description', 'kafka', 'topics', 'errors', 'delivery', 'deploy', 'nodes', 'tests'];
-const KAFKA_KEYS = ['profile', 'mechanism', 'preset', 'customCa', 'oauth', 'aws', 'replicationFactor', 'bootstrapServers', 'minInsyncReplicas', 'strimziCluster'];
-const OAUTH_KEYS = ['tokenEndpoint', 'scope'];
-const AWS_KEYS = ['region', 'roleArn'];
-const TOPIC_KEYS = ['external', 'retention', 'cleanup'];
-const ERROR_KEYS = ['policy', 'topic'];
-const DEPLOY_KEYS = ['replicas', 'image', 'autoscaling', 'metricsNamespace', 'monitoring', 'livenessTimeoutSeconds', 'standbyReplicas'];
-const MONITORING_KEYS = ['labels'];
-const AUTOSCALING_KEYS = ['minReplicaCount', 'maxReplicaCount', 'lagThreshold', 'activationLagThreshold'] as const;
-/** Lower and upper bounds of each KEDA setting. */
-const AUTOSCALING_RANGE: Record<(typeof AUTOSCALING_KEYS)[number], [number, number]> = {
-  minReplicaCount: [0, 1000],
-  maxReplicaCount: [1, 1000],
-  lagThreshold: [1, 1_000_000_000],
-  activationLagThreshold: [0, 1_000_000_000],
-};
-export const NODE_KEYS = ['id', 'kind', 'input', 'label', 'position', 'samples'];
-const TEST_KEYS = ['name', 'input', 'expect', 'deadLetters', 'ignore'];
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -129,14 +112,107 @@ export function locate(doc: Document, lc: LineCounter, path: (string | number)[]
   return { line: pos.line, column: pos.col };
 }
 
-function checkKeys(o: Obj, known: string[], where: string, path: (string | number)[], problems: Problem[]) {
-  for (const k of Object.keys(o)) {
-    if (!known.includes(k)) problems.push(problem('PW003', { field: k, where, known: known.join(', ') }, [...path, k]));
+/** Compiled on the first read, not when the module loads (the designer's page loads it at start). */
+let schema: JsonSchema | undefined;
+let validateShape: ValidateFunction | undefined;
+
+/** The path inside the document of an ajv instancePath ("/nodes/0/id"), list indexes as numbers. */
+function instancePath(data: unknown, pointer: string): Path {
+  const path: Path = [];
+  let at: unknown = data;
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    const key = Array.isArray(at) ? Number(seg) : seg;
+    path.push(key);
+    at = isObj(at) || Array.isArray(at) ? (at as Record<string | number, unknown>)[key] : undefined;
   }
+  return path;
 }
 
-function wrongType(field: string, expected: string, actual: unknown, fix: string, path: (string | number)[]): Problem {
-  return problem('PW004', { field, expected, actual: typeName(actual), fix }, path);
+function valueAt(data: unknown, path: Path): unknown {
+  let at = data;
+  for (const seg of path) at = isObj(at) || Array.isArray(at) ? (at as Record<string | number, unknown>)[seg] : undefined;
+  return at;
+}
+
+/** Keywords that lead from a schema to one of its values' schemas, so take one step in the document too. */
+const STEPS_IN = new Set(['properties', 'additionalProperties', 'items', 'patternProperties']);
+/** Keywords followed by a name or an index before the subschema. */
+const NAMED = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'allOf', 'anyOf', 'oneOf']);
+
+/**
+ * The schema with a note nearest the failing keyword, and how many steps of the document lie
+ * between it and the keyword's schema: the error is that schema's problem, at that value.
+ */
+function owner(error: ErrorObject): { note: Note; schema: JsonSchema; up: number } | undefined {
+  const segs = error.schemaPath.split('/').slice(1).map((s) => decodeURIComponent(s).replace(/~1/g, '/').replace(/~0/g, '~'));
+  segs.pop(); // the keyword
+  let at: unknown = schema;
+  let depth = 0;
+  const trail: { schema: unknown; depth: number }[] = [{ schema: at, depth }];
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i];
+    if (STEPS_IN.has(seg)) depth++;
+    if (NAMED.has(seg)) {
+      at = (at as Record<string, Record<string, unknown>>)?.[seg]?.[segs[++i]];
+    } else at = (at as Record<string, unknown>)?.[seg];
+    trail.push({ schema: at, depth });
+  }
+  for (let i = trail.length - 1; i >= 0; i--) {
+    const n = noteOf(trail[i].schema);
+    if (n) return { note: n, schema: trail[i].schema as JsonSchema, up: depth - trail[i].depth };
+  }
+  return undefined;
+}
+
+const say = (x: string | ((p: Path) => string) | undefined, path: Path): string | undefined => (typeof x === 'function' ? x(path) : x);
+
+/**
+ * Check the document against the format's schema. Each error becomes the problem of the field it
+ * is in; the values in error go into `pruned`, so the pipeline is read without them.
+ */
+function shapeProblems(doc: Obj, problems: Problem[], pruned: Set<string>): void {
+  schema ??= pipelineSchema();
+  // strictNumbers: .inf and .nan are not numbers here (positions, timestamps).
+  validateShape ??= new Ajv({ allErrors: true, strict: false, strictNumbers: true }).compile(schema);
+  if (validateShape(doc)) return;
+  const seen = new Set<string>();
+  const add = (p: Problem) => {
+    const key = `${p.code} ${JSON.stringify(p.path)}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    problems.push(p);
+  };
+  for (const error of validateShape.errors ?? []) {
+    // An if/then/else repeats the error of its branch; the branch's error says what is wrong.
+    if (error.keyword === 'if') continue;
+    const found = owner(error);
+    if (!found) continue;
+    const { note, schema: at } = found;
+    const full = instancePath(doc, error.instancePath);
+    const path = full.slice(0, full.length - found.up);
+    const params = error.params as { missingProperty?: string; additionalProperty?: string };
+    if (note.sample !== undefined) {
+      // A sample with an unknown field, or without value, is left out; a bad key, time or headers only loses that.
+      const unknown = error.keyword === 'additionalProperties' ? params.additionalProperty : undefined;
+      add(problem('PW041', { detail: unknown !== undefined ? `unknown field "${unknown}"` : note.sample }, unknown !== undefined ? [...path, unknown] : path));
+      pruned.add(JSON.stringify(path));
+    } else if (error.keyword === 'required' && note.examples?.[params.missingProperty!] !== undefined) {
+      const field = params.missingProperty!;
+      add(problem('PW005', { field, where: say(note.where, path) ?? path.join('.'), example: note.examples[field] }, path));
+    } else if (error.keyword === 'additionalProperties') {
+      const field = params.additionalProperty!;
+      const names = Object.keys((at.properties as object | undefined) ?? {});
+      const hint = suggest(field, names);
+      const known = (hint ? `${hint} (did you mean it?), ` : '') + names.filter((n) => n !== hint).join(', ');
+      add(problem('PW003', { field, where: say(note.where, path) ?? path.join('.'), known }, [...path, field]));
+      pruned.add(JSON.stringify([...path, field]));
+    } else {
+      const field = say(note.field, path) ?? path.join('.');
+      add(problem('PW004', { field, expected: note.expected ?? 'something else', actual: typeName(valueAt(doc, path)), fix: say(note.fix, path) ?? '' }, path));
+      pruned.add(JSON.stringify(path));
+    }
+  }
 }
 
 function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
@@ -151,184 +227,114 @@ function readPipeline(file: unknown, problems: Problem[]): Pipeline | null {
     return null;
   }
   const raw: Obj = migrated.doc;
-  checkKeys(raw, TOP_KEYS, 'the pipeline', [], problems);
-  const p = emptyPipeline('');
-  // A missing or empty name is reported by validation, which the designer runs too.
-  if (typeof raw.pipeline === 'string') p.name = raw.pipeline;
-  else if (raw.pipeline !== undefined) problems.push(wrongType('pipeline', 'a name', raw.pipeline, 'Write the pipeline name, e.g. pipeline: orders-enricher', ['pipeline']));
-  if (typeof raw.description === 'string') p.description = raw.description;
-  else if (raw.description !== undefined) problems.push(wrongType('description', 'text', raw.description, 'Quote it.', ['description']));
-
-  if (raw.kafka !== undefined) {
-    if (!isObj(raw.kafka)) problems.push(wrongType('kafka', 'a mapping', raw.kafka, 'e.g. kafka: { profile: plaintext }', ['kafka']));
-    else {
-      checkKeys(raw.kafka, KAFKA_KEYS, 'kafka', ['kafka'], problems);
-      const { profile, mechanism, preset, customCa, oauth, aws, replicationFactor, bootstrapServers } = raw.kafka;
-      if (profile !== undefined) {
-        if ((CONNECTION_PROFILE_NAMES as unknown[]).includes(profile)) p.kafka.profile = profile as ConnectionProfile;
-        else problems.push(wrongType('kafka.profile', `one of ${CONNECTION_PROFILE_NAMES.join(', ')}`, profile, 'plaintext for local brokers; sasl-ssl for a user name and password (Confluent Cloud, Event Hubs, MSK SCRAM); mtls for a client certificate; aws-msk-iam for MSK with IAM; oauthbearer for OIDC tokens.', ['kafka', 'profile']));
-      }
-      if (mechanism !== undefined) {
-        if ((PASSWORD_MECHANISMS as unknown[]).includes(mechanism)) p.kafka.mechanism = mechanism as PasswordMechanism;
-        else problems.push(wrongType('kafka.mechanism', orList(PASSWORD_MECHANISMS), mechanism, 'Confluent Cloud and Event Hubs use plain; MSK uses scram-sha-512.', ['kafka', 'mechanism']));
-      }
-      if (preset !== undefined) {
-        if ((SASL_SSL_PRESET_NAMES as unknown[]).includes(preset)) {
-          p.kafka.preset = preset as SaslSslPreset;
-          // A preset's mechanism is plain; one written next to it is checked by validation.
-          if (mechanism === undefined) p.kafka.mechanism = 'plain';
-        } else problems.push(wrongType('kafka.preset', SASL_SSL_PRESET_NAMES.join(' or '), preset, 'Leave it out for any other cluster and set kafka.mechanism.', ['kafka', 'preset']));
-      }
-      if (typeof customCa === 'boolean') p.kafka.customCa = customCa;
-      else if (customCa !== undefined) problems.push(wrongType('kafka.customCa', 'true or false', customCa, 'true: the brokers\' certificates are signed by your own CA, whose PEM goes into the Secret as ca.crt.', ['kafka', 'customCa']));
-      const oauthRead = readTextSettings(oauth, 'oauth', OAUTH_KEYS, 'e.g. oauth: { tokenEndpoint: https://login.example.com/oauth2/token, scope: kafka }', { scope: 'e.g. scope: kafka', tokenEndpoint: 'e.g. tokenEndpoint: https://login.example.com/oauth2/token' }, problems);
-      if (oauthRead) p.kafka.oauth = oauthRead;
-      const awsRead = readTextSettings(aws, 'aws', AWS_KEYS, 'e.g. aws: { region: eu-west-1, roleArn: arn:aws:iam::123456789012:role/orders }', { region: 'e.g. region: eu-west-1', roleArn: 'e.g. roleArn: arn:aws:iam::123456789012:role/orders' }, problems);
-      if (awsRead) p.kafka.aws = awsRead;
-      if (replicationFactor !== undefined) {
-        if (Number.isInteger(replicationFactor) && (replicationFactor as number) >= 1 && (replicationFactor as number) <= 10) p.kafka.replicationFactor = replicationFactor as number;
-        else problems.push(wrongType('kafka.replicationFactor', 'a whole number from 1 to 10', replicationFactor, 'Production clusters usually use 3.', ['kafka', 'replicationFactor']));
-      }
-      if (bootstrapServers !== undefined) {
-        if (typeof bootstrapServers === 'string' && isBootstrapServers(bootstrapServers)) p.kafka.bootstrapServers = bootstrapServers;
-        else problems.push(wrongType('kafka.bootstrapServers', 'host:port, or several separated by commas', bootstrapServers, 'e.g. bootstrapServers: my-cluster-kafka-bootstrap.kafka.svc:9092', ['kafka', 'bootstrapServers']));
-      }
-      const { minInsyncReplicas, strimziCluster } = raw.kafka;
-      if (minInsyncReplicas !== undefined) {
-        if (Number.isInteger(minInsyncReplicas) && (minInsyncReplicas as number) >= 1 && (minInsyncReplicas as number) <= 10) p.kafka.minInsyncReplicas = minInsyncReplicas as number;
-        else problems.push(wrongType('kafka.minInsyncReplicas', 'a whole number from 1 to 10', minInsyncReplicas, 'Leave it out for 2 with 3 replicas (one less than the replicas, at least 1).', ['kafka', 'minInsyncReplicas']));
-      }
-      if (typeof strimziCluster === 'string') p.kafka.strimziCluster = strimziCluster;
-      else if (strimziCluster !== undefined) problems.push(wrongType('kafka.strimziCluster', 'the name of a Strimzi Kafka resource', strimziCluster, 'e.g. strimziCluster: my-cluster', ['kafka', 'strimziCluster']));
-    }
-  }
-  if (raw.topics !== undefined) {
-    if (!isObj(raw.topics)) problems.push(wrongType('topics', 'a mapping from topic name to settings', raw.topics, 'e.g. topics: { orders: { external: true }, large-orders: { retention: 7d } }', ['topics']));
-    else {
-      const topics: NonNullable<Pipeline['topics']> = {};
-      for (const [name, v] of Object.entries(raw.topics)) {
-        const path = ['topics', name];
-        if (!isObj(v)) {
-          problems.push(wrongType(`topics.${name}`, 'a mapping', v, 'e.g. { retention: 7d, cleanup: delete } or { external: true }', path));
-          continue;
-        }
-        checkKeys(v, TOPIC_KEYS, `topics.${name}`, path, problems);
-        const t: TopicSettings = {};
-        if (typeof v.external === 'boolean') t.external = v.external;
-        else if (v.external !== undefined) problems.push(wrongType(`topics.${name}.external`, 'true or false', v.external, 'true: someone else owns the topic and Pipewright only checks it exists; false: the pipeline creates it.', [...path, 'external']));
-        if (typeof v.retention === 'string' || typeof v.retention === 'number') t.retention = String(v.retention);
-        else if (v.retention !== undefined) problems.push(wrongType(`topics.${name}.retention`, 'a duration', v.retention, 'e.g. retention: 7d (units ms, s, m, h, d) or retention: forever.', [...path, 'retention']));
-        if ((CLEANUP_POLICIES as readonly unknown[]).includes(v.cleanup)) t.cleanup = v.cleanup as TopicSettings['cleanup'];
-        else if (v.cleanup !== undefined) problems.push(wrongType(`topics.${name}.cleanup`, CLEANUP_POLICIES.join(', or '), v.cleanup, 'delete drops old records after the retention; compact keeps the latest record per key; compact,delete does both.', [...path, 'cleanup']));
-        setOwn(topics, name, t);
-      }
-      if (Object.keys(topics).length) p.topics = topics;
-    }
-  }
-  if (raw.errors !== undefined) {
-    if (!isObj(raw.errors)) problems.push(wrongType('errors', 'a mapping', raw.errors, 'e.g. errors: { policy: dead-letter }', ['errors']));
-    else {
-      checkKeys(raw.errors, ERROR_KEYS, 'errors', ['errors'], problems);
-      const { policy, topic } = raw.errors;
-      if (policy !== undefined) {
-        if (policy === 'dead-letter' || policy === 'skip' || policy === 'fail') p.errors.policy = policy;
-        else problems.push(wrongType('errors.policy', 'dead-letter, skip or fail', policy, 'dead-letter keeps failed events on a topic; skip drops them; fail stops the service.', ['errors', 'policy']));
-      }
-      if (typeof topic === 'string') p.errors.topic = topic;
-      else if (topic !== undefined) problems.push(wrongType('errors.topic', 'a topic name', topic, 'e.g. topic: orders.dead-letter', ['errors', 'topic']));
-    }
-  }
-  if (raw.delivery !== undefined) {
-    if (raw.delivery === 'at-least-once' || raw.delivery === 'exactly-once') p.delivery = raw.delivery;
-    else problems.push(wrongType('delivery', 'at-least-once or exactly-once', raw.delivery, 'exactly-once commits outputs, state and offsets in one Kafka transaction; consumers downstream read with isolation.level=read_committed.', ['delivery']));
-  }
-  if (raw.deploy !== undefined) {
-    if (!isObj(raw.deploy)) problems.push(wrongType('deploy', 'a mapping', raw.deploy, 'e.g. deploy: { replicas: 3 }', ['deploy']));
-    else {
-      checkKeys(raw.deploy, DEPLOY_KEYS, 'deploy', ['deploy'], problems);
-      const { replicas, image, autoscaling, metricsNamespace, monitoring, livenessTimeoutSeconds, standbyReplicas } = raw.deploy;
-      if (replicas !== undefined) {
-        if (Number.isInteger(replicas) && (replicas as number) >= 1 && (replicas as number) <= 1000) p.deploy.replicas = replicas as number;
-        else problems.push(wrongType('deploy.replicas', 'a whole number from 1 to 1000', replicas, 'Leave it out to run one replica per input partition.', ['deploy', 'replicas']));
-      }
-      if (standbyReplicas !== undefined) {
-        if (Number.isInteger(standbyReplicas) && (standbyReplicas as number) >= 0 && (standbyReplicas as number) <= 10) p.deploy.standbyReplicas = standbyReplicas as number;
-        else problems.push(wrongType('deploy.standbyReplicas', 'a whole number from 0 to 10', standbyReplicas, 'e.g. standbyReplicas: 1 keeps one warm copy of each partition\'s state on another replica.', ['deploy', 'standbyReplicas']));
-      }
-      if (image !== undefined) {
-        if (typeof image === 'string' && /^[a-z0-9][a-z0-9._\-/:@]{0,250}$/.test(image)) p.deploy.image = image;
-        else problems.push(wrongType('deploy.image', 'a container image reference', image, 'e.g. registry.example.com/team/orders:1.0.0 (lowercase, no spaces).', ['deploy', 'image']));
-      }
-      if (autoscaling === 'none') p.deploy.autoscaling = 'none';
-      else if (isObj(autoscaling)) {
-        checkKeys(autoscaling, [...AUTOSCALING_KEYS], 'deploy.autoscaling', ['deploy', 'autoscaling'], problems);
-        const settings: Autoscaling = {};
-        for (const key of AUTOSCALING_KEYS) {
-          const v = autoscaling[key];
-          if (v === undefined) continue;
-          const [min, max] = AUTOSCALING_RANGE[key];
-          if (Number.isInteger(v) && (v as number) >= min && (v as number) <= max) settings[key] = v as number;
-          else problems.push(wrongType(`deploy.autoscaling.${key}`, `a whole number from ${min} to ${max}`, v, `e.g. ${key}: ${key === 'lagThreshold' ? 1000 : min === 0 ? 0 : 1}`, ['deploy', 'autoscaling', key]));
-        }
-        p.deploy.autoscaling = settings;
-      } else if (autoscaling !== undefined) {
-        problems.push(wrongType('deploy.autoscaling', 'none or a mapping of KEDA settings', autoscaling, 'Write autoscaling: none for a fixed replica count, or autoscaling: { minReplicaCount: 1, maxReplicaCount: 6, lagThreshold: 1000 }.', ['deploy', 'autoscaling']));
-      }
-      if (metricsNamespace !== undefined) {
-        if (typeof metricsNamespace === 'string' && /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(metricsNamespace)) p.deploy.metricsNamespace = metricsNamespace;
-        else problems.push(wrongType('deploy.metricsNamespace', 'a Kubernetes namespace name', metricsNamespace, 'e.g. metricsNamespace: monitoring (lowercase letters, digits and "-").', ['deploy', 'metricsNamespace']));
-      }
-      if (monitoring !== undefined) readMonitoring(monitoring, p, problems);
-      if (livenessTimeoutSeconds !== undefined) {
-        if (Number.isInteger(livenessTimeoutSeconds) && (livenessTimeoutSeconds as number) >= 30 && (livenessTimeoutSeconds as number) <= 3600) p.deploy.livenessTimeoutSeconds = livenessTimeoutSeconds as number;
-        else problems.push(wrongType('deploy.livenessTimeoutSeconds', 'a whole number of seconds from 30 to 3600', livenessTimeoutSeconds, 'It must exceed the longest batch; leave it out for 120.', ['deploy', 'livenessTimeoutSeconds']));
-      }
-    }
-  }
-  if (Array.isArray(raw.nodes)) {
-    raw.nodes.forEach((n, i) => {
-      const node = readNode(n, i, problems);
-      if (node) p.nodes.push(node);
-    });
-  } else if (raw.nodes === undefined) {
-    problems.push(problem('PW005', { field: 'nodes', where: 'the pipeline', example: '[ { id: orders, kind: kafka-source, topic: orders } ]' }, []));
-  } else {
-    problems.push(wrongType('nodes', 'a list of nodes', raw.nodes, 'Write each node as a list item starting with "- id: ...".', ['nodes']));
-  }
-  if (Array.isArray(raw.tests)) {
-    raw.tests.forEach((t, i) => {
-      const test = readTest(t, i, problems);
-      if (test) p.tests.push(test);
-    });
-  } else if (raw.tests !== undefined) {
-    problems.push(wrongType('tests', 'a list of tests', raw.tests, 'Write each test as a list item starting with "- name: ...".', ['tests']));
-  }
-  return p;
+  const pruned = new Set<string>();
+  shapeProblems(raw, problems, pruned);
+  return buildPipeline(raw, (path) => {
+    // A value is read unless it, or what holds it, is in error.
+    for (let i = path.length; i > 0; i--) if (pruned.has(JSON.stringify(path.slice(0, i)))) return undefined;
+    return valueAt(raw, path);
+  });
 }
 
-/** deploy.monitoring: true, false, or { labels: { key: value } } (on, with those labels). */
-function readMonitoring(monitoring: unknown, p: Pipeline, problems: Problem[]): void {
-  const path = ['deploy', 'monitoring'];
-  if (typeof monitoring === 'boolean') {
-    p.deploy.monitoring = monitoring;
-    return;
-  }
-  if (!isObj(monitoring)) {
-    problems.push(wrongType('deploy.monitoring', 'true, false or a mapping with labels', monitoring, 'monitoring: true generates a PodMonitor, a PrometheusRule and a Grafana dashboard; monitoring: { labels: { release: kube-prometheus-stack } } also labels them for your Prometheus.', path));
-    return;
-  }
-  checkKeys(monitoring, MONITORING_KEYS, 'deploy.monitoring', path, problems);
-  const labels: Record<string, string> = {};
-  if (isObj(monitoring.labels)) {
-    // Label values are strings; a number or true/false is meant as its text. Keys and values are checked in validate.ts.
-    for (const [key, value] of Object.entries(monitoring.labels)) {
-      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') setOwn(labels, key, String(value));
-      else problems.push(wrongType(`deploy.monitoring.labels.${key}`, 'a label value', value, 'e.g. release: kube-prometheus-stack', [...path, 'labels', key]));
+/**
+ * The Pipeline from a document whose shape has been checked: `get` gives each value that passed
+ * (undefined for one in error), so what remains is only copying, and filling in what follows.
+ */
+function buildPipeline(raw: Obj, get: (path: Path) => unknown): Pipeline {
+  const p = emptyPipeline('');
+  // A missing or empty name is reported by validation, which the designer runs too.
+  const name = get(['pipeline']);
+  if (typeof name === 'string') p.name = name;
+  const description = get(['description']);
+  if (typeof description === 'string') p.description = description;
+
+  if (isObj(get(['kafka']))) {
+    const k = (key: string) => get(['kafka', key]);
+    if (k('profile') !== undefined) p.kafka.profile = k('profile') as ConnectionProfile;
+    if (k('mechanism') !== undefined) p.kafka.mechanism = k('mechanism') as PasswordMechanism;
+    if (k('preset') !== undefined) {
+      p.kafka.preset = k('preset') as SaslSslPreset;
+      // A preset's mechanism is plain; one written next to it is checked by validation.
+      if (valueAt(raw, ['kafka', 'mechanism']) === undefined) p.kafka.mechanism = 'plain';
     }
-  } else if (monitoring.labels !== undefined) {
-    problems.push(wrongType('deploy.monitoring.labels', 'a mapping of label keys to values', monitoring.labels, 'e.g. labels: { release: kube-prometheus-stack }', [...path, 'labels']));
+    if (k('customCa') !== undefined) p.kafka.customCa = k('customCa') as boolean;
+    for (const [name, keys] of [['oauth', ['tokenEndpoint', 'scope']], ['aws', ['region', 'roleArn']]] as const) {
+      if (!isObj(k(name))) continue;
+      const out: Record<string, string> = {};
+      for (const key of keys) if (typeof get(['kafka', name, key]) === 'string') out[key] = get(['kafka', name, key]) as string;
+      (p.kafka as Record<string, unknown>)[name] = out;
+    }
+    for (const key of ['replicationFactor', 'bootstrapServers', 'minInsyncReplicas', 'strimziCluster'] as const) {
+      if (k(key) !== undefined) (p.kafka as Record<string, unknown>)[key] = k(key);
+    }
   }
-  p.deploy.monitoring = { labels };
+  const topicsRaw = get(['topics']);
+  if (isObj(topicsRaw)) {
+    const topics: NonNullable<Pipeline['topics']> = {};
+    for (const name of Object.keys(topicsRaw)) {
+      if (!isObj(get(['topics', name]))) continue;
+      const t: TopicSettings = {};
+      const v = (key: string) => get(['topics', name, key]);
+      if (v('external') !== undefined) t.external = v('external') as boolean;
+      if (v('retention') !== undefined) t.retention = String(v('retention'));
+      if (v('cleanup') !== undefined) t.cleanup = v('cleanup') as TopicSettings['cleanup'];
+      setOwn(topics, name, t);
+    }
+    if (Object.keys(topics).length) p.topics = topics;
+  }
+  if (isObj(get(['errors']))) {
+    const policy = get(['errors', 'policy']);
+    if (policy !== undefined) p.errors.policy = policy as Pipeline['errors']['policy'];
+    const topic = get(['errors', 'topic']);
+    if (topic !== undefined) p.errors.topic = topic as string;
+  }
+  const delivery = get(['delivery']);
+  if (delivery !== undefined) p.delivery = delivery as Pipeline['delivery'];
+  if (isObj(get(['deploy']))) {
+    const d = (key: string) => get(['deploy', key]);
+    for (const key of ['replicas', 'standbyReplicas', 'image', 'metricsNamespace', 'livenessTimeoutSeconds'] as const) {
+      if (d(key) !== undefined) (p.deploy as Record<string, unknown>)[key] = d(key);
+    }
+    const autoscaling = d('autoscaling');
+    if (autoscaling === 'none') p.deploy.autoscaling = 'none';
+    else if (isObj(autoscaling)) {
+      const settings: Autoscaling = {};
+      for (const key of AUTOSCALING_KEYS) {
+        const v = get(['deploy', 'autoscaling', key]);
+        if (v !== undefined) settings[key] = v as number;
+      }
+      p.deploy.autoscaling = settings;
+    }
+    const monitoring = d('monitoring');
+    if (typeof monitoring === 'boolean') p.deploy.monitoring = monitoring;
+    else if (isObj(monitoring)) {
+      // Label values are strings; a number or true/false is meant as its text. Keys and values are checked in validate.ts.
+      const labels: Record<string, string> = {};
+      const raws = get(['deploy', 'monitoring', 'labels']);
+      if (isObj(raws)) {
+        for (const key of Object.keys(raws)) {
+          const value = get(['deploy', 'monitoring', 'labels', key]) as string | number | boolean | undefined;
+          if (value !== undefined) setOwn(labels, key, String(value));
+        }
+      }
+      p.deploy.monitoring = { labels };
+    }
+  }
+  const nodes = get(['nodes']);
+  if (Array.isArray(nodes)) {
+    nodes.forEach((_, i) => {
+      const node = buildNode(i, get);
+      if (node) p.nodes.push(node);
+    });
+  }
+  const tests = get(['tests']);
+  if (Array.isArray(tests)) {
+    tests.forEach((_, i) => {
+      const test = buildTest(i, get);
+      if (test) p.tests.push(test);
+    });
+  }
+  return p;
 }
 
 /** o[k] = v, except that a key "__proto__" becomes a field (and so an unknown one) instead of the prototype. */
@@ -336,35 +342,25 @@ function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
   Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
-function readNode(raw: unknown, i: number, problems: Problem[]): PipelineNode | null {
+function buildNode(i: number, get: (path: Path) => unknown): PipelineNode | null {
   const path = ['nodes', i];
-  if (!isObj(raw)) {
-    problems.push(wrongType(`nodes[${i}]`, 'a mapping with id and kind', raw, 'Write - id: my-node\n  kind: filter', path));
-    return null;
-  }
-  const id = typeof raw.id === 'string' ? raw.id : typeof raw.id === 'number' ? String(raw.id) : '';
-  if (raw.id === undefined) problems.push(problem('PW005', { field: 'id', where: `node ${i + 1}`, example: 'my-node' }, path));
-  else if (id === '') problems.push(wrongType('id', 'a name', raw.id, 'e.g. id: big-orders', [...path, 'id']));
-  const kind = typeof raw.kind === 'string' ? raw.kind : '';
+  const raw = get(path);
+  if (!isObj(raw)) return null;
+  const idRaw = get([...path, 'id']);
+  const id = typeof idRaw === 'string' ? idRaw : typeof idRaw === 'number' ? String(idRaw) : '';
+  const kindRaw = get([...path, 'kind']);
   // A missing or empty kind is reported by validation, which the designer runs too.
-  if (raw.kind !== undefined && typeof raw.kind !== 'string') problems.push(wrongType('kind', 'a kind name', raw.kind, 'e.g. kind: filter', [...path, 'kind']));
+  const kind = typeof kindRaw === 'string' ? kindRaw : '';
   const node: PipelineNode = { id, kind, params: {}, inputs: [] };
   setSourceIndex(node, i);
-  for (const [k, v] of Object.entries(raw)) {
-    if (!NODE_KEYS.includes(k)) setOwn(node.params, k, v);
-  }
-  if (typeof raw.label === 'string') node.label = raw.label;
-  else if (raw.label !== undefined) problems.push(wrongType('label', 'text', raw.label, 'Quote it.', [...path, 'label']));
-  if (raw.position !== undefined) {
-    const pos = raw.position;
-    if (isObj(pos) && typeof pos.x === 'number' && typeof pos.y === 'number' && Number.isFinite(pos.x) && Number.isFinite(pos.y)) {
-      node.position = { x: pos.x, y: pos.y };
-    } else problems.push(wrongType('position', 'a mapping { x: number, y: number }', pos, 'e.g. position: { x: 120, y: 40 }', [...path, 'position']));
-  }
-  if (raw.input !== undefined) node.inputs = readInputs(raw.input, id, [...path, 'input'], problems);
-  if (raw.samples !== undefined) node.samples = readSamples(raw.samples, [...path, 'samples'], problems);
-  // A kind with no source of its own still gets read so that later checks can point at it.
-  if (kind && !getKind(kind)) node.kind = kind;
+  // Every other key is a parameter of the kind, checked by validation against the kind's spec.
+  for (const [k, v] of Object.entries(raw)) if (!NODE_KEYS.includes(k)) setOwn(node.params, k, v);
+  const label = get([...path, 'label']);
+  if (typeof label === 'string') node.label = label;
+  const pos = get([...path, 'position']);
+  if (isObj(pos)) node.position = { x: pos.x as number, y: pos.y as number };
+  if (raw.input !== undefined) node.inputs = buildInputs([...path, 'input'], get);
+  if (raw.samples !== undefined) node.samples = buildSamples([...path, 'samples'], get);
   return node;
 }
 
@@ -373,95 +369,56 @@ function parseRef(ref: string): { from: string; fromPort: string } {
   return dot < 0 ? { from: ref, fromPort: 'out' } : { from: ref.slice(0, dot), fromPort: ref.slice(dot + 1) };
 }
 
-function readInputs(raw: unknown, id: string, path: (string | number)[], problems: Problem[]): NodeInput[] {
-  const fix = 'Write input: other-node, input: [a, b], input: node.port, or input: { port: node }.';
-  const refs = (v: unknown, port: string, p: (string | number)[]): NodeInput[] => {
+function buildInputs(path: Path, get: (path: Path) => unknown): NodeInput[] {
+  const refs = (p: Path, port: string): NodeInput[] => {
+    const v = get(p);
     if (typeof v === 'string') return [{ port, ...parseRef(v) }];
-    if (Array.isArray(v)) {
-      return v.flatMap((item, j) => {
-        if (typeof item === 'string') return [{ port, ...parseRef(item) }];
-        problems.push(wrongType('input', 'a node id', item, fix, [...p, j]));
-        return [];
-      });
-    }
-    problems.push(wrongType('input', 'a node id, a list or a mapping of ports', v, fix, p));
-    return [];
+    if (!Array.isArray(v)) return [];
+    return v.flatMap((_, j) => {
+      const item = get([...p, j]);
+      return typeof item === 'string' ? [{ port, ...parseRef(item) }] : [];
+    });
   };
-  if (isObj(raw)) return Object.entries(raw).flatMap(([port, v]) => refs(v, port, [...path, port]));
-  void id;
-  return refs(raw, 'in', path);
+  const raw = get(path);
+  if (isObj(raw)) return Object.keys(raw).flatMap((port) => refs([...path, port], port));
+  return refs(path, 'in');
 }
 
-function readSamples(raw: unknown, path: (string | number)[], problems: Problem[]): SampleEvent[] {
-  if (!Array.isArray(raw)) {
-    problems.push(wrongType('samples', 'a list of events', raw, 'Write - { key: k1, value: { ... } }', path));
-    return [];
-  }
+function buildSamples(path: Path, get: (path: Path) => unknown): SampleEvent[] {
+  const raw = get(path);
+  if (!Array.isArray(raw)) return [];
   const out: SampleEvent[] = [];
-  raw.forEach((ev, j) => {
-    if (!isObj(ev) || !('value' in ev)) {
-      problems.push(problem('PW041', { detail: '' }, [...path, j]));
-      return;
-    }
-    const unknown = Object.keys(ev).filter((k) => !['key', 'value', 'timestamp', 'headers'].includes(k));
-    if (unknown.length) {
-      problems.push(problem('PW041', { detail: `unknown field "${unknown[0]}"` }, [...path, j, unknown[0]]));
-      return;
-    }
+  raw.forEach((_, j) => {
+    const ev = get([...path, j]);
+    if (!isObj(ev)) return;
     const s: SampleEvent = { value: ev.value };
-    if (ev.key === null || typeof ev.key === 'string') s.key = ev.key;
-    else if (typeof ev.key === 'number') s.key = String(ev.key);
-    else if (ev.key !== undefined) problems.push(problem('PW041', { detail: 'key must be text' }, [...path, j, 'key']));
-    if (typeof ev.timestamp === 'number' && Number.isFinite(ev.timestamp)) s.timestamp = ev.timestamp;
-    else if (typeof ev.timestamp === 'string' && !Number.isNaN(Date.parse(ev.timestamp))) s.timestamp = Date.parse(ev.timestamp);
-    else if (ev.timestamp !== undefined) problems.push(problem('PW041', { detail: 'timestamp must be milliseconds or an ISO date' }, [...path, j, 'timestamp']));
-    if (isObj(ev.headers) && Object.values(ev.headers).every((h) => typeof h === 'string')) s.headers = ev.headers as Record<string, string>;
-    else if (ev.headers !== undefined) problems.push(problem('PW041', { detail: 'headers must map names to text' }, [...path, j, 'headers']));
+    const key = get([...path, j, 'key']);
+    if (key === null || typeof key === 'string') s.key = key;
+    else if (typeof key === 'number') s.key = String(key);
+    const timestamp = get([...path, j, 'timestamp']);
+    if (typeof timestamp === 'number') s.timestamp = timestamp;
+    else if (typeof timestamp === 'string' && !Number.isNaN(Date.parse(timestamp))) s.timestamp = Date.parse(timestamp);
+    const headers = get([...path, j, 'headers']);
+    if (isObj(headers)) s.headers = headers as Record<string, string>;
     out.push(s);
   });
   return out;
 }
 
-function readTest(raw: unknown, i: number, problems: Problem[]): PipelineTest | null {
+function buildTest(i: number, get: (path: Path) => unknown): PipelineTest | null {
   const path = ['tests', i];
-  if (!isObj(raw)) {
-    problems.push(wrongType(`tests[${i}]`, 'a mapping with name, input and expect', raw, 'Write - name: ...\n  input: { source-id: [...] }\n  expect: { sink-id: [...] }', path));
-    return null;
-  }
-  checkKeys(raw, TEST_KEYS, `test ${i + 1}`, path, problems);
-  const test: PipelineTest = { name: typeof raw.name === 'string' ? raw.name : `test ${i + 1}`, input: {}, expect: {} };
+  const raw = get(path);
+  if (!isObj(raw)) return null;
+  const name = get([...path, 'name']);
+  const test: PipelineTest = { name: typeof name === 'string' ? name : `test ${i + 1}`, input: {}, expect: {} };
   for (const field of ['input', 'expect'] as const) {
-    const v = raw[field];
-    if (v === undefined) continue;
-    if (!isObj(v)) {
-      problems.push(wrongType(field, 'a mapping from node id to events', v, `Write ${field}: { node-id: [ { value: ... } ] }`, [...path, field]));
-      continue;
-    }
-    for (const [id, events] of Object.entries(v)) setOwn(test[field], id, readSamples(events, [...path, field, id], problems));
+    const v = get([...path, field]);
+    if (!isObj(v)) continue;
+    for (const id of Object.keys(v)) setOwn(test[field], id, buildSamples([...path, field, id], get));
   }
-  if (raw.deadLetters !== undefined) {
-    if (Number.isInteger(raw.deadLetters) && (raw.deadLetters as number) >= 0) test.deadLetters = raw.deadLetters as number;
-    else problems.push(wrongType('deadLetters', 'a whole number', raw.deadLetters, 'The number of events the test expects on the dead-letter topic.', [...path, 'deadLetters']));
-  }
-  if (raw.ignore !== undefined) {
-    if (Array.isArray(raw.ignore) && raw.ignore.every((x) => typeof x === 'string')) test.ignore = raw.ignore;
-    else problems.push(wrongType('ignore', 'a list of sink node ids (or dead-letters)', raw.ignore, 'Write ignore: [ sink-id, dead-letters ] for what the test does not check.', [...path, 'ignore']));
-  }
+  const deadLetters = get([...path, 'deadLetters']);
+  if (deadLetters !== undefined) test.deadLetters = deadLetters as number;
+  const ignore = get([...path, 'ignore']);
+  if (ignore !== undefined) test.ignore = ignore as string[];
   return test;
-}
-
-/** A `kafka.<name>` mapping of text settings (`oauth`, `aws`): each key text, others refused with the example for it. */
-function readTextSettings(value: unknown, name: string, keys: string[], example: string, examples: Record<string, string>, problems: Problem[]): Record<string, string> | undefined {
-  if (value === undefined) return undefined;
-  if (!isObj(value)) {
-    problems.push(wrongType(`kafka.${name}`, 'a mapping', value, example, ['kafka', name]));
-    return undefined;
-  }
-  checkKeys(value, keys, `kafka.${name}`, ['kafka', name], problems);
-  const out: Record<string, string> = {};
-  for (const k of keys) {
-    if (typeof value[k] === 'string') out[k] = value[k];
-    else if (value[k] !== undefined) problems.push(wrongType(`kafka.${name}.${k}`, 'text', value[k], examples[k], ['kafka', name, k]));
-  }
-  return out;
 }
