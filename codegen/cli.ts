@@ -14,6 +14,7 @@ import { formatProblem, type Problem } from './errors.js';
 import { generate, zipFiles, type FileMap } from './generate.js';
 import { initPipeline } from './init.js';
 import { nodeAssets } from './node-assets.js';
+import { pipelineSchemaJson } from './pipeline-schema.js';
 import { typecheckInNode } from './node-typecheck.js';
 import { readPipelineFiles, writeAtomically } from './node-files.js';
 import { describeDifference, runPipelineTests } from './pipeline-tests.js';
@@ -28,6 +29,7 @@ const USAGE = `Usage:
   pipewright dev [pipeline.yaml] --brokers host:port [--port N] [--host H]   (live mode: the designer on a real cluster)
   pipewright kinds
   pipewright docs            (the node-kind reference as Markdown)
+  pipewright schema [-o <file>]   (pipeline.schema.json: the format as JSON Schema, for editors)
 Exit codes: 0 valid / written / tests pass, 1 the pipeline has errors or a test fails, 2 usage or file errors.`;
 
 /** The manifest of files a generation wrote, so the next one can remove what it no longer makes. */
@@ -193,6 +195,20 @@ async function run(argv: string[], out: Out): Promise<number> {
     case 'docs':
       out.log(kindsMarkdown(KINDS).trimEnd());
       return 0;
+    case 'schema': {
+      if (file !== undefined || args.values.zip || json) {
+        out.err(`pipewright: schema takes only -o <file>.\n${USAGE}`);
+        return 2;
+      }
+      const schema = pipelineSchemaJson();
+      if (args.values.out === undefined) {
+        out.log(schema.trimEnd());
+        return 0;
+      }
+      writeAtomically(resolve(args.values.out), schema);
+      out.log(`wrote ${args.values.out}. Point an editor at it with a first line "# yaml-language-server: $schema=<path or URL of it>" in pipeline.yaml.`);
+      return 0;
+    }
     default:
       out.err(`pipewright: unknown command "${command}".\n${USAGE}`);
       return 2;
