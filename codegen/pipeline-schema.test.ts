@@ -1,8 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Ajv from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { KINDS } from '../runtime/kinds/registry.js';
+import { main } from './cli.js';
 import { isBootstrapServers } from './names.js';
 import { parsePipeline } from './parse.js';
 import { BOOTSTRAP_SERVERS_PATTERN, pipelineSchema, pipelineSchemaJson } from './pipeline-schema.js';
@@ -82,6 +85,14 @@ describe('pipeline.schema.json', () => {
     expect(validate.errors!.map((e) => `${e.instancePath} ${e.keyword}`).sort()).toEqual(['/deploy/replicas type', '/kafka additionalProperties', '/nodes/0/label type']);
   });
 
+  it('makes an error inside a field without words of its own the problem of the field around it', () => {
+    const text = 'pipeline: p\nnodes:\n  - id: a\n    kind: kafka-source\n    topic: t\n    position: { x: left, y: 1 }\n';
+    const problems = parsePipeline(text).problems.filter((p) => p.severity === 'error');
+    expect(problems.map((p) => [p.code, p.path, p.line, p.column, p.message])).toEqual([
+      ['PW004', ['nodes', 0, 'position'], 6, 15, '"position" must be a mapping { x: number, y: number }, not a mapping.'],
+    ]);
+  });
+
   it('checks bootstrap servers as names.ts does', () => {
     const pattern = new RegExp(BOOTSTRAP_SERVERS_PATTERN, 'u');
     const cases = ['kafka:9092', 'a.kafka.svc:9092,b.kafka.svc:9092', ' a:1 , b:65535 ', 'a:00080', 'kafka', 'kafka:0', 'kafka:65536', 'kafka:99999', 'kafka:123456', 'a:9092;rm -rf /', 'a:9092,', 'http://kafka:9092', '-a:1', 'a-:1', 'a..b:1'];
@@ -92,5 +103,25 @@ describe('pipeline.schema.json', () => {
     const read = JSON.stringify(pipelineSchema());
     expect(read).not.toContain(KINDS[0].params[0].description);
     expect(written).toContain(KINDS[0].params[0].description);
+  });
+
+  it('is what pipewright schema prints, or writes with -o', async () => {
+    const run = async (...argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      return { code: await main(argv, { log: (x) => out.push(x), err: (x) => err.push(x) }), out: out.join('\n'), err: err.join('\n') };
+    };
+    expect(await run('schema')).toEqual({ code: 0, out: written.trimEnd(), err: '' });
+    const dir = mkdtempSync(join(tmpdir(), 'pipewright-schema-'));
+    try {
+      const file = join(dir, 'pipeline.schema.json');
+      expect((await run('schema', '-o', file)).code).toBe(0);
+      expect(readFileSync(file, 'utf8')).toBe(written);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const usage = await run('schema', 'pipeline.yaml');
+    expect(usage.code).toBe(2);
+    expect(usage.err).toMatch(/schema takes only -o <file>/);
   });
 });
