@@ -55,7 +55,8 @@ export interface RecordInfo {
 /** A message that the pipeline asks a transport to produce. */
 export interface OutMessage {
   topic: string;
-  key: string | null;
+  /** Text, or bytes when a sink writes its keys in a Schema Registry format. */
+  key: string | Uint8Array | null;
   value: string | Uint8Array | null;
   headers: Record<string, string>;
   timestamp?: number;

@@ -8,7 +8,7 @@ import { avroMismatch, avroType, AvroSchemaError } from './avro.js';
 import { kafkaSink } from './kafka-sink.js';
 import { kafkaSource } from './kafka-source.js';
 import { withDefaults } from './spec.js';
-import { decodeRegistryValue, decodeWire, encodeRegistryValue, encodeWire, firstMessagePayload, keyFromText, keyTextOf, RegistryUnavailable, subjectName } from './schema-registry.js';
+import { decodeRegistryValue, decodeWire, encodeRegistryKey, encodeRegistryValue, encodeWire, firstMessagePayload, keyFromText, keyTextOf, RegistryUnavailable, subjectName } from './schema-registry.js';
 
 const order = {
   type: 'record',
@@ -261,6 +261,67 @@ describe('keys in a Schema Registry format', () => {
     expect(check({ keyFormat: 'protobuf', keySchema: 'message K { strng x = 1; }' })).toEqual([
       'keySchema: The protobuf key schema is not valid: line 1: field "x" of K has type "strng", which is neither a scalar type nor a message or enum of this file.',
     ]);
+  });
+});
+
+describe('keys a kafka-sink writes in a Schema Registry format', () => {
+  const customerKey = { type: 'record', name: 'CustomerKey', namespace: 'shop', fields: [{ name: 'customer', type: 'string' }, { name: 'region', type: 'int' }] };
+  const client = new SchemaRegistry({ host: 'http://127.0.0.1:9', retry: { retries: 0 } });
+  client.cache.setSchema(21, SchemaType.AVRO, avsc.Type.forSchema(customerKey as avsc.Schema));
+  client.cache.setSchema(22, SchemaType.AVRO, avsc.Type.forSchema('string'));
+  const registry = client as unknown as Parameters<typeof encodeRegistryValue>[0];
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('are encoded in the wire format from the key\'s text, and read back as that text', async () => {
+    const bytes = await encodeRegistryKey(registry, 'avro', 21, customerKey, '{"customer":"c-1","region":3}');
+    expect([...bytes.subarray(0, 5)]).toEqual([0, 0, 0, 0, 21]);
+    expect(keyTextOf(await decodeRegistryValue(registry, 'avro', bytes, undefined, 'key'))).toBe('{"customer":"c-1","region":3}');
+    const plain = await encodeRegistryKey(registry, 'avro', 22, 'string', 'c-1');
+    expect(keyTextOf(await decodeRegistryValue(registry, 'avro', plain, undefined, 'key'))).toBe('c-1');
+  });
+
+  it('that do not fit, are not JSON or are missing fail with the reason', async () => {
+    await expect(encodeRegistryKey(registry, 'avro', 21, customerKey, '{"customer":"c-1"}')).rejects.toThrow(/^the key does not fit the avro key schema \(id 21\)/);
+    await expect(encodeRegistryKey(registry, 'avro', 21, customerKey, 'c-1')).rejects.toThrow('the key "c-1" is not the JSON of an avro key (its schema is not a plain string)');
+    await expect(encodeRegistryKey(registry, 'avro', 21, customerKey, null)).rejects.toThrow(/^the event has no key, and the sink writes its keys as avro: give the sink a key expression/);
+  });
+
+  it('are checked against an Avro key schema where the host has no registry (the simulator, tests): text keys out, misfits to the error port', async () => {
+    const { graph } = oneNode('kafka-sink', { topic: 'written', keyFormat: 'avro', keySchema: customerKey });
+    const keys = ['{"customer":"c-1","region":3}', '{"customer":"c-2"}', 'c-3', null];
+    const messages = keys.map((key, i) => ({ key, value: JSON.stringify({ n: i }), timestamp: 0, headers: {}, origin: { topic: 'in', partition: 0, offset: String(i) } }));
+    const result = await graph.process('in', messages);
+    expect(result.messages.filter((m) => m.topic === 'written').map((m) => m.key)).toEqual(['{"customer":"c-1","region":3}']);
+    expect(result.messages.filter((m) => m.topic === 'unit.dead-letter').map((d) => d.headers[DEAD_LETTER_HEADERS.error])).toEqual([
+      'the key does not fit the Avro key schema: region is missing (record CustomerKey has no default for it)',
+      'the key "c-3" is not the JSON of an avro key (its schema is not a plain string)',
+      'the event has no key, and the sink writes its keys with an Avro key schema',
+    ]);
+  });
+
+  it('keep text keys where no key schema is set', async () => {
+    const { graph } = oneNode('kafka-sink', { topic: 'written' });
+    const result = await graph.process('in', [{ key: 'c-1', value: '{}', timestamp: 0, headers: {}, origin: { topic: 'in', partition: 0, offset: '0' } }]);
+    expect(result.messages.filter((m) => m.topic === 'written').map((m) => m.key)).toEqual(['c-1']);
+  });
+
+  it('register their schema under <topic>-key at start-up, stopping with the registry and the subject when it fails', async () => {
+    vi.stubEnv('SCHEMA_REGISTRY_URL', 'http://127.0.0.1:9/');
+    const { graph } = oneNode('kafka-sink', { topic: 'written', format: 'json', keyFormat: 'avro', keySchema: customerKey }, {}, { live: true });
+    await expect(graph.start()).rejects.toThrow(/did not accept the avro schema under subject "written-key": it cannot be reached/);
+  });
+
+  it('need a key schema, of a key format through a registry, when the pipeline is validated', () => {
+    const check = (params: Record<string, unknown>) => kafkaSink.validate(withDefaults(kafkaSink, { topic: 't', ...params }), {}).map((p) => `${p.code} ${p.param}: ${p.message} / ${p.hint}`);
+    expect(check({ keyFormat: 'avro', keySchema: customerKey })).toEqual([]);
+    expect(check({})).toEqual([]);
+    expect(check({ keyFormat: 'avro' })).toEqual([
+      'PW134 keySchema: keyFormat: avro needs the schema of the keys the sink writes. / Add keySchema: an Avro schema (mapping or JSON text), a .proto text, or a JSON Schema; or keySchemaFile: a schema file beside pipeline.yaml (e.g. schemas/orders.avsc). The sink registers it at start-up.',
+    ]);
+    expect(check({ keySchema: customerKey })).toEqual([
+      'PW134 keySchema: A schema is only used with keyFormat avro, protobuf or json-schema, not string. / Set keyFormat: avro (or protobuf, json-schema), or remove keySchema.',
+    ]);
+    expect(check({ keyFormat: 'avro', keySchemaFile: '../keys.avsc' })[0]).toMatch(/^PW134 keySchemaFile: The schema file path "\.\.\/keys\.avsc" cannot be used/);
   });
 });
 

@@ -399,8 +399,8 @@ export async function decodeRegistryValue(client: RegistryClient, format: Regist
   }
 }
 
-/** Encodes a sink's value with its registered schema; a value that does not fit fails with where it breaks the schema. */
-export async function encodeRegistryValue(client: RegistryClient, format: RegistryFormat, schemaId: number, value: unknown): Promise<Uint8Array> {
+/** Encodes a sink's value (or, with part 'key', a key) with its registered schema; one that does not fit fails with where it breaks the schema. */
+export async function encodeRegistryValue(client: RegistryClient, format: RegistryFormat, schemaId: number, value: unknown, part: SchemaPart = 'value'): Promise<Uint8Array> {
   try {
     const bytes = await client.encode(schemaId, value);
     // Protobuf: the message indexes of the first message type, [0], written as the single byte 0.
@@ -408,8 +408,18 @@ export async function encodeRegistryValue(client: RegistryClient, format: Regist
   } catch (e) {
     const paths = (e as { paths?: unknown }).paths;
     const where = Array.isArray(paths) && paths.length ? ` (at ${paths.map((p) => (Array.isArray(p) ? p.join('.') : String(p))).join(', ')})` : '';
-    throw new Error(`the event does not fit the ${format} schema (id ${schemaId})${where}: ${errorText(e)}`, { cause: e });
+    throw new Error(`the ${part === 'key' ? 'key' : 'event'} does not fit the ${format}${part === 'key' ? ' key' : ''} schema (id ${schemaId})${where}: ${errorText(e)}`, { cause: e });
   }
+}
+
+/**
+ * Encodes a sink's key, carried as text in the pipeline, with its registered key schema: the text
+ * stands for the key as keyFromText says (itself under a plain string schema, else the JSON it holds).
+ * A missing key, or text that is not the JSON of such a key, fails with the reason.
+ */
+export async function encodeRegistryKey(client: RegistryClient, format: RegistryFormat, schemaId: number, schema: unknown, key: string | null): Promise<Uint8Array> {
+  if (key === null) throw new Error(`the event has no key, and the sink writes its keys as ${format}: give the sink a key expression, or give the events a key before it`);
+  return encodeRegistryValue(client, format, schemaId, keyFromText(format, schema, key), 'key');
 }
 
 /** The registry could not be reached: not the record's fault, so the batch is retried instead of dead-lettering it. */

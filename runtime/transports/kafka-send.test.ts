@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { Producer } from 'kafkajs';
-import { requestTimeoutMs, sendAll } from './kafka.js';
+import { groupByTopic, requestTimeoutMs, sendAll } from './kafka.js';
+
+describe('groupByTopic', () => {
+  it('hands kafkajs binary keys (a Schema Registry key) as Buffers, text keys as they are', () => {
+    const [t] = groupByTopic([
+      { topic: 't', key: new Uint8Array([0, 0, 0, 0, 11, 2]), value: 'v', headers: {} },
+      { topic: 't', key: 'k', value: 'v', headers: {} },
+      { topic: 't', key: null, value: 'v', headers: {} },
+    ]);
+    expect(Buffer.isBuffer(t.messages[0].key)).toBe(true);
+    expect([...(t.messages[0].key as Buffer)]).toEqual([0, 0, 0, 0, 11, 2]);
+    expect(t.messages.slice(1).map((m) => m.key)).toEqual(['k', null]);
+  });
+});
 
 describe('sendAll', () => {
   it('cuts large outputs (many windows closing at once) into requests a broker accepts, in order', async () => {

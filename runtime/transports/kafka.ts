@@ -89,7 +89,7 @@ export function groupByTopic(messages: readonly OutMessage[]): TopicMessages[] {
     let t = byTopic.get(m.topic);
     if (!t) byTopic.set(m.topic, (t = { topic: m.topic, messages: [] }));
     t.messages.push({
-      key: m.key,
+      key: m.key === null || typeof m.key === 'string' || Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key),
       value: m.value === null ? null : typeof m.value === 'string' || Buffer.isBuffer(m.value) ? m.value : Buffer.from(m.value),
       headers: m.headers,
       partition: m.partition,
@@ -547,7 +547,7 @@ export async function startKafkaLoop(opts: {
           }
           await sendAll(producer, result.messages);
           // State changes only after the outputs are acknowledged (see engine/state.ts).
-          for (const m of result.changelog) changes.set(`${m.topic}\u0000${m.partition}\u0000${m.key}`, m);
+          for (const m of result.changelog) changes.set(`${m.topic}\u0000${m.partition}\u0000${String(m.key)}`, m);
           unresolved = slice[slice.length - 1].offset;
           // Only once outputs and state are acknowledged may this slice's offsets be committed.
           if (changes.size === 0 || changes.size >= CHANGELOG_FLUSH) await flush();

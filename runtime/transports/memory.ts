@@ -9,6 +9,9 @@ import { partitionForKey } from '../murmur2.js';
 import type { Graph } from '../engine/graph.js';
 import type { OutMessage, Payload, RawMessage } from '../types.js';
 
+/** The log keeps keys as text: a key written as bytes (in a Schema Registry format) is kept as its UTF-8 reading, after it picked its partition. */
+const keyDecoder = new TextDecoder();
+
 export interface StoredMessage {
   key: string | null;
   value: Payload;
@@ -41,7 +44,7 @@ export class MemoryLog {
     return messages.map((m) => {
       const partition = m.partition ?? this.partitionFor(m);
       const log = this.partitions(m.topic)[partition];
-      log.push({ key: m.key, value: m.value, headers: { ...m.headers }, timestamp: m.timestamp ?? this.now });
+      log.push({ key: typeof m.key === 'object' && m.key !== null ? keyDecoder.decode(m.key) : m.key, value: m.value, headers: { ...m.headers }, timestamp: m.timestamp ?? this.now });
       return { topic: m.topic, partition, offset: log.length - 1 };
     });
   }

@@ -13,7 +13,7 @@ export interface Run {
   /** Values per output port, in order. */
   out: Record<string, unknown[]>;
   /** Keys per output port, in order. */
-  keys: Record<string, (string | null)[]>;
+  keys: Record<string, (string | Uint8Array | null)[]>;
   dead: OutMessage[];
   captured: unknown[];
   graph: Graph;
@@ -47,7 +47,7 @@ export function oneNode(kind: string, params: Record<string, unknown>, fns: Reco
       const before = (graph.captured.get('subject') ?? []).length;
       const result = await graph.process('in', messages);
       const out: Record<string, unknown[]> = {};
-      const keys: Record<string, (string | null)[]> = {};
+      const keys: Record<string, (string | Uint8Array | null)[]> = {};
       for (const port of ports) {
         const mine = result.messages.filter((m) => m.topic === `out.${port}`);
         out[port] = mine.map((m) => JSON.parse(String(m.value)));
