@@ -141,8 +141,8 @@ export const PROBLEMS = {
   PW131: e((a) => `${a.message}`, (a) => `${a.hint}`),
   PW132: e((a) => `${a.message}`, (a) => `${a.hint}`),
   PW133: e((a) => `${a.message}`, (a) => `${a.hint}`),
-  // Schema Registry formats: a sample that does not fit its Avro schema (PW119); a schema missing or not valid (PW134).
-  PW119: e((a) => `Sample ${a.index} of source "${a.id}" does not fit its Avro schema: ${a.detail}.`, () => 'Fix the sample (field names and types as the schema says), or the schema if the sample is right: the events on the topic are read with this schema.'),
+  // Schema Registry formats: a sample that does not fit its Avro or JSON Schema schema (PW119); a schema missing or not valid (PW134).
+  PW119: e((a) => `Sample ${a.index} of source "${a.id}" does not fit its ${a.schema ?? 'Avro'} schema: ${a.detail}.`, () => 'Fix the sample (field names and types as the schema says), or the schema if the sample is right: the events on the topic are read with this schema.'),
   PW134: e((a) => `${a.message}`, (a) => `${a.hint}`),
   // The model kind's output fields (PW140), http endpoint (PW141), model file (PW142) and input mapping (PW143);
   // the validate kind's JSON Schema (PW144); the HTTP sink's url (PW145) and authEnv (PW146): the kinds' own words.

@@ -7,6 +7,7 @@ import { typesGenTs } from './pipeline-ts.js';
 import { checkPipelineText } from './check.js';
 import { runPipelineTests } from './pipeline-tests.js';
 import { withSchemaFiles } from './schema-files.js';
+import { validatePipeline } from './validate.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
 
 /** An Avro source with samples, a filter on one of its fields, and an Avro sink. */
@@ -206,5 +207,47 @@ nodes:
     expect(rest).toEqual([]);
     expect(p).toMatchObject({ code: 'PW034', nodeId: 'big' });
     expect(p.message).toMatch(/quantity/);
+  });
+});
+
+describe('samples of a json-schema source', () => {
+  const jsonPipeline = (value: string, key = 'c-1') => `version: 1
+pipeline: json-orders
+nodes:
+  - id: orders
+    kind: kafka-source
+    topic: orders
+    format: json-schema
+    schema:
+      type: object
+      required: [id, lines]
+      properties:
+        id: { type: string }
+        lines: { type: array, items: { type: object, required: [qty], properties: { qty: { type: integer } } } }
+    keyFormat: json-schema
+    keySchema: { type: object, required: [customer], properties: { customer: { type: string } } }
+    samples:
+      - { key: '${key}', value: ${value} }
+  - id: out
+    kind: kafka-sink
+    input: orders
+    topic: orders-copy
+`;
+  const found = (text: string) => validatePipeline(parsePipeline(text).pipeline!).map((p) => [p.code, p.path.join('.'), p.message]);
+
+  it('must fit the schema, the first mismatch named by its path', () => {
+    expect(found(jsonPipeline('{ id: o-1, lines: [{ qty: 2 }] }', '{"customer":"c-1"}'))).toEqual([]);
+    expect(found(jsonPipeline('{ id: o-1, lines: [{ qty: 2 }, { qty: two }] }', '{"customer":"c-1"}'))).toEqual([
+      ['PW119', 'nodes.0.samples.0.value', 'Sample 1 of source "orders" does not fit its JSON Schema schema: lines.1.qty must be integer.'],
+    ]);
+    expect(found(jsonPipeline('{ lines: [] }', '{"customer":"c-1"}'))).toEqual([
+      ['PW119', 'nodes.0.samples.0.value', 'Sample 1 of source "orders" does not fit its JSON Schema schema: id is missing (the schema requires it).'],
+    ]);
+  });
+
+  it('have keys that fit the key schema', () => {
+    expect(found(jsonPipeline('{ id: o-1, lines: [] }', '{"customer":1}'))).toEqual([
+      ['PW119', 'nodes.0.samples.0.key', 'Sample 1 of source "orders" does not fit its JSON Schema schema: the key\'s customer must be string.'],
+    ]);
   });
 });

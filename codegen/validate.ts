@@ -4,6 +4,7 @@
  * it is about and the node id, so both can point at it.
  */
 import { avroMismatch, AvroSchemaError } from '../runtime/kinds/avro.js';
+import Ajv from 'ajv';
 import { keyFromText, partSchema } from '../runtime/kinds/schema-registry.js';
 import { getKind, kindNames } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, isMapping, outputPorts, withDefaults, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
@@ -322,18 +323,20 @@ function checkSamplesAgainstSchema(node: PipelineNode, kind: KindSpec, path: (st
   const params = withDefaults(kind, node.params);
   if (kind.category !== 'source' || !node.samples?.length) return [];
   const problems: Problem[] = [];
-  const schema = params.format === 'avro' ? partSchema(params, 'value', files) : undefined;
-  const keySchema = params.keyFormat === 'avro' ? partSchema(params, 'key', files) : undefined;
+  const checked = (format: unknown) => format === 'avro' || format === 'json-schema';
+  const schema = checked(params.format) ? partSchema(params, 'value', files) : undefined;
+  const keySchema = checked(params.keyFormat) ? partSchema(params, 'key', files) : undefined;
+  const word = (format: unknown) => (format === 'avro' ? 'Avro' : 'JSON Schema');
   node.samples.forEach((sample, j) => {
     try {
       if (schema !== undefined && schema !== null && !(sample.value === null && kind.table)) {
-        const detail = avroMismatch(schema, sample.value);
-        if (detail) problems.push(problem('PW119', { id: node.id, index: j + 1, detail }, [...path, 'samples', j, 'value'], node.id || undefined));
+        const detail = params.format === 'avro' ? avroMismatch(schema, sample.value) : jsonSchemaMismatch(schema, sample.value);
+        if (detail) problems.push(problem('PW119', { id: node.id, index: j + 1, detail, schema: word(params.format) }, [...path, 'samples', j, 'value'], node.id || undefined));
       }
       if (keySchema !== undefined && keySchema !== null) {
         const key = sample.key ?? null;
-        const detail = keyMismatch(keySchema, key === null ? null : String(key));
-        if (detail) problems.push(problem('PW119', { id: node.id, index: j + 1, detail }, [...path, 'samples', j, 'key'], node.id || undefined));
+        const detail = keyMismatch(params.keyFormat === 'avro' ? 'avro' : 'json-schema', keySchema, key === null ? null : String(key));
+        if (detail) problems.push(problem('PW119', { id: node.id, index: j + 1, detail, schema: word(params.keyFormat) }, [...path, 'samples', j, 'key'], node.id || undefined));
       }
     } catch (e) {
       // A schema that is not valid is reported once, by the kind's own check (PW134).
@@ -343,17 +346,44 @@ function checkSamplesAgainstSchema(node: PipelineNode, kind: KindSpec, path: (st
   return problems;
 }
 
-/** Where a sample's key breaks its Avro key schema, or undefined when it fits. */
-function keyMismatch(keySchema: unknown, key: string | null): string | undefined {
+/** Where a sample's key breaks its Avro or JSON Schema key schema, or undefined when it fits. */
+function keyMismatch(format: 'avro' | 'json-schema', keySchema: unknown, key: string | null): string | undefined {
   if (key === null) return 'it has no key, and the key schema needs one';
   let decoded: unknown;
   try {
-    decoded = keyFromText('avro', keySchema, key);
+    decoded = keyFromText(format, keySchema, key);
   } catch (e) {
     return (e as Error).message;
   }
-  const detail = avroMismatch(keySchema, decoded);
+  const detail = format === 'avro' ? avroMismatch(keySchema, decoded) : jsonSchemaMismatch(keySchema, decoded);
   return detail && (detail.startsWith('(event)') ? detail.replace('(event)', 'the key') : `the key's ${detail}`);
+}
+
+let ajv: Ajv | undefined;
+const jsonValidators = new WeakMap<object, ReturnType<Ajv['compile']>>();
+
+/**
+ * Where a value first breaks a JSON Schema, as "(event)" or the path of the field (`lines.0.qty`) and what
+ * is wrong, or undefined when it fits. A schema ajv cannot compile is not the sample's fault: undefined.
+ */
+export function jsonSchemaMismatch(schema: unknown, value: unknown): string | undefined {
+  if (typeof schema !== 'object' || schema === null) return undefined;
+  let validate = jsonValidators.get(schema);
+  if (!validate) {
+    try {
+      validate = (ajv ??= new Ajv({ allErrors: false, strict: false })).compile(schema);
+    } catch {
+      return undefined;
+    }
+    jsonValidators.set(schema, validate);
+  }
+  if (validate(value)) return undefined;
+  const first = validate.errors?.[0];
+  if (!first) return '(event) does not fit';
+  const missing = first.keyword === 'required' ? (first.params as { missingProperty?: string }).missingProperty : undefined;
+  const at = first.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (missing !== undefined) return `${[...at, missing].join('.')} is missing (the schema requires it)`;
+  return `${at.length ? at.join('.') : '(event)'} ${first.message ?? 'does not fit'}`;
 }
 
 
