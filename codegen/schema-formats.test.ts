@@ -251,3 +251,46 @@ nodes:
     ]);
   });
 });
+
+describe('a kafka-sink with an Avro key schema', () => {
+  const sinkPipeline = (tests = '') => `version: 1
+pipeline: keyed-orders
+nodes:
+  - id: orders
+    kind: kafka-source
+    topic: orders
+    samples:
+      - { key: c-1, value: { id: o-1, customer: c-1 } }
+  - id: out
+    kind: kafka-sink
+    input: orders
+    topic: orders-by-customer
+    key: 'JSON.stringify({ customer: value.customer })'
+    keyFormat: avro
+    keySchema: { type: record, name: CustomerKey, namespace: shop, fields: [{ name: customer, type: string }] }
+${tests}`;
+
+  it('is carried by the generated repository, which compiles and installs the registry client', async () => {
+    const { pipeline, problems } = await check(sinkPipeline(), {});
+    expect(problems).toEqual([]);
+    const result = generate(pipeline!, nodeAssets(), {});
+    expect(result.problems).toEqual([]);
+    expect(result.files!['src/pipeline.ts']).toContain('"keyFormat":"avro","keySchema":{"type":"record","name":"CustomerKey"');
+    expect(result.files!['package.json']).toContain('@kafkajs/confluent-schema-registry');
+    expect(typecheckInNode(pipeline!)).toEqual([]);
+  });
+
+  it('has the pipeline\'s tests check the keys it writes against the key schema', async () => {
+    const tests = `tests:
+  - name: an order without a customer has a key that does not fit
+    input:
+      orders:
+        - { key: c-2, value: { id: o-2 } }
+    expect: { out: [] }
+    deadLetters: 1
+`;
+    const { pipeline, problems } = await check(sinkPipeline(tests), {});
+    expect(problems).toEqual([]);
+    expect((await runPipelineTests(pipeline!, {})).map((o) => [o.passed, o.error])).toEqual([[true, undefined]]);
+  });
+});
