@@ -62,7 +62,7 @@ export interface RepoPlan extends CodePlan {
   dependencies: Dependency[];
   /** Whether the service loads ONNX models (onnxruntime-node). */
   hasOnnx: boolean;
-  /** Whether a node names files (models) that the repository carries in models/. */
+  /** Whether a node names files (models) that the repository carries in models/ and the image copies. */
   hasModels: boolean;
   /** The pipeline's tests, and its samples as a smoke test, as the runtime runs them. */
   tests: { cases: TestCase[]; samples: TestCase['input'] };
@@ -92,7 +92,8 @@ export function planRepository(p: Pipeline, files: PipelineFiles = {}): RepoPlan
     secrets: kindSecrets(p),
     dependencies: [...kindDeps, ...connection.dependencies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     hasOnnx: kindDeps.some((d) => d.name === 'onnxruntime-node'),
-    hasModels: p.nodes.some((n) => kindFiles(n).length > 0),
+    // Files are placed by now: a model under models/, a schema file under schemas/ (carried in the code, not read at run time).
+    hasModels: p.nodes.some((n) => kindFiles(n).some((f) => f.startsWith('models/'))),
     tests: testCases(p, code.graph, code.topics),
   };
 }

@@ -128,6 +128,8 @@ describe('schemas in files of the repository', () => {
     expect(new TextDecoder().decode(result.binary!['schemas/large.proto'])).toBe(LARGE_PROTO);
     // pipeline.yaml names the files; the code carries their schemas, so the service reads no file.
     expect(result.files!['pipeline.yaml']).toContain('schemaFile: schemas/orders.avsc');
+    // No model: the image copies no models/ folder (the repository has none, and docker build would fail on it).
+    expect(result.files!['Dockerfile']).not.toContain('models');
     expect(result.files!['src/types.gen.ts']).toContain('export type OrdersEvent = { "id": string; "amount": number; "coupon": null | string };');
     expect(result.files!['src/pipeline.ts']).toContain('"schema":"syntax = \\"proto3\\";\\npackage shop;\\nmessage Large {');
     expect(result.files!['src/pipeline.ts']).toContain('"schema":{"type":"record","name":"Order"');
