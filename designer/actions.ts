@@ -1,6 +1,7 @@
 /**
- * What the toolbar, the keyboard and the dialogs do. Each reads the store
- * with getState() when it runs, so no component re-renders to offer them.
+ * What the toolbar, the keyboard and the dialogs do, on the designer whose
+ * store they are given. Each reads the store with getState() when it runs,
+ * so no component re-renders to offer them.
  */
 import type { Problem } from '../codegen/errors.js';
 import type { Pipeline } from '../codegen/model.js';
@@ -8,16 +9,14 @@ import { serializePipeline } from '../codegen/serialize.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { exampleFiles, type Example } from './examples.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
-import { getFlow, NODE_SIZE } from './flow-api.js';
+import { canvasElement, getFlow, NODE_SIZE } from './flow-api.js';
 import { layoutPipeline } from './layout.js';
 import { clearSpot, isBlank } from './model/ops.js';
 import { currentProblems, rememberOpenedText } from './analysis.js';
 import { checkText, requestGenerate } from './check/client.js';
 import { readYaml, shareUrl } from './persistence.js';
-import { useDesigner } from './store/index.js';
+import type { DesignerStore } from './store/index.js';
 import { errorText } from '../runtime/errors.js';
-
-const state = () => useDesigner.getState();
 
 export function download(name: string, data: Uint8Array | string, type: string): void {
   const blob = new Blob([data as BlobPart], { type });
@@ -36,8 +35,8 @@ function baseName(p: Pipeline): string {
   return /^[a-z0-9-]{1,40}$/.test(p.name) ? p.name : 'pipeline';
 }
 
-export function exportYaml(): void {
-  const p = state().pipeline;
+export function exportYaml(store: DesignerStore): void {
+  const p = store.getState().pipeline;
   download(`${baseName(p)}.yaml`, serializePipeline(p), 'application/yaml');
 }
 
@@ -45,33 +44,33 @@ export function exportYaml(): void {
  * Export and Share on a pipeline with errors ask first (the exported repository would not build);
  * true when they did, and the dialog now decides.
  */
-async function askFirst(action: 'zip' | 'link'): Promise<boolean> {
-  const errors = (await currentProblems()).filter((p) => p.severity === 'error').length;
+async function askFirst(store: DesignerStore, action: 'zip' | 'link'): Promise<boolean> {
+  const errors = (await currentProblems(store)).filter((p) => p.severity === 'error').length;
   // A valid pipeline's own tests count too: a repo whose npm test fails is not ready either.
-  const failingTests = errors === 0 ? (await currentTestProblems()).length : 0;
+  const failingTests = errors === 0 ? (await currentTestProblems(store)).length : 0;
   if (errors + failingTests === 0) return false;
-  state().setDialog({ type: 'export-anyway', action, errors: errors + failingTests, failingTests });
+  store.getState().setDialog({ type: 'export-anyway', action, errors: errors + failingTests, failingTests });
   return true;
 }
 
 /** The failing tests of the pipeline as it is now, running them first if their last run is older. */
-async function currentTestProblems(): Promise<Problem[]> {
-  const s = state();
+async function currentTestProblems(store: DesignerStore): Promise<Problem[]> {
+  const s = store.getState();
   if (s.testsFor !== s.structure || s.testsRunning) await s.runTests();
-  const after = state();
+  const after = store.getState();
   return after.testsFor === after.structure ? after.testProblems : [];
 }
 
 /** The export dialog's default: close it and show the problems. */
-export function showProblems(): void {
-  const s = state();
+export function showProblems(store: DesignerStore): void {
+  const s = store.getState();
   s.setDialog(null);
   s.setBottomTab('problems');
 }
 
-export async function exportZip({ anyway = false } = {}): Promise<boolean> {
-  if (!anyway && (await askFirst('zip'))) return false;
-  const s = state();
+export async function exportZip(store: DesignerStore, { anyway = false } = {}): Promise<boolean> {
+  if (!anyway && (await askFirst(store, 'zip'))) return false;
+  const s = store.getState();
   // The generator runs in the check worker, with the TypeScript compiler it needs.
   let out, zip;
   try {
@@ -92,62 +91,62 @@ export async function exportZip({ anyway = false } = {}): Promise<boolean> {
 }
 
 /** Open YAML text; on failure the canvas is left as it was and a dialog lists what is wrong. */
-export function openYamlText(text: string, fileName: string, files: PipelineFiles = {}): boolean {
-  const s = state();
+export function openYamlText(store: DesignerStore, text: string, fileName: string, files: PipelineFiles = {}): boolean {
+  const s = store.getState();
   const opened = readYaml(text);
   if (!opened.pipeline) {
     s.setDialog({ type: 'open-failed', file: fileName, problems: opened.problems });
     // The page reads only the file's shape; the check worker lists everything `pipewright validate` would.
     checkText(text, (problems) => {
-      const d = state().dialog;
+      const d = store.getState().dialog;
       if (d?.type === 'open-failed' && d.file === fileName && d.problems === opened.problems) s.setDialog({ ...d, problems });
     });
     return false;
   }
-  loadPipeline(opened.pipeline, { files });
+  loadPipeline(store, opened.pipeline, { files });
   // Until the first edit, the problems are those of the file as written, with its lines and columns.
-  rememberOpenedText(useDesigner, text);
+  rememberOpenedText(store, text);
   s.toast(`Opened ${fileName}.`);
-  void currentProblems().then((problems) => {
+  void currentProblems(store).then((problems) => {
     const errors = problems.filter((p) => p.severity === 'error').length;
-    if (errors && state().problems === problems) s.toast(`${fileName} has ${errors} problem${errors > 1 ? 's' : ''}; see Problems.`, 'error');
+    if (errors && store.getState().problems === problems) s.toast(`${fileName} has ${errors} problem${errors > 1 ? 's' : ''}; see Problems.`, 'error');
   });
   return true;
 }
 
-export async function openYamlFile(file: File): Promise<boolean> {
-  return openYamlText(await file.text(), file.name);
+export async function openYamlFile(store: DesignerStore, file: File): Promise<boolean> {
+  return openYamlText(store, await file.text(), file.name);
 }
 
 /** Replace the canvas with a pipeline; the previous one stays one undo away. */
-export function loadPipeline(p: Pipeline, { history = true, files }: { history?: boolean; files?: PipelineFiles } = {}): void {
-  state().load(p, { history, files });
-  if (p.nodes.some((n) => !n.position)) void autoLayout({ history: false });
-  else requestAnimationFrame(() => fitView());
+export function loadPipeline(store: DesignerStore, p: Pipeline, { history = true, files }: { history?: boolean; files?: PipelineFiles } = {}): void {
+  store.getState().load(p, { history, files });
+  if (p.nodes.some((n) => !n.position)) void autoLayout(store, { history: false });
+  else requestAnimationFrame(() => fitView(store));
 }
 
-export async function openExample(example: Example): Promise<void> {
-  const s = state();
+export async function openExample(store: DesignerStore, example: Example): Promise<void> {
+  const s = store.getState();
   const hadContent = !isBlank(s.pipeline);
   const { pipeline } = readYaml(example.text);
   const files = pipeline ? await exampleFiles(example, pipeline) : {};
-  if (!openYamlText(example.text, `examples/${example.slug}/pipeline.yaml`, files)) return;
+  if (!openYamlText(store, example.text, `examples/${example.slug}/pipeline.yaml`, files)) return;
   s.setDialog(null);
   if (hadContent) s.toast(`Opened ${example.slug}. The previous pipeline is one undo away (Ctrl+Z).`);
 }
 
-export async function autoLayout({ history = true } = {}): Promise<void> {
-  const s = state();
+export async function autoLayout(store: DesignerStore, { history = true } = {}): Promise<void> {
+  const s = store.getState();
   const before = s.pipeline;
   const positions = await layoutPipeline(before, s.measured);
   // Only apply if nothing else changed the pipeline meanwhile.
-  if (state().pipeline !== before) return;
-  state().applyPositions(positions, { history });
-  requestAnimationFrame(() => fitView());
+  if (store.getState().pipeline !== before) return;
+  store.getState().applyPositions(positions, { history });
+  requestAnimationFrame(() => fitView(store));
 }
 
-export function fitView(): void {
-  void getFlow()?.fitView({ padding: 0.15, duration: 0, maxZoom: 1.2 });
+export function fitView(store: DesignerStore): void {
+  void getFlow(store)?.fitView({ padding: 0.15, duration: 0, maxZoom: 1.2 });
 }
 
 /**
@@ -155,11 +154,11 @@ export function fitView(): void {
  * pipeline typed in from the keyboard reads left to right; the first goes in
  * the middle of the view. The view follows a node that lands out of sight.
  */
-export function addNodeFromPalette(kind: string): string | undefined {
+export function addNodeFromPalette(store: DesignerStore, kind: string): string | undefined {
   if (!getKind(kind)) return undefined;
-  const s = state();
-  const flow = getFlow();
-  const pane = document.querySelector('.pw-canvas')?.getBoundingClientRect();
+  const s = store.getState();
+  const flow = getFlow(store);
+  const pane = canvasElement(store)?.getBoundingClientRect();
   const last = s.pipeline.nodes[s.pipeline.nodes.length - 1];
   let at: { x: number; y: number };
   if (last?.position) {
@@ -171,15 +170,15 @@ export function addNodeFromPalette(kind: string): string | undefined {
   }
   at = clearSpot(s.pipeline, s.measured, at, NODE_SIZE);
   const id = s.addNode(kind, at);
-  revealNodes([id]);
+  revealNodes(store, [id]);
   return id;
 }
 
 /** When any of these nodes is out of sight, pan (keeping the zoom) so that their middle is in the middle of the view. */
-export function revealNodes(ids: readonly string[]): void {
-  const s = state();
-  const flow = getFlow();
-  const pane = document.querySelector('.pw-canvas')?.getBoundingClientRect();
+export function revealNodes(store: DesignerStore, ids: readonly string[]): void {
+  const s = store.getState();
+  const flow = getFlow(store);
+  const pane = canvasElement(store)?.getBoundingClientRect();
   if (!flow || !pane) return;
   const wanted = new Set(ids);
   const boxes = s.pipeline.nodes.filter((n) => wanted.has(n.id) && n.position).map((n) => ({ ...n.position!, ...(s.measured[n.id] ?? NODE_SIZE) }));
@@ -196,14 +195,14 @@ export function revealNodes(ids: readonly string[]): void {
 }
 
 /** Add a node centred on a canvas point, or as near to it as keeps it clear of other nodes. */
-export function addNodeAt(kind: string, at: { x: number; y: number }): string {
-  const s = state();
+export function addNodeAt(store: DesignerStore, kind: string, at: { x: number; y: number }): string {
+  const s = store.getState();
   return s.addNode(kind, clearSpot(s.pipeline, s.measured, { x: at.x - NODE_SIZE.width / 2, y: at.y - NODE_SIZE.height / 2 }, NODE_SIZE));
 }
 
-export async function copyShareLink({ anyway = false } = {}): Promise<void> {
-  if (!anyway && (await askFirst('link'))) return;
-  const s = state();
+export async function copyShareLink(store: DesignerStore, { anyway = false } = {}): Promise<void> {
+  if (!anyway && (await askFirst(store, 'link'))) return;
+  const s = store.getState();
   const url = shareUrl(s.pipeline, window.location.href);
   try {
     await navigator.clipboard.writeText(url);
@@ -213,17 +212,17 @@ export async function copyShareLink({ anyway = false } = {}): Promise<void> {
   }
 }
 
-export function focusNode(id: string): void {
-  const s = state();
+export function focusNode(store: DesignerStore, id: string): void {
+  const s = store.getState();
   s.select([id], []);
   const n = s.pipeline.nodes.find((x) => x.id === id);
-  const flow = getFlow();
+  const flow = getFlow(store);
   if (n?.position && flow) {
     const size = s.measured[id] ?? NODE_SIZE;
     void flow.setCenter(n.position.x + size.width / 2, n.position.y + size.height / 2, { zoom: Math.max(flow.getZoom(), 0.8), duration: 200 });
   }
 }
 
-export function openExampleDialog(): void {
-  state().setDialog({ type: 'examples' });
+export function openExampleDialog(store: DesignerStore): void {
+  store.getState().setDialog({ type: 'examples' });
 }

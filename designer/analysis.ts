@@ -11,14 +11,14 @@ import type { Problem } from '../codegen/errors.js';
 import { problem } from '../codegen/errors.js';
 import { requestCheck, requestGenerate } from './check/client.js';
 import type { CheckReply, CheckRequest } from './check/protocol.js';
-import { useDesigner } from './store/index.js';
+import type { DesignerStore } from './store/index.js';
 import { errorText } from '../runtime/errors.js';
 
 /** Quiet time after an edit before the check starts: typing a word is one check, not one per key. */
 export const VALIDATE_DELAY_MS = 150;
 export const PREVIEW_DELAY_MS = 300;
 
-type Store = typeof useDesigner;
+type Store = DesignerStore;
 export type Checker = (request: CheckRequest, reply: (reply: CheckReply) => void) => boolean;
 
 let checker: Checker = requestCheck;
@@ -27,16 +27,17 @@ export function setChecker(next: Checker): void {
   checker = next;
 }
 
-/** The text of the file the canvas was opened from, while the canvas is still that file: its problems keep the file's lines. */
-let opened: { structure: number; text: string } | undefined;
+/** The text of the file each canvas was opened from, while the canvas is still that file: its problems keep the file's lines. */
+const openedText = new WeakMap<Store, { structure: number; text: string }>();
 export function rememberOpenedText(store: Store, text: string): void {
-  opened = { structure: store.getState().structure, text };
+  openedText.set(store, { structure: store.getState().structure, text });
 }
 
+/** The files the check worker holds now: it keeps the last it was sent, whichever designer sent them. */
 let sentFiles: unknown;
 
 /** Check the pipeline as it is now; resolves when its problems are in the store (or a newer check took over). */
-export function validateNow(store: Store = useDesigner): Promise<void> {
+export function validateNow(store: Store): Promise<void> {
   const s = store.getState();
   // Already known for this state.
   if (s.problemsFor === s.structure) return Promise.resolve();
@@ -46,6 +47,7 @@ export function validateNow(store: Store = useDesigner): Promise<void> {
     return Promise.resolve();
   }
   const revision = s.structure;
+  const opened = openedText.get(store);
   const source = opened?.structure === revision ? { text: opened.text } : { pipeline: s.pipeline };
   const files = s.files !== sentFiles ? s.files : undefined;
   return new Promise((resolve) => {
@@ -71,7 +73,7 @@ function checkFailed(message: string): Problem {
 }
 
 /** The problems of the pipeline as it is now, waiting for the check if it is still running. */
-export async function currentProblems(store: Store = useDesigner): Promise<Problem[]> {
+export async function currentProblems(store: Store): Promise<Problem[]> {
   for (;;) {
     const s = store.getState();
     if (s.problemsFor === s.structure) return s.problems;
@@ -82,7 +84,7 @@ export async function currentProblems(store: Store = useDesigner): Promise<Probl
 }
 
 /** The code preview, generated in the check worker (the generator and its assets never load on the page). */
-export async function previewNow(store: Store = useDesigner): Promise<void> {
+export async function previewNow(store: Store): Promise<void> {
   const s = store.getState();
   try {
     const { outcome } = await requestGenerate(s.pipeline, s.files, false);
@@ -93,7 +95,7 @@ export async function previewNow(store: Store = useDesigner): Promise<void> {
   }
 }
 
-export function startAnalysis(store: Store = useDesigner): () => void {
+export function startAnalysis(store: Store): () => void {
   let validateTimer: ReturnType<typeof setTimeout> | undefined;
   let previewTimer: ReturnType<typeof setTimeout> | undefined;
   const previewWanted = () => {

@@ -1,19 +1,34 @@
 /**
- * The canvas's React Flow instance, for handlers outside the canvas (palette
- * click-to-add, problems panel, auto-layout) that need the viewport. Set once
- * when the canvas initialises.
+ * Each designer's canvas: its React Flow instance and its element, for
+ * handlers outside the canvas (palette click-to-add, problems panel,
+ * auto-layout) that need the viewport. Kept per store, set when the canvas
+ * initialises, so two designers on a page each move their own view.
  */
 import type { ReactFlowInstance } from '@xyflow/react';
+import type { DesignerStore } from './store/index.js';
 import type { FlowEdge, FlowNode } from './store/selectors.js';
 
-let instance: ReactFlowInstance<FlowNode, FlowEdge> | null = null;
+type Flow = ReactFlowInstance<FlowNode, FlowEdge>;
+const flows = new WeakMap<DesignerStore, Flow>();
+const elements = new WeakMap<DesignerStore, HTMLElement>();
 
-export function setFlow(flow: ReactFlowInstance<FlowNode, FlowEdge> | null): void {
-  instance = flow;
+export function setFlow(store: DesignerStore, flow: Flow | null): void {
+  if (flow) flows.set(store, flow);
+  else flows.delete(store);
 }
 
-export function getFlow(): ReactFlowInstance<FlowNode, FlowEdge> | null {
-  return instance;
+export function getFlow(store: DesignerStore): Flow | null {
+  return flows.get(store) ?? null;
+}
+
+/** The canvas element of a designer (the `.pw-canvas` box), set while it is mounted. */
+export function setCanvasElement(store: DesignerStore, element: HTMLElement | null): void {
+  if (element) elements.set(store, element);
+  else elements.delete(store);
+}
+
+export function canvasElement(store: DesignerStore): HTMLElement | null {
+  return elements.get(store) ?? null;
 }
 
 /** Nominal node size, for centring a new node on a point before it is measured. */
@@ -23,7 +38,8 @@ export const NODE_SIZE = { width: 220, height: 84 };
 export const KIND_MIME = 'application/x-pipewright-kind';
 
 /**
- * The kind being dragged from the palette. A drag's data can only be read on
+ * The kind being dragged from the palette (one drag at a time on a page, so
+ * one value for the page). A drag's data can only be read on
  * drop, but the canvas must know earlier whether the kind can go into a wire.
  */
 let dragging: string | undefined;

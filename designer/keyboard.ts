@@ -4,7 +4,7 @@
  * only acts on the canvas.
  */
 import { fitView, revealNodes } from './actions.js';
-import { useDesigner } from './store/index.js';
+import type { DesignerStore } from './store/index.js';
 
 /** Ctrl on Linux and Windows, ⌘ on a Mac; both work everywhere. */
 export const MOD = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘' : 'Ctrl';
@@ -28,14 +28,19 @@ export function isTyping(target: EventTarget | null): boolean {
   return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
 }
 
-export function onKeyDown(e: KeyboardEvent): void {
+/** The shortcuts of one designer: `keyHandler(store)` is the page's keydown listener while that designer is mounted. */
+export function keyHandler(store: DesignerStore): (e: KeyboardEvent) => void {
+  return (e) => onKeyDown(store, e);
+}
+
+export function onKeyDown(store: DesignerStore, e: KeyboardEvent): void {
   if (isTyping(e.target) || e.altKey) return;
-  const s = useDesigner.getState();
+  const s = store.getState();
   const key = e.key.toLowerCase();
   if (!(e.ctrlKey || e.metaKey)) {
     if (s.dialog) return;
     if (e.key === '?') s.setDialog({ type: 'shortcuts' });
-    else if (key === 'f' && !e.shiftKey) fitView();
+    else if (key === 'f' && !e.shiftKey) fitView(store);
     else return;
     e.preventDefault();
     return;
@@ -49,7 +54,7 @@ export function onKeyDown(e: KeyboardEvent): void {
   } else if (key === 'v' && !e.shiftKey) {
     const ids = s.paste();
     if (ids.length === 0) return;
-    revealNodes(ids);
+    revealNodes(store, ids);
   } else if (key === 'a' && !e.shiftKey) s.select(s.pipeline.nodes.map((n) => n.id), []);
   else return;
   e.preventDefault();

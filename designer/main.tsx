@@ -14,7 +14,7 @@ import { App } from './App.js';
 import { getFlow } from './flow-api.js';
 import { requestYaml } from './check/client.js';
 import { initialPipeline, shareUrl, startAutosave } from './persistence.js';
-import { useDesigner } from './store/index.js';
+import { createDesignerStore } from './store/index.js';
 import { savedTheme } from './theme.js';
 import { savedPanels } from './panel-sizes.js';
 import { applySolution, autosaveKey, checkAnswer, routeHash } from './workshop/actions.js';
@@ -22,7 +22,8 @@ import { exerciseRefOf } from './workshop/catalog.js';
 import { takeLiveToken } from './live/api.js';
 import { startLive } from './live/start.js';
 
-const store = useDesigner;
+// The page's one designer: its store, restored before the first render.
+const store = createDesignerStore();
 store.getState().setTheme(savedTheme(localStorage));
 store.getState().setPanels(savedPanels(localStorage));
 
@@ -32,7 +33,7 @@ if (start.origin === 'link') {
   history.replaceState(null, '', window.location.pathname + window.location.search);
 }
 if (start.pipeline) {
-  loadPipeline(start.pipeline, { history: false });
+  loadPipeline(store, start.pipeline, { history: false });
   if (start.origin === 'autosave' && start.pipeline.nodes.length > 0 && exerciseRefOf(window.location.hash) === null) store.getState().toast('Restored your last session.');
 } else if (start.origin === 'link' || start.origin === 'autosave') {
   const why = start.problems.find((p) => p.severity === 'error');
@@ -44,8 +45,8 @@ startAnalysis(store);
 startTestRuns(store);
 startAutosave(store, localStorage, requestYaml, autosaveKey);
 // Exercise links (#exercise=<example>/<id>) and the workshop page (#workshop), now and when the hash changes.
-routeHash(window.location.hash, localStorage);
-window.addEventListener('hashchange', () => routeHash(window.location.hash, localStorage));
+routeHash(store, window.location.hash, localStorage);
+window.addEventListener('hashchange', () => routeHash(store, window.location.hash, localStorage));
 // Opened by `pipewright dev` (with ?token=): talk to the local server. Without it, no request leaves the page.
 const liveToken = takeLiveToken(window.location, sessionStorage, (url) => history.replaceState(null, '', url));
 if (liveToken) startLive(store, liveToken);
@@ -58,19 +59,19 @@ declare global {
 }
 window.__pipewright = {
   store,
-  openYaml: (text: string) => openYamlText(text, 'pipeline.yaml'),
+  openYaml: (text: string) => openYamlText(store, text, 'pipeline.yaml'),
   yaml: () => serializePipeline(store.getState().pipeline),
   validateNow: () => validateNow(store),
-  fitView,
-  autoLayout,
-  setViewport: (x: number, y: number, zoom: number) => getFlow()?.setViewport({ x, y, zoom }),
+  fitView: () => fitView(store),
+  autoLayout: (options?: { history?: boolean }) => autoLayout(store, options),
+  setViewport: (x: number, y: number, zoom: number) => getFlow(store)?.setViewport({ x, y, zoom }),
   shareLink: () => shareUrl(store.getState().pipeline, window.location.href),
-  applySolution,
-  checkAnswer: () => checkAnswer(localStorage),
+  applySolution: () => applySolution(store),
+  checkAnswer: () => checkAnswer(store, localStorage),
 };
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <App store={store} />
   </StrictMode>,
 );

@@ -4,9 +4,11 @@ import { serializePipeline } from '../codegen/serialize.js';
 import { answer } from './check/serve.js';
 import { browserCheckEnv } from './check/env.js';
 import { AUTOSAVE_DELAY_MS, AUTOSAVE_KEY, decodeShare, encodeShare, fromBase64Url, initialPipeline, readYaml, SHARE_PREFIX, shareUrl, startAutosave, toBase64Url } from './persistence.js';
-import { useDesigner } from './store/index.js';
+import { createDesignerStore } from './store/index.js';
 import { autosaveKey } from './workshop/actions.js';
 import { findExercise } from './workshop/catalog.js';
+
+const designer = createDesignerStore();
 
 const p: Pipeline = {
   ...emptyPipeline('demo'),
@@ -87,7 +89,7 @@ describe('autosave', () => {
   let stop: (() => void) | undefined;
   const saved = new Map<string, string>();
   const storage = { setItem: (k: string, v: string) => void saved.set(k, v) } as unknown as Storage;
-  const store = () => useDesigner.getState();
+  const store = () => designer.getState();
   const edit = (amount: number) => store().setParam('big', 'where', `value.amount >= ${amount}`);
 
   beforeEach(() => {
@@ -105,7 +107,7 @@ describe('autosave', () => {
 
   test('a moment after an edit, the YAML written off the page is saved', async () => {
     const asked: Pipeline[] = [];
-    stop = startAutosave(useDesigner, storage, async (pipeline) => (asked.push(pipeline), serializePipeline(pipeline)));
+    stop = startAutosave(designer, storage, async (pipeline) => (asked.push(pipeline), serializePipeline(pipeline)));
     edit(5);
     await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS - 1);
     expect(saved.size).toBe(0);
@@ -117,7 +119,7 @@ describe('autosave', () => {
 
   test('a slow answer for an older edit never overwrites a newer save', async () => {
     const answers: (() => void)[] = [];
-    stop = startAutosave(useDesigner, storage, (pipeline) => new Promise((resolve) => answers.push(() => resolve(serializePipeline(pipeline)))));
+    stop = startAutosave(designer, storage, (pipeline) => new Promise((resolve) => answers.push(() => resolve(serializePipeline(pipeline)))));
     edit(5);
     await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS);
     edit(7);
@@ -130,7 +132,7 @@ describe('autosave', () => {
   });
 
   test('leaving the page while the worker still writes, or before the moment passed, saves the newest edit right away, here', async () => {
-    stop = startAutosave(useDesigner, storage, () => new Promise<string>(() => {}));
+    stop = startAutosave(designer, storage, () => new Promise<string>(() => {}));
     edit(5);
     await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS);
     expect(saved.size).toBe(0);
@@ -143,14 +145,14 @@ describe('autosave', () => {
   });
 
   test('when the worker fails, the page writes the YAML itself', async () => {
-    stop = startAutosave(useDesigner, storage, () => Promise.reject(new Error('the check worker failed to start')));
+    stop = startAutosave(designer, storage, () => Promise.reject(new Error('the check worker failed to start')));
     edit(5);
     await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS);
     expect(saved.get(AUTOSAVE_KEY)).toContain('value.amount >= 5');
   });
 
   test('an open exercise saves under its own key: the edit pending before it opened goes to the learner\'s key, later ones never', async () => {
-    stop = startAutosave(useDesigner, storage, async (pipeline) => serializePipeline(pipeline), autosaveKey);
+    stop = startAutosave(designer, storage, async (pipeline) => serializePipeline(pipeline), autosaveKey);
     edit(5);
     // The exercise opens before the learner's edit was saved: that edit is saved at once, under the learner's key.
     store().setExercise(findExercise('large-orders/keys-and-partitions')!);

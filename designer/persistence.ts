@@ -8,7 +8,7 @@ import type { Problem } from '../codegen/errors.js';
 import type { Pipeline } from '../codegen/model.js';
 import { readPipelineText } from '../codegen/read.js';
 import { serializePipeline } from '../codegen/serialize.js';
-import { useDesigner } from './store/index.js';
+import type { DesignerState, DesignerStore } from './store/index.js';
 
 export const AUTOSAVE_KEY = 'pipewright.autosave';
 export const AUTOSAVE_DELAY_MS = 400;
@@ -92,10 +92,10 @@ export function initialPipeline(hash: string, storage: Pick<Storage, 'getItem'> 
  * under its own key); when it changes, what was pending is saved under the old key first.
  */
 export function startAutosave(
-  store: typeof useDesigner,
+  store: DesignerStore,
   storage: Storage,
   yamlOffThread?: (pipeline: Pipeline) => Promise<string>,
-  keyFor: (s: ReturnType<typeof store.getState>) => string = () => AUTOSAVE_KEY,
+  keyFor: (s: DesignerState) => string = () => AUTOSAVE_KEY,
 ): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let key = keyFor(store.getState());

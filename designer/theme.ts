@@ -3,7 +3,7 @@
  * following it; the choice is remembered across visits.
  */
 import { useSyncExternalStore } from 'react';
-import { useDesigner } from './store/index.js';
+import { useDesigner } from './store/context.js';
 import { selectTheme } from './store/selectors.js';
 import type { Theme } from './store/types.js';
 

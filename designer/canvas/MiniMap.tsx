@@ -14,7 +14,7 @@ import { memo, useEffect, useMemo, useRef, type PointerEvent } from 'react';
 import { shallow } from 'zustand/shallow';
 import type { PipelineNode } from '../../codegen/model.js';
 import { getKind } from '../../runtime/kinds/registry.js';
-import { useDesigner } from '../store/index.js';
+import { useDesigner } from '../store/context.js';
 import { fallbackPosition } from '../store/selectors.js';
 import type { DesignerState } from '../store/types.js';
 

@@ -11,7 +11,7 @@ import { getKind } from '../../runtime/kinds/registry.js';
 import { ERROR_PORT, outputPorts, paramValue, type KindSpec } from '../../runtime/kinds/spec.js';
 import type { PipelineNode } from '../../codegen/model.js';
 import { selectNodeIssue, type FlowNode } from '../store/selectors.js';
-import { useDesigner } from '../store/index.js';
+import { useDesigner } from '../store/context.js';
 import { NodeSimBadge } from '../simulator/NodeSimBadge.js';
 
 /** One line that says what the node does: its topic or its first expression. */

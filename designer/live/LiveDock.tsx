@@ -3,7 +3,7 @@
  * on the cluster, and tails of its outputs. Rendered only when the page runs live.
  */
 import { memo, useEffect, useState } from 'react';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
 import { PartitionTable, type PartitionRow } from '../simulator/GroupPanel.js';
 import type { PeekedMessage } from './api.js';
 import { createTopic, openTopic, peek, refreshGroups, refreshTopics, resetOffsets, runTopic, startRun, stopRun, tail, untail, writtenTopics } from './actions.js';
@@ -245,6 +245,7 @@ function ownerOf(g: { members: { clientId: string; assignment: { topic: string; 
 }
 
 const RunPanel = memo(function RunPanel() {
+  const store = useDesignerStore();
   const run = useLive((s) => s.run);
   const status = useLive((s) => s.runStatus);
   const [replicas, setReplicas] = useState(1);
@@ -270,11 +271,11 @@ const RunPanel = memo(function RunPanel() {
           <input type="checkbox" checked={real} disabled={!!run} onChange={(e) => setReal(e.target.checked)} data-testid="live-run-real" /> write to the real topics
         </label>
         {run ? (
-          <button type="button" className="pw-button is-danger" onClick={stopRun} data-testid="live-run-stop">
+          <button type="button" className="pw-button is-danger" onClick={() => stopRun(store)} data-testid="live-run-stop">
             ■ Stop
           </button>
         ) : (
-          <button type="button" className="pw-button is-primary" onClick={() => void startRun({ replicas, prefix: real ? undefined : prefix.trim() || undefined, real }, saveBeforeRun)} data-testid="live-run-start">
+          <button type="button" className="pw-button is-primary" onClick={() => void startRun(store, { replicas, prefix: real ? undefined : prefix.trim() || undefined, real }, saveBeforeRun)} data-testid="live-run-start">
             ▶ Run
           </button>
         )}

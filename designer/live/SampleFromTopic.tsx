@@ -8,8 +8,10 @@ import type { PipelineNode } from '../../codegen/model.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { sampleFromTopic } from './actions.js';
 import { useLive } from './store.js';
+import { useDesignerStore } from '../store/context.js';
 
 export const SampleFromTopic = memo(function SampleFromTopic({ node }: { node: PipelineNode }) {
+  const store = useDesignerStore();
   const on = useLive((s) => s.client !== null);
   const [busy, setBusy] = useState(false);
   const [report, setReport] = useState<{ count: number; mismatch: string[] } | null>(null);
@@ -24,7 +26,7 @@ export const SampleFromTopic = memo(function SampleFromTopic({ node }: { node: P
         disabled={busy || typeof topic !== 'string' || !topic}
         onClick={() => {
           setBusy(true);
-          void sampleFromTopic(node.id).then((r) => {
+          void sampleFromTopic(store, node.id).then((r) => {
             setReport(r ?? null);
             setBusy(false);
           });

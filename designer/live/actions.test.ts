@@ -1,8 +1,10 @@
 import { beforeEach, describe, expect, test } from 'vitest';
-import { useDesigner } from '../store/index.js';
+import { createDesignerStore } from '../store/index.js';
 import { LiveClient } from './api.js';
 import { createTopic, resetOffsets, startRun, stopRun } from './actions.js';
 import { live, setLive, useLive } from './store.js';
+
+const designer = createDesignerStore();
 
 /** A server that answers every request with `answer`, and remembers what was asked. */
 function serve(answer: (method: string, path: string, body: Record<string, unknown>) => [number, unknown]) {
@@ -27,7 +29,7 @@ const yes = async (label: string) => {
 
 beforeEach(() => {
   useLive.setState(useLive.getInitialState());
-  useDesigner.getState().reset();
+  designer.getState().reset();
 });
 
 describe('live actions ask before they write to the cluster', () => {
@@ -60,9 +62,9 @@ describe('live actions ask before they write to the cluster', () => {
 
   test('a run on the real topics names them and waits for the yes; a scratch run does not ask', async () => {
     const calls = serve((_method, path) => (path === '/api/runs' ? [200, { runId: 'r1', group: 'g-r1', prefix: '' }] : [200, { runId: 'r1', status: 'building', replicas: [], nodes: {}, lag: [], deadLetters: 0, outputs: [] }]));
-    const p = useDesigner.getState().pipeline;
-    useDesigner.getState().load({ ...p, name: 'shop', nodes: [{ id: 'out', kind: 'kafka-sink', params: { topic: 'paid' }, inputs: [] }] }, { history: false });
-    await startRun({ replicas: 2, real: true }, async () => true);
+    const p = designer.getState().pipeline;
+    designer.getState().load({ ...p, name: 'shop', nodes: [{ id: 'out', kind: 'kafka-sink', params: { topic: 'paid' }, inputs: [] }] }, { history: false });
+    await startRun(designer, { replicas: 2, real: true }, async () => true);
     expect(live().confirm?.lines.join(' ')).toContain('paid, shop.dead-letter');
     expect(calls).toEqual([]);
     await yes('Write to real topics');
@@ -70,7 +72,7 @@ describe('live actions ask before they write to the cluster', () => {
 
     useLive.setState(useLive.getInitialState());
     const scratch = serve(() => [200, { runId: 'r2', group: 'g-r2', prefix: 'pwdev-r2-' }]);
-    await startRun({ replicas: 1, real: false }, async () => true);
+    await startRun(designer, { replicas: 1, real: false }, async () => true);
     expect(live().confirm).toBeNull();
     expect(scratch[0].body).toEqual({ replicas: 1 });
     expect(live().run?.prefix).toBe('pwdev-r2-');
@@ -78,21 +80,21 @@ describe('live actions ask before they write to the cluster', () => {
 
   test('a run does not start when the file could not be saved first', async () => {
     const calls = serve(() => [200, {}]);
-    await startRun({ replicas: 1, real: false }, async () => false);
+    await startRun(designer, { replicas: 1, real: false }, async () => false);
     expect(calls).toEqual([]);
   });
 
   test('stop asks whether to delete the scratch topics and sends the answer', async () => {
     const calls = serve(() => [200, { stopped: true, groupDeleted: true, topicsDeleted: ['pwdev-r1-out'] }]);
     setLive({ run: { runId: 'r1', group: 'g-r1', prefix: 'pwdev-r1-' } });
-    stopRun();
+    stopRun(designer);
     expect(live().confirm?.lines.join(' ')).toContain('Delete its scratch topics too (everything under “pwdev-r1-”');
     await yes('Stop, keep topics');
     expect(calls[0]).toMatchObject({ method: 'DELETE', path: '/api/runs/r1?deleteTopics=false' });
     expect(live().run).toBeNull();
 
     setLive({ run: { runId: 'r2', group: 'g-r2', prefix: 'pwdev-r2-' } });
-    stopRun();
+    stopRun(designer);
     await yes('Stop and delete scratch topics');
     expect(calls[1].path).toBe('/api/runs/r2?deleteTopics=true');
   });

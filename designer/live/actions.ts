@@ -1,17 +1,17 @@
 /**
- * What the live panels do: each reads the stores when it runs, asks the server, and puts the answer
+ * What the live panels do: each reads the stores when it runs (the live store of the page, and the
+ * store of the designer it acts on, which it is given), asks the server, and puts the answer
  * (or the failure, in plain words) where the panels show it. Anything that writes to the cluster
  * outside the run's scratch prefix asks first, saying what will be written.
  */
 import { shapeDifferences } from '../../codegen/infer.js';
 import { deadLetterTopic, type Pipeline } from '../../codegen/model.js';
 import { getKind } from '../../runtime/kinds/registry.js';
-import { useDesigner } from '../store/index.js';
+import type { DesignerStore } from '../store/index.js';
 import { LiveError, type LiveClient, type MessageFormat } from './api.js';
 import { live, setLive, type Confirm } from './store.js';
 import { nextLiveView } from './view.js';
 
-const designer = () => useDesigner.getState();
 const client = (): LiveClient => {
   const c = live().client;
   if (!c) throw new Error('not in live mode');
@@ -125,8 +125,8 @@ export function writtenTopics(p: Pipeline): string[] {
 export const runTopic = (name: string) => `${live().run?.prefix ?? ''}${name}`;
 
 /** Fill a Kafka source's samples from the messages on its topic, with what differs from the samples it had. */
-export async function sampleFromTopic(nodeId: string, limit = 20): Promise<{ count: number; mismatch: string[] } | undefined> {
-  const node = designer().pipeline.nodes.find((n) => n.id === nodeId);
+export async function sampleFromTopic(store: DesignerStore, nodeId: string, limit = 20): Promise<{ count: number; mismatch: string[] } | undefined> {
+  const node = store.getState().pipeline.nodes.find((n) => n.id === nodeId);
   const kind = node && getKind(node.kind);
   const topic = kind?.topicParam ? node?.params[kind.topicParam] : undefined;
   if (!node || typeof topic !== 'string' || !topic) {
@@ -145,7 +145,7 @@ export async function sampleFromTopic(nodeId: string, limit = 20): Promise<{ cou
   const before = node.samples?.map((s) => s.value) ?? [];
   const here = before.length ? shapeDifferences(before, answer.events.map((e) => e.value)) : [];
   const mismatch = [...new Set([...here, ...(answer.mismatch ?? [])])];
-  designer().setSamples(
+  store.getState().setSamples(
     nodeId,
     answer.events.map((e) => (e.key === null || e.key === undefined ? { value: e.value } : { key: e.key, value: e.value })),
   );
@@ -160,7 +160,7 @@ export interface RunOptions {
 }
 
 /** Save the canvas to the file (the run builds from the file), then start the run; asks before writing to real topics. */
-export async function startRun(options: RunOptions, saveFirst: () => Promise<boolean>): Promise<void> {
+export async function startRun(store: DesignerStore, options: RunOptions, saveFirst: () => Promise<boolean>): Promise<void> {
   if (!(await saveFirst())) return;
   const { replicas, prefix, real } = options;
   const begin = async (confirm: boolean): Promise<void> => {
@@ -171,16 +171,16 @@ export async function startRun(options: RunOptions, saveFirst: () => Promise<boo
       const status = await guarded(() => client().run(run.runId));
       if (status) runReport(status);
     } catch (e) {
-      if (e instanceof LiveError && e.status === 409 && !confirm) return askRealTopics(e.text, () => begin(true));
+      if (e instanceof LiveError && e.status === 409 && !confirm) return askRealTopics(store, e.text, () => begin(true));
       setLive({ error: words(e) });
     }
   };
-  if (real) return askRealTopics(undefined, () => begin(true));
+  if (real) return askRealTopics(store, undefined, () => begin(true));
   await begin(false);
 }
 
-function askRealTopics(serverSays: string | undefined, go: () => Promise<void>): void {
-  const topics = writtenTopics(designer().pipeline);
+function askRealTopics(store: DesignerStore, serverSays: string | undefined, go: () => Promise<void>): void {
+  const topics = writtenTopics(store.getState().pipeline);
   ask({
     title: 'Write to the real topics?',
     testId: 'live-confirm-real-topics',
@@ -213,7 +213,7 @@ async function refreshRunGroup(group: string): Promise<void> {
 }
 
 /** Stop asks whether to delete the run's scratch topics. */
-export function stopRun(): void {
+export function stopRun(store: DesignerStore): void {
   const run = live().run;
   if (!run) return;
   const scratch = run.prefix ? (live().runStatus?.outputs.map((o) => o.topic) ?? []).filter((t) => t.startsWith(run.prefix)) : [];
@@ -223,7 +223,7 @@ export function stopRun(): void {
     if (!done) return;
     for (const t of Object.keys(live().tails)) if (t.startsWith(run.prefix)) void untail(t);
     setLive({ run: null, runStatus: null, runView: null, runGroup: null });
-    designer().toast(
+    store.getState().toast(
       `Run stopped; its consumer group ${done.groupDeleted ? 'is deleted' : 'could not be deleted'}${done.topicsDeleted.length ? `, and ${done.topicsDeleted.length} scratch topic${done.topicsDeleted.length === 1 ? '' : 's'} deleted` : ''}.`,
       done.groupDeleted ? 'info' : 'error',
     );

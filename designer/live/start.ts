@@ -1,11 +1,12 @@
 /**
  * Live mode's start: the client, the server's events, and the pipeline file kept in step with the
- * canvas. main.tsx calls it only when the page was opened with a token.
+ * canvas of the designer it is given. main.tsx calls it only when the page was opened with a token;
+ * the page has one live connection (one token, one dev server), so one file sync.
  */
 import { loadPipeline } from '../actions.js';
 import { serializePipeline } from '../../codegen/serialize.js';
 import { readYaml } from '../persistence.js';
-import type { useDesigner } from '../store/index.js';
+import type { DesignerStore } from '../store/index.js';
 import { LiveClient } from './api.js';
 import { refreshStatus, refreshTopics, runReport } from './actions.js';
 import { addTail, live, setLive } from './store.js';
@@ -32,7 +33,7 @@ export async function saveBeforeRun(): Promise<boolean> {
   return true;
 }
 
-export function startLive(store: typeof useDesigner, token: string): () => void {
+export function startLive(store: DesignerStore, token: string): () => void {
   const client = new LiveClient(token);
   setLive({ client });
   const stops: (() => void)[] = [];
@@ -51,7 +52,7 @@ export function startLive(store: typeof useDesigner, token: string): () => void 
           store.getState().toast(`The pipeline file could not be read${why ? `: ${why.message} ${why.hint}` : ''}; the canvas keeps its version.`, 'error');
           return false;
         }
-        loadPipeline(opened.pipeline);
+        loadPipeline(store, opened.pipeline);
         return true;
       },
       conflict: (conflict) => setLive({ conflict, conflictHidden: false }),

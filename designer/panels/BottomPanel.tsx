@@ -1,7 +1,7 @@
 /** Problems, the pipeline's tests and the code preview share the strip under the canvas. */
 import { memo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
 import { selectBottom, selectCounts, selectIsEmpty } from '../store/selectors.js';
 import { CodePreview } from './CodePreview.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
@@ -12,10 +12,10 @@ import type { DesignerState } from '../store/types.js';
 /** Tests that failed in the last run of the pipeline as it is now. */
 const selectFailedTests = (s: DesignerState) => (s.testsFor === s.structure && s.testOutcomes ? s.testOutcomes.filter((o) => !o.passed).length : 0);
 
-const state = () => useDesigner.getState();
 const selectBottomHeight = (s: DesignerState) => s.panels.bottom;
 
 export const BottomPanel = memo(function BottomPanel() {
+  const state = useDesignerStore().getState;
   const { tab, open } = useDesigner(useShallow(selectBottom));
   const { errors, warnings } = useDesigner(useShallow(selectCounts));
   const failedTests = useDesigner(selectFailedTests);

@@ -8,7 +8,7 @@ import { download } from '../actions.js';
 import { createCodeView, type CodeView } from './code-view.js';
 import { Splitter } from './Splitter.js';
 import type { DesignerState } from '../store/types.js';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
 import { selectPreview, selectPreviewFile, selectPreviewStale } from '../store/selectors.js';
 
 const selectTreeWidth = (s: DesignerState) => s.panels.tree;
@@ -59,11 +59,9 @@ function Viewer({ path, text }: { path: string; text: string }) {
   return <div className="pw-code" ref={host} data-testid="preview-code" data-path={path} />;
 }
 
-function onPick(e: { currentTarget: HTMLButtonElement }) {
-  useDesigner.getState().setPreviewFile(e.currentTarget.dataset.path!);
-}
-
 export const CodePreview = memo(function CodePreview() {
+  const store = useDesignerStore();
+  const onPick = (e: { currentTarget: HTMLButtonElement }) => store.getState().setPreviewFile(e.currentTarget.dataset.path!);
   const preview = useDesigner(selectPreview);
   const file = useDesigner(selectPreviewFile);
   const stale = useDesigner(selectPreviewStale);
@@ -99,7 +97,7 @@ export const CodePreview = memo(function CodePreview() {
   const bytes = preview.binary[shown];
   const text = bytes ? `Binary file, ${bytes.length} bytes: the pipeline's file, copied into the repository as it is.` : (files[shown] ?? '');
   const copy = async () => {
-    const s = useDesigner.getState();
+    const s = store.getState();
     try {
       await navigator.clipboard.writeText(files[shown] ?? '');
       s.toast(`Copied ${shown}.`);

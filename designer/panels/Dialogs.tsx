@@ -1,20 +1,26 @@
 /** The examples gallery, and the report of a file that could not be opened. */
-import { memo, useEffect, useMemo, useRef } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef } from 'react';
 import { formatProblem } from '../../codegen/errors.js';
 import { readPipelineText } from '../../codegen/read.js';
 import { copyShareLink, exportZip, openExample, showProblems } from '../actions.js';
 import { MOD, SHORTCUTS } from '../keyboard.js';
 import type { Wire } from '../model/ops.js';
 import { EXAMPLES } from '../examples.js';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
 import { selectDialog } from '../store/selectors.js';
 import { WORKSHOP, WORKSHOP_HASH } from '../workshop/catalog.js';
 import { WorkshopList } from '../workshop/WorkshopPage.js';
 
-const close = () => useDesigner.getState().setDialog(null);
+/** Close this designer's dialog: one function per designer, so a Modal's key listener stays put. */
+function useClose(): () => void {
+  const store = useDesignerStore();
+  return useCallback(() => store.getState().setDialog(null), [store]);
+}
 
 /** A dialog box; Escape, the ✕ and a click outside call `onClose` (by default: close the store's dialog). */
-export function Modal({ title, children, testId, onClose = close }: { title: string; children: React.ReactNode; testId: string; onClose?: () => void }) {
+export function Modal({ title, children, testId, onClose: given }: { title: string; children: React.ReactNode; testId: string; onClose?: () => void }) {
+  const close = useClose();
+  const onClose = given ?? close;
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     box.current?.querySelector<HTMLElement>('button, [href], input')?.focus();
@@ -38,6 +44,7 @@ export function Modal({ title, children, testId, onClose = close }: { title: str
 }
 
 function Gallery() {
+  const store = useDesignerStore();
   const items = useMemo(
     () =>
       EXAMPLES.map((ex) => {
@@ -51,7 +58,7 @@ function Gallery() {
       {items.length === 0 && <p className="pw-muted">No examples yet.</p>}
       <div className="pw-gallery">
         {items.map(({ ex, name, description, nodes, kinds }) => (
-          <button key={ex.slug} type="button" className="pw-gallery-item" onClick={() => void openExample(ex)} data-testid={`example-${ex.slug}`}>
+          <button key={ex.slug} type="button" className="pw-gallery-item" onClick={() => void openExample(store, ex)} data-testid={`example-${ex.slug}`}>
             <span className="pw-gallery-name">{name}</span>
             <span className="pw-gallery-desc">{description || `examples/${ex.slug}`}</span>
             <span className="pw-gallery-meta">
@@ -68,7 +75,7 @@ function Gallery() {
             href={WORKSHOP_HASH}
             onClick={(e) => {
               e.preventDefault();
-              useDesigner.getState().setDialog({ type: 'workshop' });
+              store.getState().setDialog({ type: 'workshop' });
             }}
             data-testid="open-workshop"
           >
@@ -81,6 +88,7 @@ function Gallery() {
 }
 
 function OpenFailed({ file, problems }: { file: string; problems: Parameters<typeof formatProblem>[0][] }) {
+  const close = useClose();
   return (
     <Modal title={`Could not open ${file}`} testId="open-failed">
       <p>Nothing on the canvas has changed. Fix the file and open it again:</p>
@@ -104,7 +112,8 @@ function OpenFailed({ file, problems }: { file: string; problems: Parameters<typ
 }
 
 function SecondInput({ wire, message }: { wire: Wire; message: string }) {
-  const s = useDesigner.getState;
+  const s = useDesignerStore().getState;
+  const close = useClose();
   const finish = (verdict: { ok: boolean; reason?: string }) => {
     if (!verdict.ok && verdict.reason) s().toast(verdict.reason, 'error');
     close();
@@ -152,13 +161,15 @@ function Shortcuts() {
 
 /** Export zip or Share link on a pipeline with errors: the focused, default action shows the problems. */
 function ExportAnyway({ action, errors, failingTests = 0 }: { action: 'zip' | 'link'; errors: number; failingTests?: number }) {
+  const store = useDesignerStore();
+  const close = useClose();
   const show = useRef<HTMLButtonElement>(null);
   // After the modal's own focus: Enter shows the problems.
   useEffect(() => show.current?.focus(), []);
   const what = `${errors} problem${errors > 1 ? 's' : ''}`;
   const anyway = () => {
     close();
-    void (action === 'zip' ? exportZip({ anyway: true }) : copyShareLink({ anyway: true }));
+    void (action === 'zip' ? exportZip(store, { anyway: true }) : copyShareLink(store, { anyway: true }));
   };
   return (
     <Modal title={action === 'zip' ? 'Export with problems?' : 'Share with problems?'} testId="export-anyway">
@@ -175,7 +186,7 @@ function ExportAnyway({ action, errors, failingTests = 0 }: { action: 'zip' | 'l
         <button type="button" className="pw-button" onClick={anyway} data-testid="export-anyway-confirm">
           {action === 'zip' ? 'Export anyway' : 'Copy link anyway'}
         </button>
-        <button type="button" className="pw-button is-primary" onClick={showProblems} ref={show} data-testid="export-anyway-show">
+        <button type="button" className="pw-button is-primary" onClick={() => showProblems(store)} ref={show} data-testid="export-anyway-show">
           Show problems
         </button>
       </div>

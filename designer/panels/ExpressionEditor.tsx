@@ -12,17 +12,18 @@ import { EditorView, keymap, placeholder as placeholderExt, tooltips } from '@co
 import { memo, useEffect, useRef } from 'react';
 import { withSchemaFiles } from '../../codegen/schema-files.js';
 import { completeMember, valueShape } from '../model/fields.js';
-import { useDesigner } from '../store/index.js';
+import { useDesignerStore } from '../store/context.js';
+import type { DesignerStore } from '../store/index.js';
 
 /** Marks changes that came from the store (undo, another node) rather than typing. */
 const external = Annotation.define<boolean>();
 
 /** Completion for the node being edited, read from the store when asked. */
-function completionFor(nodeId: string, acc: boolean) {
+function completionFor(store: DesignerStore, nodeId: string, acc: boolean) {
   return (ctx: CompletionContext): CompletionResult | null => {
     const line = ctx.state.doc.lineAt(ctx.pos);
     const before = line.text.slice(0, ctx.pos - line.from);
-    const { pipeline, files } = useDesigner.getState();
+    const { pipeline, files } = store.getState();
     const shape = valueShape(withSchemaFiles(pipeline, files), nodeId);
     const found = completeMember(before, shape);
     if (found) {
@@ -72,6 +73,7 @@ interface Props {
 }
 
 function ExpressionEditorImpl({ nodeId, id, label, value, placeholder, invalid, describedBy, acc, onChange }: Props) {
+  const store = useDesignerStore();
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const changeRef = useRef(onChange);
@@ -90,7 +92,7 @@ function ExpressionEditorImpl({ nodeId, id, label, value, placeholder, invalid, 
           bracketMatching(),
           syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
           javascript({ typescript: true }),
-          autocompletion({ override: [completionFor(nodeId, acc ?? false)], activateOnTyping: true }),
+          autocompletion({ override: [completionFor(store, nodeId, acc ?? false)], activateOnTyping: true }),
           // Tooltips on <body> so the inspector's scroll box does not clip them.
           tooltips({ parent: document.body }),
           keymap.of([...closeBracketsKeymap, ...completionKeymap, ...historyKeymap, ...defaultKeymap]),

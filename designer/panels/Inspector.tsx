@@ -7,13 +7,11 @@
 import { memo, useMemo, useState, type KeyboardEvent } from 'react';
 import { useDraft } from './use-draft.js';
 import type { Problem } from '../../codegen/errors.js';
-import type { PipelineNode, SampleEvent } from '../../codegen/model.js';
+import type { PipelineNode } from '../../codegen/model.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { withDefaults, type ParamSpec } from '../../runtime/kinds/spec.js';
-import { valueText } from '../../runtime/types.js';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
 import { selectFiles, selectInspected, selectPipeline, selectPipelineName, selectProblems, selectSelectedCount } from '../store/selectors.js';
-import { ExpressionEditor } from './ExpressionEditor.js';
 import { focusNode } from '../actions.js';
 import { edgeEventType } from '../model/edge-type.js';
 import { withSchemaFiles } from '../../codegen/schema-files.js';
@@ -21,23 +19,9 @@ import { EdgePanel } from '../simulator/EdgePanel.js';
 import { selectSimOpen } from '../simulator/selectors.js';
 import { wireOfEdgeId } from '../store/pipeline-slice.js';
 import type { DesignerState } from '../store/types.js';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { SampleFromTopic } from '../live/SampleFromTopic.js';
-
-const state = () => useDesigner.getState();
-
-/** Problems about one node, split into those about a field and the rest. */
-export function problemsOfNode(problems: readonly Problem[], nodeId: string): { byField: Map<string, Problem[]>; general: Problem[] } {
-  const byField = new Map<string, Problem[]>();
-  const general: Problem[] = [];
-  for (const p of problems) {
-    if (p.nodeId !== nodeId) continue;
-    const field = p.path.length >= 3 && typeof p.path[2] === 'string' ? p.path[2] : undefined;
-    if (field && field !== 'input') (byField.get(field) ?? byField.set(field, []).get(field)!).push(p);
-    else general.push(p);
-  }
-  return { byField, general };
-}
+import { parseSamples, problemsOfNode } from './inspector-parse.js';
+import { PARAM_INPUTS } from './param-inputs.js';
 
 function Messages({ id, problems }: { id: string; problems: Problem[] | undefined }) {
   if (!problems?.length) return null;
@@ -67,6 +51,8 @@ export const Inspector = memo(function Inspector() {
 
 /** A selected wire: its two ends, the type of the events on it, and while simulating its last events. */
 function EdgeForm({ edge }: { edge: string }) {
+  const store = useDesignerStore();
+  const state = store.getState;
   const pipeline = useDesigner(selectPipeline);
   const files = useDesigner(selectFiles);
   const simulating = useDesigner(selectSimOpen);
@@ -76,7 +62,7 @@ function EdgeForm({ edge }: { edge: string }) {
   const end = (id: string, port: string | null | undefined, dir: string) => (
     <div className="pw-field">
       <span className="pw-label">{dir}</span>
-      <button type="button" className="pw-button is-quiet pw-edge-end" onClick={() => focusNode(id)} data-testid={`edge-${dir.toLowerCase()}`} title={`Select ${id}`}>
+      <button type="button" className="pw-button is-quiet pw-edge-end" onClick={() => focusNode(store, id)} data-testid={`edge-${dir.toLowerCase()}`} title={`Select ${id}`}>
         <code>{id}</code> <span className="pw-muted">port</span> <code>{port}</code>
       </button>
     </div>
@@ -107,6 +93,7 @@ function EdgeForm({ edge }: { edge: string }) {
 }
 
 function MultiSelection({ count }: { count: number }) {
+  const state = useDesignerStore().getState;
   return (
     <div className="pw-inspector-body">
       <div className="pw-panel-title">{count} nodes selected</div>
@@ -119,6 +106,7 @@ function MultiSelection({ count }: { count: number }) {
 }
 
 function PipelineForm() {
+  const state = useDesignerStore().getState;
   const name = useDesigner(selectPipelineName);
   const problems = useDesigner(selectProblems);
   const nameProblems = problems.filter((p) => p.path[0] === 'pipeline');
@@ -146,6 +134,7 @@ function PipelineForm() {
 }
 
 function NodeForm({ node }: { node: PipelineNode }) {
+  const state = useDesignerStore().getState;
   const kind = getKind(node.kind);
   const problems = useDesigner(selectProblems);
   const { byField, general } = useMemo(() => problemsOfNode(problems, node.id), [problems, node.id]);
@@ -204,6 +193,7 @@ function Docs({ text }: { text: string }) {
 }
 
 function IdField({ node, problems }: { node: PipelineNode; problems: Problem[] | undefined }) {
+  const state = useDesignerStore().getState;
   const [text, setText] = useDraft(node.id, (id) => id, () => false);
   const [refused, setRefused] = useState<string | undefined>();
   const apply = () => {
@@ -243,101 +233,15 @@ function IdField({ node, problems }: { node: PipelineNode; problems: Problem[] |
   );
 }
 
+/** One parameter: its label, the input its type calls for (param-inputs.tsx), help, default, attached file and messages. */
 function ParamField({ node, spec, problems }: { node: PipelineNode; spec: ParamSpec; problems: Problem[] | undefined }) {
+  const state = useDesignerStore().getState;
   const id = `pw-param-${spec.name}`;
   const value = node.params[spec.name];
-  const set = (v: unknown) => state().setParam(node.id, spec.name, v);
   const invalid = !!problems?.length;
-  const describedBy = `${id}-help${invalid ? ` ${id}-msg` : ''}`;
   // An empty default means "none": nothing to show as a default.
   const hasDefault = spec.default !== undefined && spec.default !== '';
-  let input: React.ReactNode;
-  switch (spec.type) {
-    case 'expression':
-      input = (
-        <ExpressionEditor
-          nodeId={node.id}
-          id={id}
-          label={spec.title}
-          value={value === undefined ? '' : valueText(value)}
-          placeholder={spec.placeholder}
-          invalid={invalid}
-          describedBy={describedBy}
-          acc={spec.acc !== undefined}
-          onChange={(text) => set(text === '' ? undefined : text)}
-        />
-      );
-      break;
-    case 'expressions':
-      input = <ExpressionsField node={node} spec={spec} id={id} invalid={invalid} describedBy={describedBy} />;
-      break;
-    case 'list':
-      input = <ListField value={value} id={id} spec={spec} invalid={invalid} describedBy={describedBy} onChange={set} />;
-      break;
-    case 'json':
-      input = <JsonField key={node.id} value={value} id={id} spec={spec} invalid={invalid} describedBy={describedBy} onChange={set} />;
-      break;
-    case 'enum':
-      input = (
-        <select
-          id={id}
-          className={`pw-input${invalid ? ' is-invalid' : ''}`}
-          value={value === undefined ? String(spec.default ?? '') : valueText(value)}
-          aria-describedby={describedBy}
-          onChange={(e) => set(e.target.value === '' ? undefined : e.target.value)}
-        >
-          {!hasDefault && value === undefined && <option value="">Choose…</option>}
-          {spec.enum?.map((opt) => (
-            <option key={opt} value={opt}>
-              {opt}
-              {opt === spec.default ? ' (default)' : ''}
-            </option>
-          ))}
-        </select>
-      );
-      break;
-    case 'boolean':
-      input = (
-        <input
-          id={id}
-          type="checkbox"
-          className="pw-checkbox"
-          checked={Boolean(value ?? spec.default)}
-          aria-describedby={describedBy}
-          onChange={(e) => set(e.target.checked)}
-        />
-      );
-      break;
-    case 'integer':
-      input = (
-        <input
-          id={id}
-          type="number"
-          inputMode="numeric"
-          className={`pw-input${invalid ? ' is-invalid' : ''}`}
-          value={value === undefined || value === null ? '' : valueText(value)}
-          placeholder={hasDefault ? `${spec.default} (default)` : spec.placeholder}
-          min={spec.min}
-          max={spec.max}
-          step={1}
-          aria-describedby={describedBy}
-          onChange={(e) => set(e.target.value === '' ? undefined : Number(e.target.value))}
-        />
-      );
-      break;
-    default:
-      input = (
-        <input
-          id={id}
-          className={`pw-input${spec.type === 'topic' ? ' is-mono' : ''}${invalid ? ' is-invalid' : ''}`}
-          value={value === undefined || value === null ? '' : valueText(value)}
-          placeholder={hasDefault ? `${spec.default} (default)` : spec.placeholder ? `e.g. ${spec.placeholder}` : ''}
-          spellCheck={false}
-          aria-describedby={describedBy}
-          onChange={(e) => set(e.target.value === '' ? undefined : e.target.value)}
-        />
-      );
-  }
+  const Input = PARAM_INPUTS[spec.type] ?? PARAM_INPUTS.string;
   return (
     <div className={`pw-field${spec.type === 'boolean' ? ' is-inline' : ''}`} data-param={spec.name}>
       <label htmlFor={id} onClick={spec.type === 'expression' ? () => document.getElementById(id)?.focus() : undefined}>
@@ -345,7 +249,16 @@ function ParamField({ node, spec, problems }: { node: PipelineNode; spec: ParamS
         {spec.required && <span className="pw-required" aria-label="required"> *</span>}
         <code className="pw-param-name">{spec.name}</code>
       </label>
-      {input}
+      <Input
+        node={node}
+        spec={spec}
+        id={id}
+        value={value}
+        invalid={invalid}
+        describedBy={`${id}-help${invalid ? ` ${id}-msg` : ''}`}
+        hasDefault={hasDefault}
+        set={(v) => state().setParam(node.id, spec.name, v)}
+      />
       <p id={`${id}-help`} className="pw-help">
         {spec.description}
         {hasDefault && <> Default: <code>{String(spec.default)}</code>.</>}
@@ -357,124 +270,9 @@ function ParamField({ node, spec, problems }: { node: PipelineNode; spec: ParamS
   );
 }
 
-/** A mapping of names to expressions (branch routes): one row per entry, in order. */
-function ExpressionsField({ node, spec, id, invalid, describedBy }: { node: PipelineNode; spec: ParamSpec; id: string; invalid: boolean; describedBy: string }) {
-  const raw = node.params[spec.name];
-  const entries: [string, string][] = raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, v === undefined || v === null ? '' : valueText(v)]) : [];
-  const save = (next: [string, string][]) => state().setParam(node.id, spec.name, next.length ? Object.fromEntries(next) : undefined);
-  const rename = (i: number, name: string) => save(entries.map((e, k) => (k === i ? [name, e[1]] : e)));
-  const setExpr = (i: number, text: string) => save(entries.map((e, k) => (k === i ? [e[0], text] : e)));
-  const add = () => {
-    let n = entries.length + 1;
-    while (entries.some(([k]) => k === `route-${n}`)) n++;
-    save([...entries, [`route-${n}`, '']]);
-  };
-  return (
-    <div className={`pw-map-field${invalid ? ' is-invalid' : ''}`} id={id} aria-describedby={describedBy}>
-      {entries.map(([name, expr], i) => (
-        <div className="pw-map-row" key={i}>
-          <input
-            className="pw-input is-mono pw-map-name"
-            value={name}
-            aria-label={`${spec.title} ${i + 1}: name`}
-            spellCheck={false}
-            onChange={(e) => rename(i, e.target.value)}
-          />
-          <ExpressionEditor
-            nodeId={node.id}
-            id={`${id}-${i}`}
-            label={`${spec.title} ${i + 1}: expression`}
-            value={expr}
-            placeholder={spec.placeholder?.replace(/^[^:]*:\s*/, '')}
-            invalid={false}
-            onChange={(text) => setExpr(i, text)}
-          />
-          <button type="button" className="pw-button is-quiet" aria-label={`Remove ${name}`} onClick={() => save(entries.filter((_, k) => k !== i))}>
-            ✕
-          </button>
-        </div>
-      ))}
-      <button type="button" className="pw-button" onClick={add}>
-        Add {spec.title.toLowerCase().replace(/s$/, '')}
-      </button>
-    </div>
-  );
-}
-
-/** A list of names, typed comma-separated. */
-function ListField({ value, id, spec, invalid, describedBy, onChange }: { value: unknown; id: string; spec: ParamSpec; invalid: boolean; describedBy: string; onChange: (v: unknown) => void }) {
-  const shown = Array.isArray(value) ? value.join(', ') : value === undefined ? '' : valueText(value);
-  const [text, setText] = useDraft(shown, (s) => s, (draft, s) => parseList(draft).join(', ') === s);
-  return (
-    <input
-      id={id}
-      className={`pw-input is-mono${invalid ? ' is-invalid' : ''}`}
-      value={text}
-      placeholder={spec.placeholder ? `e.g. ${spec.placeholder}` : 'a, b, c'}
-      spellCheck={false}
-      aria-describedby={describedBy}
-      onChange={(e) => {
-        setText(e.target.value);
-        const list = parseList(e.target.value);
-        onChange(list.length ? list : undefined);
-      }}
-    />
-  );
-}
-
-export function parseList(text: string): string[] {
-  return text
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
-}
-
-/** A JSON value (a schema, an event template), written as YAML or JSON; a draft that does not parse stays a draft. */
-function JsonField({ value, id, spec, invalid, describedBy, onChange }: { value: unknown; id: string; spec: ParamSpec; invalid: boolean; describedBy: string; onChange: (v: unknown) => void }) {
-  const [error, setError] = useState<string | undefined>();
-  const [text, setText] = useDraft(
-    value,
-    (v) => (v === undefined ? '' : stringifyYaml(v, { flowCollectionPadding: true }).trimEnd()),
-    (draft, v) => JSON.stringify(readJsonText(draft).value ?? null) === JSON.stringify(v ?? null),
-    () => setError(undefined),
-  );
-  return (
-    <>
-      <textarea
-        id={id}
-        className={`pw-input is-mono pw-samples${invalid || error ? ' is-invalid' : ''}`}
-        value={text}
-        rows={5}
-        spellCheck={false}
-        placeholder={spec.placeholder}
-        aria-describedby={describedBy}
-        onChange={(e) => {
-          setText(e.target.value);
-          const r = readJsonText(e.target.value);
-          setError(r.error);
-          if (!r.error) onChange(r.value);
-        }}
-      />
-      {error && (
-        <p className="pw-msg pw-error" role="alert">
-          {error}
-        </p>
-      )}
-    </>
-  );
-}
-
-export function readJsonText(text: string): { value?: unknown; error?: string } {
-  if (text.trim() === '') return { value: undefined };
-  try {
-    return { value: parseYaml(text) as unknown };
-  } catch (e) {
-    return { error: `Not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}` };
-  }
-}
-
 /** Parameters that name a file of the pipeline (a model): attach the file so the export carries it. */
 function FileAttachment({ node, value }: { node: PipelineNode; value: unknown }) {
+  const state = useDesignerStore().getState;
   const kind = getKind(node.kind);
   const files = useDesigner(selectFiles);
   const bytes = typeof value === 'string' ? files[value] : undefined;
@@ -498,34 +296,8 @@ function FileAttachment({ node, value }: { node: PipelineNode; value: unknown })
   );
 }
 
-/** Samples are edited as JSON; a draft that does not parse stays a draft, with the reason shown. */
-export function parseSamples(text: string): { samples?: SampleEvent[]; error?: string } {
-  if (text.trim() === '') return { samples: undefined };
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    return { error: `Not valid JSON: ${(e as Error).message}` };
-  }
-  if (!Array.isArray(v)) return { error: 'Write a JSON list of events: [{ "key": "k1", "value": { … } }].' };
-  for (const [i, ev] of (v as unknown[]).entries()) {
-    if (typeof ev !== 'object' || ev === null || Array.isArray(ev) || !('value' in ev)) {
-      return { error: `Event ${i + 1} must be an object with "value", e.g. { "key": "k1", "value": { "amount": 3 } }.` };
-    }
-    const extra = Object.keys(ev).filter((k) => !['key', 'value', 'timestamp', 'headers'].includes(k));
-    if (extra.length) return { error: `Event ${i + 1} has unknown field "${extra[0]}"; use key, value, timestamp, headers.` };
-  }
-  // Fields in the order the YAML reader gives them, so the canvas holds what a reopened file would.
-  return {
-    samples: (v as Record<string, unknown>[]).map((ev) => {
-      const s: Record<string, unknown> = { value: ev.value };
-      for (const k of ['key', 'timestamp', 'headers']) if (k in ev) s[k] = ev[k];
-      return s as unknown as SampleEvent;
-    }),
-  };
-}
-
 function SamplesField({ node, problems }: { node: PipelineNode; problems: Problem[] | undefined }) {
+  const state = useDesignerStore().getState;
   const [error, setError] = useState<string | undefined>();
   const [text, setText] = useDraft(
     node.samples,

@@ -8,7 +8,7 @@ import { KINDS } from '../../runtime/kinds/registry.js';
 import type { Category, KindSpec } from '../../runtime/kinds/spec.js';
 import { addNodeFromPalette } from '../actions.js';
 import { KIND_MIME, setDraggedKind } from '../flow-api.js';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
 import { selectPaletteQuery } from '../store/selectors.js';
 
 export const GROUPS: { category: Category; title: string }[] = [
@@ -35,13 +35,10 @@ function onDragStart(e: DragEvent<HTMLButtonElement>) {
 
 const onDragEnd = () => setDraggedKind(undefined);
 
-function onAdd(e: { currentTarget: HTMLButtonElement }) {
-  addNodeFromPalette(e.currentTarget.dataset.kind!);
-}
-
-const setQuery = (e: { target: HTMLInputElement }) => useDesigner.getState().setPaletteQuery(e.target.value);
-
 export const Palette = memo(function Palette() {
+  const store = useDesignerStore();
+  const onAdd = (e: { currentTarget: HTMLButtonElement }) => void addNodeFromPalette(store, e.currentTarget.dataset.kind!);
+  const setQuery = (e: { target: HTMLInputElement }) => store.getState().setPaletteQuery(e.target.value);
   const query = useDesigner(selectPaletteQuery);
   const found = useMemo(() => matchKinds(query), [query]);
   return (

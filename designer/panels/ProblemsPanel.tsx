@@ -6,23 +6,26 @@
  */
 import { memo } from 'react';
 import { focusNode } from '../actions.js';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
+import type { DesignerStore } from '../store/index.js';
 import { selectChecking, selectIsEmpty, selectProblems } from '../store/selectors.js';
 
-function onPick(e: { currentTarget: HTMLButtonElement }) {
+function pick(store: DesignerStore, e: { currentTarget: HTMLButtonElement }) {
   const test = e.currentTarget.dataset.test;
   // A failing test: open it in the Tests tab, where its differences are.
   if (test !== undefined) {
-    const s = useDesigner.getState();
+    const s = store.getState();
     s.setTestOpen(Number(test));
     s.setBottomTab('tests');
     return;
   }
   const id = e.currentTarget.dataset.node;
-  if (id) focusNode(id);
+  if (id) focusNode(store, id);
 }
 
 export const ProblemsPanel = memo(function ProblemsPanel() {
+  const store = useDesignerStore();
+  const onPick = (e: { currentTarget: HTMLButtonElement }) => pick(store, e);
   const problems = useDesigner(selectProblems);
   const empty = useDesigner(selectIsEmpty);
   const checking = useDesigner(selectChecking);

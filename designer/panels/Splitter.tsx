@@ -5,17 +5,17 @@
  */
 import { memo, type KeyboardEvent, type PointerEvent } from 'react';
 import { clampPanel, PANEL_LIMITS, savePanels } from '../panel-sizes.js';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
+import type { DesignerStore } from '../store/index.js';
+import { canvasElement } from '../flow-api.js';
 
 type Name = keyof typeof PANEL_LIMITS;
 
-const state = () => useDesigner.getState();
-const save = () => savePanels(localStorage, state().panels);
-
 /** How much taller the panels under the canvas can grow before the canvas would drop below half the height. */
-function roomAbove(): number {
-  const canvas = document.querySelector('.pw-canvas')?.getBoundingClientRect();
-  const center = document.querySelector('.pw-center')?.getBoundingClientRect();
+function roomAbove(store: DesignerStore): number {
+  const box = canvasElement(store);
+  const canvas = box?.getBoundingClientRect();
+  const center = box?.closest('.pw-center')?.getBoundingClientRect();
   return canvas && center ? Math.max(0, canvas.height - center.height / 2) : Infinity;
 }
 
@@ -24,6 +24,9 @@ function roomAbove(): number {
  * the panel when dragged up; one on the right edge grows it when dragged right.
  */
 export const Splitter = memo(function Splitter({ name, edge, label }: { name: Name; edge: 'top' | 'right'; label: string }) {
+  const store = useDesignerStore();
+  const state = store.getState;
+  const save = () => savePanels(localStorage, state().panels);
   const size = useDesigner((s) => s.panels[name]);
   const vertical = edge === 'right';
   const onPointerDown = (e: PointerEvent<HTMLDivElement>) => {
@@ -35,7 +38,7 @@ export const Splitter = memo(function Splitter({ name, edge, label }: { name: Na
     const panel = handle.parentElement!.getBoundingClientRect();
     // Start from the size on screen (the canvas may have squeezed the panel), and stop where the canvas's half begins.
     const from = vertical ? state().panels[name] : panel.height;
-    const most = vertical ? Infinity : from + roomAbove();
+    const most = vertical ? Infinity : from + roomAbove(store);
     const move = (m: globalThis.PointerEvent) => {
       const delta = (vertical ? m.clientX : m.clientY) - start;
       state().setPanels({ [name]: clampPanel(name, Math.min(most, vertical ? from + delta : from - delta)) });

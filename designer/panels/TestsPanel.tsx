@@ -9,12 +9,10 @@ import { memo, useState } from 'react';
 import { useDraft } from './use-draft.js';
 import { IGNORE_DEAD_LETTERS, type PipelineNode, type PipelineTest, type SampleEvent } from '../../codegen/model.js';
 import { getKind } from '../../runtime/kinds/registry.js';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
 import type { DesignerState } from '../store/types.js';
 import type { SinkDifference, TestOutcome } from '../../codegen/test-outcomes.js';
-import { parseSamples } from './Inspector.js';
-
-const state = () => useDesigner.getState();
+import { parseSamples } from './inspector-parse.js';
 
 const selectTests = (s: DesignerState) => s.pipeline.tests;
 const selectNodes = (s: DesignerState) => s.pipeline.nodes;
@@ -93,6 +91,7 @@ function IgnoreBox({ index, id, test, onChange }: { index: number; id: string; t
 }
 
 function TestEditor({ index, test, nodes }: { index: number; test: PipelineTest; nodes: readonly PipelineNode[] }) {
+  const state = useDesignerStore().getState;
   const update = (next: PipelineTest, field: string) => state().updateTest(index, next, field);
   const sources = byCategory(nodes, 'source');
   const sinks = byCategory(nodes, 'sink');
@@ -210,6 +209,7 @@ function Differences({ outcome }: { outcome: TestOutcome }) {
 }
 
 export const TestsPanel = memo(function TestsPanel() {
+  const state = useDesignerStore().getState;
   const tests = useDesigner(selectTests);
   const nodes = useDesigner(selectNodes);
   const outcomes = useDesigner(selectOutcomes);

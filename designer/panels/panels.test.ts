@@ -2,7 +2,7 @@ import { expect, test } from 'vitest';
 import type { Problem } from '../../codegen/errors.js';
 import { KINDS } from '../../runtime/kinds/registry.js';
 import { fileTree } from './CodePreview.js';
-import { parseList, parseSamples, problemsOfNode, readJsonText } from './Inspector.js';
+import { parseList, parseSamples, problemsOfNode, readJsonText } from './inspector-parse.js';
 import { GROUPS, matchKinds } from './Palette.js';
 import { withIgnored } from './TestsPanel.js';
 

@@ -4,7 +4,7 @@
  * time, and a discreet list of the keys. Everything else of the designer is
  * hidden by presenter.css while `:root[data-present]` is set.
  */
-import { memo, useEffect } from 'react';
+import { memo, useCallback, useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { EdgePanel } from '../simulator/EdgePanel.js';
 import { GroupPanel } from '../simulator/GroupPanel.js';
@@ -12,12 +12,18 @@ import { NotesPanel, TourPanel } from '../simulator/NotesPanel.js';
 import { selectHasWindows, selectSimControls, selectSimOpen, selectSimSummary } from '../simulator/selectors.js';
 import { TimePanel } from '../simulator/TimePanel.js';
 import { TopicsPanel } from '../simulator/TopicsPanel.js';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
 import { NODE_SIZE } from '../flow-api.js';
 import type { DesignerState } from '../store/types.js';
-import { PANELS, PRESENTER_KEYS, presentRequested, SPEED_FACTORS, speedFor, stageSide, visiblePanels, type PresenterPanel } from './keys.js';
+import { PANELS, PRESENTER_KEYS, presentRequested, SPEED_FACTORS, speedFor, stageSide, visiblePanels, type PresenterAction, type PresenterPanel } from './keys.js';
 import { dispatchPresenter, onFullscreenChange, onPresenterKey, usePresenter } from './store.js';
 import './presenter.css';
+
+/** Presenter actions on this designer. */
+function usePresenterDispatch(): (action: PresenterAction) => void {
+  const store = useDesignerStore();
+  return useCallback((action: PresenterAction) => dispatchPresenter(store, action), [store]);
+}
 
 const BODY: Record<PresenterPanel, () => React.JSX.Element> = {
   tour: () => <TourPanel />,
@@ -29,6 +35,7 @@ const BODY: Record<PresenterPanel, () => React.JSX.Element> = {
 };
 
 const Bar = memo(function Bar() {
+  const dispatch = usePresenterDispatch();
   const open = useDesigner(selectSimOpen);
   const { running } = useDesigner(useShallow(selectSimControls));
   const tick = useDesigner((s) => selectSimSummary(s)?.tick);
@@ -36,19 +43,19 @@ const Bar = memo(function Bar() {
   const ticks = speedFor(base, SPEED_FACTORS[speed]);
   return (
     <div className="pw-present-bar" role="toolbar" aria-label="Presentation controls">
-      <button type="button" className="pw-button is-primary" onClick={() => dispatchPresenter({ type: 'play-pause' })} data-testid="present-play" aria-label={running ? 'Pause the simulation (Space)' : 'Run the simulation (Space)'}>
+      <button type="button" className="pw-button is-primary" onClick={() => dispatch({ type: 'play-pause' })} data-testid="present-play" aria-label={running ? 'Pause the simulation (Space)' : 'Run the simulation (Space)'}>
         {running ? '❚❚' : '▶'}
       </button>
-      <button type="button" className="pw-button" onClick={() => dispatchPresenter({ type: 'step' })} aria-label="One tick (.)" title="One tick (.)">
+      <button type="button" className="pw-button" onClick={() => dispatch({ type: 'step' })} aria-label="One tick (.)" title="One tick (.)">
         Step
       </button>
-      <button type="button" className="pw-button" onClick={() => dispatchPresenter({ type: 'slower' })} disabled={speed === 0} aria-label="Slower (−)">
+      <button type="button" className="pw-button" onClick={() => dispatch({ type: 'slower' })} disabled={speed === 0} aria-label="Slower (−)">
         −
       </button>
       <span className="pw-present-speed" title={ticks === 0 ? 'full speed' : `${ticks} ticks/s`} data-testid="present-speed">
         {SPEED_FACTORS[speed]}×
       </span>
-      <button type="button" className="pw-button" onClick={() => dispatchPresenter({ type: 'faster' })} disabled={speed === SPEED_FACTORS.length - 1} aria-label="Faster (+)">
+      <button type="button" className="pw-button" onClick={() => dispatch({ type: 'faster' })} disabled={speed === SPEED_FACTORS.length - 1} aria-label="Faster (+)">
         +
       </button>
       <span className="pw-present-tick" aria-live="off">
@@ -61,10 +68,10 @@ const Bar = memo(function Bar() {
         )}
       </span>
       <span className="pw-toolbar-spacer" />
-      <button type="button" className="pw-button is-quiet" onClick={() => dispatchPresenter({ type: 'hints' })} aria-pressed={hints} aria-label="Show the keys (?)" data-testid="present-keys-toggle">
+      <button type="button" className="pw-button is-quiet" onClick={() => dispatch({ type: 'hints' })} aria-pressed={hints} aria-label="Show the keys (?)" data-testid="present-keys-toggle">
         ?
       </button>
-      <button type="button" className="pw-button is-quiet" onClick={() => dispatchPresenter({ type: 'leave' })} aria-label="Leave presenter mode (Esc)" data-testid="present-exit">
+      <button type="button" className="pw-button is-quiet" onClick={() => dispatch({ type: 'leave' })} aria-label="Leave presenter mode (Esc)" data-testid="present-exit">
         ✕
       </button>
     </div>
@@ -111,12 +118,13 @@ function selectSide(s: DesignerState): 'beside' | 'below' {
 }
 
 function Stage() {
+  const dispatch = usePresenterDispatch();
   const panel = usePresenter((p) => p.panel);
   const side = useDesigner(selectSide);
   useEffect(() => {
     document.documentElement.dataset.present = side;
-    dispatchPresenter({ type: 'fit' });
-  }, [side]);
+    dispatch({ type: 'fit' });
+  }, [side, dispatch]);
   const hasWindows = useDesigner(selectHasWindows);
   const panels = visiblePanels(hasWindows);
   const Body = BODY[panel];
@@ -131,7 +139,7 @@ function Stage() {
             role="tab"
             aria-selected={panel === p.panel}
             className="pw-tab"
-            onClick={() => dispatchPresenter({ type: 'panel', index: i })}
+            onClick={() => dispatch({ type: 'panel', index: i })}
             title={`${p.label} (${i + 1})`}
             data-testid={`present-tab-${p.panel}`}
           >
@@ -150,26 +158,30 @@ function Stage() {
 /** Mounted once in the designer's layout: the keys, `?present` in the URL, and the stage while presenting. */
 export const Presenter = memo(function Presenter() {
   const on = usePresenter((p) => p.on);
+  const store = useDesignerStore();
   useEffect(() => {
     // Full screen, or a window moved to the projector: the canvas has a new size to fit.
-    const onResize = () => usePresenter.getState().on && dispatchPresenter({ type: 'fit' });
-    window.addEventListener('keydown', onPresenterKey, true);
+    const onResize = () => usePresenter.getState().on && dispatchPresenter(store, { type: 'fit' });
+    const onKey = (e: KeyboardEvent) => onPresenterKey(store, e);
+    const onFullscreen = () => onFullscreenChange(store);
+    window.addEventListener('keydown', onKey, true);
     window.addEventListener('resize', onResize);
-    document.addEventListener('fullscreenchange', onFullscreenChange);
-    if (presentRequested(window.location.search)) dispatchPresenter({ type: 'enter' });
+    document.addEventListener('fullscreenchange', onFullscreen);
+    if (presentRequested(window.location.search)) dispatchPresenter(store, { type: 'enter' });
     return () => {
-      window.removeEventListener('keydown', onPresenterKey, true);
+      window.removeEventListener('keydown', onKey, true);
       window.removeEventListener('resize', onResize);
-      document.removeEventListener('fullscreenchange', onFullscreenChange);
+      document.removeEventListener('fullscreenchange', onFullscreen);
     };
-  }, []);
+  }, [store]);
   return on ? <Stage /> : null;
 });
 
 /** The toolbar's way in. */
 export function PresentButton() {
+  const dispatch = usePresenterDispatch();
   return (
-    <button type="button" className="pw-button" onClick={() => dispatchPresenter({ type: 'enter' })} title="Presenter mode: large type, full screen, driven by keys (P)" data-testid="present-enter">
+    <button type="button" className="pw-button" onClick={() => dispatch({ type: 'enter' })} title="Presenter mode: large type, full screen, driven by keys (P)" data-testid="present-enter">
       Present
     </button>
   );

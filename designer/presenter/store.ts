@@ -1,20 +1,22 @@
 /**
  * Presenter mode's own small store and the one place its effects run: the
- * reducer in keys.ts decides, this applies it to the designer (simulator
- * commands, tour step), the page (full screen, `?present`) and the view.
+ * reducer in keys.ts decides, this applies it to the designer whose store
+ * it is given (simulator commands, tour step), the page (full screen,
+ * `?present`) and that designer's view. Presenter mode takes the whole
+ * page, so its own store is the page's.
  */
 import { create } from 'zustand';
 import { fitView } from '../actions.js';
 import { getFlow } from '../flow-api.js';
 import { isTyping } from '../keyboard.js';
-import { useDesigner } from '../store/index.js';
+import type { DesignerStore } from '../store/index.js';
 import { tourFor } from '../simulator/tours.js';
 import { INITIAL_PRESENTER, keyAction, PRESENT_SCALE, reducePresenter, withPresent, type PresenterAction, type PresenterContext, type PresenterEffect, type PresenterState } from './keys.js';
 
 export const usePresenter = create<PresenterState>()(() => ({ ...INITIAL_PRESENTER }));
 
-function context(): PresenterContext {
-  const s = useDesigner.getState();
+function context(store: DesignerStore): PresenterContext {
+  const s = store.getState();
   return {
     simOpen: s.simOpen,
     running: s.simStatus?.running ?? false,
@@ -49,13 +51,13 @@ function fullscreen(on: boolean): void {
   }
 }
 
-function run(effect: PresenterEffect): void {
-  const s = useDesigner.getState();
+function run(store: DesignerStore, effect: PresenterEffect): void {
+  const s = store.getState();
   if (effect.type === 'sim') s.simCommand(effect.command);
   else if (effect.type === 'simulate') s.simulate();
   else if (effect.type === 'sim-speed-setting') s.setSimSettings({ speed: effect.speed });
   else if (effect.type === 'tour-step') s.setTourStep(effect.step);
-  else if (effect.type === 'fit') afterLayout(fitLarge);
+  else if (effect.type === 'fit') afterLayout(() => fitLarge(store));
   else fullscreen(effect.on);
 }
 
@@ -63,34 +65,34 @@ function run(effect: PresenterEffect): void {
 const afterLayout = (fn: () => void) => requestAnimationFrame(() => requestAnimationFrame(fn));
 
 /** The canvas's share of the scale: the pipeline fitted, zoomed in up to the scale more than the designer's fit allows. */
-function fitLarge(): void {
-  void getFlow()?.fitView({ padding: 0.08, duration: 0, maxZoom: 1.2 * PRESENT_SCALE });
+function fitLarge(store: DesignerStore): void {
+  void getFlow(store)?.fitView({ padding: 0.08, duration: 0, maxZoom: 1.2 * PRESENT_SCALE });
 }
 
-function showPresenting(on: boolean): void {
+function showPresenting(store: DesignerStore, on: boolean): void {
   if (typeof document === 'undefined') return;
   if (on) {
     document.documentElement.dataset.present = '';
     document.documentElement.style.setProperty('--pw-present-scale', String(PRESENT_SCALE));
-    savedViewport = getFlow()?.getViewport();
+    savedViewport = getFlow(store)?.getViewport();
   } else {
     delete document.documentElement.dataset.present;
     document.documentElement.style.removeProperty('--pw-present-scale');
     const back = savedViewport;
     savedViewport = undefined;
-    afterLayout(() => (back ? void getFlow()?.setViewport(back) : fitView()));
+    afterLayout(() => (back ? void getFlow(store)?.setViewport(back) : fitView(store)));
   }
   const search = withPresent(window.location.search, on);
   if (search !== window.location.search) history.replaceState(history.state, '', window.location.pathname + search + window.location.hash);
 }
 
-export function dispatchPresenter(action: PresenterAction): void {
+export function dispatchPresenter(store: DesignerStore, action: PresenterAction): void {
   const before = usePresenter.getState();
-  const { state, effects } = reducePresenter(before, action, context());
+  const { state, effects } = reducePresenter(before, action, context(store));
   if (state !== before) usePresenter.setState(state, true);
-  if (state.on !== before.on) showPresenting(state.on);
+  if (state.on !== before.on) showPresenting(store, state.on);
   else if (state.on && wantFullscreen && !ownFullscreen) fullscreen(true);
-  for (const e of effects) run(e);
+  for (const e of effects) run(store, e);
 }
 
 /** Space and Enter on a focused button press that button, as everywhere else. */
@@ -101,21 +103,21 @@ const activates = (t: EventTarget | null) => t instanceof HTMLElement && (t.tagN
  * keys it takes (arrows, Space) do not also move a focused node on the canvas.
  * Keys it leaves alone reach the designer's shortcuts (keyboard.ts) as before.
  */
-export function onPresenterKey(e: KeyboardEvent): void {
-  if (isTyping(e.target) || useDesigner.getState().dialog) return;
+export function onPresenterKey(store: DesignerStore, e: KeyboardEvent): void {
+  if (isTyping(e.target) || store.getState().dialog) return;
   const on = usePresenter.getState().on;
   const action = keyAction(e, on);
   if (!action) return;
   if (action.type === 'play-pause' && activates(e.target)) return;
   e.preventDefault();
   e.stopPropagation();
-  if (!e.repeat || action.type === 'next' || action.type === 'previous') dispatchPresenter(action);
+  if (!e.repeat || action.type === 'next' || action.type === 'previous') dispatchPresenter(store, action);
 }
 
 /** The browser left full screen (its own Esc): presenter mode ends with it. */
-export function onFullscreenChange(): void {
+export function onFullscreenChange(store: DesignerStore): void {
   if (!document.fullscreenElement && ownFullscreen) {
     ownFullscreen = false;
-    if (usePresenter.getState().on) dispatchPresenter({ type: 'leave' });
+    if (usePresenter.getState().on) dispatchPresenter(store, { type: 'leave' });
   }
 }

@@ -6,11 +6,10 @@
  */
 import { memo } from 'react';
 import type { ClusterPartitionView, ClusterSpec, ClusterView } from '../../runtime/simulator/cluster.js';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
 import type { DesignerState } from '../store/types.js';
 import { partitionColor } from './GroupPanel.js';
 
-const state = () => useDesigner.getState();
 const selectCluster = (s: DesignerState) => s.simView?.cluster;
 
 /** What "Simulate brokers" starts with: the textbook safe setting. */
@@ -22,10 +21,15 @@ export function fitCluster(spec: ClusterSpec): ClusterSpec {
   return { ...spec, replicationFactor, minInsyncReplicas: Math.min(spec.minInsyncReplicas, replicationFactor) };
 }
 
-const setCluster = (cluster: ClusterSpec | null) => state().simCommand({ type: 'set-cluster', cluster: cluster && fitCluster(cluster) });
+/** Brokers on with this spec (fitted to the broker count), or off with null. */
+function useSetCluster(): (cluster: ClusterSpec | null) => void {
+  const store = useDesignerStore();
+  return (cluster) => store.getState().simCommand({ type: 'set-cluster', cluster: cluster && fitCluster(cluster) });
+}
 const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 function Settings({ spec }: { spec: ClusterSpec }) {
+  const setCluster = useSetCluster();
   const change = (c: Partial<ClusterSpec>) => setCluster({ ...spec, ...c });
   return (
     <div className="pw-sim-row pw-sim-cluster-settings" data-testid="sim-cluster-settings">
@@ -79,6 +83,7 @@ function Settings({ spec }: { spec: ClusterSpec }) {
 }
 
 function Brokers({ cluster }: { cluster: ClusterView }) {
+  const state = useDesignerStore().getState;
   return (
     <ul className="pw-sim-brokers" data-testid="sim-brokers">
       {cluster.brokers.map((b) => {
@@ -152,6 +157,7 @@ function PartitionRow({ p, cluster }: { p: ClusterPartitionView; cluster: Cluste
 }
 
 export const BrokersPanel = memo(function BrokersPanel() {
+  const setCluster = useSetCluster();
   const cluster = useDesigner(selectCluster);
   if (!cluster) {
     return (

@@ -1,7 +1,7 @@
 /** The last few events on the selected edge: key, partition, offset and value. */
 import { memo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { useDesigner } from '../store/index.js';
+import { useDesigner } from '../store/context.js';
 import type { DesignerState } from '../store/types.js';
 import { selectInspectedEdge } from './selectors.js';
 

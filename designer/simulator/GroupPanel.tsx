@@ -4,11 +4,9 @@
  */
 import { memo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
 import { selectSimLag, selectSimMembers, selectSimPartitions, selectSimSummary } from './selectors.js';
 import type { SimView } from './session.js';
-
-const state = () => useDesigner.getState();
 
 /** Partition colours, cycled; the lag chart and the member chips use the same ones. */
 export const PARTITION_COLORS = ['#4f46e5', '#0e7490', '#b45309', '#15803d', '#be185d', '#7c3aed', '#0369a1', '#a16207', '#dc2626', '#4d7c0f'];
@@ -16,6 +14,7 @@ export const partitionColor = (p: number) => PARTITION_COLORS[p % PARTITION_COLO
 const partitionOf = (tp: string) => Number(/\[(\d+)\]$/.exec(tp)?.[1] ?? 0);
 
 const Members = memo(function Members() {
+  const state = useDesignerStore().getState;
   const members = useDesigner(selectSimMembers);
   const summary = useDesigner(useShallow(selectSimSummary));
   const exactlyOnce = useDesigner((s) => s.pipeline.delivery === 'exactly-once');

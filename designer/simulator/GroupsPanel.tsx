@@ -7,11 +7,9 @@
 import { memo, useState } from 'react';
 import { DEFAULT_GROUP_BATCH, DEFAULT_LOCK_MS, groupSpecProblem, GUARANTEES, type ExtraGroupSpec, type GroupType, type GroupView } from '../../runtime/simulator/readers.js';
 import { selectPipelineName } from '../store/selectors.js';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
 import { partitionColor } from './GroupPanel.js';
 import { selectSimGroups, selectSimTopics } from './selectors.js';
-
-const state = () => useDesigner.getState();
 
 /** Each group's colour, by its place in the list; the topic lanes mark committed offsets with it. */
 export const GROUP_COLORS = ['#db2777', '#0891b2', '#ca8a04', '#7c3aed', '#16a34a', '#ea580c'];
@@ -31,6 +29,7 @@ const SPEEDS = [
 ];
 
 const AddGroup = memo(function AddGroup({ taken }: { taken: string[] }) {
+  const state = useDesignerStore().getState;
   const topics = useDesigner(selectSimTopics);
   const own = useDesigner(selectPipelineName);
   const readable = (topics ?? []).filter((t) => t.role !== 'dead-letter').sort((a, b) => Number(b.role === 'source') - Number(a.role === 'source'));
@@ -114,6 +113,7 @@ const Stat = ({ label, value, id, bad, title }: { label: string; value: number; 
 );
 
 const GroupCard = memo(function GroupCard({ g, color }: { g: GroupView; color: string }) {
+  const state = useDesignerStore().getState;
   const cmd = (c: Parameters<ReturnType<typeof state>['simCommand']>[0]) => state().simCommand(c);
   const t = `sim-xgroup-${g.name}`;
   return (

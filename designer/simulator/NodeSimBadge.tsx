@@ -1,6 +1,6 @@
 /** What the simulator says about one node, drawn inside the node while simulating. */
 import { memo } from 'react';
-import { useDesigner } from '../store/index.js';
+import { useDesigner } from '../store/context.js';
 import { selectLiveNode, useLive } from '../live/store.js';
 import { selectSimNode } from './selectors.js';
 import { Sparkline } from './Sparkline.js';

@@ -1,7 +1,7 @@
 /** "What is happening": the simulator's latest notes in plain sentences; and the example's guided tour. */
 import { memo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
 import { selectPipelineName } from '../store/selectors.js';
 import type { DesignerState } from '../store/types.js';
 import { NoteLog } from './note-log.js';
@@ -78,6 +78,7 @@ export const NotesPanel = memo(function NotesPanel() {
 });
 
 export const TourPanel = memo(function TourPanel() {
+  const store = useDesignerStore();
   const name = useDesigner(selectPipelineName);
   const step = useDesigner(selectTourStep);
   const tour = tourFor(name);
@@ -90,7 +91,7 @@ export const TourPanel = memo(function TourPanel() {
   }
   const i = Math.min(step, tour.steps.length - 1);
   const s = tour.steps[i];
-  const go = (n: number) => useDesigner.getState().setTourStep(Math.max(0, Math.min(tour.steps.length - 1, n)));
+  const go = (n: number) => store.getState().setTourStep(Math.max(0, Math.min(tour.steps.length - 1, n)));
   return (
     <div className="pw-sim-tour" data-testid="sim-tour">
       <div className="pw-muted pw-small">

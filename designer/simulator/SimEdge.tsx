@@ -5,7 +5,7 @@
  */
 import { BaseEdge, EdgeLabelRenderer, getBezierPath, type EdgeProps } from '@xyflow/react';
 import { memo } from 'react';
-import { useDesigner } from '../store/index.js';
+import { useDesigner } from '../store/context.js';
 import { selectLiveEdge, useLive } from '../live/store.js';
 import { selectSimEdge } from './selectors.js';
 import { edgeKey } from './session.js';

@@ -5,7 +5,8 @@
  */
 import { memo } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
+import type { Command } from './protocol.js';
 import { BrokersPanel } from './BrokersPanel.js';
 import { EdgePanel } from './EdgePanel.js';
 import { GroupPanel } from './GroupPanel.js';
@@ -20,8 +21,6 @@ import { savePanels } from '../panel-sizes.js';
 import { Splitter } from '../panels/Splitter.js';
 import type { DesignerState } from '../store/types.js';
 
-const state = () => useDesigner.getState();
-const command = (c: Parameters<ReturnType<typeof state>['simCommand']>[0]) => state().simCommand(c);
 
 const SPEEDS: { value: number; label: string }[] = [
   { value: 1, label: '1 tick/s' },
@@ -42,13 +41,15 @@ const TABS: { tab: SimTab; label: string }[] = [
   { tab: 'tour', label: 'Tour' },
 ];
 
-const toggleDock = () => {
-  state().setPanels({ dockCollapsed: !state().panels.dockCollapsed });
-  savePanels(localStorage, state().panels);
-};
 const selectCollapsed = (s: DesignerState) => s.panels.dockCollapsed;
 
 const Controls = memo(function Controls() {
+  const state = useDesignerStore().getState;
+  const command = (c: Command) => state().simCommand(c);
+  const toggleDock = () => {
+    state().setPanels({ dockCollapsed: !state().panels.dockCollapsed });
+    savePanels(localStorage, state().panels);
+  };
   const c = { ...useDesigner(useShallow(selectSimControls)), collapsed: useDesigner(selectCollapsed) };
   const summary = useDesigner(useShallow(selectSimSummary));
   return (
@@ -135,6 +136,7 @@ const Controls = memo(function Controls() {
 const selectDockSize = (s: DesignerState) => ({ height: s.panels.dock, collapsed: s.panels.dockCollapsed });
 
 export const SimulatorDock = memo(function SimulatorDock() {
+  const state = useDesignerStore().getState;
   const open = useDesigner(selectSimOpen);
   const tab = useDesigner(selectSimTab);
   const error = useDesigner(selectSimError);

@@ -5,7 +5,7 @@
  * the runtime keeps them.
  */
 import { memo } from 'react';
-import { useDesigner } from '../store/index.js';
+import { useDesigner } from '../store/context.js';
 import { partitionColor } from './GroupPanel.js';
 import { selectSimWindows } from './selectors.js';
 

@@ -1,6 +1,6 @@
 /** Every topic's partitions as lanes with their log-end offsets, and which key went to which partition. */
 import { memo } from 'react';
-import { useDesigner } from '../store/index.js';
+import { useDesigner } from '../store/context.js';
 import { partitionColor } from './GroupPanel.js';
 import { groupColor } from './GroupsPanel.js';
 import { selectSimGroups, selectSimPartitions, selectSimTopics } from './selectors.js';

@@ -11,7 +11,8 @@ import type { DesignerState } from './types.js';
 
 type Data<T> = { [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: T[K] };
 
-export type DesignerData = Data<DesignerState>;
+/** The store's data: what `reset()` restores (the selectors' memo is the store's own, not data). */
+export type DesignerData = Omit<Data<DesignerState>, 'memo'>;
 
 export function initialState(): DesignerData {
   return {

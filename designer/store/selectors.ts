@@ -2,7 +2,9 @@
  * Selectors, defined once at module level so components subscribe narrowly
  * and React sees stable functions. Selectors that build objects memoize on
  * the identity of their inputs: the pipeline shares every node an edit did
- * not touch, so one moved node means one new canvas node.
+ * not touch, so one moved node means one new canvas node. Their memos are
+ * the store's own (`s.memo`, made by `createSelectorMemo` for each store),
+ * so two designers on one page never hand each other their results.
  */
 import type { Edge, Node } from '@xyflow/react';
 import type { Problem } from '../../codegen/errors.js';
@@ -28,13 +30,12 @@ export const selectSelectedCount = (s: DesignerState) => s.selectedNodes.length;
 export const selectPipelineName = (s: DesignerState) => s.pipeline.name;
 export const selectPipeline = (s: DesignerState) => s.pipeline;
 /** Validation's problems and the failing tests', one list; the same array while neither changes. */
-let problemsIn: [Problem[], Problem[]] | null = null;
-let problemsOut: Problem[] = [];
 export const selectProblems = (s: DesignerState): Problem[] => {
-  if (problemsIn && problemsIn[0] === s.problems && problemsIn[1] === s.testProblems) return problemsOut;
-  problemsIn = [s.problems, s.testProblems];
-  problemsOut = s.testProblems.length ? [...s.problems, ...s.testProblems] : s.problems;
-  return problemsOut;
+  const m = s.memo.problems;
+  if (m.in && m.in[0] === s.problems && m.in[1] === s.testProblems) return m.out;
+  m.in = [s.problems, s.testProblems];
+  m.out = s.testProblems.length ? [...s.problems, ...s.testProblems] : s.problems;
+  return m.out;
 };
 /** Whether the problems shown are for an earlier state while the check of the current one runs. */
 export const selectChecking = (s: DesignerState) => s.problemsFor !== s.structure;
@@ -63,13 +64,9 @@ export const selectCounts = (s: DesignerState) => {
   return { errors, warnings };
 };
 
-/** The worst problem of each node that has one, memoized per problems array. */
-let issuesFor: Problem[] | null = null;
-let issues = new Map<string, Issue>();
+/** The worst problem of each node that has one. */
 export function nodeIssues(problems: Problem[]): Map<string, Issue> {
-  if (problems === issuesFor) return issues;
-  issuesFor = problems;
-  issues = new Map();
+  const issues = new Map<string, Issue>();
   for (const p of problems) {
     if (!p.nodeId) continue;
     if (p.severity === 'error' || !issues.has(p.nodeId)) issues.set(p.nodeId, p.severity);
@@ -77,6 +74,21 @@ export function nodeIssues(problems: Problem[]): Map<string, Issue> {
   return issues;
 }
 
+/** `nodeIssues` of the store's problems, memoized per problems array. */
+export function selectNodeIssues(s: DesignerState): Map<string, Issue> {
+  const problems = selectProblems(s);
+  const m = s.memo.issues;
+  if (m.for !== problems) {
+    m.for = problems;
+    m.issues = nodeIssues(problems);
+  }
+  return m.issues;
+}
+
+/**
+ * Per-node selectors hold no data: each reads the store it is given, so
+ * one function per node id serves every store on the page.
+ */
 const issueSelectors = new Map<string, (s: DesignerState) => Issue | undefined>();
 /**
  * The badge of one node: a per-node selector, built once per node id. Its
@@ -85,7 +97,7 @@ const issueSelectors = new Map<string, (s: DesignerState) => Issue | undefined>(
  */
 export function selectNodeIssue(id: string): (s: DesignerState) => Issue | undefined {
   let sel = issueSelectors.get(id);
-  if (!sel) issueSelectors.set(id, (sel = (s: DesignerState) => nodeIssues(selectProblems(s)).get(id)));
+  if (!sel) issueSelectors.set(id, (sel = (s: DesignerState) => selectNodeIssues(s).get(id)));
   return sel;
 }
 
@@ -101,14 +113,6 @@ interface NodeEntry {
   index: number;
   flow: FlowNode;
 }
-/**
- * The canvas node made for each pipeline node object: an edit replaces the
- * nodes it changes and keeps the others, so the others keep their canvas
- * node, without a lookup table rebuilt on every frame of a drag.
- */
-const nodeCache = new WeakMap<PipelineNode, NodeEntry>();
-let lastNodesIn: unknown[] = [];
-let lastNodes: FlowNode[] = [];
 
 /**
  * React Flow nodes, derived from the pipeline; unchanged pipeline nodes keep
@@ -116,9 +120,11 @@ let lastNodes: FlowNode[] = [];
  * canvas node (see `selectNodeIssue`).
  */
 export function selectFlowNodes(s: DesignerState): FlowNode[] {
+  const m = s.memo.nodes;
+  const { cache: nodeCache, last: lastNodes } = m;
   const inputs = [s.pipeline.nodes, s.selectedNodes, s.measured];
-  if (inputs.every((x, i) => x === lastNodesIn[i])) return lastNodes;
-  lastNodesIn = inputs;
+  if (inputs.every((x, i) => x === m.in[i])) return lastNodes;
+  m.in = inputs;
   const selected = new Set(s.selectedNodes);
   let changed = s.pipeline.nodes.length !== lastNodes.length;
   const out = s.pipeline.nodes.map((node, index) => {
@@ -143,8 +149,8 @@ export function selectFlowNodes(s: DesignerState): FlowNode[] {
     if (lastNodes[index] !== entry.flow) changed = true;
     return entry.flow;
   });
-  if (changed) lastNodes = out;
-  return lastNodes;
+  if (changed) m.last = out;
+  return m.last;
 }
 
 function edgeClass(error: boolean, drop: boolean): { className?: string; animated?: boolean } {
@@ -157,16 +163,14 @@ interface EdgeEntry {
   selectedKey: string;
   edges: FlowEdge[];
 }
-let edgeCache = new Map<string, EdgeEntry>();
-let lastEdgesIn: unknown[] = [];
-let lastEdges: FlowEdge[] = [];
-
 /** React Flow edges, one per node input; memoized per node's inputs array. */
 export function selectFlowEdges(s: DesignerState): FlowEdge[] {
+  const m = s.memo.edges;
+  const { cache: edgeCache, last: lastEdges } = m;
   const inputs = [s.pipeline.nodes, s.selectedEdges, s.dropEdge];
-  if (inputs.every((x, i) => x === lastEdgesIn[i])) return lastEdges;
-  const sameSelection = s.selectedEdges === lastEdgesIn[1] && s.dropEdge === lastEdgesIn[2];
-  lastEdgesIn = inputs;
+  if (inputs.every((x, i) => x === m.in[i])) return lastEdges;
+  const sameSelection = s.selectedEdges === m.in[1] && s.dropEdge === m.in[2];
+  m.in = inputs;
   const selected = new Set(s.selectedEdges);
   const next = new Map<string, EdgeEntry>();
   let changed = false;
@@ -205,7 +209,29 @@ export function selectFlowEdges(s: DesignerState): FlowEdge[] {
     }
   }
   if (count !== lastEdges.length) changed = true;
-  edgeCache = next;
-  if (changed) lastEdges = out;
-  return lastEdges;
+  m.cache = next;
+  if (changed) m.last = out;
+  return m.last;
+}
+
+/**
+ * One store's memos. The canvas node made for each pipeline node object is
+ * kept (`nodes.cache`): an edit replaces the nodes it changes and keeps the
+ * others, so the others keep their canvas node, without a lookup table
+ * rebuilt on every frame of a drag.
+ */
+export interface SelectorMemo {
+  problems: { in: [Problem[], Problem[]] | null; out: Problem[] };
+  issues: { for: Problem[] | null; issues: Map<string, Issue> };
+  nodes: { cache: WeakMap<PipelineNode, NodeEntry>; in: unknown[]; last: FlowNode[] };
+  edges: { cache: Map<string, EdgeEntry>; in: unknown[]; last: FlowEdge[] };
+}
+
+export function createSelectorMemo(): SelectorMemo {
+  return {
+    problems: { in: null, out: [] },
+    issues: { for: null, issues: new Map() },
+    nodes: { cache: new WeakMap(), in: [], last: [] },
+    edges: { cache: new Map(), in: [], last: [] },
+  };
 }

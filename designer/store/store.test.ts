@@ -2,13 +2,15 @@ import { beforeEach, describe, expect, test } from 'vitest';
 import { serializePipeline } from '../../codegen/serialize.js';
 import { setChecker, validateNow } from '../analysis.js';
 import { inProcessChecker } from '../check/in-process.js';
-import { useDesigner } from './index.js';
+import { createDesignerStore } from './index.js';
 import { initialState } from './initial.js';
 import { edgeId, wireOfEdgeId } from './pipeline-slice.js';
 import { problem } from '../../codegen/errors.js';
 import { selectFlowEdges, selectFlowNodes, selectNodeIssue } from './selectors.js';
 
-const s = () => useDesigner.getState();
+const designer = createDesignerStore();
+
+const s = () => designer.getState();
 
 function draw() {
   s().addNode('kafka-source', { x: 0, y: 0 });
@@ -111,14 +113,14 @@ describe('store', () => {
   test('validation reports per node, like the CLI, type check included', async () => {
     setChecker(inProcessChecker());
     draw();
-    await validateNow();
+    await validateNow(designer);
     expect(s().problems.map((p) => [p.code, p.nodeId])).toEqual([['PW016', 'filter-1']]);
     s().setSamples('kafka-source-1', [{ key: 'c-1', value: { amount: 5 } }]);
     s().setParam('filter-1', 'where', 'value.amount > 1');
-    await validateNow();
+    await validateNow(designer);
     expect(s().problems.filter((p) => p.severity === 'error')).toEqual([]);
     s().setParam('filter-1', 'where', 'value.amont > 1');
-    await validateNow();
+    await validateNow(designer);
     expect(s().problems.map((p) => [p.code, p.nodeId, p.path])).toEqual([['PW034', 'filter-1', ['nodes', 1, 'where']]]);
     expect(s().problems[0].message).toContain("Did you mean 'amount'?");
     // A cold TypeScript compiler on a busy machine.

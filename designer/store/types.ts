@@ -12,6 +12,7 @@ import type { SimulatorSlice } from '../simulator/types.js';
 import type { TestsSlice } from '../tests/slice.js';
 import type { WorkshopSlice } from '../workshop/slice.js';
 import type { PanelSizes } from '../panel-sizes.js';
+import type { SelectorMemo } from './selectors.js';
 
 export interface EditOptions {
   /**
@@ -154,6 +155,12 @@ export interface UiSlice {
 export interface StoreApi {
   /** Back to the initial state, functions kept. */
   reset(): void;
+  /**
+   * The selectors' memos (selectors.ts), one per store so that two designers
+   * on a page never see each other's canvas nodes or problems. Not data:
+   * never set, never reset.
+   */
+  readonly memo: SelectorMemo;
 }
 
 /** The functions of a slice; its data starts in initial.ts. */

@@ -3,11 +3,11 @@
  * the pipeline as it is now, the tests run in their worker (when it found
  * no errors), so the Problems panel lists failing tests as it lists the rest.
  */
-import { useDesigner } from '../store/index.js';
+import type { DesignerStore } from '../store/index.js';
 
 export const TESTS_DELAY_MS = 250;
 
-export function startTestRuns(store: typeof useDesigner = useDesigner): () => void {
+export function startTestRuns(store: DesignerStore): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const schedule = () => {
     clearTimeout(timer);

@@ -5,14 +5,16 @@ import { serializePipeline } from '../../codegen/serialize.js';
 import { exportZip } from '../actions.js';
 import { setChecker, validateNow } from '../analysis.js';
 import { inProcessChecker } from '../check/in-process.js';
-import { useDesigner } from '../store/index.js';
+import { createDesignerStore } from '../store/index.js';
 import { selectCounts, selectProblems } from '../store/selectors.js';
 
-const s = () => useDesigner.getState();
+const designer = createDesignerStore();
+
+const s = () => designer.getState();
 const example = (name: string) => parsePipeline(readFileSync(new URL(`../../examples/${name}/pipeline.yaml`, import.meta.url), 'utf8')).pipeline!;
 
 async function validatedAndTested(): Promise<void> {
-  await validateNow();
+  await validateNow(designer);
   await s().runTests();
 }
 
@@ -65,7 +67,7 @@ describe('tests in the store', () => {
   test('Export zip on a valid pipeline whose tests fail asks first, and counts the failing tests', async () => {
     s().load(example('large-orders'), { history: false });
     s().setParam('large', 'where', 'value.amount >= 0');
-    expect(await exportZip()).toBe(false);
+    expect(await exportZip(designer)).toBe(false);
     expect(s().dialog).toEqual({ type: 'export-anyway', action: 'zip', errors: 1, failingTests: 1 });
     s().setDialog(null);
     s().undo();
@@ -83,7 +85,7 @@ describe('tests in the store', () => {
 
   test('outcomes of a run that an edit overtook are dropped', async () => {
     s().load(example('large-orders'), { history: false });
-    await validateNow();
+    await validateNow(designer);
     const run = s().runTests();
     s().setParam('large', 'where', 'value.amount >= 0');
     await run;

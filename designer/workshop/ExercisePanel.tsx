@@ -4,7 +4,7 @@
  * at a time, and the solution.
  */
 import { memo } from 'react';
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
 import { applySolution, checkAnswer, nextExercise, startOver } from './actions.js';
 import { exerciseLink, WORKSHOP, WORKSHOP_HASH } from './catalog.js';
 import type { ExerciseCheck } from './slice.js';
@@ -45,6 +45,7 @@ function Outcome({ check }: { check: ExerciseCheck | null }) {
 }
 
 export const ExercisePanel = memo(function ExercisePanel() {
+  const store = useDesignerStore();
   const current = useDesigner((s) => s.exercise);
   const hintsShown = useDesigner((s) => s.hintsShown);
   const check = useDesigner((s) => s.exerciseCheck);
@@ -54,7 +55,7 @@ export const ExercisePanel = memo(function ExercisePanel() {
   const ex = current.exercise;
   const index = WORKSHOP.indexOf(current);
   const next = nextExercise(current);
-  const s = useDesigner.getState;
+  const s = store.getState;
   return (
     <section className="pw-exercise" data-testid="exercise-panel" aria-label="Exercise">
       <div className="pw-exercise-head">
@@ -80,7 +81,7 @@ export const ExercisePanel = memo(function ExercisePanel() {
       <p data-testid="exercise-goal">{ex.goal}</p>
       <p className="pw-muted pw-small">You may: {ex.allowed.map((a) => ALLOWED_WORDS[a] ?? a).join(', ')}. The check judges {ex.run.seconds} simulated seconds of your simulation.</p>
       <div className="pw-exercise-actions">
-        <button type="button" className="pw-button is-primary" onClick={() => void checkAnswer(localStorage)} disabled={check?.state === 'checking'} data-testid="exercise-check">
+        <button type="button" className="pw-button is-primary" onClick={() => void checkAnswer(store, localStorage)} disabled={check?.state === 'checking'} data-testid="exercise-check">
           Check my answer
         </button>
         <button type="button" className="pw-button" onClick={() => s().showHint()} disabled={hintsShown >= ex.hints.length} data-testid="exercise-hint">
@@ -89,7 +90,7 @@ export const ExercisePanel = memo(function ExercisePanel() {
         <button type="button" className="pw-button" onClick={() => s().setSolutionShown(!solutionShown)} data-testid="exercise-show-solution">
           {solutionShown ? 'Hide solution' : 'Show solution'}
         </button>
-        <button type="button" className="pw-button is-quiet" onClick={startOver} data-testid="exercise-start-over">
+        <button type="button" className="pw-button is-quiet" onClick={() => startOver(store)} data-testid="exercise-start-over">
           Start over
         </button>
         {check?.state === 'done' && check.pass && next && (
@@ -109,7 +110,7 @@ export const ExercisePanel = memo(function ExercisePanel() {
       {solutionShown && (
         <div className="pw-exercise-solution" data-testid="exercise-solution">
           <p>{ex.solution.explain}</p>
-          <button type="button" className="pw-button" onClick={applySolution} data-testid="exercise-apply-solution">
+          <button type="button" className="pw-button" onClick={() => applySolution(store)} data-testid="exercise-apply-solution">
             Apply the solution{ex.solution.actions?.length ? ' and replay its actions' : ''}
           </button>
         </div>

@@ -1,8 +1,9 @@
 /** The workshop page: every exercise of every example in the suggested order, its concept, and a done mark. */
-import { useDesigner } from '../store/index.js';
+import { useDesigner, useDesignerStore } from '../store/context.js';
 import { exerciseLink, WORKSHOP } from './catalog.js';
 
 export function WorkshopList() {
+  const store = useDesignerStore();
   const done = useDesigner((s) => s.exercisesDone);
   const current = useDesigner((s) => s.exercise?.ref);
   const count = WORKSHOP.filter((e) => done.includes(e.ref)).length;
@@ -22,7 +23,7 @@ export function WorkshopList() {
               <span className="pw-workshop-mark" aria-label={isDone ? 'done' : 'not done'}>
                 {isDone ? '✓' : '○'}
               </span>
-              <a href={exerciseLink(e.ref)} className="pw-workshop-title" aria-current={current === e.ref ? 'page' : undefined} onClick={() => useDesigner.getState().setDialog(null)}>
+              <a href={exerciseLink(e.ref)} className="pw-workshop-title" aria-current={current === e.ref ? 'page' : undefined} onClick={() => store.getState().setDialog(null)}>
                 {i + 1}. {e.exercise.title}
               </a>
               <span className="pw-workshop-concept">{e.exercise.concept}</span>
