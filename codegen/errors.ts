@@ -48,7 +48,7 @@ export const PROBLEMS = {
   PW015: e((a) => `Parameter "${a.param}" of ${a.kind} must be ${a.expected}.`, (a) => `${a.fix}`),
   PW016: e((a) => `Parameter "${a.param}" of ${a.kind} is required.`, (a) => `Add ${a.param}: ${a.example}`),
   PW017: e((a) => `Topic name "${a.topic}" is not a valid Kafka topic name.`, () => 'Use letters, digits, ".", "_" and "-" only, at most 200 characters, and not "." or "..".'),
-  PW018: e((a) => `${a.message}`, (a) => `${a.hint}`),
+  PW018: e((a) => `The files "${a.first}" and "${a.second}" would both become ${a.target} in the generated repository.`, () => 'Give the files different names (the repository keeps their base names, in lower case).'),
   PW019: e((a) => `"${a.name}" is not a valid name for an entry of ${a.param}.`, () => 'Use lowercase letters, digits and single "-" between them, starting with a letter, e.g. accepted; "error" is reserved.'),
   PW020: e((a) => `Node "${a.id}" reads from "${a.from}", which does not exist.`, (a) => (a.suggestion ? `Did you mean "${a.suggestion}"?` : 'Point "input" at the id of another node.')),
   PW021: e((a) => `Node "${a.id}" reads port "${a.port}" of "${a.from}", which has no such output.`, (a) => `Outputs of "${a.from}": ${a.ports}.`),

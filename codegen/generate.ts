@@ -282,7 +282,7 @@ function placeFiles(p: Pipeline, files: PipelineFiles): { pipeline: Pipeline; bi
       if (typeof value !== 'string' || !named.includes(value)) continue;
       const target = repositoryFilePath(value, specs.find((s) => s.name === name)?.repoFolder);
       if (from.has(target) && from.get(target) !== value) {
-        problems.push(problem('PW018', { message: `The files "${from.get(target)}" and "${value}" would both become ${target} in the generated repository.`, hint: 'Give the files different names.' }, ['nodes', i, name], n.id));
+        problems.push(problem('PW018', { first: from.get(target)!, second: value, target }, ['nodes', i, name], n.id));
         continue;
       }
       const bytes = files[value];
