@@ -16,6 +16,8 @@ import {
   SUBJECT_STRATEGIES,
   type RegistryFormat,
   type SchemaPart,
+  KEY_SCHEMA_FILE_PARAM,
+  SCHEMA_FILE_PARAM,
 } from './schema-registry.js';
 import { defineKind, eachRecord, type Emitter, type Operator } from './spec.js';
 
@@ -70,14 +72,7 @@ export const kafkaSink = defineKind({
       description: 'For avro, protobuf and json-schema: the schema of the values written (Avro as a mapping or JSON text, the .proto text, a JSON Schema).',
       placeholder: '{ type: record, name: Order, namespace: shop, fields: [{ name: id, type: string }] }',
     },
-    {
-      name: 'schemaFile',
-      type: 'string',
-      title: 'Schema file',
-      description: 'Instead of schema: a schema file beside pipeline.yaml (.avsc or .json for avro, .proto, .json for json-schema), which the generated repository carries under schemas/.',
-      placeholder: 'schemas/orders.avsc',
-      repoFolder: 'schemas',
-    },
+    SCHEMA_FILE_PARAM,
     {
       name: 'keyFormat',
       type: 'enum',
@@ -94,14 +89,7 @@ export const kafkaSink = defineKind({
       description: 'For a key format through a Schema Registry: the schema of the keys written (Avro as a mapping or JSON text, the .proto text, a JSON Schema).',
       placeholder: 'string',
     },
-    {
-      name: 'keySchemaFile',
-      type: 'string',
-      title: 'Key schema file',
-      description: 'Instead of keySchema: a schema file of the keys beside pipeline.yaml, which the generated repository carries under schemas/.',
-      placeholder: 'schemas/order-key.avsc',
-      repoFolder: 'schemas',
-    },
+    KEY_SCHEMA_FILE_PARAM,
     {
       name: 'subject',
       type: 'enum',

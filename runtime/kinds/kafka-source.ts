@@ -13,6 +13,8 @@ import {
   registryClient,
   RegistryUnavailable,
   registryDependencies,
+  KEY_SCHEMA_FILE_PARAM,
+  SCHEMA_FILE_PARAM,
 } from './schema-registry.js';
 import { defineKind, type Operator } from './spec.js';
 
@@ -117,14 +119,7 @@ export const kafkaSource = defineKind({
       description: 'Avro: the schema of the values (a mapping, or Avro JSON text); it gives the event type, and values are read into it. json-schema: a JSON Schema that gives the event type. protobuf: the .proto text, whose first message type gives the event type.',
       placeholder: '{ type: record, name: Order, fields: [{ name: id, type: string }] }',
     },
-    {
-      name: 'schemaFile',
-      type: 'string',
-      title: 'Schema file',
-      description: 'Instead of schema: a schema file beside pipeline.yaml (.avsc or .json for avro, .proto, .json for json-schema), which the generated repository carries under schemas/.',
-      placeholder: 'schemas/orders.avsc',
-      repoFolder: 'schemas',
-    },
+    SCHEMA_FILE_PARAM,
     {
       name: 'keyFormat',
       type: 'enum',
@@ -141,14 +136,7 @@ export const kafkaSource = defineKind({
       description: 'For a key format through a Schema Registry: the schema of the keys (Avro as a mapping or JSON text, the .proto text, a JSON Schema). An Avro key schema is the reader schema of the keys.',
       placeholder: 'string',
     },
-    {
-      name: 'keySchemaFile',
-      type: 'string',
-      title: 'Key schema file',
-      description: 'Instead of keySchema: a schema file of the keys beside pipeline.yaml, which the generated repository carries under schemas/.',
-      placeholder: 'schemas/order-key.avsc',
-      repoFolder: 'schemas',
-    },
+    KEY_SCHEMA_FILE_PARAM,
     {
       name: 'start',
       type: 'enum',

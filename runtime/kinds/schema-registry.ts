@@ -58,6 +58,24 @@ export const registrySecrets = () => [
 export const nodeRegistrySecrets = (params: Record<string, unknown>) => (usesRegistry(params) ? registrySecrets() : []);
 
 /** The file endings a schema file of each format may have. */
+/** The parameters of a Kafka source and sink that name a schema file instead of an inline schema (their value's, their key's). */
+export const SCHEMA_FILE_PARAM = {
+  name: 'schemaFile',
+  type: 'string',
+  title: 'Schema file',
+  description: 'Instead of schema: a schema file beside pipeline.yaml (.avsc or .json for avro, .proto, .json for json-schema), which the generated repository carries under schemas/.',
+  placeholder: 'schemas/orders.avsc',
+  repoFolder: 'schemas',
+} as const;
+export const KEY_SCHEMA_FILE_PARAM = {
+  name: 'keySchemaFile',
+  type: 'string',
+  title: 'Key schema file',
+  description: 'Instead of keySchema: a schema file of the keys beside pipeline.yaml, which the generated repository carries under schemas/.',
+  placeholder: 'schemas/order-key.avsc',
+  repoFolder: 'schemas',
+} as const;
+
 export const SCHEMA_FILE_ENDINGS: Record<RegistryFormat, readonly string[]> = { avro: ['.avsc', '.json'], protobuf: ['.proto'], 'json-schema': ['.json'] };
 
 /** Why a schema file's path cannot be used (absolute, outside the pipeline's folder), or undefined. */
