@@ -173,7 +173,10 @@ describe('the designer live on a real cluster', () => {
 
     // Tail the run's dead-letter topic, then make a dead letter: it shows up.
     await page.click('[data-testid=live-tab-tail]');
+    // The tail follows from the end as it is when the server has it: produce once it has answered.
+    const following = page.waitForResponse((r) => r.url().endsWith('/api/tail') && r.request().method() === 'POST' && r.ok());
     await page.click(`[data-testid="live-tail-${prefix}${DLQ}"]`);
+    await following;
     await producer.send({ topic: ORDERS, messages: [{ key: 'tailed', value: 'still not json' }] });
     const tailed = page.locator(`[data-testid="live-tail-messages-${prefix}${DLQ}-row"]`);
     await poll(() => tailed.count()).toBe(1);
