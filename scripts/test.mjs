@@ -7,7 +7,7 @@
  *
  * `npm test -- --lanes` runs the integration tests beside the other steps, whose output is then
  * printed in one block when they end. That pays only with cores to spare: on a 2-core machine both
- * lanes are short of CPU and the run took longer than one step after the other (about 27 minutes
+ * lanes are short of CPU and the run took longer than one step after the other (about 28 minutes
  * against 21), so it is not the default.
  */
 import { spawn } from 'node:child_process';
