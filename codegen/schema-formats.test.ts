@@ -148,9 +148,9 @@ describe('schemas in files of the repository', () => {
       ['PW134', 'nodes.0.schemaFile', 'The schema file "schemas/orders.avsc" does not exist.'],
       ['PW134', 'nodes.2.schemaFile', 'The schema file "schemas/large.proto" does not exist.'],
     ]);
-    const outside = (await check(filePipeline({ schemaFile: '../shared/orders.avsc' }))).problems;
+    const outside = (await check(filePipeline({ schemaFile: '../elsewhere/orders.avsc' }))).problems;
     expect(outside.map((p) => [p.code, p.path.join('.'), p.line])).toEqual([['PW134', 'nodes.0.schemaFile', 8]]);
-    expect(outside[0].message).toBe('The schema file path "../shared/orders.avsc" cannot be used: it leads out of the pipeline\'s folder (..).');
+    expect(outside[0].message).toBe('The schema file path "../elsewhere/orders.avsc" cannot be used: it leads out of the pipeline\'s folder (..).');
     expect(outside[0].hint).toMatch(/relative to pipeline\.yaml, e\.g\. schemaFile: schemas\/orders\.avsc/);
   });
 
