@@ -5,7 +5,6 @@ import {
   encodeRegistryKey,
   encodeRegistryValue,
   isRegistryFormat,
-  KEY_FORMATS,
   keyFromText,
   REGISTRY_FORMATS,
   registerSchema,
@@ -16,6 +15,7 @@ import {
   SUBJECT_STRATEGIES,
   type RegistryFormat,
   type SchemaPart,
+  KEY_FORMAT_PARAM,
   KEY_SCHEMA_FILE_PARAM,
   SCHEMA_FILE_PARAM,
 } from './schema-registry.js';
@@ -73,14 +73,7 @@ export const kafkaSink = defineKind({
       placeholder: '{ type: record, name: Order, namespace: shop, fields: [{ name: id, type: string }] }',
     },
     SCHEMA_FILE_PARAM,
-    {
-      name: 'keyFormat',
-      type: 'enum',
-      title: 'Key format',
-      description: 'How message keys are written: their text (string), or avro, protobuf or json-schema through a Schema Registry (the key\'s text is then the JSON of the key, or the key itself under a plain string schema).',
-      enum: KEY_FORMATS,
-      default: 'string',
-    },
+    { ...KEY_FORMAT_PARAM, description: 'How message keys are written: their text (string), or avro, protobuf or json-schema through a Schema Registry (the key\'s text is then the JSON of the key, or the key itself under a plain string schema).' },
     {
       name: 'keySchema',
       type: 'json',

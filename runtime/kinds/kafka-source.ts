@@ -4,7 +4,6 @@ import {
   checkSchemaParam,
   decodeRegistryValue,
   isRegistryFormat,
-  KEY_FORMATS,
   keyFromText,
   keyTextOf,
   nodeRegistrySecrets,
@@ -13,6 +12,7 @@ import {
   registryClient,
   RegistryUnavailable,
   registryDependencies,
+  KEY_FORMAT_PARAM,
   KEY_SCHEMA_FILE_PARAM,
   SCHEMA_FILE_PARAM,
 } from './schema-registry.js';
@@ -120,14 +120,7 @@ export const kafkaSource = defineKind({
       placeholder: '{ type: record, name: Order, fields: [{ name: id, type: string }] }',
     },
     SCHEMA_FILE_PARAM,
-    {
-      name: 'keyFormat',
-      type: 'enum',
-      title: 'Key format',
-      description: 'How message keys are decoded: their text (string), or avro, protobuf or json-schema through a Schema Registry. A decoded key that is not a string is carried as its JSON text.',
-      enum: KEY_FORMATS,
-      default: 'string',
-    },
+    { ...KEY_FORMAT_PARAM, description: 'How message keys are decoded: their text (string), or avro, protobuf or json-schema through a Schema Registry. A decoded key that is not a string is carried as its JSON text.' },
     {
       name: 'keySchema',
       type: 'json',

@@ -67,6 +67,8 @@ export const SCHEMA_FILE_PARAM = {
   placeholder: 'schemas/orders.avsc',
   repoFolder: 'schemas',
 } as const;
+/** A Kafka source's and sink's key format; each gives its own description (keys decoded, keys written). */
+export const KEY_FORMAT_PARAM = { name: 'keyFormat', type: 'enum', title: 'Key format', enum: KEY_FORMATS, default: 'string' } as const;
 export const KEY_SCHEMA_FILE_PARAM = {
   name: 'keySchemaFile',
   type: 'string',
