@@ -44,6 +44,25 @@ describe('pipewright CLI', () => {
     expect(report.problems[0]).toMatchObject({ code: 'PW034', nodeId: 'large', line: 24, column: 12 });
   });
 
+  it('validates several files in one run: a report per file, the worst exit code', async () => {
+    const bad = join(dir, 'several-bad.yaml');
+    writeFileSync(bad, readFileSync(EXAMPLE, 'utf8').replace('kind: filter', 'kind: filtre'));
+    const json = await cli('validate', EXAMPLE, bad, '--json');
+    expect(json.code).toBe(1);
+    const reports = JSON.parse(json.out) as { file: string; valid: boolean; problems: { code: string; file: string }[] }[];
+    expect(reports.map((r) => [r.file, r.valid])).toEqual([[EXAMPLE, true], [bad, false]]);
+    expect(reports[1].problems.map((p) => [p.code, p.file])).toContainEqual(['PW013', bad]);
+    const text = await cli('validate', bad, EXAMPLE);
+    expect(text.code).toBe(1);
+    expect(text.out).toMatch(/valid \(pipeline large-orders, 4 nodes\)/);
+    expect(text.err).toMatch(/several-bad\.yaml:\d+:\d+: error PW013/);
+    // A file that cannot be read is said, the others still checked, and the exit code is 2.
+    const missing = await cli('validate', join(dir, 'missing.yaml'), EXAMPLE);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/cannot read .*no such file/);
+    expect(missing.out).toMatch(/valid \(pipeline large-orders/);
+  });
+
   it('says what is wrong with the command line or the file, exit code 2', async () => {
     expect((await cli('validate', join(dir, 'missing.yaml'))).err).toMatch(/cannot read .*no such file/);
     expect((await cli('frobnicate')).code).toBe(2);

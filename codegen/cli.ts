@@ -23,7 +23,7 @@ import type { Pipeline } from './model.js';
 
 const USAGE = `Usage:
   pipewright init [name] [--from <example>] [-o <file>]   (a starter pipeline.yaml)
-  pipewright validate <pipeline.yaml> [--json]
+  pipewright validate <pipeline.yaml>... [--json]   (several files: one report each; --json prints an array)
   pipewright test <pipeline.yaml> [--json]   (the pipeline's tests:, as the designer's Tests tab runs them)
   pipewright generate <pipeline.yaml> (-o <folder> | --zip <file.zip>) [--json]
   pipewright dev [pipeline.yaml] --brokers host:port [--port N] [--host H]   (live mode: the designer on a real cluster)
@@ -68,16 +68,47 @@ async function load(file: string | undefined, out: Out): Promise<{ pipeline: Pip
   return { pipeline, problems, file, files };
 }
 
+/** What `validate --json` prints for one file. */
+const jsonReport = (problems: Problem[], file: string) => ({
+  file,
+  valid: !problems.some((p) => p.severity === 'error'),
+  problems: problems.map((p) => ({ file, ...p })),
+});
+
 function report(problems: Problem[], file: string, json: boolean, out: Out): boolean {
   const errors = problems.filter((p) => p.severity === 'error').length;
   if (json) {
-    out.log(JSON.stringify({ file, valid: errors === 0, problems: problems.map((p) => ({ file, ...p })) }, null, 2));
+    out.log(JSON.stringify(jsonReport(problems, file), null, 2));
   } else {
     for (const p of problems) out.err(formatProblem(p, file));
     const warnings = problems.length - errors;
     if (errors) out.err(`${file}: ${errors} error(s)${warnings ? `, ${warnings} warning(s)` : ''}.`);
   }
   return errors === 0;
+}
+
+/**
+ * `validate`: each file is read and checked in turn (one process, so the type checker starts once); a
+ * file that cannot be read is said and skipped. `--json` prints the file's report, or with several
+ * files an array of them in the order given. Exit code: 2 if a file could not be read, else 1 if any
+ * has errors, else 0.
+ */
+async function validateFiles(files: (string | undefined)[], json: boolean, out: Out): Promise<number> {
+  const reports: ReturnType<typeof jsonReport>[] = [];
+  let unreadable = false;
+  let invalid = false;
+  for (const file of files) {
+    const loaded = await load(file, out);
+    if (typeof loaded === 'number') {
+      unreadable = true;
+      continue;
+    }
+    if (json) reports.push(jsonReport(loaded.problems, loaded.file));
+    else if (report(loaded.problems, loaded.file, false, out)) out.log(`${loaded.file}: valid (pipeline ${loaded.pipeline!.name}, ${loaded.pipeline!.nodes.length} nodes).`);
+    invalid ||= loaded.problems.some((p) => p.severity === 'error');
+  }
+  if (json && reports.length) out.log(JSON.stringify(files.length === 1 ? reports[0] : reports, null, 2));
+  return unreadable ? 2 : invalid ? 1 : 0;
 }
 
 async function run(argv: string[], out: Out): Promise<number> {
@@ -105,6 +136,7 @@ async function run(argv: string[], out: Out): Promise<number> {
     out.log(USAGE);
     return command || args.values.help ? 0 : 2;
   }
+  if (extra.length && command === 'validate') return validateFiles([file, ...extra], json, out);
   if (extra.length) {
     out.err(`pipewright: unexpected argument "${extra[0]}".\n${USAGE}`);
     return 2;
@@ -128,13 +160,8 @@ async function run(argv: string[], out: Out): Promise<number> {
       out.log(`wrote ${made.written.join(', ')}. Next: pipewright validate ${made.written[0]}, or open it in the designer.`);
       return 0;
     }
-    case 'validate': {
-      const loaded = await load(file, out);
-      if (typeof loaded === 'number') return loaded;
-      const ok = report(loaded.problems, loaded.file, json, out);
-      if (ok && !json) out.log(`${loaded.file}: valid (pipeline ${loaded.pipeline!.name}, ${loaded.pipeline!.nodes.length} nodes).`);
-      return ok ? 0 : 1;
-    }
+    case 'validate':
+      return validateFiles([file], json, out);
     case 'test': {
       const loaded = await load(file, out);
       if (typeof loaded === 'number') return loaded;
