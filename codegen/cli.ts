@@ -136,12 +136,12 @@ async function run(argv: string[], out: Out): Promise<number> {
     out.log(USAGE);
     return command || args.values.help ? 0 : 2;
   }
+  const json = args.values.json === true;
   if (extra.length && command === 'validate') return validateFiles([file, ...extra], json, out);
   if (extra.length) {
     out.err(`pipewright: unexpected argument "${extra[0]}".\n${USAGE}`);
     return 2;
   }
-  const json = args.values.json === true;
   if (args.values.from !== undefined && command !== 'init') {
     out.err(`pipewright: --from belongs to init.\n${USAGE}`);
     return 2;
