@@ -1,16 +1,16 @@
 /**
  * Golden tests: every example generates a tree that is compared file by file
- * with committed snapshots (update with `npx vitest run codegen/golden -u`),
- * then the tree is built with its own compiler settings and its own tests run.
+ * with committed snapshots (update with `npx vitest run codegen/golden -u`).
+ * That each example's tree installs, builds and passes its own tests is
+ * test/integration/exported-repos.integration.test.ts's part (npm ci, npm run
+ * build, npm test on the exported zip), so it is not repeated here.
  * Small pipelines in __golden__/kinds/ (one per node kind and parameter
  * family) are compared in a compact form: their src/pipeline.ts, topics,
  * network policy and database schema. A .golden file that no case produces any more fails the run.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { generate, zipFiles } from './generate.js';
 import { nodeAssets, REPO_ROOT } from './node-assets.js';
 import { readPipelineFiles } from './node-files.js';
@@ -45,11 +45,6 @@ function goldenFiles(dir: string): string[] {
     .sort();
 }
 
-const temps: string[] = [];
-afterAll(() => {
-  for (const t of temps) rmSync(t, { recursive: true, force: true });
-});
-
 describe.each(examples)('example %s', (name) => {
   const text = readFileSync(join(REPO_ROOT, 'examples', name, 'pipeline.yaml'), 'utf8');
   const parsed = parsePipeline(text);
@@ -83,29 +78,6 @@ describe.each(examples)('example %s', (name) => {
     expect(again.files).toEqual(result.files);
     expect(Buffer.from(zipFiles(again.files!, again.binary)).equals(Buffer.from(zipFiles(result.files!, result.binary)))).toBe(true);
   });
-
-  it('builds, and its own tests pass', () => {
-    const dir = mkdtempSync(join(tmpdir(), `pipewright-golden-${name}-`));
-    temps.push(dir);
-    for (const [path, contents] of [...Object.entries(result.files!), ...Object.entries(result.binary ?? {})]) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), contents);
-    }
-    // The repository pins the same kafkajs, typescript and @types/node as the generated package.json.
-    symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    const run = (cmd: string, args: string[]) => {
-      try {
-        return execFileSync(cmd, args, { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
-      } catch (e) {
-        const err = e as { stdout?: string; stderr?: string };
-        throw new Error(`${cmd} ${args.join(' ')} failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`, { cause: e });
-      }
-    };
-    run(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
-    const out = run(process.execPath, ['--test', 'dist/test/pipeline.test.js']);
-    expect(out).toMatch(/# fail 0/);
-    expect(out).toMatch(/# pass [1-9]/);
-  }, 120_000);
 });
 
 describe.each(kindCases)('kind case %s', (name) => {
