@@ -33,8 +33,13 @@ export function rememberOpenedText(store: Store, text: string): void {
   openedText.set(store, { structure: store.getState().structure, text });
 }
 
-/** The files the check worker holds now: it keeps the last it was sent, whichever designer sent them. */
-let sentFiles: unknown;
+/** Each designer's canvas number in the check protocol: its requests overtake only its own older ones. */
+const canvases = new WeakMap<Store, number>();
+let nextCanvas = 0;
+const canvasOf = (store: Store): number => canvases.get(store) ?? (canvases.set(store, nextCanvas++), canvases.get(store)!);
+
+/** The files the check worker holds for each canvas: the last that canvas sent. */
+const sentFiles = new WeakMap<Store, unknown>();
 
 /** Check the pipeline as it is now; resolves when its problems are in the store (or a newer check took over). */
 export function validateNow(store: Store): Promise<void> {
@@ -49,14 +54,14 @@ export function validateNow(store: Store): Promise<void> {
   const revision = s.structure;
   const opened = openedText.get(store);
   const source = opened?.structure === revision ? { text: opened.text } : { pipeline: s.pipeline };
-  const files = s.files !== sentFiles ? s.files : undefined;
+  const files = s.files !== sentFiles.get(store) ? s.files : undefined;
   return new Promise((resolve) => {
-    const started = checker({ type: 'check', revision, source, files }, (reply) => {
+    const started = checker({ type: 'check', revision, canvas: canvasOf(store), source, files }, (reply) => {
       const now = store.getState();
       if (reply.revision === now.structure) now.setProblems(reply.type === 'problems' ? reply.problems : [checkFailed(reply.type === 'failed' ? reply.message : 'unexpected answer from the check worker')], reply.revision);
       resolve();
     });
-    if (started) sentFiles = s.files;
+    if (started) sentFiles.set(store, s.files);
     else resolve();
     // A newer request makes this one's answer never come: resolve when the store moves on.
     const unsubscribe = store.subscribe((next) => {

@@ -1,8 +1,9 @@
 /**
  * The page's side of the check worker: one worker, created on first use.
  * Answers go to the callback of their request; a canvas request (revision
- * ≥ 0) makes the callbacks of older canvas requests lapse, so an answer
- * for a state the canvas has left is dropped.
+ * ≥ 0) makes the callbacks of the same canvas's older requests lapse, so an
+ * answer for a state the canvas has left is dropped (another designer's
+ * canvas on the page keeps its own).
  */
 import type { Problem } from '../../codegen/errors.js';
 import type { Pipeline } from '../../codegen/model.js';
@@ -10,10 +11,11 @@ import type { SimPlan } from '../../codegen/sim-plan.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import type { GenerateOutcome } from '../codegen-run.js';
 import type { TestReply, TestRequest } from '../tests/protocol.js';
-import type { CheckReply, CheckRequest } from './protocol.js';
+import { replyKey, type CheckReply, type CheckRequest } from './protocol.js';
 
 let worker: Worker | undefined;
-const waiting = new Map<number, (reply: CheckReply) => void>();
+/** The callbacks of requests not yet answered, by `replyKey`. */
+const waiting = new Map<string, { request: CheckRequest; reply: (reply: CheckReply) => void }>();
 let tests: { reply(reply: TestReply): void; failed(message: string): void } | undefined;
 
 /**
@@ -26,13 +28,14 @@ function compilerWorker(): Worker | undefined {
   worker = new Worker(new URL('./check.worker.ts', import.meta.url), { type: 'module', name: 'pipewright-check' });
   worker.onmessage = (e: MessageEvent<CheckReply | TestReply>) => {
     if ('id' in e.data) return tests?.reply(e.data);
-    const callback = waiting.get(e.data.revision);
-    waiting.delete(e.data.revision);
-    callback?.(e.data);
+    const key = replyKey(e.data);
+    const waiter = waiting.get(key);
+    waiting.delete(key);
+    waiter?.reply(e.data);
   };
   worker.onerror = (e) => {
     const message = e.message || 'the check worker failed to start';
-    for (const [revision, callback] of waiting) callback({ type: 'failed', revision, message });
+    for (const { request, reply } of waiting.values()) reply({ type: 'failed', revision: request.revision, canvas: canvasOf(request), message });
     waiting.clear();
     tests?.failed(message);
   };
@@ -51,18 +54,26 @@ export function testWorker(handlers: { reply(reply: TestReply): void; failed(mes
 export function requestCheck(request: CheckRequest, reply: (reply: CheckReply) => void): boolean {
   const worker = compilerWorker();
   if (!worker) return false;
-  if (request.revision >= 0) for (const r of waiting.keys()) if (r >= 0 && r < request.revision) waiting.delete(r);
-  waiting.set(request.revision, reply);
+  lapseOlder(waiting, request);
+  waiting.set(replyKey({ canvas: canvasOf(request), revision: request.revision }), { request, reply });
   worker.postMessage(request);
   return true;
+}
+
+const canvasOf = (request: CheckRequest) => (request.type === 'check' ? request.canvas : undefined);
+
+/** A canvas request makes the same canvas's older requests lapse (their answers are for a state it has left). */
+export function lapseOlder(waiting: Map<string, { request: CheckRequest }>, request: CheckRequest): void {
+  if (request.revision < 0) return;
+  for (const [key, w] of waiting) if (w.request.revision >= 0 && w.request.revision < request.revision && canvasOf(w.request) === canvasOf(request)) waiting.delete(key);
 }
 
 let oneOff = 0;
 
 /** The simulator's plan of a pipeline, made in the worker (compiling expressions needs the TypeScript compiler). */
-export function requestPlan(pipeline: Pipeline): Promise<SimPlan> {
+export function requestPlan(pipeline: Pipeline, files: PipelineFiles): Promise<SimPlan> {
   return new Promise((resolve, reject) => {
-    const started = requestCheck({ type: 'plan', revision: -1 - oneOff++, pipeline }, (r) => {
+    const started = requestCheck({ type: 'plan', revision: -1 - oneOff++, pipeline, files }, (r) => {
       if (r.type === 'plan') resolve(r.plan);
       else reject(new Error(r.type === 'failed' ? r.message : 'unexpected answer from the check worker'));
     });

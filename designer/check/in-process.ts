@@ -5,23 +5,26 @@
  */
 import type { Checker } from '../analysis.js';
 import { browserCheckEnv } from './env.js';
-import type { CheckReply, CheckRequest } from './protocol.js';
+import { lapseOlder } from './client.js';
+import { replyKey, type CheckReply, type CheckRequest } from './protocol.js';
 import { serveChecks } from './serve.js';
 
 export function inProcessChecker(): Checker {
-  const callbacks = new Map<number, (reply: CheckReply) => void>();
+  const callbacks = new Map<string, { request: CheckRequest; reply: (reply: CheckReply) => void }>();
   let handler: ((request: CheckRequest) => void) | undefined;
   serveChecks(
     (reply) => {
-      const callback = callbacks.get(reply.revision);
-      callbacks.delete(reply.revision);
-      callback?.(reply);
+      const key = replyKey(reply);
+      const waiter = callbacks.get(key);
+      callbacks.delete(key);
+      waiter?.reply(reply);
     },
     (h) => (handler = h),
     browserCheckEnv,
   );
   return (request, reply) => {
-    callbacks.set(request.revision, reply);
+    lapseOlder(callbacks, request);
+    callbacks.set(replyKey({ canvas: request.type === 'check' ? request.canvas : undefined, revision: request.revision }), { request, reply });
     // As postMessage would: the worker gets a copy, never the store's own objects.
     handler!(structuredClone(request));
     return true;

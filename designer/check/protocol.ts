@@ -3,9 +3,12 @@
  * which runs `pipewright validate`'s whole check (codegen/check.ts) off the
  * main thread. Each request carries a revision number and the worker
  * answers with the same number. Revisions ≥ 0 are the canvas's (the store's
- * `structure`): a newer one overtakes older ones still queued, and the page
- * drops answers for a state it has left. Negative revisions are one-off
- * checks (a file that could not be opened), each answered.
+ * `structure`), tagged with the canvas they come from (each designer on the
+ * page has its own number): a newer one overtakes its own canvas's older
+ * ones still queued, and the page drops answers for a state that canvas has
+ * left; another designer's requests are never overtaken. Negative revisions
+ * are one-off requests (a file that could not be opened, a plan, an export),
+ * each answered.
  *
  * To add a message: add it to CheckRequest and CheckReply, handle it in
  * serve.ts, and send it through client.ts.
@@ -19,7 +22,7 @@ import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 export type CheckRequest =
   | CheckProblems
   /** The simulator's plan of a pipeline (its expressions compiled to JavaScript); a one-off request, negative revision. */
-  | { type: 'plan'; revision: number; pipeline: Pipeline }
+  | { type: 'plan'; revision: number; pipeline: Pipeline; files: PipelineFiles }
   /** The generated repository (code preview, export), and its zip when asked; a one-off request, negative revision. */
   | { type: 'generate'; revision: number; pipeline: Pipeline; files: PipelineFiles; zip: boolean }
   /** The YAML export would write (autosave, off the main thread); a one-off request, negative revision. */
@@ -28,19 +31,26 @@ export type CheckRequest =
 export type CheckProblems = {
   type: 'check';
   revision: number;
+  /** The designer whose canvas this is (revision ≥ 0); a one-off check has none. */
+  canvas?: number;
   /**
    * What to check: the text of a file as it was opened (so problems carry its lines and columns),
    * or the pipeline on the canvas, which the worker writes as the YAML that export would write.
    */
   source: { text: string } | { pipeline: Pipeline };
-  /** The pipeline's files (models), when they changed since the last request; otherwise the worker keeps the last ones. */
+  /** The pipeline's files (models), when they changed since this canvas's last request; otherwise the worker keeps its last ones. */
   files?: PipelineFiles;
 };
 
-export type CheckReply =
+/** An answer carries its request's revision and canvas. */
+export type CheckReply = { canvas?: number } & (
   | { type: 'problems'; revision: number; problems: Problem[]; /** Time the check took in the worker. */ millis: number }
   /** The check itself failed (a bug): the designer says so instead of showing "no problems". */
   | { type: 'failed'; revision: number; message: string }
   | { type: 'plan'; revision: number; plan: SimPlan }
   | { type: 'generated'; revision: number; outcome: GenerateOutcome; zip?: Uint8Array }
-  | { type: 'yaml'; revision: number; text: string };
+  | { type: 'yaml'; revision: number; text: string }
+);
+
+/** Where an answer goes: its request's canvas and revision (one-off revisions are unique on their own). */
+export const replyKey = (m: { canvas?: number; revision: number }): string => `${m.canvas ?? '-'}/${m.revision}`;

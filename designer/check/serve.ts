@@ -1,10 +1,10 @@
 /**
  * The check worker's loop, apart from the Worker global so that tests run it
  * in Node: take the newest request, run the CLI's check on it, answer.
- * The canvas's requests (revision ≥ 0) that arrive while a check runs
- * replace each other, so only its newest state is checked next; one-off
- * requests (negative revisions: a file that could not be opened) are all
- * answered.
+ * A canvas's requests (revision ≥ 0) that arrive while a check runs
+ * replace that canvas's older ones, so only its newest state is checked
+ * next; each designer's canvas keeps its own files and its own newest
+ * request. One-off requests (negative revisions) are all answered.
  */
 import { checkPipelineText, type CheckEnv } from '../../codegen/check.js';
 import { serializePipeline } from '../../codegen/serialize.js';
@@ -19,7 +19,7 @@ import { errorText } from '../../runtime/errors.js';
 export async function answer(request: CheckRequest, env: CheckEnv): Promise<CheckReply> {
   const t0 = performance.now();
   try {
-    if (request.type === 'plan') return { type: 'plan', revision: request.revision, plan: simulationPlan(withSchemaFiles(request.pipeline, env.files(request.pipeline))) };
+    if (request.type === 'plan') return { type: 'plan', revision: request.revision, plan: simulationPlan(withSchemaFiles(request.pipeline, request.files)) };
     if (request.type === 'yaml') return { type: 'yaml', revision: request.revision, text: serializePipeline(request.pipeline) };
     if (request.type === 'generate') {
       const outcome = generateRepository(request.pipeline, request.files);
@@ -34,18 +34,24 @@ export async function answer(request: CheckRequest, env: CheckEnv): Promise<Chec
 }
 
 export function serveChecks(post: (reply: CheckReply) => void, listen: (handler: (request: CheckRequest) => void) => void, envFor: (files: PipelineFiles) => CheckEnv): void {
-  let files: PipelineFiles = {};
+  /** The files each canvas sent last (a one-off check's under `undefined`). */
+  const files = new Map<number | undefined, PipelineFiles>();
+  const canvasOf = (r: CheckRequest) => (r.type === 'check' ? r.canvas : undefined);
   let queue: CheckRequest[] = [];
   let busy = false;
   const drain = async () => {
     busy = true;
-    for (let request = queue.shift(); request; request = queue.shift()) post(await answer(request, envFor(files)));
+    for (let request = queue.shift(); request; request = queue.shift()) {
+      const canvas = canvasOf(request);
+      post({ ...(await answer(request, envFor(files.get(canvas) ?? {}))), canvas });
+    }
     busy = false;
   };
   listen((request) => {
-    if (request.type === 'check' && request.files) files = request.files;
-    // The canvas's requests (revision ≥ 0) overtake each other: only its newest state is worth checking.
-    if (request.revision >= 0) queue = queue.filter((q) => q.revision < 0);
+    const canvas = canvasOf(request);
+    if (request.type === 'check' && request.files) files.set(canvas, request.files);
+    // A canvas's requests (revision ≥ 0) overtake its own older ones: only its newest state is worth checking.
+    if (request.revision >= 0) queue = queue.filter((q) => q.revision < 0 || canvasOf(q) !== canvas);
     queue.push(request);
     if (!busy) void drain();
   });

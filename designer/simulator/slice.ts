@@ -53,7 +53,7 @@ export function simulatorInitial(): SimulatorData {
         if (get().structure === structure && refuse(problems)) return get().closeSimulator();
         let plan;
         try {
-          plan = await requestPlan(pipeline);
+          plan = await requestPlan(pipeline, get().files);
           if (plan.feeds.length === 0) throw new Error('the pipeline has no source that reads a topic, so there is nothing to simulate');
           const empty = plan.feeds.find((f) => f.events.length === 0 && !f.generator);
           if (empty) throw new Error(`source "${empty.node}" has no sample events to replay; add some in the inspector`);

@@ -5,6 +5,8 @@
  */
 import { renderToString } from 'react-dom/server';
 import { describe, expect, test, vi } from 'vitest';
+import { setChecker, validateNow } from '../analysis.js';
+import { inProcessChecker } from '../check/in-process.js';
 import { startAutosave } from '../persistence.js';
 import { useDesigner } from './context.js';
 import { createDesignerStore } from './index.js';
@@ -82,6 +84,24 @@ describe('two designers on one page', () => {
       vi.unstubAllGlobals();
     }
   });
+
+  test("each canvas gets its own problems from the shared check worker, even at the same revision and checked at once", async () => {
+    setChecker(inProcessChecker());
+    const a = createDesignerStore();
+    const b = createDesignerStore();
+    draw(a);
+    draw(b);
+    // The same edits, so the same revision numbers; one canvas has an error the other does not.
+    a.getState().setParam('kafka-source-1', 'topic', 'orders');
+    b.getState().setParam('kafka-source-1', 'topic', 'Bad Topic!');
+    expect(a.getState().structure).toBe(b.getState().structure);
+    await Promise.all([validateNow(a), validateNow(b)]);
+    expect(a.getState().problemsFor).toBe(a.getState().structure);
+    expect(b.getState().problemsFor).toBe(b.getState().structure);
+    const codes = (s: typeof a) => s.getState().problems.filter((p) => p.severity === 'error' && p.nodeId === 'kafka-source-1').map((p) => p.code);
+    expect(codes(a)).toEqual([]);
+    expect(codes(b).length).toBeGreaterThan(0);
+  }, 60_000);
 
   test('a component outside any provider says what is missing', () => {
     expect(() => renderToString(<Name />)).toThrow(/outside <DesignerProvider>/);
