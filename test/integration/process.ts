@@ -181,3 +181,21 @@ export async function cleanUpRun(run: { replicas: Replica[]; admin?: Admin; grou
   }
   if (process.env.PIPEWRIGHT_KEEP_TMP !== '1') rmSync(run.work, { recursive: true, force: true });
 }
+
+/**
+ * A Schema Registry with the Confluent-compatible API: SCHEMA_REGISTRY_URL when it is set (as
+ * .ci/run sets it), else the one scripts/schema-registry.mjs runs, started here (about 10 s; the
+ * first time, a build of a minute or two) or reused if it runs already. `stop` stops it again
+ * only if it was started here. Only the tests that need a registry pay for it.
+ */
+export async function schemaRegistry(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const given = process.env.SCHEMA_REGISTRY_URL?.trim();
+  if (given) return { url: given.replace(/\/+$/, ''), stop: async () => {} };
+  const script = (command: string) => run(process.execPath, ['scripts/schema-registry.mjs', command], { cwd: repoRoot, timeoutMs: 600_000 });
+  const status = await script('status');
+  const reused = status.code === 0;
+  const started = reused ? status : await script('start');
+  const url = /^SCHEMA_REGISTRY_URL=(.+)$/m.exec(started.output)?.[1];
+  if (started.code !== 0 || !url) throw new Error(`The test needs a Schema Registry, and starting one failed:\n${started.output}`);
+  return { url, stop: async () => void (reused ? undefined : await script('stop')) };
+}
