@@ -44,20 +44,20 @@
 // JoinGroup v0-1), but kafkajs negotiates versions with ApiVersions and uses
 // newer ones for every API above, so no fallback to 3.9.x is needed.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as service from './service-process.mjs';
 
 export const KAFKA_VERSION = '4.4.0';
 export const KAFKA_COMPAT_NOTE = 'tested with kafkajs 2.2.4: OK';
 export const DEFAULT_PORT = 19092;
 
-const HOST = '127.0.0.1';
+const HOST = service.HOST;
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 30_000;
 
@@ -68,6 +68,7 @@ const cacheDir = path.join(repoRoot, '.cache', 'kafka');
 const homeDir = process.env.PIPEWRIGHT_KAFKA_HOME ? path.resolve(process.env.PIPEWRIGHT_KAFKA_HOME) : cacheDir;
 const stateFile = path.join(homeDir, 'state.json');
 const logFile = path.join(homeDir, 'broker.log');
+const stateStore = service.stateFileAt(stateFile);
 /** Ports from the broker's own: controller, SCRAM, mTLS, OAUTHBEARER. */
 const PORT_SPAN = 5;
 const SCRAM_USER = 'pipewright';
@@ -80,39 +81,31 @@ export class BrokerError extends Error {
   }
 }
 
-const defaultLog = (msg) => process.stderr.write(`[kafka] ${msg}\n`);
+const defaultLog = service.prefixedLog('kafka');
+const fail = (message) => new BrokerError(message);
 
 // ---------------------------------------------------------------------------
 // Prerequisites
 
 function checkJava() {
-  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    throw new BrokerError(
+  service.requireJava({
+    missing:
       'Java is required to run the Kafka broker but `java` was not found on PATH.\n' +
-        'Install a Java 17+ runtime, e.g. on Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless',
-    );
-  }
-  const out = `${r.stderr}${r.stdout}`;
-  const m = out.match(/version "(\d+)(?:\.(\d+))?/);
-  let major = m ? Number(m[1]) : NaN;
-  if (major === 1 && m[2]) major = Number(m[2]);
-  if (!(major >= 17)) {
-    throw new BrokerError(
-      `Apache Kafka ${KAFKA_VERSION} needs Java 17 or newer, found: ${out.split('\n')[0].trim()}\n` +
-        'Install a newer runtime, e.g. on Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless',
-    );
-  }
+      'Install a Java 17+ runtime, e.g. on Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless',
+    tooOld: (found) =>
+      `Apache Kafka ${KAFKA_VERSION} needs Java 17 or newer, found: ${found}\n` +
+      'Install a newer runtime, e.g. on Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless',
+    fail,
+  });
 }
 
 function checkMaven() {
-  const r = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    throw new BrokerError(
+  service.requireMaven({
+    missing:
       `Maven is needed once to download the Apache Kafka ${KAFKA_VERSION} jars, but \`mvn\` was not found on PATH.\n` +
-        'Install it, e.g. on Debian/Ubuntu: apt-get install -y maven',
-    );
-  }
+      'Install it, e.g. on Debian/Ubuntu: apt-get install -y maven',
+    fail,
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -145,27 +138,18 @@ async function ensureJars(log) {
     `-DoutputDirectory=${tmp}`,
     '-DincludeScope=runtime',
   ];
-  const output = [];
-  const code = await new Promise((resolve) => {
-    const child = spawn('mvn', args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d) => output.push(d));
-    child.stderr.on('data', (d) => output.push(d));
-    const tick = setInterval(() => {
+  const { code, output } = await service.runMaven({
+    args,
+    cwd: repoRoot,
+    tick: () => {
       const n = fs.existsSync(tmp) ? fs.readdirSync(tmp).length : 0;
       log(`  … still downloading (${Math.round((Date.now() - started) / 1000)}s, ${n} jars so far)`);
-    }, 5000);
-    child.on('error', () => {
-      clearInterval(tick);
-      resolve(-1);
-    });
-    child.on('close', (c) => {
-      clearInterval(tick);
-      resolve(c);
-    });
+    },
+    tickMs: 5000,
   });
   if (code !== 0) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    const text = Buffer.concat(output).toString('utf8').trim().split('\n').slice(-15).join('\n');
+    const text = output.trim().split('\n').slice(-15).join('\n');
     throw new BrokerError(
       `Could not download the Apache Kafka ${KAFKA_VERSION} jars with Maven (exit code ${code}).\n` +
         `Command: mvn ${args.join(' ')}\n${text}`,
@@ -188,66 +172,13 @@ async function ensureJars(log) {
 // ---------------------------------------------------------------------------
 // State
 
-function readState() {
-  try {
-    return JSON.parse(fs.readFileSync(stateFile, 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-function writeState(state) {
-  fs.mkdirSync(homeDir, { recursive: true });
-  fs.writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
-}
-
-function clearState() {
-  fs.rmSync(stateFile, { force: true });
-}
-
-function pidAlive(pid) {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-  // A zombie (exited, not yet reaped) still answers kill(0).
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (/\) Z /.test(stat)) return false;
-  } catch {
-    // no /proc: trust kill(0)
-  }
-  return true;
-}
-
 /** True when pid is alive and (where /proc exists) is the broker this state describes. */
 function isOurBroker(state) {
-  if (!state || !pidAlive(state.pid)) return false;
-  try {
-    const cmd = fs.readFileSync(`/proc/${state.pid}/cmdline`, 'utf8');
-    return cmd.includes('kafka.Kafka') && cmd.includes(state.dataDir);
-  } catch {
-    return true;
-  }
+  return Boolean(state) && service.runsWith(state.pid, ['kafka.Kafka', state.dataDir]);
 }
 
 // ---------------------------------------------------------------------------
 // Health
-
-function portOpen(port, host = HOST, timeoutMs = 1000) {
-  return new Promise((resolve) => {
-    const sock = net.connect({ port, host });
-    const done = (ok) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(timeoutMs, () => done(false));
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}
 
 async function loadKafkajs() {
   try {
@@ -298,17 +229,9 @@ function logSaysStarted() {
 
 async function healthy(state, kafkajs) {
   if (!isOurBroker(state)) return false;
-  if (!(await portOpen(state.port))) return false;
+  if (!(await service.portOpen(state.port))) return false;
   if (kafkajs) return metadataOk(kafkajs, state.port);
   return true;
-}
-
-function logTail(lines = 30) {
-  try {
-    return fs.readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -440,25 +363,20 @@ function javaBaseArgs(libs, log4jFile) {
  * when one of the defaults is taken by another program, the next free block
  * above them is used.
  */
-async function choosePort(port, explicit, log) {
-  const free = async (p) => {
-    for (let i = 0; i < PORT_SPAN; i++) if (await portOpen(p + i)) return false;
-    return true;
-  };
-  if (await free(port)) return port;
-  if (explicit) {
-    throw new BrokerError(
+function choosePort(port, explicit, log) {
+  return service.choosePort({
+    port,
+    span: PORT_SPAN,
+    explicit,
+    attempts: 19,
+    log,
+    inUse:
       `One of the ports ${port} to ${port + PORT_SPAN - 1} on ${HOST} is already in use by another program, so the Kafka broker ` +
-        `cannot start there. Stop that program or pass another --port N.`,
-    );
-  }
-  for (let p = port + PORT_SPAN; p < port + 20 * PORT_SPAN; p += PORT_SPAN) {
-    if (await free(p)) {
-      log(`One of the ports ${port} to ${port + PORT_SPAN - 1} is in use by another program; using ${p} to ${p + PORT_SPAN - 1} instead.`);
-      return p;
-    }
-  }
-  throw new BrokerError(`No ${PORT_SPAN} free ports in a row found on ${HOST} from ${port} on; pass --port N.`);
+      `cannot start there. Stop that program or pass another --port N.`,
+    moved: (p) => `One of the ports ${port} to ${port + PORT_SPAN - 1} is in use by another program; using ${p} to ${p + PORT_SPAN - 1} instead.`,
+    noneFree: `No ${PORT_SPAN} free ports in a row found on ${HOST} from ${port} on; pass --port N.`,
+    fail,
+  });
 }
 
 /** What a client needs to reach the secured listeners; recorded in state.json. */
@@ -477,52 +395,16 @@ function versionBanner() {
   return `Apache Kafka ${KAFKA_VERSION} (KRaft, single node; ${KAFKA_COMPAT_NOTE})`;
 }
 
-async function waitUntilReady({ child, port, kafkajs, deadline }) {
-  let exited = null;
-  child.once('exit', (code, signal) => {
-    exited = { code, signal };
+function waitUntilReady({ child, port, kafkajs, deadline }) {
+  const tail = () => `Last lines of ${path.relative(repoRoot, logFile)}:\n${service.logTail(logFile)}`;
+  return service.waitUntilReady({
+    child,
+    deadline,
+    ready: async () => logSaysStarted() && (await service.portOpen(port)) && (!kafkajs || (await metadataOk(kafkajs, port))),
+    exited: (code, signal) => `The Kafka broker exited during startup (code ${code}, signal ${signal}).\n${tail()}`,
+    timedOut: () => `The Kafka broker did not become ready within ${READY_TIMEOUT_MS / 1000}s.\n${tail()}`,
+    fail,
   });
-  while (Date.now() < deadline) {
-    if (exited) {
-      throw new BrokerError(
-        `The Kafka broker exited during startup (code ${exited.code}, signal ${exited.signal}).\n` +
-          `Last lines of ${path.relative(repoRoot, logFile)}:\n${logTail()}`,
-      );
-    }
-    if (logSaysStarted() && (await portOpen(port))) {
-      if (!kafkajs || (await metadataOk(kafkajs, port))) return;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new BrokerError(
-    `The Kafka broker did not become ready within ${READY_TIMEOUT_MS / 1000}s.\n` +
-      `Last lines of ${path.relative(repoRoot, logFile)}:\n${logTail()}`,
-  );
-}
-
-async function killAndWait(pid, timeoutMs) {
-  const signal = (sig) => {
-    // The broker is started detached, as the leader of its own process group.
-    try {
-      process.kill(-pid, sig);
-      return;
-    } catch {
-      // not a group leader: signal the process alone
-    }
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  if (!pidAlive(pid)) return 'SIGTERM';
-  signal('SIGKILL');
-  const killDeadline = Date.now() + 10_000;
-  while (pidAlive(pid) && Date.now() < killDeadline) await new Promise((r) => setTimeout(r, 100));
-  return 'SIGKILL';
 }
 
 /**
@@ -530,7 +412,7 @@ async function killAndWait(pid, timeoutMs) {
  * its data. Returns true when a broker was running.
  */
 export async function stopBroker({ log = defaultLog } = {}) {
-  const state = readState();
+  const state = stateStore.read();
   if (!state) {
     log('No Kafka broker started by this script is recorded; nothing to stop.');
     return false;
@@ -539,13 +421,13 @@ export async function stopBroker({ log = defaultLog } = {}) {
   if (isOurBroker(state)) {
     wasRunning = true;
     log(`Stopping Kafka broker (pid ${state.pid}, port ${state.port})…`);
-    const how = await killAndWait(state.pid, STOP_TIMEOUT_MS);
+    const how = await service.killAndWait(state.pid, STOP_TIMEOUT_MS);
     if (how === 'SIGKILL') log(`Broker did not stop within ${STOP_TIMEOUT_MS / 1000}s of SIGTERM; killed it.`);
   } else {
     log(`Kafka broker pid ${state.pid} is not running; cleaning up its state.`);
   }
   if (state.dataDir) fs.rmSync(state.dataDir, { recursive: true, force: true });
-  clearState();
+  stateStore.clear();
   if (wasRunning) log('Kafka broker stopped.');
   return wasRunning;
 }
@@ -557,7 +439,7 @@ export async function stopBroker({ log = defaultLog } = {}) {
  * on a broker of its own (PIPEWRIGHT_KAFKA_HOME); returns once the broker is ready again.
  */
 export async function restartBroker({ signal = 'SIGTERM', log = defaultLog } = {}) {
-  const state = readState();
+  const state = stateStore.read();
   if (!state || !isOurBroker(state)) throw new BrokerError('No running Kafka broker started by this script is recorded; start one first.');
   if (signal === 'SIGKILL') {
     try {
@@ -565,19 +447,16 @@ export async function restartBroker({ signal = 'SIGTERM', log = defaultLog } = {
     } catch {
       process.kill(state.pid, 'SIGKILL');
     }
-    for (let i = 0; i < 100 && pidAlive(state.pid); i++) await new Promise((r) => setTimeout(r, 100));
-  } else await killAndWait(state.pid, STOP_TIMEOUT_MS);
+    for (let i = 0; i < 100 && service.pidAlive(state.pid); i++) await new Promise((r) => setTimeout(r, 100));
+  } else await service.killAndWait(state.pid, STOP_TIMEOUT_MS);
   const libs = await ensureJars(log);
   // A fresh log: readiness is read from it.
   fs.writeFileSync(logFile, '');
-  const out = fs.openSync(logFile, 'a');
-  const child = spawn('java', [...javaBaseArgs(libs, path.join(state.dataDir, 'log4j2.properties')), 'kafka.Kafka', path.join(state.dataDir, 'server.properties')], {
+  const child = service.spawnDetached([...javaBaseArgs(libs, path.join(state.dataDir, 'log4j2.properties')), 'kafka.Kafka', path.join(state.dataDir, 'server.properties')], {
     cwd: state.dataDir,
-    detached: true,
-    stdio: ['ignore', out, out],
+    logFile,
   });
-  fs.closeSync(out);
-  writeState({ ...state, pid: child.pid, startedAt: new Date().toISOString() });
+  stateStore.write({ ...state, pid: child.pid, startedAt: new Date().toISOString() });
   await waitUntilReady({ child, port: state.port, kafkajs: await loadKafkajs(), deadline: Date.now() + READY_TIMEOUT_MS });
   child.unref();
   return { pid: child.pid };
@@ -585,7 +464,7 @@ export async function restartBroker({ signal = 'SIGTERM', log = defaultLog } = {
 
 /** Describes the recorded broker: { running, healthy, pid, port, brokers, version, dataDir }. */
 export async function brokerStatus() {
-  const state = readState();
+  const state = stateStore.read();
   if (!state) return { running: false, healthy: false };
   const running = isOurBroker(state);
   const kafkajs = running ? await loadKafkajs() : null;
@@ -610,7 +489,7 @@ export async function startBroker({ port, log = defaultLog } = {}) {
   log(versionBanner());
 
   const kafkajs = await loadKafkajs();
-  const previous = readState();
+  const previous = stateStore.read();
   if (previous) {
     if (await healthy(previous, kafkajs)) {
       if (requestedPort !== undefined && previous.port !== requestedPort) {
@@ -665,17 +544,8 @@ export async function startBroker({ port, log = defaultLog } = {}) {
     );
   }
 
-  const out = fs.openSync(logFile, 'a');
-  const child = spawn('java', [...javaBaseArgs(libs, log4jFile), 'kafka.Kafka', propsFile], {
-    cwd: dataDir,
-    detached: true,
-    stdio: ['ignore', out, out],
-  });
-  fs.closeSync(out);
-  const spawnError = await new Promise((resolve) => {
-    child.once('error', resolve);
-    child.once('spawn', () => resolve(null));
-  });
+  const child = service.spawnDetached([...javaBaseArgs(libs, log4jFile), 'kafka.Kafka', propsFile], { cwd: dataDir, logFile });
+  const spawnError = await service.spawnError(child);
   if (spawnError) {
     fs.rmSync(dataDir, { recursive: true, force: true });
     throw new BrokerError(`Could not start java: ${spawnError.message}`);
@@ -691,7 +561,7 @@ export async function startBroker({ port, log = defaultLog } = {}) {
     secure: secureListeners(brokerPort, tls, scramPassword),
     startedAt: new Date().toISOString(),
   };
-  writeState(state);
+  stateStore.write(state);
   log(`Started Kafka broker (pid ${child.pid}); waiting until it is ready…`);
 
   try {
@@ -725,50 +595,16 @@ function usage() {
   ].join('\n');
 }
 
-async function main(argv) {
-  const [cmd, ...rest] = argv;
-  if (cmd === 'start') {
-    let port;
-    for (let i = 0; i < rest.length; i++) {
-      const a = rest[i];
-      if (a === '--port') port = rest[++i];
-      else if (a.startsWith('--port=')) port = a.slice('--port='.length);
-      else throw new BrokerError(`Unknown option: ${a}\n${usage()}`);
-    }
-    if (port !== undefined && !/^\d+$/.test(String(port))) throw new BrokerError(`Invalid port: ${port}`);
-    const { brokers } = await startBroker({ port });
-    process.stdout.write(`KAFKA_BROKERS=${brokers}\n`);
-    return 0;
-  }
-  if (cmd === 'stop') {
-    await stopBroker();
-    return 0;
-  }
-  if (cmd === 'status') {
-    const s = await brokerStatus();
-    defaultLog(versionBanner());
-    if (!s.running) {
-      process.stdout.write('Kafka broker: not running\n');
-      return 1;
-    }
-    process.stdout.write(
-      `Kafka broker: ${s.healthy ? 'running' : 'running but NOT answering'} ` +
-        `(Kafka ${s.version}, pid ${s.pid}, since ${s.startedAt})\nKAFKA_BROKERS=${s.brokers}\n`,
-    );
-    return s.healthy ? 0 : 1;
-  }
-  process.stderr.write(`${usage()}\n`);
-  return cmd === undefined || cmd === '--help' || cmd === '-h' ? 0 : 2;
-}
-
-const invokedDirectly = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      if (err instanceof BrokerError) process.stderr.write(`[kafka] Error: ${err.message}\n`);
-      else process.stderr.write(`[kafka] Unexpected error: ${err?.stack ?? err}\n`);
-      process.exit(1);
-    },
-  );
-}
+service.runCli({
+  moduleUrl: import.meta.url,
+  prefix: 'kafka',
+  ErrorClass: BrokerError,
+  usage,
+  banner: versionBanner,
+  title: 'Kafka broker',
+  start: async (port) => `KAFKA_BROKERS=${(await startBroker({ port })).brokers}`,
+  stop: () => stopBroker(),
+  status: brokerStatus,
+  describe: (s) => `Kafka ${s.version}`,
+  envLine: (s) => `KAFKA_BROKERS=${s.brokers}`,
+});

@@ -40,11 +40,10 @@
 //   2.5.11.Final: io.apicurio:apicurio-registry-utils-kafka:2.5.11.Final is not there.
 //   2.4.2.Final: builds, with the two substitutions its pom explains. Chosen.
 
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as service from './service-process.mjs';
 
 export const APICURIO_VERSION = '2.4.2.Final';
 /** The Quarkus version apicurio-registry 2.4.2.Final is built with (quarkus.version in its parent pom). */
@@ -53,7 +52,7 @@ export const DEFAULT_PORT = 18081;
 /** Where the Confluent-compatible API answers. */
 export const CCOMPAT_PATH = '/apis/ccompat/v7';
 
-const HOST = '127.0.0.1';
+const HOST = service.HOST;
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 20_000;
 
@@ -62,6 +61,7 @@ const repoRoot = path.resolve(scriptDir, '..');
 const cacheDir = path.join(repoRoot, '.cache', 'schema-registry');
 const stateFile = path.join(cacheDir, 'state.json');
 const logFile = path.join(cacheDir, 'registry.log');
+const stateStore = service.stateFileAt(stateFile);
 
 /** An error whose message is meant for people; the CLI prints it without a stack. */
 export class RegistryError extends Error {
@@ -71,39 +71,31 @@ export class RegistryError extends Error {
   }
 }
 
-const defaultLog = (msg) => process.stderr.write(`[schema-registry] ${msg}\n`);
+const defaultLog = service.prefixedLog('schema-registry');
+const fail = (message) => new RegistryError(message);
 
 // ---------------------------------------------------------------------------
 // Prerequisites
 
 function checkJava() {
-  const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    throw new RegistryError(
+  service.requireJava({
+    missing:
       'Java is required to run the Schema Registry but `java` was not found on PATH.\n' +
-        'Install a Java 17+ runtime, e.g. on Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless',
-    );
-  }
-  const out = `${r.stderr}${r.stdout}`;
-  const m = out.match(/version "(\d+)(?:\.(\d+))?/);
-  let major = m ? Number(m[1]) : NaN;
-  if (major === 1 && m[2]) major = Number(m[2]);
-  if (!(major >= 17)) {
-    throw new RegistryError(
-      `The Schema Registry is run with Java 17 or newer here, found: ${out.split('\n')[0].trim()}\n` +
-        'Install a newer runtime, e.g. on Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless',
-    );
-  }
+      'Install a Java 17+ runtime, e.g. on Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless',
+    tooOld: (found) =>
+      `The Schema Registry is run with Java 17 or newer here, found: ${found}\n` +
+      'Install a newer runtime, e.g. on Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless',
+    fail,
+  });
 }
 
 function checkMaven() {
-  const r = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    throw new RegistryError(
+  service.requireMaven({
+    missing:
       `Maven is needed once to build Apicurio Registry ${APICURIO_VERSION} from Maven Central, but \`mvn\` was not found on PATH.\n` +
-        'Install it, e.g. on Debian/Ubuntu: apt-get install -y maven',
-    );
-  }
+      'Install it, e.g. on Debian/Ubuntu: apt-get install -y maven',
+    fail,
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -247,22 +239,12 @@ async function ensureApp(log) {
   log(`Building Apicurio Registry ${APICURIO_VERSION} from Maven Central jars (first run only)…`);
   const started = Date.now();
   const args = ['-B', '-q', 'package', '-Dquarkus.package.type=fast-jar'];
-  const output = [];
-  const code = await new Promise((resolve) => {
-    const child = spawn('mvn', args, { cwd: build, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d) => output.push(d));
-    child.stderr.on('data', (d) => output.push(d));
-    const tick = setInterval(() => log(`  … still building (${Math.round((Date.now() - started) / 1000)}s)`), 10_000);
-    child.on('error', () => {
-      clearInterval(tick);
-      resolve(-1);
-    });
-    child.on('close', (c) => {
-      clearInterval(tick);
-      resolve(c);
-    });
+  const { code, output: text } = await service.runMaven({
+    args,
+    cwd: build,
+    tick: () => log(`  … still building (${Math.round((Date.now() - started) / 1000)}s)`),
+    tickMs: 10_000,
   });
-  const text = Buffer.concat(output).toString('utf8');
   fs.mkdirSync(cacheDir, { recursive: true });
   fs.writeFileSync(path.join(cacheDir, 'build.log'), text);
   const built = path.join(build, 'target', 'quarkus-app');
@@ -290,61 +272,13 @@ async function ensureApp(log) {
 // ---------------------------------------------------------------------------
 // State
 
-function readState() {
-  try {
-    return JSON.parse(fs.readFileSync(stateFile, 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-function writeState(state) {
-  fs.mkdirSync(cacheDir, { recursive: true });
-  fs.writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
-}
-
-function pidAlive(pid) {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-  // A zombie (exited, not yet reaped) still answers kill(0).
-  try {
-    if (/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
-  } catch {
-    // no /proc: trust kill(0)
-  }
-  return true;
-}
-
 /** True when pid is alive and (where /proc exists) is the registry this state describes. */
-function isOurRegistry(state) {
-  if (!state || !pidAlive(state.pid)) return false;
-  try {
-    const cmd = fs.readFileSync(`/proc/${state.pid}/cmdline`, 'utf8');
-    return cmd.includes('quarkus-run.jar') && cmd.includes(cacheDir);
-  } catch {
-    return true;
-  }
+function isOurRegistry(recorded) {
+  return Boolean(recorded) && service.runsWith(recorded.pid, ['quarkus-run.jar', cacheDir]);
 }
 
 // ---------------------------------------------------------------------------
 // Health
-
-function portOpen(port, host = HOST, timeoutMs = 1000) {
-  return new Promise((resolve) => {
-    const sock = net.connect({ port, host });
-    const done = (ok) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(timeoutMs, () => done(false));
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}
 
 const urlOf = (port) => `http://${HOST}:${port}${CCOMPAT_PATH}`;
 
@@ -362,75 +296,32 @@ async function healthy(state) {
   return isOurRegistry(state) && (await answers(state.port));
 }
 
-function logTail(lines = 30) {
-  try {
-    return fs.readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-async function waitUntilReady({ child, port, deadline }) {
-  let exited = null;
-  child.once('exit', (code, signal) => {
-    exited = { code, signal };
+function waitUntilReady({ child, port, deadline }) {
+  const tail = () => `Last lines of ${path.relative(repoRoot, logFile)}:\n${service.logTail(logFile)}`;
+  return service.waitUntilReady({
+    child,
+    deadline,
+    ready: () => answers(port),
+    exited: (code, signal) => `The Schema Registry exited during startup (code ${code}, signal ${signal}).\n${tail()}`,
+    timedOut: () => `The Schema Registry did not answer GET ${CCOMPAT_PATH}/subjects within ${READY_TIMEOUT_MS / 1000}s.\n${tail()}`,
+    fail,
   });
-  while (Date.now() < deadline) {
-    if (exited) {
-      throw new RegistryError(
-        `The Schema Registry exited during startup (code ${exited.code}, signal ${exited.signal}).\n` +
-          `Last lines of ${path.relative(repoRoot, logFile)}:\n${logTail()}`,
-      );
-    }
-    if (await answers(port)) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new RegistryError(
-    `The Schema Registry did not answer GET ${CCOMPAT_PATH}/subjects within ${READY_TIMEOUT_MS / 1000}s.\n` +
-      `Last lines of ${path.relative(repoRoot, logFile)}:\n${logTail()}`,
-  );
 }
 
 // ---------------------------------------------------------------------------
 // Start / stop
 
-async function choosePort(port, explicit, log) {
-  if (!(await portOpen(port))) return port;
-  if (explicit) {
-    throw new RegistryError(`Port ${port} on ${HOST} is already in use by another program, so the Schema Registry cannot start there. Stop that program or pass another --port N.`);
-  }
-  for (let p = port + 1; p < port + 50; p++) {
-    if (!(await portOpen(p))) {
-      log(`Port ${port} is in use by another program; using ${p} instead.`);
-      return p;
-    }
-  }
-  throw new RegistryError(`No free port found on ${HOST} from ${port} to ${port + 49}; pass --port N.`);
-}
-
-async function killAndWait(pid, timeoutMs) {
-  const signal = (sig) => {
-    // The registry is started detached, as the leader of its own process group.
-    try {
-      process.kill(-pid, sig);
-      return;
-    } catch {
-      // not a group leader: signal the process alone
-    }
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  if (!pidAlive(pid)) return 'SIGTERM';
-  signal('SIGKILL');
-  const killDeadline = Date.now() + 10_000;
-  while (pidAlive(pid) && Date.now() < killDeadline) await new Promise((r) => setTimeout(r, 100));
-  return 'SIGKILL';
+function choosePort(port, explicit, log) {
+  return service.choosePort({
+    port,
+    explicit,
+    attempts: 49,
+    log,
+    inUse: `Port ${port} on ${HOST} is already in use by another program, so the Schema Registry cannot start there. Stop that program or pass another --port N.`,
+    moved: (p) => `Port ${port} is in use by another program; using ${p} instead.`,
+    noneFree: `No free port found on ${HOST} from ${port} to ${port + 49}; pass --port N.`,
+    fail,
+  });
 }
 
 function versionBanner() {
@@ -439,7 +330,7 @@ function versionBanner() {
 
 /** Stops the registry recorded in .cache/schema-registry/state.json, if any. Returns true when one was running. */
 export async function stopRegistry({ log = defaultLog } = {}) {
-  const state = readState();
+  const state = stateStore.read();
   if (!state) {
     log('No Schema Registry started by this script is recorded; nothing to stop.');
     return false;
@@ -448,19 +339,19 @@ export async function stopRegistry({ log = defaultLog } = {}) {
   if (isOurRegistry(state)) {
     wasRunning = true;
     log(`Stopping the Schema Registry (pid ${state.pid}, port ${state.port})…`);
-    const how = await killAndWait(state.pid, STOP_TIMEOUT_MS);
+    const how = await service.killAndWait(state.pid, STOP_TIMEOUT_MS);
     if (how === 'SIGKILL') log(`It did not stop within ${STOP_TIMEOUT_MS / 1000}s of SIGTERM; killed it.`);
   } else {
     log(`Schema Registry pid ${state.pid} is not running; cleaning up its state.`);
   }
-  fs.rmSync(stateFile, { force: true });
+  stateStore.clear();
   if (wasRunning) log('Schema Registry stopped (its schemas are gone with it).');
   return wasRunning;
 }
 
 /** Describes the recorded registry: { running, healthy, pid, port, url, version }. */
 export async function registryStatus() {
-  const state = readState();
+  const state = stateStore.read();
   if (!state) return { running: false, healthy: false };
   const running = isOurRegistry(state);
   return { ...state, running, healthy: running && (await answers(state.port)), url: urlOf(state.port) };
@@ -479,7 +370,7 @@ export async function startRegistry({ port, log = defaultLog } = {}) {
   const t0 = Date.now();
   log(versionBanner());
 
-  const previous = readState();
+  const previous = stateStore.read();
   if (previous) {
     if (await healthy(previous)) {
       if (requestedPort !== undefined && previous.port !== requestedPort) {
@@ -501,7 +392,6 @@ export async function startRegistry({ port, log = defaultLog } = {}) {
 
   fs.mkdirSync(cacheDir, { recursive: true });
   fs.writeFileSync(logFile, '');
-  const out = fs.openSync(logFile, 'a');
   const args = [
     '-Xms64m',
     '-Xmx512m',
@@ -511,12 +401,8 @@ export async function startRegistry({ port, log = defaultLog } = {}) {
     '-jar',
     path.join(app, 'quarkus-run.jar'),
   ];
-  const child = spawn('java', args, { cwd: cacheDir, detached: true, stdio: ['ignore', out, out] });
-  fs.closeSync(out);
-  const spawnError = await new Promise((resolve) => {
-    child.once('error', resolve);
-    child.once('spawn', () => resolve(null));
-  });
+  const child = service.spawnDetached(args, { cwd: cacheDir, logFile });
+  const spawnError = await service.spawnError(child);
   if (spawnError) throw new RegistryError(`Could not start java: ${spawnError.message}`);
   const state = {
     pid: child.pid,
@@ -525,7 +411,7 @@ export async function startRegistry({ port, log = defaultLog } = {}) {
     logFile: path.relative(repoRoot, logFile),
     startedAt: new Date().toISOString(),
   };
-  writeState(state);
+  stateStore.write(state);
   log(`Started the Schema Registry (pid ${child.pid}); waiting until it answers…`);
   try {
     await waitUntilReady({ child, port: registryPort, deadline: Date.now() + READY_TIMEOUT_MS });
@@ -551,50 +437,16 @@ function usage() {
   ].join('\n');
 }
 
-async function main(argv) {
-  const [cmd, ...rest] = argv;
-  if (cmd === 'start') {
-    let port;
-    for (let i = 0; i < rest.length; i++) {
-      const a = rest[i];
-      if (a === '--port') port = rest[++i];
-      else if (a.startsWith('--port=')) port = a.slice('--port='.length);
-      else throw new RegistryError(`Unknown option: ${a}\n${usage()}`);
-    }
-    if (port !== undefined && !/^\d+$/.test(String(port))) throw new RegistryError(`Invalid port: ${port}`);
-    const { url } = await startRegistry({ port });
-    process.stdout.write(`SCHEMA_REGISTRY_URL=${url}\n`);
-    return 0;
-  }
-  if (cmd === 'stop') {
-    await stopRegistry();
-    return 0;
-  }
-  if (cmd === 'status') {
-    const s = await registryStatus();
-    defaultLog(versionBanner());
-    if (!s.running) {
-      process.stdout.write('Schema Registry: not running\n');
-      return 1;
-    }
-    process.stdout.write(
-      `Schema Registry: ${s.healthy ? 'running' : 'running but NOT answering'} ` +
-        `(Apicurio Registry ${s.version}, pid ${s.pid}, since ${s.startedAt})\nSCHEMA_REGISTRY_URL=${s.url}\n`,
-    );
-    return s.healthy ? 0 : 1;
-  }
-  process.stderr.write(`${usage()}\n`);
-  return cmd === undefined || cmd === '--help' || cmd === '-h' ? 0 : 2;
-}
-
-const invokedDirectly = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      if (err instanceof RegistryError) process.stderr.write(`[schema-registry] Error: ${err.message}\n`);
-      else process.stderr.write(`[schema-registry] Unexpected error: ${err?.stack ?? err}\n`);
-      process.exit(1);
-    },
-  );
-}
+service.runCli({
+  moduleUrl: import.meta.url,
+  prefix: 'schema-registry',
+  ErrorClass: RegistryError,
+  usage,
+  banner: versionBanner,
+  title: 'Schema Registry',
+  start: async (port) => `SCHEMA_REGISTRY_URL=${(await startRegistry({ port })).url}`,
+  stop: () => stopRegistry(),
+  status: registryStatus,
+  describe: (s) => `Apicurio Registry ${s.version}`,
+  envLine: (s) => `SCHEMA_REGISTRY_URL=${s.url}`,
+});
