@@ -247,6 +247,18 @@ nodes:
     ]);
   });
 
+  it('type the properties the schema does not require as optional, so expressions may read them', () => {
+    const text = jsonPipeline('{ id: o-1, lines: [] }', '{"customer":"c-1"}')
+      .replace('        id: { type: string }\n', '        id: { type: string }\n        coupon: { type: string }\n')
+      .replace('  - id: out\n    kind: kafka-sink\n    input: orders', "  - id: tagged\n    kind: map\n    input: orders\n    to: \"({ id: value.id, coupon: value.coupon ?? 'none' })\"\n  - id: out\n    kind: kafka-sink\n    input: tagged");
+    const p = parsePipeline(text).pipeline!;
+    expect(typesGenTs(p)).toContain('export type OrdersEvent = { "id": string; "lines": Array<{ "qty": number }>; "coupon"?: string };');
+    expect(typecheckInNode(p)).toEqual([]);
+    // A property the schema does not name at all is still a type error.
+    const [typo] = typecheckInNode(parsePipeline(text.replace('value.coupon ??', 'value.cupon ??')).pipeline!);
+    expect(typo).toMatchObject({ code: 'PW034', nodeId: 'tagged' });
+  });
+
   it('have keys that fit the key schema', () => {
     expect(found(jsonPipeline('{ id: o-1, lines: [] }', '{"customer":1}'))).toEqual([
       ['PW119', 'nodes.0.samples.0.key', 'Sample 1 of source "orders" does not fit its JSON Schema schema: the key\'s customer must be string.'],

@@ -45,9 +45,12 @@ export function schemaType(schema: unknown, depth = 0): string {
         case 'array':
           return `Array<${schemaType(s.items, depth + 1)}>`;
         case 'object': {
-          const fields = requiredFields(s, depth + 1);
-          const entries = Object.entries(fields);
-          return entries.length ? `{ ${entries.map(([k, v]) => `${JSON.stringify(k)}: ${v}`).join('; ')} }` : 'Record<string, unknown>';
+          // Every property the schema names: the required ones always there, the others optional.
+          const props = propertiesOf(s);
+          const required = new Set(requiredNames(s));
+          const names = [...new Set([...required, ...Object.keys(props)])];
+          if (names.length === 0) return 'Record<string, unknown>';
+          return `{ ${names.map((k) => `${JSON.stringify(k)}${required.has(k) ? '' : '?'}: ${schemaType(props[k], depth + 1)}`).join('; ')} }`;
         }
         default:
           return t;
@@ -56,11 +59,14 @@ export function schemaType(schema: unknown, depth = 0): string {
     .join(' | ');
 }
 
-/** Properties a schema requires, with their types; optional ones are left to the input type. */
-function requiredFields(schema: Record<string, unknown>, depth = 0): Record<string, string> {
-  const props = (typeof schema.properties === 'object' && schema.properties !== null ? schema.properties : {}) as Record<string, unknown>;
-  const required = Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === 'string') : [];
-  return Object.fromEntries(required.map((name) => [name, schemaType(props[name], depth)]));
+const propertiesOf = (schema: Record<string, unknown>) =>
+  (typeof schema.properties === 'object' && schema.properties !== null ? schema.properties : {}) as Record<string, unknown>;
+const requiredNames = (schema: Record<string, unknown>) => (Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === 'string') : []);
+
+/** Properties a schema requires, with their types (what the validate kind adds to its input's type); optional ones are left to the input type. */
+function requiredFields(schema: Record<string, unknown>): Record<string, string> {
+  const props = propertiesOf(schema);
+  return Object.fromEntries(requiredNames(schema).map((name) => [name, schemaType(props[name])]));
 }
 
 export const validate = defineKind({
