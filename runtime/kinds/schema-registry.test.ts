@@ -187,8 +187,10 @@ describe('Protobuf values', () => {
   it('of another message type of the .proto fail with which one', () => {
     // count 1 (zigzag 2), index 1 (zigzag 2).
     expect(() => firstMessagePayload(new Uint8Array([2, 2, 0x0a]), 9)).toThrow(
-      'the value is Protobuf message [1] of schema id 9; Pipewright reads only the first message type of a .proto ([0])',
+      'the value is Protobuf message [1] of schema id 9; Pipewright reads only the first message type of a .proto ([0]).',
     );
+    // A producer that wrote no indexes: the message's first field tag (0x0a) reads as a count of 5; the reason says what that means.
+    expect(() => firstMessagePayload(new Uint8Array([0x0a, 3, 0x6f, 0x2d, 0x31]), 9)).toThrow(/have it write them, as Confluent's serializers do$/);
   });
 });
 

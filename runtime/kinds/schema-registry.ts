@@ -255,21 +255,24 @@ const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
  * indexes fail with what they are.
  */
 export function firstMessagePayload(payload: Uint8Array, schemaId: number): Uint8Array {
+  const noIndexes =
+    '. If the producer writes no message indexes (the wire format has them between the schema id and the message; some clients leave them out), ' +
+    "the message's first bytes were read as indexes: have it write them, as Confluent's serializers do";
   let pos = 0;
   const varint = (): number => {
     let result = 0;
     for (let shift = 0; shift < 35; shift += 7) {
-      if (pos >= payload.length) throw new Error(`the Protobuf message indexes after schema id ${schemaId} are cut short`);
+      if (pos >= payload.length) throw new Error(`the Protobuf message indexes after schema id ${schemaId} are cut short${noIndexes}`);
       const b = payload[pos++];
       result |= (b & 0x7f) << shift;
       if ((b & 0x80) === 0) return (result >>> 1) ^ -(result & 1);
     }
-    throw new Error(`the Protobuf message indexes after schema id ${schemaId} are not valid varints`);
+    throw new Error(`the Protobuf message indexes after schema id ${schemaId} are not valid varints${noIndexes}`);
   };
   const count = varint();
   const indexes = count > 0 && count < 100 ? Array.from({ length: count }, varint) : [];
   if (count < 0 || count >= 100 || indexes.some((i) => i !== 0) || indexes.length > 1) {
-    throw new Error(`the value is Protobuf message [${indexes.join(', ')}] of schema id ${schemaId}; Pipewright reads only the first message type of a .proto ([0])`);
+    throw new Error(`the value is Protobuf message [${indexes.join(', ')}] of schema id ${schemaId}; Pipewright reads only the first message type of a .proto ([0])${noIndexes}`);
   }
   return payload.subarray(pos);
 }

@@ -263,6 +263,6 @@ describe('a generated service with Avro, Protobuf and JSON Schema sources and si
     }
     const noIndexes = letters.find((l) => l.key === 'no-indexes')!;
     expect(noIndexes.node).toBe(source('protobuf'));
-    expect(noIndexes.error).toMatch(/^the value is Protobuf message \[.*\] of schema id \d+; Pipewright reads only the first message type of a \.proto \(\[0\]\)$/);
+    expect(noIndexes.error).toMatch(/^the (value is Protobuf message \[.*\]|Protobuf message indexes after) .*If the producer writes no message indexes/);
   }, 600_000);
 });
