@@ -4,7 +4,7 @@
  * branch ending in its own Kafka sink. 25 nodes per group, laid out on a
  * grid, every topic distinct, so the pipeline validates clean.
  */
-import { emptyPipeline, type Pipeline, type PipelineNode } from '../codegen/model.js';
+import { emptyPipeline, type Pipeline, type PipelineNode } from '../codegen/pipeline.js';
 
 const BRANCHES = 3;
 const CHAIN = 7;

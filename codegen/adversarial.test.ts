@@ -29,7 +29,7 @@ import { typecheckInNode } from './node-typecheck.js';
 import { parsePipeline } from './parse.js';
 import { TEMPLATES } from './templates.js';
 import { DASHBOARD_PATH } from './monitoring.js';
-import { monitoringOf, type Pipeline } from './model.js';
+import { monitoringOf, type Pipeline } from './pipeline.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { mulberry32 as rng } from '../runtime/random.js';
 

@@ -8,7 +8,7 @@ import { Graph } from '../runtime/engine/graph.js';
 import { KINDS } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, outputPorts } from '../runtime/kinds/spec.js';
 import { compileExpressions } from './compile.js';
-import { emptyPipeline, type Pipeline, type PipelineNode } from './model.js';
+import { emptyPipeline, type Pipeline, type PipelineNode } from './pipeline.js';
 import { graphSpec } from './graph-spec.js';
 import { topicDefs } from './topics.js';
 import { MemoryLog, drain } from '../runtime/transports/memory.js';

@@ -12,7 +12,7 @@
 import { getKind } from '../runtime/kinds/registry.js';
 import { withDefaults, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { problem, type Problem } from './errors.js';
-import { nodePath, type Pipeline } from './model.js';
+import { nodePath, type Pipeline } from './pipeline.js';
 import { parsePipeline } from './parse.js';
 import { withSchemaFiles } from './schema-files.js';
 import { validatePipeline } from './validate.js';

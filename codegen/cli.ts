@@ -19,7 +19,7 @@ import { typecheckInNode } from './node-typecheck.js';
 import { readPipelineFiles, writeAtomically } from './node-files.js';
 import { describeDifference, runPipelineTests } from './pipeline-tests.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
-import type { Pipeline } from './model.js';
+import type { Pipeline } from './pipeline.js';
 
 const USAGE = `Usage:
   pipewright init [name] [--from <example>] [-o <file>]   (a starter pipeline.yaml)

@@ -8,7 +8,7 @@ import { getKind } from '../runtime/kinds/registry.js';
 import type { GraphFns } from '../runtime/engine/graph.js';
 import { checkExpression, expressionText } from './expression.js';
 import { functionsFromSources, type FnSources } from './expression-fns.js';
-import type { Pipeline } from './model.js';
+import type { Pipeline } from './pipeline.js';
 
 /** Compiles every expression of a pipeline that validated; TypeScript types are stripped first. */
 export function compileExpressions(p: Pipeline): GraphFns {

@@ -7,7 +7,7 @@
  * them, are declared once in runtime/service/connection.ts.
  */
 import { problem, type Problem } from './errors.js';
-import type { Pipeline } from './model.js';
+import type { Pipeline } from './pipeline.js';
 import { bootstrapServers } from './names.js';
 import {
   AWS_REGION_PATTERN,

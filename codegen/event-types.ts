@@ -10,7 +10,7 @@ import { withDefaults, type KindSpec } from '../runtime/kinds/spec.js';
 import { schemaType } from '../runtime/kinds/validate.js';
 import { tsString } from './escape.js';
 import { inferType } from './infer.js';
-import type { PipelineNode } from './model.js';
+import type { PipelineNode } from './pipeline.js';
 import { pascalOf } from './names.js';
 
 export const typeName = (id: string) => `${pascalOf(id)}Event`;

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Pipeline } from './model.js';
+import type { Pipeline } from './pipeline.js';
 import { parsePipeline } from './parse.js';
 import { simulate } from './simulate.js';
 import { graphSpec } from './graph-spec.js';

@@ -10,7 +10,7 @@ import Handlebars from 'handlebars';
 import { zipSync, type Zippable } from 'fflate';
 import { problem, type Problem } from './errors.js';
 import { commentText, markdownText, mermaidLabel, shellWord, tsLiteral, tsString, yamlName, yamlString } from './escape.js';
-import { DEFAULT_STRIMZI_CLUSTER, deadLetterTopic, type Pipeline } from './model.js';
+import { DEFAULT_STRIMZI_CLUSTER, deadLetterTopic, type Pipeline } from './pipeline.js';
 import { pipelineTs, typesGenTs } from './pipeline-ts.js';
 import { kindFiles, planRepository, type RepoPlan } from './plan.js';
 import { serializePipeline } from './serialize.js';

@@ -6,7 +6,7 @@
 import { getKind } from '../runtime/kinds/registry.js';
 import { withDefaults } from '../runtime/kinds/spec.js';
 import type { GraphSpec } from '../runtime/engine/graph.js';
-import { deadLetterTopic, type Pipeline, type PipelineNode } from './model.js';
+import { deadLetterTopic, type Pipeline, type PipelineNode } from './pipeline.js';
 
 /** Input and output ports as the graph spec has them. */
 export function graphSpec(p: Pipeline): GraphSpec {

@@ -21,7 +21,7 @@ import { withDefaults } from '../runtime/kinds/spec.js';
 import { markdownText } from './escape.js';
 import { generate, type FileMap } from './generate.js';
 import { LOCAL_IMAGES } from './local-run.js';
-import type { Pipeline } from './model.js';
+import type { Pipeline } from './pipeline.js';
 import { nodeAssets, REPO_ROOT } from './node-assets.js';
 import { readPipelineFiles } from './node-files.js';
 import { parsePipeline } from './parse.js';

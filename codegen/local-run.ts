@@ -5,7 +5,7 @@
  */
 import { OFFSETS_TABLE, offsetsTableSql, postgresSink, quoteIdent } from '../runtime/kinds/postgres-sink.js';
 import { withDefaults } from '../runtime/kinds/spec.js';
-import type { Pipeline } from './model.js';
+import type { Pipeline } from './pipeline.js';
 
 /** An image pinned by digest; `tag` says which tag the digest was taken from, for people (and for updating it). */
 export interface PinnedImage {

@@ -22,7 +22,7 @@ import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/ked
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { generate, GENERATED_VERSIONS, type FileMap } from './generate.js';
-import type { Pipeline } from './model.js';
+import type { Pipeline } from './pipeline.js';
 import { nodeAssets, REPO_ROOT } from './node-assets.js';
 import { parsePipeline } from './parse.js';
 import { compileExpressions } from './compile.js';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { migratePipeline, MIGRATIONS, type Migration } from './migrate.js';
-import { PIPELINE_FORMAT_VERSION } from './model.js';
+import { PIPELINE_FORMAT_VERSION } from './pipeline.js';
 import { readPipelineText } from './read.js';
 
 describe('format versions', () => {

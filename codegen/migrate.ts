@@ -8,13 +8,13 @@
  * are applied in turn up to PIPELINE_FORMAT_VERSION. A file from a newer
  * Pipewright is refused with a problem that says so, rather than read wrong.
  *
- * When the format changes: raise PIPELINE_FORMAT_VERSION (model.ts), add
+ * When the format changes: raise PIPELINE_FORMAT_VERSION (codegen/pipeline.ts), add
  * the migration from the previous version here, and write what the
  * serializer writes in the new format. Problems in a migrated file are
  * placed by their path in the migrated document.
  */
 import { problem, type Problem } from './errors.js';
-import { PIPELINE_FORMAT_VERSION } from './model.js';
+import { PIPELINE_FORMAT_VERSION } from './pipeline.js';
 import { valueText } from '../runtime/types.js';
 
 export type PipelineDocument = Record<string, unknown>;

@@ -8,7 +8,7 @@
  */
 import { getKind } from '../runtime/kinds/registry.js';
 import { promqlString } from './escape.js';
-import { monitoringOf, type Pipeline } from './model.js';
+import { monitoringOf, type Pipeline } from './pipeline.js';
 import { shortHash } from './names.js';
 import type { TemplateView } from './templates.js';
 

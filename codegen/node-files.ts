@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, w
 import { dirname, resolve, sep } from 'node:path';
 import { getKind } from '../runtime/kinds/registry.js';
 import { withDefaults, type PipelineFiles } from '../runtime/kinds/spec.js';
-import type { Pipeline } from './model.js';
+import type { Pipeline } from './pipeline.js';
 
 export function readPipelineFiles(pipelineFile: string, p: Pipeline): PipelineFiles {
   const files: PipelineFiles = {};

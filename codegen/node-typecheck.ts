@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Problem } from './errors.js';
-import type { Pipeline } from './model.js';
+import type { Pipeline } from './pipeline.js';
 import { nodeAssets } from './node-assets.js';
 import { typecheckPipeline } from './typecheck.js';
 

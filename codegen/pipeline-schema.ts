@@ -14,7 +14,7 @@
 import { KINDS } from '../runtime/kinds/registry.js';
 import type { KindSpec, ParamSpec } from '../runtime/kinds/spec.js';
 import { CONNECTION_PROFILE_NAMES, orList, PASSWORD_MECHANISMS, SASL_SSL_PRESET_NAMES } from '../runtime/service/connection.js';
-import { CLEANUP_POLICIES, PIPELINE_FORMAT_VERSION } from './model.js';
+import { CLEANUP_POLICIES, PIPELINE_FORMAT_VERSION } from './pipeline.js';
 import { NODE_ID, NODE_ID_MAX, TOPIC_NAME } from './names.js';
 
 export type Path = (string | number)[];

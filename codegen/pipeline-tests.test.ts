@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Pipeline, PipelineTest } from './model.js';
+import type { Pipeline, PipelineTest } from './pipeline.js';
 import { readPipelineFiles } from './node-files.js';
 import { parsePipeline } from './parse.js';
 import { validatePipeline } from './validate.js';

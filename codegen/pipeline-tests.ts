@@ -7,7 +7,7 @@
 import { withSchemaFiles } from './schema-files.js';
 import { expressionSources } from './compile.js';
 import { functionsFromSources } from './expression-fns.js';
-import type { Pipeline, PipelineTest, SampleEvent } from './model.js';
+import type { Pipeline, PipelineTest, SampleEvent } from './pipeline.js';
 import { parsePipeline } from './parse.js';
 import { graphSpec } from './graph-spec.js';
 import { topicDefs } from './topics.js';

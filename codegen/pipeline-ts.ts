@@ -9,7 +9,7 @@ import { ERROR_PORT, type ParamSpec } from '../runtime/kinds/spec.js';
 import type { GraphSpec } from '../runtime/engine/graph.js';
 import { checkExpression, expressionText } from './expression.js';
 import { commentText, tsLiteral, tsString } from './escape.js';
-import type { Pipeline } from './model.js';
+import type { Pipeline } from './pipeline.js';
 import { identOf } from './names.js';
 import { addedFields, paramsOf, sourceValueType, typeName } from './event-types.js';
 import { topo } from './graph-spec.js';

@@ -13,7 +13,7 @@ import type { TestCase } from '../runtime/testing.js';
 import type { TopicDef } from '../runtime/types.js';
 import { connectionView, type ConnectionView } from './connection.js';
 import { graphSpec } from './graph-spec.js';
-import type { Pipeline, PipelineNode } from './model.js';
+import type { Pipeline, PipelineNode } from './pipeline.js';
 import { withSchemaFiles } from './schema-files.js';
 import { testCases } from './test-cases.js';
 import { consumedTopics, fromBeginning, groupTopics, inputPartitions, topicDefs } from './topics.js';

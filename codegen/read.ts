@@ -20,7 +20,7 @@ import {
   type PipelineTest,
   type SampleEvent,
   type TopicSettings,
-} from './model.js';
+} from './pipeline.js';
 import { migratePipeline } from './migrate.js';
 import { AUTOSCALING_KEYS, NODE_KEYS, noteOf, pipelineSchema, type JsonSchema, type Note, type Path } from './pipeline-schema.js';
 import type { ConnectionProfile, PasswordMechanism, SaslSslPreset } from '../runtime/service/connection.js';

@@ -9,7 +9,7 @@
 import { getKind } from '../runtime/kinds/registry.js';
 import { partSchema, SCHEMA_PARAMS } from '../runtime/kinds/schema-registry.js';
 import { withDefaults, type PipelineFiles } from '../runtime/kinds/spec.js';
-import type { Pipeline } from './model.js';
+import type { Pipeline } from './pipeline.js';
 
 /** The pipeline with the contents of every schema file it names in `schema` / `keySchema` (files that are missing are left to validation). */
 export function withSchemaFiles(p: Pipeline, files: PipelineFiles): Pipeline {

@@ -1,11 +1,11 @@
 /**
  * Pipeline → pipeline.yaml, in one canonical form: fixed key order, defaults
- * left out where the model leaves them out, parameters in the order their
+ * left out where the Pipeline leaves them out, parameters in the order their
  * kind declares them. parse(serialize(p)) gives p back, positions included.
  */
 import { Document } from 'yaml';
 import { getKind } from '../runtime/kinds/registry.js';
-import { emptyPipeline, PIPELINE_FORMAT_VERSION, type NodeInput, type Pipeline, type PipelineNode, type SampleEvent } from './model.js';
+import { emptyPipeline, PIPELINE_FORMAT_VERSION, type NodeInput, type Pipeline, type PipelineNode, type SampleEvent } from './pipeline.js';
 
 function inputValue(inputs: NodeInput[]): unknown {
   if (inputs.length === 0) return undefined;

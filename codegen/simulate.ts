@@ -9,7 +9,7 @@ import { sourceFormat } from '../runtime/kinds/kafka-source.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import type { Simulator } from '../runtime/simulator/simulator.js';
 import { expressionSources } from './compile.js';
-import type { Pipeline } from './model.js';
+import type { Pipeline } from './pipeline.js';
 import { graphSpec } from './graph-spec.js';
 import { topicDefs } from './topics.js';
 import { simulatorFromPlan, type SimPlan, type SimulationSettings } from './sim-plan.js';

@@ -7,7 +7,7 @@
  */
 import { getKind } from '../runtime/kinds/registry.js';
 import { problem, type Problem } from './errors.js';
-import { nodePath, type Pipeline, type PipelineNode } from './model.js';
+import { nodePath, type Pipeline, type PipelineNode } from './pipeline.js';
 import { nodePartitions } from './topics.js';
 import { paramsOf } from './event-types.js';
 

@@ -5,7 +5,7 @@
 import { sourceFormat } from '../runtime/kinds/kafka-source.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { DEAD_LETTERS, type TestCase } from '../runtime/testing.js';
-import { IGNORE_DEAD_LETTERS, type Pipeline } from './model.js';
+import { IGNORE_DEAD_LETTERS, type Pipeline } from './pipeline.js';
 import type { GraphSpec } from '../runtime/engine/graph.js';
 import type { TopicDef } from '../runtime/types.js';
 import { graphSpec } from './graph-spec.js';

@@ -8,7 +8,7 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { externalTopicProblems, fitToCluster, uncompactedTables } from '../runtime/service/topics.js';
 import type { TopicDef } from '../runtime/types.js';
 import { generate } from './generate.js';
-import { minInsyncReplicasFor, retentionMs } from './model.js';
+import { minInsyncReplicasFor, retentionMs } from './pipeline.js';
 import { nodeAssets } from './node-assets.js';
 import { parsePipeline } from './parse.js';
 import { topicDefs } from './topics.js';

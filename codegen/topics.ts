@@ -12,7 +12,7 @@ import { ERROR_PORT, withDefaults } from '../runtime/kinds/spec.js';
 import type { TopicDef } from '../runtime/types.js';
 import { paramsOf } from './event-types.js';
 import { graphSpec, topo } from './graph-spec.js';
-import { deadLetterTopic, minInsyncReplicasFor, retentionMs, type Pipeline } from './model.js';
+import { deadLetterTopic, minInsyncReplicasFor, retentionMs, type Pipeline } from './pipeline.js';
 
 /** Every topic the pipeline reads or writes (its sources' and sinks', repartition and changelog topics, dead letters), settings settled. */
 export function topicDefs(p: Pipeline): TopicDef[] {

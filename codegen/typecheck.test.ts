@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { typecheckInNode } from './node-typecheck.js';
 import { parsePipeline } from './parse.js';
-import type { Pipeline } from './model.js';
+import type { Pipeline } from './pipeline.js';
 
 const example = readFileSync(new URL('../examples/large-orders/pipeline.yaml', import.meta.url), 'utf8');
 

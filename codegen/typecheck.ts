@@ -9,7 +9,7 @@
 import ts from 'typescript';
 import { problem, type Problem } from './errors.js';
 import type { CodegenAssets } from './generate.js';
-import { nodePath, type Pipeline } from './model.js';
+import { nodePath, type Pipeline } from './pipeline.js';
 import { EXPRESSION_INDENT, pipelineTs, typesGenTs } from './pipeline-ts.js';
 import { planCode } from './plan.js';
 

@@ -1,5 +1,5 @@
 /**
- * What a pipeline means, checked on the model itself: the CLI runs it after
+ * What a pipeline means, checked on the Pipeline itself: the CLI runs it after
  * parsing, the designer on every edit. Each problem carries the path of what
  * it is about and the node id, so both can point at it.
  */
@@ -11,7 +11,7 @@ import { ERROR_PORT, isMapping, outputPorts, withDefaults, type KindSpec, type P
 import { problem, suggest, type Problem } from './errors.js';
 import { checkExpression, expressionText } from './expression.js';
 import { checkConnectionSettings } from './connection.js';
-import { deadLetterTopic, IGNORE_DEAD_LETTERS, minInsyncReplicasFor, nodePath, retentionMs, type Pipeline, type PipelineNode } from './model.js';
+import { deadLetterTopic, IGNORE_DEAD_LETTERS, minInsyncReplicasFor, nodePath, retentionMs, type Pipeline, type PipelineNode } from './pipeline.js';
 import { changelogTopic, repartitionTopic } from '../runtime/engine/state.js';
 import { isNodeId, isPipelineName, isPortName, isTopicName } from './names.js';
 import { typeName } from './pipeline-ts.js';

@@ -4,7 +4,7 @@
  * so no component re-renders to offer them.
  */
 import type { Problem } from '../codegen/errors.js';
-import type { Pipeline } from '../codegen/model.js';
+import type { Pipeline } from '../codegen/pipeline.js';
 import { serializePipeline } from '../codegen/serialize.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { exampleFiles, type Example } from './examples.js';

@@ -6,7 +6,7 @@
  */
 import type { Problem } from '../codegen/errors.js';
 import { generate, zipFiles } from '../codegen/generate.js';
-import type { Pipeline } from '../codegen/model.js';
+import type { Pipeline } from '../codegen/pipeline.js';
 import { parsePipeline } from '../codegen/parse.js';
 import { serializePipeline } from '../codegen/serialize.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';

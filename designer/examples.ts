@@ -2,7 +2,7 @@
  * The examples gallery reads every examples/<name>/pipeline.yaml, bundled
  * as text, so the designer lists exactly what the repository ships.
  */
-import type { Pipeline } from '../codegen/model.js';
+import type { Pipeline } from '../codegen/pipeline.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { withDefaults, type PipelineFiles } from '../runtime/kinds/spec.js';
 

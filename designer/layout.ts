@@ -3,7 +3,7 @@
  * Sizes come from what the canvas measured, so wide nodes get room.
  */
 import type ELKType from 'elkjs/lib/elk.bundled.js';
-import type { Pipeline } from '../codegen/model.js';
+import type { Pipeline } from '../codegen/pipeline.js';
 import type { XY } from './model/ops.js';
 
 const DEFAULT_SIZE = { width: 200, height: 72 };

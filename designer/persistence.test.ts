@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { emptyPipeline, type Pipeline } from '../codegen/model.js';
+import { emptyPipeline, type Pipeline } from '../codegen/pipeline.js';
 import { serializePipeline } from '../codegen/serialize.js';
 import { answer } from './check/serve.js';
 import { browserCheckEnv } from './check/env.js';

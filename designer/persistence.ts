@@ -5,7 +5,7 @@
  */
 import { deflateSync, inflateSync, strFromU8, strToU8 } from 'fflate';
 import type { Problem } from '../codegen/errors.js';
-import type { Pipeline } from '../codegen/model.js';
+import type { Pipeline } from '../codegen/pipeline.js';
 import { readPipelineText } from '../codegen/read.js';
 import { serializePipeline } from '../codegen/serialize.js';
 import type { DesignerState, DesignerStore } from './store/index.js';
@@ -40,7 +40,7 @@ export function shareUrl(pipeline: Pipeline, base: string): string {
   return `${base.replace(/#.*$/, '')}${SHARE_PREFIX}${encodeShare(serializePipeline(pipeline))}`;
 }
 
-/** Problems that mean the file was not read whole: opening it would lose what the model could not hold. */
+/** Problems that mean the file was not read whole: opening it would lose what the Pipeline could not hold. */
 export function isUnreadable(problems: Problem[]): boolean {
   return problems.some((p) => p.severity === 'error' && ['PW001', 'PW002', 'PW003', 'PW004', 'PW005', 'PW041'].includes(p.code));
 }

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from '../generate.js';
-import type { Pipeline } from '../model.js';
+import type { Pipeline } from '../pipeline.js';
 import { nodeAssets, REPO_ROOT } from '../node-assets.js';
 import { writeAtomically } from '../node-files.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';

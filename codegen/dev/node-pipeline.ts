@@ -8,7 +8,7 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { checkPipelineText } from '../check.js';
 import { formatProblem } from '../errors.js';
-import type { Pipeline } from '../model.js';
+import type { Pipeline } from '../pipeline.js';
 import { readPipelineFiles, writeAtomically } from '../node-files.js';
 import { typecheckInNode } from '../node-typecheck.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';

@@ -13,7 +13,7 @@ import { topicDefs } from '../topics.js';
 import { prefixedTopicName } from '../../runtime/service/topic-prefix.js';
 import { ensureTopics, TopicsError } from '../../runtime/service/topics.js';
 import type { TopicDef } from '../../runtime/types.js';
-import type { Pipeline } from '../model.js';
+import type { Pipeline } from '../pipeline.js';
 import { buildService, type Log } from './node-build.js';
 import { HttpError } from './node-http.js';
 import type { DevKafka } from './node-kafka.js';

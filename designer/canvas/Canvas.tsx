@@ -1,6 +1,6 @@
 /**
  * The canvas: a view of the pipeline. React Flow gets nodes and edges
- * derived from the model; every change it reports goes back into the model
+ * derived from the Pipeline; every change it reports goes back into the Pipeline
  * (positions included), never into a second copy of the graph.
  */
 import {

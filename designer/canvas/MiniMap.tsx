@@ -12,7 +12,7 @@
 import { Panel, useReactFlow, useStore } from '@xyflow/react';
 import { memo, useEffect, useMemo, useRef, type PointerEvent } from 'react';
 import { shallow } from 'zustand/shallow';
-import type { PipelineNode } from '../../codegen/model.js';
+import type { PipelineNode } from '../../codegen/pipeline.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { useDesigner } from '../store/context.js';
 import { fallbackPosition } from '../store/selectors.js';

@@ -9,7 +9,7 @@ import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { ERROR_PORT, outputPorts, paramValue, type KindSpec } from '../../runtime/kinds/spec.js';
-import type { PipelineNode } from '../../codegen/model.js';
+import type { PipelineNode } from '../../codegen/pipeline.js';
 import { selectNodeIssue, type FlowNode } from '../store/selectors.js';
 import { useDesigner } from '../store/context.js';
 import { NodeSimBadge } from '../simulator/NodeSimBadge.js';

@@ -6,7 +6,7 @@
  * canvas on the page keeps its own).
  */
 import type { Problem } from '../../codegen/errors.js';
-import type { Pipeline } from '../../codegen/model.js';
+import type { Pipeline } from '../../codegen/pipeline.js';
 import type { SimPlan } from '../../codegen/sim-plan.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import type { GenerateOutcome } from '../codegen-run.js';

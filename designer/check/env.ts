@@ -6,7 +6,7 @@
  * compiler and these files never load on the designer's page itself.
  */
 import type { CheckEnv } from '../../codegen/check.js';
-import type { Pipeline } from '../../codegen/model.js';
+import type { Pipeline } from '../../codegen/pipeline.js';
 import { typecheckPipeline } from '../../codegen/typecheck.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import { codegenAssets } from '../codegen-assets.js';

@@ -16,7 +16,7 @@
 import type { Problem } from '../../codegen/errors.js';
 import type { SimPlan } from '../../codegen/sim-plan.js';
 import type { GenerateOutcome } from '../codegen-run.js';
-import type { Pipeline } from '../../codegen/model.js';
+import type { Pipeline } from '../../codegen/pipeline.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 
 export type CheckRequest =

@@ -4,7 +4,7 @@
  * and the type check read the samples, so both follow the real data from then on.
  */
 import { memo, useState } from 'react';
-import type { PipelineNode } from '../../codegen/model.js';
+import type { PipelineNode } from '../../codegen/pipeline.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { sampleFromTopic } from './actions.js';
 import { useLive } from './store.js';

@@ -5,7 +5,7 @@
  * outside the run's scratch prefix asks first, saying what will be written.
  */
 import { shapeDifferences } from '../../codegen/infer.js';
-import { deadLetterTopic, type Pipeline } from '../../codegen/model.js';
+import { deadLetterTopic, type Pipeline } from '../../codegen/pipeline.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import type { DesignerStore } from '../store/index.js';
 import { LiveError, type LiveClient, type MessageFormat } from './api.js';

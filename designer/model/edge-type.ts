@@ -3,7 +3,7 @@
  * (src/types.gen.ts and src/pipeline.ts): a source's type inferred from its
  * samples, passed on, extended or replaced by each node on the way.
  */
-import type { Pipeline } from '../../codegen/model.js';
+import type { Pipeline } from '../../codegen/pipeline.js';
 import { addedFields, paramsOf, sourceSchemaType, sourceValueType, typeName } from '../../codegen/event-types.js';
 import { identOf } from '../../codegen/names.js';
 import { getKind } from '../../runtime/kinds/registry.js';

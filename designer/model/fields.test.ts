@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { emptyPipeline, type Pipeline } from '../../codegen/model.js';
+import { emptyPipeline, type Pipeline } from '../../codegen/pipeline.js';
 import { completeMember, RECORD_FIELDS, upstreamSources, valueShape } from './fields.js';
 import { withSchemaFiles } from '../../codegen/schema-files.js';
 

@@ -3,7 +3,7 @@
  * sample events of the upstream sources show them, and the fields of
  * `record` as the runtime builds it.
  */
-import type { Pipeline } from '../../codegen/model.js';
+import type { Pipeline } from '../../codegen/pipeline.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { withDefaults } from '../../runtime/kinds/spec.js';
 import { sourceSchemaType } from '../../codegen/event-types.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { emptyPipeline, type Pipeline } from '../../codegen/model.js';
+import { emptyPipeline, type Pipeline } from '../../codegen/pipeline.js';
 import { validatePipeline } from '../../codegen/validate.js';
 import { KINDS } from '../../runtime/kinds/registry.js';
 import * as ops from './ops.js';

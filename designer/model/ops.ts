@@ -6,7 +6,7 @@
  * Every function returns a new Pipeline and shares what it did not change, so
  * that the derived canvas nodes of untouched pipeline nodes keep their identity.
  */
-import { emptyPipeline, type NodeInput, type Pipeline, type PipelineNode } from '../../codegen/model.js';
+import { emptyPipeline, type NodeInput, type Pipeline, type PipelineNode } from '../../codegen/pipeline.js';
 import { isNodeId, NODE_ID_MAX } from '../../codegen/names.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { ERROR_PORT, outputPorts as kindOutputs, type KindSpec } from '../../runtime/kinds/spec.js';
@@ -127,7 +127,7 @@ function downstream(p: Pipeline, id: string): Map<string, string> {
   return seen;
 }
 
-/** Whether the model would accept this wire, and if not, a short reason why. */
+/** Whether the pipeline would accept this wire, and if not, a short reason why. */
 export function checkWire(p: Pipeline, w: Wire): Verdict {
   const from = p.nodes.find((n) => n.id === w.source);
   const to = p.nodes.find((n) => n.id === w.target);

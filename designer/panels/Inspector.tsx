@@ -7,7 +7,7 @@
 import { memo, useMemo, useState, type KeyboardEvent } from 'react';
 import { useDraft } from './use-draft.js';
 import type { Problem } from '../../codegen/errors.js';
-import type { PipelineNode } from '../../codegen/model.js';
+import type { PipelineNode } from '../../codegen/pipeline.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { withDefaults, type ParamSpec } from '../../runtime/kinds/spec.js';
 import { useDesigner, useDesignerStore } from '../store/context.js';

@@ -7,7 +7,7 @@
  */
 import { memo, useState } from 'react';
 import { useDraft } from './use-draft.js';
-import { IGNORE_DEAD_LETTERS, type PipelineNode, type PipelineTest, type SampleEvent } from '../../codegen/model.js';
+import { IGNORE_DEAD_LETTERS, type PipelineNode, type PipelineTest, type SampleEvent } from '../../codegen/pipeline.js';
 import { getKind } from '../../runtime/kinds/registry.js';
 import { useDesigner, useDesignerStore } from '../store/context.js';
 import type { DesignerState } from '../store/types.js';

@@ -5,7 +5,7 @@
  * Inspector.tsx show their results.
  */
 import type { Problem } from '../../codegen/errors.js';
-import type { SampleEvent } from '../../codegen/model.js';
+import type { SampleEvent } from '../../codegen/pipeline.js';
 import { parse as parseYaml } from 'yaml';
 
 /** Problems about one node, split into those about a field and the rest. */

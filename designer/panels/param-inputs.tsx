@@ -6,7 +6,7 @@
  */
 import { useState, type ReactNode } from 'react';
 import { stringify as stringifyYaml } from 'yaml';
-import type { PipelineNode } from '../../codegen/model.js';
+import type { PipelineNode } from '../../codegen/pipeline.js';
 import type { ParamSpec, ParamType } from '../../runtime/kinds/spec.js';
 import { valueText } from '../../runtime/types.js';
 import { useDesignerStore } from '../store/context.js';

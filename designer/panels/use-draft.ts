@@ -1,9 +1,9 @@
 import { useState } from 'react';
 
 /**
- * The text of a box that edits a model value as text (a list, JSON, YAML, an id).
- * The draft is the user's own until the model changes under it (undo, open,
- * record, a rename elsewhere): then it follows the model, unless the draft
+ * The text of a box that edits a value of the pipeline as text (a list, JSON, YAML, an id).
+ * The draft is the user's own until the pipeline changes under it (undo, open,
+ * record, a rename elsewhere): then it follows the pipeline, unless the draft
  * already says the same thing (`same`), so that typing is never overwritten by
  * the value the typing itself produced. A draft that does not parse stays a draft.
  * `onFollow` runs when the draft is replaced (e.g. to clear a parse error).

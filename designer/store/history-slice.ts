@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { Pipeline } from '../../codegen/model.js';
+import type { Pipeline } from '../../codegen/pipeline.js';
 import { HISTORY_LIMIT } from './initial.js';
 import type { Actions, DesignerState, HistorySlice } from './types.js';
 

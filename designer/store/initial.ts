@@ -2,7 +2,7 @@
  * The store's initial data, in one place, so that `reset()` and tests start
  * from exactly what a first-time user sees.
  */
-import { emptyPipeline } from '../../codegen/model.js';
+import { emptyPipeline } from '../../codegen/pipeline.js';
 import { simulatorInitial } from '../simulator/slice.js';
 import { testsInitial } from '../tests/slice.js';
 import { workshopInitial } from '../workshop/slice.js';

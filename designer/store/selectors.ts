@@ -8,7 +8,7 @@
  */
 import type { Edge, Node } from '@xyflow/react';
 import type { Problem } from '../../codegen/errors.js';
-import type { PipelineNode } from '../../codegen/model.js';
+import type { PipelineNode } from '../../codegen/pipeline.js';
 import { ERROR_PORT } from '../../runtime/kinds/spec.js';
 import { edgeId } from './pipeline-slice.js';
 import type { DesignerState } from './types.js';

@@ -5,7 +5,7 @@
  * selection.
  */
 import type { Problem } from '../../codegen/errors.js';
-import type { Pipeline, PipelineNode } from '../../codegen/model.js';
+import type { Pipeline, PipelineNode } from '../../codegen/pipeline.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import type { Verdict, Wire, XY } from '../model/ops.js';
 import type { SimulatorSlice } from '../simulator/types.js';

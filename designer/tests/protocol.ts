@@ -1,5 +1,5 @@
 /** Messages between the designer and the test runner in its check worker. */
-import type { Pipeline, PipelineTest, SampleEvent } from '../../codegen/model.js';
+import type { Pipeline, PipelineTest, SampleEvent } from '../../codegen/pipeline.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import type { TestOutcome } from '../../codegen/test-outcomes.js';
 

@@ -6,7 +6,7 @@
  */
 import type { StateCreator } from 'zustand';
 import type { Problem } from '../../codegen/errors.js';
-import type { PipelineTest } from '../../codegen/model.js';
+import type { PipelineTest } from '../../codegen/pipeline.js';
 import type { Actions, DesignerState } from '../store/types.js';
 import { askTests } from './client.js';
 import { testProblems, type TestOutcome } from '../../codegen/test-outcomes.js';

@@ -6,7 +6,7 @@
  * under its own key (persistence.ts `autosaveKey`), so it never overwrites
  * the learner's saved pipeline.
  */
-import { emptyPipeline, type Pipeline } from '../../codegen/model.js';
+import { emptyPipeline, type Pipeline } from '../../codegen/pipeline.js';
 import { serializePipeline } from '../../codegen/serialize.js';
 import { loadPipeline } from '../actions.js';
 import { AUTOSAVE_KEY, readYaml } from '../persistence.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Pipeline } from '../../codegen/model.js';
+import type { Pipeline } from '../../codegen/pipeline.js';
 import { readPipelineFiles } from '../../codegen/node-files.js';
 import { parsePipeline } from '../../codegen/parse.js';
 import { serializePipeline } from '../../codegen/serialize.js';

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { parsePipeline } from '../../codegen/parse.js';
 import { simulate, simulationPlan } from '../../codegen/simulate.js';
-import type { Pipeline } from '../../codegen/model.js';
+import type { Pipeline } from '../../codegen/pipeline.js';
 import { TEST_EPOCH } from '../../runtime/testing.js';
 import { loopEvent } from '../../runtime/simulator/simulator.js';
 import type { MemoryLog } from '../../runtime/transports/memory.js';
