@@ -12,7 +12,7 @@ import { emptyPipeline, type Pipeline, type PipelineNode } from './pipeline.js';
 import { graphSpec } from './graph-spec.js';
 import { topicDefs } from './topics.js';
 import { MemoryLog, drain } from '../runtime/transports/memory.js';
-import { validatePipeline } from './validate.js';
+import { validatePipeline } from './validate-pipeline.js';
 
 /** A pipeline around one node of `kind`: a source feeding it and a sink after it, as needed. */
 function around(kind: (typeof KINDS)[number]): Pipeline {

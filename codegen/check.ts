@@ -15,7 +15,7 @@ import { problem, type Problem } from './errors.js';
 import { nodePath, type Pipeline } from './pipeline.js';
 import { parsePipeline } from './parse.js';
 import { withSchemaFiles } from './schema-files.js';
-import { validatePipeline } from './validate.js';
+import { validatePipeline } from './validate-pipeline.js';
 
 export interface CheckEnv {
   /** The pipeline's files by path relative to its folder: read from disk by the CLI, attached in the designer. */

@@ -17,7 +17,7 @@ import { serializePipeline } from './serialize.js';
 import { DASHBOARD_PATH, dashboardJson, monitoringView } from './monitoring.js';
 import { TEMPLATES, WHEN, type TemplateTopic, type TemplateView } from './templates.js';
 import type { TopicDef } from '../runtime/types.js';
-import { validatePipeline } from './validate.js';
+import { validatePipeline } from './validate-pipeline.js';
 import { getKind } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, withDefaults, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { quoteIdent } from '../runtime/kinds/postgres-sink.js';

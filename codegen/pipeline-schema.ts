@@ -280,7 +280,7 @@ function nodeKeys(kinds: boolean): Record<string, JsonSchema> {
   };
 }
 
-/** A kind's parameter as JSON Schema: what validate.ts accepts for its type. */
+/** A kind's parameter as JSON Schema: what validate-pipeline.ts accepts for its type. */
 export function paramSchema(p: ParamSpec): JsonSchema {
   const doc: JsonSchema = { title: p.title, description: p.description, ...(p.default !== undefined ? { default: p.default } : {}) };
   const expressionValue = { type: ['string', 'number', 'boolean'] };
@@ -372,7 +372,7 @@ function testSchema(): JsonSchema {
 /**
  * The schema of pipeline.yaml. With `kinds` (the written file), each node is
  * also checked against its kind's parameters and ids and kinds against their
- * names; without (reading), those are left to validate.ts, which checks the
+ * names; without (reading), those are left to validate-pipeline.ts, which checks the
  * designer's pipelines too and says more (a suggestion for a kind, the
  * kind's own checks).
  */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Pipeline, PipelineTest } from './pipeline.js';
 import { readPipelineFiles } from './node-files.js';
 import { parsePipeline } from './parse.js';
-import { validatePipeline } from './validate.js';
+import { validatePipeline } from './validate-pipeline.js';
 import { recordTest, runPipelineTests, testProblems } from './pipeline-tests.js';
 
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));

@@ -2,7 +2,7 @@
  * pipeline.yaml → Pipeline, with every problem placed at its file, line and
  * column. Shape problems (wrong types, unknown fields) are found here, while
  * the YAML is at hand, by the format's JSON Schema (pipeline-schema.ts, run
- * by ajv), whose errors become Pipewright's problems; everything about meaning is in validate.ts (see
+ * by ajv), whose errors become Pipewright's problems; everything about meaning is in validate-pipeline.ts (see
  * parse.ts, which runs both). This file does not import the TypeScript
  * compiler, so the designer's page can read YAML (files, autosave, share
  * links) without loading it; the full check runs in its worker.
@@ -308,7 +308,7 @@ function buildPipeline(raw: Obj, get: (path: Path) => unknown): Pipeline {
     const monitoring = d('monitoring');
     if (typeof monitoring === 'boolean') p.deploy.monitoring = monitoring;
     else if (isObj(monitoring)) {
-      // Label values are strings; a number or true/false is meant as its text. Keys and values are checked in validate.ts.
+      // Label values are strings; a number or true/false is meant as its text. Keys and values are checked in validate-pipeline.ts.
       const labels: Record<string, string> = {};
       const raws = get(['deploy', 'monitoring', 'labels']);
       if (isObj(raws)) {

@@ -7,7 +7,7 @@ import { typesGenTs } from './pipeline-ts.js';
 import { checkPipelineText } from './check.js';
 import { runPipelineTests } from './pipeline-tests.js';
 import { withSchemaFiles } from './schema-files.js';
-import { validatePipeline } from './validate.js';
+import { validatePipeline } from './validate-pipeline.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
 
 /** An Avro source with samples, a filter on one of its fields, and an Avro sink. */

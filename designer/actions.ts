@@ -11,7 +11,7 @@ import { exampleFiles, type Example } from './examples.js';
 import type { PipelineFiles } from '../runtime/kinds/spec.js';
 import { canvasElement, getFlow, NODE_SIZE } from './flow-api.js';
 import { layoutPipeline } from './layout.js';
-import { clearSpot, isBlank } from './model/ops.js';
+import { clearSpot, isBlank } from './graph/ops.js';
 import { currentProblems, rememberOpenedText } from './analysis.js';
 import { checkText, requestGenerate } from './check/client.js';
 import { readYaml, shareUrl } from './persistence.js';

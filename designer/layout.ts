@@ -4,7 +4,7 @@
  */
 import type ELKType from 'elkjs/lib/elk.bundled.js';
 import type { Pipeline } from '../codegen/pipeline.js';
-import type { XY } from './model/ops.js';
+import type { XY } from './graph/ops.js';
 
 const DEFAULT_SIZE = { width: 200, height: 72 };
 

@@ -20,7 +20,7 @@ import {
 import { useCallback, useMemo, type DragEvent } from 'react';
 import { addNodeAt, openExampleDialog } from '../actions.js';
 import { canvasElement as canvasElementOf, draggedKind, getFlow, KIND_MIME, NODE_SIZE, setCanvasElement, setFlow } from '../flow-api.js';
-import { checkSplit, checkWire, secondInput, type Wire, type XY } from '../model/ops.js';
+import { checkSplit, checkWire, secondInput, type Wire, type XY } from '../graph/ops.js';
 import { nearestEdge, readEdgeShapes, type EdgeShape } from './edge-hit.js';
 import { useDesigner, useDesignerStore } from '../store/context.js';
 import type { DesignerStore } from '../store/index.js';

@@ -3,7 +3,7 @@
  * a drag starts, from the paths React Flow drew (in canvas coordinates), as
  * a few points each; each frame of the drag then only measures distances.
  */
-import type { XY } from '../model/ops.js';
+import type { XY } from '../graph/ops.js';
 
 export interface EdgeShape {
   id: string;

@@ -4,7 +4,7 @@ import { formatProblem } from '../../codegen/errors.js';
 import { readPipelineText } from '../../codegen/read.js';
 import { copyShareLink, exportZip, openExample, showProblems } from '../actions.js';
 import { MOD, SHORTCUTS } from '../keyboard.js';
-import type { Wire } from '../model/ops.js';
+import type { Wire } from '../graph/ops.js';
 import { EXAMPLES } from '../examples.js';
 import { useDesigner, useDesignerStore } from '../store/context.js';
 import { selectDialog } from '../store/selectors.js';

@@ -11,7 +11,7 @@ import { EditorState, Annotation } from '@codemirror/state';
 import { EditorView, keymap, placeholder as placeholderExt, tooltips } from '@codemirror/view';
 import { memo, useEffect, useRef } from 'react';
 import { withSchemaFiles } from '../../codegen/schema-files.js';
-import { completeMember, valueShape } from '../model/fields.js';
+import { completeMember, valueShape } from '../graph/fields.js';
 import { useDesignerStore } from '../store/context.js';
 import type { DesignerStore } from '../store/index.js';
 

@@ -13,7 +13,7 @@ import { withDefaults, type ParamSpec } from '../../runtime/kinds/spec.js';
 import { useDesigner, useDesignerStore } from '../store/context.js';
 import { selectFiles, selectInspected, selectPipeline, selectPipelineName, selectProblems, selectSelectedCount } from '../store/selectors.js';
 import { focusNode } from '../actions.js';
-import { edgeEventType } from '../model/edge-type.js';
+import { edgeEventType } from '../graph/edge-type.js';
 import { withSchemaFiles } from '../../codegen/schema-files.js';
 import { EdgePanel } from '../simulator/EdgePanel.js';
 import { selectSimOpen } from '../simulator/selectors.js';

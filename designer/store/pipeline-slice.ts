@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { Pipeline, PipelineNode } from '../../codegen/pipeline.js';
-import * as ops from '../model/ops.js';
+import * as ops from '../graph/ops.js';
 import { COALESCE_MS, HISTORY_LIMIT } from './initial.js';
 import type { Actions, DesignerState, PipelineSlice } from './types.js';
 

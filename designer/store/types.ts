@@ -7,7 +7,7 @@
 import type { Problem } from '../../codegen/errors.js';
 import type { Pipeline, PipelineNode } from '../../codegen/pipeline.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
-import type { Verdict, Wire, XY } from '../model/ops.js';
+import type { Verdict, Wire, XY } from '../graph/ops.js';
 import type { SimulatorSlice } from '../simulator/types.js';
 import type { TestsSlice } from '../tests/slice.js';
 import type { WorkshopSlice } from '../workshop/slice.js';

@@ -1,5 +1,5 @@
 /**
- * Edits of the Pipeline model, as pure functions. The store calls these and
+ * Edits of the Pipeline (its graph of nodes and wires), as pure functions. The store calls these and
  * keeps the result; nothing here knows about React or React Flow, so every
  * rule (which connection is allowed, how ids are made) is tested on its own.
  *

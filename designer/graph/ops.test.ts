@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { emptyPipeline, type Pipeline } from '../../codegen/pipeline.js';
-import { validatePipeline } from '../../codegen/validate.js';
+import { validatePipeline } from '../../codegen/validate-pipeline.js';
 import { KINDS } from '../../runtime/kinds/registry.js';
 import * as ops from './ops.js';
 
