@@ -30,8 +30,8 @@ import { parseArgs } from 'node:util';
 import { features, makeFlights } from '../examples/flight-delays/flights.js';
 import { withDefaults, type Emitter, type Operator } from '../runtime/kinds/spec.js';
 import { model } from '../runtime/kinds/model.js';
-import { jsonScorer, parseJsonModel } from '../runtime/models/json.js';
-import { provideOnnxRuntime } from '../runtime/models/onnx.js';
+import { jsonScorer, parseJsonModel } from '../runtime/model-backends/json.js';
+import { provideOnnxRuntime } from '../runtime/model-backends/onnx.js';
 import type { Rec } from '../runtime/types.js';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));

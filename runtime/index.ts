@@ -6,4 +6,4 @@ export * from './kinds/registry.js';
 export * from './engine/graph.js';
 export * from './transports/memory.js';
 export * from './testing.js';
-export { provideOnnxRuntime } from './models/onnx.js';
+export { provideOnnxRuntime } from './model-backends/onnx.js';

@@ -6,7 +6,7 @@
  * page loads TypeScript once, here.
  */
 import { providePackage } from '../../runtime/kinds/host.js';
-import { provideOnnxRuntime } from '../../runtime/models/onnx.js';
+import { provideOnnxRuntime } from '../../runtime/model-backends/onnx.js';
 import { browserCheckEnv } from './env.js';
 import type { TestReply, TestRequest } from '../tests/protocol.js';
 import { serveTests } from '../tests/serve.js';

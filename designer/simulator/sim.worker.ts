@@ -4,7 +4,7 @@
  * after every command, so the canvas stays responsive at any speed.
  */
 import { providePackage } from '../../runtime/kinds/host.js';
-import { provideOnnxRuntime } from '../../runtime/models/onnx.js';
+import { provideOnnxRuntime } from '../../runtime/model-backends/onnx.js';
 import type { Command } from './protocol.js';
 import { serveSimulator } from './worker-loop.js';
 

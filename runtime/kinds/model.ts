@@ -8,11 +8,11 @@
  * ONNX, a few concurrent requests for HTTP), never one awaited call per event.
  */
 import { recordInfo } from '../types.js';
-import { readFileInNode, utf8, type Prediction, type Row, type Scorer } from '../models/common.js';
-import { httpScorer } from '../models/http.js';
-import { jsonScorer, parseJsonModel } from '../models/json.js';
-import { onnxFeatureNames, onnxLayout, readOnnxInfo } from '../models/onnx-info.js';
-import { onnxScorer } from '../models/onnx.js';
+import { readFileInNode, utf8, type Prediction, type Row, type Scorer } from '../model-backends/common.js';
+import { httpScorer } from '../model-backends/http.js';
+import { jsonScorer, parseJsonModel } from '../model-backends/json.js';
+import { onnxFeatureNames, onnxLayout, readOnnxInfo } from '../model-backends/onnx-info.js';
+import { onnxScorer } from '../model-backends/onnx.js';
 import { defineKind, type DraftOf, type KindProblem, type ParamSpec, type ParamsOf, type PipelineFiles, type ValuesOf } from './spec.js';
 import { errorText } from '../errors.js';
 
