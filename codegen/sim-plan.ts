@@ -35,7 +35,7 @@ export function planOptions(plan: SimPlan, settings: SimulationSettings = {}, gr
   const feed = (f: SimPlan['feeds'][number]): SimFeed => {
     if (f.generator) return generatorFeed(f.topic, f.generator);
     const loop = loopFeed(f.topic, f.format, f.events);
-    // An http-ingest front keys each request's events with its key expression, before Kafka sees them.
+    // An http-ingest node keys each request's events with its key expression, before Kafka sees them.
     const keyFn = plan.spec.nodes.find((n) => n.id === f.node)?.kind === 'http-ingest' ? fns[f.node]?.key : undefined;
     if (!keyFn) return loop;
     return {

@@ -144,7 +144,7 @@ nodes:
 });
 
 describe('simulated http-ingest', () => {
-  it('keys the events with the front\'s key expression, as the service does when a request arrives', async () => {
+  it('keys the events with the http-ingest node\'s key expression, as the service does when a request arrives', async () => {
     const { pipeline } = parsePipeline(`version: 1
 pipeline: front
 nodes:

@@ -394,7 +394,7 @@ export class Graph {
 
   /**
    * Topics the sources read, in the order the nodes are declared. A source
-   * that feeds no node is not consumed: an http-ingest node alone is a front
+   * that feeds no node is not consumed: an http-ingest node alone makes a service
    * that only produces.
    */
   get sourceTopics(): string[] {

@@ -44,7 +44,7 @@ describe('http-ingest', () => {
     expect(httpIngest.validate(filled({ path: '/a?b=1' }))).toHaveLength(1);
   });
 
-  it('is consumed like a Kafka source when nodes read it, and not at all when it stands alone (a front)', async () => {
+  it('is consumed like a Kafka source when nodes read it, and not at all when it stands alone (a service that only produces)', async () => {
     const src = { id: 'api', kind: 'http-ingest', params: { topic: 'requests', path: '/e' }, inputs: [] };
     const front = new Graph({ pipeline: 'p', errors: { policy: 'dead-letter', topic: 'dlq' }, nodes: [src] });
     expect(front.sourceTopics).toEqual([]);

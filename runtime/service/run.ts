@@ -12,7 +12,7 @@ import { checkConnection, ConnectionError } from '../transports/kafka-connection
 import { ConfigError, configFromEnv, type ServiceConfig } from './config.js';
 import { escapeLabel, Metrics } from './metrics.js';
 import { ProcessMetrics } from './process-metrics.js';
-import { startFronts, type Fronts } from './fronts.js';
+import { startProducerSources, type ProducerSources } from './producer-sources.js';
 import { errorText } from '../errors.js';
 import { prefixTopics } from './topic-prefix.js';
 
@@ -54,17 +54,17 @@ export async function runService(opts: RunOptions): Promise<void> {
   const processMetrics = new ProcessMetrics(`pipeline="${escapeLabel(opts.spec.pipeline)}"`);
   const graph = new Graph(opts.spec, opts.fns, { live: true, changelogValues: config.changelogValues, onNodeTime: (node, seconds) => metrics.observeNode(node, seconds) });
   let loop: KafkaLoop | undefined;
-  let fronts: Fronts | undefined;
+  let producerSources: ProducerSources | undefined;
   let stopping = false;
   // A pipeline of an http-ingest node alone consumes nothing: it is ready once it can produce.
   const consumes = graph.sourceTopics.length > 0;
 
   const server = startHttp(config.httpPort, {
-    ready: () => !stopping && (!consumes || loop?.joined === true) && (fronts?.ready() ?? true),
+    ready: () => !stopping && (!consumes || loop?.joined === true) && (producerSources?.ready() ?? true),
     // Until the consumer runs (models, tables and the connection load first) the startup probe waits.
     alive: () => loop === undefined || stopping || Date.now() - loop.lastProgress <= config.livenessTimeoutMs,
-    metrics: async () => metrics.render(graph.stats, opts.spec.pipeline) + (fronts?.metrics(opts.spec.pipeline) ?? '') + (await processMetrics.render()),
-    handle: (req, res) => fronts?.handle(req, res) ?? false,
+    metrics: async () => metrics.render(graph.stats, opts.spec.pipeline) + (producerSources?.metrics(opts.spec.pipeline) ?? '') + (await processMetrics.render()),
+    handle: (req, res) => producerSources?.handle(req, res) ?? false,
   });
 
   // A port in use or not allowed stops the service here, with one line that says what to do.
@@ -87,7 +87,7 @@ export async function runService(opts: RunOptions): Promise<void> {
     timer.unref();
     try {
       // Ingest first: stop taking requests and answer the ones in flight before the consumer goes.
-      await fronts?.stop();
+      await producerSources?.stop();
       await loop?.stop();
       await graph.close();
     } catch (e) {
@@ -121,7 +121,7 @@ export async function runService(opts: RunOptions): Promise<void> {
   const kafka = createKafka(config, log);
   log.info('starting', { brokers: config.brokers, groupId: config.groupId, topics: graph.sourceTopics });
   try {
-    fronts = startFronts({ spec: opts.spec, fns: opts.fns, kafka, log, groupId: config.groupId });
+    producerSources = startProducerSources({ spec: opts.spec, fns: opts.fns, kafka, log, groupId: config.groupId });
   } catch (e) {
     log.error('the pipeline cannot start', { error: String(e instanceof Error ? e.message : e) });
     await shutdown('start-up failed', 1);

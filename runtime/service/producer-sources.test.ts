@@ -6,7 +6,7 @@ import type { Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GraphSpec } from '../engine/graph.js';
 import type { Logger } from '../transports/kafka.js';
-import { RateLimiter, startFronts, type Fronts } from './fronts.js';
+import { RateLimiter, startProducerSources, type ProducerSources } from './producer-sources.js';
 
 const spec: GraphSpec = {
   pipeline: 'ingest-unit',
@@ -81,18 +81,18 @@ function fakeKafka(opts: { connect?: Promise<void>; fail?: () => boolean; delayM
 }
 
 let server: Server | undefined;
-let fronts: Fronts | undefined;
+let producerSources: ProducerSources | undefined;
 afterEach(async () => {
-  await fronts?.stop();
+  await producerSources?.stop();
   server?.closeAllConnections();
   await new Promise((r) => (server ? server.close(r) : r(undefined)));
-  server = fronts = undefined;
+  server = producerSources = undefined;
 });
 
 async function serve(kafka: Kafka, key?: (v: { customer?: string }) => unknown): Promise<string> {
-  fronts = startFronts({ spec, fns: key ? { api: { key } } : {}, kafka, log: quiet })!;
+  producerSources = startProducerSources({ spec, fns: key ? { api: { key } } : {}, kafka, log: quiet })!;
   server = createServer((req, res) => {
-    if (!fronts!.handle(req, res)) res.writeHead(404).end();
+    if (!producerSources!.handle(req, res)) res.writeHead(404).end();
   });
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -111,7 +111,7 @@ async function post(url: string, body: string | Buffer, headers: Record<string, 
 }
 
 const ready = async () => {
-  for (let i = 0; i < 100 && !fronts?.ready(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 100 && !producerSources?.ready(); i++) await new Promise((r) => setTimeout(r, 10));
 };
 
 describe('http-ingest endpoint', () => {
@@ -136,7 +136,7 @@ describe('http-ingest endpoint', () => {
     // One batch per request would be 51 (the JSON-lines request's, then one each); concurrent requests share
     // batches. How many they share depends on how fast they arrive, so the bound is the one-per-request count.
     expect(k.batches.length).toBeLessThan(51);
-    expect(fronts!.metrics('p')).toMatch(/pipewright_ingest_events_total\{pipeline="p"\} 52/);
+    expect(producerSources!.metrics('p')).toMatch(/pipewright_ingest_events_total\{pipeline="p"\} 52/);
   });
 
   it('answers 400 with where the JSON is broken, and accepts nothing of that request', async () => {
@@ -186,12 +186,12 @@ describe('http-ingest endpoint', () => {
   it('stops taking requests when the service stops', async () => {
     const url = await serve(fakeKafka().kafka);
     await ready();
-    const stopping = fronts!.stop();
+    const stopping = producerSources!.stop();
     const r = await post(`${url}/orders`, '{}');
     expect(r.status).toBe(503);
     expect(r.body.error).toMatch(/stopping/);
     await stopping;
-    fronts = undefined;
+    producerSources = undefined;
   });
 });
 
@@ -200,7 +200,7 @@ describe('generator source in the service', () => {
     const k = fakeKafka({ delayMs: 1 });
     const params = { topic: 'orders', fields: { id: 'seq', user: 'pick(alice,bob)', amount: 'uniform(1,10)' }, key: 'user', rate: 40, count: 20, seed: 7 };
     const began = Date.now();
-    fronts = startFronts({ spec: { pipeline: 'gen-unit', errors: { policy: 'dead-letter', topic: 'dlq' }, nodes: [{ id: 'gen', kind: 'generator', params, inputs: [] }] }, fns: {}, kafka: k.kafka, log: quiet })!;
+    producerSources = startProducerSources({ spec: { pipeline: 'gen-unit', errors: { policy: 'dead-letter', topic: 'dlq' }, nodes: [{ id: 'gen', kind: 'generator', params, inputs: [] }] }, fns: {}, kafka: k.kafka, log: quiet })!;
     for (let i = 0; i < 100 && k.events().length < 20; i++) await new Promise((r) => setTimeout(r, 20));
     const elapsed = Date.now() - began;
     const events = k.events();
@@ -213,7 +213,7 @@ describe('generator source in the service', () => {
     expect(events.every((e) => e.topic === 'orders' && e.key === (e.value as { user: string }).user)).toBe(true);
     await new Promise((r) => setTimeout(r, 250));
     expect(k.events()).toHaveLength(20);
-    expect(fronts.metrics('p')).toMatch(/pipewright_generated_total\{pipeline="p"\} 20/);
+    expect(producerSources.metrics('p')).toMatch(/pipewright_generated_total\{pipeline="p"\} 20/);
   });
 });
 
@@ -221,9 +221,9 @@ describe('http-ingest authentication, rate limit and schema', () => {
   const secure = (params: Record<string, unknown>): GraphSpec => ({ ...spec, nodes: [{ ...spec.nodes[0], params: { ...spec.nodes[0].params, ...params } }] });
   async function serveWith(params: Record<string, unknown>, env: Record<string, string> = {}, now?: () => number): Promise<{ url: string; k: ReturnType<typeof fakeKafka> }> {
     const k = fakeKafka();
-    fronts = startFronts({ spec: secure(params), fns: {}, kafka: k.kafka, log: quiet, env, now })!;
+    producerSources = startProducerSources({ spec: secure(params), fns: {}, kafka: k.kafka, log: quiet, env, now })!;
     server = createServer((req, res) => {
-      if (!fronts!.handle(req, res)) res.writeHead(404).end();
+      if (!producerSources!.handle(req, res)) res.writeHead(404).end();
     });
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     await ready();
@@ -240,7 +240,7 @@ describe('http-ingest authentication, rate limit and schema', () => {
     expect((await post(`${url}/orders`, '{"n":3}', { authorization: 's3cret-token' })).status).toBe(401);
     expect((await post(`${url}/orders`, '{"n":4}', { authorization: 'Bearer s3cret-token' })).status).toBe(202);
     expect(k.events().map((e) => e.value)).toEqual([{ n: 4 }]);
-    expect(fronts!.metrics('p')).toMatch(/pipewright_ingest_requests_total\{pipeline="p",status="401"\} 3/);
+    expect(producerSources!.metrics('p')).toMatch(/pipewright_ingest_requests_total\{pipeline="p",status="401"\} 3/);
   });
 
   it('takes an API key in its header, from the variable tokenEnv names', async () => {
@@ -252,7 +252,7 @@ describe('http-ingest authentication, rate limit and schema', () => {
   });
 
   it('refuses to start when the token is not in the environment, naming the variable', () => {
-    expect(() => startFronts({ spec: secure({ auth: 'bearer' }), fns: {}, kafka: fakeKafka().kafka, log: quiet, env: {} })).toThrow(
+    expect(() => startProducerSources({ spec: secure({ auth: 'bearer' }), fns: {}, kafka: fakeKafka().kafka, log: quiet, env: {} })).toThrow(
       /http-ingest node "api" has auth: bearer but the environment variable INGEST_TOKEN is not set/,
     );
   });
@@ -301,14 +301,14 @@ describe('generator source on several replicas', () => {
 
   it('does not generate on a replica that is not assigned partition 0 of its group', async () => {
     const k = fakeKafka({ delayMs: 1, ownsPartition0: false });
-    fronts = startFronts({ spec: genSpec, fns: {}, kafka: k.kafka, log: quiet })!;
+    producerSources = startProducerSources({ spec: genSpec, fns: {}, kafka: k.kafka, log: quiet })!;
     await new Promise((r) => setTimeout(r, 400));
     expect(k.events()).toEqual([]);
   });
 
   it('continues the sequence from the committed progress, and commits its progress with its events', async () => {
     const k = fakeKafka({ delayMs: 1, progress: 12 });
-    fronts = startFronts({ spec: genSpec, fns: {}, kafka: k.kafka, log: quiet })!;
+    producerSources = startProducerSources({ spec: genSpec, fns: {}, kafka: k.kafka, log: quiet })!;
     for (let i = 0; i < 200 && k.events().length < 18; i++) await new Promise((r) => setTimeout(r, 20));
     expect(k.events().map((e) => (e.value as { id: number }).id)).toEqual(Array.from({ length: 18 }, (_, i) => 12 + i));
     expect(k.committed.offsets.at(-1)).toBe('30');

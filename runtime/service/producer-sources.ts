@@ -1,6 +1,9 @@
 /**
- * The parts of a service that produce rather than consume: http-ingest
- * endpoints (Kafka as the buffer in front of workers) and generator sources.
+ * The producer sources: the source kinds whose events do not come from a
+ * Kafka topic, so the service produces them itself instead of consuming
+ * them — http-ingest endpoints (Kafka as the buffer in front of workers) and
+ * generator sources. Every other node runs in the consumer loop
+ * (runtime/transports/kafka.ts).
  * Node only. Both produce with acks=all before they count anything as done:
  * an ingest request is answered 202 only after Kafka has its events.
  */
@@ -18,7 +21,7 @@ import { groupByTopic, type Logger } from '../transports/kafka.js';
 import { valueText, type OutMessage } from '../types.js';
 import { errorText } from '../errors.js';
 
-export interface Fronts {
+export interface ProducerSources {
   /** Answers a request when it is for an ingest path; false otherwise. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   /** Whether the producer is connected and nothing is stopping. */
@@ -143,8 +146,8 @@ function answer(res: ServerResponse, status: number, body: Record<string, unknow
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body) + '\n');
 }
 
-/** Starts the ingest endpoints and generators of the pipeline, if it has any; undefined when it has none. */
-export function startFronts(opts: {
+/** Starts the producer sources of the pipeline (ingest endpoints and generators), if it has any; undefined when it has none. */
+export function startProducerSources(opts: {
   spec: GraphSpec;
   fns: GraphFns;
   kafka: Kafka;
@@ -153,7 +156,7 @@ export function startFronts(opts: {
   groupId?: string;
   env?: Record<string, string | undefined>;
   now?: () => number;
-}): Fronts | undefined {
+}): ProducerSources | undefined {
   const { spec, fns, kafka, log } = opts;
   const groupId = opts.groupId ?? spec.pipeline;
   const env = opts.env ?? process.env;
