@@ -87,7 +87,7 @@ interface Event {
 
 function yamlOf(name: PipelineName, webhook: string, delivery: string): string {
   const head = [
-    'version: 1',
+    'version: 2',
     `pipeline: chaos-${name}`,
     delivery === 'at-least-once' ? '' : `delivery: ${delivery}`,
     'errors: { policy: dead-letter }',
@@ -124,7 +124,7 @@ function yamlOf(name: PipelineName, webhook: string, delivery: string): string {
       '    urlEnv: CHAOS_DATABASE_URL', '    retries: 10', '    backoffMs: 200',
     ],
     'http-sink': [
-      '  - id: hook', '    kind: http', '    input: orders', `    url: ${webhook}`, '    retries: 10', '    backoffMs: 200', '    timeoutMs: 2000',
+      '  - id: hook', '    kind: http-sink', '    input: orders', `    url: ${webhook}`, '    retries: 10', '    backoffMs: 200', '    timeoutMs: 2000',
     ],
   };
   return [...head.filter(Boolean), ...body[name]].join('\n') + '\n';

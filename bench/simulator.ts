@@ -46,7 +46,7 @@ const BATCH = RATE;
 
 const keys = Array.from({ length: 24 }, (_, i) => `customer-${i}`);
 const samples = keys.map((k, i) => `      - { key: ${k}, value: { orderId: ${i}, customer: ${k}, amount: ${(i * 37) % 300}, currency: EUR } }`).join('\n');
-const YAML = `version: 1
+const YAML = `version: 2
 pipeline: bench-sim
 errors:
   policy: dead-letter

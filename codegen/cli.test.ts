@@ -83,6 +83,22 @@ describe('pipewright CLI', () => {
     expect(existsSync(join(folder, 'src/runtime/engine/graph.ts'))).toBe(true);
   });
 
+  it('reads a pipeline written in format version 1, with kind: http, and generates it in version 2', async () => {
+    const current = readFileSync(join(REPO_ROOT, 'examples/request-buffering/pipeline.yaml'), 'utf8');
+    expect(current).toMatch(/^version: 2\n[^]*kind: http-sink\n/);
+    const old = join(dir, 'version-1.yaml');
+    writeFileSync(old, current.replace(/^version: 2\n/, 'version: 1\n').replace('kind: http-sink\n', 'kind: http\n'));
+    const v = await cli('validate', old);
+    expect(v.err).toBe('');
+    expect(v.code).toBe(0);
+    const folder = join(dir, 'from-version-1');
+    expect((await cli('generate', old, '-o', folder)).code).toBe(0);
+    const written = readFileSync(join(folder, 'pipeline.yaml'), 'utf8');
+    expect(written).toMatch(/^version: 2\n/);
+    expect(written).toContain('kind: http-sink\n');
+    expect(readFileSync(join(folder, 'src/pipeline.ts'), 'utf8')).toContain('kind: "http-sink"');
+  });
+
   it('regenerates into its own folder, removing files it no longer makes and keeping the user\'s', async () => {
     const folder = join(dir, 'regen');
     expect((await cli('generate', EXAMPLE, '-o', folder)).code).toBe(0);
@@ -154,7 +170,7 @@ describe('pipewright init', () => {
     const r = await cli('init', 'shop-orders', '-o', file);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/wrote .*pipeline\.yaml\. Next: pipewright validate/);
-    expect(readFileSync(file, 'utf8')).toMatch(/^pipeline: shop-orders$/m);
+    expect(readFileSync(file, 'utf8')).toMatch(/^version: 2\npipeline: shop-orders$/m);
     const v = await cli('validate', file);
     expect(v.err).toBe('');
     expect(v.code).toBe(0);

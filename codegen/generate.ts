@@ -153,7 +153,7 @@ function egressRules(p: Pipeline, bootstrap: string, connection: ConnectionView)
   for (const e of connection.egress) add(e.what, e.port, e.host === undefined ? undefined : clusterNamespace(e.host));
   for (const n of p.nodes) {
     if (n.kind === 'postgres') add(`PostgreSQL (${n.id})`, 5432);
-    const url = n.kind === 'http' || (n.kind === 'model' && n.params.backend === 'http') ? n.params.url : undefined;
+    const url = n.kind === 'http-sink' || (n.kind === 'model' && n.params.backend === 'http') ? n.params.url : undefined;
     if (typeof url !== 'string') continue;
     try {
       const u = new URL(url);
@@ -233,7 +233,7 @@ function localRun(plan: RepoPlan): TemplateView['local'] {
   const sinkTopics = p.nodes.filter((n) => n.kind === 'kafka-sink').map((n) => String(n.params.topic));
   return {
     ...(hasPostgres(p) ? { postgres: { ...LOCAL_PG, url: LOCAL_DATABASE_URL, urlEnvs, selects: tables.map((t) => `SELECT * FROM ${t.split('.').map(quoteIdent).join('.')}`) } } : {}),
-    ...(http.hosts.length ? { httpSink: { hosts: http.hosts, portList: http.ports.join(','), healthPort: http.ports[0], many: p.nodes.filter((n) => n.kind === 'http').length > 1 } } : {}),
+    ...(http.hosts.length ? { httpSink: { hosts: http.hosts, portList: http.ports.join(','), healthPort: http.ports[0], many: p.nodes.filter((n) => n.kind === 'http-sink').length > 1 } } : {}),
     realHttp: http.real,
     // The service's variables beyond Kafka: the local database's URL, and the other credentials' examples (local only).
     env: [

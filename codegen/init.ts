@@ -10,6 +10,7 @@ import { isPipelineName } from './names.js';
 import { readPipelineFiles } from './node-files.js';
 import { REPO_ROOT } from './node-assets.js';
 import { parsePipeline } from './parse.js';
+import { PIPELINE_FORMAT_VERSION } from './pipeline.js';
 
 export const EXAMPLES_DIR = join(REPO_ROOT, 'examples');
 
@@ -22,7 +23,7 @@ export function exampleNames(): string[] {
 }
 
 export function starterYaml(name: string): string {
-  return `version: 1
+  return `version: ${PIPELINE_FORMAT_VERSION}
 pipeline: ${name}
 description: A starter pipeline. Open it in the designer, or edit it and run pipewright validate.
 errors:

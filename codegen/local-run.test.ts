@@ -63,19 +63,19 @@ nodes:
     key: [user, order]
     urlEnv: SALES_DB_URL
   - id: hook
-    kind: http
+    kind: http-sink
     input: orders
     url: http://hooks.example.com:9000/orders
   - id: hook-two
-    kind: http
+    kind: http-sink
     input: orders
     url: http://audit-service/in
   - id: real-hook
-    kind: http
+    kind: http-sink
     input: orders
     url: https://hooks.example.org/orders
   - id: local-hook
-    kind: http
+    kind: http-sink
     input: orders
     url: http://127.0.0.1:9999/x
 tests:
@@ -158,7 +158,7 @@ describe.each(CASES)('docker-compose.yml of $name', ({ pipeline, files }) => {
   const compose = parseYaml(files['docker-compose.yml']);
   const services = compose.services as Record<string, Any>;
   const postgresNodes = pipeline.nodes.filter((n) => n.kind === 'postgres');
-  const httpNodes = pipeline.nodes.filter((n) => n.kind === 'http');
+  const httpNodes = pipeline.nodes.filter((n) => n.kind === 'http-sink');
   const mockable = httpNodes.filter((n) => /^http:\/\/[a-z][a-z0-9.-]*[a-z0-9](:\d+)?\//.test(String(n.params.url)));
 
   it('has Kafka, the topics job and the service, PostgreSQL with a postgres sink and the stand-in webhook with an http sink', () => {

@@ -128,7 +128,7 @@ export function httpSinkTargets(p: Pipeline): { hosts: string[]; ports: number[]
   const ports = new Set<number>();
   const real: { id: string; url: string }[] = [];
   for (const n of p.nodes) {
-    if (n.kind !== 'http') continue;
+    if (n.kind !== 'http-sink') continue;
     const url = String(n.params.url);
     let u: URL;
     try {

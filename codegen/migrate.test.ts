@@ -1,15 +1,21 @@
 import { describe, expect, test } from 'vitest';
 import { migratePipeline, MIGRATIONS, type Migration } from './migrate.js';
 import { PIPELINE_FORMAT_VERSION } from './pipeline.js';
+import { parsePipeline } from './parse.js';
 import { readPipelineText } from './read.js';
+import { serializePipeline } from './serialize.js';
 
 describe('format versions', () => {
-  test('a file without version is version 1, and version 1 is read as it is', () => {
+  test('a file without version is version 1, and the current version is read as it is', () => {
     const doc = { pipeline: 'x', nodes: [] };
-    expect(migratePipeline(doc)).toEqual({ doc, from: 1 });
-    expect(migratePipeline({ ...doc, version: 1 })).toEqual({ doc: { ...doc, version: 1 }, from: 1 });
-    expect(PIPELINE_FORMAT_VERSION).toBe(1);
-    expect(Object.keys(MIGRATIONS)).toEqual([]);
+    expect(migratePipeline(doc)).toEqual({ doc: { ...doc, version: 2 }, from: 1 });
+    expect(migratePipeline({ ...doc, version: 1 })).toEqual({ doc: { ...doc, version: 2 }, from: 1 });
+    const current = { ...doc, version: 2 };
+    expect(migratePipeline(current)).toEqual({ doc: current, from: 2 });
+    const same = migratePipeline(current);
+    expect('doc' in same && same.doc).toBe(current);
+    expect(PIPELINE_FORMAT_VERSION).toBe(2);
+    expect(Object.keys(MIGRATIONS)).toEqual(['1']);
   });
 
   test('an older format is upgraded step by step through the table, without touching the original', () => {
@@ -30,11 +36,11 @@ describe('format versions', () => {
   });
 
   test('a newer version is refused with what, where and how to fix', () => {
-    const r = readPipelineText('version: 2\npipeline: x\nnodes: []\n');
+    const r = readPipelineText('version: 3\npipeline: x\nnodes: []\n');
     expect(r.pipeline).toBeNull();
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]).toMatchObject({ code: 'PW006', severity: 'error', line: 1, column: 10, path: ['version'] });
-    expect(r.problems[0].message).toBe('The file is pipeline format version 2, newer than this Pipewright reads (version 1).');
+    expect(r.problems[0].message).toBe('The file is pipeline format version 3, newer than this Pipewright reads (version 2).');
     expect(r.problems[0].hint).toContain('update this one');
   });
 
@@ -43,7 +49,74 @@ describe('format versions', () => {
       const r = readPipelineText(`version: ${v}\npipeline: x\nnodes: []\n`);
       expect(r.pipeline, v).toBeNull();
       expect(r.problems[0], v).toMatchObject({ code: 'PW004', line: 1, path: ['version'] });
-      expect(r.problems[0].message, v).toContain('"version" must be a format version (1 to 1)');
+      expect(r.problems[0].message, v).toContain('"version" must be a format version (1 to 2)');
     }
+  });
+});
+
+describe('version 1 → 2: the http kind is http-sink', () => {
+  const v1 = `version: 1
+pipeline: hooks
+nodes:
+  - id: orders
+    kind: kafka-source
+    topic: orders
+  - id: hook
+    kind: http
+    input: orders
+    url: https://hooks.example.com/orders
+    retries: 5
+`;
+
+  test('a version-1 file with kind: http is read as an http-sink node, and written back as version 2', () => {
+    const r = parsePipeline(v1);
+    expect(r.problems).toEqual([]);
+    expect(r.pipeline!.nodes.map((n) => [n.id, n.kind])).toEqual([
+      ['orders', 'kafka-source'],
+      ['hook', 'http-sink'],
+    ]);
+    expect(r.pipeline!.nodes[1].params).toMatchObject({ url: 'https://hooks.example.com/orders', retries: 5 });
+    const written = serializePipeline(r.pipeline!);
+    expect(written).toMatch(/^version: 2\n/);
+    expect(written).toContain('kind: http-sink');
+    expect(written).not.toMatch(/kind: http\n/);
+    expect(parsePipeline(written).pipeline!.nodes[1].kind).toBe('http-sink');
+  });
+
+  test('problems in a migrated file are still placed at their line', () => {
+    const r = parsePipeline(v1.replace('retries: 5', 'retries: lots'));
+    expect(r.problems).toMatchObject([{ code: 'PW015', nodeId: 'hook', line: 11, column: 14, path: ['nodes', 1, 'retries'] }]);
+  });
+
+  test('in version 2, kind: http is an unknown kind, and the new name is suggested', () => {
+    const r = parsePipeline(v1.replace('version: 1', 'version: 2'));
+    const unknown = r.problems.filter((p) => p.severity === 'error');
+    expect(unknown).toMatchObject([{ code: 'PW013', nodeId: 'hook', line: 8, column: 11 }]);
+    expect(unknown[0].hint).toMatch(/^Did you mean "http-sink"\?/);
+  });
+
+  test('the step renames only nodes whose kind is exactly http, and never changes what it is given', () => {
+    const step = MIGRATIONS[1];
+    const doc = {
+      version: 1,
+      pipeline: 'x',
+      nodes: [{ id: 'a', kind: 'http', url: 'u' }, { id: 'b', kind: 'http-ingest' }, { id: 'c', kind: 'HTTP' }, { id: 'd' }],
+      tests: [{ name: 't', kind: 'http' }],
+    };
+    const before = structuredClone(doc);
+    const out = step(doc);
+    expect(out.nodes).toEqual([{ id: 'a', kind: 'http-sink', url: 'u' }, { id: 'b', kind: 'http-ingest' }, { id: 'c', kind: 'HTTP' }, { id: 'd' }]);
+    expect(out.tests).toBe(doc.tests);
+    expect(doc).toEqual(before);
+  });
+
+  test('the step leaves odd documents alone, for the shape checks to report', () => {
+    const step = MIGRATIONS[1];
+    for (const nodes of [undefined, null, 'http', 42, {}, { kind: 'http' }, [null, 'http', 7, ['http'], { kind: null }]]) {
+      const doc = { pipeline: 'x', nodes };
+      expect(step(doc), JSON.stringify(nodes)).toBe(doc);
+    }
+    const mixed = { nodes: [null, { kind: 'http' }, 'text'] };
+    expect(step(mixed)).toEqual({ nodes: [null, { kind: 'http-sink' }, 'text'] });
   });
 });

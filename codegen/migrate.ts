@@ -8,10 +8,11 @@
  * are applied in turn up to PIPELINE_FORMAT_VERSION. A file from a newer
  * Pipewright is refused with a problem that says so, rather than read wrong.
  *
- * When the format changes: raise PIPELINE_FORMAT_VERSION (codegen/pipeline.ts), add
- * the migration from the previous version here, and write what the
- * serializer writes in the new format. Problems in a migrated file are
- * placed by their path in the migrated document.
+ * When the format changes: raise PIPELINE_FORMAT_VERSION (codegen/pipeline.ts),
+ * add the migration from the previous version here (a renamed kind also goes
+ * in RENAMED_KINDS), and write what the serializer writes in the new format.
+ * Problems in a migrated file are placed by their path in the migrated
+ * document.
  */
 import { problem, type Problem } from './errors.js';
 import { PIPELINE_FORMAT_VERSION } from './pipeline.js';
@@ -21,8 +22,27 @@ export type PipelineDocument = Record<string, unknown>;
 /** Rewrites a document of one format version into the next; must not throw on odd input, and must not mutate its argument. */
 export type Migration = (doc: PipelineDocument) => PipelineDocument;
 
-/** MIGRATIONS[n]: version n → n + 1. Version 1 is the first and, so far, the only format. */
-export const MIGRATIONS: Readonly<Record<number, Migration>> = {};
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Version 1 → 2: the HTTP webhook sink's kind was `http`; it is `http-sink`, named as the other sinks
+ * (`kafka-sink`) and as its file (runtime/kinds/http-sink.ts). Only a node whose `kind` is exactly
+ * `http` changes; anything else, odd input included, is left for the shape checks to report.
+ */
+function httpSinkKind(doc: PipelineDocument): PipelineDocument {
+  const nodes = doc.nodes;
+  const renamed = (n: unknown): n is Record<string, unknown> => isObject(n) && n.kind === 'http';
+  if (!Array.isArray(nodes) || !nodes.some(renamed)) return doc;
+  return { ...doc, nodes: nodes.map((n: unknown) => (renamed(n) ? { ...n, kind: 'http-sink' } : n)) };
+}
+
+/** Kinds renamed by a migration, old name → new: an old name in a current file gets the new one suggested (PW013). */
+export const RENAMED_KINDS: ReadonlyMap<string, string> = new Map([['http', 'http-sink']]);
+
+/** MIGRATIONS[n]: version n → n + 1. */
+export const MIGRATIONS: Readonly<Record<number, Migration>> = {
+  1: httpSinkKind,
+};
 
 export type Migrated = { doc: PipelineDocument; from: number } | { problem: Problem };
 

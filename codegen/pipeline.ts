@@ -6,7 +6,7 @@
 import type { ErrorPolicy } from '../runtime/engine/graph.js';
 import type { ConnectionProfile, PasswordMechanism, SaslSslPreset } from '../runtime/service/connection.js';
 
-export const PIPELINE_FORMAT_VERSION = 1;
+export const PIPELINE_FORMAT_VERSION = 2;
 
 export type { ConnectionProfile, SaslSslPreset } from '../runtime/service/connection.js';
 /** The mechanisms of the sasl-ssl profile: a user name and password. */

@@ -30,7 +30,7 @@ nodes:
   - { id: per-customer, kind: aggregate, input: with-region, sum: value.units }
   - { id: totals, kind: kafka-sink, input: per-customer, topic: order-totals, partitions: 3 }
   - { id: archive, kind: postgres, input: with-region, table: orders, columns: [id], key: [id], urlEnv: ARCHIVE_DB_URL }
-  - { id: hook, kind: http, input: with-region, url: "http://hooks:8080/orders", authEnv: HOOK_TOKEN }
+  - { id: hook, kind: http-sink, input: with-region, url: "http://hooks:8080/orders", authEnv: HOOK_TOKEN }
 topics:
   order-totals: { retention: 7d }
 `;

@@ -18,6 +18,7 @@ import { typeName } from './pipeline-ts.js';
 import { externalTopics, inputPartitions, tableSinkNodes, topicDefs } from './topics.js';
 import { paramsOf } from './event-types.js';
 import { tableProblems } from './tables.js';
+import { RENAMED_KINDS } from './migrate.js';
 
 /** The type types.gen.ts declares for events of sources without samples (see typesGenTs). */
 const UNKNOWN_EVENT = 'UnknownEvent';
@@ -50,7 +51,7 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
     }
     const kind = getKind(node.kind);
     if (!kind) {
-      problems.push(problem('PW013', { kind: node.kind, suggestion: suggest(node.kind, kindNames()) ?? '', known: kindNames().join(', ') }, [...path, 'kind'], nodeId));
+      problems.push(problem('PW013', { kind: node.kind, suggestion: RENAMED_KINDS.get(node.kind) ?? suggest(node.kind, kindNames()) ?? '', known: kindNames().join(', ') }, [...path, 'kind'], nodeId));
       return;
     }
     problems.push(...checkParams(node, kind, path, files));

@@ -66,14 +66,27 @@ test('a pipeline with only validation problems opens; the check worker lists the
 });
 
 test('an autosave or share link from a newer Pipewright is refused with what to do, not read wrong', () => {
-  const newer = 'version: 2\npipeline: demo\nnodes: []\n';
+  const newer = 'version: 3\npipeline: demo\nnodes: []\n';
   const r = readYaml(newer);
   expect(r.pipeline).toBeNull();
   expect(r.problems).toMatchObject([{ code: 'PW006', line: 1, column: 10 }]);
-  expect(r.problems[0].message).toContain('version 2, newer than this Pipewright reads (version 1)');
+  expect(r.problems[0].message).toContain('version 3, newer than this Pipewright reads (version 2)');
   const link = initialPipeline(SHARE_PREFIX + encodeShare(newer), undefined);
   expect(link).toMatchObject({ pipeline: null, origin: 'link', problems: [{ code: 'PW006' }] });
   expect(initialPipeline('', { getItem: () => newer })).toMatchObject({ pipeline: null, origin: 'autosave', problems: [{ code: 'PW006' }] });
+});
+
+test('a file, autosave or share link saved in format version 1 with an http node opens with it as http-sink', () => {
+  const v1 = 'version: 1\npipeline: demo\nnodes:\n  - id: in\n    kind: kafka-source\n    topic: orders\n  - id: hook\n    kind: http\n    input: in\n    url: https://hooks.example.com/orders\n';
+  const kinds = (pipeline: Pipeline | null) => pipeline?.nodes.map((n) => n.kind);
+  const opened = readYaml(v1);
+  expect(opened.problems).toEqual([]);
+  expect(kinds(opened.pipeline)).toEqual(['kafka-source', 'http-sink']);
+  expect(initialPipeline(SHARE_PREFIX + encodeShare(v1), undefined)).toMatchObject({ origin: 'link', problems: [] });
+  expect(kinds(initialPipeline(SHARE_PREFIX + encodeShare(v1), undefined).pipeline)).toEqual(['kafka-source', 'http-sink']);
+  expect(kinds(initialPipeline('', { getItem: (k) => (k === AUTOSAVE_KEY ? v1 : null) }).pipeline)).toEqual(['kafka-source', 'http-sink']);
+  // Saved again, it is version 2.
+  expect(serializePipeline(opened.pipeline!)).toMatch(/^version: 2\n[^]*kind: http-sink\n/);
 });
 
 test('export generates from what the YAML says, as the CLI does', async () => {

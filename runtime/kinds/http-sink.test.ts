@@ -59,7 +59,7 @@ afterAll(async () => {
 
 // A timeout far above what a busy machine takes to answer: only the test of timeouts sets a short one,
 // so no other test sees a slow answer timed out and sent again.
-const live = (path: string, params: Record<string, unknown> = {}) => oneNode('http', { url: base + path, retries: 3, backoffMs: 10, timeoutMs: 10_000, ...params }, {}, { live: true });
+const live = (path: string, params: Record<string, unknown> = {}) => oneNode('http-sink', { url: base + path, retries: 3, backoffMs: 10, timeoutMs: 10_000, ...params }, {}, { live: true });
 
 describe('http sink', () => {
   it('POSTs each value as JSON with an idempotency key and the Authorization header from the environment', async () => {
@@ -113,7 +113,7 @@ describe('http sink', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    const node = oneNode('http', { url: `http://127.0.0.1:${port}/x`, retries: 1, backoffMs: 10 }, {}, { live: true });
+    const node = oneNode('http-sink', { url: `http://127.0.0.1:${port}/x`, retries: 1, backoffMs: 10 }, {}, { live: true });
     const r = await node.run([{ n: 1 }]);
     expect(r.dead[0].headers[DEAD_LETTER_HEADERS.error]).toMatch(/failed after 2 attempts: .*ECONNREFUSED/);
   });
@@ -135,7 +135,7 @@ describe('http sink', () => {
           errors: { policy: 'fail', topic: 'unit.dead-letter' },
           nodes: [
             { id: 'src', kind: 'kafka-source', params: { topic: 'in', format: 'json' }, inputs: [] },
-            { id: 'hook', kind: 'http', params: { url: `${base}/outage`, retries: 0, backoffMs: 10, timeoutMs: 10_000, concurrency: 8 }, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] },
+            { id: 'hook', kind: 'http-sink', params: { url: `${base}/outage`, retries: 0, backoffMs: 10, timeoutMs: 10_000, concurrency: 8 }, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] },
           ],
         },
         {},

@@ -124,7 +124,7 @@ export class Delivered {
 }
 
 export const httpSink = defineKind({
-  kind: 'http',
+  kind: 'http-sink',
   category: 'sink',
   title: 'HTTP webhook',
   summary: 'POST every event as JSON to a webhook, with a timeout, retries and backoff.',

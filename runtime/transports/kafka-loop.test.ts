@@ -199,7 +199,7 @@ let hookServer: Server;
 let hookUrl: string;
 
 /**
- * A source → `http` sink pipeline's batch loop in either delivery mode, on kafkajs stand-ins, posting
+ * A source → `http-sink` pipeline's batch loop in either delivery mode, on kafkajs stand-ins, posting
  * to a real local webhook. `failCommits`: how many of the next commits fail (exactly-once: the
  * transaction's, as when its producer is fenced; at-least-once: the group's offset commit, as when the
  * member's session ran out); `failBeats`: how many of the next heartbeats fail (the group rebalancing).
@@ -212,7 +212,7 @@ async function webhookLoop(delivery: 'at-least-once' | 'exactly-once', sink: Rec
     errors: { policy: 'dead-letter', topic: 'hook-test.dead-letter' },
     nodes: [
       { id: 'src', kind: 'kafka-source', params: { topic: 'in', format: 'json' }, inputs: [] },
-      { id: 'hook', kind: 'http', params: { url: hookUrl, timeoutMs: 1000, ...sink }, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] },
+      { id: 'hook', kind: 'http-sink', params: { url: hookUrl, timeoutMs: 1000, ...sink }, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] },
     ],
   };
   const state = { failCommits: 0, failBeats: 0, beats: 0, deadLetters: 0, committed: '-1', offsetInTransaction: '-1' };

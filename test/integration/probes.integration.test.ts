@@ -48,7 +48,7 @@ describe('generated service probes: readiness follows group membership, liveness
         'deploy: { monitoring: true }',
         'nodes:',
         `  - { id: in, kind: kafka-source, topic: ${topic}, partitions: 2, start: latest }`,
-        `  - { id: out, kind: http, input: in, url: "${url}", timeoutMs: 60000, retries: 10, backoffMs: 10000 }`,
+        `  - { id: out, kind: http-sink, input: in, url: "${url}", timeoutMs: 60000, retries: 10, backoffMs: 10000 }`,
         '',
       ].join('\n'),
     );
