@@ -1,8 +1,11 @@
 /**
  * Walks the registry: every kind's spec is complete and consistent, and its
  * example parameters make a valid pipeline whose example input gives the
- * example output on the in-memory runtime.
+ * example output on the in-memory runtime. What it checks is what
+ * docs/ARCHITECTURE.md ("How to add a kind") says it checks.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../runtime/engine/graph.js';
 import { KINDS } from '../runtime/kinds/registry.js';
@@ -13,6 +16,23 @@ import { graphSpec } from './graph-spec.js';
 import { topicDefs } from './topics.js';
 import { MemoryLog, drain } from '../runtime/transports/memory.js';
 import { validatePipeline } from './validate-pipeline.js';
+import { REPO_ROOT } from './node-assets.js';
+
+const KINDS_DIR = join(REPO_ROOT, 'runtime', 'kinds');
+/** The kind each file under runtime/kinds/ declares with defineKind, by file name. */
+const declared = new Map(
+  readdirSync(KINDS_DIR)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .flatMap((f) => {
+      const m = /= defineKind\(\{\s*kind: '([^']+)'/.exec(readFileSync(join(KINDS_DIR, f), 'utf8'));
+      return m ? [[f, m[1]] as const] : [];
+    }),
+);
+/**
+ * Kinds named before the rules that a kind's file is named after it and a sink's name ends in
+ * -sink: the file each is declared in. Renaming one is a format change (codegen/migrate.ts).
+ */
+const OLDER_NAMES: Readonly<Record<string, string>> = { postgres: 'postgres-sink.ts', log: 'log-sink.ts' };
 
 /** A pipeline around one node of `kind`: a source feeding it and a sink after it, as needed. */
 function around(kind: (typeof KINDS)[number]): Pipeline {
@@ -51,10 +71,31 @@ describe.each(KINDS.map((k) => [k.kind, k] as const))('kind %s', (_name, kind) =
       if (p.type === 'integer' && p.default !== undefined) expect(Number.isInteger(p.default), p.name).toBe(true);
       expect(Boolean(p.required) && p.default !== undefined, `${p.name} is required and has a default`).toBe(false);
     }
+    expect(kind.inputs).not.toContain(ERROR_PORT);
     if (kind.outputType.from === 'expression') {
       const param = kind.outputType.param;
       expect(kind.params.find((p) => p.name === param)?.type).toBe('expression');
     }
+    if (kind.category === 'sink' && !Object.hasOwn(OLDER_NAMES, kind.kind)) expect(kind.kind).toMatch(/-sink$/);
+  });
+
+  it('is declared in the file named after it', () => {
+    const file = Object.hasOwn(OLDER_NAMES, kind.kind) ? OLDER_NAMES[kind.kind] : `${kind.kind}.ts`;
+    expect(declared.get(file), `runtime/kinds/${file}`).toBe(kind.kind);
+  });
+
+  it('is portable: its file imports only runtime files, no Node module and no package (those load with loadPackage)', () => {
+    const file = Object.hasOwn(OLDER_NAMES, kind.kind) ? OLDER_NAMES[kind.kind] : `${kind.kind}.ts`;
+    const imports = [...readFileSync(join(KINDS_DIR, file), 'utf8').matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+'([^']+)'/gm)].map((m) => m[1]);
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.filter((i) => !i.startsWith('.'))).toEqual([]);
+  });
+
+  it('has an example run when it is a transform, and each example input or events with what they give', () => {
+    const { input, output, events, outputs } = kind.example;
+    expect(input === undefined, 'input and output go together').toBe(output === undefined);
+    expect(events === undefined, 'events and outputs go together').toBe(outputs === undefined);
+    if (kind.category === 'transform') expect(input !== undefined || events !== undefined).toBe(true);
   });
 
   it('makes a valid pipeline from its example', () => {
@@ -62,6 +103,23 @@ describe.each(KINDS.map((k) => [k.kind, k] as const))('kind %s', (_name, kind) =
     expect(problems).toEqual([]);
   });
 
+});
+
+describe('the registry', () => {
+  it('every kind declared under runtime/kinds/ is in KINDS, once', () => {
+    const names = KINDS.map((k) => k.kind);
+    expect(new Set(names).size).toBe(names.length);
+    expect([...declared.values()].sort()).toEqual([...names].sort());
+  });
+
+  it('the README lists every kind, and no other', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const at = readme.indexOf('prints the reference of every kind:');
+    expect(at).toBeGreaterThan(0);
+    const list = readme.slice(at, readme.indexOf('\n\n', at));
+    const named = [...list.matchAll(/`([a-z][a-z0-9-]*)`/g)].map((m) => m[1]);
+    expect([...named].sort()).toEqual(KINDS.map((k) => k.kind).sort());
+  });
 });
 
 /**
