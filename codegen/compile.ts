@@ -1,5 +1,5 @@
 /**
- * Expressions as functions, for running a pipeline straight from its model:
+ * Expressions as functions, for running a pipeline straight from its Pipeline:
  * the simulator and the in-memory tests. The generated service does not use
  * this; it gets the same expressions as typed functions in src/pipeline.ts.
  */

@@ -8,14 +8,14 @@ import { useState } from 'react';
  * the value the typing itself produced. A draft that does not parse stays a draft.
  * `onFollow` runs when the draft is replaced (e.g. to clear a parse error).
  */
-export function useDraft<T>(model: T, show: (model: T) => string, same: (draft: string, model: T) => boolean, onFollow?: () => void): [string, (text: string) => void] {
-  const [text, setText] = useState(() => show(model));
-  const [followed, setFollowed] = useState(model);
-  if (!Object.is(followed, model)) {
+export function useDraft<T>(value: T, show: (value: T) => string, same: (draft: string, value: T) => boolean, onFollow?: () => void): [string, (text: string) => void] {
+  const [text, setText] = useState(() => show(value));
+  const [followed, setFollowed] = useState(value);
+  if (!Object.is(followed, value)) {
     // React's way to adjust state when a prop changes: during render, not in an effect.
-    setFollowed(model);
-    if (!same(text, model)) {
-      setText(show(model));
+    setFollowed(value);
+    if (!same(text, value)) {
+      setText(show(value));
       onFollow?.();
     }
   }

@@ -128,7 +128,7 @@ export interface UiSlice {
   preview: Preview | null;
   previewFor: number;
   previewFile: string | null;
-  /** Rendered sizes of nodes as the canvas measured them; view state, not model. */
+  /** Rendered sizes of nodes as the canvas measured them; view state, not the pipeline. */
   measured: Record<string, { width: number; height: number }>;
   clipboard: PipelineNode[];
   dialog: Dialog;
