@@ -120,7 +120,7 @@ function yamlOf(name: PipelineName, webhook: string, delivery: string): string {
       ...window('route.big'), ...sink('per-minute'),
     ],
     'postgres-sink': [
-      '  - id: rows', '    kind: postgres', '    input: orders', '    table: chaos_rows', '    columns: [id, key, seq, units]', '    key: [id]',
+      '  - id: rows', '    kind: postgres-sink', '    input: orders', '    table: chaos_rows', '    columns: [id, key, seq, units]', '    key: [id]',
       '    urlEnv: CHAOS_DATABASE_URL', '    retries: 10', '    backoffMs: 200',
     ],
     'http-sink': [

@@ -28,11 +28,6 @@ const declared = new Map(
       return m ? [[f, m[1]] as const] : [];
     }),
 );
-/**
- * Kinds named before the rules that a kind's file is named after it and a sink's name ends in
- * -sink: the file each is declared in. Renaming one is a format change (codegen/migrate.ts).
- */
-const OLDER_NAMES: Readonly<Record<string, string>> = { postgres: 'postgres-sink.ts', log: 'log-sink.ts' };
 
 /** A pipeline around one node of `kind`: a source feeding it and a sink after it, as needed. */
 function around(kind: (typeof KINDS)[number]): Pipeline {
@@ -76,17 +71,15 @@ describe.each(KINDS.map((k) => [k.kind, k] as const))('kind %s', (_name, kind) =
       const param = kind.outputType.param;
       expect(kind.params.find((p) => p.name === param)?.type).toBe('expression');
     }
-    if (kind.category === 'sink' && !Object.hasOwn(OLDER_NAMES, kind.kind)) expect(kind.kind).toMatch(/-sink$/);
+    if (kind.category === 'sink') expect(kind.kind).toMatch(/-sink$/);
   });
 
   it('is declared in the file named after it', () => {
-    const file = Object.hasOwn(OLDER_NAMES, kind.kind) ? OLDER_NAMES[kind.kind] : `${kind.kind}.ts`;
-    expect(declared.get(file), `runtime/kinds/${file}`).toBe(kind.kind);
+    expect(declared.get(`${kind.kind}.ts`), `runtime/kinds/${kind.kind}.ts`).toBe(kind.kind);
   });
 
   it('is portable: its file imports only runtime files, no Node module and no package (those load with loadPackage)', () => {
-    const file = Object.hasOwn(OLDER_NAMES, kind.kind) ? OLDER_NAMES[kind.kind] : `${kind.kind}.ts`;
-    const imports = [...readFileSync(join(KINDS_DIR, file), 'utf8').matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+'([^']+)'/gm)].map((m) => m[1]);
+    const imports = [...readFileSync(join(KINDS_DIR, `${kind.kind}.ts`), 'utf8').matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+'([^']+)'/gm)].map((m) => m[1]);
     expect(imports.length).toBeGreaterThan(0);
     expect(imports.filter((i) => !i.startsWith('.'))).toEqual([]);
   });

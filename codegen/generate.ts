@@ -152,7 +152,7 @@ function egressRules(p: Pipeline, bootstrap: string, connection: ConnectionView)
   for (const b of bootstrapServers(bootstrap)) if (b) add('Kafka', b.port, clusterNamespace(b.host));
   for (const e of connection.egress) add(e.what, e.port, e.host === undefined ? undefined : clusterNamespace(e.host));
   for (const n of p.nodes) {
-    if (n.kind === 'postgres') add(`PostgreSQL (${n.id})`, 5432);
+    if (n.kind === 'postgres-sink') add(`PostgreSQL (${n.id})`, 5432);
     const url = n.kind === 'http-sink' || (n.kind === 'model' && n.params.backend === 'http') ? n.params.url : undefined;
     if (typeof url !== 'string') continue;
     try {
@@ -229,7 +229,7 @@ function localRun(plan: RepoPlan): TemplateView['local'] {
   const { pipeline: p, secrets } = plan;
   const urlEnvs = databaseUrlEnvs(p);
   const http = httpSinkTargets(p);
-  const tables = [...new Set(p.nodes.filter((n) => n.kind === 'postgres').map((n) => String(n.params.table)))].sort();
+  const tables = [...new Set(p.nodes.filter((n) => n.kind === 'postgres-sink').map((n) => String(n.params.table)))].sort();
   const sinkTopics = p.nodes.filter((n) => n.kind === 'kafka-sink').map((n) => String(n.params.topic));
   return {
     ...(hasPostgres(p) ? { postgres: { ...LOCAL_PG, url: LOCAL_DATABASE_URL, urlEnvs, selects: tables.map((t) => `SELECT * FROM ${t.split('.').map(quoteIdent).join('.')}`) } } : {}),

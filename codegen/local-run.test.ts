@@ -50,13 +50,13 @@ nodes:
     samples:
       - { key: o-1, value: { order: o-1, user: u-1, select: 2, from: true, meta: { a: 1 } } }
   - id: by-order
-    kind: postgres
+    kind: postgres-sink
     input: orders
     table: sales.order_lines
     columns: [order, user, select, from, meta]
     key: [order]
   - id: by-user
-    kind: postgres
+    kind: postgres-sink
     input: orders
     table: sales.order_lines
     columns: [user, order, group]
@@ -157,7 +157,7 @@ function listeners(v: string): Map<string, { host: string; port: number }> {
 describe.each(CASES)('docker-compose.yml of $name', ({ pipeline, files }) => {
   const compose = parseYaml(files['docker-compose.yml']);
   const services = compose.services as Record<string, Any>;
-  const postgresNodes = pipeline.nodes.filter((n) => n.kind === 'postgres');
+  const postgresNodes = pipeline.nodes.filter((n) => n.kind === 'postgres-sink');
   const httpNodes = pipeline.nodes.filter((n) => n.kind === 'http-sink');
   const mockable = httpNodes.filter((n) => /^http:\/\/[a-z][a-z0-9.-]*[a-z0-9](:\d+)?\//.test(String(n.params.url)));
 
@@ -297,7 +297,7 @@ describe('db/schema.sql on the real PostgreSQL', () => {
     await admin.end();
   });
 
-  const withPostgres = CASES.filter((c) => c.pipeline.nodes.some((n) => n.kind === 'postgres'));
+  const withPostgres = CASES.filter((c) => c.pipeline.nodes.some((n) => n.kind === 'postgres-sink'));
 
   it('covers an example and the awkward sinks', () => {
     expect(withPostgres.map((c) => c.name)).toEqual(expect.arrayContaining(['order-validation', 'awkward-sinks']));
@@ -315,7 +315,7 @@ describe('db/schema.sql on the real PostgreSQL', () => {
     const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
     try {
       await pool.query(files['db/schema.sql']);
-      for (const n of pipeline.nodes.filter((x) => x.kind === 'postgres')) {
+      for (const n of pipeline.nodes.filter((x) => x.kind === 'postgres-sink')) {
         const table = String(n.params.table);
         const columns = n.params.columns as string[];
         const key = n.params.key as string[];

@@ -60,7 +60,7 @@ function columnType(values: unknown[]): string {
 function postgresTables(p: Pipeline): TableColumns[] {
   const tables = new Map<string, TableColumns>();
   for (const n of p.nodes) {
-    if (n.kind !== 'postgres') continue;
+    if (n.kind !== 'postgres-sink') continue;
     const table = String(n.params.table);
     const columns = list(n.params.columns);
     const key = list(n.params.key);
@@ -79,7 +79,7 @@ function postgresTables(p: Pipeline): TableColumns[] {
 }
 
 /** Whether the pipeline writes to PostgreSQL. */
-export const hasPostgres = (p: Pipeline): boolean => p.nodes.some((n) => n.kind === 'postgres');
+export const hasPostgres = (p: Pipeline): boolean => p.nodes.some((n) => n.kind === 'postgres-sink');
 
 /**
  * db/schema.sql: the tables of the postgres sinks as their start-up check
@@ -112,7 +112,7 @@ export function schemaSql(p: Pipeline): string {
 
 /** The connection-string variables of the postgres sinks, each set to the local database in compose. */
 export function databaseUrlEnvs(p: Pipeline): string[] {
-  return [...new Set(p.nodes.filter((n) => n.kind === 'postgres').map((n) => withDefaults(postgresSink, n.params).urlEnv))].sort();
+  return [...new Set(p.nodes.filter((n) => n.kind === 'postgres-sink').map((n) => withDefaults(postgresSink, n.params).urlEnv))].sort();
 }
 
 const IP_OR_LOCAL = /^(localhost|\[.*\]|\d+\.\d+\.\d+\.\d+)$/i;

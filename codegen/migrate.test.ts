@@ -54,7 +54,7 @@ describe('format versions', () => {
   });
 });
 
-describe('version 1 → 2: the http kind is http-sink', () => {
+describe('version 1 → 2: the sinks outside Kafka are http-sink, postgres-sink and log-sink', () => {
   const v1 = `version: 1
 pipeline: hooks
 nodes:
@@ -66,21 +66,25 @@ nodes:
     input: orders
     url: https://hooks.example.com/orders
     retries: 5
+  - { id: audit, kind: log, input: orders }
+  - { id: archive, kind: postgres, input: orders, table: orders, columns: [id], key: [id] }
 `;
 
-  test('a version-1 file with kind: http is read as an http-sink node, and written back as version 2', () => {
+  test('a version-1 file with kinds http, log and postgres is read with http-sink, log-sink and postgres-sink, and written back as version 2', () => {
     const r = parsePipeline(v1);
     expect(r.problems).toEqual([]);
     expect(r.pipeline!.nodes.map((n) => [n.id, n.kind])).toEqual([
       ['orders', 'kafka-source'],
       ['hook', 'http-sink'],
+      ['audit', 'log-sink'],
+      ['archive', 'postgres-sink'],
     ]);
     expect(r.pipeline!.nodes[1].params).toMatchObject({ url: 'https://hooks.example.com/orders', retries: 5 });
     const written = serializePipeline(r.pipeline!);
     expect(written).toMatch(/^version: 2\n/);
-    expect(written).toContain('kind: http-sink');
-    expect(written).not.toMatch(/kind: http\n/);
-    expect(parsePipeline(written).pipeline!.nodes[1].kind).toBe('http-sink');
+    for (const kind of ['http-sink', 'log-sink', 'postgres-sink']) expect(written).toContain(`kind: ${kind}\n`);
+    expect(written).not.toMatch(/kind: (http|log|postgres)\n/);
+    expect(parsePipeline(written).pipeline!.nodes.map((n) => n.kind)).toEqual(['kafka-source', 'http-sink', 'log-sink', 'postgres-sink']);
   });
 
   test('problems in a migrated file are still placed at their line', () => {
@@ -88,31 +92,44 @@ nodes:
     expect(r.problems).toMatchObject([{ code: 'PW015', nodeId: 'hook', line: 11, column: 14, path: ['nodes', 1, 'retries'] }]);
   });
 
-  test('in version 2, kind: http is an unknown kind, and the new name is suggested', () => {
+  test('in version 2, the old names are unknown kinds, and the new names are suggested', () => {
     const r = parsePipeline(v1.replace('version: 1', 'version: 2'));
     const unknown = r.problems.filter((p) => p.severity === 'error');
-    expect(unknown).toMatchObject([{ code: 'PW013', nodeId: 'hook', line: 8, column: 11 }]);
-    expect(unknown[0].hint).toMatch(/^Did you mean "http-sink"\?/);
+    expect(unknown).toMatchObject([
+      { code: 'PW013', nodeId: 'hook', line: 8, column: 11 },
+      { code: 'PW013', nodeId: 'audit', line: 12 },
+      { code: 'PW013', nodeId: 'archive', line: 13 },
+    ]);
+    expect(unknown.map((p) => p.hint.match(/^Did you mean "([a-z-]+)"\?/)?.[1])).toEqual(['http-sink', 'log-sink', 'postgres-sink']);
   });
 
-  test('the step renames only nodes whose kind is exactly http, and never changes what it is given', () => {
+  test('the step renames only nodes whose kind is exactly an old name, and never changes what it is given', () => {
     const step = MIGRATIONS[1];
     const doc = {
       version: 1,
       pipeline: 'x',
-      nodes: [{ id: 'a', kind: 'http', url: 'u' }, { id: 'b', kind: 'http-ingest' }, { id: 'c', kind: 'HTTP' }, { id: 'd' }],
+      nodes: [{ id: 'a', kind: 'http', url: 'u' }, { id: 'b', kind: 'http-ingest' }, { id: 'c', kind: 'HTTP' }, { id: 'd' }, { id: 'e', kind: 'log' }, { id: 'f', kind: 'postgres', table: 't' }, { id: 'g', kind: 'kafka-sink' }],
       tests: [{ name: 't', kind: 'http' }],
     };
     const before = structuredClone(doc);
     const out = step(doc);
-    expect(out.nodes).toEqual([{ id: 'a', kind: 'http-sink', url: 'u' }, { id: 'b', kind: 'http-ingest' }, { id: 'c', kind: 'HTTP' }, { id: 'd' }]);
+    expect(out.nodes).toEqual([
+      { id: 'a', kind: 'http-sink', url: 'u' },
+      { id: 'b', kind: 'http-ingest' },
+      { id: 'c', kind: 'HTTP' },
+      { id: 'd' },
+      { id: 'e', kind: 'log-sink' },
+      { id: 'f', kind: 'postgres-sink', table: 't' },
+      { id: 'g', kind: 'kafka-sink' },
+    ]);
     expect(out.tests).toBe(doc.tests);
     expect(doc).toEqual(before);
   });
 
   test('the step leaves odd documents alone, for the shape checks to report', () => {
     const step = MIGRATIONS[1];
-    for (const nodes of [undefined, null, 'http', 42, {}, { kind: 'http' }, [null, 'http', 7, ['http'], { kind: null }]]) {
+    const inherited = [{ kind: 'toString' }, { kind: 'constructor' }, { kind: '__proto__' }, { kind: 'hasOwnProperty' }];
+    for (const nodes of [undefined, null, 'http', 42, {}, { kind: 'http' }, [null, 'http', 7, ['http'], { kind: null }, { kind: ['log'] }], inherited]) {
       const doc = { pipeline: 'x', nodes };
       expect(step(doc), JSON.stringify(nodes)).toBe(doc);
     }

@@ -24,24 +24,28 @@ export type Migration = (doc: PipelineDocument) => PipelineDocument;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Version 1 → 2 renames three sinks' kinds, old name → new. */
+const SINK_KINDS_V2: Readonly<Record<string, string>> = { http: 'http-sink', postgres: 'postgres-sink', log: 'log-sink' };
+
 /**
- * Version 1 → 2: the HTTP webhook sink's kind was `http`; it is `http-sink`, named as the other sinks
- * (`kafka-sink`) and as its file (runtime/kinds/http-sink.ts). Only a node whose `kind` is exactly
- * `http` changes; anything else, odd input included, is left for the shape checks to report.
+ * Version 1 → 2: the sinks outside Kafka are named as `kafka-sink` and as their files
+ * (runtime/kinds/<kind>.ts): `http` is `http-sink`, `postgres` is `postgres-sink`, `log` is
+ * `log-sink`. Only a node whose `kind` is exactly one of the old names changes; anything else, odd
+ * input included, is left for the shape checks to report.
  */
-function httpSinkKind(doc: PipelineDocument): PipelineDocument {
+function sinkKinds(doc: PipelineDocument): PipelineDocument {
   const nodes = doc.nodes;
-  const renamed = (n: unknown): n is Record<string, unknown> => isObject(n) && n.kind === 'http';
+  const renamed = (n: unknown): n is Record<string, unknown> & { kind: string } => isObject(n) && typeof n.kind === 'string' && Object.hasOwn(SINK_KINDS_V2, n.kind);
   if (!Array.isArray(nodes) || !nodes.some(renamed)) return doc;
-  return { ...doc, nodes: nodes.map((n: unknown) => (renamed(n) ? { ...n, kind: 'http-sink' } : n)) };
+  return { ...doc, nodes: nodes.map((n: unknown) => (renamed(n) ? { ...n, kind: SINK_KINDS_V2[n.kind] } : n)) };
 }
 
 /** Kinds renamed by a migration, old name → new: an old name in a current file gets the new one suggested (PW013). */
-export const RENAMED_KINDS: ReadonlyMap<string, string> = new Map([['http', 'http-sink']]);
+export const RENAMED_KINDS: ReadonlyMap<string, string> = new Map(Object.entries(SINK_KINDS_V2));
 
 /** MIGRATIONS[n]: version n → n + 1. */
 export const MIGRATIONS: Readonly<Record<number, Migration>> = {
-  1: httpSinkKind,
+  1: sinkKinds,
 };
 
 export type Migrated = { doc: PipelineDocument; from: number } | { problem: Problem };

@@ -29,7 +29,7 @@ nodes:
   - { id: with-region, kind: join, input: { in: by-customer, other: regions }, as: region }
   - { id: per-customer, kind: aggregate, input: with-region, sum: value.units }
   - { id: totals, kind: kafka-sink, input: per-customer, topic: order-totals, partitions: 3 }
-  - { id: archive, kind: postgres, input: with-region, table: orders, columns: [id], key: [id], urlEnv: ARCHIVE_DB_URL }
+  - { id: archive, kind: postgres-sink, input: with-region, table: orders, columns: [id], key: [id], urlEnv: ARCHIVE_DB_URL }
   - { id: hook, kind: http-sink, input: with-region, url: "http://hooks:8080/orders", authEnv: HOOK_TOKEN }
 topics:
   order-totals: { retention: 7d }
@@ -44,7 +44,7 @@ nodes:
     topic: orders
     format: avro
     schema: '{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"string"}]}'
-  - { id: archive, kind: postgres, input: orders, table: orders, columns: [id], key: [id] }
+  - { id: archive, kind: postgres-sink, input: orders, table: orders, columns: [id], key: [id] }
   - id: out
     kind: kafka-sink
     input: orders

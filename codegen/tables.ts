@@ -12,7 +12,7 @@ import { nodePartitions } from './topics.js';
 import { paramsOf } from './event-types.js';
 
 /** Kinds that take a table's changes: deletes pass filters and maps by key, a join applies them, sinks write them. */
-const TAKES_CHANGES = new Set(['filter', 'map', 'join', 'kafka-sink', 'log']);
+const TAKES_CHANGES = new Set(['filter', 'map', 'join', 'kafka-sink', 'log-sink']);
 /** Kinds whose output is again a table's changes when their input is. */
 const KEEPS_CHANGES = new Set(['filter', 'map']);
 

@@ -10,7 +10,7 @@ const spec: GraphSpec = {
     { id: 'orders', kind: 'kafka-source', params: { topic: 'orders', format: 'json', start: 'earliest', partitions: 1 }, inputs: [] },
     { id: 'large', kind: 'filter', params: {}, inputs: [{ port: 'in', from: 'orders', fromPort: 'out' }] },
     { id: 'out', kind: 'kafka-sink', params: { topic: 'large', format: 'json', partitions: 1 }, inputs: [{ port: 'in', from: 'large', fromPort: 'out' }] },
-    { id: 'audit', kind: 'log', params: { include: 'value' }, inputs: [{ port: 'in', from: 'large', fromPort: 'out' }] },
+    { id: 'audit', kind: 'log-sink', params: { include: 'value' }, inputs: [{ port: 'in', from: 'large', fromPort: 'out' }] },
   ],
 };
 const fns: GraphFns = { large: { where: (value: { amount: number }) => value.amount.toFixed(0) !== '0' && value.amount >= 100 } };

@@ -144,10 +144,10 @@ describe('split a wire', () => {
 
   test('when the ends are too close, the target and what lies right of it move right; nothing overlaps', () => {
     let p = pair(60);
-    p = ops.addNode(p, 'log', { x: 600, y: 0 }).pipeline;
-    p = ops.connect(p, { source: 'kafka-sink-1', sourceHandle: 'error', target: 'log-1', targetHandle: 'in' }).pipeline;
+    p = ops.addNode(p, 'log-sink', { x: 600, y: 0 }).pipeline;
+    p = ops.connect(p, { source: 'kafka-sink-1', sourceHandle: 'error', target: 'log-sink-1', targetHandle: 'in' }).pipeline;
     const { pipeline } = ops.splitEdge(p, W, 'filter-1');
-    const [src, filter, sink, log] = ['kafka-source-1', 'filter-1', 'kafka-sink-1', 'log-1'].map((id) => rect(pipeline, id));
+    const [src, filter, sink, log] = ['kafka-source-1', 'filter-1', 'kafka-sink-1', 'log-sink-1'].map((id) => rect(pipeline, id));
     expect(src.x).toBe(0);
     expect(filter.x).toBeGreaterThanOrEqual(src.x + src.width + ops.NODE_GAP);
     expect(sink.x).toBeGreaterThanOrEqual(filter.x + filter.width + ops.NODE_GAP);

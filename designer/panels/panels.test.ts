@@ -13,6 +13,8 @@ test('the palette lists every kind of the registry in one of its groups, and sea
   expect(matchKinds('kafka topic').map((k) => k.kind)).toEqual(expect.arrayContaining(['kafka-source', 'kafka-sink']));
   expect(matchKinds('filter').map((k) => k.kind)).toContain('filter');
   expect(matchKinds('no such thing')).toEqual([]);
+  // The sinks, each named as its file, are found by what a newcomer types.
+  expect(matchKinds('-sink').map((k) => k.kind)).toEqual(['kafka-sink', 'postgres-sink', 'http-sink', 'log-sink']);
 });
 
 test('samples: JSON lists of events, fields in the order the YAML reader gives them, reasons for the rest', () => {

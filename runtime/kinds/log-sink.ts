@@ -2,7 +2,7 @@ import { host } from './host.js';
 import { defineKind } from './spec.js';
 
 export const logSink = defineKind({
-  kind: 'log',
+  kind: 'log-sink',
   category: 'sink',
   title: 'Log',
   summary: 'Write every event to standard output as one JSON line.',

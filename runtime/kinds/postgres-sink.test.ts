@@ -47,7 +47,7 @@ const rows = async () => (await admin.query(`SELECT order_id, customer, amount::
 
 describe('postgres sink', () => {
   it('upserts a batch in one statement, the last event per key winning, and updates on the next batch', async () => {
-    const node = oneNode('postgres', params(), {}, { live: true });
+    const node = oneNode('postgres-sink', params(), {}, { live: true });
     await node.graph.start();
     const r = await node.run([
       { order_id: 'o-1', customer: 'c-1', amount: 10, meta: { source: 'web' } },
@@ -69,7 +69,7 @@ describe('postgres sink', () => {
   });
 
   it('sends only the rows the database rejects to the error port', async () => {
-    const node = oneNode('postgres', params(), {}, { live: true });
+    const node = oneNode('postgres-sink', params(), {}, { live: true });
     const r = await node.run([
       { order_id: 'o-3', customer: 'c-3', amount: 30 },
       { order_id: 'o-4', customer: 'c-4', amount: 'not a number' },
@@ -87,7 +87,7 @@ describe('postgres sink', () => {
   });
 
   it('writes a slice consumed again (a transaction that did not commit) only once, and what lies past its offsets', async () => {
-    const node = oneNode('postgres', params({ table: `${table}_eos`, columns: ['order_id', 'customer', 'amount'] }), {}, { live: true });
+    const node = oneNode('postgres-sink', params({ table: `${table}_eos`, columns: ['order_id', 'customer', 'amount'] }), {}, { live: true });
     await node.graph.start();
     const msg = (offset: number, value: unknown, partition = 0): RawMessage => ({
       key: null,
@@ -132,7 +132,7 @@ describe('postgres sink', () => {
     const schema = `${table}_s`;
     await admin.query(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.orders (order_id text PRIMARY KEY, customer text)`);
     try {
-      const node = oneNode('postgres', params({ table: `${schema}.orders`, columns: ['order_id', 'customer'] }), {}, { live: true });
+      const node = oneNode('postgres-sink', params({ table: `${schema}.orders`, columns: ['order_id', 'customer'] }), {}, { live: true });
       await node.graph.start();
       await node.run([{ order_id: 'o-1', customer: 'c-1' }]);
       await node.graph.close();
@@ -144,13 +144,13 @@ describe('postgres sink', () => {
   });
 
   it('stops at start-up with what to change when the table, a column or the unique key is missing', async () => {
-    const missing = oneNode('postgres', params({ table: `${table}_missing` }), {}, { live: true });
+    const missing = oneNode('postgres-sink', params({ table: `${table}_missing` }), {}, { live: true });
     await expect(missing.graph.start()).rejects.toThrow(new RegExp(`table ${table}_missing does not exist.*CREATE TABLE`));
     await missing.graph.close();
-    const column = oneNode('postgres', params({ columns: ['order_id', 'customer', 'total'] }), {}, { live: true });
+    const column = oneNode('postgres-sink', params({ columns: ['order_id', 'customer', 'total'] }), {}, { live: true });
     await expect(column.graph.start()).rejects.toThrow(/has no column total; it has amount, customer, meta, order_id/);
     await column.graph.close();
-    const key = oneNode('postgres', params({ table: `${table}_nokey`, columns: ['order_id', 'customer'] }), {}, { live: true });
+    const key = oneNode('postgres-sink', params({ table: `${table}_nokey`, columns: ['order_id', 'customer'] }), {}, { live: true });
     await expect(key.graph.start()).rejects.toThrow(/no primary key or unique index on exactly \(order_id\).*ADD UNIQUE \(order_id\)/);
     await key.graph.close();
   });
@@ -159,7 +159,7 @@ describe('postgres sink', () => {
     const pghost = process.env.PGHOST;
     delete process.env.PGHOST;
     try {
-      const unset = oneNode('postgres', params({ urlEnv: 'PW_TEST_PG_URL_UNSET' }), {}, { live: true });
+      const unset = oneNode('postgres-sink', params({ urlEnv: 'PW_TEST_PG_URL_UNSET' }), {}, { live: true });
       await expect(unset.graph.start()).rejects.toThrow('postgres node "subject": PW_TEST_PG_URL_UNSET is not set (nor PGHOST); set PW_TEST_PG_URL_UNSET to the connection string');
       await unset.graph.close();
     } finally {
@@ -168,7 +168,7 @@ describe('postgres sink', () => {
   });
 
   it('captures rows without touching a database when the graph is not live', async () => {
-    const r = await oneNode('postgres', params({ table: 'nowhere' })).run([{ order_id: 'o-9', customer: 'c', amount: 1, extra: 1 }]);
+    const r = await oneNode('postgres-sink', params({ table: 'nowhere' })).run([{ order_id: 'o-9', customer: 'c', amount: 1, extra: 1 }]);
     expect(r.captured).toEqual([{ order_id: 'o-9', customer: 'c', amount: 1, meta: null }]);
   });
 

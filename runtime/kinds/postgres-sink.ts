@@ -128,7 +128,7 @@ export async function checkTable(pool: PgPool, table: string, columns: readonly 
 }
 
 export const postgresSink = defineKind({
-  kind: 'postgres',
+  kind: 'postgres-sink',
   category: 'sink',
   title: 'PostgreSQL upsert',
   summary: 'Upsert events into a PostgreSQL table on a key, one statement per batch.',

@@ -392,7 +392,7 @@ describe('generated service with a generator source on two replicas, the generat
         'kafka: { replicationFactor: 1 }',
         'nodes:',
         `  - { id: orders, kind: generator, topic: ${generated}, rate: 150, count: ${COUNT}, seed: 9, fields: { id: seq, amount: "uniform(1,500)" } }`,
-        '  - { id: out, kind: log, input: orders }',
+        '  - { id: out, kind: log-sink, input: orders }',
       ].join('\n'),
     );
     const env = { ...process.env, KAFKA_BROKERS: brokers(), KAFKAJS_NO_PARTITIONER_WARNING: '1', LOG_LEVEL: 'info' };
