@@ -35,6 +35,26 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
     problems.push(problem('PW017', { topic: p.errors.topic }, ['errors', 'topic']));
   }
 
+  const byId = checkNodes(p, files, problems);
+  problems.push(...checkTypeNames(p, byId));
+  problems.push(...checkWiring(p, byId));
+  problems.push(...checkSelfConsumption(p));
+  problems.push(...checkReplicas(p));
+  problems.push(...checkDeploy(p, problems));
+  problems.push(...checkMonitoring(p));
+  problems.push(...checkIngestPaths(p));
+  problems.push(...checkTopics(p));
+  problems.push(...tableProblems(p));
+  problems.push(...checkConnectionSettings(p));
+  problems.push(...checkTests(p, byId));
+  return problems;
+}
+
+/**
+ * Each node on its own: its id, its kind, its params and samples. Adds the problems to
+ * `problems` and returns the nodes by id (the first of each valid id).
+ */
+function checkNodes(p: Pipeline, files: PipelineFiles | undefined, problems: Problem[]): Map<string, PipelineNode> {
   const byId = new Map<string, PipelineNode>();
   p.nodes.forEach((node, i) => {
     const path = nodePath(node, i);
@@ -57,8 +77,12 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
     problems.push(...checkParams(node, kind, path, files));
     problems.push(...checkSamplesAgainstSchema(node, kind, path, files));
   });
+  return byId;
+}
 
-  // Each node's events get a TypeScript type named after its id; two ids must not give one name.
+/** Each node's events get a TypeScript type named after its id; two ids must not give one name. */
+function checkTypeNames(p: Pipeline, byId: ReadonlyMap<string, PipelineNode>): Problem[] {
+  const problems: Problem[] = [];
   const typeOwners = new Map<string, string>([[UNKNOWN_EVENT, 'the type of events from sources without samples']]);
   p.nodes.forEach((node, i) => {
     if (byId.get(node.id) !== node) return;
@@ -67,8 +91,12 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
     if (owner === undefined) typeOwners.set(type, `the type name of node "${node.id}"`);
     else problems.push(problem('PW009', { id: node.id, type, other: owner }, [...nodePath(node, i), 'id'], node.id));
   });
+  return problems;
+}
 
-  // Wiring.
+/** The wiring: each input names a node and port that exist, there is a source, no cycle, and every output is read. */
+function checkWiring(p: Pipeline, byId: ReadonlyMap<string, PipelineNode>): Problem[] {
+  const problems: Problem[] = [];
   let sources = 0;
   const consumed = new Set<string>();
   p.nodes.forEach((node, i) => {
@@ -85,29 +113,7 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
       const example = p.nodes.find((n) => n !== node && getKind(n.kind)?.outputs.length)?.id ?? 'orders';
       problems.push(problem('PW022', { id: node.id, kind: kind.kind, example }, nodePath(node, i), nodeId));
     }
-    for (const input of node.inputs) {
-      const inPath = kind.inputs.length > 1 ? [...path, input.port] : path;
-      if (!kind.inputs.includes(input.port)) {
-        problems.push(problem('PW024', { id: node.id, port: input.port, kind: kind.kind, ports: kind.inputs.join(', ') || 'none' }, inPath, nodeId));
-      }
-      if (input.from === node.id) {
-        problems.push(problem('PW026', { id: node.id }, inPath, nodeId));
-        continue;
-      }
-      const from = byId.get(input.from);
-      if (!from) {
-        problems.push(problem('PW020', { id: node.id, from: input.from, suggestion: suggest(input.from, [...byId.keys()]) ?? '' }, inPath, nodeId));
-        continue;
-      }
-      const fromKind = getKind(from.kind);
-      if (!fromKind) continue;
-      const ports = [...outputPorts(fromKind, from.params), ERROR_PORT];
-      if (!ports.includes(input.fromPort)) {
-        problems.push(problem('PW021', { id: node.id, from: input.from, port: input.fromPort, ports: ports.join(', ') }, inPath, nodeId));
-        continue;
-      }
-      consumed.add(`${input.from}.${input.fromPort}`);
-    }
+    problems.push(...checkInputs(node, kind, path, byId, consumed));
   });
   if (sources === 0) problems.push(problem('PW027', {}, ['nodes']));
 
@@ -125,8 +131,42 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
       problems.push(problem('PW028', { id: node.id }, nodePath(node, i), node.id));
     }
   });
+  return problems;
+}
 
-  // A service that consumes its own output never ends.
+/** One node's inputs against the ports of its kind and of the nodes they read; adds each port read to `consumed` ("node.port"). */
+function checkInputs(node: PipelineNode, kind: KindSpec, path: (string | number)[], byId: ReadonlyMap<string, PipelineNode>, consumed: Set<string>): Problem[] {
+  const problems: Problem[] = [];
+  const nodeId = node.id || undefined;
+  for (const input of node.inputs) {
+    const inPath = kind.inputs.length > 1 ? [...path, input.port] : path;
+    if (!kind.inputs.includes(input.port)) {
+      problems.push(problem('PW024', { id: node.id, port: input.port, kind: kind.kind, ports: kind.inputs.join(', ') || 'none' }, inPath, nodeId));
+    }
+    if (input.from === node.id) {
+      problems.push(problem('PW026', { id: node.id }, inPath, nodeId));
+      continue;
+    }
+    const from = byId.get(input.from);
+    if (!from) {
+      problems.push(problem('PW020', { id: node.id, from: input.from, suggestion: suggest(input.from, [...byId.keys()]) ?? '' }, inPath, nodeId));
+      continue;
+    }
+    const fromKind = getKind(from.kind);
+    if (!fromKind) continue;
+    const ports = [...outputPorts(fromKind, from.params), ERROR_PORT];
+    if (!ports.includes(input.fromPort)) {
+      problems.push(problem('PW021', { id: node.id, from: input.from, port: input.fromPort, ports: ports.join(', ') }, inPath, nodeId));
+      continue;
+    }
+    consumed.add(`${input.from}.${input.fromPort}`);
+  }
+  return problems;
+}
+
+/** A service that consumes its own output never ends: no sink (nor the dead letters) may write a topic a source reads. */
+function checkSelfConsumption(p: Pipeline): Problem[] {
+  const problems: Problem[] = [];
   const read = new Set<string>();
   for (const node of p.nodes) {
     const kind = getKind(node.kind);
@@ -139,24 +179,28 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
     }
   });
   if (read.has(deadLetterTopic(p))) problems.push(problem('PW029', { topic: deadLetterTopic(p) }, ['errors', 'topic']));
+  return problems;
+}
 
-  if (p.deploy.replicas !== undefined) {
-    let partitions = 0;
-    for (const node of p.nodes) {
-      const kind = getKind(node.kind);
-      if (kind?.category !== 'source') continue;
-      const n = withDefaults(kind, node.params).partitions;
-      if (typeof n === 'number') partitions = Math.max(partitions, n);
-    }
-    if (partitions > 0 && p.deploy.replicas > partitions) {
-      problems.push(problem('PW042', { replicas: p.deploy.replicas, partitions }, ['deploy', 'replicas']));
-    }
+/** More replicas than the sources' most partitions leaves some idle. */
+function checkReplicas(p: Pipeline): Problem[] {
+  if (p.deploy.replicas === undefined) return [];
+  let partitions = 0;
+  for (const node of p.nodes) {
+    const kind = getKind(node.kind);
+    if (kind?.category !== 'source') continue;
+    const n = withDefaults(kind, node.params).partitions;
+    if (typeof n === 'number') partitions = Math.max(partitions, n);
   }
+  if (partitions > 0 && p.deploy.replicas > partitions) {
+    return [problem('PW042', { replicas: p.deploy.replicas, partitions }, ['deploy', 'replicas'])];
+  }
+  return [];
+}
 
-  problems.push(...checkDeploy(p, problems));
-  problems.push(...checkMonitoring(p));
-
-  // One service, one HTTP port: two ingest endpoints cannot share a path.
+/** One service, one HTTP port: two ingest endpoints cannot share a path. */
+function checkIngestPaths(p: Pipeline): Problem[] {
+  const problems: Problem[] = [];
   const paths = new Map<string, string>();
   p.nodes.forEach((node, i) => {
     if (node.kind !== 'http-ingest') return;
@@ -165,11 +209,6 @@ export function validatePipeline(p: Pipeline, files?: PipelineFiles): Problem[] 
     if (first === undefined) paths.set(path, node.id);
     else problems.push(problem('PW147', { first, second: node.id, path }, [...nodePath(node, i), 'path'], node.id));
   });
-
-  problems.push(...checkTopics(p));
-  problems.push(...tableProblems(p));
-  problems.push(...checkConnectionSettings(p));
-  problems.push(...checkTests(p, byId));
   return problems;
 }
 
