@@ -1,6 +1,6 @@
 import { recordInfo, type Payload, type Rec } from '../types.js';
-import type { KeyValueStore, ValuePacker } from '../engine/state.js';
-import { defineKind, withDefaults, type KindProblem } from './spec.js';
+import type { KeyValueStore, PartitionedStore, ValuePacker } from '../engine/state.js';
+import { defineKind, withDefaults, type Emitter, type KindProblem } from './spec.js';
 import { DueIndex, durationProblems, eventTime, iso, parseDuration, type TimeFn } from './time.js';
 import { decodeWindow, encodeWindow, readChangelogValue, readDouble, WINDOW_HEADER, WINDOW_ROW_V1, windowRowLength, type WindowValue } from '../engine/window-codec.js';
 
@@ -304,178 +304,259 @@ export const windowKind = defineKind({
   },
   create({ params, fns, store }) {
     if (!store) throw new Error('window runs only inside the engine, which gives it its store');
-    const type = String(params.type);
-    const size = parseDuration(params.size) ?? 3_600_000;
-    const advance = type === 'hopping' ? (parseDuration(params.advance) ?? size) : size;
-    const gap = parseDuration(params.gap) ?? 1_800_000;
-    const grace = parseDuration(params.grace) ?? 0;
-    const late = params.late;
-    const changes = params.emit === 'changes';
-    const timeFn = fns.time as TimeFn | undefined;
-    const aggs = AGGREGATES.filter((a) => fns[a]).map((a) => [a, fns[a] as ValueFn] as const);
-    const session = type === 'session';
+    const settings = windowSettings(params, fns);
     // The numbers the aggregates keep: avg keeps its sum in `a`.
-    const numbers = NUMBERS.filter((f) => aggs.some(([name]) => (name === 'avg' ? 'a' : name) === f));
+    const numbers = NUMBERS.filter((f) => settings.aggs.some(([name]) => (name === 'avg' ? 'a' : name) === f));
     store.packWith(() => new WindowPack(numbers));
-
-    /** Per partition: what closes when, and (sessions) the open sessions of each key. */
-    interface Index {
-      due: DueIndex;
-      sessions: Map<string, Set<string>>;
-    }
-    const indexes = new Map<number, Index>();
-    const closeTime = (a: Agg) => (session ? a.e + gap : a.e) + grace;
-    const storeKey = (a: Agg) => `w\u0000${a.k}\u0000${a.s}`;
-
-    function index(p: number, st: KeyValueStore): Index {
-      let ix = indexes.get(p);
-      if (ix) return ix;
-      ix = { due: new DueIndex(), sessions: new Map() };
-      for (const [k, v] of st.entries()) {
-        if (!k.startsWith(WINDOW_KEY_PREFIX)) continue;
-        const a = v as Agg;
-        ix.due.add(closeTime(a), k);
-        if (session) addSession(ix, a.k, k);
-      }
-      indexes.set(p, ix);
-      return ix;
-    }
-    function addSession(ix: Index, key: string, sk: string) {
-      let set = ix.sessions.get(key);
-      if (!set) ix.sessions.set(key, (set = new Set()));
-      set.add(sk);
-    }
-
-    function add(a: Agg, inputs: (readonly [Aggregate, unknown])[]) {
-      a.n++;
-      for (const [name, v] of inputs) {
-        if (name === 'collect') (a.c ??= []).push(v);
-        else {
-          const n = v as number;
-          if (name === 'sum') a.sum = (a.sum ?? 0) + n;
-          else if (name === 'avg') a.a = (a.a ?? 0) + n;
-          else if (name === 'min') a.min = a.min === undefined ? n : Math.min(a.min, n);
-          else if (name === 'max') a.max = a.max === undefined ? n : Math.max(a.max, n);
-        }
-      }
-    }
-    function merge(into: Agg, b: Agg) {
-      into.s = Math.min(into.s, b.s);
-      into.e = Math.max(into.e, b.e);
-      into.n += b.n;
-      if (b.sum !== undefined) into.sum = (into.sum ?? 0) + b.sum;
-      if (b.a !== undefined) into.a = (into.a ?? 0) + b.a;
-      if (b.min !== undefined) into.min = into.min === undefined ? b.min : Math.min(into.min, b.min);
-      if (b.max !== undefined) into.max = into.max === undefined ? b.max : Math.max(into.max, b.max);
-      if (b.c) into.c = [...(into.c ?? []), ...b.c];
-    }
-
-    function result(a: Agg, trigger: Rec): Rec {
-      const value: Record<string, unknown> = { key: a.k, windowStart: iso(a.s), windowEnd: iso(a.e), count: a.n };
-      for (const [name] of aggs) {
-        if (name === 'sum') value.sum = a.sum ?? 0;
-        else if (name === 'avg') value.avg = a.n ? (a.a ?? 0) / a.n : null;
-        else if (name === 'min') value.min = a.min ?? null;
-        else if (name === 'max') value.max = a.max ?? null;
-        else value.collect = a.c ?? [];
-      }
-      return { key: `${a.k}@${iso(a.s)}`, value, timestamp: session ? a.e : a.e - 1, headers: {}, origin: trigger.origin };
-    }
-
+    const windows = new Windows(settings, store);
     return {
-      reset(partition) {
-        indexes.delete(partition);
-      },
-      process(batch, _port, out) {
-        for (const rec of batch) {
-          const p = rec.origin.partition;
-          const st = store.partition(p);
-          const ix = index(p, st);
-          let t: number;
-          let inputs: (readonly [Aggregate, unknown])[];
-          try {
-            if (rec.key === null) throw new Error('the event has no key; windows group by key, so give it one with select-key');
-            t = eventTime(rec, timeFn);
-            const info = recordInfo(rec);
-            inputs = aggs.map(([name, fn]) => {
-              const v = fn(rec.value, rec.key, info);
-              return [name, name === 'collect' ? (v === undefined ? null : v) : numberOf(name, v)] as const;
-            });
-          } catch (error) {
-            out.fail(rec, error);
-            continue;
-          }
-          const key = rec.key;
-          const before = st.get(WATERMARK) as number | undefined;
-          const wm = before === undefined ? t : Math.max(before, t);
-          if (wm !== before) st.put(WATERMARK, wm);
-
-          let accepted = false;
-          if (session) {
-            const open = ix.sessions.get(key);
-            const touching: string[] = [];
-            for (const sk of open ?? []) {
-              const a = st.get(sk) as Agg;
-              if (t >= a.s - gap && t <= a.e + gap) touching.push(sk);
-            }
-            if (touching.length > 0 || t + gap + grace > wm) {
-              const a: Agg = { k: key, s: t, e: t, n: 0 };
-              add(a, inputs);
-              const merged: Agg[] = [];
-              for (const sk of touching) {
-                const old = st.get(sk) as Agg;
-                merge(a, old);
-                merged.push(old);
-                st.delete(sk);
-                ix.due.remove(closeTime(old), sk);
-                open!.delete(sk);
-              }
-              const sk = storeKey(a);
-              st.put(sk, a);
-              ix.due.add(closeTime(a), sk);
-              addSession(ix, key, sk);
-              accepted = true;
-              if (changes) {
-                // A merged-away session's result is withdrawn (unless the merged one has its key), then the merged one is emitted.
-                for (const old of merged) if (old.s !== a.s) out.emit('out', { ...result(old, rec), value: null, timestamp: rec.timestamp });
-                out.emit('out', { ...result(a, rec), timestamp: rec.timestamp });
-              }
-            }
-          } else {
-            // Windows [start, start + size) holding t, starting at multiples of the advance.
-            const last = Math.floor(t / advance) * advance;
-            for (let start = last; start > t - size; start -= advance) {
-              const end = start + size;
-              if (end + grace <= wm) continue; // closed already
-              const sk = `w\u0000${key}\u0000${start}`;
-              let a = st.get(sk) as Agg | undefined;
-              if (!a) {
-                a = { k: key, s: start, e: end, n: 0 };
-                ix.due.add(closeTime(a), sk);
-              }
-              add(a, inputs); // a copy: put it back (the store flushes it to the changelog at the end of the batch)
-              st.put(sk, a);
-              accepted = true;
-              if (changes) out.emit('out', { ...result(a, rec), timestamp: rec.timestamp });
-            }
-          }
-          if (!accepted && late === 'error') {
-            out.fail(rec, new Error(`late event: its event time ${iso(t)} is in windows that closed (watermark ${iso(wm)}, grace ${grace} ms)`));
-          }
-          // Close what the watermark has passed, earliest first.
-          for (const sk of ix.due.due(wm)) {
-            const a = st.get(sk) as Agg | undefined;
-            if (!a || closeTime(a) > wm) continue;
-            st.delete(sk);
-            if (session) ix.sessions.get(a.k)?.delete(sk);
-            // With emit: changes, the window's last update was its final result already.
-            if (!changes) out.emit('out', result(a, rec));
-          }
-        }
-      },
+      reset: (partition) => windows.reset(partition),
+      process: (batch, _port, out) => windows.process(batch, out),
     };
   },
 });
+
+/** What a window node does, from its parameters and compiled expressions. */
+interface WindowSettings {
+  session: boolean;
+  size: number;
+  advance: number;
+  gap: number;
+  grace: number;
+  late: unknown;
+  changes: boolean;
+  timeFn: TimeFn | undefined;
+  aggs: (readonly [Aggregate, ValueFn])[];
+}
+
+/** A window node's settings, with the defaults its durations fall back to. */
+function windowSettings(params: Readonly<Record<string, unknown>>, fns: Readonly<Record<string, unknown>>): WindowSettings {
+  const type = String(params.type);
+  const size = parseDuration(params.size) ?? 3_600_000;
+  return {
+    session: type === 'session',
+    size,
+    advance: type === 'hopping' ? (parseDuration(params.advance) ?? size) : size,
+    gap: parseDuration(params.gap) ?? 1_800_000,
+    grace: parseDuration(params.grace) ?? 0,
+    late: params.late,
+    changes: params.emit === 'changes',
+    timeFn: fns.time as TimeFn | undefined,
+    aggs: AGGREGATES.filter((a) => fns[a]).map((a) => [a, fns[a] as ValueFn] as const),
+  };
+}
+
+/** The values of an event's aggregate expressions, by aggregate. */
+type Inputs = (readonly [Aggregate, unknown])[];
+
+/** An event that reached the windows: its key, event time, the watermark it left, and its aggregate inputs. */
+interface Arrival {
+  rec: Rec;
+  key: string;
+  t: number;
+  wm: number;
+  inputs: Inputs;
+}
+
+/** Per partition: what closes when, and (sessions) the open sessions of each key. */
+interface Index {
+  due: DueIndex;
+  sessions: Map<string, Set<string>>;
+}
+
+/** Adds one event's inputs to a window. */
+function addInputs(a: Agg, inputs: Inputs): void {
+  a.n++;
+  for (const [name, v] of inputs) {
+    if (name === 'collect') (a.c ??= []).push(v);
+    else {
+      const n = v as number;
+      if (name === 'sum') a.sum = (a.sum ?? 0) + n;
+      else if (name === 'avg') a.a = (a.a ?? 0) + n;
+      else if (name === 'min') a.min = a.min === undefined ? n : Math.min(a.min, n);
+      else if (name === 'max') a.max = a.max === undefined ? n : Math.max(a.max, n);
+    }
+  }
+}
+
+/** Merges session `b` into session `into`. */
+function mergeAgg(into: Agg, b: Agg): void {
+  into.s = Math.min(into.s, b.s);
+  into.e = Math.max(into.e, b.e);
+  into.n += b.n;
+  if (b.sum !== undefined) into.sum = (into.sum ?? 0) + b.sum;
+  if (b.a !== undefined) into.a = (into.a ?? 0) + b.a;
+  if (b.min !== undefined) into.min = into.min === undefined ? b.min : Math.min(into.min, b.min);
+  if (b.max !== undefined) into.max = into.max === undefined ? b.max : Math.max(into.max, b.max);
+  if (b.c) into.c = [...(into.c ?? []), ...b.c];
+}
+
+/** A window node at work: its store, the indexes derived from it, and what each event does to them. */
+class Windows {
+  private readonly indexes = new Map<number, Index>();
+
+  constructor(
+    private readonly w: WindowSettings,
+    private readonly store: PartitionedStore,
+  ) {}
+
+  reset(partition: number): void {
+    this.indexes.delete(partition);
+  }
+
+  process(batch: Rec[], out: Emitter): void {
+    const { w } = this;
+    for (const rec of batch) {
+      const p = rec.origin.partition;
+      const st = this.store.partition(p);
+      const ix = this.index(p, st);
+      const read = this.read(rec, out);
+      if (!read) continue;
+      const { t, inputs } = read;
+      const key = rec.key!;
+      const before = st.get(WATERMARK) as number | undefined;
+      const wm = before === undefined ? t : Math.max(before, t);
+      if (wm !== before) st.put(WATERMARK, wm);
+
+      const arrival: Arrival = { rec, key, t, wm, inputs };
+      const accepted = w.session ? this.addToSessions(st, ix, arrival, out) : this.addToWindows(st, ix, arrival, out);
+      if (!accepted && w.late === 'error') {
+        out.fail(rec, new Error(`late event: its event time ${iso(t)} is in windows that closed (watermark ${iso(wm)}, grace ${w.grace} ms)`));
+      }
+      this.closeDue(st, ix, wm, rec, out);
+    }
+  }
+
+  /** An event's time and aggregate inputs; undefined when it fails (and has gone to `out.fail`). */
+  private read(rec: Rec, out: Emitter): { t: number; inputs: Inputs } | undefined {
+    try {
+      if (rec.key === null) throw new Error('the event has no key; windows group by key, so give it one with select-key');
+      const t = eventTime(rec, this.w.timeFn);
+      const info = recordInfo(rec);
+      const inputs = this.w.aggs.map(([name, fn]) => {
+        const v = fn(rec.value, rec.key, info);
+        return [name, name === 'collect' ? (v === undefined ? null : v) : numberOf(name, v)] as const;
+      });
+      return { t, inputs };
+    } catch (error) {
+      out.fail(rec, error);
+      return undefined;
+    }
+  }
+
+  /** Sessions: the event starts a session merged with those it touches (within the gap). Returns whether it was accepted. */
+  private addToSessions(st: KeyValueStore, ix: Index, { rec, key, t, wm, inputs }: Arrival, out: Emitter): boolean {
+    const { gap, grace, changes } = this.w;
+    const open = ix.sessions.get(key);
+    const touching: string[] = [];
+    for (const sk of open ?? []) {
+      const a = st.get(sk) as Agg;
+      if (t >= a.s - gap && t <= a.e + gap) touching.push(sk);
+    }
+    if (touching.length === 0 && t + gap + grace <= wm) return false;
+    const a: Agg = { k: key, s: t, e: t, n: 0 };
+    addInputs(a, inputs);
+    const merged: Agg[] = [];
+    for (const sk of touching) {
+      const old = st.get(sk) as Agg;
+      mergeAgg(a, old);
+      merged.push(old);
+      st.delete(sk);
+      ix.due.remove(this.closeTime(old), sk);
+      open!.delete(sk);
+    }
+    const sk = storeKey(a);
+    st.put(sk, a);
+    ix.due.add(this.closeTime(a), sk);
+    addSession(ix, key, sk);
+    if (changes) {
+      // A merged-away session's result is withdrawn (unless the merged one has its key), then the merged one is emitted.
+      for (const old of merged) if (old.s !== a.s) out.emit('out', { ...this.result(old, rec), value: null, timestamp: rec.timestamp });
+      out.emit('out', { ...this.result(a, rec), timestamp: rec.timestamp });
+    }
+    return true;
+  }
+
+  /** Tumbling and hopping: the event goes into each open window [start, start + size) that holds its time. Returns whether any did. */
+  private addToWindows(st: KeyValueStore, ix: Index, { rec, key, t, wm, inputs }: Arrival, out: Emitter): boolean {
+    const { size, advance, grace, changes } = this.w;
+    let accepted = false;
+    // Windows [start, start + size) holding t, starting at multiples of the advance.
+    const last = Math.floor(t / advance) * advance;
+    for (let start = last; start > t - size; start -= advance) {
+      const end = start + size;
+      if (end + grace <= wm) continue; // closed already
+      const sk = `w\u0000${key}\u0000${start}`;
+      let a = st.get(sk) as Agg | undefined;
+      if (!a) {
+        a = { k: key, s: start, e: end, n: 0 };
+        ix.due.add(this.closeTime(a), sk);
+      }
+      addInputs(a, inputs); // a copy: put it back (the store flushes it to the changelog at the end of the batch)
+      st.put(sk, a);
+      accepted = true;
+      if (changes) out.emit('out', { ...this.result(a, rec), timestamp: rec.timestamp });
+    }
+    return accepted;
+  }
+
+  /** Closes what the watermark has passed, earliest first, emitting each final result (unless emit is changes). */
+  private closeDue(st: KeyValueStore, ix: Index, wm: number, rec: Rec, out: Emitter): void {
+    for (const sk of ix.due.due(wm)) {
+      const a = st.get(sk) as Agg | undefined;
+      if (!a || this.closeTime(a) > wm) continue;
+      st.delete(sk);
+      if (this.w.session) ix.sessions.get(a.k)?.delete(sk);
+      // With emit: changes, the window's last update was its final result already.
+      if (!this.w.changes) out.emit('out', this.result(a, rec));
+    }
+  }
+
+  /** The index of partition `p`, built from its store the first time (and after a reset). */
+  private index(p: number, st: KeyValueStore): Index {
+    let ix = this.indexes.get(p);
+    if (ix) return ix;
+    ix = { due: new DueIndex(), sessions: new Map() };
+    for (const [k, v] of st.entries()) {
+      if (!k.startsWith(WINDOW_KEY_PREFIX)) continue;
+      const a = v as Agg;
+      ix.due.add(this.closeTime(a), k);
+      if (this.w.session) addSession(ix, a.k, k);
+    }
+    this.indexes.set(p, ix);
+    return ix;
+  }
+
+  /** When a window (or session) closes: its end (a session's plus the gap) plus the grace. */
+  private closeTime(a: Agg): number {
+    return (this.w.session ? a.e + this.w.gap : a.e) + this.w.grace;
+  }
+
+  /** The record a window's result goes out as. */
+  private result(a: Agg, trigger: Rec): Rec {
+    const value: Record<string, unknown> = { key: a.k, windowStart: iso(a.s), windowEnd: iso(a.e), count: a.n };
+    for (const [name] of this.w.aggs) {
+      if (name === 'sum') value.sum = a.sum ?? 0;
+      else if (name === 'avg') value.avg = a.n ? (a.a ?? 0) / a.n : null;
+      else if (name === 'min') value.min = a.min ?? null;
+      else if (name === 'max') value.max = a.max ?? null;
+      else value.collect = a.c ?? [];
+    }
+    return { key: `${a.k}@${iso(a.s)}`, value, timestamp: this.w.session ? a.e : a.e - 1, headers: {}, origin: trigger.origin };
+  }
+}
+
+/** The store key of a window. */
+function storeKey(a: Agg): string {
+  return `w\u0000${a.k}\u0000${a.s}`;
+}
+
+/** Records that session store key `sk` is open for `key`. */
+function addSession(ix: Index, key: string, sk: string): void {
+  let set = ix.sessions.get(key);
+  if (!set) ix.sessions.set(key, (set = new Set()));
+  set.add(sk);
+}
 
 /** A window node's parameters, as one line: e.g. "hopping 1h every 5m, grace 0s, emit changes". */
 export function describeWindow(written: Readonly<Record<string, unknown>>): string {
