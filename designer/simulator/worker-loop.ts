@@ -37,163 +37,182 @@ function groupCommand(session: SimSession, c: Command): void {
 }
 
 export function serveSimulator(post: (r: Report) => void, listen: (handler: (c: Command) => void) => void): void {
-  let session: SimSession | undefined;
-  let load: Extract<Command, { type: 'load' }> | undefined;
-  let running = false;
-  let speed: Speed = 10;
-  let chain: Promise<unknown> = Promise.resolve();
-  let lastPost = 0;
-  let loopId = 0;
+  const worker = new SimulatorLoop(post);
+  listen((c) => worker.command(c));
+}
+
+/** The simulator a worker runs: its session, whether and how fast it runs, and the chain its commands and ticks go on. */
+class SimulatorLoop {
+  private session: SimSession | undefined;
+  private load: Extract<Command, { type: 'load' }> | undefined;
+  private running = false;
+  private speed: Speed = 10;
+  private chain: Promise<unknown> = Promise.resolve();
+  private lastPost = 0;
+  private loopId = 0;
   // Throughput over the last second of wall time.
-  let meter = { at: now(), tick: 0, produced: 0 };
-  let measured = { ticksPerSecond: 0, eventsPerSecond: 0 };
+  private meter = { at: now(), tick: 0, produced: 0 };
+  private measured = { ticksPerSecond: 0, eventsPerSecond: 0 };
 
-  const enqueue = (fn: () => unknown) => {
-    chain = chain.then(fn).catch((e: unknown) => {
-      running = false;
-      post({ type: 'error', message: errorText(e) });
+  constructor(private readonly post: (r: Report) => void) {}
+
+  /** Runs `fn` after everything queued before it; an error pauses the run and is reported. */
+  private enqueue(fn: () => unknown): Promise<unknown> {
+    this.chain = this.chain.then(fn).catch((e: unknown) => {
+      this.running = false;
+      this.post({ type: 'error', message: errorText(e) });
     });
-    return chain;
-  };
+    return this.chain;
+  }
 
-  const postView = () => {
+  /** Posts the session's view, with the status and the throughput measured since the last second. */
+  private postView(): void {
+    const { session } = this;
     if (!session) return;
-    lastPost = now();
+    this.lastPost = now();
     const t = now();
     const view = session.view();
-    if (t - meter.at >= 1000 || !running) {
-      if (t - meter.at >= 250) {
-        measured = {
-          ticksPerSecond: Math.round(((view.tick - meter.tick) * 1000) / (t - meter.at)),
-          eventsPerSecond: Math.round(((view.produced - meter.produced) * 1000) / (t - meter.at)),
+    if (t - this.meter.at >= 1000 || !this.running) {
+      if (t - this.meter.at >= 250) {
+        this.measured = {
+          ticksPerSecond: Math.round(((view.tick - this.meter.tick) * 1000) / (t - this.meter.at)),
+          eventsPerSecond: Math.round(((view.produced - this.meter.produced) * 1000) / (t - this.meter.at)),
         };
       }
-      meter = { at: t, tick: view.tick, produced: view.produced };
+      this.meter = { at: t, tick: view.tick, produced: view.produced };
     }
-    post({ type: 'view', view, status: { running, speed, ...measured } });
-  };
+    this.post({ type: 'view', view, status: { running: this.running, speed: this.speed, ...this.measured } });
+  }
 
-  const start = (settings: SimSettings, files: PipelineFiles) => {
-    if (!load) return;
-    session = new SimSession(load.plan, settings, {
+  /** Starts a new session of the loaded plan. */
+  private start(settings: SimSettings, files: PipelineFiles): void {
+    if (!this.load) return;
+    this.session = new SimSession(this.load.plan, settings, {
       readFile: async (path) => {
         const bytes = files[path];
         if (!bytes) throw new Error(`the pipeline file ${path} is not attached`);
         return bytes;
       },
-    }, new Script(load.script ?? []));
-    meter = { at: now(), tick: 0, produced: 0 };
-  };
+    }, new Script(this.load.script ?? []));
+    this.meter = { at: now(), tick: 0, produced: 0 };
+  }
 
-  const loop = async (id: number) => {
-    while (running && id === loopId && session) {
-      const s = session;
-      await enqueue(async () => {
-        if (!running || id !== loopId || s !== session) return;
+  /** Runs ticks while the run `id` plays: at full speed a slice of ticks between messages, else one tick per 1/speed s. */
+  private async loop(id: number): Promise<void> {
+    while (this.running && id === this.loopId && this.session) {
+      const s = this.session;
+      await this.enqueue(async () => {
+        if (!this.running || id !== this.loopId || s !== this.session) return;
         const began = now();
-        if (speed === 0) {
+        if (this.speed === 0) {
           do await s.step();
           while (now() - began < SLICE_MS);
         } else {
           await s.step();
         }
         if (s.sim.produced >= MAX_EVENTS) {
-          running = false;
-          postView();
-          post({ type: 'error', message: `paused after ${s.sim.produced.toLocaleString('en')} events: the in-memory log keeps them all. Reset to start again.` });
+          this.running = false;
+          this.postView();
+          this.post({ type: 'error', message: `paused after ${s.sim.produced.toLocaleString('en')} events: the in-memory log keeps them all. Reset to start again.` });
           return;
         }
-        if (now() - lastPost >= 1000 / VIEWS_PER_SECOND) postView();
+        if (now() - this.lastPost >= 1000 / VIEWS_PER_SECOND) this.postView();
       });
-      if (speed === 0) await yieldToEvents();
-      else await new Promise((r) => setTimeout(r, 1000 / speed));
+      if (this.speed === 0) await yieldToEvents();
+      else await new Promise((r) => setTimeout(r, 1000 / this.speed));
     }
-  };
+  }
 
-  const play = () => {
-    if (running || !session) return;
-    running = true;
-    meter = { at: now(), tick: session.sim.tick, produced: session.sim.produced };
-    void loop(++loopId);
-  };
+  private play(): void {
+    if (this.running || !this.session) return;
+    this.running = true;
+    this.meter = { at: now(), tick: this.session.sim.tick, produced: this.session.sim.produced };
+    void this.loop(++this.loopId);
+  }
 
-  listen((c) => {
+  /** One command from the page. */
+  command(c: Command): void {
     switch (c.type) {
       case 'load':
-        void enqueue(() => {
-          load = c;
-          running = false;
-          speed = c.speed;
-          start({ ...c.settings }, c.files);
-          postView();
+        void this.enqueue(() => {
+          this.load = c;
+          this.running = false;
+          this.speed = c.speed;
+          this.start({ ...c.settings }, c.files);
+          this.postView();
         });
         return;
       case 'play':
-        void enqueue(() => {
-          play();
-          postView();
+        void this.enqueue(() => {
+          this.play();
+          this.postView();
         });
         return;
       case 'pause':
-        running = false;
-        void enqueue(postView);
+        this.running = false;
+        void this.enqueue(() => this.postView());
         return;
       case 'record':
-        void enqueue(() => session && post({ type: 'recording', ...session.recording(c.max) }));
+        void this.enqueue(() => this.session && this.post({ type: 'recording', ...this.session.recording(c.max) }));
         return;
       case 'check':
-        void enqueue(async () => {
-          if (!session) return;
-          running = false;
-          const results = await checkSession(session, c.checks, c.seconds);
-          postView();
-          post({ type: 'checked', results });
+        void this.enqueue(async () => {
+          if (!this.session) return;
+          this.running = false;
+          const results = await checkSession(this.session, c.checks, c.seconds);
+          this.postView();
+          this.post({ type: 'checked', results });
         });
         return;
       case 'stop':
-        running = false;
-        session = undefined;
+        this.running = false;
+        this.session = undefined;
         return;
       case 'speed':
-        speed = Math.max(0, c.speed);
-        void enqueue(postView);
+        this.speed = Math.max(0, c.speed);
+        void this.enqueue(() => this.postView());
         return;
       default:
-        void enqueue(async () => {
-          if (!session) return;
-          if (c.type === 'step') {
-            running = false;
-            await session.step();
-          } else if (c.type === 'step-one') {
-            running = false;
-            await session.stepOne();
-          } else if (c.type === 'rate') session.setRate(c.rate);
-          else if (c.type === 'add-replica') session.addReplica();
-          else if (c.type === 'remove-replica') session.removeReplica();
-          else if (c.type === 'kill-replica') session.killReplica(c.id);
-          else if (c.type === 'kill-broker') session.killBroker(c.id);
-          else if (c.type === 'restart-broker') session.restartBroker(c.id);
-          else if (c.type === 'slow-broker') session.slowBroker(c.id, c.factor);
-          else if (c.type === 'set-cluster' && load && !session.setCluster(c.cluster)) {
-            // A new broker count or replication factor is a new run, kept by Reset; a bad one leaves the run as it was.
-            const before = load;
-            load = { ...load, settings: { ...load.settings, cluster: c.cluster ?? undefined } };
-            try {
-              start({ ...session.settings, ...load.settings }, load.files);
-            } catch (e) {
-              load = before;
-              throw e;
-            }
-          }
-          else if (c.type === 'reset' && load) {
-            const wasRunning = running;
-            running = false;
-            // The groups added while it ran stay, with their members.
-            start({ ...session.settings, ...load.settings, rate: session.settings.rate, seed: c.seed ?? session.settings.seed, groups: session.sim.readers.specs() }, load.files);
-            if (wasRunning) play();
-          } else groupCommand(session, c);
-          postView();
+        void this.enqueue(async () => {
+          if (!this.session) return;
+          await this.sessionCommand(this.session, c);
+          this.postView();
         });
     }
-  });
+  }
+
+  /** A command that acts on the running session: stepping, the rate, replicas, brokers, the cluster, a reset, the groups. */
+  private async sessionCommand(session: SimSession, c: Command): Promise<void> {
+    const { load } = this;
+    if (c.type === 'step') {
+      this.running = false;
+      await session.step();
+    } else if (c.type === 'step-one') {
+      this.running = false;
+      await session.stepOne();
+    } else if (c.type === 'rate') session.setRate(c.rate);
+    else if (c.type === 'add-replica') session.addReplica();
+    else if (c.type === 'remove-replica') session.removeReplica();
+    else if (c.type === 'kill-replica') session.killReplica(c.id);
+    else if (c.type === 'kill-broker') session.killBroker(c.id);
+    else if (c.type === 'restart-broker') session.restartBroker(c.id);
+    else if (c.type === 'slow-broker') session.slowBroker(c.id, c.factor);
+    else if (c.type === 'set-cluster' && load && !session.setCluster(c.cluster)) {
+      // A new broker count or replication factor is a new run, kept by Reset; a bad one leaves the run as it was.
+      this.load = { ...load, settings: { ...load.settings, cluster: c.cluster ?? undefined } };
+      try {
+        this.start({ ...session.settings, ...this.load.settings }, this.load.files);
+      } catch (e) {
+        this.load = load;
+        throw e;
+      }
+    }
+    else if (c.type === 'reset' && load) {
+      const wasRunning = this.running;
+      this.running = false;
+      // The groups added while it ran stay, with their members.
+      this.start({ ...session.settings, ...load.settings, rate: session.settings.rate, seed: c.seed ?? session.settings.seed, groups: session.sim.readers.specs() }, load.files);
+      if (wasRunning) this.play();
+    } else groupCommand(session, c);
+  }
 }
