@@ -175,19 +175,7 @@ export async function startKafkaLoop(opts: {
   const { kafka, graph, config, metrics, log } = opts;
   // Kafka's murmur2 partitioner, named so that the key → partition mapping is the simulator's too.
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
-  // Partition n of every input topic goes to the same member: a stream–stream join's two sides, and a
-  // stateful node's partitions, stay together [1].
-  const consumer = kafka.consumer({
-    groupId: config.groupId,
-    allowAutoTopicCreation: false,
-    partitionAssigners: [coPartitionedAssigner],
-    maxWaitTimeInMs: config.fetchMaxWaitMs,
-    sessionTimeout: config.sessionTimeoutMs,
-    // A third of the session at most, as Kafka advises (kafkajs's default is 3 s).
-    heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)),
-    maxBytesPerPartition: config.fetchMaxPartitionBytes,
-    maxBytes: 16 * config.fetchMaxPartitionBytes,
-  });
+  const consumer = groupConsumer(kafka, config);
   const admin = kafka.admin();
   const changelogs = graph.changelogTopics;
   const restorer = changelogs.length > 0 ? new ChangelogRestorer(kafka, admin, config, graph, metrics, log, changelogs) : undefined;
@@ -196,100 +184,6 @@ export async function startKafkaLoop(opts: {
     graph.globalTopics.length > 0 ? new TableReader(kafka, admin, config, graph, producer, log, exactlyOnce ? new TableDeadLetters(kafka, admin, config.groupId) : undefined) : undefined;
   // Exactly-once: each slice is one transaction; the group's offsets are committed in it, never by the consumer.
   const txns = exactlyOnce ? new TransactionalProducers(kafka, admin, config.groupId) : undefined;
-  /**
-   * Exactly-once: claims of the partitions assigned at the last rebalance (see transactions.ts), each
-   * resolving to the group's committed offset when it was made; started as soon as the group is
-   * joined, awaited before the partition's state is restored and before its first batch.
-   */
-  const claims = new Map<string, Promise<bigint>>();
-  const claim = (topic: string, partition: number): Promise<bigint> => {
-    const at = `${topic}\u0000${partition}`;
-    let c = claims.get(at);
-    if (!c) {
-      c = txns!.claim(topic, partition);
-      claims.set(at, c);
-      // A claim that failed is made again by the partition's next batch.
-      const made = c;
-      made.catch(() => claims.get(at) === made && claims.delete(at));
-    }
-    return c;
-  };
-  const changelogSet = new Set(changelogs);
-  /**
-   * Restores of source partitions' state since the last rebalance, started for every assigned
-   * partition as soon as the group is joined (they read together), awaited before a partition's
-   * first batch.
-   */
-  const restoring = new Map<string, { work: Promise<number>; done: boolean }>();
-  const startRestore = (topic: string, partition: number) => {
-    const at = `${topic}\u0000${partition}`;
-    held.add(at);
-    // Exactly-once, the partition is claimed first: a transaction of its last owner still committing
-    // then has its state changes in the changelog before they are read.
-    // A table restored with it is read up to the group's committed offset of the table's partition: claimed too.
-    const tables = graph.stateTopics(topic).filter((t) => graph.isTableTopic(t) && t !== topic);
-    const work = txns
-      ? Promise.all([claim(topic, partition), ...tables.map((t) => claim(t, partition))]).then(() => restorer!.restore(topic, partition))
-      : restorer!.restore(topic, partition);
-    const r = { work, done: false };
-    restoring.set(at, r);
-    // Failures surface in the partition's next batch, which tries again.
-    r.work.then(
-      () => (r.done = true),
-      () => restoring.get(at) === r && restoring.delete(at),
-    );
-    return r;
-  };
-  /** Source partitions whose state this replica holds: its own, and warm copies of others' (standbys). */
-  const held = new Set<string>();
-  /** Source partitions of other replicas whose state this replica keeps warm (see planStandbys). */
-  let standbys = new Set<string>();
-  /** Counts the group generations joined: a standby plan of an older one is not applied. */
-  let joins = 0;
-  const copies = restorer ? (graph.spec.standbyReplicas ?? 0) : 0;
-  /** Drops the state held of partitions not in `keep`; `copies`: only standby copies can go, while batches of owned partitions may be in flight. */
-  const dropUnless = (keep: Set<string>, copies = false) => {
-    for (const at of held) {
-      if (keep.has(at)) continue;
-      const [topic, partition] = at.split('\u0000');
-      if (copies) graph.dropCopy(topic, Number(partition));
-      else graph.dropPartition(topic, Number(partition));
-      held.delete(at);
-    }
-  };
-  /**
-   * The standby copies of this generation: the group's members sorted by id, as the assigner sorts
-   * them, and copy j of the partitions a member owns kept by the j-th member after it (wrapping),
-   * never by their owner. Each member works out its own share from the group's description.
-   */
-  const planStandbys = async (join: number, memberId: string) => {
-    const [group] = (await admin.describeGroups([config.groupId])).groups;
-    if (join !== joins) return;
-    const members = group.members
-      .map((m) => ({ id: m.memberId, assignment: m.memberAssignment.length > 0 ? (AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {}) : {} }))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const mine = members.findIndex((m) => m.id === memberId);
-    // Not (or no longer) in the group as described: the next generation plans again.
-    if (mine < 0) return;
-    const n = members.length;
-    const want = new Set<string>();
-    members.forEach((m, i) => {
-      const after = (mine - i + n) % n;
-      if (after < 1 || after > Math.min(copies, n - 1)) return;
-      for (const [topic, partitions] of Object.entries(m.assignment)) {
-        if (graph.stateTopics(topic).length === 0) continue;
-        for (const p of partitions) want.add(`${topic}\u0000${p}`);
-      }
-    });
-    const owned = new Set(Object.entries(loop.assignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}\u0000${p}`)));
-    for (const at of owned) want.delete(at);
-    standbys = want;
-    dropUnless(new Set([...owned, ...want]), true);
-    for (const at of want) held.add(at);
-    restorer!.setStandby([...want].map((at) => ({ topic: at.split('\u0000')[0], partition: Number(at.split('\u0000')[1]) })));
-    metrics.standbyPartitions = want.size;
-    log.info('standby partitions', { partitions: [...want].map((at) => at.replace('\u0000', '[') + ']') });
-  };
   /**
    * Nodes that emit on a clock (an aggregate's emit interval): batches and their punctuations take
    * turns, so a partition's state is never changed by both at once [2].
@@ -302,40 +196,8 @@ export async function startKafkaLoop(opts: {
     return run;
   };
   let stopping = false;
-  /** Lets the nodes emit what is due (all they hold with `final`) in every partition this replica owns, and writes it. */
-  const punctuateOwned = async (final: boolean) => {
-    if (!loop.joined) return;
-    for (const [topic, partitions] of Object.entries(loop.assignment)) {
-      if (!graph.punctuates(topic)) continue;
-      for (const partition of partitions) {
-        const at = `${topic}\u0000${partition}`;
-        // Only state that is up to date is emitted from; an idle partition's restore starts here.
-        const r = restorer ? (restoring.get(at) ?? startRestore(topic, partition)) : undefined;
-        if (r && !r.done) continue;
-        try {
-          const result = await graph.punctuate(topic, partition, Date.now(), final);
-          if (result.messages.length === 0 && result.changelog.length === 0) continue;
-          if (txns) {
-            await claim(topic, partition);
-            const placed = await txns.commit(topic, partition, [...result.messages, ...result.changelog], undefined);
-            for (const p of placed) if (changelogSet.has(p.topic)) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
-          } else {
-            await sendAll(producer, result.messages);
-            for (const p of await sendAll(producer, result.changelog)) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
-          }
-          metrics.produced += result.messages.length;
-        } catch (error) {
-          // What the state says was emitted is not in the changelog: restore it before it is used again.
-          graph.dropPartition(topic, partition);
-          restoring.delete(at);
-          held.delete(at);
-          log.warn('could not emit what is due; the partition\'s state is restored and emitted again', { topic, partition, error: String(error) });
-        }
-      }
-    }
-  };
   const timer = every === undefined ? undefined : setInterval(() => {
-    if (!stopping) exclusive(() => punctuateOwned(false)).catch(() => {});
+    if (!stopping) exclusive(() => punctuateOwned(ctx, false)).catch(() => {});
   }, every);
   timer?.unref();
   const loop: KafkaLoop = {
@@ -346,11 +208,11 @@ export async function startKafkaLoop(opts: {
     lastProgress: Date.now(),
     async stop() {
       stopping = true;
-      clearTimeout(restartTimer);
+      crashes.stop();
       if (timer) {
         // What is held back for the emit interval is emitted before the partitions are given up.
         clearInterval(timer);
-        await exclusive(() => punctuateOwned(true)).catch((error) => log.warn('could not emit what was held at shutdown; the next owner emits it', { error: String(error) }));
+        await exclusive(() => punctuateOwned(ctx, true)).catch((error) => log.warn('could not emit what was held at shutdown; the next owner emits it', { error: String(error) }));
       }
       // consumer.disconnect() stops fetching, waits for the fetch and the batch in flight
       // (which commits what it resolved), then leaves the group. The readers outside the
@@ -359,14 +221,174 @@ export async function startKafkaLoop(opts: {
       await Promise.all([producer.disconnect(), admin.disconnect(), txns?.stop()]);
     },
   };
+  const ctx: LoopContext = {
+    graph, config, metrics, log, producer, admin, restorer, txns, loop,
+    parts: new HeldPartitions(graph, restorer, txns),
+    changelogSet: new Set(changelogs),
+    copies: restorer ? (graph.spec.standbyReplicas ?? 0) : 0,
+    slicesWaiting: 0,
+    progressed: () => (loop.lastProgress = Date.now()),
+  };
+  followGroup(consumer, ctx);
+  const crashes = restartWhenCrashed(consumer, loop, log, () => stopping, () => consumer.run(runOptions), opts.onFatal);
+  await producer.connect();
+  await admin.connect();
+  await restorer?.start();
+  // Tables are read to their end before the first event is joined with them.
+  await tables?.start();
+  await consumer.connect();
+  await subscribeSources(consumer, graph, opts.fromBeginning);
+  const runOptions: ConsumerRunConfig = {
+    eachBatchAutoResolve: false,
+    autoCommit: txns === undefined,
+    eachBatch: (payload) => (every === undefined ? eachBatch(ctx, payload) : exclusive(() => (stopping ? Promise.resolve() : eachBatch(ctx, payload)))),
+  };
+  await consumer.run(runOptions);
+  return loop;
+}
+
+/** What the parts of a running consume → produce loop share. */
+interface LoopContext {
+  graph: Graph;
+  config: ServiceConfig;
+  metrics: Metrics;
+  log: Logger;
+  producer: Producer;
+  admin: Admin;
+  restorer: ChangelogRestorer | undefined;
+  txns: TransactionalProducers | undefined;
+  loop: KafkaLoop;
+  parts: HeldPartitions;
+  changelogSet: Set<string>;
+  /** Standby copies of each partition's state to keep (0 without state). */
+  copies: number;
+  /** Slices waiting for their outputs now: heartbeats meanwhile say nothing of progress [3]. */
+  slicesWaiting: number;
+  /** Marks the loop live (see KafkaLoop.lastProgress). */
+  progressed(): void;
+}
+
+/** The service's consumer in its group: partition n of every input topic goes to the same member [1]. */
+function groupConsumer(kafka: Kafka, config: ServiceConfig): Consumer {
+  // Partition n of every input topic goes to the same member: a stream–stream join's two sides, and a
+  // stateful node's partitions, stay together [1].
+  return kafka.consumer({
+    groupId: config.groupId,
+    allowAutoTopicCreation: false,
+    partitionAssigners: [coPartitionedAssigner],
+    maxWaitTimeInMs: config.fetchMaxWaitMs,
+    sessionTimeout: config.sessionTimeoutMs,
+    // A third of the session at most, as Kafka advises (kafkajs's default is 3 s).
+    heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)),
+    maxBytesPerPartition: config.fetchMaxPartitionBytes,
+    maxBytes: 16 * config.fetchMaxPartitionBytes,
+  });
+}
+
+/** Subscribes the consumer to the pipeline's source topics: external ones from `fromBeginning`, its own repartition topics from their beginning. */
+async function subscribeSources(consumer: Consumer, graph: Graph, fromBeginning: boolean): Promise<void> {
+  const ownRepartitions = new Set(graph.spec.nodes.map((n) => repartitionTopic(graph.spec.pipeline, n.id)));
+  const internal = new Set(graph.sourceTopics.filter((t) => ownRepartitions.has(t)));
+  const external = graph.sourceTopics.filter((t) => !internal.has(t));
+  if (external.length) await consumer.subscribe({ topics: external, fromBeginning });
+  // A repartition topic is read from its beginning whatever `start` says: its records are ours, not yet processed.
+  if (internal.size) await consumer.subscribe({ topics: [...internal], fromBeginning: true });
+}
+
+/**
+ * What this replica holds of source partitions' state: the claims of its partitions (exactly-once),
+ * the restores of their state, and the standby copies it keeps of others'.
+ */
+class HeldPartitions {
+  /**
+   * Exactly-once: claims of the partitions assigned at the last rebalance (see transactions.ts), each
+   * resolving to the group's committed offset when it was made; started as soon as the group is
+   * joined, awaited before the partition's state is restored and before its first batch.
+   */
+  readonly claims = new Map<string, Promise<bigint>>();
+  /**
+   * Restores of source partitions' state since the last rebalance, started for every assigned
+   * partition as soon as the group is joined (they read together), awaited before a partition's
+   * first batch.
+   */
+  readonly restoring = new Map<string, { work: Promise<number>; done: boolean }>();
+  /** Source partitions whose state this replica holds: its own, and warm copies of others' (standbys). */
+  readonly held = new Set<string>();
+  /** Source partitions of other replicas whose state this replica keeps warm (see planStandbys). */
+  standbys = new Set<string>();
+  /** Counts the group generations joined: a standby plan of an older one is not applied. */
+  joins = 0;
+
+  constructor(
+    private readonly graph: Graph,
+    private readonly restorer: ChangelogRestorer | undefined,
+    private readonly txns: TransactionalProducers | undefined,
+  ) {}
+
+  /** The claim of `topic[partition]` of this generation, made when there is none yet. */
+  claim(topic: string, partition: number): Promise<bigint> {
+    const at = `${topic}\u0000${partition}`;
+    let c = this.claims.get(at);
+    if (!c) {
+      c = this.txns!.claim(topic, partition);
+      this.claims.set(at, c);
+      // A claim that failed is made again by the partition's next batch.
+      const made = c;
+      made.catch(() => this.claims.get(at) === made && this.claims.delete(at));
+    }
+    return c;
+  }
+
+  /** Starts restoring the state of `topic[partition]` from its changelog. */
+  startRestore(topic: string, partition: number): { work: Promise<number>; done: boolean } {
+    const at = `${topic}\u0000${partition}`;
+    this.held.add(at);
+    // Exactly-once, the partition is claimed first: a transaction of its last owner still committing
+    // then has its state changes in the changelog before they are read.
+    // A table restored with it is read up to the group's committed offset of the table's partition: claimed too.
+    const tables = this.graph.stateTopics(topic).filter((t) => this.graph.isTableTopic(t) && t !== topic);
+    const work = this.txns
+      ? Promise.all([this.claim(topic, partition), ...tables.map((t) => this.claim(t, partition))]).then(() => this.restorer!.restore(topic, partition))
+      : this.restorer!.restore(topic, partition);
+    const r = { work, done: false };
+    this.restoring.set(at, r);
+    // Failures surface in the partition's next batch, which tries again.
+    r.work.then(
+      () => (r.done = true),
+      () => this.restoring.get(at) === r && this.restoring.delete(at),
+    );
+    return r;
+  }
+
+  /** Drops the state held of partitions not in `keep`; `copies`: only standby copies can go, while batches of owned partitions may be in flight. */
+  dropUnless(keep: Set<string>, copies = false): void {
+    for (const at of this.held) {
+      if (keep.has(at)) continue;
+      const [topic, partition] = at.split('\u0000');
+      if (copies) this.graph.dropCopy(topic, Number(partition));
+      else this.graph.dropPartition(topic, Number(partition));
+      this.held.delete(at);
+    }
+  }
+
+  /** Drops the state of `topic[partition]`, which is not what its changelog says: it is restored before it is used again. */
+  discard(topic: string, partition: number): void {
+    const at = `${topic}\u0000${partition}`;
+    this.graph.dropPartition(topic, partition);
+    this.restoring.delete(at);
+    this.held.delete(at);
+  }
+}
+
+/** Listens to the group consumer: liveness, readiness, committed offsets, and each new generation's partitions. */
+function followGroup(consumer: Consumer, ctx: LoopContext): void {
+  const { graph, metrics, loop, progressed } = ctx;
   // Liveness: a fetch, a finished slice or a heartbeat between slices comes every few seconds, even
   // with nothing to read. The heartbeats sent while a slice waits for a sink outside Kafka [3] keep
   // the group's session, but say nothing of progress: a consumer stuck in a slice makes none.
-  const progressed = () => (loop.lastProgress = Date.now());
-  let slicesWaiting = 0;
   consumer.on(consumer.events.FETCH, progressed);
   consumer.on(consumer.events.HEARTBEAT, () => {
-    if (slicesWaiting === 0) progressed();
+    if (ctx.slicesWaiting === 0) progressed();
   });
   // At-least-once, kafkajs commits the offsets resolved: records before them are not processed here again.
   consumer.on(consumer.events.COMMIT_OFFSETS, ({ payload }) => {
@@ -381,187 +403,257 @@ export async function startKafkaLoop(opts: {
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     loop.joined = true;
     progressed();
-    // Nodes forget what they keep about the records of partitions gone to other replicas (the http sink's requests answered).
-    for (const [topic, partitions] of Object.entries(loop.assignment)) {
-      for (const p of partitions) if (!payload.memberAssignment[topic]?.includes(p)) graph.partitionReleased(topic, p);
-    }
-    loop.assignment = payload.memberAssignment;
-    metrics.keepLag(payload.memberAssignment);
-    // State this replica still owns is kept, and brought up to date from the changelog (usually
-    // nothing to read) before the partition's next batch; state of partitions gone elsewhere is dropped.
-    const owned = new Set(Object.entries(payload.memberAssignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}\u0000${p}`)));
-    // Standby copies stay until this generation's plan says which to keep (a new owner's included).
-    dropUnless(new Set([...owned, ...standbys]));
-    restoring.clear();
-    claims.clear();
-    if (txns) for (const [topic, partitions] of Object.entries(payload.memberAssignment)) for (const p of partitions) claim(topic, p).catch(() => {});
-    if (restorer) {
-      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
-        if (graph.stateTopics(topic).length === 0) continue;
-        for (const p of partitions) startRestore(topic, p);
-      }
-    }
-    log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, assignment: payload.memberAssignment });
-    const join = ++joins;
-    if (copies > 0) planStandbys(join, payload.memberId).catch((error) => log.warn('could not plan standby partitions; they wait for the next rebalance', { error: String(error) }));
+    joined(ctx, payload.memberAssignment);
+    ctx.log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, assignment: payload.memberAssignment });
+    const join = ++ctx.parts.joins;
+    if (ctx.copies > 0) planStandbys(ctx, join, payload.memberId).catch((error) => ctx.log.warn('could not plan standby partitions; they wait for the next rebalance', { error: String(error) }));
   });
-  /**
-   * kafkajs gives up on a consumer for good (restart: false) when it cannot find the group's
-   * coordinator, which is what a broker restart that outlasts its retries looks like; the service
-   * would then exit, every replica at once. Such a consumer is started again here, every
-   * CRASH_RESTART_MS, up to CRASH_RESTARTS times in a row without joining the group in between;
-   * any other crash it does not restart itself is fatal.
-   */
+}
+
+/** A new generation gave this member `assignment`: releases what went elsewhere, keeps and brings up to date what stays. */
+function joined(ctx: LoopContext, assignment: Record<string, number[]>): void {
+  const { graph, metrics, loop, parts } = ctx;
+  // Nodes forget what they keep about the records of partitions gone to other replicas (the http sink's requests answered).
+  for (const [topic, partitions] of Object.entries(loop.assignment)) {
+    for (const p of partitions) if (!assignment[topic]?.includes(p)) graph.partitionReleased(topic, p);
+  }
+  loop.assignment = assignment;
+  metrics.keepLag(assignment);
+  // State this replica still owns is kept, and brought up to date from the changelog (usually
+  // nothing to read) before the partition's next batch; state of partitions gone elsewhere is dropped.
+  const owned = new Set(Object.entries(assignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}\u0000${p}`)));
+  // Standby copies stay until this generation's plan says which to keep (a new owner's included).
+  parts.dropUnless(new Set([...owned, ...parts.standbys]));
+  parts.restoring.clear();
+  parts.claims.clear();
+  if (ctx.txns) for (const [topic, partitions] of Object.entries(assignment)) for (const p of partitions) parts.claim(topic, p).catch(() => {});
+  if (ctx.restorer) {
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      if (graph.stateTopics(topic).length === 0) continue;
+      for (const p of partitions) parts.startRestore(topic, p);
+    }
+  }
+}
+
+/**
+ * The standby copies of this generation: the group's members sorted by id, as the assigner sorts
+ * them, and copy j of the partitions a member owns kept by the j-th member after it (wrapping),
+ * never by their owner. Each member works out its own share from the group's description.
+ */
+async function planStandbys(ctx: LoopContext, join: number, memberId: string): Promise<void> {
+  const { graph, parts, copies } = ctx;
+  const [group] = (await ctx.admin.describeGroups([ctx.config.groupId])).groups;
+  if (join !== parts.joins) return;
+  const members = group.members
+    .map((m) => ({ id: m.memberId, assignment: m.memberAssignment.length > 0 ? (AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {}) : {} }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const mine = members.findIndex((m) => m.id === memberId);
+  // Not (or no longer) in the group as described: the next generation plans again.
+  if (mine < 0) return;
+  const n = members.length;
+  const want = new Set<string>();
+  members.forEach((m, i) => {
+    const after = (mine - i + n) % n;
+    if (after < 1 || after > Math.min(copies, n - 1)) return;
+    for (const [topic, partitions] of Object.entries(m.assignment)) {
+      if (graph.stateTopics(topic).length === 0) continue;
+      for (const p of partitions) want.add(`${topic}\u0000${p}`);
+    }
+  });
+  const owned = new Set(Object.entries(ctx.loop.assignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}\u0000${p}`)));
+  for (const at of owned) want.delete(at);
+  parts.standbys = want;
+  parts.dropUnless(new Set([...owned, ...want]), true);
+  for (const at of want) parts.held.add(at);
+  ctx.restorer!.setStandby([...want].map((at) => ({ topic: at.split('\u0000')[0], partition: Number(at.split('\u0000')[1]) })));
+  ctx.metrics.standbyPartitions = want.size;
+  ctx.log.info('standby partitions', { partitions: [...want].map((at) => at.replace('\u0000', '[') + ']') });
+}
+
+/**
+ * kafkajs gives up on a consumer for good (restart: false) when it cannot find the group's
+ * coordinator, which is what a broker restart that outlasts its retries looks like; the service
+ * would then exit, every replica at once. Such a consumer is started again here (`run`), every
+ * CRASH_RESTART_MS, up to CRASH_RESTARTS times in a row without joining the group in between;
+ * any other crash it does not restart itself is fatal. stop() cancels a restart that is waiting.
+ */
+function restartWhenCrashed(
+  consumer: Consumer,
+  loop: KafkaLoop,
+  log: Logger,
+  stopping: () => boolean,
+  run: () => Promise<void>,
+  onFatal: (error: unknown) => void,
+): { stop(): void } {
   let crashRestarts = 0;
   let restartTimer: ReturnType<typeof setTimeout> | undefined;
   consumer.on(consumer.events.GROUP_JOIN, () => (crashRestarts = 0));
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     loop.joined = false;
     log.error('consumer crashed', { error: String(payload.error), restart: payload.restart });
-    if (payload.restart || stopping) return;
-    if (!brokerUnreachable(payload.error) || ++crashRestarts > CRASH_RESTARTS) return void opts.onFatal(payload.error);
+    if (payload.restart || stopping()) return;
+    if (!brokerUnreachable(payload.error) || ++crashRestarts > CRASH_RESTARTS) return void onFatal(payload.error);
     log.warn('the brokers cannot be reached: starting the consumer again', { inMs: CRASH_RESTART_MS, attempt: crashRestarts, of: CRASH_RESTARTS });
     restartTimer = setTimeout(() => {
       restartTimer = undefined;
-      if (stopping) return;
+      if (stopping()) return;
       consumer
         .connect()
-        .then(() => consumer.run(runOptions))
-        .catch((error: unknown) => opts.onFatal(error));
+        .then(run)
+        .catch((error: unknown) => onFatal(error));
     }, CRASH_RESTART_MS);
   });
-  await producer.connect();
-  await admin.connect();
-  await restorer?.start();
-  // Tables are read to their end before the first event is joined with them.
-  await tables?.start();
-  await consumer.connect();
-  const ownRepartitions = new Set(graph.spec.nodes.map((n) => repartitionTopic(graph.spec.pipeline, n.id)));
-  const internal = new Set(graph.sourceTopics.filter((t) => ownRepartitions.has(t)));
-  const external = graph.sourceTopics.filter((t) => !internal.has(t));
-  if (external.length) await consumer.subscribe({ topics: external, fromBeginning: opts.fromBeginning });
-  // A repartition topic is read from its beginning whatever `start` says: its records are ours, not yet processed.
-  if (internal.size) await consumer.subscribe({ topics: [...internal], fromBeginning: true });
-  const runOptions: ConsumerRunConfig = {
-    eachBatchAutoResolve: false,
-    autoCommit: txns === undefined,
-    eachBatch: (payload) => (every === undefined ? eachBatch(payload) : exclusive(() => (stopping ? Promise.resolve() : eachBatch(payload)))),
-  };
-  await consumer.run(runOptions);
-  async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
-      let messages = batch.messages;
-      const at = `${batch.topic}\u0000${batch.partition}`;
-      if (restorer && graph.stateTopics(batch.topic).length > 0) {
-        const r = restoring.get(at) ?? startRestore(batch.topic, batch.partition);
-        if (!r.done) await whileHeartbeating(r.work, heartbeat);
-      }
-      if (txns) {
-        // Records the partition's last owner committed after this consumer read the group's offset.
-        const committed = await whileHeartbeating(claim(batch.topic, batch.partition), heartbeat);
-        if (BigInt(messages[0].offset) < committed) {
-          messages = messages.filter((m) => BigInt(m.offset) >= committed);
-          if (messages.length === 0) {
-            resolveOffset(batch.messages[batch.messages.length - 1].offset);
-            return;
-          }
-        }
-      }
-      try {
-        await processBatch();
-      } catch (error) {
-        // What the failed slice did to the state is not in the changelog: restore before trying again.
-        graph.dropPartition(batch.topic, batch.partition);
-        restoring.delete(at);
-        held.delete(at);
-        throw error;
-      }
-      metrics.lag.set(`${batch.topic}\u0000${batch.partition}`, Number(batch.offsetLag()));
-      await commitOffsetsIfNecessary();
+  return { stop: () => clearTimeout(restartTimer) };
+}
 
-      async function processBatch() {
-        // State changes of consecutive slices are gathered (the last change of a key wins) and
-        // produced together: fewer, smaller changelog requests. The slices' offsets are resolved
-        // only once their state changes are acknowledged too.
-        const changes = new Map<string, OutMessage>();
-        let unresolved: string | undefined;
-        const flush = async () => {
-          for (const p of await sendAll(producer, [...changes.values()])) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
-          changes.clear();
-          if (unresolved !== undefined) resolveOffset(unresolved);
-          unresolved = undefined;
-        };
-        /**
-         * A heartbeat that fails because the group is rebalancing ends the batch. The partition is
-         * still this member's until it joins again, and the slices so far have produced their
-         * outputs: their state changes are saved and their offsets resolved first, or the next owner
-         * would process them again and write their outputs (closed windows) a second time.
-         */
-        const beat = async () => {
-          try {
-            await heartbeat();
-          } catch (error) {
-            await flush().catch(() => {});
-            throw error;
-          }
-        };
-        for (let start = 0; start < messages.length; start += config.chunkSize) {
-          if (!isRunning() && !isStale()) {
-            // Stopping (SIGTERM): the partition is this member's until it leaves the group, and the
-            // offsets resolved are committed as it leaves. Save what the slices so far did.
-            await flush();
-            return;
-          }
-          if (isStale()) {
-            // The partition may be gone: leave the unsaved state to be restored, and these offsets to be replayed.
-            if (changes.size > 0) {
-              graph.dropPartition(batch.topic, batch.partition);
-              held.delete(at);
-            }
-            restoring.delete(at);
-            return;
-          }
-          const slice = messages.slice(start, start + config.chunkSize);
-          const began = performance.now();
-          // The group hears from this member while the slice waits for a sink outside Kafka [3].
-          slicesWaiting++;
-          const { value: result, missed } = await heartbeatingThrough(
-            graph.process(
-              batch.topic,
-              slice.map((m) => toRaw(batch.topic, batch.partition, m)),
-            ),
-            heartbeat,
-          ).finally(() => slicesWaiting--);
-          progressed();
-          if (txns) {
-            // Outputs, dead letters, state changes and the offset after the slice: all of it, or none.
-            const last = slice[slice.length - 1].offset;
-            const next = String(BigInt(last) + 1n);
-            const placed = await txns.commit(batch.topic, batch.partition, [...result.messages, ...result.changelog], next);
-            for (const p of placed) if (changelogSet.has(p.topic)) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
-            resolveOffset(last);
-            graph.offsetsCommitted(batch.topic, batch.partition, next);
-            metrics.sliceDone(batch.topic, slice.map((m) => Number(m.timestamp)), result, began);
-            if (missed) throw missed.error;
-            await heartbeat();
-            continue;
-          }
-          await sendAll(producer, result.messages);
-          // State changes only after the outputs are acknowledged (see engine/state.ts).
-          for (const m of result.changelog) changes.set(`${m.topic}\u0000${m.partition}\u0000${String(m.key)}`, m);
-          unresolved = slice[slice.length - 1].offset;
-          // Only once outputs and state are acknowledged may this slice's offsets be committed.
-          if (changes.size === 0 || changes.size >= CHANGELOG_FLUSH) await flush();
-          metrics.sliceDone(batch.topic, slice.map((m) => Number(m.timestamp)), result, began);
-          if (missed) {
-            await flush().catch(() => {});
-            throw missed.error;
-          }
-          await beat();
+/** Lets the nodes emit what is due (all they hold with `final`) in every partition this replica owns, and writes it. */
+async function punctuateOwned(ctx: LoopContext, final: boolean): Promise<void> {
+  const { graph, loop, restorer, parts, txns } = ctx;
+  if (!loop.joined) return;
+  for (const [topic, partitions] of Object.entries(loop.assignment)) {
+    if (!graph.punctuates(topic)) continue;
+    for (const partition of partitions) {
+      const at = `${topic}\u0000${partition}`;
+      // Only state that is up to date is emitted from; an idle partition's restore starts here.
+      const r = restorer ? (parts.restoring.get(at) ?? parts.startRestore(topic, partition)) : undefined;
+      if (r && !r.done) continue;
+      try {
+        const result = await graph.punctuate(topic, partition, Date.now(), final);
+        if (result.messages.length === 0 && result.changelog.length === 0) continue;
+        if (txns) {
+          await parts.claim(topic, partition);
+          const placed = await txns.commit(topic, partition, [...result.messages, ...result.changelog], undefined);
+          for (const p of placed) if (ctx.changelogSet.has(p.topic)) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
+        } else {
+          await sendAll(ctx.producer, result.messages);
+          for (const p of await sendAll(ctx.producer, result.changelog)) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
         }
-        await flush();
+        ctx.metrics.produced += result.messages.length;
+      } catch (error) {
+        // What the state says was emitted is not in the changelog: restore it before it is used again.
+        parts.discard(topic, partition);
+        ctx.log.warn('could not emit what is due; the partition\'s state is restored and emitted again', { topic, partition, error: String(error) });
       }
+    }
   }
-  return loop;
+}
+
+/** One batch of one partition: its state restored and (exactly-once) claimed first, then processed slice by slice. */
+async function eachBatch(ctx: LoopContext, payload: EachBatchPayload): Promise<void> {
+  const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary } = payload;
+  const { graph, restorer, parts, txns } = ctx;
+  let messages = batch.messages;
+  const at = `${batch.topic}\u0000${batch.partition}`;
+  if (restorer && graph.stateTopics(batch.topic).length > 0) {
+    const r = parts.restoring.get(at) ?? parts.startRestore(batch.topic, batch.partition);
+    if (!r.done) await whileHeartbeating(r.work, heartbeat);
+  }
+  if (txns) {
+    // Records the partition's last owner committed after this consumer read the group's offset.
+    const committed = await whileHeartbeating(parts.claim(batch.topic, batch.partition), heartbeat);
+    if (BigInt(messages[0].offset) < committed) {
+      messages = messages.filter((m) => BigInt(m.offset) >= committed);
+      if (messages.length === 0) {
+        resolveOffset(batch.messages[batch.messages.length - 1].offset);
+        return;
+      }
+    }
+  }
+  try {
+    await processSlices(ctx, payload, messages);
+  } catch (error) {
+    // What the failed slice did to the state is not in the changelog: restore before trying again.
+    parts.discard(batch.topic, batch.partition);
+    throw error;
+  }
+  ctx.metrics.lag.set(`${batch.topic}\u0000${batch.partition}`, Number(batch.offsetLag()));
+  await commitOffsetsIfNecessary();
+}
+
+/** Processes a batch's `messages` a slice at a time, writing each slice's outputs and state changes before its offsets are resolved. */
+async function processSlices(ctx: LoopContext, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload, messages: KafkaMessage[]): Promise<void> {
+  const { graph, config, producer, parts, txns } = ctx;
+  const at = `${batch.topic}\u0000${batch.partition}`;
+  // State changes of consecutive slices are gathered (the last change of a key wins) and
+  // produced together: fewer, smaller changelog requests. The slices' offsets are resolved
+  // only once their state changes are acknowledged too.
+  const changes = new Map<string, OutMessage>();
+  let unresolved: string | undefined;
+  const flush = async () => {
+    for (const p of await sendAll(producer, [...changes.values()])) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
+    changes.clear();
+    if (unresolved !== undefined) resolveOffset(unresolved);
+    unresolved = undefined;
+  };
+  /**
+   * A heartbeat that fails because the group is rebalancing ends the batch. The partition is
+   * still this member's until it joins again, and the slices so far have produced their
+   * outputs: their state changes are saved and their offsets resolved first, or the next owner
+   * would process them again and write their outputs (closed windows) a second time.
+   */
+  const beat = async () => {
+    try {
+      await heartbeat();
+    } catch (error) {
+      await flush().catch(() => {});
+      throw error;
+    }
+  };
+  for (let start = 0; start < messages.length; start += config.chunkSize) {
+    if (!isRunning() && !isStale()) {
+      // Stopping (SIGTERM): the partition is this member's until it leaves the group, and the
+      // offsets resolved are committed as it leaves. Save what the slices so far did.
+      await flush();
+      return;
+    }
+    if (isStale()) {
+      // The partition may be gone: leave the unsaved state to be restored, and these offsets to be replayed.
+      if (changes.size > 0) {
+        graph.dropPartition(batch.topic, batch.partition);
+        parts.held.delete(at);
+      }
+      parts.restoring.delete(at);
+      return;
+    }
+    const slice = messages.slice(start, start + config.chunkSize);
+    const began = performance.now();
+    // The group hears from this member while the slice waits for a sink outside Kafka [3].
+    ctx.slicesWaiting++;
+    const { value: result, missed } = await heartbeatingThrough(
+      graph.process(
+        batch.topic,
+        slice.map((m) => toRaw(batch.topic, batch.partition, m)),
+      ),
+      heartbeat,
+    ).finally(() => ctx.slicesWaiting--);
+    ctx.progressed();
+    if (txns) {
+      // Outputs, dead letters, state changes and the offset after the slice: all of it, or none.
+      const last = slice[slice.length - 1].offset;
+      const next = String(BigInt(last) + 1n);
+      const placed = await txns.commit(batch.topic, batch.partition, [...result.messages, ...result.changelog], next);
+      for (const p of placed) if (ctx.changelogSet.has(p.topic)) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
+      resolveOffset(last);
+      graph.offsetsCommitted(batch.topic, batch.partition, next);
+      ctx.metrics.sliceDone(batch.topic, slice.map((m) => Number(m.timestamp)), result, began);
+      if (missed) throw missed.error;
+      await heartbeat();
+      continue;
+    }
+    await sendAll(producer, result.messages);
+    // State changes only after the outputs are acknowledged (see engine/state.ts).
+    for (const m of result.changelog) changes.set(`${m.topic}\u0000${m.partition}\u0000${String(m.key)}`, m);
+    unresolved = slice[slice.length - 1].offset;
+    // Only once outputs and state are acknowledged may this slice's offsets be committed.
+    if (changes.size === 0 || changes.size >= CHANGELOG_FLUSH) await flush();
+    ctx.metrics.sliceDone(batch.topic, slice.map((m) => Number(m.timestamp)), result, began);
+    if (missed) {
+      await flush().catch(() => {});
+      throw missed.error;
+    }
+    await beat();
+  }
+  await flush();
 }
 
 /** How long a consumer that crashed for good because the brokers could not be reached waits before it starts again. */
