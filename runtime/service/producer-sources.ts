@@ -9,7 +9,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import type { NodeSpec } from '../engine/graph.js';
 import type { GraphFns, GraphSpec } from '../engine/graph.js';
 import { EventGenerator, generator } from '../kinds/generator.js';
@@ -146,20 +146,32 @@ function answer(res: ServerResponse, status: number, body: Record<string, unknow
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body) + '\n');
 }
 
-/** Starts the producer sources of the pipeline (ingest endpoints and generators), if it has any; undefined when it has none. */
-export function startProducerSources(opts: {
-  spec: GraphSpec;
-  fns: GraphFns;
-  kafka: Kafka;
-  log: Logger;
-  /** The service's consumer group; generators coordinate in groups named after it. */
-  groupId?: string;
-  env?: Record<string, string | undefined>;
-  now?: () => number;
-}): ProducerSources | undefined {
-  const { spec, fns, kafka, log } = opts;
-  const groupId = opts.groupId ?? spec.pipeline;
-  const env = opts.env ?? process.env;
+/** What the producer sources count: requests by the status they were answered with, events accepted, events generated. */
+class SourceCounts {
+  readonly requests = new Map<number, number>();
+  events = 0;
+  generated = 0;
+
+  count(status: number): void {
+    this.requests.set(status, (this.requests.get(status) ?? 0) + 1);
+  }
+
+  /** The counts in Prometheus's text format. */
+  metrics(pipeline: string): string {
+    const p = `pipeline="${pipeline.replace(/["\\\n]/g, '_')}"`;
+    const lines = ['# HELP pipewright_ingest_requests_total Ingest requests by the status they were answered with.', '# TYPE pipewright_ingest_requests_total counter'];
+    for (const [status, n] of [...this.requests].sort((a, b) => a[0] - b[0])) lines.push(`pipewright_ingest_requests_total{${p},status="${status}"} ${n}`);
+    lines.push('# HELP pipewright_ingest_events_total Events accepted by ingest endpoints and acknowledged by Kafka.', '# TYPE pipewright_ingest_events_total counter', `pipewright_ingest_events_total{${p}} ${this.events}`);
+    lines.push('# HELP pipewright_generated_total Events made by generator sources and acknowledged by Kafka.', '# TYPE pipewright_generated_total counter', `pipewright_generated_total{${p}} ${this.generated}`);
+    return lines.join('\n') + '\n';
+  }
+}
+
+/**
+ * The routes of the pipeline's http-ingest nodes by path, and the schema checks being compiled
+ * (a route with a schema is not ready until its check is).
+ */
+function ingestRoutes(spec: GraphSpec, fns: GraphFns, env: Record<string, string | undefined>, log: Logger, now?: () => number): { routes: Map<string, Route>; compiling: Promise<void>[] } {
   const routes = new Map<string, Route>();
   const compiling: Promise<void>[] = [];
   for (const n of spec.nodes) {
@@ -176,7 +188,7 @@ export function startProducerSources(opts: {
       }
       route.auth = { kind: auth, header: auth === 'bearer' ? 'authorization' : apiKeyHeader.toLowerCase(), digest: sha256(secret) };
     }
-    if (rateLimit > 0) route.limiter = new RateLimiter(rateLimit, opts.now);
+    if (rateLimit > 0) route.limiter = new RateLimiter(rateLimit, now);
     if (schema !== undefined) {
       route.schemaReady = false;
       compiling.push(
@@ -190,6 +202,125 @@ export function startProducerSources(opts: {
     }
     routes.set(path, route);
   }
+  return { routes, compiling };
+}
+
+/**
+ * 413 for a body whose declared length is too large: the rest of the body is read and dropped first, and the
+ * answer (which closes the connection) follows, so a client still writing its body sees the 413 instead of a
+ * broken pipe.
+ */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse, error: string, counts: SourceCounts): void {
+  counts.count(413);
+  const refuse = () => answer(res, 413, { error }, { connection: 'close' });
+  if (req.readableEnded) return refuse();
+  req.once('end', refuse);
+  req.once('close', () => req.readableEnded || res.destroy());
+  req.resume();
+}
+
+/** Reads an ingest request's events, checks them, produces them and answers 202 once Kafka has them (or says why not). */
+async function ingest(route: Route, req: IncomingMessage, res: ServerResponse, batcher: Batcher, counts: SourceCounts, log: Logger): Promise<void> {
+  const count = (status: number) => counts.count(status);
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > route.maxBytes) {
+    refuseTooLarge(req, res, `the request body has ${declared} bytes; at most ${route.maxBytes} are accepted`, counts);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > route.maxBytes) {
+      count(413);
+      answer(res, 413, { error: `the request body is larger than ${route.maxBytes} bytes` }, { connection: 'close' });
+      req.resume();
+      return;
+    }
+    chunks.push(chunk);
+  }
+  let messages: OutMessage[];
+  try {
+    const events = parseIngestBody(Buffer.concat(chunks).toString('utf8'), req.headers['content-type']);
+    if (route.check) {
+      events.forEach((event, i) => {
+        if (!route.check!(event)) throw new IngestRejection(400, `event ${i + 1} of the request: ${schemaErrorText(route.check!.errors ?? [])}; no event of this request was accepted`);
+      });
+    }
+    messages = ingestMessages(events, route.topic, Date.now(), route.key);
+  } catch (e) {
+    const status = e instanceof IngestRejection ? e.status : 400;
+    count(status);
+    answer(res, status, { error: errorText(e) });
+    return;
+  }
+  if (messages.length === 0) {
+    count(202);
+    answer(res, 202, { accepted: 0 });
+    return;
+  }
+  try {
+    await batcher.send(messages);
+  } catch (e) {
+    log.warn('ingest produce failed', { node: route.nodeId, error: String(e) });
+    count(503);
+    answer(res, 503, { error: `Kafka did not acknowledge the events, so none is accepted; retry: ${String(e instanceof Error ? e.message : e)}` }, { 'retry-after': '1' });
+    return;
+  }
+  counts.events += messages.length;
+  count(202);
+  answer(res, 202, { accepted: messages.length });
+}
+
+/** Answers a request its route does not take now (not a POST, over the rate, wrong credentials, not ready); returns whether it did. */
+function refused(route: Route, path: string, req: IncomingMessage, res: ServerResponse, counts: SourceCounts, { connected, stopping }: { connected: boolean; stopping: boolean }): boolean {
+  const count = (status: number) => counts.count(status);
+  if (req.method !== 'POST') {
+    count(405);
+    answer(res, 405, { error: `${path} accepts POST only` }, { allow: 'POST' });
+    return true;
+  }
+  if (route.limiter) {
+    const wait = route.limiter.take(req.socket.remoteAddress ?? '');
+    if (wait > 0) {
+      count(429);
+      answer(res, 429, { error: `more than ${route.limiter.rate} requests per second from this client; retry after ${wait} s` }, { 'retry-after': String(wait) });
+      req.resume();
+      return true;
+    }
+  }
+  if (route.auth && !authorized(route.auth, req)) {
+    count(401);
+    const hint = route.auth.kind === 'bearer' ? 'send the header Authorization: Bearer <token>' : `send the API key in the header ${route.auth.header}`;
+    answer(res, 401, { error: `missing or wrong credentials: ${hint}` }, route.auth.kind === 'bearer' ? { 'www-authenticate': 'Bearer' } : {});
+    req.resume();
+    return true;
+  }
+  if (!connected || stopping || !route.schemaReady) {
+    count(503);
+    const why = stopping ? 'the service is stopping; retry against another replica' : connected ? 'not ready: the schema of this endpoint is not loaded' : 'not ready: not connected to Kafka yet';
+    answer(res, 503, { error: why }, { 'retry-after': '1' });
+    req.resume();
+    return true;
+  }
+  return false;
+}
+
+/** Starts the producer sources of the pipeline (ingest endpoints and generators), if it has any; undefined when it has none. */
+export function startProducerSources(opts: {
+  spec: GraphSpec;
+  fns: GraphFns;
+  kafka: Kafka;
+  log: Logger;
+  /** The service's consumer group; generators coordinate in groups named after it. */
+  groupId?: string;
+  env?: Record<string, string | undefined>;
+  now?: () => number;
+}): ProducerSources | undefined {
+  const { spec, fns, kafka, log } = opts;
+  const groupId = opts.groupId ?? spec.pipeline;
+  const env = opts.env ?? process.env;
+  const { routes, compiling } = ingestRoutes(spec, fns, env, log, opts.now);
   const generators = spec.nodes.filter((n) => n.kind === 'generator');
   if (routes.size === 0 && generators.length === 0) return undefined;
 
@@ -199,8 +330,8 @@ export function startProducerSources(opts: {
   let connected = false;
   let stopping = false;
   let inFlight = 0;
-  const counts = { requests: new Map<number, number>(), events: 0, generated: 0 };
-  const count = (status: number) => counts.requests.set(status, (counts.requests.get(status) ?? 0) + 1);
+  const counts = new SourceCounts();
+  const count = (status: number) => counts.count(status);
 
   const connecting = (async () => {
     for (let attempt = 1; !stopping; attempt++) {
@@ -216,71 +347,6 @@ export function startProducerSources(opts: {
     }
   })();
 
-  /**
-   * 413 for a body whose declared length is too large: the rest of the body is read and dropped first, and the
-   * answer (which closes the connection) follows, so a client still writing its body sees the 413 instead of a
-   * broken pipe.
-   */
-  function refuseTooLarge(req: IncomingMessage, res: ServerResponse, error: string): void {
-    count(413);
-    const refuse = () => answer(res, 413, { error }, { connection: 'close' });
-    if (req.readableEnded) return refuse();
-    req.once('end', refuse);
-    req.once('close', () => req.readableEnded || res.destroy());
-    req.resume();
-  }
-
-  async function ingest(route: Route, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > route.maxBytes) {
-      refuseTooLarge(req, res, `the request body has ${declared} bytes; at most ${route.maxBytes} are accepted`);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > route.maxBytes) {
-        count(413);
-        answer(res, 413, { error: `the request body is larger than ${route.maxBytes} bytes` }, { connection: 'close' });
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    }
-    let messages: OutMessage[];
-    try {
-      const events = parseIngestBody(Buffer.concat(chunks).toString('utf8'), req.headers['content-type']);
-      if (route.check) {
-        events.forEach((event, i) => {
-          if (!route.check!(event)) throw new IngestRejection(400, `event ${i + 1} of the request: ${schemaErrorText(route.check!.errors ?? [])}; no event of this request was accepted`);
-        });
-      }
-      messages = ingestMessages(events, route.topic, Date.now(), route.key);
-    } catch (e) {
-      const status = e instanceof IngestRejection ? e.status : 400;
-      count(status);
-      answer(res, status, { error: errorText(e) });
-      return;
-    }
-    if (messages.length === 0) {
-      count(202);
-      answer(res, 202, { accepted: 0 });
-      return;
-    }
-    try {
-      await batcher.send(messages);
-    } catch (e) {
-      log.warn('ingest produce failed', { node: route.nodeId, error: String(e) });
-      count(503);
-      answer(res, 503, { error: `Kafka did not acknowledge the events, so none is accepted; retry: ${String(e instanceof Error ? e.message : e)}` }, { 'retry-after': '1' });
-      return;
-    }
-    counts.events += messages.length;
-    count(202);
-    answer(res, 202, { accepted: messages.length });
-  }
-
   const loops = generators.map((n) => runGenerator(n, { kafka, log, groupId, isStopping: () => stopping, connecting, onProduced: (k) => (counts.generated += k) }));
 
   return {
@@ -288,36 +354,9 @@ export function startProducerSources(opts: {
       const path = (req.url ?? '/').split('?')[0];
       const route = routes.get(path);
       if (!route) return false;
-      if (req.method !== 'POST') {
-        count(405);
-        answer(res, 405, { error: `${path} accepts POST only` }, { allow: 'POST' });
-        return true;
-      }
-      if (route.limiter) {
-        const wait = route.limiter.take(req.socket.remoteAddress ?? '');
-        if (wait > 0) {
-          count(429);
-          answer(res, 429, { error: `more than ${route.limiter.rate} requests per second from this client; retry after ${wait} s` }, { 'retry-after': String(wait) });
-          req.resume();
-          return true;
-        }
-      }
-      if (route.auth && !authorized(route.auth, req)) {
-        count(401);
-        const hint = route.auth.kind === 'bearer' ? 'send the header Authorization: Bearer <token>' : `send the API key in the header ${route.auth.header}`;
-        answer(res, 401, { error: `missing or wrong credentials: ${hint}` }, route.auth.kind === 'bearer' ? { 'www-authenticate': 'Bearer' } : {});
-        req.resume();
-        return true;
-      }
-      if (!connected || stopping || !route.schemaReady) {
-        count(503);
-        const why = stopping ? 'the service is stopping; retry against another replica' : connected ? 'not ready: the schema of this endpoint is not loaded' : 'not ready: not connected to Kafka yet';
-        answer(res, 503, { error: why }, { 'retry-after': '1' });
-        req.resume();
-        return true;
-      }
+      if (refused(route, path, req, res, counts, { connected, stopping })) return true;
       inFlight++;
-      ingest(route, req, res)
+      ingest(route, req, res, batcher, counts, log)
         .catch((e) => {
           count(500);
           answer(res, 500, { error: String(e) });
@@ -334,14 +373,7 @@ export function startProducerSources(opts: {
       await Promise.all(loops);
       await producer.disconnect();
     },
-    metrics(pipeline) {
-      const p = `pipeline="${pipeline.replace(/["\\\n]/g, '_')}"`;
-      const lines = ['# HELP pipewright_ingest_requests_total Ingest requests by the status they were answered with.', '# TYPE pipewright_ingest_requests_total counter'];
-      for (const [status, n] of [...counts.requests].sort((a, b) => a[0] - b[0])) lines.push(`pipewright_ingest_requests_total{${p},status="${status}"} ${n}`);
-      lines.push('# HELP pipewright_ingest_events_total Events accepted by ingest endpoints and acknowledged by Kafka.', '# TYPE pipewright_ingest_events_total counter', `pipewright_ingest_events_total{${p}} ${counts.events}`);
-      lines.push('# HELP pipewright_generated_total Events made by generator sources and acknowledged by Kafka.', '# TYPE pipewright_generated_total counter', `pipewright_generated_total{${p}} ${counts.generated}`);
-      return lines.join('\n') + '\n';
-    },
+    metrics: (pipeline) => counts.metrics(pipeline),
   };
 }
 
@@ -374,18 +406,7 @@ async function runGenerator(
   await ctx.connecting;
   if (ctx.isStopping()) return;
   const admin = kafka.admin();
-  try {
-    await member.connect();
-    await admin.connect();
-    await member.subscribe({ topics: [topic] });
-    await member.run({ autoCommit: false, eachBatch: async () => {} });
-    member.pause([{ topic }]);
-  } catch (e) {
-    log.error('the generator cannot join its group; it does not generate', { node: n.id, error: String(e) });
-    await member.disconnect().catch(() => {});
-    await admin.disconnect().catch(() => {});
-    return;
-  }
+  if (!(await joinGeneratorGroup(n, topic, member, admin, log))) return;
   let producer: Producer | undefined;
   let gen: EventGenerator | undefined;
   let began = 0;
@@ -440,6 +461,23 @@ async function runGenerator(
   }
   await release();
   await Promise.all([member.disconnect().catch(() => {}), admin.disconnect().catch(() => {})]);
+}
+
+/** Connects a generator's group member (which only listens for its assignment) and admin client; false, logged and disconnected, when they cannot. */
+async function joinGeneratorGroup(n: NodeSpec, topic: string, member: Consumer, admin: Admin, log: Logger): Promise<boolean> {
+  try {
+    await member.connect();
+    await admin.connect();
+    await member.subscribe({ topics: [topic] });
+    await member.run({ autoCommit: false, eachBatch: async () => {} });
+    member.pause([{ topic }]);
+    return true;
+  } catch (e) {
+    log.error('the generator cannot join its group; it does not generate', { node: n.id, error: String(e) });
+    await member.disconnect().catch(() => {});
+    await admin.disconnect().catch(() => {});
+    return false;
+  }
 }
 
 // [1] Every replica of the service runs the same code; without this, each would generate the
