@@ -35,18 +35,7 @@ export interface RunOptions {
 }
 
 export async function runService(opts: RunOptions): Promise<void> {
-  const env = opts.env ?? process.env;
-  let config: ServiceConfig;
-  try {
-    config = configFromEnv(env, { pipeline: opts.spec.pipeline });
-    tuneHeap(config);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`pipewright: configuration error: ${e.message}\n`);
-      process.exit(1);
-    }
-    throw e;
-  }
+  const config = configOrExit(opts.env ?? process.env, opts.spec.pipeline);
   const log = jsonLogger(config.logLevel, opts.spec.pipeline);
   opts = { ...opts, spec: prefixTopics(opts.spec, config.topicPrefix) };
   const metrics = new Metrics();
@@ -67,14 +56,7 @@ export async function runService(opts: RunOptions): Promise<void> {
     handle: (req, res) => producerSources?.handle(req, res) ?? false,
   });
 
-  // A port in use or not allowed stops the service here, with one line that says what to do.
-  try {
-    await listening(server);
-  } catch (e) {
-    log.error('the service cannot start', { error: listenError(e, config.httpPort) });
-    server.close(() => undefined);
-    process.exit(1);
-  }
+  await listeningOrExit(server, config.httpPort, log);
 
   const shutdown = async (reason: string, code: number) => {
     if (stopping) return;
@@ -141,6 +123,32 @@ export async function runService(opts: RunOptions): Promise<void> {
   } catch (e) {
     log.error('could not start the consumer group', { error: String(e), hint: 'check KAFKA_BROKERS, credentials, and that the topics exist (npm run topics)' });
     await shutdown('start-up failed', 1);
+  }
+}
+
+/** The service's configuration from the environment, with the heap tuned to it; a configuration error exits with one line. */
+function configOrExit(env: Record<string, string | undefined>, pipeline: string): ServiceConfig {
+  try {
+    const config = configFromEnv(env, { pipeline });
+    tuneHeap(config);
+    return config;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`pipewright: configuration error: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+/** Waits for the HTTP server to listen: a port in use or not allowed stops the service here, with one line that says what to do. */
+async function listeningOrExit(server: Server, port: number, log: Logger): Promise<void> {
+  try {
+    await listening(server);
+  } catch (e) {
+    log.error('the service cannot start', { error: listenError(e, port) });
+    server.close(() => undefined);
+    process.exit(1);
   }
 }
 
