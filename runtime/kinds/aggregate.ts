@@ -165,10 +165,13 @@ export const aggregate = defineKind({
   create({ params, fns, store }) {
     if (!store) throw new Error('aggregate runs only inside the engine, which gives it its store');
     const interval = parseDuration(params.emitInterval) ?? 0;
-    const limit = typeof params.limit === 'number' ? params.limit : COLLECT_LIMIT;
-    const aggs = AGGREGATES.filter((a) => fns[a]).map((a) => [a, fns[a] as ValueFn] as const);
-    const initialFn = fns.initial as ValueFn | undefined;
-    const reduceFn = fns.reduce as ValueFn | undefined;
+    const f: AggregateFns = {
+      limit: typeof params.limit === 'number' ? params.limit : COLLECT_LIMIT,
+      aggs: AGGREGATES.filter((a) => fns[a]).map((a) => [a, fns[a] as ValueFn] as const),
+      initialFn: fns.initial as ValueFn | undefined,
+      reduceFn: fns.reduce as ValueFn | undefined,
+    };
+    const result = (sk: string, a: Agg, topic: string, partition: number) => aggregateResult(f, sk, a, topic, partition);
 
     /** Per partition, with an emit interval: the keys held back, and when they were last emitted. */
     interface Held {
@@ -184,55 +187,6 @@ export const aggregate = defineKind({
       for (const [k, v] of st.entries()) if (k.startsWith(PREFIX) && (v as Agg).p) h.keys.add(k);
       held.set(p, h);
       return h;
-    }
-
-    function result(sk: string, a: Agg, topic: string, partition: number): Rec {
-      const key = sk.slice(PREFIX.length);
-      const value: Record<string, unknown> = { key, count: a.n };
-      for (const [name] of aggs) {
-        if (name === 'sum') value.sum = a.sum ?? 0;
-        else if (name === 'avg') value.avg = a.n ? (a.a ?? 0) / a.n : null;
-        else if (name === 'min') value.min = a.min ?? null;
-        else if (name === 'max') value.max = a.max ?? null;
-        else if (name === 'collect') value.collect = a.c ?? [];
-        else value.latest = a.l ?? null;
-      }
-      if (reduceFn) value.reduce = a.r ?? null;
-      return { key, value, timestamp: a.t, headers: {}, origin: { topic, partition, offset: a.o } };
-    }
-
-    function update(before: Agg | undefined, rec: Rec): Agg {
-      const info = recordInfo(rec);
-      const a: Agg = before ? { ...before } : { n: 0, t: rec.timestamp, o: rec.origin.offset };
-      // Every expression runs before anything changes: one that fails leaves the aggregate as it was.
-      for (const [name, fn] of aggs) {
-        const v = fn(rec.value, rec.key, info);
-        if (name === 'collect') {
-          const list = [...(a.c ?? []), v === undefined ? null : v];
-          a.c = list.length > limit ? list.slice(list.length - limit) : list;
-        } else if (name === 'latest') a.l = v === undefined ? null : v;
-        else {
-          const n = numberOf(name, v);
-          if (name === 'sum') a.sum = (a.sum ?? 0) + n;
-          else if (name === 'avg') a.a = (a.a ?? 0) + n;
-          else if (name === 'min') a.min = a.min === undefined ? n : Math.min(a.min, n);
-          else a.max = a.max === undefined ? n : Math.max(a.max, n);
-        }
-      }
-      if (reduceFn) {
-        let acc: unknown;
-        if (before) acc = before.r;
-        else if (initialFn) acc = initialFn(rec.value, rec.key, info);
-        const next = !before && !initialFn ? rec.value : reduceFn(rec.value, rec.key, info, acc);
-        if (next === undefined || typeof next === 'function' || typeof next === 'bigint' || typeof next === 'symbol') {
-          throw new Error(`the reduce expression gave ${typeof next === 'undefined' ? 'undefined' : `a ${typeof next}`}, not JSON data`);
-        }
-        a.r = next;
-      }
-      a.n++;
-      a.t = rec.timestamp;
-      a.o = rec.origin.offset;
-      return a;
     }
 
     function emitHeld(partition: number, st: KeyValueStore, h: Held, topic: string, out: Emitter) {
@@ -271,7 +225,7 @@ export const aggregate = defineKind({
           const sk = PREFIX + rec.key;
           let a: Agg;
           try {
-            a = update(st.get(sk) as Agg | undefined, rec);
+            a = updateAgg(f, st.get(sk) as Agg | undefined, rec);
           } catch (error) {
             out.fail(rec, error);
             continue;
@@ -289,3 +243,62 @@ export const aggregate = defineKind({
     };
   },
 });
+
+/** An aggregate node's compiled expressions, and how many values `collect` keeps. */
+interface AggregateFns {
+  aggs: (readonly [(typeof AGGREGATES)[number], ValueFn])[];
+  limit: number;
+  initialFn: ValueFn | undefined;
+  reduceFn: ValueFn | undefined;
+}
+
+/** The record an aggregate's result goes out as. */
+function aggregateResult({ aggs, reduceFn }: AggregateFns, sk: string, a: Agg, topic: string, partition: number): Rec {
+  const key = sk.slice(PREFIX.length);
+  const value: Record<string, unknown> = { key, count: a.n };
+  for (const [name] of aggs) {
+    if (name === 'sum') value.sum = a.sum ?? 0;
+    else if (name === 'avg') value.avg = a.n ? (a.a ?? 0) / a.n : null;
+    else if (name === 'min') value.min = a.min ?? null;
+    else if (name === 'max') value.max = a.max ?? null;
+    else if (name === 'collect') value.collect = a.c ?? [];
+    else value.latest = a.l ?? null;
+  }
+  if (reduceFn) value.reduce = a.r ?? null;
+  return { key, value, timestamp: a.t, headers: {}, origin: { topic, partition, offset: a.o } };
+}
+
+/** The aggregate of a key after `rec`: a copy of `before` (none for a new key) with the record's values added. */
+function updateAgg({ aggs, limit, initialFn, reduceFn }: AggregateFns, before: Agg | undefined, rec: Rec): Agg {
+  const info = recordInfo(rec);
+  const a: Agg = before ? { ...before } : { n: 0, t: rec.timestamp, o: rec.origin.offset };
+  // Every expression runs before anything changes: one that fails leaves the aggregate as it was.
+  for (const [name, fn] of aggs) {
+    const v = fn(rec.value, rec.key, info);
+    if (name === 'collect') {
+      const list = [...(a.c ?? []), v === undefined ? null : v];
+      a.c = list.length > limit ? list.slice(list.length - limit) : list;
+    } else if (name === 'latest') a.l = v === undefined ? null : v;
+    else {
+      const n = numberOf(name, v);
+      if (name === 'sum') a.sum = (a.sum ?? 0) + n;
+      else if (name === 'avg') a.a = (a.a ?? 0) + n;
+      else if (name === 'min') a.min = a.min === undefined ? n : Math.min(a.min, n);
+      else a.max = a.max === undefined ? n : Math.max(a.max, n);
+    }
+  }
+  if (reduceFn) {
+    let acc: unknown;
+    if (before) acc = before.r;
+    else if (initialFn) acc = initialFn(rec.value, rec.key, info);
+    const next = !before && !initialFn ? rec.value : reduceFn(rec.value, rec.key, info, acc);
+    if (next === undefined || typeof next === 'function' || typeof next === 'bigint' || typeof next === 'symbol') {
+      throw new Error(`the reduce expression gave ${typeof next === 'undefined' ? 'undefined' : `a ${typeof next}`}, not JSON data`);
+    }
+    a.r = next;
+  }
+  a.n++;
+  a.t = rec.timestamp;
+  a.o = rec.origin.offset;
+  return a;
+}
