@@ -101,141 +101,167 @@ export const join = defineKind({
   },
   create({ params, fns, store, tableOf }) {
     const as = String(params.as);
-    const on = fns.on as KeyFn | undefined;
-    const inner = params.how === 'inner';
-    const joined = (rec: Rec, match: unknown): Rec => {
-      if (!isObject(rec.value)) throw new Error(`the event on "in" is ${Array.isArray(rec.value) ? 'an array' : typeof rec.value}, not an object, so "${as}" cannot be added`);
-      return { ...rec, value: { ...rec.value, [as]: match } };
+    const j: JoinSettings = {
+      as,
+      on: fns.on as KeyFn | undefined,
+      inner: params.how === 'inner',
+      joined: (rec: Rec, match: unknown): Rec => {
+        if (!isObject(rec.value)) throw new Error(`the event on "in" is ${Array.isArray(rec.value) ? 'an array' : typeof rec.value}, not an object, so "${as}" cannot be added`);
+        return { ...rec, value: { ...rec.value, [as]: match } };
+      },
     };
-
-    if (params.mode !== 'stream') {
-      /** The rows of `table` nodes feeding `in` and `other`, looked up when the first batch arrives (every node exists by then). */
-      let tables: { left?: PartitionedStore; right?: PartitionedStore } | undefined;
-      // A table–table join's output is a table too.
-      const row = (rec: Rec, value: unknown): Rec => ({ key: rec.key, value, timestamp: rec.timestamp, headers: rec.headers, origin: rec.origin, table: true });
-      const deletion = (rec: Rec): Rec => ({ ...row(rec, null), deleted: true });
-      const withSide = (rec: Rec, left: unknown, right: unknown): Rec => {
-        if (!isObject(left)) throw new Error(`the row on "in" is ${Array.isArray(left) ? 'an array' : typeof left}, not an object, so "${as}" cannot be added`);
-        return row(rec, { ...left, [as]: right });
-      };
-      const table = new Map<string, unknown>();
-      const streamTable = (right: PartitionedStore): Operator['process'] => (batch, port, out) => {
-        // The table's rows, deletes applied, are kept by its own node: the join only looks them up.
-        if (port === 'other') return;
-        for (const rec of batch) {
-          try {
-            const match = rec.key === null ? undefined : right.partition(rec.origin.partition).get(rec.key);
-            if (match === undefined && inner) continue;
-            out.emit('out', joined(rec, match ?? null));
-          } catch (error) {
-            out.fail(rec, error);
-          }
-        }
-      };
-      const tableTable = (left: PartitionedStore, right: PartitionedStore): Operator['process'] => (batch, port, out) => {
-        for (const rec of batch) {
-          try {
-            if (rec.key === null) continue;
-            const p = rec.origin.partition;
-            if (port === 'in') {
-              // The left row changed: the joined row follows it.
-              if (rec.deleted) {
-                out.emit('out', deletion(rec));
-                continue;
-              }
-              const r = right.partition(p).get(rec.key);
-              if (r !== undefined) out.emit('out', withSide(rec, rec.value, r));
-              else if (!inner) out.emit('out', withSide(rec, rec.value, null));
-              continue;
-            }
-            // The right row changed: a joined row exists only where there is a left row.
-            const l = left.partition(p).get(rec.key);
-            if (l === undefined) continue;
-            if (!rec.deleted) out.emit('out', withSide(rec, l, rec.value));
-            else if (inner) out.emit('out', deletion(rec));
-            else out.emit('out', withSide(rec, l, null));
-          } catch (error) {
-            out.fail(rec, error);
-          }
-        }
-      };
-      let process: Operator['process'];
-      return {
-        process(batch, port, out) {
-          if (!tables) {
-            tables = { left: tableOf?.('in'), right: tableOf?.('other') };
-            if (tables.left && tables.right) process = tableTable(tables.left, tables.right);
-            else if (tables.right) process = streamTable(tables.right);
-          }
-          if (process) return process(batch, port, out);
-          for (const rec of batch) {
-            try {
-              if (port === 'other') {
-                if (rec.key === null) throw new Error('a table row needs a key');
-                if (rec.value === null) table.delete(rec.key);
-                else table.set(rec.key, rec.value);
-                continue;
-              }
-              const k = on ? on(rec.value, rec.key, recordInfo(rec)) : rec.key;
-              const text = keyText(k);
-              const match = text === null ? undefined : table.get(text);
-              if (match === undefined && inner) continue;
-              out.emit('out', joined(rec, match ?? null));
-            } catch (error) {
-              out.fail(rec, error);
-            }
-          }
-        },
-      };
-    }
-
+    if (params.mode !== 'stream') return tableJoin(j, tableOf);
     if (!store) throw new Error('a stream–stream join runs only inside the engine, which gives it its store');
-    const within = parseDuration(params.within) ?? 300_000;
-    const grace = parseDuration(params.grace) ?? 0;
-    const keep = 2 * within + grace;
-    /** Per partition: when each buffered key was last touched, for expiry sweeps. */
-    const lastSweep = new Map<number, number>();
-    const sweep = (st: KeyValueStore, p: number, wm: number) => {
-      const last = lastSweep.get(p);
-      if (last !== undefined && wm - last < within) return;
-      lastSweep.set(p, wm);
-      for (const [k, v] of [...st.entries()]) {
-        if (k === WATERMARK) continue;
-        const kept = (v as Buffered[]).filter((b) => b.t >= wm - keep);
-        if (kept.length === 0) st.delete(k);
-        else if (kept.length < (v as Buffered[]).length) st.put(k, kept);
-      }
-    };
-    return {
-      reset(partition) {
-        lastSweep.delete(partition);
-      },
-      process(batch, port, out) {
-        const mine = port === 'other' ? 'r' : 'l';
-        const theirs = port === 'other' ? 'l' : 'r';
-        for (const rec of batch) {
-          try {
-            if (rec.key === null) throw new Error('a stream–stream join matches on keys, and the event has none; re-key it with select-key');
-            const p = rec.origin.partition;
-            const st = store.partition(p);
-            const t = rec.timestamp;
-            const before = st.get(WATERMARK) as number | undefined;
-            const wm = before === undefined ? t : Math.max(before, t);
-            if (t < wm - within - grace) throw new Error(`late event: timestamp ${iso(t)} is more than within + grace before the watermark ${iso(wm)}`);
-            if (wm !== before) st.put(WATERMARK, wm);
-            for (const b of (st.get(`${theirs}\u0000${rec.key}`) as Buffered[] | undefined) ?? []) {
-              if (Math.abs(b.t - t) > within) continue;
-              if (mine === 'l') out.emit('out', joined(rec, b.v));
-              else out.emit('out', joined({ ...rec, value: b.v, timestamp: Math.max(t, b.t) }, rec.value));
-            }
-            const k = `${mine}\u0000${rec.key}`;
-            st.put(k, [...((st.get(k) as Buffered[] | undefined) ?? []), { t, v: rec.value }]);
-            sweep(st, p, wm);
-          } catch (error) {
-            out.fail(rec, error);
-          }
-        }
-      },
-    };
+    return streamStreamJoin(j, parseDuration(params.within) ?? 300_000, parseDuration(params.grace) ?? 0, store);
   },
 });
+
+/** What every mode of a join needs: the field it adds, the lookup key, whether unmatched events are dropped, and how a match is added. */
+interface JoinSettings {
+  as: string;
+  on: KeyFn | undefined;
+  inner: boolean;
+  joined: (rec: Rec, match: unknown) => Rec;
+}
+
+/**
+ * mode: table. Looks rows up in the table node feeding `other` (stream–table) or joins two tables
+ * (table–table); without a table node, keeps the rows of `other` itself.
+ */
+function tableJoin({ on, inner, joined, as }: JoinSettings, tableOf: ((port: string) => PartitionedStore | undefined) | undefined): Operator {
+  /** The rows of `table` nodes feeding `in` and `other`, looked up when the first batch arrives (every node exists by then). */
+  let tables: { left?: PartitionedStore; right?: PartitionedStore } | undefined;
+  const table = new Map<string, unknown>();
+  let process: Operator['process'];
+  return {
+    process(batch, port, out) {
+      if (!tables) {
+        tables = { left: tableOf?.('in'), right: tableOf?.('other') };
+        if (tables.left && tables.right) process = tableTableJoin(as, inner, tables.left, tables.right);
+        else if (tables.right) process = streamTableJoin(inner, joined, tables.right);
+      }
+      if (process) return process(batch, port, out);
+      for (const rec of batch) {
+        try {
+          if (port === 'other') {
+            if (rec.key === null) throw new Error('a table row needs a key');
+            if (rec.value === null) table.delete(rec.key);
+            else table.set(rec.key, rec.value);
+            continue;
+          }
+          const k = on ? on(rec.value, rec.key, recordInfo(rec)) : rec.key;
+          const text = keyText(k);
+          const match = text === null ? undefined : table.get(text);
+          if (match === undefined && inner) continue;
+          out.emit('out', joined(rec, match ?? null));
+        } catch (error) {
+          out.fail(rec, error);
+        }
+      }
+    },
+  };
+}
+
+/** Stream–table: each event on `in` gets the row of its key in the table node's store. */
+function streamTableJoin(inner: boolean, joined: JoinSettings['joined'], right: PartitionedStore): Operator['process'] {
+  return (batch, port, out) => {
+    // The table's rows, deletes applied, are kept by its own node: the join only looks them up.
+    if (port === 'other') return;
+    for (const rec of batch) {
+      try {
+        const match = rec.key === null ? undefined : right.partition(rec.origin.partition).get(rec.key);
+        if (match === undefined && inner) continue;
+        out.emit('out', joined(rec, match ?? null));
+      } catch (error) {
+        out.fail(rec, error);
+      }
+    }
+  };
+}
+
+/** Table–table: a change of a row on either side changes the joined row of its key. */
+function tableTableJoin(as: string, inner: boolean, left: PartitionedStore, right: PartitionedStore): Operator['process'] {
+  // A table–table join's output is a table too.
+  const row = (rec: Rec, value: unknown): Rec => ({ key: rec.key, value, timestamp: rec.timestamp, headers: rec.headers, origin: rec.origin, table: true });
+  const deletion = (rec: Rec): Rec => ({ ...row(rec, null), deleted: true });
+  const withSide = (rec: Rec, left: unknown, right: unknown): Rec => {
+    if (!isObject(left)) throw new Error(`the row on "in" is ${Array.isArray(left) ? 'an array' : typeof left}, not an object, so "${as}" cannot be added`);
+    return row(rec, { ...left, [as]: right });
+  };
+  return (batch, port, out) => {
+    for (const rec of batch) {
+      try {
+        if (rec.key === null) continue;
+        const p = rec.origin.partition;
+        if (port === 'in') {
+          // The left row changed: the joined row follows it.
+          if (rec.deleted) {
+            out.emit('out', deletion(rec));
+            continue;
+          }
+          const r = right.partition(p).get(rec.key);
+          if (r !== undefined) out.emit('out', withSide(rec, rec.value, r));
+          else if (!inner) out.emit('out', withSide(rec, rec.value, null));
+          continue;
+        }
+        // The right row changed: a joined row exists only where there is a left row.
+        const l = left.partition(p).get(rec.key);
+        if (l === undefined) continue;
+        if (!rec.deleted) out.emit('out', withSide(rec, l, rec.value));
+        else if (inner) out.emit('out', deletion(rec));
+        else out.emit('out', withSide(rec, l, null));
+      } catch (error) {
+        out.fail(rec, error);
+      }
+    }
+  };
+}
+
+/** mode: stream. Buffers each side's events by key in the store and joins those within `within` of each other. */
+function streamStreamJoin({ joined }: JoinSettings, within: number, grace: number, store: PartitionedStore): Operator {
+  const keep = 2 * within + grace;
+  /** Per partition: when each buffered key was last touched, for expiry sweeps. */
+  const lastSweep = new Map<number, number>();
+  const sweep = (st: KeyValueStore, p: number, wm: number) => {
+    const last = lastSweep.get(p);
+    if (last !== undefined && wm - last < within) return;
+    lastSweep.set(p, wm);
+    for (const [k, v] of [...st.entries()]) {
+      if (k === WATERMARK) continue;
+      const kept = (v as Buffered[]).filter((b) => b.t >= wm - keep);
+      if (kept.length === 0) st.delete(k);
+      else if (kept.length < (v as Buffered[]).length) st.put(k, kept);
+    }
+  };
+  return {
+    reset(partition) {
+      lastSweep.delete(partition);
+    },
+    process(batch, port, out) {
+      const mine = port === 'other' ? 'r' : 'l';
+      const theirs = port === 'other' ? 'l' : 'r';
+      for (const rec of batch) {
+        try {
+          if (rec.key === null) throw new Error('a stream–stream join matches on keys, and the event has none; re-key it with select-key');
+          const p = rec.origin.partition;
+          const st = store.partition(p);
+          const t = rec.timestamp;
+          const before = st.get(WATERMARK) as number | undefined;
+          const wm = before === undefined ? t : Math.max(before, t);
+          if (t < wm - within - grace) throw new Error(`late event: timestamp ${iso(t)} is more than within + grace before the watermark ${iso(wm)}`);
+          if (wm !== before) st.put(WATERMARK, wm);
+          for (const b of (st.get(`${theirs}\u0000${rec.key}`) as Buffered[] | undefined) ?? []) {
+            if (Math.abs(b.t - t) > within) continue;
+            if (mine === 'l') out.emit('out', joined(rec, b.v));
+            else out.emit('out', joined({ ...rec, value: b.v, timestamp: Math.max(t, b.t) }, rec.value));
+          }
+          const k = `${mine}\u0000${rec.key}`;
+          st.put(k, [...((st.get(k) as Buffered[] | undefined) ?? []), { t, v: rec.value }]);
+          sweep(st, p, wm);
+        } catch (error) {
+          out.fail(rec, error);
+        }
+      }
+    },
+  };
+}
