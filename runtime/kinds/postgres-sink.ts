@@ -194,7 +194,7 @@ export const postgresSink = defineKind({
     const { table, columns, key, retries, backoffMs, urlEnv, poolSize } = params;
     const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
     const schema = table.includes('.') ? table.split('.')[0] : undefined;
-    const offsets = offsetsTable(schema);
+    const target: PgTarget = { nodeId, pipeline, table, columns, key, perStatement, offsets: offsetsTable(schema) };
     let pool: PgPool | undefined;
     let ready: Promise<PgPool> | undefined;
 
@@ -219,121 +219,6 @@ export const postgresSink = defineKind({
       throw e;
     }));
 
-    type Row = { rec: Rec; row: Record<string, unknown> };
-    type Failure = { rec: Rec; error: Error };
-
-    /**
-     * Upserts `rows` inside the open transaction, behind a savepoint; with `dry` it rolls them back
-     * again and only learns which rows the database rejects (the rows of a replayed slice, whose
-     * rejections must reach the error port again). A rejected row is rolled back alone.
-     */
-    const upsert = async (client: PgClient, rows: Row[], dry: boolean, failed: Failure[]): Promise<void> => {
-      // ON CONFLICT cannot touch a row twice in one statement: the last event per key wins, as it would in order.
-      const latest = new Map<string, Record<string, unknown>>();
-      for (const { row } of rows) {
-        const k = JSON.stringify(key.map((c) => row[c]));
-        latest.delete(k);
-        latest.set(k, row);
-      }
-      const unique = [...latest.values()];
-      await client.query('SAVEPOINT pipewright_batch');
-      try {
-        for (let i = 0; i < unique.length; i += perStatement) {
-          const chunk = unique.slice(i, i + perStatement);
-          await client.query(upsertSql(table, columns, key, chunk.length), chunk.flatMap((r) => columns.map((c) => r[c])));
-        }
-        await client.query(dry ? 'ROLLBACK TO SAVEPOINT pipewright_batch' : 'RELEASE SAVEPOINT pipewright_batch');
-      } catch (e) {
-        if (!rowError(e)) throw e;
-        await client.query('ROLLBACK TO SAVEPOINT pipewright_batch');
-        // Some row is bad: write them one by one, in order, so only the bad ones go to the error port.
-        for (const { rec, row } of rows) {
-          await client.query('SAVEPOINT pipewright_row');
-          try {
-            await client.query(upsertSql(table, columns, key, 1), columns.map((c) => row[c]));
-            await client.query(dry ? 'ROLLBACK TO SAVEPOINT pipewright_row' : 'RELEASE SAVEPOINT pipewright_row');
-          } catch (rowErr) {
-            if (!rowError(rowErr)) throw rowErr;
-            await client.query('ROLLBACK TO SAVEPOINT pipewright_row');
-            failed.push({ rec, error: new Error(`PostgreSQL rejected the row: ${errorText(rowErr)}`) });
-          }
-        }
-      }
-    };
-
-    /**
-     * One transaction: lock this node's offsets of the batch's input partitions, write the rows
-     * past them, dry-run the rows at or below them (already written by a slice that was then
-     * consumed again), and move the offsets up. A record without a numeric input offset, and
-     * what a node emits on its clock (`clock`), is written as it comes, without offsets.
-     */
-    const write = async (db: PgPool, rows: Row[], clock: boolean, failed: Failure[]): Promise<void> => {
-      failed.length = 0;
-      const high = new Map<string, { topic: string; partition: number; offset: bigint }>();
-      const at = (rec: Rec): string | undefined =>
-        !clock && rec.origin && /^\d+$/.test(String(rec.origin.offset)) ? `${rec.origin.topic}\u0000${rec.origin.partition}` : undefined;
-      for (const { rec } of rows) {
-        const k = at(rec);
-        if (k === undefined) continue;
-        const o = BigInt(rec.origin.offset);
-        const h = high.get(k);
-        if (!h || o > h.offset) high.set(k, { topic: rec.origin.topic, partition: rec.origin.partition, offset: o });
-      }
-      const parts = [...high.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
-      const group = env('KAFKA_GROUP_ID') || pipeline;
-      const client = await db.connect();
-      let broken: Error | undefined;
-      // A connection that breaks while checked out (terminated by the server, say) must not crash the
-      // service: the failing query rejects, the transaction is tried again, and the client is discarded.
-      const onError = (e: Error) => {
-        broken = e;
-      };
-      client.on('error', onError);
-      try {
-        await client.query('BEGIN');
-        let fresh = rows;
-        const replayed: Row[] = [];
-        if (parts.length) {
-          const ids = [group, nodeId, parts.map((x) => x.topic), parts.map((x) => x.partition)];
-          // The rows exist before they are locked, so a second replica writing the same partition waits here and then sees the offsets this one wrote.
-          await client.query(
-            `INSERT INTO ${offsets} ("group_id", "node", "topic", "partition", "offset") SELECT $1, $2, t, p, -1 FROM unnest($3::text[], $4::int[]) AS x(t, p) ON CONFLICT DO NOTHING`,
-            ids,
-          );
-          const stored = await client.query(
-            `SELECT "topic", "partition", "offset"::text AS "offset" FROM ${offsets} WHERE "group_id" = $1 AND "node" = $2 AND ("topic", "partition") IN (SELECT * FROM unnest($3::text[], $4::int[])) ORDER BY "topic", "partition" FOR UPDATE`,
-            ids,
-          );
-          const done = new Map(stored.rows.map((r) => [`${String(r.topic)}\u0000${Number(r.partition)}`, BigInt(String(r.offset))]));
-          fresh = [];
-          for (const r of rows) {
-            const k = at(r.rec);
-            const d = k === undefined ? undefined : done.get(k);
-            if (d !== undefined && BigInt(r.rec.origin.offset) <= d) replayed.push(r);
-            else fresh.push(r);
-          }
-        }
-        if (replayed.length) await upsert(client, replayed, true, failed);
-        if (fresh.length) await upsert(client, fresh, false, failed);
-        if (parts.length) {
-          await client.query(
-            `UPDATE ${offsets} AS o SET "offset" = GREATEST(o."offset", x.n), "updated_at" = now() FROM unnest($3::text[], $4::int[], $5::bigint[]) AS x(t, p, n) ` +
-              'WHERE o."group_id" = $1 AND o."node" = $2 AND o."topic" = x.t AND o."partition" = x.p',
-            [group, nodeId, parts.map((x) => x.topic), parts.map((x) => x.partition), parts.map((x) => x.offset.toString())],
-          );
-        }
-        await client.query('COMMIT');
-      } catch (e) {
-        await client.query('ROLLBACK').catch((r: unknown) => {
-          broken = r instanceof Error ? r : new Error(String(r));
-        });
-        throw e;
-      } finally {
-        client.off('error', onError);
-        client.release(broken);
-      }
-    };
-
     return {
       async start() {
         if (!capture) await started();
@@ -355,7 +240,7 @@ export const postgresSink = defineKind({
         const db = await started();
         const failed: Failure[] = [];
         try {
-          await withRetries(() => write(db, rows, clock === true, failed), retries, backoffMs);
+          await withRetries(() => writeRows(target, db, rows, clock === true, failed), retries, backoffMs);
         } catch (e) {
           throw new Error(`postgres node "${nodeId}": ${errorText(e)}`, { cause: e });
         }
@@ -370,6 +255,136 @@ export const postgresSink = defineKind({
     };
   },
 });
+
+/** A row to write, with the record it came from. */
+type Row = { rec: Rec; row: Record<string, unknown> };
+/** A row the database rejected. */
+type Failure = { rec: Rec; error: Error };
+
+/** Where a postgres node writes: its table and columns, the key to upsert on, and its offsets table. */
+interface PgTarget {
+  nodeId: string;
+  pipeline: string;
+  table: string;
+  columns: readonly string[];
+  key: readonly string[];
+  /** Rows per INSERT, within PostgreSQL's limit of parameters. */
+  perStatement: number;
+  offsets: string;
+}
+
+/**
+ * Upserts `rows` inside the open transaction, behind a savepoint; with `dry` it rolls them back
+ * again and only learns which rows the database rejects (the rows of a replayed slice, whose
+ * rejections must reach the error port again). A rejected row is rolled back alone.
+ */
+async function upsert({ table, columns, key, perStatement }: PgTarget, client: PgClient, rows: Row[], dry: boolean, failed: Failure[]): Promise<void> {
+  // ON CONFLICT cannot touch a row twice in one statement: the last event per key wins, as it would in order.
+  const latest = new Map<string, Record<string, unknown>>();
+  for (const { row } of rows) {
+    const k = JSON.stringify(key.map((c) => row[c]));
+    latest.delete(k);
+    latest.set(k, row);
+  }
+  const unique = [...latest.values()];
+  await client.query('SAVEPOINT pipewright_batch');
+  try {
+    for (let i = 0; i < unique.length; i += perStatement) {
+      const chunk = unique.slice(i, i + perStatement);
+      await client.query(upsertSql(table, columns, key, chunk.length), chunk.flatMap((r) => columns.map((c) => r[c])));
+    }
+    await client.query(dry ? 'ROLLBACK TO SAVEPOINT pipewright_batch' : 'RELEASE SAVEPOINT pipewright_batch');
+  } catch (e) {
+    if (!rowError(e)) throw e;
+    await client.query('ROLLBACK TO SAVEPOINT pipewright_batch');
+    // Some row is bad: write them one by one, in order, so only the bad ones go to the error port.
+    for (const { rec, row } of rows) {
+      await client.query('SAVEPOINT pipewright_row');
+      try {
+        await client.query(upsertSql(table, columns, key, 1), columns.map((c) => row[c]));
+        await client.query(dry ? 'ROLLBACK TO SAVEPOINT pipewright_row' : 'RELEASE SAVEPOINT pipewright_row');
+      } catch (rowErr) {
+        if (!rowError(rowErr)) throw rowErr;
+        await client.query('ROLLBACK TO SAVEPOINT pipewright_row');
+        failed.push({ rec, error: new Error(`PostgreSQL rejected the row: ${errorText(rowErr)}`) });
+      }
+    }
+  }
+}
+
+/**
+ * One transaction: lock this node's offsets of the batch's input partitions, write the rows
+ * past them, dry-run the rows at or below them (already written by a slice that was then
+ * consumed again), and move the offsets up. A record without a numeric input offset, and
+ * what a node emits on its clock (`clock`), is written as it comes, without offsets.
+ */
+async function writeRows(target: PgTarget, db: PgPool, rows: Row[], clock: boolean, failed: Failure[]): Promise<void> {
+  const { nodeId, pipeline, offsets } = target;
+  failed.length = 0;
+  const high = new Map<string, { topic: string; partition: number; offset: bigint }>();
+  const at = (rec: Rec): string | undefined =>
+    !clock && rec.origin && /^\d+$/.test(String(rec.origin.offset)) ? `${rec.origin.topic}\u0000${rec.origin.partition}` : undefined;
+  for (const { rec } of rows) {
+    const k = at(rec);
+    if (k === undefined) continue;
+    const o = BigInt(rec.origin.offset);
+    const h = high.get(k);
+    if (!h || o > h.offset) high.set(k, { topic: rec.origin.topic, partition: rec.origin.partition, offset: o });
+  }
+  const parts = [...high.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+  const group = env('KAFKA_GROUP_ID') || pipeline;
+  const client = await db.connect();
+  let broken: Error | undefined;
+  // A connection that breaks while checked out (terminated by the server, say) must not crash the
+  // service: the failing query rejects, the transaction is tried again, and the client is discarded.
+  const onError = (e: Error) => {
+    broken = e;
+  };
+  client.on('error', onError);
+  try {
+    await client.query('BEGIN');
+    let fresh = rows;
+    const replayed: Row[] = [];
+    if (parts.length) {
+      const ids = [group, nodeId, parts.map((x) => x.topic), parts.map((x) => x.partition)];
+      // The rows exist before they are locked, so a second replica writing the same partition waits here and then sees the offsets this one wrote.
+      await client.query(
+        `INSERT INTO ${offsets} ("group_id", "node", "topic", "partition", "offset") SELECT $1, $2, t, p, -1 FROM unnest($3::text[], $4::int[]) AS x(t, p) ON CONFLICT DO NOTHING`,
+        ids,
+      );
+      const stored = await client.query(
+        `SELECT "topic", "partition", "offset"::text AS "offset" FROM ${offsets} WHERE "group_id" = $1 AND "node" = $2 AND ("topic", "partition") IN (SELECT * FROM unnest($3::text[], $4::int[])) ORDER BY "topic", "partition" FOR UPDATE`,
+        ids,
+      );
+      const done = new Map(stored.rows.map((r) => [`${String(r.topic)}\u0000${Number(r.partition)}`, BigInt(String(r.offset))]));
+      fresh = [];
+      for (const r of rows) {
+        const k = at(r.rec);
+        const d = k === undefined ? undefined : done.get(k);
+        if (d !== undefined && BigInt(r.rec.origin.offset) <= d) replayed.push(r);
+        else fresh.push(r);
+      }
+    }
+    if (replayed.length) await upsert(target, client, replayed, true, failed);
+    if (fresh.length) await upsert(target, client, fresh, false, failed);
+    if (parts.length) {
+      await client.query(
+        `UPDATE ${offsets} AS o SET "offset" = GREATEST(o."offset", x.n), "updated_at" = now() FROM unnest($3::text[], $4::int[], $5::bigint[]) AS x(t, p, n) ` +
+          'WHERE o."group_id" = $1 AND o."node" = $2 AND o."topic" = x.t AND o."partition" = x.p',
+        [group, nodeId, parts.map((x) => x.topic), parts.map((x) => x.partition), parts.map((x) => x.offset.toString())],
+      );
+    }
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch((r: unknown) => {
+      broken = r instanceof Error ? r : new Error(String(r));
+    });
+    throw e;
+  } finally {
+    client.off('error', onError);
+    client.release(broken);
+  }
+}
 
 /** Creates the offsets table of `schema` if missing; two replicas creating it at once is no error. */
 async function createOffsetsTable(pool: PgPool, schema: string | undefined): Promise<void> {
