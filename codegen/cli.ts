@@ -162,56 +162,10 @@ async function run(argv: string[], out: Out): Promise<number> {
     }
     case 'validate':
       return validateFiles([file], json, out);
-    case 'test': {
-      const loaded = await load(file, out);
-      if (typeof loaded === 'number') return loaded;
-      // A pipeline with errors cannot run: its problems are the answer. Otherwise one report, warnings and tests.
-      const runnable = loaded.pipeline !== null && !loaded.problems.some((p) => p.severity === 'error');
-      if (!runnable || !json) report(loaded.problems, loaded.file, json, out);
-      if (!runnable) return 1;
-      const outcomes = await runPipelineTests(loaded.pipeline!, loaded.files);
-      const failed = outcomes.filter((o) => !o.passed);
-      if (json) {
-        const problems = loaded.problems.map((p) => ({ file: loaded.file, ...p }));
-        out.log(JSON.stringify({ file: loaded.file, valid: true, problems, passed: failed.length === 0, tests: outcomes }, null, 2));
-      } else {
-        for (const o of outcomes) {
-          out.log(`${o.passed ? 'ok  ' : 'FAIL'} ${o.name}`);
-          if (o.error) out.log(`     ${o.error}`);
-          for (const d of o.differences) out.log(`     ${describeDifference(d)}: expected ${JSON.stringify(d.expected)}, got ${JSON.stringify(d.actual)}`);
-        }
-        out.log(`${loaded.file}: ${outcomes.length - failed.length} passed, ${failed.length} failed.`);
-      }
-      return failed.length ? 1 : 0;
-    }
-    case 'generate': {
-      if (!args.values.out && !args.values.zip) {
-        out.err(`pipewright: say where to write: -o <folder> or --zip <file.zip>.\n${USAGE}`);
-        return 2;
-      }
-      const loaded = await load(file, out);
-      if (typeof loaded === 'number') return loaded;
-      if (!report(loaded.problems, loaded.file, json, out) || !loaded.pipeline) return 1;
-      const result = generate(loaded.pipeline, nodeAssets(), loaded.files);
-      if (!result.files) {
-        report(result.problems, loaded.file, json, out);
-        return 1;
-      }
-      if (args.values.zip) {
-        const target = resolve(args.values.zip);
-        writeAtomically(target, zipFiles(result.files, result.binary));
-        if (!json) out.log(`wrote ${args.values.zip} (${Object.keys(result.files).length} files).`);
-      }
-      if (args.values.out) {
-        const written = writeFolder(resolve(args.values.out), result.files, result.binary);
-        if (typeof written === 'string') {
-          out.err(`pipewright: ${written}`);
-          return 2;
-        }
-        if (!json) out.log(`wrote ${Object.keys(result.files).length} files to ${args.values.out}${written.removed ? `, removed ${written.removed} stale` : ''}.`);
-      }
-      return 0;
-    }
+    case 'test':
+      return testCommand(file, json, out);
+    case 'generate':
+      return generateCommand(file, args.values, json, out);
     case 'kinds': {
       for (const k of KINDS) {
         out.log(`${k.kind} (${k.category}): ${k.summary}`);
@@ -222,24 +176,82 @@ async function run(argv: string[], out: Out): Promise<number> {
     case 'docs':
       out.log(kindsMarkdown(KINDS).trimEnd());
       return 0;
-    case 'schema': {
-      if (file !== undefined || args.values.zip || json) {
-        out.err(`pipewright: schema takes only -o <file>.\n${USAGE}`);
-        return 2;
-      }
-      const schema = pipelineSchemaJson();
-      if (args.values.out === undefined) {
-        out.log(schema.trimEnd());
-        return 0;
-      }
-      writeAtomically(resolve(args.values.out), schema);
-      out.log(`wrote ${args.values.out}. Point an editor at it with a first line "# yaml-language-server: $schema=<path or URL of it>" in pipeline.yaml.`);
-      return 0;
-    }
+    case 'schema':
+      return schemaCommand(file, args.values, json, out);
     default:
       out.err(`pipewright: unknown command "${command}".\n${USAGE}`);
       return 2;
   }
+}
+
+/** pipewright test: the pipeline's problems, then its tests' outcomes. */
+async function testCommand(file: string | undefined, json: boolean, out: Out): Promise<number> {
+  const loaded = await load(file, out);
+  if (typeof loaded === 'number') return loaded;
+  // A pipeline with errors cannot run: its problems are the answer. Otherwise one report, warnings and tests.
+  const runnable = loaded.pipeline !== null && !loaded.problems.some((p) => p.severity === 'error');
+  if (!runnable || !json) report(loaded.problems, loaded.file, json, out);
+  if (!runnable) return 1;
+  const outcomes = await runPipelineTests(loaded.pipeline!, loaded.files);
+  const failed = outcomes.filter((o) => !o.passed);
+  if (json) {
+    const problems = loaded.problems.map((p) => ({ file: loaded.file, ...p }));
+    out.log(JSON.stringify({ file: loaded.file, valid: true, problems, passed: failed.length === 0, tests: outcomes }, null, 2));
+  } else {
+    for (const o of outcomes) {
+      out.log(`${o.passed ? 'ok  ' : 'FAIL'} ${o.name}`);
+      if (o.error) out.log(`     ${o.error}`);
+      for (const d of o.differences) out.log(`     ${describeDifference(d)}: expected ${JSON.stringify(d.expected)}, got ${JSON.stringify(d.actual)}`);
+    }
+    out.log(`${loaded.file}: ${outcomes.length - failed.length} passed, ${failed.length} failed.`);
+  }
+  return failed.length ? 1 : 0;
+}
+
+/** pipewright generate: the service's repository, into a folder (-o) or a zip (--zip). */
+async function generateCommand(file: string | undefined, values: { out?: string; zip?: string }, json: boolean, out: Out): Promise<number> {
+  if (!values.out && !values.zip) {
+    out.err(`pipewright: say where to write: -o <folder> or --zip <file.zip>.\n${USAGE}`);
+    return 2;
+  }
+  const loaded = await load(file, out);
+  if (typeof loaded === 'number') return loaded;
+  if (!report(loaded.problems, loaded.file, json, out) || !loaded.pipeline) return 1;
+  const result = generate(loaded.pipeline, nodeAssets(), loaded.files);
+  if (!result.files) {
+    report(result.problems, loaded.file, json, out);
+    return 1;
+  }
+  if (values.zip) {
+    const target = resolve(values.zip);
+    writeAtomically(target, zipFiles(result.files, result.binary));
+    if (!json) out.log(`wrote ${values.zip} (${Object.keys(result.files).length} files).`);
+  }
+  if (values.out) {
+    const written = writeFolder(resolve(values.out), result.files, result.binary);
+    if (typeof written === 'string') {
+      out.err(`pipewright: ${written}`);
+      return 2;
+    }
+    if (!json) out.log(`wrote ${Object.keys(result.files).length} files to ${values.out}${written.removed ? `, removed ${written.removed} stale` : ''}.`);
+  }
+  return 0;
+}
+
+/** pipewright schema: the format's JSON Schema, to stdout or a file (-o). */
+function schemaCommand(file: string | undefined, values: { out?: string; zip?: string }, json: boolean, out: Out): number {
+  if (file !== undefined || values.zip || json) {
+    out.err(`pipewright: schema takes only -o <file>.\n${USAGE}`);
+    return 2;
+  }
+  const schema = pipelineSchemaJson();
+  if (values.out === undefined) {
+    out.log(schema.trimEnd());
+    return 0;
+  }
+  writeAtomically(resolve(values.out), schema);
+  out.log(`wrote ${values.out}. Point an editor at it with a first line "# yaml-language-server: $schema=<path or URL of it>" in pipeline.yaml.`);
+  return 0;
 }
 
 /**
