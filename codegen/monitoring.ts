@@ -98,8 +98,52 @@ interface Target {
 
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 
-/** The Grafana dashboard of the pipeline: an overview, the process, then one row per node. */
-export function dashboard(p: Pipeline): Record<string, unknown> {
+/** Lays panels out on Grafana's grid: a row's title across, then two panels side by side per line. */
+class PanelGrid {
+  readonly panels: Record<string, unknown>[] = [];
+  private id = 0;
+  private y = 0;
+  private x = 0;
+
+  row(title: string): void {
+    this.panels.push({ id: ++this.id, type: 'row', title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y: this.y }, panels: [] });
+    this.y += 1;
+  }
+
+  panel(title: string, unit: string, targets: Target[], description: string): void {
+    this.panels.push({
+      id: ++this.id,
+      type: 'timeseries',
+      title,
+      description,
+      datasource: DATASOURCE,
+      gridPos: { h: 8, w: 12, x: this.x, y: this.y },
+      fieldConfig: { defaults: { unit, min: 0 }, overrides: [] },
+      options: { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: { mode: 'multi', sort: 'desc' } },
+      targets: targets.map((t, i) => ({ datasource: DATASOURCE, expr: t.expr, legendFormat: t.legendFormat, refId: String.fromCharCode(65 + i) })),
+    });
+    if (this.x === 0) this.x = 12;
+    else {
+      this.x = 0;
+      this.y += 8;
+    }
+  }
+
+  endRow(): void {
+    if (this.x !== 0) this.y += 8;
+    this.x = 0;
+  }
+}
+
+/** PromQL over the pipeline's series in the dashboard's namespace: the selector, rates, and p50/p95/p99 of a histogram. */
+interface PromQL {
+  sel: string;
+  rate: (metric: string, extra?: string) => string;
+  quantiles: (metric: string, extra: string, by: string[], legend: string) => Target[];
+}
+
+/** The PromQL helpers of pipeline `p`. */
+function promql(p: Pipeline): PromQL {
   const sel = `${job(p)},namespace="$namespace"`;
   const rate = (metric: string, extra = '') => `rate(${metric}{${sel}${extra}}[$__rate_interval])`;
   const quantiles = (metric: string, extra: string, by: string[], legend: string): Target[] =>
@@ -107,40 +151,13 @@ export function dashboard(p: Pipeline): Record<string, unknown> {
       expr: `histogram_quantile(${q}, sum by (${['le', ...by].join(', ')}) (${rate(`${metric}_bucket`, extra)}))`,
       legendFormat: `p${Math.round(q * 100)}${legend}`,
     }));
-  const panels: Record<string, unknown>[] = [];
-  let id = 0;
-  let y = 0;
-  const row = (title: string) => {
-    panels.push({ id: ++id, type: 'row', title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y }, panels: [] });
-    y += 1;
-  };
-  // Two panels side by side per line.
-  let x = 0;
-  const panel = (title: string, unit: string, targets: Target[], description: string) => {
-    panels.push({
-      id: ++id,
-      type: 'timeseries',
-      title,
-      description,
-      datasource: DATASOURCE,
-      gridPos: { h: 8, w: 12, x, y },
-      fieldConfig: { defaults: { unit, min: 0 }, overrides: [] },
-      options: { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: { mode: 'multi', sort: 'desc' } },
-      targets: targets.map((t, i) => ({ datasource: DATASOURCE, expr: t.expr, legendFormat: t.legendFormat, refId: String.fromCharCode(65 + i) })),
-    });
-    if (x === 0) x = 12;
-    else {
-      x = 0;
-      y += 8;
-    }
-  };
-  const endRow = () => {
-    if (x !== 0) y += 8;
-    x = 0;
-  };
+  return { sel, rate, quantiles };
+}
 
-  row('Overview');
-  panel(
+/** The overview row: records, failures, lag, latency, slices, restores. */
+function overviewPanels(grid: PanelGrid, { sel, rate, quantiles }: PromQL, p: Pipeline): void {
+  grid.row('Overview');
+  grid.panel(
     'Records per second',
     'rps',
     [
@@ -149,7 +166,7 @@ export function dashboard(p: Pipeline): Record<string, unknown> {
     ],
     'Consumed from the source topics; produced and acknowledged, dead letters included.',
   );
-  panel(
+  grid.panel(
     'Dead letters and skipped records per second',
     'rps',
     [
@@ -158,20 +175,20 @@ export function dashboard(p: Pipeline): Record<string, unknown> {
     ],
     `Failed records: to the dead-letter topic, or dropped (errors.policy is ${p.errors.policy}).`,
   );
-  panel(
+  grid.panel(
     'Consumer lag per partition',
     'short',
     [{ expr: `sum by (topic, partition) (pipewright_partition_lag{${sel}})`, legendFormat: '{{topic}} [{{partition}}]' }],
     "Messages behind the high watermark at each partition's last batch, reported by the replica that owns it.",
   );
-  panel(
+  grid.panel(
     'End-to-end latency',
     's',
     quantiles('pipewright_end_to_end_latency_seconds', '', ['topic'], ' {{topic}}'),
     "From a record's Kafka timestamp to the acknowledgement of the outputs of its slice, by input topic. Producers that set event times as timestamps make this the event-time delay.",
   );
-  panel('Slice duration', 's', quantiles('pipewright_batch_duration_seconds', '', [], ''), 'Processing one slice of a batch, produce acknowledgements included.');
-  panel(
+  grid.panel('Slice duration', 's', quantiles('pipewright_batch_duration_seconds', '', [], ''), 'Processing one slice of a batch, produce acknowledgements included.');
+  grid.panel(
     'State restore',
     'short',
     [
@@ -180,11 +197,14 @@ export function dashboard(p: Pipeline): Record<string, unknown> {
     ],
     'Changelog partitions being restored and the records applied per second (stateful nodes only).',
   );
-  endRow();
+  grid.endRow();
+}
 
-  row('Process');
-  panel('CPU per pod', 'percentunit', [{ expr: `sum by (pod) (${rate('process_cpu_seconds_total')})`, legendFormat: '{{pod}}' }], 'CPU seconds per second.');
-  panel(
+/** The process row: CPU, memory, event loop, garbage collection. */
+function processPanels(grid: PanelGrid, { sel, rate }: PromQL): void {
+  grid.row('Process');
+  grid.panel('CPU per pod', 'percentunit', [{ expr: `sum by (pod) (${rate('process_cpu_seconds_total')})`, legendFormat: '{{pod}}' }], 'CPU seconds per second.');
+  grid.panel(
     'Memory per pod',
     'bytes',
     [
@@ -193,31 +213,41 @@ export function dashboard(p: Pipeline): Record<string, unknown> {
     ],
     'Resident memory (the limit applies to it) and the JavaScript heap in use.',
   );
-  panel('Event-loop delay per pod', 's', [{ expr: `max by (pod) (nodejs_eventloop_lag_p99_seconds{${sel}})`, legendFormat: 'p99 {{pod}}' }], '99th percentile of the event-loop delay between scrapes.');
-  panel(
+  grid.panel('Event-loop delay per pod', 's', [{ expr: `max by (pod) (nodejs_eventloop_lag_p99_seconds{${sel}})`, legendFormat: 'p99 {{pod}}' }], '99th percentile of the event-loop delay between scrapes.');
+  grid.panel(
     'Garbage collection',
     'percentunit',
     [{ expr: `sum by (pod, kind) (${rate('nodejs_gc_duration_seconds_sum')})`, legendFormat: '{{kind}} {{pod}}' }],
     'Share of time spent in garbage collection, by kind.',
   );
-  endRow();
+  grid.endRow();
+}
 
-  for (const n of p.nodes) {
-    const node = `,node=${promqlString(n.id)}`;
-    row(`Node ${n.id} (${getKind(n.kind)?.kind ?? n.kind})`);
-    panel(
-      `${n.id}: records per second`,
-      'rps',
-      [
-        { expr: `sum(${rate('pipewright_node_in_total', node)})`, legendFormat: 'in' },
-        { expr: `sum(${rate('pipewright_node_out_total', node)})`, legendFormat: 'out' },
-        { expr: `sum(${rate('pipewright_node_errors_total', node)})`, legendFormat: 'errors' },
-      ],
-      'Records that entered the node, that it passed on or produced, and that failed in it.',
-    );
-    panel(`${n.id}: time per slice`, 's', quantiles('pipewright_node_duration_seconds', node, [], ''), 'Time the node took on one slice of records (a source: decoding it).');
-    endRow();
-  }
+/** The row of node `n`: its records and its time per slice. */
+function nodePanels(grid: PanelGrid, { rate, quantiles }: PromQL, n: Pipeline['nodes'][number]): void {
+  const node = `,node=${promqlString(n.id)}`;
+  grid.row(`Node ${n.id} (${getKind(n.kind)?.kind ?? n.kind})`);
+  grid.panel(
+    `${n.id}: records per second`,
+    'rps',
+    [
+      { expr: `sum(${rate('pipewright_node_in_total', node)})`, legendFormat: 'in' },
+      { expr: `sum(${rate('pipewright_node_out_total', node)})`, legendFormat: 'out' },
+      { expr: `sum(${rate('pipewright_node_errors_total', node)})`, legendFormat: 'errors' },
+    ],
+    'Records that entered the node, that it passed on or produced, and that failed in it.',
+  );
+  grid.panel(`${n.id}: time per slice`, 's', quantiles('pipewright_node_duration_seconds', node, [], ''), 'Time the node took on one slice of records (a source: decoding it).');
+  grid.endRow();
+}
+
+/** The Grafana dashboard of the pipeline: an overview, the process, then one row per node. */
+export function dashboard(p: Pipeline): Record<string, unknown> {
+  const q = promql(p);
+  const grid = new PanelGrid();
+  overviewPanels(grid, q, p);
+  processPanels(grid, q);
+  for (const n of p.nodes) nodePanels(grid, q, n);
 
   return {
     uid: dashboardUid(p.name),
@@ -248,7 +278,7 @@ export function dashboard(p: Pipeline): Record<string, unknown> {
       ],
     },
     annotations: { list: [] },
-    panels,
+    panels: grid.panels,
   };
 }
 
