@@ -113,7 +113,35 @@ export function lockfileFor(root: RootPackage, source: Lockfile): string {
     return out;
   };
 
-  // The root pins exact versions: they must be the ones Pipewright installs.
+  checkPins(root, all);
+  edges.set('', edgesFrom('', { dependencies: root.dependencies }, root.devDependencies));
+  while (queue.length) {
+    const at = queue.shift()!;
+    edges.set(at, edgesFrom(at, all[at]));
+  }
+
+  const flags = depFlags(seen, edges);
+
+  const packages: Record<string, LockEntry> = {
+    '': {
+      name: root.name,
+      version: root.version,
+      ...(root.dependencies ? { dependencies: root.dependencies } : {}),
+      ...(root.devDependencies ? { devDependencies: root.devDependencies } : {}),
+      ...(root.engines ? { engines: root.engines } : {}),
+    },
+  };
+  // In the order of Pipewright's lock, which is npm's.
+  for (const at of Object.keys(all)) {
+    if (!seen.has(at)) continue;
+    packages[at] = withFlags(all[at], flags.get(at)!);
+  }
+  const lock = { name: root.name, version: root.version, lockfileVersion: 3, requires: true, packages };
+  return `${JSON.stringify(lock, null, 2)}\n`;
+}
+
+/** The root pins exact versions: they must be the ones Pipewright installs (LockfileError otherwise). */
+function checkPins(root: RootPackage, all: Lockfile['packages']): void {
   for (const [name, wanted] of [...Object.entries(root.dependencies ?? {}), ...Object.entries(root.devDependencies ?? {})]) {
     const at = resolveIn(all, '', name);
     const have = at === undefined ? undefined : all[at].version;
@@ -126,13 +154,10 @@ export function lockfileFor(root: RootPackage, source: Lockfile): string {
       );
     }
   }
-  edges.set('', edgesFrom('', { dependencies: root.dependencies }, root.devDependencies));
-  while (queue.length) {
-    const at = queue.shift()!;
-    edges.set(at, edgesFrom(at, all[at]));
-  }
+}
 
-  // npm's flags (as its calc-dep-flags computes them): set everywhere, then cleared along every edge that does not carry them.
+/** npm's flags of each package reached (as its calc-dep-flags computes them): set everywhere, then cleared along every edge that does not carry them. */
+function depFlags(seen: ReadonlySet<string>, edges: ReadonlyMap<string, Edge[]>): Map<string, Record<(typeof FLAGS)[number], boolean>> {
   const flags = new Map<string, Record<(typeof FLAGS)[number], boolean>>();
   for (const at of seen) flags.set(at, { dev: true, optional: true, devOptional: true, peer: true });
   flags.set('', { dev: false, optional: false, devOptional: false, peer: false });
@@ -159,39 +184,27 @@ export function lockfileFor(root: RootPackage, source: Lockfile): string {
       if (changed) work.push(e.to);
     }
   }
+  return flags;
+}
 
-  const packages: Record<string, LockEntry> = {
-    '': {
-      name: root.name,
-      version: root.version,
-      ...(root.dependencies ? { dependencies: root.dependencies } : {}),
-      ...(root.devDependencies ? { devDependencies: root.devDependencies } : {}),
-      ...(root.engines ? { engines: root.engines } : {}),
-    },
+/** A package's entry of Pipewright's lock with the flags `f` in place of its own, where npm puts them (after version, resolved, integrity). */
+function withFlags(entry: LockEntry, f: Record<(typeof FLAGS)[number], boolean>): LockEntry {
+  const out: LockEntry = {};
+  const put = () => {
+    if (f.dev) out.dev = true;
+    if (f.optional) out.optional = true;
+    if (f.devOptional && !f.dev && !f.optional) out.devOptional = true;
+    if (f.peer) out.peer = true;
   };
-  // In the order of Pipewright's lock, which is npm's.
-  for (const at of Object.keys(all)) {
-    if (!seen.has(at)) continue;
-    const f = flags.get(at)!;
-    const out: LockEntry = {};
-    const put = () => {
-      if (f.dev) out.dev = true;
-      if (f.optional) out.optional = true;
-      if (f.devOptional && !f.dev && !f.optional) out.devOptional = true;
-      if (f.peer) out.peer = true;
-    };
-    let placed = false;
-    for (const [field, value] of Object.entries(all[at])) {
-      if ((FLAGS as readonly string[]).includes(field)) continue;
-      if (!placed && field !== 'version' && field !== 'resolved' && field !== 'integrity') {
-        put();
-        placed = true;
-      }
-      out[field] = value;
+  let placed = false;
+  for (const [field, value] of Object.entries(entry)) {
+    if ((FLAGS as readonly string[]).includes(field)) continue;
+    if (!placed && field !== 'version' && field !== 'resolved' && field !== 'integrity') {
+      put();
+      placed = true;
     }
-    if (!placed) put();
-    packages[at] = out;
+    out[field] = value;
   }
-  const lock = { name: root.name, version: root.version, lockfileVersion: 3, requires: true, packages };
-  return `${JSON.stringify(lock, null, 2)}\n`;
+  if (!placed) put();
+  return out;
 }
