@@ -172,41 +172,16 @@ export function connectionView(p: Pipeline): ConnectionView {
   }
 
   if (profile === 'sasl-ssl') {
-    const preset = k.preset;
-    if (preset === 'azure-event-hubs') {
-      secret.push(
-        { key: 'KAFKA_SASL_USERNAME', example: SASL_SSL_PRESETS[preset].username, description: 'Exactly $ConnectionString: Event Hubs takes the connection string as the password.' },
-        { key: 'KAFKA_SASL_PASSWORD', example: 'Endpoint=sb://my-namespace.servicebus.windows.net/;SharedAccessKeyName=change-me;SharedAccessKey=change-me', description: "The namespace's connection string (a shared access policy that may Listen and Send)." },
-      );
-    } else if (preset === 'confluent-cloud') {
-      secret.push(
-        { key: 'KAFKA_SASL_USERNAME', example: 'change-me', description: "The cluster's API key." },
-        { key: 'KAFKA_SASL_PASSWORD', example: 'change-me', description: "The API key's secret." },
-      );
-    } else {
-      secret.push(
-        { key: 'KAFKA_SASL_USERNAME', example: 'change-me', description: `The SASL user (${k.mechanism}).` },
-        { key: 'KAFKA_SASL_PASSWORD', example: 'change-me', description: "The SASL user's password." },
-      );
-    }
+    secret.push(...saslSslSecret(k));
     secretTargetRef.push({ parameter: 'username', name: kafkaSecret, key: 'KAFKA_SASL_USERNAME' }, { parameter: 'password', name: kafkaSecret, key: 'KAFKA_SASL_PASSWORD' });
   }
   if (profile === 'oauthbearer') {
-    const endpoint = k.oauth!.tokenEndpoint!;
-    config.push({ key: 'KAFKA_OAUTH_TOKEN_ENDPOINT', value: endpoint });
-    env.push({ parameter: 'oauthTokenEndpointUri', name: 'KAFKA_OAUTH_TOKEN_ENDPOINT' });
-    const scopes = oauthScopes(k.oauth?.scope ?? '');
-    if (scopes.length) {
-      config.push({ key: 'KAFKA_OAUTH_SCOPE', value: scopes.join(',') });
-      env.push({ parameter: 'scopes', name: 'KAFKA_OAUTH_SCOPE' });
-    }
-    secret.push(
-      { key: 'KAFKA_OAUTH_CLIENT_ID', example: 'change-me', description: "The service's client id at the OIDC provider." },
-      { key: 'KAFKA_OAUTH_CLIENT_SECRET', example: 'change-me', description: "The client's secret (client credentials grant)." },
-    );
-    secretTargetRef.push({ parameter: 'username', name: kafkaSecret, key: 'KAFKA_OAUTH_CLIENT_ID' }, { parameter: 'password', name: kafkaSecret, key: 'KAFKA_OAUTH_CLIENT_SECRET' });
-    const url = new URL(endpoint);
-    egress.push({ what: 'OIDC token endpoint', host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) });
+    const o = oauthParts(k, kafkaSecret);
+    config.push(...o.config);
+    env.push(...o.env);
+    secret.push(...o.secret);
+    secretTargetRef.push(...o.secretTargetRef);
+    egress.push(...o.egress);
   }
   const serviceAccountAnnotations: Pair[] = [];
   const dependencies: ConnectionView['dependencies'] = [];
@@ -222,18 +197,7 @@ export function connectionView(p: Pipeline): ConnectionView {
   return {
     profile,
     summary: CONNECTION_PROFILES[profile].summary,
-    is: {
-      plaintext: profile === 'plaintext',
-      saslSsl: profile === 'sasl-ssl',
-      mtls: profile === 'mtls',
-      awsMskIam: profile === 'aws-msk-iam',
-      oauthbearer: profile === 'oauthbearer',
-      confluentCloud: profile === 'sasl-ssl' && k.preset === 'confluent-cloud',
-      azureEventHubs: profile === 'sasl-ssl' && k.preset === 'azure-event-hubs',
-      customCa,
-      tls,
-      sasl: mechanism !== undefined,
-    },
+    is: profileFlags(p.kafka, customCa, tls, mechanism),
     ...(mechanism ? { mechanism } : {}),
     passwordMechanisms: orList(PASSWORD_MECHANISMS, '`'),
     config,
@@ -244,5 +208,68 @@ export function connectionView(p: Pipeline): ConnectionView {
     serviceAccountAnnotations,
     dependencies,
     egress,
+  };
+}
+
+/** The Secret's entries of the sasl-ssl profile: the user and password, as its preset (Event Hubs, Confluent Cloud) names them. */
+function saslSslSecret(k: Pipeline['kafka']): SecretEntry[] {
+  const preset = k.preset;
+  if (preset === 'azure-event-hubs') {
+    return [
+      { key: 'KAFKA_SASL_USERNAME', example: SASL_SSL_PRESETS[preset].username, description: 'Exactly $ConnectionString: Event Hubs takes the connection string as the password.' },
+      { key: 'KAFKA_SASL_PASSWORD', example: 'Endpoint=sb://my-namespace.servicebus.windows.net/;SharedAccessKeyName=change-me;SharedAccessKey=change-me', description: "The namespace's connection string (a shared access policy that may Listen and Send)." },
+    ];
+  } else if (preset === 'confluent-cloud') {
+    return [
+      { key: 'KAFKA_SASL_USERNAME', example: 'change-me', description: "The cluster's API key." },
+      { key: 'KAFKA_SASL_PASSWORD', example: 'change-me', description: "The API key's secret." },
+    ];
+  } else {
+    return [
+      { key: 'KAFKA_SASL_USERNAME', example: 'change-me', description: `The SASL user (${k.mechanism}).` },
+      { key: 'KAFKA_SASL_PASSWORD', example: 'change-me', description: "The SASL user's password." },
+    ];
+  }
+}
+
+/** What the oauthbearer profile adds: the token endpoint and scopes, the client's credentials, and the endpoint to reach. */
+function oauthParts(k: Pipeline['kafka'], kafkaSecret: string) {
+  const config: Pair[] = [];
+  const env: NonNullable<ConnectionView['keda']>['env'] = [];
+  const secret: SecretEntry[] = [];
+  const secretTargetRef: NonNullable<ConnectionView['keda']>['secretTargetRef'] = [];
+  const egress: ConnectionView['egress'] = [];
+  const endpoint = k.oauth!.tokenEndpoint!;
+  config.push({ key: 'KAFKA_OAUTH_TOKEN_ENDPOINT', value: endpoint });
+  env.push({ parameter: 'oauthTokenEndpointUri', name: 'KAFKA_OAUTH_TOKEN_ENDPOINT' });
+  const scopes = oauthScopes(k.oauth?.scope ?? '');
+  if (scopes.length) {
+    config.push({ key: 'KAFKA_OAUTH_SCOPE', value: scopes.join(',') });
+    env.push({ parameter: 'scopes', name: 'KAFKA_OAUTH_SCOPE' });
+  }
+  secret.push(
+    { key: 'KAFKA_OAUTH_CLIENT_ID', example: 'change-me', description: "The service's client id at the OIDC provider." },
+    { key: 'KAFKA_OAUTH_CLIENT_SECRET', example: 'change-me', description: "The client's secret (client credentials grant)." },
+  );
+  secretTargetRef.push({ parameter: 'username', name: kafkaSecret, key: 'KAFKA_OAUTH_CLIENT_ID' }, { parameter: 'password', name: kafkaSecret, key: 'KAFKA_OAUTH_CLIENT_SECRET' });
+  const url = new URL(endpoint);
+  egress.push({ what: 'OIDC token endpoint', host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) });
+  return { config, env, secret, secretTargetRef, egress };
+}
+
+/** What the templates test about the connection: the profile, the preset, TLS and SASL. */
+function profileFlags(k: Pipeline['kafka'], customCa: boolean, tls: boolean, mechanism: string | undefined): ConnectionView['is'] {
+  const { profile } = k;
+  return {
+    plaintext: profile === 'plaintext',
+    saslSsl: profile === 'sasl-ssl',
+    mtls: profile === 'mtls',
+    awsMskIam: profile === 'aws-msk-iam',
+    oauthbearer: profile === 'oauthbearer',
+    confluentCloud: profile === 'sasl-ssl' && k.preset === 'confluent-cloud',
+    azureEventHubs: profile === 'sasl-ssl' && k.preset === 'azure-event-hubs',
+    customCa,
+    tls,
+    sasl: mechanism !== undefined,
   };
 }
