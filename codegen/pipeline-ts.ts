@@ -72,58 +72,8 @@ export function pipelineTs(plan: CodePlan): { text: string; sites: ExpressionSit
   const order = topo(p.nodes);
   const fnEntries: string[] = [];
   for (const id of order) {
-    const node = byId.get(id)!;
-    const kind = getKind(node.kind)!;
-    lines.push('', `// ${commentText(node.id)} (${kind.kind})${node.label ? `: ${commentText(node.label)}` : ''}`);
-    const inputTypes = [...new Set(node.inputs.map((i) => (i.fromPort === ERROR_PORT ? 'unknown' : typeName(i.from))))];
-    // A source's own expressions (an http-ingest key) see the events it reads.
-    const inType = inputTypes.length ? inputTypes.join(' | ') : kind.category === 'source' ? typeName(node.id) : 'never';
-    const inputTypeAll = inType;
-    // Nodes with several inputs (join): the type arriving on each port.
-    const portTypes: Record<string, string> = {};
-    for (const port of kind.inputs) {
-      const types = [...new Set(node.inputs.filter((i) => i.port === port).map((i) => (i.fromPort === ERROR_PORT ? 'unknown' : typeName(i.from))))];
-      portTypes[port] = types.length ? types.join(' | ') : 'never';
-    }
-    const fns: string[] = [];
-    /** The type an expression parameter of this node returns. */
-    const expressionType = (param: string) => `Exclude<ReturnType<typeof ${fnName(node.id, param)}>, undefined>`;
-    const expressionFn = (raw: string | undefined, name: string, param: string, key: string, returns: ParamSpec['returns'], port?: string, acc?: string) => {
-      if (raw === undefined || raw.trim() === '') return;
-      const inType = port ? portTypes[port] : inputTypeAll;
-      const { text } = checkExpression(raw);
-      // An array is checked by passing it through `elements`, so a wrong type is reported on the expression itself.
-      const open = returns === 'array' ? 'elements(' : '(';
-      // A reducer also sees `acc` and returns its type: what the starting-value expression returns, or the input type.
-      const accType = acc === undefined ? undefined : expressionText(node.params[acc])?.trim() ? expressionType(acc) : inType;
-      const signature = accType === undefined ? `${RETURNS[returns ?? ''] ?? ''}` : `, acc: ${accType}): ${accType}`;
-      lines.push(
-        accType === undefined
-          ? `export function ${name}(value: ${inType}, key: string | null, record: RecordInfo)${signature} {`
-          : `export function ${name}(value: ${inType}, key: string | null, record: RecordInfo${signature} {`,
-        `  return ${open}`,
-      );
-      const exprLines = text.split(/\r\n|\r|\n/);
-      sites.push({ nodeId: node.id, param, line: lines.length, lineCount: exprLines.length });
-      exprLines[0] = ' '.repeat(EXPRESSION_INDENT) + exprLines[0];
-      lines.push(...exprLines, '  );', '}');
-      fns.push(`${key}: ${name}`);
-    };
-    for (const spec of kind.params) {
-      if (spec.type === 'expression') {
-        expressionFn(expressionText(node.params[spec.name]), fnName(node.id, spec.name), spec.name, spec.name, spec.returns, spec.port, spec.acc);
-      } else if (spec.type === 'expressions') {
-        for (const [entry, raw] of Object.entries((node.params[spec.name] ?? {}) as Record<string, unknown>)) {
-          expressionFn(expressionText(raw), `${fnName(node.id, spec.name)}__${identOf(entry)}`, `${spec.name}.${entry}`, tsString(`${spec.name}.${entry}`), spec.returns);
-        }
-      }
-    }
-    if (fns.length) fnEntries.push(`  ${tsString(node.id)}: { ${fns.join(', ')} },`);
-    const out = kind.outputType;
-    if (out.from === 'source') continue;
-    if (out.from === 'input') lines.push(`export type ${typeName(node.id)} = ${inType}${addedFields(out.fields?.(paramsOf(node, kind)))};`);
-    else if (out.from === 'type') lines.push(`export type ${typeName(node.id)} = ${out.type(paramsOf(node, kind), portTypes, expressionType)};`);
-    else if (out.from === 'expression') lines.push(`export type ${typeName(node.id)} = Exclude<ReturnType<typeof ${fnName(node.id, out.param)}>, undefined>${out.element ? '[number]' : ''};`);
+    const entry = nodeTs(byId.get(id)!, lines, sites);
+    if (entry) fnEntries.push(entry);
   }
   lines.push(
     '',
@@ -143,6 +93,65 @@ export function pipelineTs(plan: CodePlan): { text: string; sites: ExpressionSit
     `export const fromBeginning = ${plan.fromBeginning};`,
   );
   return { text: lines.filter((l, i) => !(l === '' && lines[i - 1] === '')).join('\n') + '\n', sites: fixSites(lines, sites) };
+}
+
+/**
+ * Adds a node's part of src/pipeline.ts to `lines`: its expression functions (their places to
+ * `sites`) and its event type. Returns its entry of `fns`, when it has expressions.
+ */
+function nodeTs(node: Pipeline['nodes'][number], lines: string[], sites: ExpressionSite[]): string | undefined {
+  const kind = getKind(node.kind)!;
+  lines.push('', `// ${commentText(node.id)} (${kind.kind})${node.label ? `: ${commentText(node.label)}` : ''}`);
+  const inputTypes = [...new Set(node.inputs.map((i) => (i.fromPort === ERROR_PORT ? 'unknown' : typeName(i.from))))];
+  // A source's own expressions (an http-ingest key) see the events it reads.
+  const inType = inputTypes.length ? inputTypes.join(' | ') : kind.category === 'source' ? typeName(node.id) : 'never';
+  const inputTypeAll = inType;
+  // Nodes with several inputs (join): the type arriving on each port.
+  const portTypes: Record<string, string> = {};
+  for (const port of kind.inputs) {
+    const types = [...new Set(node.inputs.filter((i) => i.port === port).map((i) => (i.fromPort === ERROR_PORT ? 'unknown' : typeName(i.from))))];
+    portTypes[port] = types.length ? types.join(' | ') : 'never';
+  }
+  const fns: string[] = [];
+  /** The type an expression parameter of this node returns. */
+  const expressionType = (param: string) => `Exclude<ReturnType<typeof ${fnName(node.id, param)}>, undefined>`;
+  const expressionFn = (raw: string | undefined, name: string, param: string, key: string, returns: ParamSpec['returns'], port?: string, acc?: string) => {
+    if (raw === undefined || raw.trim() === '') return;
+    const inType = port ? portTypes[port] : inputTypeAll;
+    const { text } = checkExpression(raw);
+    // An array is checked by passing it through `elements`, so a wrong type is reported on the expression itself.
+    const open = returns === 'array' ? 'elements(' : '(';
+    // A reducer also sees `acc` and returns its type: what the starting-value expression returns, or the input type.
+    const accType = acc === undefined ? undefined : expressionText(node.params[acc])?.trim() ? expressionType(acc) : inType;
+    const signature = accType === undefined ? `${RETURNS[returns ?? ''] ?? ''}` : `, acc: ${accType}): ${accType}`;
+    lines.push(
+      accType === undefined
+        ? `export function ${name}(value: ${inType}, key: string | null, record: RecordInfo)${signature} {`
+        : `export function ${name}(value: ${inType}, key: string | null, record: RecordInfo${signature} {`,
+      `  return ${open}`,
+    );
+    const exprLines = text.split(/\r\n|\r|\n/);
+    sites.push({ nodeId: node.id, param, line: lines.length, lineCount: exprLines.length });
+    exprLines[0] = ' '.repeat(EXPRESSION_INDENT) + exprLines[0];
+    lines.push(...exprLines, '  );', '}');
+    fns.push(`${key}: ${name}`);
+  };
+  for (const spec of kind.params) {
+    if (spec.type === 'expression') {
+      expressionFn(expressionText(node.params[spec.name]), fnName(node.id, spec.name), spec.name, spec.name, spec.returns, spec.port, spec.acc);
+    } else if (spec.type === 'expressions') {
+      for (const [entry, raw] of Object.entries((node.params[spec.name] ?? {}) as Record<string, unknown>)) {
+        expressionFn(expressionText(raw), `${fnName(node.id, spec.name)}__${identOf(entry)}`, `${spec.name}.${entry}`, tsString(`${spec.name}.${entry}`), spec.returns);
+      }
+    }
+  }
+  const entry = fns.length ? `  ${tsString(node.id)}: { ${fns.join(', ')} },` : undefined;
+  const out = kind.outputType;
+  if (out.from === 'source') return entry;
+  if (out.from === 'input') lines.push(`export type ${typeName(node.id)} = ${inType}${addedFields(out.fields?.(paramsOf(node, kind)))};`);
+  else if (out.from === 'type') lines.push(`export type ${typeName(node.id)} = ${out.type(paramsOf(node, kind), portTypes, expressionType)};`);
+  else if (out.from === 'expression') lines.push(`export type ${typeName(node.id)} = Exclude<ReturnType<typeof ${fnName(node.id, out.param)}>, undefined>${out.element ? '[number]' : ''};`);
+  return entry;
 }
 
 /** One line per node, so the graph reads top to bottom like the drawing. */
