@@ -248,26 +248,7 @@ function buildPipeline(raw: Obj, get: (path: Path) => unknown): Pipeline {
   const description = get(['description']);
   if (typeof description === 'string') p.description = description;
 
-  if (isObj(get(['kafka']))) {
-    const k = (key: string) => get(['kafka', key]);
-    if (k('profile') !== undefined) p.kafka.profile = k('profile') as ConnectionProfile;
-    if (k('mechanism') !== undefined) p.kafka.mechanism = k('mechanism') as PasswordMechanism;
-    if (k('preset') !== undefined) {
-      p.kafka.preset = k('preset') as SaslSslPreset;
-      // A preset's mechanism is plain; one written next to it is checked by validation.
-      if (valueAt(raw, ['kafka', 'mechanism']) === undefined) p.kafka.mechanism = 'plain';
-    }
-    if (k('customCa') !== undefined) p.kafka.customCa = k('customCa') as boolean;
-    for (const [name, keys] of [['oauth', ['tokenEndpoint', 'scope']], ['aws', ['region', 'roleArn']]] as const) {
-      if (!isObj(k(name))) continue;
-      const out: Record<string, string> = {};
-      for (const key of keys) if (typeof get(['kafka', name, key]) === 'string') out[key] = get(['kafka', name, key]) as string;
-      (p.kafka as Record<string, unknown>)[name] = out;
-    }
-    for (const key of ['replicationFactor', 'bootstrapServers', 'minInsyncReplicas', 'strimziCluster'] as const) {
-      if (k(key) !== undefined) (p.kafka as Record<string, unknown>)[key] = k(key);
-    }
-  }
+  if (isObj(get(['kafka']))) readKafka(p, raw, get);
   const topicsRaw = get(['topics']);
   if (isObj(topicsRaw)) {
     const topics: NonNullable<Pipeline['topics']> = {};
@@ -290,36 +271,7 @@ function buildPipeline(raw: Obj, get: (path: Path) => unknown): Pipeline {
   }
   const delivery = get(['delivery']);
   if (delivery !== undefined) p.delivery = delivery as Pipeline['delivery'];
-  if (isObj(get(['deploy']))) {
-    const d = (key: string) => get(['deploy', key]);
-    for (const key of ['replicas', 'standbyReplicas', 'image', 'metricsNamespace', 'livenessTimeoutSeconds'] as const) {
-      if (d(key) !== undefined) (p.deploy as Record<string, unknown>)[key] = d(key);
-    }
-    const autoscaling = d('autoscaling');
-    if (autoscaling === 'none') p.deploy.autoscaling = 'none';
-    else if (isObj(autoscaling)) {
-      const settings: Autoscaling = {};
-      for (const key of AUTOSCALING_KEYS) {
-        const v = get(['deploy', 'autoscaling', key]);
-        if (v !== undefined) settings[key] = v as number;
-      }
-      p.deploy.autoscaling = settings;
-    }
-    const monitoring = d('monitoring');
-    if (typeof monitoring === 'boolean') p.deploy.monitoring = monitoring;
-    else if (isObj(monitoring)) {
-      // Label values are strings; a number or true/false is meant as its text. Keys and values are checked in validate-pipeline.ts.
-      const labels: Record<string, string> = {};
-      const raws = get(['deploy', 'monitoring', 'labels']);
-      if (isObj(raws)) {
-        for (const key of Object.keys(raws)) {
-          const value = get(['deploy', 'monitoring', 'labels', key]) as string | number | boolean | undefined;
-          if (value !== undefined) setOwn(labels, key, String(value));
-        }
-      }
-      p.deploy.monitoring = { labels };
-    }
-  }
+  if (isObj(get(['deploy']))) readDeploy(p, get);
   const nodes = get(['nodes']);
   if (Array.isArray(nodes)) {
     nodes.forEach((_, i) => {
@@ -335,6 +287,60 @@ function buildPipeline(raw: Obj, get: (path: Path) => unknown): Pipeline {
     });
   }
   return p;
+}
+
+/** Copies the kafka section (connection profile and its settings, topic defaults) into `p`. */
+function readKafka(p: Pipeline, raw: Obj, get: (path: Path) => unknown): void {
+  const k = (key: string) => get(['kafka', key]);
+  if (k('profile') !== undefined) p.kafka.profile = k('profile') as ConnectionProfile;
+  if (k('mechanism') !== undefined) p.kafka.mechanism = k('mechanism') as PasswordMechanism;
+  if (k('preset') !== undefined) {
+    p.kafka.preset = k('preset') as SaslSslPreset;
+    // A preset's mechanism is plain; one written next to it is checked by validation.
+    if (valueAt(raw, ['kafka', 'mechanism']) === undefined) p.kafka.mechanism = 'plain';
+  }
+  if (k('customCa') !== undefined) p.kafka.customCa = k('customCa') as boolean;
+  for (const [name, keys] of [['oauth', ['tokenEndpoint', 'scope']], ['aws', ['region', 'roleArn']]] as const) {
+    if (!isObj(k(name))) continue;
+    const out: Record<string, string> = {};
+    for (const key of keys) if (typeof get(['kafka', name, key]) === 'string') out[key] = get(['kafka', name, key]) as string;
+    (p.kafka as Record<string, unknown>)[name] = out;
+  }
+  for (const key of ['replicationFactor', 'bootstrapServers', 'minInsyncReplicas', 'strimziCluster'] as const) {
+    if (k(key) !== undefined) (p.kafka as Record<string, unknown>)[key] = k(key);
+  }
+}
+
+/** Copies the deploy section (replicas, image, autoscaling, monitoring) into `p`. */
+function readDeploy(p: Pipeline, get: (path: Path) => unknown): void {
+  const d = (key: string) => get(['deploy', key]);
+  for (const key of ['replicas', 'standbyReplicas', 'image', 'metricsNamespace', 'livenessTimeoutSeconds'] as const) {
+    if (d(key) !== undefined) (p.deploy as Record<string, unknown>)[key] = d(key);
+  }
+  const autoscaling = d('autoscaling');
+  if (autoscaling === 'none') p.deploy.autoscaling = 'none';
+  else if (isObj(autoscaling)) {
+    const settings: Autoscaling = {};
+    for (const key of AUTOSCALING_KEYS) {
+      const v = get(['deploy', 'autoscaling', key]);
+      if (v !== undefined) settings[key] = v as number;
+    }
+    p.deploy.autoscaling = settings;
+  }
+  const monitoring = d('monitoring');
+  if (typeof monitoring === 'boolean') p.deploy.monitoring = monitoring;
+  else if (isObj(monitoring)) {
+    // Label values are strings; a number or true/false is meant as its text. Keys and values are checked in validate-pipeline.ts.
+    const labels: Record<string, string> = {};
+    const raws = get(['deploy', 'monitoring', 'labels']);
+    if (isObj(raws)) {
+      for (const key of Object.keys(raws)) {
+        const value = get(['deploy', 'monitoring', 'labels', key]) as string | number | boolean | undefined;
+        if (value !== undefined) setOwn(labels, key, String(value));
+      }
+    }
+    p.deploy.monitoring = { labels };
+  }
 }
 
 /** o[k] = v, except that a key "__proto__" becomes a field (and so an unknown one) instead of the prototype. */
