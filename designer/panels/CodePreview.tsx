@@ -59,6 +59,59 @@ function Viewer({ path, text }: { path: string; text: string }) {
   return <div className="pw-code" ref={host} data-testid="preview-code" data-path={path} />;
 }
 
+/** Why there is no code: the generator failed, or the pipeline's first errors. */
+function PreviewBlocked({ preview }: { preview: NonNullable<ReturnType<typeof selectPreview>> }) {
+  return (
+    <div className="pw-pad" data-testid="preview-blocked">
+      {preview.crash ? (
+        <p className="pw-msg pw-error">The generator failed: {preview.crash}</p>
+      ) : (
+        <>
+          <p className="pw-muted">The code appears once the pipeline has no errors:</p>
+          <ul className="pw-plain-list">
+            {preview.problems
+              .filter((p) => p.severity === 'error')
+              .slice(0, 8)
+              .map((p, i) => (
+                <li key={i} className="pw-msg pw-error">
+                  {p.nodeId && <code>{p.nodeId}</code>} {p.message}
+                </li>
+              ))}
+          </ul>
+        </>
+      )}
+    </div>
+  );
+}
+
+/** The generated files as a tree; a file's button shows it. */
+function FileTree({ rows, shown, onPick }: { rows: ReturnType<typeof fileTree>; shown: string; onPick: (e: { currentTarget: HTMLButtonElement }) => void }) {
+  return (
+    <div className="pw-tree" role="tree" aria-label="Generated files">
+      {rows.map((r, i) =>
+        r.path ? (
+          <button
+            key={r.path}
+            type="button"
+            role="treeitem"
+            aria-selected={r.path === shown}
+            className={`pw-tree-file${r.path === shown ? ' is-current' : ''}`}
+            style={{ paddingLeft: 8 + r.depth * 12 }}
+            data-path={r.path}
+            onClick={onPick}
+          >
+            {r.name}
+          </button>
+        ) : (
+          <div key={`d${i}`} className="pw-tree-dir" style={{ paddingLeft: 8 + r.depth * 12 }}>
+            {r.name}
+          </div>
+        ),
+      )}
+    </div>
+  );
+}
+
 export const CodePreview = memo(function CodePreview() {
   const store = useDesignerStore();
   const onPick = (e: { currentTarget: HTMLButtonElement }) => store.getState().setPreviewFile(e.currentTarget.dataset.path!);
@@ -70,29 +123,7 @@ export const CodePreview = memo(function CodePreview() {
   const binary = preview?.binary;
   const rows = useMemo(() => (files ? fileTree([...Object.keys(files), ...Object.keys(binary ?? {})]) : []), [files, binary]);
   if (!preview) return <div className="pw-muted pw-pad">Generating…</div>;
-  if (!files) {
-    return (
-      <div className="pw-pad" data-testid="preview-blocked">
-        {preview.crash ? (
-          <p className="pw-msg pw-error">The generator failed: {preview.crash}</p>
-        ) : (
-          <>
-            <p className="pw-muted">The code appears once the pipeline has no errors:</p>
-            <ul className="pw-plain-list">
-              {preview.problems
-                .filter((p) => p.severity === 'error')
-                .slice(0, 8)
-                .map((p, i) => (
-                  <li key={i} className="pw-msg pw-error">
-                    {p.nodeId && <code>{p.nodeId}</code>} {p.message}
-                  </li>
-                ))}
-            </ul>
-          </>
-        )}
-      </div>
-    );
-  }
+  if (!files) return <PreviewBlocked preview={preview} />;
   const shown = file && (file in files || file in preview.binary) ? file : Object.keys(files).sort()[0];
   const bytes = preview.binary[shown];
   const text = bytes ? `Binary file, ${bytes.length} bytes: the pipeline's file, copied into the repository as it is.` : (files[shown] ?? '');
@@ -108,28 +139,7 @@ export const CodePreview = memo(function CodePreview() {
   const save = () => download(shown.slice(shown.lastIndexOf('/') + 1), bytes ?? files[shown] ?? '', bytes ? 'application/octet-stream' : 'text/plain');
   return (
     <div className="pw-preview" style={{ ['--pw-tree-width' as string]: `${treeWidth}px` }}>
-      <div className="pw-tree" role="tree" aria-label="Generated files">
-        {rows.map((r, i) =>
-          r.path ? (
-            <button
-              key={r.path}
-              type="button"
-              role="treeitem"
-              aria-selected={r.path === shown}
-              className={`pw-tree-file${r.path === shown ? ' is-current' : ''}`}
-              style={{ paddingLeft: 8 + r.depth * 12 }}
-              data-path={r.path}
-              onClick={onPick}
-            >
-              {r.name}
-            </button>
-          ) : (
-            <div key={`d${i}`} className="pw-tree-dir" style={{ paddingLeft: 8 + r.depth * 12 }}>
-              {r.name}
-            </div>
-          ),
-        )}
-      </div>
+      <FileTree rows={rows} shown={shown} onPick={onPick} />
       <Splitter name="tree" edge="right" label="Resize the file list" />
       <div className="pw-viewer">
         <div className="pw-viewer-head">

@@ -43,6 +43,47 @@ const TABS: { tab: SimTab; label: string }[] = [
 
 const selectCollapsed = (s: DesignerState) => s.panels.dockCollapsed;
 
+/** The run's speed, rate and seed. */
+function RunFields({ speed, rate, seed, command, setSeed }: { speed: number; rate: number; seed: number; command: (c: Command) => void; setSeed: (seed: number) => void }) {
+  return (
+    <>
+      <label className="pw-sim-field">
+        Speed
+        <select className="pw-input" value={speed} onChange={(e) => command({ type: 'speed', speed: Number(e.target.value) })} data-testid="sim-speed">
+          {SPEEDS.map((s) => (
+            <option key={s.value} value={s.value}>
+              {s.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="pw-sim-field" title="Events each source produces per tick">
+        Rate
+        <input
+          className="pw-input pw-sim-number"
+          type="number"
+          min={0}
+          max={100000}
+          value={rate}
+          onChange={(e) => command({ type: 'rate', rate: Math.max(0, Number(e.target.value) || 0) })}
+          data-testid="sim-rate"
+        />
+        /tick
+      </label>
+      <label className="pw-sim-field" title="The same seed repeats a run exactly">
+        Seed
+        <input
+          className="pw-input pw-sim-number"
+          type="number"
+          value={seed}
+          onChange={(e) => setSeed(Number(e.target.value) || 0)}
+          data-testid="sim-seed"
+        />
+      </label>
+    </>
+  );
+}
+
 const Controls = memo(function Controls() {
   const state = useDesignerStore().getState;
   const command = (c: Command) => state().simCommand(c);
@@ -69,39 +110,7 @@ const Controls = memo(function Controls() {
       <button type="button" className="pw-button" onClick={() => command({ type: 'step-one' })} title="Produce one event and take it through the graph" data-testid="sim-step-one">
         Step one event
       </button>
-      <label className="pw-sim-field">
-        Speed
-        <select className="pw-input" value={c.speed} onChange={(e) => command({ type: 'speed', speed: Number(e.target.value) })} data-testid="sim-speed">
-          {SPEEDS.map((s) => (
-            <option key={s.value} value={s.value}>
-              {s.label}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="pw-sim-field" title="Events each source produces per tick">
-        Rate
-        <input
-          className="pw-input pw-sim-number"
-          type="number"
-          min={0}
-          max={100000}
-          value={c.rate}
-          onChange={(e) => command({ type: 'rate', rate: Math.max(0, Number(e.target.value) || 0) })}
-          data-testid="sim-rate"
-        />
-        /tick
-      </label>
-      <label className="pw-sim-field" title="The same seed repeats a run exactly">
-        Seed
-        <input
-          className="pw-input pw-sim-number"
-          type="number"
-          value={c.seed}
-          onChange={(e) => state().setSimSettings({ seed: Number(e.target.value) || 0 })}
-          data-testid="sim-seed"
-        />
-      </label>
+      <RunFields speed={c.speed} rate={c.rate} seed={c.seed} command={command} setSeed={(seed) => state().setSimSettings({ seed })} />
       <button type="button" className="pw-button" onClick={() => command({ type: 'reset', seed: state().simSettings.seed })} title="Start again from tick 0 with this seed" data-testid="sim-reset">
         Reset
       </button>

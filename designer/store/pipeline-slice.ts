@@ -29,6 +29,7 @@ function clearOf(p: Pipeline, sizes: ops.Sizes, copied: readonly PipelineNode[],
   });
 }
 
+// eslint-disable-next-line max-lines-per-function -- a store slice is one object literal of its actions, each a few lines long
 export const createPipelineSlice: Slice<Actions<PipelineSlice>> = (set, get) => ({
   commit(next, options = {}) {
     const s = get();

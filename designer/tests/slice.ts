@@ -51,6 +51,7 @@ function freshName(tests: readonly PipelineTest[], base: string): string {
   for (let i = 2; ; i++) if (!names.has(`${base} ${i}`)) return `${base} ${i}`;
 }
 
+// eslint-disable-next-line max-lines-per-function -- a store slice is one object literal of its actions, each a few lines long
 export const createTestsSlice: StateCreator<DesignerState, [], [], Actions<TestsSlice>> = (set, get) => ({
   addTest(test) {
     const p = get().pipeline;
