@@ -45,6 +45,32 @@ function splittable(kindName: string | undefined): boolean {
   return !!kind && kind.category !== 'source' && kind.category !== 'sink';
 }
 
+/** Says why a connection was refused (see onConnectEnd). */
+function explainRefused(s: ReturnType<DesignerStore['getState']>, event: Parameters<OnConnectEnd>[0], cs: Parameters<OnConnectEnd>[1]): void {
+  if (!cs.fromHandle || cs.isValid) return;
+  const from = cs.fromHandle;
+  if (cs.toHandle) {
+    if (cs.toHandle.type === from.type) {
+      s.toast(from.type === 'source' ? 'Connect an output (right side) to an input (left side).' : 'Connect an input (left side) to an output (right side).', 'error');
+      return;
+    }
+    const wire: Wire =
+      from.type === 'source'
+        ? { source: from.nodeId, sourceHandle: from.id, target: cs.toHandle.nodeId, targetHandle: cs.toHandle.id }
+        : { source: cs.toHandle.nodeId, sourceHandle: cs.toHandle.id, target: from.nodeId, targetHandle: from.id };
+    const verdict = checkWire(s.pipeline, wire);
+    if (!verdict.ok) s.toast(verdict.reason, 'error');
+    return;
+  }
+  const target = event.target instanceof Element ? event.target.closest('.react-flow__node') : null;
+  const nodeId = target?.getAttribute('data-id');
+  const node = nodeId ? s.pipeline.nodes.find((n) => n.id === nodeId) : undefined;
+  const kind = node && getKind(node.kind);
+  if (!kind || node.id === from.nodeId) return;
+  if (from.type === 'source' && kind.category === 'source') s.toast(`${kind.title} is a source and takes no input.`, 'error');
+  else if (from.type === 'target' && kind.category === 'sink') s.toast('A sink has no output; only its error port can be wired.', 'error');
+}
+
 /**
  * The canvas's handlers for one designer: each reads that designer's store
  * when it runs. Made once per canvas (a new function per render would make
@@ -106,31 +132,7 @@ function canvasHandlers(store: DesignerStore) {
    * even when the connection was invalid; a drop on a node body that has no
    * matching handle (a source's input, a sink's output) is explained too.
    */
-  const onConnectEnd: OnConnectEnd = (event, cs) => {
-    if (!cs.fromHandle || cs.isValid) return;
-    const s = state();
-    const from = cs.fromHandle;
-    if (cs.toHandle) {
-      if (cs.toHandle.type === from.type) {
-        s.toast(from.type === 'source' ? 'Connect an output (right side) to an input (left side).' : 'Connect an input (left side) to an output (right side).', 'error');
-        return;
-      }
-      const wire: Wire =
-        from.type === 'source'
-          ? { source: from.nodeId, sourceHandle: from.id, target: cs.toHandle.nodeId, targetHandle: cs.toHandle.id }
-          : { source: cs.toHandle.nodeId, sourceHandle: cs.toHandle.id, target: from.nodeId, targetHandle: from.id };
-      const verdict = checkWire(s.pipeline, wire);
-      if (!verdict.ok) s.toast(verdict.reason, 'error');
-      return;
-    }
-    const target = event.target instanceof Element ? event.target.closest('.react-flow__node') : null;
-    const nodeId = target?.getAttribute('data-id');
-    const node = nodeId ? s.pipeline.nodes.find((n) => n.id === nodeId) : undefined;
-    const kind = node && getKind(node.kind);
-    if (!kind || node.id === from.nodeId) return;
-    if (from.type === 'source' && kind.category === 'source') s.toast(`${kind.title} is a source and takes no input.`, 'error');
-    else if (from.type === 'target' && kind.category === 'sink') s.toast('A sink has no output; only its error port can be wired.', 'error');
-  };
+  const onConnectEnd: OnConnectEnd = (event, cs) => explainRefused(state(), event, cs);
 
   const onDelete: OnDelete<FlowNode, FlowEdge> = ({ nodes, edges }) => {
     const wires = edges.map((e) => wireOfEdgeId(e.id)).filter((w): w is Wire => !!w);

@@ -113,6 +113,22 @@ function draw(nodes: readonly PipelineNode[], measured: Record<string, Size>, la
   return { chunks, bounds: chunks.length ? { x0, y0, x1, y1 } : null };
 }
 
+/** The minimap's view box: the nodes' bounds `b` and the view, fitted to WIDTH × HEIGHT with a margin (`offset`). */
+function fitted(b: ReturnType<typeof draw>['bounds'], view: { x: number; y: number; width: number; height: number }) {
+  const box = b
+    ? { x: Math.min(b.x0, view.x), y: Math.min(b.y0, view.y), width: 0, height: 0, x1: Math.max(b.x1, view.x + view.width), y1: Math.max(b.y1, view.y + view.height) }
+    : { ...view, x1: view.x + view.width, y1: view.y + view.height };
+  box.width = box.x1 - box.x;
+  box.height = box.y1 - box.y;
+  const viewScale = Math.max(box.width / WIDTH, box.height / HEIGHT);
+  const offset = OFFSET_SCALE * viewScale;
+  const x = box.x - (viewScale * WIDTH - box.width) / 2 - offset;
+  const y = box.y - (viewScale * HEIGHT - box.height) / 2 - offset;
+  const width = viewScale * WIDTH + offset * 2;
+  const height = viewScale * HEIGHT + offset * 2;
+  return { viewScale, offset, x, y, width, height };
+}
+
 export const MiniMap = memo(function MiniMap({ className }: { className?: string }) {
   const nodes = useDesigner(selectNodes);
   const measured = useDesigner(selectMeasured);
@@ -127,18 +143,7 @@ export const MiniMap = memo(function MiniMap({ className }: { className?: string
 
   // The same geometry as React Flow's minimap: the nodes and the view, fitted with a margin.
   const view = { x: -tx / zoom, y: -ty / zoom, width: flowWidth / zoom, height: flowHeight / zoom };
-  const b = drawing.bounds;
-  const box = b
-    ? { x: Math.min(b.x0, view.x), y: Math.min(b.y0, view.y), width: 0, height: 0, x1: Math.max(b.x1, view.x + view.width), y1: Math.max(b.y1, view.y + view.height) }
-    : { ...view, x1: view.x + view.width, y1: view.y + view.height };
-  box.width = box.x1 - box.x;
-  box.height = box.y1 - box.y;
-  const viewScale = Math.max(box.width / WIDTH, box.height / HEIGHT);
-  const offset = OFFSET_SCALE * viewScale;
-  const x = box.x - (viewScale * WIDTH - box.width) / 2 - offset;
-  const y = box.y - (viewScale * HEIGHT - box.height) / 2 - offset;
-  const width = viewScale * WIDTH + offset * 2;
-  const height = viewScale * HEIGHT + offset * 2;
+  const { viewScale, offset, x, y, width, height } = fitted(drawing.bounds, view);
 
   // Drag to pan and scroll to zoom, as React Flow's minimap does (XYMinimap).
   const svg = useRef<SVGSVGElement>(null);
