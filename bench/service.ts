@@ -416,7 +416,8 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-async function main(): Promise<void> {
+/** KAFKA_BROKERS, or a broker of scripts/kafka-broker.mjs; returns how to stop the broker when this run started it. */
+async function useBroker(): Promise<(() => Promise<unknown>) | undefined> {
   let stopBroker: (() => Promise<unknown>) | undefined;
   if (process.env.KAFKA_BROKERS) {
     brokers = process.env.KAFKA_BROKERS;
@@ -429,6 +430,63 @@ async function main(): Promise<void> {
     brokers = b.brokers;
     if (!b.reused) stopBroker = b.stop;
   }
+  return stopBroker;
+}
+
+/** Prints the medians of both contenders side by side and writes all runs to bench/results/. */
+function report(throughput: Record<string, Throughput[]>, latency: Record<string, Latency[]>): void {
+  const summary = (name: string) => ({
+    eventsPerSecond: median(throughput[name].map((r) => r.eventsPerSecond)),
+    cpuMsPer1000: median(throughput[name].map((r) => r.cpuMsPer1000)),
+    peakRssMiB: median(throughput[name].map((r) => r.peakRssMiB ?? NaN)),
+    latencyRate: median(latency[name].map((r) => r.rate)),
+    p50: median(latency[name].map((r) => r.p50)),
+    p99: median(latency[name].map((r) => r.p99)),
+    latencyPeakRssMiB: median(latency[name].map((r) => r.peakRssMiB ?? NaN)),
+  });
+  const g = summary('generated');
+  const b = summary('baseline');
+  const ratios = {
+    throughput: g.eventsPerSecond / b.eventsPerSecond,
+    cpuPerEvent: g.cpuMsPer1000 / b.cpuMsPer1000,
+    p99: g.p99 / b.p99,
+    p50: g.p50 / b.p50,
+    peakRss: g.peakRssMiB / b.peakRssMiB,
+  };
+  const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
+  const rows: [string, string, string, string, string][] = [
+    ['', 'generated', 'baseline', 'gen ÷ base', 'target'],
+    ['throughput (events/s)', fmt(g.eventsPerSecond), fmt(b.eventsPerSecond), fmt(ratios.throughput, 2), '≥ 1.0'],
+    ['CPU ms per 1,000 events', fmt(g.cpuMsPer1000, 1), fmt(b.cpuMsPer1000, 1), fmt(ratios.cpuPerEvent, 2), ''],
+    ['peak RSS, throughput (MiB)', fmt(g.peakRssMiB), fmt(b.peakRssMiB), fmt(ratios.peakRss, 2), ''],
+    ['latency phase rate (events/s)', fmt(g.latencyRate), fmt(b.latencyRate), '', '½ of own peak'],
+    ['p50 end-to-end latency (ms)', fmt(g.p50), fmt(b.p50), fmt(ratios.p50, 2), ''],
+    ['p99 end-to-end latency (ms)', fmt(g.p99), fmt(b.p99), fmt(ratios.p99, 2), '≤ 1.2'],
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('   ');
+  process.stdout.write(`\nService benchmark: ${EVENTS} events, ${KEYS} keys, ${PARTITIONS} partitions, repeat ${REPEAT} (medians)\n`);
+  for (const r of rows) process.stdout.write(`${line(r)}\n`);
+
+  const results = {
+    bench: 'service',
+    at: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    brokers,
+    options: { events: EVENTS, keys: KEYS, repeat: REPEAT, latencySeconds: LATENCY_SECONDS, latencyRate: FIXED_RATE, chunk: flags.chunk },
+    summary: { generated: g, baseline: b, ratios },
+    runs: { throughput, latency },
+  };
+  const dir = join(repoRoot, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `service-${results.at.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`\nresults: ${file.slice(repoRoot.length)}\n`);
+}
+
+async function main(): Promise<void> {
+  const stopBroker = await useBroker();
   // Quiet: the few retried errors while fresh topics get their leaders are noise; failures still throw.
   kafka = new Kafka({ clientId: 'pipewright-bench', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   admin = kafka.admin();
@@ -492,54 +550,7 @@ async function main(): Promise<void> {
     await stopBroker?.();
   }
 
-  const summary = (name: string) => ({
-    eventsPerSecond: median(throughput[name].map((r) => r.eventsPerSecond)),
-    cpuMsPer1000: median(throughput[name].map((r) => r.cpuMsPer1000)),
-    peakRssMiB: median(throughput[name].map((r) => r.peakRssMiB ?? NaN)),
-    latencyRate: median(latency[name].map((r) => r.rate)),
-    p50: median(latency[name].map((r) => r.p50)),
-    p99: median(latency[name].map((r) => r.p99)),
-    latencyPeakRssMiB: median(latency[name].map((r) => r.peakRssMiB ?? NaN)),
-  });
-  const g = summary('generated');
-  const b = summary('baseline');
-  const ratios = {
-    throughput: g.eventsPerSecond / b.eventsPerSecond,
-    cpuPerEvent: g.cpuMsPer1000 / b.cpuMsPer1000,
-    p99: g.p99 / b.p99,
-    p50: g.p50 / b.p50,
-    peakRss: g.peakRssMiB / b.peakRssMiB,
-  };
-  const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '–');
-  const rows: [string, string, string, string, string][] = [
-    ['', 'generated', 'baseline', 'gen ÷ base', 'target'],
-    ['throughput (events/s)', fmt(g.eventsPerSecond), fmt(b.eventsPerSecond), fmt(ratios.throughput, 2), '≥ 1.0'],
-    ['CPU ms per 1,000 events', fmt(g.cpuMsPer1000, 1), fmt(b.cpuMsPer1000, 1), fmt(ratios.cpuPerEvent, 2), ''],
-    ['peak RSS, throughput (MiB)', fmt(g.peakRssMiB), fmt(b.peakRssMiB), fmt(ratios.peakRss, 2), ''],
-    ['latency phase rate (events/s)', fmt(g.latencyRate), fmt(b.latencyRate), '', '½ of own peak'],
-    ['p50 end-to-end latency (ms)', fmt(g.p50), fmt(b.p50), fmt(ratios.p50, 2), ''],
-    ['p99 end-to-end latency (ms)', fmt(g.p99), fmt(b.p99), fmt(ratios.p99, 2), '≤ 1.2'],
-  ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('   ');
-  process.stdout.write(`\nService benchmark: ${EVENTS} events, ${KEYS} keys, ${PARTITIONS} partitions, repeat ${REPEAT} (medians)\n`);
-  for (const r of rows) process.stdout.write(`${line(r)}\n`);
-
-  const results = {
-    bench: 'service',
-    at: new Date().toISOString(),
-    node: process.version,
-    cpus: cpus().length,
-    brokers,
-    options: { events: EVENTS, keys: KEYS, repeat: REPEAT, latencySeconds: LATENCY_SECONDS, latencyRate: FIXED_RATE, chunk: flags.chunk },
-    summary: { generated: g, baseline: b, ratios },
-    runs: { throughput, latency },
-  };
-  const dir = join(repoRoot, 'bench/results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `service-${results.at.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`\nresults: ${file.slice(repoRoot.length)}\n`);
+  report(throughput, latency);
 }
 
 main().then(
