@@ -374,6 +374,94 @@ function sameOutputs(a: Map<string, string>, b: Map<string, string>, label: stri
   return differ === 0;
 }
 
+/** Starts the contender of one measurement on topics `t`: the generated service (its graph pointed at them) or Kafka Streams (its state in `stateDir`). */
+function launchContender(topology: Topology, variant: Variant, t: Topics, id: string, built: Record<string, string>, stateDir: string): Started {
+  const { group } = t;
+  if (variant === 'generated') {
+    const dir = built[topology];
+    const graph = join(dir, 'dist/src/pipeline.js');
+    const pristine = readFileSync(`${graph}.pristine`, 'utf8');
+    writeFileSync(
+      graph,
+      pristine
+        .replaceAll('"pwks-in"', JSON.stringify(t.input))
+        .replaceAll('"pwks-table"', JSON.stringify(t.table))
+        .replaceAll('"pwks-out"', JSON.stringify(t.output))
+        .replaceAll(`"pwks-${topology}.dead-letter"`, JSON.stringify(`${group}.dead-letter`))
+        .replaceAll(`"pwks-${topology}"`, JSON.stringify(group)),
+    );
+    // --profile: a V8 CPU profile of the generated service into bench/results/profiles/ (written on exit).
+    const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(repoRoot, 'bench/results/profiles')}`, `--cpu-prof-name=kstreams-${topology}-${id}.cpuprofile`] : [];
+    const s = launch(process.execPath, [...profile, 'dist/src/main.js'], dir, {
+      ...process.env,
+      KAFKA_BROKERS: brokers,
+      KAFKA_GROUP_ID: group,
+      PORT: String(20000 + Math.floor(Math.random() * 20000)),
+      LOG_LEVEL: 'warn',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    });
+    return s;
+  }
+  const s = launch('java', ['-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', `${ksJar}:${join(ksDir, 'target/lib')}/*`, 'dev.pipewright.bench.KStreamsBench'], repoRoot, {
+    ...process.env,
+    TOPOLOGY: topology,
+    KAFKA_BROKERS: brokers,
+    APPLICATION_ID: group,
+    INPUT_TOPIC: t.input,
+    OUTPUT_TOPIC: t.output,
+    TABLE_TOPIC: t.table,
+    STATE_DIR: stateDir,
+    ...(variant === 'kstreams-commit100' ? { COMMIT_INTERVAL_MS: '100' } : {}),
+  });
+  return s;
+}
+
+/**
+ * Waits until the contender has written all `expected` outputs (a window's ticks meanwhile), and
+ * returns when and at what CPU time the first and the last came (`c0`: outputs at the first).
+ */
+async function waitForOutputs(admin: Admin, producer: Producer, topology: Topology, variant: Variant, t: Topics, s: Started, expected: number, closeAt: number) {
+  const pid = s.child.pid!;
+  let t0 = 0;
+  let c0 = 0;
+  let cpu0 = 0;
+  let t1 = 0;
+  let cpu1 = 0;
+  let lastTick = 0;
+  let lastCount = -1;
+  let lastChange = now();
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    if (s.child.exitCode !== null) throw new Error(`${variant} (${topology}) exited with ${s.child.exitCode}\n${s.output.join('').slice(-3000)}`);
+    if (Date.now() > deadline) throw new Error(`${variant} (${topology}) gave only ${await highWatermark(admin, t.output)} of ${expected} outputs in ten minutes\n${s.output.join('').slice(-3000)}`);
+    const n = await highWatermark(admin, t.output);
+    const at = now();
+    // Nothing new for a minute once outputs have started: the rest will not come.
+    if (n !== lastCount) {
+      lastCount = n;
+      lastChange = at;
+    } else if (n > 0 && at - lastChange > 60_000) {
+      throw new Error(`${variant} (${topology}) gave ${n} of ${expected} outputs and nothing more for a minute\n${s.output.join('').slice(-3000)}`);
+    }
+    if (n > 0 && t0 === 0) {
+      t0 = at;
+      c0 = n;
+      cpu0 = cpuSeconds(pid);
+    }
+    if (n >= expected) {
+      t1 = at;
+      cpu1 = cpuSeconds(pid);
+      break;
+    }
+    if (topology === 'window' && at - lastTick >= 1000) {
+      lastTick = at;
+      await tick(producer, t, closeAt);
+    }
+    await sleep(20);
+  }
+  return { t0, c0, cpu0, t1, cpu1 };
+}
+
 async function measure(
   kafka: Kafka,
   admin: Admin,
@@ -417,83 +505,12 @@ async function measure(
   try {
     const { expected, beforeFirst, closeAt } = await produceEvents(producer, topology, t);
 
-    if (variant === 'generated') {
-      const dir = built[topology];
-      const graph = join(dir, 'dist/src/pipeline.js');
-      const pristine = readFileSync(`${graph}.pristine`, 'utf8');
-      writeFileSync(
-        graph,
-        pristine
-          .replaceAll('"pwks-in"', JSON.stringify(t.input))
-          .replaceAll('"pwks-table"', JSON.stringify(t.table))
-          .replaceAll('"pwks-out"', JSON.stringify(t.output))
-          .replaceAll(`"pwks-${topology}.dead-letter"`, JSON.stringify(`${group}.dead-letter`))
-          .replaceAll(`"pwks-${topology}"`, JSON.stringify(group)),
-      );
-      // --profile: a V8 CPU profile of the generated service into bench/results/profiles/ (written on exit).
-      const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(repoRoot, 'bench/results/profiles')}`, `--cpu-prof-name=kstreams-${topology}-${id}.cpuprofile`] : [];
-      s = launch(process.execPath, [...profile, 'dist/src/main.js'], dir, {
-        ...process.env,
-        KAFKA_BROKERS: brokers,
-        KAFKA_GROUP_ID: group,
-        PORT: String(20000 + Math.floor(Math.random() * 20000)),
-        LOG_LEVEL: 'warn',
-        KAFKAJS_NO_PARTITIONER_WARNING: '1',
-      });
-    } else {
-      stateDir = mkdtempSync(join(work, 'state-'));
-      s = launch('java', ['-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', `${ksJar}:${join(ksDir, 'target/lib')}/*`, 'dev.pipewright.bench.KStreamsBench'], repoRoot, {
-        ...process.env,
-        TOPOLOGY: topology,
-        KAFKA_BROKERS: brokers,
-        APPLICATION_ID: group,
-        INPUT_TOPIC: t.input,
-        OUTPUT_TOPIC: t.output,
-        TABLE_TOPIC: t.table,
-        STATE_DIR: stateDir,
-        ...(variant === 'kstreams-commit100' ? { COMMIT_INTERVAL_MS: '100' } : {}),
-      });
-    }
+    if (variant !== 'generated') stateDir = mkdtempSync(join(work, 'state-'));
+    s = launchContender(topology, variant, t, id, built, stateDir);
     const spawned = now();
     const pid = s.child.pid!;
 
-    let t0 = 0;
-    let c0 = 0;
-    let cpu0 = 0;
-    let t1 = 0;
-    let cpu1 = 0;
-    let lastTick = 0;
-    let lastCount = -1;
-    let lastChange = now();
-    const deadline = Date.now() + 600_000;
-    for (;;) {
-      if (s.child.exitCode !== null) throw new Error(`${variant} (${topology}) exited with ${s.child.exitCode}\n${s.output.join('').slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`${variant} (${topology}) gave only ${await highWatermark(admin, t.output)} of ${expected} outputs in ten minutes\n${s.output.join('').slice(-3000)}`);
-      const n = await highWatermark(admin, t.output);
-      const at = now();
-      // Nothing new for a minute once outputs have started: the rest will not come.
-      if (n !== lastCount) {
-        lastCount = n;
-        lastChange = at;
-      } else if (n > 0 && at - lastChange > 60_000) {
-        throw new Error(`${variant} (${topology}) gave ${n} of ${expected} outputs and nothing more for a minute\n${s.output.join('').slice(-3000)}`);
-      }
-      if (n > 0 && t0 === 0) {
-        t0 = at;
-        c0 = n;
-        cpu0 = cpuSeconds(pid);
-      }
-      if (n >= expected) {
-        t1 = at;
-        cpu1 = cpuSeconds(pid);
-        break;
-      }
-      if (topology === 'window' && at - lastTick >= 1000) {
-        lastTick = at;
-        await tick(producer, t, closeAt);
-      }
-      await sleep(20);
-    }
+    const { t0, c0, cpu0, t1, cpu1 } = await waitForOutputs(admin, producer, topology, variant, t, s, expected, closeAt);
     const { hwmKb } = procStatus(pid);
     await stop(s);
 
@@ -527,6 +544,59 @@ async function measure(
 // --- main ------------------------------------------------------------------------------------
 
 let brokers = '';
+
+/** Prints the medians per topology and contender, and writes every measurement to bench/results/. */
+function report(results: Measurement[], failures: string[], uptime: string): void {
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–');
+  const endUptime = spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
+  process.stdout.write(`\nKafka Streams benchmark: ${EVENTS} events, 6 partitions, repeat ${REPEAT} (medians); ${cpus().length} CPUs\n`);
+  process.stdout.write(`before: ${uptime}\nafter:  ${endUptime}\n`);
+  const summary: Record<string, unknown> = {};
+  for (const topology of topologies) {
+    const of = (v: Variant) => results.filter((m) => m.topology === topology && m.variant === v);
+    const fig = (v: Variant) => ({
+      eps: median(of(v).map((m) => m.eventsPerSecond)),
+      cpu: median(of(v).map((m) => m.cpuMsPer1000)),
+      cpuTotal: median(of(v).map((m) => m.cpuMsPer1000Total)),
+      rss: median(of(v).map((m) => m.peakRssMb)),
+      start: median(of(v).map((m) => m.startSeconds)),
+      equal: of(v).every((m) => m.equalToGenerated === true),
+      outputs: median(of(v).map((m) => m.distinct)),
+    });
+    const g = fig('generated');
+    process.stdout.write(`\n${topology}\n`);
+    const rows: string[][] = [['', 'events/s', 'CPU ms/1k', 'CPU ms/1k whole run', 'peak RSS MB', 'first output s', 'outputs', 'same outputs', 'gen ÷ it: events/s', 'CPU/event']];
+    for (const v of variants) {
+      if (of(v).length === 0) continue;
+      const x = fig(v);
+      summary[`${topology}/${v}`] = x;
+      rows.push([
+        v,
+        fmt(x.eps),
+        fmt(x.cpu, 1),
+        fmt(x.cpuTotal, 1),
+        fmt(x.rss),
+        fmt(x.start, 1),
+        fmt(x.outputs),
+        x.equal ? 'yes' : 'NO',
+        v === 'generated' ? '' : fmt(g.eps / x.eps, 2),
+        v === 'generated' ? '' : fmt(g.cpu / x.cpu, 2),
+      ]);
+    }
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}\n`);
+  }
+  for (const f of failures) process.stdout.write(`\nfailed and left out: ${f.split('\n')[0]}\n`);
+  process.stdout.write('\ntargets: generated ÷ Kafka Streams events/s ≥ 1.0, CPU per event ≤ 0.8\n');
+  mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
+  const file = join(repoRoot, 'bench/results', `kstreams-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ failures, events: EVENTS, keys: KEYS, windowKeys: WINDOW_KEYS, tableKeys: TABLE_KEYS, repeat: REPEAT, uptime: [uptime, endUptime], summary, results }, null, 2));
+  process.stdout.write(`results: ${file.slice(repoRoot.length)}\n`);
+}
 
 async function main(): Promise<void> {
   if (variants.some((v) => v !== 'generated')) await ensureKStreams();
@@ -593,55 +663,7 @@ async function main(): Promise<void> {
     if (!flags.keep) rmSync(work, { recursive: true, force: true });
   }
 
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
-  const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–');
-  const endUptime = spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
-  process.stdout.write(`\nKafka Streams benchmark: ${EVENTS} events, 6 partitions, repeat ${REPEAT} (medians); ${cpus().length} CPUs\n`);
-  process.stdout.write(`before: ${uptime}\nafter:  ${endUptime}\n`);
-  const summary: Record<string, unknown> = {};
-  for (const topology of topologies) {
-    const of = (v: Variant) => results.filter((m) => m.topology === topology && m.variant === v);
-    const fig = (v: Variant) => ({
-      eps: median(of(v).map((m) => m.eventsPerSecond)),
-      cpu: median(of(v).map((m) => m.cpuMsPer1000)),
-      cpuTotal: median(of(v).map((m) => m.cpuMsPer1000Total)),
-      rss: median(of(v).map((m) => m.peakRssMb)),
-      start: median(of(v).map((m) => m.startSeconds)),
-      equal: of(v).every((m) => m.equalToGenerated === true),
-      outputs: median(of(v).map((m) => m.distinct)),
-    });
-    const g = fig('generated');
-    process.stdout.write(`\n${topology}\n`);
-    const rows: string[][] = [['', 'events/s', 'CPU ms/1k', 'CPU ms/1k whole run', 'peak RSS MB', 'first output s', 'outputs', 'same outputs', 'gen ÷ it: events/s', 'CPU/event']];
-    for (const v of variants) {
-      if (of(v).length === 0) continue;
-      const x = fig(v);
-      summary[`${topology}/${v}`] = x;
-      rows.push([
-        v,
-        fmt(x.eps),
-        fmt(x.cpu, 1),
-        fmt(x.cpuTotal, 1),
-        fmt(x.rss),
-        fmt(x.start, 1),
-        fmt(x.outputs),
-        x.equal ? 'yes' : 'NO',
-        v === 'generated' ? '' : fmt(g.eps / x.eps, 2),
-        v === 'generated' ? '' : fmt(g.cpu / x.cpu, 2),
-      ]);
-    }
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}\n`);
-  }
-  for (const f of failures) process.stdout.write(`\nfailed and left out: ${f.split('\n')[0]}\n`);
-  process.stdout.write('\ntargets: generated ÷ Kafka Streams events/s ≥ 1.0, CPU per event ≤ 0.8\n');
-  mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-  const file = join(repoRoot, 'bench/results', `kstreams-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ failures, events: EVENTS, keys: KEYS, windowKeys: WINDOW_KEYS, tableKeys: TABLE_KEYS, repeat: REPEAT, uptime: [uptime, endUptime], summary, results }, null, 2));
-  process.stdout.write(`results: ${file.slice(repoRoot.length)}\n`);
+  report(results, failures, uptime);
 }
 
 main().then(
