@@ -473,22 +473,10 @@ export async function brokerStatus() {
 }
 
 /**
- * Starts the broker (or reuses a healthy one started earlier by this script).
- * Resolves to { brokers, port, version, secure, reused, stop() }; `secure`
- * describes the secured listeners (undefined for a broker started by an older
- * version of this script); stop() only stops a broker that this call started,
- * so a reused one keeps running.
+ * The broker this script started earlier, when it is still healthy: its details (it keeps running
+ * when the caller stops); undefined when there is none. A stale or unhealthy one is stopped first.
  */
-export async function startBroker({ port, log = defaultLog } = {}) {
-  const requestedPort = port === undefined || port === null ? undefined : Number(port);
-  if (requestedPort !== undefined && !(Number.isInteger(requestedPort) && requestedPort > 0 && requestedPort < 65535)) {
-    throw new BrokerError(`Invalid port: ${port}`);
-  }
-  const wantPort = requestedPort ?? DEFAULT_PORT;
-  const t0 = Date.now();
-  log(versionBanner());
-
-  const kafkajs = await loadKafkajs();
+async function reuseRunning(requestedPort, kafkajs, log) {
   const previous = stateStore.read();
   if (previous) {
     if (await healthy(previous, kafkajs)) {
@@ -508,6 +496,45 @@ export async function startBroker({ port, log = defaultLog } = {}) {
     // Stale or unhealthy: clean it up before starting a new one.
     await stopBroker({ log });
   }
+  return undefined;
+}
+
+/** Formats the KRaft storage of a new broker with its SCRAM user; removes the data folder and throws when that fails. */
+function formatStorage({ libs, log4jFile, propsFile, dataDir, clusterId, scramPassword }) {
+  const fmt = spawnSync(
+    'java',
+    [...javaBaseArgs(libs, log4jFile), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile,
+      '--add-scram', `SCRAM-SHA-512=[name=${SCRAM_USER},password=${scramPassword}]`],
+    { encoding: 'utf8' },
+  );
+  fs.appendFileSync(logFile, `${fmt.stdout ?? ''}${fmt.stderr ?? ''}`);
+  if (fmt.error || fmt.status !== 0) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw new BrokerError(
+      `Formatting the KRaft storage failed (exit code ${fmt.status}).\n${`${fmt.stdout}${fmt.stderr}`.trim()}`,
+    );
+  }
+}
+
+/**
+ * Starts the broker (or reuses a healthy one started earlier by this script).
+ * Resolves to { brokers, port, version, secure, reused, stop() }; `secure`
+ * describes the secured listeners (undefined for a broker started by an older
+ * version of this script); stop() only stops a broker that this call started,
+ * so a reused one keeps running.
+ */
+export async function startBroker({ port, log = defaultLog } = {}) {
+  const requestedPort = port === undefined || port === null ? undefined : Number(port);
+  if (requestedPort !== undefined && !(Number.isInteger(requestedPort) && requestedPort > 0 && requestedPort < 65535)) {
+    throw new BrokerError(`Invalid port: ${port}`);
+  }
+  const wantPort = requestedPort ?? DEFAULT_PORT;
+  const t0 = Date.now();
+  log(versionBanner());
+
+  const kafkajs = await loadKafkajs();
+  const reused = await reuseRunning(requestedPort, kafkajs, log);
+  if (reused) return reused;
 
   checkJava();
   const brokerPort = await choosePort(wantPort, requestedPort !== undefined, log);
@@ -530,19 +557,7 @@ export async function startBroker({ port, log = defaultLog } = {}) {
   fs.writeFileSync(logFile, '');
 
   const clusterId = randomClusterId();
-  const fmt = spawnSync(
-    'java',
-    [...javaBaseArgs(libs, log4jFile), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile,
-      '--add-scram', `SCRAM-SHA-512=[name=${SCRAM_USER},password=${scramPassword}]`],
-    { encoding: 'utf8' },
-  );
-  fs.appendFileSync(logFile, `${fmt.stdout ?? ''}${fmt.stderr ?? ''}`);
-  if (fmt.error || fmt.status !== 0) {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    throw new BrokerError(
-      `Formatting the KRaft storage failed (exit code ${fmt.status}).\n${`${fmt.stdout}${fmt.stderr}`.trim()}`,
-    );
-  }
+  formatStorage({ libs, log4jFile, propsFile, dataDir, clusterId, scramPassword });
 
   const child = service.spawnDetached([...javaBaseArgs(libs, log4jFile), 'kafka.Kafka', propsFile], { cwd: dataDir, logFile });
   const spawnError = await service.spawnError(child);
