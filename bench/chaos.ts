@@ -94,10 +94,26 @@ async function main() {
 
   try {
     for (const scenario of scenarios) {
-      const names = scenario === 'http-sink-down' ? (['http-sink'] as PipelineName[]) : scenario === 'postgres-sink-down' ? (['postgres-sink'] as PipelineName[]) : pipelines;
+      const names =
+        scenario === 'http-sink-down'
+          ? (['http-sink'] as PipelineName[])
+          : scenario === 'postgres-sink-down'
+            ? (['postgres-sink'] as PipelineName[])
+            : pipelines;
       for (const name of names) {
         const serviceDir = await build(name);
-        const row = await runScenario({ settings, logDir: work, kafka, brokers: broker.brokers, serviceDir, name, scenario, hook, brokerPid, restart: () => brokerScript.restartBroker({ log: quiet }) });
+        const row = await runScenario({
+          settings,
+          logDir: work,
+          kafka,
+          brokers: broker.brokers,
+          serviceDir,
+          name,
+          scenario,
+          hook,
+          brokerPid,
+          restart: () => brokerScript.restartBroker({ log: quiet }),
+        });
         rows.push(row);
         console.info(JSON.stringify(row));
       }
@@ -108,7 +124,10 @@ async function main() {
   }
   printTable(rows);
   mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-  writeFileSync(join(repoRoot, 'bench/results', `chaos-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ events: EVENTS, keys: KEYS, replicas: REPLICAS, rows }, null, 2));
+  writeFileSync(
+    join(repoRoot, 'bench/results', `chaos-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+    JSON.stringify({ events: EVENTS, keys: KEYS, replicas: REPLICAS, rows }, null, 2),
+  );
 }
 
 function printTable(rows: Row[]) {

@@ -79,7 +79,12 @@ export async function createTopics(admin: Admin, topics: (ITopicConfig & { numPa
  * build's text with every name of `renames` replaced (as a JSON string, so one name never matches
  * part of another). The service listens on a free port and logs warnings only.
  */
-export async function startGenerated(serviceDir: string, pristine: string, renames: Record<string, string>, env: Record<string, string>): Promise<ChildProcess> {
+export async function startGenerated(
+  serviceDir: string,
+  pristine: string,
+  renames: Record<string, string>,
+  env: Record<string, string>,
+): Promise<ChildProcess> {
   let graph = pristine;
   for (const [from, to] of Object.entries(renames)) graph = graph.replaceAll(JSON.stringify(from), JSON.stringify(to));
   writeFileSync(join(serviceDir, 'dist/src/pipeline.js'), graph);
@@ -104,6 +109,9 @@ export async function alternating<C, M>(contenders: readonly C[], repeat: number
 
 /** The median of one figure over the measurements of one contender. */
 export function medianOf<M extends { contender: string }>(results: readonly M[], contender: string, figure: keyof M): number {
-  const xs = results.filter((x) => x.contender === contender).map((x) => Number(x[figure])).sort((a, b) => a - b);
+  const xs = results
+    .filter((x) => x.contender === contender)
+    .map((x) => Number(x[figure]))
+    .sort((a, b) => a - b);
   return xs[Math.floor(xs.length / 2)];
 }

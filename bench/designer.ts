@@ -95,7 +95,10 @@ async function drag(page: Page, nodeId: string): Promise<DragFigures> {
   const header = page.locator(`[data-testid="node-${nodeId}"] .pw-node-head`);
   const box = await header.boundingBox();
   if (!box) throw new Error(`node ${nodeId} is not on screen`);
-  const before = await page.evaluate((id) => JSON.stringify((window as any).__pipewright.store.getState().pipeline.nodes.find((n: any) => n.id === id).position), nodeId);
+  const before = await page.evaluate(
+    (id) => JSON.stringify((window as any).__pipewright.store.getState().pipeline.nodes.find((n: any) => n.id === id).position),
+    nodeId,
+  );
   const x0 = box.x + Math.min(20, box.width / 3);
   const y0 = box.y + box.height / 2;
   await page.mouse.move(x0, y0);
@@ -124,7 +127,10 @@ async function drag(page: Page, nodeId: string): Promise<DragFigures> {
     return w.__frames;
   });
   await page.mouse.up();
-  const after = await page.evaluate((id) => JSON.stringify((window as any).__pipewright.store.getState().pipeline.nodes.find((n: any) => n.id === id).position), nodeId);
+  const after = await page.evaluate(
+    (id) => JSON.stringify((window as any).__pipewright.store.getState().pipeline.nodes.find((n: any) => n.id === id).position),
+    nodeId,
+  );
   const deltas = frames.slice(1).map((t, i) => t - frames[i]);
   // Undo the drag so the next measurement starts from the same pipeline.
   await page.evaluate(() => (window as any).__pipewright.store.getState().undo());
@@ -178,7 +184,9 @@ interface TracedTask {
 
 /** The page's main thread is the one that wrote the user-timing marks named `prefix…`; its marks by name and its tasks. */
 function tracedTasks(trace: Buffer, prefix: string): { marks: Map<string, number>; tasks: TracedTask[] } {
-  const events: { name: string; cat?: string; ph: string; pid: number; tid: number; ts: number; dur?: number; tdur?: number }[] = JSON.parse(trace.toString('utf8')).traceEvents;
+  const events: { name: string; cat?: string; ph: string; pid: number; tid: number; ts: number; dur?: number; tdur?: number }[] = JSON.parse(
+    trace.toString('utf8'),
+  ).traceEvents;
   const first = events.find((e) => e.name.startsWith(prefix));
   if (!first) throw new Error('the trace has no marks of the check: tracing did not record blink.user_timing');
   const main = events.filter((e) => e.pid === first.pid && e.tid === first.tid);
@@ -213,7 +221,8 @@ async function checkLatency(page: Page, nodeId: string, edits: number): Promise<
   // The windows as the page marked them (pw-check-edited-i → pw-check-shown-i), on the trace's clock.
   const { marks, tasks } = tracedTasks(trace, 'pw-check-');
   const during = tasks.filter((t) => {
-    for (let i = 0; marks.has(`pw-check-edited-${i}`); i++) if (t.ts >= marks.get(`pw-check-edited-${i}`)! && t.ts < marks.get(`pw-check-shown-${i}`)!) return true;
+    for (let i = 0; marks.has(`pw-check-edited-${i}`); i++)
+      if (t.ts >= marks.get(`pw-check-edited-${i}`)! && t.ts < marks.get(`pw-check-shown-${i}`)!) return true;
     return false;
   });
   return {
@@ -314,7 +323,11 @@ async function main() {
       const page = await ctx.newPage();
       await page.evaluate(() => localStorage.clear()).catch(() => undefined);
       await page.goto(link);
-      await page.waitForFunction((n) => (window as any).__pipewright?.store.getState().pipeline.nodes.length === n && document.querySelector('.react-flow__node'), size, { timeout: 60_000 });
+      await page.waitForFunction(
+        (n) => (window as any).__pipewright?.store.getState().pipeline.nodes.length === n && document.querySelector('.react-flow__node'),
+        size,
+        { timeout: 60_000 },
+      );
       await waitFrames(page);
       const loadLink = await page.evaluate(() => performance.now());
       await page.waitForTimeout(500);
@@ -342,7 +355,10 @@ async function main() {
       results.push(row);
       console.log(`\n${size} nodes`);
       console.log(`  load: share link → drawn ${ms(loadLink)}; open YAML in a running designer → drawn ${ms(loadOpen)}`);
-      for (const [name, d, n] of [['zoom 1', dragZoom1, renderedZoom1], ['fit view', dragFit, renderedFit]] as const) {
+      for (const [name, d, n] of [
+        ['zoom 1', dragZoom1, renderedZoom1],
+        ['fit view', dragFit, renderedFit],
+      ] as const) {
         console.log(
           `  drag at ${name} (${n} nodes rendered): ${d.frames} frames, p50 ${ms(d.p50)}, p95 ${ms(d.p95)}, max ${ms(d.max)}, main thread per frame: busy ${ms(d.busyPerFrame)} (CPU ${ms(d.cpuPerFrame)}), script ${ms(d.scriptPerFrame)}, style+layout ${ms(d.layoutStylePerFrame)}${d.moved ? '' : '  (NODE DID NOT MOVE)'}`,
         );

@@ -45,12 +45,19 @@ const PIPELINES = {
   stateless: {
     yaml: 'bench/large-orders.pipeline.yaml',
     names: { pipeline: 'large-orders-bench', input: 'orders', output: 'large-orders' },
-    event: (i: number) => ({ key: `c-${i % KEYS}`, value: JSON.stringify({ orderId: i, customer: `c-${i % KEYS}`, amount: i % 300, currency: 'EUR', sentAt: 0 }) }),
+    event: (i: number) => ({
+      key: `c-${i % KEYS}`,
+      value: JSON.stringify({ orderId: i, customer: `c-${i % KEYS}`, amount: i % 300, currency: 'EUR', sentAt: 0 }),
+    }),
   },
   windowed: {
     yaml: 'bench/window.pipeline.yaml',
     names: { pipeline: 'bench-window', input: 'bench-window-in', output: 'bench-window-out' },
-    event: (i: number, base: number) => ({ key: `p-${i % KEYS}`, value: JSON.stringify({ units: 1 + (i % 7) }), timestamp: String(base + Math.floor((i / EVENTS) * 2 * HOUR)) }),
+    event: (i: number, base: number) => ({
+      key: `p-${i % KEYS}`,
+      value: JSON.stringify({ units: 1 + (i % 7) }),
+      timestamp: String(base + Math.floor((i / EVENTS) * 2 * HOUR)),
+    }),
   },
 };
 type PipelineName = keyof typeof PIPELINES;
@@ -93,18 +100,25 @@ async function main() {
   await admin.disconnect();
 
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const of = (name: string, d: Delivery, f: 'eventsPerSecond' | 'cpuMsPer1000') => median(results.filter((x) => x.pipeline === name && x.delivery === d).map((x) => x[f]));
+  const of = (name: string, d: Delivery, f: 'eventsPerSecond' | 'cpuMsPer1000') =>
+    median(results.filter((x) => x.pipeline === name && x.delivery === d).map((x) => x[f]));
   console.info(`\nexactly-once vs at-least-once, ${EVENTS} events over ${KEYS} keys, 6 partitions, one replica, ${REPEAT} run(s), median`);
   console.info(`pipeline    measure          at-least-once  exactly-once  ratio (eos ÷ alo)`);
   for (const name of pipelines) {
-    for (const [label, f, digits] of [['events/s', 'eventsPerSecond', 0], ['CPU ms/1000 ev', 'cpuMsPer1000', 1]] as const) {
+    for (const [label, f, digits] of [
+      ['events/s', 'eventsPerSecond', 0],
+      ['CPU ms/1000 ev', 'cpuMsPer1000', 1],
+    ] as const) {
       const a = of(name, 'at-least-once', f);
       const e = of(name, 'exactly-once', f);
       console.info(`${name.padEnd(11)} ${label.padEnd(16)} ${a.toFixed(digits).padStart(13)}  ${e.toFixed(digits).padStart(12)}  ${(e / a).toFixed(2)}`);
     }
   }
   mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-  writeFileSync(join(repoRoot, 'bench/results', `eos-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ events: EVENTS, keys: KEYS, results }, null, 2));
+  writeFileSync(
+    join(repoRoot, 'bench/results', `eos-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+    JSON.stringify({ events: EVENTS, keys: KEYS, results }, null, 2),
+  );
   if (!flags.keep) rmSync(work, { recursive: true, force: true });
 }
 
@@ -122,7 +136,7 @@ async function measure(kafka: Kafka, admin: Admin, broker: string, name: Pipelin
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   const base = Math.floor(Date.now() / HOUR) * HOUR - 4 * HOUR;
-  for (let i = 0; i < EVENTS; ) {
+  for (let i = 0; i < EVENTS;) {
     const messages = [];
     for (const end = Math.min(EVENTS, i + 10_000); i < end; i++) messages.push(p.event(i, base));
     await producer.send({ topic: t.input, acks: -1, messages });
@@ -147,7 +161,14 @@ async function measure(kafka: Kafka, admin: Admin, broker: string, name: Pipelin
   );
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     cwd: serviceDir,
-    env: { ...process.env, KAFKA_BROKERS: broker, KAFKA_GROUP_ID: group, PORT: String(20000 + Math.floor(Math.random() * 20000)), LOG_LEVEL: 'warn', KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: broker,
+      KAFKA_GROUP_ID: group,
+      PORT: String(20000 + Math.floor(Math.random() * 20000)),
+      LOG_LEVEL: 'warn',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   let first: { at: number; done: number; cpu: number } | undefined;

@@ -22,7 +22,6 @@ const consumer = kafka.consumer({ groupId: env('GROUP_ID'), allowAutoTopicCreati
 const tableTopic = env('TABLE_TOPIC');
 const outputTopic = env('OUTPUT_TOPIC');
 
-
 /** customer key → row */
 const table = new Map();
 

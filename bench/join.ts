@@ -88,7 +88,13 @@ async function main() {
         startGenerated(
           serviceDir,
           pristine,
-          { 'bench-join-orders': t.input, 'bench-join-customers': t.table, 'bench-join-out': t.output, 'bench-join.dead-letter': `${t.group}.dead-letter`, 'bench-join': t.group },
+          {
+            'bench-join-orders': t.input,
+            'bench-join-customers': t.table,
+            'bench-join-out': t.output,
+            'bench-join.dead-letter': `${t.group}.dead-letter`,
+            'bench-join': t.group,
+          },
           { KAFKA_BROKERS: broker, KAFKA_GROUP_ID: t.group },
         ),
     },
@@ -126,7 +132,10 @@ async function main() {
   row('MB per 100k keys', g.mem, b.mem, 1);
   row('matched', g.matched, b.matched, 2);
   mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-  writeFileSync(join(repoRoot, 'bench/results', `join-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ events: EVENTS, keys: KEYS, results }, null, 2));
+  writeFileSync(
+    join(repoRoot, 'bench/results', `join-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+    JSON.stringify({ events: EVENTS, keys: KEYS, results }, null, 2),
+  );
   if (!flags.keep) rmSync(work, { recursive: true, force: true });
 }
 
@@ -185,14 +194,17 @@ async function measure(kafka: Kafka, admin: Admin, c: Contender): Promise<Measur
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   const tiers = ['bronze', 'silver', 'gold'];
-  for (let i = 0; i < KEYS; ) {
+  for (let i = 0; i < KEYS;) {
     const messages = [];
     for (const end = Math.min(KEYS, i + 10_000); i < end; i++) {
-      messages.push({ key: `c-${i}`, value: JSON.stringify({ customerId: `c-${i}`, name: `Customer ${i}`, tier: tiers[i % 3], creditLimit: 1000 + (i % 50) * 100 }) });
+      messages.push({
+        key: `c-${i}`,
+        value: JSON.stringify({ customerId: `c-${i}`, name: `Customer ${i}`, tier: tiers[i % 3], creditLimit: 1000 + (i % 50) * 100 }),
+      });
     }
     await producer.send({ topic: t.table, acks: -1, messages });
   }
-  for (let i = 0; i < EVENTS; ) {
+  for (let i = 0; i < EVENTS;) {
     const messages = [];
     for (const end = Math.min(EVENTS, i + 10_000); i < end; i++) {
       messages.push({ key: `o-${i}`, value: JSON.stringify({ orderId: `o-${i}`, customerId: `c-${(i * 7919) % KEYS}`, total: 10 + (i % 90) }) });

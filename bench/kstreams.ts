@@ -111,7 +111,9 @@ class Prerequisite extends Error {}
 function javaMajor(): number {
   const r = spawnSync('java', ['-version'], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
-    throw new Prerequisite('The Kafka Streams peer needs Java 17 or newer, but `java` was not found on PATH.\nInstall a JDK, e.g. on Debian/Ubuntu: apt-get install -y openjdk-17-jdk-headless maven');
+    throw new Prerequisite(
+      'The Kafka Streams peer needs Java 17 or newer, but `java` was not found on PATH.\nInstall a JDK, e.g. on Debian/Ubuntu: apt-get install -y openjdk-17-jdk-headless maven',
+    );
   }
   const m = /version "(\d+)(?:\.(\d+))?/.exec(`${r.stderr}${r.stdout}`);
   const major = m ? (m[1] === '1' ? Number(m[2]) : Number(m[1])) : NaN;
@@ -126,10 +128,14 @@ async function ensureKStreams(): Promise<void> {
   if (built) return;
   const mvn = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
   if (mvn.error || mvn.status !== 0) {
-    throw new Prerequisite('The Kafka Streams peer is built once with Maven, but `mvn` was not found on PATH.\nInstall it, e.g. on Debian/Ubuntu: apt-get install -y maven (and a JDK: openjdk-17-jdk-headless)');
+    throw new Prerequisite(
+      'The Kafka Streams peer is built once with Maven, but `mvn` was not found on PATH.\nInstall it, e.g. on Debian/Ubuntu: apt-get install -y maven (and a JDK: openjdk-17-jdk-headless)',
+    );
   }
   if (spawnSync('javac', ['-version'], { encoding: 'utf8' }).status !== 0) {
-    throw new Prerequisite('The Kafka Streams peer is compiled once, but `javac` was not found: a Java runtime alone is not enough.\nInstall a JDK, e.g. on Debian/Ubuntu: apt-get install -y openjdk-17-jdk-headless');
+    throw new Prerequisite(
+      'The Kafka Streams peer is compiled once, but `javac` was not found: a Java runtime alone is not enough.\nInstall a JDK, e.g. on Debian/Ubuntu: apt-get install -y openjdk-17-jdk-headless',
+    );
   }
   log('building bench/kstreams with Maven (the first build downloads Kafka Streams from Maven Central)…');
   const args = ['-B', '-q', '-f', join(ksDir, 'pom.xml'), 'package'];
@@ -143,7 +149,9 @@ async function ensureKStreams(): Promise<void> {
   });
   if (code !== 0) {
     const text = Buffer.concat(out).toString('utf8').trim().split('\n').slice(-20).join('\n');
-    throw new Prerequisite(`Could not build bench/kstreams (mvn exited with ${code}); Maven Central must be reachable for the first build.\nCommand: mvn ${args.join(' ')}\n${text}`);
+    throw new Prerequisite(
+      `Could not build bench/kstreams (mvn exited with ${code}); Maven Central must be reachable for the first build.\nCommand: mvn ${args.join(' ')}\n${text}`,
+    );
   }
 }
 
@@ -188,7 +196,11 @@ interface Topics {
  * lag its creation past kafkajs's own retries). Those errors come before anything is appended, so
  * sending again cannot write an event twice.
  */
-async function sendWhenKnown(producer: Producer, topic: string, messages: { key: string; value: string; timestamp?: string; partition?: number }[]): Promise<void> {
+async function sendWhenKnown(
+  producer: Producer,
+  topic: string,
+  messages: { key: string; value: string; timestamp?: string; partition?: number }[],
+): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
@@ -208,7 +220,7 @@ async function produceEvents(producer: Producer, topology: Topology, t: Topics):
   // after a later one, so each partition holds the events in the order they were made (a window's
   // records arrive in time order; an event out of order would be late for both contenders).
   const send = async (topic: string, count: number, make: (i: number) => { key: string; value: string; timestamp?: string }) => {
-    for (let i = 0; i < count; ) {
+    for (let i = 0; i < count;) {
       const messages: { key: string; value: string; timestamp?: string }[] = [];
       for (const end = Math.min(count, i + 5000); i < end; i++) messages.push(make(i));
       await sendWhenKnown(producer, topic, messages);
@@ -241,7 +253,10 @@ async function produceEvents(producer: Producer, topology: Topology, t: Topics):
     key: `c-${i}`,
     value: JSON.stringify({ customerId: `c-${i}`, name: `Customer ${i}`, tier: tiers[i % 3], creditLimit: 1000 + (i % 50) * 100 }),
   }));
-  await send(t.input, EVENTS, (i) => ({ key: `o-${i}`, value: JSON.stringify({ orderId: `o-${i}`, customerId: `c-${(i * 7919) % TABLE_KEYS}`, total: 10 + (i % 90) }) }));
+  await send(t.input, EVENTS, (i) => ({
+    key: `o-${i}`,
+    value: JSON.stringify({ orderId: `o-${i}`, customerId: `c-${(i * 7919) % TABLE_KEYS}`, total: 10 + (i % 90) }),
+  }));
   return { expected: EVENTS, beforeFirst: 0, closeAt: 0 };
 }
 
@@ -253,7 +268,11 @@ async function produceEvents(producer: Producer, topology: Topology, t: Topics):
  */
 async function tick(producer: Producer, t: Topics, closeAt: number): Promise<void> {
   const ts = String(closeAt + 1000);
-  await sendWhenKnown(producer, t.input, Array.from({ length: PARTITIONS }, (_, partition) => ({ key: '~tick', value: '{"units":0}', partition, timestamp: ts })));
+  await sendWhenKnown(
+    producer,
+    t.input,
+    Array.from({ length: PARTITIONS }, (_, partition) => ({ key: '~tick', value: '{"units":0}', partition, timestamp: ts })),
+  );
 }
 
 // --- one measurement -------------------------------------------------------------------------
@@ -336,7 +355,13 @@ async function readOutputs(kafka: Kafka, admin: Admin, topology: Topology, topic
   const groupId = `pwks-read-${randomUUID().slice(0, 8)}`;
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 << 20 });
   const canonical = (v: unknown): unknown =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+        )
+      : v;
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   const done = new Promise<void>((resolve) => {
@@ -391,7 +416,9 @@ function launchContender(topology: Topology, variant: Variant, t: Topics, id: st
         .replaceAll(`"pwks-${topology}"`, JSON.stringify(group)),
     );
     // --profile: a V8 CPU profile of the generated service into bench/results/profiles/ (written on exit).
-    const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(repoRoot, 'bench/results/profiles')}`, `--cpu-prof-name=kstreams-${topology}-${id}.cpuprofile`] : [];
+    const profile = flags.profile
+      ? ['--cpu-prof', `--cpu-prof-dir=${join(repoRoot, 'bench/results/profiles')}`, `--cpu-prof-name=kstreams-${topology}-${id}.cpuprofile`]
+      : [];
     const s = launch(process.execPath, [...profile, 'dist/src/main.js'], dir, {
       ...process.env,
       KAFKA_BROKERS: brokers,
@@ -402,17 +429,22 @@ function launchContender(topology: Topology, variant: Variant, t: Topics, id: st
     });
     return s;
   }
-  const s = launch('java', ['-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', `${ksJar}:${join(ksDir, 'target/lib')}/*`, 'dev.pipewright.bench.KStreamsBench'], repoRoot, {
-    ...process.env,
-    TOPOLOGY: topology,
-    KAFKA_BROKERS: brokers,
-    APPLICATION_ID: group,
-    INPUT_TOPIC: t.input,
-    OUTPUT_TOPIC: t.output,
-    TABLE_TOPIC: t.table,
-    STATE_DIR: stateDir,
-    ...(variant === 'kstreams-commit100' ? { COMMIT_INTERVAL_MS: '100' } : {}),
-  });
+  const s = launch(
+    'java',
+    ['-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', `${ksJar}:${join(ksDir, 'target/lib')}/*`, 'dev.pipewright.bench.KStreamsBench'],
+    repoRoot,
+    {
+      ...process.env,
+      TOPOLOGY: topology,
+      KAFKA_BROKERS: brokers,
+      APPLICATION_ID: group,
+      INPUT_TOPIC: t.input,
+      OUTPUT_TOPIC: t.output,
+      TABLE_TOPIC: t.table,
+      STATE_DIR: stateDir,
+      ...(variant === 'kstreams-commit100' ? { COMMIT_INTERVAL_MS: '100' } : {}),
+    },
+  );
   return s;
 }
 
@@ -420,7 +452,16 @@ function launchContender(topology: Topology, variant: Variant, t: Topics, id: st
  * Waits until the contender has written all `expected` outputs (a window's ticks meanwhile), and
  * returns when and at what CPU time the first and the last came (`c0`: outputs at the first).
  */
-async function waitForOutputs(admin: Admin, producer: Producer, topology: Topology, variant: Variant, t: Topics, s: Started, expected: number, closeAt: number) {
+async function waitForOutputs(
+  admin: Admin,
+  producer: Producer,
+  topology: Topology,
+  variant: Variant,
+  t: Topics,
+  s: Started,
+  expected: number,
+  closeAt: number,
+) {
   const pid = s.child.pid!;
   let t0 = 0;
   let c0 = 0;
@@ -433,7 +474,10 @@ async function waitForOutputs(admin: Admin, producer: Producer, topology: Topolo
   const deadline = Date.now() + 600_000;
   for (;;) {
     if (s.child.exitCode !== null) throw new Error(`${variant} (${topology}) exited with ${s.child.exitCode}\n${s.output.join('').slice(-3000)}`);
-    if (Date.now() > deadline) throw new Error(`${variant} (${topology}) gave only ${await highWatermark(admin, t.output)} of ${expected} outputs in ten minutes\n${s.output.join('').slice(-3000)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${variant} (${topology}) gave only ${await highWatermark(admin, t.output)} of ${expected} outputs in ten minutes\n${s.output.join('').slice(-3000)}`,
+      );
     const n = await highWatermark(admin, t.output);
     const at = now();
     // Nothing new for a minute once outputs have started: the rest will not come.
@@ -478,15 +522,32 @@ async function measure(
     { topic: t.input, numPartitions: PARTITIONS, replicationFactor: 1 },
     { topic: t.output, numPartitions: PARTITIONS, replicationFactor: 1 },
   ];
-  if (topology === 'join') topics.push({ topic: t.table, numPartitions: PARTITIONS, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } as (typeof topics)[number]);
+  if (topology === 'join')
+    topics.push({
+      topic: t.table,
+      numPartitions: PARTITIONS,
+      replicationFactor: 1,
+      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+    } as (typeof topics)[number]);
   if (variant === 'generated') {
     topics.push({ topic: `${group}.dead-letter`, numPartitions: 1, replicationFactor: 1 });
-    if (topology === 'window') topics.push({ topic: `${group}.hourly.changelog`, numPartitions: PARTITIONS, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } as (typeof topics)[number]);
+    if (topology === 'window')
+      topics.push({
+        topic: `${group}.hourly.changelog`,
+        numPartitions: PARTITIONS,
+        replicationFactor: 1,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      } as (typeof topics)[number]);
   }
   await createTopics(admin, topics);
   // A producer of its own: kafkajs keeps refreshing the metadata of every topic a producer wrote to,
   // and the topics of earlier measurements are deleted.
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   let s: Started | undefined;
   let stateDir = '';
@@ -495,12 +556,18 @@ async function measure(
     await producer.disconnect().catch(() => {});
     if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     // The run's topics, its group, and Kafka Streams' internal topics (named after the application.id).
-    const mine = (await admin.listTopics()).filter((x) => x === t.input || x === t.output || x === t.table || x.startsWith(`${group}.`) || x.startsWith(`${group}-`));
+    const mine = (await admin.listTopics()).filter(
+      (x) => x === t.input || x === t.output || x === t.table || x.startsWith(`${group}.`) || x.startsWith(`${group}-`),
+    );
     await admin.deleteTopics({ topics: mine }).catch(() => {});
     const { groups } = await admin.listGroups().catch(() => ({ groups: [] as { groupId: string }[] }));
     const gs = groups.map((x) => x.groupId).filter((g) => g === group || g.startsWith(`${group}.`));
     for (const g of gs) runGroups.add(g);
-    if (gs.length) await admin.deleteGroups(gs).then(() => gs.forEach((g) => runGroups.delete(g)), () => {});
+    if (gs.length)
+      await admin.deleteGroups(gs).then(
+        () => gs.forEach((g) => runGroups.delete(g)),
+        () => {},
+      );
   };
   try {
     const { expected, beforeFirst, closeAt } = await produceEvents(producer, topology, t);
@@ -551,7 +618,8 @@ function report(results: Measurement[], failures: string[], uptime: string): voi
     const s = [...xs].sort((a, b) => a - b);
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   };
-  const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–');
+  const fmt = (v: number, digits = 0) =>
+    Number.isFinite(v) ? v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–';
   const endUptime = spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
   process.stdout.write(`\nKafka Streams benchmark: ${EVENTS} events, 6 partitions, repeat ${REPEAT} (medians); ${cpus().length} CPUs\n`);
   process.stdout.write(`before: ${uptime}\nafter:  ${endUptime}\n`);
@@ -569,7 +637,9 @@ function report(results: Measurement[], failures: string[], uptime: string): voi
     });
     const g = fig('generated');
     process.stdout.write(`\n${topology}\n`);
-    const rows: string[][] = [['', 'events/s', 'CPU ms/1k', 'CPU ms/1k whole run', 'peak RSS MB', 'first output s', 'outputs', 'same outputs', 'gen ÷ it: events/s', 'CPU/event']];
+    const rows: string[][] = [
+      ['', 'events/s', 'CPU ms/1k', 'CPU ms/1k whole run', 'peak RSS MB', 'first output s', 'outputs', 'same outputs', 'gen ÷ it: events/s', 'CPU/event'],
+    ];
     for (const v of variants) {
       if (of(v).length === 0) continue;
       const x = fig(v);
@@ -594,7 +664,14 @@ function report(results: Measurement[], failures: string[], uptime: string): voi
   process.stdout.write('\ntargets: generated ÷ Kafka Streams events/s ≥ 1.0, CPU per event ≤ 0.8\n');
   mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
   const file = join(repoRoot, 'bench/results', `kstreams-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ failures, events: EVENTS, keys: KEYS, windowKeys: WINDOW_KEYS, tableKeys: TABLE_KEYS, repeat: REPEAT, uptime: [uptime, endUptime], summary, results }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { failures, events: EVENTS, keys: KEYS, windowKeys: WINDOW_KEYS, tableKeys: TABLE_KEYS, repeat: REPEAT, uptime: [uptime, endUptime], summary, results },
+      null,
+      2,
+    ),
+  );
   process.stdout.write(`results: ${file.slice(repoRoot.length)}\n`);
 }
 
@@ -654,7 +731,11 @@ async function main(): Promise<void> {
     if (runGroups.size > 0) {
       const deadline = Date.now() + 60_000;
       while (runGroups.size > 0 && Date.now() < deadline) {
-        for (const g of [...runGroups]) await admin.deleteGroups([g]).then(() => runGroups.delete(g), () => {});
+        for (const g of [...runGroups])
+          await admin.deleteGroups([g]).then(
+            () => runGroups.delete(g),
+            () => {},
+          );
         if (runGroups.size > 0) await sleep(5000);
       }
       if (runGroups.size > 0) log(`could not delete the groups ${[...runGroups].join(', ')}`);

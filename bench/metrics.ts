@@ -49,7 +49,13 @@ async function run(timed: boolean): Promise<number> {
   for (const slice of slices) {
     const t = performance.now();
     const result = await graph.process('orders', slice);
-    if (timed) metrics.sliceDone('orders', slice.map((m) => m.timestamp), result, t);
+    if (timed)
+      metrics.sliceDone(
+        'orders',
+        slice.map((m) => m.timestamp),
+        result,
+        t,
+      );
   }
   // CPU time, not wall time: much steadier on a shared machine.
   const used = process.cpuUsage(cpu);

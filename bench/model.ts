@@ -113,7 +113,9 @@ async function measure(op: Operator, recs: Rec[], size: number, rounds: number) 
 }
 
 async function startEndpoint(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/run-ts.mjs'), fileURLToPath(import.meta.url), '--serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/run-ts.mjs'), fileURLToPath(import.meta.url), '--serve'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -158,7 +160,13 @@ async function main() {
       await op.close?.();
       if (b.name === 'json') reference = batched.scores;
       const diff = Math.max(...batched.scores.map((s, i) => Math.abs(s - reference[i])), ...single.scores.map((s, i) => Math.abs(s - reference[i])));
-      rows.push({ backend: b.name, batchedEventsPerSecond: batched.eventsPerSecond, oneByOneEventsPerSecond: single.eventsPerSecond, ratio: batched.eventsPerSecond / single.eventsPerSecond, maxScoreDiffVsJson: diff });
+      rows.push({
+        backend: b.name,
+        batchedEventsPerSecond: batched.eventsPerSecond,
+        oneByOneEventsPerSecond: single.eventsPerSecond,
+        ratio: batched.eventsPerSecond / single.eventsPerSecond,
+        maxScoreDiffVsJson: diff,
+      });
       process.stderr.write(`  ${b.name} done\n`);
     }
   } finally {
@@ -170,7 +178,10 @@ async function main() {
     `model step: ${fmt(n)} flights, batches of ${batch}, best of ${rounds} rounds, ${cpus().length} CPUs, Node ${process.versions.node}`,
     '',
     `${'backend'.padEnd(10)} ${'batched ev/s'.padStart(14)} ${'one-by-one ev/s'.padStart(16)} ${'batched ÷ one-by-one'.padStart(21)} ${'max |Δscore| vs json'.padStart(21)}`,
-    ...rows.map((r) => `${r.backend.padEnd(10)} ${fmt(r.batchedEventsPerSecond).padStart(14)} ${fmt(r.oneByOneEventsPerSecond).padStart(16)} ${(r.ratio.toFixed(1) + '×').padStart(21)} ${r.maxScoreDiffVsJson.toExponential(1).padStart(21)}`),
+    ...rows.map(
+      (r) =>
+        `${r.backend.padEnd(10)} ${fmt(r.batchedEventsPerSecond).padStart(14)} ${fmt(r.oneByOneEventsPerSecond).padStart(16)} ${(r.ratio.toFixed(1) + '×').padStart(21)} ${r.maxScoreDiffVsJson.toExponential(1).padStart(21)}`,
+    ),
     '',
     'target: batched ÷ one-by-one ≥ 5× where the backend accepts batches (onnx, http); json is in-process either way.',
   ];

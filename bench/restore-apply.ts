@@ -35,7 +35,11 @@ function records(format: Format) {
     const k = `p-${i}`;
     const w = { k, s: start, e: start + HOUR, n: 1 + (i % 9), sum: 3 * (i % 9) };
     const p = parts[i % PARTITIONS];
-    p.push({ key: Buffer.from(`w\u0000${k}\u0000${start}`), value: format === 'json' ? Buffer.from(JSON.stringify(w)) : Buffer.from(encodeWindow(w)!), offset: String(p.length) });
+    p.push({
+      key: Buffer.from(`w\u0000${k}\u0000${start}`),
+      value: format === 'json' ? Buffer.from(JSON.stringify(w)) : Buffer.from(encodeWindow(w)!),
+      offset: String(p.length),
+    });
   }
   return parts;
 }
@@ -45,7 +49,8 @@ function measure(format: Format): number {
   const graph = new Graph(spec, { w: { sum: (v: { units: number }) => v.units } }, { live: true });
   const cpu = process.cpuUsage();
   let applied = 0;
-  for (let p = 0; p < PARTITIONS; p++) for (let i = 0; i < parts[p].length; i += SLICE) applied += graph.applyChangelog('bench-apply.w.changelog', p, parts[p].slice(i, i + SLICE));
+  for (let p = 0; p < PARTITIONS; p++)
+    for (let i = 0; i < parts[p].length; i += SLICE) applied += graph.applyChangelog('bench-apply.w.changelog', p, parts[p].slice(i, i + SLICE));
   const used = process.cpuUsage(cpu);
   if (applied !== KEYS) throw new Error(`${applied} of ${KEYS} records applied`);
   return (used.user + used.system) / 1e6;
@@ -63,4 +68,10 @@ const [j, c] = [median(cpu.json), median(cpu.compact)];
 console.info(`\n${KEYS} window records applied to the store, medians of ${flags.repeat}`);
 console.info(`                    json (baseline)   compact   ratio`);
 console.info(`CPU seconds       ${j.toFixed(2).padStart(17)} ${c.toFixed(2).padStart(9)}   ${(c / j).toFixed(2)}`);
-console.info(`records/CPU s     ${Math.round(KEYS / j).toString().padStart(17)} ${Math.round(KEYS / c).toString().padStart(9)}   ${(j / c).toFixed(2)}`);
+console.info(
+  `records/CPU s     ${Math.round(KEYS / j)
+    .toString()
+    .padStart(17)} ${Math.round(KEYS / c)
+    .toString()
+    .padStart(9)}   ${(j / c).toFixed(2)}`,
+);

@@ -41,7 +41,8 @@ const { values: flags } = parseArgs({
     format: { type: 'string', default: 'compact' },
   },
 });
-if (flags.format !== 'compact' && flags.format !== 'json') throw new Error('--format is compact (as the window writes its changelog now) or json (as it did before)');
+if (flags.format !== 'compact' && flags.format !== 'json')
+  throw new Error('--format is compact (as the window writes its changelog now) or json (as it did before)');
 const KEYS = Number(flags.keys);
 const REPEAT = Number(flags.repeat);
 
@@ -72,18 +73,25 @@ async function main() {
 }
 
 async function write(kafka: Kafka, admin: Admin, topic: string) {
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+  });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const began = performance.now();
   const start = Math.floor(Date.now() / HOUR) * HOUR;
-  for (let i = 0; i < KEYS; ) {
+  for (let i = 0; i < KEYS;) {
     const topicMessages = [];
     for (let p = 0; p < PARTITIONS; p++) topicMessages.push({ topic, messages: [] as { key: string; value: string | Buffer; partition: number }[] });
     for (const end = Math.min(KEYS, i + 30_000); i < end; i++) {
       const k = `p-${i}`;
       const w = { k, s: start, e: start + HOUR, n: 1 + (i % 9), sum: 3 * (i % 9) };
-      topicMessages[i % PARTITIONS].messages.push({ key: `w\u0000${k}\u0000${start}`, value: flags.format === 'json' ? JSON.stringify(w) : Buffer.from(encodeWindow(w)!), partition: i % PARTITIONS });
+      topicMessages[i % PARTITIONS].messages.push({
+        key: `w\u0000${k}\u0000${start}`,
+        value: flags.format === 'json' ? JSON.stringify(w) : Buffer.from(encodeWindow(w)!),
+        partition: i % PARTITIONS,
+      });
     }
     await producer.sendBatch({ topicMessages, acks: -1 });
   }
@@ -93,8 +101,18 @@ async function write(kafka: Kafka, admin: Admin, topic: string) {
 
 async function run(kafka: Kafka, admin: Admin, broker: string, pipeline: string, topic: string) {
   const contenders = {
-    restorer: () => spawn(process.execPath, ['bin/run-ts.mjs', 'bench/restore-child.ts'], { cwd: repoRoot, env: { ...process.env, KAFKA_BROKERS: broker, PIPELINE: pipeline, PARTITIONS: String(PARTITIONS) }, stdio: ['ignore', 'pipe', 'inherit'] }),
-    baseline: () => spawn(process.execPath, ['bench/restore-baseline.mjs'], { cwd: repoRoot, env: { ...process.env, KAFKA_BROKERS: broker, PIPELINE: pipeline, PARTITIONS: String(PARTITIONS) }, stdio: ['ignore', 'pipe', 'inherit'] }),
+    restorer: () =>
+      spawn(process.execPath, ['bin/run-ts.mjs', 'bench/restore-child.ts'], {
+        cwd: repoRoot,
+        env: { ...process.env, KAFKA_BROKERS: broker, PIPELINE: pipeline, PARTITIONS: String(PARTITIONS) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
+    baseline: () =>
+      spawn(process.execPath, ['bench/restore-baseline.mjs'], {
+        cwd: repoRoot,
+        env: { ...process.env, KAFKA_BROKERS: broker, PIPELINE: pipeline, PARTITIONS: String(PARTITIONS) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
   };
   const results: Measurement[] = [];
   for (let r = 0; r < REPEAT; r++) {
@@ -105,7 +123,9 @@ async function run(kafka: Kafka, admin: Admin, broker: string, pipeline: string,
     }
   }
   if (!flags.keep) await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-  const groups = (await admin.listGroups()).groups.filter((g) => g.groupId.startsWith(`${pipeline}.restore.`) || g.groupId.startsWith('bench-restore-baseline-'));
+  const groups = (await admin.listGroups()).groups.filter(
+    (g) => g.groupId.startsWith(`${pipeline}.restore.`) || g.groupId.startsWith('bench-restore-baseline-'),
+  );
   await admin.deleteGroups(groups.map((g) => g.groupId)).catch(() => {});
   await admin.disconnect();
 
@@ -125,7 +145,10 @@ async function run(kafka: Kafka, admin: Admin, broker: string, pipeline: string,
   row('peak RSS (MB)', 'peakRssMb');
   row('MB per 100k keys', 'mbPer100kKeys', 1, '  (target ≤ 120)');
   mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-  writeFileSync(join(repoRoot, 'bench/results', `restore-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ keys: KEYS, results }, null, 2));
+  writeFileSync(
+    join(repoRoot, 'bench/results', `restore-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+    JSON.stringify({ keys: KEYS, results }, null, 2),
+  );
 }
 
 async function measure(contender: string, child: ChildProcess): Promise<Measurement> {

@@ -92,9 +92,7 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => out.push(d));
     child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}\n${Buffer.concat(out).toString()}`)),
-    );
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}\n${Buffer.concat(out).toString()}`))));
   });
 }
 
@@ -110,7 +108,6 @@ function freePort(): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 
 /** Peak resident set size of a live process, in MiB (Linux /proc). */
 function peakRssMiB(pid: number): number | null {
@@ -518,7 +515,10 @@ async function main(): Promise<void> {
     for (const [rep, { tput }] of plan.entries()) {
       if (flags.only === 'latency') break;
       const t = performance.now();
-      const expected = await preProduce(producer, contenders.map((c) => tput[c.name].input));
+      const expected = await preProduce(
+        producer,
+        contenders.map((c) => tput[c.name].input),
+      );
       log(`produced ${EVENTS} events to ${contenders.length} topics in ${((performance.now() - t) / 1000).toFixed(1)} s; ${expected} pass the filter`);
       // Alternate who goes first, so that neither always meets a warmer broker.
       const order = rep % 2 === 0 ? contenders : [...contenders].reverse();
@@ -526,7 +526,9 @@ async function main(): Promise<void> {
       for (const [i, c] of order.entries()) {
         const r = flags.paired ? results[i] : await measureThroughput(c, tput[c.name], expected);
         throughput[c.name].push(r);
-        log(`throughput ${c.name}: ${Math.round(r.eventsPerSecond)} events/s over ${r.seconds.toFixed(2)} s, ${r.cpuMsPer1000.toFixed(1)} CPU ms per 1,000 events, peak RSS ${r.peakRssMiB?.toFixed(0)} MiB`);
+        log(
+          `throughput ${c.name}: ${Math.round(r.eventsPerSecond)} events/s over ${r.seconds.toFixed(2)} s, ${r.cpuMsPer1000.toFixed(1)} CPU ms per 1,000 events, peak RSS ${r.peakRssMiB?.toFixed(0)} MiB`,
+        );
       }
     }
     for (const [rep, { lat }] of plan.entries()) {
@@ -538,7 +540,9 @@ async function main(): Promise<void> {
         const rate = rateOf(c);
         const r = flags.paired ? results[i] : await measureLatency(c, lat[c.name], rate, producer);
         latency[c.name].push(r);
-        log(`latency ${c.name} at ${rate} events/s (achieved ${Math.round(r.achievedRate)}): p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms (${r.samples} samples)`);
+        log(
+          `latency ${c.name} at ${rate} events/s (achieved ${Math.round(r.achievedRate)}): p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms (${r.samples} samples)`,
+        );
       }
     }
   } finally {

@@ -63,7 +63,13 @@ async function main() {
   console.info(`\nSIGTERM → exit of an idle replica (windowed service, 2 replicas, ${PARTITIONS} partitions), ${REPEAT} run(s)`);
   console.info(`                         fetch wait 500 ms   fetch wait 5,000 ms (kafkajs default)   ratio`);
   console.info(`median (ms)              ${g.toFixed(0).padStart(17)}   ${b.toFixed(0).padStart(37)}   ${(g / b).toFixed(2)}  (target < 2,000 ms)`);
-  console.info(`max (ms)                 ${Math.max(...of(500)).toFixed(0).padStart(17)}   ${Math.max(...of(5000)).toFixed(0).padStart(37)}`);
+  console.info(
+    `max (ms)                 ${Math.max(...of(500))
+      .toFixed(0)
+      .padStart(17)}   ${Math.max(...of(5000))
+      .toFixed(0)
+      .padStart(37)}`,
+  );
   mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
   writeFileSync(join(repoRoot, 'bench/results', `shutdown-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ results }, null, 2));
   if (!flags.keep) rmSync(work, { recursive: true, force: true });
@@ -74,10 +80,10 @@ async function measure(kafka: Kafka, admin: Admin, serviceDir: string, broker: s
   const group = `bench-shutdown-${id}`;
   const t = { input: `bs-in-${id}`, output: `bs-out-${id}`, changelog: `${group}.hourly.changelog`, dead: `${group}.dead-letter` };
   await createTopics(admin, [
-      { topic: t.input, numPartitions: PARTITIONS },
-      { topic: t.output, numPartitions: PARTITIONS },
-      { topic: t.changelog, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-      { topic: t.dead, numPartitions: 1 },
+    { topic: t.input, numPartitions: PARTITIONS },
+    { topic: t.output, numPartitions: PARTITIONS },
+    { topic: t.changelog, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    { topic: t.dead, numPartitions: 1 },
   ]);
   const built = readFileSync(join(serviceDir, 'dist/src/pipeline.js'), 'utf8')
     .replaceAll('"bench-window-in"', JSON.stringify(t.input))
@@ -113,7 +119,11 @@ async function measure(kafka: Kafka, admin: Admin, serviceDir: string, broker: s
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   const now = Date.now();
-  await producer.send({ topic: t.input, acks: -1, messages: Array.from({ length: EVENTS }, (_, i) => ({ key: `p-${i % 100}`, value: JSON.stringify({ units: 1 }), timestamp: String(now) })) });
+  await producer.send({
+    topic: t.input,
+    acks: -1,
+    messages: Array.from({ length: EVENTS }, (_, i) => ({ key: `p-${i % 100}`, value: JSON.stringify({ units: 1 }), timestamp: String(now) })),
+  });
   await producer.disconnect();
   const committedAll = async () => {
     const ends = await admin.fetchTopicOffsets(t.input);

@@ -164,7 +164,12 @@ async function inWorker(): Promise<{ eventsPerSecond: number; ticksPerSecond: nu
     const read = () =>
       page.evaluate(() => {
         const v = (window as any).__pipewright.store.getState().simView;
-        return { at: performance.now(), in: v.nodes.orders.in as number, tick: v.tick as number, lag: (v.partitions as { lag: number }[]).reduce((n, p) => n + p.lag, 0) };
+        return {
+          at: performance.now(),
+          in: v.nodes.orders.in as number,
+          tick: v.tick as number,
+          lag: (v.partitions as { lag: number }[]).reduce((n, p) => n + p.lag, 0),
+        };
       });
     const a = await read();
     const running = await frames(page, SECONDS);
@@ -218,7 +223,9 @@ const simEps = await nodeSim(SECONDS);
 const ratio = worker.eventsPerSecond / drainEps;
 
 console.log(`\nSimulator benchmark: orders → filter → map → window (1 s tumbling, per key) → sink, 6 partitions, ${REPLICAS} replicas, ${RATE} events/tick`);
-console.log(`  worker (Chromium, full speed)   ${fmt(worker.eventsPerSecond)} events/s  (${fmt(worker.ticksPerSecond)} ticks/s, lag at end ${worker.lagAtEnd})`);
+console.log(
+  `  worker (Chromium, full speed)   ${fmt(worker.eventsPerSecond)} events/s  (${fmt(worker.ticksPerSecond)} ticks/s, lag at end ${worker.lagAtEnd})`,
+);
 console.log(`  node drain (in-memory runtime)  ${fmt(drainEps)} events/s`);
 console.log(`  node simulator (same settings)  ${fmt(simEps)} events/s`);
 console.log(`  ratio worker / node drain       ${ratio.toFixed(2)}  (target ≥ 0.5)`);
@@ -230,5 +237,12 @@ console.log(`  UI frames, worker at full speed ${f(worker.running)}`);
 const out = join(REPO, 'bench', 'results');
 mkdirSync(out, { recursive: true });
 const file = join(out, `simulator-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ rate: RATE, replicas: REPLICAS, seconds: SECONDS, worker, nodeDrainEventsPerSecond: drainEps, nodeSimEventsPerSecond: simEps, ratio }, null, 2));
+writeFileSync(
+  file,
+  JSON.stringify(
+    { rate: RATE, replicas: REPLICAS, seconds: SECONDS, worker, nodeDrainEventsPerSecond: drainEps, nodeSimEventsPerSecond: simEps, ratio },
+    null,
+    2,
+  ),
+);
 console.log(`  → ${file.slice(REPO.length + 1)}`);

@@ -21,7 +21,6 @@ const consumer = kafka.consumer({ groupId: env('GROUP_ID'), allowAutoTopicCreati
 const outputTopic = env('OUTPUT_TOPIC');
 const changelogTopic = env('CHANGELOG_TOPIC');
 
-
 /** partition → { watermark, windows: Map<key@start, {key, start, count, sum}>, byStart: Map<start, Set<key@start>> } */
 const state = new Map();
 

@@ -93,7 +93,11 @@ async function main() {
   const results = await alternating(contenders, REPEAT, (c) => measure(kafka, admin, c));
   await admin.disconnect();
 
-  const fig = (name: string) => ({ eps: medianOf(results, name, 'eventsPerSecond'), mem: medianOf(results, name, 'mbPer100kKeys'), peak: medianOf(results, name, 'peakRssMb') });
+  const fig = (name: string) => ({
+    eps: medianOf(results, name, 'eventsPerSecond'),
+    mem: medianOf(results, name, 'mbPer100kKeys'),
+    peak: medianOf(results, name, 'peakRssMb'),
+  });
   const g = fig('generated');
   const b = fig('baseline');
   console.info(`\nwindowed aggregation, ${EVENTS} events, ${KEYS} keys, tumbling 1h, count + sum, 6 partitions, ${REPEAT} run(s)`);
@@ -102,7 +106,10 @@ async function main() {
   console.info(`peak RSS (MB)       ${g.peak.toFixed(0).padStart(9)}  ${b.peak.toFixed(0).padStart(9)}   ${(g.peak / b.peak).toFixed(2)}`);
   console.info(`MB per 100k keys    ${g.mem.toFixed(1).padStart(9)}  ${b.mem.toFixed(1).padStart(9)}   ${(g.mem / b.mem).toFixed(2)}`);
   mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-  writeFileSync(join(repoRoot, 'bench/results', `window-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ events: EVENTS, keys: KEYS, results }, null, 2));
+  writeFileSync(
+    join(repoRoot, 'bench/results', `window-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+    JSON.stringify({ events: EVENTS, keys: KEYS, results }, null, 2),
+  );
   if (!flags.keep) rmSync(work, { recursive: true, force: true });
 }
 
@@ -123,7 +130,7 @@ async function measure(kafka: Kafka, admin: Admin, c: Contender): Promise<Measur
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   const base = Math.floor(Date.now() / HOUR) * HOUR - 4 * HOUR;
-  for (let i = 0; i < EVENTS; ) {
+  for (let i = 0; i < EVENTS;) {
     const messages = [];
     for (const end = Math.min(EVENTS, i + 10_000); i < end; i++) {
       messages.push({ key: `p-${i % KEYS}`, value: JSON.stringify({ units: 1 + (i % 7) }), timestamp: String(base + Math.floor((i / EVENTS) * 2 * HOUR)) });

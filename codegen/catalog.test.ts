@@ -46,7 +46,12 @@ function around(kind: (typeof KINDS)[number]): Pipeline {
   }
   p.nodes.push(node);
   for (const port of outputPorts(kind, kind.example.params)) {
-    p.nodes.push({ id: `sink-${port}`, kind: 'kafka-sink', params: { topic: `catalog-out-${port}` }, inputs: [{ port: 'in', from: 'subject', fromPort: port }] });
+    p.nodes.push({
+      id: `sink-${port}`,
+      kind: 'kafka-sink',
+      params: { topic: `catalog-out-${port}` },
+      inputs: [{ port: 'in', from: 'subject', fromPort: port }],
+    });
   }
   return p;
 }
@@ -79,7 +84,9 @@ describe.each(KINDS.map((k) => [k.kind, k] as const))('kind %s', (_name, kind) =
   });
 
   it('is portable: its file imports only runtime files, no Node module and no package (those load with loadPackage)', () => {
-    const imports = [...readFileSync(join(KINDS_DIR, `${kind.kind}.ts`), 'utf8').matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+'([^']+)'/gm)].map((m) => m[1]);
+    const imports = [...readFileSync(join(KINDS_DIR, `${kind.kind}.ts`), 'utf8').matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+'([^']+)'/gm)].map(
+      (m) => m[1],
+    );
     expect(imports.length).toBeGreaterThan(0);
     expect(imports.filter((i) => !i.startsWith('.'))).toEqual([]);
   });
@@ -95,7 +102,6 @@ describe.each(KINDS.map((k) => [k.kind, k] as const))('kind %s', (_name, kind) =
     const problems = validatePipeline(around(kind)).filter((p) => p.severity === 'error');
     expect(problems).toEqual([]);
   });
-
 });
 
 describe('the registry', () => {
@@ -129,11 +135,18 @@ async function runOnLog(kind: (typeof KINDS)[number], events: NonNullable<(typeo
   for (const e of events) {
     const port = e.port ?? kind.inputs[0];
     // A source kind (a table) reads its own topic; a null value is a tombstone.
-    const topic = kind.category === 'source' && kind.topicParam ? String(kind.example.params[kind.topicParam]) : port === kind.inputs[0] || !p.nodes.some((n) => n.id === `src-${port}`) ? 'catalog-in' : `catalog-in-${port}`;
+    const topic =
+      kind.category === 'source' && kind.topicParam
+        ? String(kind.example.params[kind.topicParam])
+        : port === kind.inputs[0] || !p.nodes.some((n) => n.id === `src-${port}`)
+          ? 'catalog-in'
+          : `catalog-in-${port}`;
     log.produce([{ topic, key: e.key ?? 'k', value: e.value === null ? null : JSON.stringify(e.value), headers: {}, timestamp: e.timestamp ?? 0 }]);
   }
   await drain(graph, log, 'catalog-check');
-  const outputs: ({ deadLetter: string } | { key: string | null; value: unknown })[] = log.messages(spec.errors.topic).map((m) => ({ deadLetter: String(m.value) }));
+  const outputs: ({ deadLetter: string } | { key: string | null; value: unknown })[] = log
+    .messages(spec.errors.topic)
+    .map((m) => ({ deadLetter: String(m.value) }));
   for (const port of outputPorts(kind, kind.example.params)) {
     outputs.push(...log.messages(`catalog-out-${port}`).map((m) => ({ key: m.key, value: m.value === null ? null : JSON.parse(String(m.value)) })));
   }
@@ -162,7 +175,8 @@ describe.each(KINDS.filter((k) => k.example.input !== undefined && !k.repartitio
     ]);
     expect(result.deadLetters).toBe(0);
     // Sinks outside Kafka (postgres, http, log) write nothing to a topic here; the graph captures what they would write.
-    const outputs = kind.category === 'sink' ? (graph.captured.get('subject') ?? []).map((o) => o.value) : result.messages.map((m) => JSON.parse(String(m.value)));
+    const outputs =
+      kind.category === 'sink' ? (graph.captured.get('subject') ?? []).map((o) => o.value) : result.messages.map((m) => JSON.parse(String(m.value)));
     expect(outputs).toEqual([kind.example.output]);
   });
 });

@@ -50,7 +50,10 @@ describe('pipewright CLI', () => {
     const json = await cli('validate', EXAMPLE, bad, '--json');
     expect(json.code).toBe(1);
     const reports = JSON.parse(json.out) as { file: string; valid: boolean; problems: { code: string; file: string }[] }[];
-    expect(reports.map((r) => [r.file, r.valid])).toEqual([[EXAMPLE, true], [bad, false]]);
+    expect(reports.map((r) => [r.file, r.valid])).toEqual([
+      [EXAMPLE, true],
+      [bad, false],
+    ]);
     expect(reports[1].problems.map((p) => [p.code, p.file])).toContainEqual(['PW013', bad]);
     const text = await cli('validate', bad, EXAMPLE);
     expect(text.code).toBe(1);
@@ -99,7 +102,7 @@ describe('pipewright CLI', () => {
     expect(readFileSync(join(folder, 'src/pipeline.ts'), 'utf8')).toContain('kind: "http-sink"');
   });
 
-  it('regenerates into its own folder, removing files it no longer makes and keeping the user\'s', async () => {
+  it("regenerates into its own folder, removing files it no longer makes and keeping the user's", async () => {
     const folder = join(dir, 'regen');
     expect((await cli('generate', EXAMPLE, '-o', folder)).code).toBe(0);
     writeFileSync(join(folder, 'NOTES.md'), 'mine');

@@ -46,12 +46,17 @@ export async function main(argv: string[], out: Out = stdio): Promise<number> {
   try {
     return await run(argv, out);
   } catch (e) {
-    out.err(`pipewright: internal error: ${(e as Error).message ?? String(e)}\nThis is a bug in Pipewright; please report it with the pipeline that caused it.`);
+    out.err(
+      `pipewright: internal error: ${(e as Error).message ?? String(e)}\nThis is a bug in Pipewright; please report it with the pipeline that caused it.`,
+    );
     return 70;
   }
 }
 
-async function load(file: string | undefined, out: Out): Promise<{ pipeline: Pipeline | null; problems: Problem[]; file: string; files: PipelineFiles } | number> {
+async function load(
+  file: string | undefined,
+  out: Out,
+): Promise<{ pipeline: Pipeline | null; problems: Problem[]; file: string; files: PipelineFiles } | number> {
   if (!file) {
     out.err(`pipewright: no pipeline file given.\n${USAGE}`);
     return 2;
@@ -104,7 +109,8 @@ async function validateFiles(files: (string | undefined)[], json: boolean, out: 
       continue;
     }
     if (json) reports.push(jsonReport(loaded.problems, loaded.file));
-    else if (report(loaded.problems, loaded.file, false, out)) out.log(`${loaded.file}: valid (pipeline ${loaded.pipeline!.name}, ${loaded.pipeline!.nodes.length} nodes).`);
+    else if (report(loaded.problems, loaded.file, false, out))
+      out.log(`${loaded.file}: valid (pipeline ${loaded.pipeline!.name}, ${loaded.pipeline!.nodes.length} nodes).`);
     invalid ||= loaded.problems.some((p) => p.severity === 'error');
   }
   if (json && reports.length) out.log(JSON.stringify(files.length === 1 ? reports[0] : reports, null, 2));
@@ -169,7 +175,8 @@ async function run(argv: string[], out: Out): Promise<number> {
     case 'kinds': {
       for (const k of KINDS) {
         out.log(`${k.kind} (${k.category}): ${k.summary}`);
-        for (const p of k.params) out.log(`    ${p.name}${p.required ? ' (required)' : p.default !== undefined ? ` = ${String(p.default)}` : ''}: ${p.description}`);
+        for (const p of k.params)
+          out.log(`    ${p.name}${p.required ? ' (required)' : p.default !== undefined ? ` = ${String(p.default)}` : ''}: ${p.description}`);
       }
       return 0;
     }

@@ -39,10 +39,19 @@ describe('connection profiles: reading pipeline.yaml', () => {
     const cases: [string, object][] = [
       ['profile: plaintext', { profile: 'plaintext', mechanism: 'scram-sha-512' }],
       ['profile: sasl-ssl\nmechanism: scram-sha-256\ncustomCa: true', { profile: 'sasl-ssl', mechanism: 'scram-sha-256', customCa: true }],
-      ['profile: sasl-ssl\npreset: confluent-cloud\nbootstrapServers: pkc-1.eu-west-1.aws.confluent.cloud:9092', { profile: 'sasl-ssl', preset: 'confluent-cloud', mechanism: 'plain' }],
+      [
+        'profile: sasl-ssl\npreset: confluent-cloud\nbootstrapServers: pkc-1.eu-west-1.aws.confluent.cloud:9092',
+        { profile: 'sasl-ssl', preset: 'confluent-cloud', mechanism: 'plain' },
+      ],
       ['profile: mtls\ncustomCa: true', { profile: 'mtls', customCa: true }],
-      ['profile: oauthbearer\noauth: { tokenEndpoint: "https://idp.example.com/token", scope: kafka }', { profile: 'oauthbearer', oauth: { tokenEndpoint: 'https://idp.example.com/token', scope: 'kafka' } }],
-      ['profile: aws-msk-iam\naws: { region: eu-west-1, roleArn: "arn:aws:iam::123456789012:role/orders" }', { profile: 'aws-msk-iam', aws: { region: 'eu-west-1', roleArn: 'arn:aws:iam::123456789012:role/orders' } }],
+      [
+        'profile: oauthbearer\noauth: { tokenEndpoint: "https://idp.example.com/token", scope: kafka }',
+        { profile: 'oauthbearer', oauth: { tokenEndpoint: 'https://idp.example.com/token', scope: 'kafka' } },
+      ],
+      [
+        'profile: aws-msk-iam\naws: { region: eu-west-1, roleArn: "arn:aws:iam::123456789012:role/orders" }',
+        { profile: 'aws-msk-iam', aws: { region: 'eu-west-1', roleArn: 'arn:aws:iam::123456789012:role/orders' } },
+      ],
     ];
     for (const [kafka, expected] of cases) {
       const { pipeline, problems: found } = read(kafka);
@@ -80,7 +89,9 @@ describe('connection profiles: reading pipeline.yaml', () => {
 
 describe('connection profiles: validation (PW080–PW089)', () => {
   it('settings of another profile: PW080, at the setting', () => {
-    expect(problems('profile: plaintext\npreset: confluent-cloud\ncustomCa: true\noauth: { tokenEndpoint: "https://idp/token" }\naws: { region: eu-west-1 }')).toEqual([
+    expect(
+      problems('profile: plaintext\npreset: confluent-cloud\ncustomCa: true\noauth: { tokenEndpoint: "https://idp/token" }\naws: { region: eu-west-1 }'),
+    ).toEqual([
       '4:11 PW080 kafka.preset is for the sasl-ssl profile, and kafka.profile is plaintext. | Remove kafka.preset, or set kafka.profile: sasl-ssl.',
       '5:13 PW080 kafka.customCa is for the profiles with TLS, and kafka.profile is plaintext. | Remove kafka.customCa, or set kafka.profile: sasl-ssl, mtls, oauthbearer or aws-msk-iam (or remove it for no TLS).',
       '6:10 PW080 kafka.oauth is for the oauthbearer profile, and kafka.profile is plaintext. | Remove kafka.oauth, or set kafka.profile: oauthbearer.',
@@ -112,12 +123,16 @@ describe('connection profiles: validation (PW080–PW089)', () => {
   });
 
   it('Amazon MSK IAM: a role ARN (PW084), a region (PW085), and a warning off the IAM port (PW089)', () => {
-    expect(problems('profile: aws-msk-iam\naws: { region: Ireland, roleArn: "arn:aws:iam::123456789012:user/bob" }\nbootstrapServers: b-1.msk.example:9096')).toEqual([
+    expect(
+      problems('profile: aws-msk-iam\naws: { region: Ireland, roleArn: "arn:aws:iam::123456789012:user/bob" }\nbootstrapServers: b-1.msk.example:9096'),
+    ).toEqual([
       `4:18 PW085 kafka.aws.region "Ireland" is not an AWS region. | Use the MSK cluster's region, e.g. region: eu-west-1.`,
       '4:36 PW084 kafka.aws.roleArn "arn:aws:iam::123456789012:user/bob" is not the ARN of an IAM role. | Use the ARN of the role the pods take (IRSA), e.g. roleArn: arn:aws:iam::123456789012:role/orders-pipeline.',
       "5:21 PW089 kafka.bootstrapServers names port 9096, and Amazon MSK's IAM listener is on 9098 (9198 from outside the VPC). | Use the bootstrap brokers MSK lists for IAM (aws kafka get-bootstrap-brokers), e.g. b-1.my-cluster.abc123.c2.kafka.eu-west-1.amazonaws.com:9098.",
     ]);
-    const warning = read('profile: aws-msk-iam\naws: { region: us-gov-west-1, roleArn: "arn:aws-us-gov:iam::123456789012:role/path/orders" }\nbootstrapServers: b-1.msk.example:9096').problems;
+    const warning = read(
+      'profile: aws-msk-iam\naws: { region: us-gov-west-1, roleArn: "arn:aws-us-gov:iam::123456789012:role/path/orders" }\nbootstrapServers: b-1.msk.example:9096',
+    ).problems;
     expect(warning.map((p) => [p.code, p.severity])).toEqual([['PW089', 'warning']]);
   });
 
@@ -128,7 +143,9 @@ describe('connection profiles: validation (PW080–PW089)', () => {
     // A line break would start another line of config.env: refused, though the URL parser would drop it.
     expect(problems('profile: oauthbearer\noauth: { tokenEndpoint: "https://idp/token\\nKAFKA_SSL=false" }').map((p) => p.split(' ')[1])).toEqual(['PW086']);
     const http = read('profile: oauthbearer\noauth: { tokenEndpoint: "http://keycloak.auth.svc:8080/realms/kafka/protocol/openid-connect/token" }').problems;
-    expect(http.map((p) => [p.code, p.severity, p.message])).toEqual([['PW087', 'warning', 'kafka.oauth.tokenEndpoint is an http:// URL: the client secret would cross the network unencrypted.']]);
+    expect(http.map((p) => [p.code, p.severity, p.message])).toEqual([
+      ['PW087', 'warning', 'kafka.oauth.tokenEndpoint is an http:// URL: the client secret would cross the network unencrypted.'],
+    ]);
     expect(problems('profile: oauthbearer\noauth: { tokenEndpoint: "https://idp/token", scope: "kafka \\\\read" }')).toEqual([
       '4:55 PW088 kafka.oauth.scope "kafka \\read" is not a list of OAuth scopes. | Separate scopes with commas or spaces; a scope is printable ASCII without quotes or backslashes, e.g. scope: kafka.read,kafka.write.',
     ]);

@@ -57,7 +57,13 @@ export function checkConnectionSettings(p: Pipeline): Problem[] {
   if (k.oauth !== undefined) only('oauth', 'oauthbearer', 'the oauthbearer profile');
   if (k.aws !== undefined) only('aws', 'aws-msk-iam', 'the aws-msk-iam profile');
   if (k.customCa === true && profile === 'plaintext') {
-    problems.push(problem('PW080', { field: 'customCa', usedBy: 'the profiles with TLS', profile, fix: 'sasl-ssl, mtls, oauthbearer or aws-msk-iam (or remove it for no TLS)' }, at('customCa')));
+    problems.push(
+      problem(
+        'PW080',
+        { field: 'customCa', usedBy: 'the profiles with TLS', profile, fix: 'sasl-ssl, mtls, oauthbearer or aws-msk-iam (or remove it for no TLS)' },
+        at('customCa'),
+      ),
+    );
   }
   const ports = bootstrapServers(k.bootstrapServers ?? '').flatMap((b) => (b ? [b.port] : []));
 
@@ -66,16 +72,39 @@ export function checkConnectionSettings(p: Pipeline): Problem[] {
     if (k.mechanism !== SASL_SSL_PRESETS[preset].mechanism) problems.push(problem('PW082', { preset, mechanism: k.mechanism }, at('mechanism')));
     const example = SASL_SSL_PRESETS[preset].bootstrapExample;
     if (k.bootstrapServers === undefined) {
-      problems.push(problem('PW081', { what: `kafka.preset: ${preset}`, field: 'kafka.bootstrapServers', hint: `Add the cluster's bootstrap server, e.g. bootstrapServers: ${example}` }, at('preset')));
+      problems.push(
+        problem(
+          'PW081',
+          { what: `kafka.preset: ${preset}`, field: 'kafka.bootstrapServers', hint: `Add the cluster's bootstrap server, e.g. bootstrapServers: ${example}` },
+          at('preset'),
+        ),
+      );
     } else {
       const wrong = ports.find((port) => port !== PRESET_PORTS[preset]);
-      if (wrong !== undefined) problems.push(problem('PW083', { port: wrong, service: `the Kafka endpoint of ${PRESET_TITLES[preset]}`, expected: PRESET_PORTS[preset], example }, at('bootstrapServers')));
+      if (wrong !== undefined)
+        problems.push(
+          problem(
+            'PW083',
+            { port: wrong, service: `the Kafka endpoint of ${PRESET_TITLES[preset]}`, expected: PRESET_PORTS[preset], example },
+            at('bootstrapServers'),
+          ),
+        );
     }
   }
   if (profile === 'oauthbearer') {
     const endpoint = k.oauth?.tokenEndpoint;
     if (endpoint === undefined) {
-      problems.push(problem('PW081', { what: 'kafka.profile: oauthbearer', field: 'kafka.oauth.tokenEndpoint', hint: "Add oauth: { tokenEndpoint: https://login.example.com/oauth2/token }, the OIDC provider's token URL." }, k.oauth ? at('oauth') : at('profile')));
+      problems.push(
+        problem(
+          'PW081',
+          {
+            what: 'kafka.profile: oauthbearer',
+            field: 'kafka.oauth.tokenEndpoint',
+            hint: "Add oauth: { tokenEndpoint: https://login.example.com/oauth2/token }, the OIDC provider's token URL.",
+          },
+          k.oauth ? at('oauth') : at('profile'),
+        ),
+      );
     } else {
       const url = tokenUrl(endpoint);
       if (!url) problems.push(problem('PW086', { value: endpoint }, at('oauth', 'tokenEndpoint')));
@@ -88,10 +117,27 @@ export function checkConnectionSettings(p: Pipeline): Problem[] {
   }
   if (profile === 'aws-msk-iam') {
     const { region, roleArn } = k.aws ?? {};
-    if (region === undefined) problems.push(problem('PW081', { what: 'kafka.profile: aws-msk-iam', field: 'kafka.aws.region', hint: "Add aws: { region: eu-west-1 }, the MSK cluster's region." }, k.aws ? at('aws') : at('profile')));
+    if (region === undefined)
+      problems.push(
+        problem(
+          'PW081',
+          { what: 'kafka.profile: aws-msk-iam', field: 'kafka.aws.region', hint: "Add aws: { region: eu-west-1 }, the MSK cluster's region." },
+          k.aws ? at('aws') : at('profile'),
+        ),
+      );
     else if (!AWS_REGION_PATTERN.test(region)) problems.push(problem('PW085', { value: region }, at('aws', 'region')));
     if (roleArn === undefined) {
-      problems.push(problem('PW081', { what: 'kafka.profile: aws-msk-iam', field: 'kafka.aws.roleArn', hint: 'Add aws: { roleArn: arn:aws:iam::123456789012:role/orders-pipeline }, the IAM role the pods take (IRSA) and KEDA reads the lag with.' }, k.aws ? at('aws') : at('profile')));
+      problems.push(
+        problem(
+          'PW081',
+          {
+            what: 'kafka.profile: aws-msk-iam',
+            field: 'kafka.aws.roleArn',
+            hint: 'Add aws: { roleArn: arn:aws:iam::123456789012:role/orders-pipeline }, the IAM role the pods take (IRSA) and KEDA reads the lag with.',
+          },
+          k.aws ? at('aws') : at('profile'),
+        ),
+      );
     } else if (!ROLE_ARN.test(roleArn)) problems.push(problem('PW084', { value: roleArn }, at('aws', 'roleArn')));
     const wrong = ports.find((port) => !MSK_IAM_PORTS.includes(port));
     if (wrong !== undefined) problems.push(problem('PW089', { port: wrong }, at('bootstrapServers')));
@@ -158,22 +204,41 @@ export function connectionView(p: Pipeline): ConnectionView {
   if (tls) metadata.push({ key: 'tls', value: 'enable' });
   if (customCa) {
     config.push({ key: 'KAFKA_SSL_CA', value: `${TLS_MOUNT}/${TLS_FILES.ca}` });
-    tlsSecret.push({ key: TLS_FILES.ca, example: 'PEM of the CA that signed the brokers\' certificates', description: 'The CA the brokers\' certificates chain to (for Strimzi: ca.crt of <cluster>-cluster-ca-cert).' });
+    tlsSecret.push({
+      key: TLS_FILES.ca,
+      example: "PEM of the CA that signed the brokers' certificates",
+      description: "The CA the brokers' certificates chain to (for Strimzi: ca.crt of <cluster>-cluster-ca-cert).",
+    });
   }
   if (profile === 'mtls') {
     config.push({ key: 'KAFKA_SSL_CERT', value: `${TLS_MOUNT}/${TLS_FILES.cert}` }, { key: 'KAFKA_SSL_KEY', value: `${TLS_MOUNT}/${TLS_FILES.key}` });
     tlsSecret.push(
-      { key: TLS_FILES.cert, example: 'PEM of the client certificate', description: "The service's client certificate, signed by a CA the brokers trust (for Strimzi: user.crt of the KafkaUser's Secret)." },
-      { key: TLS_FILES.key, example: 'PEM of the client private key', description: "The client certificate's private key, unencrypted PEM (for Strimzi: user.key)." },
+      {
+        key: TLS_FILES.cert,
+        example: 'PEM of the client certificate',
+        description: "The service's client certificate, signed by a CA the brokers trust (for Strimzi: user.crt of the KafkaUser's Secret).",
+      },
+      {
+        key: TLS_FILES.key,
+        example: 'PEM of the client private key',
+        description: "The client certificate's private key, unencrypted PEM (for Strimzi: user.key).",
+      },
     );
   }
-  for (const [parameter, file] of [['ca', TLS_FILES.ca], ['cert', TLS_FILES.cert], ['key', TLS_FILES.key]] as const) {
+  for (const [parameter, file] of [
+    ['ca', TLS_FILES.ca],
+    ['cert', TLS_FILES.cert],
+    ['key', TLS_FILES.key],
+  ] as const) {
     if (tlsSecret.some((s) => s.key === file)) secretTargetRef.push({ parameter, name: tlsSecretName, key: file });
   }
 
   if (profile === 'sasl-ssl') {
     secret.push(...saslSslSecret(k));
-    secretTargetRef.push({ parameter: 'username', name: kafkaSecret, key: 'KAFKA_SASL_USERNAME' }, { parameter: 'password', name: kafkaSecret, key: 'KAFKA_SASL_PASSWORD' });
+    secretTargetRef.push(
+      { parameter: 'username', name: kafkaSecret, key: 'KAFKA_SASL_USERNAME' },
+      { parameter: 'password', name: kafkaSecret, key: 'KAFKA_SASL_PASSWORD' },
+    );
   }
   if (profile === 'oauthbearer') {
     const o = oauthParts(k, kafkaSecret);
@@ -216,8 +281,16 @@ function saslSslSecret(k: Pipeline['kafka']): SecretEntry[] {
   const preset = k.preset;
   if (preset === 'azure-event-hubs') {
     return [
-      { key: 'KAFKA_SASL_USERNAME', example: SASL_SSL_PRESETS[preset].username, description: 'Exactly $ConnectionString: Event Hubs takes the connection string as the password.' },
-      { key: 'KAFKA_SASL_PASSWORD', example: 'Endpoint=sb://my-namespace.servicebus.windows.net/;SharedAccessKeyName=change-me;SharedAccessKey=change-me', description: "The namespace's connection string (a shared access policy that may Listen and Send)." },
+      {
+        key: 'KAFKA_SASL_USERNAME',
+        example: SASL_SSL_PRESETS[preset].username,
+        description: 'Exactly $ConnectionString: Event Hubs takes the connection string as the password.',
+      },
+      {
+        key: 'KAFKA_SASL_PASSWORD',
+        example: 'Endpoint=sb://my-namespace.servicebus.windows.net/;SharedAccessKeyName=change-me;SharedAccessKey=change-me',
+        description: "The namespace's connection string (a shared access policy that may Listen and Send).",
+      },
     ];
   } else if (preset === 'confluent-cloud') {
     return [
@@ -251,7 +324,10 @@ function oauthParts(k: Pipeline['kafka'], kafkaSecret: string) {
     { key: 'KAFKA_OAUTH_CLIENT_ID', example: 'change-me', description: "The service's client id at the OIDC provider." },
     { key: 'KAFKA_OAUTH_CLIENT_SECRET', example: 'change-me', description: "The client's secret (client credentials grant)." },
   );
-  secretTargetRef.push({ parameter: 'username', name: kafkaSecret, key: 'KAFKA_OAUTH_CLIENT_ID' }, { parameter: 'password', name: kafkaSecret, key: 'KAFKA_OAUTH_CLIENT_SECRET' });
+  secretTargetRef.push(
+    { parameter: 'username', name: kafkaSecret, key: 'KAFKA_OAUTH_CLIENT_ID' },
+    { parameter: 'password', name: kafkaSecret, key: 'KAFKA_OAUTH_CLIENT_SECRET' },
+  );
   const url = new URL(endpoint);
   egress.push({ what: 'OIDC token endpoint', host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) });
   return { config, env, secret, secretTargetRef, egress };

@@ -24,7 +24,9 @@ export function kindsMarkdown(kinds: readonly KindSpec[]): string {
     out.push('', `## ${CATEGORY_TITLES[category]}`);
     for (const k of list) {
       out.push('', `### \`${k.kind}\`: ${k.title}`, '', k.summary, '', k.docs, '');
-      out.push(`Inputs: ${k.inputs.length ? k.inputs.map((p) => `\`${p}\``).join(', ') : 'none'}. Outputs: ${[...k.outputs, 'error'].map((p) => `\`${p}\``).join(', ')}.`);
+      out.push(
+        `Inputs: ${k.inputs.length ? k.inputs.map((p) => `\`${p}\``).join(', ') : 'none'}. Outputs: ${[...k.outputs, 'error'].map((p) => `\`${p}\``).join(', ')}.`,
+      );
       if (k.params.length) {
         out.push('', '| parameter | type | default | description |', '| --- | --- | --- | --- |');
         for (const p of k.params) {

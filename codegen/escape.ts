@@ -5,18 +5,22 @@
 
 /** A TypeScript/JavaScript string literal. */
 export function tsString(s: string): string {
-  return JSON.stringify(s).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(s)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** Any JSON value as a TypeScript literal. */
 export function tsLiteral(v: unknown, indent?: number): string {
-  return (JSON.stringify(v, null, indent) ?? 'undefined')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029')
-    // In an object literal, "__proto__": x sets the prototype instead of making a field, so a
-    // sample event with that field would lose it. A computed key makes a field. Scanning string
-    // tokens from the left keeps the match on whole keys, never inside a string.
-    .replace(/"(?:[^"\\]|\\.)*"(?=:)/g, (token) => (token === '"__proto__"' ? '["__proto__"]' : token));
+  return (
+    (JSON.stringify(v, null, indent) ?? 'undefined')
+      .replace(/\u2028/g, '\\u2028')
+      .replace(/\u2029/g, '\\u2029')
+      // In an object literal, "__proto__": x sets the prototype instead of making a field, so a
+      // sample event with that field would lose it. A computed key makes a field. Scanning string
+      // tokens from the left keeps the match on whole keys, never inside a string.
+      .replace(/"(?:[^"\\]|\\.)*"(?=:)/g, (token) => (token === '"__proto__"' ? '["__proto__"]' : token))
+  );
 }
 
 /**
@@ -40,16 +44,12 @@ export function shellWord(s: string): string {
 
 /** Text inside a Markdown paragraph or table cell: no markup, no HTML, one line. */
 export function markdownText(s: string): string {
-  return s
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`);
+  return s.replace(/[\r\n]+/g, ' ').replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`);
 }
 
 /** A Mermaid node label, as a quoted string with entity-encoded specials. */
 export function mermaidLabel(s: string): string {
-  const body = s
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/[&"<>#;`]/g, (c) => `#${c.charCodeAt(0)};`);
+  const body = s.replace(/[\r\n]+/g, ' ').replace(/[&"<>#;`]/g, (c) => `#${c.charCodeAt(0)};`);
   return `"${body}"`;
 }
 

@@ -130,7 +130,10 @@ export class Script {
   private readonly actions: ExerciseAction[];
 
   /** `startTime`: simulated time of the run's start; left out, the time of the first `applyDue`. */
-  constructor(actions: readonly ExerciseAction[], private startTime?: number) {
+  constructor(
+    actions: readonly ExerciseAction[],
+    private startTime?: number,
+  ) {
     this.actions = [...actions].sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
   }
 
@@ -164,7 +167,7 @@ function parsed(value: unknown): unknown {
 
 /** A simulator and the snapshots taken of it (oldest first), as checks read them. */
 export function runOf(sim: Simulator, snapshots: readonly RunSnapshot[], deadLetterTopic: string): SimRun {
-  const first = snapshots[0] ?? (sim.snapshot());
+  const first = snapshots[0] ?? sim.snapshot();
   return {
     snapshots: [...snapshots],
     notes: [...sim.notes],

@@ -70,9 +70,13 @@ const cluster = (over: Partial<ClusterView> = {}, down: number[] = []): ClusterV
 });
 
 describe('check kinds', () => {
-  it('lag-below: judged from `within` seconds on, for the pipeline\'s group or a named one', () => {
+  it("lag-below: judged from `within` seconds on, for the pipeline's group or a named one", () => {
     const lagging = (lag: number) => snap(0, { partitions: [{ topic: 'orders', partition: 0, endOffset: lag, committed: 0, lag, owner: null }] });
-    const r = run([{ ...lagging(500), tick: 5, time: T0 + 500 }, { ...lagging(30), tick: 30, time: T0 + 3000 }, { ...lagging(8), tick: 40, time: T0 + 4000 }]);
+    const r = run([
+      { ...lagging(500), tick: 5, time: T0 + 500 },
+      { ...lagging(30), tick: 30, time: T0 + 3000 },
+      { ...lagging(8), tick: 40, time: T0 + 4000 },
+    ]);
     expect(one('lag-below', { max: 10, within: 4 }, r)).toMatchObject({ pass: true });
     const late = one('lag-below', { max: 10, within: 3 }, r);
     expect(late).toMatchObject({ pass: false });
@@ -83,32 +87,51 @@ describe('check kinds', () => {
     expect(one('lag-below', { max: 10, within: 1, group: 'nope' }, g).reason).toContain('no consumer group "nope"');
   });
 
-  it('no-late-events: fails on a window node\'s late events, and before any result', () => {
+  it("no-late-events: fails on a window node's late events, and before any result", () => {
     const results = { out: [{ key: 'a@1' }, { key: 'b@1' }] };
     expect(one('no-late-events', { node: 'w', topic: 'out', min: 2 }, run([snap(9, { nodes: { w: { in: 9, out: 2, errors: 0 } } })], results)).pass).toBe(true);
     const late = one('no-late-events', { node: 'w', topic: 'out' }, run([snap(9, { nodes: { w: { in: 9, out: 2, errors: 3 } } })], results));
     expect(late.pass).toBe(false);
     expect(late.reason).toMatch(/^3 events reached w after their windows had closed/);
-    expect(one('no-late-events', { node: 'w', topic: 'out', min: 3 }, run([snap(9, { nodes: { w: { in: 9, out: 2, errors: 0 } } })], results)).reason).toContain('only 2 results');
+    expect(
+      one('no-late-events', { node: 'w', topic: 'out', min: 3 }, run([snap(9, { nodes: { w: { in: 9, out: 2, errors: 0 } } })], results)).reason,
+    ).toContain('only 2 results');
   });
 
   it('per-key-counts: the latest result per key, grouped by the key before @', () => {
-    const topic = { out: [{ key: '10@8', value: { count: 1 } }, { key: '10@8', value: { count: 2 } }, { key: '11@8', value: { count: 1 } }, { key: '10@9', value: { count: 2 } }] };
+    const topic = {
+      out: [
+        { key: '10@8', value: { count: 1 } },
+        { key: '10@8', value: { count: 2 } },
+        { key: '11@8', value: { count: 1 } },
+        { key: '10@9', value: { count: 2 } },
+      ],
+    };
     expect(one('per-key-counts', { topic: 'out', expect: { '10': 2, '11': 1 } }, run([snap(1)], topic)).pass).toBe(true);
-    expect(one('per-key-counts', { topic: 'out', expect: { '10': 2, '11': 2 } }, run([snap(1)], topic)).reason).toBe('A result for key "11" on out has count 1; every one should have 2.');
+    expect(one('per-key-counts', { topic: 'out', expect: { '10': 2, '11': 2 } }, run([snap(1)], topic)).reason).toBe(
+      'A result for key "11" on out has count 1; every one should have 2.',
+    );
     expect(one('per-key-counts', { topic: 'out', expect: { '10': 2 } }, run([snap(1)], topic)).reason).toContain('should not be there: 11');
-    expect(one('per-key-counts', { topic: 'out', expect: { '12': 2 } }, run([snap(1)], topic)).reason).toBe('No result for key "12" on out; its results are keyed 10 and 11.');
+    expect(one('per-key-counts', { topic: 'out', expect: { '12': 2 } }, run([snap(1)], topic)).reason).toBe(
+      'No result for key "12" on out; its results are keyed 10 and 11.',
+    );
   });
 
   it('key-in-one-partition: a field value in two partitions fails', () => {
-    const ok = { t: [{ partition: 1, value: { c: 'x' } }, { partition: 1, value: { c: 'x' } }, { partition: 2, value: { c: 'y' } }] };
+    const ok = {
+      t: [
+        { partition: 1, value: { c: 'x' } },
+        { partition: 1, value: { c: 'x' } },
+        { partition: 2, value: { c: 'y' } },
+      ],
+    };
     expect(one('key-in-one-partition', { topic: 't', field: 'c' }, run([snap(1)], ok)).pass).toBe(true);
     const spread = { t: [...ok.t, { partition: 4, value: { c: 'x' } }] };
     expect(one('key-in-one-partition', { topic: 't', field: 'c' }, run([snap(1)], spread)).reason).toContain('c "x" are spread over partitions 1 and 4 of t');
     expect(one('key-in-one-partition', { topic: 't', field: 'c' }, run([snap(1)])).reason).toContain('Nothing has reached t');
   });
 
-  it('members, no-idle-member and member-idle, for the pipeline\'s group and a named one', () => {
+  it("members, no-idle-member and member-idle, for the pipeline's group and a named one", () => {
     const idle = snap(1, {
       members: [
         { id: 'replica-001', assigned: ['orders[0]'], idle: false, processed: 1, restored: 0 },
@@ -136,7 +159,9 @@ describe('check kinds', () => {
 
   it('all-malformed-dead-lettered: every processed event failing the schema is a dead letter', () => {
     const orders = [{ value: { amount: 5 } }, { value: { amount: 'x' } }, { value: { amount: 'y' } }];
-    const dl = (offset: number) => ({ headers: { 'pipewright.source.topic': 'orders', 'pipewright.source.partition': '0', 'pipewright.source.offset': String(offset) } });
+    const dl = (offset: number) => ({
+      headers: { 'pipewright.source.topic': 'orders', 'pipewright.source.partition': '0', 'pipewright.source.offset': String(offset) },
+    });
     const params = { topic: 'orders', schema: { type: 'object', properties: { amount: { type: 'number' } } } };
     const both = run([snap(1)], { orders, 'p.dead-letter': [dl(1), dl(2)] });
     expect(one('all-malformed-dead-lettered', params, both).pass).toBe(true);
@@ -147,12 +172,18 @@ describe('check kinds', () => {
     expect(one('all-malformed-dead-lettered', params, run([unprocessed], { orders })).reason).toContain('No malformed event');
   });
 
-  it('group-unaffected: after a rebalance of the pipeline\'s group, the other group keeps up', () => {
+  it("group-unaffected: after a rebalance of the pipeline's group, the other group keeps up", () => {
     const before = snap(1, { generation: 1, groups: [group()] });
-    expect(one('group-unaffected', { group: 'billing', maxLag: 5 }, run([before, snap(9, { generation: 1, groups: [group()] })])).reason).toContain('Nothing has happened');
+    expect(one('group-unaffected', { group: 'billing', maxLag: 5 }, run([before, snap(9, { generation: 1, groups: [group()] })])).reason).toContain(
+      'Nothing has happened',
+    );
     expect(one('group-unaffected', { group: 'billing', maxLag: 5 }, run([before, snap(9, { generation: 2, groups: [group()] })])).pass).toBe(true);
-    expect(one('group-unaffected', { group: 'billing', maxLag: 5 }, run([before, snap(9, { generation: 2, groups: [group({ lag: 40 })] })])).reason).toContain('40 records behind');
-    expect(one('group-unaffected', { group: 'billing', maxLag: 5 }, run([before, snap(9, { generation: 2, groups: [group({ redelivered: 3 })] })])).reason).toContain('3 records delivered again');
+    expect(one('group-unaffected', { group: 'billing', maxLag: 5 }, run([before, snap(9, { generation: 2, groups: [group({ lag: 40 })] })])).reason).toContain(
+      '40 records behind',
+    );
+    expect(
+      one('group-unaffected', { group: 'billing', maxLag: 5 }, run([before, snap(9, { generation: 2, groups: [group({ redelivered: 3 })] })])).reason,
+    ).toContain('3 records delivered again');
   });
 
   it('no-data-lost: a broker went down and every acknowledged write survived', () => {

@@ -94,7 +94,7 @@ function lagOf(run: SimRun, s: RunSnapshot, name: unknown): number | undefined {
 
 const lagBelow: CheckKind = {
   kind: 'lag-below',
-  summary: 'From `within` simulated seconds on, the lag (of the pipeline\'s group, or of `group`) stays at `max` events or less.',
+  summary: "From `within` simulated seconds on, the lag (of the pipeline's group, or of `group`) stays at `max` events or less.",
   params: { type: 'object', properties: { max: count, within: { type: 'number', minimum: 0 }, group: str }, required: ['max', 'within'] },
   evaluate(run, p) {
     const [max, within, group] = [Number(p.max), Number(p.within), opt(p.group)];
@@ -106,7 +106,9 @@ const lagBelow: CheckKind = {
       const lag = lagOf(run, s, group);
       if (lag === undefined) return fail(`There is no consumer group "${group}" in this simulation.`);
       if (lag > Number(max)) {
-        return fail(`The lag of ${who} was ${plural(lag, 'event')} at ${seconds(run, s)} s; the goal is ${max} or less from ${within} s on. Events arrive faster than ${who} processes them.`);
+        return fail(
+          `The lag of ${who} was ${plural(lag, 'event')} at ${seconds(run, s)} s; the goal is ${max} or less from ${within} s on. Events arrive faster than ${who} processes them.`,
+        );
       }
     }
     const worst = Math.max(...after.map((s) => lagOf(run, s, group) ?? 0));
@@ -123,10 +125,15 @@ const noLateEvents: CheckKind = {
     const stats = last(run).nodes[String(node)];
     if (!stats) return fail(`The pipeline has no node "${node}" (or it has seen no event yet).`);
     if (stats.errors > 0) {
-      return fail(`${plural(stats.errors, 'event')} reached ${node} after ${stats.errors === 1 ? 'its window' : 'their windows'} had closed (the watermark had passed the window's end plus the grace), so ${stats.errors === 1 ? 'it was' : 'they were'} left out of the results and went to the dead letters.`);
+      return fail(
+        `${plural(stats.errors, 'event')} reached ${node} after ${stats.errors === 1 ? 'its window' : 'their windows'} had closed (the watermark had passed the window's end plus the grace), so ${stats.errors === 1 ? 'it was' : 'they were'} left out of the results and went to the dead letters.`,
+      );
     }
     const results = run.messages(String(topic)).length;
-    if (results < Number(min)) return fail(`No late events, but only ${plural(results, 'result')} on ${topic} so far: a window's result comes out only once it closes. Let it run longer, or close windows sooner.`);
+    if (results < Number(min))
+      return fail(
+        `No late events, but only ${plural(results, 'result')} on ${topic} so far: a window's result comes out only once it closes. Let it run longer, or close windows sooner.`,
+      );
     return pass(`Every event reached ${node} in time: ${plural(results, 'result')} on ${topic}, none with an event missing.`);
   },
 };
@@ -158,8 +165,15 @@ const perKeyCounts: CheckKind = {
       if (wrong !== undefined) return fail(`A result for key "${k}" on ${topic} has ${name} ${JSON.stringify(wrong)}; every one should have ${n}.`);
     }
     const extra = keys.filter((k) => !(k in wanted));
-    if (extra.length) return fail(`${topic} has results for ${plural(extra.length, 'key')} that should not be there: ${listOf(extra.slice(0, 5))}${extra.length > 5 ? '…' : ''}.`);
-    return pass(`Every result on ${topic} has the expected ${name} for its key (${Object.entries(wanted).map(([k, n]) => `${k}: ${n}`).join(', ')}).`);
+    if (extra.length)
+      return fail(
+        `${topic} has results for ${plural(extra.length, 'key')} that should not be there: ${listOf(extra.slice(0, 5))}${extra.length > 5 ? '…' : ''}.`,
+      );
+    return pass(
+      `Every result on ${topic} has the expected ${name} for its key (${Object.entries(wanted)
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(', ')}).`,
+    );
   },
 };
 
@@ -179,10 +193,14 @@ const keyInOnePartition: CheckKind = {
     for (const [v, parts] of seen) {
       if (parts.size > 1) {
         const ps = [...parts].sort((a, b) => a - b);
-        return fail(`Records with ${name} ${v} are spread over partitions ${listOf(ps)} of ${topic}, so no one consumer sees them all, in order. The record key decides the partition.`);
+        return fail(
+          `Records with ${name} ${v} are spread over partitions ${listOf(ps)} of ${topic}, so no one consumer sees them all, in order. The record key decides the partition.`,
+        );
       }
     }
-    return pass(`Every ${name} of ${topic} stays in one partition (${plural(seen.size, 'value')} over ${plural(new Set(messages.map((m) => m.partition)).size, 'partition')}).`);
+    return pass(
+      `Every ${name} of ${topic} stays in one partition (${plural(seen.size, 'value')} over ${plural(new Set(messages.map((m) => m.partition)).size, 'partition')}).`,
+    );
   },
 };
 
@@ -200,7 +218,7 @@ const results: CheckKind = {
 
 const members: CheckKind = {
   kind: 'members',
-  summary: 'The group (the pipeline\'s, or `group`) has between `min` and `max` members.',
+  summary: "The group (the pipeline's, or `group`) has between `min` and `max` members.",
   params: { type: 'object', properties: { min: count, max: count, group: str } },
   evaluate(run, p) {
     const [min, max, group] = [Number(p.min ?? 0), Number(p.max ?? Infinity), opt(p.group)];
@@ -222,14 +240,16 @@ function idleMembers(run: SimRun, p: Record<string, unknown>): { list: { idle: b
 
 const noIdleMember: CheckKind = {
   kind: 'no-idle-member',
-  summary: 'No member of the group (the pipeline\'s, or `group`) is idle.',
+  summary: "No member of the group (the pipeline's, or `group`) is idle.",
   params: { type: 'object', properties: { group: str } },
   evaluate(run, p) {
     const members = idleMembers(run, p);
     if (typeof members === 'string') return fail(members);
     const { list, idle } = members;
     if (idle.length) {
-      return fail(`${listOf(idle)} ${idle.length === 1 ? 'is' : 'are'} idle: a partition is read by one member of a group at a time, and the group has more members than partitions.`);
+      return fail(
+        `${listOf(idle)} ${idle.length === 1 ? 'is' : 'are'} idle: a partition is read by one member of a group at a time, and the group has more members than partitions.`,
+      );
     }
     return pass(`All ${plural(list.length, 'member')} have partitions to read.`);
   },
@@ -237,7 +257,7 @@ const noIdleMember: CheckKind = {
 
 const memberIdle: CheckKind = {
   kind: 'member-idle',
-  summary: 'At least one member of the group (the pipeline\'s, or `group`) is idle.',
+  summary: "At least one member of the group (the pipeline's, or `group`) is idle.",
   params: { type: 'object', properties: { group: str } },
   evaluate(run, p) {
     const members = idleMembers(run, p);
@@ -263,12 +283,13 @@ const noDoubleCounts: CheckKind = {
     }
     const twice = [...seen].filter(([, n]) => n > 1);
     if (twice.length) {
-      return fail(`${plural(twice.length, 'result')} on ${topic} ${twice.length === 1 ? 'was' : 'were'} written more than once (e.g. ${id} ${twice[0][0]}): the crash replayed events whose results had already been written, and at-least-once writes them again.`);
+      return fail(
+        `${plural(twice.length, 'result')} on ${topic} ${twice.length === 1 ? 'was' : 'were'} written more than once (e.g. ${id} ${twice[0][0]}): the crash replayed events whose results had already been written, and at-least-once writes them again.`,
+      );
     }
     return pass(`A crash replayed ${plural(replayed, 'event')}, and every result on ${topic} is there once.`);
   },
 };
-
 
 let ajv: Ajv | undefined;
 const compiled = new Map<string, ValidateFunction>();
@@ -286,16 +307,28 @@ const allMalformedDeadLettered: CheckKind = {
   evaluate(run, p) {
     const [topic, schema] = [text(p.topic), p.schema];
     const valid = schemaCheck(schema);
-    const committed = new Map(last(run).partitions.filter((p) => p.topic === topic).map((p) => [p.partition, p.committed]));
+    const committed = new Map(
+      last(run)
+        .partitions.filter((p) => p.topic === topic)
+        .map((p) => [p.partition, p.committed]),
+    );
     const malformed = run.messages(String(topic)).filter((m) => m.offset < (committed.get(m.partition) ?? 0) && !valid(m.value));
     if (malformed.length === 0) return fail(`No malformed event of ${topic} has been processed yet. Let the simulation run longer.`);
-    const dead = new Set(run.messages(run.deadLetterTopic).map((m) => `${m.headers['pipewright.source.topic']}/${m.headers['pipewright.source.partition']}/${m.headers['pipewright.source.offset']}`));
+    const dead = new Set(
+      run
+        .messages(run.deadLetterTopic)
+        .map((m) => `${m.headers['pipewright.source.topic']}/${m.headers['pipewright.source.partition']}/${m.headers['pipewright.source.offset']}`),
+    );
     const missing = malformed.filter((m) => !dead.has(`${topic}/${m.partition}/${m.offset}`));
     if (missing.length) {
       const m = missing[0];
-      return fail(`${missing.length} of ${plural(malformed.length, 'malformed event')} of ${topic} ${missing.length === 1 ? 'is' : 'are'} not in the dead-letter topic (first: ${topic}[${m.partition}] offset ${m.offset}, ${JSON.stringify(m.value)}): they went on through the pipeline, or were dropped without a trace.`);
+      return fail(
+        `${missing.length} of ${plural(malformed.length, 'malformed event')} of ${topic} ${missing.length === 1 ? 'is' : 'are'} not in the dead-letter topic (first: ${topic}[${m.partition}] offset ${m.offset}, ${JSON.stringify(m.value)}): they went on through the pipeline, or were dropped without a trace.`,
+      );
     }
-    return pass(`All ${plural(malformed.length, 'malformed event')} of ${topic} are in the dead-letter topic ${run.deadLetterTopic}, with the reason in their headers.`);
+    return pass(
+      `All ${plural(malformed.length, 'malformed event')} of ${topic} are in the dead-letter topic ${run.deadLetterTopic}, with the reason in their headers.`,
+    );
   },
 };
 
@@ -307,13 +340,17 @@ const groupUnaffected: CheckKind = {
     const [group, maxLag] = [text(p.group), Number(p.maxLag)];
     const first = run.snapshots[0];
     const end = last(run);
-    if (end.generation === first.generation) return fail('Nothing has happened to your pipeline\'s group yet: kill or add a replica while events flow, then check again.');
+    if (end.generation === first.generation)
+      return fail("Nothing has happened to your pipeline's group yet: kill or add a replica while events flow, then check again.");
     const g = groupOf(end, String(group));
     if (!g) return fail(`There is no consumer group "${group}" in this simulation.`);
     if (g.delivered === 0) return fail(`Group ${group} has received nothing yet. Let the simulation run.`);
     if (g.redelivered > 0) return fail(`Group ${group} had ${plural(g.redelivered, 'record')} delivered again.`);
-    if (g.lag > Number(maxLag)) return fail(`Group ${group} is ${plural(g.lag, 'record')} behind (at most ${maxLag} wanted): it does not keep up with the topic.`);
-    return pass(`Your group rebalanced (generation ${first.generation} → ${end.generation}), and group ${group} kept its own offsets: ${plural(g.delivered, 'record')} delivered, lag ${g.lag}.`);
+    if (g.lag > Number(maxLag))
+      return fail(`Group ${group} is ${plural(g.lag, 'record')} behind (at most ${maxLag} wanted): it does not keep up with the topic.`);
+    return pass(
+      `Your group rebalanced (generation ${first.generation} → ${end.generation}), and group ${group} kept its own offsets: ${plural(g.delivered, 'record')} delivered, lag ${g.lag}.`,
+    );
   },
 };
 
@@ -328,9 +365,13 @@ const noDataLost: CheckKind = {
     if (downs.length === 0) return fail('No broker has failed yet: let the simulation run until one does, then check again.');
     if (end.cluster.acknowledged === 0) return fail('No write has been acknowledged yet: the producers could not write. Let it run.');
     if (end.cluster.lostRecords > 0) {
-      return fail(`${plural(end.cluster.lostRecords, 'acknowledged record')} ${end.cluster.lostRecords === 1 ? 'is' : 'are'} no longer in the log: broker ${listOf([...new Set(downs)])} went down holding writes that no other replica had, and they were acknowledged anyway.`);
+      return fail(
+        `${plural(end.cluster.lostRecords, 'acknowledged record')} ${end.cluster.lostRecords === 1 ? 'is' : 'are'} no longer in the log: broker ${listOf([...new Set(downs)])} went down holding writes that no other replica had, and they were acknowledged anyway.`,
+      );
     }
-    return pass(`Broker ${listOf([...new Set(downs)])} went down and all ${plural(end.cluster.acknowledged, 'acknowledged write')} survived${end.cluster.refusedWrites ? ` (${end.cluster.refusedWrites} refused while too few replicas were in sync, and retried)` : ''}.`);
+    return pass(
+      `Broker ${listOf([...new Set(downs)])} went down and all ${plural(end.cluster.acknowledged, 'acknowledged write')} survived${end.cluster.refusedWrites ? ` (${end.cluster.refusedWrites} refused while too few replicas were in sync, and retried)` : ''}.`,
+    );
   },
 };
 

@@ -34,7 +34,20 @@ export function loadExercises(root: string): ExerciseEntry[] {
       if (!name.endsWith('.yaml')) continue;
       const file = `examples/${example}/exercises/${name}`;
       if (!EXERCISE_FILE.test(name)) {
-        out.push({ example, file, exercise: null, problems: [{ file, line: 1, column: 1, message: `${name} is not named <NN>-<slug>.yaml.`, hint: 'Rename it, e.g. 01-keys-and-partitions.yaml; pipelines go in pipelines/.' }] });
+        out.push({
+          example,
+          file,
+          exercise: null,
+          problems: [
+            {
+              file,
+              line: 1,
+              column: 1,
+              message: `${name} is not named <NN>-<slug>.yaml.`,
+              hint: 'Rename it, e.g. 01-keys-and-partitions.yaml; pipelines go in pipelines/.',
+            },
+          ],
+        });
         continue;
       }
       out.push({ example, file, ...readExercise(readFileSync(join(root, file), 'utf8'), file) });
@@ -48,7 +61,8 @@ export function exercisePipeline(root: string, example: string, path: string): P
   const file = join(root, 'examples', example, 'exercises', path);
   const { pipeline, problems } = parsePipeline(readFileSync(file, 'utf8'));
   const errors = problems.filter((p) => p.severity === 'error');
-  if (!pipeline || errors.length) throw new Error(`examples/${example}/exercises/${path}: ${errors.map((p) => `${p.line}:${p.column} ${p.message}`).join('; ')}`);
+  if (!pipeline || errors.length)
+    throw new Error(`examples/${example}/exercises/${path}: ${errors.map((p) => `${p.line}:${p.column} ${p.message}`).join('; ')}`);
   return pipeline;
 }
 

@@ -35,7 +35,10 @@ describe('readExercise', () => {
   });
 
   it('names a missing field, an unknown one, and a misspelt check kind at their lines', () => {
-    const text = GOOD.replace('goal: Keep a customer\'s orders in one partition.\n', 'gaol: oops\n').replace('kind: key-in-one-partition', 'kind: key-in-one-partitoin');
+    const text = GOOD.replace("goal: Keep a customer's orders in one partition.\n", 'gaol: oops\n').replace(
+      'kind: key-in-one-partition',
+      'kind: key-in-one-partitoin',
+    );
     expect(problems(text)).toEqual([
       `${FILE}:1:1: The exercise has no "goal". Add \`goal:\` (see the exercise format in README.md, "Workshops").`,
       `${FILE}:5:7: The exercise has an unknown field "gaol". Remove it, or check its spelling against the exercise format.`,
@@ -43,16 +46,20 @@ describe('readExercise', () => {
     ]);
   });
 
-  it('checks each check\'s parameters against its kind, and each action\'s against its name', () => {
+  it("checks each check's parameters against its kind, and each action's against its name", () => {
     const text = GOOD.replace('field: customer', 'feild: customer').replace('{ at: 1, do: kill-replica }', '{ at: 1, do: kill-broker }');
     const found = problems(text);
-    expect(found).toContainEqual(`${FILE}:12:5: "check.0" has no "field". The check key-in-one-partition takes: topic, field (Records on \`topic\` with the same \`field\` value are all in one partition.)`);
+    expect(found).toContainEqual(
+      `${FILE}:12:5: "check.0" has no "field". The check key-in-one-partition takes: topic, field (Records on \`topic\` with the same \`field\` value are all in one partition.)`,
+    );
     expect(found).toContainEqual(expect.stringContaining(`${FILE}:12:54: "check.0" has an unknown field "feild".`));
     expect(found).toContainEqual(expect.stringContaining(`${FILE}:18:7: "solution.actions.0" has no "broker".`));
   });
 
   it('refuses pipeline paths outside the example, ids that differ from the file name, and unquoted colons in hints', () => {
-    const text = GOOD.replace('pipelines/keys-start.yaml', '../../other/pipeline.yaml').replace('id: keys', 'id: other').replace('Look at the partitions.', 'Look at this: partitions.');
+    const text = GOOD.replace('pipelines/keys-start.yaml', '../../other/pipeline.yaml')
+      .replace('id: keys', 'id: other')
+      .replace('Look at the partitions.', 'Look at this: partitions.');
     expect(problems(text)).toEqual([
       `${FILE}:1:5: The id "other" differs from the file name's "keys". Write \`id: keys\`, or rename the file.`,
       `${FILE}:7:13: "start.pipeline" must name the example's pipeline or a file in pipelines/. Write \`../pipeline.yaml\` or \`pipelines/<name>.yaml\` (lowercase letters, digits and -).`,

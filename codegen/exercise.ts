@@ -109,20 +109,40 @@ const paramValidators = new Map<string, ReturnType<typeof validator>>();
 
 /** An ajv error in plain words: what is wrong, and how to fix it. */
 function explain(e: ErrorObject): { path: (string | number)[]; message: string; hint: string } {
-  const path = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
+  const path = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
   const where = path.length ? `"${path.join('.')}"` : 'The exercise';
   const raw = e.params as Record<string, unknown>;
-  const p = { missingProperty: String(raw.missingProperty), additionalProperty: String(raw.additionalProperty), type: String(raw.type), allowedValues: raw.allowedValues };
+  const p = {
+    missingProperty: String(raw.missingProperty),
+    additionalProperty: String(raw.additionalProperty),
+    type: String(raw.type),
+    allowedValues: raw.allowedValues,
+  };
   switch (e.keyword) {
     case 'required':
-      return { path, message: `${where} has no "${p.missingProperty}".`, hint: `Add \`${p.missingProperty}:\` (see the exercise format in README.md, "Workshops").` };
+      return {
+        path,
+        message: `${where} has no "${p.missingProperty}".`,
+        hint: `Add \`${p.missingProperty}:\` (see the exercise format in README.md, "Workshops").`,
+      };
     case 'additionalProperties':
-      return { path: [...path, String(p.additionalProperty)], message: `${where} has an unknown field "${p.additionalProperty}".`, hint: 'Remove it, or check its spelling against the exercise format.' };
+      return {
+        path: [...path, String(p.additionalProperty)],
+        message: `${where} has an unknown field "${p.additionalProperty}".`,
+        hint: 'Remove it, or check its spelling against the exercise format.',
+      };
     case 'enum':
       return { path, message: `${where} is not one of the accepted values.`, hint: `Use one of: ${(p.allowedValues as unknown[]).join(', ')}.` };
     case 'pattern':
       return path.at(-1) === 'pipeline'
-        ? { path, message: `${where} must name the example's pipeline or a file in pipelines/.`, hint: 'Write `../pipeline.yaml` or `pipelines/<name>.yaml` (lowercase letters, digits and -).' }
+        ? {
+            path,
+            message: `${where} must name the example's pipeline or a file in pipelines/.`,
+            hint: 'Write `../pipeline.yaml` or `pipelines/<name>.yaml` (lowercase letters, digits and -).',
+          }
         : { path, message: `${where} is not a valid name.`, hint: 'Use lowercase letters, digits and -.' };
     case 'type':
       return {
@@ -144,7 +164,18 @@ export function readExercise(source: string, file: string): { exercise: Exercise
   const at = (path: (string | number)[], message: string, hint: string): ExerciseProblem => ({ file, ...locate(doc, lc, path), message, hint });
   if (doc.errors.length) {
     const pos = lc.linePos(doc.errors[0].pos[0]);
-    return { exercise: null, problems: [{ file, line: pos.line, column: pos.col, message: `The file is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`, hint: 'Fix the YAML syntax (indentation, quotes, colons).' }] };
+    return {
+      exercise: null,
+      problems: [
+        {
+          file,
+          line: pos.line,
+          column: pos.col,
+          message: `The file is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`,
+          hint: 'Fix the YAML syntax (indentation, quotes, colons).',
+        },
+      ],
+    };
   }
   const raw = doc.toJS() as unknown;
   const problems: ExerciseProblem[] = [];
@@ -160,8 +191,10 @@ export function readExercise(source: string, file: string): { exercise: Exercise
   const name = file.split('/').pop() ?? file;
   const m = EXERCISE_FILE.exec(name);
   const ex = raw as Partial<Exercise>;
-  if (!m) problems.push(at([], `The file name ${name} is not <NN>-<slug>.yaml.`, 'Name it with two digits, a dash and the id, e.g. 01-keys-and-partitions.yaml.'));
-  else if (typeof ex?.id === 'string' && ex.id !== m[2]) problems.push(at(['id'], `The id "${ex.id}" differs from the file name's "${m[2]}".`, `Write \`id: ${m[2]}\`, or rename the file.`));
+  if (!m)
+    problems.push(at([], `The file name ${name} is not <NN>-<slug>.yaml.`, 'Name it with two digits, a dash and the id, e.g. 01-keys-and-partitions.yaml.'));
+  else if (typeof ex?.id === 'string' && ex.id !== m[2])
+    problems.push(at(['id'], `The id "${ex.id}" differs from the file name's "${m[2]}".`, `Write \`id: ${m[2]}\`, or rename the file.`));
   (Array.isArray(ex?.check) ? ex.check : []).forEach((c, i) => problems.push(...checkParams(c, i, at)));
   if (problems.length) return { exercise: null, problems: problems.sort((a, b) => a.line - b.line || a.column - b.column) };
   return { exercise: raw as Exercise, problems: [] };
@@ -172,12 +205,22 @@ function checkParams(c: CheckSpec, i: number, at: (path: (string | number)[], m:
   if (!kind) return [];
   let v = paramValidators.get(kind.kind);
   if (!v) {
-    v = (ajv ??= new Ajv({ allErrors: true, strict: false })).compile({ ...kind.params, properties: { kind: {}, ...kind.params.properties }, additionalProperties: false });
+    v = (ajv ??= new Ajv({ allErrors: true, strict: false })).compile({
+      ...kind.params,
+      properties: { kind: {}, ...kind.params.properties },
+      additionalProperties: false,
+    });
     paramValidators.set(kind.kind, v);
   }
   if (v(c)) return [];
   return (v.errors ?? []).map((e) => {
     const x = explain({ ...e, instancePath: `/check/${i}${e.instancePath}` });
-    return at(x.path, x.message, e.keyword === 'additionalProperties' || e.keyword === 'required' ? `The check ${kind.kind} takes: ${Object.keys(kind.params.properties).join(', ') || 'no parameters'} (${kind.summary})` : x.hint);
+    return at(
+      x.path,
+      x.message,
+      e.keyword === 'additionalProperties' || e.keyword === 'required'
+        ? `The check ${kind.kind} takes: ${Object.keys(kind.params.properties).join(', ') || 'no parameters'} (${kind.summary})`
+        : x.hint,
+    );
   });
 }

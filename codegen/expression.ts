@@ -36,9 +36,7 @@ export function checkExpression(source: string, example = 'value.amount > 100'):
   if (diagnostics.length > 0) {
     const d = diagnostics[0];
     const { line, character } = sf.getLineAndCharacterOfPosition(d.start ?? 0);
-    return fail(
-      problem('PW030', { detail: `${ts.flattenDiagnosticMessageText(d.messageText, ' ')} (at ${line + 1}:${character + 1} of the expression)` }, []),
-    );
+    return fail(problem('PW030', { detail: `${ts.flattenDiagnosticMessageText(d.messageText, ' ')} (at ${line + 1}:${character + 1} of the expression)` }, []));
   }
   // Only comments: there is no expression at all, rather than more than one.
   if (sf.statements.length === 0) return fail(problem('PW035', { example }, []));

@@ -89,7 +89,22 @@ export function strimziName(topic: string): string {
 }
 
 /** Words Mermaid's flowchart grammar reserves; an id that is one of them would break the diagram. */
-const MERMAID_KEYWORDS = new Set(['end', 'graph', 'flowchart', 'subgraph', 'click', 'call', 'href', 'style', 'class', 'classdef', 'linkstyle', 'direction', 'default', 'interpolate']);
+const MERMAID_KEYWORDS = new Set([
+  'end',
+  'graph',
+  'flowchart',
+  'subgraph',
+  'click',
+  'call',
+  'href',
+  'style',
+  'class',
+  'classdef',
+  'linkstyle',
+  'direction',
+  'default',
+  'interpolate',
+]);
 const mermaidId = (id: string) => (MERMAID_KEYWORDS.has(id) ? `node-${id}` : id);
 
 function mermaid(p: Pipeline): string {
@@ -109,7 +124,6 @@ function mermaid(p: Pipeline): string {
   }
   return lines.join('\n');
 }
-
 
 /** Where the deployment finds Kafka unless pipeline.yaml says (kafka.bootstrapServers): the one place is k8s/config.env. */
 export const DEFAULT_BOOTSTRAP = 'kafka-bootstrap:9092';
@@ -169,8 +183,10 @@ function egressRules(p: Pipeline, bootstrap: string, connection: ConnectionView)
 /** The one view every template gets: the plan, prepared for the templates. */
 function view(plan: RepoPlan): TemplateView {
   const { pipeline: p, partitions, connection } = plan;
-  const bootstrap = bootstrapServers(p.kafka.bootstrapServers ?? DEFAULT_BOOTSTRAP).map((b) => `${b!.host}:${b!.port}`).join(',');
-  const scaling = p.deploy.autoscaling === 'none' ? undefined : p.deploy.autoscaling ?? {};
+  const bootstrap = bootstrapServers(p.kafka.bootstrapServers ?? DEFAULT_BOOTSTRAP)
+    .map((b) => `${b!.host}:${b!.port}`)
+    .join(',');
+  const scaling = p.deploy.autoscaling === 'none' ? undefined : (p.deploy.autoscaling ?? {});
   const { cases, samples } = plan.tests;
   return {
     name: p.name,
@@ -201,7 +217,10 @@ function view(plan: RepoPlan): TemplateView {
     strimziCluster: p.kafka.strimziCluster ?? DEFAULT_STRIMZI_CLUSTER,
     sourceTopics: plan.groupTopics,
     // A repartition topic is read from its beginning whatever the sources' start says: its records are the service's own.
-    triggers: plan.consumedTopics.map((topic) => ({ topic, offsetResetPolicy: plan.fromBeginning || !plan.groupTopics.includes(topic) ? 'earliest' : 'latest' })),
+    triggers: plan.consumedTopics.map((topic) => ({
+      topic,
+      offsetResetPolicy: plan.fromBeginning || !plan.groupTopics.includes(topic) ? 'earliest' : 'latest',
+    })),
     mermaid: mermaid(p),
     nodes: p.nodes.map((n) => ({ id: n.id, kind: n.kind, summary: getKind(n.kind)!.summary })),
     fromBeginning: plan.fromBeginning,
@@ -232,8 +251,19 @@ function localRun(plan: RepoPlan): TemplateView['local'] {
   const tables = [...new Set(p.nodes.filter((n) => n.kind === 'postgres-sink').map((n) => String(n.params.table)))].sort();
   const sinkTopics = p.nodes.filter((n) => n.kind === 'kafka-sink').map((n) => String(n.params.topic));
   return {
-    ...(hasPostgres(p) ? { postgres: { ...LOCAL_PG, url: LOCAL_DATABASE_URL, urlEnvs, selects: tables.map((t) => `SELECT * FROM ${t.split('.').map(quoteIdent).join('.')}`) } } : {}),
-    ...(http.hosts.length ? { httpSink: { hosts: http.hosts, portList: http.ports.join(','), healthPort: http.ports[0], many: p.nodes.filter((n) => n.kind === 'http-sink').length > 1 } } : {}),
+    ...(hasPostgres(p)
+      ? { postgres: { ...LOCAL_PG, url: LOCAL_DATABASE_URL, urlEnvs, selects: tables.map((t) => `SELECT * FROM ${t.split('.').map(quoteIdent).join('.')}`) } }
+      : {}),
+    ...(http.hosts.length
+      ? {
+          httpSink: {
+            hosts: http.hosts,
+            portList: http.ports.join(','),
+            healthPort: http.ports[0],
+            many: p.nodes.filter((n) => n.kind === 'http-sink').length > 1,
+          },
+        }
+      : {}),
     realHttp: http.real,
     // The service's variables beyond Kafka: the local database's URL, and the other credentials' examples (local only).
     env: [
@@ -261,7 +291,12 @@ function templateTopic(t: TopicDef): TemplateTopic {
 
 /** Where a pipeline file lands in the generated repository: a fixed folder (models/, or the one its parameter names, e.g. schemas/) and a sanitized name, never the user's path. */
 export function repositoryFilePath(path: string, folder = 'models'): string {
-  const base = path.slice(path.lastIndexOf('/') + 1).toLowerCase().replace(/[^a-z0-9._-]/g, '-').replace(/^[.-]+/, '') || 'model';
+  const base =
+    path
+      .slice(path.lastIndexOf('/') + 1)
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]/g, '-')
+      .replace(/^[.-]+/, '') || 'model';
   return `${folder}/${base.slice(-100)}`;
 }
 
@@ -312,7 +347,8 @@ export function generate(source: Pipeline, assets: CodegenAssets, files: Pipelin
   for (const t of plan.topics) if (!isTopicName(t.name)) return { files: null, problems: [...problems, problem('PW017', { topic: t.name }, [])] };
   const out: FileMap = {};
   const v = view(plan);
-  for (const [path, template] of Object.entries(TEMPLATES)) if (WHEN[path as keyof typeof TEMPLATES]?.(v) ?? true) out[path] = render(assets.templates, template, v);
+  for (const [path, template] of Object.entries(TEMPLATES))
+    if (WHEN[path as keyof typeof TEMPLATES]?.(v) ?? true) out[path] = render(assets.templates, template, v);
   // Only for services with onnxruntime-node: its install script would fetch GPU binaries.
   if (v.hasOnnx) out['.npmrc'] = render(assets.templates, 'npmrc.hbs', v);
   if (hasPostgres(p)) out['db/schema.sql'] = schemaSql(p);
@@ -332,7 +368,11 @@ export function generate(source: Pipeline, assets: CodegenAssets, files: Pipelin
 }
 
 function sortFiles(files: FileMap): FileMap {
-  return Object.fromEntries(Object.keys(files).sort().map((k) => [k, files[k]]));
+  return Object.fromEntries(
+    Object.keys(files)
+      .sort()
+      .map((k) => [k, files[k]]),
+  );
 }
 
 /** 1980-01-01, the earliest time a zip can hold: fixed so that the same files give the same bytes. */

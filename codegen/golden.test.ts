@@ -97,7 +97,9 @@ describe('golden files', () => {
     const produced = new Set(kindCases.map((name) => `kinds/${name}.golden`));
     for (const name of examples) {
       const parsed = parsePipeline(readFileSync(join(REPO_ROOT, 'examples', name, 'pipeline.yaml'), 'utf8'));
-      const files = parsed.pipeline ? (generate(parsed.pipeline, nodeAssets(), readPipelineFiles(join(REPO_ROOT, 'examples', name, 'pipeline.yaml'), parsed.pipeline)).files ?? {}) : {};
+      const files = parsed.pipeline
+        ? (generate(parsed.pipeline, nodeAssets(), readPipelineFiles(join(REPO_ROOT, 'examples', name, 'pipeline.yaml'), parsed.pipeline)).files ?? {})
+        : {};
       for (const path of Object.keys(files)) if (!path.startsWith('src/runtime/')) produced.add(`${name}/${path}.golden`);
     }
     const stale = goldenFiles(GOLDEN).filter((f) => !produced.has(f));

@@ -19,7 +19,7 @@ export function graphSpec(p: Pipeline): GraphSpec {
       const kind = getKind(n.kind)!;
       // Expressions travel as functions; of a mapping of them only the names (their order) stay.
       const params = withDefaults(kind, n.params, { expressions: false });
-      for (const spec of kind.params) if (spec.type === 'expressions') params[spec.name] = Object.keys((n.params[spec.name] ?? {}));
+      for (const spec of kind.params) if (spec.type === 'expressions') params[spec.name] = Object.keys(n.params[spec.name] ?? {});
       return { id: n.id, kind: n.kind, params, inputs: n.inputs.map((i) => ({ ...i })) };
     }),
   };

@@ -14,7 +14,15 @@ describe('shapeDifferences', () => {
   });
 
   it('the same shape: nothing to say', () => {
-    expect(shapeDifferences([{ a: 1, b: ['x'] }], [{ a: 2, b: ['y', 'z'] }, { a: 3, b: [] }])).toEqual([]);
+    expect(
+      shapeDifferences(
+        [{ a: 1, b: ['x'] }],
+        [
+          { a: 2, b: ['y', 'z'] },
+          { a: 3, b: [] },
+        ],
+      ),
+    ).toEqual([]);
     expect(shapeDifferences(['plain'], [{ a: 1 }])).toEqual(['the value is string in the samples but { a: number; } in the messages']);
   });
 });

@@ -69,7 +69,9 @@ export interface InitOptions {
 /** Writes the starter; returns what was written, or an error message for the user. */
 export function initPipeline({ name, from, file = 'pipeline.yaml' }: InitOptions): { written: string[] } | { error: string } {
   if (name !== undefined && !isPipelineName(name)) {
-    return { error: `"${name}" is not a valid pipeline name: use 1 to 40 lowercase letters, digits and "-", starting with a letter and not ending with "-" (e.g. large-orders).` };
+    return {
+      error: `"${name}" is not a valid pipeline name: use 1 to 40 lowercase letters, digits and "-", starting with a letter and not ending with "-" (e.g. large-orders).`,
+    };
   }
   const target = resolve(file);
   if (existsSync(target)) return { error: `${file} already exists; Pipewright does not overwrite it. Remove it, or write elsewhere with -o <file>.` };
@@ -84,13 +86,17 @@ export function initPipeline({ name, from, file = 'pipeline.yaml' }: InitOptions
     // Only the name changes, so the example's comments and layout stay as they are (names are [a-z0-9-]).
     text = name !== undefined ? original.replace(/^pipeline:.*$/m, `pipeline: ${name}`) : original;
     const { pipeline } = parsePipeline(text);
-    if (!pipeline || (name !== undefined && pipeline.name !== name)) return { error: `examples/${from}/pipeline.yaml could not be copied under the name "${name}".` };
+    if (!pipeline || (name !== undefined && pipeline.name !== name))
+      return { error: `examples/${from}/pipeline.yaml could not be copied under the name "${name}".` };
     // The files the example's nodes name (models) go beside the new pipeline.yaml, as the CLI reads them.
     if (pipeline) extra = readPipelineFiles(source, pipeline);
   }
   const folder = dirname(target);
   const taken = Object.keys(extra).filter((path) => existsSync(join(folder, path)));
-  if (taken.length) return { error: `${taken.map((p) => relative(process.cwd(), join(folder, p))).join(', ')} already exist${taken.length === 1 ? 's' : ''}; Pipewright does not overwrite ${taken.length === 1 ? 'it' : 'them'}.` };
+  if (taken.length)
+    return {
+      error: `${taken.map((p) => relative(process.cwd(), join(folder, p))).join(', ')} already exist${taken.length === 1 ? 's' : ''}; Pipewright does not overwrite ${taken.length === 1 ? 'it' : 'them'}.`,
+    };
   mkdirSync(folder, { recursive: true });
   // "wx": fail rather than overwrite a file that appeared meanwhile.
   writeFileSync(target, text, { flag: 'wx' });

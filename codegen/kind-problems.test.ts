@@ -21,7 +21,9 @@ describe("a kind's own problems", () => {
     expect(errorsOf('type: hopping, size: 1h')).toEqual([['PW106', 'advance']]);
     expect(errorsOf('type: hopping, size: 1h, advance: 2h')).toEqual([['PW107', 'advance']]);
     const routes = parsePipeline(
-      ['pipeline: p', 'nodes:', '  - { id: in, kind: kafka-source, topic: t }', '  - { id: b, kind: branch, input: in, routes: { default: "true" } }'].join('\n'),
+      ['pipeline: p', 'nodes:', '  - { id: in, kind: kafka-source, topic: t }', '  - { id: b, kind: branch, input: in, routes: { default: "true" } }'].join(
+        '\n',
+      ),
     ).problems.filter((x) => x.severity === 'error');
     expect(routes.map((e) => e.code)).toEqual(['PW121']);
   });

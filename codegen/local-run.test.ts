@@ -26,7 +26,6 @@ import { nodeAssets, REPO_ROOT } from './node-assets.js';
 import { readPipelineFiles } from './node-files.js';
 import { parsePipeline } from './parse.js';
 
- 
 type Any = any;
 
 const EXAMPLES = readdirSync(join(REPO_ROOT, 'examples')).filter((d) => {
@@ -106,10 +105,16 @@ interface Generated {
 
 function gen(name: string, yaml: string, dir?: string): Generated {
   const parsed = parsePipeline(yaml);
-  expect(parsed.problems.filter((x) => x.severity === 'error'), name).toEqual([]);
+  expect(
+    parsed.problems.filter((x) => x.severity === 'error'),
+    name,
+  ).toEqual([]);
   const pipeline = parsed.pipeline!;
   const out = generate(pipeline, nodeAssets(), dir ? readPipelineFiles(join(dir, 'pipeline.yaml'), pipeline) : {});
-  expect(out.problems.filter((x) => x.severity === 'error'), name).toEqual([]);
+  expect(
+    out.problems.filter((x) => x.severity === 'error'),
+    name,
+  ).toEqual([]);
   return { name, pipeline, files: out.files! };
 }
 
@@ -175,7 +180,10 @@ describe.each(CASES)('docker-compose.yml of $name', ({ pipeline, files }) => {
       }
       const m = PINNED.exec(s.image);
       expect(m, `${name}: ${s.image}`).not.toBeNull();
-      expect(lines.some((l) => l.trim() === `image: ${s.image} # ${m![1]}`), `${name}: the tag beside the digest`).toBe(true);
+      expect(
+        lines.some((l) => l.trim() === `image: ${s.image} # ${m![1]}`),
+        `${name}: the tag beside the digest`,
+      ).toBe(true);
     }
     const froms = files.Dockerfile.split('\n').filter((l) => l.startsWith('FROM '));
     expect(froms.length).toBeGreaterThanOrEqual(2);
@@ -259,7 +267,7 @@ describe.each(CASES)('docker-compose.yml of $name', ({ pipeline, files }) => {
     expect(db.healthcheck.test.join(' ')).toContain('pg_isready');
   });
 
-  it('answers for every http sink it can under the sink URL\'s host and port, and the README names the ones it cannot', () => {
+  it("answers for every http sink it can under the sink URL's host and port, and the README names the ones it cannot", () => {
     if (!mockable.length) {
       expect(files['local/mock-http-sink.mjs']).toBeUndefined();
       return;
@@ -279,7 +287,7 @@ describe.each(CASES)('docker-compose.yml of $name', ({ pipeline, files }) => {
     }
   });
 
-  it('gives the README\'s quick start the script it runs: npm run produce-samples', () => {
+  it("gives the README's quick start the script it runs: npm run produce-samples", () => {
     const pkg = JSON.parse(files['package.json']);
     expect(pkg.scripts['produce-samples']).toBe('node dist/src/produce-samples.js');
     expect(files['src/produce-samples.ts']).toBeDefined();
@@ -303,34 +311,46 @@ describe('db/schema.sql on the real PostgreSQL', () => {
     expect(withPostgres.map((c) => c.name)).toEqual(expect.arrayContaining(['order-validation', 'awkward-sinks']));
   });
 
-  it.each(withPostgres)('$name: applies to a fresh database, passes the sink\'s start-up check, and takes the rows its tests expect', async ({ pipeline, files }) => {
-    const database = `pw_schema_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    const admin = new pg.Client({ connectionString: PG_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    databases.push(database);
-    await admin.end();
-    const url = new URL(PG_URL);
-    url.pathname = `/${database}`;
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
-    try {
-      await pool.query(files['db/schema.sql']);
-      for (const n of pipeline.nodes.filter((x) => x.kind === 'postgres-sink')) {
-        const table = String(n.params.table);
-        const columns = n.params.columns as string[];
-        const key = n.params.key as string[];
-        await expect(checkTable(pool, table, columns, key), n.id).resolves.toBeUndefined();
-        // What the sink writes: the tests' rows, through its own statement.
-        const rows = pipeline.tests.flatMap((t) => t.expect[n.id] ?? []).map((e) => toRow(e.value, columns));
-        expect(rows.length, `${n.id} has expected rows to write`).toBeGreaterThan(0);
-        for (const row of rows) await pool.query(upsertSql(table, columns, key, 1), columns.map((c) => row[c]));
-        const count = await pool.query(`SELECT count(*)::int AS n FROM ${table.split('.').map((s) => `"${s}"`).join('.')}`);
-        expect(count.rows[0].n).toBeGreaterThan(0);
+  it.each(withPostgres)(
+    "$name: applies to a fresh database, passes the sink's start-up check, and takes the rows its tests expect",
+    async ({ pipeline, files }) => {
+      const database = `pw_schema_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+      const admin = new pg.Client({ connectionString: PG_URL });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${database}`);
+      databases.push(database);
+      await admin.end();
+      const url = new URL(PG_URL);
+      url.pathname = `/${database}`;
+      const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+      try {
+        await pool.query(files['db/schema.sql']);
+        for (const n of pipeline.nodes.filter((x) => x.kind === 'postgres-sink')) {
+          const table = String(n.params.table);
+          const columns = n.params.columns as string[];
+          const key = n.params.key as string[];
+          await expect(checkTable(pool, table, columns, key), n.id).resolves.toBeUndefined();
+          // What the sink writes: the tests' rows, through its own statement.
+          const rows = pipeline.tests.flatMap((t) => t.expect[n.id] ?? []).map((e) => toRow(e.value, columns));
+          expect(rows.length, `${n.id} has expected rows to write`).toBeGreaterThan(0);
+          for (const row of rows)
+            await pool.query(
+              upsertSql(table, columns, key, 1),
+              columns.map((c) => row[c]),
+            );
+          const count = await pool.query(
+            `SELECT count(*)::int AS n FROM ${table
+              .split('.')
+              .map((s) => `"${s}"`)
+              .join('.')}`,
+          );
+          expect(count.rows[0].n).toBeGreaterThan(0);
+        }
+      } finally {
+        await pool.end();
       }
-    } finally {
-      await pool.end();
-    }
-  });
+    },
+  );
 });
 
 describe('the stand-in webhook', () => {
@@ -360,12 +380,19 @@ describe('the stand-in webhook', () => {
         child.on('exit', (code) => reject(new Error(`the stand-in exited with ${code}: ${out}`)));
       });
       for (const [i, port] of ports.entries()) {
-        const res = await fetch(`http://127.0.0.1:${port}/work`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jobId: `j-${i}` }) });
+        const res = await fetch(`http://127.0.0.1:${port}/work`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ jobId: `j-${i}` }),
+        });
         expect(res.status).toBe(200);
         expect(await res.json()).toEqual({ ok: true });
       }
       expect((await fetch(`http://127.0.0.1:${ports[0]}/healthz`)).status).toBe(200);
-      const logged = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      const logged = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
       expect(logged.map((l) => ({ method: l.method, path: l.path, body: l.body }))).toEqual([
         { method: 'POST', path: '/work', body: '{"jobId":"j-0"}' },
         { method: 'POST', path: '/work', body: '{"jobId":"j-1"}' },

@@ -64,7 +64,9 @@ function postgresTables(p: Pipeline): TableColumns[] {
     const table = String(n.params.table);
     const columns = list(n.params.columns);
     const key = list(n.params.key);
-    const rows = p.tests.flatMap((t) => t.expect[n.id] ?? []).map((e) => (typeof e.value === 'object' && e.value !== null ? (e.value as Record<string, unknown>) : {}));
+    const rows = p.tests
+      .flatMap((t) => t.expect[n.id] ?? [])
+      .map((e) => (typeof e.value === 'object' && e.value !== null ? (e.value as Record<string, unknown>) : {}));
     let t = tables.get(table);
     if (!t) tables.set(table, (t = { table, nodes: [], columns: new Map(), keys: [] }));
     t.nodes.push(n.id);
@@ -100,12 +102,22 @@ export function schemaSql(p: Pipeline): string {
     const lines = [...t.columns].map(([c, type]) => `  ${quoteIdent(c)} ${type}${primary.includes(c) ? ' NOT NULL' : ''}`);
     lines.push(`  PRIMARY KEY (${primary.map(quoteIdent).join(', ')})`);
     for (const k of others) lines.push(`  UNIQUE (${k.map(quoteIdent).join(', ')})`);
-    out.push('', `-- written by ${t.nodes.join(', ')}`, `CREATE TABLE IF NOT EXISTS ${t.table.split('.').map(quoteIdent).join('.')} (`, lines.join(',\n'), ');');
+    out.push(
+      '',
+      `-- written by ${t.nodes.join(', ')}`,
+      `CREATE TABLE IF NOT EXISTS ${t.table.split('.').map(quoteIdent).join('.')} (`,
+      lines.join(',\n'),
+      ');',
+    );
   }
   // Each sink records there, in the transaction of its rows, the input offsets it has written, so a replay skips them.
   const offsetSchemas = [...new Set(postgresTables(p).map((t) => (t.table.includes('.') ? t.table.split('.')[0] : '')))].sort();
   for (const s of offsetSchemas) {
-    out.push('', `-- ${s ? `${s}.` : ''}${OFFSETS_TABLE}: the input offsets each postgres sink has written (the service also creates it if missing)`, offsetsTableSql(s || undefined));
+    out.push(
+      '',
+      `-- ${s ? `${s}.` : ''}${OFFSETS_TABLE}: the input offsets each postgres sink has written (the service also creates it if missing)`,
+      offsetsTableSql(s || undefined),
+    );
   }
   return out.join('\n') + '\n';
 }

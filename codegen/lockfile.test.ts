@@ -43,7 +43,13 @@ describe.each(EXAMPLES)('package-lock.json of %s', (name) => {
 
   it('is lockfileVersion 3 whose root is the generated package.json', () => {
     expect(lock).toMatchObject({ name: pkg.name, version: pkg.version, lockfileVersion: 3, requires: true });
-    expect(lock.packages['']).toEqual({ name: pkg.name, version: pkg.version, dependencies: pkg.dependencies, devDependencies: pkg.devDependencies, engines: pkg.engines });
+    expect(lock.packages['']).toEqual({
+      name: pkg.name,
+      version: pkg.version,
+      dependencies: pkg.dependencies,
+      devDependencies: pkg.devDependencies,
+      engines: pkg.engines,
+    });
   });
 
   it('pins what package.json asks for, at the versions Pipewright installs itself', () => {
@@ -53,7 +59,7 @@ describe.each(EXAMPLES)('package-lock.json of %s', (name) => {
     }
   });
 
-  it('holds every entry as Pipewright\'s lock has it, at the same place, with an integrity hash', () => {
+  it("holds every entry as Pipewright's lock has it, at the same place, with an integrity hash", () => {
     for (const [at, entry] of Object.entries(lock.packages)) {
       if (at === '') continue;
       expect(OWN.packages[at], at).toBeDefined();
@@ -83,7 +89,11 @@ describe.each(EXAMPLES)('package-lock.json of %s', (name) => {
       }
     };
     walk('');
-    expect([...reached].sort()).toEqual(Object.keys(lock.packages).filter((k) => k !== '').sort());
+    expect([...reached].sort()).toEqual(
+      Object.keys(lock.packages)
+        .filter((k) => k !== '')
+        .sort(),
+    );
   });
 
   it('marks the build-only packages dev, so that npm ci --omit=dev leaves them out of the image', () => {
@@ -92,14 +102,14 @@ describe.each(EXAMPLES)('package-lock.json of %s', (name) => {
   });
 });
 
-describe('a package Pipewright\'s lock does not hold', () => {
+describe("a package Pipewright's lock does not hold", () => {
   it('stops the generation with PW095 naming the package, not a stack trace', () => {
     const own = structuredClone(OWN);
     delete own.packages['node_modules/pg-pool'];
     const out = generated('order-validation', { ...nodeAssets(), lockfile: JSON.stringify(own) });
     expect(out.files).toBeNull();
     expect(out.problems.map((x) => x.code)).toEqual(['PW095']);
-    expect(out.problems[0].message).toContain('pg-pool, which pg@8.23.1 depends on, is not in Pipewright\'s package-lock.json');
+    expect(out.problems[0].message).toContain("pg-pool, which pg@8.23.1 depends on, is not in Pipewright's package-lock.json");
   });
 
   it('stops it too when the version package.json pins is not the one in the lock', () => {
@@ -122,7 +132,14 @@ describe('lockfileFor on a small tree', () => {
       'node_modules/a': { version: '1.0.0', integrity: 'sha512-a', dependencies: { b: '^2' }, optionalDependencies: { d: '1' } },
       'node_modules/a/node_modules/b': { version: '2.0.0', integrity: 'sha512-b2', peerDependencies: { p: '1' } },
       'node_modules/b': { version: '1.0.0', integrity: 'sha512-b1', dev: true },
-      'node_modules/c': { version: '1.0.0', integrity: 'sha512-c', dev: true, dependencies: { b: '^1', d: '1' }, peerDependencies: { e: '1' }, peerDependenciesMeta: { e: { optional: true } } },
+      'node_modules/c': {
+        version: '1.0.0',
+        integrity: 'sha512-c',
+        dev: true,
+        dependencies: { b: '^1', d: '1' },
+        peerDependencies: { e: '1' },
+        peerDependenciesMeta: { e: { optional: true } },
+      },
       'node_modules/d': { version: '1.0.0', integrity: 'sha512-d', optional: true },
       'node_modules/p': { version: '1.0.0', integrity: 'sha512-p' },
       'node_modules/unused': { version: '1.0.0', integrity: 'sha512-u' },
@@ -131,10 +148,18 @@ describe('lockfileFor on a small tree', () => {
   const lock = JSON.parse(lockfileFor({ name: 'y', version: '1.0.0', dependencies: { a: '1.0.0' }, devDependencies: { c: '1.0.0' } }, source)) as Lockfile;
 
   it('keeps what is reached, where it is, and leaves the rest out', () => {
-    expect(Object.keys(lock.packages)).toEqual(['', 'node_modules/a', 'node_modules/a/node_modules/b', 'node_modules/b', 'node_modules/c', 'node_modules/d', 'node_modules/p']);
+    expect(Object.keys(lock.packages)).toEqual([
+      '',
+      'node_modules/a',
+      'node_modules/a/node_modules/b',
+      'node_modules/b',
+      'node_modules/c',
+      'node_modules/d',
+      'node_modules/p',
+    ]);
   });
 
-  it('works out npm\'s flags again for the new root', () => {
+  it("works out npm's flags again for the new root", () => {
     const flags = Object.fromEntries(Object.entries(lock.packages).map(([k, e]) => [k, FLAGS.filter((f) => e[f] === true)]));
     expect(flags).toEqual({
       '': [],
@@ -151,6 +176,8 @@ describe('lockfileFor on a small tree', () => {
   it('refuses a missing package by name', () => {
     const broken = structuredClone(source);
     delete broken.packages['node_modules/p'];
-    expect(() => lockfileFor({ name: 'y', version: '1.0.0', dependencies: { a: '1.0.0' } }, broken)).toThrow(new LockfileError("p, which b@2.0.0 depends on, is not in Pipewright's package-lock.json", 'p'));
+    expect(() => lockfileFor({ name: 'y', version: '1.0.0', dependencies: { a: '1.0.0' } }, broken)).toThrow(
+      new LockfileError("p, which b@2.0.0 depends on, is not in Pipewright's package-lock.json", 'p'),
+    );
   });
 });

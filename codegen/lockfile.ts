@@ -91,7 +91,11 @@ export function lockfileFor(root: RootPackage, source: Lockfile): string {
   const seen = new Set<string>();
   const queue: string[] = [];
 
-  const edgesFrom = (from: string, entry: Pick<LockEntry, 'dependencies' | 'optionalDependencies' | 'peerDependencies' | 'peerDependenciesMeta'>, devDeps: Deps = {}): Edge[] => {
+  const edgesFrom = (
+    from: string,
+    entry: Pick<LockEntry, 'dependencies' | 'optionalDependencies' | 'peerDependencies' | 'peerDependenciesMeta'>,
+    devDeps: Deps = {},
+  ): Edge[] => {
     const out: Edge[] = [];
     const add = (name: string, kind: { dev?: boolean; optional?: boolean; peer?: boolean }) => {
       const to = resolveIn(all, from, name);

@@ -39,7 +39,7 @@ import { dashboardJson, dashboardUid, EXTERNAL_METRICS } from './monitoring.js';
 const EXAMPLE = readFileSync(join(REPO_ROOT, 'examples/large-orders/pipeline.yaml'), 'utf8');
 
 type Obj = Record<string, unknown>;
- 
+
 type Any = any;
 
 interface Variant {
@@ -112,7 +112,11 @@ const VARIANTS: Variant[] = [
   },
   {
     name: 'large-orders, sasl-ssl plain, 3 input partitions',
-    yaml: edit(edit(edit(EXAMPLE, 'profile: plaintext', 'profile: sasl-ssl'), 'mechanism: scram-sha-512', 'mechanism: plain'), 'format: json\n    partitions: 6', 'format: json\n    partitions: 3'),
+    yaml: edit(
+      edit(edit(EXAMPLE, 'profile: plaintext', 'profile: sasl-ssl'), 'mechanism: scram-sha-512', 'mechanism: plain'),
+      'format: json\n    partitions: 6',
+      'format: json\n    partitions: 3',
+    ),
     connection: sasl('plain', 'plaintext'),
     partitions: 3,
     topics: [{ ...EXAMPLE_TOPICS[0], partitions: 3 }, ...EXAMPLE_TOPICS.slice(1)],
@@ -127,7 +131,11 @@ const VARIANTS: Variant[] = [
   },
   {
     name: 'large-orders, monitoring with labels for Prometheus, sasl-ssl',
-    yaml: edit(edit(EXAMPLE, 'profile: plaintext', 'profile: sasl-ssl'), 'errors:', 'deploy:\n  monitoring:\n    labels: { release: kube-prometheus-stack, example.com/team: orders }\nerrors:'),
+    yaml: edit(
+      edit(EXAMPLE, 'profile: plaintext', 'profile: sasl-ssl'),
+      'errors:',
+      'deploy:\n  monitoring:\n    labels: { release: kube-prometheus-stack, example.com/team: orders }\nerrors:',
+    ),
     connection: sasl('scram-sha-512', 'scram_sha512'),
     partitions: 6,
     topics: EXAMPLE_TOPICS,
@@ -151,17 +159,31 @@ const VARIANTS: Variant[] = [
     name: 'large-orders, mtls with a custom CA',
     yaml: withKafka('profile: mtls\ncustomCa: true\nbootstrapServers: my-cluster-kafka-bootstrap.kafka.svc:9093'),
     connection: {
-      config: { KAFKA_SSL: 'true', KAFKA_SSL_CA: '/etc/kafka-tls/ca.crt', KAFKA_SSL_CERT: '/etc/kafka-tls/client.crt', KAFKA_SSL_KEY: '/etc/kafka-tls/client.key' },
+      config: {
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA: '/etc/kafka-tls/ca.crt',
+        KAFKA_SSL_CERT: '/etc/kafka-tls/client.crt',
+        KAFKA_SSL_KEY: '/etc/kafka-tls/client.key',
+      },
       secret: {},
       tls: ['ca.crt', 'client.crt', 'client.key'],
-      keda: { metadata: { tls: 'enable' }, refs: [['ca', 'kafka-tls', 'ca.crt'], ['cert', 'kafka-tls', 'client.crt'], ['key', 'kafka-tls', 'client.key']] },
+      keda: {
+        metadata: { tls: 'enable' },
+        refs: [
+          ['ca', 'kafka-tls', 'ca.crt'],
+          ['cert', 'kafka-tls', 'client.crt'],
+          ['key', 'kafka-tls', 'client.key'],
+        ],
+      },
     },
     partitions: 6,
     topics: EXAMPLE_TOPICS,
   },
   {
     name: 'large-orders, oauthbearer with a custom CA',
-    yaml: withKafka('profile: oauthbearer\ncustomCa: true\noauth: { tokenEndpoint: "https://login.example.com/oauth2/token", scope: "kafka.read kafka.write" }'),
+    yaml: withKafka(
+      'profile: oauthbearer\ncustomCa: true\noauth: { tokenEndpoint: "https://login.example.com/oauth2/token", scope: "kafka.read kafka.write" }',
+    ),
     connection: {
       config: {
         KAFKA_SSL: 'true',
@@ -174,8 +196,15 @@ const VARIANTS: Variant[] = [
       tls: ['ca.crt'],
       keda: {
         metadata: { sasl: 'oauthbearer', tls: 'enable' },
-        refs: [['ca', 'kafka-tls', 'ca.crt'], ['username', 'kafka', 'KAFKA_OAUTH_CLIENT_ID'], ['password', 'kafka', 'KAFKA_OAUTH_CLIENT_SECRET']],
-        env: [['oauthTokenEndpointUri', 'KAFKA_OAUTH_TOKEN_ENDPOINT'], ['scopes', 'KAFKA_OAUTH_SCOPE']],
+        refs: [
+          ['ca', 'kafka-tls', 'ca.crt'],
+          ['username', 'kafka', 'KAFKA_OAUTH_CLIENT_ID'],
+          ['password', 'kafka', 'KAFKA_OAUTH_CLIENT_SECRET'],
+        ],
+        env: [
+          ['oauthTokenEndpointUri', 'KAFKA_OAUTH_TOKEN_ENDPOINT'],
+          ['scopes', 'KAFKA_OAUTH_SCOPE'],
+        ],
       },
     },
     partitions: 6,
@@ -183,12 +212,18 @@ const VARIANTS: Variant[] = [
   },
   {
     name: 'large-orders, aws-msk-iam',
-    yaml: withKafka('profile: aws-msk-iam\naws: { region: eu-west-1, roleArn: "arn:aws:iam::123456789012:role/large-orders" }\nbootstrapServers: b-1.orders.abc123.c2.kafka.eu-west-1.amazonaws.com:9098'),
+    yaml: withKafka(
+      'profile: aws-msk-iam\naws: { region: eu-west-1, roleArn: "arn:aws:iam::123456789012:role/large-orders" }\nbootstrapServers: b-1.orders.abc123.c2.kafka.eu-west-1.amazonaws.com:9098',
+    ),
     connection: {
       config: { KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'aws-msk-iam', AWS_REGION: 'eu-west-1' },
       secret: {},
       tls: [],
-      keda: { metadata: { sasl: 'oauthbearer', saslTokenProvider: 'aws_msk_iam', tls: 'enable', awsRegion: 'eu-west-1' }, refs: [], podIdentity: { provider: 'aws', identityOwner: 'workload' } },
+      keda: {
+        metadata: { sasl: 'oauthbearer', saslTokenProvider: 'aws_msk_iam', tls: 'enable', awsRegion: 'eu-west-1' },
+        refs: [],
+        podIdentity: { provider: 'aws', identityOwner: 'workload' },
+      },
       roleArn: 'arn:aws:iam::123456789012:role/large-orders',
       dependencies: { 'aws-msk-iam-sasl-signer-js': '1.0.3' },
     },
@@ -212,8 +247,14 @@ function yamlDocs(files: FileMap, path: string): Obj[] {
   const docs = parseAllDocuments(text);
   if (!Array.isArray(docs)) throw new Error(`${path}: not a YAML stream`);
   for (const d of docs) {
-    expect(d.errors.map((e) => e.message), `${path}: YAML errors`).toEqual([]);
-    expect(d.warnings.map((e) => e.message), `${path}: YAML warnings`).toEqual([]);
+    expect(
+      d.errors.map((e) => e.message),
+      `${path}: YAML errors`,
+    ).toEqual([]);
+    expect(
+      d.warnings.map((e) => e.message),
+      `${path}: YAML warnings`,
+    ).toEqual([]);
   }
   return docs.map((d) => d.toJS() as Obj).filter((o) => o !== null);
 }
@@ -228,7 +269,9 @@ interface Validatable {
 
 /** A JSON schema in test/schemas/ (of a custom resource without a models package), as a model that throws on what it rejects. */
 function schemaModel(name: string): new (data: Any) => Validatable {
-  const check = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(join(REPO_ROOT, `test/schemas/${name}.schema.json`), 'utf8')) as object);
+  const check = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
+    JSON.parse(readFileSync(join(REPO_ROOT, `test/schemas/${name}.schema.json`), 'utf8')) as object,
+  );
   return class {
     constructor(private readonly data: Any) {}
     validate(): void {
@@ -279,7 +322,10 @@ function generatedConfigMaps(files: FileMap): { path: string; obj: Obj }[] {
       const [key, path] = file.includes('=') ? file.split('=') : [basename(file), file];
       data[key] = files[`k8s/${path}`];
     }
-    return { path: `k8s/kustomization.yaml#${g.name}`, obj: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: g.name, labels: g.options?.labels }, data } };
+    return {
+      path: `k8s/kustomization.yaml#${g.name}`,
+      obj: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: g.name, labels: g.options?.labels }, data },
+    };
   });
 }
 
@@ -420,24 +466,40 @@ describe('the Pod Security Standard checker', () => {
     ['privilege escalation', (p) => delete p.containers[0].securityContext!.allowPrivilegeEscalation, /allowPrivilegeEscalation/],
     ['root user', (p) => (p.securityContext!.runAsUser = 0), /runAsUser 0: pod/],
     ['root user in the container', (p) => (p.containers[0].securityContext!.runAsUser = 0), /runAsUser 0: container/],
-    ['runAsNonRoot false', (p) => {
-      p.securityContext!.runAsNonRoot = false;
-      p.containers[0].securityContext!.runAsNonRoot = false;
-    }, /runAsNonRoot/],
-    ['no runAsNonRoot anywhere', (p) => {
-      delete p.securityContext!.runAsNonRoot;
-      delete p.containers[0].securityContext!.runAsNonRoot;
-    }, /runAsNonRoot/],
+    [
+      'runAsNonRoot false',
+      (p) => {
+        p.securityContext!.runAsNonRoot = false;
+        p.containers[0].securityContext!.runAsNonRoot = false;
+      },
+      /runAsNonRoot/,
+    ],
+    [
+      'no runAsNonRoot anywhere',
+      (p) => {
+        delete p.securityContext!.runAsNonRoot;
+        delete p.containers[0].securityContext!.runAsNonRoot;
+      },
+      /runAsNonRoot/,
+    ],
     ['capabilities not dropped', (p) => (p.containers[0].securityContext!.capabilities = { drop: ['NET_RAW'] }), /drop ALL/],
     ['NET_ADMIN added', (p) => (p.containers[0].securityContext!.capabilities!.add = ['NET_ADMIN']), /capability NET_ADMIN/],
-    ['seccomp Unconfined', (p) => {
-      p.securityContext!.seccompProfile = { type: 'Unconfined' };
-      delete p.containers[0].securityContext!.seccompProfile;
-    }, /seccompProfile Unconfined/],
-    ['no seccomp profile', (p) => {
-      delete p.securityContext!.seccompProfile;
-      delete p.containers[0].securityContext!.seccompProfile;
-    }, /seccompProfile unset/],
+    [
+      'seccomp Unconfined',
+      (p) => {
+        p.securityContext!.seccompProfile = { type: 'Unconfined' };
+        delete p.containers[0].securityContext!.seccompProfile;
+      },
+      /seccompProfile Unconfined/,
+    ],
+    [
+      'no seccomp profile',
+      (p) => {
+        delete p.securityContext!.seccompProfile;
+        delete p.containers[0].securityContext!.seccompProfile;
+      },
+      /seccompProfile unset/,
+    ],
     ['hostNetwork', (p) => (p.hostNetwork = true), /hostNetwork/],
     ['hostPID', (p) => (p.hostPID = true), /hostPID/],
     ['hostIPC', (p) => (p.hostIPC = true), /hostIPC/],
@@ -451,7 +513,11 @@ describe('the Pod Security Standard checker', () => {
     ['SELinux user', (p) => (p.containers[0].securityContext!.seLinuxOptions = { user: 'root' }), /seLinuxOptions.user/],
     ['procMount Unmasked', (p) => (p.containers[0].securityContext!.procMount = 'Unmasked'), /procMount Unmasked/],
     ['hostProcess', (p) => (p.securityContext!.windowsOptions = { hostProcess: true }), /hostProcess: pod/],
-    ['privileged init container', (p) => (p.initContainers = [{ name: 'init', image: 'x', securityContext: { privileged: true } }]), /privileged: initContainer init/],
+    [
+      'privileged init container',
+      (p) => (p.initContainers = [{ name: 'init', image: 'x', securityContext: { privileged: true } }]),
+      /privileged: initContainer init/,
+    ],
     ['writable root filesystem', (p) => (p.containers[0].securityContext!.readOnlyRootFilesystem = false), /pipewright: readOnlyRootFilesystem/],
     ['no memory limit', (p) => delete p.containers[0].resources!.limits!.memory, /pipewright: no limits.memory/],
     ['no cpu request', (p) => delete p.containers[0].resources!.requests!.cpu, /pipewright: no requests.cpu/],
@@ -463,7 +529,10 @@ describe('the Pod Security Standard checker', () => {
     const p = pod();
     mutate(p);
     const found = podViolations(p, annotations);
-    expect(found.some((x) => expected.test(x)), `expected ${expected} among ${JSON.stringify(found)}`).toBe(true);
+    expect(
+      found.some((x) => expected.test(x)),
+      `expected ${expected} among ${JSON.stringify(found)}`,
+    ).toBe(true);
   });
 });
 
@@ -549,7 +618,16 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
       // Group and brokers come from the Deployment's environment: the ConfigMap, one place.
       expect(t.metadata.consumerGroupFromEnv).toBe('KAFKA_GROUP_ID');
       expect(t.metadata.allowIdleConsumers).toBe('false');
-      const { bootstrapServersFromEnv, consumerGroupFromEnv, topic, lagThreshold, activationLagThreshold, allowIdleConsumers, offsetResetPolicy, ...connection } = t.metadata;
+      const {
+        bootstrapServersFromEnv,
+        consumerGroupFromEnv,
+        topic,
+        lagThreshold,
+        activationLagThreshold,
+        allowIdleConsumers,
+        offsetResetPolicy,
+        ...connection
+      } = t.metadata;
       void [bootstrapServersFromEnv, consumerGroupFromEnv, topic, lagThreshold, activationLagThreshold, allowIdleConsumers, offsetResetPolicy];
       expect(connection).toEqual(variant.connection.keda?.metadata ?? {});
       if (variant.connection.keda) {
@@ -564,7 +642,12 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
     const configMap = settingsConfigMap(files);
     const expected = variant.connection;
     // Settings that name where a credential is, not the credential: the mounted files, the token URL.
-    const locations: Record<string, RegExp> = { KAFKA_SSL_CA: /^\/etc\/kafka-tls\/[\w.]+$/, KAFKA_SSL_CERT: /^\/etc\/kafka-tls\/[\w.]+$/, KAFKA_SSL_KEY: /^\/etc\/kafka-tls\/[\w.]+$/, KAFKA_OAUTH_TOKEN_ENDPOINT: /^https:\/\/[^@\s]+$/ };
+    const locations: Record<string, RegExp> = {
+      KAFKA_SSL_CA: /^\/etc\/kafka-tls\/[\w.]+$/,
+      KAFKA_SSL_CERT: /^\/etc\/kafka-tls\/[\w.]+$/,
+      KAFKA_SSL_KEY: /^\/etc\/kafka-tls\/[\w.]+$/,
+      KAFKA_OAUTH_TOKEN_ENDPOINT: /^https:\/\/[^@\s]+$/,
+    };
     for (const [k, val] of Object.entries(configMap.data as Record<string, string>)) {
       if (k in locations) expect(val, k).toMatch(locations[k]);
       else expect(k, 'a credential-like key in the ConfigMap').not.toMatch(CREDENTIAL);
@@ -733,7 +816,12 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
     expect(new Set(names).size).toBe(names.length);
     expect(kafkaTopics.map((t: Any) => t.metadata.labels['strimzi.io/cluster'])).toEqual(owned.map(() => 'my-cluster'));
     expect(
-      kafkaTopics.map((t: Any) => ({ name: t.spec.topicName ?? t.metadata.name, partitions: t.spec.partitions, replicationFactor: t.spec.replicas, minInsyncReplicas: Number(t.spec.config['min.insync.replicas']) })),
+      kafkaTopics.map((t: Any) => ({
+        name: t.spec.topicName ?? t.metadata.name,
+        partitions: t.spec.partitions,
+        replicationFactor: t.spec.replicas,
+        minInsyncReplicas: Number(t.spec.config['min.insync.replicas']),
+      })),
     ).toEqual(owned);
 
     const script = files['topics/create-topics.sh'];
@@ -748,9 +836,19 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
     const out = execFileSync('sh', [file, '--command-config', 'client.properties'], {
       env: { PATH: `${bin}:${process.env.PATH}`, KAFKA_BROKERS: 'broker:9092' },
     }).toString();
-    const calls = out.trim().split('\n').map((l) => l.split('|').slice(0, -1));
+    const calls = out
+      .trim()
+      .split('\n')
+      .map((l) => l.split('|').slice(0, -1));
     const minIsr = (c: string[]) => Number(c.find((a) => a.startsWith('min.insync.replicas='))?.split('=')[1]);
-    expect(calls.map((c) => ({ name: c[c.indexOf('--topic') + 1], partitions: Number(c[c.indexOf('--partitions') + 1]), replicationFactor: Number(c[c.indexOf('--replication-factor') + 1]), minInsyncReplicas: minIsr(c) }))).toEqual(owned);
+    expect(
+      calls.map((c) => ({
+        name: c[c.indexOf('--topic') + 1],
+        partitions: Number(c[c.indexOf('--partitions') + 1]),
+        replicationFactor: Number(c[c.indexOf('--replication-factor') + 1]),
+        minInsyncReplicas: minIsr(c),
+      })),
+    ).toEqual(owned);
     for (const c of calls) expect(c.slice(0, 4)).toEqual(['--bootstrap-server', 'broker:9092', '--command-config', 'client.properties']);
   });
 
@@ -774,8 +872,15 @@ describe.each(VARIANTS)('generated deployment files: $name', (variant) => {
     const lines = block!.split('\n');
     expect(lines[0]).toBe('flowchart LR');
     for (const n of pipeline.nodes) {
-      expect(lines.some((l) => l.trimStart().startsWith(`${n.id}[`)), `node ${n.id} is drawn`).toBe(true);
-      for (const i of n.inputs) expect(lines.some((l) => new RegExp(`^\\s*${i.from} .*-> ${n.id}$`).test(l)), `edge ${i.from} → ${n.id}`).toBe(true);
+      expect(
+        lines.some((l) => l.trimStart().startsWith(`${n.id}[`)),
+        `node ${n.id} is drawn`,
+      ).toBe(true);
+      for (const i of n.inputs)
+        expect(
+          lines.some((l) => new RegExp(`^\\s*${i.from} .*-> ${n.id}$`).test(l)),
+          `edge ${i.from} → ${n.id}`,
+        ).toBe(true);
     }
   });
 });
@@ -804,7 +909,9 @@ const withDeploy = (yaml: string, deploy: string) => edit(yaml, 'errors:', `depl
 
 describe('KEDA and the replica count', () => {
   it('KEDA settings from pipeline.yaml reach the ScaledObject and every trigger', () => {
-    const { files } = generateText(withDeploy(EXAMPLE, 'autoscaling:\n  minReplicaCount: 2\n  maxReplicaCount: 4\n  lagThreshold: 500\n  activationLagThreshold: 10'));
+    const { files } = generateText(
+      withDeploy(EXAMPLE, 'autoscaling:\n  minReplicaCount: 2\n  maxReplicaCount: 4\n  lagThreshold: 500\n  activationLagThreshold: 10'),
+    );
     const scaled = one(files, 'ScaledObject');
     expect(scaled.spec).toMatchObject({ minReplicaCount: 2, maxReplicaCount: 4 });
     for (const t of scaled.spec.triggers) expect(t.metadata).toMatchObject({ lagThreshold: '500', activationLagThreshold: '10' });
@@ -815,7 +922,7 @@ describe('KEDA and the replica count', () => {
     const { files } = generateText(withDeploy(EXAMPLE, 'autoscaling: none'));
     expect(one(files, 'Deployment').spec.replicas).toBe(6);
     expect(files['k8s/scaledobject.yaml']).toBeUndefined();
-    expect((parseYaml(files['k8s/kustomization.yaml'])).resources).not.toContain('scaledobject.yaml');
+    expect(parseYaml(files['k8s/kustomization.yaml']).resources).not.toContain('scaledobject.yaml');
   });
 
   it.each(EXAMPLES)('%s: the triggers cover exactly the topics the service consumes, repartition topics included', (name) => {
@@ -875,12 +982,18 @@ describe('the image', () => {
     mkdirSync(bin);
     mkdirSync(join(dir, 'k8s'));
     for (const cmd of ['docker', 'kustomize', 'kubectl']) {
-      writeFileSync(join(bin, cmd), `#!/bin/sh\nprintf '%s|%s' "$(basename "$PWD")" "${cmd}" >> "${join(dir, 'calls')}"; for a in "$@"; do printf '|%s' "$a" >> "${join(dir, 'calls')}"; done; echo >> "${join(dir, 'calls')}"\n`);
+      writeFileSync(
+        join(bin, cmd),
+        `#!/bin/sh\nprintf '%s|%s' "$(basename "$PWD")" "${cmd}" >> "${join(dir, 'calls')}"; for a in "$@"; do printf '|%s' "$a" >> "${join(dir, 'calls')}"; done; echo >> "${join(dir, 'calls')}"\n`,
+      );
       chmodSync(join(bin, cmd), 0o755);
     }
     writeFileSync(join(dir, 'deploy.sh'), `set -e\n${block}`);
     execFileSync('sh', ['deploy.sh'], { cwd: dir, env: { PATH: `${bin}:${process.env.PATH}` } });
-    const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n').map((l) => l.split('|'));
+    const calls = readFileSync(join(dir, 'calls'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split('|'));
     const image = calls.find((c) => c[2] === 'push')![3];
     expect(image).toMatch(/^[\w.-]+(:\d+)?\/[\w./-]+:1\.0\.0$/);
     const cwd = basename(dir);
@@ -903,7 +1016,10 @@ describe('NetworkPolicy', () => {
   const policy = (files: FileMap) => one(files, 'NetworkPolicy').spec;
 
   it('lets in only the metrics namespace, which pipeline.yaml sets', () => {
-    for (const [yaml, namespace] of [[EXAMPLE, 'monitoring'], [withDeploy(EXAMPLE, 'metricsNamespace: observability'), 'observability']]) {
+    for (const [yaml, namespace] of [
+      [EXAMPLE, 'monitoring'],
+      [withDeploy(EXAMPLE, 'metricsNamespace: observability'), 'observability'],
+    ]) {
       const spec = policy(generateText(yaml).files);
       expect(spec.policyTypes).toContain('Ingress');
       expect(spec.ingress).toHaveLength(1);
@@ -918,8 +1034,15 @@ describe('NetworkPolicy', () => {
   });
 
   it('lets out only DNS, Kafka and the sinks, in-cluster hosts narrowed to their namespace', () => {
-    const tcp = (spec: Any) => spec.egress.flatMap((r: Any) => r.ports.map((p: Any) => `${p.protocol}/${p.port}${r.to ? ' ' + r.to[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'] : ''}`)).sort();
-    let spec = policy(generateText(edit(EXAMPLE, 'replicationFactor: 3', 'replicationFactor: 3\n  bootstrapServers: my-cluster-kafka-bootstrap.kafka.svc:9093')).files);
+    const tcp = (spec: Any) =>
+      spec.egress
+        .flatMap((r: Any) =>
+          r.ports.map((p: Any) => `${p.protocol}/${p.port}${r.to ? ' ' + r.to[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'] : ''}`),
+        )
+        .sort();
+    let spec = policy(
+      generateText(edit(EXAMPLE, 'replicationFactor: 3', 'replicationFactor: 3\n  bootstrapServers: my-cluster-kafka-bootstrap.kafka.svc:9093')).files,
+    );
     expect(spec.policyTypes).toContain('Egress');
     expect(tcp(spec)).toEqual(['TCP/53', 'TCP/9093 kafka', 'UDP/53']);
     spec = policy(generateExample('order-validation').files);
@@ -987,7 +1110,8 @@ function kubeScore({ kustomization, objects }: Manifests): string[] {
   for (const d of of('Deployment')) {
     const pod = d.spec.template;
     const labels = pod.metadata.labels ?? {};
-    const selects = (sel: Record<string, string> | undefined) => !!sel && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, val]) => labels[k] === val);
+    const selects = (sel: Record<string, string> | undefined) =>
+      !!sel && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, val]) => labels[k] === val);
     for (const c of pod.spec.containers) {
       const image = kustomization.images?.find((i: Any) => i.name === c.image);
       const tag = image?.newTag ?? /:([^/:@]+)$/.exec(c.image)?.[1];
@@ -995,13 +1119,16 @@ function kubeScore({ kustomization, objects }: Manifests): string[] {
       if (!c.imagePullPolicy) v.push(`image-pull-policy: ${c.name} sets none`);
       if (!c.livenessProbe || !c.readinessProbe) v.push(`probes: ${c.name} lacks a liveness or readiness probe`);
       else if (JSON.stringify(c.livenessProbe) === JSON.stringify(c.readinessProbe)) v.push(`probes: ${c.name} uses the same liveness and readiness probe`);
-      for (const r of ['requests', 'limits']) for (const res of ['cpu', 'memory']) if (!c.resources?.[r]?.[res]) v.push(`resources: ${c.name} has no ${r}.${res}`);
+      for (const r of ['requests', 'limits'])
+        for (const res of ['cpu', 'memory']) if (!c.resources?.[r]?.[res]) v.push(`resources: ${c.name} has no ${r}.${res}`);
     }
     if (!selects(d.spec.selector?.matchLabels)) v.push('selector: the Deployment selector does not match its pods');
     const services = of('Service');
     if (services.some((s) => !selects(s.spec.selector))) v.push('selector: a Service selects no pod of the Deployment');
     if (!of('PodDisruptionBudget').some((p) => selects(p.spec.selector?.matchLabels))) v.push('pdb: no PodDisruptionBudget covers the pods');
-    const scaled = of('ScaledObject').some((s) => s.spec.scaleTargetRef?.name === d.metadata.name) || of('HorizontalPodAutoscaler').some((h) => h.spec.scaleTargetRef?.name === d.metadata.name);
+    const scaled =
+      of('ScaledObject').some((s) => s.spec.scaleTargetRef?.name === d.metadata.name) ||
+      of('HorizontalPodAutoscaler').some((h) => h.spec.scaleTargetRef?.name === d.metadata.name);
     if (scaled && d.spec.replicas !== undefined) v.push('autoscaler: the Deployment sets replicas while an autoscaler owns them');
     const policies = of('NetworkPolicy').filter((n) => selects(n.spec.podSelector?.matchLabels));
     if (!policies.some((n) => n.spec.policyTypes?.includes('Ingress'))) v.push('network-policy: no ingress policy covers the pods');
@@ -1012,7 +1139,10 @@ function kubeScore({ kustomization, objects }: Manifests): string[] {
   return v;
 }
 
-const manifestsOf = (files: FileMap): Manifests => ({ kustomization: parseYaml(files['k8s/kustomization.yaml']), objects: k8sObjects(files).map((o) => o.obj) });
+const manifestsOf = (files: FileMap): Manifests => ({
+  kustomization: parseYaml(files['k8s/kustomization.yaml']),
+  objects: k8sObjects(files).map((o) => o.obj),
+});
 
 describe('kube-score style rules', () => {
   it.each(EXAMPLES)('%s passes every rule', (name) => {
@@ -1045,7 +1175,10 @@ describe('kube-score style rules', () => {
     const m = manifestsOf(generateExample('large-orders').files);
     fault(m);
     const found = kubeScore(m);
-    expect(found.some((x) => expected.test(x)), `expected ${expected} among ${JSON.stringify(found)}`).toBe(true);
+    expect(
+      found.some((x) => expected.test(x)),
+      `expected ${expected} among ${JSON.stringify(found)}`,
+    ).toBe(true);
   });
 });
 
@@ -1084,7 +1217,9 @@ function queries(files: FileMap): { where: string; expr: string }[] {
   return [
     ...rule.spec.groups.flatMap((g: Any) => g.rules.map((r: Any) => ({ where: `rule ${r.alert}`, expr: String(r.expr) }))),
     ...dash.panels.flatMap((p: Any) => targetsOf(p).map((t) => ({ where: `panel ${p.title}`, expr: t.expr }))),
-    ...dash.templating.list.filter((v: Any) => v.type === 'query').map((v: Any) => ({ where: `variable ${v.name}`, expr: v.definition.replace(/^label_values\((.*), \w+\)$/, '$1') })),
+    ...dash.templating.list
+      .filter((v: Any) => v.type === 'query')
+      .map((v: Any) => ({ where: `variable ${v.name}`, expr: v.definition.replace(/^label_values\((.*), \w+\)$/, '$1') })),
   ];
 }
 
@@ -1210,14 +1345,16 @@ describe('deploy.monitoring', () => {
     for (const p of dash.panels) {
       const { x, y, w, h } = p.gridPos;
       expect(x >= 0 && w > 0 && x + w <= 24 && h > 0, `${p.title} ${JSON.stringify(p.gridPos)}`).toBe(true);
-      for (let i = x; i < x + w; i++) for (let j = y; j < y + h; j++) {
-        expect(cells.has(`${i},${j}`), `${p.title} overlaps another panel`).toBe(false);
-        cells.add(`${i},${j}`);
-      }
+      for (let i = x; i < x + w; i++)
+        for (let j = y; j < y + h; j++) {
+          expect(cells.has(`${i},${j}`), `${p.title} overlaps another panel`).toBe(false);
+          cells.add(`${i},${j}`);
+        }
       for (const [i, t] of targetsOf(p).entries()) expect(t).toMatchObject({ refId: String.fromCharCode(65 + i), datasource: { uid: '${datasource}' } });
     }
     const variables = dash.templating.list.map((v: Any) => v.name);
-    for (const p of dash.panels) for (const t of targetsOf(p)) for (const v of t.expr.match(/\$(\w+)/g) ?? []) expect([...variables, '__rate_interval']).toContain(v.slice(1));
+    for (const p of dash.panels)
+      for (const t of targetsOf(p)) for (const v of t.expr.match(/\$(\w+)/g) ?? []) expect([...variables, '__rate_interval']).toContain(v.slice(1));
     const served = await servedNames(pipeline!);
     for (const n of pipeline!.nodes) {
       const rows = dash.panels.filter((p: Any) => p.type === 'row' && p.title.startsWith(`Node ${n.id} `));
@@ -1236,10 +1373,11 @@ describe('deploy.monitoring', () => {
     }
     expect(dash.panels.filter((p: Any) => p.type === 'row' && p.title.startsWith('Node '))).toHaveLength(pipeline!.nodes.length);
     // The alerts and the dashboard pass the same schema checks in every example.
-    for (const kind of ['PodMonitor', 'PrometheusRule']) expect(() => new MODELS[`monitoring.coreos.com/v1/${kind}`](one(files, kind)).validate()).not.toThrow();
+    for (const kind of ['PodMonitor', 'PrometheusRule'])
+      expect(() => new MODELS[`monitoring.coreos.com/v1/${kind}`](one(files, kind)).validate()).not.toThrow();
   });
 
-  it('the dashboard uid stays within Grafana\'s 40 characters for the longest pipeline names, and differs between them', () => {
+  it("the dashboard uid stays within Grafana's 40 characters for the longest pipeline names, and differs between them", () => {
     const a = dashboardUid('a'.repeat(40));
     const b = dashboardUid(`${'a'.repeat(39)}b`);
     expect(a.length).toBeLessThanOrEqual(40);

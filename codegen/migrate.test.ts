@@ -26,7 +26,10 @@ describe('format versions', () => {
     };
     const v1 = { version: 1, pipeline: 'x', nodes: [{ id: 'a' }] };
     expect(migratePipeline(v1, 3, table)).toEqual({ doc: { version: 3, pipeline: 'x', steps: [{ id: 'a' }], kafka: { profile: 'plaintext' } }, from: 1 });
-    expect(migratePipeline({ version: 2, pipeline: 'x', steps: [] }, 3, table)).toEqual({ doc: { version: 3, pipeline: 'x', steps: [], kafka: { profile: 'plaintext' } }, from: 2 });
+    expect(migratePipeline({ version: 2, pipeline: 'x', steps: [] }, 3, table)).toEqual({
+      doc: { version: 3, pipeline: 'x', steps: [], kafka: { profile: 'plaintext' } },
+      from: 2,
+    });
     expect(v1).toEqual({ version: 1, pipeline: 'x', nodes: [{ id: 'a' }] });
   });
 
@@ -108,7 +111,15 @@ nodes:
     const doc = {
       version: 1,
       pipeline: 'x',
-      nodes: [{ id: 'a', kind: 'http', url: 'u' }, { id: 'b', kind: 'http-ingest' }, { id: 'c', kind: 'HTTP' }, { id: 'd' }, { id: 'e', kind: 'log' }, { id: 'f', kind: 'postgres', table: 't' }, { id: 'g', kind: 'kafka-sink' }],
+      nodes: [
+        { id: 'a', kind: 'http', url: 'u' },
+        { id: 'b', kind: 'http-ingest' },
+        { id: 'c', kind: 'HTTP' },
+        { id: 'd' },
+        { id: 'e', kind: 'log' },
+        { id: 'f', kind: 'postgres', table: 't' },
+        { id: 'g', kind: 'kafka-sink' },
+      ],
       tests: [{ name: 't', kind: 'http' }],
     };
     const before = structuredClone(doc);

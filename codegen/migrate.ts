@@ -35,7 +35,8 @@ const SINK_KINDS_V2: Readonly<Record<string, string>> = { http: 'http-sink', pos
  */
 function sinkKinds(doc: PipelineDocument): PipelineDocument {
   const nodes = doc.nodes;
-  const renamed = (n: unknown): n is Record<string, unknown> & { kind: string } => isObject(n) && typeof n.kind === 'string' && Object.hasOwn(SINK_KINDS_V2, n.kind);
+  const renamed = (n: unknown): n is Record<string, unknown> & { kind: string } =>
+    isObject(n) && typeof n.kind === 'string' && Object.hasOwn(SINK_KINDS_V2, n.kind);
   if (!Array.isArray(nodes) || !nodes.some(renamed)) return doc;
   return { ...doc, nodes: nodes.map((n: unknown) => (renamed(n) ? { ...n, kind: SINK_KINDS_V2[n.kind] } : n)) };
 }
@@ -50,12 +51,20 @@ export const MIGRATIONS: Readonly<Record<number, Migration>> = {
 
 export type Migrated = { doc: PipelineDocument; from: number } | { problem: Problem };
 
-export function migratePipeline(doc: PipelineDocument, current: number = PIPELINE_FORMAT_VERSION, migrations: Readonly<Record<number, Migration>> = MIGRATIONS): Migrated {
+export function migratePipeline(
+  doc: PipelineDocument,
+  current: number = PIPELINE_FORMAT_VERSION,
+  migrations: Readonly<Record<number, Migration>> = MIGRATIONS,
+): Migrated {
   const version = doc.version ?? 1;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
     const actual = typeof version === 'string' ? `the text "${version.slice(0, 30)}"` : valueText(version);
     return {
-      problem: problem('PW004', { field: 'version', expected: `a format version (1 to ${current})`, actual, fix: `Write version: ${current}, or remove the field.` }, ['version']),
+      problem: problem(
+        'PW004',
+        { field: 'version', expected: `a format version (1 to ${current})`, actual, fix: `Write version: ${current}, or remove the field.` },
+        ['version'],
+      ),
     };
   }
   if (version > current) return { problem: problem('PW006', { version, current }, ['version']) };

@@ -80,9 +80,15 @@ describe('model files in generation', () => {
     );
     const r = generate(pipeline(text), nodeAssets(), { 'models/flight-delay.onnx': ONNX, 'other/flight-delay.onnx': ONNX });
     expect(r.files).toBeNull();
-    expect(r.problems.map((p) => p.message)).toContain('The files "models/flight-delay.onnx" and "other/flight-delay.onnx" would both become models/flight-delay.onnx in the generated repository.');
+    expect(r.problems.map((p) => p.message)).toContain(
+      'The files "models/flight-delay.onnx" and "other/flight-delay.onnx" would both become models/flight-delay.onnx in the generated repository.',
+    );
     // The inputs are checked against the model too: here only dep_hour is mapped.
-    const unmapped = generate(pipeline(text.replace('dep_hour: 1, day_of_week: 2, distance: 3, inbound_delay: 4, precipitation: 5', 'dep_hour: 1')), nodeAssets(), { 'models/flight-delay.onnx': ONNX, 'other/flight-delay.onnx': ONNX });
+    const unmapped = generate(
+      pipeline(text.replace('dep_hour: 1, day_of_week: 2, distance: 3, inbound_delay: 4, precipitation: 5', 'dep_hour: 1')),
+      nodeAssets(),
+      { 'models/flight-delay.onnx': ONNX, 'other/flight-delay.onnx': ONNX },
+    );
     expect(unmapped.problems.map((p) => p.message).join('\n')).toMatch(/"day_of_week", .* are not mapped/);
   });
 
@@ -130,10 +136,12 @@ describe('model files through the CLI', () => {
     writeFileSync(join(folder2, 'pipeline.yaml'), TEXT);
     const r = await cli('validate', join(folder2, 'pipeline.yaml'));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/pipeline\.yaml:\d+:\d+: error PW142 \[node delay-model\]: The model "models\/flight-delay\.onnx" cannot be loaded: onnxruntime cannot load the model: .*Sigmaid/);
+    expect(r.err).toMatch(
+      /pipeline\.yaml:\d+:\d+: error PW142 \[node delay-model\]: The model "models\/flight-delay\.onnx" cannot be loaded: onnxruntime cannot load the model: .*Sigmaid/,
+    );
   });
 
-  it('does not read files outside the pipeline\'s folder, through a symbolic link either', async () => {
+  it("does not read files outside the pipeline's folder, through a symbolic link either", async () => {
     const outside = join(dir, 'secret.onnx');
     copyFileSync(join(EXAMPLE_DIR, 'models/flight-delay.onnx'), outside);
     const linked = join(dir, 'linked');

@@ -27,7 +27,7 @@ export interface AlertRule {
 
 /** The lag (messages, summed over a topic's partitions) above which growing lag alerts. */
 export function lagAlertThreshold(p: Pipeline): number {
-  return p.deploy.autoscaling === 'none' ? 1000 : p.deploy.autoscaling?.lagThreshold ?? 1000;
+  return p.deploy.autoscaling === 'none' ? 1000 : (p.deploy.autoscaling?.lagThreshold ?? 1000);
 }
 
 const job = (p: Pipeline) => `job=${promqlString(p.name)}`;
@@ -187,7 +187,12 @@ function overviewPanels(grid: PanelGrid, { sel, rate, quantiles }: PromQL, p: Pi
     quantiles('pipewright_end_to_end_latency_seconds', '', ['topic'], ' {{topic}}'),
     "From a record's Kafka timestamp to the acknowledgement of the outputs of its slice, by input topic. Producers that set event times as timestamps make this the event-time delay.",
   );
-  grid.panel('Slice duration', 's', quantiles('pipewright_batch_duration_seconds', '', [], ''), 'Processing one slice of a batch, produce acknowledgements included.');
+  grid.panel(
+    'Slice duration',
+    's',
+    quantiles('pipewright_batch_duration_seconds', '', [], ''),
+    'Processing one slice of a batch, produce acknowledgements included.',
+  );
   grid.panel(
     'State restore',
     'short',
@@ -203,7 +208,12 @@ function overviewPanels(grid: PanelGrid, { sel, rate, quantiles }: PromQL, p: Pi
 /** The process row: CPU, memory, event loop, garbage collection. */
 function processPanels(grid: PanelGrid, { sel, rate }: PromQL): void {
   grid.row('Process');
-  grid.panel('CPU per pod', 'percentunit', [{ expr: `sum by (pod) (${rate('process_cpu_seconds_total')})`, legendFormat: '{{pod}}' }], 'CPU seconds per second.');
+  grid.panel(
+    'CPU per pod',
+    'percentunit',
+    [{ expr: `sum by (pod) (${rate('process_cpu_seconds_total')})`, legendFormat: '{{pod}}' }],
+    'CPU seconds per second.',
+  );
   grid.panel(
     'Memory per pod',
     'bytes',
@@ -213,7 +223,12 @@ function processPanels(grid: PanelGrid, { sel, rate }: PromQL): void {
     ],
     'Resident memory (the limit applies to it) and the JavaScript heap in use.',
   );
-  grid.panel('Event-loop delay per pod', 's', [{ expr: `max by (pod) (nodejs_eventloop_lag_p99_seconds{${sel}})`, legendFormat: 'p99 {{pod}}' }], '99th percentile of the event-loop delay between scrapes.');
+  grid.panel(
+    'Event-loop delay per pod',
+    's',
+    [{ expr: `max by (pod) (nodejs_eventloop_lag_p99_seconds{${sel}})`, legendFormat: 'p99 {{pod}}' }],
+    '99th percentile of the event-loop delay between scrapes.',
+  );
   grid.panel(
     'Garbage collection',
     'percentunit',
@@ -237,7 +252,12 @@ function nodePanels(grid: PanelGrid, { rate, quantiles }: PromQL, n: Pipeline['n
     ],
     'Records that entered the node, that it passed on or produced, and that failed in it.',
   );
-  grid.panel(`${n.id}: time per slice`, 's', quantiles('pipewright_node_duration_seconds', node, [], ''), 'Time the node took on one slice of records (a source: decoding it).');
+  grid.panel(
+    `${n.id}: time per slice`,
+    's',
+    quantiles('pipewright_node_duration_seconds', node, [], ''),
+    'Time the node took on one slice of records (a source: decoding it).',
+  );
   grid.endRow();
 }
 

@@ -134,7 +134,14 @@ describe('deployment settings', () => {
 
   it.each([
     ['maxReplicaCount above the partitions', '  autoscaling: { maxReplicaCount: 8 }', 'PW060', 'error', /only 6 partition/, /at most 6/],
-    ['minReplicaCount above maxReplicaCount', '  autoscaling: { minReplicaCount: 5, maxReplicaCount: 3 }', 'PW061', 'error', /more than maxReplicaCount/, /at most maxReplicaCount/],
+    [
+      'minReplicaCount above maxReplicaCount',
+      '  autoscaling: { minReplicaCount: 5, maxReplicaCount: 3 }',
+      'PW061',
+      'error',
+      /more than maxReplicaCount/,
+      /at most maxReplicaCount/,
+    ],
     ['replicas while KEDA scales', '  replicas: 3', 'PW062', 'warning', /no effect/, /autoscaling: none/],
     ['a latest image', '  image: ghcr.io/acme/p:latest', 'PW063', 'error', /latest/, /version/],
     ['an unknown autoscaling field', '  autoscaling: { maxReplicas: 3 }', 'PW003', 'error', /maxReplicas/, /maxReplicaCount/],
@@ -145,9 +152,30 @@ describe('deployment settings', () => {
     ['monitoring neither true, false nor a mapping', '  monitoring: yes-please', 'PW004', 'error', /deploy\.monitoring/, /monitoring: true/],
     ['an unknown monitoring field', '  monitoring: { enabled: true }', 'PW003', 'error', /enabled/, /labels/],
     ['a monitoring label key that is not a label key', '  monitoring: { labels: { "team name": a } }', 'PW090', 'error', /"team name".*label key/, /63/],
-    ['a monitoring label value that is not a label value', '  monitoring: { labels: { release: "kube prometheus" } }', 'PW091', 'error', /release is "kube prometheus"/, /63/],
-    ['a mapping as a monitoring label value', '  monitoring: { labels: { tier: { a: 1 } } }', 'PW004', 'error', /deploy\.monitoring\.labels\.tier/, /release: kube-prometheus-stack/],
-    ['a monitoring label Pipewright sets itself', '  monitoring: { labels: { app.kubernetes.io/name: other } }', 'PW092', 'error', /app\.kubernetes\.io\/name/, /Remove/],
+    [
+      'a monitoring label value that is not a label value',
+      '  monitoring: { labels: { release: "kube prometheus" } }',
+      'PW091',
+      'error',
+      /release is "kube prometheus"/,
+      /63/,
+    ],
+    [
+      'a mapping as a monitoring label value',
+      '  monitoring: { labels: { tier: { a: 1 } } }',
+      'PW004',
+      'error',
+      /deploy\.monitoring\.labels\.tier/,
+      /release: kube-prometheus-stack/,
+    ],
+    [
+      'a monitoring label Pipewright sets itself',
+      '  monitoring: { labels: { app.kubernetes.io/name: other } }',
+      'PW092',
+      'error',
+      /app\.kubernetes\.io\/name/,
+      /Remove/,
+    ],
   ])('reports %s at its line', (_what, deploy, code, severity, message, hint) => {
     const problems = parsePipeline(withDeploy(deploy)).problems;
     const p = problems.find((x) => x.code === code);
@@ -162,7 +190,10 @@ describe('deployment settings', () => {
     for (const [text, read] of [
       ['  monitoring: true', true],
       ['  monitoring: false', false],
-      ['  monitoring:\n    labels: { release: kube-prometheus-stack, example.com/team: "42", tier: 1 }', { labels: { release: 'kube-prometheus-stack', 'example.com/team': '42', tier: '1' } }],
+      [
+        '  monitoring:\n    labels: { release: kube-prometheus-stack, example.com/team: "42", tier: 1 }',
+        { labels: { release: 'kube-prometheus-stack', 'example.com/team': '42', tier: '1' } },
+      ],
     ] as const) {
       const { pipeline, problems } = parsePipeline(withDeploy(text));
       expect(problems).toEqual([]);
@@ -174,7 +205,10 @@ describe('deployment settings', () => {
   it('reports bootstrap servers that are not host:port', () => {
     for (const bad of ['kafka', 'kafka:99999', 'a:9092;rm -rf /', 'a:9092,', 'http://kafka:9092']) {
       const problems = parsePipeline(withDeploy('  metricsNamespace: monitoring', `kafka:\n  bootstrapServers: "${bad}"\n`)).problems;
-      expect(problems.find((x) => x.code === 'PW004'), bad).toMatchObject({ line: 3, message: expect.stringMatching(/bootstrapServers/) });
+      expect(
+        problems.find((x) => x.code === 'PW004'),
+        bad,
+      ).toMatchObject({ line: 3, message: expect.stringMatching(/bootstrapServers/) });
     }
   });
 });
@@ -196,9 +230,33 @@ describe('deploy.standbyReplicas', () => {
 
   it.each([
     ['as many standbys as replicas', '  autoscaling: none\n  replicas: 2\n  standbyReplicas: 2', WINDOWED, 'PW045', 'error', /at most 2 replica/, /at most 1/],
-    ['standbys with a single replica', '  autoscaling: none\n  replicas: 1\n  standbyReplicas: 1', WINDOWED, 'PW045', 'error', /at most 1 replica/, /two replicas or more/],
-    ['as many standbys as KEDA may run', '  autoscaling: { maxReplicaCount: 3 }\n  standbyReplicas: 3', WINDOWED, 'PW045', 'error', /at most 3 replica/, /at most 2/],
-    ['standbys of a pipeline without state', '  standbyReplicas: 1', STATELESS, 'PW046', 'warning', /no node of this pipeline keeps state/, /leave standbyReplicas out/],
+    [
+      'standbys with a single replica',
+      '  autoscaling: none\n  replicas: 1\n  standbyReplicas: 1',
+      WINDOWED,
+      'PW045',
+      'error',
+      /at most 1 replica/,
+      /two replicas or more/,
+    ],
+    [
+      'as many standbys as KEDA may run',
+      '  autoscaling: { maxReplicaCount: 3 }\n  standbyReplicas: 3',
+      WINDOWED,
+      'PW045',
+      'error',
+      /at most 3 replica/,
+      /at most 2/,
+    ],
+    [
+      'standbys of a pipeline without state',
+      '  standbyReplicas: 1',
+      STATELESS,
+      'PW046',
+      'warning',
+      /no node of this pipeline keeps state/,
+      /leave standbyReplicas out/,
+    ],
     ['a standby count that is not a whole number', '  standbyReplicas: one', WINDOWED, 'PW004', 'error', /standbyReplicas/, /standbyReplicas: 1/],
     ['a negative standby count', '  standbyReplicas: -1', WINDOWED, 'PW004', 'error', /standbyReplicas/, /standbyReplicas: 1/],
   ])('reports %s', (_what, deploy, nodes, code, severity, message, hint) => {
@@ -245,7 +303,7 @@ describe('delivery', () => {
   });
 });
 
-describe('a test\'s ignore', () => {
+describe("a test's ignore", () => {
   // Two sinks share topic u; c writes elsewhere; x is a log sink outside Kafka.
   const NODES = `nodes:\n  - { id: a, kind: kafka-source, topic: t }\n  - { id: b1, kind: kafka-sink, topic: u, input: a }\n  - { id: b2, kind: kafka-sink, topic: u, input: a }\n  - { id: c, kind: kafka-sink, topic: v, input: a }\n`;
   const text = (test: string) => `pipeline: p\n${NODES}tests:\n  - name: one\n    input: { a: [ { key: k, value: 1 } ] }\n${test}\n`;
@@ -264,7 +322,13 @@ describe('a test\'s ignore', () => {
     ['a source', '    ignore: [ a ]', 'PW047', /ignores "a"/, /a sink node/],
     ['a sink it also expects', '    expect: { c: [ { key: k, value: 1 } ] }\n    ignore: [ c ]', 'PW048', /both expects sink "c" and ignores it/, /drop one/],
     ['dead letters it also counts', '    deadLetters: 1\n    ignore: [ dead-letters ]', 'PW048', /both states deadLetters and ignores it/, /drop one/],
-    ['half of a shared topic', '    ignore: [ b1 ]', 'PW049', /ignores sink "b1" but checks sink "b2", and both write topic "u"/, /ignore both b1 and b2, or neither/],
+    [
+      'half of a shared topic',
+      '    ignore: [ b1 ]',
+      'PW049',
+      /ignores sink "b1" but checks sink "b2", and both write topic "u"/,
+      /ignore both b1 and b2, or neither/,
+    ],
     ['not a list of names', '    ignore: c', 'PW004', /ignore/, /ignore: \[ sink-id, dead-letters \]/],
   ])('reports %s with the test and the fix', (_what, test, code, message, hint) => {
     const problems = parsePipeline(text(test)).problems.filter((x) => x.severity === 'error');

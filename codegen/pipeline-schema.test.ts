@@ -46,7 +46,9 @@ describe('pipeline.schema.json', () => {
       const node: Record<string, unknown> = { kind: kind.kind, ...kind.example.params };
       expect(validate(pipeline(node)) ? [] : validate.errors, kind.kind).toEqual([]);
       expect(validate(pipeline({ ...node, notAParam: 1 })), kind.kind).toBe(false);
-      expect(validate.errors, kind.kind).toContainEqual(expect.objectContaining({ keyword: 'additionalProperties', params: { additionalProperty: 'notAParam' } }));
+      expect(validate.errors, kind.kind).toContainEqual(
+        expect.objectContaining({ keyword: 'additionalProperties', params: { additionalProperty: 'notAParam' } }),
+      );
       const required = kind.params.find((p) => p.required);
       if (required) {
         const { [required.name]: _left, ...without } = node;
@@ -55,7 +57,10 @@ describe('pipeline.schema.json', () => {
       const integer = kind.params.find((p) => p.type === 'integer');
       if (integer) expect(validate(pipeline({ ...node, [integer.name]: 'many' })), `${kind.kind}.${integer.name}`).toBe(false);
     }
-    const fields = JSON.parse(written) as { definitions: unknown; properties: { nodes: { items: { allOf: { then: { properties: Record<string, { description?: string }> } }[] } } } };
+    const fields = JSON.parse(written) as {
+      definitions: unknown;
+      properties: { nodes: { items: { allOf: { then: { properties: Record<string, { description?: string }> } }[] } } };
+    };
     const filter = fields.properties.nodes.items.allOf[KINDS.findIndex((k) => k.kind === 'filter')].then.properties;
     expect(filter.where.description).toBe(KINDS.find((k) => k.kind === 'filter')!.params.find((p) => p.name === 'where')!.description);
   });
@@ -82,7 +87,11 @@ describe('pipeline.schema.json', () => {
     expect(problems[1].hint).toBe('Quote it.');
     // The written schema, as an editor runs it, finds the same three.
     expect(validate(parseDocument(planted).toJS())).toBe(false);
-    expect(validate.errors!.map((e) => `${e.instancePath} ${e.keyword}`).sort()).toEqual(['/deploy/replicas type', '/kafka additionalProperties', '/nodes/0/label type']);
+    expect(validate.errors!.map((e) => `${e.instancePath} ${e.keyword}`).sort()).toEqual([
+      '/deploy/replicas type',
+      '/kafka additionalProperties',
+      '/nodes/0/label type',
+    ]);
   });
 
   it('makes an error inside a field without words of its own the problem of the field around it', () => {
@@ -95,7 +104,23 @@ describe('pipeline.schema.json', () => {
 
   it('checks bootstrap servers as names.ts does', () => {
     const pattern = new RegExp(BOOTSTRAP_SERVERS_PATTERN, 'u');
-    const cases = ['kafka:9092', 'a.kafka.svc:9092,b.kafka.svc:9092', ' a:1 , b:65535 ', 'a:00080', 'kafka', 'kafka:0', 'kafka:65536', 'kafka:99999', 'kafka:123456', 'a:9092;rm -rf /', 'a:9092,', 'http://kafka:9092', '-a:1', 'a-:1', 'a..b:1'];
+    const cases = [
+      'kafka:9092',
+      'a.kafka.svc:9092,b.kafka.svc:9092',
+      ' a:1 , b:65535 ',
+      'a:00080',
+      'kafka',
+      'kafka:0',
+      'kafka:65536',
+      'kafka:99999',
+      'kafka:123456',
+      'a:9092;rm -rf /',
+      'a:9092,',
+      'http://kafka:9092',
+      '-a:1',
+      'a-:1',
+      'a..b:1',
+    ];
     for (const s of cases) expect(pattern.test(s), s).toBe(isBootstrapServers(s));
   });
 

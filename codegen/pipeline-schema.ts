@@ -44,7 +44,18 @@ const note = <S extends JsonSchema>(schema: S, n: Note): S => {
 export const noteOf = (schema: unknown): Note | undefined => (typeof schema === 'object' && schema !== null ? notes.get(schema) : undefined);
 
 export const TOP_KEYS = ['version', 'pipeline', 'description', 'kafka', 'topics', 'errors', 'delivery', 'deploy', 'nodes', 'tests'];
-export const KAFKA_KEYS = ['profile', 'mechanism', 'preset', 'customCa', 'oauth', 'aws', 'replicationFactor', 'bootstrapServers', 'minInsyncReplicas', 'strimziCluster'];
+export const KAFKA_KEYS = [
+  'profile',
+  'mechanism',
+  'preset',
+  'customCa',
+  'oauth',
+  'aws',
+  'replicationFactor',
+  'bootstrapServers',
+  'minInsyncReplicas',
+  'strimziCluster',
+];
 export const NODE_KEYS = ['id', 'kind', 'input', 'label', 'position', 'samples'];
 export const AUTOSCALING_KEYS = ['minReplicaCount', 'maxReplicaCount', 'lagThreshold', 'activationLagThreshold'] as const;
 /** Lower and upper bounds of each KEDA setting. */
@@ -55,7 +66,7 @@ const AUTOSCALING_RANGE: Record<(typeof AUTOSCALING_KEYS)[number], [number, numb
   activationLagThreshold: [0, 1_000_000_000],
 };
 const AUTOSCALING_DOCS: Record<(typeof AUTOSCALING_KEYS)[number], string> = {
-  minReplicaCount: "Fewest replicas; 0 lets KEDA scale the service away while nothing lags (default 1).",
+  minReplicaCount: 'Fewest replicas; 0 lets KEDA scale the service away while nothing lags (default 1).',
   maxReplicaCount: 'Most replicas; at most the partitions of the topics the group reads (the default).',
   lagThreshold: 'Lag per replica KEDA aims at (default 1000).',
   activationLagThreshold: 'Lag above which KEDA wakes a service scaled to zero (default 0).',
@@ -77,10 +88,11 @@ const mapping = (properties: Record<string, JsonSchema>, n: Note & { where: Note
 
 function kafkaSchema(): JsonSchema {
   const textSettings = (name: string, keys: Record<string, [string, string]>, example: string) =>
-    mapping(
-      Object.fromEntries(Object.entries(keys).map(([k, [description, fix]]) => [k, note(text(description), { expected: 'text', fix })])),
-      { where: `kafka.${name}`, expected: 'a mapping', fix: example },
-    );
+    mapping(Object.fromEntries(Object.entries(keys).map(([k, [description, fix]]) => [k, note(text(description), { expected: 'text', fix })])), {
+      where: `kafka.${name}`,
+      expected: 'a mapping',
+      fix: example,
+    });
   return mapping(
     {
       profile: note(
@@ -90,7 +102,10 @@ function kafkaSchema(): JsonSchema {
           fix: 'plaintext for local brokers; sasl-ssl for a user name and password (Confluent Cloud, Event Hubs, MSK SCRAM); mtls for a client certificate; aws-msk-iam for MSK with IAM; oauthbearer for OIDC tokens.',
         },
       ),
-      mechanism: note({ enum: [...PASSWORD_MECHANISMS], description: 'The SASL mechanism of the sasl-ssl profile.' }, { expected: orList(PASSWORD_MECHANISMS), fix: 'Confluent Cloud and Event Hubs use plain; MSK uses scram-sha-512.' }),
+      mechanism: note(
+        { enum: [...PASSWORD_MECHANISMS], description: 'The SASL mechanism of the sasl-ssl profile.' },
+        { expected: orList(PASSWORD_MECHANISMS), fix: 'Confluent Cloud and Event Hubs use plain; MSK uses scram-sha-512.' },
+      ),
       preset: note(
         { enum: [...SASL_SSL_PRESET_NAMES], description: 'sasl-ssl: the settings of a managed service; its mechanism is plain.' },
         { expected: SASL_SSL_PRESET_NAMES.join(' or '), fix: 'Leave it out for any other cluster and set kafka.mechanism.' },
@@ -101,24 +116,41 @@ function kafkaSchema(): JsonSchema {
       ),
       oauth: textSettings(
         'oauth',
-        { tokenEndpoint: ["The OIDC provider's token URL.", 'e.g. tokenEndpoint: https://login.example.com/oauth2/token'], scope: ['The scopes to ask for, comma- or space-separated.', 'e.g. scope: kafka'] },
+        {
+          tokenEndpoint: ["The OIDC provider's token URL.", 'e.g. tokenEndpoint: https://login.example.com/oauth2/token'],
+          scope: ['The scopes to ask for, comma- or space-separated.', 'e.g. scope: kafka'],
+        },
         'e.g. oauth: { tokenEndpoint: https://login.example.com/oauth2/token, scope: kafka }',
       ),
       aws: textSettings(
         'aws',
-        { region: ["The MSK cluster's region.", 'e.g. region: eu-west-1'], roleArn: ['The IAM role of the pods (IRSA).', 'e.g. roleArn: arn:aws:iam::123456789012:role/orders'] },
+        {
+          region: ["The MSK cluster's region.", 'e.g. region: eu-west-1'],
+          roleArn: ['The IAM role of the pods (IRSA).', 'e.g. roleArn: arn:aws:iam::123456789012:role/orders'],
+        },
         'e.g. aws: { region: eu-west-1, roleArn: arn:aws:iam::123456789012:role/orders }',
       ),
-      replicationFactor: note(wholeNumber(1, 10, 'Replicas of each topic Pipewright creates (default 3).'), { expected: 'a whole number from 1 to 10', fix: 'Production clusters usually use 3.' }),
+      replicationFactor: note(wholeNumber(1, 10, 'Replicas of each topic Pipewright creates (default 3).'), {
+        expected: 'a whole number from 1 to 10',
+        fix: 'Production clusters usually use 3.',
+      }),
       bootstrapServers: note(
-        { type: 'string', maxLength: 1000, pattern: BOOTSTRAP_SERVERS_PATTERN, description: 'The bootstrap servers the deployment connects to (host:port, comma-separated).' },
+        {
+          type: 'string',
+          maxLength: 1000,
+          pattern: BOOTSTRAP_SERVERS_PATTERN,
+          description: 'The bootstrap servers the deployment connects to (host:port, comma-separated).',
+        },
         { expected: 'host:port, or several separated by commas', fix: 'e.g. bootstrapServers: my-cluster-kafka-bootstrap.kafka.svc:9092' },
       ),
       minInsyncReplicas: note(wholeNumber(1, 10, 'min.insync.replicas of the topics Pipewright creates (default: one less than the replicas, at least 1).'), {
         expected: 'a whole number from 1 to 10',
         fix: 'Leave it out for 2 with 3 replicas (one less than the replicas, at least 1).',
       }),
-      strimziCluster: note(text('The Strimzi Kafka cluster resource the KafkaTopic resources belong to (default my-cluster).'), { expected: 'the name of a Strimzi Kafka resource', fix: 'e.g. strimziCluster: my-cluster' }),
+      strimziCluster: note(text('The Strimzi Kafka cluster resource the KafkaTopic resources belong to (default my-cluster).'), {
+        expected: 'the name of a Strimzi Kafka resource',
+        fix: 'e.g. strimziCluster: my-cluster',
+      }),
     },
     { where: 'kafka', expected: 'a mapping', fix: 'e.g. kafka: { profile: plaintext }' },
   );
@@ -130,7 +162,11 @@ function topicsSchema(): JsonSchema {
     {
       external: note(
         { type: 'boolean', description: 'Owned by someone else: Pipewright only checks that it exists. The default for topics the pipeline reads.' },
-        { field: (p) => `${at(p)}.external`, expected: 'true or false', fix: 'true: someone else owns the topic and Pipewright only checks it exists; false: the pipeline creates it.' },
+        {
+          field: (p) => `${at(p)}.external`,
+          expected: 'true or false',
+          fix: 'true: someone else owns the topic and Pipewright only checks it exists; false: the pipeline creates it.',
+        },
       ),
       retention: note(
         { type: ['string', 'number'], description: 'How long Kafka keeps records: 500ms, 45s, 30m, 12h, 7d, or forever.' },
@@ -138,7 +174,11 @@ function topicsSchema(): JsonSchema {
       ),
       cleanup: note(
         { enum: [...CLEANUP_POLICIES], description: "Kafka's cleanup.policy." },
-        { field: (p) => `${at(p)}.cleanup`, expected: CLEANUP_POLICIES.join(', or '), fix: 'delete drops old records after the retention; compact keeps the latest record per key; compact,delete does both.' },
+        {
+          field: (p) => `${at(p)}.cleanup`,
+          expected: CLEANUP_POLICIES.join(', or '),
+          fix: 'delete drops old records after the retention; compact keeps the latest record per key; compact,delete does both.',
+        },
       ),
     },
     { where: at, field: at, expected: 'a mapping', fix: 'e.g. { retention: 7d, cleanup: delete } or { external: true }' },
@@ -154,7 +194,13 @@ function deploySchema(): JsonSchema {
     Object.fromEntries(
       AUTOSCALING_KEYS.map((key) => {
         const [min, max] = AUTOSCALING_RANGE[key];
-        return [key, note(wholeNumber(min, max, AUTOSCALING_DOCS[key]), { expected: `a whole number from ${min} to ${max}`, fix: `e.g. ${key}: ${key === 'lagThreshold' ? 1000 : min === 0 ? 0 : 1}` })];
+        return [
+          key,
+          note(wholeNumber(min, max, AUTOSCALING_DOCS[key]), {
+            expected: `a whole number from ${min} to ${max}`,
+            fix: `e.g. ${key}: ${key === 'lagThreshold' ? 1000 : min === 0 ? 0 : 1}`,
+          }),
+        ];
       }),
     ),
     { where: 'deploy.autoscaling' },
@@ -165,7 +211,10 @@ function deploySchema(): JsonSchema {
         {
           type: 'object',
           description: 'Labels of the PodMonitor and PrometheusRule, e.g. { release: kube-prometheus-stack }.',
-          additionalProperties: note({ type: ['string', 'number', 'boolean'] }, { field: (p) => `deploy.monitoring.labels.${p[3]}`, expected: 'a label value', fix: 'e.g. release: kube-prometheus-stack' }),
+          additionalProperties: note(
+            { type: ['string', 'number', 'boolean'] },
+            { field: (p) => `deploy.monitoring.labels.${p[3]}`, expected: 'a label value', fix: 'e.g. release: kube-prometheus-stack' },
+          ),
         },
         { expected: 'a mapping of label keys to values', fix: 'e.g. labels: { release: kube-prometheus-stack }' },
       ),
@@ -174,12 +223,16 @@ function deploySchema(): JsonSchema {
   );
   return mapping(
     {
-      replicas: note(wholeNumber(1, 1000, 'A fixed replica count, with autoscaling: none. Defaults to the input topics\' partition count.'), {
+      replicas: note(wholeNumber(1, 1000, "A fixed replica count, with autoscaling: none. Defaults to the input topics' partition count."), {
         expected: 'a whole number from 1 to 1000',
         fix: 'Leave it out to run one replica per input partition.',
       }),
       image: note(
-        { type: 'string', pattern: '^[a-z0-9][a-z0-9._\\-/:@]{0,250}$', description: "repository[:tag][@digest]; the tag defaults to the generated package's version." },
+        {
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9._\\-/:@]{0,250}$',
+          description: "repository[:tag][@digest]; the tag defaults to the generated package's version.",
+        },
         { expected: 'a container image reference', fix: 'e.g. registry.example.com/team/orders:1.0.0 (lowercase, no spaces).' },
       ),
       autoscaling: {
@@ -188,7 +241,11 @@ function deploySchema(): JsonSchema {
         then: autoscalingMapping,
         else: note(
           { const: 'none' },
-          { field: 'deploy.autoscaling', expected: 'none or a mapping of KEDA settings', fix: 'Write autoscaling: none for a fixed replica count, or autoscaling: { minReplicaCount: 1, maxReplicaCount: 6, lagThreshold: 1000 }.' },
+          {
+            field: 'deploy.autoscaling',
+            expected: 'none or a mapping of KEDA settings',
+            fix: 'Write autoscaling: none for a fixed replica count, or autoscaling: { minReplicaCount: 1, maxReplicaCount: 6, lagThreshold: 1000 }.',
+          },
         ),
       },
       metricsNamespace: note(
@@ -235,7 +292,10 @@ function sampleSchema(): JsonSchema {
           { type: ['number', 'string'], pattern: ISO_DATE, description: 'Milliseconds since the epoch, or an ISO date.' },
           { sample: 'timestamp must be milliseconds or an ISO date' },
         ),
-        headers: note({ type: 'object', additionalProperties: { type: 'string' }, description: 'Header names mapped to text.' }, { sample: 'headers must map names to text' }),
+        headers: note(
+          { type: 'object', additionalProperties: { type: 'string' }, description: 'Header names mapped to text.' },
+          { sample: 'headers must map names to text' },
+        ),
       },
     },
     { sample: '' },
@@ -243,7 +303,10 @@ function sampleSchema(): JsonSchema {
 }
 
 const samplesSchema = (field: string, description: string) =>
-  note({ type: 'array', items: { $ref: '#/definitions/sample' }, description }, { field, expected: 'a list of events', fix: 'Write - { key: k1, value: { ... } }' });
+  note(
+    { type: 'array', items: { $ref: '#/definitions/sample' }, description },
+    { field, expected: 'a list of events', fix: 'Write - { key: k1, value: { ... } }' },
+  );
 
 function inputSchema(): JsonSchema {
   const fix = 'Write input: other-node, input: [a, b], input: node.port, or input: { port: node }.';
@@ -269,7 +332,11 @@ function nodeKeys(kinds: boolean): Record<string, JsonSchema> {
         : { type: ['string', 'number'], minLength: 1 },
       { field: 'id', expected: 'a name', fix: 'e.g. id: big-orders' },
     ),
-    kind: note(kinds ? { enum: KINDS.map((k) => k.kind), description: 'What the node does.' } : { type: 'string' }, { field: 'kind', expected: 'a kind name', fix: 'e.g. kind: filter' }),
+    kind: note(kinds ? { enum: KINDS.map((k) => k.kind), description: 'What the node does.' } : { type: 'string' }, {
+      field: 'kind',
+      expected: 'a kind name',
+      fix: 'e.g. kind: filter',
+    }),
     input: inputSchema(),
     label: note({ type: 'string', description: 'A label shown on the canvas.' }, { field: 'label', expected: 'text', fix: 'Quote it.' }),
     position: note(
@@ -349,16 +416,22 @@ function testSchema(): JsonSchema {
       name: note({ type: 'string', description: 'What the test checks.' }, { field: 'name', expected: 'text', fix: 'Quote it.' }),
       input: events('input', 'Events per source node id.'),
       expect: events('expect', 'Expected outputs per sink node id, in order per key.'),
-      deadLetters: note({ type: 'integer', minimum: 0, description: 'Expected number of dead letters; none when left out (unless ignored).' }, {
-        field: 'deadLetters',
-        expected: 'a whole number',
-        fix: 'The number of events the test expects on the dead-letter topic.',
-      }),
-      ignore: note({ type: 'array', items: { type: 'string' }, description: 'What the test does not check: sink node ids, and dead-letters.' }, {
-        field: 'ignore',
-        expected: 'a list of sink node ids (or dead-letters)',
-        fix: 'Write ignore: [ sink-id, dead-letters ] for what the test does not check.',
-      }),
+      deadLetters: note(
+        { type: 'integer', minimum: 0, description: 'Expected number of dead letters; none when left out (unless ignored).' },
+        {
+          field: 'deadLetters',
+          expected: 'a whole number',
+          fix: 'The number of events the test expects on the dead-letter topic.',
+        },
+      ),
+      ignore: note(
+        { type: 'array', items: { type: 'string' }, description: 'What the test does not check: sink node ids, and dead-letters.' },
+        {
+          field: 'ignore',
+          expected: 'a list of sink node ids (or dead-letters)',
+          fix: 'Write ignore: [ sink-id, dead-letters ] for what the test does not check.',
+        },
+      ),
     },
     {
       where: (p) => `test ${Number(p[1]) + 1}`,
@@ -381,18 +454,33 @@ export function pipelineSchema(options: { kinds?: boolean } = {}): JsonSchema {
   return note(
     {
       $schema: 'http://json-schema.org/draft-07/schema#',
-      ...(kinds ? { $id: 'https://pipewright.dev/pipeline.schema.json', title: 'Pipewright pipeline', description: `pipeline.yaml, format version ${PIPELINE_FORMAT_VERSION}.` } : {}),
+      ...(kinds
+        ? {
+            $id: 'https://pipewright.dev/pipeline.schema.json',
+            title: 'Pipewright pipeline',
+            description: `pipeline.yaml, format version ${PIPELINE_FORMAT_VERSION}.`,
+          }
+        : {}),
       type: 'object',
       required: ['nodes'],
       additionalProperties: false,
       definitions: { sample: sampleSchema() },
       properties: {
-        version: note({ type: 'integer', minimum: 1, maximum: PIPELINE_FORMAT_VERSION, description: 'The format version (1 when left out).' }, {
-          expected: `a format version (1 to ${PIPELINE_FORMAT_VERSION})`,
-          fix: `Write version: ${PIPELINE_FORMAT_VERSION}, or remove the field.`,
-        }),
+        version: note(
+          { type: 'integer', minimum: 1, maximum: PIPELINE_FORMAT_VERSION, description: 'The format version (1 when left out).' },
+          {
+            expected: `a format version (1 to ${PIPELINE_FORMAT_VERSION})`,
+            fix: `Write version: ${PIPELINE_FORMAT_VERSION}, or remove the field.`,
+          },
+        ),
         pipeline: note(
-          kinds ? { type: 'string', pattern: '^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$', description: 'The pipeline name: lowercase letters, digits and "-", at most 40 characters.' } : { type: 'string' },
+          kinds
+            ? {
+                type: 'string',
+                pattern: '^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$',
+                description: 'The pipeline name: lowercase letters, digits and "-", at most 40 characters.',
+              }
+            : { type: 'string' },
           { expected: 'a name', fix: 'Write the pipeline name, e.g. pipeline: orders-enricher' },
         ),
         description: note(text('What the pipeline does.'), { expected: 'text', fix: 'Quote it.' }),
@@ -400,10 +488,13 @@ export function pipelineSchema(options: { kinds?: boolean } = {}): JsonSchema {
         topics: topicsSchema(),
         errors: mapping(
           {
-            policy: note({ enum: ['dead-letter', 'skip', 'fail'], description: 'What happens to an event that fails (default dead-letter).' }, {
-              expected: 'dead-letter, skip or fail',
-              fix: 'dead-letter keeps failed events on a topic; skip drops them; fail stops the service.',
-            }),
+            policy: note(
+              { enum: ['dead-letter', 'skip', 'fail'], description: 'What happens to an event that fails (default dead-letter).' },
+              {
+                expected: 'dead-letter, skip or fail',
+                fix: 'dead-letter keeps failed events on a topic; skip drops them; fail stops the service.',
+              },
+            ),
             topic: note(text('The dead-letter topic (default <pipeline>.dead-letter).'), { expected: 'a topic name', fix: 'e.g. topic: orders.dead-letter' }),
           },
           { where: 'errors', expected: 'a mapping', fix: 'e.g. errors: { policy: dead-letter }' },
@@ -416,8 +507,14 @@ export function pipelineSchema(options: { kinds?: boolean } = {}): JsonSchema {
           },
         ),
         deploy: deploySchema(),
-        nodes: note({ type: 'array', items: nodeSchema(kinds), description: 'The nodes: sources, transforms and sinks.' }, { expected: 'a list of nodes', fix: 'Write each node as a list item starting with "- id: ...".' }),
-        tests: note({ type: 'array', items: testSchema(), description: "The pipeline's tests." }, { expected: 'a list of tests', fix: 'Write each test as a list item starting with "- name: ...".' }),
+        nodes: note(
+          { type: 'array', items: nodeSchema(kinds), description: 'The nodes: sources, transforms and sinks.' },
+          { expected: 'a list of nodes', fix: 'Write each node as a list item starting with "- id: ...".' },
+        ),
+        tests: note(
+          { type: 'array', items: testSchema(), description: "The pipeline's tests." },
+          { expected: 'a list of tests', fix: 'Write each test as a list item starting with "- name: ...".' },
+        ),
       },
     },
     { where: 'the pipeline', examples: { nodes: '[ { id: orders, kind: kafka-source, topic: orders } ]' } },
@@ -428,4 +525,3 @@ export function pipelineSchema(options: { kinds?: boolean } = {}): JsonSchema {
 export function pipelineSchemaJson(): string {
   return JSON.stringify(pipelineSchema({ kinds: true }), null, 2) + '\n';
 }
-

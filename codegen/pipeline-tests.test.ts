@@ -16,9 +16,7 @@ const filesOf = (name: string, p: Pipeline) => readPipelineFiles(join(EXAMPLES, 
 /** large-orders with a second filter wired beside the one between orders and with-tax, not into it. */
 function filterBeside(): Pipeline {
   const p = load('large-orders');
-  const nodes = p.nodes.map((n) =>
-    n.id === 'with-tax' ? { ...n, inputs: [...n.inputs, { port: 'in', from: 'also-large', fromPort: 'out' }] } : n,
-  );
+  const nodes = p.nodes.map((n) => (n.id === 'with-tax' ? { ...n, inputs: [...n.inputs, { port: 'in', from: 'also-large', fromPort: 'out' }] } : n));
   nodes.splice(2, 0, { id: 'also-large', kind: 'filter', params: { where: 'value.amount >= 100' }, inputs: [{ port: 'in', from: 'orders', fromPort: 'out' }] });
   return { ...p, nodes };
 }
@@ -44,7 +42,9 @@ describe('the pipeline tests, as the designer and pipewright test run them', () 
     const problems = testProblems([first]);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ code: 'PW043', severity: 'error', nodeId: 'large-orders', path: ['tests', 0] });
-    expect(problems[0].message).toBe('Test "orders of 100 or more pass with their total" fails: sink "large-orders" got, for key "c-1", 4 events where the test expects 2.');
+    expect(problems[0].message).toBe(
+      'Test "orders of 100 or more pass with their total" fails: sink "large-orders" got, for key "c-1", 4 events where the test expects 2.',
+    );
   });
 
   it('a sink the test does not list must receive nothing, and dead letters count unless the test says how many', async () => {
@@ -57,7 +57,11 @@ describe('the pipeline tests, as the designer and pipewright test run them', () 
     ]);
     // The second example test sends a value that is not an order: the filter drops it; with a broken
     // filter it is a dead letter, which a test that says nothing about dead letters catches too.
-    const broken = { ...p, nodes: p.nodes.map((n) => (n.id === 'large' ? { ...n, params: { where: 'value.amount.toFixed(0) !== "x"' } } : n)), tests: [{ ...p.tests[1], deadLetters: undefined }] };
+    const broken = {
+      ...p,
+      nodes: p.nodes.map((n) => (n.id === 'large' ? { ...n, params: { where: 'value.amount.toFixed(0) !== "x"' } } : n)),
+      tests: [{ ...p.tests[1], deadLetters: undefined }],
+    };
     const [d] = await runPipelineTests(broken);
     expect(d.differences).toContainEqual({ sink: null, where: 'dead letters', expected: 0, actual: 1 });
     expect(testProblems([d])[0].message).toBe('Test "a value that is not an order is filtered out" fails: expected 0 dead letters, got 1.');
@@ -67,7 +71,10 @@ describe('the pipeline tests, as the designer and pipewright test run them', () 
     const p = load('large-orders');
     const [first, second] = p.tests;
     const wrong = [{ key: 'c-1', value: 'not what the pipeline writes' }];
-    const tests: PipelineTest[] = [{ ...first, expect: { 'large-orders': wrong }, ignore: ['dead-letters'] }, { ...first, expect: {}, ignore: ['large-orders'] }];
+    const tests: PipelineTest[] = [
+      { ...first, expect: { 'large-orders': wrong }, ignore: ['dead-letters'] },
+      { ...first, expect: {}, ignore: ['large-orders'] },
+    ];
     const ignoring = { ...p, tests };
     // Ignoring the dead letters does not stop the sink from being checked.
     expect(validatePipeline(ignoring).filter((x) => x.severity === 'error')).toEqual([]);
@@ -76,7 +83,11 @@ describe('the pipeline tests, as the designer and pipewright test run them', () 
     expect(checked.differences.map((d) => d.where)).toEqual(['large-orders']);
     expect(unchecked).toMatchObject({ passed: true, differences: [] });
     const broken = p.nodes.map((n) => (n.id === 'large' ? { ...n, params: { where: 'value.amount.toFixed(0) !== "x"' } } : n));
-    const [counted, ignored] = await runPipelineTests({ ...p, nodes: broken, tests: [{ ...second }, { ...second, deadLetters: undefined, ignore: ['dead-letters'] }] });
+    const [counted, ignored] = await runPipelineTests({
+      ...p,
+      nodes: broken,
+      tests: [{ ...second }, { ...second, deadLetters: undefined, ignore: ['dead-letters'] }],
+    });
     expect(counted.differences).toEqual([{ sink: null, where: 'dead letters', expected: 0, actual: 1 }]);
     expect(ignored).toMatchObject({ passed: true, differences: [] });
   });

@@ -92,4 +92,3 @@ export async function recordTest(pipeline: Pipeline, files: PipelineFiles, name:
   }
   return { name, input, expect, ...(result.deadLetters ? { deadLetters: result.deadLetters } : {}) };
 }
-

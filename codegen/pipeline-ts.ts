@@ -35,8 +35,10 @@ export const fnName = (id: string, param: string) => `${identOf(id)}__${param}`;
 const RETURNS: Record<string, string> = { key: ': string | number | null', number: ': number', time: ': number | string | Date' };
 
 /** Emitted once when an expression must return an array (flat-map). */
-const ELEMENTS = ['/** Checks that an expression returns an array; its elements become the events downstream. */', 'const elements = <T>(items: readonly T[]): readonly T[] => items;'];
-
+const ELEMENTS = [
+  '/** Checks that an expression returns an array; its elements become the events downstream. */',
+  'const elements = <T>(items: readonly T[]): readonly T[] => items;',
+];
 
 export function typesGenTs(p: Pipeline): string {
   const out = [
@@ -141,7 +143,13 @@ function nodeTs(node: Pipeline['nodes'][number], lines: string[], sites: Express
       expressionFn(expressionText(node.params[spec.name]), fnName(node.id, spec.name), spec.name, spec.name, spec.returns, spec.port, spec.acc);
     } else if (spec.type === 'expressions') {
       for (const [entry, raw] of Object.entries((node.params[spec.name] ?? {}) as Record<string, unknown>)) {
-        expressionFn(expressionText(raw), `${fnName(node.id, spec.name)}__${identOf(entry)}`, `${spec.name}.${entry}`, tsString(`${spec.name}.${entry}`), spec.returns);
+        expressionFn(
+          expressionText(raw),
+          `${fnName(node.id, spec.name)}__${identOf(entry)}`,
+          `${spec.name}.${entry}`,
+          tsString(`${spec.name}.${entry}`),
+          spec.returns,
+        );
       }
     }
   }
@@ -150,7 +158,8 @@ function nodeTs(node: Pipeline['nodes'][number], lines: string[], sites: Express
   if (out.from === 'source') return entry;
   if (out.from === 'input') lines.push(`export type ${typeName(node.id)} = ${inType}${addedFields(out.fields?.(paramsOf(node, kind)))};`);
   else if (out.from === 'type') lines.push(`export type ${typeName(node.id)} = ${out.type(paramsOf(node, kind), portTypes, expressionType)};`);
-  else if (out.from === 'expression') lines.push(`export type ${typeName(node.id)} = Exclude<ReturnType<typeof ${fnName(node.id, out.param)}>, undefined>${out.element ? '[number]' : ''};`);
+  else if (out.from === 'expression')
+    lines.push(`export type ${typeName(node.id)} = Exclude<ReturnType<typeof ${fnName(node.id, out.param)}>, undefined>${out.element ? '[number]' : ''};`);
   return entry;
 }
 
@@ -168,8 +177,6 @@ function graphLiteral(g: GraphSpec): string[] {
     '};',
   ];
 }
-
-
 
 /** Blank-line folding above shifts lines; recompute each site's line afterwards. */
 function fixSites(lines: string[], sites: ExpressionSite[]): ExpressionSite[] {

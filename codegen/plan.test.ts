@@ -95,10 +95,12 @@ describe('planRepository', () => {
     expect(plan.hasModels).toBe(false);
     expect(plan.usesRegistry).toBe(false);
     expect(plan.tests.cases).toEqual([]);
-    expect(plan.tests.samples).toEqual([{ topic: 'orders', partitions: 6, format: 'json', events: [{ key: 'o-1', value: { id: 'o-1', customerId: 'c-1', units: 2 } }] }]);
+    expect(plan.tests.samples).toEqual([
+      { topic: 'orders', partitions: 6, format: 'json', events: [{ key: 'o-1', value: { id: 'o-1', customerId: 'c-1', units: 2 } }] },
+    ]);
   });
 
-  it("adds the Schema Registry once for two nodes in a registry format: its credentials, its client, its URL and egress", () => {
+  it('adds the Schema Registry once for two nodes in a registry format: its credentials, its client, its URL and egress', () => {
     const plan = planRepository(valid(REGISTRY));
     expect(plan.usesRegistry).toBe(true);
     expect(plan.secrets.map((s) => s.name)).toEqual(['SCHEMA_REGISTRY_USER', 'SCHEMA_REGISTRY_PASSWORD', 'DATABASE_URL']);
@@ -129,9 +131,13 @@ describe('the generated repository is written from the plan', () => {
     expect(JSON.parse(`[${literal.replace(/,$/, '')}]`)).toEqual(plan.topics);
     const yamlTopics = (parseYaml(files!['topics/topics.yaml']) as { topics: { name: string; partitions: number }[] }).topics;
     expect(yamlTopics.map((t) => [t.name, t.partitions])).toEqual(plan.topics.map((t) => [t.name, t.partitions]));
-    const strimzi = parseAllDocuments(files!['topics/strimzi-topics.yaml']).map((d) => d.toJS() as { spec: { topicName: string } } | null).filter((d) => d !== null);
+    const strimzi = parseAllDocuments(files!['topics/strimzi-topics.yaml'])
+      .map((d) => d.toJS() as { spec: { topicName: string } } | null)
+      .filter((d) => d !== null);
     expect(strimzi.map((d) => d.spec.topicName)).toEqual(plan.topics.filter((t) => !t.external).map((t) => t.name));
-    const scaled = parseAllDocuments(files!['k8s/scaledobject.yaml']).map((d) => d.toJS() as { kind: string; spec?: { triggers?: { metadata: { topic: string } }[] } } | null).filter((d) => d !== null);
+    const scaled = parseAllDocuments(files!['k8s/scaledobject.yaml'])
+      .map((d) => d.toJS() as { kind: string; spec?: { triggers?: { metadata: { topic: string } }[] } } | null)
+      .filter((d) => d !== null);
     const triggers = scaled.find((d) => d.kind === 'ScaledObject')!.spec!.triggers!.map((t) => t.metadata.topic);
     expect(triggers).toEqual(plan.consumedTopics);
   });

@@ -80,7 +80,7 @@ export function readPipelineText(text: string, validate?: (p: Pipeline) => Probl
     // them would exhaust memory (the "billion laughs"), only shows up now.
     const detail = /alias count/i.test(String(e))
       ? 'it uses too many YAML aliases (*name); write the values out instead.'
-      : (e as Error).message?.split('\n')[0] ?? String(e);
+      : ((e as Error).message?.split('\n')[0] ?? String(e));
     return { pipeline: null, problems: [{ ...problem('PW001', { detail }, []), line: 1, column: 1 }], locate: nowhere };
   }
   const problems: Problem[] = [];
@@ -94,7 +94,7 @@ export function readPipelineText(text: string, validate?: (p: Pipeline) => Probl
 /** Line and column of the deepest YAML node along `path` (exercise files use it too). */
 export function locate(doc: Document, lc: LineCounter, path: (string | number)[]): { line: number; column: number } {
   let node: unknown = doc.contents;
-  let offset = (doc.contents)?.range?.[0] ?? 0;
+  let offset = doc.contents?.range?.[0] ?? 0;
   for (const seg of path) {
     if (isMap(node)) {
       const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === String(seg));
@@ -145,7 +145,10 @@ const NAMED = new Set(['properties', 'patternProperties', 'definitions', '$defs'
  * between it and the keyword's schema: the error is that schema's problem, at that value.
  */
 function owner(error: ErrorObject): { note: Note; schema: JsonSchema; up: number } | undefined {
-  const segs = error.schemaPath.split('/').slice(1).map((s) => decodeURIComponent(s).replace(/~1/g, '/').replace(/~0/g, '~'));
+  const segs = error.schemaPath
+    .split('/')
+    .slice(1)
+    .map((s) => decodeURIComponent(s).replace(/~1/g, '/').replace(/~0/g, '~'));
   segs.pop(); // the keyword
   let at: unknown = schema;
   let depth = 0;
@@ -300,7 +303,10 @@ function readKafka(p: Pipeline, raw: Obj, get: (path: Path) => unknown): void {
     if (valueAt(raw, ['kafka', 'mechanism']) === undefined) p.kafka.mechanism = 'plain';
   }
   if (k('customCa') !== undefined) p.kafka.customCa = k('customCa') as boolean;
-  for (const [name, keys] of [['oauth', ['tokenEndpoint', 'scope']], ['aws', ['region', 'roleArn']]] as const) {
+  for (const [name, keys] of [
+    ['oauth', ['tokenEndpoint', 'scope']],
+    ['aws', ['region', 'roleArn']],
+  ] as const) {
     if (!isObj(k(name))) continue;
     const out: Record<string, string> = {};
     for (const key of keys) if (typeof get(['kafka', name, key]) === 'string') out[key] = get(['kafka', name, key]) as string;

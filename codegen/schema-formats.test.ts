@@ -113,9 +113,21 @@ nodes:
 }
 
 // The samples leave out coupon (it has a default): only the schema tells the type check it is there.
-const ORDER_AVSC = JSON.stringify({ type: 'record', name: 'Order', namespace: 'shop', fields: [{ name: 'id', type: 'string' }, { name: 'amount', type: 'double' }, { name: 'coupon', type: ['null', 'string'], default: null }] });
+const ORDER_AVSC = JSON.stringify({
+  type: 'record',
+  name: 'Order',
+  namespace: 'shop',
+  fields: [
+    { name: 'id', type: 'string' },
+    { name: 'amount', type: 'double' },
+    { name: 'coupon', type: ['null', 'string'], default: null },
+  ],
+});
 const LARGE_PROTO = 'syntax = "proto3";\npackage shop;\nmessage Large { string id = 1; double amount = 2; }\n';
-const schemaFiles = (): PipelineFiles => ({ 'schemas/orders.avsc': new TextEncoder().encode(ORDER_AVSC), 'schemas/large.proto': new TextEncoder().encode(LARGE_PROTO) });
+const schemaFiles = (): PipelineFiles => ({
+  'schemas/orders.avsc': new TextEncoder().encode(ORDER_AVSC),
+  'schemas/large.proto': new TextEncoder().encode(LARGE_PROTO),
+});
 const check = (text: string, files: PipelineFiles = schemaFiles()) => checkPipelineText(text, { files: () => files, typecheck: typecheckInNode });
 
 describe('schemas in files of the repository', () => {
@@ -142,7 +154,7 @@ describe('schemas in files of the repository', () => {
     expect(problems[0].message).toMatch(/amout/);
   });
 
-  it('that are missing or outside the pipeline\'s folder are a problem on the parameter, with the fix', async () => {
+  it("that are missing or outside the pipeline's folder are a problem on the parameter, with the fix", async () => {
     const missing = (await check(filePipeline(), {})).problems;
     expect(missing.map((p) => [p.code, p.path.join('.'), p.message])).toEqual([
       ['PW134', 'nodes.0.schemaFile', 'The schema file "schemas/orders.avsc" does not exist.'],
@@ -154,7 +166,7 @@ describe('schemas in files of the repository', () => {
     expect(outside[0].hint).toMatch(/relative to pipeline\.yaml, e\.g\. schemaFile: schemas\/orders\.avsc/);
   });
 
-  it('check the pipeline\'s tests\' events against the schema in the file', async () => {
+  it("check the pipeline's tests' events against the schema in the file", async () => {
     const tests = `tests:
   - name: an order that does not fit the schema is a dead letter
     input:
@@ -171,7 +183,11 @@ describe('schemas in files of the repository', () => {
   it('report a sample whose key does not fit the Avro key schema, on the key', async () => {
     const { problems } = await check(filePipeline({ key: '{"client":"c-1"}' }));
     expect(problems.map((p) => [p.code, p.path.join('.'), p.message])).toEqual([
-      ['PW119', 'nodes.0.samples.0.key', 'Sample 1 of source "orders" does not fit its Avro schema: the key\'s customer is missing (record OrderKey has no default for it).'],
+      [
+        'PW119',
+        'nodes.0.samples.0.key',
+        'Sample 1 of source "orders" does not fit its Avro schema: the key\'s customer is missing (record OrderKey has no default for it).',
+      ],
     ]);
   });
 });
@@ -250,7 +266,10 @@ nodes:
   it('type the properties the schema does not require as optional, so expressions may read them', () => {
     const text = jsonPipeline('{ id: o-1, lines: [] }', '{"customer":"c-1"}')
       .replace('        id: { type: string }\n', '        id: { type: string }\n        coupon: { type: string }\n')
-      .replace('  - id: out\n    kind: kafka-sink\n    input: orders', "  - id: tagged\n    kind: map\n    input: orders\n    to: \"({ id: value.id, coupon: value.coupon ?? 'none' })\"\n  - id: out\n    kind: kafka-sink\n    input: tagged");
+      .replace(
+        '  - id: out\n    kind: kafka-sink\n    input: orders',
+        '  - id: tagged\n    kind: map\n    input: orders\n    to: "({ id: value.id, coupon: value.coupon ?? \'none\' })"\n  - id: out\n    kind: kafka-sink\n    input: tagged',
+      );
     const p = parsePipeline(text).pipeline!;
     expect(typesGenTs(p)).toContain('export type OrdersEvent = { "id": string; "lines": Array<{ "qty": number }>; "coupon"?: string };');
     expect(typecheckInNode(p)).toEqual([]);
@@ -294,7 +313,7 @@ ${tests}`;
     expect(typecheckInNode(pipeline!)).toEqual([]);
   });
 
-  it('has the pipeline\'s tests check the keys it writes against the key schema', async () => {
+  it("has the pipeline's tests check the keys it writes against the key schema", async () => {
     const tests = `tests:
   - name: an order without a customer has a key that does not fit
     input:

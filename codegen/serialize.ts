@@ -62,7 +62,11 @@ export function serializePipeline(p: Pipeline): string {
     o.topics = Object.fromEntries(
       Object.entries(p.topics).map(([name, t]) => [
         name,
-        { ...(t.external === undefined ? {} : { external: t.external }), ...(t.retention === undefined ? {} : { retention: t.retention }), ...(t.cleanup === undefined ? {} : { cleanup: t.cleanup }) },
+        {
+          ...(t.external === undefined ? {} : { external: t.external }),
+          ...(t.retention === undefined ? {} : { retention: t.retention }),
+          ...(t.cleanup === undefined ? {} : { cleanup: t.cleanup }),
+        },
       ]),
     );
   }

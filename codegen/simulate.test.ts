@@ -77,7 +77,9 @@ describe('simulate', () => {
     }
 
     // Kafka sinks and the dead-letter topic, key by key; sinks outside Kafka (postgres, http) by what they captured.
-    const sinks = pipeline.nodes.filter((n) => getKind(n.kind)?.category === 'sink' && getKind(n.kind)?.topicParam).map((n) => String(n.params[getKind(n.kind)!.topicParam!]));
+    const sinks = pipeline.nodes
+      .filter((n) => getKind(n.kind)?.category === 'sink' && getKind(n.kind)?.topicParam)
+      .map((n) => String(n.params[getKind(n.kind)!.topicParam!]));
     for (const topic of [...sinks, plan.spec.errors.topic]) expect(byKey(sim.log, topic), topic).toEqual(byKey(log, topic));
     const grouped = (list: { key: string | null; value: unknown }[] = []) => {
       const out: Record<string, unknown[]> = {};
@@ -144,7 +146,7 @@ nodes:
 });
 
 describe('simulated http-ingest', () => {
-  it('keys the events with the http-ingest node\'s key expression, as the service does when a request arrives', async () => {
+  it("keys the events with the http-ingest node's key expression, as the service does when a request arrives", async () => {
     const { pipeline } = parsePipeline(`version: 1
 pipeline: front
 nodes:
@@ -165,6 +167,11 @@ nodes:
 `);
     const sim = simulate(pipeline!, { rate: 2 });
     await sim.step();
-    expect(sim.log.messages('jobs').map((m) => m.key).sort()).toEqual(['c-7', 'c-8']);
+    expect(
+      sim.log
+        .messages('jobs')
+        .map((m) => m.key)
+        .sort(),
+    ).toEqual(['c-7', 'c-8']);
   });
 });

@@ -75,9 +75,15 @@ describe('tables in a pipeline', () => {
 
   it('PW112 and PW113: a table reaches the join through a map, not as the table node itself', () => {
     const mapped = '  - id: named\n    kind: map\n    input: customers\n    to: "({ n: value.name })"\n  - id: enrich\n';
-    const other = withChange('  - id: enrich\n    kind: join\n    input: { in: orders, other: customers }', mapped + '    kind: join\n    input: { in: orders, other: named }');
+    const other = withChange(
+      '  - id: enrich\n    kind: join\n    input: { in: orders, other: customers }',
+      mapped + '    kind: join\n    input: { in: orders, other: named }',
+    );
     expect(other.map((p) => [p.code, p.nodeId, p.path.at(-1)])).toEqual([['PW113', 'enrich', 'other']]);
-    const left = withChange('  - id: enrich\n    kind: join\n    input: { in: orders, other: customers }', mapped + '    kind: join\n    input: { in: named, other: customers }');
+    const left = withChange(
+      '  - id: enrich\n    kind: join\n    input: { in: orders, other: customers }',
+      mapped + '    kind: join\n    input: { in: named, other: customers }',
+    );
     expect(left.map((p) => [p.code, p.nodeId, p.path.at(-1)])).toEqual([['PW112', 'enrich', 'in']]);
   });
 
@@ -94,12 +100,18 @@ describe('tables in a pipeline', () => {
   });
 
   it('PW116: a Kafka sink with its own key on a table’s changes', () => {
-    const found = withChange('  - id: out\n', '  - id: directory\n    kind: kafka-sink\n    input: customers\n    topic: directory\n    key: value.name\n  - id: out\n');
+    const found = withChange(
+      '  - id: out\n',
+      '  - id: directory\n    kind: kafka-sink\n    input: customers\n    topic: directory\n    key: value.name\n  - id: out\n',
+    );
     expect(found.map((p) => [p.code, p.nodeId, p.path.at(-1)])).toEqual([['PW116', 'directory', 'key']]);
   });
 
   it('PW117 and PW118: one table per topic, and its topic compacted', () => {
-    const twice = withChange('  - id: orders\n', '  - id: customers-again\n    kind: table\n    topic: customers\n  - id: again-out\n    kind: kafka-sink\n    input: customers-again\n    topic: again\n  - id: orders\n');
+    const twice = withChange(
+      '  - id: orders\n',
+      '  - id: customers-again\n    kind: table\n    topic: customers\n  - id: again-out\n    kind: kafka-sink\n    input: customers-again\n    topic: again\n  - id: orders\n',
+    );
     expect(twice.map((p) => [p.code, p.nodeId])).toEqual([['PW117', 'customers-again']]);
     const owned = problems(BASE + 'topics:\n  customers: { external: false, cleanup: delete }\n');
     expect(owned.map((p) => p.code)).toEqual(['PW118']);

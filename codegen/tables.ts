@@ -22,7 +22,7 @@ const isTable = (n: PipelineNode | undefined) => getKind(n?.kind ?? '')?.table =
 export function changeNodes(p: Pipeline): Set<string> {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const changes = new Set<string>();
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const n of p.nodes) {
       if (changes.has(n.id)) continue;
@@ -80,12 +80,27 @@ export function tableProblems(p: Pipeline): Problem[] {
       problems.push(problem(input.port === 'in' ? 'PW112' : 'PW113', { id: node.id, from: input.from }, inputPath(input.port), node.id));
     }
     if (!rightTable) return;
-    if (node.params.on !== undefined && node.params.on !== '') problems.push(problem('PW111', { id: node.id, table: otherInput!.from }, [...path, 'on'], node.id));
+    if (node.params.on !== undefined && node.params.on !== '')
+      problems.push(problem('PW111', { id: node.id, table: otherInput!.from }, [...path, 'on'], node.id));
     if (inInput && byId.has(inInput.from)) {
       const left = partitionsOf(inInput.from);
       const right = partitionsOf(otherInput!.from);
       if (left !== right) {
-        problems.push(problem('PW114', { id: node.id, left: inInput.from, leftPartitions: left, right: otherInput!.from, rightPartitions: right, leftTable: leftTable ? 'table' : 'stream' }, inputPath('in'), node.id));
+        problems.push(
+          problem(
+            'PW114',
+            {
+              id: node.id,
+              left: inInput.from,
+              leftPartitions: left,
+              right: otherInput!.from,
+              rightPartitions: right,
+              leftTable: leftTable ? 'table' : 'stream',
+            },
+            inputPath('in'),
+            node.id,
+          ),
+        );
       }
     }
   });

@@ -20,7 +20,11 @@ import { topicDefs } from './topics.js';
  * Call it on a valid pipeline only; `spec` and `topics` are its graph spec and topics, when the
  * caller has them (the generator's plan does).
  */
-export function testCases(p: Pipeline, spec: GraphSpec = graphSpec(p), topics: readonly TopicDef[] = topicDefs(p)): { cases: TestCase[]; samples: TestCase['input'] } {
+export function testCases(
+  p: Pipeline,
+  spec: GraphSpec = graphSpec(p),
+  topics: readonly TopicDef[] = topicDefs(p),
+): { cases: TestCase[]; samples: TestCase['input'] } {
   const topicOf = (id: string) => {
     const node = p.nodes.find((n) => n.id === id)!;
     const kind = getKind(node.kind)!;

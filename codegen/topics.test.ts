@@ -65,7 +65,10 @@ describe('min.insync.replicas', () => {
     expect(more.hint).toContain('2 lets one broker be down');
     const equal = parse('', BASE.replace('replicationFactor: 3', 'replicationFactor: 3\n  minInsyncReplicas: 3')).problems;
     expect(equal.map((p) => [p.code, p.severity])).toEqual([['PW077', 'warning']]);
-    expect(errors('', BASE.replace('replicationFactor: 3', 'replicationFactor: 3\n  minInsyncReplicas: two'))[0]).toMatchObject({ code: 'PW004', message: expect.stringContaining('kafka.minInsyncReplicas') });
+    expect(errors('', BASE.replace('replicationFactor: 3', 'replicationFactor: 3\n  minInsyncReplicas: two'))[0]).toMatchObject({
+      code: 'PW004',
+      message: expect.stringContaining('kafka.minInsyncReplicas'),
+    });
   });
 
   it('is capped with the replication factor on a cluster with fewer brokers', () => {
@@ -82,7 +85,10 @@ describe('topics the pipeline reads but does not own', () => {
     expect(d.get('orders')).toEqual({ name: 'orders', partitions: 4, replicationFactor: 3, config: {}, external: true });
     for (const owned of ['clean-orders', 'orders.dead-letter', 'orders.seen.changelog']) expect(d.get(owned)!.external, owned).toBeUndefined();
     const files = generate(parse('').pipeline!, nodeAssets()).files!;
-    const declared = parseAllDocuments(files['topics/strimzi-topics.yaml']).map((doc) => doc.toJS()).filter(Boolean).map((t) => t.spec.topicName);
+    const declared = parseAllDocuments(files['topics/strimzi-topics.yaml'])
+      .map((doc) => doc.toJS())
+      .filter(Boolean)
+      .map((t) => t.spec.topicName);
     expect(declared).toEqual(['clean-orders', 'orders.seen.changelog', 'orders.dead-letter']);
     expect(files['topics/create-topics.sh']).not.toContain("'orders'");
     expect(parseYaml(files['topics/topics.yaml']).topics[0]).toEqual({ name: 'orders', partitions: 4, external: true });
@@ -90,7 +96,12 @@ describe('topics the pipeline reads but does not own', () => {
 
   it('external: false makes the pipeline own it', () => {
     const d = defs('topics:\n  orders: { external: false, retention: 3d }\n');
-    expect(d.get('orders')).toEqual({ name: 'orders', partitions: 4, replicationFactor: 3, config: { 'min.insync.replicas': '2', 'retention.ms': String(3 * 86_400_000) } });
+    expect(d.get('orders')).toEqual({
+      name: 'orders',
+      partitions: 4,
+      replicationFactor: 3,
+      config: { 'min.insync.replicas': '2', 'retention.ms': String(3 * 86_400_000) },
+    });
   });
 
   it('a topic the pipeline writes cannot be external', () => {
@@ -100,7 +111,7 @@ describe('topics the pipeline reads but does not own', () => {
     expect(errors('topics:\n  orders.dead-letter: { external: true }\n')[0].code).toBe('PW072');
   });
 
-  it('settings of an external topic are its owner\'s', () => {
+  it("settings of an external topic are its owner's", () => {
     const [e] = errors('topics:\n  orders: { retention: 7d }\n');
     expect(e).toMatchObject({ code: 'PW073', message: expect.stringContaining('"orders" is external'), hint: expect.stringContaining('external: false') });
   });
@@ -110,7 +121,15 @@ describe('topics the pipeline reads but does not own', () => {
       { name: 'orders', partitions: 4, replicationFactor: 3, config: {}, external: true },
       { name: 'payments', partitions: 6, replicationFactor: 3, config: {}, external: true },
     ];
-    expect(externalTopicProblems(external, new Map([['orders', 4], ['payments', 12]]))).toEqual([]);
+    expect(
+      externalTopicProblems(
+        external,
+        new Map([
+          ['orders', 4],
+          ['payments', 12],
+        ]),
+      ),
+    ).toEqual([]);
     const [missing, few] = externalTopicProblems(external, new Map([['payments', 2]]));
     expect(missing).toMatch(/^topic "orders" does not exist; .*ask its owner to create it with 4 partitions, or set external: false/);
     expect(few).toMatch(/^topic "payments" has 2 partition\(s\) but the pipeline expects 6: set partitions: 2 on the source/);
@@ -123,9 +142,23 @@ describe('an external topic read as a table', () => {
       { name: 'customers', partitions: 6, replicationFactor: 3, config: { 'cleanup.policy': 'compact' }, external: true },
       { name: 'orders', partitions: 6, replicationFactor: 3, config: {}, external: true },
     ];
-    expect(uncompactedTables(external, new Map([['customers', 'compact'], ['orders', 'delete']]))).toEqual([]);
+    expect(
+      uncompactedTables(
+        external,
+        new Map([
+          ['customers', 'compact'],
+          ['orders', 'delete'],
+        ]),
+      ),
+    ).toEqual([]);
     expect(uncompactedTables(external, new Map([['customers', 'compact,delete']]))).toEqual([]);
-    const [warning] = uncompactedTables(external, new Map([['customers', 'delete'], ['orders', 'delete']]));
+    const [warning] = uncompactedTables(
+      external,
+      new Map([
+        ['customers', 'delete'],
+        ['orders', 'delete'],
+      ]),
+    );
     expect(warning).toMatch(/^topic "customers" is read as a table but its cleanup.policy is delete: .*cleanup.policy=compact$/);
   });
 });
@@ -146,9 +179,13 @@ describe('retention and cleanup per topic', () => {
   it('reaches topics.yaml, the KafkaTopic and create-topics.sh', () => {
     const { pipeline } = parse('topics:\n  clean-orders: { retention: 12h, cleanup: delete }\n');
     const files = generate(pipeline!, nodeAssets()).files!;
-    const topic = parseAllDocuments(files['topics/strimzi-topics.yaml']).map((doc) => doc.toJS()).find((t) => t?.spec.topicName === 'clean-orders');
+    const topic = parseAllDocuments(files['topics/strimzi-topics.yaml'])
+      .map((doc) => doc.toJS())
+      .find((t) => t?.spec.topicName === 'clean-orders');
     expect(topic.spec.config).toEqual({ 'cleanup.policy': 'delete', 'min.insync.replicas': '2', 'retention.ms': '43200000' });
-    expect(files['topics/create-topics.sh']).toContain("--topic 'clean-orders' --partitions 6 --replication-factor \"${REPLICATION_FACTOR:-$rf}\" --config 'cleanup.policy'='delete' --config 'retention.ms'='43200000' --config \"min.insync.replicas=${MIN_INSYNC_REPLICAS:-2}\"");
+    expect(files['topics/create-topics.sh']).toContain(
+      "--topic 'clean-orders' --partitions 6 --replication-factor \"${REPLICATION_FACTOR:-$rf}\" --config 'cleanup.policy'='delete' --config 'retention.ms'='43200000' --config \"min.insync.replicas=${MIN_INSYNC_REPLICAS:-2}\"",
+    );
     expect(parseYaml(files['topics/topics.yaml']).topics.find((t: { name: string }) => t.name === 'clean-orders').config['retention.ms']).toBe('43200000');
   });
 
@@ -174,7 +211,14 @@ describe('Strimzi cluster', () => {
   it('labels every KafkaTopic with kafka.strimziCluster, my-cluster by default', () => {
     const label = (extra: string) => {
       const files = generate(parse('', BASE.replace('replicationFactor: 3', `replicationFactor: 3${extra}`)).pipeline!, nodeAssets()).files!;
-      return [...new Set(parseAllDocuments(files['topics/strimzi-topics.yaml']).map((doc) => doc.toJS()).filter(Boolean).map((t) => t.metadata.labels['strimzi.io/cluster']))];
+      return [
+        ...new Set(
+          parseAllDocuments(files['topics/strimzi-topics.yaml'])
+            .map((doc) => doc.toJS())
+            .filter(Boolean)
+            .map((t) => t.metadata.labels['strimzi.io/cluster']),
+        ),
+      ];
     };
     expect(label('')).toEqual(['my-cluster']);
     expect(label('\n  strimziCluster: prod-kafka')).toEqual(['prod-kafka']);
@@ -184,7 +228,9 @@ describe('Strimzi cluster', () => {
 
 describe('pipeline.yaml round trip', () => {
   it('keeps the topic settings', () => {
-    const text = BASE.replace('replicationFactor: 3', 'replicationFactor: 3\n  minInsyncReplicas: 2\n  strimziCluster: prod') + 'topics:\n  orders: { external: false }\n  clean-orders: { retention: 7d, cleanup: delete }\n';
+    const text =
+      BASE.replace('replicationFactor: 3', 'replicationFactor: 3\n  minInsyncReplicas: 2\n  strimziCluster: prod') +
+      'topics:\n  orders: { external: false }\n  clean-orders: { retention: 7d, cleanup: delete }\n';
     const { pipeline } = parsePipeline(text);
     const again = parsePipeline(serializePipeline(pipeline!));
     expect(again.problems).toEqual([]);
@@ -193,7 +239,7 @@ describe('pipeline.yaml round trip', () => {
   });
 });
 
-describe('table topics (an aggregate\'s results)', () => {
+describe("table topics (an aggregate's results)", () => {
   const TABLE = `pipeline: totals
 nodes:
   - id: in
@@ -212,7 +258,7 @@ nodes:
     input: in
     topic: orders-copy
 `;
-  it('creates the topic of a sink fed by an aggregate compacted, and the aggregate\'s changelog too; other sinks are not', () => {
+  it("creates the topic of a sink fed by an aggregate compacted, and the aggregate's changelog too; other sinks are not", () => {
     const d = defs('', TABLE);
     expect(d.get('order-totals')!.config['cleanup.policy']).toBe('compact');
     expect(d.get('totals.totals.changelog')!.config['cleanup.policy']).toBe('compact');

@@ -19,7 +19,12 @@ export function topicDefs(p: Pipeline): TopicDef[] {
   const topics = new Map<string, TopicDef>();
   const add = (name: string, partitions: number, config: Record<string, string> = {}) => {
     const prev = topics.get(name);
-    topics.set(name, { name, partitions: Math.max(prev?.partitions ?? 0, partitions), replicationFactor: p.kafka.replicationFactor, config: { ...prev?.config, ...config } });
+    topics.set(name, {
+      name,
+      partitions: Math.max(prev?.partitions ?? 0, partitions),
+      replicationFactor: p.kafka.replicationFactor,
+      config: { ...prev?.config, ...config },
+    });
   };
   const tables = tableSources(p);
   const tableSinks = new Set(tableSinkNodes(p).keys());
@@ -45,7 +50,14 @@ export function topicDefs(p: Pipeline): TopicDef[] {
   const minIsr = String(p.kafka.minInsyncReplicas ?? minInsyncReplicasFor(p.kafka.replicationFactor));
   return [...topics.values()].map((t) => {
     // Someone else's topic: its settings are theirs, but a table's topic is expected compacted.
-    if (external.has(t.name)) return { name: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor, config: tableTopics.has(t.name) ? { 'cleanup.policy': 'compact' } : {}, external: true };
+    if (external.has(t.name))
+      return {
+        name: t.name,
+        partitions: t.partitions,
+        replicationFactor: t.replicationFactor,
+        config: tableTopics.has(t.name) ? { 'cleanup.policy': 'compact' } : {},
+        external: true,
+      };
     const settings = p.topics?.[t.name] ?? {};
     const config: Record<string, string> = { ...t.config, 'min.insync.replicas': minIsr };
     if (settings.cleanup !== undefined) config['cleanup.policy'] = settings.cleanup;
@@ -164,7 +176,14 @@ export function groupTopics(p: Pipeline, spec: GraphSpec = graphSpec(p)): string
     if (kind?.category !== 'source' || !kind.topicParam) continue;
     const feeds = p.nodes.flatMap((n) => n.inputs.filter((i) => i.from === source.id && i.fromPort !== ERROR_PORT).map((i) => ({ node: n, port: i.port })));
     // A table is read by the group whatever reads it: its rows are kept per partition.
-    const inGroup = (kind.table && feeds.length > 0) || feeds.some(({ node, port }) => !getKind(node.kind)?.globalInputs?.(params.get(node.id) ?? {}).includes(port));
+    const inGroup =
+      (kind.table && feeds.length > 0) ||
+      feeds.some(
+        ({ node, port }) =>
+          !getKind(node.kind)
+            ?.globalInputs?.(params.get(node.id) ?? {})
+            .includes(port),
+      );
     const topic = String(source.params[kind.topicParam]);
     if (inGroup && !topics.includes(topic)) topics.push(topic);
   }

@@ -67,8 +67,14 @@ ${params}
   const initial = '    initial: "({ orders: 0, biggest: 0 })"\n';
 
   it('types acc as what initial returns, and the result downstream as that type', () => {
-    expect(typecheckInNode(totals(`${initial}    reduce: "({ orders: acc.orders + 1, biggest: Math.max(acc.biggest, value.amount) })"`, 'value.reduce.biggest > value.count'))).toEqual([]);
-    const [p, ...rest] = typecheckInNode(totals(`${initial}    reduce: "({ orders: acc.orders + 1, biggest: Math.max(acc.biggest, value.amount) })"`, 'value.reduce.smallest > 0'));
+    expect(
+      typecheckInNode(
+        totals(`${initial}    reduce: "({ orders: acc.orders + 1, biggest: Math.max(acc.biggest, value.amount) })"`, 'value.reduce.biggest > value.count'),
+      ),
+    ).toEqual([]);
+    const [p, ...rest] = typecheckInNode(
+      totals(`${initial}    reduce: "({ orders: acc.orders + 1, biggest: Math.max(acc.biggest, value.amount) })"`, 'value.reduce.smallest > 0'),
+    );
     expect(rest).toEqual([]);
     expect(p).toMatchObject({ code: 'PW034', nodeId: 'next' });
   });

@@ -71,7 +71,14 @@ function checkNodes(p: Pipeline, files: PipelineFiles | undefined, problems: Pro
     }
     const kind = getKind(node.kind);
     if (!kind) {
-      problems.push(problem('PW013', { kind: node.kind, suggestion: RENAMED_KINDS.get(node.kind) ?? suggest(node.kind, kindNames()) ?? '', known: kindNames().join(', ') }, [...path, 'kind'], nodeId));
+      problems.push(
+        problem(
+          'PW013',
+          { kind: node.kind, suggestion: RENAMED_KINDS.get(node.kind) ?? suggest(node.kind, kindNames()) ?? '', known: kindNames().join(', ') },
+          [...path, 'kind'],
+          nodeId,
+        ),
+      );
       return;
     }
     problems.push(...checkParams(node, kind, path, files));
@@ -272,7 +279,8 @@ function checkTopics(p: Pipeline): Problem[] {
   if (min !== undefined && min > rf) problems.push(problem('PW076', { min, rf, recommended }, ['kafka', 'minInsyncReplicas']));
   else if (min !== undefined && min === rf && rf > 1) problems.push(problem('PW077', { rf, recommended }, ['kafka', 'minInsyncReplicas']));
   const cluster = p.kafka.strimziCluster;
-  if (cluster !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(cluster)) problems.push(problem('PW039', { name: cluster }, ['kafka', 'strimziCluster']));
+  if (cluster !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(cluster))
+    problems.push(problem('PW039', { name: cluster }, ['kafka', 'strimziCluster']));
   if (!p.topics) return problems;
 
   const defs = new Map(topicDefs(p).map((t) => [t.name, t]));
@@ -310,9 +318,12 @@ function checkTopics(p: Pipeline): Problem[] {
       for (const field of ['retention', 'cleanup'] as const) if (t[field] !== undefined) problems.push(problem('PW073', { topic, field }, [...path, field]));
       continue;
     }
-    if (t.retention !== undefined && retentionMs(t.retention) === undefined) problems.push(problem('PW074', { topic, value: t.retention }, [...path, 'retention']));
-    if (t.cleanup !== undefined && t.cleanup !== 'compact' && state.has(topic)) problems.push(problem('PW075', { topic, id: state.get(topic)!, cleanup: t.cleanup }, [...path, 'cleanup']));
-    else if (t.cleanup === 'delete' && tableOf.has(topic)) problems.push(problem('PW103', { topic, id: tableOf.get(topic)!, cleanup: t.cleanup }, [...path, 'cleanup']));
+    if (t.retention !== undefined && retentionMs(t.retention) === undefined)
+      problems.push(problem('PW074', { topic, value: t.retention }, [...path, 'retention']));
+    if (t.cleanup !== undefined && t.cleanup !== 'compact' && state.has(topic))
+      problems.push(problem('PW075', { topic, id: state.get(topic)!, cleanup: t.cleanup }, [...path, 'cleanup']));
+    else if (t.cleanup === 'delete' && tableOf.has(topic))
+      problems.push(problem('PW103', { topic, id: tableOf.get(topic)!, cleanup: t.cleanup }, [...path, 'cleanup']));
   }
   return problems;
 }
@@ -325,7 +336,12 @@ function checkParams(node: PipelineNode, kind: KindSpec, path: (string | number)
     if (!names.includes(name)) {
       const hint = suggest(name, names);
       problems.push(
-        problem('PW014', { param: name, kind: kind.kind, known: (hint ? `${hint} (did you mean it?), ` : '') + names.filter((n) => n !== hint).join(', ') }, [...path, name], nodeId),
+        problem(
+          'PW014',
+          { param: name, kind: kind.kind, known: (hint ? `${hint} (did you mean it?), ` : '') + names.filter((n) => n !== hint).join(', ') },
+          [...path, name],
+          nodeId,
+        ),
       );
     }
   }
@@ -353,7 +369,8 @@ function checkParams(node: PipelineNode, kind: KindSpec, path: (string | number)
   const hasErrors = problems.length > 0;
   // The kind's own checks see parameters that passed the checks above, with defaults filled in.
   if (kind.validate && !hasErrors) {
-    for (const kp of kind.validate(withDefaults(kind, node.params), { files })) problems.push(problem(kp.code, { message: kp.message, hint: kp.hint }, [...path, kp.param], nodeId));
+    for (const kp of kind.validate(withDefaults(kind, node.params), { files }))
+      problems.push(problem(kp.code, { message: kp.message, hint: kp.hint }, [...path, kp.param], nodeId));
   }
   return problems;
 }
@@ -371,12 +388,18 @@ function checkSamplesAgainstSchema(node: PipelineNode, kind: KindSpec, path: (st
     try {
       if (schema !== undefined && schema !== null && !(sample.value === null && kind.table)) {
         const detail = params.format === 'avro' ? avroMismatch(schema, sample.value) : jsonSchemaMismatch(schema, sample.value);
-        if (detail) problems.push(problem('PW119', { id: node.id, index: j + 1, detail, schema: word(params.format) }, [...path, 'samples', j, 'value'], node.id || undefined));
+        if (detail)
+          problems.push(
+            problem('PW119', { id: node.id, index: j + 1, detail, schema: word(params.format) }, [...path, 'samples', j, 'value'], node.id || undefined),
+          );
       }
       if (keySchema !== undefined && keySchema !== null) {
         const key = sample.key ?? null;
         const detail = keyMismatch(params.keyFormat === 'avro' ? 'avro' : 'json-schema', keySchema, key === null ? null : String(key));
-        if (detail) problems.push(problem('PW119', { id: node.id, index: j + 1, detail, schema: word(params.keyFormat) }, [...path, 'samples', j, 'key'], node.id || undefined));
+        if (detail)
+          problems.push(
+            problem('PW119', { id: node.id, index: j + 1, detail, schema: word(params.keyFormat) }, [...path, 'samples', j, 'key'], node.id || undefined),
+          );
       }
     } catch (e) {
       // A schema that is not valid is reported once, by the kind's own check (PW134).
@@ -421,11 +444,13 @@ export function jsonSchemaMismatch(schema: unknown, value: unknown): string | un
   const first = validate.errors?.[0];
   if (!first) return '(event) does not fit';
   const missing = first.keyword === 'required' ? (first.params as { missingProperty?: string }).missingProperty : undefined;
-  const at = first.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const at = first.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (missing !== undefined) return `${[...at, missing].join('.')} is missing (the schema requires it)`;
   return `${at.length ? at.join('.') : '(event)'} ${first.message ?? 'does not fit'}`;
 }
-
 
 function checkParamValue(spec: ParamSpec, v: unknown): { expected: string; fix: string } | undefined {
   switch (spec.type) {
@@ -436,15 +461,21 @@ function checkParamValue(spec: ParamSpec, v: unknown): { expected: string; fix: 
       return typeof v === 'boolean' ? undefined : { expected: 'true or false', fix: `Write ${spec.name}: true or ${spec.name}: false.` };
     case 'integer': {
       const ok = Number.isInteger(v) && (spec.min === undefined || (v as number) >= spec.min) && (spec.max === undefined || (v as number) <= spec.max);
-      return ok ? undefined : { expected: `a whole number from ${spec.min ?? '-∞'} to ${spec.max ?? '∞'}`, fix: `Write e.g. ${spec.name}: ${spec.default ?? spec.min ?? 1}.` };
+      return ok
+        ? undefined
+        : { expected: `a whole number from ${spec.min ?? '-∞'} to ${spec.max ?? '∞'}`, fix: `Write e.g. ${spec.name}: ${spec.default ?? spec.min ?? 1}.` };
     }
     case 'enum':
-      return spec.enum?.includes(v as string) ? undefined : { expected: `one of ${spec.enum?.join(', ')}`, fix: `Write e.g. ${spec.name}: ${spec.default ?? spec.enum?.[0]}.` };
+      return spec.enum?.includes(v as string)
+        ? undefined
+        : { expected: `one of ${spec.enum?.join(', ')}`, fix: `Write e.g. ${spec.name}: ${spec.default ?? spec.enum?.[0]}.` };
     case 'expression':
       return expressionText(v) !== undefined ? undefined : { expected: 'an expression (text)', fix: `Write e.g. ${spec.name}: ${spec.placeholder ?? 'value'}` };
     case 'expressions': {
       const ok = isMapping(v) && Object.values(v).every((x) => expressionText(x) !== undefined);
-      return ok ? undefined : { expected: 'a mapping from names to expressions', fix: `Write e.g. ${spec.name}: { ${spec.placeholder ?? 'big: value.amount > 100'} }` };
+      return ok
+        ? undefined
+        : { expected: 'a mapping from names to expressions', fix: `Write e.g. ${spec.name}: { ${spec.placeholder ?? 'big: value.amount > 100'} }` };
     }
     case 'list': {
       const ok = Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string');
@@ -455,7 +486,6 @@ function checkParamValue(spec: ParamSpec, v: unknown): { expected: string; fix: 
       return { expected: spec.text ? 'a mapping or text' : 'a mapping', fix: `Write e.g. ${spec.name}: { ${spec.placeholder ?? '…'} }` };
   }
 }
-
 
 /** A cycle as node ids, or undefined. Depth-first, following inputs. */
 function findCycle(nodes: readonly PipelineNode[]): string[] | undefined {
@@ -487,7 +517,10 @@ function checkTests(p: Pipeline, byId: Map<string, PipelineNode>): Problem[] {
   const problems: Problem[] = [];
   const ids = (category: string) => [...byId.values()].filter((n) => getKind(n.kind)?.category === category).map((n) => n.id);
   p.tests.forEach((t, i) => {
-    for (const [field, role] of [['input', 'source'], ['expect', 'sink']] as const) {
+    for (const [field, role] of [
+      ['input', 'source'],
+      ['expect', 'sink'],
+    ] as const) {
       const known = ids(role);
       for (const id of Object.keys(t[field])) {
         if (!known.includes(id)) problems.push(problem('PW040', { test: t.name, id, role, known: known.join(', ') || 'none yet' }, ['tests', i, field, id]));
@@ -512,7 +545,9 @@ function ignoreProblems(p: Pipeline, t: Pipeline['tests'][number], i: number, si
     if (id === IGNORE_DEAD_LETTERS) {
       if (t.deadLetters !== undefined) problems.push(problem('PW048', { test: t.name, what: 'states deadLetters' }, path));
     } else if (!sinks.includes(id)) {
-      problems.push(problem('PW047', { test: t.name, id, suggestion: suggest(id, [...sinks, IGNORE_DEAD_LETTERS]) ?? '', known: sinks.join(', ') || 'none yet' }, path));
+      problems.push(
+        problem('PW047', { test: t.name, id, suggestion: suggest(id, [...sinks, IGNORE_DEAD_LETTERS]) ?? '', known: sinks.join(', ') || 'none yet' }, path),
+      );
     } else if (Object.hasOwn(t.expect, id)) {
       problems.push(problem('PW048', { test: t.name, what: `expects sink "${id}"` }, path));
     } else {

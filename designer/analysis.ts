@@ -58,7 +58,11 @@ export function validateNow(store: Store): Promise<void> {
   return new Promise((resolve) => {
     const started = checker({ type: 'check', revision, canvas: canvasOf(store), source, files }, (reply) => {
       const now = store.getState();
-      if (reply.revision === now.structure) now.setProblems(reply.type === 'problems' ? reply.problems : [checkFailed(reply.type === 'failed' ? reply.message : 'unexpected answer from the check worker')], reply.revision);
+      if (reply.revision === now.structure)
+        now.setProblems(
+          reply.type === 'problems' ? reply.problems : [checkFailed(reply.type === 'failed' ? reply.message : 'unexpected answer from the check worker')],
+          reply.revision,
+        );
       resolve();
     });
     if (started) sentFiles.set(store, s.files);

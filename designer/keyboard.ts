@@ -55,7 +55,11 @@ export function onKeyDown(store: DesignerStore, e: KeyboardEvent): void {
     const ids = s.paste();
     if (ids.length === 0) return;
     revealNodes(store, ids);
-  } else if (key === 'a' && !e.shiftKey) s.select(s.pipeline.nodes.map((n) => n.id), []);
+  } else if (key === 'a' && !e.shiftKey)
+    s.select(
+      s.pipeline.nodes.map((n) => n.id),
+      [],
+    );
   else return;
   e.preventDefault();
 }

@@ -34,7 +34,8 @@ if (start.origin === 'link') {
 }
 if (start.pipeline) {
   loadPipeline(store, start.pipeline, { history: false });
-  if (start.origin === 'autosave' && start.pipeline.nodes.length > 0 && exerciseRefOf(window.location.hash) === null) store.getState().toast('Restored your last session.');
+  if (start.origin === 'autosave' && start.pipeline.nodes.length > 0 && exerciseRefOf(window.location.hash) === null)
+    store.getState().toast('Restored your last session.');
 } else if (start.origin === 'link' || start.origin === 'autosave') {
   const why = start.problems.find((p) => p.severity === 'error');
   const what = start.origin === 'link' ? 'The shared link' : 'Your last session';

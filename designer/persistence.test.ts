@@ -3,7 +3,19 @@ import { emptyPipeline, type Pipeline } from '../codegen/pipeline.js';
 import { serializePipeline } from '../codegen/serialize.js';
 import { answer } from './check/serve.js';
 import { browserCheckEnv } from './check/env.js';
-import { AUTOSAVE_DELAY_MS, AUTOSAVE_KEY, decodeShare, encodeShare, fromBase64Url, initialPipeline, readYaml, SHARE_PREFIX, shareUrl, startAutosave, toBase64Url } from './persistence.js';
+import {
+  AUTOSAVE_DELAY_MS,
+  AUTOSAVE_KEY,
+  decodeShare,
+  encodeShare,
+  fromBase64Url,
+  initialPipeline,
+  readYaml,
+  SHARE_PREFIX,
+  shareUrl,
+  startAutosave,
+  toBase64Url,
+} from './persistence.js';
 import { createDesignerStore } from './store/index.js';
 import { autosaveKey } from './workshop/actions.js';
 import { findExercise } from './workshop/catalog.js';
@@ -32,7 +44,10 @@ test('a share link carries the pipeline, positions included', () => {
   expect(yaml).toBe(serializePipeline(p));
   const start = initialPipeline(`#p=${encodeShare(yaml)}`, undefined);
   expect(start.origin).toBe('link');
-  expect(start.pipeline?.nodes.map((n) => n.position)).toEqual([{ x: 10, y: 20 }, { x: 300, y: 20 }]);
+  expect(start.pipeline?.nodes.map((n) => n.position)).toEqual([
+    { x: 10, y: 20 },
+    { x: 300, y: 20 },
+  ]);
 });
 
 test('the autosave is used when there is no link; a broken one is ignored', () => {
@@ -77,7 +92,8 @@ test('an autosave or share link from a newer Pipewright is refused with what to 
 });
 
 test('a file, autosave or share link saved in format version 1 with an http node opens with it as http-sink', () => {
-  const v1 = 'version: 1\npipeline: demo\nnodes:\n  - id: in\n    kind: kafka-source\n    topic: orders\n  - id: hook\n    kind: http\n    input: in\n    url: https://hooks.example.com/orders\n';
+  const v1 =
+    'version: 1\npipeline: demo\nnodes:\n  - id: in\n    kind: kafka-source\n    topic: orders\n  - id: hook\n    kind: http\n    input: in\n    url: https://hooks.example.com/orders\n';
   const kinds = (pipeline: Pipeline | null) => pipeline?.nodes.map((n) => n.kind);
   const opened = readYaml(v1);
   expect(opened.problems).toEqual([]);
@@ -110,7 +126,10 @@ describe('autosave', () => {
     vi.stubGlobal('window', page);
     saved.clear();
     store().reset();
-    store().load({ ...p, nodes: [...p.nodes.slice(0, 1), { id: 'big', kind: 'filter', params: { where: 'true' }, inputs: [{ port: 'in', from: 'orders', fromPort: 'out' }] }] });
+    store().load({
+      ...p,
+      nodes: [...p.nodes.slice(0, 1), { id: 'big', kind: 'filter', params: { where: 'true' }, inputs: [{ port: 'in', from: 'orders', fromPort: 'out' }] }],
+    });
   });
   afterEach(() => {
     stop?.();
@@ -164,7 +183,7 @@ describe('autosave', () => {
     expect(saved.get(AUTOSAVE_KEY)).toContain('value.amount >= 5');
   });
 
-  test('an open exercise saves under its own key: the edit pending before it opened goes to the learner\'s key, later ones never', async () => {
+  test("an open exercise saves under its own key: the edit pending before it opened goes to the learner's key, later ones never", async () => {
     stop = startAutosave(designer, storage, async (pipeline) => serializePipeline(pipeline), autosaveKey);
     edit(5);
     // The exercise opens before the learner's edit was saved: that edit is saved at once, under the learner's key.

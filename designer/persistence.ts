@@ -64,7 +64,10 @@ export function readYaml(text: string): Opened {
 export type Origin = 'link' | 'autosave' | 'empty';
 
 /** What the designer opens with: a shared link first, then the autosave, then an empty canvas. */
-export function initialPipeline(hash: string, storage: Pick<Storage, 'getItem'> | undefined): { pipeline: Pipeline | null; origin: Origin; problems: Problem[] } {
+export function initialPipeline(
+  hash: string,
+  storage: Pick<Storage, 'getItem'> | undefined,
+): { pipeline: Pipeline | null; origin: Origin; problems: Problem[] } {
   if (hash.startsWith(SHARE_PREFIX)) {
     try {
       const opened = readYaml(decodeShare(hash.slice(SHARE_PREFIX.length)));

@@ -18,7 +18,17 @@ const topics = [
   { name: 'orders', partitions: 1, replicationFactor: 1, config: {} },
   { name: 'large', partitions: 1, replicationFactor: 1, config: {} },
 ];
-const input: TestCase['input'] = [{ topic: 'orders', partitions: 1, format: 'json', events: [{ key: 'c-1', value: { amount: 250 } }, { key: 'c-2', value: 'not an order' }] }];
+const input: TestCase['input'] = [
+  {
+    topic: 'orders',
+    partitions: 1,
+    format: 'json',
+    events: [
+      { key: 'c-1', value: { amount: 250 } },
+      { key: 'c-2', value: 'not an order' },
+    ],
+  },
+];
 const judge = async (c: Omit<TestCase, 'name' | 'input'>) => {
   const full = { name: 't', input, ...c };
   return caseDifferences(full, await runCase(spec, fns, topics, full));

@@ -75,7 +75,13 @@ export function encode(format: string, value: unknown): string | null {
  * Runs one case on a fresh in-memory log holding the pipeline's topics.
  * `options` reach the graph (the designer hands it the pipeline's files).
  */
-export async function runCase(spec: GraphSpec, fns: GraphFns, topics: readonly TopicDef[], c: TestCase, options: Pick<GraphOptions, 'readFile'> = {}): Promise<CaseResult> {
+export async function runCase(
+  spec: GraphSpec,
+  fns: GraphFns,
+  topics: readonly TopicDef[],
+  c: TestCase,
+  options: Pick<GraphOptions, 'readFile'> = {},
+): Promise<CaseResult> {
   const log = new MemoryLog();
   const graph = new Graph(spec, fns, options);
   // Models load first, so a test with a model that cannot load says why instead of listing dead letters.

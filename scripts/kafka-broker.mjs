@@ -151,8 +151,7 @@ async function ensureJars(log) {
     fs.rmSync(tmp, { recursive: true, force: true });
     const text = output.trim().split('\n').slice(-15).join('\n');
     throw new BrokerError(
-      `Could not download the Apache Kafka ${KAFKA_VERSION} jars with Maven (exit code ${code}).\n` +
-        `Command: mvn ${args.join(' ')}\n${text}`,
+      `Could not download the Apache Kafka ${KAFKA_VERSION} jars with Maven (exit code ${code}).\n` + `Command: mvn ${args.join(' ')}\n${text}`,
     );
   }
   fs.writeFileSync(path.join(tmp, '.complete'), `${KAFKA_VERSION}\n`);
@@ -268,7 +267,23 @@ function makeTls(dir) {
   const leaf = (name, cn, ext) => {
     fs.writeFileSync(f(`${name}.ext`), `${ext}\n`);
     openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`]);
-    openssl(['x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(`${name}.crt`), '-days', days, '-extfile', f(`${name}.ext`)]);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      f(`${name}.csr`),
+      '-CA',
+      f('ca.crt'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      f(`${name}.crt`),
+      '-days',
+      days,
+      '-extfile',
+      f(`${name}.ext`),
+    ]);
   };
   leaf('broker', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth');
   leaf('client', 'pipewright-client', 'extendedKeyUsage=clientAuth');
@@ -452,10 +467,13 @@ export async function restartBroker({ signal = 'SIGTERM', log = defaultLog } = {
   const libs = await ensureJars(log);
   // A fresh log: readiness is read from it.
   fs.writeFileSync(logFile, '');
-  const child = service.spawnDetached([...javaBaseArgs(libs, path.join(state.dataDir, 'log4j2.properties')), 'kafka.Kafka', path.join(state.dataDir, 'server.properties')], {
-    cwd: state.dataDir,
-    logFile,
-  });
+  const child = service.spawnDetached(
+    [...javaBaseArgs(libs, path.join(state.dataDir, 'log4j2.properties')), 'kafka.Kafka', path.join(state.dataDir, 'server.properties')],
+    {
+      cwd: state.dataDir,
+      logFile,
+    },
+  );
   stateStore.write({ ...state, pid: child.pid, startedAt: new Date().toISOString() });
   await waitUntilReady({ child, port: state.port, kafkajs: await loadKafkajs(), deadline: Date.now() + READY_TIMEOUT_MS });
   child.unref();
@@ -503,16 +521,23 @@ async function reuseRunning(requestedPort, kafkajs, log) {
 function formatStorage({ libs, log4jFile, propsFile, dataDir, clusterId, scramPassword }) {
   const fmt = spawnSync(
     'java',
-    [...javaBaseArgs(libs, log4jFile), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile,
-      '--add-scram', `SCRAM-SHA-512=[name=${SCRAM_USER},password=${scramPassword}]`],
+    [
+      ...javaBaseArgs(libs, log4jFile),
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      propsFile,
+      '--add-scram',
+      `SCRAM-SHA-512=[name=${SCRAM_USER},password=${scramPassword}]`,
+    ],
     { encoding: 'utf8' },
   );
   fs.appendFileSync(logFile, `${fmt.stdout ?? ''}${fmt.stderr ?? ''}`);
   if (fmt.error || fmt.status !== 0) {
     fs.rmSync(dataDir, { recursive: true, force: true });
-    throw new BrokerError(
-      `Formatting the KRaft storage failed (exit code ${fmt.status}).\n${`${fmt.stdout}${fmt.stderr}`.trim()}`,
-    );
+    throw new BrokerError(`Formatting the KRaft storage failed (exit code ${fmt.status}).\n${`${fmt.stdout}${fmt.stderr}`.trim()}`);
   }
 }
 

@@ -250,7 +250,10 @@ async function ensureApp(log) {
   fs.writeFileSync(path.join(cacheDir, 'build.log'), text);
   const built = path.join(build, 'target', 'quarkus-app');
   if (code !== 0 || !fs.existsSync(path.join(built, 'quarkus-run.jar'))) {
-    const errors = text.split('\n').filter((l) => l.startsWith('[ERROR]')).slice(0, 6);
+    const errors = text
+      .split('\n')
+      .filter((l) => l.startsWith('[ERROR]'))
+      .slice(0, 6);
     throw new RegistryError(
       `Could not build Apicurio Registry ${APICURIO_VERSION} with Maven (exit code ${code}).\n` +
         `Command: mvn ${args.join(' ')} (in ${path.relative(repoRoot, build)}; whole output in ${path.relative(repoRoot, path.join(cacheDir, 'build.log'))})\n` +

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm test`: every check and test — the type check, ESLint, the unit tests, then the integration
+ * `npm test`: every check and test — the type check, ESLint, Prettier's check, the unit tests, then the integration
  * tests (real Kafka, generated services, Chromium; one file at a time). Every step runs even when
  * an earlier one failed, so one run reports every failure; a summary lists each step with its time,
  * and the exit code is 1 when any step failed.
@@ -18,6 +18,7 @@ const lanes = {
   checks: [
     ['type check', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']],
     ['lint', bin('eslint'), ['.']],
+    ['format check', bin('prettier'), ['--check', '**/*.{ts,tsx,js,mjs}']],
     ['unit tests', bin('vitest'), ['run', '--project', 'unit']],
   ],
   integration: [['integration tests', bin('vitest'), ['run', '--project', 'integration']]],

@@ -14,9 +14,7 @@ const PARTITIONS = 3;
 function brokers(): string[] {
   const value = inject('kafkaBrokers') ?? process.env.KAFKA_BROKERS;
   if (!value) {
-    throw new Error(
-      'No Kafka broker: run the tests with the global setup (test/global-setup.ts) or set KAFKA_BROKERS=host:port.',
-    );
+    throw new Error('No Kafka broker: run the tests with the global setup (test/global-setup.ts) or set KAFKA_BROKERS=host:port.');
   }
   return value.split(',').map((b) => b.trim());
 }
@@ -65,10 +63,7 @@ describe('Kafka broker for tests', () => {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const all = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`only ${received.length} of ${KEYS.length * PER_KEY} messages arrived within 20s`)),
-        20_000,
-      );
+      const timer = setTimeout(() => reject(new Error(`only ${received.length} of ${KEYS.length * PER_KEY} messages arrived within 20s`)), 20_000);
       void consumer.run({
         autoCommit: true,
         eachMessage: async ({ partition, message }) => {
@@ -132,7 +127,9 @@ describe('Kafka broker for tests: secured listeners', () => {
   it('SASL_SSL with SCRAM-SHA-512 takes the recorded user and the test CA, and refuses a wrong password', async () => {
     const { brokers, username, password } = secure.scram;
     expect(await reach({ brokers: [brokers], ssl: { ca: ca() }, sasl: { mechanism: 'scram-sha-512', username, password } })).toBe(brokers);
-    expect(await reach({ brokers: [brokers], ssl: { ca: ca() }, sasl: { mechanism: 'scram-sha-512', username, password: `${password}-wrong` } })).toMatch(/invalid credentials/);
+    expect(await reach({ brokers: [brokers], ssl: { ca: ca() }, sasl: { mechanism: 'scram-sha-512', username, password: `${password}-wrong` } })).toMatch(
+      /invalid credentials/,
+    );
     // Without the test CA the broker's certificate is not trusted.
     expect(await reach({ brokers: [brokers], ssl: true, sasl: { mechanism: 'scram-sha-512', username, password } })).toMatch(/certificate/);
   });
@@ -154,6 +151,8 @@ describe('Kafka broker for tests: secured listeners', () => {
     expect(await reach({ brokers: [brokers], ssl: { ca: ca() }, sasl: { mechanism: 'oauthbearer', oauthBearerProvider: provider } })).toBe(brokers);
     expect(calls).toBeGreaterThan(0);
     // A token that is not a JWT is refused.
-    expect(await reach({ brokers: [brokers], ssl: { ca: ca() }, sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: 'not-a-jwt' }) } })).toMatch(/^error:/);
+    expect(
+      await reach({ brokers: [brokers], ssl: { ca: ca() }, sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: 'not-a-jwt' }) } }),
+    ).toMatch(/^error:/);
   });
 });

@@ -49,12 +49,23 @@ function newest(path: string): number {
 /** The designer's build folder, built first when missing or older than its sources. */
 export async function ensureDesigner(log: Log): Promise<string> {
   const dist = join(REPO_ROOT, 'dist');
-  const sources = ['designer', 'codegen', 'runtime', 'templates', 'index.html', 'vite.config.ts', 'package-lock.json'].map((p) => join(REPO_ROOT, p)).filter(existsSync);
+  const sources = ['designer', 'codegen', 'runtime', 'templates', 'index.html', 'vite.config.ts', 'package-lock.json']
+    .map((p) => join(REPO_ROOT, p))
+    .filter(existsSync);
   const built = existsSync(join(dist, 'index.html')) ? statSync(join(dist, 'index.html')).mtimeMs : 0;
   if (built > 0 && sources.every((s) => newest(s) <= built)) return dist;
-  log(built ? 'Pipewright dev: the designer changed since its last build; building it again (vite build)...' : 'Pipewright dev: building the designer (vite build, once)...');
+  log(
+    built
+      ? 'Pipewright dev: the designer changed since its last build; building it again (vite build)...'
+      : 'Pipewright dev: building the designer (vite build, once)...',
+  );
   const started = Date.now();
-  await runCommand(process.execPath, [join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', 'dist', '--emptyOutDir', '--logLevel', 'warn'], REPO_ROOT, 600_000);
+  await runCommand(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', 'dist', '--emptyOutDir', '--logLevel', 'warn'],
+    REPO_ROOT,
+    600_000,
+  );
   log(`Pipewright dev: designer built in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   return dist;
 }

@@ -21,7 +21,6 @@ export const DEV_USAGE = `Usage: pipewright dev [pipeline.yaml] --brokers host:p
   --port     the port to listen on (default: a free one)
   --host     the address to listen on (default 127.0.0.1; anything else exposes the cluster to the network)`;
 
-
 type Parsed = { config: ServiceConfig; pipelinePath?: string; port: number; host: string } | { error: string };
 
 /** The command line, checked: every mistake is one sentence and the usage. */
@@ -88,11 +87,15 @@ export async function devCommand(argv: string[], out: Out, env: NodeJS.ProcessEn
     server = await startDevServer({ ...parsed, designerDir, cacheDir: devCacheDir(env), log: out.log });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    out.err(`pipewright dev: cannot listen on ${parsed.host}:${parsed.port}: ${code === 'EADDRINUSE' ? 'the port is in use; choose another with --port, or leave --port out' : code ?? (e as Error).message}.`);
+    out.err(
+      `pipewright dev: cannot listen on ${parsed.host}:${parsed.port}: ${code === 'EADDRINUSE' ? 'the port is in use; choose another with --port, or leave --port out' : (code ?? (e as Error).message)}.`,
+    );
     return 2;
   }
   out.log(`Pipewright dev: ${server.url}`);
-  out.log(`Kafka: ${parsed.config.brokers.join(',')}${parsed.pipelinePath ? `; pipeline: ${parsed.pipelinePath}` : ''}. Ctrl-C stops (runs still going are stopped too).`);
+  out.log(
+    `Kafka: ${parsed.config.brokers.join(',')}${parsed.pipelinePath ? `; pipeline: ${parsed.pipelinePath}` : ''}. Ctrl-C stops (runs still going are stopped too).`,
+  );
   await new Promise<void>((done) => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);

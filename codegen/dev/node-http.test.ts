@@ -34,7 +34,9 @@ describe('pipewright dev: who may call', () => {
   });
 
   it('--host 0.0.0.0: the addresses of this machine', () => {
-    const own = Object.values(networkInterfaces()).flatMap((l) => l ?? []).find((i) => i.family === 'IPv4')!.address;
+    const own = Object.values(networkInterfaces())
+      .flatMap((l) => l ?? [])
+      .find((i) => i.family === 'IPv4')!.address;
     expect(allowedHosts('0.0.0.0', 4000).has(`${own}:4000`)).toBe(true);
     expect(allowedHosts('0.0.0.0', 4000).has('0.0.0.0:4000')).toBe(false);
   });

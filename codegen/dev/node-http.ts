@@ -83,15 +83,18 @@ const sameToken = (given: string, token: string) => {
  */
 export function guard(req: IncomingMessage, url: URL, g: Guard, api: boolean, queryToken: boolean): void {
   const host = (req.headers.host ?? '').toLowerCase();
-  if (!g.hosts.has(host)) throw new HttpError(403, `Host "${host.slice(0, 100)}" is not this server`, 'open the URL pipewright dev printed (127.0.0.1 or localhost)');
+  if (!g.hosts.has(host))
+    throw new HttpError(403, `Host "${host.slice(0, 100)}" is not this server`, 'open the URL pipewright dev printed (127.0.0.1 or localhost)');
   const origin = req.headers.origin;
-  if (origin !== undefined && origin !== 'null' && !g.hosts.has(hostOf(origin))) throw new HttpError(403, `requests from ${origin.slice(0, 100)} are not allowed`, 'use the designer that pipewright dev serves');
+  if (origin !== undefined && origin !== 'null' && !g.hosts.has(hostOf(origin)))
+    throw new HttpError(403, `requests from ${origin.slice(0, 100)} are not allowed`, 'use the designer that pipewright dev serves');
   if (origin === 'null') throw new HttpError(403, 'requests from an opaque origin are not allowed');
   if (!api) return;
   const auth = req.headers.authorization ?? '';
   const bearer = /^Bearer (.+)$/i.exec(auth)?.[1];
   const given = bearer ?? (queryToken ? url.searchParams.get('token') : null);
-  if (!given || !sameToken(given, g.token)) throw new HttpError(401, given ? 'the token is wrong' : 'no token', 'open the URL with ?token= that pipewright dev printed');
+  if (!given || !sameToken(given, g.token))
+    throw new HttpError(401, given ? 'the token is wrong' : 'no token', 'open the URL with ?token= that pipewright dev printed');
 }
 
 function hostOf(origin: string): string {

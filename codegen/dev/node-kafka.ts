@@ -28,7 +28,8 @@ const CONNECTION_HINT = 'check --brokers and the KAFKA_* settings (TLS, SASL) in
 
 /** A topic name from a request, or a 400 that says what a topic name is. */
 export function topicName(value: unknown, what = 'topic'): string {
-  if (typeof value !== 'string' || !isTopicName(value)) throw new HttpError(400, `${what} must be a Kafka topic name (letters, digits, ".", "_", "-", at most 200)`);
+  if (typeof value !== 'string' || !isTopicName(value))
+    throw new HttpError(400, `${what} must be a Kafka topic name (letters, digits, ".", "_", "-", at most 200)`);
   return value;
 }
 
@@ -40,13 +41,20 @@ export function format(value: unknown): Format {
 
 function headersOf(h: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h ?? {})) out[k] = Array.isArray(v) ? v.map(String).join(',') : v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  for (const [k, v] of Object.entries(h ?? {}))
+    out[k] = Array.isArray(v) ? v.map(String).join(',') : v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
   return out;
 }
 
 /** A message as the designer shows it: the value decoded as asked, or why it could not be. */
 export function decode(partition: number, m: KafkaMessage, as: Format): Message {
-  const base = { partition, offset: Number(m.offset), timestamp: Number(m.timestamp), key: m.key ? m.key.toString('utf8') : null, headers: headersOf(m.headers) };
+  const base = {
+    partition,
+    offset: Number(m.offset),
+    timestamp: Number(m.timestamp),
+    key: m.key ? m.key.toString('utf8') : null,
+    headers: headersOf(m.headers),
+  };
   if (!m.value) return { ...base, value: null };
   if (as === 'bytes') return { ...base, value: m.value.toString('base64') };
   const text = m.value.toString('utf8');
@@ -147,7 +155,14 @@ export class DevKafka {
       name,
       internal: name.startsWith('__'),
       partitions: partitions
-        .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr, low: Number(at.get(p.partitionId)?.low ?? 0), high: Number(at.get(p.partitionId)?.high ?? 0) }))
+        .map((p) => ({
+          partition: p.partitionId,
+          leader: p.leader,
+          replicas: p.replicas,
+          isr: p.isr,
+          low: Number(at.get(p.partitionId)?.low ?? 0),
+          high: Number(at.get(p.partitionId)?.high ?? 0),
+        }))
         .sort((x, y) => x.partition - y.partition),
     };
   }
@@ -164,29 +179,35 @@ export class DevKafka {
     const described = await this.call((a) => a.describeGroups(ids));
     const ends = new Map<string, Promise<number[]>>();
     const endOf = (topic: string) => {
-      if (!ends.has(topic)) ends.set(topic, this.endOffsets(topic).catch(() => []));
+      if (!ends.has(topic))
+        ends.set(
+          topic,
+          this.endOffsets(topic).catch(() => []),
+        );
       return ends.get(topic)!;
     };
     return Promise.all(
-      described.groups.sort((x, y) => x.groupId.localeCompare(y.groupId)).map(async (g) => {
-        const committed = await this.call((a) => a.fetchOffsets({ groupId: g.groupId })).catch(() => []);
-        const offsets = [];
-        for (const t of committed) {
-          const end = await endOf(t.topic);
-          for (const p of t.partitions) {
-            const c = Number(p.offset);
-            const e = end[p.partition] ?? 0;
-            offsets.push({ topic: t.topic, partition: p.partition, committed: c, end: e, lag: c < 0 ? e : Math.max(0, e - c) });
+      described.groups
+        .sort((x, y) => x.groupId.localeCompare(y.groupId))
+        .map(async (g) => {
+          const committed = await this.call((a) => a.fetchOffsets({ groupId: g.groupId })).catch(() => []);
+          const offsets = [];
+          for (const t of committed) {
+            const end = await endOf(t.topic);
+            for (const p of t.partitions) {
+              const c = Number(p.offset);
+              const e = end[p.partition] ?? 0;
+              offsets.push({ topic: t.topic, partition: p.partition, committed: c, end: e, lag: c < 0 ? e : Math.max(0, e - c) });
+            }
           }
-        }
-        return {
-          groupId: g.groupId,
-          state: g.state,
-          protocolType: g.protocolType,
-          members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost, assignment: assignmentOf(m.memberAssignment) })),
-          offsets,
-        };
-      }),
+          return {
+            groupId: g.groupId,
+            state: g.state,
+            protocolType: g.protocolType,
+            members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost, assignment: assignmentOf(m.memberAssignment) })),
+            offsets,
+          };
+        }),
     );
   }
 
@@ -225,7 +246,8 @@ export class DevKafka {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(resolve, 15_000);
         const done = () => left.size === 0 && (clearTimeout(timer), resolve());
-        consumer.connect()
+        consumer
+          .connect()
           .then(() => consumer.subscribe({ topic, fromBeginning: false }))
           .then(() =>
             consumer.run({

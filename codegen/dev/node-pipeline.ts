@@ -47,15 +47,25 @@ export class PipelineFile {
   /** Writes `text` if the file is still at `baseVersion`; else a 409 with what is on disk. */
   write(text: unknown, baseVersion: unknown): { version: string } {
     if (typeof text !== 'string') throw new HttpError(400, 'text must be the pipeline file as a string');
-    if (typeof baseVersion !== 'string') throw new HttpError(400, 'baseVersion must be the version GET /api/pipeline gave', 'read the file first, then send its version back with the new text');
+    if (typeof baseVersion !== 'string')
+      throw new HttpError(400, 'baseVersion must be the version GET /api/pipeline gave', 'read the file first, then send its version back with the new text');
     const current = this.read();
     if (current.version !== baseVersion) {
-      throw new HttpError(409, `${basename(this.path)} changed on disk since version ${baseVersion.slice(0, 16)}`, 'merge with the text on disk and save again', { text: current.text, version: current.version });
+      throw new HttpError(
+        409,
+        `${basename(this.path)} changed on disk since version ${baseVersion.slice(0, 16)}`,
+        'merge with the text on disk and save again',
+        { text: current.text, version: current.version },
+      );
     }
     try {
       writeAtomically(this.path, text);
     } catch (e) {
-      throw new HttpError(500, `cannot write ${this.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the folder and its permissions');
+      throw new HttpError(
+        500,
+        `cannot write ${this.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        'check the folder and its permissions',
+      );
     }
     // Announced at once (every open designer learns the new version), so the watcher compares the
     // next change on disk with this version, not with the one before it.

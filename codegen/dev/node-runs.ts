@@ -77,7 +77,19 @@ class Run {
 
   view(): RunView {
     const { runId, status, error, group, prefix, nodes, rates, lag, deadLetters, outputs } = this;
-    return { runId, status, ...(error ? { error } : {}), group, prefix, replicas: this.replicas.map((r) => ({ id: r.id, pid: r.child.pid ?? null, ready: r.ready })), nodes, rates, lag, deadLetters, outputs };
+    return {
+      runId,
+      status,
+      ...(error ? { error } : {}),
+      group,
+      prefix,
+      replicas: this.replicas.map((r) => ({ id: r.id, pid: r.child.pid ?? null, ready: r.ready })),
+      nodes,
+      rates,
+      lag,
+      deadLetters,
+      outputs,
+    };
   }
 
   /** Node counts summed over the replicas, and per-second rates since the last poll. */
@@ -94,7 +106,12 @@ class Run {
     const now = Date.now();
     const seconds = this.lastPoll ? (now - this.lastPoll) / 1000 : 0;
     this.rates = Object.fromEntries(
-      Object.entries(nodes).map(([id, c]) => [id, seconds > 0 ? { in: Math.max(0, (c.in - (this.nodes[id]?.in ?? 0)) / seconds), out: Math.max(0, (c.out - (this.nodes[id]?.out ?? 0)) / seconds) } : { in: 0, out: 0 }]),
+      Object.entries(nodes).map(([id, c]) => [
+        id,
+        seconds > 0
+          ? { in: Math.max(0, (c.in - (this.nodes[id]?.in ?? 0)) / seconds), out: Math.max(0, (c.out - (this.nodes[id]?.out ?? 0)) / seconds) }
+          : { in: 0, out: 0 },
+      ]),
     );
     this.lastPoll = now;
     this.nodes = nodes;
@@ -145,22 +162,34 @@ export class Runs {
   /** Checks the request and the pipeline, then builds and starts in the background. */
   async start(body: Record<string, unknown>): Promise<{ runId: string; group: string; prefix: string }> {
     const replicas = body.replicas ?? 1;
-    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1 || replicas > 8) throw new HttpError(400, 'replicas must be a whole number from 1 to 8');
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1 || replicas > 8)
+      throw new HttpError(400, 'replicas must be a whole number from 1 to 8');
     if (body.prefix !== undefined && (typeof body.prefix !== 'string' || !/^[A-Za-z0-9._-]{1,60}$/.test(body.prefix))) {
       throw new HttpError(400, 'prefix may hold only letters, digits, ".", "_" and "-" (at most 60)');
     }
     if (!this.opts.pipeline) throw new HttpError(404, 'no pipeline file', 'start pipewright dev with the pipeline file: pipewright dev pipeline.yaml');
     const checked = await this.opts.pipeline.check();
     if (!checked.pipeline || checked.errors > 0) {
-      throw new HttpError(422, `the pipeline has ${checked.errors} error(s); fix them before a run`, checked.problems.find((p) => p.severity === 'error')?.text, { problems: checked.problems });
+      throw new HttpError(
+        422,
+        `the pipeline has ${checked.errors} error(s); fix them before a run`,
+        checked.problems.find((p) => p.severity === 'error')?.text,
+        { problems: checked.problems },
+      );
     }
     const real = body.writeToRealTopics === true;
     if (real && body.confirm !== true) {
-      const written = topicDefs(checked.pipeline).filter((t) => !t.external).map((t) => t.name);
-      throw new HttpError(409, `writeToRealTopics writes the pipeline's own topics (${written.join(', ')}) instead of scratch copies`, 'send confirm: true with writeToRealTopics to do so');
+      const written = topicDefs(checked.pipeline)
+        .filter((t) => !t.external)
+        .map((t) => t.name);
+      throw new HttpError(
+        409,
+        `writeToRealTopics writes the pipeline's own topics (${written.join(', ')}) instead of scratch copies`,
+        'send confirm: true with writeToRealTopics to do so',
+      );
     }
     const runId = randomBytes(4).toString('hex');
-    const run = new Run(runId, `pipewright-dev-${checked.pipeline.name}-${runId}`, real ? '' : ((body.prefix) ?? `pwdev-${runId}-`));
+    const run = new Run(runId, `pipewright-dev-${checked.pipeline.name}-${runId}`, real ? '' : (body.prefix ?? `pwdev-${runId}-`));
     this.runs.set(runId, run);
     void this.launch(run, checked, replicas).catch((e: unknown) => run.fail(e instanceof Error ? e.message : String(e)));
     return { runId, group: run.group, prefix: run.prefix };
@@ -175,7 +204,15 @@ export class Runs {
     const config = this.opts.kafka.config;
     for (let id = 0; id < replicas && !run.stopping; id++) {
       const port = await freePort();
-      const env = { ...process.env, KAFKA_BROKERS: config.brokers.join(','), KAFKA_GROUP_ID: run.group, KAFKA_CLIENT_ID: `${run.group}-${id}`, TOPIC_PREFIX: run.prefix, PORT: String(port), KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+      const env = {
+        ...process.env,
+        KAFKA_BROKERS: config.brokers.join(','),
+        KAFKA_GROUP_ID: run.group,
+        KAFKA_CLIENT_ID: `${run.group}-${id}`,
+        TOPIC_PREFIX: run.prefix,
+        PORT: String(port),
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      };
       const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: built.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
       const r: Replica = { id, port, child, output: [], ready: false, exited: false, exit: Promise.resolve() };
       const keep = (d: string) => (r.output.push(d), r.output.length > 200 && r.output.splice(0, 100));
@@ -233,8 +270,14 @@ export class Runs {
     const texts: string[] = [];
     for (const r of run.replicas.filter((x) => !x.exited)) {
       const base = `http://127.0.0.1:${r.port}`;
-      r.ready = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(800) }).then((res) => res.ok, () => false);
-      const text = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(800) }).then((res) => (res.ok ? res.text() : ''), () => '');
+      r.ready = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(800) }).then(
+        (res) => res.ok,
+        () => false,
+      );
+      const text = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(800) }).then(
+        (res) => (res.ok ? res.text() : ''),
+        () => '',
+      );
       if (text) texts.push(text);
     }
     if (texts.length) run.absorb(texts);
@@ -245,7 +288,8 @@ export class Runs {
     const gone = run.topics.filter((t) => !existing.has(t));
     if (gone.length && (run.status === 'running' || run.status === 'starting')) run.fail(topicsGone(gone));
     const outputs: RunView['outputs'] = [];
-    for (const topic of run.outputTopics.filter((t) => existing.has(t))) outputs.push({ topic, endOffsets: await this.opts.kafka.endOffsets(topic).catch(() => []) });
+    for (const topic of run.outputTopics.filter((t) => existing.has(t)))
+      outputs.push({ topic, endOffsets: await this.opts.kafka.endOffsets(topic).catch(() => []) });
     run.outputs = outputs;
   }
 
@@ -265,7 +309,12 @@ export class Runs {
     run.status = 'stopped';
     this.opts.onStatus(run.view());
     const kafka = this.opts.kafka;
-    const groupDeleted = await kafka.call((a) => a.deleteGroups([run.group])).then((res) => res.every((g) => !g.error || (g.error as { type?: string }).type === 'GROUP_ID_NOT_FOUND'), () => false);
+    const groupDeleted = await kafka
+      .call((a) => a.deleteGroups([run.group]))
+      .then(
+        (res) => res.every((g) => !g.error || (g.error as { type?: string }).type === 'GROUP_ID_NOT_FOUND'),
+        () => false,
+      );
     let topicsDeleted: string[] = [];
     if (deleteTopics && run.scratch.length) {
       const existing = new Set(await kafka.call((a) => a.listTopics()).catch(() => [] as string[]));

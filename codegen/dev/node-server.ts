@@ -77,13 +77,16 @@ export async function startDevServer(opts: DevOptions): Promise<DevServer> {
       const isApi = url.pathname === '/api' || url.pathname.startsWith('/api/');
       guard(req, url, g, isApi, url.pathname === '/api/events');
       if (!isApi) return serveStatic(opts.designerDir, url.pathname, req, res);
-      const parts = url.pathname.split('/').slice(2).map((p) => {
-        try {
-          return decodeURIComponent(p);
-        } catch {
-          throw new HttpError(400, 'the path is not valid URL encoding');
-        }
-      });
+      const parts = url.pathname
+        .split('/')
+        .slice(2)
+        .map((p) => {
+          try {
+            return decodeURIComponent(p);
+          } catch {
+            throw new HttpError(400, 'the path is not valid URL encoding');
+          }
+        });
       if (parts[0] === 'events' && req.method === 'GET') return hub.open(res);
       sendJson(res, 200, await api.route({ req, url, parts, method: req.method ?? 'GET' }));
     } catch (e) {
@@ -107,7 +110,14 @@ export async function startDevServer(opts: DevOptions): Promise<DevServer> {
       pipeline?.close();
       hub.close();
       await runs.close();
-      await Promise.all([...tails.values()].map((t) => t.then((x) => x.stop(), () => undefined)));
+      await Promise.all(
+        [...tails.values()].map((t) =>
+          t.then(
+            (x) => x.stop(),
+            () => undefined,
+          ),
+        ),
+      );
       await closeServer(server);
       await kafka.close();
     },
@@ -142,7 +152,14 @@ class Api {
         return this.kafka.topic(topicName(id));
       case 'GET topics/:id/messages': {
         const q = c.url.searchParams;
-        return { messages: await this.kafka.lastMessages(topicName(id), int(q.get('partition'), 'partition', 0, 100_000, 0), int(q.get('limit'), 'limit', 1, 500, 20), format(q.get('format'))) };
+        return {
+          messages: await this.kafka.lastMessages(
+            topicName(id),
+            int(q.get('partition'), 'partition', 0, 100_000, 0),
+            int(q.get('limit'), 'limit', 1, 500, 20),
+            format(q.get('format')),
+          ),
+        };
       }
       case 'GET groups':
         return { groups: await this.kafka.groups() };
@@ -187,7 +204,9 @@ class Api {
     const partitions = int(body.partitions === undefined ? '1' : valueText(body.partitions), 'partitions', 1, 10_000);
     const rf = body.replicationFactor === undefined ? undefined : int(valueText(body.replicationFactor), 'replicationFactor', 1, 100);
     confirmed(body, `creating topic ${name}`);
-    const created = await this.kafka.call((a) => a.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: partitions, ...(rf ? { replicationFactor: rf } : {}) }] }));
+    const created = await this.kafka.call((a) =>
+      a.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: partitions, ...(rf ? { replicationFactor: rf } : {}) }] }),
+    );
     if (!created) throw new HttpError(409, `topic ${name} exists already`);
     return { created: name };
   }
@@ -198,7 +217,12 @@ class Api {
     if (body.to !== 'earliest' && body.to !== 'latest') throw new HttpError(400, 'to must be earliest or latest');
     confirmed(body, `resetting group ${groupId} on ${topic}`);
     const [group] = await this.kafka.groups([groupId]);
-    if (group && group.members.length > 0) throw new HttpError(409, `group ${groupId} has ${group.members.length} active member(s)`, 'stop its consumers (or the run) first; Kafka resets only an empty group');
+    if (group && group.members.length > 0)
+      throw new HttpError(
+        409,
+        `group ${groupId} has ${group.members.length} active member(s)`,
+        'stop its consumers (or the run) first; Kafka resets only an empty group',
+      );
     // Real offsets rather than kafkajs's -1 for "latest", so the group's lag reads right at once.
     const ends = await this.kafka.call((a) => a.fetchTopicOffsets(topic));
     const partitions = ends.map((o) => ({ partition: o.partition, offset: body.to === 'earliest' ? o.low : o.high }));
@@ -215,11 +239,18 @@ class Api {
     const undecoded = messages.filter((m) => m.decodeError !== undefined);
     const events = messages.filter((m) => m.decodeError === undefined).map((m) => ({ key: m.key, value: m.value }));
     const left = undecoded.length
-      ? [`${undecoded.length} of the ${messages.length} messages are not ${as} and were left out (the first at partition ${undecoded[0].partition}, offset ${undecoded[0].offset})`]
+      ? [
+          `${undecoded.length} of the ${messages.length} messages are not ${as} and were left out (the first at partition ${undecoded[0].partition}, offset ${undecoded[0].offset})`,
+        ]
       : [];
     const checked = this.pipeline ? await this.pipeline.check() : undefined;
     const sources = (checked?.pipeline?.nodes ?? []).filter((n) => n.params.topic === topic && (n.samples?.length ?? 0) > 0);
-    const shape = sources.length ? shapeDifferences(sources.flatMap((n) => n.samples!.map((s) => s.value)), events.map((e) => e.value)) : [];
+    const shape = sources.length
+      ? shapeDifferences(
+          sources.flatMap((n) => n.samples!.map((s) => s.value)),
+          events.map((e) => e.value),
+        )
+      : [];
     const mismatch = [...left, ...shape];
     return mismatch.length ? { events, mismatch } : { events };
   }
@@ -280,7 +311,12 @@ function serveStatic(root: string | null, pathname: string, req: IncomingMessage
   }
   const real = realpathSync(file);
   if (!real.startsWith(base + sep)) throw new HttpError(403, 'the path leaves the designer folder');
-  res.writeHead(200, { 'content-type': TYPES[extname(real)] ?? 'application/octet-stream', 'content-length': stat.size, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
+  res.writeHead(200, {
+    'content-type': TYPES[extname(real)] ?? 'application/octet-stream',
+    'content-length': stat.size,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  });
   if (req.method === 'HEAD') return void res.end();
   createReadStream(real).pipe(res);
 }

@@ -51,7 +51,10 @@ function explainRefused(s: ReturnType<DesignerStore['getState']>, event: Paramet
   const from = cs.fromHandle;
   if (cs.toHandle) {
     if (cs.toHandle.type === from.type) {
-      s.toast(from.type === 'source' ? 'Connect an output (right side) to an input (left side).' : 'Connect an input (left side) to an output (right side).', 'error');
+      s.toast(
+        from.type === 'source' ? 'Connect an output (right side) to an input (left side).' : 'Connect an input (left side) to an output (right side).',
+        'error',
+      );
       return;
     }
     const wire: Wire =
@@ -268,7 +271,15 @@ export function Canvas() {
   // The designer's actions outside the canvas find its box (and its size) through the store.
   const box = useCallback((el: HTMLDivElement | null) => setCanvasElement(store, el), [store]);
   return (
-    <div ref={box} className="pw-canvas" onDragOver={h.onDragOver} onDragLeave={h.onDragLeave} onDrop={h.onDrop} data-testid="canvas" data-zoom={far ? 'far' : 'near'}>
+    <div
+      ref={box}
+      className="pw-canvas"
+      onDragOver={h.onDragOver}
+      onDragLeave={h.onDragLeave}
+      onDrop={h.onDrop}
+      data-testid="canvas"
+      data-zoom={far ? 'far' : 'near'}
+    >
       <ReactFlow<FlowNode, FlowEdge>
         nodes={nodes}
         edges={edges}
@@ -309,8 +320,8 @@ function EmptyState() {
       <div className="pw-empty-card">
         <h2>Drag a source here or open an example</h2>
         <p>
-          Start with a <strong>Kafka topic</strong> source from the palette on the left, add transforms, and end in a
-          sink. Connect an output port (right) to an input port (left).
+          Start with a <strong>Kafka topic</strong> source from the palette on the left, add transforms, and end in a sink. Connect an output port (right) to an
+          input port (left).
         </p>
         <button type="button" className="pw-button is-primary" onClick={() => openExampleDialog(store)}>
           Open an example

@@ -43,7 +43,13 @@ interface Drawing {
 
 const selectNodes = (s: DesignerState) => s.pipeline.nodes;
 const selectMeasured = (s: DesignerState) => s.measured;
-const selectView = (s: { transform: [number, number, number]; width: number; height: number }) => [s.transform[0], s.transform[1], s.transform[2], s.width, s.height];
+const selectView = (s: { transform: [number, number, number]; width: number; height: number }) => [
+  s.transform[0],
+  s.transform[1],
+  s.transform[2],
+  s.width,
+  s.height,
+];
 
 function rect(x: number, y: number, w: number, h: number): string {
   const r = Math.min(RADIUS, w / 2, h / 2);
@@ -116,7 +122,14 @@ function draw(nodes: readonly PipelineNode[], measured: Record<string, Size>, la
 /** The minimap's view box: the nodes' bounds `b` and the view, fitted to WIDTH × HEIGHT with a margin (`offset`). */
 function fitted(b: ReturnType<typeof draw>['bounds'], view: { x: number; y: number; width: number; height: number }) {
   const box = b
-    ? { x: Math.min(b.x0, view.x), y: Math.min(b.y0, view.y), width: 0, height: 0, x1: Math.max(b.x1, view.x + view.width), y1: Math.max(b.y1, view.y + view.height) }
+    ? {
+        x: Math.min(b.x0, view.x),
+        y: Math.min(b.y0, view.y),
+        width: 0,
+        height: 0,
+        x1: Math.max(b.x1, view.x + view.width),
+        y1: Math.max(b.y1, view.y + view.height),
+      }
     : { ...view, x1: view.x + view.width, y1: view.y + view.height };
   box.width = box.x1 - box.x;
   box.height = box.y1 - box.y;
@@ -180,7 +193,12 @@ export const MiniMap = memo(function MiniMap({ className }: { className?: string
   }, [flow]);
 
   return (
-    <Panel position="bottom-right" className={`react-flow__minimap${className ? ` ${className}` : ''}`} style={{ width: WIDTH, height: HEIGHT }} data-testid="rf__minimap">
+    <Panel
+      position="bottom-right"
+      className={`react-flow__minimap${className ? ` ${className}` : ''}`}
+      style={{ width: WIDTH, height: HEIGHT }}
+      data-testid="rf__minimap"
+    >
       <svg
         ref={svg}
         width={WIDTH}

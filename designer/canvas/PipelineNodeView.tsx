@@ -49,12 +49,7 @@ function PipelineNodeViewImpl({ data, selected }: NodeProps<FlowNode>) {
   const outputs = [...outputPorts(kind, node.params), ERROR_PORT];
   const rows = Math.max(kind.inputs.length, outputs.length);
   return (
-    <div
-      className={`pw-node pw-cat-${kind.category}${selected ? ' is-selected' : ''}`}
-      data-issue={issue}
-      data-testid={`node-${node.id}`}
-      title={kind.summary}
-    >
+    <div className={`pw-node pw-cat-${kind.category}${selected ? ' is-selected' : ''}`} data-issue={issue} data-testid={`node-${node.id}`} title={kind.summary}>
       <div className="pw-node-head">
         <span className="pw-node-kind">{kind.title}</span>
         <span className="pw-node-category">{kind.category}</span>

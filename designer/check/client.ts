@@ -65,7 +65,8 @@ const canvasOf = (request: CheckRequest) => (request.type === 'check' ? request.
 /** A canvas request makes the same canvas's older requests lapse (their answers are for a state it has left). */
 export function lapseOlder(waiting: Map<string, { request: CheckRequest }>, request: CheckRequest): void {
   if (request.revision < 0) return;
-  for (const [key, w] of waiting) if (w.request.revision >= 0 && w.request.revision < request.revision && canvasOf(w.request) === canvasOf(request)) waiting.delete(key);
+  for (const [key, w] of waiting)
+    if (w.request.revision >= 0 && w.request.revision < request.revision && canvasOf(w.request) === canvasOf(request)) waiting.delete(key);
 }
 
 let oneOff = 0;

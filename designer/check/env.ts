@@ -13,11 +13,14 @@ import { codegenAssets } from '../codegen-assets.js';
 
 // lib.es2022.d.ts and every lib file it references, nothing newer.
 const LIB_PREFIX = '/node_modules/typescript/lib/';
-const libs = import.meta.glob<string>(['/node_modules/typescript/lib/lib.{es5,decorators,decorators.legacy}.d.ts', '/node_modules/typescript/lib/lib.es20{15,16,17,18,19,20,21,22}*.d.ts'], {
-  query: '?raw',
-  import: 'default',
-  eager: true,
-});
+const libs = import.meta.glob<string>(
+  ['/node_modules/typescript/lib/lib.{es5,decorators,decorators.legacy}.d.ts', '/node_modules/typescript/lib/lib.es20{15,16,17,18,19,20,21,22}*.d.ts'],
+  {
+    query: '?raw',
+    import: 'default',
+    eager: true,
+  },
+);
 
 export function readLib(name: string): string | undefined {
   return libs[LIB_PREFIX + name];

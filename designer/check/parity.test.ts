@@ -54,7 +54,16 @@ async function cliReports(files: string[]): Promise<Map<string, CliReport>> {
 }
 
 /** What the designer shows of a problem: everything the CLI prints. */
-const shown = (p: Problem) => ({ code: p.code, severity: p.severity, nodeId: p.nodeId, path: p.path, line: p.line, column: p.column, message: p.message, hint: p.hint });
+const shown = (p: Problem) => ({
+  code: p.code,
+  severity: p.severity,
+  nodeId: p.nodeId,
+  path: p.path,
+  line: p.line,
+  column: p.column,
+  message: p.message,
+  hint: p.hint,
+});
 const placed = (p: Problem) => ({ code: p.code, severity: p.severity, nodeId: p.nodeId, path: p.path, message: p.message });
 
 async function designer(file: string, source: { text: string } | { pipeline: NonNullable<ReturnType<typeof readYaml>['pipeline']> }): Promise<Problem[]> {
@@ -86,19 +95,27 @@ describe('the designer reports what pipewright validate --json reports', () => {
     expect(openable.length - examples.length).toBeGreaterThanOrEqual(30);
   });
 
-  test.each([...examples, ...broken])('%s, as opened', async (file) => {
-    const cliSays = await report(file);
-    // Examples are valid; every broken pipeline has a problem.
-    if (file.startsWith('examples/')) expect(cliSays.valid).toBe(true);
-    else expect(cliSays.problems.length).toBeGreaterThan(0);
-    const text = readFileSync(join(REPO_ROOT, file), 'utf8');
-    const mine = await designer(file, { text });
-    expect(mine.map(shown)).toEqual(cliSays.problems.map(shown));
-  }, SLOW);
+  test.each([...examples, ...broken])(
+    '%s, as opened',
+    async (file) => {
+      const cliSays = await report(file);
+      // Examples are valid; every broken pipeline has a problem.
+      if (file.startsWith('examples/')) expect(cliSays.valid).toBe(true);
+      else expect(cliSays.problems.length).toBeGreaterThan(0);
+      const text = readFileSync(join(REPO_ROOT, file), 'utf8');
+      const mine = await designer(file, { text });
+      expect(mine.map(shown)).toEqual(cliSays.problems.map(shown));
+    },
+    SLOW,
+  );
 
-  test.each(openable)('%s, as the canvas holds it after an edit', async (file) => {
-    const opened = readYaml(readFileSync(join(REPO_ROOT, file), 'utf8'));
-    const mine = await designer(file, { pipeline: opened.pipeline! });
-    expect(mine.map(placed)).toEqual((await report(file)).problems.map(placed));
-  }, SLOW);
+  test.each(openable)(
+    '%s, as the canvas holds it after an edit',
+    async (file) => {
+      const opened = readYaml(readFileSync(join(REPO_ROOT, file), 'utf8'));
+      const mine = await designer(file, { pipeline: opened.pipeline! });
+      expect(mine.map(placed)).toEqual((await report(file)).problems.map(placed));
+    },
+    SLOW,
+  );
 });

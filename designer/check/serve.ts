@@ -33,7 +33,11 @@ export async function answer(request: CheckRequest, env: CheckEnv): Promise<Chec
   }
 }
 
-export function serveChecks(post: (reply: CheckReply) => void, listen: (handler: (request: CheckRequest) => void) => void, envFor: (files: PipelineFiles) => CheckEnv): void {
+export function serveChecks(
+  post: (reply: CheckReply) => void,
+  listen: (handler: (request: CheckRequest) => void) => void,
+  envFor: (files: PipelineFiles) => CheckEnv,
+): void {
   /** The files each canvas sent last (a one-off check's under `undefined`). */
   const files = new Map<number | undefined, PipelineFiles>();
   const canvasOf = (r: CheckRequest) => (r.type === 'check' ? r.canvas : undefined);

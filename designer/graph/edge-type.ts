@@ -29,7 +29,10 @@ export function edgeEventType(p: Pipeline, from: string, port: string): EdgeType
       const types = [...new Set(node.inputs.filter((i) => i.port === inPort).map((i) => (i.fromPort === ERROR_PORT ? 'unknown' : typeOf(i.from, depth + 1))))];
       portTypes[inPort] = types.length ? types.join(' | ') : 'never';
     }
-    const input = Object.values(portTypes).filter((t) => t !== 'never').join(' | ') || 'never';
+    const input =
+      Object.values(portTypes)
+        .filter((t) => t !== 'never')
+        .join(' | ') || 'never';
     if (out.from === 'input') return `${input}${addedFields(out.fields?.(paramsOf(node, kind)))}`;
     // An expression's result type, named as the generated code names it (src/pipeline.ts).
     if (out.from === 'type') return out.type(paramsOf(node, kind), portTypes, (param) => `Exclude<ReturnType<typeof ${identOf(id)}__${param}>, undefined>`);
@@ -45,9 +48,25 @@ export function edgeEventType(p: Pipeline, from: string, port: string): EdgeType
   const out = kind.outputType;
   const type = typeOf(from, 0);
   if (out.from === 'expression') {
-    return { type, note: `Whatever the "${out.param}" expression of "${from}" returns${out.element ? ', one event per array element' : ''}; TypeScript infers it in the generated code.` };
+    return {
+      type,
+      note: `Whatever the "${out.param}" expression of "${from}" returns${out.element ? ', one event per array element' : ''}; TypeScript infers it in the generated code.`,
+    };
   }
-  if (kind.category === 'source' && sourceSchemaType(node, kind) !== undefined) return { type, note: `Given by the ${String(paramsOf(node, kind).format)} schema of "${from}".` };
-  if (kind.category === 'source') return { type, note: node.samples?.length ? `Inferred from the ${node.samples.length} sample event(s) of "${from}".` : `"${from}" has no samples: add some for a precise type.` };
-  return { type, note: out.from === 'input' ? `What reaches "${from}", passed on${type.includes(' & {') ? ' with the fields it adds' : ''}.` : `Built by "${from}" from its inputs.` };
+  if (kind.category === 'source' && sourceSchemaType(node, kind) !== undefined)
+    return { type, note: `Given by the ${String(paramsOf(node, kind).format)} schema of "${from}".` };
+  if (kind.category === 'source')
+    return {
+      type,
+      note: node.samples?.length
+        ? `Inferred from the ${node.samples.length} sample event(s) of "${from}".`
+        : `"${from}" has no samples: add some for a precise type.`,
+    };
+  return {
+    type,
+    note:
+      out.from === 'input'
+        ? `What reaches "${from}", passed on${type.includes(' & {') ? ' with the fields it adds' : ''}.`
+        : `Built by "${from}" from its inputs.`,
+  };
 }

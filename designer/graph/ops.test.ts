@@ -18,7 +18,12 @@ describe('node ids and defaults', () => {
     const taken = new Set(['filter-1', 'filter-2']);
     expect(ops.newNodeId('filter', taken)).toBe('filter-3');
     expect(ops.newNodeId('kafka-source', new Set())).toBe('kafka-source-1');
-    for (const k of KINDS) expect(validatePipeline({ ...emptyPipeline(), nodes: [{ id: ops.newNodeId(k.kind, new Set()), kind: k.kind, params: {}, inputs: [] }] }).some((p) => p.code === 'PW011')).toBe(false);
+    for (const k of KINDS)
+      expect(
+        validatePipeline({ ...emptyPipeline(), nodes: [{ id: ops.newNodeId(k.kind, new Set()), kind: k.kind, params: {}, inputs: [] }] }).some(
+          (p) => p.code === 'PW011',
+        ),
+      ).toBe(false);
   });
 
   test('sources and sinks get distinct topics; nothing else gets a value', () => {
@@ -139,7 +144,12 @@ describe('split a wire', () => {
     const byId = Object.fromEntries(pipeline.nodes.map((n) => [n.id, n]));
     expect(byId['filter-1'].inputs).toEqual([{ port: 'in', from: 'kafka-source-1', fromPort: 'out' }]);
     expect(byId['kafka-sink-1'].inputs).toEqual([{ port: 'in', from: 'filter-1', fromPort: 'out' }]);
-    expect(validatePipeline({ ...pipeline, nodes: pipeline.nodes.map((n) => (n.kind === 'kafka-source' ? { ...n, samples: [{ key: 'a', value: { amount: 2 } }] } : n)) })).toEqual([]);
+    expect(
+      validatePipeline({
+        ...pipeline,
+        nodes: pipeline.nodes.map((n) => (n.kind === 'kafka-source' ? { ...n, samples: [{ key: 'a', value: { amount: 2 } }] } : n)),
+      }),
+    ).toEqual([]);
   });
 
   test('when the ends are too close, the target and what lies right of it move right; nothing overlaps', () => {
@@ -154,7 +164,12 @@ describe('split a wire', () => {
     expect(filter.y).toBe(0);
     // The sink and the node right of it moved together, so their wire keeps its shape.
     expect(log.x - sink.x).toBe(600 - 280);
-    for (const [a, b] of [[src, filter], [filter, sink], [sink, log]]) expect(apart(a, b)).toBe(true);
+    for (const [a, b] of [
+      [src, filter],
+      [filter, sink],
+      [sink, log],
+    ])
+      expect(apart(a, b)).toBe(true);
   });
 
   test('with room enough, nothing else moves and the node sits halfway', () => {
@@ -190,7 +205,9 @@ describe('a second wire into one input', () => {
     p = ops.splitEdge(p, W, 'filter-1').pipeline;
     p = ops.addNode(p, 'kafka-source', { x: 0, y: 800 }).pipeline;
     const second = { source: 'kafka-source-2', sourceHandle: 'out', target: 'filter-1', targetHandle: 'in' };
-    expect(ops.secondInput(p, second)).toBe('"filter-1" already reads from "kafka-source-1". A filter takes one input: a second wire merges both streams into it.');
+    expect(ops.secondInput(p, second)).toBe(
+      '"filter-1" already reads from "kafka-source-1". A filter takes one input: a second wire merges both streams into it.',
+    );
     expect(ops.secondInput(p, { ...second, target: 'kafka-sink-1' })).toContain('already reads from "filter-1"');
     const { pipeline, verdict } = ops.replaceWire(p, second);
     expect(verdict.ok).toBe(true);

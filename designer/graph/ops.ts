@@ -33,7 +33,10 @@ export function outputPorts(kind: KindSpec, params: Record<string, unknown>): st
 
 /** A fresh id for a node of `kind`: "filter-1", "filter-2", … never one in `taken`. */
 export function newNodeId(kindName: string, taken: ReadonlySet<string>): string {
-  let base = kindName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  let base = kindName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   if (!/^[a-z]/.test(base)) base = `node-${base}`.replace(/-+$/, '');
   base = base.slice(0, NODE_ID_MAX - 5).replace(/-+$/, '');
   for (let i = 1; ; i++) {
@@ -228,7 +231,7 @@ export function renameNode(p: Pipeline, from: string, to: string): Pipeline {
     if (!renamed.inputs.some((i) => i.from === from)) return renamed;
     return { ...renamed, inputs: renamed.inputs.map((i) => (i.from === from ? { ...i, from: to } : i)) };
   });
-  const rekey = <T,>(rec: Record<string, T>) => Object.fromEntries(Object.entries(rec).map(([k, v]) => [k === from ? to : k, v]));
+  const rekey = <T>(rec: Record<string, T>) => Object.fromEntries(Object.entries(rec).map(([k, v]) => [k === from ? to : k, v]));
   const tests = p.tests.map((t) => (from in t.input || from in t.expect ? { ...t, input: rekey(t.input), expect: rekey(t.expect) } : t));
   return { ...p, nodes, tests };
 }
@@ -239,9 +242,7 @@ export function renameNode(p: Pipeline, from: string, to: string): Pipeline {
  * the original's upstream.
  */
 export function copyNodes(p: Pipeline, ids: ReadonlySet<string>): PipelineNode[] {
-  return p.nodes
-    .filter((n) => ids.has(n.id))
-    .map((n) => structuredClone({ ...n, inputs: n.inputs.filter((i) => ids.has(i.from)) }));
+  return p.nodes.filter((n) => ids.has(n.id)).map((n) => structuredClone({ ...n, inputs: n.inputs.filter((i) => ids.has(i.from)) }));
 }
 
 /** Paste copies with fresh ids, shifted by `offset`; returns the new ids. */
@@ -300,7 +301,10 @@ const overlaps = (a: Rect, b: Rect, gap: number) =>
  * new node lands next to where it was asked for, never on top of a node.
  */
 export function clearSpot(p: Pipeline, sizes: Sizes, at: XY, size = DEFAULT_SIZE, ignore: ReadonlySet<string> = new Set()): XY {
-  const others = p.nodes.filter((n) => !ignore.has(n.id)).map((n) => rectOf(n, sizes)).filter((r): r is Rect => !!r);
+  const others = p.nodes
+    .filter((n) => !ignore.has(n.id))
+    .map((n) => rectOf(n, sizes))
+    .filter((r): r is Rect => !!r);
   const free = (xy: XY) => !others.some((r) => overlaps({ ...xy, ...size }, r, NODE_GAP));
   const dy = size.height + NODE_GAP;
   const dx = size.width + NODE_GAP;
@@ -355,7 +359,8 @@ export function checkSplit(p: Pipeline, nodeId: string): string | undefined {
   if (!node || !kind) return 'Only a node on the canvas can go into a wire.';
   if (kind.category === 'source') return `${kind.title} is a source: it takes no input, so it cannot go into a wire.`;
   if (kind.category === 'sink') return `${kind.title} is a sink: it has no output, so it cannot go into a wire.`;
-  if (node.inputs.length > 0 || p.nodes.some((n) => n.inputs.some((i) => i.from === nodeId))) return `"${nodeId}" is already wired; only an unconnected node can go into a wire.`;
+  if (node.inputs.length > 0 || p.nodes.some((n) => n.inputs.some((i) => i.from === nodeId)))
+    return `"${nodeId}" is already wired; only an unconnected node can go into a wire.`;
   return undefined;
 }
 

@@ -19,7 +19,13 @@ const ConfirmDialog = memo(function ConfirmDialog() {
       ))}
       <div className="pw-modal-foot">
         {confirm.actions.map((a) => (
-          <button key={a.label} type="button" className={`pw-button${a.danger ? ' is-danger' : ''}`} onClick={() => void a.run()} data-testid={`${confirm.testId}-${a.label.toLowerCase().replace(/[^a-z]+/g, '-')}`}>
+          <button
+            key={a.label}
+            type="button"
+            className={`pw-button${a.danger ? ' is-danger' : ''}`}
+            onClick={() => void a.run()}
+            data-testid={`${confirm.testId}-${a.label.toLowerCase().replace(/[^a-z]+/g, '-')}`}
+          >
             {a.label}
           </button>
         ))}
@@ -60,8 +66,8 @@ const ConflictDialog = memo(function ConflictDialog() {
   return (
     <Modal title="The pipeline file changed on disk too" testId="live-conflict" onClose={later}>
       <p>
-        <code>{path ?? 'The file'}</code> was changed outside the designer while the canvas had edits that are not in it yet. Which version should the file
-        and the canvas keep?
+        <code>{path ?? 'The file'}</code> was changed outside the designer while the canvas had edits that are not in it yet. Which version should the file and
+        the canvas keep?
       </p>
       {both && (
         <div className="pw-live-both" data-testid="live-conflict-both">
@@ -79,10 +85,22 @@ const ConflictDialog = memo(function ConflictDialog() {
         <button type="button" className="pw-button" onClick={() => setBoth(!both)} data-testid="live-conflict-show-both">
           {both ? 'Hide both' : 'Show both'}
         </button>
-        <button type="button" className="pw-button" onClick={() => choose('theirs')} data-testid="live-conflict-theirs-button" title="The canvas shows the file; your edits are one undo away">
+        <button
+          type="button"
+          className="pw-button"
+          onClick={() => choose('theirs')}
+          data-testid="live-conflict-theirs-button"
+          title="The canvas shows the file; your edits are one undo away"
+        >
           Take the file’s
         </button>
-        <button type="button" className="pw-button is-primary" onClick={() => choose('mine')} data-testid="live-conflict-mine-button" title="The file gets the canvas’s version">
+        <button
+          type="button"
+          className="pw-button is-primary"
+          onClick={() => choose('mine')}
+          data-testid="live-conflict-mine-button"
+          title="The file gets the canvas’s version"
+        >
           Keep mine
         </button>
       </div>

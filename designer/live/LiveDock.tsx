@@ -6,7 +6,20 @@ import { memo, useEffect, useState } from 'react';
 import { useDesigner, useDesignerStore } from '../store/context.js';
 import { PartitionTable, type PartitionRow } from '../simulator/GroupPanel.js';
 import type { PeekedMessage } from './api.js';
-import { createTopic, openTopic, peek, refreshGroups, refreshTopics, resetOffsets, runTopic, startRun, stopRun, tail, untail, writtenTopics } from './actions.js';
+import {
+  createTopic,
+  openTopic,
+  peek,
+  refreshGroups,
+  refreshTopics,
+  resetOffsets,
+  runTopic,
+  startRun,
+  stopRun,
+  tail,
+  untail,
+  writtenTopics,
+} from './actions.js';
 import { dismissLiveError, LiveDialogs } from './LiveDialogs.js';
 import { saveBeforeRun } from './start.js';
 import { live, setLive, useLive, type LiveTab } from './store.js';
@@ -27,7 +40,12 @@ const valueText = (m: PeekedMessage): string => (typeof m.value === 'string' ? m
 
 /** Messages as a table, newest last: peeked ones and tailed ones look the same. */
 export const MessageTable = memo(function MessageTable({ messages, testId }: { messages: readonly PeekedMessage[]; testId: string }) {
-  if (messages.length === 0) return <p className="pw-muted pw-small" data-testid={`${testId}-empty`}>No messages.</p>;
+  if (messages.length === 0)
+    return (
+      <p className="pw-muted pw-small" data-testid={`${testId}-empty`}>
+        No messages.
+      </p>
+    );
   return (
     <table className="pw-sim-table pw-live-messages" data-testid={testId}>
       <thead>
@@ -47,7 +65,13 @@ export const MessageTable = memo(function MessageTable({ messages, testId }: { m
             <td>{String(m.offset)}</td>
             <td>{new Date(num(m.timestamp)).toISOString()}</td>
             <td>{m.key ?? <span className="pw-muted">null</span>}</td>
-            <td>{Object.keys(m.headers ?? {}).length ? Object.entries(m.headers).map(([k, v]) => `${k}=${v}`).join(', ') : ''}</td>
+            <td>
+              {Object.keys(m.headers ?? {}).length
+                ? Object.entries(m.headers)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(', ')
+                : ''}
+            </td>
             <td className="pw-live-value">
               {valueText(m)}
               {m.decodeError && <span className="pw-sim-bad pw-small"> ({m.decodeError})</span>}
@@ -70,8 +94,23 @@ function NewTopic() {
         createTopic(name.trim(), partitions);
       }}
     >
-      <input className="pw-input" value={name} placeholder="new topic name" onChange={(e) => setName(e.target.value)} aria-label="New topic name" data-testid="live-new-topic-name" />
-      <input className="pw-input pw-sim-number" type="number" min={1} max={1000} value={partitions} onChange={(e) => setPartitions(Number(e.target.value))} aria-label="Partitions" />
+      <input
+        className="pw-input"
+        value={name}
+        placeholder="new topic name"
+        onChange={(e) => setName(e.target.value)}
+        aria-label="New topic name"
+        data-testid="live-new-topic-name"
+      />
+      <input
+        className="pw-input pw-sim-number"
+        type="number"
+        min={1}
+        max={1000}
+        value={partitions}
+        onChange={(e) => setPartitions(Number(e.target.value))}
+        aria-label="Partitions"
+      />
       <button type="submit" className="pw-button" disabled={!name.trim()} data-testid="live-new-topic">
         Create topic…
       </button>
@@ -88,7 +127,14 @@ const TopicList = memo(function TopicList() {
   return (
     <div className="pw-live-list">
       <div className="pw-live-row">
-        <input className="pw-input" value={filter} placeholder="filter" onChange={(e) => setFilter(e.target.value)} aria-label="Filter topics" data-testid="live-topic-filter" />
+        <input
+          className="pw-input"
+          value={filter}
+          placeholder="filter"
+          onChange={(e) => setFilter(e.target.value)}
+          aria-label="Filter topics"
+          data-testid="live-topic-filter"
+        />
         <button type="button" className="pw-button" onClick={() => void refreshTopics()} data-testid="live-topics-refresh">
           Refresh
         </button>
@@ -100,7 +146,12 @@ const TopicList = memo(function TopicList() {
       <ul data-testid="live-topics">
         {shown.map((t) => (
           <li key={t.name}>
-            <button type="button" className={`pw-live-item${t.name === open ? ' is-open' : ''}`} onClick={() => void openTopic(t.name)} data-testid={`live-topic-${t.name}`}>
+            <button
+              type="button"
+              className={`pw-live-item${t.name === open ? ' is-open' : ''}`}
+              onClick={() => void openTopic(t.name)}
+              data-testid={`live-topic-${t.name}`}
+            >
               <span>{t.name}</span>
               <span className="pw-muted pw-small">
                 {t.partitions.length} p · {t.partitions.reduce((a, p) => a + num(p.high), 0)} msgs
@@ -132,7 +183,15 @@ function PeekForm({ topic, partitions }: { topic: string; partitions: number }) 
       </label>
       <label className="pw-sim-field">
         last
-        <input className="pw-input pw-sim-number" type="number" min={1} max={500} value={limit} onChange={(e) => setLimit(Math.min(500, Math.max(1, Number(e.target.value) || 1)))} data-testid="live-peek-limit" />
+        <input
+          className="pw-input pw-sim-number"
+          type="number"
+          min={1}
+          max={500}
+          value={limit}
+          onChange={(e) => setLimit(Math.min(500, Math.max(1, Number(e.target.value) || 1)))}
+          data-testid="live-peek-limit"
+        />
       </label>
       <button type="button" className="pw-button is-primary" onClick={() => void peek(topic, partition, limit)} data-testid="live-peek">
         {current?.topic === topic ? 'Refresh' : 'Peek'}
@@ -219,13 +278,25 @@ const Groups = memo(function Groups() {
           </ul>
           <PartitionTable
             testId={`live-group-lag-${g.groupId}`}
-            partitions={g.offsets.map((o) => ({ topic: o.topic, partition: o.partition, committed: committedOf(o.committed), endOffset: num(o.end), lag: num(o.lag), owner: ownerOf(g, o.topic, o.partition) }))}
+            partitions={g.offsets.map((o) => ({
+              topic: o.topic,
+              partition: o.partition,
+              committed: committedOf(o.committed),
+              endOffset: num(o.end),
+              lag: num(o.lag),
+              owner: ownerOf(g, o.topic, o.partition),
+            }))}
           />
           <div className="pw-live-row">
             {[...new Set(g.offsets.map((o) => o.topic))].map((t) => (
               <span key={t} className="pw-small">
                 {t}:{' '}
-                <button type="button" className="pw-button is-small" onClick={() => resetOffsets(g.groupId, t, 'earliest')} data-testid={`live-reset-earliest-${g.groupId}-${t}`}>
+                <button
+                  type="button"
+                  className="pw-button is-small"
+                  onClick={() => resetOffsets(g.groupId, t, 'earliest')}
+                  data-testid={`live-reset-earliest-${g.groupId}-${t}`}
+                >
                   reset to earliest…
                 </button>{' '}
                 <button type="button" className="pw-button is-small" onClick={() => resetOffsets(g.groupId, t, 'latest')}>
@@ -240,7 +311,11 @@ const Groups = memo(function Groups() {
   );
 });
 
-function ownerOf(g: { members: { clientId: string; assignment: { topic: string; partitions: number[] }[] }[] }, topic: string, partition: number): string | null {
+function ownerOf(
+  g: { members: { clientId: string; assignment: { topic: string; partitions: number[] }[] }[] },
+  topic: string,
+  partition: number,
+): string | null {
   return g.members.find((m) => m.assignment.some((a) => a.topic === topic && a.partitions.includes(partition)))?.clientId ?? null;
 }
 
@@ -254,37 +329,78 @@ const RunPanel = memo(function RunPanel() {
   const group = useLive((s) => s.runGroup);
   const lag: PartitionRow[] = (status?.lag ?? []).map((l) => {
     const o = group?.offsets.find((x) => x.topic === l.topic && x.partition === l.partition);
-    return { topic: l.topic, partition: l.partition, lag: l.lag, owner: group ? ownerOf(group, l.topic, l.partition) : null, committed: o && committedOf(o.committed), endOffset: o && num(o.end) };
+    return {
+      topic: l.topic,
+      partition: l.partition,
+      lag: l.lag,
+      owner: group ? ownerOf(group, l.topic, l.partition) : null,
+      committed: o && committedOf(o.committed),
+      endOffset: o && num(o.end),
+    };
   });
   return (
     <div className="pw-live-scroll" data-testid="live-run">
       <div className="pw-live-row">
         <label className="pw-sim-field">
           replicas
-          <input className="pw-input pw-sim-number" type="number" min={1} max={8} value={replicas} disabled={!!run} onChange={(e) => setReplicas(Math.min(8, Math.max(1, Math.round(Number(e.target.value)) || 1)))} data-testid="live-run-replicas" />
+          <input
+            className="pw-input pw-sim-number"
+            type="number"
+            min={1}
+            max={8}
+            value={replicas}
+            disabled={!!run}
+            onChange={(e) => setReplicas(Math.min(8, Math.max(1, Math.round(Number(e.target.value)) || 1)))}
+            data-testid="live-run-replicas"
+          />
         </label>
         <label className="pw-sim-field" title="Output and internal topics are created under this prefix, so the run does not write to the real ones">
           prefix
-          <input className="pw-input" value={run ? run.prefix : prefix} disabled={!!run || real} placeholder="pwdev-<run id>-" onChange={(e) => setPrefix(e.target.value)} data-testid="live-run-prefix" />
+          <input
+            className="pw-input"
+            value={run ? run.prefix : prefix}
+            disabled={!!run || real}
+            placeholder="pwdev-<run id>-"
+            onChange={(e) => setPrefix(e.target.value)}
+            data-testid="live-run-prefix"
+          />
         </label>
         <label className="pw-sim-field">
-          <input type="checkbox" checked={real} disabled={!!run} onChange={(e) => setReal(e.target.checked)} data-testid="live-run-real" /> write to the real topics
+          <input type="checkbox" checked={real} disabled={!!run} onChange={(e) => setReal(e.target.checked)} data-testid="live-run-real" /> write to the real
+          topics
         </label>
         {run ? (
           <button type="button" className="pw-button is-danger" onClick={() => stopRun(store)} data-testid="live-run-stop">
             ■ Stop
           </button>
         ) : (
-          <button type="button" className="pw-button is-primary" onClick={() => void startRun(store, { replicas, prefix: real ? undefined : prefix.trim() || undefined, real }, saveBeforeRun)} data-testid="live-run-start">
+          <button
+            type="button"
+            className="pw-button is-primary"
+            onClick={() => void startRun(store, { replicas, prefix: real ? undefined : prefix.trim() || undefined, real }, saveBeforeRun)}
+            data-testid="live-run-start"
+          >
             ▶ Run
           </button>
         )}
       </div>
-      {!run && <p className="pw-muted pw-small">Builds the service from the pipeline file and runs it on the cluster, reading the sources’ real topics with a consumer group of its own.</p>}
+      {!run && (
+        <p className="pw-muted pw-small">
+          Builds the service from the pipeline file and runs it on the cluster, reading the sources’ real topics with a consumer group of its own.
+        </p>
+      )}
       {run && (
         <p className="pw-sim-summary" data-testid="live-run-summary">
-          <b data-testid="live-run-status">{status?.status ?? 'starting'}</b> · group <b>{run.group}</b> · {run.prefix ? <>topics under <b data-testid="live-run-prefix-shown">{run.prefix}</b></> : <b>real topics</b>} · replicas ready{' '}
-          <b data-testid="live-run-ready">{status?.replicas.filter((r) => r.ready).length ?? 0}</b>/{status?.replicas.length ?? '…'} · dead letters{' '}
+          <b data-testid="live-run-status">{status?.status ?? 'starting'}</b> · group <b>{run.group}</b> ·{' '}
+          {run.prefix ? (
+            <>
+              topics under <b data-testid="live-run-prefix-shown">{run.prefix}</b>
+            </>
+          ) : (
+            <b>real topics</b>
+          )}{' '}
+          · replicas ready <b data-testid="live-run-ready">{status?.replicas.filter((r) => r.ready).length ?? 0}</b>/{status?.replicas.length ?? '…'} · dead
+          letters{' '}
           <b data-testid="live-run-dead-letters" className={status?.deadLetters ? 'pw-sim-bad' : undefined}>
             {status?.deadLetters ?? 0}
           </b>
@@ -351,7 +467,13 @@ const StatusLine = memo(function StatusLine() {
   return (
     <>
       {asideConflict && (
-        <button type="button" className="pw-button is-danger is-small" onClick={() => setLive({ conflictHidden: false })} data-testid="live-conflict-reopen" title="Edits are not saved until you choose">
+        <button
+          type="button"
+          className="pw-button is-danger is-small"
+          onClick={() => setLive({ conflictHidden: false })}
+          data-testid="live-conflict-reopen"
+          title="Edits are not saved until you choose"
+        >
           File changed on disk too: choose…
         </button>
       )}
@@ -371,7 +493,13 @@ const StatusLine = memo(function StatusLine() {
               <>
                 file <b>{status.pipelinePath}</b>{' '}
                 <span data-testid="live-saved" className={saved?.state === 'error' ? 'pw-sim-bad' : undefined}>
-                  {saved?.state === 'saved' ? 'saved' : saved?.state === 'loaded' ? 'reloaded from disk' : saved?.state === 'error' ? `not saved: ${saved.text}` : ''}
+                  {saved?.state === 'saved'
+                    ? 'saved'
+                    : saved?.state === 'loaded'
+                      ? 'reloaded from disk'
+                      : saved?.state === 'error'
+                        ? `not saved: ${saved.text}`
+                        : ''}
                 </span>
               </>
             ) : (
@@ -405,14 +533,27 @@ export const LiveDock = memo(function LiveDock() {
         <b>Live</b>
         <div className="pw-tabs" role="tablist">
           {TABS.map((t) => (
-            <button key={t.tab} type="button" role="tab" className="pw-tab" aria-selected={tab === t.tab} onClick={() => setLive({ tab: t.tab, collapsed: false })} data-testid={`live-tab-${t.tab}`}>
+            <button
+              key={t.tab}
+              type="button"
+              role="tab"
+              className="pw-tab"
+              aria-selected={tab === t.tab}
+              onClick={() => setLive({ tab: t.tab, collapsed: false })}
+              data-testid={`live-tab-${t.tab}`}
+            >
               {t.label}
             </button>
           ))}
         </div>
         <StatusLine />
         <div className="pw-toolbar-spacer" />
-        <button type="button" className="pw-button is-quiet" onClick={() => setLive({ collapsed: !live().collapsed })} aria-label={collapsed ? 'Show the live panel' : 'Hide the live panel'}>
+        <button
+          type="button"
+          className="pw-button is-quiet"
+          onClick={() => setLive({ collapsed: !live().collapsed })}
+          aria-label={collapsed ? 'Show the live panel' : 'Hide the live panel'}
+        >
           {collapsed ? '▴' : '▾'}
         </button>
       </div>

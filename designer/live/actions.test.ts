@@ -61,7 +61,11 @@ describe('live actions ask before they write to the cluster', () => {
   });
 
   test('a run on the real topics names them and waits for the yes; a scratch run does not ask', async () => {
-    const calls = serve((_method, path) => (path === '/api/runs' ? [200, { runId: 'r1', group: 'g-r1', prefix: '' }] : [200, { runId: 'r1', status: 'building', replicas: [], nodes: {}, lag: [], deadLetters: 0, outputs: [] }]));
+    const calls = serve((_method, path) =>
+      path === '/api/runs'
+        ? [200, { runId: 'r1', group: 'g-r1', prefix: '' }]
+        : [200, { runId: 'r1', status: 'building', replicas: [], nodes: {}, lag: [], deadLetters: 0, outputs: [] }],
+    );
     const p = designer.getState().pipeline;
     designer.getState().load({ ...p, name: 'shop', nodes: [{ id: 'out', kind: 'kafka-sink', params: { topic: 'paid' }, inputs: [] }] }, { history: false });
     await startRun(designer, { replicas: 2, real: true }, async () => true);

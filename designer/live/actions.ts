@@ -81,7 +81,8 @@ function confirming(title: string, lines: string[], label: string, testId: strin
 }
 
 export function createTopic(name: string, partitions: number): void {
-  if (!/^[A-Za-z0-9._-]{1,249}$/.test(name)) return setLive({ error: `“${name}” is not a valid topic name: use letters, digits, “.”, “_” and “-” (at most 249).` });
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(name))
+    return setLive({ error: `“${name}” is not a valid topic name: use letters, digits, “.”, “_” and “-” (at most 249).` });
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1000) return setLive({ error: 'Partitions must be a whole number from 1 to 1000.' });
   confirming(
     'Create a topic on the cluster?',
@@ -143,7 +144,12 @@ export async function sampleFromTopic(store: DesignerStore, nodeId: string, limi
   }
   // Against the samples on the canvas (the server compares with the file's, which may be older); the same words either way.
   const before = node.samples?.map((s) => s.value) ?? [];
-  const here = before.length ? shapeDifferences(before, answer.events.map((e) => e.value)) : [];
+  const here = before.length
+    ? shapeDifferences(
+        before,
+        answer.events.map((e) => e.value),
+      )
+    : [];
   const mismatch = [...new Set([...here, ...(answer.mismatch ?? [])])];
   store.getState().setSamples(
     nodeId,
@@ -208,7 +214,9 @@ export function runReport(status: { runId: string } & Parameters<typeof nextLive
 const GROUP_EVERY_MS = 5000;
 let groupAt = 0;
 async function refreshRunGroup(group: string): Promise<void> {
-  const groups = await client().groups().catch(() => undefined);
+  const groups = await client()
+    .groups()
+    .catch(() => undefined);
   if (groups && live().run?.group === group) setLive({ runGroup: groups.find((g) => g.groupId === group) ?? null });
 }
 
@@ -223,10 +231,12 @@ export function stopRun(store: DesignerStore): void {
     if (!done) return;
     for (const t of Object.keys(live().tails)) if (t.startsWith(run.prefix)) void untail(t);
     setLive({ run: null, runStatus: null, runView: null, runGroup: null });
-    store.getState().toast(
-      `Run stopped; its consumer group ${done.groupDeleted ? 'is deleted' : 'could not be deleted'}${done.topicsDeleted.length ? `, and ${done.topicsDeleted.length} scratch topic${done.topicsDeleted.length === 1 ? '' : 's'} deleted` : ''}.`,
-      done.groupDeleted ? 'info' : 'error',
-    );
+    store
+      .getState()
+      .toast(
+        `Run stopped; its consumer group ${done.groupDeleted ? 'is deleted' : 'could not be deleted'}${done.topicsDeleted.length ? `, and ${done.topicsDeleted.length} scratch topic${done.topicsDeleted.length === 1 ? '' : 's'} deleted` : ''}.`,
+        done.groupDeleted ? 'info' : 'error',
+      );
   };
   ask({
     title: 'Stop the run?',

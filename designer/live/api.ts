@@ -179,14 +179,16 @@ export class LiveClient {
   topic = (name: string) => this.request<TopicInfo>('GET', `/api/topics/${encodeURIComponent(name)}`);
   groups = () => this.request<{ groups: GroupInfo[] }>('GET', '/api/groups').then((r) => r.groups);
   peek = (topic: string, partition: number, limit: number, format: MessageFormat = 'json') =>
-    this.request<{ messages: PeekedMessage[] }>('GET', `/api/topics/${encodeURIComponent(topic)}/messages?${new URLSearchParams({ partition: String(partition), limit: String(limit), format })}`).then(
-      (r) => r.messages,
-    );
+    this.request<{ messages: PeekedMessage[] }>(
+      'GET',
+      `/api/topics/${encodeURIComponent(topic)}/messages?${new URLSearchParams({ partition: String(partition), limit: String(limit), format })}`,
+    ).then((r) => r.messages);
   sample = (topic: string, limit: number, format: MessageFormat = 'json') =>
     this.request<{ events: { key: string | null; value: unknown }[]; mismatch?: string[] }>('POST', '/api/sample', { topic, limit, format });
   pipeline = () => this.request<{ text: string; version: string }>('GET', '/api/pipeline');
   savePipeline = (text: string, baseVersion: string | null) => this.request<{ version: string }>('PUT', '/api/pipeline', { text, baseVersion });
-  startRun = (body: { replicas: number; prefix?: string; writeToRealTopics?: boolean; confirm?: boolean }) => this.request<RunStarted>('POST', '/api/runs', body);
+  startRun = (body: { replicas: number; prefix?: string; writeToRealTopics?: boolean; confirm?: boolean }) =>
+    this.request<RunStarted>('POST', '/api/runs', body);
   run = (id: string) => this.request<RunStatus>('GET', `/api/runs/${encodeURIComponent(id)}`);
   stopRun = (id: string, deleteTopics: boolean) => this.request<RunStopped>('DELETE', `/api/runs/${encodeURIComponent(id)}?deleteTopics=${deleteTopics}`);
   tail = (topic: string) => this.request<unknown>('POST', '/api/tail', { topic, from: 'end' });

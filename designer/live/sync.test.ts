@@ -13,7 +13,8 @@ class FakeServer implements SyncServer {
   }
   async savePipeline(text: string, baseVersion: string | null) {
     this.puts.push({ text, baseVersion });
-    if (baseVersion !== this.version) throw new LiveError('The file changed on disk.', 409, undefined, { error: 'changed', text: this.text, version: this.version });
+    if (baseVersion !== this.version)
+      throw new LiveError('The file changed on disk.', 409, undefined, { error: 'changed', text: this.text, version: this.version });
     return { version: this.writeOnDisk(text) };
   }
   writeOnDisk(text: string) {

@@ -35,7 +35,8 @@ export function nextLiveView(prev: LiveView | null, status: RunStatus, at: numbe
     const beforeErr = prev?.edges[edgeKey(id, 'error')];
     // The server's rate when it gives one (measured between its polls), else ours between two reports.
     const served = status.rates?.[id]?.out;
-    const outRate = typeof served === 'number' && Number.isFinite(served) ? Math.round(served * 10) / 10 : beforeOut ? rate(c.out, beforeOut.count, seconds) : 0;
+    const outRate =
+      typeof served === 'number' && Number.isFinite(served) ? Math.round(served * 10) / 10 : beforeOut ? rate(c.out, beforeOut.count, seconds) : 0;
     edges[edgeKey(id, 'out')] = { count: c.out, rate: outRate };
     edges[edgeKey(id, 'error')] = { count: c.errors, rate: beforeErr ? rate(c.errors, beforeErr.count, seconds) : 0 };
   }

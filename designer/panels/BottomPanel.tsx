@@ -25,13 +25,27 @@ export const BottomPanel = memo(function BottomPanel() {
     <section className={`pw-bottom${open ? ' is-open' : ''}`} aria-label="Problems and code" data-testid="bottom-panel" style={open ? { height } : undefined}>
       {open && <Splitter name="bottom" edge="top" label="Resize the problems and code panel" />}
       <div className="pw-tabs" role="tablist">
-        <button type="button" role="tab" aria-selected={tab === 'problems'} className="pw-tab" onClick={() => state().setBottomTab('problems')} data-testid="tab-problems">
+        <button
+          type="button"
+          role="tab"
+          aria-selected={tab === 'problems'}
+          className="pw-tab"
+          onClick={() => state().setBottomTab('problems')}
+          data-testid="tab-problems"
+        >
           Problems
           {errors > 0 && <span className="pw-badge pw-error">{errors}</span>}
           {warnings > 0 && <span className="pw-badge pw-warning">{warnings}</span>}
           {errors + warnings === 0 && !empty && <span className="pw-badge pw-ok">0</span>}
         </button>
-        <button type="button" role="tab" aria-selected={tab === 'tests'} className="pw-tab" onClick={() => state().setBottomTab('tests')} data-testid="tab-tests">
+        <button
+          type="button"
+          role="tab"
+          aria-selected={tab === 'tests'}
+          className="pw-tab"
+          onClick={() => state().setBottomTab('tests')}
+          data-testid="tab-tests"
+        >
           Tests
           {failedTests > 0 && <span className="pw-badge pw-error">{failedTests}</span>}
         </button>

@@ -146,10 +146,18 @@ export const CodePreview = memo(function CodePreview() {
           <code data-testid="preview-path">{shown}</code>
           <span className="pw-muted pw-viewer-meta">
             {stale ? 'updating… · ' : ''}
-            {text.split('\n').length} lines · {Object.keys(files).length + Object.keys(preview.binary).length} files · generated in {Math.round(preview.millis)} ms
+            {text.split('\n').length} lines · {Object.keys(files).length + Object.keys(preview.binary).length} files · generated in {Math.round(preview.millis)}{' '}
+            ms
           </span>
           <span className="pw-viewer-actions">
-            <button type="button" className="pw-button is-quiet" onClick={() => void copy()} disabled={!!bytes} data-testid="preview-copy" title="Copy this file's text">
+            <button
+              type="button"
+              className="pw-button is-quiet"
+              onClick={() => void copy()}
+              disabled={!!bytes}
+              data-testid="preview-copy"
+              title="Copy this file's text"
+            >
               Copy
             </button>
             <button type="button" className="pw-button is-quiet" onClick={save} data-testid="preview-download" title="Download this file">

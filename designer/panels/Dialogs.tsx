@@ -49,7 +49,13 @@ function Gallery() {
     () =>
       EXAMPLES.map((ex) => {
         const { pipeline } = readPipelineText(ex.text);
-        return { ex, name: pipeline?.name ?? ex.slug, description: pipeline?.description ?? '', nodes: pipeline?.nodes.length ?? 0, kinds: [...new Set(pipeline?.nodes.map((n) => n.kind))] };
+        return {
+          ex,
+          name: pipeline?.name ?? ex.slug,
+          description: pipeline?.description ?? '',
+          nodes: pipeline?.nodes.length ?? 0,
+          kinds: [...new Set(pipeline?.nodes.map((n) => n.kind))],
+        };
       }),
     [],
   );

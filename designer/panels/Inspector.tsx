@@ -44,7 +44,15 @@ export const Inspector = memo(function Inspector() {
   const edge = useDesigner(selectLoneEdge);
   return (
     <aside className="pw-inspector" aria-label="Inspector">
-      {node ? <NodeForm key={node.id} node={node} /> : count > 1 ? <MultiSelection count={count} /> : edge ? <EdgeForm key={edge} edge={edge} /> : <PipelineForm />}
+      {node ? (
+        <NodeForm key={node.id} node={node} />
+      ) : count > 1 ? (
+        <MultiSelection count={count} />
+      ) : edge ? (
+        <EdgeForm key={edge} edge={edge} />
+      ) : (
+        <PipelineForm />
+      )}
     </aside>
   );
 });
@@ -57,12 +65,21 @@ function EdgeForm({ edge }: { edge: string }) {
   const files = useDesigner(selectFiles);
   const simulating = useDesigner(selectSimOpen);
   const wire = useMemo(() => wireOfEdgeId(edge), [edge]);
-  const type = useMemo(() => (wire ? edgeEventType(withSchemaFiles(pipeline, files), wire.source, wire.sourceHandle ?? 'out') : undefined), [pipeline, files, wire]);
+  const type = useMemo(
+    () => (wire ? edgeEventType(withSchemaFiles(pipeline, files), wire.source, wire.sourceHandle ?? 'out') : undefined),
+    [pipeline, files, wire],
+  );
   if (!wire || !type) return null;
   const end = (id: string, port: string | null | undefined, dir: string) => (
     <div className="pw-field">
       <span className="pw-label">{dir}</span>
-      <button type="button" className="pw-button is-quiet pw-edge-end" onClick={() => focusNode(store, id)} data-testid={`edge-${dir.toLowerCase()}`} title={`Select ${id}`}>
+      <button
+        type="button"
+        className="pw-button is-quiet pw-edge-end"
+        onClick={() => focusNode(store, id)}
+        data-testid={`edge-${dir.toLowerCase()}`}
+        title={`Select ${id}`}
+      >
         <code>{id}</code> <span className="pw-muted">port</span> <code>{port}</code>
       </button>
     </div>
@@ -74,7 +91,9 @@ function EdgeForm({ edge }: { edge: string }) {
       {end(wire.target, wire.targetHandle, 'To')}
       <div className="pw-field">
         <span className="pw-label">Event type</span>
-        <pre className="pw-type" data-testid="edge-type">{type.type}</pre>
+        <pre className="pw-type" data-testid="edge-type">
+          {type.type}
+        </pre>
         <p className="pw-help">{type.note}</p>
       </div>
       {simulating ? (
@@ -194,7 +213,11 @@ function Docs({ text }: { text: string }) {
 
 function IdField({ node, problems }: { node: PipelineNode; problems: Problem[] | undefined }) {
   const state = useDesignerStore().getState;
-  const [text, setText] = useDraft(node.id, (id) => id, () => false);
+  const [text, setText] = useDraft(
+    node.id,
+    (id) => id,
+    () => false,
+  );
   const [refused, setRefused] = useState<string | undefined>();
   const apply = () => {
     const why = state().renameNode(node.id, text.trim());
@@ -246,7 +269,12 @@ function ParamField({ node, spec, problems }: { node: PipelineNode; spec: ParamS
     <div className={`pw-field${spec.type === 'boolean' ? ' is-inline' : ''}`} data-param={spec.name}>
       <label htmlFor={id} onClick={spec.type === 'expression' ? () => document.getElementById(id)?.focus() : undefined}>
         {spec.title}
-        {spec.required && <span className="pw-required" aria-label="required"> *</span>}
+        {spec.required && (
+          <span className="pw-required" aria-label="required">
+            {' '}
+            *
+          </span>
+        )}
         <code className="pw-param-name">{spec.name}</code>
       </label>
       <Input
@@ -261,8 +289,18 @@ function ParamField({ node, spec, problems }: { node: PipelineNode; spec: ParamS
       />
       <p id={`${id}-help`} className="pw-help">
         {spec.description}
-        {hasDefault && <> Default: <code>{String(spec.default)}</code>.</>}
-        {spec.type === 'expression' && spec.placeholder && <> e.g. <code>{spec.placeholder}</code></>}
+        {hasDefault && (
+          <>
+            {' '}
+            Default: <code>{String(spec.default)}</code>.
+          </>
+        )}
+        {spec.type === 'expression' && spec.placeholder && (
+          <>
+            {' '}
+            e.g. <code>{spec.placeholder}</code>
+          </>
+        )}
       </p>
       {spec.type !== 'expressions' && <FileAttachment node={node} value={value} />}
       <Messages id={`${id}-msg`} problems={problems} />
@@ -279,7 +317,9 @@ function FileAttachment({ node, value }: { node: PipelineNode; value: unknown })
   if (typeof value !== 'string' || !(kind?.files?.(withDefaults(kind, node.params)) ?? []).includes(value)) return null;
   return (
     <div className="pw-file">
-      <span className={bytes ? 'pw-ok-text' : 'pw-muted'}>{bytes ? `Attached: ${(bytes.length / 1024).toFixed(1)} kB` : 'No file attached; the export needs it.'}</span>
+      <span className={bytes ? 'pw-ok-text' : 'pw-muted'}>
+        {bytes ? `Attached: ${(bytes.length / 1024).toFixed(1)} kB` : 'No file attached; the export needs it.'}
+      </span>
       <label className="pw-button pw-file-button">
         {bytes ? 'Replace…' : 'Attach file…'}
         <input
@@ -326,8 +366,7 @@ function SamplesField({ node, problems }: { node: PipelineNode; problems: Proble
         }}
       />
       <p id="pw-field-samples-help" className="pw-help">
-        Example events as JSON. They type the events in generated code, drive the generated tests and feed completion in expressions
-        (<code>value.</code>).
+        Example events as JSON. They type the events in generated code, drive the generated tests and feed completion in expressions (<code>value.</code>).
       </p>
       {error && (
         <p className="pw-msg pw-error" role="alert">

@@ -44,14 +44,7 @@ export const Palette = memo(function Palette() {
   return (
     <nav className="pw-palette" aria-label="Node palette">
       <div className="pw-panel-title">Nodes</div>
-      <input
-        type="search"
-        className="pw-input pw-palette-search"
-        placeholder="Search nodes…"
-        aria-label="Search nodes"
-        value={query}
-        onChange={setQuery}
-      />
+      <input type="search" className="pw-input pw-palette-search" placeholder="Search nodes…" aria-label="Search nodes" value={query} onChange={setQuery} />
       <div className="pw-palette-list">
         {GROUPS.map(({ category, title }) => {
           const kinds = found.filter((k) => k.category === category);

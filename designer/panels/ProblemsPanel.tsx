@@ -55,7 +55,14 @@ export const ProblemsPanel = memo(function ProblemsPanel() {
     <ul className={`pw-problems${checking ? ' is-checking' : ''}`} data-testid="problems-list" aria-busy={checking}>
       {sorted.map((p, i) => (
         <li key={i}>
-          <button type="button" className={`pw-problem pw-${p.severity}`} data-node={p.nodeId} data-test={p.path[0] === 'tests' ? p.path[1] : undefined} onClick={onPick} disabled={!p.nodeId && p.path[0] !== 'tests'}>
+          <button
+            type="button"
+            className={`pw-problem pw-${p.severity}`}
+            data-node={p.nodeId}
+            data-test={p.path[0] === 'tests' ? p.path[1] : undefined}
+            onClick={onPick}
+            disabled={!p.nodeId && p.path[0] !== 'tests'}
+          >
             <span className="pw-problem-sev">{p.severity === 'error' ? 'Error' : 'Warning'}</span>
             <code className="pw-problem-code">{p.code}</code>
             {p.nodeId && <code className="pw-problem-node">{p.nodeId}</code>}

@@ -29,7 +29,17 @@ function pretty(v: unknown): string {
 }
 
 /** A list of events as JSON; a draft that does not parse stays a draft, with the reason shown. */
-function EventsField({ id, label, events, onChange }: { id: string; label: string; events: SampleEvent[] | undefined; onChange: (events: SampleEvent[] | undefined) => void }) {
+function EventsField({
+  id,
+  label,
+  events,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  events: SampleEvent[] | undefined;
+  onChange: (events: SampleEvent[] | undefined) => void;
+}) {
   const [error, setError] = useState<string | undefined>();
   const [text, setText] = useDraft(
     events,
@@ -85,7 +95,14 @@ function IgnoreBox({ index, id, test, onChange }: { index: number; id: string; t
   const boxId = `pw-test-${index}-ignore-${id}`;
   return (
     <label htmlFor={boxId} className="pw-muted">
-      <input id={boxId} data-testid={boxId} type="checkbox" checked={test.ignore?.includes(id) ?? false} onChange={(e) => onChange(withIgnored(test, id, e.target.checked))} /> not checked by this test
+      <input
+        id={boxId}
+        data-testid={boxId}
+        type="checkbox"
+        checked={test.ignore?.includes(id) ?? false}
+        onChange={(e) => onChange(withIgnored(test, id, e.target.checked))}
+      />{' '}
+      not checked by this test
     </label>
   );
 }
@@ -99,7 +116,13 @@ function TestEditor({ index, test, nodes }: { index: number; test: PipelineTest;
     <div className="pw-test-editor" data-testid={`test-editor-${index}`}>
       <div className="pw-field">
         <label htmlFor={`pw-test-${index}-name`}>Name</label>
-        <input id={`pw-test-${index}-name`} className="pw-input" value={test.name} spellCheck={false} onChange={(e) => update({ ...test, name: e.target.value }, 'name')} />
+        <input
+          id={`pw-test-${index}-name`}
+          className="pw-input"
+          value={test.name}
+          spellCheck={false}
+          onChange={(e) => update({ ...test, name: e.target.value }, 'name')}
+        />
       </div>
       <div className="pw-test-columns">
         <div>

@@ -69,7 +69,16 @@ function EnumInput({ spec, id, value, invalid, describedBy, hasDefault, set }: P
 }
 
 function BooleanInput({ spec, id, value, describedBy, set }: ParamInputProps) {
-  return <input id={id} type="checkbox" className="pw-checkbox" checked={Boolean(value ?? spec.default)} aria-describedby={describedBy} onChange={(e) => set(e.target.checked)} />;
+  return (
+    <input
+      id={id}
+      type="checkbox"
+      className="pw-checkbox"
+      checked={Boolean(value ?? spec.default)}
+      aria-describedby={describedBy}
+      onChange={(e) => set(e.target.checked)}
+    />
+  );
 }
 
 function IntegerInput({ spec, id, value, invalid, describedBy, hasDefault, set }: ParamInputProps) {
@@ -109,7 +118,10 @@ function TextInput({ spec, id, value, invalid, describedBy, hasDefault, set }: P
 function ExpressionsInput({ node, spec, id, invalid, describedBy }: ParamInputProps) {
   const state = useDesignerStore().getState;
   const raw = node.params[spec.name];
-  const entries: [string, string][] = raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, v === undefined || v === null ? '' : valueText(v)]) : [];
+  const entries: [string, string][] =
+    raw && typeof raw === 'object' && !Array.isArray(raw)
+      ? Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, v === undefined || v === null ? '' : valueText(v)])
+      : [];
   const save = (next: [string, string][]) => state().setParam(node.id, spec.name, next.length ? Object.fromEntries(next) : undefined);
   const rename = (i: number, name: string) => save(entries.map((e, k) => (k === i ? [name, e[1]] : e)));
   const setExpr = (i: number, text: string) => save(entries.map((e, k) => (k === i ? [e[0], text] : e)));
@@ -153,7 +165,11 @@ function ExpressionsInput({ node, spec, id, invalid, describedBy }: ParamInputPr
 /** A list of names, typed comma-separated. */
 function ListInput({ value, id, spec, invalid, describedBy, set: onChange }: ParamInputProps) {
   const shown = Array.isArray(value) ? value.join(', ') : value === undefined ? '' : valueText(value);
-  const [text, setText] = useDraft(shown, (s) => s, (draft, s) => parseList(draft).join(', ') === s);
+  const [text, setText] = useDraft(
+    shown,
+    (s) => s,
+    (draft, s) => parseList(draft).join(', ') === s,
+  );
   return (
     <input
       id={id}

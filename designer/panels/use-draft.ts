@@ -8,7 +8,12 @@ import { useState } from 'react';
  * the value the typing itself produced. A draft that does not parse stays a draft.
  * `onFollow` runs when the draft is replaced (e.g. to clear a parse error).
  */
-export function useDraft<T>(value: T, show: (value: T) => string, same: (draft: string, value: T) => boolean, onFollow?: () => void): [string, (text: string) => void] {
+export function useDraft<T>(
+  value: T,
+  show: (value: T) => string,
+  same: (draft: string, value: T) => boolean,
+  onFollow?: () => void,
+): [string, (text: string) => void] {
   const [text, setText] = useState(() => show(value));
   const [followed, setFollowed] = useState(value);
   if (!Object.is(followed, value)) {

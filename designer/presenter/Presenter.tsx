@@ -15,7 +15,17 @@ import { TopicsPanel } from '../simulator/TopicsPanel.js';
 import { useDesigner, useDesignerStore } from '../store/context.js';
 import { NODE_SIZE } from '../flow-api.js';
 import type { DesignerState } from '../store/types.js';
-import { PANELS, PRESENTER_KEYS, presentRequested, SPEED_FACTORS, speedFor, stageSide, visiblePanels, type PresenterAction, type PresenterPanel } from './keys.js';
+import {
+  PANELS,
+  PRESENTER_KEYS,
+  presentRequested,
+  SPEED_FACTORS,
+  speedFor,
+  stageSide,
+  visiblePanels,
+  type PresenterAction,
+  type PresenterPanel,
+} from './keys.js';
 import { dispatchPresenter, onFullscreenChange, onPresenterKey, usePresenter } from './store.js';
 import './presenter.css';
 
@@ -43,7 +53,13 @@ const Bar = memo(function Bar() {
   const ticks = speedFor(base, SPEED_FACTORS[speed]);
   return (
     <div className="pw-present-bar" role="toolbar" aria-label="Presentation controls">
-      <button type="button" className="pw-button is-primary" onClick={() => dispatch({ type: 'play-pause' })} data-testid="present-play" aria-label={running ? 'Pause the simulation (Space)' : 'Run the simulation (Space)'}>
+      <button
+        type="button"
+        className="pw-button is-primary"
+        onClick={() => dispatch({ type: 'play-pause' })}
+        data-testid="present-play"
+        aria-label={running ? 'Pause the simulation (Space)' : 'Run the simulation (Space)'}
+      >
         {running ? '❚❚' : '▶'}
       </button>
       <button type="button" className="pw-button" onClick={() => dispatch({ type: 'step' })} aria-label="One tick (.)" title="One tick (.)">
@@ -55,7 +71,13 @@ const Bar = memo(function Bar() {
       <span className="pw-present-speed" title={ticks === 0 ? 'full speed' : `${ticks} ticks/s`} data-testid="present-speed">
         {SPEED_FACTORS[speed]}×
       </span>
-      <button type="button" className="pw-button" onClick={() => dispatch({ type: 'faster' })} disabled={speed === SPEED_FACTORS.length - 1} aria-label="Faster (+)">
+      <button
+        type="button"
+        className="pw-button"
+        onClick={() => dispatch({ type: 'faster' })}
+        disabled={speed === SPEED_FACTORS.length - 1}
+        aria-label="Faster (+)"
+      >
         +
       </button>
       <span className="pw-present-tick" aria-live="off">
@@ -68,10 +90,23 @@ const Bar = memo(function Bar() {
         )}
       </span>
       <span className="pw-toolbar-spacer" />
-      <button type="button" className="pw-button is-quiet" onClick={() => dispatch({ type: 'hints' })} aria-pressed={hints} aria-label="Show the keys (?)" data-testid="present-keys-toggle">
+      <button
+        type="button"
+        className="pw-button is-quiet"
+        onClick={() => dispatch({ type: 'hints' })}
+        aria-pressed={hints}
+        aria-label="Show the keys (?)"
+        data-testid="present-keys-toggle"
+      >
         ?
       </button>
-      <button type="button" className="pw-button is-quiet" onClick={() => dispatch({ type: 'leave' })} aria-label="Leave presenter mode (Esc)" data-testid="present-exit">
+      <button
+        type="button"
+        className="pw-button is-quiet"
+        onClick={() => dispatch({ type: 'leave' })}
+        aria-label="Leave presenter mode (Esc)"
+        data-testid="present-exit"
+      >
         ✕
       </button>
     </div>
@@ -181,7 +216,13 @@ export const Presenter = memo(function Presenter() {
 export function PresentButton() {
   const dispatch = usePresenterDispatch();
   return (
-    <button type="button" className="pw-button" onClick={() => dispatch({ type: 'enter' })} title="Presenter mode: large type, full screen, driven by keys (P)" data-testid="present-enter">
+    <button
+      type="button"
+      className="pw-button"
+      onClick={() => dispatch({ type: 'enter' })}
+      title="Presenter mode: large type, full screen, driven by keys (P)"
+      data-testid="present-enter"
+    >
       Present
     </button>
   );

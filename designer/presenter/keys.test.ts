@@ -63,7 +63,10 @@ describe('presenter reducer', () => {
     expect(closed.state.panel).toBe('notes');
     expect(closed.effects).toEqual([{ type: 'fullscreen', on: true }, { type: 'fit' }, { type: 'simulate' }]);
     // Nothing on the canvas: nothing to simulate.
-    expect(reducePresenter(INITIAL_PRESENTER, { type: 'enter' }, ctx({ simOpen: false, hasNodes: false })).effects).toEqual([{ type: 'fullscreen', on: true }, { type: 'fit' }]);
+    expect(reducePresenter(INITIAL_PRESENTER, { type: 'enter' }, ctx({ simOpen: false, hasNodes: false })).effects).toEqual([
+      { type: 'fullscreen', on: true },
+      { type: 'fit' },
+    ]);
     // Entering twice changes nothing.
     expect(reducePresenter(open.state, { type: 'enter' }, ctx())).toEqual({ state: open.state, effects: [] });
   });
@@ -101,7 +104,10 @@ describe('presenter reducer', () => {
     expect(after([{ type: 'faster' }, { type: 'faster' }]).effects).toEqual([]);
     const left = after([{ type: 'slower' }, { type: 'leave' }]);
     expect(left.state).toMatchObject({ on: false, speed: 2 });
-    expect(left.effects).toEqual([{ type: 'fullscreen', on: false }, { type: 'sim', command: { type: 'speed', speed: 10 } }]);
+    expect(left.effects).toEqual([
+      { type: 'fullscreen', on: false },
+      { type: 'sim', command: { type: 'speed', speed: 10 } },
+    ]);
     expect(after([{ type: 'leave' }]).effects).toEqual([{ type: 'fullscreen', on: false }]);
     // Without a simulation, the speed is kept for the next one.
     expect(after([{ type: 'slower' }], ctx({ simOpen: false })).effects).toEqual([{ type: 'sim-speed-setting', speed: 5 }]);
@@ -146,12 +152,12 @@ describe('?present in the URL', () => {
   });
 
   test('opens presenter mode unless it says 0 or false', () => {
-    expect([presentRequested('?present'), presentRequested('?a=1&present=1'), presentRequested('?present=0'), presentRequested('?presenter'), presentRequested('')]).toEqual([
-      true,
-      true,
-      false,
-      false,
-      false,
-    ]);
+    expect([
+      presentRequested('?present'),
+      presentRequested('?a=1&present=1'),
+      presentRequested('?present=0'),
+      presentRequested('?presenter'),
+      presentRequested(''),
+    ]).toEqual([true, true, false, false, false]);
   });
 });

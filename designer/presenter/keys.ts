@@ -177,7 +177,8 @@ export function reducePresenter(state: PresenterState, action: PresenterAction, 
     case 'leave': {
       const effects: PresenterEffect[] = [{ type: 'fullscreen', on: false }];
       // Slow motion belongs to the presentation: the designer gets its speed back.
-      if (state.speed !== NORMAL) effects.push(ctx.simOpen ? { type: 'sim', command: { type: 'speed', speed: state.base } } : { type: 'sim-speed-setting', speed: state.base });
+      if (state.speed !== NORMAL)
+        effects.push(ctx.simOpen ? { type: 'sim', command: { type: 'speed', speed: state.base } } : { type: 'sim-speed-setting', speed: state.base });
       return { state: { ...state, on: false, speed: NORMAL }, effects };
     }
     case 'next':

@@ -11,7 +11,17 @@ import { getFlow } from '../flow-api.js';
 import { isTyping } from '../keyboard.js';
 import type { DesignerStore } from '../store/index.js';
 import { tourFor } from '../simulator/tours.js';
-import { INITIAL_PRESENTER, keyAction, PRESENT_SCALE, reducePresenter, withPresent, type PresenterAction, type PresenterContext, type PresenterEffect, type PresenterState } from './keys.js';
+import {
+  INITIAL_PRESENTER,
+  keyAction,
+  PRESENT_SCALE,
+  reducePresenter,
+  withPresent,
+  type PresenterAction,
+  type PresenterContext,
+  type PresenterEffect,
+  type PresenterState,
+} from './keys.js';
 
 export const usePresenter = create<PresenterState>()(() => ({ ...INITIAL_PRESENTER }));
 

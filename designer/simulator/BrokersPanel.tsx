@@ -45,7 +45,12 @@ function Settings({ spec }: { spec: ClusterSpec }) {
       </label>
       <label className="pw-sim-field" title="Copies of each partition, on different brokers; a new one starts the run again">
         Replication
-        <select className="pw-input" value={spec.replicationFactor} onChange={(e) => change({ replicationFactor: Number(e.target.value) })} data-testid="sim-cluster-rf">
+        <select
+          className="pw-input"
+          value={spec.replicationFactor}
+          onChange={(e) => change({ replicationFactor: Number(e.target.value) })}
+          data-testid="sim-cluster-rf"
+        >
           {upTo(spec.brokers).map((n) => (
             <option key={n} value={n}>
               {n}
@@ -55,7 +60,12 @@ function Settings({ spec }: { spec: ClusterSpec }) {
       </label>
       <label className="pw-sim-field" title="With acks=all, the leader refuses writes while fewer replicas than this are in sync">
         min.insync.replicas
-        <select className="pw-input" value={spec.minInsyncReplicas} onChange={(e) => change({ minInsyncReplicas: Number(e.target.value) })} data-testid="sim-cluster-min-isr">
+        <select
+          className="pw-input"
+          value={spec.minInsyncReplicas}
+          onChange={(e) => change({ minInsyncReplicas: Number(e.target.value) })}
+          data-testid="sim-cluster-min-isr"
+        >
           {upTo(spec.replicationFactor).map((n) => (
             <option key={n} value={n}>
               {n}
@@ -63,7 +73,10 @@ function Settings({ spec }: { spec: ClusterSpec }) {
           ))}
         </select>
       </label>
-      <label className="pw-sim-field" title="When the producer counts a write as done: all in-sync replicas have it, the leader has it, or as soon as it is sent">
+      <label
+        className="pw-sim-field"
+        title="When the producer counts a write as done: all in-sync replicas have it, the leader has it, or as soon as it is sent"
+      >
         acks
         <select className="pw-input" value={spec.acks} onChange={(e) => change({ acks: e.target.value as ClusterSpec['acks'] })} data-testid="sim-cluster-acks">
           <option value="all">all</option>
@@ -71,11 +84,25 @@ function Settings({ spec }: { spec: ClusterSpec }) {
           <option value="0">0</option>
         </select>
       </label>
-      <label className="pw-sim-field" title="Let an out-of-sync replica lead when no in-sync one is alive: the partition comes back, but acknowledged records can be lost">
-        <input type="checkbox" checked={spec.uncleanLeaderElection} onChange={(e) => change({ uncleanLeaderElection: e.target.checked })} data-testid="sim-cluster-unclean" />
+      <label
+        className="pw-sim-field"
+        title="Let an out-of-sync replica lead when no in-sync one is alive: the partition comes back, but acknowledged records can be lost"
+      >
+        <input
+          type="checkbox"
+          checked={spec.uncleanLeaderElection}
+          onChange={(e) => change({ uncleanLeaderElection: e.target.checked })}
+          data-testid="sim-cluster-unclean"
+        />
         unclean leader election
       </label>
-      <button type="button" className="pw-button is-quiet is-small" onClick={() => setCluster(null)} data-testid="sim-cluster-off" title="Back to one perfect broker (starts the run again)">
+      <button
+        type="button"
+        className="pw-button is-quiet is-small"
+        onClick={() => setCluster(null)}
+        data-testid="sim-cluster-off"
+        title="Back to one perfect broker (starts the run again)"
+      >
         One perfect broker
       </button>
     </div>
@@ -90,7 +117,8 @@ function Brokers({ cluster }: { cluster: ClusterView }) {
         const leads = cluster.partitions.filter((p) => p.leader === b.id).length;
         return (
           <li key={b.id} className={`pw-sim-broker${b.up ? '' : ' is-down'}`} data-testid={`sim-broker-${b.id}`} data-up={b.up}>
-            <b>broker {b.id}</b> <span className={b.up ? 'pw-muted' : 'pw-sim-bad'}>{b.up ? `up${b.slow === 0 ? ', stalled' : ''} · leads ${leads}` : 'down'}</span>
+            <b>broker {b.id}</b>{' '}
+            <span className={b.up ? 'pw-muted' : 'pw-sim-bad'}>{b.up ? `up${b.slow === 0 ? ', stalled' : ''} · leads ${leads}` : 'down'}</span>
             {b.up && (
               <button
                 type="button"
@@ -103,11 +131,23 @@ function Brokers({ cluster }: { cluster: ClusterView }) {
               </button>
             )}
             {b.up ? (
-              <button type="button" className="pw-button is-danger is-small" onClick={() => state().simCommand({ type: 'kill-broker', id: b.id })} title="Kill this broker: its partitions fail over, or go offline" data-testid={`sim-broker-kill-${b.id}`}>
+              <button
+                type="button"
+                className="pw-button is-danger is-small"
+                onClick={() => state().simCommand({ type: 'kill-broker', id: b.id })}
+                title="Kill this broker: its partitions fail over, or go offline"
+                data-testid={`sim-broker-kill-${b.id}`}
+              >
                 Kill
               </button>
             ) : (
-              <button type="button" className="pw-button is-small" onClick={() => state().simCommand({ type: 'restart-broker', id: b.id })} title="Start this broker again: its copies catch up and rejoin the ISR" data-testid={`sim-broker-restart-${b.id}`}>
+              <button
+                type="button"
+                className="pw-button is-small"
+                onClick={() => state().simCommand({ type: 'restart-broker', id: b.id })}
+                title="Start this broker again: its copies catch up and rejoin the ISR"
+                data-testid={`sim-broker-restart-${b.id}`}
+              >
                 Restart
               </button>
             )}
@@ -122,7 +162,10 @@ function ReplicaChip({ p, broker, end, down }: { p: ClusterPartitionView; broker
   const inSync = p.isr.includes(broker);
   const role = p.leader === broker ? 'leader' : inSync ? 'in sync' : 'out of sync';
   return (
-    <span className={`pw-sim-replica${p.leader === broker ? ' is-leader' : ''}${inSync ? '' : ' is-out'}${down ? ' is-down' : ''}`} title={`broker ${broker}: ${role}${down ? ', down' : ''}, copy ends at offset ${end}`}>
+    <span
+      className={`pw-sim-replica${p.leader === broker ? ' is-leader' : ''}${inSync ? '' : ' is-out'}${down ? ' is-down' : ''}`}
+      title={`broker ${broker}: ${role}${down ? ', down' : ''}, copy ends at offset ${end}`}
+    >
       {broker}
     </span>
   );
@@ -162,7 +205,10 @@ export const BrokersPanel = memo(function BrokersPanel() {
   if (!cluster) {
     return (
       <div className="pw-pad" data-testid="sim-brokers-off">
-        <p className="pw-muted">The simulation runs on one perfect broker: nothing fails, nothing is replicated. Simulate brokers to see leaders, followers, in-sync replicas, acks and what a dead broker does.</p>
+        <p className="pw-muted">
+          The simulation runs on one perfect broker: nothing fails, nothing is replicated. Simulate brokers to see leaders, followers, in-sync replicas, acks
+          and what a dead broker does.
+        </p>
         <button type="button" className="pw-button is-primary" onClick={() => setCluster(DEFAULT_CLUSTER)} data-testid="sim-cluster-on">
           Simulate 3 brokers
         </button>
@@ -174,8 +220,15 @@ export const BrokersPanel = memo(function BrokersPanel() {
       <Settings spec={cluster.spec} />
       <Brokers cluster={cluster} />
       <div className="pw-sim-summary pw-small" data-testid="sim-cluster-totals">
-        acknowledged <b>{cluster.acknowledged}</b> · refused (NotEnoughReplicas) <b className={cluster.refusedWrites ? 'pw-sim-bad' : undefined}>{cluster.refusedWrites}</b> · waiting in the producer{' '}
-        <b className={cluster.backlog ? 'pw-sim-bad' : undefined} data-testid="sim-cluster-backlog">{cluster.backlog}</b> · lost <b className={cluster.lostRecords ? 'pw-sim-bad' : undefined} data-testid="sim-cluster-lost">{cluster.lostRecords}</b>
+        acknowledged <b>{cluster.acknowledged}</b> · refused (NotEnoughReplicas){' '}
+        <b className={cluster.refusedWrites ? 'pw-sim-bad' : undefined}>{cluster.refusedWrites}</b> · waiting in the producer{' '}
+        <b className={cluster.backlog ? 'pw-sim-bad' : undefined} data-testid="sim-cluster-backlog">
+          {cluster.backlog}
+        </b>{' '}
+        · lost{' '}
+        <b className={cluster.lostRecords ? 'pw-sim-bad' : undefined} data-testid="sim-cluster-lost">
+          {cluster.lostRecords}
+        </b>
       </div>
       <table className="pw-sim-table" data-testid="sim-cluster-partitions">
         <thead>

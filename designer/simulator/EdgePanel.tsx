@@ -41,7 +41,11 @@ export const EdgePanel = memo(function EdgePanel() {
                 <td>{e.offset}</td>
                 <td className="pw-sim-value">
                   {e.deleted ? (
-                    <span className="pw-sim-delete" title="A table's delete: the row of this key is gone; a Kafka sink writes it as a tombstone" data-testid="sim-edge-delete">
+                    <span
+                      className="pw-sim-delete"
+                      title="A table's delete: the row of this key is gone; a Kafka sink writes it as a tombstone"
+                      data-testid="sim-edge-delete"
+                    >
                       delete
                     </span>
                   ) : null}

@@ -26,7 +26,8 @@ const Members = memo(function Members() {
           {exactlyOnce ? 'exactly-once' : 'at-least-once'}
         </span>
         &nbsp;·&nbsp;
-        <b>{members.length}</b>&nbsp;{members.length === 1 ? 'replica' : 'replicas'} · generation <b data-testid="sim-generation">{summary.generation}</b> · replayed{' '}
+        <b>{members.length}</b>&nbsp;{members.length === 1 ? 'replica' : 'replicas'} · generation <b data-testid="sim-generation">{summary.generation}</b> ·
+        replayed{' '}
         <b data-testid="sim-replayed" className={summary.replayed && !exactlyOnce ? 'pw-sim-bad' : undefined}>
           {summary.replayed}
         </b>
@@ -39,10 +40,23 @@ const Members = memo(function Members() {
           </>
         )}
         <div className="pw-toolbar-spacer" />
-        <button type="button" className="pw-button" onClick={() => state().simCommand({ type: 'remove-replica' })} disabled={members.length === 0} title="A replica leaves cleanly: it commits, then the group rebalances" data-testid="sim-remove-replica">
+        <button
+          type="button"
+          className="pw-button"
+          onClick={() => state().simCommand({ type: 'remove-replica' })}
+          disabled={members.length === 0}
+          title="A replica leaves cleanly: it commits, then the group rebalances"
+          data-testid="sim-remove-replica"
+        >
           − replica
         </button>
-        <button type="button" className="pw-button" onClick={() => state().simCommand({ type: 'add-replica' })} title="A replica joins the group, which rebalances" data-testid="sim-add-replica">
+        <button
+          type="button"
+          className="pw-button"
+          onClick={() => state().simCommand({ type: 'add-replica' })}
+          title="A replica joins the group, which rebalances"
+          data-testid="sim-add-replica"
+        >
           + replica
         </button>
       </div>
@@ -58,12 +72,22 @@ const Members = memo(function Members() {
               <b>{m.id}</b>
               {m.idle ? <span className="pw-chip pw-sim-idle">idle</span> : <span className="pw-muted">{m.processed} processed</span>}
               {m.restored > 0 && (
-                <span className="pw-muted" title="Changelog records this replica applied to bring the state of its partitions up to date; a partition it kept across a rebalance needs none" data-testid={`sim-restored-${m.id}`}>
+                <span
+                  className="pw-muted"
+                  title="Changelog records this replica applied to bring the state of its partitions up to date; a partition it kept across a rebalance needs none"
+                  data-testid={`sim-restored-${m.id}`}
+                >
                   {m.restored} restored
                 </span>
               )}
               <div className="pw-toolbar-spacer" />
-              <button type="button" className="pw-button is-danger is-small" onClick={() => state().simCommand({ type: 'kill-replica', id: m.id })} title="Crash this replica: what it processed but did not commit is processed again" data-testid={`sim-kill-${m.id}`}>
+              <button
+                type="button"
+                className="pw-button is-danger is-small"
+                onClick={() => state().simCommand({ type: 'kill-replica', id: m.id })}
+                title="Crash this replica: what it processed but did not commit is processed again"
+                data-testid={`sim-kill-${m.id}`}
+              >
                 Kill
               </button>
             </div>
@@ -93,7 +117,13 @@ const Partitions = memo(function Partitions() {
 });
 
 /** Committed offset, log end and lag per partition: the simulator's group and a live run's. */
-export const PartitionTable = memo(function PartitionTable({ partitions, testId = 'sim-partitions' }: { partitions: readonly PartitionRow[]; testId?: string }) {
+export const PartitionTable = memo(function PartitionTable({
+  partitions,
+  testId = 'sim-partitions',
+}: {
+  partitions: readonly PartitionRow[];
+  testId?: string;
+}) {
   const maxLag = Math.max(1, ...partitions.map((p) => p.lag));
   return (
     <table className="pw-sim-table" data-testid={testId}>
@@ -156,7 +186,13 @@ const LagChart = memo(function LagChart() {
           tick {lag.ticks[n - 1]}
         </text>
         {entries.map(([tp, s]) => (
-          <polyline key={tp} fill="none" stroke={partitionColor(partitionOf(tp))} strokeWidth="1.5" points={s.map((v, i) => `${x(i + n - s.length).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}>
+          <polyline
+            key={tp}
+            fill="none"
+            stroke={partitionColor(partitionOf(tp))}
+            strokeWidth="1.5"
+            points={s.map((v, i) => `${x(i + n - s.length).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}
+          >
             <title>{tp}</title>
           </polyline>
         ))}

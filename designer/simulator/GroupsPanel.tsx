@@ -5,7 +5,15 @@
  * out of order. The simulator does the work (runtime/simulator/readers.ts).
  */
 import { memo, useState } from 'react';
-import { DEFAULT_GROUP_BATCH, DEFAULT_LOCK_MS, groupSpecProblem, GUARANTEES, type ExtraGroupSpec, type GroupType, type GroupView } from '../../runtime/simulator/readers.js';
+import {
+  DEFAULT_GROUP_BATCH,
+  DEFAULT_LOCK_MS,
+  groupSpecProblem,
+  GUARANTEES,
+  type ExtraGroupSpec,
+  type GroupType,
+  type GroupView,
+} from '../../runtime/simulator/readers.js';
 import { selectPipelineName } from '../store/selectors.js';
 import { useDesigner, useDesignerStore } from '../store/context.js';
 import { partitionColor } from './GroupPanel.js';
@@ -40,7 +48,14 @@ const AddGroup = memo(function AddGroup({ taken }: { taken: string[] }) {
   const [lockMs, setLockMs] = useState(DEFAULT_LOCK_MS);
   const [problem, setProblem] = useState<string>();
   const add = () => {
-    const spec: ExtraGroupSpec = { name: name.trim(), type, topic: topic || readable[0]?.name || '', members, batchSize: DEFAULT_GROUP_BATCH, ...(type === 'consumer' ? {} : { lockMs }) };
+    const spec: ExtraGroupSpec = {
+      name: name.trim(),
+      type,
+      topic: topic || readable[0]?.name || '',
+      members,
+      batchSize: DEFAULT_GROUP_BATCH,
+      ...(type === 'consumer' ? {} : { lockMs }),
+    };
     const wrong = groupSpecProblem(spec, { topics: readable.map((t) => t.name), taken: [own, ...taken] });
     setProblem(wrong);
     if (!wrong) state().simCommand({ type: 'add-group', spec });
@@ -48,7 +63,13 @@ const AddGroup = memo(function AddGroup({ taken }: { taken: string[] }) {
   // One group of each type on the same topic, for a side-by-side comparison.
   const addAll = () => {
     for (const t of TYPES) {
-      const spec: ExtraGroupSpec = { name: `${t.type}-readers`, type: t.type, topic: topic || readable[0]?.name || '', members: 2, batchSize: DEFAULT_GROUP_BATCH };
+      const spec: ExtraGroupSpec = {
+        name: `${t.type}-readers`,
+        type: t.type,
+        topic: topic || readable[0]?.name || '',
+        members: 2,
+        batchSize: DEFAULT_GROUP_BATCH,
+      };
       if (!groupSpecProblem(spec, { topics: readable.map((x) => x.name), taken: [own, ...taken] })) state().simCommand({ type: 'add-group', spec });
     }
   };
@@ -70,7 +91,13 @@ const AddGroup = memo(function AddGroup({ taken }: { taken: string[] }) {
         ))}
       </select>
       reads
-      <select className="pw-input" value={topic || readable[0]?.name || ''} onChange={(e) => setTopic(e.target.value)} aria-label="Topic" data-testid="sim-group-topic">
+      <select
+        className="pw-input"
+        value={topic || readable[0]?.name || ''}
+        onChange={(e) => setTopic(e.target.value)}
+        aria-label="Topic"
+        data-testid="sim-group-topic"
+      >
         {readable.map((t) => (
           <option key={t.name} value={t.name}>
             {t.name}
@@ -79,19 +106,43 @@ const AddGroup = memo(function AddGroup({ taken }: { taken: string[] }) {
       </select>
       <label className="pw-sim-field">
         members
-        <input className="pw-input pw-sim-number" type="number" min={0} max={20} value={members} onChange={(e) => setMembers(Number(e.target.value))} data-testid="sim-group-members" />
+        <input
+          className="pw-input pw-sim-number"
+          type="number"
+          min={0}
+          max={20}
+          value={members}
+          onChange={(e) => setMembers(Number(e.target.value))}
+          data-testid="sim-group-members"
+        />
       </label>
       {type !== 'consumer' && (
-        <label className="pw-sim-field" title={type === 'share' ? 'How long a delivered record stays locked to its member' : 'How long the broker takes to notice a dropped consumer'}>
+        <label
+          className="pw-sim-field"
+          title={type === 'share' ? 'How long a delivered record stays locked to its member' : 'How long the broker takes to notice a dropped consumer'}
+        >
           lock
-          <input className="pw-input pw-sim-number" type="number" min={1} value={lockMs} onChange={(e) => setLockMs(Number(e.target.value))} data-testid="sim-group-lock" />
+          <input
+            className="pw-input pw-sim-number"
+            type="number"
+            min={1}
+            value={lockMs}
+            onChange={(e) => setLockMs(Number(e.target.value))}
+            data-testid="sim-group-lock"
+          />
           ms
         </label>
       )}
       <button type="submit" className="pw-button is-primary" data-testid="sim-group-add">
         + group
       </button>
-      <button type="button" className="pw-button" onClick={addAll} title="Add a consumer group, a share group and a queue, two members each, on this topic" data-testid="sim-group-add-all">
+      <button
+        type="button"
+        className="pw-button"
+        onClick={addAll}
+        title="Add a consumer group, a share group and a queue, two members each, on this topic"
+        data-testid="sim-group-add-all"
+      >
         + one of each
       </button>
       {problem && (
@@ -126,23 +177,51 @@ const GroupCard = memo(function GroupCard({ g, color }: { g: GroupView; color: s
         <button type="button" className="pw-button is-small" onClick={() => cmd({ type: 'add-group-member', name: g.name })} data-testid={`${t}-add-member`}>
           + member
         </button>
-        <button type="button" className="pw-button is-small" onClick={() => cmd({ type: 'remove-group', name: g.name })} aria-label={`Remove group ${g.name}`} data-testid={`${t}-remove`}>
+        <button
+          type="button"
+          className="pw-button is-small"
+          onClick={() => cmd({ type: 'remove-group', name: g.name })}
+          aria-label={`Remove group ${g.name}`}
+          data-testid={`${t}-remove`}
+        >
           ✕
         </button>
       </div>
       <div className="pw-sim-row pw-small">
-        <Stat label="lag" value={g.lag} id={`${t}-lag`} title="Records on the topic not yet committed (consumer group) or acknowledged (share group, queue)" />
-        · <Stat label="delivered" value={g.delivered} id={`${t}-delivered`} title="Deliveries to members, redeliveries included" />
-        · <Stat label="redelivered" value={g.redelivered} id={`${t}-redelivered`} bad title="Records delivered again: after a crash, or a lock that ran out" />
-        · <Stat label="order breaks" value={g.orderBreaks} id={`${t}-order-breaks`} bad title="Records of a key finished after a later record of the same key" />
-        · <Stat label={g.type === 'consumer' ? 'committed' : 'acked'} value={g.acked} id={`${t}-acked`} title="Records committed (consumer group) or acknowledged" />
-        {g.type !== 'consumer' && <> · <Stat label="in flight" value={g.inFlight} id={`${t}-in-flight`} title="Delivered and not yet acknowledged, dead members' included" /></>}
-        {g.archived > 0 && <> · <Stat label="archived" value={g.archived} id={`${t}-archived`} bad title="Given up after 5 deliveries" /></>}
+        <Stat label="lag" value={g.lag} id={`${t}-lag`} title="Records on the topic not yet committed (consumer group) or acknowledged (share group, queue)" />·{' '}
+        <Stat label="delivered" value={g.delivered} id={`${t}-delivered`} title="Deliveries to members, redeliveries included" />·{' '}
+        <Stat label="redelivered" value={g.redelivered} id={`${t}-redelivered`} bad title="Records delivered again: after a crash, or a lock that ran out" />·{' '}
+        <Stat label="order breaks" value={g.orderBreaks} id={`${t}-order-breaks`} bad title="Records of a key finished after a later record of the same key" />·{' '}
+        <Stat
+          label={g.type === 'consumer' ? 'committed' : 'acked'}
+          value={g.acked}
+          id={`${t}-acked`}
+          title="Records committed (consumer group) or acknowledged"
+        />
+        {g.type !== 'consumer' && (
+          <>
+            {' '}
+            · <Stat label="in flight" value={g.inFlight} id={`${t}-in-flight`} title="Delivered and not yet acknowledged, dead members' included" />
+          </>
+        )}
+        {g.archived > 0 && (
+          <>
+            {' '}
+            · <Stat label="archived" value={g.archived} id={`${t}-archived`} bad title="Given up after 5 deliveries" />
+          </>
+        )}
       </div>
       <p className="pw-muted pw-small pw-sim-guarantee">{GUARANTEES[g.type]}</p>
       <div className="pw-sim-chips">
         {g.partitions.map((p) => (
-          <span key={p.partition} className="pw-sim-tp" style={{ borderColor: partitionColor(p.partition) }} data-testid={`${t}-p${p.partition}`} data-committed={p.committed} title={g.type === 'consumer' ? 'committed offset / log end' : 'share-partition start offset (first not acknowledged) / log end'}>
+          <span
+            key={p.partition}
+            className="pw-sim-tp"
+            style={{ borderColor: partitionColor(p.partition) }}
+            data-testid={`${t}-p${p.partition}`}
+            data-committed={p.committed}
+            title={g.type === 'consumer' ? 'committed offset / log end' : 'share-partition start offset (first not acknowledged) / log end'}
+          >
             p{p.partition} {p.committed}/{p.endOffset}
           </span>
         ))}
@@ -152,7 +231,9 @@ const GroupCard = memo(function GroupCard({ g, color }: { g: GroupView; color: s
           <li key={m.id} className={`pw-sim-member-head${m.idle ? ' is-idle' : ''}`} data-testid={`${t}-member-${m.id}`}>
             <b>{m.id}</b>
             <span className="pw-muted pw-small">{m.idle ? 'idle: no partition' : g.type === 'consumer' ? m.assigned.join(', ') : 'any record'}</span>
-            <span className="pw-small">{m.received} received · holds {m.holding}</span>
+            <span className="pw-small">
+              {m.received} received · holds {m.holding}
+            </span>
             <div className="pw-toolbar-spacer" />
             <select
               className="pw-input is-small"
@@ -167,7 +248,12 @@ const GroupCard = memo(function GroupCard({ g, color }: { g: GroupView; color: s
                 </option>
               ))}
             </select>
-            <button type="button" className="pw-button is-danger is-small" onClick={() => cmd({ type: 'kill-group-member', name: g.name, id: m.id })} data-testid={`${t}-kill-${m.id}`}>
+            <button
+              type="button"
+              className="pw-button is-danger is-small"
+              onClick={() => cmd({ type: 'kill-group-member', name: g.name, id: m.id })}
+              data-testid={`${t}-kill-${m.id}`}
+            >
               Kill
             </button>
           </li>
@@ -186,7 +272,8 @@ export const GroupsPanel = memo(function GroupsPanel() {
       <AddGroup taken={groups.map((g) => g.name)} />
       {groups.length === 0 && (
         <p className="pw-muted pw-small">
-          Add a second group reading the same topic: it gets every event, with its own offsets and lag. Put a consumer group, a share group and a queue side by side, then kill or slow a member and watch what each guarantees.
+          Add a second group reading the same topic: it gets every event, with its own offsets and lag. Put a consumer group, a share group and a queue side by
+          side, then kill or slow a member and watch what each guarantees.
         </p>
       )}
       <ul className="pw-sim-member-list">

@@ -70,7 +70,9 @@ export const NotesPanel = memo(function NotesPanel() {
           </li>
         ))}
         {pinned.length + recent.length === 0 && (
-          <li className="pw-muted">Events flow from the sources through the graph. Rebalances, replays, dead letters and lag trends are explained here as they happen.</li>
+          <li className="pw-muted">
+            Events flow from the sources through the graph. Rebalances, replays, dead letters and lag trends are explained here as they happen.
+          </li>
         )}
       </ol>
     </aside>
@@ -83,11 +85,7 @@ export const TourPanel = memo(function TourPanel() {
   const step = useDesigner(selectTourStep);
   const tour = tourFor(name);
   if (!tour || tour.steps.length === 0) {
-    return (
-      <p className="pw-muted pw-pad">
-        This pipeline has no guided tour. The examples carry one (examples/&lt;name&gt;/tour.md): open one from Examples.
-      </p>
-    );
+    return <p className="pw-muted pw-pad">This pipeline has no guided tour. The examples carry one (examples/&lt;name&gt;/tour.md): open one from Examples.</p>;
   }
   const i = Math.min(step, tour.steps.length - 1);
   const s = tour.steps[i];

@@ -19,7 +19,14 @@ function SimEdgeImpl(props: EdgeProps) {
   const stat = simulated ?? running;
   return (
     <>
-      <BaseEdge id={props.id} path={path} markerStart={props.markerStart} markerEnd={props.markerEnd} style={props.style} interactionWidth={props.interactionWidth} />
+      <BaseEdge
+        id={props.id}
+        path={path}
+        markerStart={props.markerStart}
+        markerEnd={props.markerEnd}
+        style={props.style}
+        interactionWidth={props.interactionWidth}
+      />
       {stat && (
         <EdgeLabelRenderer>
           <div

@@ -17,7 +17,14 @@ export const SimulateButton = memo(function SimulateButton() {
   const store = useDesignerStore();
   const open = useDesigner(selectSimOpen);
   return (
-    <button type="button" className={`pw-button${open ? ' is-active' : ''}`} onClick={() => toggle(store)} aria-pressed={open} title="Run this pipeline in the browser on an in-memory Kafka" data-testid="simulate">
+    <button
+      type="button"
+      className={`pw-button${open ? ' is-active' : ''}`}
+      onClick={() => toggle(store)}
+      aria-pressed={open}
+      title="Run this pipeline in the browser on an in-memory Kafka"
+      data-testid="simulate"
+    >
       {open ? '■ Stop simulating' : '▶ Simulate'}
     </button>
   );

@@ -21,7 +21,6 @@ import { savePanels } from '../panel-sizes.js';
 import { Splitter } from '../panels/Splitter.js';
 import type { DesignerState } from '../store/types.js';
 
-
 const SPEEDS: { value: number; label: string }[] = [
   { value: 1, label: '1 tick/s' },
   { value: 2, label: '2 ticks/s' },
@@ -44,7 +43,19 @@ const TABS: { tab: SimTab; label: string }[] = [
 const selectCollapsed = (s: DesignerState) => s.panels.dockCollapsed;
 
 /** The run's speed, rate and seed. */
-function RunFields({ speed, rate, seed, command, setSeed }: { speed: number; rate: number; seed: number; command: (c: Command) => void; setSeed: (seed: number) => void }) {
+function RunFields({
+  speed,
+  rate,
+  seed,
+  command,
+  setSeed,
+}: {
+  speed: number;
+  rate: number;
+  seed: number;
+  command: (c: Command) => void;
+  setSeed: (seed: number) => void;
+}) {
   return (
     <>
       <label className="pw-sim-field">
@@ -72,13 +83,7 @@ function RunFields({ speed, rate, seed, command, setSeed }: { speed: number; rat
       </label>
       <label className="pw-sim-field" title="The same seed repeats a run exactly">
         Seed
-        <input
-          className="pw-input pw-sim-number"
-          type="number"
-          value={seed}
-          onChange={(e) => setSeed(Number(e.target.value) || 0)}
-          data-testid="sim-seed"
-        />
+        <input className="pw-input pw-sim-number" type="number" value={seed} onChange={(e) => setSeed(Number(e.target.value) || 0)} data-testid="sim-seed" />
       </label>
     </>
   );
@@ -100,22 +105,52 @@ const Controls = memo(function Controls() {
           ❚❚ Pause
         </button>
       ) : (
-        <button type="button" className="pw-button is-primary pw-sim-play" onClick={() => command({ type: 'play' })} data-testid="sim-play" title="Run the simulation at the chosen speed">
+        <button
+          type="button"
+          className="pw-button is-primary pw-sim-play"
+          onClick={() => command({ type: 'play' })}
+          data-testid="sim-play"
+          title="Run the simulation at the chosen speed"
+        >
           ▶ Play
         </button>
       )}
-      <button type="button" className="pw-button" onClick={() => command({ type: 'step' })} title="One tick: sources produce, replicas commit and process one batch" data-testid="sim-step">
+      <button
+        type="button"
+        className="pw-button"
+        onClick={() => command({ type: 'step' })}
+        title="One tick: sources produce, replicas commit and process one batch"
+        data-testid="sim-step"
+      >
         Step
       </button>
-      <button type="button" className="pw-button" onClick={() => command({ type: 'step-one' })} title="Produce one event and take it through the graph" data-testid="sim-step-one">
+      <button
+        type="button"
+        className="pw-button"
+        onClick={() => command({ type: 'step-one' })}
+        title="Produce one event and take it through the graph"
+        data-testid="sim-step-one"
+      >
         Step one event
       </button>
       <RunFields speed={c.speed} rate={c.rate} seed={c.seed} command={command} setSeed={(seed) => state().setSimSettings({ seed })} />
-      <button type="button" className="pw-button" onClick={() => command({ type: 'reset', seed: state().simSettings.seed })} title="Start again from tick 0 with this seed" data-testid="sim-reset">
+      <button
+        type="button"
+        className="pw-button"
+        onClick={() => command({ type: 'reset', seed: state().simSettings.seed })}
+        title="Start again from tick 0 with this seed"
+        data-testid="sim-reset"
+      >
         Reset
       </button>
       {c.outdated && (
-        <button type="button" className="pw-button is-primary" onClick={() => state().simulate()} title="The pipeline changed: simulate it as it is now" data-testid="sim-reload">
+        <button
+          type="button"
+          className="pw-button is-primary"
+          onClick={() => state().simulate()}
+          title="The pipeline changed: simulate it as it is now"
+          data-testid="sim-reload"
+        >
           Simulate changes
         </button>
       )}
@@ -127,12 +162,19 @@ const Controls = memo(function Controls() {
       <div className="pw-toolbar-spacer" />
       {summary && (
         <span className="pw-sim-summary" data-testid="sim-summary">
-          tick <b data-testid="sim-tick">{summary.tick}</b> · {summary.seconds.toFixed(1)} s · produced <b data-testid="sim-produced">{summary.produced}</b> · dead letters{' '}
-          <b className={summary.deadLetters ? 'pw-sim-bad' : undefined}>{summary.deadLetters}</b>
+          tick <b data-testid="sim-tick">{summary.tick}</b> · {summary.seconds.toFixed(1)} s · produced <b data-testid="sim-produced">{summary.produced}</b> ·
+          dead letters <b className={summary.deadLetters ? 'pw-sim-bad' : undefined}>{summary.deadLetters}</b>
           {c.running && c.speed === 0 && <> · {c.eventsPerSecond.toLocaleString()} events/s</>}
         </span>
       )}
-      <button type="button" className="pw-button is-quiet" onClick={toggleDock} aria-expanded={!c.collapsed} data-testid="sim-collapse" title={c.collapsed ? 'Show the simulator panels' : 'Show only the controls, for more canvas'}>
+      <button
+        type="button"
+        className="pw-button is-quiet"
+        onClick={toggleDock}
+        aria-expanded={!c.collapsed}
+        data-testid="sim-collapse"
+        title={c.collapsed ? 'Show the simulator panels' : 'Show only the controls, for more canvas'}
+      >
         {c.collapsed ? '▴ Expand' : '▾ Collapse'}
       </button>
       <button type="button" className="pw-button is-quiet" onClick={() => state().closeSimulator()} aria-label="Close the simulator" data-testid="sim-close">
@@ -153,7 +195,12 @@ export const SimulatorDock = memo(function SimulatorDock() {
   const { height, collapsed } = useDesigner(useShallow(selectDockSize));
   if (!open) return null;
   return (
-    <section className={`pw-sim-dock${collapsed ? ' is-collapsed' : ''}`} aria-label="Simulator" data-testid="sim-dock" style={collapsed ? undefined : { height }}>
+    <section
+      className={`pw-sim-dock${collapsed ? ' is-collapsed' : ''}`}
+      aria-label="Simulator"
+      data-testid="sim-dock"
+      style={collapsed ? undefined : { height }}
+    >
       {!collapsed && <Splitter name="dock" edge="top" label="Resize the simulator" />}
       <Controls />
       {collapsed ? null : (
@@ -167,7 +214,15 @@ export const SimulatorDock = memo(function SimulatorDock() {
             <div className="pw-sim-main">
               <div className="pw-tabs" role="tablist">
                 {TABS.filter((t) => t.tab !== 'time' || hasWindows).map((t) => (
-                  <button key={t.tab} type="button" role="tab" aria-selected={tab === t.tab} className="pw-tab" onClick={() => state().setSimTab(t.tab)} data-testid={`sim-tab-${t.tab}`}>
+                  <button
+                    key={t.tab}
+                    type="button"
+                    role="tab"
+                    aria-selected={tab === t.tab}
+                    className="pw-tab"
+                    onClick={() => state().setSimTab(t.tab)}
+                    data-testid={`sim-tab-${t.tab}`}
+                  >
                     {t.label}
                   </button>
                 ))}

@@ -1,7 +1,17 @@
 /** A small line of recent values, scaled to its own maximum. */
 import { memo } from 'react';
 
-export const Sparkline = memo(function Sparkline({ values, width = 80, height = 18, className }: { values: readonly number[]; width?: number; height?: number; className?: string }) {
+export const Sparkline = memo(function Sparkline({
+  values,
+  width = 80,
+  height = 18,
+  className,
+}: {
+  values: readonly number[];
+  width?: number;
+  height?: number;
+  className?: string;
+}) {
   if (values.length < 2) return <svg width={width} height={height} className={className} aria-hidden />;
   const max = Math.max(1, ...values);
   const dx = width / (values.length - 1);

@@ -25,14 +25,19 @@ export const TimePanel = memo(function TimePanel() {
           <div className="pw-sim-row pw-sim-wrap">
             <span className="pw-muted">watermark:</span>
             {w.watermarks.map((p) => (
-              <span key={p.partition} className="pw-sim-tp" style={{ borderColor: partitionColor(p.partition) }} title="The largest event time seen in this partition">
+              <span
+                key={p.partition}
+                className="pw-sim-tp"
+                style={{ borderColor: partitionColor(p.partition) }}
+                title="The largest event time seen in this partition"
+              >
                 p{p.partition} {p.watermark === null ? '—' : time(p.watermark)}
               </span>
             ))}
           </div>
           <div className="pw-sim-row">
-            <b data-testid={`sim-window-${w.node}-open`}>{w.openCount}</b>&nbsp;open · <b data-testid={`sim-window-${w.node}-closed`}>{w.closed}</b>&nbsp;closed ·{' '}
-            <b className={w.late ? 'pw-sim-bad' : undefined}>{w.late}</b>&nbsp;late or failed
+            <b data-testid={`sim-window-${w.node}-open`}>{w.openCount}</b>&nbsp;open · <b data-testid={`sim-window-${w.node}-closed`}>{w.closed}</b>&nbsp;closed
+            · <b className={w.late ? 'pw-sim-bad' : undefined}>{w.late}</b>&nbsp;late or failed
           </div>
           <div className="pw-sim-window-cols">
             <table className="pw-sim-table">

@@ -16,8 +16,14 @@ export const TopicsPanel = memo(function TopicsPanel() {
   if (!topics) return <p className="pw-muted pw-pad">Starting…</p>;
   // Every group's committed offset (for share groups and queues, the first record not acknowledged) per lane.
   const markers = (topic: string, partition: number) => [
-    ...(ownPartitions ?? []).filter((p) => p.topic === topic && p.partition === partition).map((p) => ({ group: own, committed: p.committed, color: 'var(--pw-fg)' })),
-    ...(groups ?? []).flatMap((g, i) => (g.topic === topic ? g.partitions.filter((p) => p.partition === partition).map((p) => ({ group: g.name, committed: p.committed, color: groupColor(i) })) : [])),
+    ...(ownPartitions ?? [])
+      .filter((p) => p.topic === topic && p.partition === partition)
+      .map((p) => ({ group: own, committed: p.committed, color: 'var(--pw-fg)' })),
+    ...(groups ?? []).flatMap((g, i) =>
+      g.topic === topic
+        ? g.partitions.filter((p) => p.partition === partition).map((p) => ({ group: g.name, committed: p.committed, color: groupColor(i) }))
+        : [],
+    ),
   ];
   return (
     <div className="pw-sim-topics" data-testid="sim-topics">
@@ -42,7 +48,12 @@ export const TopicsPanel = memo(function TopicsPanel() {
                         className={`pw-sim-lane-marker${m.committed / max > 0.6 ? ' is-end' : ''}`}
                         // Past the middle the label sits left of its line, so it stays in the lane.
                         // Labels alternate between the lane's upper and lower half, so two groups at one offset stay readable.
-                        style={{ ...(m.committed / max > 0.6 ? { right: `${100 - (m.committed / max) * 100}%` } : { left: `${(m.committed / max) * 100}%` }), paddingTop: i % 2 ? 8 : 0, borderColor: m.color, color: m.color }}
+                        style={{
+                          ...(m.committed / max > 0.6 ? { right: `${100 - (m.committed / max) * 100}%` } : { left: `${(m.committed / max) * 100}%` }),
+                          paddingTop: i % 2 ? 8 : 0,
+                          borderColor: m.color,
+                          color: m.color,
+                        }}
                         title={`${m.group}: committed offset ${m.committed}`}
                         data-testid={`sim-marker-${m.group}-${t.name}-${p.partition}`}
                         data-offset={m.committed}

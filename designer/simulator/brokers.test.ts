@@ -34,13 +34,18 @@ describe('brokers in the simulator worker', () => {
     expect(w.last().tick).toBe(0);
     expect(w.last().cluster!.brokers.map((b) => b.up)).toEqual([true, true, true]);
     await w.send({ type: 'step' });
-    const led = w.last().cluster!.partitions.filter((p) => p.leader === 2).map((p) => `${p.topic}-${p.partition}`);
+    const led = w
+      .last()
+      .cluster!.partitions.filter((p) => p.leader === 2)
+      .map((p) => `${p.topic}-${p.partition}`);
     expect(led.length).toBeGreaterThan(0);
     await w.send({ type: 'kill-broker', id: 2 });
     const after = w.last().cluster!;
     expect(after.brokers.find((b) => b.id === 2)!.up).toBe(false);
     for (const id of led) expect(after.partitions.find((p) => `${p.topic}-${p.partition}` === id)!.leader).not.toBe(2);
-    expect(w.last().notes.some((n) => n.kind === 'leader-elected' && n.text.startsWith(`broker 2 died: partition ${led[0]} lost its leader; broker `))).toBe(true);
+    expect(w.last().notes.some((n) => n.kind === 'leader-elected' && n.text.startsWith(`broker 2 died: partition ${led[0]} lost its leader; broker `))).toBe(
+      true,
+    );
     await w.send({ type: 'set-cluster', cluster: { ...DEFAULT_CLUSTER, acks: '1' } });
     // A live change: the run goes on, broker 2 still down.
     expect(w.last().cluster!.spec.acks).toBe('1');

@@ -19,7 +19,15 @@ export const selectSimControls = (s: DesignerState) => ({
 export const selectSimSummary = (s: DesignerState) => {
   const v = s.simView;
   return v
-    ? { tick: v.tick, seconds: (v.tick * v.tickMs) / 1000, produced: v.produced, deadLetters: v.deadLetters, replayed: v.replayed, aborted: v.aborted, generation: v.generation }
+    ? {
+        tick: v.tick,
+        seconds: (v.tick * v.tickMs) / 1000,
+        produced: v.produced,
+        deadLetters: v.deadLetters,
+        replayed: v.replayed,
+        aborted: v.aborted,
+        generation: v.generation,
+      }
     : null;
 };
 export const selectSimMembers = (s: DesignerState) => s.simView?.members;

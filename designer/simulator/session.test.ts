@@ -115,13 +115,22 @@ describe('SimSession stepOne', () => {
 
 describe('SimSession aggregates and emit: changes', () => {
   it('notes updated results, not closed windows, for an aggregate and a window that emits changes', async () => {
-    for (const [example, node] of [['word-count-table', 'counts'], ['hourly-orders-changes', 'hourly']] as const) {
+    for (const [example, node] of [
+      ['word-count-table', 'counts'],
+      ['hourly-orders-changes', 'hourly'],
+    ] as const) {
       const p = parsePipeline(readFileSync(new URL(`../../examples/${example}/pipeline.yaml`, import.meta.url), 'utf8')).pipeline!;
       const s = new SimSession(simulationPlan(p), { seed: 1, replicas: 2, rate: 1, batchSize: 10 });
       for (let i = 0; i < 4; i++) await s.step();
       const notes = s.view().notes;
-      expect(notes.some((n) => n.kind === 'updated' && n.text.startsWith(`${node} emitted`)), example).toBe(true);
-      expect(notes.some((n) => n.kind === 'window-closed'), example).toBe(false);
+      expect(
+        notes.some((n) => n.kind === 'updated' && n.text.startsWith(`${node} emitted`)),
+        example,
+      ).toBe(true);
+      expect(
+        notes.some((n) => n.kind === 'window-closed'),
+        example,
+      ).toBe(false);
       expect(s.view().edges[edgeKey(node, 'out')].count, example).toBeGreaterThan(0);
     }
   });
@@ -130,7 +139,10 @@ describe('SimSession aggregates and emit: changes', () => {
 describe('SimSession in an exercise', () => {
   it('applies its script as simulated time passes, and checks the whole run once it has lasted long enough', async () => {
     const s = new SimSession(simulationPlan(pipeline), { seed: 1, replicas: 2, rate: 5, batchSize: 10 }, {}, new Script([{ at: 1, do: 'kill-replica' }]));
-    const checks = [{ kind: 'no-double-counts', topic: 'large-orders', id: 'orderId' }, { kind: 'members', max: 1 }];
+    const checks = [
+      { kind: 'no-double-counts', topic: 'large-orders', id: 'orderId' },
+      { kind: 'members', max: 1 },
+    ];
     // Before the kill at 1 s: two members, nothing replayed.
     const early = await checkSession(s, checks, 0.5);
     expect(s.view().members).toHaveLength(2);

@@ -436,7 +436,11 @@ export class SimSession {
       const late = nodes[id]?.errors ?? 0;
       if (late > w.late) {
         const n = late - w.late;
-        this.note(tick, 'late', `${n} event${n === 1 ? '' : 's'} reached ${id} after ${n === 1 ? 'its windows' : 'their windows'} had closed (or could not be windowed) and went to the error port or the dead-letter topic.`);
+        this.note(
+          tick,
+          'late',
+          `${n} event${n === 1 ? '' : 's'} reached ${id} after ${n === 1 ? 'its windows' : 'their windows'} had closed (or could not be windowed) and went to the error port or the dead-letter topic.`,
+        );
         w.late = late;
       }
     }
@@ -487,15 +491,32 @@ export class SimSession {
         for (const window of view.open) open.push({ ...window, partition });
       }
       open.sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : 1));
-      const lastClosed = (this.edgeLast.get(edgeKey(id, 'out')) ?? []).map((rec) => ({ key: rec.key, topic: rec.origin.topic, partition: rec.origin.partition, offset: rec.origin.offset, value: preview(rec.value) }));
-      return { node: id, describe, watermarks, open: open.slice(0, WINDOWS_SHOWN), openCount: open.length, closed: w.closed, lastClosed, late: nodes[id]?.errors ?? 0 };
+      const lastClosed = (this.edgeLast.get(edgeKey(id, 'out')) ?? []).map((rec) => ({
+        key: rec.key,
+        topic: rec.origin.topic,
+        partition: rec.origin.partition,
+        offset: rec.origin.offset,
+        value: preview(rec.value),
+      }));
+      return {
+        node: id,
+        describe,
+        watermarks,
+        open: open.slice(0, WINDOWS_SHOWN),
+        openCount: open.length,
+        closed: w.closed,
+        lastClosed,
+        late: nodes[id]?.errors ?? 0,
+      };
     });
   }
 
   private topicViews(): TopicView[] {
     const sources = new Set(this.plan.feeds.map((f) => f.topic));
     const dead = this.plan.spec.errors.topic;
-    const internal = new Set(this.plan.spec.nodes.flatMap((n) => [changelogTopic(this.plan.spec.pipeline, n.id), repartitionTopic(this.plan.spec.pipeline, n.id)]));
+    const internal = new Set(
+      this.plan.spec.nodes.flatMap((n) => [changelogTopic(this.plan.spec.pipeline, n.id), repartitionTopic(this.plan.spec.pipeline, n.id)]),
+    );
     const log = this.sim.log;
     const names = [...new Set([...this.plan.topics.map((t) => t.name), dead])].filter((t) => log.hasTopic(t));
     return names.map((name) => {

@@ -14,22 +14,22 @@ import { errorText } from '../../runtime/errors.js';
 
 export function simulatorInitial(): SimulatorData {
   return {
-      simOpen: false,
-      simView: null,
-      simStatus: null,
-      simError: null,
-      simSettings: { ...DEFAULT_SETTINGS, speed: 10 },
-      simStructure: -1,
-      simTab: 'group',
-      tourStep: 0,
-      simScript: [],
-    };
-  }
+    simOpen: false,
+    simView: null,
+    simStatus: null,
+    simError: null,
+    simSettings: { ...DEFAULT_SETTINGS, speed: 10 },
+    simStructure: -1,
+    simTab: 'group',
+    tourStep: 0,
+    simScript: [],
+  };
+}
 
-  export const createSimulatorSlice: StateCreator<DesignerState, [], [], Actions<SimulatorSlice>> = (set, get, store) => {
-    // This designer's own simulator worker.
-    const thread = simulatorThread();
-    return {
+export const createSimulatorSlice: StateCreator<DesignerState, [], [], Actions<SimulatorSlice>> = (set, get, store) => {
+  // This designer's own simulator worker.
+  const thread = simulatorThread();
+  return {
     simulate() {
       const s = get();
       // The problems are the whole check's (type check included): a typo in an expression would

@@ -46,7 +46,7 @@ describe('the simulator worker loop', () => {
     expect(w.reports.filter((r) => r.type === 'error')).toEqual([]);
   });
 
-  it('adds another group beside the pipeline\'s, kills and slows its members, and keeps it on reset', async () => {
+  it("adds another group beside the pipeline's, kills and slows its members, and keeps it on reset", async () => {
     const w = harness();
     await w.send({ type: 'load', plan: simulationPlan(pipeline), settings: { ...DEFAULT_SETTINGS }, files: {}, speed: 10 });
     await w.send({ type: 'add-group', spec: { name: 'analytics', type: 'share', topic: 'orders', members: 2, lockMs: 200 } });

@@ -87,13 +87,18 @@ class SimulatorLoop {
   /** Starts a new session of the loaded plan. */
   private start(settings: SimSettings, files: PipelineFiles): void {
     if (!this.load) return;
-    this.session = new SimSession(this.load.plan, settings, {
-      readFile: async (path) => {
-        const bytes = files[path];
-        if (!bytes) throw new Error(`the pipeline file ${path} is not attached`);
-        return bytes;
+    this.session = new SimSession(
+      this.load.plan,
+      settings,
+      {
+        readFile: async (path) => {
+          const bytes = files[path];
+          if (!bytes) throw new Error(`the pipeline file ${path} is not attached`);
+          return bytes;
+        },
       },
-    }, new Script(this.load.script ?? []));
+      new Script(this.load.script ?? []),
+    );
     this.meter = { at: now(), tick: 0, produced: 0 };
   }
 
@@ -113,7 +118,10 @@ class SimulatorLoop {
         if (s.sim.produced >= MAX_EVENTS) {
           this.running = false;
           this.postView();
-          this.post({ type: 'error', message: `paused after ${s.sim.produced.toLocaleString('en')} events: the in-memory log keeps them all. Reset to start again.` });
+          this.post({
+            type: 'error',
+            message: `paused after ${s.sim.produced.toLocaleString('en')} events: the in-memory log keeps them all. Reset to start again.`,
+          });
           return;
         }
         if (now() - this.lastPost >= 1000 / VIEWS_PER_SECOND) this.postView();
@@ -206,12 +214,14 @@ class SimulatorLoop {
         this.load = load;
         throw e;
       }
-    }
-    else if (c.type === 'reset' && load) {
+    } else if (c.type === 'reset' && load) {
       const wasRunning = this.running;
       this.running = false;
       // The groups added while it ran stay, with their members.
-      this.start({ ...session.settings, ...load.settings, rate: session.settings.rate, seed: c.seed ?? session.settings.seed, groups: session.sim.readers.specs() }, load.files);
+      this.start(
+        { ...session.settings, ...load.settings, rate: session.settings.rate, seed: c.seed ?? session.settings.seed, groups: session.sim.readers.specs() },
+        load.files,
+      );
       if (wasRunning) this.play();
     } else groupCommand(session, c);
   }

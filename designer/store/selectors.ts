@@ -59,7 +59,8 @@ export const selectInspected = (s: DesignerState): PipelineNode | undefined =>
 export const selectCounts = (s: DesignerState) => {
   let errors = 0;
   let warnings = 0;
-  for (const p of selectProblems(s)) if (p.severity === 'error') errors++;
+  for (const p of selectProblems(s))
+    if (p.severity === 'error') errors++;
     else warnings++;
   return { errors, warnings };
 };
@@ -181,7 +182,10 @@ export function selectFlowEdges(s: DesignerState): FlowEdge[] {
     const e = edgeCache.get(node.id);
     let entry: EdgeEntry;
     // The common case while dragging: same inputs, same selection, nothing to rebuild.
-    const ids = e && e.inputs === node.inputs && sameSelection ? null : node.inputs.map((i) => edgeId({ source: i.from, sourceHandle: i.fromPort, target: node.id, targetHandle: i.port }));
+    const ids =
+      e && e.inputs === node.inputs && sameSelection
+        ? null
+        : node.inputs.map((i) => edgeId({ source: i.from, sourceHandle: i.fromPort, target: node.id, targetHandle: i.port }));
     // Per edge: 1 selected, 2 the drop target of a dragged node, 3 both.
     const selectedKey = ids ? ids.map((id) => String((selected.has(id) ? 1 : 0) + (id === s.dropEdge ? 2 : 0))).join('') : e!.selectedKey;
     if (e && e.inputs === node.inputs && e.selectedKey === selectedKey) entry = e;

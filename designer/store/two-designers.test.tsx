@@ -85,7 +85,7 @@ describe('two designers on one page', () => {
     }
   });
 
-  test("each canvas gets its own problems from the shared check worker, even at the same revision and checked at once", async () => {
+  test('each canvas gets its own problems from the shared check worker, even at the same revision and checked at once', async () => {
     setChecker(inProcessChecker());
     const a = createDesignerStore();
     const b = createDesignerStore();
@@ -98,7 +98,11 @@ describe('two designers on one page', () => {
     await Promise.all([validateNow(a), validateNow(b)]);
     expect(a.getState().problemsFor).toBe(a.getState().structure);
     expect(b.getState().problemsFor).toBe(b.getState().structure);
-    const codes = (s: typeof a) => s.getState().problems.filter((p) => p.severity === 'error' && p.nodeId === 'kafka-source-1').map((p) => p.code);
+    const codes = (s: typeof a) =>
+      s
+        .getState()
+        .problems.filter((p) => p.severity === 'error' && p.nodeId === 'kafka-source-1')
+        .map((p) => p.code);
     expect(codes(a)).toEqual([]);
     expect(codes(b).length).toBeGreaterThan(0);
   }, 60_000);

@@ -56,7 +56,9 @@ describe('tests in the store', () => {
     const problems = selectProblems(s());
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ code: 'PW043', nodeId: 'large-orders', severity: 'error' });
-    expect(problems[0].message).toBe('Test "orders of 100 or more pass with their total" fails: sink "large-orders" got, for key "c-2", 1 event where the test expects 0.');
+    expect(problems[0].message).toBe(
+      'Test "orders of 100 or more pass with their total" fails: sink "large-orders" got, for key "c-2", 1 event where the test expects 0.',
+    );
     expect(selectCounts(s())).toEqual({ errors: 1, warnings: 0 });
 
     s().undo();

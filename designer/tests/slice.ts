@@ -102,7 +102,8 @@ export const createTestsSlice: StateCreator<DesignerState, [], [], Actions<Tests
     const reply = await askTests({ type: 'run', pipeline: s.pipeline, files: s.files });
     if (get().structure !== structure) return;
     if (reply.type === 'outcomes') set({ testOutcomes: reply.outcomes, testsFor: structure, testsRunning: false, testProblems: testProblems(reply.outcomes) });
-    else if (reply.type === 'error') set({ testOutcomes: null, testsFor: structure, testsRunning: false, testProblems: [], testsBlocked: `The tests could not run: ${reply.message}` });
+    else if (reply.type === 'error')
+      set({ testOutcomes: null, testsFor: structure, testsRunning: false, testProblems: [], testsBlocked: `The tests could not run: ${reply.message}` });
   },
 
   recordFromSimulator() {

@@ -28,8 +28,18 @@ const ALLOWED_WORDS: Record<string, string> = {
 
 function Outcome({ check }: { check: ExerciseCheck | null }) {
   if (!check) return null;
-  if (check.state === 'checking') return <p className="pw-exercise-result" data-testid="exercise-result" data-state="checking">Checking: the simulation runs on to the exercise's length…</p>;
-  if (check.state === 'error') return <p className="pw-exercise-result is-fail" data-testid="exercise-result" data-state="error">{check.message}</p>;
+  if (check.state === 'checking')
+    return (
+      <p className="pw-exercise-result" data-testid="exercise-result" data-state="checking">
+        Checking: the simulation runs on to the exercise's length…
+      </p>
+    );
+  if (check.state === 'error')
+    return (
+      <p className="pw-exercise-result is-fail" data-testid="exercise-result" data-state="error">
+        {check.message}
+      </p>
+    );
   return (
     <div className={`pw-exercise-result ${check.pass ? 'is-pass' : 'is-fail'}`} data-testid="exercise-result" data-state={check.pass ? 'pass' : 'fail'}>
       <strong>{check.pass ? '✓ Passed.' : '✗ Not yet.'}</strong>
@@ -79,9 +89,17 @@ export const ExercisePanel = memo(function ExercisePanel() {
       </div>
       <h2 data-testid="exercise-title">{ex.title}</h2>
       <p data-testid="exercise-goal">{ex.goal}</p>
-      <p className="pw-muted pw-small">You may: {ex.allowed.map((a) => ALLOWED_WORDS[a] ?? a).join(', ')}. The check judges {ex.run.seconds} simulated seconds of your simulation.</p>
+      <p className="pw-muted pw-small">
+        You may: {ex.allowed.map((a) => ALLOWED_WORDS[a] ?? a).join(', ')}. The check judges {ex.run.seconds} simulated seconds of your simulation.
+      </p>
       <div className="pw-exercise-actions">
-        <button type="button" className="pw-button is-primary" onClick={() => void checkAnswer(store, localStorage)} disabled={check?.state === 'checking'} data-testid="exercise-check">
+        <button
+          type="button"
+          className="pw-button is-primary"
+          onClick={() => void checkAnswer(store, localStorage)}
+          disabled={check?.state === 'checking'}
+          data-testid="exercise-check"
+        >
           Check my answer
         </button>
         <button type="button" className="pw-button" onClick={() => s().showHint()} disabled={hintsShown >= ex.hints.length} data-testid="exercise-hint">

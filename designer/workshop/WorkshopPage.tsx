@@ -23,7 +23,12 @@ export function WorkshopList() {
               <span className="pw-workshop-mark" aria-label={isDone ? 'done' : 'not done'}>
                 {isDone ? '✓' : '○'}
               </span>
-              <a href={exerciseLink(e.ref)} className="pw-workshop-title" aria-current={current === e.ref ? 'page' : undefined} onClick={() => store.getState().setDialog(null)}>
+              <a
+                href={exerciseLink(e.ref)}
+                className="pw-workshop-title"
+                aria-current={current === e.ref ? 'page' : undefined}
+                onClick={() => store.getState().setDialog(null)}
+              >
                 {i + 1}. {e.exercise.title}
               </a>
               <span className="pw-workshop-concept">{e.exercise.concept}</span>

@@ -38,7 +38,15 @@ function pipelineText(example: string, path: string): string | undefined {
 function parsed(text: string): Exercise | null {
   try {
     const e = parse(text) as Partial<Exercise> | null;
-    const ok = e && typeof e.id === 'string' && typeof e.order === 'number' && e.start?.pipeline && Array.isArray(e.check) && Array.isArray(e.hints) && e.solution && e.run;
+    const ok =
+      e &&
+      typeof e.id === 'string' &&
+      typeof e.order === 'number' &&
+      e.start?.pipeline &&
+      Array.isArray(e.check) &&
+      Array.isArray(e.hints) &&
+      e.solution &&
+      e.run;
     return ok ? (e as Exercise) : null;
   } catch {
     return null;

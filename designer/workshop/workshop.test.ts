@@ -10,7 +10,14 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function memoryStorage(): Storage {
   const m = new Map<string, string>();
-  return { getItem: (k) => m.get(k) ?? null, setItem: (k, v) => void m.set(k, v), removeItem: (k) => void m.delete(k), clear: () => m.clear(), key: () => null, length: 0 };
+  return {
+    getItem: (k) => m.get(k) ?? null,
+    setItem: (k, v) => void m.set(k, v),
+    removeItem: (k) => void m.delete(k),
+    clear: () => m.clear(),
+    key: () => null,
+    length: 0,
+  };
 }
 
 describe('workshop catalog', () => {
@@ -41,7 +48,7 @@ describe('workshop catalog', () => {
     expect(doneExercises(storage)).toEqual([]);
   });
 
-  it('refuses an edited pipeline where the exercise is solved with the simulator\'s controls; moved nodes are no edit', () => {
+  it("refuses an edited pipeline where the exercise is solved with the simulator's controls; moved nodes are no edit", () => {
     const groups = findExercise('word-count/several-groups')!;
     const start = readYaml(groups.startText).pipeline!;
     expect(outOfBounds(groups, { ...start, nodes: start.nodes.map((n) => ({ ...n, position: { x: 1, y: 2 } })) })).toBeNull();

@@ -109,7 +109,8 @@ export function train(X: number[][], y: number[], o: GbmOptions): TreeNode[] {
     for (let i = 0; i < n; i++) F[i] += margin([tree], X[i]);
   }
   // LightGBM folds the initial score into the first tree's leaves; so do we.
-  const addBase = (node: TreeNode): TreeNode => ('leaf' in node ? { leaf: node.leaf + base } : { ...node, left: addBase(node.left), right: addBase(node.right) });
+  const addBase = (node: TreeNode): TreeNode =>
+    'leaf' in node ? { leaf: node.leaf + base } : { ...node, left: addBase(node.left), right: addBase(node.right) };
   trees[0] = addBase(trees[0]);
   return trees;
 }

@@ -26,7 +26,12 @@ function spec(policy: GraphSpec['errors']['policy'], extra: GraphSpec['nodes'] =
 
 const fns = {
   f: { where: (v: { n: number }) => v.n > 1 },
-  m: { to: (v: { n: number }) => { if (v.n === 3) throw new Error('three is bad'); return { doubled: v.n * 2 }; } },
+  m: {
+    to: (v: { n: number }) => {
+      if (v.n === 3) throw new Error('three is bad');
+      return { doubled: v.n * 2 };
+    },
+  },
 };
 
 describe('Graph', () => {

@@ -173,11 +173,12 @@ export class Graph {
             list.push(o);
           };
       // A table's rows are restored from its own topic, as Kafka Streams restores a source KTable [2].
-      const store = kind.table && kind.topicParam
-        ? new PartitionedStore(String(params[kind.topicParam]))
-        : kind.stateful?.(params)
-          ? new PartitionedStore(changelogTopic((spec.topicPrefix ?? '') + spec.pipeline, node.id), options.changelogValues ?? 'compact')
-          : undefined;
+      const store =
+        kind.table && kind.topicParam
+          ? new PartitionedStore(String(params[kind.topicParam]))
+          : kind.stateful?.(params)
+            ? new PartitionedStore(changelogTopic((spec.topicPrefix ?? '') + spec.pipeline, node.id), options.changelogValues ?? 'compact')
+            : undefined;
       if (store) {
         this.stores.set(node.id, store);
         this.byChangelog.set(store.changelog, store);
@@ -317,7 +318,11 @@ export class Graph {
         const until = committed(changelog, partition);
         messages = messages.filter((m) => Number(m.origin.offset) < until);
       }
-      restored += this.applyChangelog(changelog, partition, messages.map((m) => ({ key: m.key, value: m.value, offset: m.origin.offset })));
+      restored += this.applyChangelog(
+        changelog,
+        partition,
+        messages.map((m) => ({ key: m.key, value: m.value, offset: m.origin.offset })),
+      );
       const last = messages.at(-1);
       // A partition without records still gets its (empty) state, so that it counts as held.
       this.byChangelog.get(changelog)!.reached(partition, last ? Number(last.origin.offset) + 1 : from);

@@ -11,12 +11,22 @@ const spec: GraphSpec = {
     { id: 'out', kind: 'kafka-sink', params: { topic: 'out', format: 'json' }, inputs: [{ port: 'in', from: 'f', fromPort: 'out' }] },
   ],
 };
-const raw = (offset: number, value: string): RawMessage => ({ key: `k${offset}`, value, timestamp: 0, headers: {}, origin: { topic: 'in', partition: 0, offset: String(offset) } });
+const raw = (offset: number, value: string): RawMessage => ({
+  key: `k${offset}`,
+  value,
+  timestamp: 0,
+  headers: {},
+  origin: { topic: 'in', partition: 0, offset: String(offset) },
+});
 
 describe('Graph onEmit', () => {
   it('sees every record each node emits, per output port, the error port included', async () => {
     const seen: string[] = [];
-    const g = new Graph(spec, { f: { where: (v: { n: number }) => v.n > 1 } }, { onEmit: (node, port, rec) => seen.push(`${node}.${port}:${rec.key}@${rec.origin.offset}`) });
+    const g = new Graph(
+      spec,
+      { f: { where: (v: { n: number }) => v.n > 1 } },
+      { onEmit: (node, port, rec) => seen.push(`${node}.${port}:${rec.key}@${rec.origin.offset}`) },
+    );
     const result = await g.process('in', [raw(0, '{"n":1}'), raw(1, '{"n":2}'), raw(2, 'not json')]);
     expect(seen).toEqual(['in.out:k0@0', 'in.out:k1@1', 'f.out:k1@1']);
     expect(result.deadLetters).toBe(1);

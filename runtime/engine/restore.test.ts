@@ -22,8 +22,7 @@ function setup() {
   const log = new MemoryLog();
   for (const t of ['in', 'out', CHANGELOG]) log.createTopic(t, 1);
   log.createTopic('p.dead-letter', 1);
-  const send = (keys: string[], t: number) =>
-    log.produce(keys.map((key) => ({ topic: 'in', key, value: '{}', headers: {}, timestamp: t })));
+  const send = (keys: string[], t: number) => log.produce(keys.map((key) => ({ topic: 'in', key, value: '{}', headers: {}, timestamp: t })));
   const counts = () => Object.fromEntries(log.messages('out').map((m) => [m.key, (JSON.parse(String(m.value)) as { count: number }).count]));
   return { log, send, counts };
 }

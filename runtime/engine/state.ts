@@ -128,7 +128,8 @@ export class KeyValueStore<V = unknown> {
       this.data.delete(key);
       return;
     }
-    if (!packed?.decode) throw new Error(`the value of ${JSON.stringify(key)} is in a compact form, and this state has none: was it written by a newer Pipewright?`);
+    if (!packed?.decode)
+      throw new Error(`the value of ${JSON.stringify(key)} is in a compact form, and this state has none: was it written by a newer Pipewright?`);
     this.set(key, packed.decode(key, bytes));
   }
 

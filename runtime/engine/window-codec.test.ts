@@ -75,10 +75,20 @@ describe('the compact form of a window', () => {
   it('is what a window writes to its changelog, and a new owner restores the same windows from it', async () => {
     const { log, send, results } = setup();
     const a = new Graph(spec(ALL), fns);
-    send([['a', 2], ['b', -1], ['a', 5.5]], T);
+    send(
+      [
+        ['a', 2],
+        ['b', -1],
+        ['a', 5.5],
+      ],
+      T,
+    );
     send([['a', 1]], T + 1000);
     await drain(a, log, 'p');
-    const values = log.messages(CHANGELOG).filter((m) => String(m.key).startsWith('w\u0000')).map((m) => m.value);
+    const values = log
+      .messages(CHANGELOG)
+      .filter((m) => String(m.key).startsWith('w\u0000'))
+      .map((m) => m.value);
     expect(values.length).toBeGreaterThan(0);
     for (const v of values) expect(isCompact(v)).toBe(true);
 
@@ -117,7 +127,13 @@ describe('the compact form of a window', () => {
     ]);
     const g = new Graph(spec(ALL), fns);
     expect(await restoreFromLog(g, log, 'in', 0)).toBe(8);
-    send([['old', 6], ['up', 4]], T + 20);
+    send(
+      [
+        ['old', 6],
+        ['up', 4],
+      ],
+      T + 20,
+    );
     send([['x', 0]], T + HOUR);
     await drain(g, log, 'p');
     const r = results();
@@ -137,7 +153,13 @@ describe('the compact form of a window', () => {
     ]);
     const g = new Graph(spec({ sum: 'value.units' }), { w: { sum: units } });
     await restoreFromLog(g, log, 'in', 0);
-    send([['a', 10], ['b', 5]], T + 1);
+    send(
+      [
+        ['a', 10],
+        ['b', 5],
+      ],
+      T + 1,
+    );
     send([['x', 0]], T + HOUR);
     await drain(g, log, 'p');
     expect(results()[at('a')]).toEqual({ key: 'a', windowStart: new Date(T).toISOString(), windowEnd: new Date(T + HOUR).toISOString(), count: 3, sum: 13 });
@@ -148,7 +170,10 @@ describe('the compact form of a window', () => {
     const { log, writeChangelog } = setup();
     const newer = Uint8Array.from(encodeWindow({ k: 'a', s: T, e: T + HOUR, n: 1 })!);
     newer[1] = 9;
-    writeChangelog([{ key: 'wm', value: JSON.stringify(T) }, { key: storeKey('a'), value: newer }]);
+    writeChangelog([
+      { key: 'wm', value: JSON.stringify(T) },
+      { key: storeKey('a'), value: newer },
+    ]);
     const g = new Graph(spec({ sum: 'value.units' }), { w: { sum: units } });
     await expect(restoreFromLog(g, log, 'in', 0)).rejects.toThrow(/p\.w\.changelog\[0\] at offset 1: .*format \(9\)/);
   });

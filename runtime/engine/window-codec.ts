@@ -129,7 +129,12 @@ export function windowRecordKey(storeKey: string): string {
 export function decodeWindow(storeKey: string, b: Uint8Array): WindowValue {
   const problem = windowRowProblem(b);
   if (problem) throw new Error(`the changelog value of ${JSON.stringify(storeKey)} cannot be read: ${problem}`);
-  const v: WindowValue = { k: windowRecordKey(storeKey), s: readDouble(b, WINDOW_HEADER), e: readDouble(b, WINDOW_HEADER + 8), n: readDouble(b, WINDOW_HEADER + 16) };
+  const v: WindowValue = {
+    k: windowRecordKey(storeKey),
+    s: readDouble(b, WINDOW_HEADER),
+    e: readDouble(b, WINDOW_HEADER + 8),
+    n: readDouble(b, WINDOW_HEADER + 16),
+  };
   let at = WINDOW_HEADER + 24;
   for (let f = 0; f < WINDOW_NUMBERS.length; f++) {
     if ((b[2] & (1 << f)) === 0) continue;

@@ -26,7 +26,9 @@ function setup(nodes: NodeSpec[], fns: GraphFns, partitions = 1) {
     log,
     graph: () => new Graph(spec, fns),
     send: (events: { key?: string | null; value: unknown; t?: number }[]) =>
-      log.produce(events.map((e) => ({ topic: 'in', key: e.key === undefined ? 'k' : e.key, value: JSON.stringify(e.value), headers: {}, timestamp: e.t ?? T }))),
+      log.produce(
+        events.map((e) => ({ topic: 'in', key: e.key === undefined ? 'k' : e.key, value: JSON.stringify(e.value), headers: {}, timestamp: e.t ?? T })),
+      ),
     out: () => log.messages('out').map((m) => ({ key: m.key, value: m.value === null ? null : JSON.parse(String(m.value)) })),
     dead: () => log.messages('p.dead-letter').map((m) => m.headers[DEAD_LETTER_HEADERS.error]),
     run: (g: Graph) => drain(g, log, 'p', 500, { timeOrder: true }),
@@ -34,7 +36,12 @@ function setup(nodes: NodeSpec[], fns: GraphFns, partitions = 1) {
 }
 
 const source: NodeSpec = { id: 'src', kind: 'kafka-source', params: { topic: 'in' }, inputs: [] };
-const agg = (params: Record<string, unknown> = {}): NodeSpec => ({ id: 'a', kind: 'aggregate', params, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] });
+const agg = (params: Record<string, unknown> = {}): NodeSpec => ({
+  id: 'a',
+  kind: 'aggregate',
+  params,
+  inputs: [{ port: 'in', from: 'src', fromPort: 'out' }],
+});
 const sink = (from = 'a'): NodeSpec => ({ id: 'sink', kind: 'kafka-sink', params: { topic: 'out' }, inputs: [{ port: 'in', from, fromPort: 'out' }] });
 
 /** Values per key, in the order they were produced. */
@@ -48,10 +55,20 @@ const latest = (rows: { key: string | null; value: unknown }[]) => Object.fromEn
 describe('aggregate', () => {
   it('emits the new count of a key with every event, keyed by the key; an event without a key goes to the error port', async () => {
     const s = setup([source, agg(), sink()], {}, 3);
-    s.send([{ key: 'kafka', value: 'x' }, { key: 'streams', value: 'y' }, { key: null, value: 'z' }, { key: 'kafka', value: 'x' }, { key: 'kafka', value: 'x' }]);
+    s.send([
+      { key: 'kafka', value: 'x' },
+      { key: 'streams', value: 'y' },
+      { key: null, value: 'z' },
+      { key: 'kafka', value: 'x' },
+      { key: 'kafka', value: 'x' },
+    ]);
     await s.run(s.graph());
     expect(byKey(s.out())).toEqual({
-      kafka: [{ key: 'kafka', count: 1 }, { key: 'kafka', count: 2 }, { key: 'kafka', count: 3 }],
+      kafka: [
+        { key: 'kafka', count: 1 },
+        { key: 'kafka', count: 2 },
+        { key: 'kafka', count: 3 },
+      ],
       streams: [{ key: 'streams', count: 1 }],
     });
     expect(s.dead()).toEqual([expect.stringContaining('has no key')]);
@@ -61,12 +78,7 @@ describe('aggregate', () => {
     const n = (v: { n: unknown }) => v.n;
     const fns = { a: { sum: n, avg: n, min: n, max: n, latest: (v: { id: string }) => v.id, collect: (v: { id: string }) => v.id } };
     const s = setup([source, agg({ limit: 2 }), sink()], fns);
-    s.send([
-      { value: { id: 'e1', n: 4 } },
-      { value: { id: 'e2', n: -1 } },
-      { value: { id: 'bad', n: 'many' } },
-      { value: { id: 'e3', n: 9 } },
-    ]);
+    s.send([{ value: { id: 'e1', n: 4 } }, { value: { id: 'e2', n: -1 } }, { value: { id: 'bad', n: 'many' } }, { value: { id: 'e3', n: 9 } }]);
     await s.run(s.graph());
     expect(byKey(s.out()).k).toEqual([
       { key: 'k', count: 1, sum: 4, avg: 4, min: 4, max: 4, latest: 'e1', collect: ['e1'] },
@@ -89,7 +101,8 @@ describe('aggregate', () => {
     const withInitial = {
       a: {
         initial: () => ({ orders: 0, biggest: 0 }),
-        reduce: (v: { amount: number }, _k: unknown, _r: unknown, acc: { orders: number; biggest: number }) => (v.amount < 0 ? undefined : { orders: acc.orders + 1, biggest: Math.max(acc.biggest, v.amount) }),
+        reduce: (v: { amount: number }, _k: unknown, _r: unknown, acc: { orders: number; biggest: number }) =>
+          v.amount < 0 ? undefined : { orders: acc.orders + 1, biggest: Math.max(acc.biggest, v.amount) },
       },
     };
     const s = setup([source, agg(), sink()], withInitial);
@@ -105,13 +118,20 @@ describe('aggregate', () => {
     const t = setup([source, agg(), sink()], noInitial);
     t.send([{ value: { amount: 2 } }, { value: { amount: 3 } }]);
     await t.run(t.graph());
-    expect(byKey(t.out()).k).toEqual([{ key: 'k', count: 1, reduce: { amount: 2 } }, { key: 'k', count: 2, reduce: { amount: 5 } }]);
+    expect(byKey(t.out()).k).toEqual([
+      { key: 'k', count: 1, reduce: { amount: 2 } },
+      { key: 'k', count: 2, reduce: { amount: 5 } },
+    ]);
   });
 
   it('with an emit interval, emits each changed key at most once per interval with its latest result, and what it holds at shutdown', async () => {
     const s = setup([source, agg({ emitInterval: '10s' }), sink()], {}, 2);
     const g = s.graph();
-    s.send([{ key: 'a', value: 1 }, { key: 'b', value: 1 }, { key: 'a', value: 1 }]);
+    s.send([
+      { key: 'a', value: 1 },
+      { key: 'b', value: 1 },
+      { key: 'a', value: 1 },
+    ]);
     await s.run(g);
     // The first call starts the partition's clock; nothing is due before a whole interval has passed.
     expect(await punctuateAll(g, s.log, 0)).toBe(0);
@@ -121,18 +141,30 @@ describe('aggregate', () => {
     expect(byKey(s.out())).toEqual({ a: [{ key: 'a', count: 2 }], b: [{ key: 'b', count: 1 }] });
     // Nothing changed: nothing more to emit at the next interval.
     expect(await punctuateAll(g, s.log, 20_000)).toBe(0);
-    s.send([{ key: 'a', value: 1 }, { key: 'a', value: 1 }]);
+    s.send([
+      { key: 'a', value: 1 },
+      { key: 'a', value: 1 },
+    ]);
     await s.run(g);
     expect(await punctuateAll(g, s.log, 25_000)).toBe(0);
     // A clean shutdown emits what is held.
     expect(await punctuateAll(g, s.log, 26_000, true)).toBe(1);
-    expect(byKey(s.out())).toEqual({ a: [{ key: 'a', count: 2 }, { key: 'a', count: 4 }], b: [{ key: 'b', count: 1 }] });
+    expect(byKey(s.out())).toEqual({
+      a: [
+        { key: 'a', count: 2 },
+        { key: 'a', count: 4 },
+      ],
+      b: [{ key: 'b', count: 1 }],
+    });
   });
 
   it('restores counts and held results on a new owner after a rebalance: a held result is emitted by the new owner, an emitted one is not emitted again', async () => {
     const s = setup([source, agg({ emitInterval: '1m' }), sink()], {});
     const first = s.graph();
-    s.send([{ key: 'a', value: 1 }, { key: 'b', value: 1 }]);
+    s.send([
+      { key: 'a', value: 1 },
+      { key: 'b', value: 1 },
+    ]);
     await s.run(first);
     await punctuateAll(first, s.log, 0);
     await punctuateAll(first, s.log, MIN);
@@ -145,7 +177,14 @@ describe('aggregate', () => {
     await s.run(second);
     await punctuateAll(second, s.log, 5 * MIN);
     await punctuateAll(second, s.log, 6 * MIN);
-    expect(byKey(s.out())).toEqual({ a: [{ key: 'a', count: 1 }, { key: 'a', count: 2 }], b: [{ key: 'b', count: 1 }], c: [{ key: 'c', count: 1 }] });
+    expect(byKey(s.out())).toEqual({
+      a: [
+        { key: 'a', count: 1 },
+        { key: 'a', count: 2 },
+      ],
+      b: [{ key: 'b', count: 1 }],
+      c: [{ key: 'c', count: 1 }],
+    });
   });
 
   it('does not count twice what it replays after a crash between the changelog and the commit', async () => {
@@ -160,12 +199,21 @@ describe('aggregate', () => {
 });
 
 describe('window with emit: changes', () => {
-  const windowNode = (params: Record<string, unknown>): NodeSpec => ({ id: 'w', kind: 'window', params, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] });
+  const windowNode = (params: Record<string, unknown>): NodeSpec => ({
+    id: 'w',
+    kind: 'window',
+    params,
+    inputs: [{ port: 'in', from: 'src', fromPort: 'out' }],
+  });
   const iso = (ms: number) => new Date(ms).toISOString();
 
   it('emits the updated window with every event and nothing more when it closes', async () => {
     const s = setup([source, windowNode({ size: '1h', emit: 'changes' }), sink('w')], {});
-    s.send([{ value: 1, t: T }, { value: 1, t: T + MIN }, { value: 1, t: T + 61 * MIN }]);
+    s.send([
+      { value: 1, t: T },
+      { value: 1, t: T + MIN },
+      { value: 1, t: T + 61 * MIN },
+    ]);
     await s.run(s.graph());
     const w = (start: number, count: number) => ({ key: 'k', windowStart: iso(start), windowEnd: iso(start + 60 * MIN), count });
     expect(byKey(s.out())).toEqual({ [`k@${iso(T)}`]: [w(T, 1), w(T, 2)], [`k@${iso(T + 60 * MIN)}`]: [w(T + 60 * MIN, 1)] });
@@ -173,7 +221,11 @@ describe('window with emit: changes', () => {
 
   it('withdraws a merged-away session with a tombstone', async () => {
     const s = setup([source, windowNode({ type: 'session', gap: '5m', grace: '1h', emit: 'changes' }), sink('w')], {});
-    s.send([{ value: 1, t: T }, { value: 1, t: T + 8 * MIN }, { value: 1, t: T + 4 * MIN }]);
+    s.send([
+      { value: 1, t: T },
+      { value: 1, t: T + 8 * MIN },
+      { value: 1, t: T + 4 * MIN },
+    ]);
     await s.run(s.graph());
     const out = byKey(s.out());
     expect(out[`k@${iso(T + 8 * MIN)}`]).toEqual([{ key: 'k', windowStart: iso(T + 8 * MIN), windowEnd: iso(T + 8 * MIN), count: 1 }, null]);
@@ -202,7 +254,21 @@ describe('aggregate on the simulator: a kill loses nothing and counts nothing tw
       { name: 'wc.by-word.changelog', partitions: 4, replicationFactor: 1, config: {} },
     ];
     const fns = { 'by-word': { key: (v: string) => v } };
-    const sim = new Simulator({ spec, fns, topics, feeds: [loopFeed('words', 'string', words.map((w) => ({ key: null, value: w })))], replicas: 3, rate: 6, batchSize: 4 });
+    const sim = new Simulator({
+      spec,
+      fns,
+      topics,
+      feeds: [
+        loopFeed(
+          'words',
+          'string',
+          words.map((w) => ({ key: null, value: w })),
+        ),
+      ],
+      replicas: 3,
+      rate: 6,
+      batchSize: 4,
+    });
     // A kill mid-stream: what the replica processed and did not commit is processed again.
     for (let i = 0; i < 30; i++) await sim.step();
     sim.killReplica();

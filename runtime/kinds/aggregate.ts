@@ -43,7 +43,8 @@ const PREFIX = 'a\u0000';
 
 function numberOf(name: string, v: unknown): number {
   const n = typeof v === 'number' ? v : Number(v);
-  if (v === null || v === undefined || v === '' || !Number.isFinite(n)) throw new Error(`the ${name} expression gave ${JSON.stringify(v) ?? String(v)}, not a number`);
+  if (v === null || v === undefined || v === '' || !Number.isFinite(n))
+    throw new Error(`the ${name} expression gave ${JSON.stringify(v) ?? String(v)}, not a number`);
   return n;
 }
 
@@ -53,18 +54,18 @@ export const aggregate = defineKind({
   title: 'Aggregate',
   summary: 'Count and aggregate events per key as they arrive, without windows, and emit each new result (a table).',
   docs:
-    'Keeps a running aggregate per record key, for ever (no windows), as Kafka Streams\' `groupByKey().count()`, ' +
-    '`aggregate()` and `reduce()` and ksqlDB\'s `GROUP BY ... EMIT CHANGES` do. Every result has `key` and `count`, plus ' +
+    "Keeps a running aggregate per record key, for ever (no windows), as Kafka Streams' `groupByKey().count()`, " +
+    "`aggregate()` and `reduce()` and ksqlDB's `GROUP BY ... EMIT CHANGES` do. Every result has `key` and `count`, plus " +
     '`sum`, `avg`, `min` and `max` of their expressions, `collect` (the last `limit` values of its expression, oldest ' +
     'first: at most 100 unless `limit` says otherwise, and never more than 1000, because each change writes the whole list ' +
     'to the changelog), `latest` (the value of its expression in the last event) and `reduce`, for those that are set.\n\n' +
-    '**Custom reducer:** `reduce` is an expression over `acc` (the key\'s result so far) and the event (`value`, `key`, ' +
-    '`record`) that returns the new result. `acc` starts as what `initial` returns for the key\'s first event (Kafka ' +
-    'Streams\' initializer); without `initial`, the first event\'s value is the result (Kafka Streams\' reduce). Both are ' +
+    "**Custom reducer:** `reduce` is an expression over `acc` (the key's result so far) and the event (`value`, `key`, " +
+    "`record`) that returns the new result. `acc` starts as what `initial` returns for the key's first event (Kafka " +
+    "Streams' initializer); without `initial`, the first event's value is the result (Kafka Streams' reduce). Both are " +
     'type-checked: `reduce` must return the type `initial` returns. The result must be JSON data.\n\n' +
-    '**Emitting:** with `emitInterval` left out (or 0s), every event emits its key\'s new result (EMIT CHANGES). With ' +
-    '`emitInterval: 10s`, results are held and each changed key is emitted at most once per interval of the replica\'s ' +
-    'clock, with its latest result, as Kafka Streams\' record cache does at each commit interval; what is held is also ' +
+    "**Emitting:** with `emitInterval` left out (or 0s), every event emits its key's new result (EMIT CHANGES). With " +
+    "`emitInterval: 10s`, results are held and each changed key is emitted at most once per interval of the replica's " +
+    "clock, with its latest result, as Kafka Streams' record cache does at each commit interval; what is held is also " +
     'emitted when the replica shuts down, and it is marked in the changelog, so a crash loses no result: the new owner ' +
     'emits it. Results are keyed by the group key and carry the timestamp of the last event, so the output topic is a ' +
     'table: Pipewright creates the topic of a Kafka sink fed by an aggregate compacted.\n\n' +
@@ -75,9 +76,30 @@ export const aggregate = defineKind({
   params: [
     { name: 'sum', type: 'expression', title: 'Sum', description: 'A number to add up per key, as `sum`.', returns: 'number', placeholder: 'value.units' },
     { name: 'avg', type: 'expression', title: 'Average', description: 'A number to average per key, as `avg`.', returns: 'number', placeholder: 'value.price' },
-    { name: 'min', type: 'expression', title: 'Minimum', description: 'A number whose smallest value per key is `min`.', returns: 'number', placeholder: 'value.price' },
-    { name: 'max', type: 'expression', title: 'Maximum', description: 'A number whose largest value per key is `max`.', returns: 'number', placeholder: 'value.price' },
-    { name: 'collect', type: 'expression', title: 'Collect', description: 'A value to collect into the list `collect`: the last `limit` values, oldest first.', returns: 'any', placeholder: 'value.orderId' },
+    {
+      name: 'min',
+      type: 'expression',
+      title: 'Minimum',
+      description: 'A number whose smallest value per key is `min`.',
+      returns: 'number',
+      placeholder: 'value.price',
+    },
+    {
+      name: 'max',
+      type: 'expression',
+      title: 'Maximum',
+      description: 'A number whose largest value per key is `max`.',
+      returns: 'number',
+      placeholder: 'value.price',
+    },
+    {
+      name: 'collect',
+      type: 'expression',
+      title: 'Collect',
+      description: 'A value to collect into the list `collect`: the last `limit` values, oldest first.',
+      returns: 'any',
+      placeholder: 'value.orderId',
+    },
     {
       name: 'limit',
       type: 'integer',
@@ -87,7 +109,14 @@ export const aggregate = defineKind({
       max: COLLECT_LIMIT_MAX,
       placeholder: String(COLLECT_LIMIT),
     },
-    { name: 'latest', type: 'expression', title: 'Latest', description: 'A value whose value in the last event of the key is `latest`.', returns: 'any', placeholder: 'value.status' },
+    {
+      name: 'latest',
+      type: 'expression',
+      title: 'Latest',
+      description: 'A value whose value in the last event of the key is `latest`.',
+      returns: 'any',
+      placeholder: 'value.status',
+    },
     {
       name: 'initial',
       type: 'expression',
@@ -137,14 +166,29 @@ export const aggregate = defineKind({
     const problems: KindProblem[] = [];
     const interval = params.emitInterval;
     if (interval !== undefined && interval !== null && interval !== '' && parseDuration(interval) === undefined) {
-      problems.push({ param: 'emitInterval', code: 'PW100', message: `emitInterval "${String(interval)}" is not a duration`, hint: 'Write a number with a unit: ms, s, m, h or d, e.g. emitInterval: 10s; 0s emits every change.' });
+      problems.push({
+        param: 'emitInterval',
+        code: 'PW100',
+        message: `emitInterval "${String(interval)}" is not a duration`,
+        hint: 'Write a number with a unit: ms, s, m, h or d, e.g. emitInterval: 10s; 0s emits every change.',
+      });
     }
     const set = (name: keyof typeof params) => typeof params[name] === 'string' && params[name] !== '';
     if (set('initial') && !set('reduce')) {
-      problems.push({ param: 'initial', code: 'PW101', message: 'initial is set, but there is no reduce expression to start from it', hint: 'Add reduce: an expression over acc and the event that returns the new result, e.g. reduce: acc + value.units; or remove initial.' });
+      problems.push({
+        param: 'initial',
+        code: 'PW101',
+        message: 'initial is set, but there is no reduce expression to start from it',
+        hint: 'Add reduce: an expression over acc and the event that returns the new result, e.g. reduce: acc + value.units; or remove initial.',
+      });
     }
     if (params.limit !== undefined && !set('collect')) {
-      problems.push({ param: 'limit', code: 'PW102', message: 'limit bounds the collect list, and collect is not set', hint: 'Add collect: the value to collect per key, e.g. collect: value.orderId; or remove limit.' });
+      problems.push({
+        param: 'limit',
+        code: 'PW102',
+        message: 'limit bounds the collect list, and collect is not set',
+        hint: 'Add collect: the value to collect per key, e.g. collect: value.orderId; or remove limit.',
+      });
     }
     return problems;
   },

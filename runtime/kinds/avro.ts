@@ -54,7 +54,8 @@ class Walker {
       return found;
     }
     if (Array.isArray(schema)) return { type: 'union', branches: schema };
-    if (typeof schema !== 'object' || schema === null) throw new AvroSchemaError(`${where}: a type must be a name, a mapping or a list (a union), not ${JSON.stringify(schema)}`);
+    if (typeof schema !== 'object' || schema === null)
+      throw new AvroSchemaError(`${where}: a type must be a name, a mapping or a list (a union), not ${JSON.stringify(schema)}`);
     return schema as Named;
   }
 
@@ -112,7 +113,9 @@ class Walker {
       const type = this.typeOf(b, where, namespace);
       const kind = JS_KIND[String(this.resolve(b, where, namespace).type)] ?? 'other';
       if (kinds.has(kind)) {
-        throw new AvroSchemaError(`${where}: the union has two branches that read as ${kind} values; Pipewright reads a union's value unwrapped, so it takes at most one of each kind`);
+        throw new AvroSchemaError(
+          `${where}: the union has two branches that read as ${kind} values; Pipewright reads a union's value unwrapped, so it takes at most one of each kind`,
+        );
       }
       kinds.add(kind);
       return type;
@@ -131,7 +134,11 @@ class Walker {
         return typeof value === 'boolean' ? undefined : bad('a boolean');
       case 'int':
       case 'long':
-        return Number.isSafeInteger(value) ? (s.type === 'int' && Math.abs(value as number) > 2 ** 31 ? bad('a 32-bit int') : undefined) : bad(`an integer (${s.type})`);
+        return Number.isSafeInteger(value)
+          ? s.type === 'int' && Math.abs(value as number) > 2 ** 31
+            ? bad('a 32-bit int')
+            : undefined
+          : bad(`an integer (${s.type})`);
       case 'float':
       case 'double':
         return typeof value === 'number' ? undefined : bad('a number');

@@ -51,9 +51,20 @@ export const branch = defineKind({
   validate(params) {
     const problems: KindProblem[] = [];
     const names = routeNames(params.routes);
-    if (names.length === 0) problems.push({ param: 'routes', code: 'PW120', message: 'A branch needs at least one route.', hint: 'Add e.g. routes: { large: value.amount > 1000 }.' });
+    if (names.length === 0)
+      problems.push({
+        param: 'routes',
+        code: 'PW120',
+        message: 'A branch needs at least one route.',
+        hint: 'Add e.g. routes: { large: value.amount > 1000 }.',
+      });
     if (names.includes(DEFAULT_PORT)) {
-      problems.push({ param: 'routes', code: 'PW121', message: `"${DEFAULT_PORT}" is the port for events no route matches; a route cannot take its name.`, hint: 'Rename the route, or drop it and wire the default port.' });
+      problems.push({
+        param: 'routes',
+        code: 'PW121',
+        message: `"${DEFAULT_PORT}" is the port for events no route matches; a route cannot take its name.`,
+        hint: 'Rename the route, or drop it and wire the default port.',
+      });
     }
     return problems;
   },

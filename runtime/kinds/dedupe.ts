@@ -16,7 +16,7 @@ export const dedupe = defineKind({
     'Passes on the first event of each identity and drops the ones that repeat it within `within` of event time. The ' +
     'identity is the record key, or `by` when it is set (an order id, say). Event time comes from `time` or else the ' +
     'record timestamp. Identities are remembered per partition, in a store backed by the compacted topic ' +
-    '`<pipeline>.<node>.changelog`, and forgotten once the partition\'s watermark (its largest event time) is `within` ' +
+    "`<pipeline>.<node>.changelog`, and forgotten once the partition's watermark (its largest event time) is `within` " +
     'past their first sighting; so a producer retry or an at-least-once replay upstream is passed on once. Duplicates ' +
     'are only found within a partition: when `by` is not the key, re-key with select-key first so that copies meet.',
   params: [
@@ -28,7 +28,14 @@ export const dedupe = defineKind({
       returns: 'key',
       placeholder: 'value.orderId',
     },
-    { name: 'within', type: 'string', title: 'Within', description: 'How long an identity is remembered, in event time, e.g. 1h.', default: '1h', placeholder: '10m' },
+    {
+      name: 'within',
+      type: 'string',
+      title: 'Within',
+      description: 'How long an identity is remembered, in event time, e.g. 1h.',
+      default: '1h',
+      placeholder: '10m',
+    },
     {
       name: 'time',
       type: 'expression',

@@ -11,7 +11,7 @@ export const filter = defineKind({
   docs:
     'Evaluates `where` for every event. Events for which it is truthy go on; the rest are dropped. ' +
     'The expression sees `value` (the event), `key` and `record` (timestamp, headers, topic, partition, offset). ' +
-    'An expression that throws sends the event to the error port. A table\'s deletes (see table) pass by key, unevaluated, and a table\'s row that is not kept becomes a delete of its key.',
+    "An expression that throws sends the event to the error port. A table's deletes (see table) pass by key, unevaluated, and a table's row that is not kept becomes a delete of its key.",
   params: [
     {
       name: 'where',

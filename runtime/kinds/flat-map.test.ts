@@ -5,7 +5,13 @@ import { DEAD_LETTER_HEADERS } from '../types.js';
 describe('flat-map', () => {
   it('emits one event per element, in order, with the key of the event it came from', async () => {
     const node = oneNode('flat-map', {}, { to: (v: { text: string }) => v.text.split(' ').map((word) => ({ word })) });
-    const r = await node.run([{ key: 'a', value: { text: 'to be or' } }, { key: 'b', value: { text: 'not' } }], { keyed: true });
+    const r = await node.run(
+      [
+        { key: 'a', value: { text: 'to be or' } },
+        { key: 'b', value: { text: 'not' } },
+      ],
+      { keyed: true },
+    );
     expect(r.out.out).toEqual([{ word: 'to' }, { word: 'be' }, { word: 'or' }, { word: 'not' }]);
     expect(r.keys.out).toEqual(['a', 'a', 'a', 'b']);
   });

@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { EventGenerator, generator, mulberry32 } from './generator.js';
 import { withDefaults } from './spec.js';
 
-const fields = { id: 'seq', user: 'pick(alice,bob,carol)', amount: 'uniform(1,500)', qty: 'int(1,3)', at: 'now', flag: 'bool(0.5)', id2: 'uuid', fixed: 7, nested: { tag: 'const(x)' } };
+const fields = {
+  id: 'seq',
+  user: 'pick(alice,bob,carol)',
+  amount: 'uniform(1,500)',
+  qty: 'int(1,3)',
+  at: 'now',
+  flag: 'bool(0.5)',
+  id2: 'uuid',
+  fixed: 7,
+  nested: { tag: 'const(x)' },
+};
 
 describe('generator', () => {
   it('is deterministic for a seed and different for another', () => {
@@ -15,7 +25,7 @@ describe('generator', () => {
     expect(take(c)).not.toEqual(first);
   });
 
-  it('makes values within each generator\'s range', () => {
+  it("makes values within each generator's range", () => {
     const g = new EventGenerator({ fields, seed: 1, key: 'user' });
     for (let i = 0; i < 500; i++) {
       const e = g.next(5000);

@@ -40,7 +40,8 @@ export const FIELD_GENERATORS: Record<string, { usage: string; make(args: string
     usage: 'int(min,max): a whole number from min to max, both included',
     make(args) {
       const [lo, hi] = args.map(num);
-      if (args.length !== 2 || lo === undefined || hi === undefined || !Number.isInteger(lo) || !Number.isInteger(hi) || lo > hi) return 'int needs two whole numbers, min ≤ max, e.g. int(1,10)';
+      if (args.length !== 2 || lo === undefined || hi === undefined || !Number.isInteger(lo) || !Number.isInteger(hi) || lo > hi)
+        return 'int needs two whole numbers, min ≤ max, e.g. int(1,10)';
       return (c) => lo + Math.floor(c.random() * (hi - lo + 1));
     },
   },
@@ -82,7 +83,7 @@ export const FIELD_GENERATORS: Record<string, { usage: string; make(args: string
             return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
           },
   },
-  const: { usage: 'const(text): exactly that text', make: (args) => ((c) => (void c, args.join(','))) },
+  const: { usage: 'const(text): exactly that text', make: (args) => (c) => (void c, args.join(',')) },
 };
 
 const CALL = /^([a-z]+)(?:\((.*)\))?$/s;
@@ -102,7 +103,11 @@ function compile(template: unknown, path: string): FieldGen {
   const m = CALL.exec(text);
   const gen = m ? FIELD_GENERATORS[m[1]] : undefined;
   if (!m || !gen) {
-    throw new Error(`field "${path}": "${text}" is not a field generator; use one of ${Object.values(FIELD_GENERATORS).map((g) => g.usage.split(':')[0]).join(', ')} (const(text) for fixed text)`);
+    throw new Error(
+      `field "${path}": "${text}" is not a field generator; use one of ${Object.values(FIELD_GENERATORS)
+        .map((g) => g.usage.split(':')[0])
+        .join(', ')} (const(text) for fixed text)`,
+    );
   }
   const args = m[2] === undefined ? [] : m[2].trim() === '' ? [] : m[2].split(',');
   const made = gen.make(args);
@@ -182,12 +187,35 @@ export const generator = defineKind({
     'their input events as for any source. Event types come from the template, no samples needed.',
   params: [
     { name: 'topic', type: 'topic', title: 'Topic', description: 'The topic the events are produced to and read from.', required: true, placeholder: 'orders' },
-    { name: 'fields', type: 'json', title: 'Fields', description: 'The event template: field name → generator, constant or nested template.', required: true, placeholder: 'id: seq, user: "pick(alice,bob)", amount: "uniform(1,500)"' },
+    {
+      name: 'fields',
+      type: 'json',
+      title: 'Fields',
+      description: 'The event template: field name → generator, constant or nested template.',
+      required: true,
+      placeholder: 'id: seq, user: "pick(alice,bob)", amount: "uniform(1,500)"',
+    },
     { name: 'key', type: 'string', title: 'Key field', description: 'The field whose value becomes the message key; none by default.', placeholder: 'user' },
     { name: 'rate', type: 'integer', title: 'Rate', description: 'Events per second the service produces.', default: 10, min: 1, max: 100000 },
     { name: 'count', type: 'integer', title: 'Count', description: 'How many events in all; 0 for no end.', default: 0, min: 0, max: 1000000000 },
-    { name: 'seed', type: 'integer', title: 'Seed', description: 'The seed of the random values; the same seed gives the same events.', default: 1, min: 0, max: 4294967295 },
-    { name: 'partitions', type: 'integer', title: 'Partitions', description: 'Partitions of the topic when Pipewright creates it; also the default replica count.', default: 1, min: 1, max: 1000 },
+    {
+      name: 'seed',
+      type: 'integer',
+      title: 'Seed',
+      description: 'The seed of the random values; the same seed gives the same events.',
+      default: 1,
+      min: 0,
+      max: 4294967295,
+    },
+    {
+      name: 'partitions',
+      type: 'integer',
+      title: 'Partitions',
+      description: 'Partitions of the topic when Pipewright creates it; also the default replica count.',
+      default: 1,
+      min: 1,
+      max: 1000,
+    },
   ],
   inputs: [],
   outputs: ['out'],
@@ -207,10 +235,20 @@ export const generator = defineKind({
     try {
       new EventGenerator(params);
     } catch (e) {
-      problems.push({ param: 'fields', code: 'PW124', message: `The template does not work: ${errorText(e)}.`, hint: 'Write e.g. fields: { id: seq, user: "pick(alice,bob)", amount: "uniform(1,500)", at: now }.' });
+      problems.push({
+        param: 'fields',
+        code: 'PW124',
+        message: `The template does not work: ${errorText(e)}.`,
+        hint: 'Write e.g. fields: { id: seq, user: "pick(alice,bob)", amount: "uniform(1,500)", at: now }.',
+      });
     }
     if (params.key !== undefined && !(params.key in params.fields)) {
-      problems.push({ param: 'key', code: 'PW125', message: `The key field "${params.key}" is not a field of the template.`, hint: `Use one of: ${Object.keys(params.fields).join(', ')}.` });
+      problems.push({
+        param: 'key',
+        code: 'PW125',
+        message: `The key field "${params.key}" is not a field of the template.`,
+        hint: `Use one of: ${Object.keys(params.fields).join(', ')}.`,
+      });
     }
     return problems;
   },

@@ -54,7 +54,9 @@ describe('http-ingest', () => {
       nodes: [src, { id: 'out', kind: 'kafka-sink', params: { topic: 'done' }, inputs: [{ port: 'in', from: 'api', fromPort: 'out' }] }],
     });
     expect(worker.sourceTopics).toEqual(['requests']);
-    const r = await worker.process('requests', [{ key: 'k', value: '{"n":1}', timestamp: 0, headers: {}, origin: { topic: 'requests', partition: 0, offset: '0' } }]);
+    const r = await worker.process('requests', [
+      { key: 'k', value: '{"n":1}', timestamp: 0, headers: {}, origin: { topic: 'requests', partition: 0, offset: '0' } },
+    ]);
     expect(r.messages.map((m) => [m.topic, m.value])).toEqual([['done', '{"n":1}']]);
   });
 

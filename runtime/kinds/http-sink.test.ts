@@ -59,7 +59,8 @@ afterAll(async () => {
 
 // A timeout far above what a busy machine takes to answer: only the test of timeouts sets a short one,
 // so no other test sees a slow answer timed out and sent again.
-const live = (path: string, params: Record<string, unknown> = {}) => oneNode('http-sink', { url: base + path, retries: 3, backoffMs: 10, timeoutMs: 10_000, ...params }, {}, { live: true });
+const live = (path: string, params: Record<string, unknown> = {}) =>
+  oneNode('http-sink', { url: base + path, retries: 3, backoffMs: 10, timeoutMs: 10_000, ...params }, {}, { live: true });
 
 describe('http sink', () => {
   it('POSTs each value as JSON with an idempotency key and the Authorization header from the environment', async () => {
@@ -135,18 +136,25 @@ describe('http sink', () => {
           errors: { policy: 'fail', topic: 'unit.dead-letter' },
           nodes: [
             { id: 'src', kind: 'kafka-source', params: { topic: 'in', format: 'json' }, inputs: [] },
-            { id: 'hook', kind: 'http-sink', params: { url: `${base}/outage`, retries: 0, backoffMs: 10, timeoutMs: 10_000, concurrency: 8 }, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] },
+            {
+              id: 'hook',
+              kind: 'http-sink',
+              params: { url: `${base}/outage`, retries: 0, backoffMs: 10, timeoutMs: 10_000, concurrency: 8 },
+              inputs: [{ port: 'in', from: 'src', fromPort: 'out' }],
+            },
           ],
         },
         {},
         { live: true },
       );
-      const slice: RawMessage[] = ['a', 'b', 'c'].flatMap((key, k) =>
-        [0, 1, 2, 3].map((seq) => {
-          const offset = String(seq * 3 + k);
-          return { key, value: JSON.stringify({ key, seq }), timestamp: 0, headers: {}, origin: { topic: 'in', partition: 0, offset } };
-        }),
-      ).sort((x, y) => Number(x.origin.offset) - Number(y.origin.offset));
+      const slice: RawMessage[] = ['a', 'b', 'c']
+        .flatMap((key, k) =>
+          [0, 1, 2, 3].map((seq) => {
+            const offset = String(seq * 3 + k);
+            return { key, value: JSON.stringify({ key, seq }), timestamp: 0, headers: {}, origin: { topic: 'in', partition: 0, offset } };
+          }),
+        )
+        .sort((x, y) => Number(x.origin.offset) - Number(y.origin.offset));
       return { graph, slice };
     };
     const answeredTwice = () => {

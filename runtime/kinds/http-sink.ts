@@ -40,7 +40,12 @@ async function attempt(o: PostOptions, body: string): Promise<void> {
       res = await host.fetch(o.url, { method: o.method, headers: o.headers, body, signal: controller.signal });
     } catch (e) {
       const cause = (e as { cause?: unknown }).cause;
-      const why = e instanceof Error && e.name === 'AbortError' ? `no answer within ${o.timeoutMs} ms` : cause instanceof Error ? cause.message : String(e instanceof Error ? e.message : e);
+      const why =
+        e instanceof Error && e.name === 'AbortError'
+          ? `no answer within ${o.timeoutMs} ms`
+          : cause instanceof Error
+            ? cause.message
+            : String(e instanceof Error ? e.message : e);
       throw new HttpError(why);
     }
     const text = await res.text().catch(() => '');
@@ -129,11 +134,11 @@ export const httpSink = defineKind({
   title: 'HTTP webhook',
   summary: 'POST every event as JSON to a webhook, with a timeout, retries and backoff.',
   docs:
-    'Sends each event\'s value as a JSON body to `url`. Network errors, timeouts, 408, 429 and 5xx answers are ' +
+    "Sends each event's value as a JSON body to `url`. Network errors, timeouts, 408, 429 and 5xx answers are " +
     'retried up to `retries` times with exponential backoff from `backoffMs`; other 4xx answers are not retried. ' +
     'An event that still fails goes to the error port (or the dead-letter topic) with the last error. Events ' +
     'with the same key are sent one after the other, in order; different keys go out `concurrency` at a time. ' +
-    'Each request carries an `Idempotency-Key` header (topic/partition/offset of the input record; a flat-map\'s ' +
+    "Each request carries an `Idempotency-Key` header (topic/partition/offset of the input record; a flat-map's " +
     'further outputs of one record add /1, /2, …). A request answered 2xx is not sent ' +
     'again by the same replica, even when its slice is consumed again (a failed commit, a rebalance that keeps the ' +
     'partition); after a crash, or when the partition moves to another replica, it is sent again with the same ' +
@@ -143,7 +148,14 @@ export const httpSink = defineKind({
     'its timeout (60 s), so keep `timeoutMs × (retries + 1)` plus the backoff well inside it. In the simulator and ' +
     'in tests nothing is sent: the bodies are collected instead.',
   params: [
-    { name: 'url', type: 'string', title: 'URL', description: 'The webhook URL, http:// or https://, without credentials.', required: true, placeholder: 'https://hooks.example.com/orders' },
+    {
+      name: 'url',
+      type: 'string',
+      title: 'URL',
+      description: 'The webhook URL, http:// or https://, without credentials.',
+      required: true,
+      placeholder: 'https://hooks.example.com/orders',
+    },
     { name: 'method', type: 'enum', title: 'Method', description: 'The HTTP method of each request.', enum: ['POST', 'PUT'], default: 'POST' },
     {
       name: 'authEnv',
@@ -154,8 +166,24 @@ export const httpSink = defineKind({
     },
     { name: 'timeoutMs', type: 'integer', title: 'Timeout (ms)', description: 'How long one attempt may take.', default: 5000, min: 100, max: 60000 },
     { name: 'retries', type: 'integer', title: 'Retries', description: 'Attempts after the first for retryable failures.', default: 3, min: 0, max: 10 },
-    { name: 'backoffMs', type: 'integer', title: 'Backoff (ms)', description: 'Wait before the first retry; doubles each time, with jitter.', default: 200, min: 10, max: 10000 },
-    { name: 'concurrency', type: 'integer', title: 'Concurrency', description: 'Requests in flight at once (for different keys).', default: 8, min: 1, max: 64 },
+    {
+      name: 'backoffMs',
+      type: 'integer',
+      title: 'Backoff (ms)',
+      description: 'Wait before the first retry; doubles each time, with jitter.',
+      default: 200,
+      min: 10,
+      max: 10000,
+    },
+    {
+      name: 'concurrency',
+      type: 'integer',
+      title: 'Concurrency',
+      description: 'Requests in flight at once (for different keys).',
+      default: 8,
+      min: 1,
+      max: 64,
+    },
   ],
   inputs: ['in'],
   outputs: [],
@@ -175,7 +203,12 @@ export const httpSink = defineKind({
       });
     }
     if (params.authEnv !== undefined && !ENV_NAME.test(String(params.authEnv))) {
-      problems.push({ param: 'authEnv', code: 'PW146', message: `"${String(params.authEnv)}" is not an environment variable name.`, hint: 'Use capitals, digits and "_", e.g. WEBHOOK_AUTHORIZATION.' });
+      problems.push({
+        param: 'authEnv',
+        code: 'PW146',
+        message: `"${String(params.authEnv)}" is not an environment variable name.`,
+        hint: 'Use capitals, digits and "_", e.g. WEBHOOK_AUTHORIZATION.',
+      });
     }
     return problems;
   },

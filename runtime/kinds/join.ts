@@ -32,7 +32,7 @@ export const join = defineKind({
     'the dead-letter topic and rows are only replaced; to delete rows, read the topic with a `table` node.\n\n' +
     '**A `table` node on `other`** (stream–table join, like a Kafka Streams KStream–KTable join): the table is ' +
     'partitioned, not global. Each event on `in` looks up the row of its own key (`on` is not allowed: re-key the ' +
-    'stream with select-key first) in the table\'s rows of the same partition, so both must be co-partitioned: keyed ' +
+    "stream with select-key first) in the table's rows of the same partition, so both must be co-partitioned: keyed " +
     'alike and with the same number of partitions. A table delete removes the row: later events of that key get ' +
     '`null` (`how: left`) or are dropped (`how: inner`); events before it keep what they were joined with. Table ' +
     'changes emit nothing on their own.\n\n' +
@@ -41,7 +41,7 @@ export const join = defineKind({
     'that key again, with the latest row of the other side. `how: inner`: a key is joined only while both sides ' +
     'have a row; a delete on either side emits a delete of the joined row. `how: left`: a key is joined while `in` ' +
     'has a row, with `null` for a missing `other` row; a delete on `other` emits the row again with `null`, a ' +
-    'delete on `in` emits a delete. The join keeps no state of its own: it reads both tables\' rows, restored from ' +
+    "delete on `in` emits a delete. The join keeps no state of its own: it reads both tables' rows, restored from " +
     'their own topics.\n\n' +
     '**mode: stream** (windowed stream–stream join): both inputs must be keyed alike and have the same number of ' +
     'partitions (re-key with select-key first if not). Events whose keys are equal and whose record timestamps are at ' +
@@ -50,7 +50,14 @@ export const join = defineKind({
     'timestamp seen in the partition) has passed them by twice `within` plus `grace`; events older than the watermark ' +
     'minus `within` and `grace` are late and go to the error port.',
   params: [
-    { name: 'mode', type: 'enum', title: 'Mode', description: 'Enrich from a table topic, or join two streams within a window.', enum: ['table', 'stream'], default: 'table' },
+    {
+      name: 'mode',
+      type: 'enum',
+      title: 'Mode',
+      description: 'Enrich from a table topic, or join two streams within a window.',
+      enum: ['table', 'stream'],
+      default: 'table',
+    },
     { name: 'as', type: 'string', title: 'As', description: 'Name of the field that receives the match.', default: 'joined', placeholder: 'customer' },
     {
       name: 'on',
@@ -61,9 +68,30 @@ export const join = defineKind({
       port: 'in',
       placeholder: 'value.customerId',
     },
-    { name: 'how', type: 'enum', title: 'How', description: 'Table mode: keep events without a match (left, with null) or drop them (inner).', enum: ['left', 'inner'], default: 'left' },
-    { name: 'within', type: 'string', title: 'Within', description: 'Stream mode: how far apart in time two events may be to join, e.g. 5m.', default: '5m', placeholder: '5m' },
-    { name: 'grace', type: 'string', title: 'Grace', description: 'Stream mode: how long out-of-order events are still accepted.', default: '0s', placeholder: '1m' },
+    {
+      name: 'how',
+      type: 'enum',
+      title: 'How',
+      description: 'Table mode: keep events without a match (left, with null) or drop them (inner).',
+      enum: ['left', 'inner'],
+      default: 'left',
+    },
+    {
+      name: 'within',
+      type: 'string',
+      title: 'Within',
+      description: 'Stream mode: how far apart in time two events may be to join, e.g. 5m.',
+      default: '5m',
+      placeholder: '5m',
+    },
+    {
+      name: 'grace',
+      type: 'string',
+      title: 'Grace',
+      description: 'Stream mode: how long out-of-order events are still accepted.',
+      default: '0s',
+      placeholder: '1m',
+    },
   ],
   inputs: ['in', 'other'],
   outputs: ['out'],
@@ -80,10 +108,20 @@ export const join = defineKind({
   validate(params) {
     const problems: KindProblem[] = durationProblems(params, ['within', 'grace'], ['within']);
     if (params.as !== undefined && !FIELD.test(String(params.as))) {
-      problems.push({ param: 'as', code: 'PW122', message: `"${String(params.as)}" is not a field name`, hint: 'Use letters, digits, _ or $, not starting with a digit, e.g. as: customer.' });
+      problems.push({
+        param: 'as',
+        code: 'PW122',
+        message: `"${String(params.as)}" is not a field name`,
+        hint: 'Use letters, digits, _ or $, not starting with a digit, e.g. as: customer.',
+      });
     }
     if (params.mode === 'stream' && params.on !== undefined) {
-      problems.push({ param: 'on', code: 'PW123', message: 'a stream–stream join matches on the record keys', hint: 'Remove on and re-key both inputs with select-key.' });
+      problems.push({
+        param: 'on',
+        code: 'PW123',
+        message: 'a stream–stream join matches on the record keys',
+        hint: 'Remove on and re-key both inputs with select-key.',
+      });
     }
     return problems;
   },
@@ -106,7 +144,8 @@ export const join = defineKind({
       on: fns.on as KeyFn | undefined,
       inner: params.how === 'inner',
       joined: (rec: Rec, match: unknown): Rec => {
-        if (!isObject(rec.value)) throw new Error(`the event on "in" is ${Array.isArray(rec.value) ? 'an array' : typeof rec.value}, not an object, so "${as}" cannot be added`);
+        if (!isObject(rec.value))
+          throw new Error(`the event on "in" is ${Array.isArray(rec.value) ? 'an array' : typeof rec.value}, not an object, so "${as}" cannot be added`);
         return { ...rec, value: { ...rec.value, [as]: match } };
       },
     };

@@ -38,13 +38,13 @@ export const kafkaSink = defineKind({
   docs:
     'Produces every event to `topic`, batched per Kafka batch and acknowledged by all in-sync replicas before ' +
     'the input offsets are committed (at-least-once). The key stays the same unless `key` gives a new one; ' +
-    'the partition is chosen by Kafka\'s murmur2 partitioner, so events with the same key stay in order. A table\'s ' +
+    "the partition is chosen by Kafka's murmur2 partitioner, so events with the same key stay in order. A table's " +
     'delete (see table) is written as a tombstone: its key with a null value. With `avro`, `protobuf` or ' +
     '`json-schema`, the sink registers `schema` (or the file `schemaFile` names) in the Schema Registry at SCHEMA_REGISTRY_URL when it starts (under ' +
-    'the subject `subject` names: `<topic>-value` by default), stops with the registry\'s reason if it refuses it, and ' +
+    "the subject `subject` names: `<topic>-value` by default), stops with the registry's reason if it refuses it, and " +
     'writes each value in the Schema Registry wire format; an event that does not fit the schema goes to the error port. ' +
     'With `keyFormat` avro, protobuf or json-schema, the sink registers `keySchema` (or `keySchemaFile`) the same way (under ' +
-    '`<topic>-key` by default) and writes each key in the wire format: the key\'s text is the key itself under a plain string ' +
+    "`<topic>-key` by default) and writes each key in the wire format: the key's text is the key itself under a plain string " +
     'schema and the JSON of the key otherwise (e.g. `{"customer":"c-1"}`); a key that does not fit, or an event without a key, goes to the error port.',
   params: [
     { name: 'topic', type: 'topic', title: 'Topic', description: 'The topic to write.', required: true, placeholder: 'orders-enriched' },
@@ -73,13 +73,18 @@ export const kafkaSink = defineKind({
       placeholder: '{ type: record, name: Order, namespace: shop, fields: [{ name: id, type: string }] }',
     },
     SCHEMA_FILE_PARAM,
-    { ...KEY_FORMAT_PARAM, description: 'How message keys are written: their text (string), or avro, protobuf or json-schema through a Schema Registry (the key\'s text is then the JSON of the key, or the key itself under a plain string schema).' },
+    {
+      ...KEY_FORMAT_PARAM,
+      description:
+        "How message keys are written: their text (string), or avro, protobuf or json-schema through a Schema Registry (the key's text is then the JSON of the key, or the key itself under a plain string schema).",
+    },
     {
       name: 'keySchema',
       type: 'json',
       text: true,
       title: 'Key schema',
-      description: 'For a key format through a Schema Registry: the schema of the keys written (Avro as a mapping or JSON text, the .proto text, a JSON Schema).',
+      description:
+        'For a key format through a Schema Registry: the schema of the keys written (Avro as a mapping or JSON text, the .proto text, a JSON Schema).',
       placeholder: 'string',
     },
     KEY_SCHEMA_FILE_PARAM,
@@ -87,7 +92,8 @@ export const kafkaSink = defineKind({
       name: 'subject',
       type: 'enum',
       title: 'Subject naming',
-      description: 'The subject the schema is registered under: <topic>-value (<topic>-key for the key schema), the record\'s full name, or <topic>-<record name>.',
+      description:
+        "The subject the schema is registered under: <topic>-value (<topic>-key for the key schema), the record's full name, or <topic>-<record name>.",
       enum: SUBJECT_STRATEGIES,
       default: 'topic-name',
     },
@@ -159,7 +165,11 @@ function registrySink(params: Record<string, unknown>, topic: string, keyOf: (re
       const registry = await start();
       for (const rec of batch) {
         try {
-          const value = !isRegistryFormat(format) ? encodeValue(format, rec.value) : rec.value === null ? null : await encodeRegistryValue(registry, format, ids.value!, rec.value);
+          const value = !isRegistryFormat(format)
+            ? encodeValue(format, rec.value)
+            : rec.value === null
+              ? null
+              : await encodeRegistryValue(registry, format, ids.value!, rec.value);
           const key = isRegistryFormat(keyFormat) ? await encodeRegistryKey(registry, keyFormat, ids.key!, params.keySchema, keyOf(rec)) : keyOf(rec);
           out.produce({ topic, key, value, headers: rec.headers });
         } catch (error) {

@@ -88,14 +88,14 @@ export const kafkaSource = defineKind({
   title: 'Kafka topic',
   summary: 'Read events from a Kafka topic as one consumer group.',
   docs:
-    'Subscribes the service\'s consumer group to `topic`. The replicas of the service share its partitions, ' +
+    "Subscribes the service's consumer group to `topic`. The replicas of the service share its partitions, " +
     'so the default replica count equals `partitions`. The topic belongs to whoever writes it: the generated ' +
     'repository does not create it or declare a KafkaTopic for it, but `npm run topics` checks that it exists with ' +
     'at least `partitions` partitions (say `external: false` under `topics:` in pipeline.yaml to own it). Values are decoded as JSON, UTF-8 strings or raw bytes; ' +
     'a value that does not decode goes to the error port with its topic, partition and offset (so does a tombstone, ' +
     'a null value, on a JSON topic: to read a compacted topic whose tombstones delete rows, use a `table`). ' +
     'With `avro`, `protobuf` or `json-schema`, values are in the Schema Registry wire format (magic byte 0, the ' +
-    '4-byte schema id, the encoded value) and are decoded with the writer\'s schema fetched by its id from the registry ' +
+    "4-byte schema id, the encoded value) and are decoded with the writer's schema fetched by its id from the registry " +
     'at SCHEMA_REGISTRY_URL; a value whose schema id the registry does not know, or that does not decode, goes to the ' +
     'error port with the reason. An Avro `schema` given here types the events and is the reader schema; so does a ' +
     '`schemaFile` in the repository. With `keyFormat` avro, protobuf or json-schema, keys are decoded the same way ' +
@@ -116,17 +116,23 @@ export const kafkaSource = defineKind({
       type: 'json',
       text: true,
       title: 'Schema',
-      description: 'Avro: the schema of the values (a mapping, or Avro JSON text); it gives the event type, and values are read into it. json-schema: a JSON Schema that gives the event type. protobuf: the .proto text, whose first message type gives the event type.',
+      description:
+        'Avro: the schema of the values (a mapping, or Avro JSON text); it gives the event type, and values are read into it. json-schema: a JSON Schema that gives the event type. protobuf: the .proto text, whose first message type gives the event type.',
       placeholder: '{ type: record, name: Order, fields: [{ name: id, type: string }] }',
     },
     SCHEMA_FILE_PARAM,
-    { ...KEY_FORMAT_PARAM, description: 'How message keys are decoded: their text (string), or avro, protobuf or json-schema through a Schema Registry. A decoded key that is not a string is carried as its JSON text.' },
+    {
+      ...KEY_FORMAT_PARAM,
+      description:
+        'How message keys are decoded: their text (string), or avro, protobuf or json-schema through a Schema Registry. A decoded key that is not a string is carried as its JSON text.',
+    },
     {
       name: 'keySchema',
       type: 'json',
       text: true,
       title: 'Key schema',
-      description: 'For a key format through a Schema Registry: the schema of the keys (Avro as a mapping or JSON text, the .proto text, a JSON Schema). An Avro key schema is the reader schema of the keys.',
+      description:
+        'For a key format through a Schema Registry: the schema of the keys (Avro as a mapping or JSON text, the .proto text, a JSON Schema). An Avro key schema is the reader schema of the keys.',
       placeholder: 'string',
     },
     KEY_SCHEMA_FILE_PARAM,
@@ -162,12 +168,19 @@ export const kafkaSource = defineKind({
     const { format, keyFormat } = params;
     if ((isRegistryFormat(format) || isRegistryFormat(keyFormat)) && !capture) return registrySource(params, `kafka-source node "${nodeId}"`);
     // Hosts without the outside world (the simulator, tests) carry registry-format values as JSON and keys as text, checked against an Avro schema.
-    return decodingOperator(isRegistryFormat(format) ? 'json' : format, format === 'avro' ? params.schema : undefined, keyFormat === 'avro' ? params.keySchema : undefined);
+    return decodingOperator(
+      isRegistryFormat(format) ? 'json' : format,
+      format === 'avro' ? params.schema : undefined,
+      keyFormat === 'avro' ? params.keySchema : undefined,
+    );
   },
 });
 
 /** Reads values, keys or both in the Schema Registry wire format, each with the writer's schema its id names. */
-function registrySource(params: { format: ValueFormat | RegistryFormat; schema?: unknown; keyFormat: string; keySchema?: unknown }, neededBy: string): Operator {
+function registrySource(
+  params: { format: ValueFormat | RegistryFormat; schema?: unknown; keyFormat: string; keySchema?: unknown },
+  neededBy: string,
+): Operator {
   const { format, keyFormat } = params;
   const readerSchema = format === 'avro' ? params.schema : undefined;
   const keyReaderSchema = keyFormat === 'avro' ? params.keySchema : undefined;
@@ -178,7 +191,9 @@ function registrySource(params: { format: ValueFormat | RegistryFormat; schema?:
       for (const m of messages) {
         const base = baseRecord(m);
         try {
-          base.key = isRegistryFormat(keyFormat) ? keyTextOf(await decodeRegistryValue(registry, keyFormat, m.key, keyReaderSchema, 'key')) : payloadToString(m.key);
+          base.key = isRegistryFormat(keyFormat)
+            ? keyTextOf(await decodeRegistryValue(registry, keyFormat, m.key, keyReaderSchema, 'key'))
+            : payloadToString(m.key);
           base.value = isRegistryFormat(format) ? await decodeRegistryValue(registry, format, m.value, readerSchema) : decodeValue(format, m.value);
         } catch (error) {
           // A registry out of reach is not the record's fault: the batch fails and is read again.

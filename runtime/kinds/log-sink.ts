@@ -9,7 +9,7 @@ export const logSink = defineKind({
   docs:
     'Writes each event as a JSON line on standard output, where `kubectl logs` and any log collector pick it up. ' +
     'With `include: record` the line carries the key, timestamp and source topic, partition and offset with the ' +
-    'value; with `include: value` only the value. The write is synchronous, so a batch\'s offsets commit after ' +
+    "value; with `include: value` only the value. The write is synchronous, so a batch's offsets commit after " +
     'its lines are written. In the simulator and in tests the lines are collected instead and can be expected ' +
     'like the events of a topic.',
   params: [
@@ -37,7 +37,15 @@ export const logSink = defineKind({
       process(batch) {
         for (const rec of batch) {
           const value = whole
-            ? { node: nodeId, key: rec.key, timestamp: Number.isFinite(rec.timestamp) ? new Date(rec.timestamp).toISOString() : null, topic: rec.origin.topic, partition: rec.origin.partition, offset: rec.origin.offset, value: rec.value }
+            ? {
+                node: nodeId,
+                key: rec.key,
+                timestamp: Number.isFinite(rec.timestamp) ? new Date(rec.timestamp).toISOString() : null,
+                topic: rec.origin.topic,
+                partition: rec.origin.partition,
+                offset: rec.origin.offset,
+                value: rec.value,
+              }
             : rec.value;
           if (capture) capture({ key: rec.key, value });
           else write(JSON.stringify(value) ?? 'null');

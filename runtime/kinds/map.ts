@@ -11,7 +11,7 @@ export const map = defineKind({
   docs:
     'Evaluates `to` for every event and passes the result on in its place, with the same key and timestamp. ' +
     'The type of the result becomes the type of the events downstream. An expression that throws, or ' +
-    'returns `undefined`, sends the event to the error port. A table\'s deletes (see table) pass by key, unevaluated.',
+    "returns `undefined`, sends the event to the error port. A table's deletes (see table) pass by key, unevaluated.",
   params: [
     {
       name: 'to',

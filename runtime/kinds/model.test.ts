@@ -20,7 +20,8 @@ const FILES = {
 };
 const FEATURES = ['dep_hour', 'day_of_week', 'distance', 'inbound_delay', 'precipitation'];
 const vectors = JSON.parse(readFileSync(new URL('test-vectors.json', EXAMPLE), 'utf8')) as { flight: Record<string, unknown>; probability: number }[];
-const INPUTS = '({ dep_hour: value.depHour, day_of_week: value.dayOfWeek, distance: value.distanceMi, inbound_delay: value.inboundDelayMin, precipitation: value.precipitationMm ?? 0 })';
+const INPUTS =
+  '({ dep_hour: value.depHour, day_of_week: value.dayOfWeek, distance: value.distanceMi, inbound_delay: value.inboundDelayMin, precipitation: value.precipitationMm ?? 0 })';
 
 function spec(params: Record<string, unknown>): GraphSpec {
   return {
@@ -47,7 +48,13 @@ const fns: GraphFns = {
 };
 
 const messages = (values: unknown[]): RawMessage[] =>
-  values.map((v, i) => ({ key: `k${i}`, value: typeof v === 'string' ? v : JSON.stringify(v), timestamp: 0, headers: {}, origin: { topic: 'in', partition: 0, offset: String(i) } }));
+  values.map((v, i) => ({
+    key: `k${i}`,
+    value: typeof v === 'string' ? v : JSON.stringify(v),
+    timestamp: 0,
+    headers: {},
+    origin: { topic: 'in', partition: 0, offset: String(i) },
+  }));
 
 const readFile = async (path: string) => {
   const bytes = (FILES as Record<string, Uint8Array>)[path];
@@ -60,7 +67,9 @@ describe.each([
   ['onnx', 'models/flight-delay.onnx'],
 ])('the model step with the %s backend', (backend, path) => {
   it('adds score, label and probabilities to every event of a batch', async () => {
-    const graph = new Graph(spec({ backend, model: path, score: 'delayProbability', label: 'late', probabilities: 'classes', batchSize: 64 }), fns, { readFile });
+    const graph = new Graph(spec({ backend, model: path, score: 'delayProbability', label: 'late', probabilities: 'classes', batchSize: 64 }), fns, {
+      readFile,
+    });
     await graph.start();
     const batch = vectors.slice(0, 100);
     const result = await graph.process('in', messages(batch.map((v) => v.flight)));
@@ -83,7 +92,10 @@ describe.each([
 
   it('sends events it cannot score to the dead-letter topic with provenance, and scores the rest', async () => {
     const graph = new Graph(spec({ backend, model: path }), fns, { readFile });
-    const result = await graph.process('in', messages([vectors[0].flight, { ...vectors[1].flight, depHour: 'evening' }, 'not json', [1, 2], vectors[2].flight]));
+    const result = await graph.process(
+      'in',
+      messages([vectors[0].flight, { ...vectors[1].flight, depHour: 'evening' }, 'not json', [1, 2], vectors[2].flight]),
+    );
     expect(result.deadLetters).toBe(3);
     const dead = (offset: string) => result.messages.find((m) => m.topic === 'dead' && m.headers[DEAD_LETTER_HEADERS.offset] === offset)!.headers;
     expect(dead('1')[DEAD_LETTER_HEADERS.error]).toMatch(/"dep_hour" must be a number, not the text "evening"/);
@@ -173,13 +185,19 @@ describe('validation of the model step', () => {
 
   it('reports a missing file, a file that does not load, and a wrong extension', () => {
     expect(check({ backend: 'onnx', model: 'models/other.onnx', inputs: INPUTS })[0].message).toMatch(/does not exist/);
-    expect(check({ backend: 'onnx', model: 'models/x.onnx', inputs: INPUTS }, { 'models/x.onnx': new Uint8Array([1, 2, 3]) })[0].message).toMatch(/cannot be loaded: not an ONNX model/);
-    expect(check({ backend: 'json', model: 'models/flight-delay.onnx', inputs: INPUTS }).map((p) => p.message).join('\n')).toMatch(/reads \.json files/);
+    expect(check({ backend: 'onnx', model: 'models/x.onnx', inputs: INPUTS }, { 'models/x.onnx': new Uint8Array([1, 2, 3]) })[0].message).toMatch(
+      /cannot be loaded: not an ONNX model/,
+    );
+    expect(
+      check({ backend: 'json', model: 'models/flight-delay.onnx', inputs: INPUTS })
+        .map((p) => p.message)
+        .join('\n'),
+    ).toMatch(/reads \.json files/);
     // Without files (a designer that has none yet), only what can be told from the parameters is checked.
     expect(check({ backend: 'onnx', model: 'models/other.onnx', inputs: INPUTS }, 'none')).toEqual([]);
   });
 
-  it('checks the inputs expression against the model\'s inputs', () => {
+  it("checks the inputs expression against the model's inputs", () => {
     const missing = check({ backend: 'onnx', model: 'models/flight-delay.onnx', inputs: '({ dep_hour: value.depHour, distance: value.distanceMi })' });
     expect(missing[0]).toMatchObject({ param: 'inputs' });
     expect(missing[0].message).toMatch(/"day_of_week", "inbound_delay", "precipitation" are not mapped/);
@@ -188,10 +206,12 @@ describe('validation of the model step', () => {
     expect(extra[0].message).toMatch(/no input "carrier"/);
   });
 
-  it('checks the http backend\'s url and the output field names', () => {
+  it("checks the http backend's url and the output field names", () => {
     expect(check({ backend: 'http', inputs: INPUTS })[0].message).toMatch(/needs the endpoint's url/);
     expect(check({ backend: 'http', url: 'ftp://x', inputs: INPUTS })[0].message).toMatch(/not an http\(s\) URL/);
-    expect(check({ backend: 'http', url: 'http://m:8080/v1/models/d:predict', inputs: INPUTS, score: 'delay probability' })[0].message).toMatch(/not a usable field name/);
+    expect(check({ backend: 'http', url: 'http://m:8080/v1/models/d:predict', inputs: INPUTS, score: 'delay probability' })[0].message).toMatch(
+      /not a usable field name/,
+    );
     expect(check({ backend: 'http', url: 'http://m:8080/v1/models/d:predict', inputs: INPUTS, label: 'score' })[0].message).toMatch(/different fields/);
   });
 

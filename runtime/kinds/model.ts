@@ -31,7 +31,8 @@ const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 export function modelPathProblem(path: string): string | undefined {
   if (path === '') return 'the path is empty';
   if (path.length > 200) return 'the path is longer than 200 characters';
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path) || path.includes('\\')) return 'the path must be relative to the pipeline\'s folder, with "/" between folders';
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path) || path.includes('\\'))
+    return 'the path must be relative to the pipeline\'s folder, with "/" between folders';
   const segments = path.split('/');
   if (segments.some((s) => s === '..' || s === '.')) return 'the path must stay inside the pipeline\'s folder (no "." or "..")';
   if (segments.length > 6 || !segments.every((s) => SEGMENT.test(s))) return 'use letters, digits, ".", "_" and "-" in file and folder names';
@@ -81,9 +82,30 @@ export function literalKeys(expression: string): string[] | undefined {
 
 /** The model kind's parameters, declared once; they type what its functions receive. */
 const PARAMS = [
-  { name: 'backend', type: 'enum', title: 'Backend', description: 'How the model is evaluated: json (built in), onnx (onnxruntime) or http (an inference endpoint).', enum: ['json', 'onnx', 'http'], default: 'json' },
-  { name: 'model', type: 'string', title: 'Model file', description: 'The model file (.json or .onnx), relative to the folder of pipeline.yaml.', default: '', placeholder: 'models/flight-delay.onnx' },
-  { name: 'url', type: 'string', title: 'Endpoint URL', description: 'The http backend\'s inference endpoint (KServe v1 / TF Serving :predict).', default: '', placeholder: 'http://model.models.svc:8080/v1/models/delay:predict' },
+  {
+    name: 'backend',
+    type: 'enum',
+    title: 'Backend',
+    description: 'How the model is evaluated: json (built in), onnx (onnxruntime) or http (an inference endpoint).',
+    enum: ['json', 'onnx', 'http'],
+    default: 'json',
+  },
+  {
+    name: 'model',
+    type: 'string',
+    title: 'Model file',
+    description: 'The model file (.json or .onnx), relative to the folder of pipeline.yaml.',
+    default: '',
+    placeholder: 'models/flight-delay.onnx',
+  },
+  {
+    name: 'url',
+    type: 'string',
+    title: 'Endpoint URL',
+    description: "The http backend's inference endpoint (KServe v1 / TF Serving :predict).",
+    default: '',
+    placeholder: 'http://model.models.svc:8080/v1/models/delay:predict',
+  },
   {
     name: 'inputs',
     type: 'expression',
@@ -93,14 +115,65 @@ const PARAMS = [
     returns: 'any',
     placeholder: '({ distance: value.distance, dep_hour: value.depHour ?? 12 })',
   },
-  { name: 'score', type: 'string', title: 'Score field', description: 'The field that receives the score (the positive class\'s probability for a binary classifier).', default: 'score' },
+  {
+    name: 'score',
+    type: 'string',
+    title: 'Score field',
+    description: "The field that receives the score (the positive class's probability for a binary classifier).",
+    default: 'score',
+  },
   { name: 'label', type: 'string', title: 'Label field', description: 'The field that receives the predicted class; empty to leave it out.', default: '' },
-  { name: 'probabilities', type: 'string', title: 'Probabilities field', description: 'The field that receives the list of class probabilities; empty to leave it out.', default: '' },
-  { name: 'batchSize', type: 'integer', title: 'Batch size', description: 'The most events per inference call or HTTP request.', default: 256, min: 1, max: 100_000 },
-  { name: 'timeoutMs', type: 'integer', title: 'Timeout (ms)', description: 'http: how long one request may take before it is retried.', default: 2000, min: 1, max: 60_000 },
-  { name: 'retries', type: 'integer', title: 'Retries', description: 'http: retries of a request that timed out, could not connect, or got 429 or 5xx.', default: 2, min: 0, max: 10 },
-  { name: 'concurrency', type: 'integer', title: 'Concurrent requests', description: 'http: requests in flight at once for one batch.', default: 4, min: 1, max: 64 },
-  { name: 'instances', type: 'enum', title: 'Instance format', description: 'http: send each instance as an object by input name, or as a list of values in the order of inputs.', enum: ['objects', 'arrays'], default: 'objects' },
+  {
+    name: 'probabilities',
+    type: 'string',
+    title: 'Probabilities field',
+    description: 'The field that receives the list of class probabilities; empty to leave it out.',
+    default: '',
+  },
+  {
+    name: 'batchSize',
+    type: 'integer',
+    title: 'Batch size',
+    description: 'The most events per inference call or HTTP request.',
+    default: 256,
+    min: 1,
+    max: 100_000,
+  },
+  {
+    name: 'timeoutMs',
+    type: 'integer',
+    title: 'Timeout (ms)',
+    description: 'http: how long one request may take before it is retried.',
+    default: 2000,
+    min: 1,
+    max: 60_000,
+  },
+  {
+    name: 'retries',
+    type: 'integer',
+    title: 'Retries',
+    description: 'http: retries of a request that timed out, could not connect, or got 429 or 5xx.',
+    default: 2,
+    min: 0,
+    max: 10,
+  },
+  {
+    name: 'concurrency',
+    type: 'integer',
+    title: 'Concurrent requests',
+    description: 'http: requests in flight at once for one batch.',
+    default: 4,
+    min: 1,
+    max: 64,
+  },
+  {
+    name: 'instances',
+    type: 'enum',
+    title: 'Instance format',
+    description: 'http: send each instance as an object by input name, or as a list of values in the order of inputs.',
+    enum: ['objects', 'arrays'],
+    default: 'objects',
+  },
 ] as const satisfies readonly ParamSpec[];
 type ModelParams = ParamsOf<typeof PARAMS>;
 
@@ -127,46 +200,102 @@ function validateModel(params: ModelParams, ctx: { files?: PipelineFiles }): Kin
   const outputs = ['score', 'label', 'probabilities'] as const;
   for (const name of outputs) {
     const v = params[name];
-    if (v !== '' && !FIELD.test(v)) problems.push({ param: name, code: 'PW140', message: `"${v}" is not a usable field name.`, hint: 'Use letters, digits and "_", starting with a letter, e.g. delayProbability.' });
+    if (v !== '' && !FIELD.test(v))
+      problems.push({
+        param: name,
+        code: 'PW140',
+        message: `"${v}" is not a usable field name.`,
+        hint: 'Use letters, digits and "_", starting with a letter, e.g. delayProbability.',
+      });
   }
   const named = outputs.map((n) => params[n]).filter(Boolean);
-  if (new Set(named).size !== named.length) problems.push({ param: 'label', code: 'PW140', message: 'score, label and probabilities must name different fields.', hint: 'Give each output its own field name, or leave label and probabilities empty.' });
+  if (new Set(named).size !== named.length)
+    problems.push({
+      param: 'label',
+      code: 'PW140',
+      message: 'score, label and probabilities must name different fields.',
+      hint: 'Give each output its own field name, or leave label and probabilities empty.',
+    });
   if (backend === 'http') {
     const url = params.url;
-    if (!/^https?:\/\/[^\s/]+/.test(url)) problems.push({ param: 'url', code: 'PW141', message: url ? `"${url}" is not an http(s) URL.` : 'The http backend needs the endpoint\'s url.', hint: 'e.g. url: http://flight-delay-model.models.svc:8080/v1/models/flight-delay:predict' });
+    if (!/^https?:\/\/[^\s/]+/.test(url))
+      problems.push({
+        param: 'url',
+        code: 'PW141',
+        message: url ? `"${url}" is not an http(s) URL.` : "The http backend needs the endpoint's url.",
+        hint: 'e.g. url: http://flight-delay-model.models.svc:8080/v1/models/flight-delay:predict',
+      });
     return problems;
   }
   const path = params.model;
   const ext = backend === 'onnx' ? '.onnx' : '.json';
   if (path === '') {
-    problems.push({ param: 'model', code: 'PW142', message: `The ${backend} backend needs a model file.`, hint: `Put the file beside pipeline.yaml and name it, e.g. model: models/flight-delay${ext}` });
+    problems.push({
+      param: 'model',
+      code: 'PW142',
+      message: `The ${backend} backend needs a model file.`,
+      hint: `Put the file beside pipeline.yaml and name it, e.g. model: models/flight-delay${ext}`,
+    });
     return problems;
   }
   const bad = modelPathProblem(path);
   if (bad) {
-    problems.push({ param: 'model', code: 'PW142', message: `The model path "${path}" cannot be used: ${bad}.`, hint: `Keep the file in the pipeline's folder, e.g. model: models/flight-delay${ext}` });
+    problems.push({
+      param: 'model',
+      code: 'PW142',
+      message: `The model path "${path}" cannot be used: ${bad}.`,
+      hint: `Keep the file in the pipeline's folder, e.g. model: models/flight-delay${ext}`,
+    });
     return problems;
   }
-  if (!path.toLowerCase().endsWith(ext)) problems.push({ param: 'model', code: 'PW142', message: `The ${backend} backend reads ${ext} files; "${path}" is not one.`, hint: `Choose backend: ${backend === 'onnx' ? 'json' : 'onnx'}, or name the ${ext} file.` });
+  if (!path.toLowerCase().endsWith(ext))
+    problems.push({
+      param: 'model',
+      code: 'PW142',
+      message: `The ${backend} backend reads ${ext} files; "${path}" is not one.`,
+      hint: `Choose backend: ${backend === 'onnx' ? 'json' : 'onnx'}, or name the ${ext} file.`,
+    });
   if (!ctx.files) return problems;
   const bytes = ctx.files[path];
   if (!bytes) {
-    problems.push({ param: 'model', code: 'PW142', message: `The model file "${path}" does not exist.`, hint: 'Paths are relative to the folder of pipeline.yaml; check the name and that the file is there.' });
+    problems.push({
+      param: 'model',
+      code: 'PW142',
+      message: `The model file "${path}" does not exist.`,
+      hint: 'Paths are relative to the folder of pipeline.yaml; check the name and that the file is there.',
+    });
     return problems;
   }
   let declared: { features?: string[] };
   try {
     declared = modelFeatures(backend, bytes);
   } catch (e) {
-    problems.push({ param: 'model', code: 'PW142', message: `The model file "${path}" cannot be loaded: ${errorText(e)}.`, hint: backend === 'onnx' ? 'Export the model to ONNX again, with tensor inputs and outputs.' : 'See the model kind\'s docs for the JSON formats it reads.' });
+    problems.push({
+      param: 'model',
+      code: 'PW142',
+      message: `The model file "${path}" cannot be loaded: ${errorText(e)}.`,
+      hint: backend === 'onnx' ? 'Export the model to ONNX again, with tensor inputs and outputs.' : "See the model kind's docs for the JSON formats it reads.",
+    });
     return problems;
   }
   const keys = typeof params.inputs === 'string' ? literalKeys(params.inputs) : undefined;
   if (keys && declared.features) {
     const missing = declared.features.filter((f) => !keys.includes(f));
     const extra = keys.filter((k) => !declared.features!.includes(k));
-    if (missing.length) problems.push({ param: 'inputs', code: 'PW143', message: `The model's input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not mapped.`, hint: `Map every model input, with a default for missing values, e.g. ${missing[0]}: value.${missing[0]} ?? 0. The model's inputs: ${declared.features.join(', ')}.` });
-    if (extra.length) problems.push({ param: 'inputs', code: 'PW143', message: `The model has no input${extra.length > 1 ? 's' : ''} ${extra.map((m) => `"${m}"`).join(', ')}.`, hint: `The model's inputs: ${declared.features.join(', ')}.` });
+    if (missing.length)
+      problems.push({
+        param: 'inputs',
+        code: 'PW143',
+        message: `The model's input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not mapped.`,
+        hint: `Map every model input, with a default for missing values, e.g. ${missing[0]}: value.${missing[0]} ?? 0. The model's inputs: ${declared.features.join(', ')}.`,
+      });
+    if (extra.length)
+      problems.push({
+        param: 'inputs',
+        code: 'PW143',
+        message: `The model has no input${extra.length > 1 ? 's' : ''} ${extra.map((m) => `"${m}"`).join(', ')}.`,
+        hint: `The model's inputs: ${declared.features.join(', ')}.`,
+      });
   }
   return problems;
 }
@@ -183,7 +312,8 @@ async function probeModel(params: ModelParams, { files }: { files: PipelineFiles
     await scorer.close?.();
     return [];
   } catch (e) {
-    const hint = backend === 'onnx' ? 'Export the model again with operators that onnxruntime supports.' : "See the model kind's docs for the JSON formats it reads.";
+    const hint =
+      backend === 'onnx' ? 'Export the model again with operators that onnxruntime supports.' : "See the model kind's docs for the JSON formats it reads.";
     return [{ param: 'model', code: 'PW142', message: `${errorText(e).replace(/^the model/, 'The model')}.`, hint }];
   }
 }
@@ -218,7 +348,7 @@ export const model = defineKind({
   title: 'Model',
   summary: 'Score each event with a machine-learning model and add the score to it.',
   docs:
-    'Maps each event to the model\'s inputs with the `inputs` expression, an object from input name to value ' +
+    "Maps each event to the model's inputs with the `inputs` expression, an object from input name to value " +
     '(write defaults for missing fields there, e.g. `value.delay ?? 0`; a missing value reaches tree models as ' +
     'missing), scores the whole batch in one call, and passes the event on with the score added as the field named ' +
     'by `score` (and, when named, the class `label` and the class `probabilities`). Backends: `json` evaluates ' +
@@ -231,10 +361,18 @@ export const model = defineKind({
   inputs: ['in'],
   outputs: ['out'],
   outputType: { from: 'input', fields: fieldsAdded },
-  example: { params: { backend: 'http', url: 'http://localhost:8080/v1/models/delay:predict', inputs: '({ distance: value.distance, dep_hour: value.depHour ?? 12 })', score: 'delayProbability' } },
+  example: {
+    params: {
+      backend: 'http',
+      url: 'http://localhost:8080/v1/models/delay:predict',
+      inputs: '({ distance: value.distance, dep_hour: value.depHour ?? 12 })',
+      score: 'delayProbability',
+    },
+  },
   validate: validateModel,
   probe: probeModel,
-  files: (params) => (params.backend === 'json' || params.backend === 'onnx') && typeof params.model === 'string' && params.model !== '' ? [params.model] : [],
+  files: (params) =>
+    (params.backend === 'json' || params.backend === 'onnx') && typeof params.model === 'string' && params.model !== '' ? [params.model] : [],
   dependencies: (params): Record<string, string> => (params.backend === 'onnx' ? { 'onnxruntime-node': ONNXRUNTIME_VERSION } : {}),
   create({ params, fns, readFile, nodeId }) {
     const inputs = fns.inputs as Inputs;
@@ -258,9 +396,11 @@ export const model = defineKind({
         const rows: Row[] = [];
         for (const rec of batch) {
           try {
-            if (typeof rec.value !== 'object' || rec.value === null || Array.isArray(rec.value)) throw new Error('the model step adds fields to events that are objects; this event is not one');
+            if (typeof rec.value !== 'object' || rec.value === null || Array.isArray(rec.value))
+              throw new Error('the model step adds fields to events that are objects; this event is not one');
             const row = inputs(rec.value, rec.key, recordInfo(rec));
-            if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new Error('the inputs expression must give an object from model input name to value');
+            if (typeof row !== 'object' || row === null || Array.isArray(row))
+              throw new Error('the inputs expression must give an object from model input name to value');
             rows.push(row as Row);
             recs.push(rec);
           } catch (e) {

@@ -42,8 +42,17 @@ afterAll(async () => {
   delete process.env.KAFKA_GROUP_ID;
 });
 
-const params = (over: Record<string, unknown> = {}) => ({ table, columns: ['order_id', 'customer', 'amount', 'meta'], key: ['order_id'], urlEnv: 'PW_TEST_PG_URL', retries: 1, backoffMs: 10, ...over });
-const rows = async () => (await admin.query(`SELECT order_id, customer, amount::float8 AS amount, meta, xmin::text AS tx FROM ${table} ORDER BY order_id`)).rows;
+const params = (over: Record<string, unknown> = {}) => ({
+  table,
+  columns: ['order_id', 'customer', 'amount', 'meta'],
+  key: ['order_id'],
+  urlEnv: 'PW_TEST_PG_URL',
+  retries: 1,
+  backoffMs: 10,
+  ...over,
+});
+const rows = async () =>
+  (await admin.query(`SELECT order_id, customer, amount::float8 AS amount, meta, xmin::text AS tx FROM ${table} ORDER BY order_id`)).rows;
 
 describe('postgres sink', () => {
   it('upserts a batch in one statement, the last event per key winning, and updates on the next batch', async () => {
@@ -99,13 +108,26 @@ describe('postgres sink', () => {
     const writes = async () => (await admin.query(`SELECT order_id, op FROM ${table}_writes ORDER BY order_id, op`)).rows.map((r) => `${r.order_id} ${r.op}`);
     const state = async () => (await admin.query(`SELECT order_id, customer, amount::float8 AS amount FROM ${table}_eos ORDER BY order_id`)).rows;
     const stored = async () =>
-      (await admin.query(`SELECT partition, "offset"::int AS o FROM ${OFFSETS_TABLE} WHERE group_id = $1 AND node = 'subject' AND topic = 'in' ORDER BY partition`, [group])).rows;
+      (
+        await admin.query(
+          `SELECT partition, "offset"::int AS o FROM ${OFFSETS_TABLE} WHERE group_id = $1 AND node = 'subject' AND topic = 'in' ORDER BY partition`,
+          [group],
+        )
+      ).rows;
 
-    const slice = [msg(0, { order_id: 'o-1', customer: 'c-1', amount: 1 }), msg(1, { order_id: 'o-2', customer: 'c-2', amount: 2 }), msg(2, { order_id: 'o-1', customer: 'c-1', amount: 3 }), msg(7, { order_id: 'o-4', customer: 'c-4', amount: 4 }, 1)];
+    const slice = [
+      msg(0, { order_id: 'o-1', customer: 'c-1', amount: 1 }),
+      msg(1, { order_id: 'o-2', customer: 'c-2', amount: 2 }),
+      msg(2, { order_id: 'o-1', customer: 'c-1', amount: 3 }),
+      msg(7, { order_id: 'o-4', customer: 'c-4', amount: 4 }, 1),
+    ];
     await node.graph.process('in', slice);
     expect(await writes()).toEqual(['o-1 INSERT', 'o-2 INSERT', 'o-4 INSERT']);
     const first = await state();
-    expect(await stored()).toEqual([{ partition: 0, o: 2 }, { partition: 1, o: 7 }]);
+    expect(await stored()).toEqual([
+      { partition: 0, o: 2 },
+      { partition: 1, o: 7 },
+    ]);
 
     // The same slice again, as after a producer fenced in a rebalance: nothing is written.
     await node.graph.process('in', slice);
@@ -113,10 +135,22 @@ describe('postgres sink', () => {
     expect(await state()).toEqual(first);
 
     // A slice that starts inside the one written: only the records past the stored offset are written.
-    await node.graph.process('in', [msg(2, { order_id: 'o-1', customer: 'c-1', amount: 3 }), msg(3, { order_id: 'o-2', customer: 'c-2', amount: 20 }), msg(4, { order_id: 'o-3', customer: 'c-3', amount: 30 })]);
+    await node.graph.process('in', [
+      msg(2, { order_id: 'o-1', customer: 'c-1', amount: 3 }),
+      msg(3, { order_id: 'o-2', customer: 'c-2', amount: 20 }),
+      msg(4, { order_id: 'o-3', customer: 'c-3', amount: 30 }),
+    ]);
     expect(await writes()).toEqual(['o-1 INSERT', 'o-2 INSERT', 'o-2 UPDATE', 'o-3 INSERT', 'o-4 INSERT']);
-    expect((await state()).map((r) => [r.order_id, r.amount])).toEqual([['o-1', 3], ['o-2', 20], ['o-3', 30], ['o-4', 4]]);
-    expect(await stored()).toEqual([{ partition: 0, o: 4 }, { partition: 1, o: 7 }]);
+    expect((await state()).map((r) => [r.order_id, r.amount])).toEqual([
+      ['o-1', 3],
+      ['o-2', 20],
+      ['o-3', 30],
+      ['o-4', 4],
+    ]);
+    expect(await stored()).toEqual([
+      { partition: 0, o: 4 },
+      { partition: 1, o: 7 },
+    ]);
 
     // A row the database rejects goes to the error port each time its slice is consumed, and is written by neither.
     const bad = [msg(5, { order_id: 'o-5', amount: 5 }), msg(6, { order_id: 'o-6', customer: 'c-6', amount: 6 })];
@@ -136,7 +170,9 @@ describe('postgres sink', () => {
       await node.graph.start();
       await node.run([{ order_id: 'o-1', customer: 'c-1' }]);
       await node.graph.close();
-      const stored = await admin.query(`SELECT topic, partition, "offset"::int AS o FROM ${schema}.${OFFSETS_TABLE} WHERE group_id = $1 AND node = 'subject'`, [group]);
+      const stored = await admin.query(`SELECT topic, partition, "offset"::int AS o FROM ${schema}.${OFFSETS_TABLE} WHERE group_id = $1 AND node = 'subject'`, [
+        group,
+      ]);
       expect(stored.rows).toEqual([{ topic: 'in', partition: 0, o: 0 }]);
     } finally {
       await admin.query(`DROP SCHEMA ${schema} CASCADE`);
@@ -160,7 +196,9 @@ describe('postgres sink', () => {
     delete process.env.PGHOST;
     try {
       const unset = oneNode('postgres-sink', params({ urlEnv: 'PW_TEST_PG_URL_UNSET' }), {}, { live: true });
-      await expect(unset.graph.start()).rejects.toThrow('postgres node "subject": PW_TEST_PG_URL_UNSET is not set (nor PGHOST); set PW_TEST_PG_URL_UNSET to the connection string');
+      await expect(unset.graph.start()).rejects.toThrow(
+        'postgres node "subject": PW_TEST_PG_URL_UNSET is not set (nor PGHOST); set PW_TEST_PG_URL_UNSET to the connection string',
+      );
       await unset.graph.close();
     } finally {
       if (pghost !== undefined) process.env.PGHOST = pghost;
@@ -177,7 +215,9 @@ describe('postgres sink', () => {
       'INSERT INTO "sales"."orders" ("id", "n") VALUES ($1, $2), ($3, $4) ON CONFLICT ("id") DO UPDATE SET "n" = EXCLUDED."n"',
     );
     expect(upsertSql('t', ['id'], ['id'], 1)).toBe('INSERT INTO "t" ("id") VALUES ($1) ON CONFLICT ("id") DO NOTHING');
-    const bad = postgresSink.validate(withDefaults(postgresSink, { table: 'orders; DROP TABLE x', columns: ['id', 'Name"'], key: ['other'], urlEnv: 'DATABASE_URL' }));
+    const bad = postgresSink.validate(
+      withDefaults(postgresSink, { table: 'orders; DROP TABLE x', columns: ['id', 'Name"'], key: ['other'], urlEnv: 'DATABASE_URL' }),
+    );
     expect(bad.map((p) => p.param)).toEqual(['table', 'columns', 'key']);
     expect(postgresSink.validate(withDefaults(postgresSink, { table: 'sales.orders', columns: ['id', 'n'], key: ['id'], urlEnv: 'DATABASE_URL' }))).toEqual([]);
   });

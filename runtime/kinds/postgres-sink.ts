@@ -94,10 +94,10 @@ export function rowError(e: unknown): boolean {
  */
 export async function checkTable(pool: PgPool, table: string, columns: readonly string[], key: readonly string[]): Promise<void> {
   const [schema, name] = table.includes('.') ? table.split('.') : [undefined, table];
-  const found = await pool.query(
-    'SELECT column_name FROM information_schema.columns WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2',
-    [schema ?? null, name],
-  );
+  const found = await pool.query('SELECT column_name FROM information_schema.columns WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2', [
+    schema ?? null,
+    name,
+  ]);
   if (found.rows.length === 0) {
     throw mismatch(
       '42P01',
@@ -108,7 +108,10 @@ export async function checkTable(pool: PgPool, table: string, columns: readonly 
   const have = new Set(found.rows.map((r) => String(r.column_name)));
   const missing = columns.filter((c) => !have.has(c));
   if (missing.length) {
-    throw mismatch('42703', `table ${table} has no column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; it has ${[...have].sort().join(', ')}. Add the column${missing.length > 1 ? 's' : ''} or change the node's columns`);
+    throw mismatch(
+      '42703',
+      `table ${table} has no column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; it has ${[...have].sort().join(', ')}. Add the column${missing.length > 1 ? 's' : ''} or change the node's columns`,
+    );
   }
   const indexes = await pool.query(
     `SELECT array_agg(a.attname::text) AS cols FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
@@ -133,7 +136,7 @@ export const postgresSink = defineKind({
   title: 'PostgreSQL upsert',
   summary: 'Upsert events into a PostgreSQL table on a key, one statement per batch.',
   docs:
-    'Writes each event as a row of `table`: each of `columns` takes the event\'s field of the same name (missing ' +
+    "Writes each event as a row of `table`: each of `columns` takes the event's field of the same name (missing " +
     'fields are NULL, objects and arrays JSON text); put a map before the sink to rename or compute fields. ' +
     'Every batch is one `INSERT … ON CONFLICT (key) DO UPDATE` statement (within a batch the last event per key ' +
     'wins), in one transaction with the highest input offset per partition it wrote, kept in the table ' +
@@ -147,9 +150,30 @@ export const postgresSink = defineKind({
     'In the simulator and in tests rows are collected instead. Uses pg, which the generated package.json ' +
     'lists when a pipeline writes to PostgreSQL.',
   params: [
-    { name: 'table', type: 'string', title: 'Table', description: 'The table, optionally with its schema: orders or sales.orders (lowercase).', required: true, placeholder: 'orders' },
-    { name: 'columns', type: 'list', title: 'Columns', description: 'The columns to write; each takes the event field of the same name.', required: true, placeholder: 'order_id, customer, amount' },
-    { name: 'key', type: 'list', title: 'Key', description: 'The columns of the primary key or unique index to upsert on.', required: true, placeholder: 'order_id' },
+    {
+      name: 'table',
+      type: 'string',
+      title: 'Table',
+      description: 'The table, optionally with its schema: orders or sales.orders (lowercase).',
+      required: true,
+      placeholder: 'orders',
+    },
+    {
+      name: 'columns',
+      type: 'list',
+      title: 'Columns',
+      description: 'The columns to write; each takes the event field of the same name.',
+      required: true,
+      placeholder: 'order_id, customer, amount',
+    },
+    {
+      name: 'key',
+      type: 'list',
+      title: 'Key',
+      description: 'The columns of the primary key or unique index to upsert on.',
+      required: true,
+      placeholder: 'order_id',
+    },
     {
       name: 'urlEnv',
       type: 'string',
@@ -157,8 +181,24 @@ export const postgresSink = defineKind({
       description: 'Environment variable holding the connection string; when unset, the PG* variables are used.',
       default: 'DATABASE_URL',
     },
-    { name: 'retries', type: 'integer', title: 'Retries', description: 'Attempts after the first when the database cannot be reached.', default: 5, min: 0, max: 20 },
-    { name: 'backoffMs', type: 'integer', title: 'Backoff (ms)', description: 'Wait before the first retry; doubles each time, with jitter.', default: 200, min: 10, max: 10000 },
+    {
+      name: 'retries',
+      type: 'integer',
+      title: 'Retries',
+      description: 'Attempts after the first when the database cannot be reached.',
+      default: 5,
+      min: 0,
+      max: 20,
+    },
+    {
+      name: 'backoffMs',
+      type: 'integer',
+      title: 'Backoff (ms)',
+      description: 'Wait before the first retry; doubles each time, with jitter.',
+      default: 200,
+      min: 10,
+      max: 10000,
+    },
     { name: 'poolSize', type: 'integer', title: 'Connections', description: 'Most connections the service opens.', default: 4, min: 1, max: 50 },
   ],
   inputs: ['in'],
@@ -171,23 +211,54 @@ export const postgresSink = defineKind({
   },
   dependencies: () => ({ pg: PG_VERSION }),
   secrets: (params) => [
-    { name: params.urlEnv, example: 'postgres://user:change-me@postgres:5432/app', description: 'PostgreSQL connection string of the postgres sink (or set PGHOST, PGUSER, PGPASSWORD, PGDATABASE instead).' },
+    {
+      name: params.urlEnv,
+      example: 'postgres://user:change-me@postgres:5432/app',
+      description: 'PostgreSQL connection string of the postgres sink (or set PGHOST, PGUSER, PGPASSWORD, PGDATABASE instead).',
+    },
   ],
   validate(params) {
     const problems: KindProblem[] = [];
     const { table, columns, key } = params;
     if (!TABLE.test(table)) {
-      problems.push({ param: 'table', code: 'PW130', message: `"${table}" is not a table name Pipewright accepts.`, hint: 'Use lowercase letters, digits and "_", starting with a letter or "_", optionally schema.table, e.g. sales.orders.' });
+      problems.push({
+        param: 'table',
+        code: 'PW130',
+        message: `"${table}" is not a table name Pipewright accepts.`,
+        hint: 'Use lowercase letters, digits and "_", starting with a letter or "_", optionally schema.table, e.g. sales.orders.',
+      });
     }
-    for (const [param, names] of [['columns', columns], ['key', key]] as const) {
+    for (const [param, names] of [
+      ['columns', columns],
+      ['key', key],
+    ] as const) {
       for (const c of names) {
-        if (!SQL_IDENT.test(c)) problems.push({ param, code: 'PW131', message: `"${c}" is not a column name Pipewright accepts.`, hint: 'Use lowercase letters, digits and "_", e.g. order_id.' });
+        if (!SQL_IDENT.test(c))
+          problems.push({
+            param,
+            code: 'PW131',
+            message: `"${c}" is not a column name Pipewright accepts.`,
+            hint: 'Use lowercase letters, digits and "_", e.g. order_id.',
+          });
       }
-      if (new Set(names).size !== names.length) problems.push({ param, code: 'PW132', message: `${param} names a column twice.`, hint: 'List each column once.' });
+      if (new Set(names).size !== names.length)
+        problems.push({ param, code: 'PW132', message: `${param} names a column twice.`, hint: 'List each column once.' });
     }
     const notWritten = key.filter((k) => !columns.includes(k));
-    if (notWritten.length) problems.push({ param: 'key', code: 'PW133', message: `The key column${notWritten.length > 1 ? 's' : ''} ${notWritten.join(', ')} must be among the columns written.`, hint: `Add ${notWritten.join(', ')} to columns.` });
-    if (!ENV_NAME.test(params.urlEnv)) problems.push({ param: 'urlEnv', code: 'PW126', message: `"${params.urlEnv}" is not an environment variable name.`, hint: 'Use capitals, digits and "_", e.g. DATABASE_URL.' });
+    if (notWritten.length)
+      problems.push({
+        param: 'key',
+        code: 'PW133',
+        message: `The key column${notWritten.length > 1 ? 's' : ''} ${notWritten.join(', ')} must be among the columns written.`,
+        hint: `Add ${notWritten.join(', ')} to columns.`,
+      });
+    if (!ENV_NAME.test(params.urlEnv))
+      problems.push({
+        param: 'urlEnv',
+        code: 'PW126',
+        message: `"${params.urlEnv}" is not an environment variable name.`,
+        hint: 'Use capitals, digits and "_", e.g. DATABASE_URL.',
+      });
     return problems;
   },
   create({ params, nodeId, pipeline, capture }) {
@@ -201,7 +272,10 @@ export const postgresSink = defineKind({
     const connect = async (): Promise<PgPool> => {
       const pg = await loadPackage<PgModule>('pg', `postgres node "${nodeId}"`);
       const url = env(urlEnv);
-      if (!url && !env('PGHOST')) throw new Error(`postgres node "${nodeId}": ${urlEnv} is not set (nor PGHOST); set ${urlEnv} to the connection string, e.g. postgres://user:password@host:5432/db, from the Secret`);
+      if (!url && !env('PGHOST'))
+        throw new Error(
+          `postgres node "${nodeId}": ${urlEnv} is not set (nor PGHOST); set ${urlEnv} to the connection string, e.g. postgres://user:password@host:5432/db, from the Secret`,
+        );
       const p = new pg.Pool({ ...(url ? { connectionString: url } : {}), max: poolSize, application_name: nodeId });
       // An idle connection that breaks must not crash the service; the next query reconnects.
       p.on('error', () => {});
@@ -214,10 +288,11 @@ export const postgresSink = defineKind({
       }
       return p;
     };
-    const started = () => (ready ??= connect().catch((e) => {
-      ready = undefined;
-      throw e;
-    }));
+    const started = () =>
+      (ready ??= connect().catch((e) => {
+        ready = undefined;
+        throw e;
+      }));
 
     return {
       async start() {
@@ -291,7 +366,10 @@ async function upsert({ table, columns, key, perStatement }: PgTarget, client: P
   try {
     for (let i = 0; i < unique.length; i += perStatement) {
       const chunk = unique.slice(i, i + perStatement);
-      await client.query(upsertSql(table, columns, key, chunk.length), chunk.flatMap((r) => columns.map((c) => r[c])));
+      await client.query(
+        upsertSql(table, columns, key, chunk.length),
+        chunk.flatMap((r) => columns.map((c) => r[c])),
+      );
     }
     await client.query(dry ? 'ROLLBACK TO SAVEPOINT pipewright_batch' : 'RELEASE SAVEPOINT pipewright_batch');
   } catch (e) {
@@ -301,7 +379,10 @@ async function upsert({ table, columns, key, perStatement }: PgTarget, client: P
     for (const { rec, row } of rows) {
       await client.query('SAVEPOINT pipewright_row');
       try {
-        await client.query(upsertSql(table, columns, key, 1), columns.map((c) => row[c]));
+        await client.query(
+          upsertSql(table, columns, key, 1),
+          columns.map((c) => row[c]),
+        );
         await client.query(dry ? 'ROLLBACK TO SAVEPOINT pipewright_row' : 'RELEASE SAVEPOINT pipewright_row');
       } catch (rowErr) {
         if (!rowError(rowErr)) throw rowErr;
@@ -398,7 +479,9 @@ async function createOffsetsTable(pool: PgPool, schema: string | undefined): Pro
     if (code === '23505' || code === '42P07') return;
     const msg = errorText(e);
     throw Object.assign(
-      new Error(`cannot create the offsets table ${schema ? `${schema}.` : ''}${OFFSETS_TABLE} (${msg}); create it as db/schema.sql does, or grant the service's user CREATE on the schema`),
+      new Error(
+        `cannot create the offsets table ${schema ? `${schema}.` : ''}${OFFSETS_TABLE} (${msg}); create it as db/schema.sql does, or grant the service's user CREATE on the schema`,
+      ),
       { code },
     );
   }

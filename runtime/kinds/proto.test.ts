@@ -44,7 +44,9 @@ describe('.proto schemas', () => {
   });
 
   it('that Pipewright cannot read are refused with the line and the reason', () => {
-    expect(refusal('message A {\n  strng x = 1;\n}')).toBe('line 2: field "x" of A has type "strng", which is neither a scalar type nor a message or enum of this file');
+    expect(refusal('message A {\n  strng x = 1;\n}')).toBe(
+      'line 2: field "x" of A has type "strng", which is neither a scalar type nor a message or enum of this file',
+    );
     expect(refusal('message A { string x; }')).toBe('line 1: "=" expected, not ";"');
     expect(refusal('syntax = "proto3";')).toBe('the .proto declares no message type');
     expect(refusal('import "other.proto";\nmessage A { Other o = 1; }')).toMatch(/^line 1: imports are not read/);

@@ -138,7 +138,7 @@ class Parser {
   }
 
   private enumDef(scope: string): void {
-    const t = this.name('an enum\'s name');
+    const t = this.name("an enum's name");
     const full = scope ? `${scope}.${t.text}` : t.text;
     this.define(full, { kind: 'enum', name: full }, t.line);
     this.expect('{');
@@ -147,7 +147,7 @@ class Parser {
   }
 
   private message(scope: string): string {
-    const t = this.name('a message\'s name');
+    const t = this.name("a message's name");
     const full = scope ? `${scope}.${t.text}` : t.text;
     const msg: Message = { kind: 'message', name: full, fields: [] };
     this.define(full, msg, t.line);
@@ -165,7 +165,7 @@ class Parser {
       if (t.text === 'message') this.message(scope);
       else if (t.text === 'enum') this.enumDef(scope);
       else if (t.text === 'oneof') {
-        this.name('a oneof\'s name');
+        this.name("a oneof's name");
         this.expect('{');
         this.body(msg, scope);
       } else if (t.text === 'option' || t.text === 'reserved' || t.text === 'extensions' || t.text === 'extend') {
@@ -173,15 +173,15 @@ class Parser {
         this.skipStatement();
       } else if (t.text === 'map') {
         this.expect('<');
-        const keyType = this.next('a map\'s key type').text;
+        const keyType = this.next("a map's key type").text;
         this.expect(',');
-        const type = this.next('a map\'s value type').text;
+        const type = this.next("a map's value type").text;
         this.expect('>');
         this.field(msg, { type, label: 'map', keyType, line: t.line });
       } else if (t.text === 'repeated') {
-        this.field(msg, { type: this.next('a field\'s type').text, label: 'repeated', line: t.line });
+        this.field(msg, { type: this.next("a field's type").text, label: 'repeated', line: t.line });
       } else if (t.text === 'optional' || t.text === 'required') {
-        this.field(msg, { type: this.next('a field\'s type').text, label: 'one', line: t.line });
+        this.field(msg, { type: this.next("a field's type").text, label: 'one', line: t.line });
       } else {
         this.field(msg, { type: t.text, label: 'one', line: t.line });
       }
@@ -190,7 +190,7 @@ class Parser {
 
   private field(msg: Message, f: Omit<Field, 'name'>): void {
     if (!/^[A-Za-z_.][A-Za-z0-9_.]*$/.test(f.type)) throw new AvroSchemaError(`line ${f.line}: "${f.type}" is not a field type`);
-    const name = this.name('a field\'s name').text;
+    const name = this.name("a field's name").text;
     this.expect('=');
     const number = this.next('a field number');
     if (!/^[0-9]+$/.test(number.text)) throw new AvroSchemaError(`line ${number.line}: field "${name}" needs a number (= 1), not "${number.text}"`);
@@ -236,7 +236,10 @@ export function protoType(text: string): string {
       const one = (type: string): string => {
         if (type in SCALARS) return SCALARS[type].replace('Long64', LONG);
         const def = lookup(parser.defs, type, full, pkg);
-        if (!def) throw new AvroSchemaError(`line ${f.line}: field "${f.name}" of ${msg.name} has type "${type}", which is neither a scalar type nor a message or enum of this file`);
+        if (!def)
+          throw new AvroSchemaError(
+            `line ${f.line}: field "${f.name}" of ${msg.name} has type "${type}", which is neither a scalar type nor a message or enum of this file`,
+          );
         return def.kind === 'enum' ? 'number' : typeOfMessage(def.name, [...seen, full]);
       };
       if (f.label === 'map') {

@@ -8,7 +8,18 @@ import { avroMismatch, avroType, AvroSchemaError } from './avro.js';
 import { kafkaSink } from './kafka-sink.js';
 import { kafkaSource } from './kafka-source.js';
 import { withDefaults } from './spec.js';
-import { decodeRegistryValue, decodeWire, encodeRegistryKey, encodeRegistryValue, encodeWire, firstMessagePayload, keyFromText, keyTextOf, RegistryUnavailable, subjectName } from './schema-registry.js';
+import {
+  decodeRegistryValue,
+  decodeWire,
+  encodeRegistryKey,
+  encodeRegistryValue,
+  encodeWire,
+  firstMessagePayload,
+  keyFromText,
+  keyTextOf,
+  RegistryUnavailable,
+  subjectName,
+} from './schema-registry.js';
 
 const order = {
   type: 'record',
@@ -19,7 +30,20 @@ const order = {
     { name: 'amount', type: 'double' },
     { name: 'status', type: { type: 'enum', name: 'Status', symbols: ['NEW', 'PAID'] } },
     { name: 'note', type: ['null', 'string'], default: null },
-    { name: 'lines', type: { type: 'array', items: { type: 'record', name: 'Line', fields: [{ name: 'sku', type: 'string' }, { name: 'qty', type: 'int' }] } } },
+    {
+      name: 'lines',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'Line',
+          fields: [
+            { name: 'sku', type: 'string' },
+            { name: 'qty', type: 'int' },
+          ],
+        },
+      },
+    },
     { name: 'first', type: ['null', 'Line'], default: null },
     { name: 'attrs', type: { type: 'map', values: 'long' } },
   ],
@@ -86,7 +110,9 @@ describe('Avro schemas', () => {
       }
       return 'accepted';
     };
-    expect(bad({ type: 'record', name: 'A', fields: [{ name: 'x', type: 'strng' }] })).toBe('schema.x: "strng" is neither an Avro type nor a record, enum or fixed defined before it');
+    expect(bad({ type: 'record', name: 'A', fields: [{ name: 'x', type: 'strng' }] })).toBe(
+      'schema.x: "strng" is neither an Avro type nor a record, enum or fixed defined before it',
+    );
     expect(bad({ type: 'record', fields: [] })).toMatch(/needs a name/);
     expect(bad(['int', 'long'])).toMatch(/two branches that read as number values/);
     expect(bad('{ not json')).toMatch(/not valid Avro JSON/);
@@ -98,12 +124,20 @@ describe('kafka nodes in the avro format, where the host has no registry (the si
     // The harness feeds topic "in" as JSON, as the simulator feeds samples.
     const r = await oneNode('kafka-source', { topic: 'in', format: 'avro', schema: order }).run([good, { ...good, amount: 'x' }]);
     expect(r.out.out).toEqual([good]);
-    expect(r.dead.map((d) => d.headers[DEAD_LETTER_HEADERS.error])).toEqual(['the event does not fit the Avro schema: amount must be a number, not string "x"']);
+    expect(r.dead.map((d) => d.headers[DEAD_LETTER_HEADERS.error])).toEqual([
+      'the event does not fit the Avro schema: amount must be a number, not string "x"',
+    ]);
   });
 
   it('check what a sink writes against its schema', async () => {
     const { graph } = oneNode('kafka-sink', { topic: 'written', format: 'avro', schema: order });
-    const messages = [good, { id: 1 }].map((v, i) => ({ key: 'k', value: JSON.stringify(v), timestamp: 0, headers: {}, origin: { topic: 'in', partition: 0, offset: String(i) } }));
+    const messages = [good, { id: 1 }].map((v, i) => ({
+      key: 'k',
+      value: JSON.stringify(v),
+      timestamp: 0,
+      headers: {},
+      origin: { topic: 'in', partition: 0, offset: String(i) },
+    }));
     const result = await graph.process('in', messages);
     expect(result.messages.filter((m) => m.topic === 'written').map((m) => JSON.parse(String(m.value)))).toEqual([good]);
     const dead = result.messages.filter((m) => m.topic === 'unit.dead-letter');
@@ -136,11 +170,15 @@ describe('values through the Schema Registry client', () => {
   });
 
   it('say where an event does not fit when it is written', async () => {
-    await expect(encodeRegistryValue(registry, 'avro', 7, { ...good, amount: 'x' })).rejects.toThrow(/^the event does not fit the avro schema \(id 7\) \(at amount\)/);
+    await expect(encodeRegistryValue(registry, 'avro', 7, { ...good, amount: 'x' })).rejects.toThrow(
+      /^the event does not fit the avro schema \(id 7\) \(at amount\)/,
+    );
   });
 
   it('that do not decode with their schema fail with the schema id', async () => {
-    await expect(decodeRegistryValue(registry, 'avro', encodeWire(7, new Uint8Array([1, 2, 3])))).rejects.toThrow(/^the value does not decode as avro with schema id 7: /);
+    await expect(decodeRegistryValue(registry, 'avro', encodeWire(7, new Uint8Array([1, 2, 3])))).rejects.toThrow(
+      /^the value does not decode as avro with schema id 7: /,
+    );
   });
 
   it('whose schema cannot be fetched, because the registry is out of reach, fail the batch instead of the record', async () => {
@@ -195,7 +233,15 @@ describe('Protobuf values', () => {
 });
 
 describe('keys in a Schema Registry format', () => {
-  const customerKey = { type: 'record', name: 'CustomerKey', namespace: 'shop', fields: [{ name: 'customer', type: 'string' }, { name: 'region', type: 'int' }] };
+  const customerKey = {
+    type: 'record',
+    name: 'CustomerKey',
+    namespace: 'shop',
+    fields: [
+      { name: 'customer', type: 'string' },
+      { name: 'region', type: 'int' },
+    ],
+  };
   const client = new SchemaRegistry({ host: 'http://127.0.0.1:9', retry: { retries: 0 } });
   client.cache.setSchema(11, SchemaType.AVRO, avsc.Type.forSchema(customerKey as avsc.Schema));
   client.cache.setSchema(12, SchemaType.AVRO, avsc.Type.forSchema('string'));
@@ -217,7 +263,9 @@ describe('keys in a Schema Registry format', () => {
       'the key does not start with the Schema Registry magic byte 0 but with 0x63: it was not written as avro through a Schema Registry (JSON, say)',
     );
     await expect(decodeRegistryValue(registry, 'avro', null, undefined, 'key')).rejects.toThrow('the message has no key, so it is not avro');
-    await expect(decodeRegistryValue(registry, 'avro', encodeWire(11, new Uint8Array([1])), undefined, 'key')).rejects.toThrow(/^the key does not decode as avro with schema id 11: /);
+    await expect(decodeRegistryValue(registry, 'avro', encodeWire(11, new Uint8Array([1])), undefined, 'key')).rejects.toThrow(
+      /^the key does not decode as avro with schema id 11: /,
+    );
   });
 
   it('are registered under <topic>-key with topic-name naming', () => {
@@ -256,7 +304,9 @@ describe('keys in a Schema Registry format', () => {
     expect(check({ keyFormat: 'avro', keySchema: customerKey })).toEqual([]);
     expect(check({ keyFormat: 'avro' })).toEqual([]);
     expect(check({ keySchema: customerKey })).toEqual(['keySchema: A schema is only used with keyFormat avro, protobuf or json-schema, not string.']);
-    expect(check({ keyFormat: 'json-schema', keySchema: 'string' })).toEqual(['keySchema: The json-schema key schema is not valid: a JSON Schema must be a mapping.']);
+    expect(check({ keyFormat: 'json-schema', keySchema: 'string' })).toEqual([
+      'keySchema: The json-schema key schema is not valid: a JSON Schema must be a mapping.',
+    ]);
     expect(check({ keyFormat: 'avro', keySchema: { type: 'record', name: 'K', fields: [{ name: 'x', type: 'strng' }] } })).toEqual([
       'keySchema: The avro key schema is not valid: schema.x: "strng" is neither an Avro type nor a record, enum or fixed defined before it.',
     ]);
@@ -267,14 +317,22 @@ describe('keys in a Schema Registry format', () => {
 });
 
 describe('keys a kafka-sink writes in a Schema Registry format', () => {
-  const customerKey = { type: 'record', name: 'CustomerKey', namespace: 'shop', fields: [{ name: 'customer', type: 'string' }, { name: 'region', type: 'int' }] };
+  const customerKey = {
+    type: 'record',
+    name: 'CustomerKey',
+    namespace: 'shop',
+    fields: [
+      { name: 'customer', type: 'string' },
+      { name: 'region', type: 'int' },
+    ],
+  };
   const client = new SchemaRegistry({ host: 'http://127.0.0.1:9', retry: { retries: 0 } });
   client.cache.setSchema(21, SchemaType.AVRO, avsc.Type.forSchema(customerKey as avsc.Schema));
   client.cache.setSchema(22, SchemaType.AVRO, avsc.Type.forSchema('string'));
   const registry = client as unknown as Parameters<typeof encodeRegistryValue>[0];
   afterEach(() => vi.unstubAllEnvs());
 
-  it('are encoded in the wire format from the key\'s text, and read back as that text', async () => {
+  it("are encoded in the wire format from the key's text, and read back as that text", async () => {
     const bytes = await encodeRegistryKey(registry, 'avro', 21, customerKey, '{"customer":"c-1","region":3}');
     expect([...bytes.subarray(0, 5)]).toEqual([0, 0, 0, 0, 21]);
     expect(keyTextOf(await decodeRegistryValue(registry, 'avro', bytes, undefined, 'key'))).toBe('{"customer":"c-1","region":3}');
@@ -283,15 +341,27 @@ describe('keys a kafka-sink writes in a Schema Registry format', () => {
   });
 
   it('that do not fit, are not JSON or are missing fail with the reason', async () => {
-    await expect(encodeRegistryKey(registry, 'avro', 21, customerKey, '{"customer":"c-1"}')).rejects.toThrow(/^the key does not fit the avro key schema \(id 21\)/);
-    await expect(encodeRegistryKey(registry, 'avro', 21, customerKey, 'c-1')).rejects.toThrow('the key "c-1" is not the JSON of an avro key (its schema is not a plain string)');
-    await expect(encodeRegistryKey(registry, 'avro', 21, customerKey, null)).rejects.toThrow(/^the event has no key, and the sink writes its keys as avro: give the sink a key expression/);
+    await expect(encodeRegistryKey(registry, 'avro', 21, customerKey, '{"customer":"c-1"}')).rejects.toThrow(
+      /^the key does not fit the avro key schema \(id 21\)/,
+    );
+    await expect(encodeRegistryKey(registry, 'avro', 21, customerKey, 'c-1')).rejects.toThrow(
+      'the key "c-1" is not the JSON of an avro key (its schema is not a plain string)',
+    );
+    await expect(encodeRegistryKey(registry, 'avro', 21, customerKey, null)).rejects.toThrow(
+      /^the event has no key, and the sink writes its keys as avro: give the sink a key expression/,
+    );
   });
 
   it('are checked against an Avro key schema where the host has no registry (the simulator, tests): text keys out, misfits to the error port', async () => {
     const { graph } = oneNode('kafka-sink', { topic: 'written', keyFormat: 'avro', keySchema: customerKey });
     const keys = ['{"customer":"c-1","region":3}', '{"customer":"c-2"}', 'c-3', null];
-    const messages = keys.map((key, i) => ({ key, value: JSON.stringify({ n: i }), timestamp: 0, headers: {}, origin: { topic: 'in', partition: 0, offset: String(i) } }));
+    const messages = keys.map((key, i) => ({
+      key,
+      value: JSON.stringify({ n: i }),
+      timestamp: 0,
+      headers: {},
+      origin: { topic: 'in', partition: 0, offset: String(i) },
+    }));
     const result = await graph.process('in', messages);
     expect(result.messages.filter((m) => m.topic === 'written').map((m) => m.key)).toEqual(['{"customer":"c-1","region":3}']);
     expect(result.messages.filter((m) => m.topic === 'unit.dead-letter').map((d) => d.headers[DEAD_LETTER_HEADERS.error])).toEqual([
@@ -314,7 +384,8 @@ describe('keys a kafka-sink writes in a Schema Registry format', () => {
   });
 
   it('need a key schema, of a key format through a registry, when the pipeline is validated', () => {
-    const check = (params: Record<string, unknown>) => kafkaSink.validate(withDefaults(kafkaSink, { topic: 't', ...params }), {}).map((p) => `${p.code} ${p.param}: ${p.message} / ${p.hint}`);
+    const check = (params: Record<string, unknown>) =>
+      kafkaSink.validate(withDefaults(kafkaSink, { topic: 't', ...params }), {}).map((p) => `${p.code} ${p.param}: ${p.message} / ${p.hint}`);
     expect(check({ keyFormat: 'avro', keySchema: customerKey })).toEqual([]);
     expect(check({})).toEqual([]);
     expect(check({ keyFormat: 'avro' })).toEqual([
@@ -323,7 +394,9 @@ describe('keys a kafka-sink writes in a Schema Registry format', () => {
     expect(check({ keySchema: customerKey })).toEqual([
       'PW134 keySchema: A schema is only used with keyFormat avro, protobuf or json-schema, not string. / Set keyFormat: avro (or protobuf, json-schema), or remove keySchema.',
     ]);
-    expect(check({ keyFormat: 'avro', keySchemaFile: '../keys.avsc' })[0]).toMatch(/^PW134 keySchemaFile: The schema file path "\.\.\/keys\.avsc" cannot be used/);
+    expect(check({ keyFormat: 'avro', keySchemaFile: '../keys.avsc' })[0]).toMatch(
+      /^PW134 keySchemaFile: The schema file path "\.\.\/keys\.avsc" cannot be used/,
+    );
   });
 });
 
@@ -332,13 +405,19 @@ describe('schema files', () => {
     kafkaSource.validate(withDefaults(kafkaSource, { topic: 't', format: 'avro', ...params }), { files }).map((p) => `${p.param}: ${p.message}`);
   const bytes = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
 
-  it('must stay inside the pipeline\'s folder, with the ending of their format', () => {
+  it("must stay inside the pipeline's folder, with the ending of their format", () => {
     expect(check({ schemaFile: '/etc/orders.avsc' })).toEqual(['schemaFile: The schema file path "/etc/orders.avsc" cannot be used: it is an absolute path.']);
-    expect(check({ schemaFile: 'schemas/../../orders.avsc' })).toEqual(['schemaFile: The schema file path "schemas/../../orders.avsc" cannot be used: it leads out of the pipeline\'s folder (..).']);
-    expect(check({ schemaFile: 'C:/schemas/orders.avsc' })).toEqual(['schemaFile: The schema file path "C:/schemas/orders.avsc" cannot be used: it is an absolute path.']);
+    expect(check({ schemaFile: 'schemas/../../orders.avsc' })).toEqual([
+      'schemaFile: The schema file path "schemas/../../orders.avsc" cannot be used: it leads out of the pipeline\'s folder (..).',
+    ]);
+    expect(check({ schemaFile: 'C:/schemas/orders.avsc' })).toEqual([
+      'schemaFile: The schema file path "C:/schemas/orders.avsc" cannot be used: it is an absolute path.',
+    ]);
     expect(check({ schemaFile: 'schemas/orders.proto' })).toEqual(['schemaFile: An avro schema file ends in .avsc or .json; "schemas/orders.proto" does not.']);
     expect(check({ schemaFile: 'schemas/orders.avsc', schema: order })).toEqual(['schemaFile: Both schema and schemaFile give the schema of the values.']);
-    expect(check({ format: 'json', schemaFile: 'schemas/orders.avsc' })).toEqual(['schemaFile: A schema is only used with format avro, protobuf or json-schema, not json.']);
+    expect(check({ format: 'json', schemaFile: 'schemas/orders.avsc' })).toEqual([
+      'schemaFile: A schema is only used with format avro, protobuf or json-schema, not json.',
+    ]);
   });
 
   it('must exist and hold a valid schema when the files are at hand', () => {

@@ -63,7 +63,8 @@ export const SCHEMA_FILE_PARAM = {
   name: 'schemaFile',
   type: 'string',
   title: 'Schema file',
-  description: 'Instead of schema: a schema file beside pipeline.yaml (.avsc or .json for avro, .proto, .json for json-schema), which the generated repository carries under schemas/.',
+  description:
+    'Instead of schema: a schema file beside pipeline.yaml (.avsc or .json for avro, .proto, .json for json-schema), which the generated repository carries under schemas/.',
   placeholder: 'schemas/orders.avsc',
   repoFolder: 'schemas',
 } as const;
@@ -85,7 +86,7 @@ export function schemaPathProblem(path: string): string | undefined {
   if (path.trim() === '') return 'it is empty';
   if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return 'it is an absolute path';
   if (path.includes('\\')) return 'it has a backslash (use / between folders)';
-  if (path.split('/').includes('..')) return 'it leads out of the pipeline\'s folder (..)';
+  if (path.split('/').includes('..')) return "it leads out of the pipeline's folder (..)";
   return undefined;
 }
 
@@ -109,38 +110,94 @@ const PART_WORD: Record<SchemaPart, string> = { value: 'values', key: 'keys' };
  * .proto text, a JSON Schema mapping. A schema file must be inside the pipeline's folder, end as its
  * format's files do, and (when the caller has the files) exist and hold a valid schema.
  */
-export function checkSchemaParam(params: Record<string, unknown>, required = false, part: SchemaPart = 'value', files?: Record<string, Uint8Array>): KindProblem[] {
+export function checkSchemaParam(
+  params: Record<string, unknown>,
+  required = false,
+  part: SchemaPart = 'value',
+  files?: Record<string, Uint8Array>,
+): KindProblem[] {
   const names = SCHEMA_PARAMS[part];
   const format = params[names.format];
   const file = params[names.file];
   const fileGiven = typeof file === 'string';
   if (params[names.schema] !== undefined && fileGiven) {
-    return [{ param: names.file, code: 'PW134', message: `Both ${names.schema} and ${names.file} give the schema of the ${PART_WORD[part]}.`, hint: `Keep one: ${names.schema} for the schema itself, or ${names.file} for a file of the repository.` }];
+    return [
+      {
+        param: names.file,
+        code: 'PW134',
+        message: `Both ${names.schema} and ${names.file} give the schema of the ${PART_WORD[part]}.`,
+        hint: `Keep one: ${names.schema} for the schema itself, or ${names.file} for a file of the repository.`,
+      },
+    ];
   }
   if (params[names.schema] === undefined && !fileGiven) {
     if (!required || !isRegistryFormat(format)) return [];
-    return [{ param: names.schema, code: 'PW134', message: `${names.format}: ${format} needs the schema of the ${PART_WORD[part]} the sink writes.`.replace(/^format: /, 'Format '), hint: `Add ${names.schema}: an Avro schema (mapping or JSON text), a .proto text, or a JSON Schema; or ${names.file}: a schema file beside pipeline.yaml (e.g. schemas/orders.avsc). The sink registers it at start-up.` }];
+    return [
+      {
+        param: names.schema,
+        code: 'PW134',
+        message: `${names.format}: ${format} needs the schema of the ${PART_WORD[part]} the sink writes.`.replace(/^format: /, 'Format '),
+        hint: `Add ${names.schema}: an Avro schema (mapping or JSON text), a .proto text, or a JSON Schema; or ${names.file}: a schema file beside pipeline.yaml (e.g. schemas/orders.avsc). The sink registers it at start-up.`,
+      },
+    ];
   }
   const param = fileGiven ? names.file : names.schema;
   if (!isRegistryFormat(format)) {
-    return [{ param, code: 'PW134', message: `A schema is only used with ${names.format} avro, protobuf or json-schema, not ${String(format)}.`, hint: `Set ${names.format}: avro (or protobuf, json-schema), or remove ${param}.` }];
+    return [
+      {
+        param,
+        code: 'PW134',
+        message: `A schema is only used with ${names.format} avro, protobuf or json-schema, not ${String(format)}.`,
+        hint: `Set ${names.format}: avro (or protobuf, json-schema), or remove ${param}.`,
+      },
+    ];
   }
   let schema = params[names.schema];
   if (fileGiven) {
     const bad = schemaPathProblem(file);
     const endings = SCHEMA_FILE_ENDINGS[format];
-    if (bad) return [{ param, code: 'PW134', message: `The schema file path "${file}" cannot be used: ${bad}.`, hint: `Keep the schema in the pipeline's folder and name it relative to pipeline.yaml, e.g. ${names.file}: schemas/orders${endings[0]}` }];
+    if (bad)
+      return [
+        {
+          param,
+          code: 'PW134',
+          message: `The schema file path "${file}" cannot be used: ${bad}.`,
+          hint: `Keep the schema in the pipeline's folder and name it relative to pipeline.yaml, e.g. ${names.file}: schemas/orders${endings[0]}`,
+        },
+      ];
     if (!endings.some((e) => file.toLowerCase().endsWith(e))) {
-      return [{ param, code: 'PW134', message: `${article(format)} ${format} schema file ends in ${endings.join(' or ')}; "${file}" does not.`, hint: `Name the ${format} schema file, or set ${names.format} to the format the file is in.` }];
+      return [
+        {
+          param,
+          code: 'PW134',
+          message: `${article(format)} ${format} schema file ends in ${endings.join(' or ')}; "${file}" does not.`,
+          hint: `Name the ${format} schema file, or set ${names.format} to the format the file is in.`,
+        },
+      ];
     }
     if (!files) return [];
     const bytes = files[file];
-    if (!bytes) return [{ param, code: 'PW134', message: `The schema file "${file}" does not exist.`, hint: 'Paths are relative to the folder of pipeline.yaml; check the name and that the file is there.' }];
+    if (!bytes)
+      return [
+        {
+          param,
+          code: 'PW134',
+          message: `The schema file "${file}" does not exist.`,
+          hint: 'Paths are relative to the folder of pipeline.yaml; check the name and that the file is there.',
+        },
+      ];
     try {
       schema = schemaFromFile(format, bytes);
     } catch (e) {
       if (!(e instanceof AvroSchemaError)) throw e;
-      return [{ param, code: 'PW134', message: `The schema file "${file}" cannot be read as ${format}: ${e.message}.`, hint: format === 'avro' ? 'An .avsc file holds the Avro schema as JSON.' : 'A JSON Schema file holds one JSON object.' }];
+      return [
+        {
+          param,
+          code: 'PW134',
+          message: `The schema file "${file}" cannot be read as ${format}: ${e.message}.`,
+          hint: format === 'avro' ? 'An .avsc file holds the Avro schema as JSON.' : 'A JSON Schema file holds one JSON object.',
+        },
+      ];
     }
   }
   try {
@@ -224,10 +281,13 @@ export function encodeWire(schemaId: number, payload: Uint8Array): Uint8Array {
 
 /** The schema id and payload of a value; throws with what is wrong when it is not in the wire format. */
 export function decodeWire(value: Payload, format: string, part: SchemaPart = 'value'): { schemaId: number; payload: Uint8Array } {
-  if (value === null) throw new Error(part === 'key' ? `the message has no key, so it is not ${format}` : `the message has no value (a tombstone), so it is not ${format}`);
+  if (value === null)
+    throw new Error(part === 'key' ? `the message has no key, so it is not ${format}` : `the message has no value (a tombstone), so it is not ${format}`);
   const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
   if (bytes.length < HEADER_BYTES) {
-    throw new Error(`the ${part} is ${bytes.length} bytes long, shorter than the 5-byte Schema Registry header (magic byte 0 and a 4-byte schema id), so it is not ${format}`);
+    throw new Error(
+      `the ${part} is ${bytes.length} bytes long, shorter than the 5-byte Schema Registry header (magic byte 0 and a 4-byte schema id), so it is not ${format}`,
+    );
   }
   if (bytes[0] !== MAGIC_BYTE) {
     throw new Error(
@@ -272,7 +332,9 @@ export function firstMessagePayload(payload: Uint8Array, schemaId: number): Uint
   const count = varint();
   const indexes = count > 0 && count < 100 ? Array.from({ length: count }, varint) : [];
   if (count < 0 || count >= 100 || indexes.some((i) => i !== 0) || indexes.length > 1) {
-    throw new Error(`the value is Protobuf message [${indexes.join(', ')}] of schema id ${schemaId}; Pipewright reads only the first message type of a .proto ([0])${noIndexes}`);
+    throw new Error(
+      `the value is Protobuf message [${indexes.join(', ')}] of schema id ${schemaId}; Pipewright reads only the first message type of a .proto ([0])${noIndexes}`,
+    );
   }
   return payload.subarray(pos);
 }
@@ -340,7 +402,8 @@ export async function registryClient(neededBy: string): Promise<RegistryClient> 
   let client = clients.get(id);
   if (!client) {
     client = loadPackage<RegistryModule>(PACKAGE, neededBy).then(
-      ({ SchemaRegistry }) => new SchemaRegistry({ host: url, clientId: 'pipewright', ...(user ? { auth: { username: user, password: password ?? '' } } : {}) }),
+      ({ SchemaRegistry }) =>
+        new SchemaRegistry({ host: url, clientId: 'pipewright', ...(user ? { auth: { username: user, password: password ?? '' } } : {}) }),
     );
     clients.set(id, client);
   }
@@ -357,7 +420,9 @@ const statusOf = (e: unknown): number | undefined => {
 export function registrySettings(neededBy: string): { url: string; user?: string; password?: string } {
   const url = env(REGISTRY_ENV.url);
   if (!url) {
-    throw new Error(`${neededBy} reads or writes a Schema Registry format, but ${REGISTRY_ENV.url} is not set: set it in the ConfigMap (k8s/config.env) to the registry's URL, e.g. ${DEFAULT_REGISTRY_URL}`);
+    throw new Error(
+      `${neededBy} reads or writes a Schema Registry format, but ${REGISTRY_ENV.url} is not set: set it in the ConfigMap (k8s/config.env) to the registry's URL, e.g. ${DEFAULT_REGISTRY_URL}`,
+    );
   }
   const user = env(REGISTRY_ENV.user);
   const password = env(REGISTRY_ENV.password);
@@ -392,7 +457,12 @@ export async function registerSchema(neededBy: string, format: RegistryFormat, s
   }
   if (!res.ok || typeof answer.id !== 'number') {
     const reason = typeof answer.message === 'string' ? answer.message : text.slice(0, 300) || res.statusText;
-    const hint = res.status === 401 || res.status === 403 ? ` (check ${REGISTRY_ENV.user} and ${REGISTRY_ENV.password})` : res.status === 409 ? ' (the schema is not compatible with the subject\'s earlier versions)' : '';
+    const hint =
+      res.status === 401 || res.status === 403
+        ? ` (check ${REGISTRY_ENV.user} and ${REGISTRY_ENV.password})`
+        : res.status === 409
+          ? " (the schema is not compatible with the subject's earlier versions)"
+          : '';
     throw new Error(`${where}: HTTP ${res.status}, ${reason}${hint}`);
   }
   return answer.id;
@@ -403,7 +473,13 @@ export async function registerSchema(neededBy: string, format: RegistryFormat, s
  * does not have, or does not decode with it fails with the reason (the record goes to the dead-letter
  * topic). A registry that cannot be reached throws a RegistryUnavailable: the batch is retried.
  */
-export async function decodeRegistryValue(client: RegistryClient, format: RegistryFormat, value: Payload, readerSchema?: unknown, part: SchemaPart = 'value'): Promise<unknown> {
+export async function decodeRegistryValue(
+  client: RegistryClient,
+  format: RegistryFormat,
+  value: Payload,
+  readerSchema?: unknown,
+  part: SchemaPart = 'value',
+): Promise<unknown> {
   const { schemaId } = decodeWire(value, format, part);
   try {
     await client.getSchema(schemaId);
@@ -423,7 +499,13 @@ export async function decodeRegistryValue(client: RegistryClient, format: Regist
 }
 
 /** Encodes a sink's value (or, with part 'key', a key) with its registered schema; one that does not fit fails with where it breaks the schema. */
-export async function encodeRegistryValue(client: RegistryClient, format: RegistryFormat, schemaId: number, value: unknown, part: SchemaPart = 'value'): Promise<Uint8Array> {
+export async function encodeRegistryValue(
+  client: RegistryClient,
+  format: RegistryFormat,
+  schemaId: number,
+  value: unknown,
+  part: SchemaPart = 'value',
+): Promise<Uint8Array> {
   try {
     const bytes = await client.encode(schemaId, value);
     // Protobuf: the message indexes of the first message type, [0], written as the single byte 0.
@@ -431,7 +513,10 @@ export async function encodeRegistryValue(client: RegistryClient, format: Regist
   } catch (e) {
     const paths = (e as { paths?: unknown }).paths;
     const where = Array.isArray(paths) && paths.length ? ` (at ${paths.map((p) => (Array.isArray(p) ? p.join('.') : String(p))).join(', ')})` : '';
-    throw new Error(`the ${part === 'key' ? 'key' : 'event'} does not fit the ${format}${part === 'key' ? ' key' : ''} schema (id ${schemaId})${where}: ${errorText(e)}`, { cause: e });
+    throw new Error(
+      `the ${part === 'key' ? 'key' : 'event'} does not fit the ${format}${part === 'key' ? ' key' : ''} schema (id ${schemaId})${where}: ${errorText(e)}`,
+      { cause: e },
+    );
   }
 }
 
@@ -440,8 +525,15 @@ export async function encodeRegistryValue(client: RegistryClient, format: Regist
  * stands for the key as keyFromText says (itself under a plain string schema, else the JSON it holds).
  * A missing key, or text that is not the JSON of such a key, fails with the reason.
  */
-export async function encodeRegistryKey(client: RegistryClient, format: RegistryFormat, schemaId: number, schema: unknown, key: string | null): Promise<Uint8Array> {
-  if (key === null) throw new Error(`the event has no key, and the sink writes its keys as ${format}: give the sink a key expression, or give the events a key before it`);
+export async function encodeRegistryKey(
+  client: RegistryClient,
+  format: RegistryFormat,
+  schemaId: number,
+  schema: unknown,
+  key: string | null,
+): Promise<Uint8Array> {
+  if (key === null)
+    throw new Error(`the event has no key, and the sink writes its keys as ${format}: give the sink a key expression, or give the events a key before it`);
   return encodeRegistryValue(client, format, schemaId, keyFromText(format, schema, key), 'key');
 }
 

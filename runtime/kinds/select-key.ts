@@ -17,9 +17,9 @@ export const selectKey = defineKind({
   title: 'Select key',
   summary: 'Give each event a new key, repartitioning so that each key lands in the partition that owns it.',
   docs:
-    'Evaluates `key` for every event and re-keys it, as Kafka Streams\' `selectKey` does. Because a key decides the ' +
+    "Evaluates `key` for every event and re-keys it, as Kafka Streams' `selectKey` does. Because a key decides the " +
     'partition, the events are written under their new key to the internal topic `<pipeline>.<node>.repartition` ' +
-    '(created with the other topics) and read back by the service\'s consumer group; every node after this one reads ' +
+    "(created with the other topics) and read back by the service's consumer group; every node after this one reads " +
     'from there, so a window, join or dedupe after it sees all events of a key in one partition, on one replica. ' +
     'Values keep their type. If a replica dies after writing to the repartition topic but before committing, the ' +
     'replayed events are recognised by their source offset and dropped when read back, so nothing is counted twice. ' +

@@ -277,9 +277,35 @@ export type PipelineFiles = Record<string, Uint8Array>;
  * (PW143), the validate kind's schema (PW144), the HTTP sink's url (PW145) and authEnv (PW146).
  */
 export const KIND_PROBLEM_CODES = [
-  'PW100', 'PW101', 'PW102', 'PW104', 'PW105', 'PW106', 'PW107',
-  'PW120', 'PW121', 'PW122', 'PW123', 'PW124', 'PW125', 'PW126', 'PW127', 'PW128', 'PW129', 'PW130', 'PW131', 'PW132', 'PW133', 'PW134',
-  'PW140', 'PW141', 'PW142', 'PW143', 'PW144', 'PW145', 'PW146',
+  'PW100',
+  'PW101',
+  'PW102',
+  'PW104',
+  'PW105',
+  'PW106',
+  'PW107',
+  'PW120',
+  'PW121',
+  'PW122',
+  'PW123',
+  'PW124',
+  'PW125',
+  'PW126',
+  'PW127',
+  'PW128',
+  'PW129',
+  'PW130',
+  'PW131',
+  'PW132',
+  'PW133',
+  'PW134',
+  'PW140',
+  'PW141',
+  'PW142',
+  'PW143',
+  'PW144',
+  'PW145',
+  'PW146',
 ] as const;
 export type KindProblemCode = (typeof KIND_PROBLEM_CODES)[number];
 
@@ -313,7 +339,11 @@ export function outputPorts(kind: KindSpec, params: Record<string, unknown>): re
  * so a kind reads `params.size` and never restates its default. `expressions: false` leaves out
  * expression parameters, which reach `create` compiled, as `fns`.
  */
-export function withDefaults<Ps extends AnyParams>(kind: KindSpec<Ps>, params: Readonly<Record<string, unknown>>, options: { expressions?: boolean } = {}): ParamsOf<Ps> {
+export function withDefaults<Ps extends AnyParams>(
+  kind: KindSpec<Ps>,
+  params: Readonly<Record<string, unknown>>,
+  options: { expressions?: boolean } = {},
+): ParamsOf<Ps> {
   const filled: Record<string, unknown> = {};
   for (const p of kind.params) {
     if (options.expressions === false && p.type === 'expression') continue;

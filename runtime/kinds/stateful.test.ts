@@ -42,8 +42,18 @@ function setup(nodes: NodeSpec[], fns: GraphFns, topics: Record<string, number>)
 }
 
 const source = (topic = 'in'): NodeSpec => ({ id: 'src', kind: 'kafka-source', params: { topic }, inputs: [] });
-const sink = (from: string, topic = 'out'): NodeSpec => ({ id: `sink-${topic}`, kind: 'kafka-sink', params: { topic }, inputs: [{ port: 'in', from, fromPort: 'out' }] });
-const windowNode = (params: Record<string, unknown>, from = 'src'): NodeSpec => ({ id: 'w', kind: 'window', params, inputs: [{ port: 'in', from, fromPort: 'out' }] });
+const sink = (from: string, topic = 'out'): NodeSpec => ({
+  id: `sink-${topic}`,
+  kind: 'kafka-sink',
+  params: { topic },
+  inputs: [{ port: 'in', from, fromPort: 'out' }],
+});
+const windowNode = (params: Record<string, unknown>, from = 'src'): NodeSpec => ({
+  id: 'w',
+  kind: 'window',
+  params,
+  inputs: [{ port: 'in', from, fromPort: 'out' }],
+});
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Latest value per key: what a compacted topic, or a table fed by it, ends up with. */
@@ -60,9 +70,7 @@ describe('window', () => {
       { value: {}, t: T + 60 * MIN }, // starts 09:00 and closes 08:00 (grace 0)
     ]);
     await s.run(s.graph());
-    expect(s.out()).toEqual([
-      { key: `k@${iso(T)}`, value: { key: 'k', windowStart: iso(T), windowEnd: iso(T + 60 * MIN), count: 2 } },
-    ]);
+    expect(s.out()).toEqual([{ key: `k@${iso(T)}`, value: { key: 'k', windowStart: iso(T), windowEnd: iso(T + 60 * MIN), count: 2 } }]);
   });
 
   it('counts out-of-order events within the grace period, and sends later ones to the error port', async () => {
@@ -82,7 +90,10 @@ describe('window', () => {
 
   it('drops late events when late is drop', async () => {
     const s = setup([source(), windowNode({ size: '1h', late: 'drop' }), sink('w')], {}, { in: 1, out: 1 });
-    s.send('in', [{ value: {}, t: T + 61 * MIN }, { value: {}, t: T }]);
+    s.send('in', [
+      { value: {}, t: T + 61 * MIN },
+      { value: {}, t: T },
+    ]);
     await s.run(s.graph());
     expect(s.dead()).toEqual([]);
     expect(s.out()).toEqual([]);
@@ -115,7 +126,10 @@ describe('window', () => {
 
   it('puts an event into every hopping window that holds it', async () => {
     const s = setup([source(), windowNode({ type: 'hopping', size: '10m', advance: '5m' }), sink('w')], {}, { in: 1, out: 1 });
-    s.send('in', [{ value: {}, t: T + 7 * MIN }, { value: {}, t: T + 30 * MIN }]);
+    s.send('in', [
+      { value: {}, t: T + 7 * MIN },
+      { value: {}, t: T + 30 * MIN },
+    ]);
     await s.run(s.graph());
     expect(s.out().map((o) => [o.key, (o.value as { count: number }).count])).toEqual([
       [`k@${iso(T)}`, 1],
@@ -139,10 +153,16 @@ describe('window', () => {
     const s = setup([source(), windowNode({ size: '1h' }), sink('w')], {}, { in: 2, out: 1 });
     // Keys in different partitions: a late watermark in one does not close windows in the other.
     const keys = ['a', 'b', 'c', 'd'];
-    s.send('in', keys.map((key) => ({ key, value: {}, t: T })));
+    s.send(
+      'in',
+      keys.map((key) => ({ key, value: {}, t: T })),
+    );
     s.send('in', [{ key: 'a', value: {}, t: T + 2 * 60 * MIN }]);
     await s.run(s.graph());
-    const closed = s.out().map((o) => (o.value as { key: string }).key).sort();
+    const closed = s
+      .out()
+      .map((o) => (o.value as { key: string }).key)
+      .sort();
     const partitionOfA = s.log.messages('in').find((m) => m.key === 'a')!.partition;
     const sameAsA = keys.filter((k) => s.log.messages('in').find((m) => m.key === k)!.partition === partitionOfA);
     expect(closed).toEqual(sameAsA.sort());
@@ -198,17 +218,33 @@ describe('window', () => {
     await s.run(s.graph());
     expect(latest(s.out())).toEqual({
       [`a@${iso(T)}`]: { key: 'a', windowStart: iso(T), windowEnd: iso(T + 8 * MIN), count: 3, sum: 12, avg: 4, min: 1, max: 7, collect: ['a3', 'a1', 'a2'] },
-      [`${odd}@${iso(T + 1000)}`]: { key: odd, windowStart: iso(T + 1000), windowEnd: iso(T + 2 * MIN), count: 2, sum: -2, avg: -1, min: -2.5, max: 0.5, collect: ['x2', 'x1'] },
+      [`${odd}@${iso(T + 1000)}`]: {
+        key: odd,
+        windowStart: iso(T + 1000),
+        windowEnd: iso(T + 2 * MIN),
+        count: 2,
+        sum: -2,
+        avg: -1,
+        min: -2.5,
+        max: 0.5,
+        collect: ['x2', 'x1'],
+      },
     });
   });
 
   it('does not count twice what it replays after a crash between the changelog and the commit', async () => {
     const s = setup([source(), windowNode({ size: '1h' }), sink('w')], {}, { in: 1, out: 1 });
-    s.send('in', [{ value: {}, t: T }, { value: {}, t: T + MIN }]);
+    s.send('in', [
+      { value: {}, t: T },
+      { value: {}, t: T + MIN },
+    ]);
     await s.run(s.graph());
     // The replica died before its offsets were committed: the group starts again at 0.
     s.log.commit('p', 'in', 0, 0);
-    s.send('in', [{ value: {}, t: T + 2 * MIN }, { value: {}, t: T + 61 * MIN }]);
+    s.send('in', [
+      { value: {}, t: T + 2 * MIN },
+      { value: {}, t: T + 61 * MIN },
+    ]);
     await s.run(s.graph());
     expect(latest(s.out())).toEqual({ [`k@${iso(T)}`]: { key: 'k', windowStart: iso(T), windowEnd: iso(T + 60 * MIN), count: 3 } });
   });
@@ -224,19 +260,30 @@ describe('select-key', () => {
 
   it('re-keys through the repartition topic, so each new key is in the partition that owns it', async () => {
     const s = setup(nodes([sink('rk')]), fns, { in: 3, out: 3 });
-    s.send('in', ['x', 'y', 'z', 'w'].map((key, i) => ({ key, value: { word: i % 2 ? 'odd' : 'even', i } })));
+    s.send(
+      'in',
+      ['x', 'y', 'z', 'w'].map((key, i) => ({ key, value: { word: i % 2 ? 'odd' : 'even', i } })),
+    );
     await s.run(s.graph());
     const rp = s.log.messages('p.rk.repartition');
     expect(rp.map((m) => m.key).sort()).toEqual(['even', 'even', 'odd', 'odd']);
     for (const key of ['even', 'odd']) expect(new Set(rp.filter((m) => m.key === key).map((m) => m.partition)).size).toBe(1);
-    expect(s.out().map((o) => o.key).sort()).toEqual(['even', 'even', 'odd', 'odd']);
+    expect(
+      s
+        .out()
+        .map((o) => o.key)
+        .sort(),
+    ).toEqual(['even', 'even', 'odd', 'odd']);
     // Internal headers stay internal.
     expect(Object.keys(s.log.messages('out')[0].headers).filter((h) => h.startsWith('pipewright.repartition'))).toEqual([]);
   });
 
   it('drops replays of a crashed writer when reading back, so a window after it counts each event once', async () => {
     const s = setup(nodes([windowNode({ size: '1h' }, 'rk'), sink('w')]), fns, { in: 2, out: 2 });
-    s.send('in', ['x', 'y', 'z'].map((key) => ({ key, value: { word: 'same' }, t: T })));
+    s.send(
+      'in',
+      ['x', 'y', 'z'].map((key) => ({ key, value: { word: 'same' }, t: T })),
+    );
     await s.run(s.graph());
     // Crash before the source offsets were committed: every source record is re-keyed again.
     for (let p = 0; p < 2; p++) s.log.commit('p', 'in', p, 0);
@@ -276,8 +323,15 @@ describe('join', () => {
     const g = s.graph();
     expect(g.globalTopics).toEqual(['customers']);
     expect(g.sourceTopics).toEqual(['orders']);
-    s.send('customers', [{ key: 'c1', value: { name: 'Ada' } }, { key: 'c2', value: { name: 'Bob' } }, { key: 'c1', value: { name: 'Ada L.' } }]);
-    s.send('orders', [{ key: 'o1', value: { customerId: 'c1' } }, { key: 'o2', value: { customerId: 'c9' } }]);
+    s.send('customers', [
+      { key: 'c1', value: { name: 'Ada' } },
+      { key: 'c2', value: { name: 'Bob' } },
+      { key: 'c1', value: { name: 'Ada L.' } },
+    ]);
+    s.send('orders', [
+      { key: 'o1', value: { customerId: 'c1' } },
+      { key: 'o2', value: { customerId: 'c9' } },
+    ]);
     await s.run(g);
     expect(latest(s.out())).toEqual({
       o1: { customerId: 'c1', customer: { name: 'Ada L.' } },
@@ -340,7 +394,11 @@ describe('join', () => {
 });
 
 describe('dedupe', () => {
-  const nodes: NodeSpec[] = [source(), { id: 'd', kind: 'dedupe', params: { within: '10m' }, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] }, sink('d')];
+  const nodes: NodeSpec[] = [
+    source(),
+    { id: 'd', kind: 'dedupe', params: { within: '10m' }, inputs: [{ port: 'in', from: 'src', fromPort: 'out' }] },
+    sink('d'),
+  ];
   const fns = { d: { by: (v: { id: number }) => v.id } };
 
   it('passes the first of each identity, drops repeats within the window, and forgets an identity once it expires', async () => {
@@ -379,13 +437,21 @@ describe('state behind a branch route', () => {
   ];
 
   it('gives a stateful node on a named route the same state topics as one on the default route', () => {
-    const spec = (port: string) => ({ pipeline: 'p', errors: { policy: 'dead-letter' as const, topic: 'p.dead-letter' }, nodes: behind(port, { id: 'dd', kind: 'dedupe', params: {} }) });
+    const spec = (port: string) => ({
+      pipeline: 'p',
+      errors: { policy: 'dead-letter' as const, topic: 'p.dead-letter' },
+      nodes: behind(port, { id: 'dd', kind: 'dedupe', params: {} }),
+    });
     expect(new Graph(spec('big'), fns).stateTopics('in')).toEqual(['p.dd.changelog']);
     expect(new Graph(spec('default'), fns).stateTopics('in')).toEqual(['p.dd.changelog']);
   });
 
   it('restores a window on a named route on a new owner and does not count replays twice', async () => {
-    const s = setup(behind('big', { id: 'w', kind: 'window', params: { size: '1h', sum: '' } }), { ...fns, w: { sum: (v: { units: number }) => v.units } }, { in: 1, out: 1 });
+    const s = setup(
+      behind('big', { id: 'w', kind: 'window', params: { size: '1h', sum: '' } }),
+      { ...fns, w: { sum: (v: { units: number }) => v.units } },
+      { in: 1, out: 1 },
+    );
     s.send('in', [
       { value: { units: 5 }, t: T },
       { value: { units: 1 }, t: T + MIN }, // default route: not counted

@@ -24,7 +24,9 @@ function setup(nodes: NodeSpec[], fns: GraphFns, topics: Record<string, number>)
     graph: () => new Graph(spec, fns),
     /** A null value is a tombstone; events get increasing times unless they say. */
     send: (topic: string, events: Event[]) =>
-      log.produce(events.map((e) => ({ topic, key: e.key, value: e.value === null ? null : JSON.stringify(e.value), headers: {}, timestamp: e.t ?? (t += 1000) }))),
+      log.produce(
+        events.map((e) => ({ topic, key: e.key, value: e.value === null ? null : JSON.stringify(e.value), headers: {}, timestamp: e.t ?? (t += 1000) })),
+      ),
     out: (topic = 'out') => log.messages(topic).map((m) => ({ key: m.key, value: m.value === null ? null : JSON.parse(String(m.value)) })),
     dead: () => log.messages('p.dead-letter').map((m) => m.headers[DEAD_LETTER_HEADERS.error]),
     run: (g: Graph) => drain(g, log, 'p', 500, { timeOrder: true }),
@@ -33,7 +35,12 @@ function setup(nodes: NodeSpec[], fns: GraphFns, topics: Record<string, number>)
 
 const tableNode = (id: string, topic: string): NodeSpec => ({ id, kind: 'table', params: { topic }, inputs: [] });
 const streamNode = (id: string, topic: string): NodeSpec => ({ id, kind: 'kafka-source', params: { topic }, inputs: [] });
-const sink = (from: string, topic = 'out'): NodeSpec => ({ id: `sink-${topic}`, kind: 'kafka-sink', params: { topic }, inputs: [{ port: 'in', from, fromPort: 'out' }] });
+const sink = (from: string, topic = 'out'): NodeSpec => ({
+  id: `sink-${topic}`,
+  kind: 'kafka-sink',
+  params: { topic },
+  inputs: [{ port: 'in', from, fromPort: 'out' }],
+});
 const joinNode = (how: 'left' | 'inner', left = 'orders', right = 'customers'): NodeSpec => ({
   id: 'j',
   kind: 'join',
@@ -78,7 +85,10 @@ describe('table', () => {
     await s.run(g);
     const out = s.out();
     // The delete is passed by key (the map's expression never sees it) and written as a tombstone.
-    expect(out.filter((r) => r.key === 'c-2')).toEqual([{ key: 'c-2', value: { name: 'GRACE' } }, { key: 'c-2', value: null }]);
+    expect(out.filter((r) => r.key === 'c-2')).toEqual([
+      { key: 'c-2', value: { name: 'GRACE' } },
+      { key: 'c-2', value: null },
+    ]);
     expect(compacted(out)).toEqual({ 'c-1': { name: 'ADA L.' } });
     expect(s.dead()).toEqual([]);
   });
@@ -224,13 +234,28 @@ describe('table–table join', () => {
 
   it('after a rebalance the new owner joins updates against both tables restored from their topics', async () => {
     const s = setup(nodes('inner'), {}, { orders: 2, customers: 2, out: 2 });
-    s.send('orders', [{ key: 'a', value: { total: 1 } }, { key: 'b', value: { total: 2 } }]);
-    s.send('customers', [{ key: 'a', value: { name: 'Ada' } }, { key: 'b', value: { name: 'Bob' } }, { key: 'b', value: null }]);
+    s.send('orders', [
+      { key: 'a', value: { total: 1 } },
+      { key: 'b', value: { total: 2 } },
+    ]);
+    s.send('customers', [
+      { key: 'a', value: { name: 'Ada' } },
+      { key: 'b', value: { name: 'Bob' } },
+      { key: 'b', value: null },
+    ]);
     await s.run(s.graph());
     const seen = s.out().length;
-    s.send('customers', [{ key: 'a', value: { name: 'Ada L.' } }, { key: 'b', value: { name: 'Bob again' } }]);
+    s.send('customers', [
+      { key: 'a', value: { name: 'Ada L.' } },
+      { key: 'b', value: { name: 'Bob again' } },
+    ]);
     await s.run(s.graph());
-    expect(s.out().slice(seen).sort((x, y) => String(x.key).localeCompare(String(y.key)))).toEqual([
+    expect(
+      s
+        .out()
+        .slice(seen)
+        .sort((x, y) => String(x.key).localeCompare(String(y.key))),
+    ).toEqual([
       { key: 'a', value: { total: 1, customer: { name: 'Ada L.' } } },
       { key: 'b', value: { total: 2, customer: { name: 'Bob again' } } },
     ]);

@@ -23,9 +23,9 @@ export const table = defineKind({
     'never saw, which is harmless for a compacted topic); a Kafka sink writes a ' +
     'delete as a tombstone; a join applies it (see join). Other kinds take events, not changes: put a join between.\n\n' +
     'The consumer group reads the topic like any input, partition by partition, and each replica keeps the rows of ' +
-    'the partitions it owns. The topic is its own changelog (Kafka Streams\' source-topic changelog): nothing else ' +
+    "the partitions it owns. The topic is its own changelog (Kafka Streams' source-topic changelog): nothing else " +
     'is written, and a replica that is given a partition restores its rows from the topic, from the beginning up to ' +
-    'the group\'s committed offset (read committed), then reads on from there; with `delivery: exactly-once` the ' +
+    "the group's committed offset (read committed), then reads on from there; with `delivery: exactly-once` the " +
     'partition is claimed first, so a transaction of its last owner still committing is in the offset it reads. The ' +
     'topic is compacted (`cleanup.policy=compact`); if the pipeline owns it (`external: false`), it is created so.\n\n' +
     'It is a new kind rather than a mode of `kafka-source` because it means something else downstream: changes, ' +

@@ -24,8 +24,15 @@ export function durationProblems(params: Record<string, unknown>, names: readonl
     const v = params[name];
     if (v === undefined || v === null || v === '') continue;
     const ms = parseDuration(v);
-    if (ms === undefined) problems.push({ param: name, code: 'PW104', message: `"${valueText(v)}" is not a duration`, hint: `Write a number with a unit: ms, s, m, h or d, e.g. ${name}: 1h.` });
-    else if (positive.includes(name) && ms <= 0) problems.push({ param: name, code: 'PW105', message: `${name} must be longer than zero`, hint: `Write e.g. ${name}: 5m.` });
+    if (ms === undefined)
+      problems.push({
+        param: name,
+        code: 'PW104',
+        message: `"${valueText(v)}" is not a duration`,
+        hint: `Write a number with a unit: ms, s, m, h or d, e.g. ${name}: 1h.`,
+      });
+    else if (positive.includes(name) && ms <= 0)
+      problems.push({ param: name, code: 'PW105', message: `${name} must be longer than zero`, hint: `Write e.g. ${name}: 5m.` });
   }
   return problems;
 }
@@ -37,7 +44,8 @@ export function eventTime(rec: Rec, fn: TimeFn | undefined): number {
   if (!fn) return rec.timestamp;
   const t = fn(rec.value, rec.key, recordInfo(rec));
   const ms = typeof t === 'number' ? t : t instanceof Date ? t.getTime() : typeof t === 'string' ? Date.parse(t) : NaN;
-  if (!Number.isFinite(ms)) throw new Error(`the time expression gave ${JSON.stringify(t) ?? String(t)}, which is not a time (milliseconds since the epoch or an ISO date)`);
+  if (!Number.isFinite(ms))
+    throw new Error(`the time expression gave ${JSON.stringify(t) ?? String(t)}, which is not a time (milliseconds since the epoch or an ISO date)`);
   return ms;
 }
 
@@ -78,7 +86,7 @@ export class DueIndex {
   private push(t: number): void {
     const h = this.heap;
     h.push(t);
-    for (let i = h.length - 1; i > 0; ) {
+    for (let i = h.length - 1; i > 0;) {
       const parent = (i - 1) >> 1;
       if (h[parent] <= h[i]) break;
       [h[parent], h[i]] = [h[i], h[parent]];
@@ -92,7 +100,7 @@ export class DueIndex {
     const last = h.pop()!;
     if (h.length > 0) {
       h[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;

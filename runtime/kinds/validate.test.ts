@@ -28,7 +28,7 @@ describe('validate', () => {
     await expect(node.graph.start()).rejects.toThrow(/not a valid JSON Schema/);
   });
 
-  it('checks the schema\'s shape when the pipeline is validated', () => {
+  it("checks the schema's shape when the pipeline is validated", () => {
     expect(validate.validate({ schema: { type: 'obj' } }).map((p) => p.message)).toEqual(['"obj" is not a JSON Schema type.']);
     expect(validate.validate({ schema: { required: 'id' } })).toHaveLength(1);
     expect(validate.validate({ schema })).toEqual([]);

@@ -61,7 +61,8 @@ export function schemaType(schema: unknown, depth = 0): string {
 
 const propertiesOf = (schema: Record<string, unknown>) =>
   (typeof schema.properties === 'object' && schema.properties !== null ? schema.properties : {}) as Record<string, unknown>;
-const requiredNames = (schema: Record<string, unknown>) => (Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === 'string') : []);
+const requiredNames = (schema: Record<string, unknown>) =>
+  Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === 'string') : [];
 
 /** Properties a schema requires, with their types (what the validate kind adds to its input's type); optional ones are left to the input type. */
 function requiredFields(schema: Record<string, unknown>): Record<string, string> {
@@ -78,7 +79,7 @@ export const validate = defineKind({
     'Checks every event against `schema`, a JSON Schema (draft 2020-12 keywords such as type, required, ' +
     'properties, enum, minimum, pattern, items, additionalProperties) written in YAML. Valid events go on unchanged; ' +
     'invalid ones go to the error port (or the dead-letter topic) with every violation in the `pipewright.error` ' +
-    'header, e.g. `/amount must be >= 0; (event) must have required property \'id\'`. The `format` keyword is not ' +
+    "header, e.g. `/amount must be >= 0; (event) must have required property 'id'`. The `format` keyword is not " +
     'checked. Downstream, required properties are typed as the schema says. Uses ajv, which the generated ' +
     'package.json lists when a pipeline validates.',
   params: [
@@ -106,20 +107,41 @@ export const validate = defineKind({
     const check = (s: unknown, where: string): void => {
       if (typeof s === 'boolean') return;
       if (typeof s !== 'object' || s === null || Array.isArray(s)) {
-        problems.push({ param: 'schema', code: 'PW144', message: `The schema${where} must be a mapping (or true / false).`, hint: 'Write e.g. { type: string }.' });
+        problems.push({
+          param: 'schema',
+          code: 'PW144',
+          message: `The schema${where} must be a mapping (or true / false).`,
+          hint: 'Write e.g. { type: string }.',
+        });
         return;
       }
       const o = s as Record<string, unknown>;
       const types = o.type === undefined ? [] : Array.isArray(o.type) ? o.type : [o.type];
       for (const t of types) {
-        if (!JSON_TYPES.includes(t as string)) problems.push({ param: 'schema', code: 'PW144', message: `"${String(t)}"${where} is not a JSON Schema type.`, hint: `Use one of ${JSON_TYPES.join(', ')}.` });
+        if (!JSON_TYPES.includes(t as string))
+          problems.push({
+            param: 'schema',
+            code: 'PW144',
+            message: `"${String(t)}"${where} is not a JSON Schema type.`,
+            hint: `Use one of ${JSON_TYPES.join(', ')}.`,
+          });
       }
       if (o.required !== undefined && !(Array.isArray(o.required) && o.required.every((r) => typeof r === 'string'))) {
-        problems.push({ param: 'schema', code: 'PW144', message: `"required"${where} must be a list of property names.`, hint: 'Write e.g. required: [id, amount].' });
+        problems.push({
+          param: 'schema',
+          code: 'PW144',
+          message: `"required"${where} must be a list of property names.`,
+          hint: 'Write e.g. required: [id, amount].',
+        });
       }
       if (o.properties !== undefined) {
         if (typeof o.properties !== 'object' || o.properties === null || Array.isArray(o.properties)) {
-          problems.push({ param: 'schema', code: 'PW144', message: `"properties"${where} must be a mapping from names to schemas.`, hint: 'Write e.g. properties: { id: { type: string } }.' });
+          problems.push({
+            param: 'schema',
+            code: 'PW144',
+            message: `"properties"${where} must be a mapping from names to schemas.`,
+            hint: 'Write e.g. properties: { id: { type: string } }.',
+          });
         } else for (const [k, v] of Object.entries(o.properties)) check(v, ` of property "${k}"`);
       }
       if (o.items !== undefined) check(o.items, `${where} items`);

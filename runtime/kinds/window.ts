@@ -2,7 +2,16 @@ import { recordInfo, type Payload, type Rec } from '../types.js';
 import type { KeyValueStore, PartitionedStore, ValuePacker } from '../engine/state.js';
 import { defineKind, withDefaults, type Emitter, type KindProblem } from './spec.js';
 import { DueIndex, durationProblems, eventTime, iso, parseDuration, type TimeFn } from './time.js';
-import { decodeWindow, encodeWindow, readChangelogValue, readDouble, WINDOW_HEADER, WINDOW_ROW_V1, windowRowLength, type WindowValue } from '../engine/window-codec.js';
+import {
+  decodeWindow,
+  encodeWindow,
+  readChangelogValue,
+  readDouble,
+  WINDOW_HEADER,
+  WINDOW_ROW_V1,
+  windowRowLength,
+  type WindowValue,
+} from '../engine/window-codec.js';
 
 type ValueFn = (value: unknown, key: string | null, record: ReturnType<typeof recordInfo>) => unknown;
 
@@ -100,7 +109,13 @@ class WindowPack implements ValuePacker<Agg> {
 
   /** Whether `key` is a window's store key, `w\0<key>\0<start>`, for the window starting at `start` (its text). */
   private static shaped(key: string, start: string): boolean {
-    return key.length > 3 + start.length && key.charCodeAt(0) === 119 && key.charCodeAt(1) === 0 && key.charCodeAt(key.length - start.length - 1) === 0 && key.endsWith(start);
+    return (
+      key.length > 3 + start.length &&
+      key.charCodeAt(0) === 119 &&
+      key.charCodeAt(1) === 0 &&
+      key.charCodeAt(key.length - start.length - 1) === 0 &&
+      key.endsWith(start)
+    );
   }
 
   encode(v: Agg): Uint8Array | undefined {
@@ -155,7 +170,8 @@ class WindowPack implements ValuePacker<Agg> {
     // The record key must be the one in the store key (`w\0<key>\0<start>`), which is where it is read back from.
     const start = this.text(s);
     if (key.length !== 3 + k.length + start.length || !WindowPack.shaped(key, start) || !key.startsWith(k, 2)) return false;
-    if (!WindowPack.fits(v.sum, this.sum) || !WindowPack.fits(v.a, this.avg) || !WindowPack.fits(v.min, this.min) || !WindowPack.fits(v.max, this.max)) return false;
+    if (!WindowPack.fits(v.sum, this.sum) || !WindowPack.fits(v.a, this.avg) || !WindowPack.fits(v.min, this.min) || !WindowPack.fits(v.max, this.max))
+      return false;
     if (v.c !== undefined && !Array.isArray(v.c)) return false;
     const slot = this.slot(key);
     const r = this.rows;
@@ -207,7 +223,8 @@ class WindowPack implements ValuePacker<Agg> {
 
 function numberOf(name: string, v: unknown): number {
   const n = typeof v === 'number' ? v : Number(v);
-  if (v === null || v === undefined || v === '' || !Number.isFinite(n)) throw new Error(`the ${name} expression gave ${JSON.stringify(v) ?? String(v)}, not a number`);
+  if (v === null || v === undefined || v === '' || !Number.isFinite(n))
+    throw new Error(`the ${name} expression gave ${JSON.stringify(v) ?? String(v)}, not a number`);
   return n;
 }
 
@@ -229,17 +246,51 @@ export const windowKind = defineKind({
     'and carries `key`, `windowStart` and `windowEnd` (ISO dates), so a replay after a crash overwrites a result ' +
     'instead of adding one. The open windows are kept per partition in a store backed by the compacted topic ' +
     '`<pipeline>.<node>.changelog`, which a new owner of the partition reads back, so killing a replica loses no window. ' +
-    'With `emit: changes` (ksqlDB\'s EMIT CHANGES), every event that a window accepts emits that window\'s updated ' +
+    "With `emit: changes` (ksqlDB's EMIT CHANGES), every event that a window accepts emits that window's updated " +
     'result at once, under the same key, and a window that closes emits nothing more: the last update is its final ' +
     'result. Session windows that an event merges are replaced by the merged one; each merged-away session gets a ' +
     'tombstone (a null value under its key), so a compacted output topic keeps only live sessions. ' +
     'Events are grouped by their record key: re-key with select-key first to group by a field.',
   params: [
-    { name: 'type', type: 'enum', title: 'Type', description: 'Tumbling, hopping or session windows.', enum: ['tumbling', 'hopping', 'session'], default: 'tumbling' },
-    { name: 'size', type: 'string', title: 'Size', description: 'Length of a tumbling or hopping window, e.g. 1h, 15m, 30s.', default: '1h', placeholder: '1h' },
-    { name: 'advance', type: 'string', title: 'Advance', description: 'Hopping windows: how far apart windows start, e.g. 5m; at most the size.', placeholder: '5m' },
-    { name: 'gap', type: 'string', title: 'Gap', description: 'Session windows: the inactivity that ends a session, e.g. 30m.', default: '30m', placeholder: '30m' },
-    { name: 'grace', type: 'string', title: 'Grace', description: 'How long after its end a window still accepts out-of-order events.', default: '0s', placeholder: '5m' },
+    {
+      name: 'type',
+      type: 'enum',
+      title: 'Type',
+      description: 'Tumbling, hopping or session windows.',
+      enum: ['tumbling', 'hopping', 'session'],
+      default: 'tumbling',
+    },
+    {
+      name: 'size',
+      type: 'string',
+      title: 'Size',
+      description: 'Length of a tumbling or hopping window, e.g. 1h, 15m, 30s.',
+      default: '1h',
+      placeholder: '1h',
+    },
+    {
+      name: 'advance',
+      type: 'string',
+      title: 'Advance',
+      description: 'Hopping windows: how far apart windows start, e.g. 5m; at most the size.',
+      placeholder: '5m',
+    },
+    {
+      name: 'gap',
+      type: 'string',
+      title: 'Gap',
+      description: 'Session windows: the inactivity that ends a session, e.g. 30m.',
+      default: '30m',
+      placeholder: '30m',
+    },
+    {
+      name: 'grace',
+      type: 'string',
+      title: 'Grace',
+      description: 'How long after its end a window still accepts out-of-order events.',
+      default: '0s',
+      placeholder: '5m',
+    },
     {
       name: 'time',
       type: 'expression',
@@ -249,11 +300,46 @@ export const windowKind = defineKind({
       placeholder: 'value.orderedAt',
     },
     { name: 'sum', type: 'expression', title: 'Sum', description: 'A number to add up per window, as `sum`.', returns: 'number', placeholder: 'value.units' },
-    { name: 'avg', type: 'expression', title: 'Average', description: 'A number to average per window, as `avg`.', returns: 'number', placeholder: 'value.price' },
-    { name: 'min', type: 'expression', title: 'Minimum', description: 'A number whose smallest value per window is `min`.', returns: 'number', placeholder: 'value.price' },
-    { name: 'max', type: 'expression', title: 'Maximum', description: 'A number whose largest value per window is `max`.', returns: 'number', placeholder: 'value.price' },
-    { name: 'collect', type: 'expression', title: 'Collect', description: 'A value to collect into the list `collect`, in arrival order.', returns: 'any', placeholder: 'value.orderId' },
-    { name: 'late', type: 'enum', title: 'Late events', description: 'What happens to an event whose windows have closed.', enum: ['error', 'drop'], default: 'error' },
+    {
+      name: 'avg',
+      type: 'expression',
+      title: 'Average',
+      description: 'A number to average per window, as `avg`.',
+      returns: 'number',
+      placeholder: 'value.price',
+    },
+    {
+      name: 'min',
+      type: 'expression',
+      title: 'Minimum',
+      description: 'A number whose smallest value per window is `min`.',
+      returns: 'number',
+      placeholder: 'value.price',
+    },
+    {
+      name: 'max',
+      type: 'expression',
+      title: 'Maximum',
+      description: 'A number whose largest value per window is `max`.',
+      returns: 'number',
+      placeholder: 'value.price',
+    },
+    {
+      name: 'collect',
+      type: 'expression',
+      title: 'Collect',
+      description: 'A value to collect into the list `collect`, in arrival order.',
+      returns: 'any',
+      placeholder: 'value.orderId',
+    },
+    {
+      name: 'late',
+      type: 'enum',
+      title: 'Late events',
+      description: 'What happens to an event whose windows have closed.',
+      enum: ['error', 'drop'],
+      default: 'error',
+    },
     {
       name: 'emit',
       type: 'enum',
@@ -283,8 +369,15 @@ export const windowKind = defineKind({
     if (params.type === 'hopping') {
       const size = parseDuration(params.size)!;
       const advance = parseDuration(params.advance);
-      if (advance === undefined) problems.push({ param: 'advance', code: 'PW106', message: 'hopping windows need an advance', hint: 'Write e.g. advance: 5m (at most the size).' });
-      else if (advance > size) problems.push({ param: 'advance', code: 'PW107', message: 'the advance is longer than the window size', hint: 'Make advance at most size, or use tumbling windows.' });
+      if (advance === undefined)
+        problems.push({ param: 'advance', code: 'PW106', message: 'hopping windows need an advance', hint: 'Write e.g. advance: 5m (at most the size).' });
+      else if (advance > size)
+        problems.push({
+          param: 'advance',
+          code: 'PW107',
+          message: 'the advance is longer than the window size',
+          hint: 'Make advance at most size, or use tumbling windows.',
+        });
     }
     return problems;
   },
@@ -589,7 +682,8 @@ export function windowStoreView(store: ReadonlyMap<string, unknown>): { watermar
   for (const [key, v] of store) {
     if (!key.startsWith(WINDOW_KEY_PREFIX) || !v || typeof v !== 'object') continue;
     const a = v as Partial<Record<keyof Agg, unknown>>;
-    if (typeof a.k === 'string' && typeof a.s === 'number' && typeof a.e === 'number' && typeof a.n === 'number') open.push({ key: a.k, start: a.s, end: a.e, count: a.n });
+    if (typeof a.k === 'string' && typeof a.s === 'number' && typeof a.e === 'number' && typeof a.n === 'number')
+      open.push({ key: a.k, start: a.s, end: a.e, count: a.n });
   }
   return { watermark: typeof wm === 'number' ? wm : null, open };
 }

@@ -100,6 +100,9 @@ export async function readFileInNode(path: string): Promise<Uint8Array> {
     return new Uint8Array(await fs.readFile(path));
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw new Error(`cannot read the model file "${path}": ${code === 'ENOENT' ? 'no such file (paths are relative to the folder the service runs in, the repository root)' : errorText(e)}`, { cause: e });
+    throw new Error(
+      `cannot read the model file "${path}": ${code === 'ENOENT' ? 'no such file (paths are relative to the folder the service runs in, the repository root)' : errorText(e)}`,
+      { cause: e },
+    );
   }
 }

@@ -97,7 +97,9 @@ export function httpScorer(options: HttpScorerOptions): Scorer {
       }
     }
     const tries = options.retries + 1;
-    const error = new Error(`inference endpoint ${options.url}: ${lastError}${lastError.startsWith('HTTP 4') ? '' : ` (after ${tries} attempt${tries > 1 ? 's' : ''})`}`);
+    const error = new Error(
+      `inference endpoint ${options.url}: ${lastError}${lastError.startsWith('HTTP 4') ? '' : ` (after ${tries} attempt${tries > 1 ? 's' : ''})`}`,
+    );
     return rows.map(() => error);
   };
 
@@ -127,11 +129,13 @@ export function parsePrediction(p: unknown): Prediction | Error {
   }
   if (typeof p === 'object' && p !== null && !Array.isArray(p)) {
     const o = p as Record<string, unknown>;
-    const probs = Array.isArray(o.probabilities) && o.probabilities.every((x) => typeof x === 'number') ? (o.probabilities) : undefined;
+    const probs = Array.isArray(o.probabilities) && o.probabilities.every((x) => typeof x === 'number') ? o.probabilities : undefined;
     const score = [o.score, o.probability, o.prediction].find((x): x is number => typeof x === 'number');
     const label = typeof o.label === 'number' || typeof o.label === 'string' ? o.label : undefined;
     if (probs) return { ...fromProbabilities(probs), ...(score !== undefined ? { score } : {}), ...(label !== undefined ? { label } : {}) };
     if (score !== undefined) return { score, ...(label !== undefined ? { label } : {}) };
   }
-  return new Error(`cannot read the prediction ${JSON.stringify(p)?.slice(0, 80)}: expected a number, a list of probabilities, or { score, label, probabilities }`);
+  return new Error(
+    `cannot read the prediction ${JSON.stringify(p)?.slice(0, 80)}: expected a number, a list of probabilities, or { score, label, probabilities }`,
+  );
 }

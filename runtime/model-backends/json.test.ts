@@ -50,14 +50,55 @@ describe('linear and logistic regression', () => {
 describe('XGBoost dump', () => {
   // Two trees as get_dump(dump_format="json") writes them; f0 = x, f1 = y.
   const trees = [
-    { nodeid: 0, depth: 0, split: 'x', split_condition: 10, yes: 1, no: 2, missing: 2, children: [{ nodeid: 1, leaf: -0.5 }, { nodeid: 2, depth: 1, split: 'f1', split_condition: 0.5, yes: 3, no: 4, missing: 3, children: [{ nodeid: 3, leaf: 0.25 }, { nodeid: 4, leaf: 0.75 }] }] },
-    JSON.stringify({ nodeid: 0, depth: 0, split: 'y', split_condition: 2, yes: 1, no: 2, missing: 1, children: [{ nodeid: 1, leaf: 0.125 }, { nodeid: 2, leaf: -0.125 }] }),
+    {
+      nodeid: 0,
+      depth: 0,
+      split: 'x',
+      split_condition: 10,
+      yes: 1,
+      no: 2,
+      missing: 2,
+      children: [
+        { nodeid: 1, leaf: -0.5 },
+        {
+          nodeid: 2,
+          depth: 1,
+          split: 'f1',
+          split_condition: 0.5,
+          yes: 3,
+          no: 4,
+          missing: 3,
+          children: [
+            { nodeid: 3, leaf: 0.25 },
+            { nodeid: 4, leaf: 0.75 },
+          ],
+        },
+      ],
+    },
+    JSON.stringify({
+      nodeid: 0,
+      depth: 0,
+      split: 'y',
+      split_condition: 2,
+      yes: 1,
+      no: 2,
+      missing: 1,
+      children: [
+        { nodeid: 1, leaf: 0.125 },
+        { nodeid: 2, leaf: -0.125 },
+      ],
+    }),
   ];
 
   it('binary:logistic: sigmoid(logit(base_score) + leaves); x < split goes to yes; missing follows "missing"', async () => {
     const s = jsonScorer(parseJsonModel(JSON.stringify({ type: 'xgboost', objective: 'binary:logistic', base_score: 0.2, features: ['x', 'y'], trees })));
     const base = Math.log(0.2 / 0.8);
-    const out = (await s.score([{ x: 5, y: 0 }, { x: 10, y: 1 }, { x: 20, y: 3 }, { x: null, y: null }])) as { score: number }[];
+    const out = (await s.score([
+      { x: 5, y: 0 },
+      { x: 10, y: 1 },
+      { x: 20, y: 3 },
+      { x: null, y: null },
+    ])) as { score: number }[];
     const expected = [base - 0.5 + 0.125, base + 0.75 + 0.125, base + 0.75 - 0.125, base + 0.25 + 0.125].map(sig);
     out.forEach((p, i) => expect(Math.abs(p.score - expected[i])).toBeLessThan(1e-12));
   });
@@ -69,7 +110,18 @@ describe('XGBoost dump', () => {
 
   it('multi:softprob: trees take turns per class, softmax over the sums', async () => {
     const leaf = (v: number) => ({ nodeid: 0, leaf: v });
-    const s = jsonScorer(parseJsonModel(JSON.stringify({ type: 'xgboost', objective: 'multi:softprob', num_class: 3, base_score: 0.5, features: ['x'], trees: [leaf(1), leaf(0), leaf(-1), leaf(0.5), leaf(0), leaf(0)] })));
+    const s = jsonScorer(
+      parseJsonModel(
+        JSON.stringify({
+          type: 'xgboost',
+          objective: 'multi:softprob',
+          num_class: 3,
+          base_score: 0.5,
+          features: ['x'],
+          trees: [leaf(1), leaf(0), leaf(-1), leaf(0.5), leaf(0), leaf(0)],
+        }),
+      ),
+    );
     const [p] = (await s.score([{ x: 1 }])) as { score: number; label: number; probabilities: number[] }[];
     const z = [2, 0.5, -0.5].map(Math.exp);
     const sum = z[0] + z[1] + z[2];
@@ -91,8 +143,22 @@ describe('XGBoost save_model() JSON', () => {
         model: {
           tree_info: [0, 0],
           trees: [
-            { left_children: [1, -1, 3, -1, -1], right_children: [2, -1, 4, -1, -1], split_indices: [0, 0, 1, 0, 0], split_conditions: [10, -0.5, 0.5, 0.25, 0.75], default_left: [0, 0, 1, 0, 0], split_type: [0, 0, 0, 0, 0] },
-            { left_children: [1, -1, -1], right_children: [2, -1, -1], split_indices: [1, 0, 0], split_conditions: [2, 0.125, -0.125], default_left: [1, 0, 0], split_type: [0, 0, 0] },
+            {
+              left_children: [1, -1, 3, -1, -1],
+              right_children: [2, -1, 4, -1, -1],
+              split_indices: [0, 0, 1, 0, 0],
+              split_conditions: [10, -0.5, 0.5, 0.25, 0.75],
+              default_left: [0, 0, 1, 0, 0],
+              split_type: [0, 0, 0, 0, 0],
+            },
+            {
+              left_children: [1, -1, -1],
+              right_children: [2, -1, -1],
+              split_indices: [1, 0, 0],
+              split_conditions: [2, 0.125, -0.125],
+              default_left: [1, 0, 0],
+              split_type: [0, 0, 0],
+            },
           ],
         },
       },
@@ -104,7 +170,12 @@ describe('XGBoost save_model() JSON', () => {
     const s = jsonScorer(parseJsonModel(JSON.stringify(learner('binary:logistic'))));
     expect(s.features).toEqual(['x', 'y']);
     const base = Math.log(0.2 / 0.8);
-    const out = (await s.score([{ x: 5, y: 0 }, { x: 10, y: 1 }, { x: 20, y: 3 }, { x: null, y: null }])) as { score: number }[];
+    const out = (await s.score([
+      { x: 5, y: 0 },
+      { x: 10, y: 1 },
+      { x: 20, y: 3 },
+      { x: null, y: null },
+    ])) as { score: number }[];
     const expected = [base - 0.5 + 0.125, base + 0.75 + 0.125, base + 0.75 - 0.125, base + 0.25 + 0.125].map(sig);
     out.forEach((p, i) => expect(Math.abs(p.score - expected[i])).toBeLessThan(1e-12));
   });
@@ -119,7 +190,7 @@ describe('XGBoost save_model() JSON', () => {
 });
 
 describe('LightGBM dump', () => {
-  it('scores the flight-delays test vectors as the example\'s own evaluator does (within 1e-6)', async () => {
+  it("scores the flight-delays test vectors as the example's own evaluator does (within 1e-6)", async () => {
     const s = jsonScorer(parseJsonModel(readFileSync(new URL('models/flight-delay.json', EXAMPLE), 'utf8')));
     expect(s.features).toEqual(FEATURES);
     const out = (await s.score(rows)) as { score: number }[];
@@ -137,12 +208,36 @@ describe('LightGBM dump', () => {
       num_tree_per_iteration: 2,
       feature_names: ['colour', 'size'],
       tree_info: [
-        { tree_structure: { split_feature: 0, threshold: '1||3', decision_type: '==', default_left: false, missing_type: 'NaN', left_child: { leaf_value: 1 }, right_child: { leaf_value: 0 } } },
-        { tree_structure: { split_feature: 1, threshold: 5, decision_type: '<=', default_left: false, missing_type: 'Zero', left_child: { leaf_value: 0.5 }, right_child: { leaf_value: -0.5 } } },
+        {
+          tree_structure: {
+            split_feature: 0,
+            threshold: '1||3',
+            decision_type: '==',
+            default_left: false,
+            missing_type: 'NaN',
+            left_child: { leaf_value: 1 },
+            right_child: { leaf_value: 0 },
+          },
+        },
+        {
+          tree_structure: {
+            split_feature: 1,
+            threshold: 5,
+            decision_type: '<=',
+            default_left: false,
+            missing_type: 'Zero',
+            left_child: { leaf_value: 0.5 },
+            right_child: { leaf_value: -0.5 },
+          },
+        },
       ],
     };
     const s = jsonScorer(parseJsonModel(JSON.stringify(doc)));
-    const out = (await s.score([{ colour: 3, size: 2 }, { colour: 2, size: 0 }, { colour: null, size: 9 }])) as { probabilities: number[] }[];
+    const out = (await s.score([
+      { colour: 3, size: 2 },
+      { colour: 2, size: 0 },
+      { colour: null, size: 9 },
+    ])) as { probabilities: number[] }[];
     const soft = (a: number, b: number) => [Math.exp(a) / (Math.exp(a) + Math.exp(b)), Math.exp(b) / (Math.exp(a) + Math.exp(b))];
     // size 0 is "zero": it follows default_left (false → right).
     const expected = [soft(1, 0.5), soft(0, -0.5), soft(0, -0.5)];
@@ -157,8 +252,14 @@ describe('model files that cannot be used', () => {
     ['{"type":"tree"}', /unknown JSON model/],
     ['{"type":"linear","features":["a"],"weights":[1,2]}', /"weights" has 2 entries for 1 features/],
     ['{"type":"xgboost","features":["a"],"trees":[{"leaf":1}]}', /"objective" is required/],
-    ['{"type":"xgboost","objective":"binary:logistic","features":["a"],"trees":[{"nodeid":0,"split":"b","split_condition":1,"yes":1,"no":2,"children":[{"nodeid":1,"leaf":0},{"nodeid":2,"leaf":1}]}]}', /split on "b"/],
-    ['{"tree_info":[{"tree_structure":{"split_feature":4,"threshold":1,"left_child":{"leaf_value":0},"right_child":{"leaf_value":1}}}],"feature_names":["a"]}', /split_feature 4/],
+    [
+      '{"type":"xgboost","objective":"binary:logistic","features":["a"],"trees":[{"nodeid":0,"split":"b","split_condition":1,"yes":1,"no":2,"children":[{"nodeid":1,"leaf":0},{"nodeid":2,"leaf":1}]}]}',
+      /split on "b"/,
+    ],
+    [
+      '{"tree_info":[{"tree_structure":{"split_feature":4,"threshold":1,"left_child":{"leaf_value":0},"right_child":{"leaf_value":1}}}],"feature_names":["a"]}',
+      /split_feature 4/,
+    ],
   ])('%s', (text, message) => {
     expect(() => parseJsonModel(text)).toThrow(message);
   });

@@ -63,10 +63,13 @@ export function parseJsonModel(text: string): JsonModel {
     if (Array.isArray(doc.tree_info)) return lightgbmModel(doc);
     if (isObj(doc.learner)) return xgboostSavedModel(doc.learner);
   } catch (e) {
-    if (e instanceof ModelFormatError) throw new Error(`the ${valueText(doc.type ?? (isObj(doc.learner) ? 'XGBoost' : 'LightGBM'))} model is not valid: ${e.message}`, { cause: e });
+    if (e instanceof ModelFormatError)
+      throw new Error(`the ${valueText(doc.type ?? (isObj(doc.learner) ? 'XGBoost' : 'LightGBM'))} model is not valid: ${e.message}`, { cause: e });
     throw e;
   }
-  throw new Error('unknown JSON model: expected "type": "linear", "logistic" or "xgboost", an XGBoost save_model() document with "learner", or a LightGBM dump_model() document with "tree_info"');
+  throw new Error(
+    'unknown JSON model: expected "type": "linear", "logistic" or "xgboost", an XGBoost save_model() document with "learner", or a LightGBM dump_model() document with "tree_info"',
+  );
 }
 
 function linearModel(doc: Obj, type: 'linear' | 'logistic'): JsonModel {
@@ -93,7 +96,10 @@ function linearModel(doc: Obj, type: 'linear' | 'logistic'): JsonModel {
         let v = x[i];
         if (Number.isNaN(v)) {
           const d = defaults.get(features[i]);
-          if (d === undefined) throw new Error(`model input "${features[i]}" is missing and the model has no default for it; give one in the inputs expression (e.g. ?? 0) or in the model's "defaults"`);
+          if (d === undefined)
+            throw new Error(
+              `model input "${features[i]}" is missing and the model has no default for it; give one in the inputs expression (e.g. ?? 0) or in the model's "defaults"`,
+            );
           v = d;
         }
         z += weights[i] * v;
@@ -188,7 +194,11 @@ function lightgbmModel(doc: Obj): JsonModel {
         return { score: raw[0] };
     }
   };
-  if (!['binary', 'cross_entropy', 'xentropy', 'multiclass', 'softmax', 'multiclassova', 'multiclass_ova', 'poisson', 'gamma', 'tweedie'].includes(name) && !name.startsWith('regression') && !['huber', 'fair', 'quantile', 'mape', 'lambdarank', 'rank_xendcg'].includes(name)) {
+  if (
+    !['binary', 'cross_entropy', 'xentropy', 'multiclass', 'softmax', 'multiclassova', 'multiclass_ova', 'poisson', 'gamma', 'tweedie'].includes(name) &&
+    !name.startsWith('regression') &&
+    !['huber', 'fair', 'quantile', 'mape', 'lambdarank', 'rank_xendcg'].includes(name)
+  ) {
     fail(`objective "${objective}" is not supported`);
   }
   const iterations = trees.length / perIteration;
@@ -222,7 +232,8 @@ function addLightgbmNode(tree: Tree, node: Obj, featureCount: number, depth: num
     return id;
   }
   const f = node.split_feature;
-  if (typeof f !== 'number' || !Number.isInteger(f) || f < 0 || f >= featureCount) fail(`split_feature ${valueText(f)} is not one of the ${featureCount} features`);
+  if (typeof f !== 'number' || !Number.isInteger(f) || f < 0 || f >= featureCount)
+    fail(`split_feature ${valueText(f)} is not one of the ${featureCount} features`);
   tree.feature[id] = f as number;
   if (node.decision_type === '==') {
     const cats = String(node.threshold).split('||').map(Number);
@@ -243,7 +254,12 @@ function addLightgbmNode(tree: Tree, node: Obj, featureCount: number, depth: num
 function xgboostModel(doc: Obj): JsonModel {
   const features = nameList(doc.features, '"features"');
   const objective = typeof doc.objective === 'string' ? doc.objective : fail('"objective" is required, e.g. "binary:logistic"');
-  const numClass = doc.num_class === undefined ? 1 : typeof doc.num_class === 'number' && Number.isInteger(doc.num_class) && doc.num_class >= 1 ? doc.num_class : fail('"num_class" must be a whole number');
+  const numClass =
+    doc.num_class === undefined
+      ? 1
+      : typeof doc.num_class === 'number' && Number.isInteger(doc.num_class) && doc.num_class >= 1
+        ? doc.num_class
+        : fail('"num_class" must be a whole number');
   const baseScore = doc.base_score === undefined ? 0.5 : typeof doc.base_score === 'number' ? doc.base_score : fail('"base_score" must be a number');
   if (!Array.isArray(doc.trees) || doc.trees.length === 0) fail('"trees" must be the list from get_dump(dump_format="json")');
   const trees = (doc.trees as unknown[]).map((t, i) => {
@@ -330,12 +346,16 @@ function xgbNumber(v: unknown, what: string): number {
  * split_conditions. Feature names come from the document when it has them.
  */
 function xgboostSavedModel(learner: Obj): JsonModel {
-  const objective = isObj(learner.objective) && typeof learner.objective.name === 'string' ? learner.objective.name : fail('"learner.objective.name" is missing');
+  const objective =
+    isObj(learner.objective) && typeof learner.objective.name === 'string' ? learner.objective.name : fail('"learner.objective.name" is missing');
   const param = isObj(learner.learner_model_param) ? learner.learner_model_param : fail('"learner.learner_model_param" is missing');
   const baseScore = xgbNumber(param.base_score ?? 0.5, 'base_score');
   const numClass = Math.max(1, xgbNumber(param.num_class ?? 0, 'num_class'));
   const numFeature = xgbNumber(param.num_feature ?? 0, 'num_feature');
-  const names = Array.isArray(learner.feature_names) && learner.feature_names.length ? nameList(learner.feature_names, '"feature_names"') : Array.from({ length: numFeature }, (_, i) => `f${i}`);
+  const names =
+    Array.isArray(learner.feature_names) && learner.feature_names.length
+      ? nameList(learner.feature_names, '"feature_names"')
+      : Array.from({ length: numFeature }, (_, i) => `f${i}`);
   const booster = isObj(learner.gradient_booster) ? learner.gradient_booster : fail('"learner.gradient_booster" is missing');
   if (booster.name !== 'gbtree') fail(`booster "${String(booster.name)}" is not supported (only gbtree)`);
   const model = isObj(booster.model) ? booster.model : fail('"gradient_booster.model" is missing');
@@ -400,7 +420,7 @@ function addXgboostNode(tree: Tree, node: Obj, features: readonly string[], ids:
   const children = (node.children as unknown[]).map((c) => (isObj(c) ? c : fail('a child is not a node')));
   const childIds = children.map((c) => addXgboostNode(tree, c, features, ids, depth + 1));
   const byNodeId = (nodeid: unknown): number => {
-    const i = children.findIndex((c) => (c).nodeid === nodeid);
+    const i = children.findIndex((c) => c.nodeid === nodeid);
     return i < 0 ? fail(`node ${String(node.nodeid)} points at ${String(nodeid)}, which is not one of its children`) : childIds[i];
   };
   tree.left[id] = byNodeId(node.yes);

@@ -26,7 +26,18 @@ export interface OnnxInfo {
   metadata: Record<string, string>;
 }
 
-export const ONNX_TYPES: Record<number, string> = { 1: 'float', 2: 'uint8', 3: 'int8', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 10: 'float16', 11: 'double' };
+export const ONNX_TYPES: Record<number, string> = {
+  1: 'float',
+  2: 'uint8',
+  3: 'int8',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'double',
+};
 
 class Reader {
   pos: number;
@@ -210,16 +221,19 @@ export function onnxLayout(info: OnnxInfo): OnnxLayout {
   if (info.inputs.length === 0) throw new Error('the ONNX model has no inputs');
   for (const i of info.inputs) {
     if (i.kind !== 'tensor') throw new Error(`ONNX input "${i.name}" is not a tensor`);
-    if (!SUPPORTED_INPUT_TYPES.has(i.elemType)) throw new Error(`ONNX input "${i.name}" has element type ${ONNX_TYPES[i.elemType] ?? i.elemType}; the model step feeds float, double, int32 or int64`);
+    if (!SUPPORTED_INPUT_TYPES.has(i.elemType))
+      throw new Error(`ONNX input "${i.name}" has element type ${ONNX_TYPES[i.elemType] ?? i.elemType}; the model step feeds float, double, int32 or int64`);
   }
   for (const o of info.outputs) {
-    if (o.kind !== 'tensor') throw new Error(`ONNX output "${o.name}" is a ${o.kind}, not a tensor; export classifiers without ZipMap (skl2onnx: options={"zipmap": False})`);
+    if (o.kind !== 'tensor')
+      throw new Error(`ONNX output "${o.name}" is a ${o.kind}, not a tensor; export classifiers without ZipMap (skl2onnx: options={"zipmap": False})`);
   }
   if (info.inputs.length === 1 && info.inputs[0].dims.length === 2) {
     const input = info.inputs[0];
     const width = typeof input.dims[1] === 'number' ? input.dims[1] : undefined;
     const names = featureNames(info.metadata.feature_names);
-    if (names && width !== undefined && names.length !== width) throw new Error(`the model's feature_names metadata lists ${names.length} names for ${width} columns`);
+    if (names && width !== undefined && names.length !== width)
+      throw new Error(`the model's feature_names metadata lists ${names.length} names for ${width} columns`);
     return { mode: 'columns', input, features: names, width };
   }
   for (const i of info.inputs) {
@@ -239,7 +253,10 @@ function featureNames(v: string | undefined): string[] | undefined {
   } catch {
     // not JSON: comma-separated
   }
-  return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** The model's input feature names when they are known without the pipeline. */

@@ -151,7 +151,11 @@ describe('ONNX models of other shapes', () => {
     for (const name of ['onnxruntime-node', 'onnxruntime-web'] as const) {
       const scorer = await onnxScorer(model, { batchSize: 2, ort: await ort(name) });
       expect(scorer.features).toEqual(['a', 'b']);
-      const out = await scorer.score([{ a: 1, b: 2 }, { a: 0.5, b: 0.25 }, { a: -1, b: 1 }]);
+      const out = await scorer.score([
+        { a: 1, b: 2 },
+        { a: 0.5, b: 0.25 },
+        { a: -1, b: 1 },
+      ]);
       expect(out).toEqual([{ score: 3 }, { score: 0.75 }, { score: 0 }]);
     }
   });

@@ -120,7 +120,10 @@ export async function onnxScorer(bytes: Uint8Array, options: OnnxScorerOptions):
     const n = good.length;
     const feeds: Record<string, OrtTensor> = {};
     if (layout.mode === 'columns') {
-      feeds[layout.input.name] = new ort.Tensor(TENSOR_TYPES[layout.input.elemType], tensorData(layout.input.elemType, matrix.subarray(0, n * width)), [n, width]);
+      feeds[layout.input.name] = new ort.Tensor(TENSOR_TYPES[layout.input.elemType], tensorData(layout.input.elemType, matrix.subarray(0, n * width)), [
+        n,
+        width,
+      ]);
     } else {
       layout.inputs.forEach((input, j) => {
         const column = new Float64Array(n);
@@ -170,7 +173,8 @@ function interpret(out: Record<string, OrtTensor>, names: readonly string[], n: 
     else if (isFloat && width === 1) score ??= t;
     else if (!isFloat && width === 1) label ??= t;
   }
-  if (!probabilities && !score) throw new Error(`the model has no float output of shape [batch], [batch, 1] or [batch, classes] (outputs: ${names.join(', ')})`);
+  if (!probabilities && !score)
+    throw new Error(`the model has no float output of shape [batch], [batch, 1] or [batch, classes] (outputs: ${names.join(', ')})`);
   const predictions: Prediction[] = [];
   for (let i = 0; i < n; i++) {
     let p: Prediction;

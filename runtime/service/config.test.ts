@@ -30,7 +30,9 @@ describe('service configuration: the Kafka connection', () => {
   it('session timeout: 30 s unless KAFKA_SESSION_TIMEOUT_MS says, never below what a broker accepts', () => {
     expect(cfg({}).sessionTimeoutMs).toBe(30000);
     expect(cfg({ KAFKA_SESSION_TIMEOUT_MS: '6000' }).sessionTimeoutMs).toBe(6000);
-    expect(error({ KAFKA_SESSION_TIMEOUT_MS: '3000' })).toBe('KAFKA_SESSION_TIMEOUT_MS="3000" is not a whole number from 6000 to 300000; unset it to use 30000.');
+    expect(error({ KAFKA_SESSION_TIMEOUT_MS: '3000' })).toBe(
+      'KAFKA_SESSION_TIMEOUT_MS="3000" is not a whole number from 6000 to 300000; unset it to use 30000.',
+    );
   });
 
   it('changelog values: compact unless CHANGELOG_VALUES=json; anything else is one clear line', () => {
@@ -57,13 +59,26 @@ describe('service configuration: the Kafka connection', () => {
     expect(error({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'svc' })).toBe(
       'KAFKA_SASL_MECHANISM=plain needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, and KAFKA_SASL_PASSWORD is missing; both come from the Kafka credentials Secret.',
     );
-    expect(error({ KAFKA_SASL_MECHANISM: 'gssapi' })).toMatch(/^KAFKA_SASL_MECHANISM="gssapi" is not supported; use one of plain, scram-sha-256, scram-sha-512, oauthbearer, aws-msk-iam/);
+    expect(error({ KAFKA_SASL_MECHANISM: 'gssapi' })).toMatch(
+      /^KAFKA_SASL_MECHANISM="gssapi" is not supported; use one of plain, scram-sha-256, scram-sha-512, oauthbearer, aws-msk-iam/,
+    );
     expect(error({ KAFKA_SSL: 'yes' })).toBe('KAFKA_SSL="yes" is not true or false.');
   });
 
   it('oauthbearer: token endpoint, client id and secret, optional scope', () => {
-    const env = { KAFKA_SASL_MECHANISM: 'oauthbearer', KAFKA_OAUTH_TOKEN_ENDPOINT: 'https://idp.example.com/token', KAFKA_OAUTH_CLIENT_ID: 'svc', KAFKA_OAUTH_CLIENT_SECRET: 's3' };
-    expect(cfg({ ...env, KAFKA_OAUTH_SCOPE: 'kafka' }).sasl).toEqual({ mechanism: 'oauthbearer', tokenEndpoint: 'https://idp.example.com/token', clientId: 'svc', clientSecret: 's3', scope: 'kafka' });
+    const env = {
+      KAFKA_SASL_MECHANISM: 'oauthbearer',
+      KAFKA_OAUTH_TOKEN_ENDPOINT: 'https://idp.example.com/token',
+      KAFKA_OAUTH_CLIENT_ID: 'svc',
+      KAFKA_OAUTH_CLIENT_SECRET: 's3',
+    };
+    expect(cfg({ ...env, KAFKA_OAUTH_SCOPE: 'kafka' }).sasl).toEqual({
+      mechanism: 'oauthbearer',
+      tokenEndpoint: 'https://idp.example.com/token',
+      clientId: 'svc',
+      clientSecret: 's3',
+      scope: 'kafka',
+    });
     // Scopes as config.env writes them for KEDA (commas), sent space-separated as OAuth wants them.
     expect(cfg({ ...env, KAFKA_OAUTH_SCOPE: 'kafka.read,kafka.write' }).sasl).toMatchObject({ scope: 'kafka.read kafka.write' });
     expect(cfg({ ...env, KAFKA_OAUTH_SCOPE: ' , ' }).sasl).not.toHaveProperty('scope');
@@ -86,7 +101,9 @@ describe('service configuration: the Kafka connection', () => {
 
   it('an unreadable or wrong CA file, or half a client certificate, is one clear line', () => {
     const missing = join(dir, 'nope.crt');
-    expect(error({ KAFKA_SSL_CA: missing })).toBe(`KAFKA_SSL_CA=${missing} cannot be read (it does not exist); it must name the PEM file of the CA that signed the brokers' certificates, mounted from the Kafka TLS Secret.`);
+    expect(error({ KAFKA_SSL_CA: missing })).toBe(
+      `KAFKA_SSL_CA=${missing} cannot be read (it does not exist); it must name the PEM file of the CA that signed the brokers' certificates, mounted from the Kafka TLS Secret.`,
+    );
     expect(error({ KAFKA_SSL_CA: dir })).toMatch(/cannot be read \(it is a folder\)/);
     if (process.getuid?.() !== 0) {
       const locked = file('locked.crt', CERT);

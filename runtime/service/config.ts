@@ -148,7 +148,9 @@ export function configFromEnv(env: Env, defaults: { pipeline: string }): Service
 function changelogValues(env: Env): ServiceConfig['changelogValues'] {
   const v = (env.CHANGELOG_VALUES ?? 'compact').trim().toLowerCase();
   if (v !== 'compact' && v !== 'json') {
-    throw new ConfigError(`CHANGELOG_VALUES="${env.CHANGELOG_VALUES}" is not one of compact, json (json only while replicas of a version before the compact form still run).`);
+    throw new ConfigError(
+      `CHANGELOG_VALUES="${env.CHANGELOG_VALUES}" is not one of compact, json (json only while replicas of a version before the compact form still run).`,
+    );
   }
   return v;
 }
@@ -156,7 +158,9 @@ function changelogValues(env: Env): ServiceConfig['changelogValues'] {
 function topicPrefix(env: Env): string {
   const v = (env.TOPIC_PREFIX ?? '').trim();
   if (v !== '' && !/^[A-Za-z0-9._-]{1,100}$/.test(v)) {
-    throw new ConfigError(`TOPIC_PREFIX="${env.TOPIC_PREFIX}" may hold only letters, digits, ".", "_" and "-" (at most 100), as Kafka topic names do; unset it to write the topics pipeline.yaml names.`);
+    throw new ConfigError(
+      `TOPIC_PREFIX="${env.TOPIC_PREFIX}" may hold only letters, digits, ".", "_" and "-" (at most 100), as Kafka topic names do; unset it to write the topics pipeline.yaml names.`,
+    );
   }
   return v;
 }
@@ -181,10 +185,14 @@ function saslFromEnv(env: Env): SaslConfig | undefined {
     try {
       url = new URL(tokenEndpoint);
     } catch {
-      throw new ConfigError(`KAFKA_OAUTH_TOKEN_ENDPOINT="${tokenEndpoint}" is not a URL; set it to the provider's token URL, e.g. https://login.example.com/oauth2/token.`);
+      throw new ConfigError(
+        `KAFKA_OAUTH_TOKEN_ENDPOINT="${tokenEndpoint}" is not a URL; set it to the provider's token URL, e.g. https://login.example.com/oauth2/token.`,
+      );
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new ConfigError(`KAFKA_OAUTH_TOKEN_ENDPOINT="${tokenEndpoint}" is not an http(s) URL; set it to the provider's token URL, e.g. https://login.example.com/oauth2/token.`);
+      throw new ConfigError(
+        `KAFKA_OAUTH_TOKEN_ENDPOINT="${tokenEndpoint}" is not an http(s) URL; set it to the provider's token URL, e.g. https://login.example.com/oauth2/token.`,
+      );
     }
     return {
       mechanism,
@@ -207,7 +215,9 @@ function saslFromEnv(env: Env): SaslConfig | undefined {
   const username = env.KAFKA_SASL_USERNAME;
   const password = env.KAFKA_SASL_PASSWORD;
   if (!username || !password) {
-    throw new ConfigError(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, and ${!username ? 'KAFKA_SASL_USERNAME' : 'KAFKA_SASL_PASSWORD'} is missing; both come from the Kafka credentials Secret.`);
+    throw new ConfigError(
+      `KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, and ${!username ? 'KAFKA_SASL_USERNAME' : 'KAFKA_SASL_PASSWORD'} is missing; both come from the Kafka credentials Secret.`,
+    );
   }
   return { mechanism, username, password };
 }
@@ -220,7 +230,8 @@ function pemFile(env: Env, name: string, what: string, marker: RegExp): string |
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : String((e as Error).message);
+    const reason =
+      code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : String((e as Error).message);
     throw new ConfigError(`${name}=${file} cannot be read (${reason}); it must name the PEM file of ${what}, mounted from the Kafka TLS Secret.`);
   }
   if (!marker.test(text)) throw new ConfigError(`${name}=${file} is not a PEM file of ${what} (no "-----BEGIN" block of the right kind).`);
@@ -233,7 +244,9 @@ function tlsFromEnv(env: Env): TlsConfig {
   const cert = pemFile(env, 'KAFKA_SSL_CERT', 'the client certificate', /-----BEGIN CERTIFICATE-----/);
   const key = pemFile(env, 'KAFKA_SSL_KEY', 'the client private key', /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/);
   if ((cert === undefined) !== (key === undefined)) {
-    throw new ConfigError(`${cert === undefined ? 'KAFKA_SSL_KEY is set without KAFKA_SSL_CERT' : 'KAFKA_SSL_CERT is set without KAFKA_SSL_KEY'}; a client certificate needs both files.`);
+    throw new ConfigError(
+      `${cert === undefined ? 'KAFKA_SSL_KEY is set without KAFKA_SSL_CERT' : 'KAFKA_SSL_CERT is set without KAFKA_SSL_KEY'}; a client certificate needs both files.`,
+    );
   }
   if (ca !== undefined) tls.ca = ca;
   if (cert !== undefined) tls.cert = cert;

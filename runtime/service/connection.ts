@@ -8,11 +8,26 @@
 
 /** SASL mechanisms a service can use, with the names kafkajs and KEDA's Kafka scaler give them. */
 export const SASL_MECHANISMS = {
-  plain: { kafkajs: 'plain', keda: 'plaintext', credentials: 'password', summary: 'SASL/PLAIN: a user name and password (Confluent Cloud API keys, Azure Event Hubs)' },
+  plain: {
+    kafkajs: 'plain',
+    keda: 'plaintext',
+    credentials: 'password',
+    summary: 'SASL/PLAIN: a user name and password (Confluent Cloud API keys, Azure Event Hubs)',
+  },
   'scram-sha-256': { kafkajs: 'scram-sha-256', keda: 'scram_sha256', credentials: 'password', summary: 'SASL/SCRAM-SHA-256: a user name and password' },
-  'scram-sha-512': { kafkajs: 'scram-sha-512', keda: 'scram_sha512', credentials: 'password', summary: 'SASL/SCRAM-SHA-512: a user name and password (Strimzi, self-managed clusters, Amazon MSK SCRAM)' },
+  'scram-sha-512': {
+    kafkajs: 'scram-sha-512',
+    keda: 'scram_sha512',
+    credentials: 'password',
+    summary: 'SASL/SCRAM-SHA-512: a user name and password (Strimzi, self-managed clusters, Amazon MSK SCRAM)',
+  },
   oauthbearer: { kafkajs: 'oauthbearer', keda: 'oauthbearer', credentials: 'oidc', summary: 'SASL/OAUTHBEARER with an OIDC client-credentials token' },
-  'aws-msk-iam': { kafkajs: 'oauthbearer', keda: 'oauthbearer', credentials: 'aws', summary: 'SASL/OAUTHBEARER with an Amazon MSK IAM token signed with the AWS credentials of the pod' },
+  'aws-msk-iam': {
+    kafkajs: 'oauthbearer',
+    keda: 'oauthbearer',
+    credentials: 'aws',
+    summary: 'SASL/OAUTHBEARER with an Amazon MSK IAM token signed with the AWS credentials of the pod',
+  },
 } as const;
 
 export type SaslMechanism = keyof typeof SASL_MECHANISMS;

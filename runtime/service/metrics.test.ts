@@ -50,7 +50,13 @@ describe('Metrics: histograms in the text format', () => {
       ['big "one"\\', 0],
     ]);
     // The names that dashboards and KEDA-era alerts already use are still there.
-    for (const name of ['pipewright_consumed_total', 'pipewright_dead_letters_total', 'pipewright_partition_lag', 'pipewright_node_in_total', 'pipewright_batch_seconds_total']) {
+    for (const name of [
+      'pipewright_consumed_total',
+      'pipewright_dead_letters_total',
+      'pipewright_partition_lag',
+      'pipewright_node_in_total',
+      'pipewright_batch_seconds_total',
+    ]) {
       expect(families.has(name), name).toBe(true);
     }
   });
@@ -61,7 +67,10 @@ describe('Metrics: histograms in the text format', () => {
     for (const s of observed) m.observeNode('in', s);
     const [series] = histogramSeries(parseExposition(m.render(new Map([['in', { in: 0, out: 0, errors: 0 }]]), 'p')).get('pipewright_node_duration_seconds')!);
     expect(series.count).toBe(observed.length);
-    expect(series.sum).toBeCloseTo(observed.reduce((a, b) => a + b, 0), 9);
+    expect(series.sum).toBeCloseTo(
+      observed.reduce((a, b) => a + b, 0),
+      9,
+    );
     // Each bucket counts the observations at or below its bound (le is "less or equal").
     for (const b of series.buckets) expect(b.count, `le=${b.le}`).toBe(observed.filter((s) => s <= b.le).length);
     for (let i = 1; i < series.buckets.length; i++) expect(series.buckets[i].count).toBeGreaterThanOrEqual(series.buckets[i - 1].count);
@@ -72,7 +81,13 @@ describe('Metrics: histograms in the text format', () => {
     const m = new Metrics();
     const now = 1_000_000;
     const began = performance.now();
-    m.sliceDone('orders', [now - 2000, now - 2000, now - 30, now + 500], { messages: [{ topic: 'out', key: null, value: 'x', headers: {} }], deadLetters: 1, skipped: 0 }, began, now);
+    m.sliceDone(
+      'orders',
+      [now - 2000, now - 2000, now - 30, now + 500],
+      { messages: [{ topic: 'out', key: null, value: 'x', headers: {} }], deadLetters: 1, skipped: 0 },
+      began,
+      now,
+    );
     m.sliceDone('orders.repartition', [now - 100], { messages: [], deadLetters: 0, skipped: 0 }, began, now);
     const families = parseExposition(m.render(new Map(), 'p'));
     const e2e = histogramSeries(families.get('pipewright_end_to_end_latency_seconds')!);
@@ -107,7 +122,13 @@ describe('Metrics: histograms in the text format', () => {
       { f: { where: (v: { n: number }) => v.n > 1 } },
       { onNodeTime: (node, seconds) => void (seconds >= 0 && timed.push(node)) },
     );
-    const raw = (n: number) => ({ key: 'k', value: JSON.stringify({ n }), timestamp: 0, headers: {}, origin: { topic: 'in', partition: 0, offset: String(n) } });
+    const raw = (n: number) => ({
+      key: 'k',
+      value: JSON.stringify({ n }),
+      timestamp: 0,
+      headers: {},
+      origin: { topic: 'in', partition: 0, offset: String(n) },
+    });
     await g.process('in', [raw(1), raw(2)]);
     // The filter passes nothing from this slice: the sink gets no call, so no time.
     await g.process('in', [raw(0)]);

@@ -85,7 +85,13 @@ export class Metrics {
    * A slice of `topic` is done: its outputs are acknowledged (and its offsets resolved). `began` is
    * performance.now() when it started, `timestamps` the Kafka timestamps (ms) of its records.
    */
-  sliceDone(topic: string, timestamps: readonly number[], result: Pick<BatchResult, 'messages' | 'deadLetters' | 'skipped'>, began: number, now = Date.now()): void {
+  sliceDone(
+    topic: string,
+    timestamps: readonly number[],
+    result: Pick<BatchResult, 'messages' | 'deadLetters' | 'skipped'>,
+    began: number,
+    now = Date.now(),
+  ): void {
     const seconds = (performance.now() - began) / 1000;
     this.batches++;
     this.consumed += timestamps.length;
@@ -117,14 +123,31 @@ export class Metrics {
     metric('pipewright_produced_total', 'counter', 'Messages produced and acknowledged, dead letters included.', [[p, this.produced]]);
     metric('pipewright_dead_letters_total', 'counter', 'Records sent to the dead-letter topic.', [[p, this.deadLetters]]);
     metric('pipewright_skipped_total', 'counter', 'Failed records dropped by the skip error policy.', [[p, this.skipped]]);
-    metric('pipewright_node_in_total', 'counter', 'Records that entered a node.', perNode((s) => s.in));
-    metric('pipewright_node_out_total', 'counter', 'Records a node passed on or produced.', perNode((s) => s.out));
-    metric('pipewright_node_errors_total', 'counter', 'Records that failed in a node.', perNode((s) => s.errors));
+    metric(
+      'pipewright_node_in_total',
+      'counter',
+      'Records that entered a node.',
+      perNode((s) => s.in),
+    );
+    metric(
+      'pipewright_node_out_total',
+      'counter',
+      'Records a node passed on or produced.',
+      perNode((s) => s.out),
+    );
+    metric(
+      'pipewright_node_errors_total',
+      'counter',
+      'Records that failed in a node.',
+      perNode((s) => s.errors),
+    );
     metric('pipewright_batches_total', 'counter', 'Batches processed.', [[p, this.batches]]);
     metric('pipewright_restored_records_total', 'counter', 'Changelog records applied to state while restoring owned partitions.', [[p, this.restoredRecords]]);
     metric('pipewright_restore_seconds_total', 'counter', 'Time spent restoring state from changelogs.', [[p, this.restoreSeconds]]);
     metric('pipewright_restoring_partitions', 'gauge', 'Changelog partitions being restored now.', [[p, this.restoring]]);
-    metric('pipewright_standby_records_total', 'counter', 'Changelog records applied to standby copies of partitions other replicas own.', [[p, this.standbyRecords]]);
+    metric('pipewright_standby_records_total', 'counter', 'Changelog records applied to standby copies of partitions other replicas own.', [
+      [p, this.standbyRecords],
+    ]);
     metric('pipewright_standby_partitions', 'gauge', 'Partitions of other replicas whose state this replica keeps warm.', [[p, this.standbyPartitions]]);
     metric('pipewright_batch_seconds_total', 'counter', 'Time spent processing batches, produce acknowledgements included.', [[p, this.batchSeconds]]);
     metric(

@@ -84,19 +84,40 @@ export class ProcessMetrics {
     metric('nodejs_eventloop_lag_p90_seconds', 'gauge', 'The 90th percentile of the recorded event loop delays.', [['', seconds(d.percentile(90))]]);
     metric('nodejs_eventloop_lag_p99_seconds', 'gauge', 'The 99th percentile of the recorded event loop delays.', [['', seconds(d.percentile(99))]]);
     d.reset();
-    metric('nodejs_active_resources_total', 'gauge', 'Number of active resources that are currently keeping the event loop alive.', [['', process.getActiveResourcesInfo().length]]);
+    metric('nodejs_active_resources_total', 'gauge', 'Number of active resources that are currently keeping the event loop alive.', [
+      ['', process.getActiveResourcesInfo().length],
+    ]);
     metric('nodejs_heap_size_total_bytes', 'gauge', 'Process heap size from Node.js in bytes.', [['', memory.heapTotal]]);
     metric('nodejs_heap_size_used_bytes', 'gauge', 'Process heap size used from Node.js in bytes.', [['', memory.heapUsed]]);
     metric('nodejs_external_memory_bytes', 'gauge', 'Node.js external memory size in bytes.', [['', memory.external]]);
     const spaces = getHeapSpaceStatistics();
     const space = (s: { space_name: string }) => `space="${s.space_name.replace(/_space$/, '')}"`;
-    metric('nodejs_heap_space_size_total_bytes', 'gauge', 'Process heap space size total from Node.js in bytes.', spaces.map((s) => [space(s), s.space_size]));
-    metric('nodejs_heap_space_size_used_bytes', 'gauge', 'Process heap space size used from Node.js in bytes.', spaces.map((s) => [space(s), s.space_used_size]));
-    metric('nodejs_heap_space_size_available_bytes', 'gauge', 'Process heap space size available from Node.js in bytes.', spaces.map((s) => [space(s), s.space_available_size]));
+    metric(
+      'nodejs_heap_space_size_total_bytes',
+      'gauge',
+      'Process heap space size total from Node.js in bytes.',
+      spaces.map((s) => [space(s), s.space_size]),
+    );
+    metric(
+      'nodejs_heap_space_size_used_bytes',
+      'gauge',
+      'Process heap space size used from Node.js in bytes.',
+      spaces.map((s) => [space(s), s.space_used_size]),
+    );
+    metric(
+      'nodejs_heap_space_size_available_bytes',
+      'gauge',
+      'Process heap space size available from Node.js in bytes.',
+      spaces.map((s) => [space(s), s.space_available_size]),
+    );
     const [major, minor, patch] = process.versions.node.split('.');
     metric('nodejs_version_info', 'gauge', 'Node.js version info.', [[`version="${process.version}",major="${major}",minor="${minor}",patch="${patch}"`, 1]]);
-    lines.push('# HELP nodejs_gc_duration_seconds Garbage collection duration by kind, one of major, minor, incremental or weakcb.', '# TYPE nodejs_gc_duration_seconds histogram');
-    for (const [kind, h] of [...this.gc].sort((a, b) => a[0].localeCompare(b[0]))) lines.push(...h.rows('nodejs_gc_duration_seconds', [this.labels, `kind="${kind}"`].filter(Boolean).join(',')));
+    lines.push(
+      '# HELP nodejs_gc_duration_seconds Garbage collection duration by kind, one of major, minor, incremental or weakcb.',
+      '# TYPE nodejs_gc_duration_seconds histogram',
+    );
+    for (const [kind, h] of [...this.gc].sort((a, b) => a[0].localeCompare(b[0])))
+      lines.push(...h.rows('nodejs_gc_duration_seconds', [this.labels, `kind="${kind}"`].filter(Boolean).join(',')));
     return lines.join('\n') + '\n';
   }
 }

@@ -77,7 +77,12 @@ function fakeKafka(opts: { connect?: Promise<void>; fail?: () => boolean; delayM
       fetchOffsets: async () => [{ partitions: [{ partition: 0, offset: committed.offsets.at(-1) ?? '-1' }] }],
     }),
   } as unknown as Kafka;
-  return { kafka, batches, committed, events: () => batches.flat().flatMap((t) => t.messages.map((m) => ({ topic: t.topic, key: m.key, value: JSON.parse(m.value) }))) };
+  return {
+    kafka,
+    batches,
+    committed,
+    events: () => batches.flat().flatMap((t) => t.messages.map((m) => ({ topic: t.topic, key: m.key, value: JSON.parse(m.value) }))),
+  };
 }
 
 let server: Server | undefined;
@@ -98,7 +103,12 @@ async function serve(kafka: Kafka, key?: (v: { customer?: string }) => unknown):
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}, method = 'POST'): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, unknown> }> {
+async function post(
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+  method = 'POST',
+): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
       let text = '';
@@ -200,7 +210,12 @@ describe('generator source in the service', () => {
     const k = fakeKafka({ delayMs: 1 });
     const params = { topic: 'orders', fields: { id: 'seq', user: 'pick(alice,bob)', amount: 'uniform(1,10)' }, key: 'user', rate: 40, count: 20, seed: 7 };
     const began = Date.now();
-    producerSources = startProducerSources({ spec: { pipeline: 'gen-unit', errors: { policy: 'dead-letter', topic: 'dlq' }, nodes: [{ id: 'gen', kind: 'generator', params, inputs: [] }] }, fns: {}, kafka: k.kafka, log: quiet })!;
+    producerSources = startProducerSources({
+      spec: { pipeline: 'gen-unit', errors: { policy: 'dead-letter', topic: 'dlq' }, nodes: [{ id: 'gen', kind: 'generator', params, inputs: [] }] },
+      fns: {},
+      kafka: k.kafka,
+      log: quiet,
+    })!;
     for (let i = 0; i < 100 && k.events().length < 20; i++) await new Promise((r) => setTimeout(r, 20));
     const elapsed = Date.now() - began;
     const events = k.events();
@@ -219,7 +234,11 @@ describe('generator source in the service', () => {
 
 describe('http-ingest authentication, rate limit and schema', () => {
   const secure = (params: Record<string, unknown>): GraphSpec => ({ ...spec, nodes: [{ ...spec.nodes[0], params: { ...spec.nodes[0].params, ...params } }] });
-  async function serveWith(params: Record<string, unknown>, env: Record<string, string> = {}, now?: () => number): Promise<{ url: string; k: ReturnType<typeof fakeKafka> }> {
+  async function serveWith(
+    params: Record<string, unknown>,
+    env: Record<string, string> = {},
+    now?: () => number,
+  ): Promise<{ url: string; k: ReturnType<typeof fakeKafka> }> {
     const k = fakeKafka();
     producerSources = startProducerSources({ spec: secure(params), fns: {}, kafka: k.kafka, log: quiet, env, now })!;
     server = createServer((req, res) => {
@@ -297,7 +316,11 @@ describe('RateLimiter', () => {
 
 describe('generator source on several replicas', () => {
   const params = { topic: 'orders', fields: { id: 'seq' }, rate: 200, count: 30, seed: 7 };
-  const genSpec: GraphSpec = { pipeline: 'gen-unit', errors: { policy: 'dead-letter', topic: 'dlq' }, nodes: [{ id: 'gen', kind: 'generator', params, inputs: [] }] };
+  const genSpec: GraphSpec = {
+    pipeline: 'gen-unit',
+    errors: { policy: 'dead-letter', topic: 'dlq' },
+    nodes: [{ id: 'gen', kind: 'generator', params, inputs: [] }],
+  };
 
   it('does not generate on a replica that is not assigned partition 0 of its group', async () => {
     const k = fakeKafka({ delayMs: 1, ownsPartition0: false });

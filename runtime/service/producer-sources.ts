@@ -159,10 +159,21 @@ class SourceCounts {
   /** The counts in Prometheus's text format. */
   metrics(pipeline: string): string {
     const p = `pipeline="${pipeline.replace(/["\\\n]/g, '_')}"`;
-    const lines = ['# HELP pipewright_ingest_requests_total Ingest requests by the status they were answered with.', '# TYPE pipewright_ingest_requests_total counter'];
+    const lines = [
+      '# HELP pipewright_ingest_requests_total Ingest requests by the status they were answered with.',
+      '# TYPE pipewright_ingest_requests_total counter',
+    ];
     for (const [status, n] of [...this.requests].sort((a, b) => a[0] - b[0])) lines.push(`pipewright_ingest_requests_total{${p},status="${status}"} ${n}`);
-    lines.push('# HELP pipewright_ingest_events_total Events accepted by ingest endpoints and acknowledged by Kafka.', '# TYPE pipewright_ingest_events_total counter', `pipewright_ingest_events_total{${p}} ${this.events}`);
-    lines.push('# HELP pipewright_generated_total Events made by generator sources and acknowledged by Kafka.', '# TYPE pipewright_generated_total counter', `pipewright_generated_total{${p}} ${this.generated}`);
+    lines.push(
+      '# HELP pipewright_ingest_events_total Events accepted by ingest endpoints and acknowledged by Kafka.',
+      '# TYPE pipewright_ingest_events_total counter',
+      `pipewright_ingest_events_total{${p}} ${this.events}`,
+    );
+    lines.push(
+      '# HELP pipewright_generated_total Events made by generator sources and acknowledged by Kafka.',
+      '# TYPE pipewright_generated_total counter',
+      `pipewright_generated_total{${p}} ${this.generated}`,
+    );
     return lines.join('\n') + '\n';
   }
 }
@@ -171,7 +182,13 @@ class SourceCounts {
  * The routes of the pipeline's http-ingest nodes by path, and the schema checks being compiled
  * (a route with a schema is not ready until its check is).
  */
-function ingestRoutes(spec: GraphSpec, fns: GraphFns, env: Record<string, string | undefined>, log: Logger, now?: () => number): { routes: Map<string, Route>; compiling: Promise<void>[] } {
+function ingestRoutes(
+  spec: GraphSpec,
+  fns: GraphFns,
+  env: Record<string, string | undefined>,
+  log: Logger,
+  now?: () => number,
+): { routes: Map<string, Route>; compiling: Promise<void>[] } {
   const routes = new Map<string, Route>();
   const compiling: Promise<void>[] = [];
   for (const n of spec.nodes) {
@@ -197,7 +214,12 @@ function ingestRoutes(spec: GraphSpec, fns: GraphFns, env: Record<string, string
             route.check = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(schema);
             route.schemaReady = true;
           })
-          .catch((e) => log.error('the schema of an http-ingest node cannot be used; its endpoint answers 503', { node: n.id, error: String(e instanceof Error ? e.message : e) })),
+          .catch((e) =>
+            log.error('the schema of an http-ingest node cannot be used; its endpoint answers 503', {
+              node: n.id,
+              error: String(e instanceof Error ? e.message : e),
+            }),
+          ),
       );
     }
     routes.set(path, route);
@@ -244,7 +266,8 @@ async function ingest(route: Route, req: IncomingMessage, res: ServerResponse, b
     const events = parseIngestBody(Buffer.concat(chunks).toString('utf8'), req.headers['content-type']);
     if (route.check) {
       events.forEach((event, i) => {
-        if (!route.check!(event)) throw new IngestRejection(400, `event ${i + 1} of the request: ${schemaErrorText(route.check!.errors ?? [])}; no event of this request was accepted`);
+        if (!route.check!(event))
+          throw new IngestRejection(400, `event ${i + 1} of the request: ${schemaErrorText(route.check!.errors ?? [])}; no event of this request was accepted`);
       });
     }
     messages = ingestMessages(events, route.topic, Date.now(), route.key);
@@ -264,7 +287,12 @@ async function ingest(route: Route, req: IncomingMessage, res: ServerResponse, b
   } catch (e) {
     log.warn('ingest produce failed', { node: route.nodeId, error: String(e) });
     count(503);
-    answer(res, 503, { error: `Kafka did not acknowledge the events, so none is accepted; retry: ${String(e instanceof Error ? e.message : e)}` }, { 'retry-after': '1' });
+    answer(
+      res,
+      503,
+      { error: `Kafka did not acknowledge the events, so none is accepted; retry: ${String(e instanceof Error ? e.message : e)}` },
+      { 'retry-after': '1' },
+    );
     return;
   }
   counts.events += messages.length;
@@ -273,7 +301,14 @@ async function ingest(route: Route, req: IncomingMessage, res: ServerResponse, b
 }
 
 /** Answers a request its route does not take now (not a POST, over the rate, wrong credentials, not ready); returns whether it did. */
-function refused(route: Route, path: string, req: IncomingMessage, res: ServerResponse, counts: SourceCounts, { connected, stopping }: { connected: boolean; stopping: boolean }): boolean {
+function refused(
+  route: Route,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  counts: SourceCounts,
+  { connected, stopping }: { connected: boolean; stopping: boolean },
+): boolean {
   const count = (status: number) => counts.count(status);
   if (req.method !== 'POST') {
     count(405);
@@ -284,7 +319,12 @@ function refused(route: Route, path: string, req: IncomingMessage, res: ServerRe
     const wait = route.limiter.take(req.socket.remoteAddress ?? '');
     if (wait > 0) {
       count(429);
-      answer(res, 429, { error: `more than ${route.limiter.rate} requests per second from this client; retry after ${wait} s` }, { 'retry-after': String(wait) });
+      answer(
+        res,
+        429,
+        { error: `more than ${route.limiter.rate} requests per second from this client; retry after ${wait} s` },
+        { 'retry-after': String(wait) },
+      );
       req.resume();
       return true;
     }
@@ -298,7 +338,11 @@ function refused(route: Route, path: string, req: IncomingMessage, res: ServerRe
   }
   if (!connected || stopping || !route.schemaReady) {
     count(503);
-    const why = stopping ? 'the service is stopping; retry against another replica' : connected ? 'not ready: the schema of this endpoint is not loaded' : 'not ready: not connected to Kafka yet';
+    const why = stopping
+      ? 'the service is stopping; retry against another replica'
+      : connected
+        ? 'not ready: the schema of this endpoint is not loaded'
+        : 'not ready: not connected to Kafka yet';
     answer(res, 503, { error: why }, { 'retry-after': '1' });
     req.resume();
     return true;
@@ -347,7 +391,9 @@ export function startProducerSources(opts: {
     }
   })();
 
-  const loops = generators.map((n) => runGenerator(n, { kafka, log, groupId, isStopping: () => stopping, connecting, onProduced: (k) => (counts.generated += k) }));
+  const loops = generators.map((n) =>
+    runGenerator(n, { kafka, log, groupId, isStopping: () => stopping, connecting, onProduced: (k) => (counts.generated += k) }),
+  );
 
   return {
     handle(req, res) {
@@ -426,7 +472,13 @@ async function runGenerator(
     let txn: Awaited<ReturnType<Producer['transaction']>> | undefined;
     try {
       if (!producer) {
-        producer = kafka.producer({ transactionalId: name, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+        producer = kafka.producer({
+          transactionalId: name,
+          idempotent: true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+          createPartitioner: Partitioners.DefaultPartitioner,
+        });
         await producer.connect();
       }
       // The first transaction of a producer fences any other with the same id, and ends its open transaction.

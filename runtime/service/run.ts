@@ -19,10 +19,12 @@ import { prefixTopics } from './topic-prefix.js';
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 
 export function jsonLogger(level: ServiceConfig['logLevel'], pipeline: string): Logger {
-  const write = (lvl: keyof typeof LEVELS) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (LEVELS[lvl] < LEVELS[level]) return;
-    process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: lvl, pipeline, msg, ...fields }) + '\n');
-  };
+  const write =
+    (lvl: keyof typeof LEVELS) =>
+    (msg: string, fields: Record<string, unknown> = {}) => {
+      if (LEVELS[lvl] < LEVELS[level]) return;
+      process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: lvl, pipeline, msg, ...fields }) + '\n');
+    };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
@@ -41,7 +43,11 @@ export async function runService(opts: RunOptions): Promise<void> {
   const metrics = new Metrics();
   // The pipeline label on every series, as on the service's own: sums by pipeline count each pod once.
   const processMetrics = new ProcessMetrics(`pipeline="${escapeLabel(opts.spec.pipeline)}"`);
-  const graph = new Graph(opts.spec, opts.fns, { live: true, changelogValues: config.changelogValues, onNodeTime: (node, seconds) => metrics.observeNode(node, seconds) });
+  const graph = new Graph(opts.spec, opts.fns, {
+    live: true,
+    changelogValues: config.changelogValues,
+    onNodeTime: (node, seconds) => metrics.observeNode(node, seconds),
+  });
   let loop: KafkaLoop | undefined;
   let producerSources: ProducerSources | undefined;
   let stopping = false;
@@ -52,7 +58,8 @@ export async function runService(opts: RunOptions): Promise<void> {
     ready: () => !stopping && (!consumes || loop?.joined === true) && (producerSources?.ready() ?? true),
     // Until the consumer runs (models, tables and the connection load first) the startup probe waits.
     alive: () => loop === undefined || stopping || Date.now() - loop.lastProgress <= config.livenessTimeoutMs,
-    metrics: async () => metrics.render(graph.stats, opts.spec.pipeline) + (producerSources?.metrics(opts.spec.pipeline) ?? '') + (await processMetrics.render()),
+    metrics: async () =>
+      metrics.render(graph.stats, opts.spec.pipeline) + (producerSources?.metrics(opts.spec.pipeline) ?? '') + (await processMetrics.render()),
     handle: (req, res) => producerSources?.handle(req, res) ?? false,
   });
 
@@ -87,7 +94,10 @@ export async function runService(opts: RunOptions): Promise<void> {
   try {
     await graph.start();
   } catch (e) {
-    log.error('the pipeline cannot start', { error: String(e instanceof Error ? e.message : e), hint: 'fix the model file or endpoint named above and start again' });
+    log.error('the pipeline cannot start', {
+      error: String(e instanceof Error ? e.message : e),
+      hint: 'fix the model file or endpoint named above and start again',
+    });
     await shutdown('start-up failed', 1);
     return;
   }

@@ -16,7 +16,9 @@ import { isRegistryFormat } from '../kinds/schema-registry.js';
 export const LOCAL_BROKERS = 'localhost:9092';
 
 /** The messages of one source's samples, in order: key, the value as the source reads it, headers and event time when the sample gives them. */
-export function sampleMessages(input: TestCase['input'][number]): { key: string | null; value: string | null; headers?: Record<string, string>; timestamp?: string }[] {
+export function sampleMessages(
+  input: TestCase['input'][number],
+): { key: string | null; value: string | null; headers?: Record<string, string>; timestamp?: string }[] {
   return input.events.map((e) => ({
     key: e.key ?? null,
     value: encode(input.format, e.value),
@@ -38,14 +40,18 @@ export async function produceSamples(pipeline: string, samples: TestCase['input'
     for (const input of samples) {
       if (isRegistryFormat(input.format)) {
         // JSON on such a topic would only reach the dead-letter topic.
-        process.stdout.write(`skipped ${input.topic}: its source reads ${input.format} through a Schema Registry; produce its samples with a Schema Registry client\n`);
+        process.stdout.write(
+          `skipped ${input.topic}: its source reads ${input.format} through a Schema Registry; produce its samples with a Schema Registry client\n`,
+        );
         continue;
       }
       await producer.send({ topic: input.topic, acks: -1, messages: sampleMessages(input) });
       process.stdout.write(`sent ${input.events.length} sample event(s) to ${input.topic} on ${config.brokers.join(',')}\n`);
     }
   } catch (e) {
-    process.stderr.write(`pipewright: could not send the samples to ${config.brokers.join(',')}: ${errorText(e)}; start Kafka and create the topics first (docker compose up)\n`);
+    process.stderr.write(
+      `pipewright: could not send the samples to ${config.brokers.join(',')}: ${errorText(e)}; start Kafka and create the topics first (docker compose up)\n`,
+    );
     process.exitCode = 1;
   } finally {
     await producer.disconnect().catch(() => undefined);

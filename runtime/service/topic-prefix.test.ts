@@ -21,7 +21,12 @@ const topicOf = (s: GraphSpec, id: string) => s.nodes.find((n) => n.id === id)!.
 describe('TOPIC_PREFIX', () => {
   it('renames what the pipeline writes, its state topics included, and leaves what it only reads', () => {
     const p = prefixTopics(spec, 'pwdev-1-');
-    expect([topicOf(p, 'src'), topicOf(p, 'out'), topicOf(p, 'again'), topicOf(p, 'back')]).toEqual(['orders', 'pwdev-1-large', 'pwdev-1-loop', 'pwdev-1-loop']);
+    expect([topicOf(p, 'src'), topicOf(p, 'out'), topicOf(p, 'again'), topicOf(p, 'back')]).toEqual([
+      'orders',
+      'pwdev-1-large',
+      'pwdev-1-loop',
+      'pwdev-1-loop',
+    ]);
     expect(p.errors.topic).toBe('pwdev-1-p.dead-letter');
     const g = new Graph(p, fns);
     expect(g.sourceTopics.sort()).toEqual(['orders', 'pwdev-1-loop', 'pwdev-1-p.rekey.repartition'].sort());
@@ -29,7 +34,12 @@ describe('TOPIC_PREFIX', () => {
   });
 
   it('names the topics of topics.yaml as the service will use them', () => {
-    expect(['orders', 'large', 'p.rekey.changelog', 'p.dead-letter'].map((t) => prefixedTopicName(spec, 'x-', t))).toEqual(['orders', 'x-large', 'x-p.rekey.changelog', 'x-p.dead-letter']);
+    expect(['orders', 'large', 'p.rekey.changelog', 'p.dead-letter'].map((t) => prefixedTopicName(spec, 'x-', t))).toEqual([
+      'orders',
+      'x-large',
+      'x-p.rekey.changelog',
+      'x-p.dead-letter',
+    ]);
   });
 
   it('no prefix: the spec as it is', () => {

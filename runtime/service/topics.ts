@@ -29,7 +29,8 @@ export function fitToCluster(t: TopicDef, brokers: number): { replicationFactor:
   const config = { ...t.config };
   const min = Number(config['min.insync.replicas']);
   // Fewer replicas than asked for: keep one spare so that a broker restart does not stop writes.
-  if (replicationFactor < t.replicationFactor && Number.isInteger(min)) config['min.insync.replicas'] = String(Math.max(1, Math.min(min, replicationFactor - 1)));
+  if (replicationFactor < t.replicationFactor && Number.isInteger(min))
+    config['min.insync.replicas'] = String(Math.max(1, Math.min(min, replicationFactor - 1)));
   return { replicationFactor, config };
 }
 
@@ -39,9 +40,13 @@ export function externalTopicProblems(external: readonly TopicDef[], partitions:
   for (const t of external) {
     const have = partitions.get(t.name);
     if (have === undefined) {
-      problems.push(`topic "${t.name}" does not exist; the pipeline reads it but does not own it (external), so it is not created here: ask its owner to create it with ${t.partitions} partitions, or set external: false for it under topics in pipeline.yaml and generate again`);
+      problems.push(
+        `topic "${t.name}" does not exist; the pipeline reads it but does not own it (external), so it is not created here: ask its owner to create it with ${t.partitions} partitions, or set external: false for it under topics in pipeline.yaml and generate again`,
+      );
     } else if (have < t.partitions) {
-      problems.push(`topic "${t.name}" has ${have} partition(s) but the pipeline expects ${t.partitions}: set partitions: ${have} on the source that reads it in pipeline.yaml and generate again, or ask its owner to add partitions`);
+      problems.push(
+        `topic "${t.name}" has ${have} partition(s) but the pipeline expects ${t.partitions}: set partitions: ${have} on the source that reads it in pipeline.yaml and generate again, or ask its owner to add partitions`,
+      );
     }
   }
   return problems;
@@ -60,7 +65,9 @@ export function uncompactedTables(external: readonly TopicDef[], policies: Reado
     if (t.config['cleanup.policy'] !== 'compact') continue;
     const policy = policies.get(t.name);
     if (policy !== undefined && !policy.split(',').includes('compact')) {
-      out.push(`topic "${t.name}" is read as a table but its cleanup.policy is ${policy}: rows older than its retention will be gone from the table after a restore; ask its owner to set cleanup.policy=compact`);
+      out.push(
+        `topic "${t.name}" is read as a table but its cleanup.policy is ${policy}: rows older than its retention will be gone from the table after a restore; ask its owner to set cleanup.policy=compact`,
+      );
     }
   }
   return out;
@@ -78,12 +85,22 @@ export async function ensureTopics(topics: readonly TopicDef[], admin: Admin, lo
     if (problems.length > 0) throw new TopicsError(problems.join('; '));
     const tables = external.filter((t) => t.config['cleanup.policy'] === 'compact').map((t) => t.name);
     if (tables.length > 0) {
-      const described = await admin.describeConfigs({ includeSynonyms: false, resources: tables.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['cleanup.policy'] })) });
-      const policies = new Map(described.resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? 'delete']));
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: tables.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['cleanup.policy'] })),
+      });
+      const policies = new Map(
+        described.resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? 'delete']),
+      );
       for (const warning of uncompactedTables(external, policies)) log.warn(warning, {});
     }
     for (const t of external) {
-      if (partitions.get(t.name)! > t.partitions) log.warn('external topic has more partitions than the pipeline expects; replicas beyond the expected count will share them unevenly', { topic: t.name, partitions: partitions.get(t.name), expected: t.partitions });
+      if (partitions.get(t.name)! > t.partitions)
+        log.warn('external topic has more partitions than the pipeline expects; replicas beyond the expected count will share them unevenly', {
+          topic: t.name,
+          partitions: partitions.get(t.name),
+          expected: t.partitions,
+        });
       else log.info('external topic exists', { topic: t.name, partitions: partitions.get(t.name) });
     }
   }
@@ -95,7 +112,12 @@ export async function ensureTopics(topics: readonly TopicDef[], admin: Admin, lo
       waitForLeaders: true,
       topics: missing.map((t) => {
         const fit = fitToCluster(t, brokers.length);
-        return { topic: t.name, numPartitions: t.partitions, replicationFactor: fit.replicationFactor, configEntries: Object.entries(fit.config).map(([name, value]) => ({ name, value })) };
+        return {
+          topic: t.name,
+          numPartitions: t.partitions,
+          replicationFactor: fit.replicationFactor,
+          configEntries: Object.entries(fit.config).map(([name, value]) => ({ name, value })),
+        };
       }),
     });
     for (const t of missing) log.info('topic created', { topic: t.name, partitions: t.partitions });
@@ -140,7 +162,10 @@ export async function createTopics(pipeline: string, topics: readonly TopicDef[]
     await admin.connect();
     await ensureTopics(wanted, admin, log);
   } catch (e) {
-    const message = e instanceof TopicsError ? e.message : `could not create the topics on ${config.brokers.join(',')}: ${errorText(e)}; check KAFKA_BROKERS and the credentials`;
+    const message =
+      e instanceof TopicsError
+        ? e.message
+        : `could not create the topics on ${config.brokers.join(',')}: ${errorText(e)}; check KAFKA_BROKERS and the credentials`;
     process.stderr.write(`pipewright: ${message}\n`);
     process.exitCode = 1;
   } finally {

@@ -51,7 +51,15 @@ describe('cluster spec', () => {
   });
 
   it('without a cluster the simulator has one perfect broker, and says so when asked to kill one', () => {
-    const s = new Simulator({ spec, fns: { f: { where: () => true } }, topics: [{ name: 'in', partitions: 1, replicationFactor: 1, config: {} }, { name: 'out', partitions: 1, replicationFactor: 1, config: {} }], feeds: [numbered] });
+    const s = new Simulator({
+      spec,
+      fns: { f: { where: () => true } },
+      topics: [
+        { name: 'in', partitions: 1, replicationFactor: 1, config: {} },
+        { name: 'out', partitions: 1, replicationFactor: 1, config: {} },
+      ],
+      feeds: [numbered],
+    });
     expect(s.snapshot().cluster).toBeUndefined();
     expect(() => s.killBroker(1)).toThrow(/one perfect broker/);
     expect(() => sim({}).killBroker(9)).toThrow(/there is no broker 9; the brokers are 1 to 3/);
@@ -89,7 +97,9 @@ describe('brokers and replication', () => {
     expect(cluster(s).partitions.map((p) => p.logEndOffset)).toEqual(end);
     expect(cluster(s).refusedWrites).toBeGreaterThan(0);
     expect(cluster(s).backlog).toBeGreaterThan(0);
-    expect(notes(s, 'write-refused').some((t) => t.startsWith('NotEnoughReplicas: in-0 has 1 in-sync replica (ISR 1), fewer than min.insync.replicas=2'))).toBe(true);
+    expect(notes(s, 'write-refused').some((t) => t.startsWith('NotEnoughReplicas: in-0 has 1 in-sync replica (ISR 1), fewer than min.insync.replicas=2'))).toBe(
+      true,
+    );
     s.restartBroker(2);
     s.rate = 0;
     await steps(s, 2);
@@ -121,12 +131,17 @@ describe('brokers and replication', () => {
     expect(unreplicated.filter((i) => present.has(i))).toEqual([]);
     const lost = notes(s, 'data-lost');
     for (const b of before.filter((x) => x.to > x.from)) {
-      expect(lost.some((t) => t.includes(`of in-${b.partition} lost, offsets ${b.from}–${b.to - 1}`) || t.includes(`of in-${b.partition} lost, offsets ${b.from}:`))).toBe(true);
+      expect(
+        lost.some((t) => t.includes(`of in-${b.partition} lost, offsets ${b.from}–${b.to - 1}`) || t.includes(`of in-${b.partition} lost, offsets ${b.from}:`)),
+      ).toBe(true);
     }
     s.restartBroker(1);
     expect(notes(s, 'broker-up').at(-1)).toMatch(/^Broker 1 came back: it truncated in-\d from offset \d+ to \d+/);
     await steps(s, 6);
-    expect(cluster(s).partitions.map((p) => [...p.isr].sort())).toEqual([[1, 2], [1, 2]]);
+    expect(cluster(s).partitions.map((p) => [...p.isr].sort())).toEqual([
+      [1, 2],
+      [1, 2],
+    ]);
     expect(cluster(s).lostRecords).toBe(unreplicated.length);
     // The group had read past the new end; it reads on from there, so the records that took the lost offsets are processed too.
     s.rate = 0;

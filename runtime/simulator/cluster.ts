@@ -102,12 +102,15 @@ const ACKS = ['all', '1', '0'] as const;
 /** The spec with its defaults, or an error that says what is wrong and how to fix it. */
 export function checkClusterSpec(spec: ClusterSpec): Required<ClusterSpec> {
   const int = (v: unknown) => typeof v === 'number' && Number.isInteger(v);
-  if (!int(spec.brokers) || spec.brokers < 1 || spec.brokers > 5) throw new Error(`cluster.brokers is ${String(spec.brokers)}; the simulator runs 1 to 5 brokers`);
+  if (!int(spec.brokers) || spec.brokers < 1 || spec.brokers > 5)
+    throw new Error(`cluster.brokers is ${String(spec.brokers)}; the simulator runs 1 to 5 brokers`);
   if (!int(spec.replicationFactor) || spec.replicationFactor < 1 || spec.replicationFactor > spec.brokers) {
     throw new Error(`cluster.replicationFactor is ${String(spec.replicationFactor)}; it must be between 1 and the broker count (${spec.brokers})`);
   }
   if (!int(spec.minInsyncReplicas) || spec.minInsyncReplicas < 1 || spec.minInsyncReplicas > spec.replicationFactor) {
-    throw new Error(`cluster.minInsyncReplicas is ${String(spec.minInsyncReplicas)}; it must be between 1 and the replication factor (${spec.replicationFactor})`);
+    throw new Error(
+      `cluster.minInsyncReplicas is ${String(spec.minInsyncReplicas)}; it must be between 1 and the replication factor (${spec.replicationFactor})`,
+    );
   }
   if (!ACKS.includes(spec.acks)) throw new Error(`cluster.acks is ${JSON.stringify(spec.acks)}; use "all", "1" or "0"`);
   if (typeof spec.uncleanLeaderElection !== 'boolean') throw new Error('cluster.uncleanLeaderElection must be true or false');
@@ -119,7 +122,7 @@ export function checkClusterSpec(spec: ClusterSpec): Required<ClusterSpec> {
 /** "7", "7–9", "3, 7–9". */
 export function offsetRanges(offsets: readonly number[]): string {
   const out: string[] = [];
-  for (let i = 0; i < offsets.length; ) {
+  for (let i = 0; i < offsets.length;) {
     let j = i;
     while (j + 1 < offsets.length && offsets[j + 1] === offsets[j] + 1) j++;
     out.push(i === j ? String(offsets[i]) : `${offsets[i]}–${offsets[j]}`);
@@ -164,7 +167,19 @@ export class ClusterLog extends MemoryLog {
       Array.from({ length: partitions }, (_, partition) => {
         const replicas = Array.from({ length: replicationFactor }, (_, j) => ({ broker: ((t + partition + j) % brokers) + 1, end: 0, lastCaughtUp: 0 }));
         const isr = new Set(replicas.map((r) => r.broker));
-        return { topic: name, partition, label: `${name}-${partition}`, replicas, leader: replicas[0].broker, isr, hw: 0, backlog: [], unacked: new Map(), failed: new Set(), refusing: null };
+        return {
+          topic: name,
+          partition,
+          label: `${name}-${partition}`,
+          replicas,
+          leader: replicas[0].broker,
+          isr,
+          hw: 0,
+          backlog: [],
+          unacked: new Map(),
+          failed: new Set(),
+          refusing: null,
+        };
       }),
     );
   }
@@ -240,7 +255,9 @@ export class ClusterLog extends MemoryLog {
       'broker-down',
       `Broker ${id} died. It led ${plural(leads.length, 'partition')} and followed ${follows.length}` +
         (leads.length ? ': those it led need a new leader' : '') +
-        (follows.length ? `${leads.length ? ';' : ':'} its follower copies stop fetching and drop out of the ISR after ${this.spec.replicaLagTicks} ticks` : '') +
+        (follows.length
+          ? `${leads.length ? ';' : ':'} its follower copies stop fetching and drop out of the ISR after ${this.spec.replicaLagTicks} ticks`
+          : '') +
         '.',
     );
     for (const p of leads) this.failOver(p, id);
@@ -255,12 +272,17 @@ export class ClusterLog extends MemoryLog {
       const r = p.replicas.find((x) => x.broker === id);
       if (!r) continue;
       if (r.truncateTo !== undefined) {
-        cut.push(`it truncated ${p.label} from offset ${r.end} to ${r.truncateTo}, dropping ${plural(r.end - r.truncateTo, 'record')} the new leader never had`);
+        cut.push(
+          `it truncated ${p.label} from offset ${r.end} to ${r.truncateTo}, dropping ${plural(r.end - r.truncateTo, 'record')} the new leader never had`,
+        );
         r.end = r.truncateTo;
         r.truncateTo = undefined;
       }
     }
-    this.events.note('broker-up', `Broker ${id} came back${cut.length ? `: ${cut.join('; ')}` : ''}. Its copies fetch from their leaders and rejoin the ISR once caught up.`);
+    this.events.note(
+      'broker-up',
+      `Broker ${id} came back${cut.length ? `: ${cut.join('; ')}` : ''}. Its copies fetch from their leaders and rejoin the ISR once caught up.`,
+    );
     for (const p of this.all()) if (p.leader === null) this.electOffline(p);
   }
 
@@ -397,7 +419,12 @@ export class ClusterLog extends MemoryLog {
       p.isr.delete(from);
       this.elect(p, inSync, `broker ${from} died: partition ${p.label} lost its leader; broker ${inSync.broker} (in sync) is the new leader`);
     } else if (this.spec.uncleanLeaderElection && live[0]) {
-      this.elect(p, live[0], `broker ${from} died: partition ${p.label} lost its leader and no in-sync replica is alive; with unclean leader election, broker ${live[0].broker} (out of sync, its copy ends at offset ${live[0].end}) is the new leader`, true);
+      this.elect(
+        p,
+        live[0],
+        `broker ${from} died: partition ${p.label} lost its leader and no in-sync replica is alive; with unclean leader election, broker ${live[0].broker} (out of sync, its copy ends at offset ${live[0].end}) is the new leader`,
+        true,
+      );
     } else {
       p.leader = null;
       this.events.note(
@@ -413,7 +440,12 @@ export class ClusterLog extends MemoryLog {
     const inSync = live.find((r) => p.isr.has(r.broker));
     if (inSync) this.elect(p, inSync, `partition ${p.label} was offline; broker ${inSync.broker} (in sync) is back and leads it`);
     else if (this.spec.uncleanLeaderElection && live[0]) {
-      this.elect(p, live[0], `partition ${p.label} was offline; with unclean leader election, broker ${live[0].broker} (out of sync, its copy ends at offset ${live[0].end}) leads it`, true);
+      this.elect(
+        p,
+        live[0],
+        `partition ${p.label} was offline; with unclean leader election, broker ${live[0].broker} (out of sync, its copy ends at offset ${live[0].end}) leads it`,
+        true,
+      );
     }
   }
 
@@ -454,6 +486,10 @@ export class ClusterLog extends MemoryLog {
         `${plural(lost.length, 'record')} of ${p.label} lost, offsets ${offsetRanges(lost)}: the producer was told they were written (acks=${this.spec.acks === 'all' ? 'all' : this.spec.acks}), but they had not reached broker ${leader.broker} when it became leader${unclean ? ' by unclean election, out of sync' : ''}, so its log (ending at ${from}) replaces them${end > from ? `; new records take offsets ${from} on` : ''}.`,
       );
     }
-    if (retry.length > 0) this.events.note('write-refused', `${plural(retry.length, 'record')} of ${p.label} were never acknowledged (acks=all) and are gone with the old leader's log; the producer sends them again, so nothing acknowledged is lost.`);
+    if (retry.length > 0)
+      this.events.note(
+        'write-refused',
+        `${plural(retry.length, 'record')} of ${p.label} were never acknowledged (acks=all) and are gone with the old leader's log; the producer sends them again, so nothing acknowledged is lost.`,
+      );
   }
 }

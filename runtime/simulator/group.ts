@@ -80,7 +80,10 @@ export class ConsumerGroup {
 
   rebalance(): void {
     this.generation++;
-    const plan = coPartitioned(this.members.map((m) => m.id), this.topicPartitions());
+    const plan = coPartitioned(
+      this.members.map((m) => m.id),
+      this.topicPartitions(),
+    );
     for (const m of this.members) m.assigned = plan.get(m.id) ?? [];
   }
 }

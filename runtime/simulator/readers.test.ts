@@ -87,7 +87,9 @@ describe('several groups on one topic', () => {
   it('refuses a bad group with a message that says what to change', () => {
     const s = sim();
     expect(() => s.addGroup({ name: 'shop', type: 'consumer', topic: 'orders', members: 1 })).toThrow(/group called "shop" is already reading/);
-    expect(() => s.addGroup({ name: 'x', type: 'consumer', topic: 'nope', members: 1 })).toThrow(/topic "nope" is not in this pipeline; pick one of: orders, out/);
+    expect(() => s.addGroup({ name: 'x', type: 'consumer', topic: 'nope', members: 1 })).toThrow(
+      /topic "nope" is not in this pipeline; pick one of: orders, out/,
+    );
     expect(() => s.addGroup({ name: 'bad name', type: 'share', topic: 'orders', members: 1 })).toThrow(/group name "bad name" is not valid/);
     expect(() => s.addGroup({ name: 'x', type: 'share', topic: 'orders', members: 1, lockMs: 0 })).toThrow(/lockMs must be/);
     expect(() => s.killGroupMember('ghost')).toThrow(/there is no group "ghost"/);
@@ -108,7 +110,9 @@ describe('share group', () => {
     const after = group(s, 'work');
     expect(after.redelivered).toBe(holding);
     const note = s.notes.find((n) => n.kind === 'redelivered')!.text;
-    expect(note).toMatch(/^share group work: record orders\[\d\]@\d+ \(key u\d\) redelivered to member B after member A died \(its 300 ms lock ran out\): delivery 2/);
+    expect(note).toMatch(
+      /^share group work: record orders\[\d\]@\d+ \(key u\d\) redelivered to member B after member A died \(its 300 ms lock ran out\): delivery 2/,
+    );
     // B went on with later records of the same keys while A's were locked: their order broke.
     expect(after.orderBreaks).toBeGreaterThan(0);
     expect(s.notes.find((n) => n.kind === 'order-break')!.text).toMatch(/^key u\d out of order in share group work: offset (\d+) after (\d+)/);
@@ -148,7 +152,9 @@ describe('share group delivery limit', () => {
     await steps(s, 12);
     const g = group(s, 'work');
     expect(g.archived).toBeGreaterThan(0);
-    expect(s.notes.find((n) => n.kind === 'group-member' && n.text.includes('archived'))!.text).toMatch(/record orders\[\d\]@\d+ \(key u\d\) archived after 5 deliveries/);
+    expect(s.notes.find((n) => n.kind === 'group-member' && n.text.includes('archived'))!.text).toMatch(
+      /record orders\[\d\]@\d+ \(key u\d\) archived after 5 deliveries/,
+    );
     // The SPSO moves past archived records as past acknowledged ones: every record below it is one or the other.
     const spso = g.partitions.reduce((n, p) => n + p.committed, 0);
     expect(spso).toBeGreaterThan(0);
@@ -174,7 +180,9 @@ describe('classic queue', () => {
     s.killGroupMember('jobs', 'B');
     await steps(s, 4);
     expect(group(s, 'jobs').redelivered).toBe(holding);
-    expect(s.notes.find((n) => n.kind === 'redelivered')!.text).toMatch(/^queue jobs: record orders\[\d\]@\d+ \(key u\d\) redelivered to member [AC] after consumer B's connection dropped: delivery 2/);
+    expect(s.notes.find((n) => n.kind === 'redelivered')!.text).toMatch(
+      /^queue jobs: record orders\[\d\]@\d+ \(key u\d\) redelivered to member [AC] after consumer B's connection dropped: delivery 2/,
+    );
     // Redelivered after later messages of their keys were acknowledged: out of order.
     expect(calm.orderBreaks).toBe(0);
     expect(group(s, 'jobs').orderBreaks).toBeGreaterThan(0);

@@ -98,13 +98,17 @@ const TYPE_WORDS: Record<GroupType, string> = { consumer: 'consumer group', shar
 /** Why a group cannot be added, in words that say what to change; undefined when it can. */
 export function groupSpecProblem(spec: ExtraGroupSpec, context: { topics: readonly string[]; taken: readonly string[] }): string | undefined {
   const name = typeof spec.name === 'string' ? spec.name.trim() : '';
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/.test(name)) return `group name "${String(spec.name)}" is not valid: use 1 to 40 letters, digits, ".", "_" or "-", starting with a letter or digit`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/.test(name))
+    return `group name "${String(spec.name)}" is not valid: use 1 to 40 letters, digits, ".", "_" or "-", starting with a letter or digit`;
   if (context.taken.includes(name)) return `a group called "${name}" is already reading; pick another name`;
   if (!['consumer', 'share', 'queue'].includes(spec.type)) return `group type "${String(spec.type)}" is unknown; use consumer, share or queue`;
   if (!context.topics.includes(spec.topic)) return `topic "${String(spec.topic)}" is not in this pipeline; pick one of: ${context.topics.join(', ')}`;
-  if (!Number.isInteger(spec.members) || spec.members < 0 || spec.members > MAX_GROUP_MEMBERS) return `members must be a whole number from 0 to ${MAX_GROUP_MEMBERS} (got ${String(spec.members)})`;
-  if (spec.lockMs !== undefined && (!Number.isFinite(spec.lockMs) || spec.lockMs < 1 || spec.lockMs > 600_000)) return `lockMs must be from 1 to 600000 milliseconds (got ${String(spec.lockMs)})`;
-  if (spec.batchSize !== undefined && (!Number.isInteger(spec.batchSize) || spec.batchSize < 1 || spec.batchSize > 10_000)) return `batchSize must be a whole number from 1 to 10000 (got ${String(spec.batchSize)})`;
+  if (!Number.isInteger(spec.members) || spec.members < 0 || spec.members > MAX_GROUP_MEMBERS)
+    return `members must be a whole number from 0 to ${MAX_GROUP_MEMBERS} (got ${String(spec.members)})`;
+  if (spec.lockMs !== undefined && (!Number.isFinite(spec.lockMs) || spec.lockMs < 1 || spec.lockMs > 600_000))
+    return `lockMs must be from 1 to 600000 milliseconds (got ${String(spec.lockMs)})`;
+  if (spec.batchSize !== undefined && (!Number.isInteger(spec.batchSize) || spec.batchSize < 1 || spec.batchSize > 10_000))
+    return `batchSize must be a whole number from 1 to 10000 (got ${String(spec.batchSize)})`;
   return undefined;
 }
 
@@ -270,7 +274,14 @@ export abstract class Reader {
   }
 
   protected memberView(m: ReaderMember, assigned: string[]): GroupMemberView {
-    return { id: m.id, assigned, idle: assigned.length === 0, received: m.received, ...(m.slow !== 1 ? { slow: m.slow } : {}), holding: m.held.length + m.done.length };
+    return {
+      id: m.id,
+      assigned,
+      idle: assigned.length === 0,
+      received: m.received,
+      ...(m.slow !== 1 ? { slow: m.slow } : {}),
+      holding: m.held.length + m.done.length,
+    };
   }
 
   private flushNotes(): void {
@@ -279,7 +290,10 @@ export abstract class Reader {
     const [r] = this.redeliveries;
     if (r) {
       const what = this.spec.type === 'consumer' ? `processed again by member ${r.to}` : `redelivered to member ${r.to}`;
-      this.note('redelivered', `${words} ${this.name}: record ${refName(this.spec.topic, r.ref)} ${what} ${r.why}: delivery ${r.count}${more(this.redeliveries.length)}.`);
+      this.note(
+        'redelivered',
+        `${words} ${this.name}: record ${refName(this.spec.topic, r.ref)} ${what} ${r.why}: delivery ${r.count}${more(this.redeliveries.length)}.`,
+      );
     }
     const [b] = this.breaks;
     if (b) {
@@ -319,7 +333,9 @@ class ConsumerReader extends Reader {
     const lost = [...(this.pending.get(m.id) ?? [])].reduce((n, [p, next]) => n + next - this.committed(p), 0);
     this.pending.delete(m.id);
     this.position.delete(m.id);
-    this.rebalance(`member ${m.id} of ${TYPE_WORDS.consumer} ${this.name} crashed with ${plural(lost, 'processed but uncommitted record')}: the partitions' new owners read them again from the last committed offset`);
+    this.rebalance(
+      `member ${m.id} of ${TYPE_WORDS.consumer} ${this.name} crashed with ${plural(lost, 'processed but uncommitted record')}: the partitions' new owners read them again from the last committed offset`,
+    );
   }
 
   protected slowMeans(): string {
@@ -343,9 +359,20 @@ class ConsumerReader extends Reader {
     for (const m of this.members) this.commit(m.id);
     this.position.clear();
     const tps = Array.from({ length: this.partitionCount }, (_, partition) => ({ topic: this.spec.topic, partition }));
-    const plan = roundRobin(this.members.map((m) => m.id), tps);
+    const plan = roundRobin(
+      this.members.map((m) => m.id),
+      tps,
+    );
     this.assignment = new Map([...plan].map(([id, list]) => [id, list.map((tp) => tp.partition)]));
-    const parts = this.members.map((m) => `${m.id}: ${this.assignment.get(m.id)?.map((p) => `${this.spec.topic}[${p}]`).join(', ') || 'idle'}`);
+    const parts = this.members.map(
+      (m) =>
+        `${m.id}: ${
+          this.assignment
+            .get(m.id)
+            ?.map((p) => `${this.spec.topic}[${p}]`)
+            .join(', ') || 'idle'
+        }`,
+    );
     this.note('rebalance', `${what}. Rebalance of ${this.name} (generation ${this.generation}): ${parts.join('; ') || 'no members left, nothing is read'}.`);
   }
 
@@ -375,7 +402,13 @@ class ConsumerReader extends Reader {
 
   private handle(m: ReaderMember, ref: Ref): void {
     const seen = this.maxSeen.get(ref.partition) ?? -1;
-    if (ref.offset <= seen) this.delivered1(m, ref, 2, `after member ${this.lastOwner.get(ref.partition) ?? '?'} crashed before committing it (a consumer group replays from the committed offset, in order)`);
+    if (ref.offset <= seen)
+      this.delivered1(
+        m,
+        ref,
+        2,
+        `after member ${this.lastOwner.get(ref.partition) ?? '?'} crashed before committing it (a consumer group replays from the committed offset, in order)`,
+      );
     else {
       this.delivered1(m, ref, 1, '');
       this.maxSeen.set(ref.partition, ref.offset);
@@ -391,14 +424,22 @@ class ConsumerReader extends Reader {
       return { partition, committed, endOffset, lag: endOffset - committed };
     });
     const members = this.members.map((m) => ({
-      ...this.memberView(m, (this.assignment.get(m.id) ?? []).map((p) => `${this.spec.topic}[${p}]`)),
+      ...this.memberView(
+        m,
+        (this.assignment.get(m.id) ?? []).map((p) => `${this.spec.topic}[${p}]`),
+      ),
       holding: [...(this.pending.get(m.id) ?? [])].reduce((n, [p, next]) => n + next - this.committed(p), 0),
     }));
-    return this.viewOf(partitions, members, members.reduce((n, m) => n + m.holding, 0));
+    return this.viewOf(
+      partitions,
+      members,
+      members.reduce((n, m) => n + m.holding, 0),
+    );
   }
 }
 
-export const keyText = (key: string | Uint8Array | null): string | null => (key === null ? null : typeof key === 'string' ? key : new TextDecoder().decode(key));
+export const keyText = (key: string | Uint8Array | null): string | null =>
+  key === null ? null : typeof key === 'string' ? key : new TextDecoder().decode(key);
 
 /**
  * Acknowledged records above a low-water mark, per partition: the mark moves
@@ -418,7 +459,6 @@ class Watermarks {
     while (this.above[p].delete(this.low[p])) this.low[p]++;
   }
 }
-
 
 /** Kafka's group.share.partition.max.record.locks: records in flight per share-partition. */
 export const MAX_RECORD_LOCKS = 2000;
@@ -442,7 +482,10 @@ class ShareReader extends Reader {
   private turn = 0;
 
   protected joined(m: ReaderMember): void {
-    this.note('group-member', `Member ${m.id} joined share group ${this.name}: it takes records from every partition at once, beside the others; no rebalance, and no member is idle however many there are.`);
+    this.note(
+      'group-member',
+      `Member ${m.id} joined share group ${this.name}: it takes records from every partition at once, beside the others; no rebalance, and no member is idle however many there are.`,
+    );
   }
 
   protected crashed(m: ReaderMember): void {
@@ -488,14 +531,19 @@ class ShareReader extends Reader {
           holder.held = holder.held.filter((r) => r.partition !== lock.ref.partition || r.offset !== lock.ref.offset);
           holder.done = holder.done.filter((r) => r.partition !== lock.ref.partition || r.offset !== lock.ref.offset);
         }
-        lock.why = holder ? `after member ${lock.member} held it past its ${this.lockMs} ms lock (too slow)` : `after member ${lock.member} died (its ${this.lockMs} ms lock ran out)`;
+        lock.why = holder
+          ? `after member ${lock.member} held it past its ${this.lockMs} ms lock (too slow)`
+          : `after member ${lock.member} died (its ${this.lockMs} ms lock ran out)`;
         if (lock.count < DELIVERY_LIMIT) {
           lock.state = 'available';
           part.released++;
         } else {
           lock.state = 'archived';
           this.archived++;
-          this.note('group-member', `share group ${this.name}: record ${refName(this.spec.topic, lock.ref)} archived after ${DELIVERY_LIMIT} deliveries (the delivery count limit): it is skipped, never acknowledged.`);
+          this.note(
+            'group-member',
+            `share group ${this.name}: record ${refName(this.spec.topic, lock.ref)} archived after ${DELIVERY_LIMIT} deliveries (the delivery count limit): it is skipped, never acknowledged.`,
+          );
         }
       }
     }
@@ -527,7 +575,14 @@ class ShareReader extends Reader {
       const end = Math.min(this.log.endOffset(this.spec.topic, p), part.spso + MAX_RECORD_LOCKS);
       const fresh = part.next < end ? this.log.read(this.spec.topic, p, part.next, max - m.held.length) : [];
       for (const rec of fresh) {
-        const lock: Lock = { ref: { partition: p, offset: Number(rec.origin.offset), key: keyText(rec.key) }, state: 'available', count: 0, member: '', expires: 0, why: '' };
+        const lock: Lock = {
+          ref: { partition: p, offset: Number(rec.origin.offset), key: keyText(rec.key) },
+          state: 'available',
+          count: 0,
+          member: '',
+          expires: 0,
+          why: '',
+        };
         part.locks.set(lock.ref.offset, lock);
         this.lock(m, lock, '');
       }
@@ -552,7 +607,11 @@ class ShareReader extends Reader {
     });
     let inFlight = 0;
     for (const part of this.parts) for (const l of part.locks.values()) if (l.state === 'acquired') inFlight++;
-    return this.viewOf(partitions, this.members.map((m) => this.memberView(m, all)), inFlight);
+    return this.viewOf(
+      partitions,
+      this.members.map((m) => this.memberView(m, all)),
+      inFlight,
+    );
   }
 }
 
@@ -656,7 +715,11 @@ class QueueReader extends Reader {
       const committed = this.marks.low[partition];
       return { partition, committed, endOffset, lag: endOffset - committed };
     });
-    return this.viewOf(partitions, this.members.map((m) => this.memberView(m, ['queue'])), this.dispatched.size);
+    return this.viewOf(
+      partitions,
+      this.members.map((m) => this.memberView(m, ['queue'])),
+      this.dispatched.size,
+    );
   }
 }
 

@@ -98,7 +98,7 @@ describe('Simulator', () => {
     expect(clean.replayed).toBe(0);
   });
 
-  it('exactly-once: a killed replica\'s open transactions are aborted, and every output is written once', async () => {
+  it("exactly-once: a killed replica's open transactions are aborted, and every output is written once", async () => {
     const run = async (delivery: 'at-least-once' | 'exactly-once') => {
       // Every event passes: every replayed event has an output.
       const s = sim({ spec: { ...spec, delivery }, fns: { f: { where: () => true } }, replicas: 2, rate: 12, batchSize: 50 });
@@ -154,7 +154,12 @@ describe('samples replayed in a loop', () => {
     expect(loopEvent(samples, 2)).toEqual({ key: 'a', value: { at: '2024-01-01T09:25:00.000Z', ms: Date.UTC(2024, 0, 1, 9, 25), n: 1 } });
     expect(loopEvent(samples, 5).value).toMatchObject({ at: '2024-01-01T11:25:00.000Z' });
     // No times, or a single one: replayed as they are.
-    expect(loopStep([{ key: null, value: { n: 1 } }, { key: null, value: { n: 2 } }])).toBe(0);
+    expect(
+      loopStep([
+        { key: null, value: { n: 1 } },
+        { key: null, value: { n: 2 } },
+      ]),
+    ).toBe(0);
     expect(loopEvent([{ key: null, value: { n: 1 } }], 3)).toEqual({ key: null, value: { n: 1 } });
   });
 });
@@ -192,7 +197,13 @@ describe('state across a rebalance', () => {
         { name: 'sim.w.changelog', partitions: 6, replicationFactor: 1, config: {} },
       ],
       // Enough keys that every partition holds state.
-      feeds: [loopFeed('in', 'json', Array.from({ length: 60 }, (_, i) => ({ key: `k${i % 30}`, value: { n: i } })))],
+      feeds: [
+        loopFeed(
+          'in',
+          'json',
+          Array.from({ length: 60 }, (_, i) => ({ key: `k${i % 30}`, value: { n: i } })),
+        ),
+      ],
       replicas: 2,
       rate: 12,
     });

@@ -214,7 +214,11 @@ export class Simulator {
     this.tickMs = options.tickMs ?? 100;
     this.start = Date.UTC(2024, 0, 1);
     this.log = options.cluster
-      ? new ClusterLog(options.cluster, options.feeds.map((f) => f.topic), { note: (kind, text) => this.note(kind, text), truncated: (t, p, end) => this.truncated(t, p, end) })
+      ? new ClusterLog(
+          options.cluster,
+          options.feeds.map((f) => f.topic),
+          { note: (kind, text) => this.note(kind, text), truncated: (t, p, end) => this.truncated(t, p, end) },
+        )
       : new MemoryLog();
     for (const t of options.topics) this.log.createTopic(t.name, t.partitions);
     this.log.createTopic(options.spec.errors.topic, 1);
@@ -223,7 +227,12 @@ export class Simulator {
       [...sources].flatMap((topic) => Array.from({ length: this.log.partitionCount(topic) }, (_, partition) => ({ topic, partition }))),
     );
     for (let i = 0; i < (options.replicas ?? 1); i++) this.addReplica();
-    this.readers = new Readers(this.log, (kind, text) => this.note(kind, text), options.spec.pipeline, () => options.topics.map((t) => t.name));
+    this.readers = new Readers(
+      this.log,
+      (kind, text) => this.note(kind, text),
+      options.spec.pipeline,
+      () => options.topics.map((t) => t.name),
+    );
     for (const g of options.groups ?? []) this.addGroup(g);
   }
 
@@ -254,7 +263,17 @@ export class Simulator {
 
   addReplica(): string {
     const member = this.group.join();
-    this.replicas.set(member.id, { member, graph: new Graph(this.options.spec, this.options.fns, this.options.graph), position: new Map(), pending: new Map(), processed: 0, restored: new Set(), restoredRecords: 0, globalRead: new Map(), open: { outputs: [], changes: [] } });
+    this.replicas.set(member.id, {
+      member,
+      graph: new Graph(this.options.spec, this.options.fns, this.options.graph),
+      position: new Map(),
+      pending: new Map(),
+      processed: 0,
+      restored: new Set(),
+      restoredRecords: 0,
+      globalRead: new Map(),
+      open: { outputs: [], changes: [] },
+    });
     this.afterRebalance(`${member.id} joined the group`);
     return member.id;
   }
@@ -361,7 +380,7 @@ export class Simulator {
       const owner = this.group.owner(p);
       if (owner) await process(this.replicas.get(owner.id)!, p, 1);
     }
-    for (let progress = true; progress; ) {
+    for (let progress = true; progress;) {
       progress = false;
       const after = ends();
       for (const tp of inner()) {
@@ -471,7 +490,10 @@ export class Simulator {
     }
     const idle = this.group.members.filter((m) => m.assigned.length === 0);
     if (idle.length) {
-      this.note('idle', `${idle.map((m) => m.id).join(', ')} ${idle.length === 1 ? 'is' : 'are'} idle: a partition is consumed by one member of a group at a time, and there are more members than partitions.`);
+      this.note(
+        'idle',
+        `${idle.map((m) => m.id).join(', ')} ${idle.length === 1 ? 'is' : 'are'} idle: a partition is consumed by one member of a group at a time, and there are more members than partitions.`,
+      );
     }
   }
 
@@ -485,7 +507,13 @@ export class Simulator {
         if (!e) continue;
         // A null sample is a tombstone: a table's delete.
         const value = e.value === null ? null : feed.format === 'string' && typeof e.value === 'string' ? e.value : JSON.stringify(e.value);
-        messages.push({ topic: feed.topic, key: e.key, value: feed.format === 'bytes' && value !== null ? TEXT.encode(value) : value, headers: {}, timestamp: this.now });
+        messages.push({
+          topic: feed.topic,
+          key: e.key,
+          value: feed.format === 'bytes' && value !== null ? TEXT.encode(value) : value,
+          headers: {},
+          timestamp: this.now,
+        });
       }
     }
     this.produced += messages.length;
@@ -601,7 +629,10 @@ export class Simulator {
     this.written(r, result);
     if (result.deadLetters > 0) {
       const first = result.messages.find((m) => m.topic === this.options.spec.errors.topic);
-      this.note('dead-letter', `${result.deadLetters} event(s) from ${tpKey(tp)} went to the dead-letter topic ${this.options.spec.errors.topic} (${first?.headers['pipewright.node'] ?? '?'}: ${first?.headers['pipewright.error'] ?? '?'}); the partition keeps flowing.`);
+      this.note(
+        'dead-letter',
+        `${result.deadLetters} event(s) from ${tpKey(tp)} went to the dead-letter topic ${this.options.spec.errors.topic} (${first?.headers['pipewright.node'] ?? '?'}: ${first?.headers['pipewright.error'] ?? '?'}); the partition keeps flowing.`,
+      );
     }
     r.position.set(k, from + batch.length);
     r.pending.set(k, from + batch.length);

@@ -18,7 +18,11 @@ describe('kafkajs connection options', () => {
   });
 
   it('SASL: passwords as they are, OIDC and MSK IAM as OAUTHBEARER token providers', () => {
-    expect(connectionOptions(config({ sasl: { mechanism: 'scram-sha-256', username: 'u', password: 'p' } })).sasl).toEqual({ mechanism: 'scram-sha-256', username: 'u', password: 'p' });
+    expect(connectionOptions(config({ sasl: { mechanism: 'scram-sha-256', username: 'u', password: 'p' } })).sasl).toEqual({
+      mechanism: 'scram-sha-256',
+      username: 'u',
+      password: 'p',
+    });
     const oidc = connectionOptions(config({ sasl: { mechanism: 'oauthbearer', tokenEndpoint: 'https://idp/token', clientId: 'a', clientSecret: 'b' } })).sasl!;
     expect(oidc.mechanism).toBe('oauthbearer');
     expect(typeof (oidc as { oauthBearerProvider?: unknown }).oauthBearerProvider).toBe('function');
@@ -52,7 +56,13 @@ describe('OIDC client-credentials token provider', () => {
   it('asks for a token with the client credentials and scope, and reuses it until it nearly expires', async () => {
     answer = { status: 200, body: JSON.stringify({ access_token: 'tok-1', expires_in: 3600, token_type: 'Bearer' }) };
     requests.length = 0;
-    const provider = oidcTokenProvider({ mechanism: 'oauthbearer', tokenEndpoint: url, clientId: 'svc:1', clientSecret: 's3cret', scope: 'kafka.read kafka.write' });
+    const provider = oidcTokenProvider({
+      mechanism: 'oauthbearer',
+      tokenEndpoint: url,
+      clientId: 'svc:1',
+      clientSecret: 's3cret',
+      scope: 'kafka.read kafka.write',
+    });
     expect(await provider()).toEqual({ value: 'tok-1' });
     expect(await provider()).toEqual({ value: 'tok-1' });
     expect(requests).toHaveLength(1);
@@ -113,14 +123,18 @@ describe('start-up connection errors in one line', () => {
   it('wrong password, untrusted certificate, refused client certificate, nothing listening', () => {
     const sasl = config({ sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' } });
     const auth = Object.assign(new Error('SASL SCRAM SHA512 authentication failed: invalid credentials'), { name: 'KafkaJSSASLAuthenticationError' });
-    expect(explainConnectionError(auth, sasl)).toMatch(/^Kafka refused the SASL scram-sha-512 authentication \(.*\); check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD/);
+    expect(explainConnectionError(auth, sasl)).toMatch(
+      /^Kafka refused the SASL scram-sha-512 authentication \(.*\); check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD/,
+    );
     expect(explainConnectionError(wrapped(withCode('self-signed certificate in certificate chain', 'SELF_SIGNED_CERT_IN_CHAIN')), sasl)).toMatch(
       /^the brokers' TLS certificate is not trusted \(SELF_SIGNED_CERT_IN_CHAIN\); set KAFKA_SSL_CA/,
     );
     expect(explainConnectionError(wrapped(withCode('ssl3_read_bytes:sslv3 alert bad certificate', 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE')), config())).toMatch(
       /^the brokers refused the client certificate .*set KAFKA_SSL_CERT and KAFKA_SSL_KEY/,
     );
-    expect(explainConnectionError(wrapped(withCode('connect ECONNREFUSED 10.0.0.1:9093', 'ECONNREFUSED')), config())).toMatch(/^cannot reach the brokers at KAFKA_BROKERS=broker-1:9093 \(ECONNREFUSED\)/);
+    expect(explainConnectionError(wrapped(withCode('connect ECONNREFUSED 10.0.0.1:9093', 'ECONNREFUSED')), config())).toMatch(
+      /^cannot reach the brokers at KAFKA_BROKERS=broker-1:9093 \(ECONNREFUSED\)/,
+    );
     expect(explainConnectionError(wrapped(new ConnectionError('the OAuth token endpoint said no.')), config())).toBe('the OAuth token endpoint said no.');
   });
 });

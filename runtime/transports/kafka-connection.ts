@@ -4,7 +4,15 @@
  * Amazon MSK IAM), and the start-up check that turns what goes wrong into one
  * line that says what to fix.
  */
-import { Kafka, logLevel, type AuthenticationProviderArgs, type KafkaConfig, type Mechanism, type OauthbearerProviderResponse, type SASLOptions } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  type AuthenticationProviderArgs,
+  type KafkaConfig,
+  type Mechanism,
+  type OauthbearerProviderResponse,
+  type SASLOptions,
+} from 'kafkajs';
 import type { SaslConfig, ServiceConfig } from '../service/config.js';
 import { MSK_SIGNER, SASL_MECHANISMS } from '../service/connection.js';
 
@@ -46,12 +54,16 @@ export function oidcTokenProvider(sasl: Extract<SaslConfig, { mechanism: 'oauthb
       });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new ConnectionError(`the OAuth token endpoint KAFKA_OAUTH_TOKEN_ENDPOINT=${sasl.tokenEndpoint} cannot be reached (${cause?.code ?? cause?.message ?? (e as Error).message}).`);
+      throw new ConnectionError(
+        `the OAuth token endpoint KAFKA_OAUTH_TOKEN_ENDPOINT=${sasl.tokenEndpoint} cannot be reached (${cause?.code ?? cause?.message ?? (e as Error).message}).`,
+      );
     }
     const text = await res.text();
     if (!res.ok) {
       const hint = res.status === 401 || res.status === 400 ? ' Check KAFKA_OAUTH_CLIENT_ID, KAFKA_OAUTH_CLIENT_SECRET and KAFKA_OAUTH_SCOPE.' : '';
-      throw new ConnectionError(`the OAuth token endpoint ${sasl.tokenEndpoint} refused the client credentials of "${sasl.clientId}" (HTTP ${res.status}: ${text.slice(0, 200).replace(/\s+/g, ' ')}).${hint}`);
+      throw new ConnectionError(
+        `the OAuth token endpoint ${sasl.tokenEndpoint} refused the client credentials of "${sasl.clientId}" (HTTP ${res.status}: ${text.slice(0, 200).replace(/\s+/g, ' ')}).${hint}`,
+      );
     }
     let json: { access_token?: unknown; expires_in?: unknown };
     try {
@@ -96,7 +108,9 @@ async function loadSigner(): Promise<MskSigner> {
     const mod = (await import(/* @vite-ignore */ name)) as MskSigner & { default?: MskSigner };
     return typeof mod.generateAuthToken === 'function' ? mod : mod.default!;
   } catch {
-    throw new ConnectionError(`KAFKA_SASL_MECHANISM=aws-msk-iam needs the npm package ${MSK_SIGNER_MODULE}; generate the service with kafka.profile: aws-msk-iam, which adds it to package.json, and run npm install.`);
+    throw new ConnectionError(
+      `KAFKA_SASL_MECHANISM=aws-msk-iam needs the npm package ${MSK_SIGNER_MODULE}; generate the service with kafka.profile: aws-msk-iam, which adds it to package.json, and run npm install.`,
+    );
   }
 }
 
@@ -143,7 +157,9 @@ export function oauthBearer(provider: () => Promise<OauthbearerProviderResponse>
         if (challenge && challenge.length > 0) {
           // The client answers an error challenge with %x01 and the broker ends the exchange (RFC 7628 §3.2.3).
           await saslAuthenticate({ request: { encode: async () => sized(Buffer.from(SOH)) } }).catch(() => undefined);
-          throw new TokenRefusedError(`SASL OAUTHBEARER authentication failed: the broker ${host}:${port} refused the token (${challenge.toString('utf8').slice(0, 200)})`);
+          throw new TokenRefusedError(
+            `SASL OAUTHBEARER authentication failed: the broker ${host}:${port} refused the token (${challenge.toString('utf8').slice(0, 200)})`,
+          );
         }
       },
     }),
@@ -188,7 +204,14 @@ function chain(err: unknown): ErrorLike[] {
   return out;
 }
 
-const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_UNTRUSTED']);
+const UNTRUSTED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_UNTRUSTED',
+]);
 
 /** One line on what went wrong connecting and how to fix it. */
 export function explainConnectionError(err: unknown, config: ServiceConfig): string {
@@ -199,7 +222,10 @@ export function explainConnectionError(err: unknown, config: ServiceConfig): str
   const code = errors.map((e) => e.code).find((c) => typeof c === 'string' && c !== '') ?? '';
   const brokers = `KAFKA_BROKERS=${config.brokers.join(',')}`;
   const first = (errors.find((e) => e.message)?.message ?? String(err)).split('\n')[0];
-  if (errors.some((e) => e.name === 'KafkaJSSASLAuthenticationError' || e instanceof TokenRefusedError) || /SASL .*authentication failed|Authentication failed/i.test(text)) {
+  if (
+    errors.some((e) => e.name === 'KafkaJSSASLAuthenticationError' || e instanceof TokenRefusedError) ||
+    /SASL .*authentication failed|Authentication failed/i.test(text)
+  ) {
     const mech = config.sasl?.mechanism ?? 'none';
     const fix =
       config.sasl && SASL_MECHANISMS[config.sasl.mechanism].credentials === 'password'
@@ -213,8 +239,11 @@ export function explainConnectionError(err: unknown, config: ServiceConfig): str
     return `the brokers' TLS certificate is not trusted (${code || first}); set KAFKA_SSL_CA to the PEM file of the CA that signed it (for Strimzi, the cluster CA certificate).`;
   }
   if (code === 'CERT_HAS_EXPIRED') return `the brokers' TLS certificate has expired (${brokers}); renew it on the cluster.`;
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `the brokers' TLS certificate does not name the host in ${brokers} (${first}); use the host name the certificate was made for.`;
-  if (/alert (bad|unknown) certificate|certificate required|alert number 4[0-9]|ALERT_BAD_CERTIFICATE|ALERT_CERTIFICATE_REQUIRED|ALERT_UNKNOWN_CA/i.test(text)) {
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return `the brokers' TLS certificate does not name the host in ${brokers} (${first}); use the host name the certificate was made for.`;
+  if (
+    /alert (bad|unknown) certificate|certificate required|alert number 4[0-9]|ALERT_BAD_CERTIFICATE|ALERT_CERTIFICATE_REQUIRED|ALERT_UNKNOWN_CA/i.test(text)
+  ) {
     return `the brokers refused the client certificate (${code || first}); set KAFKA_SSL_CERT and KAFKA_SSL_KEY to a certificate signed by a CA the cluster trusts.`;
   }
   if (/wrong version number|packet length too long|EPROTO/i.test(text)) {

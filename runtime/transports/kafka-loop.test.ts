@@ -79,7 +79,13 @@ async function runBatch(stop: 'rebalance' | 'sigterm') {
 
   let beats = 0;
   let running = true;
-  const messages = Array.from({ length: 8 }, (_, i) => ({ key: Buffer.from('k'), value: Buffer.from('{}'), timestamp: String(T + i * HOUR), offset: String(i), headers: {} }));
+  const messages = Array.from({ length: 8 }, (_, i) => ({
+    key: Buffer.from('k'),
+    value: Buffer.from('{}'),
+    timestamp: String(T + i * HOUR),
+    offset: String(i),
+    headers: {},
+  }));
   const outcome = await eachBatch({
     batch: { topic: 'in', partition: 0, messages, highWatermark: '8', offsetLag: () => '0' },
     resolveOffset: (o: string) => resolved.push(o),
@@ -142,7 +148,15 @@ async function crashingLoop() {
   } as unknown as Kafka;
   const log: Logger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
   const config = configFromEnv({ KAFKA_BROKERS: '127.0.0.1:9', KAFKA_GROUP_ID: 'crash-test' }, { pipeline: 'crash-test' });
-  const loop = await startKafkaLoop({ kafka, graph: new Graph(spec, {}, { live: true }), config, metrics: new Metrics(), log, fromBeginning: true, onFatal: (e) => seen.fatal.push(e) });
+  const loop = await startKafkaLoop({
+    kafka,
+    graph: new Graph(spec, {}, { live: true }),
+    config,
+    metrics: new Metrics(),
+    log,
+    fromBeginning: true,
+    onFatal: (e) => seen.fatal.push(e),
+  });
   const crash = (error: Error) => {
     for (const h of handlers.get(events.CRASH) ?? []) h({ payload: { error, groupId: 'crash-test', restart: false } });
   };
@@ -151,7 +165,8 @@ async function crashingLoop() {
 
 const named = (name: string, message: string, cause?: Error) => Object.assign(new Error(message), { name, cause });
 /** What the consumer crashes with when a broker restart outlasts its retries (as a service's log shows it). */
-const coordinatorNotFound = () => named('KafkaJSNonRetriableError', 'Failed to find group coordinator', named('KafkaJSGroupCoordinatorNotFound', 'Failed to find group coordinator'));
+const coordinatorNotFound = () =>
+  named('KafkaJSNonRetriableError', 'Failed to find group coordinator', named('KafkaJSGroupCoordinatorNotFound', 'Failed to find group coordinator'));
 
 describe('a consumer that kafkajs gives up on', () => {
   afterEach(() => vi.useRealTimers());
@@ -225,7 +240,15 @@ async function webhookLoop(delivery: 'at-least-once' | 'exactly-once', sink: Rec
   };
   const handlers = new Map<string, ((e: { payload: unknown }) => void)[]>();
   let eachBatch!: (p: EachBatchPayload) => Promise<void>;
-  const events = { FETCH: 'fetch', HEARTBEAT: 'heartbeat', REBALANCING: 'rebalancing', STOP: 'stop', GROUP_JOIN: 'group_join', CRASH: 'crash', COMMIT_OFFSETS: 'commit_offsets' };
+  const events = {
+    FETCH: 'fetch',
+    HEARTBEAT: 'heartbeat',
+    REBALANCING: 'rebalancing',
+    STOP: 'stop',
+    GROUP_JOIN: 'group_join',
+    CRASH: 'crash',
+    COMMIT_OFFSETS: 'commit_offsets',
+  };
   const sendBatch = async ({ topicMessages }: { topicMessages: { topic: string; messages: unknown[] }[] }) => {
     for (const t of topicMessages) if (t.topic === 'hook-test.dead-letter') state.deadLetters += t.messages.length;
     return [];
@@ -248,7 +271,8 @@ async function webhookLoop(delivery: 'at-least-once' | 'exactly-once', sink: Rec
       sendBatch,
       transaction: async () => ({
         sendBatch,
-        sendOffsets: async ({ topics }: { topics: { partitions: { offset: string }[] }[] }) => void (state.offsetInTransaction = topics[0].partitions[0].offset),
+        sendOffsets: async ({ topics }: { topics: { partitions: { offset: string }[] }[] }) =>
+          void (state.offsetInTransaction = topics[0].partitions[0].offset),
         commit: commitTransaction,
         abort: async () => {},
         isActive: () => true,
@@ -272,7 +296,13 @@ async function webhookLoop(delivery: 'at-least-once' | 'exactly-once', sink: Rec
   const batch = (perKey: number) => {
     const messages = Array.from({ length: 3 * perKey }, (_, i) => {
       const key = ['a', 'b', 'c'][i % 3];
-      return { key: Buffer.from(key), value: Buffer.from(JSON.stringify({ key, seq: Math.floor(i / 3) })), timestamp: String(T), offset: String(i), headers: {} };
+      return {
+        key: Buffer.from(key),
+        value: Buffer.from(JSON.stringify({ key, seq: Math.floor(i / 3) })),
+        timestamp: String(T),
+        offset: String(i),
+        headers: {},
+      };
     });
     return eachBatch({
       batch: { topic: 'in', partition: 0, messages, highWatermark: String(messages.length), offsetLag: () => '0' },

@@ -181,7 +181,9 @@ export async function startKafkaLoop(opts: {
   const restorer = changelogs.length > 0 ? new ChangelogRestorer(kafka, admin, config, graph, metrics, log, changelogs) : undefined;
   const exactlyOnce = graph.spec.delivery === 'exactly-once';
   const tables =
-    graph.globalTopics.length > 0 ? new TableReader(kafka, admin, config, graph, producer, log, exactlyOnce ? new TableDeadLetters(kafka, admin, config.groupId) : undefined) : undefined;
+    graph.globalTopics.length > 0
+      ? new TableReader(kafka, admin, config, graph, producer, log, exactlyOnce ? new TableDeadLetters(kafka, admin, config.groupId) : undefined)
+      : undefined;
   // Exactly-once: each slice is one transaction; the group's offsets are committed in it, never by the consumer.
   const txns = exactlyOnce ? new TransactionalProducers(kafka, admin, config.groupId) : undefined;
   /**
@@ -196,9 +198,12 @@ export async function startKafkaLoop(opts: {
     return run;
   };
   let stopping = false;
-  const timer = every === undefined ? undefined : setInterval(() => {
-    if (!stopping) exclusive(() => punctuateOwned(ctx, false)).catch(() => {});
-  }, every);
+  const timer =
+    every === undefined
+      ? undefined
+      : setInterval(() => {
+          if (!stopping) exclusive(() => punctuateOwned(ctx, false)).catch(() => {});
+        }, every);
   timer?.unref();
   const loop: KafkaLoop = {
     consumer,
@@ -212,7 +217,9 @@ export async function startKafkaLoop(opts: {
       if (timer) {
         // What is held back for the emit interval is emitted before the partitions are given up.
         clearInterval(timer);
-        await exclusive(() => punctuateOwned(ctx, true)).catch((error) => log.warn('could not emit what was held at shutdown; the next owner emits it', { error: String(error) }));
+        await exclusive(() => punctuateOwned(ctx, true)).catch((error) =>
+          log.warn('could not emit what was held at shutdown; the next owner emits it', { error: String(error) }),
+        );
       }
       // consumer.disconnect() stops fetching, waits for the fetch and the batch in flight
       // (which commits what it resolved), then leaves the group. The readers outside the
@@ -222,7 +229,15 @@ export async function startKafkaLoop(opts: {
     },
   };
   const ctx: LoopContext = {
-    graph, config, metrics, log, producer, admin, restorer, txns, loop,
+    graph,
+    config,
+    metrics,
+    log,
+    producer,
+    admin,
+    restorer,
+    txns,
+    loop,
     parts: new HeldPartitions(graph, restorer, txns),
     changelogSet: new Set(changelogs),
     copies: restorer ? (graph.spec.standbyReplicas ?? 0) : 0,
@@ -230,7 +245,14 @@ export async function startKafkaLoop(opts: {
     progressed: () => (loop.lastProgress = Date.now()),
   };
   followGroup(consumer, ctx);
-  const crashes = restartWhenCrashed(consumer, loop, log, () => stopping, () => consumer.run(runOptions), opts.onFatal);
+  const crashes = restartWhenCrashed(
+    consumer,
+    loop,
+    log,
+    () => stopping,
+    () => consumer.run(runOptions),
+    opts.onFatal,
+  );
   await producer.connect();
   await admin.connect();
   await restorer?.start();
@@ -392,7 +414,8 @@ function followGroup(consumer: Consumer, ctx: LoopContext): void {
   });
   // At-least-once, kafkajs commits the offsets resolved: records before them are not processed here again.
   consumer.on(consumer.events.COMMIT_OFFSETS, ({ payload }) => {
-    for (const { topic, partitions } of payload.topics) for (const { partition, offset } of partitions) graph.offsetsCommitted(topic, Number(partition), String(offset));
+    for (const { topic, partitions } of payload.topics)
+      for (const { partition, offset } of partitions) graph.offsetsCommitted(topic, Number(partition), String(offset));
   });
   // Readiness: a member of the group, not between generations.
   consumer.on(consumer.events.REBALANCING, () => (loop.joined = false));
@@ -406,7 +429,10 @@ function followGroup(consumer: Consumer, ctx: LoopContext): void {
     joined(ctx, payload.memberAssignment);
     ctx.log.info('joined consumer group', { groupId: payload.groupId, memberId: payload.memberId, assignment: payload.memberAssignment });
     const join = ++ctx.parts.joins;
-    if (ctx.copies > 0) planStandbys(ctx, join, payload.memberId).catch((error) => ctx.log.warn('could not plan standby partitions; they wait for the next rebalance', { error: String(error) }));
+    if (ctx.copies > 0)
+      planStandbys(ctx, join, payload.memberId).catch((error) =>
+        ctx.log.warn('could not plan standby partitions; they wait for the next rebalance', { error: String(error) }),
+      );
   });
 }
 
@@ -445,7 +471,10 @@ async function planStandbys(ctx: LoopContext, join: number, memberId: string): P
   const [group] = (await ctx.admin.describeGroups([ctx.config.groupId])).groups;
   if (join !== parts.joins) return;
   const members = group.members
-    .map((m) => ({ id: m.memberId, assignment: m.memberAssignment.length > 0 ? (AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {}) : {} }))
+    .map((m) => ({
+      id: m.memberId,
+      assignment: m.memberAssignment.length > 0 ? (AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {}) : {},
+    }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const mine = members.findIndex((m) => m.id === memberId);
   // Not (or no longer) in the group as described: the next generation plans again.
@@ -532,7 +561,7 @@ async function punctuateOwned(ctx: LoopContext, final: boolean): Promise<void> {
       } catch (error) {
         // What the state says was emitted is not in the changelog: restore it before it is used again.
         parts.discard(topic, partition);
-        ctx.log.warn('could not emit what is due; the partition\'s state is restored and emitted again', { topic, partition, error: String(error) });
+        ctx.log.warn("could not emit what is due; the partition's state is restored and emitted again", { topic, partition, error: String(error) });
       }
     }
   }
@@ -571,7 +600,11 @@ async function eachBatch(ctx: LoopContext, payload: EachBatchPayload): Promise<v
 }
 
 /** Processes a batch's `messages` a slice at a time, writing each slice's outputs and state changes before its offsets are resolved. */
-async function processSlices(ctx: LoopContext, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload, messages: KafkaMessage[]): Promise<void> {
+async function processSlices(
+  ctx: LoopContext,
+  { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload,
+  messages: KafkaMessage[],
+): Promise<void> {
   const { graph, config, producer, parts, txns } = ctx;
   const at = `${batch.topic}\u0000${batch.partition}`;
   // State changes of consecutive slices are gathered (the last change of a key wins) and
@@ -635,7 +668,12 @@ async function processSlices(ctx: LoopContext, { batch, resolveOffset, heartbeat
       for (const p of placed) if (ctx.changelogSet.has(p.topic)) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
       resolveOffset(last);
       graph.offsetsCommitted(batch.topic, batch.partition, next);
-      ctx.metrics.sliceDone(batch.topic, slice.map((m) => Number(m.timestamp)), result, began);
+      ctx.metrics.sliceDone(
+        batch.topic,
+        slice.map((m) => Number(m.timestamp)),
+        result,
+        began,
+      );
       if (missed) throw missed.error;
       await heartbeat();
       continue;
@@ -646,7 +684,12 @@ async function processSlices(ctx: LoopContext, { batch, resolveOffset, heartbeat
     unresolved = slice[slice.length - 1].offset;
     // Only once outputs and state are acknowledged may this slice's offsets be committed.
     if (changes.size === 0 || changes.size >= CHANGELOG_FLUSH) await flush();
-    ctx.metrics.sliceDone(batch.topic, slice.map((m) => Number(m.timestamp)), result, began);
+    ctx.metrics.sliceDone(
+      batch.topic,
+      slice.map((m) => Number(m.timestamp)),
+      result,
+      began,
+    );
     if (missed) {
       await flush().catch(() => {});
       throw missed.error;
@@ -693,7 +736,16 @@ export function restartWhenUnreachable(consumer: Consumer, run: () => Promise<vo
 /** Whether kafkajs gave up because no broker (or no group coordinator) answered, rather than for a reason a restart cannot cure. */
 export function brokerUnreachable(error: unknown): boolean {
   for (let e = error as { name?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (['KafkaJSGroupCoordinatorNotFound', 'KafkaJSConnectionError', 'KafkaJSBrokerNotFound', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError'].includes(e.name ?? '')) return true;
+    if (
+      [
+        'KafkaJSGroupCoordinatorNotFound',
+        'KafkaJSConnectionError',
+        'KafkaJSBrokerNotFound',
+        'KafkaJSConnectionClosedError',
+        'KafkaJSRequestTimeoutError',
+      ].includes(e.name ?? '')
+    )
+      return true;
   }
   return false;
 }
@@ -738,7 +790,10 @@ export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
     const ids = members.map((m) => m.memberId).sort();
     const plan = new Map<string, Record<string, number[]>>(ids.map((id) => [id, {}]));
     for (const topic of topics) {
-      const partitions = cluster.findTopicPartitionMetadata(topic).map((m) => m.partitionId).sort((a, b) => a - b);
+      const partitions = cluster
+        .findTopicPartitionMetadata(topic)
+        .map((m) => m.partitionId)
+        .sort((a, b) => a - b);
       for (const p of partitions) {
         const member = plan.get(ids[p % ids.length])!;
         (member[topic] ??= []).push(p);
@@ -794,22 +849,26 @@ class TableReader {
     if (pending.size === 0) caughtUp();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.graph.globalTopics, fromBeginning: true });
-    const run = () => this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const result = await this.graph.process(batch.topic, batch.messages.map((m) => toRaw(batch.topic, batch.partition, m)));
-        // Tables produce only dead letters (rows that do not decode). At-least-once, every replica
-        // writes them at every start; exactly-once, only the first to commit them.
-        if (this.letters) await this.letters.write(batch.topic, batch.partition, result.messages, batch.lastOffset());
-        else await sendAll(this.producer, result.messages);
-        const key = `${batch.topic}\u0000${batch.partition}`;
-        const end = pending.get(key);
-        if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) {
-          pending.delete(key);
-          if (pending.size === 0) caughtUp();
-        }
-      },
-    });
+    const run = () =>
+      this.consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          const result = await this.graph.process(
+            batch.topic,
+            batch.messages.map((m) => toRaw(batch.topic, batch.partition, m)),
+          );
+          // Tables produce only dead letters (rows that do not decode). At-least-once, every replica
+          // writes them at every start; exactly-once, only the first to commit them.
+          if (this.letters) await this.letters.write(batch.topic, batch.partition, result.messages, batch.lastOffset());
+          else await sendAll(this.producer, result.messages);
+          const key = `${batch.topic}\u0000${batch.partition}`;
+          const end = pending.get(key);
+          if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) {
+            pending.delete(key);
+            if (pending.size === 0) caughtUp();
+          }
+        },
+      });
     await run();
     this.restarts = restartWhenUnreachable(this.consumer, run, this.log, 'table reader');
     const began = performance.now();

@@ -10,7 +10,12 @@ describe('MemoryLog', () => {
     const placed = log.produce(['a', 'b', 'a', 'c', 'a'].map((key) => ({ topic: 't', key, value: key, headers: {} })));
     for (const p of placed.filter((_, i) => [0, 2, 4].includes(i))) expect(p.partition).toBe(partitionForKey('a', 4));
     const aPartition = partitionForKey('a', 4);
-    expect(log.read('t', aPartition, 0).filter((m) => m.key === 'a').map((m) => m.origin.offset)).toHaveLength(3);
+    expect(
+      log
+        .read('t', aPartition, 0)
+        .filter((m) => m.key === 'a')
+        .map((m) => m.origin.offset),
+    ).toHaveLength(3);
   });
 
   it('refuses to auto-create topics', () => {
@@ -38,7 +43,10 @@ describe('MemoryLog', () => {
     expect(log.messages('out')).toHaveLength(30);
     for (let p = 0; p < 3; p++) expect(log.lag('g', 'in', p)).toBe(0);
     // Per key, the output order is the input order.
-    const k0 = log.messages('out').filter((m) => m.key === 'k0').map((m) => JSON.parse(String(m.value)).i);
+    const k0 = log
+      .messages('out')
+      .filter((m) => m.key === 'k0')
+      .map((m) => JSON.parse(String(m.value)).i);
     expect(k0).toEqual([...k0].sort((a, b) => a - b));
   });
 });

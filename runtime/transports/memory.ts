@@ -28,7 +28,10 @@ export class MemoryLog {
 
   createTopic(name: string, partitions: number): void {
     if (this.topics.has(name)) return;
-    this.topics.set(name, Array.from({ length: partitions }, () => []));
+    this.topics.set(
+      name,
+      Array.from({ length: partitions }, () => []),
+    );
   }
 
   hasTopic(name: string): boolean {
@@ -44,7 +47,12 @@ export class MemoryLog {
     return messages.map((m) => {
       const partition = m.partition ?? this.partitionFor(m);
       const log = this.partitions(m.topic)[partition];
-      log.push({ key: typeof m.key === 'object' && m.key !== null ? keyDecoder.decode(m.key) : m.key, value: m.value, headers: { ...m.headers }, timestamp: m.timestamp ?? this.now });
+      log.push({
+        key: typeof m.key === 'object' && m.key !== null ? keyDecoder.decode(m.key) : m.key,
+        value: m.value,
+        headers: { ...m.headers },
+        timestamp: m.timestamp ?? this.now,
+      });
       return { topic: m.topic, partition, offset: log.length - 1 };
     });
   }
@@ -211,7 +219,7 @@ export async function drain(graph: Graph, log: MemoryLog, group: string, batchSi
   if (!restored) restoredBy.set(graph, (restored = new Set()));
   let globalRead = globalReadBy.get(graph);
   if (!globalRead) globalReadBy.set(graph, (globalRead = new Map<string, number>()));
-  for (let progress = true; progress; ) {
+  for (let progress = true; progress;) {
     progress = false;
     for (const topic of graph.globalTopics) {
       for (let p = 0; p < log.partitionCount(topic); p++) {
@@ -226,9 +234,7 @@ export async function drain(graph: Graph, log: MemoryLog, group: string, batchSi
       }
     }
     // In time order, the topics interleave too: a table's changes and the stream it enriches arrive as they happened.
-    const batches = options.timeOrder
-      ? inTimeOrder(log, group, graph.sourceTopics, batchSize)
-      : topicByTopic(log, group, graph.sourceTopics, batchSize);
+    const batches = options.timeOrder ? inTimeOrder(log, group, graph.sourceTopics, batchSize) : topicByTopic(log, group, graph.sourceTopics, batchSize);
     for (const { topic, p, from, batch } of batches) {
       if (!restored.has(`${topic}\u0000${p}`)) await restoreFromLog(graph, log, topic, p, group);
       const result = await graph.process(topic, batch);

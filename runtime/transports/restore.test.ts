@@ -25,7 +25,10 @@ describe('a restore while the changelog reader is not running', () => {
       ],
     };
     const notRunning = () => {
-      throw Object.assign(new Error('Consumer group was not initialized, consumer#run must be called first'), { name: 'KafkaJSNonRetriableError', retriable: false });
+      throw Object.assign(new Error('Consumer group was not initialized, consumer#run must be called first'), {
+        name: 'KafkaJSNonRetriableError',
+        retriable: false,
+      });
     };
     const consumer = {
       events: { GROUP_JOIN: 'group_join', CRASH: 'crash' },
@@ -45,7 +48,9 @@ describe('a restore while the changelog reader is not running', () => {
     const log: Logger = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
     const config = configFromEnv({ KAFKA_BROKERS: '127.0.0.1:9', KAFKA_GROUP_ID: 'restore-test' }, { pipeline: 'restore-test' });
     const graph = new Graph(spec, {}, { live: true });
-    const restorer = new ChangelogRestorer({ consumer: () => consumer } as unknown as Kafka, admin, config, graph, new Metrics(), log, ['restore-test.w.changelog']);
+    const restorer = new ChangelogRestorer({ consumer: () => consumer } as unknown as Kafka, admin, config, graph, new Metrics(), log, [
+      'restore-test.w.changelog',
+    ]);
     await restorer.start();
     const error = await restorer.restore('in', 0).then(
       () => undefined,

@@ -162,7 +162,14 @@ export class ChangelogRestorer {
     this.graph.stateRestored(topic, partition);
     const seconds = (performance.now() - began) / 1000;
     this.metrics.restoreSeconds += seconds;
-    this.log.info('restored state', { topic, partition, records: applied, from, seconds: Number(seconds.toFixed(3)), recordsPerSecond: seconds > 0 ? Math.round(applied / seconds) : undefined });
+    this.log.info('restored state', {
+      topic,
+      partition,
+      records: applied,
+      from,
+      seconds: Number(seconds.toFixed(3)),
+      recordsPerSecond: seconds > 0 ? Math.round(applied / seconds) : undefined,
+    });
     return applied;
   }
 

@@ -55,7 +55,8 @@ export class TransactionalProducers {
     try {
       const placed = await sendAll(txn, messages);
       // Without an offset (what a node emits on its clock), the transaction holds outputs and state changes only.
-      if (nextOffset !== undefined) await txn.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
+      if (nextOffset !== undefined)
+        await txn.sendOffsets({ consumerGroupId: this.groupId, topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }] });
       await txn.commit();
       return placed;
     } catch (error) {

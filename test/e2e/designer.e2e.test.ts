@@ -102,7 +102,10 @@ describe('designer', () => {
     // Inspector: topics, sample events, expressions.
     await selectNode('kafka-source-1');
     await page.fill('#pw-param-topic', 'orders');
-    await page.fill('#pw-field-samples', '[{ "key": "c1", "value": { "amount": 250, "customer": "c1" } }, { "key": "c2", "value": { "amount": 20, "customer": "c2" } }]');
+    await page.fill(
+      '#pw-field-samples',
+      '[{ "key": "c1", "value": { "amount": 250, "customer": "c1" } }, { "key": "c2", "value": { "amount": 20, "customer": "c2" } }]',
+    );
 
     await selectNode('filter-1');
     await page.click('#pw-param-where');
@@ -197,7 +200,13 @@ describe('designer', () => {
     // The first layout loads ELK, which takes a while on a busy machine.
     await expect.poll(yamlNow, { timeout: 20_000 }).not.toBe(before);
     const xs = await page.evaluate(() =>
-      Object.fromEntries((window as unknown as { __pipewright: { store: { getState(): { pipeline: { nodes: { id: string; position: { x: number } }[] } } } } }).__pipewright.store.getState().pipeline.nodes.map((n) => [n.id, n.position.x])),
+      Object.fromEntries(
+        (
+          window as unknown as { __pipewright: { store: { getState(): { pipeline: { nodes: { id: string; position: { x: number } }[] } } } } }
+        ).__pipewright.store
+          .getState()
+          .pipeline.nodes.map((n) => [n.id, n.position.x]),
+      ),
     );
     expect(xs['kafka-source-1']).toBeLessThan(xs['filter-1']);
     expect(xs['filter-1']).toBeLessThan(xs['map-1']);

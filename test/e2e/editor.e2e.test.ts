@@ -29,9 +29,10 @@ let page: Page;
 let pageErrors: string[] = [];
 
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-const api = <T,>(fn: string, arg?: unknown) => page.evaluate(([f, a]) => (window as any).__pipewright[f](a), [fn, arg] as const) as Promise<T>;
+const api = <T>(fn: string, arg?: unknown) => page.evaluate(([f, a]) => (window as any).__pipewright[f](a), [fn, arg] as const) as Promise<T>;
 const yamlNow = () => api<string>('yaml');
-const inputsOf = (id: string) => page.evaluate((n) => (window as any).__pipewright.store.getState().pipeline.nodes.find((x: { id: string }) => x.id === n)?.inputs, id);
+const inputsOf = (id: string) =>
+  page.evaluate((n) => (window as any).__pipewright.store.getState().pipeline.nodes.find((x: { id: string }) => x.id === n)?.inputs, id);
 const box = async (selector: string) => (await page.locator(selector).boundingBox())!;
 /** Sizes on screen are fractional; a pixel either way is the same size. */
 const near = (a: number, b: number) => Math.abs(a - b) <= 1.5;
@@ -53,7 +54,8 @@ async function asExported(name: string): Promise<{ validate: string; failures: s
   const { cases } = testCases(pipeline!);
   for (const c of cases) {
     const r = await runCase(graphSpec(pipeline!), compileExpressions(pipeline!), topicDefs(pipeline!), c);
-    if (JSON.stringify(r.actual) !== JSON.stringify(r.expected)) failures.push(`${c.name}: expected ${JSON.stringify(r.expected)}, got ${JSON.stringify(r.actual)}`);
+    if (JSON.stringify(r.actual) !== JSON.stringify(r.expected))
+      failures.push(`${c.name}: expected ${JSON.stringify(r.expected)}, got ${JSON.stringify(r.actual)}`);
   }
   return { validate, failures };
 }

@@ -21,7 +21,8 @@ let page: Page;
 const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 45_000, interval: 200 });
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 const num = async (testId: string) => Number((await page.textContent(`[data-testid="${testId}"]`))?.trim());
-const attrs = (selector: string, name: string) => page.$$eval(selector, (els, n) => els.map((e) => `${e.getAttribute('data-testid')}=${e.getAttribute(n)}`), name);
+const attrs = (selector: string, name: string) =>
+  page.$$eval(selector, (els, n) => els.map((e) => `${e.getAttribute('data-testid')}=${e.getAttribute(n)}`), name);
 
 beforeAll(async () => {
   ui = await openDesigner({
@@ -105,7 +106,9 @@ describe('other groups in the simulator', () => {
     await page.click('[data-testid=sim-xgroup-share-readers-kill-A]');
     for (let i = 0; i < 6; i++) await step();
     await poll(() => num('sim-xgroup-share-readers-redelivered')).toBeGreaterThan(0);
-    expect(await page.textContent('[data-testid=sim-notes]')).toMatch(/share group share-readers: record orders\[\d\]@\d+ \(key c-\d\) redelivered to member B after member A died/);
+    expect(await page.textContent('[data-testid=sim-notes]')).toMatch(
+      /share group share-readers: record orders\[\d\]@\d+ \(key c-\d\) redelivered to member B after member A died/,
+    );
     expect(await num('sim-xgroup-consumer-readers-redelivered')).toBe(0);
     expect(await num('sim-xgroup-queue-readers-redelivered')).toBe(0);
     await shot('04-side-by-side');

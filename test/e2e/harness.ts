@@ -29,7 +29,6 @@ export function buildDesigner(outDir = 'dist'): string {
   return join(REPO, outDir);
 }
 
-
 export interface Served {
   url: string;
   stop(): Promise<void>;

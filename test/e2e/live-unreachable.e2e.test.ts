@@ -20,7 +20,10 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'pw-live-down-'));
   const file = join(work, 'pipeline.yaml');
-  writeFileSync(file, 'version: 1\npipeline: nowhere\nnodes:\n  - { id: in, kind: kafka-source, topic: nowhere-in }\n  - { id: out, kind: kafka-sink, input: in, topic: nowhere-out }\n');
+  writeFileSync(
+    file,
+    'version: 1\npipeline: nowhere\nnodes:\n  - { id: in, kind: kafka-source, topic: nowhere-in }\n  - { id: out, kind: kafka-sink, input: in, topic: nowhere-out }\n',
+  );
   // Port 9 (discard) on this machine: nothing listens, every connection is refused.
   dev = await startLiveServer({ file, brokers: '127.0.0.1:9', work, buildId: inject('designerBuildId') });
   browser = await launchChromium();

@@ -28,7 +28,8 @@ const typeSize = (selector: string) =>
   });
 const tourTitle = () => page.textContent('[data-testid=present-panel-tour] h4');
 /** What the simulator's worker reports it runs at (ticks per second). */
-const workerSpeed = () => page.evaluate(() => (window.__pipewright as { store: { getState(): { simStatus: { speed: number } | null } } }).store.getState().simStatus?.speed);
+const workerSpeed = () =>
+  page.evaluate(() => (window.__pipewright as { store: { getState(): { simStatus: { speed: number } | null } } }).store.getState().simStatus?.speed);
 
 beforeAll(async () => {
   ui = await openDesigner({
@@ -126,7 +127,9 @@ describe('presenter mode', () => {
     await poll(() => visible('[data-testid=present]')).toBe(true);
     expect(await visible('.pw-palette')).toBe(false);
     // Every control says what it does; asked for less motion, the stage appears without its transition.
-    expect(await page.$$eval('[data-testid=present] button', (els) => els.filter((b) => !(b.getAttribute('aria-label') || b.textContent?.trim())).length)).toBe(0);
+    expect(await page.$$eval('[data-testid=present] button', (els) => els.filter((b) => !(b.getAttribute('aria-label') || b.textContent?.trim())).length)).toBe(
+      0,
+    );
     expect(await page.$eval('[data-testid=present]', (el) => getComputedStyle(el).animationName)).toBe('none');
     await page.emulateMedia({ reducedMotion: 'no-preference' });
     expect(await page.$eval('[data-testid=present]', (el) => getComputedStyle(el).animationName)).toBe('pw-present-in');

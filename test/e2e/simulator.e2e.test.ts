@@ -22,7 +22,9 @@ const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.
 const num = async (testId: string) => Number((await page.textContent(`[data-testid=${testId}]`))?.trim());
 const nodeIn = async (id: string) => Number(/in (\d+)/.exec((await page.textContent(`[data-testid=sim-node-${id}-in]`)) ?? '')?.[1] ?? NaN);
 const assignments = () =>
-  page.$$eval('[data-testid^=sim-member-]', (els) => els.map((e) => `${e.getAttribute('data-testid')!.slice('sim-member-'.length)}=${e.getAttribute('data-assigned')}`));
+  page.$$eval('[data-testid^=sim-member-]', (els) =>
+    els.map((e) => `${e.getAttribute('data-testid')!.slice('sim-member-'.length)}=${e.getAttribute('data-assigned')}`),
+  );
 
 beforeAll(async () => {
   ui = await openDesigner({
@@ -154,7 +156,9 @@ describe('simulator', () => {
     await poll(() => num('sim-window-hourly-open')).toBeGreaterThan(0);
     await poll(() => num('sim-window-hourly-closed')).toBeGreaterThan(0);
     expect(await page.textContent('[data-testid=sim-window-hourly]')).toMatch(/watermark:.*p\d \d{4}-\d\d-\d\d \d\d:\d\d/);
-    expect(await page.textContent('[data-testid=sim-window-hourly]')).toMatch(/"windowStart":"\d{4}-\d\d-\d\dT\d\d:00:00.000Z","windowEnd":"[^"]+","count":\d+,"sum":\d+/);
+    expect(await page.textContent('[data-testid=sim-window-hourly]')).toMatch(
+      /"windowStart":"\d{4}-\d\d-\d\dT\d\d:00:00.000Z","windowEnd":"[^"]+","count":\d+,"sum":\d+/,
+    );
     await poll(() => page.textContent('[data-testid=sim-notes]')).toContain('window');
     await shot('08-windows');
     await page.click('[data-testid=sim-tab-topics]');

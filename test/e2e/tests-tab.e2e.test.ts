@@ -140,7 +140,9 @@ describe('tests tab', () => {
     // The Problems panel says which test fails on which sink.
     await page.click('[data-testid=tab-problems]');
     const problems = await page.locator('[data-testid=problems-list] .pw-problem-msg').allTextContents();
-    expect(problems).toContain('Test "orders of 100 or more pass with their total" fails: sink "large-orders" got, for key "c-2", 1 event where the test expects 0.');
+    expect(problems).toContain(
+      'Test "orders of 100 or more pass with their total" fails: sink "large-orders" got, for key "c-2", 1 event where the test expects 0.',
+    );
     expect(problems.filter((m) => m.startsWith('Test "recorded at tick'))).toHaveLength(1);
     await shot('04-problems-name-test-and-sink');
 

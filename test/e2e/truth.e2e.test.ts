@@ -87,7 +87,10 @@ describe('the designer reports what pipewright validate reports', () => {
     await expect.poll(() => page.locator('[data-testid=problems-empty]').isVisible(), { timeout: 30_000 }).toBe(true);
     expect(await page.locator('[data-testid=node-hourly]').getAttribute('data-issue')).toBeNull();
     expect(await page.locator('#pw-param-sum-msg').count()).toBe(0);
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: 'Export zip', exact: true }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 60_000 }),
+      page.getByRole('button', { name: 'Export zip', exact: true }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe('hourly-orders.zip');
     expect(pageErrors).toEqual([]);
   }, 240_000);

@@ -44,12 +44,14 @@ describe('workshop', () => {
     await page.goto(`${ui.served.url}#exercise=large-orders/keys-and-partitions`);
     await poll(() => page.locator('[data-testid=exercise-panel]').isVisible()).toBe(true);
     expect(await text('exercise-progress')).toMatch(/^Exercise 1 of 8 · keys and partitions · 0 of 8 done$/);
-    expect(await text('exercise-goal')).toContain('Make all of a customer\'s large orders land in one partition of large-orders.');
+    expect(await text('exercise-goal')).toContain("Make all of a customer's large orders land in one partition of large-orders.");
     await poll(() => page.locator('.react-flow__node').count()).toBe(4);
 
     await page.click('[data-testid=exercise-check]');
     await poll(() => page.getAttribute('[data-testid=exercise-result]', 'data-state')).toBe('fail');
-    expect(await text('exercise-reason')).toMatch(/^✗ Records with customer "c-\d" are spread over partitions .* of large-orders, so no one consumer sees them all, in order\./);
+    expect(await text('exercise-reason')).toMatch(
+      /^✗ Records with customer "c-\d" are spread over partitions .* of large-orders, so no one consumer sees them all, in order\./,
+    );
     await shot('01-check-fails');
 
     await page.click('[data-testid=exercise-hint]');
@@ -100,7 +102,7 @@ describe('workshop', () => {
     expect(ui.pageErrors).toEqual([]);
   }, 90_000);
 
-  test('the replication exercise: its cluster and script run in the learner\'s simulation; acks=all passes', async () => {
+  test("the replication exercise: its cluster and script run in the learner's simulation; acks=all passes", async () => {
     await page.goto(`${ui.served.url}#exercise=order-validation/replication-and-acks`);
     await poll(() => text('exercise-progress')).toMatch(/^Exercise 8 of 8 · replication and acks · 1 of 8 done$/);
     await page.click('[data-testid=exercise-check]');
@@ -123,21 +125,25 @@ describe('workshop', () => {
     'hourly-orders/grace-period',
     'large-orders/dead-letters',
     'word-count/several-groups',
-  ])('%s: unsolved it fails with a reason and a hint; solved it passes', async (ref) => {
-    await page.goto('about:blank');
-    await page.goto(`${ui.served.url}#exercise=${ref}`);
-    await poll(() => page.locator('[data-testid=exercise-panel]').isVisible()).toBe(true);
-    await page.click('[data-testid=exercise-check]');
-    await poll(() => page.getAttribute('[data-testid=exercise-result]', 'data-state')).toBe('fail');
-    // One line per check: at least one says what is wrong.
-    expect(await page.locator('[data-testid=exercise-result]').textContent()).toMatch(/✗ \S/);
-    await page.click('[data-testid=exercise-hint]');
-    expect((await page.locator('[data-testid=exercise-hints] li').allTextContents())[0]).toMatch(/\S/);
-    await page.click('[data-testid=exercise-show-solution]');
-    await page.click('[data-testid=exercise-apply-solution]');
-    await page.click('[data-testid=exercise-check]');
-    await poll(() => page.getAttribute('[data-testid=exercise-result]', 'data-state')).toBe('pass');
-    expect(await page.locator('[data-testid=exercise-result]').textContent()).not.toContain('✗');
-    expect(ui.pageErrors).toEqual([]);
-  }, 60_000);
+  ])(
+    '%s: unsolved it fails with a reason and a hint; solved it passes',
+    async (ref) => {
+      await page.goto('about:blank');
+      await page.goto(`${ui.served.url}#exercise=${ref}`);
+      await poll(() => page.locator('[data-testid=exercise-panel]').isVisible()).toBe(true);
+      await page.click('[data-testid=exercise-check]');
+      await poll(() => page.getAttribute('[data-testid=exercise-result]', 'data-state')).toBe('fail');
+      // One line per check: at least one says what is wrong.
+      expect(await page.locator('[data-testid=exercise-result]').textContent()).toMatch(/✗ \S/);
+      await page.click('[data-testid=exercise-hint]');
+      expect((await page.locator('[data-testid=exercise-hints] li').allTextContents())[0]).toMatch(/\S/);
+      await page.click('[data-testid=exercise-show-solution]');
+      await page.click('[data-testid=exercise-apply-solution]');
+      await page.click('[data-testid=exercise-check]');
+      await poll(() => page.getAttribute('[data-testid=exercise-result]', 'data-state')).toBe('pass');
+      expect(await page.locator('[data-testid=exercise-result]').textContent()).not.toContain('✗');
+      expect(ui.pageErrors).toEqual([]);
+    },
+    60_000,
+  );
 });

@@ -88,7 +88,12 @@ export function parseExposition(text: string): Map<string, Family> {
     if (!m) throw new Error(`not a sample line: ${line}`);
     const [, name, labelText, valueText] = m;
     const sample: Sample = { name, labels: parseLabels(labelText ?? '', line), value: parseValue(valueText, line) };
-    const base = current && (name === current.name || (current.type === 'histogram' && /_(bucket|sum|count)$/.test(name) && name.replace(/_(bucket|sum|count)$/, '') === current.name)) ? current : undefined;
+    const base =
+      current &&
+      (name === current.name ||
+        (current.type === 'histogram' && /_(bucket|sum|count)$/.test(name) && name.replace(/_(bucket|sum|count)$/, '') === current.name))
+        ? current
+        : undefined;
     if (base) base.samples.push(sample);
     else {
       if (seen.has(name)) throw new Error(`samples of ${name} are not together: ${line}`);
@@ -101,7 +106,11 @@ export function parseExposition(text: string): Map<string, Family> {
 }
 
 const seriesKey = (labels: Record<string, string>) =>
-  JSON.stringify(Object.entries(labels).filter(([k]) => k !== 'le').sort(([a], [b]) => a.localeCompare(b)));
+  JSON.stringify(
+    Object.entries(labels)
+      .filter(([k]) => k !== 'le')
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
 
 export interface HistogramSeries {
   labels: Record<string, string>;

@@ -29,7 +29,12 @@ export function oneNode(kind: string, params: Record<string, unknown>, fns: Reco
       nodes: [
         { id: 'src', kind: 'kafka-source', params: { topic: 'in', format: 'json' }, inputs: [] },
         { id: 'subject', kind, params, inputs: spec.inputs.map((port) => ({ port, from: 'src', fromPort: 'out' })) },
-        ...ports.map((port) => ({ id: `sink-${port}`, kind: 'kafka-sink', params: { topic: `out.${port}`, format: 'json' }, inputs: [{ port: 'in', from: 'subject', fromPort: port }] })),
+        ...ports.map((port) => ({
+          id: `sink-${port}`,
+          kind: 'kafka-sink',
+          params: { topic: `out.${port}`, format: 'json' },
+          inputs: [{ port: 'in', from: 'subject', fromPort: port }],
+        })),
       ],
     },
     { subject: fns },

@@ -58,7 +58,14 @@ describe(`generated word count as a table, ${DELIVERY}: two replicas, one SIGKIL
     await mustRun(process.execPath, ['bin/pipewright.mjs', 'generate', file, '-o', serviceDir], { cwd: repoRoot, timeoutMs: 120_000 });
     symlinkSync(join(repoRoot, 'node_modules'), join(serviceDir, 'node_modules'), 'dir');
     // A replica that died holds its partitions for the session timeout: the least a broker accepts.
-    const env = { ...process.env, KAFKA_BROKERS: brokers(), KAFKA_GROUP_ID: pipeline, LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1', KAFKA_SESSION_TIMEOUT_MS: '6000' };
+    const env = {
+      ...process.env,
+      KAFKA_BROKERS: brokers(),
+      KAFKA_GROUP_ID: pipeline,
+      LOG_LEVEL: 'info',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+    };
     await createExternalTopics(serviceDir);
     const out = await mustRun(process.execPath, [RUN_TS, 'src/topics.ts'], { cwd: serviceDir, env, timeoutMs: 60_000 });
     topics = [...out.matchAll(/"topic":"([^"]+)"/g)].map((m) => m[1]);
@@ -66,7 +73,10 @@ describe(`generated word count as a table, ${DELIVERY}: two replicas, one SIGKIL
     const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: output, configNames: ['cleanup.policy'] }] });
     expect(described.resources[0].configEntries[0].configValue).toBe('compact');
 
-    const start = async (name: string) => replicas.push(startReplica(name, serviceDir, { ...env, PORT: String(await freePort()), KAFKA_CLIENT_ID: `${pipeline}-${name}` }, [RUN_TS, 'src/main.ts']));
+    const start = async (name: string) =>
+      replicas.push(
+        startReplica(name, serviceDir, { ...env, PORT: String(await freePort()), KAFKA_CLIENT_ID: `${pipeline}-${name}` }, [RUN_TS, 'src/main.ts']),
+      );
     await start('a');
     await start('b');
     await waitFor(
@@ -140,7 +150,10 @@ describe(`generated word count as a table, ${DELIVERY}: two replicas, one SIGKIL
       expect(victim.exited).toBe(true);
       // New words, then SIGTERM as soon as they are processed, well within the interval: the
       // replicas emit what they hold before they leave, and nothing is left to emit them later.
-      await phase(Array.from({ length: 10 }, (_, i) => `fresh${i}`), 2);
+      await phase(
+        Array.from({ length: 10 }, (_, i) => `fresh${i}`),
+        2,
+      );
       await producer.disconnect();
       await waitFor('the new words to be processed', 30_000, processed);
       const live = replicas.filter((r) => !r.exited);

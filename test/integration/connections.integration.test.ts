@@ -105,13 +105,18 @@ describe('the generated service through TLS, SASL and OAUTHBEARER listeners', ()
       req.on('data', (c) => (body += c));
       req.on('end', () => {
         tokenRequests.push({ authorization: String(req.headers.authorization), body });
-        const [id, secret] = Buffer.from(String(req.headers.authorization).replace(/^Basic /, ''), 'base64').toString().split(':').map(decodeURIComponent);
+        const [id, secret] = Buffer.from(String(req.headers.authorization).replace(/^Basic /, ''), 'base64')
+          .toString()
+          .split(':')
+          .map(decodeURIComponent);
         const grant = new URLSearchParams(body).get('grant_type');
         if (req.url !== '/oauth2/token' || grant !== 'client_credentials' || id !== CLIENT_ID || secret !== CLIENT_SECRET) {
           res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_client' }));
           return;
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: unsignedJwt(id), token_type: 'Bearer', expires_in: 600 }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ access_token: unsignedJwt(id), token_type: 'Bearer', expires_in: 600 }));
       });
     });
     const oidcPort = await listen(oidc);
@@ -119,7 +124,16 @@ describe('the generated service through TLS, SASL and OAUTHBEARER listeners', ()
     awsCredentials = createServer((req, res) => {
       credentialRequests.push(String(req.url));
       const expiration = new Date(Date.now() + 3_600_000).toISOString();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ AccessKeyId: 'AKIAIOSFODNN7EXAMPLE', SecretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', Token: 'test-session', Expiration: expiration }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(
+          JSON.stringify({
+            AccessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+            SecretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+            Token: 'test-session',
+            Expiration: expiration,
+          }),
+        );
     });
     await listen(awsCredentials);
 
@@ -127,8 +141,18 @@ describe('the generated service through TLS, SASL and OAUTHBEARER listeners', ()
     const kafkaBlocks: Record<Profile, Record<string, unknown>> = {
       scram: { profile: 'sasl-ssl', mechanism: 'scram-sha-512', customCa: true, bootstrapServers: secure.scram.brokers },
       mtls: { profile: 'mtls', customCa: true, bootstrapServers: secure.mtls.brokers },
-      oauthbearer: { profile: 'oauthbearer', customCa: true, oauth: { tokenEndpoint: `http://127.0.0.1:${oidcPort}/oauth2/token`, scope: 'kafka' }, bootstrapServers: secure.oauthbearer.brokers },
-      msk: { profile: 'aws-msk-iam', customCa: true, aws: { region: 'eu-west-1', roleArn: 'arn:aws:iam::123456789012:role/connections-it' }, bootstrapServers: secure.oauthbearer.brokers },
+      oauthbearer: {
+        profile: 'oauthbearer',
+        customCa: true,
+        oauth: { tokenEndpoint: `http://127.0.0.1:${oidcPort}/oauth2/token`, scope: 'kafka' },
+        bootstrapServers: secure.oauthbearer.brokers,
+      },
+      msk: {
+        profile: 'aws-msk-iam',
+        customCa: true,
+        aws: { region: 'eu-west-1', roleArn: 'arn:aws:iam::123456789012:role/connections-it' },
+        bootstrapServers: secure.oauthbearer.brokers,
+      },
     };
     const example = readFileSync(join(repoRoot, 'examples/large-orders/pipeline.yaml'), 'utf8');
     for (const [profile, kafka] of Object.entries(kafkaBlocks) as [Profile, Record<string, unknown>][]) {
@@ -155,7 +179,9 @@ describe('the generated service through TLS, SASL and OAUTHBEARER listeners', ()
     verify = new Kafka(scramClient()).consumer({ groupId: `verify-${runId}` });
     await verify.connect();
     await verify.subscribe({ topics: [output], fromBeginning: true });
-    await verify.run({ eachMessage: async ({ message }) => void outputs.push({ key: String(message.key), value: JSON.parse(String(message.value)) as Record<string, unknown> }) });
+    await verify.run({
+      eachMessage: async ({ message }) => void outputs.push({ key: String(message.key), value: JSON.parse(String(message.value)) as Record<string, unknown> }),
+    });
   }, 300_000);
 
   afterAll(async () => {
@@ -178,11 +204,15 @@ describe('the generated service through TLS, SASL and OAUTHBEARER listeners', ()
       KAFKA_OAUTH_CLIENT_ID: CLIENT_ID,
       KAFKA_OAUTH_CLIENT_SECRET: CLIENT_SECRET,
     };
-    const [kafkaSecret, tlsSecret] = parseAllDocuments(readFileSync(join(dirs[profile], 'k8s/secret.example.yaml'), 'utf8')).map((d) => d.toJS() as { metadata: { name: string }; stringData: Record<string, string> });
+    const [kafkaSecret, tlsSecret] = parseAllDocuments(readFileSync(join(dirs[profile], 'k8s/secret.example.yaml'), 'utf8')).map(
+      (d) => d.toJS() as { metadata: { name: string }; stringData: Record<string, string> },
+    );
     expect(kafkaSecret.metadata.name).toBe(`${name}-kafka`);
     // The TLS Secret holds exactly the files the folder standing for its mount has.
     if (tlsSecret) for (const file of Object.keys(tlsSecret.stringData)) expect(readdirSync(tlsDir), `${file} of ${tlsSecret.metadata.name}`).toContain(file);
-    return Object.fromEntries(Object.keys(kafkaSecret.stringData).map((k) => [k, known[k] ?? expect.fail(`the ${profile} Secret names ${k}, which this test has no value for`)]));
+    return Object.fromEntries(
+      Object.keys(kafkaSecret.stringData).map((k) => [k, known[k] ?? expect.fail(`the ${profile} Secret names ${k}, which this test has no value for`)]),
+    );
   }
 
   /** The environment the Deployment gives the profile's pods: config.env, the Secret, the TLS mount. */
@@ -211,13 +241,22 @@ describe('the generated service through TLS, SASL and OAUTHBEARER listeners', ()
   async function endToEnd(profile: Profile, batch: number): Promise<string> {
     const expected = await produce(batch);
     const port = await freePort();
-    const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: built, env: { ...serviceEnv(profile), PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/src/main.js'], {
+      cwd: built,
+      env: { ...serviceEnv(profile), PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const logs: string[] = [];
     child.stdout.setEncoding('utf8').on('data', (d: string) => logs.push(d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => logs.push(d));
     const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await waitFor(`the outputs of orders ${expected.join(', ')} through the ${profile} listener`, 90_000, () => expected.every((id) => outputs.some((o) => o.value.orderId === id)), () => logs.join(''));
+      await waitFor(
+        `the outputs of orders ${expected.join(', ')} through the ${profile} listener`,
+        90_000,
+        () => expected.every((id) => outputs.some((o) => o.value.orderId === id)),
+        () => logs.join(''),
+      );
     } finally {
       child.kill('SIGTERM');
     }
@@ -229,10 +268,17 @@ describe('the generated service through TLS, SASL and OAUTHBEARER listeners', ()
 
   /** A start that must fail: exit 1 and the one error line, without a stack trace. */
   async function failedStart(profile: Profile, change: Record<string, string | undefined>): Promise<string> {
-    const r = await run(process.execPath, ['dist/src/main.js'], { cwd: built, env: { ...serviceEnv(profile, change), PORT: String(await freePort()) }, timeoutMs: 90_000 });
+    const r = await run(process.execPath, ['dist/src/main.js'], {
+      cwd: built,
+      env: { ...serviceEnv(profile, change), PORT: String(await freePort()) },
+      timeoutMs: 90_000,
+    });
     expect(r.code, r.output).toBe(1);
     expect(r.output).not.toMatch(STACK);
-    const errors = r.output.trim().split('\n').filter((l) => l.startsWith('pipewright:') || l.includes('"level":"error"'));
+    const errors = r.output
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('pipewright:') || l.includes('"level":"error"'));
     expect(errors, r.output).toHaveLength(1);
     return errors[0];
   }
@@ -250,17 +296,26 @@ describe('the generated service through TLS, SASL and OAUTHBEARER listeners', ()
   });
 
   it('sasl-ssl with SCRAM-SHA-512 and the CA from the TLS Secret: events in, outputs out', async () => {
-    expect(serviceEnv('scram')).toMatchObject({ KAFKA_BROKERS: secure.scram.brokers, KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SSL_CA: join(tlsDir, 'ca.crt') });
+    expect(serviceEnv('scram')).toMatchObject({
+      KAFKA_BROKERS: secure.scram.brokers,
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SSL_CA: join(tlsDir, 'ca.crt'),
+    });
     await endToEnd('scram', 1);
   }, 180_000);
 
   it('mtls with the client certificate and key from the TLS Secret: events in, outputs out', async () => {
-    expect(serviceEnv('mtls')).toMatchObject({ KAFKA_BROKERS: secure.mtls.brokers, KAFKA_SSL_CERT: join(tlsDir, 'client.crt'), KAFKA_SSL_KEY: join(tlsDir, 'client.key') });
+    expect(serviceEnv('mtls')).toMatchObject({
+      KAFKA_BROKERS: secure.mtls.brokers,
+      KAFKA_SSL_CERT: join(tlsDir, 'client.crt'),
+      KAFKA_SSL_KEY: join(tlsDir, 'client.key'),
+    });
     expect(serviceEnv('mtls').KAFKA_SASL_MECHANISM).toBeUndefined();
     await endToEnd('mtls', 2);
   }, 180_000);
 
-  it('oauthbearer with OIDC client credentials: the token endpoint is asked with the Secret\'s client, events in, outputs out', async () => {
+  it("oauthbearer with OIDC client credentials: the token endpoint is asked with the Secret's client, events in, outputs out", async () => {
     tokenRequests.length = 0;
     await endToEnd('oauthbearer', 3);
     expect(tokenRequests.length).toBeGreaterThan(0);
@@ -270,37 +325,54 @@ describe('the generated service through TLS, SASL and OAUTHBEARER listeners', ()
 
   it('a wrong password: one line naming the Secret keys to check, exit 1', async () => {
     const line = await failedStart('scram', { KAFKA_SASL_PASSWORD: `${secure.scram.password}-wrong` });
-    expect(line).toMatch(/^pipewright: cannot connect to Kafka: Kafka refused the SASL scram-sha-512 authentication \(.*\); check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD in the Kafka credentials Secret/);
+    expect(line).toMatch(
+      /^pipewright: cannot connect to Kafka: Kafka refused the SASL scram-sha-512 authentication \(.*\); check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD in the Kafka credentials Secret/,
+    );
   }, 120_000);
 
   it('an untrusted certificate (the TLS Secret without ca.crt): one line that says to set KAFKA_SSL_CA, exit 1', async () => {
     const line = await failedStart('scram', { KAFKA_SSL_CA: undefined });
-    expect(line).toMatch(/^pipewright: cannot connect to Kafka: the brokers' TLS certificate is not trusted \(.+\); set KAFKA_SSL_CA to the PEM file of the CA that signed it/);
+    expect(line).toMatch(
+      /^pipewright: cannot connect to Kafka: the brokers' TLS certificate is not trusted \(.+\); set KAFKA_SSL_CA to the PEM file of the CA that signed it/,
+    );
   }, 120_000);
 
   it('an unreadable CA file: one configuration line, exit 1', async () => {
     const missing = join(tlsDir, 'missing-ca.crt');
     const line = await failedStart('mtls', { KAFKA_SSL_CA: missing });
-    expect(line).toBe(`pipewright: configuration error: KAFKA_SSL_CA=${missing} cannot be read (it does not exist); it must name the PEM file of the CA that signed the brokers' certificates, mounted from the Kafka TLS Secret.`);
+    expect(line).toBe(
+      `pipewright: configuration error: KAFKA_SSL_CA=${missing} cannot be read (it does not exist); it must name the PEM file of the CA that signed the brokers' certificates, mounted from the Kafka TLS Secret.`,
+    );
   }, 120_000);
 
   it('a client secret the OIDC provider refuses: one line naming the variables, exit 1', async () => {
     const line = await failedStart('oauthbearer', { KAFKA_OAUTH_CLIENT_SECRET: 'wrong' });
-    expect(line).toMatch(/^pipewright: cannot connect to Kafka: the OAuth token endpoint http:\/\/127\.0\.0\.1:\d+\/oauth2\/token refused the client credentials of "orders-service" \(HTTP 401: .*\)\. Check KAFKA_OAUTH_CLIENT_ID, KAFKA_OAUTH_CLIENT_SECRET and KAFKA_OAUTH_SCOPE\.$/);
+    expect(line).toMatch(
+      /^pipewright: cannot connect to Kafka: the OAuth token endpoint http:\/\/127\.0\.0\.1:\d+\/oauth2\/token refused the client credentials of "orders-service" \(HTTP 401: .*\)\. Check KAFKA_OAUTH_CLIENT_ID, KAFKA_OAUTH_CLIENT_SECRET and KAFKA_OAUTH_SCOPE\.$/,
+    );
   }, 120_000);
 
-  it('aws-msk-iam: the signer signs with the pod\'s AWS credentials and the handshake is OAUTHBEARER; the test broker refuses the (non-JWT) token', async () => {
+  it("aws-msk-iam: the signer signs with the pod's AWS credentials and the handshake is OAUTHBEARER; the test broker refuses the (non-JWT) token", async () => {
     // Where an EKS pod gets its credentials from IRSA, this test serves them as a container endpoint does.
-    const aws = { AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${(awsCredentials.address() as AddressInfo).port}/creds`, AWS_SHARED_CREDENTIALS_FILE: join(work, 'none'), AWS_CONFIG_FILE: join(work, 'none'), AWS_EC2_METADATA_DISABLED: 'true' };
+    const aws = {
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${(awsCredentials.address() as AddressInfo).port}/creds`,
+      AWS_SHARED_CREDENTIALS_FILE: join(work, 'none'),
+      AWS_CONFIG_FILE: join(work, 'none'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
     expect(serviceEnv('msk')).toMatchObject({ KAFKA_SASL_MECHANISM: 'aws-msk-iam', AWS_REGION: 'eu-west-1', KAFKA_BROKERS: secure.oauthbearer.brokers });
     credentialRequests.length = 0;
     const line = await failedStart('msk', aws);
-    expect(credentialRequests.length, 'the signer asked for the pod\'s credentials').toBeGreaterThan(0);
+    expect(credentialRequests.length, "the signer asked for the pod's credentials").toBeGreaterThan(0);
     // The broker answered an OAUTHBEARER authentication: a mechanism it does not enable would have been refused at the handshake.
-    expect(line).toMatch(/^pipewright: cannot connect to Kafka: Kafka refused the SASL aws-msk-iam authentication \(SASL OAUTHBEARER authentication failed: .*\); check the IAM role's kafka-cluster:Connect permission, AWS_REGION/);
+    expect(line).toMatch(
+      /^pipewright: cannot connect to Kafka: Kafka refused the SASL aws-msk-iam authentication \(SASL OAUTHBEARER authentication failed: .*\); check the IAM role's kafka-cluster:Connect permission, AWS_REGION/,
+    );
 
     // Without credentials there is nothing to sign with, and the line says where they come from.
     const none = await failedStart('msk', { ...aws, AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined });
-    expect(none).toMatch(/^pipewright: cannot connect to Kafka: no AWS credentials to sign the MSK IAM token \(.+\); on EKS annotate the service account with eks\.amazonaws\.com\/role-arn \(IRSA\)/);
+    expect(none).toMatch(
+      /^pipewright: cannot connect to Kafka: no AWS credentials to sign the MSK IAM token \(.+\); on EKS annotate the service account with eks\.amazonaws\.com\/role-arn \(IRSA\)/,
+    );
   }, 180_000);
 });

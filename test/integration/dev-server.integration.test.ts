@@ -40,7 +40,10 @@ function pipelineText(): string {
 }
 
 const api = (path: string, init: RequestInit = {}) =>
-  fetch(`${dev.origin}${path}`, { ...init, headers: { authorization: `Bearer ${dev.token}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+  fetch(`${dev.origin}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${dev.token}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
+  });
 const json = async (path: string, init: RequestInit = {}) => {
   const res = await api(path, init);
   return { status: res.status, body: (await res.json()) as Record<string, any> };
@@ -95,9 +98,23 @@ beforeAll(async () => {
   await admin.connect();
   producer = kafka.producer();
   await producer.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: 2, replicationFactor: 1 }, { topic: misc, numPartitions: 2, replicationFactor: 1 }] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: input, numPartitions: 2, replicationFactor: 1 },
+      { topic: misc, numPartitions: 2, replicationFactor: 1 },
+    ],
+  });
   const config = configFromEnv({ KAFKA_BROKERS: brokers() }, { pipeline: 'pipewright-dev' });
-  dev = await startDevServer({ config, pipelinePath: pipelineFile, host: '127.0.0.1', port: 0, designerDir: designer, cacheDir: join(work, 'builds'), log: () => undefined });
+  dev = await startDevServer({
+    config,
+    pipelinePath: pipelineFile,
+    host: '127.0.0.1',
+    port: 0,
+    designerDir: designer,
+    cacheDir: join(work, 'builds'),
+    log: () => undefined,
+  });
 });
 
 afterAll(async () => {
@@ -127,7 +144,9 @@ describe('pipewright dev: who may use it', () => {
     const rebound = await raw('/api/status', { authorization: `Bearer ${dev.token}`, host: `evil.example:${dev.port}` });
     expect(rebound.status).toBe(403);
     expect((await raw('/', { host: `evil.example:${dev.port}` })).status).toBe(403);
-    expect((await raw('/api/status', { authorization: `Bearer ${dev.token}`, host: `localhost:${dev.port}`, origin: `http://localhost:${dev.port}` })).status).toBe(200);
+    expect(
+      (await raw('/api/status', { authorization: `Bearer ${dev.token}`, host: `localhost:${dev.port}`, origin: `http://localhost:${dev.port}` })).status,
+    ).toBe(200);
   });
 
   it('serves the designer, and nothing outside its folder', async () => {
@@ -148,7 +167,14 @@ describe('pipewright dev: the cluster', () => {
     expect(body).toMatchObject({ connected: true, brokers: brokers().split(','), pipelinePath: pipelineFile });
     expect(body.clusterId).toEqual(expect.any(String));
     const nowhere = `127.0.0.1:${await freePort()}`;
-    const down = await startDevServer({ config: configFromEnv({ KAFKA_BROKERS: nowhere }, { pipeline: 'x' }), host: '127.0.0.1', port: 0, designerDir: null, cacheDir: work, log: () => undefined });
+    const down = await startDevServer({
+      config: configFromEnv({ KAFKA_BROKERS: nowhere }, { pipeline: 'x' }),
+      host: '127.0.0.1',
+      port: 0,
+      designerDir: null,
+      cacheDir: work,
+      log: () => undefined,
+    });
     try {
       const auth = { headers: { authorization: `Bearer ${down.token}` } };
       const status = (await (await fetch(`${down.origin}/api/status`, auth)).json()) as Record<string, any>;
@@ -167,8 +193,21 @@ describe('pipewright dev: the cluster', () => {
   it('credentials from the environment, as the service reads them: a wrong password is named in the status', async () => {
     const { secure, stop } = await secureListeners();
     const status = async (password: string) => {
-      const env = { KAFKA_BROKERS: secure.scram.brokers, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: secure.scram.username, KAFKA_SASL_PASSWORD: password, KAFKA_SSL_CA: secure.ca };
-      const server = await startDevServer({ config: configFromEnv(env, { pipeline: 'x' }), host: '127.0.0.1', port: 0, designerDir: null, cacheDir: work, log: () => undefined });
+      const env = {
+        KAFKA_BROKERS: secure.scram.brokers,
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: secure.scram.username,
+        KAFKA_SASL_PASSWORD: password,
+        KAFKA_SSL_CA: secure.ca,
+      };
+      const server = await startDevServer({
+        config: configFromEnv(env, { pipeline: 'x' }),
+        host: '127.0.0.1',
+        port: 0,
+        designerDir: null,
+        cacheDir: work,
+        log: () => undefined,
+      });
       try {
         return (await (await fetch(`${server.origin}/api/status`, { headers: { authorization: `Bearer ${server.token}` } })).json()) as Record<string, any>;
       } finally {
@@ -197,13 +236,19 @@ describe('pipewright dev: the cluster', () => {
     });
     const { body } = await json('/api/topics');
     const listed = body.topics.find((t: { name: string }) => t.name === misc);
-    expect(listed.partitions.map((p: { partition: number; low: number; high: number }) => [p.partition, p.low, p.high])).toEqual([[0, 0, 1], [1, 0, 3]]);
+    expect(listed.partitions.map((p: { partition: number; low: number; high: number }) => [p.partition, p.low, p.high])).toEqual([
+      [0, 0, 1],
+      [1, 0, 3],
+    ]);
     expect(listed.internal).toBe(false);
     const one = await json(`/api/topics/${misc}`);
     expect(one.body.configs['cleanup.policy']).toBe('delete');
     expect((await json(`/api/topics/${tag}-none`)).status).toBe(404);
     const peek = await json(`/api/topics/${misc}/messages?partition=1&limit=2&format=json`);
-    expect(peek.body.messages.map((m: any) => [m.partition, m.offset, m.key, m.value])).toEqual([[1, 1, 'b', { n: 2 }], [1, 2, null, 'not json']]);
+    expect(peek.body.messages.map((m: any) => [m.partition, m.offset, m.key, m.value])).toEqual([
+      [1, 1, 'b', { n: 2 }],
+      [1, 2, null, 'not json'],
+    ]);
     expect(peek.body.messages[1].decodeError).toMatch(/not JSON/);
     const first = await json(`/api/topics/${misc}/messages?partition=1&limit=3`);
     expect(first.body.messages[0]).toMatchObject({ offset: 0, key: 'a', value: { n: 1 }, headers: { source: 'test' } });
@@ -212,7 +257,10 @@ describe('pipewright dev: the cluster', () => {
   });
 
   it('groups with members and lag per partition; offsets reset only with confirm', async () => {
-    await producer.send({ topic: input, messages: [0, 1, 2].map((i) => ({ partition: 0, key: `k${i}`, value: JSON.stringify({ orderId: i, customer: 'c', amount: 'lots', currency: 'EUR' }) })) });
+    await producer.send({
+      topic: input,
+      messages: [0, 1, 2].map((i) => ({ partition: 0, key: `k${i}`, value: JSON.stringify({ orderId: i, customer: 'c', amount: 'lots', currency: 'EUR' }) })),
+    });
     const group = `${tag}-readers`;
     await admin.setOffsets({ groupId: group, topic: input, partitions: [{ partition: 0, offset: '1' }] });
     const { body } = await json('/api/groups');
@@ -221,9 +269,14 @@ describe('pipewright dev: the cluster', () => {
     expect(g.offsets).toEqual([{ topic: input, partition: 0, committed: 1, end: 3, lag: 2 }]);
     const unconfirmed = await json(`/api/groups/${group}/reset`, { method: 'POST', body: JSON.stringify({ topic: input, to: 'latest' }) });
     expect(unconfirmed.status).toBe(409);
-    expect((await json(`/api/groups/${group}/reset`, { method: 'POST', body: JSON.stringify({ topic: input, to: 'latest', confirm: true }) })).status).toBe(200);
+    expect((await json(`/api/groups/${group}/reset`, { method: 'POST', body: JSON.stringify({ topic: input, to: 'latest', confirm: true }) })).status).toBe(
+      200,
+    );
     const after = (await json('/api/groups')).body.groups.find((x: { groupId: string }) => x.groupId === group);
-    expect(after.offsets).toEqual([{ topic: input, partition: 0, committed: 3, end: 3, lag: 0 }, { topic: input, partition: 1, committed: 0, end: 0, lag: 0 }]);
+    expect(after.offsets).toEqual([
+      { topic: input, partition: 0, committed: 3, end: 3, lag: 0 },
+      { topic: input, partition: 1, committed: 0, end: 0, lag: 0 },
+    ]);
   });
 
   it("sample: the topic's events, and how their shape differs from the source's samples", async () => {
@@ -236,9 +289,19 @@ describe('pipewright dev: the cluster', () => {
   it('sample: messages that are not in the format are left out of the samples, and said', async () => {
     const mixed = `${tag}-mixed`;
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: mixed, numPartitions: 1, replicationFactor: 1 }] });
-    await producer.send({ topic: mixed, messages: [{ key: 'a', value: JSON.stringify({ n: 1 }) }, { key: 'b', value: 'not json' }, { key: 'c', value: JSON.stringify({ n: 3 }) }] });
+    await producer.send({
+      topic: mixed,
+      messages: [
+        { key: 'a', value: JSON.stringify({ n: 1 }) },
+        { key: 'b', value: 'not json' },
+        { key: 'c', value: JSON.stringify({ n: 3 }) },
+      ],
+    });
     const { body } = await json('/api/sample', { method: 'POST', body: JSON.stringify({ topic: mixed, limit: 10, format: 'json' }) });
-    expect(body.events).toEqual([{ key: 'a', value: { n: 1 } }, { key: 'c', value: { n: 3 } }]);
+    expect(body.events).toEqual([
+      { key: 'a', value: { n: 1 } },
+      { key: 'c', value: { n: 3 } },
+    ]);
     expect(body.mismatch).toEqual(['1 of the 3 messages are not json and were left out (the first at partition 0, offset 1)']);
   });
 
@@ -273,10 +336,15 @@ describe('pipewright dev: the pipeline file', () => {
       const first = await json('/api/pipeline');
       expect(first.body.text).toBe(readFileSync(pipelineFile, 'utf8'));
       const edited = first.body.text.replace('Keep orders of 100', 'Keep the orders of 100');
-      const saved = await json('/api/pipeline', { method: 'PUT', body: JSON.stringify({ text: edited, baseVersion: first.body.version, path: join(work, 'elsewhere.yaml') }) });
+      const saved = await json('/api/pipeline', {
+        method: 'PUT',
+        body: JSON.stringify({ text: edited, baseVersion: first.body.version, path: join(work, 'elsewhere.yaml') }),
+      });
       expect(saved.status).toBe(200);
       expect(readFileSync(pipelineFile, 'utf8')).toBe(edited);
-      await waitFor('pipeline-changed for the save', 10_000, () => events.events.some((e) => e.event === 'pipeline-changed' && e.data.version === saved.body.version));
+      await waitFor('pipeline-changed for the save', 10_000, () =>
+        events.events.some((e) => e.event === 'pipeline-changed' && e.data.version === saved.body.version),
+      );
       expect(existsSync(join(work, 'elsewhere.yaml'))).toBe(false);
       const stale = await json('/api/pipeline', { method: 'PUT', body: JSON.stringify({ text: 'pipeline: lost', baseVersion: first.body.version }) });
       expect(stale.status).toBe(409);
@@ -286,13 +354,15 @@ describe('pipewright dev: the pipeline file', () => {
       writeFileSync(pipelineFile, pipelineText());
       const now = (await json('/api/pipeline')).body.version;
       expect(now).not.toBe(saved.body.version);
-      await waitFor('pipeline-changed with the version on disk', 10_000, () => events.events.some((e) => e.event === 'pipeline-changed' && e.data.version === now));
+      await waitFor('pipeline-changed with the version on disk', 10_000, () =>
+        events.events.some((e) => e.event === 'pipeline-changed' && e.data.version === now),
+      );
     } finally {
       events.close();
     }
   });
 
-  it("an invalid pipeline: a run is refused with the problems as validate gives them, and the server carries on", async () => {
+  it('an invalid pipeline: a run is refused with the problems as validate gives them, and the server carries on', async () => {
     const good = await json('/api/pipeline');
     const bad = good.body.text.replace('where: value.amount >= 100', 'where: value.amount >=');
     await json('/api/pipeline', { method: 'PUT', body: JSON.stringify({ text: bad, baseVersion: good.body.version }) });
@@ -317,12 +387,20 @@ describe('pipewright dev: a run', () => {
     expect(group).toBe(`pipewright-dev-${tag}-${runId}`);
     expect(prefix).toBe(`pwdev-${runId}-`);
     const view = () => json(`/api/runs/${runId}`).then((r) => r.body);
-    await waitFor('the run to be running', 240_000, async () => {
-      const v = await view();
-      if (v.status === 'failed') throw new Error(v.error);
-      return v.status === 'running' && v.replicas.length === 2 && v.replicas.every((r: { ready: boolean }) => r.ready);
-    }, () => JSON.stringify(view));
-    const orders = Array.from({ length: 30 }, (_, i) => ({ key: `c-${i % 7}`, value: JSON.stringify({ orderId: i, customer: `c-${i % 7}`, amount: i % 3 === 0 ? 50 : 150, currency: 'EUR' }) }));
+    await waitFor(
+      'the run to be running',
+      240_000,
+      async () => {
+        const v = await view();
+        if (v.status === 'failed') throw new Error(v.error);
+        return v.status === 'running' && v.replicas.length === 2 && v.replicas.every((r: { ready: boolean }) => r.ready);
+      },
+      () => JSON.stringify(view),
+    );
+    const orders = Array.from({ length: 30 }, (_, i) => ({
+      key: `c-${i % 7}`,
+      value: JSON.stringify({ orderId: i, customer: `c-${i % 7}`, amount: i % 3 === 0 ? 50 : 150, currency: 'EUR' }),
+    }));
     await producer.send({ topic: input, messages: orders });
     const large = orders.filter((o) => JSON.parse(o.value).amount >= 100).length;
     const done = await waitFor('the scratch output to hold every large order', 60_000, async () => {
@@ -334,7 +412,9 @@ describe('pipewright dev: a run', () => {
     expect(done.deadLetters).toBe(0);
     expect(await admin.listTopics()).not.toContain(sink);
     // The designer follows the run on /api/events.
-    await waitFor('a run event with the counts', 10_000, () => events.events.some((e) => e.event === 'run' && e.data.runId === runId && e.data.nodes.large?.in === 33));
+    await waitFor('a run event with the counts', 10_000, () =>
+      events.events.some((e) => e.event === 'run' && e.data.runId === runId && e.data.nodes.large?.in === 33),
+    );
     events.close();
     const stopped = await json(`/api/runs/${runId}?deleteTopics=true`, { method: 'DELETE' });
     expect(stopped.body).toMatchObject({ stopped: true, groupDeleted: true });

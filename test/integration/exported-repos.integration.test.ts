@@ -106,18 +106,30 @@ function limit(slots: number): <T>(job: () => Promise<T>) => Promise<T> {
 const slot = limit(2);
 
 describe('exported repositories', () => {
-  it.concurrent.each(examples)('%s: the designer exports the CLI zip, which builds and passes its own npm test', (name) =>
-    slot(async () => {
-      const p = load(name);
-      await sameVerdicts(name, p, readPipelineFiles(join(EXAMPLES, name, 'pipeline.yaml'), p), true);
-    }), 900_000);
+  it.concurrent.each(examples)(
+    '%s: the designer exports the CLI zip, which builds and passes its own npm test',
+    (name) =>
+      slot(async () => {
+        const p = load(name);
+        await sameVerdicts(name, p, readPipelineFiles(join(EXAMPLES, name, 'pipeline.yaml'), p), true);
+      }),
+    900_000,
+  );
 
-  it.concurrent('a filter wired beside an edge instead of into it: the designer and npm test both fail the doubled counts', () => slot(async () => {
-    const p = load('word-count');
-    const source = p.nodes.find((n) => n.kind === 'kafka-source')!;
-    const next = p.nodes.find((n) => n.inputs.some((i) => i.from === source.id))!;
-    const beside = { id: 'beside', kind: 'filter', params: { where: 'true' }, inputs: [{ port: 'in', from: source.id, fromPort: 'out' }] };
-    const nodes = [...p.nodes.map((n) => (n.id === next.id ? { ...n, inputs: [...n.inputs, { port: 'in', from: 'beside', fromPort: 'out' }] } : n)), beside];
-    await sameVerdicts('beside', { ...p, nodes }, {}, false);
-  }), 900_000);
+  it.concurrent(
+    'a filter wired beside an edge instead of into it: the designer and npm test both fail the doubled counts',
+    () =>
+      slot(async () => {
+        const p = load('word-count');
+        const source = p.nodes.find((n) => n.kind === 'kafka-source')!;
+        const next = p.nodes.find((n) => n.inputs.some((i) => i.from === source.id))!;
+        const beside = { id: 'beside', kind: 'filter', params: { where: 'true' }, inputs: [{ port: 'in', from: source.id, fromPort: 'out' }] };
+        const nodes = [
+          ...p.nodes.map((n) => (n.id === next.id ? { ...n, inputs: [...n.inputs, { port: 'in', from: 'beside', fromPort: 'out' }] } : n)),
+          beside,
+        ];
+        await sameVerdicts('beside', { ...p, nodes }, {}, false);
+      }),
+    900_000,
+  );
 });

@@ -92,7 +92,9 @@ describe('generated flight-delays service (ONNX model step) against a real broke
       await admin.disconnect();
     }
     if (process.env.PIPEWRIGHT_KEEP_TMP !== '1') rmSync(work, { recursive: true, force: true });
-    console.info(`[integration] flight-delays timings (ms): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`);
+    console.info(
+      `[integration] flight-delays timings (ms): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`,
+    );
   });
 
   it('scores 10,000 flights, alerts on the expected ones and dead-letters the unreadable', async () => {
@@ -116,7 +118,11 @@ describe('generated flight-delays service (ONNX model step) against a real broke
     expect(expectedAlerts).toBeGreaterThan(100);
 
     const port = await freePort();
-    const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: serviceDir, env: { ...serviceEnv, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/src/main.js'], {
+      cwd: serviceDir,
+      env: { ...serviceEnv, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const output: string[] = [];
     child.stdout.on('data', (d: Buffer) => output.push(d.toString()));
     child.stderr.on('data', (d: Buffer) => output.push(d.toString()));
@@ -165,8 +171,10 @@ describe('generated flight-delays service (ONNX model step) against a real broke
       },
     });
     try {
-      await waitFor(`${expected.size} scored flights, ${expectedAlerts} alerts and ${unreadable.length} dead letters`, 120_000, () =>
-        scored.size >= expected.size && alerts.length >= expectedAlerts && dead.length >= unreadable.length,
+      await waitFor(
+        `${expected.size} scored flights, ${expectedAlerts} alerts and ${unreadable.length} dead letters`,
+        120_000,
+        () => scored.size >= expected.size && alerts.length >= expectedAlerts && dead.length >= unreadable.length,
         () => `scored ${scored.size}/${expected.size}, alerts ${alerts.length}/${expectedAlerts}, dead ${dead.length}\n${diagnostics()}`,
       );
       timings.scoreMs = performance.now() - t;
@@ -195,7 +203,9 @@ describe('generated flight-delays service (ONNX model step) against a real broke
       expect(header(d.headers, 'pipewright.node')).toBe('delay-model');
       expect(header(d.headers, 'pipewright.error')).toMatch(/must be a number/);
     }
-    console.info(`[integration] flight-delays: ${expected.size} scheduled of ${FLIGHTS} flights scored, ${expectedAlerts} alerts, ${Math.round((FLIGHTS / timings.scoreMs) * 1000)} flights/s end to end`);
+    console.info(
+      `[integration] flight-delays: ${expected.size} scheduled of ${FLIGHTS} flights scored, ${expectedAlerts} alerts, ${Math.round((FLIGHTS / timings.scoreMs) * 1000)} flights/s end to end`,
+    );
 
     t = performance.now();
     child.kill('SIGTERM');
@@ -209,11 +219,17 @@ describe('generated flight-delays service (ONNX model step) against a real broke
     const bytes = readFileSync(model);
     writeFileSync(model, bytes.subarray(0, 100)); // truncated
     try {
-      const r = await run(process.execPath, ['dist/src/main.js'], { cwd: serviceDir, env: { ...serviceEnv, PORT: String(await freePort()) }, timeoutMs: 30_000 });
+      const r = await run(process.execPath, ['dist/src/main.js'], {
+        cwd: serviceDir,
+        env: { ...serviceEnv, PORT: String(await freePort()) },
+        timeoutMs: 30_000,
+      });
       expect(r.code).toBe(1);
       const line = r.output.split('\n').find((l) => l.includes('the pipeline cannot start'));
       expect(line, r.output).toBeDefined();
-      expect(JSON.parse(line!).error).toMatch(/node "delay-model" \(model\) cannot start: the model "models\/flight-delay\.onnx" cannot be loaded: not an ONNX model/);
+      expect(JSON.parse(line!).error).toMatch(
+        /node "delay-model" \(model\) cannot start: the model "models\/flight-delay\.onnx" cannot be loaded: not an ONNX model/,
+      );
       expect(r.output).not.toMatch(/joined consumer group/);
     } finally {
       writeFileSync(model, bytes);

@@ -41,7 +41,10 @@ async function generateAndBuild(doc: Document, work: string, env: NodeJS.Process
   const dir = join(work, 'service');
   await mustRun(process.execPath, ['bin/pipewright.mjs', 'generate', file, '-o', dir], { cwd: repoRoot, timeoutMs: 60_000 });
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  const ours = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  const ours = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
   for (const [name, version] of Object.entries(pkg.dependencies)) expect(ours.dependencies[name] ?? ours.devDependencies[name], name).toBe(version);
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
   await mustRun(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: dir, timeoutMs: 120_000 });
@@ -60,14 +63,24 @@ function start(dir: string, port: number, env: NodeJS.ProcessEnv): Service {
 }
 
 /** Every message of `topics` from the beginning, read by a group of its own, until `done` says so. */
-async function readTopics(kafka: Kafka, topics: string[], done: (got: Map<string, KafkaMessage[]>) => boolean, timeoutMs: number): Promise<Map<string, KafkaMessage[]>> {
+async function readTopics(
+  kafka: Kafka,
+  topics: string[],
+  done: (got: Map<string, KafkaMessage[]>) => boolean,
+  timeoutMs: number,
+): Promise<Map<string, KafkaMessage[]>> {
   const got = new Map<string, KafkaMessage[]>(topics.map((t) => [t, []]));
   const consumer = kafka.consumer({ groupId: `verify-${randomUUID().slice(0, 8)}` });
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
   await consumer.run({ eachMessage: async ({ topic, message }) => void got.get(topic)!.push(message) });
   try {
-    await waitFor(`messages on ${topics.join(', ')}`, timeoutMs, async () => done(got), () => JSON.stringify([...got].map(([t, m]) => [t, m.length])));
+    await waitFor(
+      `messages on ${topics.join(', ')}`,
+      timeoutMs,
+      async () => done(got),
+      () => JSON.stringify([...got].map(([t, m]) => [t, m.length])),
+    );
   } finally {
     await consumer.disconnect();
   }
@@ -76,7 +89,9 @@ async function readTopics(kafka: Kafka, topics: string[], done: (got: Map<string
 
 async function sigterm(s: Service): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   s.child.kill('SIGTERM');
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 25s after SIGTERM:\n${s.output.slice(-20).join('')}`)), 25_000));
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`no exit within 25s after SIGTERM:\n${s.output.slice(-20).join('')}`)), 25_000),
+  );
   return Promise.race([s.exit, timeout]);
 }
 
@@ -148,7 +163,9 @@ describe('generated request-buffering service: HTTP in, Kafka as the buffer, web
     const job = (i: number) => ({ jobId: `j-${i}`, customerId: `c-${i % 30}`, action: i % 2 ? 'resize' : 'thumbnail', ...(i % 3 ? { width: 100 + i } : {}) });
     const began = performance.now();
     const answers = await Promise.all(
-      Array.from({ length: 600 }, (_, i) => fetch(`${url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(job(i)) })),
+      Array.from({ length: 600 }, (_, i) =>
+        fetch(`${url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(job(i)) }),
+      ),
     );
     const requestMs = performance.now() - began;
     expect(answers.map((a) => a.status).filter((s) => s !== 202)).toEqual([]);
@@ -199,7 +216,9 @@ describe('generated request-buffering service: HTTP in, Kafka as the buffer, web
     expect(metrics).toMatch(new RegExp(`pipewright_ingest_events_total\\{pipeline="${name}"\\} 720`));
     expect(metrics).toMatch(/status="400"\} 1/);
     expect(metrics).toMatch(/status="413"\} 1/);
-    console.info(`[integration] request-buffering: 600 concurrent POSTs answered 202 in ${Math.round(requestMs)} ms (${Math.round(600 / (requestMs / 1000))} requests/s)`);
+    console.info(
+      `[integration] request-buffering: 600 concurrent POSTs answered 202 in ${Math.round(requestMs)} ms (${Math.round(600 / (requestMs / 1000))} requests/s)`,
+    );
 
     expect(await sigterm(service)).toEqual({ code: 0, signal: null });
   }, 180_000);
@@ -227,7 +246,9 @@ describe('generated order-validation service: orders to PostgreSQL and to accept
     await admin.connect();
     db = new pg.Client({ connectionString: PG_URL });
     await db.connect();
-    await db.query(`CREATE TABLE ${table} (order_id text PRIMARY KEY, customer_id text NOT NULL, customer_name text, total numeric NOT NULL, units integer NOT NULL, status text NOT NULL)`);
+    await db.query(
+      `CREATE TABLE ${table} (order_id text PRIMARY KEY, customer_id text NOT NULL, customer_name text, total numeric NOT NULL, units integer NOT NULL, status text NOT NULL)`,
+    );
 
     const doc = parseDocument(readFileSync(join(repoRoot, 'examples/order-validation/pipeline.yaml'), 'utf8'));
     doc.set('pipeline', name);
@@ -263,7 +284,10 @@ describe('generated order-validation service: orders to PostgreSQL and to accept
     await producer.send({
       topic: customers,
       acks: -1,
-      messages: Array.from({ length: 16 }, (_, c) => ({ key: `c-${c}`, value: JSON.stringify({ customerId: `c-${c}`, name: `Customer ${c}`, creditLimit: limit(c) }) })),
+      messages: Array.from({ length: 16 }, (_, c) => ({
+        key: `c-${c}`,
+        value: JSON.stringify({ customerId: `c-${c}`, name: `Customer ${c}`, creditLimit: limit(c) }),
+      })),
     });
     service = start(dir, await freePort(), env);
     const diagnostics = () => service!.output.slice(-30).join('');
@@ -286,20 +310,37 @@ describe('generated order-validation service: orders to PostgreSQL and to accept
 
     const want = orders.filter(isAccepted);
     const wantRejected = orders.length - want.length;
-    const got = await readTopics(kafka, [accepted, rejected], (m) => m.get(accepted)!.length >= want.length + 1 && m.get(rejected)!.length >= wantRejected, 60_000);
+    const got = await readTopics(
+      kafka,
+      [accepted, rejected],
+      (m) => m.get(accepted)!.length >= want.length + 1 && m.get(rejected)!.length >= wantRejected,
+      60_000,
+    );
     expect(got.get(accepted)!).toHaveLength(want.length + 1);
     expect(got.get(rejected)!).toHaveLength(wantRejected);
     const schemaRejects = got.get(rejected)!.filter((m) => m.headers?.['pipewright.error']);
     expect(schemaRejects).toHaveLength(orders.filter((_, i) => i % 11 === 0).length);
 
-    const rows = await waitFor('every accepted order in PostgreSQL', 30_000, async () => {
-      const r = await db.query(`SELECT order_id, customer_id, customer_name, total::float8 AS total, units, status FROM ${table}`);
-      const sorted = r.rows.sort((x, y) => (x.order_id < y.order_id ? -1 : 1));
-      return sorted.length === want.length && sorted.find((x) => x.order_id === 'o-1')?.total === 15 ? sorted : false;
-    }, diagnostics);
+    const rows = await waitFor(
+      'every accepted order in PostgreSQL',
+      30_000,
+      async () => {
+        const r = await db.query(`SELECT order_id, customer_id, customer_name, total::float8 AS total, units, status FROM ${table}`);
+        const sorted = r.rows.sort((x, y) => (x.order_id < y.order_id ? -1 : 1));
+        return sorted.length === want.length && sorted.find((x) => x.order_id === 'o-1')?.total === 15 ? sorted : false;
+      },
+      diagnostics,
+    );
     const expected = want
       .map((o) => (o.orderId === 'o-1' ? again : o))
-      .map((o) => ({ order_id: o.orderId, customer_id: o.customerId, customer_name: `Customer ${customerOf(o)}`, total: o.total, units: o.items.reduce((n, i) => n + i.units, 0), status: 'accepted' }))
+      .map((o) => ({
+        order_id: o.orderId,
+        customer_id: o.customerId,
+        customer_name: `Customer ${customerOf(o)}`,
+        total: o.total,
+        units: o.items.reduce((n, i) => n + i.units, 0),
+        status: 'accepted',
+      }))
       .sort((a, b) => (a.order_id < b.order_id ? -1 : 1));
     expect(rows).toEqual(expected);
 
@@ -354,8 +395,18 @@ describe('generated service with a generator source on the real broker', () => {
     const want = all.filter((e) => (e.value as { amount: number }).amount >= 250);
     const got = await readTopics(kafka, [generated, large], (m) => m.get(generated)!.length >= 120 && m.get(large)!.length >= want.length, 60_000);
     const elapsed = Date.now() - began;
-    expect(got.get(generated)!.map((m) => JSON.parse(m.value!.toString())).sort((a, b) => a.id - b.id)).toEqual(all.map((e) => e.value));
-    expect(got.get(large)!.map((m) => [m.key?.toString(), JSON.parse(m.value!.toString())]).sort((a, b) => a[1].id - b[1].id)).toEqual(want.map((e) => [e.key, e.value]));
+    expect(
+      got
+        .get(generated)!
+        .map((m) => JSON.parse(m.value!.toString()))
+        .sort((a, b) => a.id - b.id),
+    ).toEqual(all.map((e) => e.value));
+    expect(
+      got
+        .get(large)!
+        .map((m) => [m.key?.toString(), JSON.parse(m.value!.toString())])
+        .sort((a, b) => a[1].id - b[1].id),
+    ).toEqual(want.map((e) => [e.key, e.value]));
     // 120 events at 100 per second take over a second.
     expect(elapsed).toBeGreaterThan(1000);
     expect(await sigterm(service)).toEqual({ code: 0, signal: null });
@@ -417,7 +468,12 @@ describe('generated service with a generator source on two replicas, the generat
     expect(owns(other)).toBe(false);
     owner.child.kill('SIGKILL');
     await owner.exit;
-    await waitFor('the survivor to take the generator over', 90_000, async () => owns(other), () => logs(other));
+    await waitFor(
+      'the survivor to take the generator over',
+      90_000,
+      async () => owns(other),
+      () => logs(other),
+    );
 
     // Read committed (kafkajs's default): what the killed replica had not committed is not there.
     const got = await readTopics(kafka, [generated], (m) => m.get(generated)!.length >= COUNT, 120_000);

@@ -54,7 +54,12 @@ describe('the local run on a real broker', () => {
 
   it('creates the input topics as well when asked, then sends every sample to its source topic', async () => {
     expect(parsed.problems.filter((x) => x.severity === 'error')).toEqual([]);
-    expect(defs.filter((t) => t.external).map((t) => t.name).sort()).toEqual([topic('lines'), topic('orders')]);
+    expect(
+      defs
+        .filter((t) => t.external)
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual([topic('lines'), topic('orders')]);
     await admin.connect();
 
     await createTopics(p.name, defs, { KAFKA_BROKERS: brokers(), CREATE_EXTERNAL_TOPICS: 'true', LOG_LEVEL: 'warn' });

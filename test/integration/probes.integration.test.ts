@@ -90,8 +90,12 @@ describe('generated service probes: readiness follows group membership, liveness
 
   it('serves, in the text format, every metric its generated alerts and dashboard query', async () => {
     const dir = join(work, 'service');
-    const rule = parseYaml(readFileSync(join(dir, 'k8s/monitoring/prometheusrule.yaml'), 'utf8')) as { spec: { groups: { rules: { alert: string; expr: string }[] }[] } };
-    const dashboard = JSON.parse(readFileSync(join(dir, 'k8s/monitoring/dashboard.json'), 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
+    const rule = parseYaml(readFileSync(join(dir, 'k8s/monitoring/prometheusrule.yaml'), 'utf8')) as {
+      spec: { groups: { rules: { alert: string; expr: string }[] }[] };
+    };
+    const dashboard = JSON.parse(readFileSync(join(dir, 'k8s/monitoring/dashboard.json'), 'utf8')) as {
+      panels: { title: string; targets?: { expr: string }[] }[];
+    };
     const queries = [
       ...rule.spec.groups.flatMap((g) => g.rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr }))),
       ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel ${p.title}`, expr: t.expr }))),

@@ -133,7 +133,9 @@ export async function secureListeners(): Promise<{ secure: SecureListeners; stop
  * `npm run topics`, which only checks them. Topics that exist are left as they are.
  */
 export async function createExternalTopics(serviceDir: string): Promise<string[]> {
-  const listed = (parseYaml(readFileSync(join(serviceDir, 'topics/topics.yaml'), 'utf8')) as { topics: { name: string; partitions: number; external?: boolean }[] }).topics;
+  const listed = (
+    parseYaml(readFileSync(join(serviceDir, 'topics/topics.yaml'), 'utf8')) as { topics: { name: string; partitions: number; external?: boolean }[] }
+  ).topics;
   const external = listed.filter((t) => t.external);
   if (external.length === 0) return [];
   const admin = new Kafka({ clientId: 'pw-external-topics', brokers: brokers().split(','), logLevel: logLevel.ERROR }).admin();
@@ -141,7 +143,8 @@ export async function createExternalTopics(serviceDir: string): Promise<string[]
   try {
     const existing = new Set(await admin.listTopics());
     const missing = external.filter((t) => !existing.has(t.name));
-    if (missing.length) await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })) });
+    if (missing.length)
+      await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })) });
   } finally {
     await admin.disconnect();
   }

@@ -70,7 +70,12 @@ describe('restoring state from a changelog written in transactions', () => {
         { topic: changelog, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
       ],
     });
-    txProducer = kafka.producer({ transactionalId: `${pipeline}.${input}.0`, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    txProducer = kafka.producer({
+      transactionalId: `${pipeline}.${input}.0`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await txProducer.connect();
   });
 
@@ -83,13 +88,18 @@ describe('restoring state from a changelog written in transactions', () => {
 
   it('finishes a restore whose remaining records are only commit or abort markers and aborted records', async () => {
     // A stall is reported after 5 s (the service's default is 60 s): a restore that cannot finish fails fast.
-    const config = configFromEnv({ KAFKA_BROKERS: brokers(), KAFKA_GROUP_ID: pipeline, KAFKA_CLIENT_ID: `${pipeline}-a`, RESTORE_STALL_TIMEOUT_MS: '5000' }, { pipeline });
+    const config = configFromEnv(
+      { KAFKA_BROKERS: brokers(), KAFKA_GROUP_ID: pipeline, KAFKA_CLIENT_ID: `${pipeline}-a`, RESTORE_STALL_TIMEOUT_MS: '5000' },
+      { pipeline },
+    );
     const graph = new Graph(spec, {}, { live: true });
     restorer = new ChangelogRestorer(kafka, admin, config, graph, new Metrics(), log, [changelog]);
     await restorer.start();
     // The windows' counts as the state holds them: an event two hours on closes them all.
     const windows = async () => {
-      const result = await graph.process(input, [{ key: 'z', value: '{}', timestamp: T + 2 * HOUR, headers: {}, origin: { topic: input, partition: 0, offset: '1' } }]);
+      const result = await graph.process(input, [
+        { key: 'z', value: '{}', timestamp: T + 2 * HOUR, headers: {}, origin: { topic: input, partition: 0, offset: '1' } },
+      ]);
       return result.messages.map((m) => `${String(m.key).split('@')[0]}:${(JSON.parse(String(m.value)) as { count: number }).count}`).sort();
     };
 
@@ -101,7 +111,10 @@ describe('restoring state from a changelog written in transactions', () => {
     // the service does: its state's position is then after its records, before the commit marker.
     const own = await graph.process(input, [{ key: 'a', value: '{}', timestamp: T + 1, headers: {}, origin: { topic: input, partition: 0, offset: '0' } }]);
     expect(own.changelog.length).toBeGreaterThan(0);
-    const base = await transaction(own.changelog.map((m) => ({ key: String(m.key), value: String(m.value), partition: 0 })), 'commit');
+    const base = await transaction(
+      own.changelog.map((m) => ({ key: String(m.key), value: String(m.value), partition: 0 })),
+      'commit',
+    );
     graph.changelogWritten(changelog, 0, base, own.changelog.length);
     const began = Date.now();
     expect(await restorer.restore(input, 0)).toBe(0);

@@ -56,7 +56,13 @@ describe('restoring window state from a changelog on a real broker', () => {
 
   /** One event at 09:00 closes the 08:00 windows: their counts, by key. */
   async function closeWindows(graph: Graph): Promise<Map<string, number>> {
-    const rec: RawMessage = { key: 'tick', value: '{}', timestamp: T + HOUR, headers: {}, origin: { topic: `${pipeline}-in`, partition: 0, offset: '1000000' } };
+    const rec: RawMessage = {
+      key: 'tick',
+      value: '{}',
+      timestamp: T + HOUR,
+      headers: {},
+      origin: { topic: `${pipeline}-in`, partition: 0, offset: '1000000' },
+    };
     const result = await graph.process(`${pipeline}-in`, [rec]);
     return new Map(result.messages.map((m) => [String(m.key).split('@')[0], (JSON.parse(String(m.value)) as { count: number }).count]));
   }
@@ -90,11 +96,17 @@ describe('restoring window state from a changelog on a real broker', () => {
     expect(lines.some((l) => l.startsWith('restored state') && l.includes(`"records":${KEYS}`))).toBe(true);
 
     // Another replica writes 10 records (5 new keys, 5 updates); a, which kept its state, reads just those.
-    await producer.send({ topic: changelog, acks: -1, messages: [...Array.from({ length: 5 }, (_, i) => windowRecord(`new${i}`, 7)), ...Array.from({ length: 5 }, (_, i) => windowRecord(`k${i}`, 100))] });
+    await producer.send({
+      topic: changelog,
+      acks: -1,
+      messages: [...Array.from({ length: 5 }, (_, i) => windowRecord(`new${i}`, 7)), ...Array.from({ length: 5 }, (_, i) => windowRecord(`k${i}`, 100))],
+    });
     expect(await a.restore()).toBe(10);
 
     // a's own acknowledged writes are in its state already: it reads none of them back.
-    const own = await a.graph.process(`${pipeline}-in`, [{ key: 'k7', value: '{}', timestamp: T + 1, headers: {}, origin: { topic: `${pipeline}-in`, partition: 0, offset: '0' } }]);
+    const own = await a.graph.process(`${pipeline}-in`, [
+      { key: 'k7', value: '{}', timestamp: T + 1, headers: {}, origin: { topic: `${pipeline}-in`, partition: 0, offset: '0' } },
+    ]);
     for (const p of await sendAll(producer, own.changelog)) a.graph.changelogWritten(p.topic, p.partition, p.base, p.count);
     expect(own.changelog.length).toBeGreaterThan(0);
     expect(await a.restore()).toBe(0);

@@ -98,7 +98,8 @@ const UNKNOWN_ID = 987_654;
  * so the upstream producer adds them as Confluent's serializers do: [0], the first message type of
  * the schema, as the single byte 0.
  */
-const withMessageIndexes = (format: Format, wire: Buffer) => (format === 'protobuf' ? Buffer.concat([wire.subarray(0, 5), Buffer.from([0]), wire.subarray(5)]) : wire);
+const withMessageIndexes = (format: Format, wire: Buffer) =>
+  format === 'protobuf' ? Buffer.concat([wire.subarray(0, 5), Buffer.from([0]), wire.subarray(5)]) : wire;
 
 describe('a generated service with Avro, Protobuf and JSON Schema sources and sinks, on a real Schema Registry', () => {
   const runId = randomUUID().slice(0, 8);
@@ -151,7 +152,14 @@ describe('a generated service with Avro, Protobuf and JSON Schema sources and si
     await mustRun(process.execPath, ['bin/pipewright.mjs', 'generate', file, '-o', serviceDir], { cwd: repoRoot, timeoutMs: 120_000 });
     symlinkSync(join(repoRoot, 'node_modules'), join(serviceDir, 'node_modules'), 'dir');
     expect(readFileSync(join(serviceDir, 'k8s', 'config.env'), 'utf8')).toContain('\nSCHEMA_REGISTRY_URL=');
-    const env = { ...process.env, KAFKA_BROKERS: brokers(), KAFKA_GROUP_ID: pipeline, SCHEMA_REGISTRY_URL: url, LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+    const env = {
+      ...process.env,
+      KAFKA_BROKERS: brokers(),
+      KAFKA_GROUP_ID: pipeline,
+      SCHEMA_REGISTRY_URL: url,
+      LOG_LEVEL: 'info',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    };
     await createExternalTopics(serviceDir);
     const out = await mustRun(process.execPath, [RUN_TS, 'src/topics.ts'], { cwd: serviceDir, env, timeoutMs: 60_000 });
     topics = [...out.matchAll(/"topic":"([^"]+)"/g)].map((m) => m[1]);
@@ -189,9 +197,15 @@ describe('a generated service with Avro, Protobuf and JSON Schema sources and si
     await producer.connect();
     const strays = {} as Record<Format, Buffer>;
     for (const format of FORMATS) {
-      const { id } = await client.register({ type: SCHEMAS[format].type, schema: typeof SCHEMAS[format].order === 'string' ? SCHEMAS[format].order : JSON.stringify(SCHEMAS[format].order) } as never, {
-        subject: `${topic(format, 'in')}-value`,
-      });
+      const { id } = await client.register(
+        {
+          type: SCHEMAS[format].type,
+          schema: typeof SCHEMAS[format].order === 'string' ? SCHEMAS[format].order : JSON.stringify(SCHEMAS[format].order),
+        } as never,
+        {
+          subject: `${topic(format, 'in')}-value`,
+        },
+      );
       expect(id).not.toBe(UNKNOWN_ID);
       const encode = async (o: Order) => withMessageIndexes(format, Buffer.from(await client.encode(id, upstream(format, o))));
       const messages = await Promise.all(ORDERS.map(async (o) => ({ key: o.id, value: await encode(o) })));
@@ -207,10 +221,16 @@ describe('a generated service with Avro, Protobuf and JSON Schema sources and si
     }
     await producer.disconnect();
 
-    const want = Object.fromEntries(FORMATS.map((f) => [f, ORDERS.map((o) => expected(f, o)).filter((v) => v !== undefined)])) as Record<Format, NonNullable<ReturnType<typeof expected>>[]>;
+    const want = Object.fromEntries(FORMATS.map((f) => [f, ORDERS.map((o) => expected(f, o)).filter((v) => v !== undefined)])) as Record<
+      Format,
+      NonNullable<ReturnType<typeof expected>>[]
+    >;
     expect(want.avro.length).toBeGreaterThan(5);
     const outputs = Object.fromEntries(FORMATS.map((f) => [topic(f, 'out'), f])) as Record<string, Format>;
-    const got = Object.fromEntries(FORMATS.map((f) => [f, []])) as unknown as Record<Format, { key: string; header: number[]; value: Record<string, unknown> }[]>;
+    const got = Object.fromEntries(FORMATS.map((f) => [f, []])) as unknown as Record<
+      Format,
+      { key: string; header: number[]; value: Record<string, unknown> }[]
+    >;
     const letters: { key: string; error: string; node: string; value: Buffer }[] = [];
     const reader = kafka.consumer({ groupId: `${pipeline}-verify`, maxWaitTimeInMs: 100 });
     await reader.connect();
@@ -219,7 +239,12 @@ describe('a generated service with Avro, Protobuf and JSON Schema sources and si
       eachMessage: async ({ topic: from, message }) => {
         const value = message.value!;
         if (from === dead) {
-          letters.push({ key: String(message.key), error: String(message.headers?.[DEAD_LETTER_HEADERS.error]), node: String(message.headers?.[DEAD_LETTER_HEADERS.node]), value });
+          letters.push({
+            key: String(message.key),
+            error: String(message.headers?.[DEAD_LETTER_HEADERS.error]),
+            node: String(message.headers?.[DEAD_LETTER_HEADERS.node]),
+            value,
+          });
           return;
         }
         const format = outputs[from];
@@ -246,9 +271,15 @@ describe('a generated service with Avro, Protobuf and JSON Schema sources and si
     const byId = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.id).localeCompare(String(b.id));
     for (const format of FORMATS) {
       const id = registered[format].id;
-      expect(got[format].map((g) => g.header), format).toEqual(want[format].map(() => (format === 'protobuf' ? [0, id, 0] : [0, id])));
+      expect(
+        got[format].map((g) => g.header),
+        format,
+      ).toEqual(want[format].map(() => (format === 'protobuf' ? [0, id, 0] : [0, id])));
       expect(got[format].map((g) => g.value).sort(byId), format).toEqual([...want[format]].sort(byId));
-      expect(got[format].every((g) => g.key === g.value.id), format).toBe(true);
+      expect(
+        got[format].every((g) => g.key === g.value.id),
+        format,
+      ).toBe(true);
       // The id the records carry is the one the registry has for the subject, and names the sink's schema.
       const byIdSchema = (await get(`/schemas/ids/${id}`)) as { schema: string };
       expect(byIdSchema.schema, format).toBe(registered[format].schema);

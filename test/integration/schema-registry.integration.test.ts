@@ -38,7 +38,14 @@ describe('an avro source on a real broker', () => {
     kafka = new Kafka({ clientId: pipeline, brokers: brokers().split(','), logLevel: logLevel.NOTHING });
     admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: input, numPartitions: 1 }, { topic: output, numPartitions: 1 }, { topic: dead, numPartitions: 1 }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: input, numPartitions: 1 },
+        { topic: output, numPartitions: 1 },
+        { topic: dead, numPartitions: 1 },
+      ],
+    });
   });
 
   afterAll(async () => {
@@ -53,10 +60,20 @@ describe('an avro source on a real broker', () => {
   it('sends a JSON value and a truncated one to the dead-letter topic, each with what is wrong', async () => {
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
-    await producer.send({ topic: input, acks: -1, messages: [{ key: 'a', value: '{"id":"o-1"}' }, { key: 'b', value: Buffer.from([0, 0, 1]) }] });
+    await producer.send({
+      topic: input,
+      acks: -1,
+      messages: [
+        { key: 'a', value: '{"id":"o-1"}' },
+        { key: 'b', value: Buffer.from([0, 0, 1]) },
+      ],
+    });
     await producer.disconnect();
     // npm run produce-samples leaves the topic alone: its samples in JSON would only be dead letters.
-    await produceSamples(pipeline, [{ topic: input, partitions: 1, format: 'avro', events: [{ key: 'c', value: { id: 'o-2' } }] }], { KAFKA_BROKERS: brokers(), LOG_LEVEL: 'warn' });
+    await produceSamples(pipeline, [{ topic: input, partitions: 1, format: 'avro', events: [{ key: 'c', value: { id: 'o-2' } }] }], {
+      KAFKA_BROKERS: brokers(),
+      LOG_LEVEL: 'warn',
+    });
     expect((await admin.fetchTopicOffsets(input)).map((o) => o.high)).toEqual(['2']);
 
     const keep = (msg: string, f?: object) => lines.push(`${msg} ${JSON.stringify(f ?? {})}`);
@@ -64,7 +81,15 @@ describe('an avro source on a real broker', () => {
     const config = configFromEnv({ KAFKA_BROKERS: brokers(), KAFKA_GROUP_ID: pipeline, KAFKA_CLIENT_ID: pipeline }, { pipeline });
     const graph = new Graph(spec, {}, { live: true });
     await graph.start();
-    loop = await startKafkaLoop({ kafka: createKafka(config, log), graph, config, metrics: new Metrics(), log, fromBeginning: true, onFatal: (e) => keep('fatal', { error: String(e) }) });
+    loop = await startKafkaLoop({
+      kafka: createKafka(config, log),
+      graph,
+      config,
+      metrics: new Metrics(),
+      log,
+      fromBeginning: true,
+      onFatal: (e) => keep('fatal', { error: String(e) }),
+    });
 
     const letters: { key: string; error: string; value: string }[] = [];
     const reader = kafka.consumer({ groupId: `${pipeline}-verify`, maxWaitTimeInMs: 100 });

@@ -143,8 +143,7 @@ describe('generated large-orders service: three replicas against a real broker',
   const replicas: Replica[] = [];
   let serviceEnv: NodeJS.ProcessEnv;
 
-  const diagnostics = () =>
-    replicas.map((r) => `--- replica ${r.index} (port ${r.port}) ---\n${r.rawOutput.slice(-20).join('\n')}`).join('\n');
+  const diagnostics = () => replicas.map((r) => `--- replica ${r.index} (port ${r.port}) ---\n${r.rawOutput.slice(-20).join('\n')}`).join('\n');
 
   beforeAll(async () => {
     kafka = new Kafka({ clientId: `pw-it-${runId}`, brokers: brokers().split(','), logLevel: logLevel.ERROR });
@@ -205,22 +204,32 @@ describe('generated large-orders service: three replicas against a real broker',
     for (let i = 0; i < REPLICAS; i++) {
       replicas.push(startReplica(i, serviceDir, await freePort(), { ...serviceEnv, KAFKA_CLIENT_ID: `${pipelineName}-replica-${i}` }));
     }
-    await waitFor('every replica to answer /readyz with 200', 60_000, async () => {
-      for (const r of replicas) if (r.exited || (await get(r.port, '/readyz')).status !== 200) return false;
-      return true;
-    }, diagnostics);
+    await waitFor(
+      'every replica to answer /readyz with 200',
+      60_000,
+      async () => {
+        for (const r of replicas) if (r.exited || (await get(r.port, '/readyz')).status !== 200) return false;
+        return true;
+      },
+      diagnostics,
+    );
     // Ready means joined; wait until the group has settled with all three members, so that no
     // rebalance happens while the events flow and the count of outputs can be exact.
-    const assignments = await waitFor('a stable group of three replicas sharing all partitions', 60_000, async () => {
-      const { groups } = await admin.describeGroups([groupId]);
-      if (groups[0]?.state !== 'Stable' || groups[0].members.length !== REPLICAS) return false;
-      const last = replicas.map((r) => r.logs.filter((l) => l.msg === 'joined consumer group').at(-1));
-      if (last.some((l) => l === undefined)) return false;
-      const parts = last.map((l) => ((l!.assignment as Record<string, number[]>)[inputTopic] ?? []).slice().sort((a, b) => a - b));
-      const all = parts.flat().sort((a, b) => a - b);
-      if (all.join() !== [...Array(PARTITIONS).keys()].join()) return false;
-      return parts;
-    }, diagnostics);
+    const assignments = await waitFor(
+      'a stable group of three replicas sharing all partitions',
+      60_000,
+      async () => {
+        const { groups } = await admin.describeGroups([groupId]);
+        if (groups[0]?.state !== 'Stable' || groups[0].members.length !== REPLICAS) return false;
+        const last = replicas.map((r) => r.logs.filter((l) => l.msg === 'joined consumer group').at(-1));
+        if (last.some((l) => l === undefined)) return false;
+        const parts = last.map((l) => ((l!.assignment as Record<string, number[]>)[inputTopic] ?? []).slice().sort((a, b) => a - b));
+        const all = parts.flat().sort((a, b) => a - b);
+        if (all.join() !== [...Array(PARTITIONS).keys()].join()) return false;
+        return parts;
+      },
+      diagnostics,
+    );
     timings.readyMs = performance.now() - t;
     for (const parts of assignments) expect(parts.length).toBeGreaterThan(0);
 
@@ -285,8 +294,10 @@ describe('generated large-orders service: three replicas against a real broker',
       },
     });
     try {
-      await waitFor(`${expectedCount} outputs and ${MALFORMED.length} dead letters`, 120_000, async () =>
-        outputs.length >= expectedCount && deadLetters.length >= MALFORMED.length,
+      await waitFor(
+        `${expectedCount} outputs and ${MALFORMED.length} dead letters`,
+        120_000,
+        async () => outputs.length >= expectedCount && deadLetters.length >= MALFORMED.length,
         () => `outputs ${outputs.length}/${expectedCount}, dead letters ${deadLetters.length}/${MALFORMED.length}\n${diagnostics()}`,
       );
       timings.processMs = performance.now() - t;
@@ -366,7 +377,9 @@ describe('generated large-orders service: three replicas against a real broker',
       const [batch] = histogramSeries(families.get('pipewright_batch_duration_seconds')!);
       expect(batch.count).toBe(families.get('pipewright_batches_total')!.samples[0].value);
       const nodes = histogramSeries(families.get('pipewright_node_duration_seconds')!);
-      expect(nodes.map((n) => n.labels.node).sort()).toEqual([...new Set(scraped[0].filter((x) => x.name === 'pipewright_node_in_total').map((x) => x.labels.node))].sort());
+      expect(nodes.map((n) => n.labels.node).sort()).toEqual(
+        [...new Set(scraped[0].filter((x) => x.name === 'pipewright_node_in_total').map((x) => x.labels.node))].sort(),
+      );
       // The source decodes every slice; a slice tried again after a failed send is decoded again.
       expect(nodes.find((n) => n.labels.node === 'orders')!.count).toBeGreaterThanOrEqual(batch.count);
     }

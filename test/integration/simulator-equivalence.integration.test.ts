@@ -36,7 +36,8 @@ const decode = (v: string | null) => {
 
 function byKeyFromLog(log: MemoryLog, topic: string): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
-  for (const m of log.messages(topic)) (out[m.key ?? '(no key)'] ??= []).push(decode(typeof m.value === 'string' ? m.value : m.value === null ? null : new TextDecoder().decode(m.value)));
+  for (const m of log.messages(topic))
+    (out[m.key ?? '(no key)'] ??= []).push(decode(typeof m.value === 'string' ? m.value : m.value === null ? null : new TextDecoder().decode(m.value)));
   return out;
 }
 
@@ -120,7 +121,11 @@ describe.each(['large-orders', 'flight-delays'])('%s: the simulator and the gene
     await producer.disconnect();
 
     // 3. The generated service consumes them.
-    const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: serviceDir, env: { ...serviceEnv, PORT: String(await freePort()) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/src/main.js'], {
+      cwd: serviceDir,
+      env: { ...serviceEnv, PORT: String(await freePort()) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const output: string[] = [];
     child.stdout.on('data', (d: Buffer) => output.push(d.toString('utf8')));
     child.stderr.on('data', (d: Buffer) => output.push(d.toString('utf8')));

@@ -53,7 +53,15 @@ describe('standby replicas on a real broker', () => {
     const config = configFromEnv({ KAFKA_BROKERS: brokers(), KAFKA_GROUP_ID: pipeline, KAFKA_CLIENT_ID: `${pipeline}-${name}` }, { pipeline });
     const graph = new Graph(spec, {}, { live: true });
     const metrics = new Metrics();
-    const loop = await startKafkaLoop({ kafka: createKafka(config, log), graph, config, metrics, log, fromBeginning: true, onFatal: (e) => keep('fatal', { error: String(e) }) });
+    const loop = await startKafkaLoop({
+      kafka: createKafka(config, log),
+      graph,
+      config,
+      metrics,
+      log,
+      fromBeginning: true,
+      onFatal: (e) => keep('fatal', { error: String(e) }),
+    });
     const r = { name, loop, graph, metrics, lines };
     replicas.push(r);
     return r;
@@ -62,7 +70,8 @@ describe('standby replicas on a real broker', () => {
   async function until(what: string, check: () => boolean | Promise<boolean>, seconds = 90): Promise<void> {
     const deadline = Date.now() + seconds * 1000;
     while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}\n${replicas.map((r) => `${r.name}:\n  ${r.lines.slice(-15).join('\n  ')}`).join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(`gave up waiting: ${what}\n${replicas.map((r) => `${r.name}:\n  ${r.lines.slice(-15).join('\n  ')}`).join('\n')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -71,7 +80,11 @@ describe('standby replicas on a real broker', () => {
   const changelogEnd = async (p: number) => Number((await admin.fetchTopicOffsets(changelog)).find((o) => o.partition === p)!.high);
   const outputs = async () => (await admin.fetchTopicOffsets(output)).reduce((n, o) => n + Number(o.high), 0);
   /** A window record as the window's store writes it: `n` events of `key` in the 08:00 window. */
-  const windowRecord = (partition: number, key: string, n: number) => ({ key: `w\u0000${key}\u0000${T}`, value: JSON.stringify({ k: key, s: T, e: T + HOUR, n }), partition });
+  const windowRecord = (partition: number, key: string, n: number) => ({
+    key: `w\u0000${key}\u0000${T}`,
+    value: JSON.stringify({ k: key, s: T, e: T + HOUR, n }),
+    partition,
+  });
 
   beforeAll(async () => {
     kafka = new Kafka({ clientId: `pw-standby-${runId}`, brokers: brokers().split(','), logLevel: logLevel.ERROR });
@@ -108,19 +121,30 @@ describe('standby replicas on a real broker', () => {
     const a = await replica('a');
     await until('a owns both partitions and restored them', () => owns(a).length === 2 && a.metrics.restoredRecords >= 2 * KEYS);
     const b = await replica('b');
-    await until('a and b own one partition each, each the standby of the other', () => owns(a).length === 1 && owns(b).length === 1 && a.metrics.standbyPartitions === 1 && b.metrics.standbyPartitions === 1);
+    await until(
+      'a and b own one partition each, each the standby of the other',
+      () => owns(a).length === 1 && owns(b).length === 1 && a.metrics.standbyPartitions === 1 && b.metrics.standbyPartitions === 1,
+    );
     const [pa] = owns(a);
     const [pb] = owns(b);
     expect(pa).not.toBe(pb);
     // b follows a's changelog partition from its beginning; a kept b's partition's state when it lost it.
-    await until("b's standby copy of a's partition is at the changelog's end", async () => b.graph.changelogPosition(changelog, pa) === (await changelogEnd(pa)));
+    await until(
+      "b's standby copy of a's partition is at the changelog's end",
+      async () => b.graph.changelogPosition(changelog, pa) === (await changelogEnd(pa)),
+    );
     expect(b.metrics.standbyRecords).toBeGreaterThanOrEqual(KEYS);
 
     // a processes 20 events in its partition (new windows and updates); b's copy follows a's writes.
     await producer.send({
       topic: input,
       acks: -1,
-      messages: Array.from({ length: 20 }, (_, i) => ({ key: i < 10 ? `new${i}` : `p${pa}-k${i}`, value: '{}', partition: pa, timestamp: String(T + 60_000 + i) })),
+      messages: Array.from({ length: 20 }, (_, i) => ({
+        key: i < 10 ? `new${i}` : `p${pa}-k${i}`,
+        value: '{}',
+        partition: pa,
+        timestamp: String(T + 60_000 + i),
+      })),
     });
     await until('a committed its 20 events', async () => {
       const [committed] = await admin.fetchOffsets({ groupId: pipeline, topics: [input] });
@@ -133,7 +157,10 @@ describe('standby replicas on a real broker', () => {
 
     // a leaves; b owns both partitions and restores a's from where its copy stands: nothing to read again.
     await a.loop.stop();
-    await until('b owns both partitions and has restored them', () => owns(b).length === 2 && b.lines.some((l) => l.startsWith('restored state') && l.includes(`"partition":${pa}`)));
+    await until(
+      'b owns both partitions and has restored them',
+      () => owns(b).length === 2 && b.lines.some((l) => l.startsWith('restored state') && l.includes(`"partition":${pa}`)),
+    );
     // It read a's changelog partition from where its copy stood, not from the beginning.
     const restored = b.lines.find((l) => l.startsWith('restored state') && l.includes(`"partition":${pa}`))!;
     expect(JSON.parse(restored.slice('restored state '.length)).from).toEqual({ [changelog]: written });

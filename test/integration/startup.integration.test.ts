@@ -90,9 +90,18 @@ describe('start-up of a generated repository on the real broker', () => {
     expect(r.output).not.toContain(`"msg":"topic created","topic":"${input}"`);
     const configs = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: [output, deadLetters, input].map((topic) => ({ type: 2, name: topic, configNames: ['min.insync.replicas', 'retention.ms', 'cleanup.policy'] })),
+      resources: [output, deadLetters, input].map((topic) => ({
+        type: 2,
+        name: topic,
+        configNames: ['min.insync.replicas', 'retention.ms', 'cleanup.policy'],
+      })),
     });
-    const byTopic = Object.fromEntries(configs.resources.map((res) => [res.resourceName, Object.fromEntries(res.configEntries.map((c) => [c.configName, { value: c.configValue, topicLevel: Number(c.configSource) === TOPIC_CONFIG }]))]));
+    const byTopic = Object.fromEntries(
+      configs.resources.map((res) => [
+        res.resourceName,
+        Object.fromEntries(res.configEntries.map((c) => [c.configName, { value: c.configValue, topicLevel: Number(c.configSource) === TOPIC_CONFIG }])),
+      ]),
+    );
     // One broker: replication factor 3 becomes 1 and min.insync.replicas 2 becomes 1, so writes with acks=all succeed.
     expect(byTopic[output]['min.insync.replicas']).toEqual({ value: '1', topicLevel: true });
     expect(byTopic[output]['retention.ms']).toEqual({ value: '86400000', topicLevel: true });
@@ -119,7 +128,12 @@ describe('start-up of a generated repository on the real broker', () => {
       expect(r.output).toContain(`port ${port} is already in use by another process; stop that process or set PORT to a free port`);
       expect(r.output).not.toContain('EADDRINUSE');
       expect(r.output).not.toMatch(STACK);
-      expect(r.output.trim().split('\n').filter((l) => l.includes('"level":"error"'))).toHaveLength(1);
+      expect(
+        r.output
+          .trim()
+          .split('\n')
+          .filter((l) => l.includes('"level":"error"')),
+      ).toHaveLength(1);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
@@ -131,7 +145,9 @@ describe('start-up of a generated repository on the real broker', () => {
     for (const script of ['dist/src/main.js', 'dist/src/topics.js']) {
       const r = await run(process.execPath, [script], { cwd: dir, env: { ...rest, PORT: String(await freePort()) }, timeoutMs: 60_000 });
       expect(r.code, `${script}: ${r.output}`).toBe(1);
-      expect(r.output.trim()).toBe('pipewright: configuration error: KAFKA_BROKERS is not set. Set it to the bootstrap servers, for example KAFKA_BROKERS=localhost:9092.');
+      expect(r.output.trim()).toBe(
+        'pipewright: configuration error: KAFKA_BROKERS is not set. Set it to the bootstrap servers, for example KAFKA_BROKERS=localhost:9092.',
+      );
     }
   }, 90_000);
 });

@@ -18,7 +18,6 @@ import { parseDocument, type Document } from 'yaml';
 import { TransactionWatch } from '../../bench/chaos-lib.js';
 import { brokers, cleanUpRun, createExternalTopics, freePort, mustRun, repoRoot, startReplica, waitFor, type Replica } from './process.js';
 
-
 interface Scenario {
   example: string;
   /** Produces phase `i` of the stream; returns nothing, the expected results are kept by the scenario. */
@@ -203,7 +202,8 @@ describe.each([
   afterAll(() => cleanUpRun({ replicas, admin, group: groupId, topics: [...topics, inputTopic, outputTopic], work }));
 
   it('emits every window result exactly once per window and key, losing nothing, across a SIGKILL', async () => {
-    const start = async (name: string) => replicas.push(startReplica(name, serviceDir, { ...env, PORT: String(await freePort()), KAFKA_CLIENT_ID: `${pipelineName}-${name}` }));
+    const start = async (name: string) =>
+      replicas.push(startReplica(name, serviceDir, { ...env, PORT: String(await freePort()), KAFKA_CLIENT_ID: `${pipelineName}-${name}` }));
     await start('a');
     await start('b');
     const members = async (n: number) => {
@@ -288,7 +288,12 @@ describe.each([
       },
     });
     try {
-      await waitFor(`${scenario.expected.size} window results`, 120_000, async () => [...scenario.expected.keys()].every((k) => results.has(k)), () => `${results.size}/${scenario.expected.size}\n${diagnostics()}`);
+      await waitFor(
+        `${scenario.expected.size} window results`,
+        120_000,
+        async () => [...scenario.expected.keys()].every((k) => results.has(k)),
+        () => `${results.size}/${scenario.expected.size}\n${diagnostics()}`,
+      );
       await waitFor('the last events to be committed', 60_000, settled, diagnostics);
       await new Promise((r) => setTimeout(r, 2000));
     } finally {

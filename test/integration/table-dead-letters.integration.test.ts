@@ -51,7 +51,15 @@ describe('dead letters of table rows, exactly-once, on a real broker', () => {
     const log: Logger = { info: keep, warn: keep, error: keep, debug: () => {} };
     const config = configFromEnv({ KAFKA_BROKERS: brokers(), KAFKA_GROUP_ID: pipeline, KAFKA_CLIENT_ID: `${pipeline}-${name}` }, { pipeline });
     // Returns once the replica has read its tables to their end (and written their dead letters).
-    const loop = await startKafkaLoop({ kafka: createKafka(config, log), graph: new Graph(spec, {}, { live: true }), config, metrics: new Metrics(), log, fromBeginning: true, onFatal: (e) => keep('fatal', { error: String(e) }) });
+    const loop = await startKafkaLoop({
+      kafka: createKafka(config, log),
+      graph: new Graph(spec, {}, { live: true }),
+      config,
+      metrics: new Metrics(),
+      log,
+      fromBeginning: true,
+      onFatal: (e) => keep('fatal', { error: String(e) }),
+    });
     loops.push(loop);
     return loop;
   }
@@ -72,7 +80,7 @@ describe('dead letters of table rows, exactly-once, on a real broker', () => {
       },
     });
     const behind = () => ends.some((e) => Number(e.high) > 0 && (reached.get(e.partition) ?? 0) < Number(e.high));
-    for (const deadline = Date.now() + 30_000; behind() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    for (const deadline = Date.now() + 30_000; behind() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
     await reader.disconnect();
     return got;
   }
@@ -96,7 +104,10 @@ describe('dead letters of table rows, exactly-once, on a real broker', () => {
     await producer.send({
       topic: table,
       acks: -1,
-      messages: Array.from({ length: 10 }, (_, i) => ({ key: `c${i}`, value: i === 3 || i === 6 ? `{"tier":` : JSON.stringify({ tier: i % 2 ? 'gold' : 'silver' }) })),
+      messages: Array.from({ length: 10 }, (_, i) => ({
+        key: `c${i}`,
+        value: i === 3 || i === 6 ? `{"tier":` : JSON.stringify({ tier: i % 2 ? 'gold' : 'silver' }),
+      })),
     });
   });
 

@@ -53,7 +53,15 @@ describe.each(['at-least-once', 'exactly-once'] as const)('a table on a real bro
     const log: Logger = { info: keep, warn: keep, error: keep, debug: () => {} };
     const config = configFromEnv({ KAFKA_BROKERS: brokers(), KAFKA_GROUP_ID: pipeline, KAFKA_CLIENT_ID: `${pipeline}-${name}` }, { pipeline });
     const graph = new Graph(spec, {}, { live: true });
-    const loop = await startKafkaLoop({ kafka: createKafka(config, log), graph, config, metrics: new Metrics(), log, fromBeginning: true, onFatal: (e) => keep('fatal', { error: String(e) }) });
+    const loop = await startKafkaLoop({
+      kafka: createKafka(config, log),
+      graph,
+      config,
+      metrics: new Metrics(),
+      log,
+      fromBeginning: true,
+      onFatal: (e) => keep('fatal', { error: String(e) }),
+    });
     const r = { name, loop, lines };
     replicas.push(r);
     return r;
@@ -62,7 +70,8 @@ describe.each(['at-least-once', 'exactly-once'] as const)('a table on a real bro
   async function until(what: string, check: () => boolean | Promise<boolean>, seconds = 20): Promise<void> {
     const deadline = Date.now() + seconds * 1000;
     while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}\n${replicas.map((r) => `${r.name}:\n  ${r.lines.slice(-15).join('\n  ')}`).join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(`gave up waiting: ${what}\n${replicas.map((r) => `${r.name}:\n  ${r.lines.slice(-15).join('\n  ')}`).join('\n')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -78,7 +87,13 @@ describe.each(['at-least-once', 'exactly-once'] as const)('a table on a real bro
     await consumer.subscribe({ topics: Object.keys(counts), fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
-        out.push({ topic, key: String(message.key), value: message.value === null ? null : JSON.parse(message.value.toString()), partition, offset: Number(message.offset) });
+        out.push({
+          topic,
+          key: String(message.key),
+          value: message.value === null ? null : JSON.parse(message.value.toString()),
+          partition,
+          offset: Number(message.offset),
+        });
       },
     });
     const want = Object.values(counts).reduce((a, b) => a + b, 0);
