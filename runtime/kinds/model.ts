@@ -194,9 +194,9 @@ function modelFeatures(backend: string, bytes: Uint8Array): { features?: string[
   return { features: onnxFeatureNames(onnxLayout(readOnnxInfo(bytes))) };
 }
 
-function validateModel(params: ModelParams, ctx: { files?: PipelineFiles }): KindProblem[] {
+/** The score, label and probabilities outputs must be usable field names, each a different one. */
+function outputFieldProblems(params: ModelParams): KindProblem[] {
   const problems: KindProblem[] = [];
-  const backend = params.backend;
   const outputs = ['score', 'label', 'probabilities'] as const;
   for (const name of outputs) {
     const v = params[name];
@@ -216,38 +216,55 @@ function validateModel(params: ModelParams, ctx: { files?: PipelineFiles }): Kin
       message: 'score, label and probabilities must name different fields.',
       hint: 'Give each output its own field name, or leave label and probabilities empty.',
     });
-  if (backend === 'http') {
-    const url = params.url;
-    if (!/^https?:\/\/[^\s/]+/.test(url))
-      problems.push({
-        param: 'url',
-        code: 'PW141',
-        message: url ? `"${url}" is not an http(s) URL.` : "The http backend needs the endpoint's url.",
-        hint: 'e.g. url: http://flight-delay-model.models.svc:8080/v1/models/flight-delay:predict',
-      });
-    return problems;
-  }
-  const path = params.model;
+  return problems;
+}
+
+/** The http backend's url must be an http(s) URL. */
+function endpointProblems(url: string): KindProblem[] {
+  if (/^https?:\/\/[^\s/]+/.test(url)) return [];
+  return [
+    {
+      param: 'url',
+      code: 'PW141',
+      message: url ? `"${url}" is not an http(s) URL.` : "The http backend needs the endpoint's url.",
+      hint: 'e.g. url: http://flight-delay-model.models.svc:8080/v1/models/flight-delay:predict',
+    },
+  ];
+}
+
+/**
+ * The model file of the onnx and json backends must be named, inside the pipeline's folder and end as its
+ * backend's files do; when the files are at hand, it must exist and load. Gives the features it declares when it loads.
+ */
+function modelFileProblems(params: ModelParams, files?: PipelineFiles): { problems: KindProblem[]; declared?: { features?: string[] } } {
+  const { backend, model: path } = params;
   const ext = backend === 'onnx' ? '.onnx' : '.json';
   if (path === '') {
-    problems.push({
-      param: 'model',
-      code: 'PW142',
-      message: `The ${backend} backend needs a model file.`,
-      hint: `Put the file beside pipeline.yaml and name it, e.g. model: models/flight-delay${ext}`,
-    });
-    return problems;
+    return {
+      problems: [
+        {
+          param: 'model',
+          code: 'PW142',
+          message: `The ${backend} backend needs a model file.`,
+          hint: `Put the file beside pipeline.yaml and name it, e.g. model: models/flight-delay${ext}`,
+        },
+      ],
+    };
   }
   const bad = modelPathProblem(path);
   if (bad) {
-    problems.push({
-      param: 'model',
-      code: 'PW142',
-      message: `The model path "${path}" cannot be used: ${bad}.`,
-      hint: `Keep the file in the pipeline's folder, e.g. model: models/flight-delay${ext}`,
-    });
-    return problems;
+    return {
+      problems: [
+        {
+          param: 'model',
+          code: 'PW142',
+          message: `The model path "${path}" cannot be used: ${bad}.`,
+          hint: `Keep the file in the pipeline's folder, e.g. model: models/flight-delay${ext}`,
+        },
+      ],
+    };
   }
+  const problems: KindProblem[] = [];
   if (!path.toLowerCase().endsWith(ext))
     problems.push({
       param: 'model',
@@ -255,8 +272,8 @@ function validateModel(params: ModelParams, ctx: { files?: PipelineFiles }): Kin
       message: `The ${backend} backend reads ${ext} files; "${path}" is not one.`,
       hint: `Choose backend: ${backend === 'onnx' ? 'json' : 'onnx'}, or name the ${ext} file.`,
     });
-  if (!ctx.files) return problems;
-  const bytes = ctx.files[path];
+  if (!files) return { problems };
+  const bytes = files[path];
   if (!bytes) {
     problems.push({
       param: 'model',
@@ -264,11 +281,10 @@ function validateModel(params: ModelParams, ctx: { files?: PipelineFiles }): Kin
       message: `The model file "${path}" does not exist.`,
       hint: 'Paths are relative to the folder of pipeline.yaml; check the name and that the file is there.',
     });
-    return problems;
+    return { problems };
   }
-  let declared: { features?: string[] };
   try {
-    declared = modelFeatures(backend, bytes);
+    return { problems, declared: modelFeatures(backend, bytes) };
   } catch (e) {
     problems.push({
       param: 'model',
@@ -276,27 +292,41 @@ function validateModel(params: ModelParams, ctx: { files?: PipelineFiles }): Kin
       message: `The model file "${path}" cannot be loaded: ${errorText(e)}.`,
       hint: backend === 'onnx' ? 'Export the model to ONNX again, with tensor inputs and outputs.' : "See the model kind's docs for the JSON formats it reads.",
     });
-    return problems;
+    return { problems };
   }
-  const keys = typeof params.inputs === 'string' ? literalKeys(params.inputs) : undefined;
-  if (keys && declared.features) {
-    const missing = declared.features.filter((f) => !keys.includes(f));
-    const extra = keys.filter((k) => !declared.features!.includes(k));
-    if (missing.length)
-      problems.push({
-        param: 'inputs',
-        code: 'PW143',
-        message: `The model's input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not mapped.`,
-        hint: `Map every model input, with a default for missing values, e.g. ${missing[0]}: value.${missing[0]} ?? 0. The model's inputs: ${declared.features.join(', ')}.`,
-      });
-    if (extra.length)
-      problems.push({
-        param: 'inputs',
-        code: 'PW143',
-        message: `The model has no input${extra.length > 1 ? 's' : ''} ${extra.map((m) => `"${m}"`).join(', ')}.`,
-        hint: `The model's inputs: ${declared.features.join(', ')}.`,
-      });
-  }
+}
+
+/** When inputs is a literal mapping, it must map every feature the model declares, and no other. */
+function inputMappingProblems(inputs: ModelParams['inputs'], features: string[] | undefined): KindProblem[] {
+  const keys = typeof inputs === 'string' ? literalKeys(inputs) : undefined;
+  if (!keys || !features) return [];
+  const problems: KindProblem[] = [];
+  const missing = features.filter((f) => !keys.includes(f));
+  const extra = keys.filter((k) => !features.includes(k));
+  if (missing.length)
+    problems.push({
+      param: 'inputs',
+      code: 'PW143',
+      message: `The model's input${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not mapped.`,
+      hint: `Map every model input, with a default for missing values, e.g. ${missing[0]}: value.${missing[0]} ?? 0. The model's inputs: ${features.join(', ')}.`,
+    });
+  if (extra.length)
+    problems.push({
+      param: 'inputs',
+      code: 'PW143',
+      message: `The model has no input${extra.length > 1 ? 's' : ''} ${extra.map((m) => `"${m}"`).join(', ')}.`,
+      hint: `The model's inputs: ${features.join(', ')}.`,
+    });
+  return problems;
+}
+
+/** A model step's parameters: its outputs, then its endpoint (http) or its model file and the inputs that file declares. */
+function validateModel(params: ModelParams, ctx: { files?: PipelineFiles }): KindProblem[] {
+  const problems = outputFieldProblems(params);
+  if (params.backend === 'http') return [...problems, ...endpointProblems(params.url)];
+  const file = modelFileProblems(params, ctx.files);
+  problems.push(...file.problems);
+  if (file.declared) problems.push(...inputMappingProblems(params.inputs, file.declared.features));
   return problems;
 }
 
