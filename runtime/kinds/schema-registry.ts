@@ -152,54 +152,80 @@ export function checkSchemaParam(
       },
     ];
   }
-  let schema = params[names.schema];
-  if (fileGiven) {
-    const bad = schemaPathProblem(file);
-    const endings = SCHEMA_FILE_ENDINGS[format];
-    if (bad)
-      return [
+  if (!fileGiven) return schemaValueProblems(params[names.schema], format, part, param);
+  const read = readSchemaFile(file, format, part, param, files);
+  return 'schema' in read ? schemaValueProblems(read.schema, format, part, param, file) : read.problems;
+}
+
+/**
+ * A schema file's path must be inside the pipeline's folder and end as its format's files do; when the
+ * files are at hand, it must exist and parse. Gives the schema it holds, or the problems.
+ */
+function readSchemaFile(
+  file: string,
+  format: RegistryFormat,
+  part: SchemaPart,
+  param: string,
+  files?: Record<string, Uint8Array>,
+): { schema: unknown } | { problems: KindProblem[] } {
+  const names = SCHEMA_PARAMS[part];
+  const bad = schemaPathProblem(file);
+  const endings = SCHEMA_FILE_ENDINGS[format];
+  if (bad)
+    return {
+      problems: [
         {
           param,
           code: 'PW134',
           message: `The schema file path "${file}" cannot be used: ${bad}.`,
           hint: `Keep the schema in the pipeline's folder and name it relative to pipeline.yaml, e.g. ${names.file}: schemas/orders${endings[0]}`,
         },
-      ];
-    if (!endings.some((e) => file.toLowerCase().endsWith(e))) {
-      return [
+      ],
+    };
+  if (!endings.some((e) => file.toLowerCase().endsWith(e))) {
+    return {
+      problems: [
         {
           param,
           code: 'PW134',
           message: `${article(format)} ${format} schema file ends in ${endings.join(' or ')}; "${file}" does not.`,
           hint: `Name the ${format} schema file, or set ${names.format} to the format the file is in.`,
         },
-      ];
-    }
-    if (!files) return [];
-    const bytes = files[file];
-    if (!bytes)
-      return [
+      ],
+    };
+  }
+  if (!files) return { problems: [] };
+  const bytes = files[file];
+  if (!bytes)
+    return {
+      problems: [
         {
           param,
           code: 'PW134',
           message: `The schema file "${file}" does not exist.`,
           hint: 'Paths are relative to the folder of pipeline.yaml; check the name and that the file is there.',
         },
-      ];
-    try {
-      schema = schemaFromFile(format, bytes);
-    } catch (e) {
-      if (!(e instanceof AvroSchemaError)) throw e;
-      return [
+      ],
+    };
+  try {
+    return { schema: schemaFromFile(format, bytes) };
+  } catch (e) {
+    if (!(e instanceof AvroSchemaError)) throw e;
+    return {
+      problems: [
         {
           param,
           code: 'PW134',
           message: `The schema file "${file}" cannot be read as ${format}: ${e.message}.`,
           hint: format === 'avro' ? 'An .avsc file holds the Avro schema as JSON.' : 'A JSON Schema file holds one JSON object.',
         },
-      ];
-    }
+      ],
+    };
   }
+}
+
+/** A schema (given inline, or read from `file`) must be valid for its format: typeable Avro, a .proto text, a JSON Schema mapping. */
+function schemaValueProblems(schema: unknown, format: RegistryFormat, part: SchemaPart, param: string, file?: string): KindProblem[] {
   try {
     if (format === 'avro') avroType(schema);
     else if (format === 'protobuf') {
@@ -208,7 +234,7 @@ export function checkSchemaParam(
     } else if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw new AvroSchemaError('a JSON Schema must be a mapping');
   } catch (e) {
     if (!(e instanceof AvroSchemaError)) throw e;
-    const where = fileGiven ? ` (in ${file})` : '';
+    const where = file !== undefined ? ` (in ${file})` : '';
     const hint =
       format === 'protobuf'
         ? 'Fix the .proto: its first message type is the one read and written; fields as `type name = number;`, with scalar types, enums, messages, repeated and map<,> fields.'
