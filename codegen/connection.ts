@@ -44,12 +44,25 @@ function tokenUrl(text: string): URL | undefined {
   }
 }
 
+/** A connection setting's place in pipeline.yaml: under kafka. */
+const at = (...path: string[]) => ['kafka', ...path];
+
 /** What is wrong with the connection settings, each at its place under kafka. */
 export function checkConnectionSettings(p: Pipeline): Problem[] {
-  const problems: Problem[] = [];
   const k = p.kafka;
+  const ports = bootstrapServers(k.bootstrapServers ?? '').flatMap((b) => (b ? [b.port] : []));
+  return [
+    ...profileFieldProblems(k),
+    ...(k.profile === 'sasl-ssl' && k.preset !== undefined ? presetProblems(k, k.preset, ports) : []),
+    ...(k.profile === 'oauthbearer' ? oauthProblems(k) : []),
+    ...(k.profile === 'aws-msk-iam' ? awsProblems(k, ports) : []),
+  ];
+}
+
+/** Settings that only one profile (or only the profiles with TLS) reads, set under another. */
+function profileFieldProblems(k: Pipeline['kafka']): Problem[] {
+  const problems: Problem[] = [];
   const profile = k.profile;
-  const at = (...path: string[]) => ['kafka', ...path];
   const only = (field: string, owner: ConnectionProfile, usedBy: string) => {
     if (profile !== owner) problems.push(problem('PW080', { field, usedBy, profile, fix: owner }, at(field)));
   };
@@ -65,83 +78,92 @@ export function checkConnectionSettings(p: Pipeline): Problem[] {
       ),
     );
   }
-  const ports = bootstrapServers(k.bootstrapServers ?? '').flatMap((b) => (b ? [b.port] : []));
+  return problems;
+}
 
-  if (profile === 'sasl-ssl' && k.preset !== undefined) {
-    const preset = k.preset;
-    if (k.mechanism !== SASL_SSL_PRESETS[preset].mechanism) problems.push(problem('PW082', { preset, mechanism: k.mechanism }, at('mechanism')));
-    const example = SASL_SSL_PRESETS[preset].bootstrapExample;
-    if (k.bootstrapServers === undefined) {
+/** A sasl-ssl preset's mechanism, and its bootstrap servers on the port its service listens on. */
+function presetProblems(k: Pipeline['kafka'], preset: NonNullable<Pipeline['kafka']['preset']>, ports: number[]): Problem[] {
+  const problems: Problem[] = [];
+  if (k.mechanism !== SASL_SSL_PRESETS[preset].mechanism) problems.push(problem('PW082', { preset, mechanism: k.mechanism }, at('mechanism')));
+  const example = SASL_SSL_PRESETS[preset].bootstrapExample;
+  if (k.bootstrapServers === undefined) {
+    problems.push(
+      problem(
+        'PW081',
+        { what: `kafka.preset: ${preset}`, field: 'kafka.bootstrapServers', hint: `Add the cluster's bootstrap server, e.g. bootstrapServers: ${example}` },
+        at('preset'),
+      ),
+    );
+  } else {
+    const wrong = ports.find((port) => port !== PRESET_PORTS[preset]);
+    if (wrong !== undefined)
       problems.push(
         problem(
-          'PW081',
-          { what: `kafka.preset: ${preset}`, field: 'kafka.bootstrapServers', hint: `Add the cluster's bootstrap server, e.g. bootstrapServers: ${example}` },
-          at('preset'),
+          'PW083',
+          { port: wrong, service: `the Kafka endpoint of ${PRESET_TITLES[preset]}`, expected: PRESET_PORTS[preset], example },
+          at('bootstrapServers'),
         ),
       );
-    } else {
-      const wrong = ports.find((port) => port !== PRESET_PORTS[preset]);
-      if (wrong !== undefined)
-        problems.push(
-          problem(
-            'PW083',
-            { port: wrong, service: `the Kafka endpoint of ${PRESET_TITLES[preset]}`, expected: PRESET_PORTS[preset], example },
-            at('bootstrapServers'),
-          ),
-        );
-    }
   }
-  if (profile === 'oauthbearer') {
-    const endpoint = k.oauth?.tokenEndpoint;
-    if (endpoint === undefined) {
-      problems.push(
-        problem(
-          'PW081',
-          {
-            what: 'kafka.profile: oauthbearer',
-            field: 'kafka.oauth.tokenEndpoint',
-            hint: "Add oauth: { tokenEndpoint: https://login.example.com/oauth2/token }, the OIDC provider's token URL.",
-          },
-          k.oauth ? at('oauth') : at('profile'),
-        ),
-      );
-    } else {
-      const url = tokenUrl(endpoint);
-      if (!url) problems.push(problem('PW086', { value: endpoint }, at('oauth', 'tokenEndpoint')));
-      else if (url.protocol === 'http:') problems.push(problem('PW087', {}, at('oauth', 'tokenEndpoint')));
-    }
-    const scope = k.oauth?.scope;
-    if (scope !== undefined && (oauthScopes(scope).length === 0 || !oauthScopes(scope).every((s) => SCOPE_TOKEN.test(s)))) {
-      problems.push(problem('PW088', { value: scope }, at('oauth', 'scope')));
-    }
+  return problems;
+}
+
+/** The oauthbearer profile's token endpoint (an https URL) and scope. */
+function oauthProblems(k: Pipeline['kafka']): Problem[] {
+  const problems: Problem[] = [];
+  const endpoint = k.oauth?.tokenEndpoint;
+  if (endpoint === undefined) {
+    problems.push(
+      problem(
+        'PW081',
+        {
+          what: 'kafka.profile: oauthbearer',
+          field: 'kafka.oauth.tokenEndpoint',
+          hint: "Add oauth: { tokenEndpoint: https://login.example.com/oauth2/token }, the OIDC provider's token URL.",
+        },
+        k.oauth ? at('oauth') : at('profile'),
+      ),
+    );
+  } else {
+    const url = tokenUrl(endpoint);
+    if (!url) problems.push(problem('PW086', { value: endpoint }, at('oauth', 'tokenEndpoint')));
+    else if (url.protocol === 'http:') problems.push(problem('PW087', {}, at('oauth', 'tokenEndpoint')));
   }
-  if (profile === 'aws-msk-iam') {
-    const { region, roleArn } = k.aws ?? {};
-    if (region === undefined)
-      problems.push(
-        problem(
-          'PW081',
-          { what: 'kafka.profile: aws-msk-iam', field: 'kafka.aws.region', hint: "Add aws: { region: eu-west-1 }, the MSK cluster's region." },
-          k.aws ? at('aws') : at('profile'),
-        ),
-      );
-    else if (!AWS_REGION_PATTERN.test(region)) problems.push(problem('PW085', { value: region }, at('aws', 'region')));
-    if (roleArn === undefined) {
-      problems.push(
-        problem(
-          'PW081',
-          {
-            what: 'kafka.profile: aws-msk-iam',
-            field: 'kafka.aws.roleArn',
-            hint: 'Add aws: { roleArn: arn:aws:iam::123456789012:role/orders-pipeline }, the IAM role the pods take (IRSA) and KEDA reads the lag with.',
-          },
-          k.aws ? at('aws') : at('profile'),
-        ),
-      );
-    } else if (!ROLE_ARN.test(roleArn)) problems.push(problem('PW084', { value: roleArn }, at('aws', 'roleArn')));
-    const wrong = ports.find((port) => !MSK_IAM_PORTS.includes(port));
-    if (wrong !== undefined) problems.push(problem('PW089', { port: wrong }, at('bootstrapServers')));
+  const scope = k.oauth?.scope;
+  if (scope !== undefined && (oauthScopes(scope).length === 0 || !oauthScopes(scope).every((s) => SCOPE_TOKEN.test(s)))) {
+    problems.push(problem('PW088', { value: scope }, at('oauth', 'scope')));
   }
+  return problems;
+}
+
+/** The aws-msk-iam profile's region and role, and bootstrap servers on MSK's IAM ports. */
+function awsProblems(k: Pipeline['kafka'], ports: number[]): Problem[] {
+  const problems: Problem[] = [];
+  const { region, roleArn } = k.aws ?? {};
+  if (region === undefined)
+    problems.push(
+      problem(
+        'PW081',
+        { what: 'kafka.profile: aws-msk-iam', field: 'kafka.aws.region', hint: "Add aws: { region: eu-west-1 }, the MSK cluster's region." },
+        k.aws ? at('aws') : at('profile'),
+      ),
+    );
+  else if (!AWS_REGION_PATTERN.test(region)) problems.push(problem('PW085', { value: region }, at('aws', 'region')));
+  if (roleArn === undefined) {
+    problems.push(
+      problem(
+        'PW081',
+        {
+          what: 'kafka.profile: aws-msk-iam',
+          field: 'kafka.aws.roleArn',
+          hint: 'Add aws: { roleArn: arn:aws:iam::123456789012:role/orders-pipeline }, the IAM role the pods take (IRSA) and KEDA reads the lag with.',
+        },
+        k.aws ? at('aws') : at('profile'),
+      ),
+    );
+  } else if (!ROLE_ARN.test(roleArn)) problems.push(problem('PW084', { value: roleArn }, at('aws', 'roleArn')));
+  const wrong = ports.find((port) => !MSK_IAM_PORTS.includes(port));
+  if (wrong !== undefined) problems.push(problem('PW089', { port: wrong }, at('bootstrapServers')));
   return problems;
 }
 
@@ -202,29 +224,9 @@ export function connectionView(p: Pipeline): ConnectionView {
   }
   if (profile === 'aws-msk-iam') metadata.push({ key: 'saslTokenProvider', value: 'aws_msk_iam' });
   if (tls) metadata.push({ key: 'tls', value: 'enable' });
-  if (customCa) {
-    config.push({ key: 'KAFKA_SSL_CA', value: `${TLS_MOUNT}/${TLS_FILES.ca}` });
-    tlsSecret.push({
-      key: TLS_FILES.ca,
-      example: "PEM of the CA that signed the brokers' certificates",
-      description: "The CA the brokers' certificates chain to (for Strimzi: ca.crt of <cluster>-cluster-ca-cert).",
-    });
-  }
-  if (profile === 'mtls') {
-    config.push({ key: 'KAFKA_SSL_CERT', value: `${TLS_MOUNT}/${TLS_FILES.cert}` }, { key: 'KAFKA_SSL_KEY', value: `${TLS_MOUNT}/${TLS_FILES.key}` });
-    tlsSecret.push(
-      {
-        key: TLS_FILES.cert,
-        example: 'PEM of the client certificate',
-        description: "The service's client certificate, signed by a CA the brokers trust (for Strimzi: user.crt of the KafkaUser's Secret).",
-      },
-      {
-        key: TLS_FILES.key,
-        example: 'PEM of the client private key',
-        description: "The client certificate's private key, unencrypted PEM (for Strimzi: user.key).",
-      },
-    );
-  }
+  const files = tlsFiles(profile, customCa);
+  config.push(...files.config);
+  tlsSecret.push(...files.tlsSecret);
   for (const [parameter, file] of [
     ['ca', TLS_FILES.ca],
     ['cert', TLS_FILES.cert],
@@ -274,6 +276,36 @@ export function connectionView(p: Pipeline): ConnectionView {
     dependencies,
     egress,
   };
+}
+
+/** The TLS files a profile reads: the CA of a custom-CA cluster, the client certificate and key of mtls; their config.env lines and Secret entries. */
+function tlsFiles(profile: ConnectionProfile, customCa: boolean): { config: Pair[]; tlsSecret: SecretEntry[] } {
+  const config: Pair[] = [];
+  const tlsSecret: SecretEntry[] = [];
+  if (customCa) {
+    config.push({ key: 'KAFKA_SSL_CA', value: `${TLS_MOUNT}/${TLS_FILES.ca}` });
+    tlsSecret.push({
+      key: TLS_FILES.ca,
+      example: "PEM of the CA that signed the brokers' certificates",
+      description: "The CA the brokers' certificates chain to (for Strimzi: ca.crt of <cluster>-cluster-ca-cert).",
+    });
+  }
+  if (profile === 'mtls') {
+    config.push({ key: 'KAFKA_SSL_CERT', value: `${TLS_MOUNT}/${TLS_FILES.cert}` }, { key: 'KAFKA_SSL_KEY', value: `${TLS_MOUNT}/${TLS_FILES.key}` });
+    tlsSecret.push(
+      {
+        key: TLS_FILES.cert,
+        example: 'PEM of the client certificate',
+        description: "The service's client certificate, signed by a CA the brokers trust (for Strimzi: user.crt of the KafkaUser's Secret).",
+      },
+      {
+        key: TLS_FILES.key,
+        example: 'PEM of the client private key',
+        description: "The client certificate's private key, unencrypted PEM (for Strimzi: user.key).",
+      },
+    );
+  }
+  return { config, tlsSecret };
 }
 
 /** The Secret's entries of the sasl-ssl profile: the user and password, as its preset (Event Hubs, Confluent Cloud) names them. */
