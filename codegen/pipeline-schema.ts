@@ -190,6 +190,41 @@ function topicsSchema(): JsonSchema {
 }
 
 function deploySchema(): JsonSchema {
+  return mapping(
+    {
+      replicas: note(wholeNumber(1, 1000, "A fixed replica count, with autoscaling: none. Defaults to the input topics' partition count."), {
+        expected: 'a whole number from 1 to 1000',
+        fix: 'Leave it out to run one replica per input partition.',
+      }),
+      image: note(
+        {
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9._\\-/:@]{0,250}$',
+          description: "repository[:tag][@digest]; the tag defaults to the generated package's version.",
+        },
+        { expected: 'a container image reference', fix: 'e.g. registry.example.com/team/orders:1.0.0 (lowercase, no spaces).' },
+      ),
+      autoscaling: autoscalingSchema(),
+      metricsNamespace: note(
+        { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$', description: 'The namespace Prometheus scrapes from (default monitoring).' },
+        { expected: 'a Kubernetes namespace name', fix: 'e.g. metricsNamespace: monitoring (lowercase letters, digits and "-").' },
+      ),
+      monitoring: monitoringSchema(),
+      livenessTimeoutSeconds: note(wholeNumber(30, 3600, 'Liveness fails when the consumer has not polled or sent a heartbeat for this long (default 120).'), {
+        expected: 'a whole number of seconds from 30 to 3600',
+        fix: 'It must exceed the longest batch; leave it out for 120.',
+      }),
+      standbyReplicas: note(wholeNumber(0, 10, "Warm copies of each partition's state on other replicas (default 0)."), {
+        expected: 'a whole number from 0 to 10',
+        fix: "e.g. standbyReplicas: 1 keeps one warm copy of each partition's state on another replica.",
+      }),
+    },
+    { where: 'deploy', expected: 'a mapping', fix: 'e.g. deploy: { replicas: 3 }' },
+  );
+}
+
+/** deploy.autoscaling: none, or the mapping of KEDA settings. */
+function autoscalingSchema(): JsonSchema {
   const autoscalingMapping = mapping(
     Object.fromEntries(
       AUTOSCALING_KEYS.map((key) => {
@@ -205,6 +240,23 @@ function deploySchema(): JsonSchema {
     ),
     { where: 'deploy.autoscaling' },
   );
+  return {
+    description: 'KEDA scales on lag (the default, tuned by the mapping), or none: a fixed replica count.',
+    if: { type: 'object' },
+    then: autoscalingMapping,
+    else: note(
+      { const: 'none' },
+      {
+        field: 'deploy.autoscaling',
+        expected: 'none or a mapping of KEDA settings',
+        fix: 'Write autoscaling: none for a fixed replica count, or autoscaling: { minReplicaCount: 1, maxReplicaCount: 6, lagThreshold: 1000 }.',
+      },
+    ),
+  };
+}
+
+/** deploy.monitoring: true or false, or a mapping with the labels of the PodMonitor and PrometheusRule. */
+function monitoringSchema(): JsonSchema {
   const monitoringMapping = mapping(
     {
       labels: note(
@@ -221,61 +273,19 @@ function deploySchema(): JsonSchema {
     },
     { where: 'deploy.monitoring' },
   );
-  return mapping(
-    {
-      replicas: note(wholeNumber(1, 1000, "A fixed replica count, with autoscaling: none. Defaults to the input topics' partition count."), {
-        expected: 'a whole number from 1 to 1000',
-        fix: 'Leave it out to run one replica per input partition.',
-      }),
-      image: note(
-        {
-          type: 'string',
-          pattern: '^[a-z0-9][a-z0-9._\\-/:@]{0,250}$',
-          description: "repository[:tag][@digest]; the tag defaults to the generated package's version.",
-        },
-        { expected: 'a container image reference', fix: 'e.g. registry.example.com/team/orders:1.0.0 (lowercase, no spaces).' },
-      ),
-      autoscaling: {
-        description: 'KEDA scales on lag (the default, tuned by the mapping), or none: a fixed replica count.',
-        if: { type: 'object' },
-        then: autoscalingMapping,
-        else: note(
-          { const: 'none' },
-          {
-            field: 'deploy.autoscaling',
-            expected: 'none or a mapping of KEDA settings',
-            fix: 'Write autoscaling: none for a fixed replica count, or autoscaling: { minReplicaCount: 1, maxReplicaCount: 6, lagThreshold: 1000 }.',
-          },
-        ),
+  return {
+    description: 'Generate a PodMonitor, a PrometheusRule and a Grafana dashboard: true, or a mapping of labels for them. Off when left out.',
+    if: { type: 'object' },
+    then: monitoringMapping,
+    else: note(
+      { type: 'boolean' },
+      {
+        field: 'deploy.monitoring',
+        expected: 'true, false or a mapping with labels',
+        fix: 'monitoring: true generates a PodMonitor, a PrometheusRule and a Grafana dashboard; monitoring: { labels: { release: kube-prometheus-stack } } also labels them for your Prometheus.',
       },
-      metricsNamespace: note(
-        { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$', description: 'The namespace Prometheus scrapes from (default monitoring).' },
-        { expected: 'a Kubernetes namespace name', fix: 'e.g. metricsNamespace: monitoring (lowercase letters, digits and "-").' },
-      ),
-      monitoring: {
-        description: 'Generate a PodMonitor, a PrometheusRule and a Grafana dashboard: true, or a mapping of labels for them. Off when left out.',
-        if: { type: 'object' },
-        then: monitoringMapping,
-        else: note(
-          { type: 'boolean' },
-          {
-            field: 'deploy.monitoring',
-            expected: 'true, false or a mapping with labels',
-            fix: 'monitoring: true generates a PodMonitor, a PrometheusRule and a Grafana dashboard; monitoring: { labels: { release: kube-prometheus-stack } } also labels them for your Prometheus.',
-          },
-        ),
-      },
-      livenessTimeoutSeconds: note(wholeNumber(30, 3600, 'Liveness fails when the consumer has not polled or sent a heartbeat for this long (default 120).'), {
-        expected: 'a whole number of seconds from 30 to 3600',
-        fix: 'It must exceed the longest batch; leave it out for 120.',
-      }),
-      standbyReplicas: note(wholeNumber(0, 10, "Warm copies of each partition's state on other replicas (default 0)."), {
-        expected: 'a whole number from 0 to 10',
-        fix: "e.g. standbyReplicas: 1 keeps one warm copy of each partition's state on another replica.",
-      }),
-    },
-    { where: 'deploy', expected: 'a mapping', fix: 'e.g. deploy: { replicas: 3 }' },
-  );
+    ),
+  };
 }
 
 /** A sample event; every problem in it is PW041. */
