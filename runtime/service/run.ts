@@ -90,23 +90,7 @@ export async function runService(opts: RunOptions): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
 
-  // Models load before the group is joined: one that cannot load stops here, not mid-stream.
-  try {
-    await graph.start();
-  } catch (e) {
-    log.error('the pipeline cannot start', {
-      error: String(e instanceof Error ? e.message : e),
-      hint: 'fix the model file or endpoint named above and start again',
-    });
-    await shutdown('start-up failed', 1);
-    return;
-  }
-
-  // A wrong password, an untrusted certificate or an unreachable broker stops here, in one line.
-  try {
-    await checkConnection(config);
-  } catch (e) {
-    process.stderr.write(`pipewright: cannot connect to Kafka: ${e instanceof ConnectionError ? e.message : String(e)}\n`);
+  if (!(await preflight(graph, config, log))) {
     await shutdown('start-up failed', 1);
     return;
   }
@@ -134,6 +118,28 @@ export async function runService(opts: RunOptions): Promise<void> {
     log.error('could not start the consumer group', { error: String(e), hint: 'check KAFKA_BROKERS, credentials, and that the topics exist (npm run topics)' });
     await shutdown('start-up failed', 1);
   }
+}
+
+/** Loads the models and checks the connection to Kafka before anything is consumed; false, with the reason in one line, when the pipeline cannot start. */
+async function preflight(graph: Graph, config: ServiceConfig, log: Logger): Promise<boolean> {
+  // Models load before the group is joined: one that cannot load stops here, not mid-stream.
+  try {
+    await graph.start();
+  } catch (e) {
+    log.error('the pipeline cannot start', {
+      error: String(e instanceof Error ? e.message : e),
+      hint: 'fix the model file or endpoint named above and start again',
+    });
+    return false;
+  }
+  // A wrong password, an untrusted certificate or an unreachable broker stops here, in one line.
+  try {
+    await checkConnection(config);
+  } catch (e) {
+    process.stderr.write(`pipewright: cannot connect to Kafka: ${e instanceof ConnectionError ? e.message : String(e)}\n`);
+    return false;
+  }
+  return true;
 }
 
 /** The service's configuration from the environment, with the heap tuned to it; a configuration error exits with one line. */
