@@ -20,7 +20,7 @@ import {
   type Producer,
   type TopicMessages,
 } from 'kafkajs';
-import type { Graph } from '../engine/graph.js';
+import type { BatchResult, Graph } from '../engine/graph.js';
 import { repartitionTopic } from '../engine/state.js';
 import type { ServiceConfig } from '../service/config.js';
 import { connectionOptions } from './kafka-connection.js';
@@ -173,30 +173,14 @@ export async function startKafkaLoop(opts: {
   onFatal: (error: unknown) => void;
 }): Promise<KafkaLoop> {
   const { kafka, graph, config, metrics, log } = opts;
-  // Kafka's murmur2 partitioner, named so that the key → partition mapping is the simulator's too.
-  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
-  const consumer = groupConsumer(kafka, config);
-  const admin = kafka.admin();
-  const changelogs = graph.changelogTopics;
-  const restorer = changelogs.length > 0 ? new ChangelogRestorer(kafka, admin, config, graph, metrics, log, changelogs) : undefined;
-  const exactlyOnce = graph.spec.delivery === 'exactly-once';
-  const tables =
-    graph.globalTopics.length > 0
-      ? new TableReader(kafka, admin, config, graph, producer, log, exactlyOnce ? new TableDeadLetters(kafka, admin, config.groupId) : undefined)
-      : undefined;
-  // Exactly-once: each slice is one transaction; the group's offsets are committed in it, never by the consumer.
-  const txns = exactlyOnce ? new TransactionalProducers(kafka, admin, config.groupId) : undefined;
+  const clients = loopClients(kafka, graph, config, metrics, log);
+  const { producer, consumer, admin, restorer, tables, txns } = clients;
   /**
    * Nodes that emit on a clock (an aggregate's emit interval): batches and their punctuations take
    * turns, so a partition's state is never changed by both at once [2].
    */
   const every = graph.punctuateEvery;
-  let turn: Promise<unknown> = Promise.resolve();
-  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = turn.then(work);
-    turn = run.catch(() => {});
-    return run;
-  };
+  const exclusive = takingTurns();
   let stopping = false;
   const timer =
     every === undefined
@@ -239,7 +223,7 @@ export async function startKafkaLoop(opts: {
     txns,
     loop,
     parts: new HeldPartitions(graph, restorer, txns),
-    changelogSet: new Set(changelogs),
+    changelogSet: new Set(graph.changelogTopics),
     copies: restorer ? (graph.spec.standbyReplicas ?? 0) : 0,
     slicesWaiting: 0,
     progressed: () => (loop.lastProgress = Date.now()),
@@ -253,13 +237,7 @@ export async function startKafkaLoop(opts: {
     () => consumer.run(runOptions),
     opts.onFatal,
   );
-  await producer.connect();
-  await admin.connect();
-  await restorer?.start();
-  // Tables are read to their end before the first event is joined with them.
-  await tables?.start();
-  await consumer.connect();
-  await subscribeSources(consumer, graph, opts.fromBeginning);
+  await connectClients(clients, graph, opts.fromBeginning);
   const runOptions: ConsumerRunConfig = {
     eachBatchAutoResolve: false,
     autoCommit: txns === undefined,
@@ -267,6 +245,45 @@ export async function startKafkaLoop(opts: {
   };
   await consumer.run(runOptions);
   return loop;
+}
+
+/** The clients a loop runs on: its producer, group consumer and admin, the changelog restorer and table reader its graph needs, and transactional producers for exactly-once. */
+function loopClients(kafka: Kafka, graph: Graph, config: ServiceConfig, metrics: Metrics, log: Logger) {
+  // Kafka's murmur2 partitioner, named so that the key → partition mapping is the simulator's too.
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  const consumer = groupConsumer(kafka, config);
+  const admin = kafka.admin();
+  const changelogs = graph.changelogTopics;
+  const restorer = changelogs.length > 0 ? new ChangelogRestorer(kafka, admin, config, graph, metrics, log, changelogs) : undefined;
+  const exactlyOnce = graph.spec.delivery === 'exactly-once';
+  const tables =
+    graph.globalTopics.length > 0
+      ? new TableReader(kafka, admin, config, graph, producer, log, exactlyOnce ? new TableDeadLetters(kafka, admin, config.groupId) : undefined)
+      : undefined;
+  // Exactly-once: each slice is one transaction; the group's offsets are committed in it, never by the consumer.
+  const txns = exactlyOnce ? new TransactionalProducers(kafka, admin, config.groupId) : undefined;
+  return { producer, consumer, admin, restorer, tables, txns };
+}
+
+/** Connects a loop's clients in order, then subscribes its consumer to the graph's source topics. */
+async function connectClients(clients: ReturnType<typeof loopClients>, graph: Graph, fromBeginning: boolean): Promise<void> {
+  await clients.producer.connect();
+  await clients.admin.connect();
+  await clients.restorer?.start();
+  // Tables are read to their end before the first event is joined with them.
+  await clients.tables?.start();
+  await clients.consumer.connect();
+  await subscribeSources(clients.consumer, graph, fromBeginning);
+}
+
+/** Runs the work handed to it one piece at a time, in the order handed; a failed piece does not stop the next. */
+function takingTurns(): <T>(work: () => Promise<T>) => Promise<T> {
+  let turn: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => Promise<T>): Promise<T> => {
+    const run = turn.then(work);
+    turn = run.catch(() => {});
+    return run;
+  };
 }
 
 /** What the parts of a running consume → produce loop share. */
@@ -600,11 +617,8 @@ async function eachBatch(ctx: LoopContext, payload: EachBatchPayload): Promise<v
 }
 
 /** Processes a batch's `messages` a slice at a time, writing each slice's outputs and state changes before its offsets are resolved. */
-async function processSlices(
-  ctx: LoopContext,
-  { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload,
-  messages: KafkaMessage[],
-): Promise<void> {
+async function processSlices(ctx: LoopContext, payload: EachBatchPayload, messages: KafkaMessage[]): Promise<void> {
+  const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
   const { graph, config, producer, parts, txns } = ctx;
   const at = `${batch.topic}\u0000${batch.partition}`;
   // State changes of consecutive slices are gathered (the last change of a key wins) and
@@ -661,13 +675,7 @@ async function processSlices(
     ).finally(() => ctx.slicesWaiting--);
     ctx.progressed();
     if (txns) {
-      // Outputs, dead letters, state changes and the offset after the slice: all of it, or none.
-      const last = slice[slice.length - 1].offset;
-      const next = String(BigInt(last) + 1n);
-      const placed = await txns.commit(batch.topic, batch.partition, [...result.messages, ...result.changelog], next);
-      for (const p of placed) if (ctx.changelogSet.has(p.topic)) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
-      resolveOffset(last);
-      graph.offsetsCommitted(batch.topic, batch.partition, next);
+      await commitSliceTransaction(ctx, txns, payload, slice, result);
       ctx.metrics.sliceDone(
         batch.topic,
         slice.map((m) => Number(m.timestamp)),
@@ -697,6 +705,23 @@ async function processSlices(
     await beat();
   }
   await flush();
+}
+
+/** Exactly-once: one transaction writes a slice's outputs, dead letters, state changes and the offset after it; then the slice's offsets are resolved. */
+async function commitSliceTransaction(
+  { graph, changelogSet }: LoopContext,
+  txns: TransactionalProducers,
+  { batch, resolveOffset }: EachBatchPayload,
+  slice: KafkaMessage[],
+  result: BatchResult,
+): Promise<void> {
+  // Outputs, dead letters, state changes and the offset after the slice: all of it, or none.
+  const last = slice[slice.length - 1].offset;
+  const next = String(BigInt(last) + 1n);
+  const placed = await txns.commit(batch.topic, batch.partition, [...result.messages, ...result.changelog], next);
+  for (const p of placed) if (changelogSet.has(p.topic)) graph.changelogWritten(p.topic, p.partition, p.base, p.count);
+  resolveOffset(last);
+  graph.offsetsCommitted(batch.topic, batch.partition, next);
 }
 
 /** How long a consumer that crashed for good because the brokers could not be reached waits before it starts again. */
