@@ -54,13 +54,39 @@ function Outcome({ check }: { check: ExerciseCheck | null }) {
   );
 }
 
+/** The exercise's place in the workshop: the link back to the workshop page, the progress, and the way out. */
+function ExerciseHead({ index, concept }: { index: number; concept: string }) {
+  const store = useDesignerStore();
+  const done = useDesigner((s) => s.exercisesDone);
+  return (
+    <div className="pw-exercise-head">
+      {/* The workshop page over the exercise: the link stays the exercise's. */}
+      <a
+        href={WORKSHOP_HASH}
+        className="pw-exercise-crumb"
+        onClick={(e) => {
+          e.preventDefault();
+          store.getState().setDialog({ type: 'workshop' });
+        }}
+      >
+        Workshop
+      </a>
+      <span data-testid="exercise-progress">
+        Exercise {index + 1} of {WORKSHOP.length} · {concept} · {WORKSHOP.filter((e) => done.includes(e.ref)).length} of {WORKSHOP.length} done
+      </span>
+      <a href="#" className="pw-exercise-leave" data-testid="exercise-leave" title="Back to your own pipeline">
+        Leave exercise
+      </a>
+    </div>
+  );
+}
+
 export const ExercisePanel = memo(function ExercisePanel() {
   const store = useDesignerStore();
   const current = useDesigner((s) => s.exercise);
   const hintsShown = useDesigner((s) => s.hintsShown);
   const check = useDesigner((s) => s.exerciseCheck);
   const solutionShown = useDesigner((s) => s.solutionShown);
-  const done = useDesigner((s) => s.exercisesDone);
   if (!current) return null;
   const ex = current.exercise;
   const index = WORKSHOP.indexOf(current);
@@ -68,25 +94,7 @@ export const ExercisePanel = memo(function ExercisePanel() {
   const s = store.getState;
   return (
     <section className="pw-exercise" data-testid="exercise-panel" aria-label="Exercise">
-      <div className="pw-exercise-head">
-        {/* The workshop page over the exercise: the link stays the exercise's. */}
-        <a
-          href={WORKSHOP_HASH}
-          className="pw-exercise-crumb"
-          onClick={(e) => {
-            e.preventDefault();
-            s().setDialog({ type: 'workshop' });
-          }}
-        >
-          Workshop
-        </a>
-        <span data-testid="exercise-progress">
-          Exercise {index + 1} of {WORKSHOP.length} · {ex.concept} · {WORKSHOP.filter((e) => done.includes(e.ref)).length} of {WORKSHOP.length} done
-        </span>
-        <a href="#" className="pw-exercise-leave" data-testid="exercise-leave" title="Back to your own pipeline">
-          Leave exercise
-        </a>
-      </div>
+      <ExerciseHead index={index} concept={ex.concept} />
       <h2 data-testid="exercise-title">{ex.title}</h2>
       <p data-testid="exercise-goal">{ex.goal}</p>
       <p className="pw-muted pw-small">
