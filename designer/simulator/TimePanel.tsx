@@ -12,6 +12,50 @@ import { selectSimWindows } from './selectors.js';
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 const hm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 
+type SimWindow = NonNullable<ReturnType<typeof selectSimWindows>>[number];
+
+/** A window node's open windows, a row per key, window and partition. */
+function OpenWindows({ win }: { win: SimWindow }) {
+  return (
+    <table className="pw-sim-table">
+      <thead>
+        <tr>
+          <th>key</th>
+          <th>open window</th>
+          <th>count</th>
+          <th>partition</th>
+        </tr>
+      </thead>
+      <tbody>
+        {win.open.map((o) => (
+          <tr key={`${o.key}-${o.start}-${o.partition}`}>
+            <td>{o.key}</td>
+            <td>
+              {time(o.start)} – {hm(o.end)}
+            </td>
+            <td>{o.count}</td>
+            <td>p{o.partition}</td>
+          </tr>
+        ))}
+        {win.openCount > win.open.length && (
+          <tr>
+            <td colSpan={4} className="pw-muted">
+              and {win.openCount - win.open.length} more
+            </td>
+          </tr>
+        )}
+        {win.openCount === 0 && (
+          <tr>
+            <td colSpan={4} className="pw-muted">
+              no open window
+            </td>
+          </tr>
+        )}
+      </tbody>
+    </table>
+  );
+}
+
 export const TimePanel = memo(function TimePanel() {
   const windows = useDesigner(selectSimWindows);
   if (!windows || windows.length === 0) return <p className="pw-muted pw-pad">This pipeline has no window node.</p>;
@@ -40,42 +84,7 @@ export const TimePanel = memo(function TimePanel() {
             · <b className={w.late ? 'pw-sim-bad' : undefined}>{w.late}</b>&nbsp;late or failed
           </div>
           <div className="pw-sim-window-cols">
-            <table className="pw-sim-table">
-              <thead>
-                <tr>
-                  <th>key</th>
-                  <th>open window</th>
-                  <th>count</th>
-                  <th>partition</th>
-                </tr>
-              </thead>
-              <tbody>
-                {w.open.map((o) => (
-                  <tr key={`${o.key}-${o.start}-${o.partition}`}>
-                    <td>{o.key}</td>
-                    <td>
-                      {time(o.start)} – {hm(o.end)}
-                    </td>
-                    <td>{o.count}</td>
-                    <td>p{o.partition}</td>
-                  </tr>
-                ))}
-                {w.openCount > w.open.length && (
-                  <tr>
-                    <td colSpan={4} className="pw-muted">
-                      and {w.openCount - w.open.length} more
-                    </td>
-                  </tr>
-                )}
-                {w.openCount === 0 && (
-                  <tr>
-                    <td colSpan={4} className="pw-muted">
-                      no open window
-                    </td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
+            <OpenWindows win={w} />
             <div>
               <div className="pw-muted pw-small">last results (windows closed)</div>
               <ul className="pw-plain-list pw-sim-results">
