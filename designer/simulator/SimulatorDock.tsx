@@ -89,18 +89,11 @@ function RunFields({
   );
 }
 
-const Controls = memo(function Controls() {
-  const state = useDesignerStore().getState;
-  const command = (c: Command) => state().simCommand(c);
-  const toggleDock = () => {
-    state().setPanels({ dockCollapsed: !state().panels.dockCollapsed });
-    savePanels(localStorage, state().panels);
-  };
-  const c = { ...useDesigner(useShallow(selectSimControls)), collapsed: useDesigner(selectCollapsed) };
-  const summary = useDesigner(useShallow(selectSimSummary));
+/** The buttons that run the simulation: play or pause, one tick, one event. */
+function StepButtons({ running, command }: { running: boolean; command: (c: Command) => void }) {
   return (
-    <div className="pw-sim-controls" role="toolbar" aria-label="Simulation controls">
-      {c.running ? (
+    <>
+      {running ? (
         <button type="button" className="pw-button" onClick={() => command({ type: 'pause' })} data-testid="sim-pause">
           ❚❚ Pause
         </button>
@@ -133,6 +126,22 @@ const Controls = memo(function Controls() {
       >
         Step one event
       </button>
+    </>
+  );
+}
+
+const Controls = memo(function Controls() {
+  const state = useDesignerStore().getState;
+  const command = (c: Command) => state().simCommand(c);
+  const toggleDock = () => {
+    state().setPanels({ dockCollapsed: !state().panels.dockCollapsed });
+    savePanels(localStorage, state().panels);
+  };
+  const c = { ...useDesigner(useShallow(selectSimControls)), collapsed: useDesigner(selectCollapsed) };
+  const summary = useDesigner(useShallow(selectSimSummary));
+  return (
+    <div className="pw-sim-controls" role="toolbar" aria-label="Simulation controls">
+      <StepButtons running={c.running} command={command} />
       <RunFields speed={c.speed} rate={c.rate} seed={c.seed} command={command} setSeed={(seed) => state().setSimSettings({ seed })} />
       <button
         type="button"
