@@ -13,6 +13,48 @@ export const PARTITION_COLORS = ['#4f46e5', '#0e7490', '#b45309', '#15803d', '#b
 export const partitionColor = (p: number) => PARTITION_COLORS[p % PARTITION_COLORS.length];
 const partitionOf = (tp: string) => Number(/\[(\d+)\]$/.exec(tp)?.[1] ?? 0);
 
+type SimMember = NonNullable<ReturnType<typeof selectSimMembers>>[number];
+
+/** One member of the group: what it processed and restored, the partitions it owns, and a way to kill it. */
+function Member({ m }: { m: SimMember }) {
+  const state = useDesignerStore().getState;
+  return (
+    <li className={`pw-sim-member${m.idle ? ' is-idle' : ''}`} data-testid={`sim-member-${m.id}`} data-assigned={m.assigned.join(',')}>
+      <div className="pw-sim-member-head">
+        <b>{m.id}</b>
+        {m.idle ? <span className="pw-chip pw-sim-idle">idle</span> : <span className="pw-muted">{m.processed} processed</span>}
+        {m.restored > 0 && (
+          <span
+            className="pw-muted"
+            title="Changelog records this replica applied to bring the state of its partitions up to date; a partition it kept across a rebalance needs none"
+            data-testid={`sim-restored-${m.id}`}
+          >
+            {m.restored} restored
+          </span>
+        )}
+        <div className="pw-toolbar-spacer" />
+        <button
+          type="button"
+          className="pw-button is-danger is-small"
+          onClick={() => state().simCommand({ type: 'kill-replica', id: m.id })}
+          title="Crash this replica: what it processed but did not commit is processed again"
+          data-testid={`sim-kill-${m.id}`}
+        >
+          Kill
+        </button>
+      </div>
+      <div className="pw-sim-chips">
+        {m.assigned.map((tp) => (
+          <span key={tp} className="pw-sim-tp" style={{ borderColor: partitionColor(partitionOf(tp)) }}>
+            {tp}
+          </span>
+        ))}
+        {m.idle && <span className="pw-muted pw-small">no partition: more members than partitions</span>}
+      </div>
+    </li>
+  );
+}
+
 const Members = memo(function Members() {
   const state = useDesignerStore().getState;
   const members = useDesigner(selectSimMembers);
@@ -67,39 +109,7 @@ const Members = memo(function Members() {
       </p>
       <ul className="pw-sim-member-list">
         {members.map((m) => (
-          <li key={m.id} className={`pw-sim-member${m.idle ? ' is-idle' : ''}`} data-testid={`sim-member-${m.id}`} data-assigned={m.assigned.join(',')}>
-            <div className="pw-sim-member-head">
-              <b>{m.id}</b>
-              {m.idle ? <span className="pw-chip pw-sim-idle">idle</span> : <span className="pw-muted">{m.processed} processed</span>}
-              {m.restored > 0 && (
-                <span
-                  className="pw-muted"
-                  title="Changelog records this replica applied to bring the state of its partitions up to date; a partition it kept across a rebalance needs none"
-                  data-testid={`sim-restored-${m.id}`}
-                >
-                  {m.restored} restored
-                </span>
-              )}
-              <div className="pw-toolbar-spacer" />
-              <button
-                type="button"
-                className="pw-button is-danger is-small"
-                onClick={() => state().simCommand({ type: 'kill-replica', id: m.id })}
-                title="Crash this replica: what it processed but did not commit is processed again"
-                data-testid={`sim-kill-${m.id}`}
-              >
-                Kill
-              </button>
-            </div>
-            <div className="pw-sim-chips">
-              {m.assigned.map((tp) => (
-                <span key={tp} className="pw-sim-tp" style={{ borderColor: partitionColor(partitionOf(tp)) }}>
-                  {tp}
-                </span>
-              ))}
-              {m.idle && <span className="pw-muted pw-small">no partition: more members than partitions</span>}
-            </div>
-          </li>
+          <Member key={m.id} m={m} />
         ))}
         {members.length === 0 && <li className="pw-muted">No replicas: nothing is consumed, and lag grows.</li>}
       </ul>
