@@ -17,6 +17,7 @@ import {
 import { selectPipelineName } from '../store/selectors.js';
 import { useDesigner, useDesignerStore } from '../store/context.js';
 import { partitionColor } from './GroupPanel.js';
+import type { Command } from './protocol.js';
 import { selectSimGroups, selectSimTopics } from './selectors.js';
 
 /** Each group's colour, by its place in the list; the topic lanes mark committed offsets with it. */
@@ -36,74 +37,19 @@ const SPEEDS = [
   { value: 0, label: 'stalled' },
 ];
 
-const AddGroup = memo(function AddGroup({ taken }: { taken: string[] }) {
-  const state = useDesignerStore().getState;
-  const topics = useDesigner(selectSimTopics);
-  const own = useDesigner(selectPipelineName);
-  const readable = (topics ?? []).filter((t) => t.role !== 'dead-letter').sort((a, b) => Number(b.role === 'source') - Number(a.role === 'source'));
-  const [name, setName] = useState('analytics');
-  const [type, setType] = useState<GroupType>('consumer');
-  const [topic, setTopic] = useState('');
-  const [members, setMembers] = useState(2);
-  const [lockMs, setLockMs] = useState(DEFAULT_LOCK_MS);
-  const [problem, setProblem] = useState<string>();
-  const add = () => {
-    const spec: ExtraGroupSpec = {
-      name: name.trim(),
-      type,
-      topic: topic || readable[0]?.name || '',
-      members,
-      batchSize: DEFAULT_GROUP_BATCH,
-      ...(type === 'consumer' ? {} : { lockMs }),
-    };
-    const wrong = groupSpecProblem(spec, { topics: readable.map((t) => t.name), taken: [own, ...taken] });
-    setProblem(wrong);
-    if (!wrong) state().simCommand({ type: 'add-group', spec });
-  };
-  // One group of each type on the same topic, for a side-by-side comparison.
-  const addAll = () => {
-    for (const t of TYPES) {
-      const spec: ExtraGroupSpec = {
-        name: `${t.type}-readers`,
-        type: t.type,
-        topic: topic || readable[0]?.name || '',
-        members: 2,
-        batchSize: DEFAULT_GROUP_BATCH,
-      };
-      if (!groupSpecProblem(spec, { topics: readable.map((x) => x.name), taken: [own, ...taken] })) state().simCommand({ type: 'add-group', spec });
-    }
-  };
+/** One group of each type on the same topic, two members each, for a side-by-side comparison; a type whose group name is taken is left out. */
+function addOneOfEach(command: (c: Command) => void, topic: string, scope: { topics: string[]; taken: string[] }) {
+  for (const t of TYPES) {
+    const spec: ExtraGroupSpec = { name: `${t.type}-readers`, type: t.type, topic, members: 2, batchSize: DEFAULT_GROUP_BATCH };
+    if (!groupSpecProblem(spec, scope)) command({ type: 'add-group', spec });
+  }
+}
+
+/** The new group's member count, and for a share group or queue its lock. */
+function SizeFields(props: { type: GroupType; members: number; setMembers: (n: number) => void; lockMs: number; setLockMs: (n: number) => void }) {
+  const { type, members, setMembers, lockMs, setLockMs } = props;
   return (
-    <form
-      className="pw-sim-row pw-sim-group-form"
-      onSubmit={(e) => {
-        e.preventDefault();
-        add();
-      }}
-      aria-label="Add a group"
-    >
-      <input className="pw-input" value={name} onChange={(e) => setName(e.target.value)} aria-label="Group name" size={10} data-testid="sim-group-name" />
-      <select className="pw-input" value={type} onChange={(e) => setType(e.target.value as GroupType)} aria-label="Group type" data-testid="sim-group-type">
-        {TYPES.map((t) => (
-          <option key={t.type} value={t.type}>
-            {t.label}
-          </option>
-        ))}
-      </select>
-      reads
-      <select
-        className="pw-input"
-        value={topic || readable[0]?.name || ''}
-        onChange={(e) => setTopic(e.target.value)}
-        aria-label="Topic"
-        data-testid="sim-group-topic"
-      >
-        {readable.map((t) => (
-          <option key={t.name} value={t.name}>
-            {t.name}
-          </option>
-        ))}
-      </select>
+    <>
       <label className="pw-sim-field">
         members
         <input
@@ -133,6 +79,63 @@ const AddGroup = memo(function AddGroup({ taken }: { taken: string[] }) {
           ms
         </label>
       )}
+    </>
+  );
+}
+
+const AddGroup = memo(function AddGroup({ taken }: { taken: string[] }) {
+  const state = useDesignerStore().getState;
+  const topics = useDesigner(selectSimTopics);
+  const own = useDesigner(selectPipelineName);
+  const readable = (topics ?? []).filter((t) => t.role !== 'dead-letter').sort((a, b) => Number(b.role === 'source') - Number(a.role === 'source'));
+  const [name, setName] = useState('analytics');
+  const [type, setType] = useState<GroupType>('consumer');
+  const [topic, setTopic] = useState('');
+  const [members, setMembers] = useState(2);
+  const [lockMs, setLockMs] = useState(DEFAULT_LOCK_MS);
+  const [problem, setProblem] = useState<string>();
+  const chosen = topic || readable[0]?.name || '';
+  const scope = { topics: readable.map((t) => t.name), taken: [own, ...taken] };
+  const add = () => {
+    const spec: ExtraGroupSpec = {
+      name: name.trim(),
+      type,
+      topic: chosen,
+      members,
+      batchSize: DEFAULT_GROUP_BATCH,
+      ...(type === 'consumer' ? {} : { lockMs }),
+    };
+    const wrong = groupSpecProblem(spec, scope);
+    setProblem(wrong);
+    if (!wrong) state().simCommand({ type: 'add-group', spec });
+  };
+  const addAll = () => addOneOfEach((c) => state().simCommand(c), chosen, scope);
+  return (
+    <form
+      className="pw-sim-row pw-sim-group-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        add();
+      }}
+      aria-label="Add a group"
+    >
+      <input className="pw-input" value={name} onChange={(e) => setName(e.target.value)} aria-label="Group name" size={10} data-testid="sim-group-name" />
+      <select className="pw-input" value={type} onChange={(e) => setType(e.target.value as GroupType)} aria-label="Group type" data-testid="sim-group-type">
+        {TYPES.map((t) => (
+          <option key={t.type} value={t.type}>
+            {t.label}
+          </option>
+        ))}
+      </select>
+      reads
+      <select className="pw-input" value={chosen} onChange={(e) => setTopic(e.target.value)} aria-label="Topic" data-testid="sim-group-topic">
+        {readable.map((t) => (
+          <option key={t.name} value={t.name}>
+            {t.name}
+          </option>
+        ))}
+      </select>
+      <SizeFields type={type} members={members} setMembers={setMembers} lockMs={lockMs} setLockMs={setLockMs} />
       <button type="submit" className="pw-button is-primary" data-testid="sim-group-add">
         + group
       </button>
@@ -163,6 +166,36 @@ const Stat = ({ label, value, id, bad, title }: { label: string; value: number; 
   </span>
 );
 
+/** A group's lag, deliveries, redeliveries, order breaks and acknowledgements; for share groups and queues, what is in flight. */
+function GroupStats({ g, t }: { g: GroupView; t: string }) {
+  return (
+    <div className="pw-sim-row pw-small">
+      <Stat label="lag" value={g.lag} id={`${t}-lag`} title="Records on the topic not yet committed (consumer group) or acknowledged (share group, queue)" />·{' '}
+      <Stat label="delivered" value={g.delivered} id={`${t}-delivered`} title="Deliveries to members, redeliveries included" />·{' '}
+      <Stat label="redelivered" value={g.redelivered} id={`${t}-redelivered`} bad title="Records delivered again: after a crash, or a lock that ran out" />·{' '}
+      <Stat label="order breaks" value={g.orderBreaks} id={`${t}-order-breaks`} bad title="Records of a key finished after a later record of the same key" />·{' '}
+      <Stat
+        label={g.type === 'consumer' ? 'committed' : 'acked'}
+        value={g.acked}
+        id={`${t}-acked`}
+        title="Records committed (consumer group) or acknowledged"
+      />
+      {g.type !== 'consumer' && (
+        <>
+          {' '}
+          · <Stat label="in flight" value={g.inFlight} id={`${t}-in-flight`} title="Delivered and not yet acknowledged, dead members' included" />
+        </>
+      )}
+      {g.archived > 0 && (
+        <>
+          {' '}
+          · <Stat label="archived" value={g.archived} id={`${t}-archived`} bad title="Given up after 5 deliveries" />
+        </>
+      )}
+    </div>
+  );
+}
+
 const GroupCard = memo(function GroupCard({ g, color }: { g: GroupView; color: string }) {
   const state = useDesignerStore().getState;
   const cmd = (c: Parameters<ReturnType<typeof state>['simCommand']>[0]) => state().simCommand(c);
@@ -187,30 +220,7 @@ const GroupCard = memo(function GroupCard({ g, color }: { g: GroupView; color: s
           ✕
         </button>
       </div>
-      <div className="pw-sim-row pw-small">
-        <Stat label="lag" value={g.lag} id={`${t}-lag`} title="Records on the topic not yet committed (consumer group) or acknowledged (share group, queue)" />·{' '}
-        <Stat label="delivered" value={g.delivered} id={`${t}-delivered`} title="Deliveries to members, redeliveries included" />·{' '}
-        <Stat label="redelivered" value={g.redelivered} id={`${t}-redelivered`} bad title="Records delivered again: after a crash, or a lock that ran out" />·{' '}
-        <Stat label="order breaks" value={g.orderBreaks} id={`${t}-order-breaks`} bad title="Records of a key finished after a later record of the same key" />·{' '}
-        <Stat
-          label={g.type === 'consumer' ? 'committed' : 'acked'}
-          value={g.acked}
-          id={`${t}-acked`}
-          title="Records committed (consumer group) or acknowledged"
-        />
-        {g.type !== 'consumer' && (
-          <>
-            {' '}
-            · <Stat label="in flight" value={g.inFlight} id={`${t}-in-flight`} title="Delivered and not yet acknowledged, dead members' included" />
-          </>
-        )}
-        {g.archived > 0 && (
-          <>
-            {' '}
-            · <Stat label="archived" value={g.archived} id={`${t}-archived`} bad title="Given up after 5 deliveries" />
-          </>
-        )}
-      </div>
+      <GroupStats g={g} t={t} />
       <p className="pw-muted pw-small pw-sim-guarantee">{GUARANTEES[g.type]}</p>
       <div className="pw-sim-chips">
         {g.partitions.map((p) => (
