@@ -22,7 +22,7 @@ import {
 } from './actions.js';
 import { dismissLiveError, LiveDialogs } from './LiveDialogs.js';
 import { saveBeforeRun } from './start.js';
-import { live, setLive, useLive, type LiveTab } from './store.js';
+import { live, setLive, useLive, type LiveState, type LiveTab } from './store.js';
 import './live.css';
 
 const TABS: { tab: LiveTab; label: string }[] = [
@@ -319,15 +319,11 @@ function ownerOf(
   return g.members.find((m) => m.assignment.some((a) => a.topic === topic && a.partitions.includes(partition)))?.clientId ?? null;
 }
 
-const RunPanel = memo(function RunPanel() {
-  const store = useDesignerStore();
-  const run = useLive((s) => s.run);
+/** The run's lag per partition, with each partition's owner and committed offset from the run's group. */
+function useRunLag(): PartitionRow[] {
   const status = useLive((s) => s.runStatus);
-  const [replicas, setReplicas] = useState(1);
-  const [prefix, setPrefix] = useState('');
-  const [real, setReal] = useState(false);
   const group = useLive((s) => s.runGroup);
-  const lag: PartitionRow[] = (status?.lag ?? []).map((l) => {
+  return (status?.lag ?? []).map((l) => {
     const o = group?.offsets.find((x) => x.topic === l.topic && x.partition === l.partition);
     return {
       topic: l.topic,
@@ -338,6 +334,36 @@ const RunPanel = memo(function RunPanel() {
       endOffset: o && num(o.end),
     };
   });
+}
+
+/** A run's state: its status, group, topics, ready replicas and dead letters. */
+function RunSummary({ run, status }: { run: NonNullable<LiveState['run']>; status: LiveState['runStatus'] }) {
+  return (
+    <p className="pw-sim-summary" data-testid="live-run-summary">
+      <b data-testid="live-run-status">{status?.status ?? 'starting'}</b> · group <b>{run.group}</b> ·{' '}
+      {run.prefix ? (
+        <>
+          topics under <b data-testid="live-run-prefix-shown">{run.prefix}</b>
+        </>
+      ) : (
+        <b>real topics</b>
+      )}{' '}
+      · replicas ready <b data-testid="live-run-ready">{status?.replicas.filter((r) => r.ready).length ?? 0}</b>/{status?.replicas.length ?? '…'} · dead letters{' '}
+      <b data-testid="live-run-dead-letters" className={status?.deadLetters ? 'pw-sim-bad' : undefined}>
+        {status?.deadLetters ?? 0}
+      </b>
+    </p>
+  );
+}
+
+const RunPanel = memo(function RunPanel() {
+  const store = useDesignerStore();
+  const run = useLive((s) => s.run);
+  const status = useLive((s) => s.runStatus);
+  const [replicas, setReplicas] = useState(1);
+  const [prefix, setPrefix] = useState('');
+  const [real, setReal] = useState(false);
+  const lag = useRunLag();
   return (
     <div className="pw-live-scroll" data-testid="live-run">
       <div className="pw-live-row">
@@ -389,23 +415,7 @@ const RunPanel = memo(function RunPanel() {
           Builds the service from the pipeline file and runs it on the cluster, reading the sources’ real topics with a consumer group of its own.
         </p>
       )}
-      {run && (
-        <p className="pw-sim-summary" data-testid="live-run-summary">
-          <b data-testid="live-run-status">{status?.status ?? 'starting'}</b> · group <b>{run.group}</b> ·{' '}
-          {run.prefix ? (
-            <>
-              topics under <b data-testid="live-run-prefix-shown">{run.prefix}</b>
-            </>
-          ) : (
-            <b>real topics</b>
-          )}{' '}
-          · replicas ready <b data-testid="live-run-ready">{status?.replicas.filter((r) => r.ready).length ?? 0}</b>/{status?.replicas.length ?? '…'} · dead
-          letters{' '}
-          <b data-testid="live-run-dead-letters" className={status?.deadLetters ? 'pw-sim-bad' : undefined}>
-            {status?.deadLetters ?? 0}
-          </b>
-        </p>
-      )}
+      {run && <RunSummary run={run} status={status} />}
       {status?.error && <p className="pw-msg pw-error">{status.error}</p>}
       {run && lag.length > 0 && <PartitionTable partitions={lag} testId="live-run-lag" />}
       {status?.outputs.length ? (
