@@ -293,6 +293,19 @@ function codegenTime(nodes: number): { millis: number; files: number; zipBytes: 
   return { millis: median(runs.slice(2)), files, zipBytes };
 }
 
+/** Times codegen + zip in Node at 100 nodes and at each size, and prints the times and how they grow. */
+function reportCodegen() {
+  console.log('\ncodegen + zip in Node (median of 5 after 2 warm-up runs)');
+  const codegen = [100, ...SIZES].map((n) => ({ size: n, ...codegenTime(n) }));
+  for (const c of codegen) console.log(`  ${String(c.size).padStart(5)} nodes: ${ms(c.millis)} (${c.files} files, zip ${c.zipBytes} bytes)`);
+  const small = codegen.find((c) => c.size === Math.min(...SIZES))!;
+  const large = codegen.find((c) => c.size === Math.max(...SIZES))!;
+  const hundred = codegen[0];
+  console.log(`  ratio ${large.size} ÷ ${small.size}: ${(large.millis / small.millis).toFixed(2)} (nodes ×${large.size / small.size})`);
+  console.log(`  ratio ${large.size} ÷ 100: ${(large.millis / hundred.millis).toFixed(2)} (target ≤ 12)`);
+  return codegen;
+}
+
 async function main() {
   if (BUILD) buildDesigner(DIST);
   const served = await serveDesigner(DIST);
@@ -373,14 +386,7 @@ async function main() {
     await served.stop();
   }
 
-  console.log('\ncodegen + zip in Node (median of 5 after 2 warm-up runs)');
-  const codegen = [100, ...SIZES].map((n) => ({ size: n, ...codegenTime(n) }));
-  for (const c of codegen) console.log(`  ${String(c.size).padStart(5)} nodes: ${ms(c.millis)} (${c.files} files, zip ${c.zipBytes} bytes)`);
-  const small = codegen.find((c) => c.size === Math.min(...SIZES))!;
-  const large = codegen.find((c) => c.size === Math.max(...SIZES))!;
-  const hundred = codegen[0];
-  console.log(`  ratio ${large.size} ÷ ${small.size}: ${(large.millis / small.millis).toFixed(2)} (nodes ×${large.size / small.size})`);
-  console.log(`  ratio ${large.size} ÷ 100: ${(large.millis / hundred.millis).toFixed(2)} (target ≤ 12)`);
+  const codegen = reportCodegen();
 
   const dir = join(REPO, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
