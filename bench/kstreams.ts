@@ -506,18 +506,8 @@ async function waitForOutputs(
   return { t0, c0, cpu0, t1, cpu1 };
 }
 
-async function measure(
-  kafka: Kafka,
-  admin: Admin,
-  topology: Topology,
-  variant: Variant,
-  rep: number,
-  built: Record<string, string>,
-  work: string,
-): Promise<{ m: Measurement; byId: Map<string, string> }> {
-  const id = randomUUID().slice(0, 8);
-  const group = `pwks-${topology}-${variant === 'generated' ? 'gen' : variant === 'kstreams' ? 'ks' : 'ks100'}-${id}`;
-  const t: Topics = { group, input: `${group}-in`, output: `${group}-out`, table: `${group}-table` };
+/** The topics a measurement creates: input and output, the join's table, and the generated service's dead letters and window changelog. */
+function measurementTopics(topology: Topology, variant: Variant, t: Topics) {
   const topics = [
     { topic: t.input, numPartitions: PARTITIONS, replicationFactor: 1 },
     { topic: t.output, numPartitions: PARTITIONS, replicationFactor: 1 },
@@ -530,16 +520,31 @@ async function measure(
       configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
     } as (typeof topics)[number]);
   if (variant === 'generated') {
-    topics.push({ topic: `${group}.dead-letter`, numPartitions: 1, replicationFactor: 1 });
+    topics.push({ topic: `${t.group}.dead-letter`, numPartitions: 1, replicationFactor: 1 });
     if (topology === 'window')
       topics.push({
-        topic: `${group}.hourly.changelog`,
+        topic: `${t.group}.hourly.changelog`,
         numPartitions: PARTITIONS,
         replicationFactor: 1,
         configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
       } as (typeof topics)[number]);
   }
-  await createTopics(admin, topics);
+  return topics;
+}
+
+async function measure(
+  kafka: Kafka,
+  admin: Admin,
+  topology: Topology,
+  variant: Variant,
+  rep: number,
+  built: Record<string, string>,
+  work: string,
+): Promise<{ m: Measurement; byId: Map<string, string> }> {
+  const id = randomUUID().slice(0, 8);
+  const group = `pwks-${topology}-${variant === 'generated' ? 'gen' : variant === 'kstreams' ? 'ks' : 'ks100'}-${id}`;
+  const t: Topics = { group, input: `${group}-in`, output: `${group}-out`, table: `${group}-table` };
+  await createTopics(admin, measurementTopics(topology, variant, t));
   // A producer of its own: kafkajs keeps refreshing the metadata of every topic a producer wrote to,
   // and the topics of earlier measurements are deleted.
   const producer = kafka.producer({
