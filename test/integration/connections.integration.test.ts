@@ -124,16 +124,14 @@ describe('the generated service through TLS, SASL and OAUTHBEARER listeners', ()
     awsCredentials = createServer((req, res) => {
       credentialRequests.push(String(req.url));
       const expiration = new Date(Date.now() + 3_600_000).toISOString();
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            AccessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-            SecretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-            Token: 'test-session',
-            Expiration: expiration,
-          }),
-        );
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          AccessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+          SecretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+          Token: 'test-session',
+          Expiration: expiration,
+        }),
+      );
     });
     await listen(awsCredentials);
 
