@@ -73,7 +73,11 @@ export type ScenarioName = 'kill' | 'rolling' | 'broker-restart' | 'broker-pause
  * create each run's table and to take the writer's rights away; the replicas connect as `ROLE`, an
  * ordinary role, because a superuser's INSERT cannot be revoked.
  */
-export const POSTGRES = { admin: 'postgres://postgres@127.0.0.1:5432/postgres', writer: 'postgres://pipewright_chaos_writer@127.0.0.1:5432/postgres', role: 'pipewright_chaos_writer' };
+export const POSTGRES = {
+  admin: 'postgres://postgres@127.0.0.1:5432/postgres',
+  writer: 'postgres://pipewright_chaos_writer@127.0.0.1:5432/postgres',
+  role: 'pipewright_chaos_writer',
+};
 
 /** One event: key k<n>, its n-th event of that key; units decide filters and routes; t is event time. */
 interface Event {
@@ -101,37 +105,82 @@ function yamlOf(name: PipelineName, webhook: string, delivery: string): string {
     '      - { key: k1, value: { id: 1, key: k1, seq: 0, units: 3, t: 1704067200000 } }',
   ];
   const sink = (input: string) => ['  - id: out', '    kind: kafka-sink', `    input: ${input}`, '    topic: chaos-out', `    partitions: ${PARTITIONS}`];
-  const window = (input: string) => ['  - id: per-minute', '    kind: window', `    input: ${input}`, '    size: 1m', '    grace: 5s', '    time: value.t', '    sum: value.units'];
+  const window = (input: string) => [
+    '  - id: per-minute',
+    '    kind: window',
+    `    input: ${input}`,
+    '    size: 1m',
+    '    grace: 5s',
+    '    time: value.t',
+    '    sum: value.units',
+  ];
   const body: Record<PipelineName, string[]> = {
     stateless: [
-      '  - id: keep', '    kind: filter', '    input: orders', '    where: value.units % 5 !== 0',
-      '  - id: shape', '    kind: map', '    input: keep', '    to: "({ id: value.id, key: value.key, seq: value.seq, double: value.units * 2 })"',
+      '  - id: keep',
+      '    kind: filter',
+      '    input: orders',
+      '    where: value.units % 5 !== 0',
+      '  - id: shape',
+      '    kind: map',
+      '    input: keep',
+      '    to: "({ id: value.id, key: value.key, seq: value.seq, double: value.units * 2 })"',
       ...sink('shape'),
     ],
     windowed: [...window('orders'), ...sink('per-minute')],
     joined: [
-      '  - id: customers', '    kind: kafka-source', '    topic: chaos-table', '    format: json', `    partitions: ${PARTITIONS}`,
-      '    samples:', '      - { key: k1, value: { tier: gold } }',
-      '  - id: enrich', '    kind: join', '    input: { in: orders, other: customers }', '    mode: table', '    as: customer', '    how: left',
+      '  - id: customers',
+      '    kind: kafka-source',
+      '    topic: chaos-table',
+      '    format: json',
+      `    partitions: ${PARTITIONS}`,
+      '    samples:',
+      '      - { key: k1, value: { tier: gold } }',
+      '  - id: enrich',
+      '    kind: join',
+      '    input: { in: orders, other: customers }',
+      '    mode: table',
+      '    as: customer',
+      '    how: left',
       ...sink('enrich'),
     ],
     'branch-window': [
-      '  - id: route', '    kind: branch', '    input: orders', '    routes:', '      big: value.units >= 5',
-      ...window('route.big'), ...sink('per-minute'),
+      '  - id: route',
+      '    kind: branch',
+      '    input: orders',
+      '    routes:',
+      '      big: value.units >= 5',
+      ...window('route.big'),
+      ...sink('per-minute'),
     ],
     'postgres-sink': [
-      '  - id: rows', '    kind: postgres-sink', '    input: orders', '    table: chaos_rows', '    columns: [id, key, seq, units]', '    key: [id]',
-      '    urlEnv: CHAOS_DATABASE_URL', '    retries: 10', '    backoffMs: 200',
+      '  - id: rows',
+      '    kind: postgres-sink',
+      '    input: orders',
+      '    table: chaos_rows',
+      '    columns: [id, key, seq, units]',
+      '    key: [id]',
+      '    urlEnv: CHAOS_DATABASE_URL',
+      '    retries: 10',
+      '    backoffMs: 200',
     ],
     'http-sink': [
-      '  - id: hook', '    kind: http-sink', '    input: orders', `    url: ${webhook}`, '    retries: 10', '    backoffMs: 200', '    timeoutMs: 2000',
+      '  - id: hook',
+      '    kind: http-sink',
+      '    input: orders',
+      `    url: ${webhook}`,
+      '    retries: 10',
+      '    backoffMs: 200',
+      '    timeoutMs: 2000',
     ],
   };
   return [...head.filter(Boolean), ...body[name]].join('\n') + '\n';
 }
 
 /** What the pipeline should output, by output key: a value, or a list of values in order (per-event outputs). */
-export function expected(name: PipelineName, events: Event[]): { perEvent: Map<number, string> | undefined; windows: Map<string, { count: number; sum: number }> | undefined } {
+export function expected(
+  name: PipelineName,
+  events: Event[],
+): { perEvent: Map<number, string> | undefined; windows: Map<string, { count: number; sum: number }> | undefined } {
   const good = events.filter((e) => !e.poison);
   if (name === 'stateless') return { perEvent: new Map(good.filter((e) => e.units % 5 !== 0).map((e) => [e.id, e.key])), windows: undefined };
   if (name === 'joined' || name === 'http-sink' || name === 'postgres-sink') return { perEvent: new Map(good.map((e) => [e.id, e.key])), windows: undefined };
@@ -336,8 +385,12 @@ async function createSinkTable(db: pg.Pool, t: RunTopics): Promise<void> {
   // Every column the sink writes, and two it does not: `rewrites`, counted up by a trigger whenever
   // an upsert hits a row already there, and `written`, the order rows were first inserted.
   await db.query(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${POSTGRES.role}') THEN CREATE ROLE ${POSTGRES.role} LOGIN; END IF; END $$`);
-  await db.query(`CREATE OR REPLACE FUNCTION chaos_count_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.rewrites := OLD.rewrites + 1; RETURN NEW; END $$`);
-  await db.query(`CREATE TABLE ${t.rows} (id bigint PRIMARY KEY, key text, seq integer, units integer, rewrites integer NOT NULL DEFAULT 0, written bigserial)`);
+  await db.query(
+    `CREATE OR REPLACE FUNCTION chaos_count_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.rewrites := OLD.rewrites + 1; RETURN NEW; END $$`,
+  );
+  await db.query(
+    `CREATE TABLE ${t.rows} (id bigint PRIMARY KEY, key text, seq integer, units integer, rewrites integer NOT NULL DEFAULT 0, written bigserial)`,
+  );
   await db.query(`CREATE TRIGGER count_rewrite BEFORE UPDATE ON ${t.rows} FOR EACH ROW EXECUTE FUNCTION chaos_count_rewrite()`);
   await db.query(`GRANT SELECT, INSERT, UPDATE ON ${t.rows} TO ${POSTGRES.role}; GRANT USAGE ON SEQUENCE ${t.rows}_written_seq TO ${POSTGRES.role}`);
   // The sink's offsets table, as db/schema.sql creates it: the writer may not create tables in public.
@@ -367,7 +420,7 @@ async function readOutputs(kafka: Kafka, admin: Admin, groupId: string, t: RunTo
     },
   });
   const behind = () => [...ends].some(([k, end]) => end > 0 && (reached.get(k) ?? 0) < end);
-  for (const deadline = Date.now() + 60_000; behind() && Date.now() < deadline; ) await sleep(200);
+  for (const deadline = Date.now() + 60_000; behind() && Date.now() < deadline;) await sleep(200);
   await reader.disconnect();
   return { outputs, deadLetters };
 }
@@ -376,7 +429,12 @@ type SinkRow = { id: number; key: string; seq: number; rewrites: number };
 
 /** The postgres sink's rows of table `t.rows`, in the order they were first written. */
 async function sinkRows(db: pg.Pool, t: RunTopics): Promise<SinkRow[]> {
-  return (await db.query(`SELECT id, key, seq, rewrites FROM ${t.rows} ORDER BY written`)).rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), key: String(r.key), seq: Number(r.seq), rewrites: Number(r.rewrites) }));
+  return (await db.query(`SELECT id, key, seq, rewrites FROM ${t.rows} ORDER BY written`)).rows.map((r: Record<string, unknown>) => ({
+    id: Number(r.id),
+    key: String(r.key),
+    seq: Number(r.seq),
+    rewrites: Number(r.rewrites),
+  }));
 }
 
 /** The webhook's requests whose Idempotency-Key had already been answered 2xx (`absorbed`), and each one's time since the first answered one. */
@@ -485,8 +543,18 @@ class ScenarioRun {
     this.events = eventsOf(o.settings.events, o.settings.keys, scenario);
     this.db = name === 'postgres-sink' ? new pg.Pool({ connectionString: POSTGRES.admin, max: 2 }) : undefined;
     this.admin = kafka.admin();
-    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
-    this.watched = o.settings.delivery !== 'exactly-once' || scenario !== 'kill' || name === 'http-sink' ? undefined : this.stateful ? `${this.pipeline}.per-minute.changelog` : this.t.output;
+    this.producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    this.watched =
+      o.settings.delivery !== 'exactly-once' || scenario !== 'kill' || name === 'http-sink'
+        ? undefined
+        : this.stateful
+          ? `${this.pipeline}.per-minute.changelog`
+          : this.t.output;
     this.watch = this.watched === undefined ? undefined : new TransactionWatch(kafka, this.admin, [this.watched]);
   }
 
@@ -503,13 +571,19 @@ class ScenarioRun {
         { topic: t.output, numPartitions: PARTITIONS },
         { topic: t.dead, numPartitions: 1 },
         ...(o.name === 'joined' ? [{ topic: t.table, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] : []),
-        ...(this.stateful ? [{ topic: `${pipeline}.per-minute.changelog`, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] : []),
+        ...(this.stateful
+          ? [{ topic: `${pipeline}.per-minute.changelog`, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]
+          : []),
       ],
     });
     this.watching = this.watch?.start();
     await this.producer.connect();
     if (o.name === 'joined') {
-      await this.producer.send({ topic: t.table, acks: -1, messages: Array.from({ length: o.settings.keys }, (_, k) => ({ key: `k${k}`, value: JSON.stringify({ tier: k % 2 ? 'gold' : 'silver' }) })) });
+      await this.producer.send({
+        topic: t.table,
+        acks: -1,
+        messages: Array.from({ length: o.settings.keys }, (_, k) => ({ key: `k${k}`, value: JSON.stringify({ tier: k % 2 ? 'gold' : 'silver' }) })),
+      });
     }
     o.hook.bodies.length = 0;
   }
@@ -522,9 +596,17 @@ class ScenarioRun {
     const clientId = `${this.pipeline}-${this.replicas.length}`;
     const child = spawn(process.execPath, ['dist/src/main.js'], {
       cwd: o.serviceDir,
-      env: { ...process.env, KAFKA_BROKERS: o.brokers, KAFKA_GROUP_ID: this.pipeline, KAFKA_CLIENT_ID: clientId, PORT: String(port), LOG_LEVEL: 'info', KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: o.brokers,
+        KAFKA_GROUP_ID: this.pipeline,
+        KAFKA_CLIENT_ID: clientId,
+        PORT: String(port),
+        LOG_LEVEL: 'info',
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
         ...(o.settings.sessionTimeoutMs ? { KAFKA_SESSION_TIMEOUT_MS: String(o.settings.sessionTimeoutMs) } : {}),
-        ...(this.db ? { CHAOS_DATABASE_URL: POSTGRES.writer } : {}) },
+        ...(this.db ? { CHAOS_DATABASE_URL: POSTGRES.writer } : {}),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const r: Replica = { child, clientId, port, output: [], gone: false, exited: undefined as never };
@@ -539,7 +621,10 @@ class ScenarioRun {
   async ready(r: Replica, timeoutMs = 120_000): Promise<void> {
     for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(200)) {
       if (r.gone) throw new Error(`a replica exited while starting:\n${r.output.join('').slice(-2000)}`);
-      const ok = await fetch(`http://127.0.0.1:${r.port}/readyz`).then((x) => x.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${r.port}/readyz`).then(
+        (x) => x.ok,
+        () => false,
+      );
       if (ok) return;
     }
     throw new Error(`a replica was not ready within ${timeoutMs / 1000} s:\n${r.output.join('').slice(-2000)}`);
@@ -684,7 +769,10 @@ class ScenarioRun {
       await this.producer.send({
         topic: t.input,
         acks: -1,
-        messages: batch.map((e) => ({ key: e.key, value: e.poison ? `{"id":${e.id},` : JSON.stringify({ id: e.id, key: e.key, seq: e.seq, units: e.units, t: e.t }) })),
+        messages: batch.map((e) => ({
+          key: e.key,
+          value: e.poison ? `{"id":${e.id},` : JSON.stringify({ id: e.id, key: e.key, seq: e.seq, units: e.units, t: e.t }),
+        })),
       });
       if (planned < plan.length && i / EVENTS >= plan[planned]) {
         const n = planned++;
@@ -702,7 +790,11 @@ class ScenarioRun {
   async closeWindows(): Promise<void> {
     const { events: EVENTS, keys: KEYS } = this.o.settings;
     const end = BASE + Math.ceil(EVENTS / KEYS) * 1000 + 10 * MINUTE;
-    await this.producer.send({ topic: this.t.input, acks: -1, messages: Array.from({ length: KEYS }, (_, k) => ({ key: `k${k}`, value: JSON.stringify({ id: -1 - k, key: `k${k}`, seq: -1, units: 9, t: end }) })) });
+    await this.producer.send({
+      topic: this.t.input,
+      acks: -1,
+      messages: Array.from({ length: KEYS }, (_, k) => ({ key: `k${k}`, value: JSON.stringify({ id: -1 - k, key: `k${k}`, seq: -1, units: 9, t: end }) })),
+    });
   }
 
   /** Waits up to 5 minutes for every input record to be committed (the returned note says when not), then stops the poller, the replicas and the producer. */
@@ -734,9 +826,22 @@ class ScenarioRun {
     const exp = expected(o.name, events);
     const rows = db ? await sinkRows(db, t) : [];
     const rewrites = rows.reduce((n, r) => n + r.rewrites, 0);
-    const repeats = db ? { absorbed: rewrites, repeatGapsMs: undefined } : o.name === 'http-sink' ? idempotentRepeats(o.hook) : { absorbed: undefined, repeatGapsMs: undefined };
-    const written = () => (db ? rows : o.name === 'http-sink' ? o.hook.bodies.map((b) => ({ id: b.id, key: b.key, seq: b.seq })) : outputs.map((x) => ({ id: Number(x.value.id), key: x.key, seq: Number(x.value.seq) })));
-    const tally: Tally = exp.perEvent ? comparePerEvent(exp.perEvent, written(), rewrites) : exp.windows ? compareWindows(exp.windows, outputs) : { lost: 0, duplicated: 0, orderBreaks: 0, exactWindows: '' };
+    const repeats = db
+      ? { absorbed: rewrites, repeatGapsMs: undefined }
+      : o.name === 'http-sink'
+        ? idempotentRepeats(o.hook)
+        : { absorbed: undefined, repeatGapsMs: undefined };
+    const written = () =>
+      db
+        ? rows
+        : o.name === 'http-sink'
+          ? o.hook.bodies.map((b) => ({ id: b.id, key: b.key, seq: b.seq }))
+          : outputs.map((x) => ({ id: Number(x.value.id), key: x.key, seq: Number(x.value.seq) }));
+    const tally: Tally = exp.perEvent
+      ? comparePerEvent(exp.perEvent, written(), rewrites)
+      : exp.windows
+        ? compareWindows(exp.windows, outputs)
+        : { lost: 0, duplicated: 0, orderBreaks: 0, exactWindows: '' };
     const recoverSeconds = recoverySeconds(this.faultEnds, this.progress);
     return {
       pipeline: o.name,
