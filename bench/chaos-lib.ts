@@ -104,16 +104,24 @@ function yamlOf(name: PipelineName, webhook: string, delivery: string): string {
     '    samples:',
     '      - { key: k1, value: { id: 1, key: k1, seq: 0, units: 3, t: 1704067200000 } }',
   ];
-  const sink = (input: string) => ['  - id: out', '    kind: kafka-sink', `    input: ${input}`, '    topic: chaos-out', `    partitions: ${PARTITIONS}`];
-  const window = (input: string) => [
-    '  - id: per-minute',
-    '    kind: window',
-    `    input: ${input}`,
-    '    size: 1m',
-    '    grace: 5s',
-    '    time: value.t',
-    '    sum: value.units',
-  ];
+  return [...head.filter(Boolean), ...nodesOf(name, webhook)].join('\n') + '\n';
+}
+
+/** The Kafka sink every scenario pipeline but the database and webhook ones ends in. */
+const sinkYaml = (input: string) => ['  - id: out', '    kind: kafka-sink', `    input: ${input}`, '    topic: chaos-out', `    partitions: ${PARTITIONS}`];
+/** A one-minute tumbling window summing units. */
+const windowYaml = (input: string) => [
+  '  - id: per-minute',
+  '    kind: window',
+  `    input: ${input}`,
+  '    size: 1m',
+  '    grace: 5s',
+  '    time: value.t',
+  '    sum: value.units',
+];
+
+/** The nodes after the source of each scenario pipeline. */
+function nodesOf(name: PipelineName, webhook: string): string[] {
   const body: Record<PipelineName, string[]> = {
     stateless: [
       '  - id: keep',
@@ -124,9 +132,9 @@ function yamlOf(name: PipelineName, webhook: string, delivery: string): string {
       '    kind: map',
       '    input: keep',
       '    to: "({ id: value.id, key: value.key, seq: value.seq, double: value.units * 2 })"',
-      ...sink('shape'),
+      ...sinkYaml('shape'),
     ],
-    windowed: [...window('orders'), ...sink('per-minute')],
+    windowed: [...windowYaml('orders'), ...sinkYaml('per-minute')],
     joined: [
       '  - id: customers',
       '    kind: kafka-source',
@@ -141,7 +149,7 @@ function yamlOf(name: PipelineName, webhook: string, delivery: string): string {
       '    mode: table',
       '    as: customer',
       '    how: left',
-      ...sink('enrich'),
+      ...sinkYaml('enrich'),
     ],
     'branch-window': [
       '  - id: route',
@@ -149,8 +157,8 @@ function yamlOf(name: PipelineName, webhook: string, delivery: string): string {
       '    input: orders',
       '    routes:',
       '      big: value.units >= 5',
-      ...window('route.big'),
-      ...sink('per-minute'),
+      ...windowYaml('route.big'),
+      ...sinkYaml('per-minute'),
     ],
     'postgres-sink': [
       '  - id: rows',
@@ -173,7 +181,7 @@ function yamlOf(name: PipelineName, webhook: string, delivery: string): string {
       '    timeoutMs: 2000',
     ],
   };
-  return [...head.filter(Boolean), ...body[name]].join('\n') + '\n';
+  return body[name];
 }
 
 /** What the pipeline should output, by output key: a value, or a list of values in order (per-event outputs). */
