@@ -461,7 +461,7 @@ export const PROBLEMS = {
     (a) => `${a.message}`,
     (a) => `${a.hint}`,
   ),
-  // Schema Registry formats: a sample that does not fit its Avro or JSON Schema schema (PW119); a schema missing or not valid (PW134).
+  // Schema Registry formats: a sample that does not fit its Avro, JSON Schema or Protobuf schema (PW119); a schema missing or not valid (PW134).
   PW119: e(
     (a) => `Sample ${a.index} of source "${a.id}" does not fit its ${a.schema ?? 'Avro'} schema: ${a.detail}.`,
     () => 'Fix the sample (field names and types as the schema says), or the schema if the sample is right: the events on the topic are read with this schema.',

@@ -220,6 +220,22 @@ nodes:
     expect(typecheckInNode(r.pipeline!)).toEqual([]);
   });
 
+  it('report a sample that does not fit the message type: a field it lacks, or a value of the wrong type, with its path', () => {
+    const withSample = (value: string) =>
+      proto('value.lines.length > 2').replace('  - id: big\n', `    samples:\n      - { key: c-1, value: ${value} }\n  - id: big\n`);
+    const found = (value: string) => validatePipeline(parsePipeline(withSample(value)).pipeline!).map((p) => [p.code, p.path.join('.'), p.message]);
+    expect(found('{ id: o-1, lines: [{ sku: a, qty: 2 }] }')).toEqual([]);
+    expect(found('{ id: o-1, lines: [{ sku: a, qty: 2.5 }] }')).toEqual([
+      ['PW119', 'nodes.0.samples.0.value', 'Sample 1 of source "orders" does not fit its Protobuf schema: lines.0.qty must be an integer (int32).'],
+    ]);
+    expect(found('{ id: o-1, coupon: x }')).toEqual([
+      ['PW119', 'nodes.0.samples.0.value', 'Sample 1 of source "orders" does not fit its Protobuf schema: coupon is not a field of Order.'],
+    ]);
+    expect(found('{ id: o-1, lines: { sku: a } }')).toEqual([
+      ['PW119', 'nodes.0.samples.0.value', 'Sample 1 of source "orders" does not fit its Protobuf schema: lines must be a list (repeated Line).'],
+    ]);
+  });
+
   it('report a field the message type does not have', () => {
     const [p, ...rest] = typecheckInNode(parsePipeline(proto('value.lines.some((l) => l.quantity > 2)')).pipeline!);
     expect(rest).toEqual([]);

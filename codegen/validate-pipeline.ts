@@ -5,7 +5,8 @@
  */
 import { avroMismatch, AvroSchemaError } from '../runtime/kinds/avro.js';
 import Ajv from 'ajv';
-import { keyFromText, partSchema } from '../runtime/kinds/schema-registry.js';
+import { isRegistryFormat, keyFromText, partSchema, type RegistryFormat } from '../runtime/kinds/schema-registry.js';
+import { protoMismatch } from '../runtime/kinds/proto.js';
 import { getKind, kindNames } from '../runtime/kinds/registry.js';
 import { ERROR_PORT, isMapping, outputPorts, withDefaults, type KindSpec, type ParamSpec, type PipelineFiles } from '../runtime/kinds/spec.js';
 import { problem, suggest, type Problem } from './errors.js';
@@ -375,31 +376,28 @@ function checkParams(node: PipelineNode, kind: KindSpec, path: (string | number)
   return problems;
 }
 
-/** Each sample of a source with an Avro schema (inline or in its file) must fit it, and its key an Avro key schema: the topic's events are read with them. */
+/**
+ * Each sample of a source in a Schema Registry format (its schema inline or in its file) must fit its schema,
+ * and its key the key schema: the topic's events are read with them.
+ */
 function checkSamplesAgainstSchema(node: PipelineNode, kind: KindSpec, path: (string | number)[], files?: PipelineFiles): Problem[] {
   const params = withDefaults(kind, node.params);
   if (kind.category !== 'source' || !node.samples?.length) return [];
   const problems: Problem[] = [];
-  const checked = (format: unknown) => format === 'avro' || format === 'json-schema';
-  const schema = checked(params.format) ? partSchema(params, 'value', files) : undefined;
-  const keySchema = checked(params.keyFormat) ? partSchema(params, 'key', files) : undefined;
-  const word = (format: unknown) => (format === 'avro' ? 'Avro' : 'JSON Schema');
+  const schema = isRegistryFormat(params.format) ? partSchema(params, 'value', files) : undefined;
+  const keySchema = isRegistryFormat(params.keyFormat) ? partSchema(params, 'key', files) : undefined;
+  const report = (format: RegistryFormat, j: number, part: 'value' | 'key', detail: string | undefined) => {
+    if (detail)
+      problems.push(problem('PW119', { id: node.id, index: j + 1, detail, schema: SCHEMA_WORDS[format] }, [...path, 'samples', j, part], node.id || undefined));
+  };
   node.samples.forEach((sample, j) => {
     try {
       if (schema !== undefined && schema !== null && !(sample.value === null && kind.table)) {
-        const detail = params.format === 'avro' ? avroMismatch(schema, sample.value) : jsonSchemaMismatch(schema, sample.value);
-        if (detail)
-          problems.push(
-            problem('PW119', { id: node.id, index: j + 1, detail, schema: word(params.format) }, [...path, 'samples', j, 'value'], node.id || undefined),
-          );
+        report(params.format as RegistryFormat, j, 'value', schemaMismatch(params.format as RegistryFormat, schema, sample.value));
       }
       if (keySchema !== undefined && keySchema !== null) {
         const key = sample.key ?? null;
-        const detail = keyMismatch(params.keyFormat === 'avro' ? 'avro' : 'json-schema', keySchema, key === null ? null : String(key));
-        if (detail)
-          problems.push(
-            problem('PW119', { id: node.id, index: j + 1, detail, schema: word(params.keyFormat) }, [...path, 'samples', j, 'key'], node.id || undefined),
-          );
+        report(params.keyFormat as RegistryFormat, j, 'key', keyMismatch(params.keyFormat as RegistryFormat, keySchema, key === null ? null : String(key)));
       }
     } catch (e) {
       // A schema that is not valid is reported once, by the kind's own check (PW134).
@@ -409,8 +407,17 @@ function checkSamplesAgainstSchema(node: PipelineNode, kind: KindSpec, path: (st
   return problems;
 }
 
-/** Where a sample's key breaks its Avro or JSON Schema key schema, or undefined when it fits. */
-function keyMismatch(format: 'avro' | 'json-schema', keySchema: unknown, key: string | null): string | undefined {
+const SCHEMA_WORDS: Record<RegistryFormat, string> = { avro: 'Avro', 'json-schema': 'JSON Schema', protobuf: 'Protobuf' };
+
+/** Where a value breaks a schema of a Schema Registry format, or undefined when it fits. */
+function schemaMismatch(format: RegistryFormat, schema: unknown, value: unknown): string | undefined {
+  if (format === 'avro') return avroMismatch(schema, value);
+  if (format === 'protobuf') return typeof schema === 'string' ? protoMismatch(schema, value) : undefined;
+  return jsonSchemaMismatch(schema, value);
+}
+
+/** Where a sample's key breaks its key schema, or undefined when it fits. */
+function keyMismatch(format: RegistryFormat, keySchema: unknown, key: string | null): string | undefined {
   if (key === null) return 'it has no key, and the key schema needs one';
   let decoded: unknown;
   try {
@@ -418,7 +425,7 @@ function keyMismatch(format: 'avro' | 'json-schema', keySchema: unknown, key: st
   } catch (e) {
     return (e as Error).message;
   }
-  const detail = format === 'avro' ? avroMismatch(keySchema, decoded) : jsonSchemaMismatch(keySchema, decoded);
+  const detail = schemaMismatch(format, keySchema, decoded);
   return detail && (detail.startsWith('(event)') ? detail.replace('(event)', 'the key') : `the key's ${detail}`);
 }
 

@@ -1,5 +1,6 @@
 import type { Payload, RawMessage, Rec } from '../types.js';
 import { avroMismatch } from './avro.js';
+import { protoMismatch } from './proto.js';
 import {
   checkSchemaParam,
   decodeRegistryValue,
@@ -52,12 +53,31 @@ function decodeValue(format: ValueFormat, value: Payload): unknown {
   return parseJson(text, 'the value');
 }
 
+/** A schema the simulator and tests check values or keys against: Avro or Protobuf (JSON Schema samples and test events are checked by validation). */
+export interface SchemaCheck {
+  format: 'avro' | 'protobuf';
+  schema: unknown;
+}
+
+const FORMAT_WORDS = { avro: 'Avro', protobuf: 'Protobuf' } as const;
+
+/** Where a value breaks a schema check, or undefined when it fits (or there is no check). */
+function mismatchOf(check: SchemaCheck | undefined, value: unknown): string | undefined {
+  if (!check || check.schema === undefined || check.schema === null) return undefined;
+  if (check.format === 'avro') return avroMismatch(check.schema, value);
+  return typeof check.schema === 'string' ? protoMismatch(check.schema, value) : undefined;
+}
+
+/** The check of a registry format, where the simulator and tests can make one. */
+const schemaCheck = (format: unknown, schema: unknown): SchemaCheck | undefined =>
+  format === 'avro' || format === 'protobuf' ? { format, schema } : undefined;
+
 /**
  * Decodes each message's key and value, values as `format`; one that does not decode goes to the error
- * port. With `avroSchema`, a value that does not fit it fails, and with `avroKeySchema` a key (the
+ * port. With `valueCheck`, a value that does not fit its schema fails, and with `keyCheck` a key (the
  * simulator's check of registry formats, whose values it carries as JSON and keys as text).
  */
-export function decodingOperator(format: ValueFormat, avroSchema?: unknown, avroKeySchema?: unknown): Operator {
+export function decodingOperator(format: ValueFormat, valueCheck?: SchemaCheck, keyCheck?: SchemaCheck): Operator {
   return {
     decode(messages: RawMessage[], out) {
       for (const m of messages) {
@@ -65,12 +85,13 @@ export function decodingOperator(format: ValueFormat, avroSchema?: unknown, avro
         try {
           base.key = payloadToString(m.key);
           base.value = decodeValue(format, m.value);
-          const mismatch = avroSchema === undefined ? undefined : avroMismatch(avroSchema, base.value);
-          if (mismatch) throw new Error(`the event does not fit the Avro schema: ${mismatch}`);
-          if (avroKeySchema !== undefined) {
-            if (base.key === null) throw new Error('the message has no key, so it does not fit the Avro key schema');
-            const keyMismatch = avroMismatch(avroKeySchema, keyFromText('avro', avroKeySchema, base.key));
-            if (keyMismatch) throw new Error(`the key does not fit the Avro key schema: ${keyMismatch.replace(/^\(event\)/, '(key)')}`);
+          const mismatch = mismatchOf(valueCheck, base.value);
+          if (mismatch) throw new Error(`the event does not fit the ${FORMAT_WORDS[valueCheck!.format]} schema: ${mismatch}`);
+          if (keyCheck && keyCheck.schema !== undefined && keyCheck.schema !== null) {
+            const word = FORMAT_WORDS[keyCheck.format];
+            if (base.key === null) throw new Error(`the message has no key, so it does not fit the ${word} key schema`);
+            const keyMismatch = mismatchOf(keyCheck, keyFromText(keyCheck.format, keyCheck.schema, base.key));
+            if (keyMismatch) throw new Error(`the key does not fit the ${word} key schema: ${keyMismatch.replace(/^\(event\)/, '(key)')}`);
           }
         } catch (error) {
           out.fail(base, error);
@@ -167,12 +188,8 @@ export const kafkaSource = defineKind({
   create({ params, nodeId, capture }) {
     const { format, keyFormat } = params;
     if ((isRegistryFormat(format) || isRegistryFormat(keyFormat)) && !capture) return registrySource(params, `kafka-source node "${nodeId}"`);
-    // Hosts without the outside world (the simulator, tests) carry registry-format values as JSON and keys as text, checked against an Avro schema.
-    return decodingOperator(
-      isRegistryFormat(format) ? 'json' : format,
-      format === 'avro' ? params.schema : undefined,
-      keyFormat === 'avro' ? params.keySchema : undefined,
-    );
+    // Hosts without the outside world (the simulator, tests) carry registry-format values as JSON and keys as text, checked against an Avro or Protobuf schema.
+    return decodingOperator(isRegistryFormat(format) ? 'json' : format, schemaCheck(format, params.schema), schemaCheck(keyFormat, params.keySchema));
   },
 });
 

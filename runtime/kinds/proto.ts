@@ -257,3 +257,68 @@ export function protoType(text: string): string {
   };
   return typeOfMessage(parser.first!, []);
 }
+
+const INTEGER_SCALARS = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32', 'int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+
+/**
+ * Where a value (as a sample or a test event holds it: JSON) first breaks the first message type of a
+ * .proto — a field the message does not have, or a value of the wrong type — as the field's path and what is
+ * wrong; undefined when it fits. Fields left out are their defaults, as in proto3. Throws AvroSchemaError
+ * when the .proto cannot be read (that is the schema's problem, reported on its own).
+ */
+export function protoMismatch(text: string, value: unknown): string | undefined {
+  const parser = new Parser(tokenize(text));
+  parser.parseFile();
+  const pkg = packageOf(text);
+  const at = (path: string[]) => (path.length ? path.join('.') : '(event)');
+  const scalar = (type: string, v: unknown, path: string[]): string | undefined => {
+    const fits =
+      type === 'string'
+        ? typeof v === 'string'
+        : type === 'bool'
+          ? typeof v === 'boolean'
+          : type === 'bytes'
+            ? typeof v === 'string' || v instanceof Uint8Array
+            : INTEGER_SCALARS.has(type)
+              ? typeof v === 'number' && Number.isInteger(v)
+              : typeof v === 'number';
+    return fits
+      ? undefined
+      : `${at(path)} must be ${type === 'bool' ? 'a boolean' : type === 'string' || type === 'bytes' ? 'a string' : INTEGER_SCALARS.has(type) ? 'an integer' : 'a number'} (${type})`;
+  };
+  const message = (full: string, v: unknown, path: string[]): string | undefined => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${at(path)} must be a message (an object)`;
+    const msg = parser.defs.get(full) as Message;
+    for (const [name, fieldValue] of Object.entries(v)) {
+      const f = msg.fields.find((x) => x.name === name);
+      const here = [...path, name];
+      if (!f) return `${at(here)} is not a field of ${msg.name}`;
+      if (fieldValue === null || fieldValue === undefined) continue;
+      const one = (type: string, item: unknown, p: string[]): string | undefined => {
+        if (type in SCALARS) return scalar(type, item, p);
+        const def = lookup(parser.defs, type, full, pkg);
+        if (!def) return undefined; // the schema's own problem, reported by its check
+        if (def.kind === 'enum') return typeof item === 'number' || typeof item === 'string' ? undefined : `${at(p)} must be one of ${def.name}'s values`;
+        return message(def.name, item, p);
+      };
+      if (f.label === 'repeated') {
+        if (!Array.isArray(fieldValue)) return `${at(here)} must be a list (repeated ${f.type})`;
+        for (let i = 0; i < fieldValue.length; i++) {
+          const wrong = one(f.type, fieldValue[i], [...here, String(i)]);
+          if (wrong) return wrong;
+        }
+      } else if (f.label === 'map') {
+        if (typeof fieldValue !== 'object' || Array.isArray(fieldValue)) return `${at(here)} must be a map (an object)`;
+        for (const [k, item] of Object.entries(fieldValue as Record<string, unknown>)) {
+          const wrong = one(f.type, item, [...here, k]);
+          if (wrong) return wrong;
+        }
+      } else {
+        const wrong = one(f.type, fieldValue, here);
+        if (wrong) return wrong;
+      }
+    }
+    return undefined;
+  };
+  return message(parser.first!, value, []);
+}

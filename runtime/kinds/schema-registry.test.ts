@@ -129,6 +129,28 @@ describe('kafka nodes in the avro format, where the host has no registry (the si
     ]);
   });
 
+  it('read Protobuf events as JSON and send those that do not fit the message type, or whose key does not fit, to the error port', async () => {
+    const proto = 'syntax = "proto3";\nmessage Order { string id = 1; int32 qty = 2; }';
+    const keyProto = 'syntax = "proto3";\nmessage OrderKey { string customer = 1; }';
+    const fine = { id: 'o-1', qty: 2 };
+    const r = await oneNode('kafka-source', { topic: 'in', format: 'protobuf', schema: proto, keyFormat: 'protobuf', keySchema: keyProto }).run(
+      [fine, { id: 'o-2', qty: 'two' }, { id: 'o-3', coupon: 'x' }].map((value) => ({ key: '{"customer":"c-1"}', value })),
+      { keyed: true },
+    );
+    expect(r.out.out).toEqual([fine]);
+    expect(r.dead.map((d) => d.headers[DEAD_LETTER_HEADERS.error])).toEqual([
+      'the event does not fit the Protobuf schema: qty must be an integer (int32)',
+      'the event does not fit the Protobuf schema: coupon is not a field of Order',
+    ]);
+    const badKey = await oneNode('kafka-source', { topic: 'in', format: 'json', keyFormat: 'protobuf', keySchema: keyProto }).run(
+      [{ key: '{"region":"eu"}', value: fine }],
+      { keyed: true },
+    );
+    expect(badKey.dead.map((d) => d.headers[DEAD_LETTER_HEADERS.error])).toEqual([
+      'the key does not fit the Protobuf key schema: region is not a field of OrderKey',
+    ]);
+  });
+
   it('check what a sink writes against its schema', async () => {
     const { graph } = oneNode('kafka-sink', { topic: 'written', format: 'avro', schema: order });
     const messages = [good, { id: 1 }].map((v, i) => ({
