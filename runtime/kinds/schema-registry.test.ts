@@ -254,20 +254,26 @@ describe('Protobuf values', () => {
   });
 });
 
-describe('keys in a Schema Registry format', () => {
-  const customerKey = {
-    type: 'record',
-    name: 'CustomerKey',
-    namespace: 'shop',
-    fields: [
-      { name: 'customer', type: 'string' },
-      { name: 'region', type: 'int' },
-    ],
-  };
+const customerKey = {
+  type: 'record',
+  name: 'CustomerKey',
+  namespace: 'shop',
+  fields: [
+    { name: 'customer', type: 'string' },
+    { name: 'region', type: 'int' },
+  ],
+};
+
+/** A registry client that knows the customer key schema under `recordId` and a plain string key schema under `stringId`, and reaches no server. */
+function keyRegistry(recordId: number, stringId: number): Parameters<typeof encodeRegistryValue>[0] {
   const client = new SchemaRegistry({ host: 'http://127.0.0.1:9', retry: { retries: 0 } });
-  client.cache.setSchema(11, SchemaType.AVRO, avsc.Type.forSchema(customerKey as avsc.Schema));
-  client.cache.setSchema(12, SchemaType.AVRO, avsc.Type.forSchema('string'));
-  const registry = client as unknown as Parameters<typeof encodeRegistryValue>[0];
+  client.cache.setSchema(recordId, SchemaType.AVRO, avsc.Type.forSchema(customerKey as avsc.Schema));
+  client.cache.setSchema(stringId, SchemaType.AVRO, avsc.Type.forSchema('string'));
+  return client;
+}
+
+describe('keys in a Schema Registry format', () => {
+  const registry = keyRegistry(11, 12);
 
   it('decode in the wire format and are carried as text: a string as it is, a record as its JSON', async () => {
     const recordKey = await encodeRegistryValue(registry, 'avro', 11, { customer: 'c-1', region: 3 });
@@ -339,19 +345,7 @@ describe('keys in a Schema Registry format', () => {
 });
 
 describe('keys a kafka-sink writes in a Schema Registry format', () => {
-  const customerKey = {
-    type: 'record',
-    name: 'CustomerKey',
-    namespace: 'shop',
-    fields: [
-      { name: 'customer', type: 'string' },
-      { name: 'region', type: 'int' },
-    ],
-  };
-  const client = new SchemaRegistry({ host: 'http://127.0.0.1:9', retry: { retries: 0 } });
-  client.cache.setSchema(21, SchemaType.AVRO, avsc.Type.forSchema(customerKey as avsc.Schema));
-  client.cache.setSchema(22, SchemaType.AVRO, avsc.Type.forSchema('string'));
-  const registry = client as unknown as Parameters<typeof encodeRegistryValue>[0];
+  const registry = keyRegistry(21, 22);
   afterEach(() => vi.unstubAllEnvs());
 
   it("are encoded in the wire format from the key's text, and read back as that text", async () => {
