@@ -11,11 +11,10 @@ import type { SimPlan } from '../../codegen/sim-plan.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import type { GenerateOutcome } from '../codegen-run.js';
 import type { TestReply, TestRequest } from '../tests/protocol.js';
-import { replyKey, type CheckReply, type CheckRequest } from './protocol.js';
+import { Waiting, type CheckReply, type CheckRequest } from './protocol.js';
 
 let worker: Worker | undefined;
-/** The callbacks of requests not yet answered, by `replyKey`. */
-const waiting = new Map<string, { request: CheckRequest; reply: (reply: CheckReply) => void }>();
+const waiting = new Waiting();
 let tests: { reply(reply: TestReply): void; failed(message: string): void } | undefined;
 
 /**
@@ -28,15 +27,11 @@ function compilerWorker(): Worker | undefined {
   worker = new Worker(new URL('./check.worker.ts', import.meta.url), { type: 'module', name: 'pipewright-check' });
   worker.onmessage = (e: MessageEvent<CheckReply | TestReply>) => {
     if ('id' in e.data) return tests?.reply(e.data);
-    const key = replyKey(e.data);
-    const waiter = waiting.get(key);
-    waiting.delete(key);
-    waiter?.reply(e.data);
+    waiting.answer(e.data);
   };
   worker.onerror = (e) => {
     const message = e.message || 'the check worker failed to start';
-    for (const { request, reply } of waiting.values()) reply({ type: 'failed', revision: request.revision, canvas: canvasOf(request), message });
-    waiting.clear();
+    waiting.failAll(message);
     tests?.failed(message);
   };
   return worker;
@@ -54,19 +49,9 @@ export function testWorker(handlers: { reply(reply: TestReply): void; failed(mes
 export function requestCheck(request: CheckRequest, reply: (reply: CheckReply) => void): boolean {
   const worker = compilerWorker();
   if (!worker) return false;
-  lapseOlder(waiting, request);
-  waiting.set(replyKey({ canvas: canvasOf(request), revision: request.revision }), { request, reply });
+  waiting.add(request, reply);
   worker.postMessage(request);
   return true;
-}
-
-const canvasOf = (request: CheckRequest) => (request.type === 'check' ? request.canvas : undefined);
-
-/** A canvas request makes the same canvas's older requests lapse (their answers are for a state it has left). */
-export function lapseOlder(waiting: Map<string, { request: CheckRequest }>, request: CheckRequest): void {
-  if (request.revision < 0) return;
-  for (const [key, w] of waiting)
-    if (w.request.revision >= 0 && w.request.revision < request.revision && canvasOf(w.request) === canvasOf(request)) waiting.delete(key);
 }
 
 let oneOff = 0;

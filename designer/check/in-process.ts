@@ -5,26 +5,19 @@
  */
 import type { Checker } from '../analysis.js';
 import { browserCheckEnv } from './env.js';
-import { lapseOlder } from './client.js';
-import { replyKey, type CheckReply, type CheckRequest } from './protocol.js';
+import { Waiting, type CheckRequest } from './protocol.js';
 import { serveChecks } from './serve.js';
 
 export function inProcessChecker(): Checker {
-  const callbacks = new Map<string, { request: CheckRequest; reply: (reply: CheckReply) => void }>();
+  const waiting = new Waiting();
   let handler: ((request: CheckRequest) => void) | undefined;
   serveChecks(
-    (reply) => {
-      const key = replyKey(reply);
-      const waiter = callbacks.get(key);
-      callbacks.delete(key);
-      waiter?.reply(reply);
-    },
+    (reply) => waiting.answer(reply),
     (h) => (handler = h),
     browserCheckEnv,
   );
   return (request, reply) => {
-    lapseOlder(callbacks, request);
-    callbacks.set(replyKey({ canvas: request.type === 'check' ? request.canvas : undefined, revision: request.revision }), { request, reply });
+    waiting.add(request, reply);
     // As postMessage would: the worker gets a copy, never the store's own objects.
     handler!(structuredClone(request));
     return true;

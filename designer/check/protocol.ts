@@ -52,5 +52,41 @@ export type CheckReply = { canvas?: number } & (
   | { type: 'yaml'; revision: number; text: string }
 );
 
+/** The canvas a request is from: a canvas check's; one-off requests have none. */
+export const canvasOf = (request: CheckRequest): number | undefined => (request.type === 'check' ? request.canvas : undefined);
+
 /** Where an answer goes: its request's canvas and revision (one-off revisions are unique on their own). */
-export const replyKey = (m: { canvas?: number; revision: number }): string => `${m.canvas ?? '-'}/${m.revision}`;
+const replyKey = (m: { canvas?: number; revision: number }): string => `${m.canvas ?? '-'}/${m.revision}`;
+
+/**
+ * The page's requests waiting for their answers. A canvas request makes the same canvas's older ones
+ * lapse (their answers are for a state it has left), so their callbacks are never called.
+ */
+export class Waiting {
+  private readonly waiting = new Map<string, { request: CheckRequest; reply: (reply: CheckReply) => void }>();
+
+  add(request: CheckRequest, reply: (reply: CheckReply) => void): void {
+    const canvas = canvasOf(request);
+    if (request.revision >= 0) {
+      for (const [key, w] of this.waiting) {
+        if (w.request.revision >= 0 && w.request.revision < request.revision && canvasOf(w.request) === canvas) this.waiting.delete(key);
+      }
+    }
+    this.waiting.set(replyKey({ canvas, revision: request.revision }), { request, reply });
+  }
+
+  /** Hands an answer to its request's callback, if that still waits. */
+  answer(reply: CheckReply): void {
+    const key = replyKey(reply);
+    const waiter = this.waiting.get(key);
+    this.waiting.delete(key);
+    waiter?.reply(reply);
+  }
+
+  /** Answers every waiting request with a failure (the worker is gone). */
+  failAll(message: string): void {
+    const all = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const { request, reply } of all) reply({ type: 'failed', revision: request.revision, canvas: canvasOf(request), message });
+  }
+}

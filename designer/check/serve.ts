@@ -12,7 +12,7 @@ import { withSchemaFiles } from '../../codegen/schema-files.js';
 import { simulationPlan } from '../../codegen/simulate.js';
 import type { PipelineFiles } from '../../runtime/kinds/spec.js';
 import { generateRepository, zipRepository } from '../codegen-run.js';
-import type { CheckReply, CheckRequest } from './protocol.js';
+import { canvasOf, type CheckReply, type CheckRequest } from './protocol.js';
 import { errorText } from '../../runtime/errors.js';
 
 /** One request's answer: the problems `pipewright validate` reports for the same YAML. */
@@ -40,7 +40,6 @@ export function serveChecks(
 ): void {
   /** The files each canvas sent last (a one-off check's under `undefined`). */
   const files = new Map<number | undefined, PipelineFiles>();
-  const canvasOf = (r: CheckRequest) => (r.type === 'check' ? r.canvas : undefined);
   let queue: CheckRequest[] = [];
   let busy = false;
   const drain = async () => {
